@@ -1,0 +1,30 @@
+// Hex <-> bytes. EMV data travels as bytes; vectors, logs and JSON use upper-case hex.
+
+export class HexError extends Error {
+  readonly code = 'HEX_INVALID';
+}
+
+export function fromHex(hex: string, what = 'hex'): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new HexError(`${what}: not an even-length hex string (length ${hex.length})`);
+  }
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
