@@ -1,0 +1,40 @@
+// Block ciphers (AES, TDES, SM4; ECB and CBC, no padding) on the host's GP-style operations.
+// One operation per call keeps key lifetimes short; the host wipes its copy on op_free.
+import * as host from "./host";
+
+export const AES_ECB = host.ALG_AES_ECB_NOPAD;
+export const AES_CBC = host.ALG_AES_CBC_NOPAD;
+export const TDES_ECB = host.ALG_DES3_ECB_NOPAD;
+export const TDES_CBC = host.ALG_DES3_CBC_NOPAD;
+export const SM4_ECB = host.ALG_SM4_ECB_NOPAD;
+export const SM4_CBC = host.ALG_SM4_CBC_NOPAD;
+
+/** Thrown-free error channel: the last cipher status (0 = success). */
+export let cipherStatus: i32 = 0;
+
+/** Runs alg/mode over data (a multiple of the block size); null on a host error. */
+export function cipher(alg: u32, mode: u32, key: Uint8Array, iv: Uint8Array | null, data: Uint8Array): Uint8Array | null {
+  const ivPtr = iv ? iv.dataStart : 0;
+  const ivLen = iv ? iv.length : 0;
+  const h = host.cipher_init(alg, mode, key.dataStart, key.length, ivPtr, ivLen);
+  if (h < 0) { cipherStatus = h; return null; }
+  const out = new Uint8Array(data.length);
+  const r = host.cipher_update(h, data.dataStart, data.length, out.dataStart);
+  host.op_free(h);
+  if (r < 0) { cipherStatus = r; return null; }
+  cipherStatus = 0;
+  return out;
+}
+
+export function encrypt(alg: u32, key: Uint8Array, data: Uint8Array, iv: Uint8Array | null = null): Uint8Array | null {
+  return cipher(alg, host.MODE_ENCRYPT, key, iv, data);
+}
+
+export function decrypt(alg: u32, key: Uint8Array, data: Uint8Array, iv: Uint8Array | null = null): Uint8Array | null {
+  return cipher(alg, host.MODE_DECRYPT, key, iv, data);
+}
+
+/** Block size in bytes of a cipher family (8 for TDES, 16 for AES and SM4). */
+export function blockSize(alg: u32): i32 {
+  return alg == TDES_ECB || alg == TDES_CBC ? 8 : 16;
+}

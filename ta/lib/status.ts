@@ -1,0 +1,30 @@
+// GlobalPlatform TEE result codes (GPD_SPE_010 §3.3) for AssemblyScript. Mirrors proto/status.ts
+// (test/status.test.ts keeps them equal). Host imports return i32: >= 0 is a value, < 0 is
+// one of these codes seen as i32.
+export const SUCCESS: u32 = 0x00000000;
+export const ERROR_CORRUPT_OBJECT: u32 = 0xf0100001;
+export const ERROR_GENERIC: u32 = 0xffff0000;
+export const ERROR_ACCESS_DENIED: u32 = 0xffff0001;
+export const ERROR_CANCEL: u32 = 0xffff0002;
+export const ERROR_ACCESS_CONFLICT: u32 = 0xffff0003;
+export const ERROR_EXCESS_DATA: u32 = 0xffff0004;
+export const ERROR_BAD_FORMAT: u32 = 0xffff0005;
+export const ERROR_BAD_PARAMETERS: u32 = 0xffff0006;
+export const ERROR_BAD_STATE: u32 = 0xffff0007;
+export const ERROR_ITEM_NOT_FOUND: u32 = 0xffff0008;
+export const ERROR_NOT_IMPLEMENTED: u32 = 0xffff0009;
+export const ERROR_NOT_SUPPORTED: u32 = 0xffff000a;
+export const ERROR_NO_DATA: u32 = 0xffff000b;
+export const ERROR_OUT_OF_MEMORY: u32 = 0xffff000c;
+export const ERROR_BUSY: u32 = 0xffff000d;
+export const ERROR_COMMUNICATION: u32 = 0xffff000e;
+export const ERROR_SECURITY: u32 = 0xffff000f;
+export const ERROR_SHORT_BUFFER: u32 = 0xffff0010;
+export const ERROR_EXTERNAL_CANCEL: u32 = 0xffff0011;
+export const ERROR_OVERFLOW: u32 = 0xffff300f;
+export const ERROR_TARGET_DEAD: u32 = 0xffff3024;
+export const ERROR_STORAGE_NO_SPACE: u32 = 0xffff3041;
+export const ERROR_MAC_INVALID: u32 = 0xffff3071;
+export const ERROR_SIGNATURE_INVALID: u32 = 0xffff3072;
+export const ERROR_TIME_NOT_SET: u32 = 0xffff5000;
+export const ERROR_TIME_NEEDS_RESET: u32 = 0xffff5001;

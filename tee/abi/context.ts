@@ -1,0 +1,79 @@
+// What a host function sees of the TA that called it. Every (ptr, len) from a TA goes through
+// view()/read()/write(), so bounds are checked in one place (as WAMR's native symbol table does).
+import type { SealedStorage } from '../storage/sealed.ts';
+import type { CryptoOps } from '../crypto/ops.ts';
+
+/** Thrown by a host function when a TA breaks the ABI (a pointer out of bounds): TEE_Panic. */
+export class TaPanic extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'TaPanic';
+  }
+}
+
+export interface TaIdentity {
+  name: string;
+  /** 16 bytes */
+  uuid: Uint8Array;
+}
+
+/** TA-to-TA sessions as the runtime offers them to one TA (TEE_OpenTASession & co). */
+export interface TaSessions {
+  open(callee: Uint8Array): number;
+  invoke(session: number, command: number, input: Uint8Array, outCap: number): { status: number; payload: Uint8Array };
+  close(session: number): void;
+  closeAll(): void;
+}
+
+export interface HostServices {
+  ta: TaIdentity;
+  storage: SealedStorage;
+  crypto: CryptoOps;
+  /** HUK-derived bytes for this TA and label. */
+  hukDerive(label: Uint8Array, len: number): Uint8Array;
+  random(out: Uint8Array): void;
+  clockMs(): number;
+  reeTimeMs(): number;
+  sessions: TaSessions;
+  /** Debug log sink (only debug builds import tee.log). */
+  log(line: string): void;
+  /** Receives the TA's abort message (env.abort) before the instance is torn down. */
+  abort(message: string): void;
+}
+
+export class HostContext {
+  memory: WebAssembly.Memory | null = null;
+  constructor(readonly services: HostServices) {}
+
+  private bytes(): Uint8Array {
+    if (!this.memory) throw new TaPanic('TA memory not bound');
+    return new Uint8Array(this.memory.buffer);
+  }
+
+  /** A live view of TA memory; throws TaPanic when [ptr, ptr+len) is outside it. */
+  view(ptr: number, len: number): Uint8Array {
+    const mem = this.bytes();
+    const p = ptr >>> 0, n = len >>> 0;
+    if (p + n > mem.length) throw new TaPanic(`pointer out of bounds: [${p}, ${p + n}) beyond ${mem.length} bytes of TA memory`);
+    return mem.subarray(p, p + n);
+  }
+
+  /** A copy of TA memory, so later writes by the TA cannot change what the host acts on. */
+  read(ptr: number, len: number): Uint8Array {
+    return this.view(ptr, len).slice();
+  }
+
+  write(ptr: number, data: Uint8Array): void {
+    this.view(ptr, data.length).set(data);
+  }
+
+  /** AssemblyScript string (UTF-16LE, byte length at ptr-4), for env.abort and env.trace. */
+  readAsString(ptr: number): string {
+    if (ptr === 0) return '';
+    const p = ptr >>> 0;
+    if (p < 4) throw new TaPanic('string pointer out of bounds');
+    const len = new DataView(this.bytes().buffer).getUint32(p - 4, true);
+    const raw = this.view(p, Math.min(len, 4096) & ~1);
+    return Buffer.from(raw).toString('utf16le');
+  }
+}

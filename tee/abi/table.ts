@@ -1,0 +1,278 @@
+// Host ABI v1: the one declaration of every function a TA may import. The loader checks each
+// TA's imports against it (tee/loader/imports.ts), `trusttap audit` reads it, and
+// docs/host-abi.md is generated from it. Conventions: an i32 result >= 0 is a value, < 0 is a
+// GlobalPlatform status viewed as i32; a pointer outside TA memory panics the TA (TaPanic).
+import { HostContext, TaPanic } from './context.ts';
+import { CryptoError } from '../crypto/ops.ts';
+import { StorageError } from '../storage/sealed.ts';
+import { Status } from '../../proto/status.ts';
+
+export const HOST_ABI_VERSION = 1;
+
+export type ValType = 'i32' | 'i64' | 'f64';
+export interface HostFunction {
+  module: 'tee' | 'env';
+  name: string;
+  params: ValType[];
+  results: ValType[];
+  doc: string;
+  handler: (ctx: HostContext, ...args: number[]) => number | void;
+}
+
+const err = (status: number) => status | 0;
+
+/** Runs a handler body, mapping typed host errors to their status; anything else propagates. */
+function guarded(body: () => number): number {
+  try {
+    return body();
+  } catch (e) {
+    if (e instanceof CryptoError || e instanceof StorageError) return err(e.status);
+    throw e;
+  }
+}
+
+const I = 'i32' as const;
+
+export const hostAbi: readonly HostFunction[] = [
+  {
+    module: 'env', name: 'abort', params: [I, I, I, I], results: [],
+    doc: 'AssemblyScript abort(message, file, line, column): the TA panics; the runtime ends the instance (TARGET_DEAD).',
+    handler(ctx, msg, file, line, col) {
+      const text = `${ctx.readAsString(msg)} at ${ctx.readAsString(file)}:${line}:${col}`;
+      ctx.services.abort(text);
+      throw new TaPanic(`TA aborted: ${text}`);
+    },
+  },
+  {
+    module: 'env', name: 'seed', params: [], results: ['f64'],
+    doc: "AssemblyScript's PRNG seed (Math.random): drawn from the TEE random source.",
+    handler(ctx) {
+      const b = new Uint8Array(8);
+      ctx.services.random(b);
+      return new DataView(b.buffer).getFloat64(0) || 1;
+    },
+  },
+  {
+    module: 'env', name: 'trace', params: [I, I, 'f64', 'f64', 'f64', 'f64', 'f64'], results: [],
+    doc: 'AssemblyScript trace(): goes to the debug log (debug builds only).',
+    handler(ctx, msg, n, ...a) {
+      ctx.services.log(`trace: ${ctx.readAsString(msg)} ${a.slice(0, n).join(', ')}`);
+    },
+  },
+  {
+    module: 'tee', name: 'random', params: [I, I], results: [],
+    doc: 'random(ptr, len): fills TA memory with bytes from the TEE random source.',
+    handler(ctx, ptr, len) {
+      ctx.services.random(ctx.view(ptr, len));
+    },
+  },
+  {
+    module: 'tee', name: 'clock_ms', params: [], results: ['f64'],
+    doc: 'clock_ms(): monotonic milliseconds since the TEE started (TEE_GetSystemTime).',
+    handler: (ctx) => ctx.services.clockMs(),
+  },
+  {
+    module: 'tee', name: 'ree_time_ms', params: [], results: ['f64'],
+    doc: 'ree_time_ms(): wall-clock milliseconds since 1970 as the REE reports it (TEE_GetREETime).',
+    handler: (ctx) => ctx.services.reeTimeMs(),
+  },
+  {
+    module: 'tee', name: 'huk_derive', params: [I, I, I, I], results: [I],
+    doc: 'huk_derive(labelPtr, labelLen, outPtr, outLen): key material derived from the hardware unique key, this TA\'s UUID and the label (1..64 bytes out).',
+    handler(ctx, lp, ll, op, ol) {
+      const label = ctx.read(lp, ll);
+      ctx.view(op, ol);
+      if (ol < 1 || ol > 64) return err(Status.ERROR_BAD_PARAMETERS);
+      ctx.write(op, ctx.services.hukDerive(label, ol));
+      return 0;
+    },
+  },
+  {
+    module: 'tee', name: 'storage_size', params: [I, I], results: [I],
+    doc: 'storage_size(idPtr, idLen): length of the sealed object, or ITEM_NOT_FOUND / CORRUPT_OBJECT / SECURITY.',
+    handler: (ctx, ip, il) => guarded(() => {
+      const data = ctx.services.storage.read(ctx.read(ip, il));
+      return data ? data.length : err(Status.ERROR_ITEM_NOT_FOUND);
+    }),
+  },
+  {
+    module: 'tee', name: 'storage_read', params: [I, I, I, I], results: [I],
+    doc: 'storage_read(idPtr, idLen, outPtr, outCap): reads the sealed object; SHORT_BUFFER when it is longer than outCap.',
+    handler: (ctx, ip, il, op, cap) => guarded(() => {
+      const id = ctx.read(ip, il);
+      ctx.view(op, cap);
+      const data = ctx.services.storage.read(id);
+      if (!data) return err(Status.ERROR_ITEM_NOT_FOUND);
+      if (data.length > cap) { data.fill(0); return err(Status.ERROR_SHORT_BUFFER); }
+      ctx.write(op, data);
+      const n = data.length;
+      data.fill(0);
+      return n;
+    }),
+  },
+  {
+    module: 'tee', name: 'storage_write', params: [I, I, I, I], results: [I],
+    doc: 'storage_write(idPtr, idLen, dataPtr, dataLen): replaces the sealed object atomically and advances its rollback counter.',
+    handler: (ctx, ip, il, dp, dl) => guarded(() => {
+      const data = ctx.read(dp, dl);
+      ctx.services.storage.write(ctx.read(ip, il), data);
+      data.fill(0);
+      return 0;
+    }),
+  },
+  {
+    module: 'tee', name: 'storage_delete', params: [I, I], results: [I],
+    doc: 'storage_delete(idPtr, idLen): destroys the sealed object; ITEM_NOT_FOUND if there is none.',
+    handler: (ctx, ip, il) => guarded(() => (ctx.services.storage.delete(ctx.read(ip, il)) ? 0 : err(Status.ERROR_ITEM_NOT_FOUND))),
+  },
+  {
+    module: 'tee', name: 'storage_list', params: [I, I], results: [I],
+    doc: 'storage_list(outPtr, outCap): this TA\'s object ids, each as [len u8][id]; SHORT_BUFFER if they do not fit.',
+    handler: (ctx, op, cap) => guarded(() => {
+      ctx.view(op, cap);
+      const ids = ctx.services.storage.list();
+      const total = ids.reduce((n, id) => n + 1 + id.length, 0);
+      if (total > cap) return err(Status.ERROR_SHORT_BUFFER);
+      const out = new Uint8Array(total);
+      let o = 0;
+      for (const id of ids) { out[o++] = id.length; out.set(id, o); o += id.length; }
+      ctx.write(op, out);
+      return total;
+    }),
+  },
+  {
+    module: 'tee', name: 'cipher_init', params: [I, I, I, I, I, I], results: [I],
+    doc: 'cipher_init(alg, mode, keyPtr, keyLen, ivPtr, ivLen): allocates a block-cipher operation (AES/TDES/SM4, ECB/CBC, no padding) and returns its handle.',
+    handler: (ctx, alg, mode, kp, kl, ivp, ivl) => guarded(() => {
+      const key = ctx.read(kp, kl);
+      try {
+        return ctx.services.crypto.cipherInit(alg, mode, key, ctx.read(ivp, ivl));
+      } finally {
+        key.fill(0);
+      }
+    }),
+  },
+  {
+    module: 'tee', name: 'cipher_update', params: [I, I, I, I], results: [I],
+    doc: 'cipher_update(handle, inPtr, len, outPtr): processes whole blocks; CBC chains across calls.',
+    handler: (ctx, h, ip, len, op) => guarded(() => {
+      ctx.view(op, len);
+      ctx.write(op, ctx.services.crypto.cipherUpdate(h, ctx.view(ip, len)));
+      return 0;
+    }),
+  },
+  {
+    module: 'tee', name: 'op_free', params: [I], results: [],
+    doc: 'op_free(handle): frees a crypto operation and its key.',
+    handler(ctx, h) { ctx.services.crypto.free(h); },
+  },
+  {
+    module: 'tee', name: 'digest', params: [I, I, I, I], results: [I],
+    doc: 'digest(alg, inPtr, len, outPtr): SHA-256 or SM3 of the input; returns 32.',
+    handler: (ctx, alg, ip, len, op) => guarded(() => {
+      const d = ctx.services.crypto.digest(alg, ctx.view(ip, len));
+      ctx.write(op, d);
+      return d.length;
+    }),
+  },
+  {
+    module: 'tee', name: 'hmac', params: [I, I, I, I, I, I], results: [I],
+    doc: 'hmac(alg, keyPtr, keyLen, inPtr, len, outPtr): HMAC-SHA256 or HMAC-SM3; returns 32.',
+    handler: (ctx, alg, kp, kl, ip, len, op) => guarded(() => {
+      const key = ctx.read(kp, kl);
+      const m = ctx.services.crypto.hmac(alg, key, ctx.view(ip, len));
+      key.fill(0);
+      ctx.write(op, m);
+      return m.length;
+    }),
+  },
+  {
+    module: 'tee', name: 'ecc_generate', params: [I, I, I], results: [I],
+    doc: 'ecc_generate(curve, privOut, pubOut): a new key pair on P-256 or SM2; private scalar 32 bytes, uncompressed public point 65 bytes.',
+    handler: (ctx, curve, pp, qp) => guarded(() => {
+      ctx.view(pp, 32); ctx.view(qp, 65);
+      const { priv, pub } = ctx.services.crypto.eccGenerate(curve);
+      ctx.write(pp, priv); ctx.write(qp, pub);
+      priv.fill(0);
+      return 0;
+    }),
+  },
+  {
+    module: 'tee', name: 'ecc_sign', params: [I, I, I, I, I], results: [I],
+    doc: 'ecc_sign(alg, privPtr, msgPtr, msgLen, sigOut): ECDSA P-256/SHA-256 or SM2/SM3 signature r||s (64 bytes); returns 64.',
+    handler: (ctx, alg, pp, mp, ml, sp) => guarded(() => {
+      ctx.view(sp, 64);
+      const priv = ctx.read(pp, 32);
+      try {
+        const sig = ctx.services.crypto.eccSign(alg, priv, ctx.view(mp, ml));
+        ctx.write(sp, sig);
+        return sig.length;
+      } catch (e) {
+        if (e instanceof CryptoError) throw e;
+        return err(Status.ERROR_BAD_PARAMETERS);
+      } finally {
+        priv.fill(0);
+      }
+    }),
+  },
+  {
+    module: 'tee', name: 'ecc_verify', params: [I, I, I, I, I, I, I], results: [I],
+    doc: 'ecc_verify(alg, pubPtr, pubLen, msgPtr, msgLen, sigPtr, sigLen): SUCCESS or SIGNATURE_INVALID.',
+    handler: (ctx, alg, qp, ql, mp, ml, sp, sl) => guarded(() =>
+      ctx.services.crypto.eccVerify(alg, ctx.view(qp, ql), ctx.view(mp, ml), ctx.view(sp, sl)) ? 0 : err(Status.ERROR_SIGNATURE_INVALID)),
+  },
+  {
+    module: 'tee', name: 'ecdh', params: [I, I, I, I], results: [I],
+    doc: 'ecdh(privPtr, pubPtr, pubLen, outPtr): ECDH P-256 shared secret (32-byte x-coordinate); returns 32.',
+    handler: (ctx, pp, qp, ql, op) => guarded(() => {
+      ctx.view(op, 32);
+      const priv = ctx.read(pp, 32);
+      try {
+        const z = ctx.services.crypto.ecdh(priv, ctx.view(qp, ql));
+        ctx.write(op, z);
+        z.fill(0);
+        return 32;
+      } finally {
+        priv.fill(0);
+      }
+    }),
+  },
+  {
+    module: 'tee', name: 'session_open', params: [I], results: [I],
+    doc: 'session_open(uuidPtr): opens a session to another TA (TEE_OpenTASession); the callee sees this TA\'s UUID as its client. Returns a session handle.',
+    handler: (ctx, up) => ctx.services.sessions.open(ctx.read(up, 16)),
+  },
+  {
+    module: 'tee', name: 'session_invoke', params: [I, I, I, I, I, I], results: [I],
+    doc: 'session_invoke(session, command, inPtr, inLen, outPtr, outCap): TEE_InvokeTACommand; returns the response length or a status (< 0), with the callee\'s error detail in out when it fits.',
+    handler(ctx, s, cmd, ip, il, op, cap) {
+      ctx.view(op, cap);
+      const r = ctx.services.sessions.invoke(s, cmd >>> 0, ctx.read(ip, il), cap);
+      if (r.payload.length > cap) return err(Status.ERROR_SHORT_BUFFER);
+      ctx.write(op, r.payload);
+      return r.status !== 0 ? err(r.status) : r.payload.length;
+    },
+  },
+  {
+    module: 'tee', name: 'session_close', params: [I], results: [],
+    doc: 'session_close(session): TEE_CloseTASession.',
+    handler(ctx, s) { ctx.services.sessions.close(s); },
+  },
+  {
+    module: 'tee', name: 'log', params: [I, I], results: [],
+    doc: 'log(ptr, len): UTF-8 debug line. Only debug builds import it; `audit` flags it in a release build.',
+    handler(ctx, p, l) { ctx.services.log(Buffer.from(ctx.view(p, l)).toString('utf8')); },
+  },
+];
+
+export const hostAbiByKey = new Map(hostAbi.map((f) => [`${f.module}.${f.name}`, f]));
+
+/** Imports a release TA must not have, though the ABI defines them. */
+export const debugOnlyImports = new Set(['tee.log', 'env.trace']);
+
+/** Builds the import object for one TA instance. */
+export function buildImports(ctx: HostContext): WebAssembly.Imports {
+  const imports: Record<string, Record<string, Function>> = { env: {}, tee: {} };
+  for (const f of hostAbi) imports[f.module][f.name] = (...args: number[]) => f.handler(ctx, ...args);
+  return imports as WebAssembly.Imports;
+}

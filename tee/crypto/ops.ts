@@ -1,0 +1,175 @@
+// Host crypto primitives behind the "tee" imports, in GlobalPlatform's operation-handle model
+// (TEE_AllocateOperation / TEE_SetOperationKey / TEE_CipherUpdate / TEE_FreeOperation), on
+// node:crypto. Composite payment algorithms (CMAC, DUKPT, TR-31, PIN blocks) stay in the TA.
+import * as nc from 'node:crypto';
+import { Alg, Curve, Mode } from '../abi/algorithms.ts';
+import { Status } from '../../proto/status.ts';
+import { sm2Sign, sm2Verify, sm2PublicFromPrivate } from './sm2.ts';
+
+export class CryptoError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'CryptoError';
+  }
+}
+
+interface CipherSpec { name: string; block: number; keyLens: number[]; iv: boolean }
+
+const ciphers = new Map<number, CipherSpec>([
+  [Alg.AES_ECB_NOPAD, { name: 'aes-%d-ecb', block: 16, keyLens: [16, 24, 32], iv: false }],
+  [Alg.AES_CBC_NOPAD, { name: 'aes-%d-cbc', block: 16, keyLens: [16, 24, 32], iv: true }],
+  [Alg.DES3_ECB_NOPAD, { name: 'des-ede3-ecb', block: 8, keyLens: [16, 24], iv: false }],
+  [Alg.DES3_CBC_NOPAD, { name: 'des-ede3-cbc', block: 8, keyLens: [16, 24], iv: true }],
+  [Alg.SM4_ECB_NOPAD, { name: 'sm4-ecb', block: 16, keyLens: [16], iv: false }],
+  [Alg.SM4_CBC_NOPAD, { name: 'sm4-cbc', block: 16, keyLens: [16], iv: true }],
+]);
+
+function bad(message: string): CryptoError {
+  return new CryptoError(Status.ERROR_BAD_PARAMETERS, message);
+}
+
+/** Expands a double-length TDES key K1|K2 to K1|K2|K1 (ANSI X9.52 keying option 2). */
+function tdesKey(key: Uint8Array): Uint8Array {
+  if (key.length === 24) return key;
+  const k = new Uint8Array(24);
+  k.set(key, 0);
+  k.set(key.subarray(0, 8), 16);
+  return k;
+}
+
+interface CipherOp { cipher: nc.Cipheriv | nc.Decipheriv; block: number }
+
+export class CryptoOps {
+  private ops = new Map<number, CipherOp>();
+  private next = 1;
+  /** Per-TA cap on live operations, so a leaking TA cannot exhaust the host. */
+  static readonly MAX_OPS = 64;
+
+  cipherInit(alg: number, mode: number, key: Uint8Array, iv: Uint8Array): number {
+    const spec = ciphers.get(alg >>> 0);
+    if (!spec) throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `cipher algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+    if (mode !== Mode.ENCRYPT && mode !== Mode.DECRYPT) throw bad(`cipher mode ${mode} is neither ENCRYPT (0) nor DECRYPT (1)`);
+    if (!spec.keyLens.includes(key.length)) throw bad(`key length ${key.length} not valid for this algorithm (allowed: ${spec.keyLens.join(', ')})`);
+    if (spec.iv ? iv.length !== spec.block : iv.length !== 0) throw bad(`IV length ${iv.length} not valid (${spec.iv ? spec.block : 0} expected)`);
+    if (this.ops.size >= CryptoOps.MAX_OPS) throw new CryptoError(Status.ERROR_OUT_OF_MEMORY, `more than ${CryptoOps.MAX_OPS} live crypto operations`);
+    const name = spec.name.replace('%d', String(key.length * 8));
+    const k = alg === Alg.DES3_ECB_NOPAD || alg === Alg.DES3_CBC_NOPAD ? tdesKey(key) : key;
+    const cipher = mode === Mode.ENCRYPT
+      ? nc.createCipheriv(name, k, spec.iv ? iv : null)
+      : nc.createDecipheriv(name, k, spec.iv ? iv : null);
+    cipher.setAutoPadding(false);
+    if (k !== key) k.fill(0);
+    const h = this.next++;
+    this.ops.set(h, { cipher, block: spec.block });
+    return h;
+  }
+
+  cipherUpdate(handle: number, input: Uint8Array): Uint8Array {
+    const op = this.ops.get(handle);
+    if (!op) throw bad(`no crypto operation with handle ${handle}`);
+    if (input.length % op.block !== 0) throw bad(`data length ${input.length} is not a multiple of the ${op.block}-byte block`);
+    return op.cipher.update(input);
+  }
+
+  free(handle: number): void {
+    this.ops.delete(handle);
+  }
+
+  freeAll(): void {
+    this.ops.clear();
+  }
+
+  get liveOperations(): number {
+    return this.ops.size;
+  }
+
+  digest(alg: number, data: Uint8Array): Uint8Array {
+    switch (alg >>> 0) {
+      case Alg.SHA256: return nc.createHash('sha256').update(data).digest();
+      case Alg.SM3: return nc.createHash('sm3').update(data).digest();
+    }
+    throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `digest algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+  }
+
+  hmac(alg: number, key: Uint8Array, data: Uint8Array): Uint8Array {
+    switch (alg >>> 0) {
+      case Alg.HMAC_SHA256: return nc.createHmac('sha256', key).update(data).digest();
+      case Alg.HMAC_SM3: return nc.createHmac('sm3', key).update(data).digest();
+    }
+    throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `HMAC algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+  }
+
+  eccGenerate(curve: number): { priv: Uint8Array; pub: Uint8Array } {
+    if (curve === Curve.NIST_P256) {
+      const e = nc.createECDH('prime256v1');
+      e.generateKeys();
+      return { priv: leftPad(e.getPrivateKey(), 32), pub: e.getPublicKey() };
+    }
+    if (curve === Curve.SM2) {
+      for (;;) {
+        const d = nc.randomBytes(32);
+        try { return { priv: d, pub: sm2PublicFromPrivate(d) }; } catch { /* d out of range: draw again */ }
+      }
+    }
+    throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `curve 0x${curve.toString(16)} not supported`);
+  }
+
+  eccSign(alg: number, priv: Uint8Array, msg: Uint8Array): Uint8Array {
+    switch (alg >>> 0) {
+      case Alg.ECDSA_P256: {
+        const key = p256PrivateKey(priv);
+        return nc.sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' });
+      }
+      case Alg.SM2_DSA_SM3: return sm2Sign(priv, msg);
+    }
+    throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `signature algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+  }
+
+  /** true when the signature verifies; false for any malformed key or signature. */
+  eccVerify(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+    try {
+      switch (alg >>> 0) {
+        case Alg.ECDSA_P256: {
+          if (sig.length !== 64) return false;
+          return nc.verify('sha256', msg, { key: p256PublicKey(pub), dsaEncoding: 'ieee-p1363' }, sig);
+        }
+        case Alg.SM2_DSA_SM3: return sm2Verify(pub, msg, sig);
+      }
+    } catch {
+      return false;
+    }
+    throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `signature algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+  }
+
+  ecdh(priv: Uint8Array, peerPub: Uint8Array): Uint8Array {
+    const e = nc.createECDH('prime256v1');
+    try {
+      e.setPrivateKey(priv);
+      return e.computeSecret(peerPub);
+    } catch {
+      throw bad('ECDH: private key or peer public point is not valid on P-256');
+    }
+  }
+}
+
+function leftPad(b: Uint8Array, n: number): Uint8Array {
+  if (b.length >= n) return b;
+  const out = new Uint8Array(n);
+  out.set(b, n - b.length);
+  return out;
+}
+
+const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+
+export function p256PublicKey(pub: Uint8Array): nc.KeyObject {
+  if (pub.length !== 65 || pub[0] !== 4) throw bad('P-256 public key must be a 65-byte uncompressed point');
+  return nc.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)) }, format: 'jwk' });
+}
+
+export function p256PrivateKey(priv: Uint8Array): nc.KeyObject {
+  if (priv.length !== 32) throw bad('P-256 private key must be 32 bytes');
+  const e = nc.createECDH('prime256v1');
+  try { e.setPrivateKey(priv); } catch { throw bad('P-256 private key out of range'); }
+  const pub = e.getPublicKey();
+  return nc.createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64u(priv), x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)) }, format: 'jwk' });
+}

@@ -1,0 +1,33 @@
+// The simulated hardware unique key (HUK) and the per-TA keys derived from it, as OP-TEE's
+// tee_otp_get_hw_unique_key + huk_subkey_derive do: HKDF-SHA256 (RFC 5869) with the TA's
+// UUID and a label as info, so no TA can compute another TA's keys.
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from './storage/atomic.ts';
+
+export class Huk {
+  private constructor(private readonly key: Uint8Array) {}
+
+  static fromBytes(key: Uint8Array): Huk {
+    if (key.length !== 32) throw new Error('hardware unique key must be 32 bytes');
+    return new Huk(Uint8Array.from(key));
+  }
+
+  /** Simulates a fused key: created once per device directory, then read back. */
+  static openSimulated(path: string): Huk {
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileAtomic(path, randomBytes(32));
+    }
+    return Huk.fromBytes(readFileSync(path));
+  }
+
+  derive(taUuid: Uint8Array, label: Uint8Array | string, len = 32): Uint8Array {
+    const l = typeof label === 'string' ? new TextEncoder().encode(label) : label;
+    const info = new Uint8Array(taUuid.length + l.length);
+    info.set(taUuid, 0);
+    info.set(l, taUuid.length);
+    return new Uint8Array(hkdfSync('sha256', this.key, 'TrustTap HUK v1', info, len));
+  }
+}

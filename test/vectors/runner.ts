@@ -1,0 +1,86 @@
+// The vector runner: runs every vector of a file in ../shared/vectors format through the
+// project's own code. Its output is a contract (shared/vectors/README.md): one line per failing
+// vector (id, field, expected, got) and a closing `N passed, M failed, K skipped` line.
+//
+// Operations live in test/vectors/ops/<family>.ts, each exporting `ops`: a map from the
+// file's operation name to a handler that returns the computed `expected` fields.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export type Hex = string;
+export interface Vector {
+  id: string;
+  operation: string;
+  inputs: Record<string, unknown>;
+  expected: Record<string, unknown>;
+  note?: string;
+}
+export interface VectorFile {
+  family: string;
+  description?: string;
+  conventions?: string[];
+  vectors: Vector[];
+}
+/** Returns the computed values of (some or all of) the vector's expected fields. */
+export type OpHandler = (inputs: Record<string, any>, vector: Vector) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+const opsDir = fileURLToPath(new URL('./ops/', import.meta.url));
+
+export async function loadOps(): Promise<Map<string, OpHandler>> {
+  const table = new Map<string, OpHandler>();
+  for (const f of readdirSync(opsDir).filter((f) => f.endsWith('.ts')).sort()) {
+    const mod = (await import(`./ops/${f}`)) as { ops: Record<string, OpHandler> };
+    for (const [name, fn] of Object.entries(mod.ops)) {
+      if (table.has(name)) throw new Error(`vector operation '${name}' defined twice (ops/${f})`);
+      table.set(name, fn);
+    }
+  }
+  return table;
+}
+
+export interface Failure { id: string; field: string; expected: unknown; got: unknown }
+export interface RunResult { passed: number; failed: number; skipped: number; failures: Failure[]; skippedOps: string[] }
+
+function norm(v: unknown): unknown {
+  return typeof v === 'string' ? v.toUpperCase() : v;
+}
+
+function same(expected: unknown, got: unknown): boolean {
+  return JSON.stringify(canon(expected)) === JSON.stringify(canon(got));
+}
+function canon(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as any)[k])]));
+  }
+  return norm(v);
+}
+
+export async function runVectors(file: VectorFile, ops?: Map<string, OpHandler>): Promise<RunResult> {
+  const table = ops ?? (await loadOps());
+  const r: RunResult = { passed: 0, failed: 0, skipped: 0, failures: [], skippedOps: [] };
+  for (const v of file.vectors) {
+    const fn = table.get(v.operation);
+    if (!fn) {
+      r.skipped++;
+      if (!r.skippedOps.includes(v.operation)) r.skippedOps.push(v.operation);
+      continue;
+    }
+    let got: Record<string, unknown>;
+    try {
+      got = await fn(v.inputs, v);
+    } catch (e) {
+      got = { error: (e as Error).message };
+    }
+    const bad: Failure[] = [];
+    for (const [field, exp] of Object.entries(v.expected)) {
+      if (!same(exp, got[field])) bad.push({ id: v.id, field, expected: exp, got: got[field] ?? (got.error ? `error: ${got.error}` : undefined) });
+    }
+    if (bad.length) { r.failed++; r.failures.push(...bad); } else r.passed++;
+  }
+  return r;
+}
+
+export function readVectorFile(path: string): VectorFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as VectorFile;
+}
