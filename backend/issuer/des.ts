@@ -26,7 +26,7 @@ export function tdesEcb(key: Uint8Array, data: Uint8Array, decrypt = false): Uin
   return run(key.length === 16 ? 'des-ede-ecb' : 'des-ede3-ecb', key, data, decrypt, null);
 }
 
-export function tdesCbc(key: Uint8Array, data: Uint8Array, iv = new Uint8Array(8), decrypt = false): Uint8Array {
+export function tdesCbc(key: Uint8Array, data: Uint8Array, iv: Uint8Array = new Uint8Array(8), decrypt = false): Uint8Array {
   checkKey(key, [16, 24], 'TDES key'); checkBlocks(data);
   return run(key.length === 16 ? 'des-ede-cbc' : 'des-ede3-cbc', key, data, decrypt, iv);
 }
@@ -38,7 +38,7 @@ export function desEcb(key: Uint8Array, data: Uint8Array, decrypt = false): Uint
   try { return tdesEcb(kk, data, decrypt); } finally { kk.fill(0); }
 }
 
-export function desCbc(key: Uint8Array, data: Uint8Array, iv = new Uint8Array(8)): Uint8Array {
+export function desCbc(key: Uint8Array, data: Uint8Array, iv: Uint8Array = new Uint8Array(8)): Uint8Array {
   checkKey(key, [8], 'DES key');
   const kk = new Uint8Array(16); kk.set(key); kk.set(key, 8);
   try { return tdesCbc(kk, data, iv); } finally { kk.fill(0); }

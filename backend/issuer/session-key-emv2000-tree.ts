@@ -11,7 +11,7 @@ function f(x: Uint8Array, y: Uint8Array, j: number): Uint8Array {
   return tdesEcb(adjustParity(x), block);
 }
 
-export function emv2000TreeSessionKey(iccMasterKey: Uint8Array, atc: Uint8Array, height = 8, branchFactor = 4, iv = new Uint8Array(16)): Uint8Array {
+export function emv2000TreeSessionKey(iccMasterKey: Uint8Array, atc: Uint8Array, height = 8, branchFactor = 4, iv: Uint8Array = new Uint8Array(16)): Uint8Array {
   if (iccMasterKey.length !== 16) throw new RangeError(`ICC master key must be 16 bytes, got ${iccMasterKey.length}`);
   if (atc.length !== 2) throw new RangeError(`ATC must be 2 bytes, got ${atc.length}`);
   if (iv.length !== 16) throw new RangeError(`IV must be 16 bytes, got ${iv.length}`);
@@ -20,7 +20,7 @@ export function emv2000TreeSessionKey(iccMasterKey: Uint8Array, atc: Uint8Array,
   }
   const n = (atc[0]! << 8) | atc[1]!;
   // Walk from the root to the leaf of this ATC, keeping the last two levels (parent, grandparent).
-  let grand = iv.slice(), parent = iccMasterKey.slice();
+  let grand: Uint8Array = iv.slice(), parent: Uint8Array = iccMasterKey.slice();
   const levels: Uint8Array[] = [grand, parent];
   for (let i = 1; i <= height; i++) {
     const j = Math.floor(n / branchFactor ** (height - i));

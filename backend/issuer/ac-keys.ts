@@ -1,0 +1,22 @@
+// The AC key chain of a CVN: issuer master key → ICC master key (EMV A1.4) → AC session key
+// (per CVN). Used by the issuer host to verify ARQCs and by card simulators to personalise
+// cards and compute them, so both ends derive keys one way.
+import { iccMasterKey } from './icc-master-key.ts';
+import { commonSessionKey, rFromAtc, rFromAtcUn } from './session-key-common.ts';
+import { pbocSessionKey } from './session-key-pboc.ts';
+import type { CvnProfile } from './cvn.ts';
+
+export function deriveIccMasterKey(p: CvnProfile, issuerMasterKey: Uint8Array, pan: string, psn = '00'): Uint8Array {
+  return iccMasterKey(p.masterKeyDerivation, issuerMasterKey, pan, psn);
+}
+
+export function acSessionKey(p: CvnProfile, iccMk: Uint8Array, atc: Uint8Array, un?: Uint8Array): Uint8Array {
+  switch (p.sessionKey) {
+    case 'none': return iccMk.slice();
+    case 'common_atc': return commonSessionKey(iccMk, rFromAtc(atc));
+    case 'common_atc_0000_un':
+      if (!un) throw new RangeError(`${p.id}: session key needs the unpredictable number`);
+      return commonSessionKey(iccMk, rFromAtcUn(atc, un));
+    case 'pboc_atc': return pbocSessionKey(iccMk, atc);
+  }
+}

@@ -1,0 +1,74 @@
+// Cryptogram versions: what each scheme's CVN means for key derivation, AC data, padding and
+// ARPC. Card simulators and the issuer host both read this table, so a card and its issuer
+// cannot disagree. Sources: Visa VIS 1.5 (CVN 10, 18), Mastercard M/Chip 4 / Advance (CVN 16,
+// 17, 20, 21), Interac (CVN 133) — checked against the HSM-verified chains in
+// shared/vectors/emv-arqc.json except where `verified: false`.
+import type { Padding } from './retail-mac.ts';
+import type { MasterKeyDerivation } from './icc-master-key.ts';
+
+export type AcSessionKey = 'none' | 'common_atc' | 'common_atc_0000_un' | 'pboc_atc';
+export type ArpcSpec = { method: 1; key: 'icc_master_key' | 'session_key' } | { method: 2 };
+
+/** An AC data element: an EMV tag, or a field cut from the Issuer Application Data (9F10). */
+export type AcDataItem = string | 'cvr' | 'counters';
+
+export interface CvnProfile {
+  id: string;
+  /** Option A for PANs up to 16 digits; option B reduces to A there, so B is the safe default. */
+  masterKeyDerivation: MasterKeyDerivation;
+  sessionKey: AcSessionKey;
+  padding: Padding;
+  acData: AcDataItem[];
+  /** where the CVR sits in 9F10 (offset, length) when acData uses 'cvr' */
+  cvrInIad?: [offset: number, length: number];
+  /** where the offline counters sit in 9F10 when acData uses 'counters' */
+  countersInIad?: [offset: number, length: number];
+  arpc: ArpcSpec;
+  /** CVN byte as carried in the IAD */
+  cvnByte: number;
+  /** false when no published vector checks this profile */
+  verified: boolean;
+}
+
+const CDOL_CORE = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82', '9F36'];
+
+export const CVN_PROFILES: Readonly<Record<string, CvnProfile>> = {
+  'visa-10': { id: 'visa-10', masterKeyDerivation: 'option_a', sessionKey: 'none', padding: 'iso9797_1_method_1', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x0a, verified: true },
+  'visa-18': { id: 'visa-18', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x12, verified: true },
+  'mastercard-16': { id: 'mastercard-16', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x10, verified: true },
+  'mastercard-17': { id: 'mastercard-17', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x11, verified: false },
+  'mastercard-20': { id: 'mastercard-20', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x14, verified: true },
+  'mastercard-21': { id: 'mastercard-21', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x15, verified: true },
+  'interac-133': { id: 'interac-133', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x85, verified: true },
+  // UnionPay qPBOC: PBOC 3.0 cryptogram version 01, CVR = 9F10 bytes 4..7.
+  'unionpay-01': { id: 'unionpay-01', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, verified: false },
+};
+
+export class CvnError extends Error {
+  readonly code = 'CVN_UNKNOWN';
+}
+
+export function cvnProfile(id: string): CvnProfile {
+  const p = CVN_PROFILES[id];
+  if (!p) throw new CvnError(`unknown cryptogram version '${id}'`);
+  return p;
+}
+
+/** Assemble the AC input from transaction/card data. `values` maps tags (and 'cvr',
+ *  'counters' when given directly) to bytes; CVR and counters are otherwise cut from 9F10. */
+export function acInput(p: CvnProfile, values: (item: string) => Uint8Array | undefined): Uint8Array {
+  const parts = p.acData.map((item) => {
+    let v = values(item);
+    if (!v && (item === 'cvr' || item === 'counters')) {
+      const iad = values('9F10');
+      const where = item === 'cvr' ? p.cvrInIad : p.countersInIad;
+      if (iad && where && iad.length >= where[0] + where[1]) v = iad.subarray(where[0], where[0] + where[1]);
+    }
+    if (!v) throw new RangeError(`${p.id}: AC data element ${item} missing`);
+    return v;
+  });
+  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+  let o = 0;
+  for (const x of parts) { out.set(x, o); o += x.length; }
+  return out;
+}
