@@ -1,0 +1,94 @@
+// `trusttap gen [--check]`: regenerates the protobuf code from the .proto files.
+//   proto/*.proto                → proto/gen/as/<name>.ts + proto/gen/ts/trusttap.{js,d.ts}
+//   test/proto/fixtures/*.proto  → test/proto/gen/as/<name>.ts + test/proto/gen/ts/codec_test.{js,d.ts}
+// With --check nothing is written; it exits 1 if any generated file differs or is stale.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateAll, type GenOptions } from '../../proto/gen-as.ts';
+
+export const summary = 'regenerate protobuf code (AS codec + TS static module) from proto/*.proto: gen [--check]';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface GenJob extends GenOptions {
+  protoDir: string;
+}
+
+export function jobs(rootDir = ROOT): GenJob[] {
+  const r = (p: string) => path.join(rootDir, p);
+  return [
+    { protoDir: r('proto'), rootDir, asOutDir: r('proto/gen/as'), runtime: r('proto/as/pb.ts'), tsOut: r('proto/gen/ts/trusttap.js'), tsRootName: 'trusttap' },
+    { protoDir: r('test/proto/fixtures'), rootDir, asOutDir: r('test/proto/gen/as'), runtime: r('proto/as/pb.ts'), tsOut: r('test/proto/gen/ts/codec_test.js'), tsRootName: 'trusttap_test' },
+  ];
+}
+
+export function protoFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.proto')).sort().map((f) => path.join(dir, f));
+}
+
+/** Every file the generator would write, as absolute path → content. */
+export async function expected(rootDir = ROOT): Promise<Map<string, string>> {
+  const all = new Map<string, string>();
+  for (const j of jobs(rootDir)) for (const [p, c] of await generateAll(protoFiles(j.protoDir), j)) all.set(p, c);
+  return all;
+}
+
+/** Generated files on disk that the generator would no longer produce. */
+export function stale(want: Map<string, string>, rootDir = ROOT): string[] {
+  const out: string[] = [];
+  for (const j of jobs(rootDir)) {
+    for (const dir of [j.asOutDir, path.dirname(j.tsOut)]) {
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir)) {
+        const p = path.join(dir, f);
+        if (/\.(ts|js)$/.test(f) && !want.has(p)) out.push(p);
+      }
+    }
+  }
+  return out.sort();
+}
+
+export async function run(args: string[]): Promise<number> {
+  const check = args.includes('--check');
+  const unknown = args.filter((a) => a !== '--check');
+  if (unknown.length) {
+    console.error(`usage: trusttap gen [--check]  (unknown: ${unknown.join(' ')})`);
+    return 2;
+  }
+  let want: Map<string, string>;
+  try {
+    want = await expected();
+  } catch (e) {
+    console.error(`gen: ${(e as Error).message}`);
+    return 1;
+  }
+  const rel = (p: string) => path.relative(ROOT, p);
+  let differ = 0;
+  for (const [p, content] of want) {
+    const cur = existsSync(p) ? readFileSync(p, 'utf8') : null;
+    if (cur === content) continue;
+    differ++;
+    if (check) console.log(`out of date: ${rel(p)}`);
+    else {
+      mkdirSync(path.dirname(p), { recursive: true });
+      writeFileSync(p, content);
+      console.log(`wrote ${rel(p)}`);
+    }
+  }
+  for (const p of stale(want)) {
+    differ++;
+    if (check) console.log(`stale: ${rel(p)}`);
+    else {
+      rmSync(p);
+      console.log(`removed ${rel(p)}`);
+    }
+  }
+  if (check) {
+    console.log(differ ? `${differ} generated file(s) out of date; run 'trusttap gen'` : `${want.size} generated files up to date`);
+    return differ ? 1 : 0;
+  }
+  console.log(`${want.size} generated files, ${differ} changed`);
+  return 0;
+}
