@@ -1,0 +1,111 @@
+// Load-time checks of a TA's WebAssembly module against the contracts: every import must be a
+// function of host ABI v1 (tee/abi/table.ts) with exactly the declared signature, the TA ABI
+// exports must be present (tee/abi/ta-exports.ts), and its memory must declare a maximum (Node
+// cannot cap Wasm memory any other way). A release TA must not import debug-only functions.
+// Errors are LoadError with a stable code and a message that names what was wrong.
+import { readWasmInfo, WasmFormatError, type WasmInfo, type WasmImport } from './wasm-info.ts';
+import { hostAbiByKey, debugOnlyImports } from '../abi/table.ts';
+import { requiredTaExports } from '../abi/ta-exports.ts';
+
+export type LoadErrorCode =
+  | 'NO_MANIFEST' // manifest.json missing or unreadable
+  | 'UNSIGNED' // manifest.sig missing or empty
+  | 'BAD_SIGNATURE' // signature malformed or not valid for the trusted key
+  | 'BAD_MANIFEST' // signed, but not a well-formed manifest
+  | 'ABI_MISMATCH' // manifest/TA built for another host or TA ABI version
+  | 'UNKNOWN_TA' // no such TA (name or UUID) in the manifest
+  | 'HASH_MISMATCH' // wasm bytes differ from the manifest (sha256 or size)
+  | 'MANIFEST_MISMATCH' // wasm hash matches but the manifest's description of it does not
+  | 'NOT_WASM' // not a parseable WebAssembly binary
+  | 'UNKNOWN_IMPORT' // import not in the host ABI (or not a function)
+  | 'BAD_IMPORT_SIGNATURE' // import in the host ABI, but with another signature
+  | 'DEBUG_IMPORT_IN_RELEASE' // tee.log / env.trace in a release TA
+  | 'DEBUG_TA_IN_RELEASE' // a debug build where a release build is required
+  | 'MISSING_EXPORT' // a TA ABI export is missing or of the wrong kind
+  | 'NO_MEMORY' // the module has no memory
+  | 'NO_MAXIMUM_MEMORY'; // the memory declares no maximum
+
+export class LoadError extends Error {
+  constructor(readonly code: LoadErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'LoadError';
+  }
+}
+
+export interface CheckOptions {
+  /** Release mode: debug-only imports (tee.log, env.trace) are refused. */
+  release: boolean;
+}
+
+/** The signature notation used in the manifest, the docs and error messages: `(i32, i32) -> i32`,
+ * `() -> f64`, `(i32) -> void`. */
+export function formatSignature(params: readonly string[], results: readonly string[]): string {
+  const r = results.length === 0 ? 'void' : results.length === 1 ? results[0] : `(${results.join(', ')})`;
+  return `(${params.join(', ')}) -> ${r}`;
+}
+
+export function importKey(imp: { module: string; name: string }): string {
+  return `${imp.module}.${imp.name}`;
+}
+
+/** The signature of a Wasm import as formatSignature writes it ('' for a non-function import). */
+export function importSignature(imp: WasmImport): string {
+  return imp.type ? formatSignature(imp.type.params, imp.type.results) : '';
+}
+
+export function parseModule(bytes: Uint8Array): WasmInfo {
+  try {
+    return readWasmInfo(bytes);
+  } catch (e) {
+    if (e instanceof WasmFormatError) throw new LoadError('NOT_WASM', `not a valid WebAssembly module: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Every problem of the module, in a stable order (imports, exports, memory). Empty = loadable. */
+export function moduleProblems(info: WasmInfo, opts: CheckOptions): LoadError[] {
+  const problems: LoadError[] = [];
+  for (const imp of info.imports) {
+    const key = importKey(imp);
+    const fn = hostAbiByKey.get(key);
+    if (!fn || imp.kind !== 'function') {
+      problems.push(new LoadError('UNKNOWN_IMPORT', `import ${key} (${imp.kind}${imp.type ? ' ' + importSignature(imp) : ''}) is not in the host ABI`));
+      continue;
+    }
+    const want = formatSignature(fn.params, fn.results);
+    const got = importSignature(imp);
+    if (got !== want) {
+      problems.push(new LoadError('BAD_IMPORT_SIGNATURE', `import ${key} has signature ${got}; the host ABI declares ${want}`));
+      continue;
+    }
+    if (opts.release && debugOnlyImports.has(key)) {
+      problems.push(new LoadError('DEBUG_IMPORT_IN_RELEASE', `release TA imports debug-only ${key}`));
+    }
+  }
+  const exports = new Map(info.exports.map((e) => [e.name, e.kind]));
+  for (const name of requiredTaExports) {
+    const want = name === 'memory' ? 'memory' : 'function';
+    const kind = exports.get(name);
+    if (kind !== want) {
+      problems.push(new LoadError('MISSING_EXPORT', kind ? `export ${name} is a ${kind}, expected a ${want}` : `missing export ${name} (${want})`));
+    }
+  }
+  if (!info.memory) problems.push(new LoadError('NO_MEMORY', 'the module has no memory'));
+  else if (info.memory.maximumPages === null) {
+    problems.push(new LoadError('NO_MAXIMUM_MEMORY', `memory declares no maximum (initial ${info.memory.initialPages} pages); build with --maximumMemory`));
+  }
+  return problems;
+}
+
+/** Checks a TA module before it is compiled or instantiated; throws the first LoadError found
+ * (its message says how many more there are). Returns what was read from the binary. */
+export function checkTaModule(bytes: Uint8Array, opts: CheckOptions): WasmInfo {
+  const info = parseModule(bytes);
+  const problems = moduleProblems(info, opts);
+  if (problems.length) {
+    const first = problems[0];
+    if (problems.length > 1) first.message += ` (and ${problems.length - 1} more: ${problems.slice(1).map((p) => p.code).join(', ')})`;
+    throw first;
+  }
+  return info;
+}
