@@ -23,6 +23,11 @@ export class Huk {
     return Huk.fromBytes(readFileSync(path));
   }
 
+  /** A copy for another thread of the same TEE (a TA worker); never handed to the REE. */
+  exportForTeeThread(): Uint8Array {
+    return Uint8Array.from(this.key);
+  }
+
   derive(taUuid: Uint8Array, label: Uint8Array | string, len = 32): Uint8Array {
     const l = typeof label === 'string' ? new TextEncoder().encode(label) : label;
     const info = new Uint8Array(taUuid.length + l.length);

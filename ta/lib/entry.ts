@@ -1,0 +1,161 @@
+// TA ABI v1, the trusted-app side (tee/abi/ta-exports.ts is the host side): the GlobalPlatform
+// entry points over static I/O buffers. A TA's index.ts registers its TrustedApp and
+// re-exports these functions. Command 0 (PING) is answered here for every TA.
+import { PingResponse, ErrorDetail } from "../../proto/gen/as/tee";
+import { SUCCESS, ERROR_BAD_PARAMETERS, ERROR_SHORT_BUFFER, ERROR_BAD_STATE, ERROR_ACCESS_DENIED } from "./status";
+
+export const TA_ABI_VERSION: u32 = 1;
+export const IO_CAP: u32 = 64 * 1024;
+export const COMMAND_PING: u32 = 0;
+/** GP TEE_LOGIN_TRUSTED_APP: the session was opened by another TA (client = its UUID). */
+export const LOGIN_TRUSTED_APP: u32 = 0xf0000000;
+
+const ioIn = memory.data(<i32>IO_CAP, 16);
+const ioOut = memory.data(<i32>IO_CAP, 16);
+let outLen: u32 = 0;
+
+/** What a command handler answers: a response message, or a status with a reason. */
+export class Reply {
+  status: u32 = SUCCESS;
+  data: Uint8Array = new Uint8Array(0);
+  message: string = "";
+
+  ok(data: Uint8Array): void {
+    this.status = SUCCESS;
+    this.data = data;
+  }
+
+  /** The message goes to the REE: it must never contain key material or PIN data. */
+  fail(status: u32, message: string): void {
+    this.status = status;
+    this.message = message;
+  }
+}
+
+/** The client of a session: how it logged in and, for TA clients, the caller's UUID. */
+export class Client {
+  constructor(public login: u32, public identity: Uint8Array) {}
+  isTa(uuid: Uint8Array): bool {
+    if (this.login != LOGIN_TRUSTED_APP || this.identity.length != uuid.length) return false;
+    for (let i = 0; i < uuid.length; i++) if (this.identity[i] != uuid[i]) return false;
+    return true;
+  }
+}
+
+export abstract class TrustedApp {
+  constructor(public name: string, public version: string, public uuid: Uint8Array) {}
+  /** TA_CreateEntryPoint: once per instance. */
+  create(): u32 { return SUCCESS; }
+  /** TA_OpenSessionEntryPoint: may refuse a client. */
+  openSession(session: u32, client: Client): u32 { return SUCCESS; }
+  /** TA_InvokeCommandEntryPoint for every command but PING. */
+  abstract invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void;
+  closeSession(session: u32): void {}
+  destroy(): void {}
+}
+
+let app: TrustedApp | null = null;
+const sessions = new Map<u32, Client>();
+
+export function registerApp(a: TrustedApp): void {
+  app = a;
+}
+
+/** Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (RFC 4122 text) into 16 bytes. */
+export function uuidBytes(text: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let n = 0;
+  let hi = -1;
+  for (let i = 0; i < text.length && n < 16; i++) {
+    const c = text.charCodeAt(i);
+    let v = -1;
+    if (c >= 48 && c <= 57) v = c - 48;
+    else if (c >= 97 && c <= 102) v = c - 87;
+    else if (c >= 65 && c <= 70) v = c - 55;
+    if (v < 0) continue;
+    if (hi < 0) hi = v;
+    else { out[n++] = <u8>((hi << 4) | v); hi = -1; }
+  }
+  return out;
+}
+
+function copyIn(len: u32): Uint8Array {
+  const b = new Uint8Array(<i32>len);
+  memory.copy(b.dataStart, ioIn, len);
+  return b;
+}
+
+function writeOut(data: Uint8Array): u32 {
+  if (<u32>data.length > IO_CAP) {
+    outLen = data.length; // the size needed, with SHORT_BUFFER
+    return ERROR_SHORT_BUFFER;
+  }
+  memory.copy(ioOut, data.dataStart, data.length);
+  outLen = data.length;
+  return SUCCESS;
+}
+
+function writeError(status: u32, message: string): u32 {
+  const d = new ErrorDetail();
+  d.message = message;
+  writeOut(d.encode());
+  return status;
+}
+
+export function io_in(): usize { return ioIn; }
+export function io_out(): usize { return ioOut; }
+export function io_cap(): u32 { return IO_CAP; }
+export function ta_out_len(): u32 { return outLen; }
+
+export function ta_create(): u32 {
+  outLen = 0;
+  if (!app) return ERROR_BAD_STATE;
+  return app!.create();
+}
+
+export function ta_open_session(session: u32, login: u32, clientLen: u32): u32 {
+  outLen = 0;
+  if (!app) return ERROR_BAD_STATE;
+  if (clientLen > 64) return ERROR_BAD_PARAMETERS;
+  if (sessions.has(session)) return ERROR_BAD_STATE;
+  const client = new Client(login, copyIn(clientLen));
+  const status = app!.openSession(session, client);
+  if (status == SUCCESS) sessions.set(session, client);
+  return status;
+}
+
+export function ta_invoke(session: u32, command: u32, inLen: u32): u32 {
+  outLen = 0;
+  if (!app) return ERROR_BAD_STATE;
+  if (inLen > IO_CAP) return writeError(ERROR_BAD_PARAMETERS, "request larger than the TA input buffer");
+  if (!sessions.has(session)) return writeError(ERROR_ACCESS_DENIED, "no such session");
+  const a = app!;
+  const input = copyIn(inLen);
+  memory.fill(ioIn, 0, inLen); // requests may carry wrapped keys: leave nothing behind
+  if (command == COMMAND_PING) {
+    const p = new PingResponse();
+    p.name = a.name;
+    p.version = a.version;
+    p.abiVersion = TA_ABI_VERSION;
+    p.uuid = a.uuid;
+    return writeOut(p.encode());
+  }
+  const reply = new Reply();
+  a.invoke(session, sessions.get(session), command, input, reply);
+  input.fill(0);
+  if (reply.status != SUCCESS) return writeError(reply.status, reply.message);
+  const status = writeOut(reply.data);
+  reply.data.fill(0);
+  return status;
+}
+
+export function ta_close_session(session: u32): void {
+  if (!app || !sessions.has(session)) return;
+  app!.closeSession(session);
+  sessions.delete(session);
+}
+
+export function ta_destroy(): void {
+  if (app) app!.destroy();
+  sessions.clear();
+}

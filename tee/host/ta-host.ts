@@ -1,0 +1,20 @@
+// How the runtime drives one TA instance, whatever isolates it: in this thread
+// (in-process.ts) or in a worker of its own (worker.ts). Calls are synchronous; a dead
+// instance throws TaDeadError from every call.
+import type { TaReply } from '../instance.ts';
+
+export interface TaHost {
+  readonly dead: string | null;
+  create(): number;
+  openSession(session: number, login: number, client: Uint8Array): number;
+  invoke(session: number, command: number, input: Uint8Array): TaReply;
+  closeSession(session: number): void;
+  destroy(): void;
+}
+
+/** What a TA may ask of the runtime while it runs (TEE_OpenTASession & co). */
+export interface OutcallRouter {
+  open(caller: Uint8Array, callee: Uint8Array): number;
+  invoke(caller: Uint8Array, session: number, command: number, input: Uint8Array, outCap: number): TaReply;
+  close(caller: Uint8Array, session: number): void;
+}

@@ -1,0 +1,99 @@
+// The worker side of worker isolation: one TA instance with its host services in a thread of
+// its own. It serves CALLs from the channel until the runtime terminates it. TA-to-TA calls go
+// back to the runtime as OUTCALLs, since only the runtime knows the other TAs.
+import { workerData } from 'node:worker_threads';
+import { Channel, Op, State } from './channel.ts';
+import { TaInstance, TaDeadError } from '../instance.ts';
+import { createServices } from '../services.ts';
+import { Huk } from '../huk.ts';
+import type { TaSessions } from '../abi/context.ts';
+import { Status } from '../../proto/status.ts';
+
+interface WorkerInit {
+  sab: SharedArrayBuffer;
+  module: WebAssembly.Module;
+  name: string;
+  uuid: Uint8Array;
+  storageDir: string;
+  huk: Uint8Array;
+  debug: boolean;
+}
+
+const init = workerData as WorkerInit;
+const ch = new Channel(init.sab);
+const enc = (n: number) => n | 0;
+
+function outcall(op: number, a: number, b: number, c: number, data: Uint8Array) {
+  ch.post(State.OUTCALL, { op, a, b, c, data });
+  while (ch.state === State.OUTCALL) ch.waitWhile(State.OUTCALL, 1000);
+  const r = ch.read();
+  // The runtime's call is still in progress: the channel returns to CALL.
+  Atomics.store(ch.ctrl, 0, State.CALL);
+  return r;
+}
+
+const opened = new Set<number>();
+const sessions: TaSessions = {
+  open(callee) {
+    const r = outcall(Op.OUT_OPEN, 0, 0, 0, callee);
+    if (r.a >= 0) opened.add(r.a);
+    return r.a;
+  },
+  invoke(session, command, input, outCap) {
+    const r = outcall(Op.OUT_INVOKE, session, command, outCap, input);
+    return { status: r.a >>> 0, payload: r.data };
+  },
+  close(session) {
+    opened.delete(session);
+    outcall(Op.OUT_CLOSE, session, 0, 0, new Uint8Array(0));
+  },
+  closeAll() {
+    for (const s of [...opened]) sessions.close(s);
+  },
+};
+
+const services = createServices(
+  { name: init.name, uuid: init.uuid },
+  { storageDir: init.storageDir, huk: Huk.fromBytes(init.huk), log: init.debug ? (ta, l) => console.error(`[${ta}] ${l}`) : undefined },
+  sessions,
+);
+init.huk.fill(0);
+
+let ta: TaInstance | null = null;
+
+function serve(): void {
+  const m = ch.read();
+  try {
+    let status = 0;
+    let data: Uint8Array = new Uint8Array(0);
+    switch (m.op) {
+      case Op.CREATE: {
+        const r = TaInstance.create(init.module, services);
+        ta = r.instance;
+        status = r.status;
+        break;
+      }
+      case Op.OPEN: status = ta!.openSession(m.a, m.b, m.data); break;
+      case Op.INVOKE: {
+        const r = ta!.invoke(m.a, m.b, m.data);
+        status = r.status;
+        data = r.payload;
+        break;
+      }
+      case Op.CLOSE: ta!.closeSession(m.a); break;
+      case Op.DESTROY: ta?.destroy(); ta = null; break;
+      default: status = Status.ERROR_BAD_PARAMETERS;
+    }
+    ch.post(State.DONE, { op: m.op, a: enc(status), b: 0, c: 0, data });
+  } catch (e) {
+    const reason = e instanceof TaDeadError ? e.message : `trap: ${(e as Error).message}`;
+    ch.post(State.DEAD, { op: m.op, a: enc(Status.ERROR_TARGET_DEAD), b: 0, c: 0, data: new TextEncoder().encode(reason) });
+  }
+}
+
+ch.setState(State.READY);
+for (;;) {
+  // Wait for the next CALL (the runtime sets IDLE after reading DONE, then CALL).
+  while (ch.state !== State.CALL) Atomics.wait(ch.ctrl, 0, ch.state, 60_000);
+  serve();
+}

@@ -1,0 +1,128 @@
+// Worker isolation: each TA instance in a worker thread of its own, driven synchronously over a
+// SharedArrayBuffer channel. A watchdog bounds every call: a TA that runs past its time budget
+// is terminated and reported dead (TARGET_DEAD), and the next open re-creates it. Worker
+// resourceLimits cap the JS heap only; Wasm memory is capped by the TA's declared maximum.
+import { Worker } from 'node:worker_threads';
+import { Channel, Op, State } from './channel.ts';
+import type { OutcallRouter, TaHost } from './ta-host.ts';
+import { TaDeadError, type TaReply } from '../instance.ts';
+import { Status } from '../../proto/status.ts';
+
+export interface WorkerHostOptions {
+  module: WebAssembly.Module;
+  name: string;
+  uuid: Uint8Array;
+  storageDir: string;
+  huk: Uint8Array;
+  timeBudgetMs: number;
+  router: OutcallRouter;
+  debug?: boolean;
+}
+
+const workerUrl = new URL('./ta-worker-boot.mjs', import.meta.url);
+const BOOT_TIMEOUT_MS = 30_000;
+
+export class WorkerTaHost implements TaHost {
+  private worker: Worker | null = null;
+  private ch: Channel | null = null;
+  private deadReason: string | null = null;
+
+  constructor(private readonly opts: WorkerHostOptions) {}
+
+  get dead(): string | null {
+    return this.deadReason;
+  }
+
+  private kill(reason: string): never {
+    this.deadReason = reason;
+    void this.worker?.terminate();
+    this.worker = null;
+    throw new TaDeadError(reason);
+  }
+
+  create(): number {
+    const ch = Channel.create();
+    this.ch = ch;
+    this.worker = new Worker(workerUrl, {
+      workerData: {
+        sab: ch.sab, module: this.opts.module, name: this.opts.name, uuid: this.opts.uuid,
+        storageDir: this.opts.storageDir, huk: this.opts.huk, debug: !!this.opts.debug,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    this.worker.on('error', (e) => { this.deadReason ??= `worker error: ${e.message}`; });
+    this.worker.unref();
+    if (ch.waitWhile(State.IDLE, BOOT_TIMEOUT_MS) !== State.READY) this.kill('TA worker did not start');
+    return this.call(Op.CREATE, 0, 0, 0, new Uint8Array(0)).status;
+  }
+
+  /** One synchronous call, serving the TA's outcalls while it runs. */
+  private call(op: number, a: number, b: number, c: number, data: Uint8Array): TaReply {
+    const ch = this.ch;
+    if (!ch || !this.worker || this.deadReason) throw new TaDeadError(this.deadReason ?? 'TA not created');
+    ch.post(State.CALL, { op, a, b, c, data });
+    let deadline = performance.now() + this.opts.timeBudgetMs;
+    for (;;) {
+      const state = ch.state;
+      if (state === State.DONE) {
+        const m = ch.read();
+        ch.setState(State.IDLE);
+        return { status: m.a >>> 0, payload: m.data };
+      }
+      if (state === State.DEAD) {
+        this.kill(new TextDecoder().decode(ch.read().data));
+      }
+      if (state === State.OUTCALL) {
+        const started = performance.now();
+        this.serveOutcall(ch);
+        deadline += performance.now() - started; // the callee's time is its own budget
+        continue;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || ch.waitWhile(state, left) === null) {
+        if (ch.state === state) this.kill(`TA exceeded its time budget of ${this.opts.timeBudgetMs} ms`);
+      }
+    }
+  }
+
+  private serveOutcall(ch: Channel): void {
+    const m = ch.read();
+    const { router, uuid } = this.opts;
+    let a = 0;
+    let data: Uint8Array = new Uint8Array(0);
+    try {
+      if (m.op === Op.OUT_OPEN) a = router.open(uuid, m.data);
+      else if (m.op === Op.OUT_INVOKE) {
+        const r = router.invoke(uuid, m.a, m.b >>> 0, m.data, m.c >>> 0);
+        a = r.status | 0;
+        data = r.payload;
+      } else if (m.op === Op.OUT_CLOSE) router.close(uuid, m.a);
+      else a = Status.ERROR_BAD_PARAMETERS | 0;
+    } catch {
+      a = Status.ERROR_GENERIC | 0;
+    }
+    ch.post(State.OUTDONE, { op: m.op, a, b: 0, c: 0, data });
+  }
+
+  openSession(session: number, login: number, client: Uint8Array): number {
+    return this.call(Op.OPEN, session, login, 0, client).status;
+  }
+
+  invoke(session: number, command: number, input: Uint8Array): TaReply {
+    return this.call(Op.INVOKE, session, command, 0, input);
+  }
+
+  closeSession(session: number): void {
+    this.call(Op.CLOSE, session, 0, 0, new Uint8Array(0));
+  }
+
+  destroy(): void {
+    if (this.worker && !this.deadReason) {
+      try { this.call(Op.DESTROY, 0, 0, 0, new Uint8Array(0)); } catch { /* dead already */ }
+    }
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+}

@@ -1,0 +1,289 @@
+// The reference TrustTap TEE runtime: loads verified TA images, runs the GlobalPlatform life
+// cycle (create, open session, invoke, close session, destroy) with many sessions per TA,
+// isolates TAs in-process or one worker each, and routes TA-to-TA sessions with the caller's
+// identity. Every failure is a status with an origin; a TA that traps is TARGET_DEAD for its
+// sessions and is re-created on the next open, and nothing else is affected.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { Status, statusName, Origin } from '../proto/status.ts';
+import { Login } from './abi/ta-exports.ts';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+import { checkTaModule } from './loader/imports.ts';
+import { Huk } from './huk.ts';
+import { createServices, type ServiceOptions } from './services.ts';
+import { TaDeadError, type TaReply } from './instance.ts';
+import type { OutcallRouter, TaHost } from './host/ta-host.ts';
+import { InProcessTaHost } from './host/in-process.ts';
+import { WorkerTaHost } from './host/worker.ts';
+import type { TaSessions } from './abi/context.ts';
+
+export type Isolation = 'in-process' | 'worker';
+
+/** A TA binary the runtime may load: already checked against a signed manifest (loader/). */
+export interface TaImage {
+  name: string;
+  uuid: string;
+  version: string;
+  wasm: Uint8Array;
+}
+
+export interface RuntimeOptions {
+  tas: TaImage[];
+  /** Device state: sealed storage, simulated HUK and RPMB live under it. */
+  dataDir: string;
+  isolation?: Isolation;
+  /** Watchdog budget per call in worker isolation. */
+  timeBudgetMs?: number;
+  /** Accept TAs that import the debug log (development builds only). */
+  allowDebugImports?: boolean;
+  /** Deterministic randomness and time for tests (in-process isolation only). */
+  random?: ServiceOptions['random'];
+  clockMs?: ServiceOptions['clockMs'];
+  reeTimeMs?: ServiceOptions['reeTimeMs'];
+  log?: (ta: string, line: string) => void;
+}
+
+export interface Result {
+  status: number;
+  origin: number;
+  message: string;
+  session?: number;
+  payload?: Uint8Array;
+  sizeNeeded?: number;
+}
+
+export class RuntimeError extends Error {
+  constructor(message: string) { super(message); this.name = 'RuntimeError'; }
+}
+
+interface TaRecord {
+  image: TaImage;
+  uuid: Uint8Array;
+  module: WebAssembly.Module;
+  host: TaHost | null;
+  busy: boolean;
+  sessions: Set<number>;
+}
+
+interface Session {
+  id: number;
+  ta: TaRecord;
+  /** The TA that opened it, for TA-to-TA sessions. */
+  caller: Uint8Array | null;
+  /** Set when the TA died under this session: every later call is TARGET_DEAD. */
+  dead: boolean;
+}
+
+export const RUNTIME_VERSION = '0.1.0';
+
+export function uuidToBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new RuntimeError(`not a UUID: ${uuid}`);
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+const ok = (extra: Partial<Result> = {}): Result => ({ status: Status.SUCCESS, origin: Origin.TRUSTED_APP, message: '', ...extra });
+const fail = (status: number, origin: number, message: string, extra: Partial<Result> = {}): Result => ({ status, origin, message, ...extra });
+
+export class TeeRuntime {
+  private readonly byUuid = new Map<string, TaRecord>();
+  private readonly byName = new Map<string, TaRecord>();
+  private readonly sessions = new Map<number, Session>();
+  private nextSession = 1;
+  private readonly huk: Huk;
+  private readonly storageDir: string;
+  readonly isolation: Isolation;
+
+  private constructor(private readonly opts: RuntimeOptions) {
+    this.isolation = opts.isolation ?? 'in-process';
+    if (this.isolation === 'worker' && opts.random) throw new RuntimeError('injected randomness works in in-process isolation only');
+    mkdirSync(opts.dataDir, { recursive: true });
+    this.huk = Huk.openSimulated(join(opts.dataDir, 'device', 'huk.bin'));
+    this.storageDir = join(opts.dataDir, 'storage');
+  }
+
+  /** Checks every image's imports and exports against the ABI and compiles it. */
+  static async start(opts: RuntimeOptions): Promise<TeeRuntime> {
+    const rt = new TeeRuntime(opts);
+    for (const image of opts.tas) {
+      checkTaModule(image.wasm, { release: !opts.allowDebugImports });
+      const module = await WebAssembly.compile(image.wasm);
+      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), module, host: null, busy: false, sessions: new Set() };
+      if (rt.byUuid.has(image.uuid.toLowerCase()) || rt.byName.has(image.name)) throw new RuntimeError(`TA ${image.name} loaded twice`);
+      rt.byUuid.set(image.uuid.toLowerCase(), rec);
+      rt.byName.set(image.name, rec);
+    }
+    return rt;
+  }
+
+  get taNames(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  private find(target: { uuid?: Uint8Array; name?: string }): TaRecord | undefined {
+    if (target.uuid && target.uuid.length) {
+      const hex = Buffer.from(target.uuid).toString('hex');
+      const text = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      return this.byUuid.get(text);
+    }
+    return target.name ? this.byName.get(target.name) : undefined;
+  }
+
+  private sessionsFor(rec: TaRecord): TaSessions {
+    const opened = new Set<number>();
+    return {
+      open: (callee) => {
+        const r = this.openSession({ uuid: callee }, Login.TRUSTED_APP, rec.uuid);
+        if (r.status !== Status.SUCCESS) return r.status | 0;
+        opened.add(r.session!);
+        return r.session!;
+      },
+      invoke: (session, command, input, outCap) => this.invokeAsTa(rec.uuid, session, command, input, outCap),
+      close: (session) => { if (opened.delete(session)) this.closeSession(session); },
+      closeAll: () => { for (const s of opened) this.closeSession(s); opened.clear(); },
+    };
+  }
+
+  private readonly router: OutcallRouter = {
+    open: (caller, callee) => {
+      const r = this.openSession({ uuid: callee }, Login.TRUSTED_APP, caller);
+      return r.status === Status.SUCCESS ? r.session! : r.status | 0;
+    },
+    invoke: (caller, session, command, input, outCap) => this.invokeAsTa(caller, session, command, input, outCap),
+    close: (caller, session) => {
+      const s = this.sessions.get(session);
+      if (s && s.caller && Buffer.from(s.caller).equals(Buffer.from(caller))) this.closeSession(session);
+    },
+  };
+
+  /** A TA may use only sessions it opened itself. */
+  private invokeAsTa(caller: Uint8Array, session: number, command: number, input: Uint8Array, outCap: number): TaReply {
+    const s = this.sessions.get(session);
+    if (!s || !s.caller || !Buffer.from(s.caller).equals(Buffer.from(caller))) {
+      return { status: Status.ERROR_BAD_PARAMETERS, payload: new Uint8Array(0) };
+    }
+    const r = this.invoke(session, command, input, outCap);
+    return { status: r.status, payload: r.payload ?? new Uint8Array(0) };
+  }
+
+  private newHost(rec: TaRecord): TaHost {
+    if (this.isolation === 'worker') {
+      return new WorkerTaHost({
+        module: rec.module, name: rec.image.name, uuid: rec.uuid, storageDir: this.storageDir,
+        huk: this.hukBytesForWorker(), timeBudgetMs: this.opts.timeBudgetMs ?? 5_000, router: this.router,
+        debug: !!this.opts.allowDebugImports,
+      });
+    }
+    const services = createServices({ name: rec.image.name, uuid: rec.uuid }, {
+      storageDir: this.storageDir, huk: this.huk, random: this.opts.random, clockMs: this.opts.clockMs,
+      reeTimeMs: this.opts.reeTimeMs, log: this.opts.log,
+    }, this.sessionsFor(rec));
+    return new InProcessTaHost(rec.module, services);
+  }
+
+  private hukBytesForWorker(): Uint8Array {
+    // The worker is part of the TEE: it gets the HUK, never the REE.
+    return this.huk.exportForTeeThread();
+  }
+
+  /** Marks a TA dead: its sessions answer TARGET_DEAD from now on; the next open re-creates it. */
+  private bury(rec: TaRecord, reason: string): Result {
+    this.opts.log?.(rec.image.name, `TA dead: ${reason}`);
+    try { rec.host?.destroy(); } catch { /* already gone */ }
+    rec.host = null;
+    for (const id of rec.sessions) {
+      const s = this.sessions.get(id);
+      if (s) s.dead = true;
+    }
+    rec.sessions.clear();
+    return fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${rec.image.name} died: ${reason}`);
+  }
+
+  private enter<T>(rec: TaRecord, fn: (host: TaHost) => T): T | Result {
+    if (rec.busy) return fail(Status.ERROR_BUSY, Origin.TEE, `TA ${rec.image.name} is busy (a TA-to-TA call may not re-enter its caller)`);
+    rec.busy = true;
+    try {
+      if (!rec.host) {
+        const host = this.newHost(rec);
+        const status = host.create();
+        if (status !== Status.SUCCESS) {
+          host.destroy();
+          return fail(status, Origin.TRUSTED_APP, `TA ${rec.image.name} refused creation: ${statusName(status)}`);
+        }
+        rec.host = host;
+      }
+      return fn(rec.host);
+    } catch (e) {
+      if (e instanceof TaDeadError) return this.bury(rec, e.message);
+      throw e;
+    } finally {
+      rec.busy = false;
+    }
+  }
+
+  openSession(target: { uuid?: Uint8Array; name?: string }, login: number = Login.PUBLIC, client: Uint8Array = new Uint8Array(0)): Result {
+    const rec = this.find(target);
+    if (!rec) return fail(Status.ERROR_ITEM_NOT_FOUND, Origin.TEE, `no trusted app ${target.name ?? Buffer.from(target.uuid ?? []).toString('hex')} is loaded`);
+    const id = this.nextSession++;
+    const r = this.enter(rec, (host) => host.openSession(id, login >>> 0, client));
+    if (typeof r !== 'number') return r;
+    if (r !== Status.SUCCESS) return fail(r, Origin.TRUSTED_APP, `TA ${rec.image.name} refused the session: ${statusName(r)}`);
+    this.sessions.set(id, { id, ta: rec, caller: login === Login.TRUSTED_APP ? client.slice() : null, dead: false });
+    rec.sessions.add(id);
+    return ok({ session: id });
+  }
+
+  invoke(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Result {
+    const s = this.sessions.get(session);
+    if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    if (s.dead) return fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${s.ta.image.name} died; open a new session`);
+    const r = this.enter(s.ta, (host) => host.invoke(session, command >>> 0, payload));
+    if (!('payload' in r) || r.payload === undefined) return r as Result;
+    const reply = r as TaReply;
+    if (reply.status === Status.ERROR_SHORT_BUFFER) {
+      const needed = new DataView(reply.payload.buffer, reply.payload.byteOffset).getUint32(0, true);
+      return fail(reply.status, Origin.TRUSTED_APP, `response needs ${needed} bytes`, { sizeNeeded: needed });
+    }
+    if (reply.status !== Status.SUCCESS) {
+      return fail(reply.status, Origin.TRUSTED_APP, errorMessage(reply.payload, reply.status), { payload: reply.payload });
+    }
+    if (responseCapacity > 0 && reply.payload.length > responseCapacity) {
+      return fail(Status.ERROR_SHORT_BUFFER, Origin.TRUSTED_APP, `response of ${reply.payload.length} bytes exceeds the ${responseCapacity}-byte buffer`, { sizeNeeded: reply.payload.length });
+    }
+    return ok({ payload: reply.payload });
+  }
+
+  closeSession(session: number): Result {
+    const s = this.sessions.get(session);
+    if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    this.sessions.delete(session);
+    s.ta.sessions.delete(session);
+    if (s.dead || !s.ta.host) return ok();
+    const r = this.enter(s.ta, (host) => host.closeSession(session));
+    if (r && typeof r === 'object' && 'status' in r) return r;
+    // GP: the instance is destroyed when its last session closes (not keep-alive).
+    if (s.ta.sessions.size === 0 && s.ta.host && !s.ta.busy) {
+      s.ta.host.destroy();
+      s.ta.host = null;
+    }
+    return ok();
+  }
+
+  /** Closes every session and destroys every TA instance. */
+  shutdown(): void {
+    for (const id of [...this.sessions.keys()]) this.closeSession(id);
+    for (const rec of this.byUuid.values()) {
+      try { rec.host?.destroy(); } catch { /* ignore */ }
+      rec.host = null;
+    }
+  }
+}
+
+/** The reason a TA gave with an error (ErrorDetail.message); a malformed detail is ignored. */
+function errorMessage(payload: Uint8Array, status: number): string {
+  try {
+    const d = trusttap.tee.v1.ErrorDetail.decode(payload);
+    if (d.message) return d.message;
+  } catch { /* not an ErrorDetail */ }
+  return statusName(status);
+}
