@@ -1,0 +1,54 @@
+// The TEE side of the client transport: decodes one ClientRequest envelope, runs it on the
+// runtime, encodes the ClientResponse. On a phone the same bytes cross the TEE driver; here
+// `InProcessTeeDriver` hands them over in memory and is what ree/'s TeeTransport expects.
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+import { Status, Origin } from '../proto/status.ts';
+import type { Result, TeeRuntime } from './runtime.ts';
+
+const v1 = trusttap.tee.v1;
+/** Largest response a client may receive (the TA output buffer). */
+export const MAX_RESPONSE = 64 * 1024;
+
+function encode(id: number, r: Result): Uint8Array {
+  return v1.ClientResponse.encode({
+    id, status: r.status >>> 0, origin: r.origin, session: r.session ?? 0,
+    payload: r.status === Status.SUCCESS ? r.payload ?? new Uint8Array(0) : new Uint8Array(0),
+    sizeNeeded: r.sizeNeeded ?? 0, message: r.message,
+  }).finish();
+}
+
+export function handleClientRequest(runtime: TeeRuntime, bytes: Uint8Array): Uint8Array {
+  let req: InstanceType<typeof v1.ClientRequest>;
+  try {
+    req = v1.ClientRequest.decode(bytes);
+  } catch (e) {
+    return encode(0, { status: Status.ERROR_BAD_FORMAT, origin: Origin.COMMS, message: `malformed ClientRequest: ${(e as Error).message}` });
+  }
+  const id = req.id;
+  switch (req.op) {
+    case 'openSession': {
+      const o = req.openSession!;
+      return encode(id, runtime.openSession(o.uuid.length ? { uuid: o.uuid } : { name: o.name }, o.login));
+    }
+    case 'invoke': {
+      const i = req.invoke!;
+      const cap = i.responseCapacity || MAX_RESPONSE;
+      return encode(id, runtime.invoke(i.session, i.command, i.payload, Math.min(cap, MAX_RESPONSE)));
+    }
+    case 'closeSession':
+      return encode(id, runtime.closeSession(req.closeSession!.session));
+  }
+  return encode(id, { status: Status.ERROR_BAD_PARAMETERS, origin: Origin.COMMS, message: 'ClientRequest names no operation' });
+}
+
+/** An in-memory driver: the reference runtime in the same process as the client. */
+export class InProcessTeeDriver {
+  constructor(readonly runtime: TeeRuntime) {}
+  async exchange(request: Uint8Array): Promise<Uint8Array> {
+    return handleClientRequest(this.runtime, request);
+  }
+  /** Synchronous form, for benchmarks of the bare path. */
+  exchangeSync(request: Uint8Array): Uint8Array {
+    return handleClientRequest(this.runtime, request);
+  }
+}

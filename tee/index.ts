@@ -1,0 +1,14 @@
+// Public surface of the reference runtime.
+export { TeeRuntime, RuntimeError, RUNTIME_VERSION, type RuntimeOptions, type TaImage, type Isolation, type Result } from './runtime.ts';
+export { InProcessTeeDriver, handleClientRequest } from './driver.ts';
+export { loadTaImages, DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY, type LoadOptions } from './loader/from-build.ts';
+export { hostAbi, HOST_ABI_VERSION } from './abi/table.ts';
+
+import { TeeRuntime, type RuntimeOptions } from './runtime.ts';
+import { loadTaImages, type LoadOptions } from './loader/from-build.ts';
+
+/** Starts a runtime on the signed TAs of a build directory. */
+export async function startRuntimeFromBuild(opts: Omit<RuntimeOptions, 'tas'> & LoadOptions): Promise<TeeRuntime> {
+  const { images } = loadTaImages(opts);
+  return TeeRuntime.start({ ...opts, tas: images });
+}
