@@ -60,10 +60,10 @@ export enum Exportability {
 
 /** message trusttap.keystore.v1.KeyAttributes */
 export class KeyAttributes {
-  algorithm: KeyAlgorithm = <KeyAlgorithm>0;
-  usage: KeyUsage = <KeyUsage>0;
-  modeOfUse: ModeOfUse = <ModeOfUse>0;
-  exportability: Exportability = <Exportability>0;
+  algorithm: KeyAlgorithm = KeyAlgorithm.KEY_ALGORITHM_UNSPECIFIED;
+  usage: KeyUsage = KeyUsage.KEY_USAGE_UNSPECIFIED;
+  modeOfUse: ModeOfUse = ModeOfUse.MODE_OF_USE_UNSPECIFIED;
+  exportability: Exportability = Exportability.EXPORTABILITY_UNSPECIFIED;
   version: u32 = 0;
 
   encode(): Uint8Array {

@@ -327,7 +327,7 @@ export class ClientRequest {
 export class OpenSession {
   uuid: Uint8Array = new Uint8Array(0);
   name: string = "";
-  login: Login = <Login>0;
+  login: Login = Login.LOGIN_PUBLIC;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -518,7 +518,7 @@ export class CloseSession {
 export class ClientResponse {
   id: u32 = 0;
   status: u32 = 0;
-  origin: Origin = <Origin>0;
+  origin: Origin = Origin.ORIGIN_UNSPECIFIED;
   session: u32 = 0;
   payload: Uint8Array = new Uint8Array(0);
   sizeNeeded: u32 = 0;

@@ -13,7 +13,7 @@ export enum Color {
 /** message trusttap.test.v1.dep.Ref */
 export class Ref {
   id: Uint8Array = new Uint8Array(0);
-  color: Color = <Color>0;
+  color: Color = Color.COLOR_NONE;
   deltas: Array<i64> = new Array<i64>();
 
   encode(): Uint8Array {

@@ -28,7 +28,7 @@ export class Scalars {
   flag: bool = false;
   text: string = "";
   data: Uint8Array = new Uint8Array(0);
-  color: Color = <Color>0;
+  color: Color = Color.COLOR_UNSPECIFIED;
   type: u32 = 0;
   keyId: string = "";
 
@@ -535,7 +535,7 @@ export class Optionals {
   hasText: bool = false;
   data: Uint8Array = new Uint8Array(0);
   hasData: bool = false;
-  color: Color = <Color>0;
+  color: Color = Color.COLOR_UNSPECIFIED;
   hasColor: bool = false;
   leaf: Leaf | null = null;
   hasLeaf: bool = false;
@@ -871,14 +871,14 @@ export class Outer {
   raw: Uint8Array = new Uint8Array(0); // oneof body
   num: u64 = 0; // oneof body
   label: string = ""; // oneof body
-  tint: Color = <Color>0; // oneof body
-  kind: Outer_Nested_Kind = <Outer_Nested_Kind>0; // oneof body
+  tint: Color = Color.COLOR_UNSPECIFIED; // oneof body
+  kind: Outer_Nested_Kind = Outer_Nested_Kind.KIND_UNSPECIFIED; // oneof body
   delta: i32 = 0; // oneof body
   sub: Outer_Nested | null = null; // oneof body
   items: Array<Outer_Nested> = new Array<Outer_Nested>();
   leaves: Array<Leaf> = new Array<Leaf>();
   ref: Ref | null = null;
-  depColor: codec_import_Color = <codec_import_Color>0;
+  depColor: codec_import_Color = codec_import_Color.COLOR_NONE;
   refs: Array<Ref> = new Array<Ref>();
   scalars: Scalars | null = null;
   packed: Packed | null = null;
@@ -1229,7 +1229,7 @@ export class Outer {
 
 /** message trusttap.test.v1.Outer.Nested */
 export class Outer_Nested {
-  kind: Outer_Nested_Kind = <Outer_Nested_Kind>0;
+  kind: Outer_Nested_Kind = Outer_Nested_Kind.KIND_UNSPECIFIED;
   note: string = "";
   leaf: Leaf | null = null;
 
