@@ -37,7 +37,7 @@ function tdesKey(key: Uint8Array): Uint8Array {
   return k;
 }
 
-interface CipherOp { cipher: nc.Cipheriv | nc.Decipheriv; block: number }
+interface CipherOp { cipher: ReturnType<typeof nc.createCipheriv> | ReturnType<typeof nc.createDecipheriv>; block: number }
 
 export class CryptoOps {
   private ops = new Map<number, CipherOp>();

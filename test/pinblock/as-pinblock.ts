@@ -33,7 +33,7 @@ export class PinblockAs {
     const wasm = await compileAs('test/as/pinblock-harness.ts');
     const dir = mkdtempSync(join(tmpdir(), 'tt-pb-'));
     const ctx = new HostContext(createServices({ name: 'pinblock-harness', uuid: new Uint8Array(16) }, { storageDir: dir, huk: Huk.fromBytes(new Uint8Array(32)), random }));
-    const { instance } = await WebAssembly.instantiate(wasm, buildImports(ctx));
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>), buildImports(ctx));
     const ex = instance.exports as any;
     ctx.memory = ex.memory;
     return new PinblockAs(ex);
