@@ -1,0 +1,118 @@
+// Kernel 2 (Mastercard contactless, Book C-2, EMV mode): GPO gives AIP + AFL, records carry
+// CDOL1 and the CVM list, the reader does processing restrictions, CVM selection and terminal
+// action analysis, then GENERATE AC with CDA requested. The card goes after GENERATE AC; CDA
+// is verified after, and with CDA the cryptogram exists only inside the signature.
+import { fromHex, toHex } from './hex.ts';
+import { generateAc, parseResponse, SW } from './apdu.ts';
+import { buildGpoCommand, parseGpoResponse } from './gpo.ts';
+import { buildDol, mapSource, parseDol } from './dol.ts';
+import { readRecords } from './read-records.ts';
+import { decodeTlv, flatten } from './tlv.ts';
+import { maskPan, parseTrack2 } from './track2.ts';
+import { terminalData } from './transaction.ts';
+import { outcome, type CardSummary, type Outcome } from './outcome.ts';
+import { cvmFromList } from './cvm.ts';
+import { setTvr, TVR } from './tvr.ts';
+import { ONLINE_TAGS, type Kernel } from './kernel.ts';
+import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
+import { verifyCda } from './oda/cda.ts';
+import { OdaError } from './oda/certificates.ts';
+
+const P1_AAC = 0x00, P1_ARQC = 0x80, P1_CDA = 0x10;
+
+/** Any TVR bit also set in the action code. */
+const matches = (tvr: Uint8Array, code: string | undefined) => !!code && fromHex(code).some((b, i) => (b & tvr[i]!) !== 0);
+
+export const kernel2: Kernel = async (k) => {
+  const tvr = new Uint8Array(5);
+  const term = terminalData(k.config, k.txn, k.un, undefined, tvr);
+  const gpoCmd = buildGpoCommand(k.fci.pdol, mapSource(term));
+  const pdolData = gpoCmd.subarray(7, 7 + gpoCmd[6]!);
+  const g = parseResponse(await k.transport.transceive(gpoCmd));
+  if (g.sw === SW.CONDITIONS_NOT_SATISFIED || g.sw === 0x6984) return outcome('SELECT_NEXT', 'PROCESSING', { reason: 'GPO_REFUSED' });
+  if (g.sw !== SW.OK) return outcome('END_APPLICATION', 'TRY_ANOTHER_CARD', { reason: `GPO_SW_${g.sw.toString(16).toUpperCase()}` });
+  const gpo = parseGpoResponse(g.data);
+  if (!(gpo.aip[1]! & 0x80)) return outcome('END_APPLICATION', 'CARD_NOT_SUPPORTED', { reason: 'MAGSTRIPE_MODE_ONLY' });
+  const records = await readRecords(k.transport, gpo.afl);
+  const card = new Map([...records.data, ...gpo.data]);
+  const pan5a = card.get('5A'), expiry = card.get('5F24'), cdol1 = card.get('8C');
+  if (!pan5a || !expiry || !cdol1) return outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' });
+  const pan = toHex(pan5a).replace(/F+$/, '');
+
+  // Processing restrictions (Book 3 §10.4.3): dates.
+  if (toHex(expiry) < k.txn.date) setTvr(tvr, TVR.EXPIRED_APPLICATION);
+  const eff = card.get('5F25');
+  if (eff && toHex(eff) > k.txn.date) setTvr(tvr, TVR.APPLICATION_NOT_YET_EFFECTIVE);
+
+  // CVM selection happens before GENERATE AC: CVM Results go to the card in CDOL1.
+  const cvm = cvmFromList(card.get('8E'), k.txn.amount, k.indicators.cvmRequiredLimitExceeded, k.config.cvm);
+  term.set('9F34', cvm.cvmResults);
+  if (!cvm.cvm) setTvr(tvr, TVR.CVM_NOT_SUCCESSFUL);
+  if (cvm.cvm === 'ONLINE_PIN') setTvr(tvr, TVR.ONLINE_PIN_ENTERED);
+  if (k.indicators.floorLimitExceeded) setTvr(tvr, TVR.FLOOR_LIMIT_EXCEEDED);
+  const odaPossible = (gpo.aip[0]! & 0x01) !== 0 && card.has('9F46') && card.has('90');
+  if (!odaPossible) setTvr(tvr, TVR.ODA_NOT_PERFORMED);
+
+  // Terminal action analysis (Book 3 §10.7): denial codes first, else online (online-only reader).
+  const deny = matches(tvr, k.indicators.combination.tacDenial) || matches(tvr, toHexOpt(card.get('9F0E')));
+  const p1 = deny ? P1_AAC : P1_ARQC | (odaPossible ? P1_CDA : 0);
+  const cdol1Data = buildDol(parseDol(cdol1), mapSource(term, card));
+  // The issuer verifies the cryptogram over the TVR the card was given, not the final one.
+  const tvrAtCryptogram = tvr.slice();
+  const r = parseResponse(await k.transport.transceive(generateAc(p1, cdol1Data)));
+
+  k.emit({ type: 'CARD_READ' });
+  k.emit({ type: 'REMOVE_CARD' });
+  k.emit({ type: 'PROCESSING' });
+
+  const t2 = card.get('57');
+  const summary: CardSummary = { aid: k.aid, kernel: 2, maskedPan: maskPan(pan), expiry: toHex(expiry).slice(0, 4) };
+  if (k.fci.label) summary.label = k.fci.label;
+  if (card.get('5F34')) summary.panSequenceNumber = toHex(card.get('5F34')!);
+  if (t2) parseTrack2(t2); // consistency: malformed track 2 ends the transaction
+  const online = new Map([...term, ...card]);
+  const done = (o: Outcome) => {
+    o.card = summary;
+    o.tvr = toHex(tvr);
+    online.set('84', fromHex(k.aid)); online.set('95', tvrAtCryptogram);
+    o.onlineData = Object.fromEntries(ONLINE_TAGS.filter((t) => online.has(t)).map((t) => [t, toHex(online.get(t)!)]));
+    return o;
+  };
+  if (r.sw !== SW.OK) return done(outcome('END_APPLICATION', 'TRY_ANOTHER_CARD', { reason: `GENERATE_AC_SW_${r.sw.toString(16).toUpperCase()}` }));
+  const nodes = decodeTlv(r.data);
+  const t77 = nodes[0];
+  if (!t77 || t77.tag !== '77' || !t77.children) return done(outcome('END_APPLICATION', 'ERROR', { reason: 'GENERATE_AC_FORMAT' }));
+  const resp = flatten(t77.children);
+  for (const [t, v] of resp) online.set(t, v);
+  const cid = resp.get('9F27');
+  if (!cid || !resp.get('9F36')) return done(outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' }));
+  const type = cid[0]! & 0xc0;
+  if (type === 0x00) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: deny ? 'TERMINAL_DENIAL' : 'CARD_DECLINED' }));
+
+  let oda: 'PASSED' | 'FAILED' | undefined;
+  if (p1 & P1_CDA) {
+    const sdad = resp.get('9F4B');
+    try {
+      if (!sdad) throw new OdaError('DATA_MISSING', 'CDA requested but no SDAD returned');
+      const icc = recoverIccPublicKey(k.capks, k.aid, card, withAip(records.staticData, card.get('9F4A'), gpo.aip), pan, term.get('9A')!);
+      const ac = verifyCda(icc, { sdad, un: k.un, cid, pdolData, cdol1Data, response: t77.children, responseBytes: r.data });
+      online.set('9F26', ac);
+      oda = 'PASSED';
+    } catch (e) {
+      if (!(e instanceof OdaError)) throw e;
+      setTvr(tvr, TVR.CDA_FAILED);
+      // Without a verified signature there is no cryptogram to send: decline (C-2 §7.8).
+      return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: `ODA_FAILED_${e.code}`, oda: 'FAILED' }));
+    }
+  } else if (!resp.get('9F26')) {
+    return done(outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' }));
+  }
+  if (!cvm.cvm) return done(outcome('DECLINED', 'PIN_NOT_SUPPORTED', { reason: 'CVM_NOT_SUPPORTED', ...(oda ? { oda } : {}) }));
+  const extra = { cvm: cvm.cvm, ...(oda ? { oda } : {}) };
+  if (type === 0x40) return done(outcome('APPROVED', 'APPROVED', extra));
+  return done(outcome('ONLINE_REQUEST', cvm.cvm === 'ONLINE_PIN' ? 'PLEASE_ENTER_PIN' : 'AUTHORISING', extra));
+};
+
+function toHexOpt(b: Uint8Array | undefined): string | undefined {
+  return b ? toHex(b) : undefined;
+}

@@ -1,0 +1,26 @@
+// What Entry Point hands a kernel after final selection (Book B §3.4 kernel activation).
+import type { CardTransport } from '../nfc/transport.ts';
+import type { TerminalConfig } from './config.ts';
+import type { AppFci } from './fci.ts';
+import type { Indicators } from './preprocessing.ts';
+import type { Outcome, ProgressEvent } from './outcome.ts';
+import type { TransactionRequest } from './transaction.ts';
+import type { CapkStore } from './oda/capk-store.ts';
+
+export interface KernelInput {
+  transport: CardTransport;
+  config: TerminalConfig;
+  indicators: Indicators;
+  txn: TransactionRequest;
+  aid: string;
+  fci: AppFci;
+  capks: CapkStore;
+  /** 4-byte unpredictable number from the CSPRNG (injectable for tests) */
+  un: Uint8Array;
+  emit: (e: ProgressEvent) => void;
+}
+
+export type Kernel = (k: KernelInput) => Promise<Outcome>;
+
+/** ICC data sent for online authorisation (field 55); never PAN, track 2 or names. */
+export const ONLINE_TAGS = ['9F26', '9F27', '9F10', '9F37', '9F36', '95', '9A', '9C', '9F02', '5F2A', '82', '9F1A', '9F34', '9F33', '9F35', '84', '9F09', '9F03', '9F6E', '9F66', '9F6C', '5F34', '9F21'];

@@ -1,0 +1,41 @@
+// Combined DDA / Application Cryptogram generation (EMV 4.4 Book 2 §6.6.2): the cryptogram
+// arrives inside the signature, with a hash over the PDOL data, the CDOL1 data and the
+// GENERATE AC response's other objects, in the order the card sent them.
+import { createHash } from 'node:crypto';
+import { concat, equalBytes } from '../hex.ts';
+import { OdaError, openSdad } from './certificates.ts';
+import type { RsaPublicKey } from './rsa.ts';
+import type { Tlv } from '../tlv.ts';
+
+export interface CdaInput {
+  sdad: Uint8Array;
+  un: Uint8Array;
+  cid: Uint8Array;
+  pdolData: Uint8Array;
+  cdol1Data: Uint8Array;
+  /** the primitive objects of the GENERATE AC response template (77), in order */
+  response: Tlv[];
+  /** the bytes those objects were decoded from (hashing uses them as sent, not re-encoded) */
+  responseBytes: Uint8Array;
+}
+
+/** Returns the Application Cryptogram carried in the signature. */
+export function verifyCda(icc: RsaPublicKey, i: CdaInput): Uint8Array {
+  const dyn = openSdad(icc, i.sdad, i.un);
+  const ldn = dyn[0]!;
+  if (dyn.length < 1 + ldn + 1 + 8 + 20) throw new OdaError('SDAD_INVALID', 'ICC dynamic data too short for CDA');
+  const cid = dyn.subarray(1 + ldn, 2 + ldn);
+  const ac = dyn.subarray(2 + ldn, 10 + ldn);
+  const hash = dyn.subarray(10 + ldn, 30 + ldn);
+  if (!equalBytes(cid, i.cid)) throw new OdaError('CDA_CID_MISMATCH', 'CID in the signature differs from 9F27');
+  const encoded = i.response.filter((n) => n.tag !== '9F4B').map((n) => asSent(i.responseBytes, n));
+  const expected = createHash('sha1').update(concat(i.pdolData, i.cdol1Data, ...encoded)).digest();
+  if (!equalBytes(new Uint8Array(expected), hash)) throw new OdaError('CDA_HASH_MISMATCH', 'transaction data hash code mismatch');
+  return ac.slice();
+}
+
+/** The object's bytes exactly as the card sent them (tag, length, value). */
+function asSent(bytes: Uint8Array, n: Tlv): Uint8Array {
+  const valueEnd = n.value.byteOffset - bytes.byteOffset + n.value.length;
+  return bytes.subarray(n.offset, valueEnd);
+}

@@ -1,0 +1,55 @@
+// Outcomes and UI requests (EMV Contactless Book A §6.2, Book B §2): every transaction path
+// ends in exactly one Outcome, with the message the reader should show.
+
+export type OutcomeKind =
+  | 'APPROVED' | 'DECLINED' | 'ONLINE_REQUEST' | 'TRY_AGAIN' | 'SELECT_NEXT'
+  | 'TRY_ANOTHER_INTERFACE' | 'END_APPLICATION';
+
+/** Book A message identifiers, by meaning. */
+export type UiMessage =
+  | 'APPROVED' | 'NOT_AUTHORISED' | 'PLEASE_ENTER_PIN' | 'PROCESSING' | 'REMOVE_CARD' | 'PRESENT_CARD'
+  | 'PRESENT_CARD_AGAIN' | 'PRESENT_ONE_CARD_ONLY' | 'TRY_ANOTHER_CARD' | 'SEE_PHONE' | 'AUTHORISING'
+  | 'AMOUNT_OVER_LIMIT' | 'CARD_NOT_SUPPORTED' | 'PIN_NOT_SUPPORTED' | 'ERROR';
+
+export type UiStatus = 'IDLE' | 'READY_TO_READ' | 'PROCESSING' | 'CARD_READ_SUCCESSFULLY' | 'PROCESSING_ERROR';
+
+export interface UiRequest { message: UiMessage; status: UiStatus }
+
+export type Cvm = 'NO_CVM' | 'ONLINE_PIN' | 'CDCVM' | 'SIGNATURE';
+
+export type ProgressEvent =
+  | { type: 'PRESENT_CARD' }
+  | { type: 'CARD_READ' }
+  | { type: 'REMOVE_CARD' }
+  | { type: 'PROCESSING' };
+
+export interface CardSummary {
+  aid: string;
+  label?: string;
+  kernel: number;
+  maskedPan?: string;
+  /** YYMM */
+  expiry?: string;
+  panSequenceNumber?: string;
+}
+
+export interface Outcome {
+  kind: OutcomeKind;
+  ui: UiRequest;
+  /** machine-readable why, e.g. 'ODA_FAILED', 'CARD_BLOCKED', 'EMPTY_CANDIDATE_LIST' */
+  reason?: string;
+  cvm?: Cvm;
+  card?: CardSummary;
+  /** ODA result: undefined when not performed */
+  oda?: 'PASSED' | 'FAILED';
+  /** Terminal Verification Results (95), hex */
+  tvr?: string;
+  /** online authorisation data (ICC data for field 55) by tag, hex. Holds no PAN or track 2. */
+  onlineData?: Record<string, string>;
+}
+
+export function outcome(kind: OutcomeKind, message: UiMessage, extra: Partial<Outcome> = {}): Outcome {
+  const status: UiStatus = kind === 'APPROVED' || kind === 'ONLINE_REQUEST' ? 'CARD_READ_SUCCESSFULLY'
+    : kind === 'TRY_AGAIN' ? 'READY_TO_READ' : kind === 'DECLINED' ? 'CARD_READ_SUCCESSFULLY' : 'PROCESSING_ERROR';
+  return { kind, ui: { message, status }, ...extra };
+}

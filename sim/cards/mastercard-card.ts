@@ -1,0 +1,68 @@
+// SIMULATOR ONLY. A Mastercard contactless card (PayPass M/Chip, Kernel 2): no PDOL, GPO
+// returns AIP + AFL only, records carry CDOL1 and the CVM list, GENERATE AC returns the
+// cryptogram — inside a CDA signature when the reader asks for CDA (Book C-2 §5; Book 2 §6.6).
+import { createHash } from 'node:crypto';
+import { concat } from '../../ree/emv/hex.ts';
+import { encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
+import { SW } from '../../ree/emv/apdu.ts';
+import { acInput } from '../../backend/issuer/cvn.ts';
+import { acSessionKey } from '../../backend/issuer/ac-keys.ts';
+import { applicationCryptogram } from '../../backend/issuer/application-cryptogram.ts';
+import { signDynamicData } from './certify.ts';
+import { EmvCardSim, sw } from './emv-card.ts';
+import { personalise, track2, type CardOptions } from './personalisation.ts';
+
+export const MASTERCARD_AID = 'A0000000041010';
+export const MC_CDOL1 = '9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403';
+/** CVM list: X = Y = 0; online PIN if the terminal supports it (continue on failure), else no CVM. */
+export const MC_CVM_LIST = '00000000000000004203' + '1F03';
+
+export class MastercardCardSim extends EmvCardSim {
+  constructor(o: CardOptions = {}) {
+    const expiry = o.expiry ?? '301231';
+    const pan = o.pan ?? '5413330089010434';
+    const card = personalise('mastercard', o, { pan, cvn: 'mastercard-16', aip: '3980' }, [
+      { sfi: 1, record: 1, oda: false, entries: [['57', track2(pan, expiry)], ['5F20', Buffer.from('TEST/CARDHOLDER').toString('hex')]] },
+      { sfi: 2, record: 1, oda: true, entries: [
+        ['5A', pan.length % 2 ? pan + 'F' : pan], ['5F24', expiry], ['5F25', '200101'], ['5F28', '0056'], ['5F34', o.psn ?? '01'],
+        ['8C', MC_CDOL1], ['8E', MC_CVM_LIST], ['9F07', 'FF00'], ['9F0D', 'B450840000'], ['9F0E', '0000000000'], ['9F0F', 'B470848000'], ['9F4A', '82'],
+      ] },
+    ]);
+    super('Mastercard M/Chip (simulated)', { aid: MASTERCARD_AID, label: 'MASTERCARD', priority: 1, kernelId: '02' }, card, o);
+  }
+
+  protected gpo(): Uint8Array {
+    return sw(SW.OK, encodeTlv([['77', [['82', this.card.aip], ['94', this.card.afl]]]]));
+  }
+
+  protected override generateAc(p1: number, data: Uint8Array): Uint8Array {
+    if (data.length !== 29 + 1 + 3) return sw(SW.WRONG_LENGTH);
+    const f = (o: number, n: number) => data.subarray(o, o + n);
+    const v = new Map<string, Uint8Array>([
+      ['9F02', f(0, 6)], ['9F03', f(6, 6)], ['9F1A', f(12, 2)], ['95', f(14, 5)], ['5F2A', f(19, 2)],
+      ['9A', f(21, 3)], ['9C', f(24, 1)], ['9F37', f(25, 4)], ['82', this.card.aip], ['9F36', this.atcBytes()],
+    ]);
+    // Card risk management kept simple: the card grants at most an ARQC; AAC when asked for it.
+    const requested = p1 & 0xc0;
+    const cid = requested === 0x00 ? 0x00 : 0x80;
+    const cvr = Uint8Array.of(cid === 0x80 ? 0xa0 : 0x80, 0x00, 0x03, 0x22, 0x00, 0x00);
+    v.set('cvr', cvr);
+    const iad = concat(Uint8Array.of(0x01, this.card.cvn.cvnByte), cvr, new Uint8Array(10), Uint8Array.of(0x00, 0xff));
+    const sk = acSessionKey(this.card.cvn, this.card.iccMkAc, this.atcBytes(), v.get('9F37'));
+    const ac = applicationCryptogram(sk, acInput(this.card.cvn, (t) => v.get(t)), this.card.cvn.padding);
+    sk.fill(0);
+    const cdaRequested = (p1 & 0x10) !== 0 && (this.card.aip[0]! & 0x01) !== 0 && cid !== 0x00;
+    if (!cdaRequested) {
+      return sw(SW.OK, encodeTlv([['77', [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F26', ac], ['9F10', iad]]]]));
+    }
+    // CDA: the AC travels inside the signature with a hash over PDOL data, CDOL1 data and the
+    // response's other objects (Book 2 §6.6.1).
+    const rest: TlvEntry[] = [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F10', iad]];
+    const tdhc = new Uint8Array(createHash('sha1').update(concat(this.pdolData, data, encodeTlv(rest))).digest());
+    const idn = this.random(8);
+    const dyn = concat(Uint8Array.of(idn.length), idn, Uint8Array.of(cid), ac, tdhc);
+    const sdad = signDynamicData(this.card.pki.icc.priv, this.card.pki.icc.pub.modulus.length, dyn, v.get('9F37')!);
+    if (this.options.odaFailure) sdad[sdad.length - 1]! ^= 0x01;
+    return sw(SW.OK, encodeTlv([['77', [...rest, ['9F4B', sdad]]]]));
+  }
+}

@@ -1,0 +1,98 @@
+// SIMULATOR ONLY. Card personalisation shared by the scheme simulators: the PAN and dates, the
+// application keys derived from the issuer master key (EMV Book 2 A1.4), the ODA certificates,
+// and the records read per AFL. Error cases are switches here.
+import { concat, fromHex, toHex } from '../../ree/emv/hex.ts';
+import { encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
+import { cvnProfile, type CvnProfile } from '../../backend/issuer/cvn.ts';
+import { deriveIccMasterKey } from '../../backend/issuer/ac-keys.ts';
+import { issuerCertificate, iccCertificate } from './certify.ts';
+import { testPki, type Scheme, type SchemePki } from './test-pki.ts';
+
+/** The test issuer master key (AC) every simulator uses unless told otherwise; the issuer
+ *  host in tests holds the same value. TEST ONLY. */
+export const TEST_ISSUER_MASTER_KEY_AC = fromHex('0123456789ABCDEFFEDCBA9876543210');
+
+export interface CardOptions {
+  pan?: string;
+  psn?: string;
+  /** YYMMDD */
+  expiry?: string;
+  cvn?: string;
+  issuerMasterKeyAc?: Uint8Array;
+  atc?: number;
+  /** application blocked: SELECT AID answers 6283 */
+  blocked?: boolean;
+  /** the ICC signs with a key the issuer did not certify: ODA fails at the terminal */
+  odaFailure?: boolean;
+  /** the card leaves the field when it receives this command (INS byte), before answering */
+  tearAtIns?: number;
+  /** a phone wallet that has verified the cardholder on the device (CDCVM) */
+  cdcvm?: boolean;
+  /** the card answers SELECT for this AID instead of the one it lists (wrong AID in PPSE) */
+  listWrongAid?: boolean;
+  /** injectable randomness for the ICC dynamic number and card UN */
+  random?: (n: number) => Uint8Array;
+}
+
+export interface Record_ { sfi: number; record: number; body: Uint8Array; oda: boolean }
+
+export interface Personalised {
+  scheme: Scheme;
+  pan: string;
+  psn: string;
+  expiry: string;
+  cvn: CvnProfile;
+  iccMkAc: Uint8Array;
+  pki: SchemePki;
+  records: Record_[];
+  afl: Uint8Array;
+  aip: Uint8Array;
+}
+
+/** Track 2 equivalent: PAN D YYMM service-code discretionary, F-padded to whole bytes. */
+export function track2(pan: string, expiry: string, serviceCode = '201'): Uint8Array {
+  let s = `${pan}D${expiry.slice(0, 4)}${serviceCode}0000000000`;
+  if (s.length % 2) s += 'F';
+  return fromHex(s);
+}
+
+export function encodeRecord(entries: TlvEntry[]): Uint8Array {
+  return encodeTlv([['70', entries]]);
+}
+
+/**
+ * Builds the ODA records: the ICC certificate covers the static data of the records flagged
+ * for ODA (SFI 1..10: the value inside tag 70) and the AIP when 9F4A lists 82.
+ */
+export function personalise(scheme: Scheme, o: CardOptions, defaults: { pan: string; cvn: string; aip: string },
+  appRecords: Array<{ sfi: number; record: number; entries: TlvEntry[]; oda: boolean }>): Personalised {
+  const pan = o.pan ?? defaults.pan;
+  const psn = o.psn ?? '01';
+  const expiry = o.expiry ?? '301231';
+  const cvn = cvnProfile(o.cvn ?? defaults.cvn);
+  const pki = testPki(scheme);
+  const iccMkAc = deriveIccMasterKey(cvn, o.issuerMasterKeyAc ?? TEST_ISSUER_MASTER_KEY_AC, pan, psn);
+  const aip = fromHex(defaults.aip);
+
+  const app = appRecords.map((r) => ({ sfi: r.sfi, record: r.record, body: encodeRecord(r.entries), oda: r.oda }));
+  const staticData = concat(...app.filter((r) => r.oda).map((r) => r.body.subarray(r.body[1]! & 0x80 ? 2 + (r.body[1]! & 0x7f) : 2)), aip);
+  const issuerCert = issuerCertificate(pki.ca.priv, pki.ca.pub.modulus.length, pki.issuer.pub, pan.slice(0, 6), '3112');
+  const iccCert = iccCertificate(pki.issuer.priv, pki.issuer.pub.modulus.length, pki.icc.pub, pan, '3112', staticData);
+  const odaSfi = scheme === 'mastercard' ? 3 : 2;
+  const records: Record_[] = [
+    ...app,
+    { sfi: odaSfi, record: 1, oda: false, body: encodeRecord([['8F', pki.capk.index], ['90', issuerCert.cert], ['9F32', issuerCert.exponent], ['92', issuerCert.remainder]]) },
+    { sfi: odaSfi, record: 2, oda: false, body: encodeRecord([['9F46', iccCert.cert], ['9F47', iccCert.exponent], ['9F48', iccCert.remainder]]) },
+  ];
+  // AFL: one entry per SFI, records contiguous from 1; ODA-flagged records first in each SFI.
+  const bySfi = new Map<number, Record_[]>();
+  for (const r of records) bySfi.set(r.sfi, [...(bySfi.get(r.sfi) ?? []), r]);
+  const afl = concat(...[...bySfi].map(([sfi, rs]) => Uint8Array.of(sfi << 3, 1, rs.length, rs.filter((r) => r.oda).length)));
+  return { scheme, pan, psn, expiry, cvn, iccMkAc, pki, records, afl, aip };
+}
+
+export function defaultRandom(n: number): Uint8Array {
+  return new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n)));
+}
+
+export const hexOf = toHex;

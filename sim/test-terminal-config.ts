@@ -1,0 +1,52 @@
+// SIMULATOR / TEST ONLY. A terminal configuration that accepts the simulated cards: the three
+// kernels with reader limits for CNY, USD and EUR, online-only (floor limit 0), the test CA
+// keys, signed with a fixed TEST Ed25519 key the way the back end would sign a real one.
+import { createHash } from 'node:crypto';
+import { ed25519PrivateKey, ed25519PublicKey, signConfig, capkChecksumHex, type SignedConfig } from '../ree/emv/signed-config.ts';
+import { toHex } from '../ree/emv/hex.ts';
+import type { CapkConfig, ReaderLimits, TerminalConfig } from '../ree/emv/config.ts';
+import { testCapks } from './cards/test-pki.ts';
+import { ed25519 } from '@noble/curves/ed25519.js';
+
+// UnionPay: no-CVM limit CNY 1000 (amounts in fen). Contactless ceiling keeps SoftPOS small-value.
+const LIMITS: ReaderLimits[] = [
+  // CVM Required Limit is 'amount >= limit' (Book B 3.1.1.6): CNY 1000.00 itself needs no CVM.
+  { currency: '0156', contactlessTransactionLimit: 5_000_00, cvmRequiredLimit: 1_000_01, floorLimit: 0 },
+  { currency: '0840', contactlessTransactionLimit: 1_000_00, cvmRequiredLimit: 100_00, floorLimit: 0 },
+  { currency: '0978', contactlessTransactionLimit: 1_000_00, cvmRequiredLimit: 50_00, floorLimit: 0 },
+];
+
+export function testTerminalConfig(): TerminalConfig {
+  const capks: CapkConfig[] = testCapks().map((k) => {
+    const c: CapkConfig = { rid: k.rid, index: k.index, modulus: toHex(k.modulus), exponent: toHex(k.exponent) };
+    return { ...c, checksum: capkChecksumHex(c) };
+  });
+  return {
+    version: 1,
+    terminalCountryCode: '0156',
+    terminalType: '22',
+    terminalCapabilities: '604000', // no contact, online PIN, no CDA-only flags beyond defaults
+    additionalTerminalCapabilities: '6000008001',
+    merchantNameLocation: 'TRUSTTAP TEST MERCHANT',
+    cvm: { onlinePin: true, cdcvm: true, signature: false },
+    combinations: [
+      // TTQ 25 00 40 00: qVSDC, online PIN, ODA for online authorisations; CDCVM supported.
+      { aid: 'A0000000031010', kernelId: 3, partialSelection: true, ttq: '25004000', limits: LIMITS },
+      { aid: 'A000000333010101', kernelId: 7, partialSelection: false, ttq: '25004000', limits: LIMITS },
+      { aid: 'A000000333010102', kernelId: 7, partialSelection: false, ttq: '25004000', limits: LIMITS },
+      { aid: 'A0000000041010', kernelId: 2, partialSelection: true, limits: LIMITS, tacDenial: '0040000000', tacOnline: 'F470C49800', tacDefault: 'F470C49800' },
+    ],
+    capks,
+  };
+}
+
+/** TEST ONLY signing key for the configuration, derived from a fixed label. */
+export function testConfigSigningKey() {
+  const seed = new Uint8Array(createHash('sha256').update('trusttap test terminal configuration key').digest());
+  const pub = ed25519.getPublicKey(seed);
+  return { privateKey: ed25519PrivateKey(seed, pub), publicKey: ed25519PublicKey(pub), publicKeyRaw: pub };
+}
+
+export function signedTestTerminalConfig(config: TerminalConfig = testTerminalConfig()): SignedConfig {
+  return signConfig(config, testConfigSigningKey().privateKey);
+}

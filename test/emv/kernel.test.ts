@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { MastercardCardSim, UnionPayCardSim, VisaCardSim, TEST_ISSUER_MASTER_KEY_AC, type SimulatedCard } from '../../sim/cards/index.ts';
+import { InProcessTransport } from '../../ree/nfc/in-process.ts';
+import { runEntryPoint } from '../../ree/emv/entry-point.ts';
+import { loadSignedConfig, signConfig, ConfigError } from '../../ree/emv/signed-config.ts';
+import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
+import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
+import { fromHex } from '../../ree/emv/hex.ts';
+import type { ProgressEvent, Outcome } from '../../ree/emv/outcome.ts';
+import type { TerminalConfig } from '../../ree/emv/config.ts';
+import type { CardTransport } from '../../ree/nfc/transport.ts';
+
+const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
+const fixedUn = (n: number) => new Uint8Array(n).fill(0x5a);
+
+async function pay(card: SimulatedCard, amount: number, opts: { currency?: string; cfg?: TerminalConfig; log?: string[] } = {}): Promise<Outcome> {
+  const t = new InProcessTransport(card);
+  t.tap();
+  const log = opts.log;
+  const transport: CardTransport = log
+    ? { transceive: (c) => { log.push(`APDU ${Buffer.from(c.subarray(0, 2)).toString('hex')}`); return t.transceive(c); }, onCardEvent: (l) => t.onCardEvent(l) }
+    : t;
+  return runEntryPoint(transport, opts.cfg ?? config, { amount, currency: opts.currency ?? '0156', date: '251125', time: '120000' }, {
+    random: fixedUn,
+    onProgress: (e: ProgressEvent) => log?.push(e.type),
+  });
+}
+
+const cards = {
+  visa: (o = {}) => new VisaCardSim(o),
+  mastercard: (o = {}) => new MastercardCardSim(o),
+  unionpay: (o = {}) => new UnionPayCardSim(o),
+};
+const cvnOf = { visa: 'visa-18', mastercard: 'mastercard-16', unionpay: 'unionpay-01' } as const;
+const panOf = { visa: '4761739001010119', mastercard: '5413330089010434', unionpay: '6228480000000000017' } as const;
+
+describe('contactless purchase through Entry Point and the kernels', () => {
+  for (const scheme of ['visa', 'mastercard', 'unionpay'] as const) {
+    it(`${scheme}: online request whose ARQC the issuer verifies`, async () => {
+      const o = await pay(cards[scheme](), 25_00);
+      expect(o.kind).toBe('ONLINE_REQUEST');
+      expect(o.cvm).toBe('NO_CVM');
+      expect(o.oda).toBe('PASSED');
+      expect(o.card?.maskedPan).toMatch(/^\d{6}\*+\d{4}$/);
+      expect(JSON.stringify(o)).not.toContain(panOf[scheme]);
+      const icc = new Map(Object.entries(o.onlineData!).map(([k, v]) => [k, fromHex(v)]));
+      expect(icc.get('9F37')).toEqual(fixedUn(4));
+      const r = verifyArqc({ cvn: cvnOf[scheme], issuerMasterKeyAc: TEST_ISSUER_MASTER_KEY_AC, pan: panOf[scheme], psn: '01', iccData: icc }, fromHex('3030'));
+      expect(r.valid).toBe(true);
+      // A wrong amount must not verify: the cryptogram covers it.
+      icc.set('9F02', fromHex('000000002501'));
+      expect(verifyArqc({ cvn: cvnOf[scheme], issuerMasterKeyAc: TEST_ISSUER_MASTER_KEY_AC, pan: panOf[scheme], psn: '01', iccData: icc }, fromHex('3030')).valid).toBe(false);
+    });
+
+    it(`${scheme}: progress events in order, no APDU after "remove card"`, async () => {
+      const log: string[] = [];
+      await pay(cards[scheme](), 10_00, { log });
+      const events = log.filter((x) => !x.startsWith('APDU'));
+      expect(events).toEqual(['PRESENT_CARD', 'CARD_READ', 'REMOVE_CARD', 'PROCESSING']);
+      expect(log.slice(log.indexOf('REMOVE_CARD')).some((x) => x.startsWith('APDU'))).toBe(false);
+    });
+
+    it(`${scheme}: online PIN above the CVM required limit`, async () => {
+      const o = await pay(cards[scheme](), 1_500_00);
+      expect([o.kind, o.cvm, o.ui.message]).toEqual(['ONLINE_REQUEST', 'ONLINE_PIN', 'PLEASE_ENTER_PIN']);
+    });
+
+    it(`${scheme}: card removed mid-transaction gives Try Again, and a new tap succeeds`, async () => {
+      for (const ins of scheme === 'mastercard' ? [0xa4, 0xa8, 0xb2, 0xae] : [0xa4, 0xa8, 0xb2]) {
+        const card = cards[scheme]({ tearAtIns: ins });
+        const o = await pay(card, 10_00);
+        expect([o.kind, o.ui.message, o.reason], `INS ${ins.toString(16)}`).toEqual(['TRY_AGAIN', 'PRESENT_CARD_AGAIN', 'CARD_REMOVED']);
+      }
+    });
+
+    it(`${scheme}: blocked application ends cleanly`, async () => {
+      const o = await pay(cards[scheme]({ blocked: true }), 10_00);
+      expect([o.kind, o.reason]).toEqual(['END_APPLICATION', 'CARD_BLOCKED']);
+    });
+
+    it(`${scheme}: an AID the reader does not support ends with card not supported`, async () => {
+      const o = await pay(cards[scheme]({ listWrongAid: true }), 10_00);
+      expect([o.kind, o.ui.message, o.reason]).toEqual(['END_APPLICATION', 'CARD_NOT_SUPPORTED', 'EMPTY_CANDIDATE_LIST']);
+    });
+
+    it(`${scheme}: expired card is declined`, async () => {
+      const o = await pay(cards[scheme]({ expiry: '241231' }), 10_00);
+      expect(o.kind).toBe('DECLINED');
+    });
+
+    it(`${scheme}: over the contactless transaction limit is refused before the tap`, async () => {
+      const log: string[] = [];
+      const o = await pay(cards[scheme](), 5_000_00, { log });
+      expect([o.kind, o.ui.message]).toEqual(['END_APPLICATION', 'AMOUNT_OVER_LIMIT']);
+      expect(log).toEqual([]);
+    });
+  }
+
+  it('UnionPay: CNY 1000.00 needs no CVM, CNY 1000.01 needs online PIN', async () => {
+    expect((await pay(cards.unionpay(), 1_000_00)).cvm).toBe('NO_CVM');
+    expect((await pay(cards.unionpay(), 1_000_01)).cvm).toBe('ONLINE_PIN');
+  });
+
+  it('ATC advances with each transaction', async () => {
+    const card = new VisaCardSim({ atc: 41 });
+    const a = await pay(card, 100);
+    const b = await pay(card, 100);
+    expect([a.onlineData!['9F36'], b.onlineData!['9F36']]).toEqual(['002A', '002B']);
+  });
+
+  it('ODA failure: Visa goes online with DDA failed in the TVR (CTQ), Mastercard CDA failure declines', async () => {
+    const v = await pay(new VisaCardSim({ odaFailure: true }), 10_00);
+    expect([v.kind, v.oda]).toEqual(['ONLINE_REQUEST', 'FAILED']);
+    expect(parseInt(v.tvr!.slice(0, 2), 16) & 0x08).toBe(0x08);
+    const m = await pay(new MastercardCardSim({ odaFailure: true }), 10_00);
+    expect([m.kind, m.oda, m.reason]).toEqual(['DECLINED', 'FAILED', 'ODA_FAILED_SDAD_INVALID']);
+  });
+
+  it('Kernel 7 refuses fDDA version 00', async () => {
+    const o = await pay(new UnionPayCardSim({ fddaVersion: 0x00 }), 10_00);
+    expect(o.oda).toBe('FAILED');
+  });
+
+  it('ODA fails without the CA key; CDCVM is honoured; PIN-less device declines above the limit', async () => {
+    const noCapk = { ...config, capks: [] };
+    expect((await pay(new VisaCardSim(), 10_00, { cfg: noCapk })).oda).toBe('FAILED');
+    expect((await pay(new VisaCardSim({ cdcvm: true }), 1_500_00)).cvm).toBe('CDCVM');
+    const noPin = { ...config, cvm: { onlinePin: false, cdcvm: false, signature: false } };
+    for (const card of [new VisaCardSim(), new UnionPayCardSim(), new MastercardCardSim()]) {
+      const o = await pay(card, 1_500_00, { cfg: noPin });
+      expect([o.kind, o.ui.message], card.name).toEqual(['DECLINED', 'PIN_NOT_SUPPORTED']);
+    }
+  });
+
+  it('a currency without reader limits is not accepted', async () => {
+    const o = await pay(new VisaCardSim(), 100, { currency: '0392' });
+    expect(o.reason).toBe('CONTACTLESS_NOT_ALLOWED');
+  });
+});
+
+describe('signed terminal configuration', () => {
+  const key = testConfigSigningKey();
+  it('refuses a configuration changed after signing', () => {
+    const doc = signedTestTerminalConfig();
+    doc.config.combinations[0]!.limits[0]!.cvmRequiredLimit = 99_999_999;
+    expect(() => loadSignedConfig(doc, key.publicKey)).toThrow(ConfigError);
+  });
+  it('refuses a CA key whose checksum does not match', () => {
+    const c = testTerminalConfig();
+    c.capks[0]!.modulus = c.capks[0]!.modulus.replace(/^../, '00');
+    expect(() => loadSignedConfig(signConfig(c, key.privateKey), key.publicKey)).toThrow(/checksum/);
+  });
+  it('refuses garbage signatures', () => {
+    expect(() => loadSignedConfig({ config: testTerminalConfig(), signature: 'zz' }, key.publicKey)).toThrow(ConfigError);
+  });
+});
