@@ -43,3 +43,30 @@ export function cmac(ecbAlg: u32, key: Uint8Array, msg: Uint8Array, blockLen: i3
   wipe(k2);
   return encrypt(ecbAlg, key, last);
 }
+
+/** CMAC tags of several messages of at most one block each, all under one key, in two host
+ * operations (subkey L, then one ECB pass over every final block). msgs holds the messages
+ * back to back, each msgLen bytes (0 < msgLen <= blockLen); returns the tags back to back.
+ * Used by the TR-31 / X9.143 key-derivation KDFs, whose inputs are all 8 bytes. */
+export function cmacShortMessages(ecbAlg: u32, key: Uint8Array, msgs: Uint8Array, msgLen: i32, blockLen: i32): Uint8Array | null {
+  if (msgLen <= 0 || msgLen > blockLen || msgs.length % msgLen != 0) return null;
+  const L = encrypt(ecbAlg, key, new Uint8Array(blockLen));
+  if (L == null) return null;
+  const k1 = dbl(L);
+  const k2 = dbl(k1);
+  wipe(L);
+  const complete = msgLen == blockLen;
+  const count = msgs.length / msgLen;
+  const last = new Uint8Array(count * blockLen);
+  for (let m = 0; m < count; m++) {
+    for (let j = 0; j < blockLen; j++) {
+      const v: u8 = j < msgLen ? msgs[m * msgLen + j] : (j == msgLen ? <u8>0x80 : <u8>0);
+      last[m * blockLen + j] = v ^ (complete ? k1[j] : k2[j]);
+    }
+  }
+  wipe(k1);
+  wipe(k2);
+  const tags = encrypt(ecbAlg, key, last);
+  wipe(last);
+  return tags;
+}
