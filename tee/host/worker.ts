@@ -55,15 +55,16 @@ export class WorkerTaHost implements TaHost {
     this.worker.on('error', (e) => { this.deadReason ??= `worker error: ${e.message}`; });
     this.worker.unref();
     if (ch.waitWhile(State.IDLE, BOOT_TIMEOUT_MS) !== State.READY) this.kill('TA worker did not start');
-    return this.call(Op.CREATE, 0, 0, 0, new Uint8Array(0)).status;
+    // Instantiation and TA_CreateEntryPoint get the boot allowance, not the per-command budget.
+    return this.call(Op.CREATE, 0, 0, 0, new Uint8Array(0), BOOT_TIMEOUT_MS).status;
   }
 
   /** One synchronous call, serving the TA's outcalls while it runs. */
-  private call(op: number, a: number, b: number, c: number, data: Uint8Array): TaReply {
+  private call(op: number, a: number, b: number, c: number, data: Uint8Array, budgetMs = this.opts.timeBudgetMs): TaReply {
     const ch = this.ch;
     if (!ch || !this.worker || this.deadReason) throw new TaDeadError(this.deadReason ?? 'TA not created');
     ch.post(State.CALL, { op, a, b, c, data });
-    let deadline = performance.now() + this.opts.timeBudgetMs;
+    let deadline = performance.now() + budgetMs;
     for (;;) {
       const state = ch.state;
       if (state === State.DONE) {
@@ -82,7 +83,7 @@ export class WorkerTaHost implements TaHost {
       }
       const left = deadline - performance.now();
       if (left <= 0 || ch.waitWhile(state, left) === null) {
-        if (ch.state === state) this.kill(`TA exceeded its time budget of ${this.opts.timeBudgetMs} ms`);
+        if (ch.state === state) this.kill(`TA exceeded its time budget of ${budgetMs} ms`);
       }
     }
   }

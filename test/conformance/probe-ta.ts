@@ -1,0 +1,141 @@
+// The conformance probe TA: a trusted app that exercises every corner of the host ABI on
+// command, including the wrong ones (traps, runaway loops, out-of-bounds pointers), so the
+// kit can check how a runtime reacts. Built only for tests.
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import * as host from "../../ta/lib/host";
+import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
+
+export const CMD_TRAP: u32 = 1;
+export const CMD_LOOP: u32 = 2;
+export const CMD_OOB: u32 = 3;
+export const CMD_STORE_PUT: u32 = 4;
+export const CMD_STORE_GET: u32 = 5;
+export const CMD_STORE_DEL: u32 = 6;
+export const CMD_CALL_TA: u32 = 7;
+export const CMD_WHOAMI: u32 = 8;
+export const CMD_ECHO: u32 = 9;
+export const CMD_BIG: u32 = 10;
+export const CMD_ALLOC: u32 = 11;
+export const CMD_RANDOM: u32 = 12;
+
+const BAD: usize = 0xfffffff0;
+
+function u32At(b: Uint8Array, o: i32): u32 {
+  return <u32>b[o] | (<u32>b[o + 1] << 8) | (<u32>b[o + 2] << 16) | (<u32>b[o + 3] << 24);
+}
+
+function i32Bytes(v: i32): Uint8Array {
+  const o = new Uint8Array(4);
+  o[0] = <u8>v; o[1] = <u8>(v >> 8); o[2] = <u8>(v >> 16); o[3] = <u8>(v >> 24);
+  return o;
+}
+
+let sink: u32 = 0;
+const keep = new Array<Uint8Array>();
+
+/** Calls host function number `which` with a pointer outside TA memory. */
+function oob(which: u32): void {
+  const ok = new Uint8Array(64);
+  const p = ok.dataStart;
+  switch (which) {
+    case 0: host.random(BAD, 32); break;
+    case 1: host.huk_derive(BAD, 4, p, 32); break;
+    case 2: host.huk_derive(p, 4, BAD, 32); break;
+    case 3: host.storage_size(BAD, 4); break;
+    case 4: host.storage_read(p, 4, BAD, 64); break;
+    case 5: host.storage_write(BAD, 4, p, 4); break;
+    case 6: host.storage_write(p, 4, BAD, 64); break;
+    case 7: host.storage_delete(BAD, 4); break;
+    case 8: host.storage_list(BAD, 64); break;
+    case 9: host.cipher_init(host.ALG_AES_ECB_NOPAD, 0, BAD, 16, 0, 0); break;
+    case 10: {
+      const h = host.cipher_init(host.ALG_AES_ECB_NOPAD, 0, p, 16, 0, 0);
+      host.cipher_update(h, BAD, 16, p);
+      break;
+    }
+    case 11: {
+      const h = host.cipher_init(host.ALG_AES_ECB_NOPAD, 0, p, 16, 0, 0);
+      host.cipher_update(h, p, 16, BAD);
+      break;
+    }
+    case 12: host.digest(host.ALG_SHA256, BAD, 16, p); break;
+    case 13: host.digest(host.ALG_SHA256, p, 16, BAD); break;
+    case 14: host.hmac(host.ALG_HMAC_SHA256, BAD, 16, p, 16, p); break;
+    case 15: host.hmac(host.ALG_HMAC_SHA256, p, 16, BAD, 16, p); break;
+    case 16: host.ecc_generate(host.CURVE_NIST_P256, BAD, p); break;
+    case 17: host.ecc_sign(host.ALG_ECDSA_P256, BAD, p, 16, p); break;
+    case 18: host.ecc_verify(host.ALG_ECDSA_P256, BAD, 65, p, 16, p, 64); break;
+    case 19: host.ecdh(BAD, p, 65, p); break;
+    case 20: host.session_open(BAD); break;
+    case 21: host.session_invoke(1, 0, BAD, 16, p, 64); break;
+    case 22: host.random(p, 0x7ffffff0); break; // a length past the end
+    case 23: host.storage_read(p, 4, p, 0x7ffffff0); break;
+  }
+  sink += ok[0];
+}
+
+export const OOB_CASES: u32 = 24;
+
+class Probe extends TrustedApp {
+  invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {
+    if (command == CMD_TRAP) { unreachable(); }
+    if (command == CMD_LOOP) { while (sink != 0xdeadbeef) { sink = sink * 1664525 + 1013904223; if (sink == 0xdeadbeef) sink = 1; } }
+    if (command == CMD_OOB) {
+      if (input.length < 1) return reply.fail(ERROR_BAD_PARAMETERS, "which host call?");
+      oob(input[0]);
+      return reply.ok(new Uint8Array(0));
+    }
+    if (command == CMD_STORE_PUT || command == CMD_STORE_GET || command == CMD_STORE_DEL) {
+      if (input.length < 1 || input.length < 1 + <i32>input[0]) return reply.fail(ERROR_BAD_PARAMETERS, "[idLen][id][data]");
+      const id = input.subarray(1, 1 + input[0]);
+      if (command == CMD_STORE_PUT) {
+        const data = input.subarray(1 + input[0]);
+        const s = host.storage_write(id.dataStart, id.length, data.dataStart, data.length);
+        return s < 0 ? reply.fail(<u32>s, "write failed") : reply.ok(new Uint8Array(0));
+      }
+      if (command == CMD_STORE_DEL) {
+        const s = host.storage_delete(id.dataStart, id.length);
+        return s < 0 ? reply.fail(<u32>s, "delete failed") : reply.ok(new Uint8Array(0));
+      }
+      const n = host.storage_size(id.dataStart, id.length);
+      if (n < 0) return reply.fail(<u32>n, "read failed");
+      const out = new Uint8Array(n);
+      const r = host.storage_read(id.dataStart, id.length, out.dataStart, n);
+      return r < 0 ? reply.fail(<u32>r, "read failed") : reply.ok(out);
+    }
+    if (command == CMD_CALL_TA) {
+      if (input.length < 20) return reply.fail(ERROR_BAD_PARAMETERS, "[uuid 16][cmd u32][payload]");
+      const s = host.session_open(input.dataStart);
+      if (s < 0) return reply.fail(<u32>s, "open failed");
+      const out = new Uint8Array(4096);
+      const n = host.session_invoke(s, u32At(input, 16), input.dataStart + 20, input.length - 20, out.dataStart, out.length);
+      host.session_close(s);
+      if (n < 0) return reply.fail(<u32>n, "callee failed");
+      return reply.ok(out.slice(0, n));
+    }
+    if (command == CMD_WHOAMI) {
+      const out = new Uint8Array(4 + client.identity.length);
+      out.set(i32Bytes(<i32>client.login), 0);
+      out.set(client.identity, 4);
+      return reply.ok(out);
+    }
+    if (command == CMD_ECHO) return reply.ok(input.slice());
+    if (command == CMD_BIG) return reply.ok(new Uint8Array(<i32>u32At(input, 0)));
+    if (command == CMD_ALLOC) {
+      for (let i: u32 = 0; i < u32At(input, 0); i++) keep.push(new Uint8Array(1 << 20));
+      return reply.ok(i32Bytes(keep.length));
+    }
+    if (command == CMD_RANDOM) {
+      const out = new Uint8Array(<i32>u32At(input, 0));
+      host.random(out.dataStart, out.length);
+      return reply.ok(out);
+    }
+    reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
+  }
+}
+
+registerApp(new Probe("probe", "1.0.0", uuidBytes("0c0fe7a0-0000-4000-8000-00000000c0de")));
+
+export {
+  io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,
+} from "../../ta/lib/entry";
