@@ -39,7 +39,7 @@ function lenBlock(a: number, b: number): Uint8Array {
 }
 
 function inc32(cb: Uint8Array): Uint8Array {
-  const out = cb.slice();
+  const out = new Uint8Array(cb); // a copy with its own buffer (Buffer.slice would be a view)
   const dv = new DataView(out.buffer);
   dv.setUint32(12, (dv.getUint32(12) + 1) >>> 0);
   return out;
