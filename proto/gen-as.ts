@@ -94,6 +94,8 @@ const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const upperSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
 function isTypeObj(o: unknown): o is Type { return o instanceof protobuf.Type; }
+/** proto2 groups (Type.group is set by the parser but missing from the .d.ts). */
+function isGroup(o: unknown): boolean { return isTypeObj(o) && (o as unknown as { group?: boolean }).group === true; }
 function isEnumObj(o: unknown): o is Enum { return o instanceof protobuf.Enum; }
 
 /** Name of a message/enum inside its file: nested types are joined with '_'. */
@@ -144,7 +146,7 @@ function fieldModel(t: Type, f: Field): FieldModel {
   if (REFUSED_TYPES.has(f.type)) throw new GenError(`${where(t, f)}: ${f.type} is not supported in the TrustTap protocol (use fixed-point integers)`);
   if (f.required) throw new GenError(`${where(t, f)}: required fields are proto2; use proto3`);
   if (f.extend || f.declaringField || f.extensionField) throw new GenError(`${where(t, f)}: extensions are not supported`);
-  if (f.delimited || (f.resolvedType && (f.resolvedType as Type).group)) throw new GenError(`${where(t, f)}: groups are not supported`);
+  if (f.delimited || (f.resolvedType && isGroup(f.resolvedType))) throw new GenError(`${where(t, f)}: groups are not supported`);
   if (RESERVED.has(f.name)) throw new GenError(`${where(t, f)}: field name '${f.name}' is reserved in the generated AssemblyScript; rename it`);
   const m: FieldModel = {
     f, name: f.name, id: f.id, kind: 'scalar', asType: '', repeated: f.repeated, packed: false,
@@ -244,7 +246,7 @@ class AsFile {
   }
 
   private emitMessage(t: Type) {
-    if (t.group) throw new GenError(`${where(t)}: groups are not supported`);
+    if (isGroup(t)) throw new GenError(`${where(t)}: groups are not supported`);
     if ((t as unknown as { _edition?: string })._edition && (t as unknown as { _edition?: string })._edition !== 'proto3' && !isTypeObj(t.parent)) {
       throw new GenError(`${where(t)}: only proto3 files are supported`);
     }

@@ -221,7 +221,7 @@ describe('malformed input gives a typed error, never a trap', () => {
       const type = root.lookupType(t.fullName);
       const r = rng(0xc0ffee + t.index);
       // the largest of a few random messages, so most fields are present
-      let bytes = new Uint8Array(0);
+      let bytes: Uint8Array = new Uint8Array(0);
       for (let i = 0; i < 20; i++) {
         const b = enc(t.fullName, randomMessage(type, r));
         if (b.length > bytes.length) bytes = b;

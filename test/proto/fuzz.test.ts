@@ -21,7 +21,7 @@ afterEach(() => {
 function seedsFor(fullName: string, seed: number): Uint8Array[] {
   const type = root.lookupType(fullName);
   const r = rng(seed);
-  const out = [new Uint8Array(0)];
+  const out: Uint8Array[] = [new Uint8Array(0)];
   while (out.length < SEEDS) out.push(staticClass(fullName).encode(randomMessage(type, r)).finish());
   return out;
 }

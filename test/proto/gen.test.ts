@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Long from 'long';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expected, jobs, stale } from '../../cli/commands/gen.ts';
@@ -11,8 +12,9 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { trusttap as fixtures } from './gen/ts/codec_test.js';
 
 describe('generated code is in sync with the .proto files', () => {
+  let first: Map<string, string>;
   it('regenerating produces exactly the committed files, and nothing stale', async () => {
-    const want = await expected();
+    const want = (first = await expected());
     expect(want.size).toBeGreaterThanOrEqual(4);
     const differ: string[] = [];
     for (const [p, content] of want) {
@@ -29,7 +31,7 @@ describe('generated code is in sync with the .proto files', () => {
   });
 
   it('is deterministic and marks every file as generated', async () => {
-    const a = await expected();
+    const a = first ?? (await expected());
     const b = await expected();
     expect([...a.entries()]).toEqual([...b.entries()]);
     for (const [p, c] of a) {
@@ -79,7 +81,7 @@ describe('TS side (pbjs static module)', () => {
 
   it('int64 fields are typed and decoded as Long', () => {
     const S = fixtures.test.v1.Scalars;
-    const m = S.decode(S.encode({ u64: protobuf.util.Long.fromString('18446744073709551615', true) }).finish());
+    const m = S.decode(S.encode({ u64: Long.fromString('18446744073709551615', true) }).finish());
     expect(m.u64.toString()).toBe('18446744073709551615');
   });
 

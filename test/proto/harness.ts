@@ -5,7 +5,7 @@
 // asconfig.json targets never apply here.
 import asc from 'assemblyscript/asc';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { messageTypes } from '../../proto/gen-as.ts';
@@ -92,7 +92,6 @@ async function compile(entry: string, out: string): Promise<void> {
 export async function loadHarness(): Promise<Harness> {
   mkdirSync(BUILD, { recursive: true });
   const { source, types } = entrySource();
-  const entry = path.join(BUILD, 'harness.ts');
   const h = createHash('sha256').update(source);
   const [main, fixtures] = jobs();
   for (const p of [
@@ -101,10 +100,16 @@ export async function loadHarness(): Promise<Harness> {
   ]) h.update(p).update(readFileSync(p));
   const wasmPath = path.join(BUILD, `harness-${h.digest('hex').slice(0, 16)}.wasm`);
   if (!existsSync(wasmPath)) {
+    // Per-process names and an atomic rename: two test files may build at the same time.
+    const entry = path.join(BUILD, `harness_${process.pid}.ts`);
     writeFileSync(entry, source);
     const tmp = `${wasmPath}.${process.pid}.tmp.wasm`;
-    await compile(entry, tmp);
-    renameSync(tmp, wasmPath); // atomic: two test files may build at once
+    try {
+      await compile(entry, tmp);
+    } finally {
+      rmSync(entry, { force: true });
+    }
+    renameSync(tmp, wasmPath);
   }
   const aborts: string[] = [];
   let memory: WebAssembly.Memory;
