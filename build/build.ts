@@ -13,7 +13,7 @@ import asc from 'assemblyscript/asc';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join, normalize, isAbsolute, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH } from './paths.ts';
 import { HOST_ABI_VERSION } from '../tee/abi/table.ts';
 import { TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { moduleProblems, parseModule, importSignature } from '../tee/loader/imports.ts';
@@ -22,10 +22,7 @@ import {
   type Manifest, type ManifestTa,
 } from '../tee/loader/manifest.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
-/** The committed DEVELOPMENT ONLY key pair. */
-export const DEV_KEY_PATH = join(PROJECT_ROOT, 'build', 'keys', 'dev-signing-key.pem');
-export const DEV_PUBLIC_KEY_PATH = join(PROJECT_ROOT, 'build', 'keys', 'dev-signing-key.pub.pem');
+export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
 export const ASC_VERSION: string = (asc as any).version;
 
 export interface TaDescriptor {

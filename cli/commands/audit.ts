@@ -4,8 +4,7 @@
 // release TA imports a debug-only function, and every TA has the TA ABI exports and a memory cap.
 import { readFileSync } from 'node:fs';
 import { auditBuild, formatAudit } from '../../build/audit.ts';
-import { DEV_PUBLIC_KEY_PATH, PROJECT_ROOT } from '../../build/build.ts';
-import { join } from 'node:path';
+import { DEV_PUBLIC_KEY_PATH, BUILD_DIR } from '../../build/paths.ts';
 
 export const summary = 'audit a build: audit build [--dir build] [--key PUBLIC.pem] [--json]; non-zero on any finding';
 
@@ -30,7 +29,7 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
   }
-  dir ??= join(PROJECT_ROOT, 'build');
+  dir ??= BUILD_DIR;
   keyPath ??= process.env.TRUSTTAP_PUBLIC_KEY;
   const keyNote = keyPath ? '' : '(the DEVELOPMENT key; pass --key for a release key)';
   keyPath ??= DEV_PUBLIC_KEY_PATH;
