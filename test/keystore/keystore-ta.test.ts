@@ -41,7 +41,7 @@ function expectedKcv(alg: number, raw: Buffer): string {
     const c = createCipheriv('des-ede3-ecb', k24, null).setAutoPadding(false);
     return Buffer.concat([c.update(Buffer.alloc(8)), c.final()]).subarray(0, 3).toString('hex');
   }
-  return Buffer.from(cmac(new Uint8Array(16), new Uint8Array(raw))) // noble: cmac(msg, key).subarray(0, 5).toString('hex');
+  return Buffer.from(cmac(new Uint8Array(16), new Uint8Array(raw))).subarray(0, 5).toString("hex"); // noble: cmac(msg, key)
 }
 
 describe('keystore TA', () => {
