@@ -9,7 +9,7 @@
 // release|debug) and it has no "entries". The cache (build/out/cache) records every file asc read
 // (or probed and missed) with its hash, and is reused only when all of them are unchanged, so
 // it cannot change an output.
-import asc from 'assemblyscript/asc';
+import { createRequire } from 'node:module';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join, normalize, isAbsolute, resolve, sep } from 'node:path';
@@ -23,7 +23,8 @@ import {
 } from '../tee/loader/manifest.ts';
 
 export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
-export const ASC_VERSION: string = (asc as any).version;
+/** The compiler version, read without loading the compiler (it is imported only on a cache miss). */
+export const ASC_VERSION: string = createRequire(import.meta.url)('assemblyscript/package.json').version;
 
 export interface TaDescriptor {
   name: string;
@@ -123,6 +124,8 @@ async function compile(root: string, args: string[], cacheDir: string | null): P
   const reads = new Map<string, string | null>();
   const stderr: string[] = [];
   let out: Uint8Array | null = null;
+  const asc = (await import('assemblyscript/asc')).default;
+  if (asc.version !== ASC_VERSION) throw new BuildError(`asc reports version ${asc.version}, package.json ${ASC_VERSION}`);
   const { error } = await asc.main([...args, '--outFile', 'ta.wasm', '--noColors'], {
     stdout: { write: () => true } as any,
     stderr: { write: (s: string | Uint8Array) => { stderr.push(typeof s === 'string' ? s : Buffer.from(s).toString()); return true; } } as any,
@@ -138,9 +141,9 @@ async function compile(root: string, args: string[], cacheDir: string | null): P
   const bytes: Uint8Array = out;
   if (cacheDir) {
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(join(cacheDir, `${key}.wasm`), bytes);
+    writeAtomic(join(cacheDir, `${key}.wasm`), bytes);
     const rec: CacheRecord = { key, reads: [...reads].sort((a, b) => (a[0] < b[0] ? -1 : 1)), sha256: sha256Hex(bytes) };
-    writeFileSync(join(cacheDir, `${key}.json`), JSON.stringify(rec));
+    writeAtomic(join(cacheDir, `${key}.json`), JSON.stringify(rec));
   }
   return { bytes, cached: false };
 }
@@ -196,8 +199,10 @@ export function writeSignedManifest(outDir: string, tas: ManifestTa[], keyPath: 
 }
 
 function writeAtomic(path: string, data: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
+  // unique temp name: two builds may run at once (e.g. two `npm test` in one tree)
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
 }
 
 /** Builds every TA descriptor; on any error nothing is signed (and a stale manifest is removed). */
