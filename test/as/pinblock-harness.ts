@@ -133,3 +133,11 @@ export function sm4Decode(enciphered: i32, keyLen: i32, blockLen: i32, panLen: i
 }
 
 export function cipherStatus(): i32 { return pb.lastCipherStatus; }
+
+/** pinBlockErrorMessage(code) as UTF-8 in OUT; returns its length. */
+export function errorText(code: i32): i32 {
+  const s = String.UTF8.encode(pb.pinBlockErrorMessage(code));
+  const n = min(s.byteLength, 256);
+  memory.copy(buf + OUT, changetype<usize>(s), n);
+  return n;
+}

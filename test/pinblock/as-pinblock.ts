@@ -81,6 +81,11 @@ export class PinblockAs {
     return this.pin(this.ex.decipher4(this.put(D, fromHex(keyHex)), this.put(C, fromHex(blockHex)), this.put(B, digits(pan))));
   }
 
+  errorText(code: number): string {
+    const n = this.ex.errorText(code);
+    return Buffer.from(new Uint8Array(this.ex.memory.buffer, this.ex.io() + OUT, n)).toString('utf8');
+  }
+
   /** UnionPay SM4: 'pin_field' | 'pan_field' | 'clear' | 'enciphered'. */
   sm4Encode(what: 'pin_field' | 'pan_field' | 'clear' | 'enciphered', pin: string, pan: string, keyHex = ''): Result {
     const w = ['pin_field', 'pan_field', 'clear', 'enciphered'].indexOf(what);
