@@ -28,15 +28,15 @@ export function handleClientRequest(runtime: TeeRuntime, bytes: Uint8Array): Uin
   switch (req.op) {
     case 'openSession': {
       const o = req.openSession!;
-      return encode(id, runtime.openSession(o.uuid.length ? { uuid: o.uuid } : { name: o.name }, o.login));
+      return encode(id, runtime.openSession(o.uuid?.length ? { uuid: o.uuid } : { name: o.name ?? '' }, o.login ?? 0));
     }
     case 'invoke': {
       const i = req.invoke!;
       const cap = i.responseCapacity || MAX_RESPONSE;
-      return encode(id, runtime.invoke(i.session, i.command, i.payload, Math.min(cap, MAX_RESPONSE)));
+      return encode(id, runtime.invoke(i.session ?? 0, i.command ?? 0, i.payload ?? new Uint8Array(0), Math.min(cap, MAX_RESPONSE)));
     }
     case 'closeSession':
-      return encode(id, runtime.closeSession(req.closeSession!.session));
+      return encode(id, runtime.closeSession(req.closeSession!.session ?? 0));
   }
   return encode(id, { status: Status.ERROR_BAD_PARAMETERS, origin: Origin.COMMS, message: 'ClientRequest names no operation' });
 }

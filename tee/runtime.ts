@@ -107,7 +107,7 @@ export class TeeRuntime {
     const rt = new TeeRuntime(opts);
     for (const image of opts.tas) {
       checkTaModule(image.wasm, { release: !opts.allowDebugImports });
-      const module = await WebAssembly.compile(image.wasm);
+      const module = await WebAssembly.compile(new Uint8Array(image.wasm));
       const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), module, host: null, busy: false, sessions: new Set() };
       if (rt.byUuid.has(image.uuid.toLowerCase()) || rt.byName.has(image.name)) throw new RuntimeError(`TA ${image.name} loaded twice`);
       rt.byUuid.set(image.uuid.toLowerCase(), rec);

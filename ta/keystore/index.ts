@@ -16,10 +16,10 @@ import {
   ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ACCESS_CONFLICT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC,
 } from "../lib/status";
 
-export const UUID = "5b9e0e40-2636-11e1-ad9e-0002a5d5c51b";
+const UUID = "5b9e0e40-2636-11e1-ad9e-0002a5d5c51b";
 
 /** Key length in bytes for an algorithm, or 0 if unknown. */
-export function keyLength(alg: KeyAlgorithm): i32 {
+function keyLength(alg: KeyAlgorithm): i32 {
   switch (alg) {
     case KeyAlgorithm.KEY_ALGORITHM_TDES_2KEY: return 16;
     case KeyAlgorithm.KEY_ALGORITHM_TDES_3KEY: return 24;
@@ -30,7 +30,7 @@ export function keyLength(alg: KeyAlgorithm): i32 {
   return 0;
 }
 
-export function isAes(alg: KeyAlgorithm): bool {
+function isAes(alg: KeyAlgorithm): bool {
   return alg == KeyAlgorithm.KEY_ALGORITHM_AES_128 || alg == KeyAlgorithm.KEY_ALGORITHM_AES_192 || alg == KeyAlgorithm.KEY_ALGORITHM_AES_256;
 }
 

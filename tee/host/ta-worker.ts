@@ -94,6 +94,8 @@ function serve(): void {
 ch.setState(State.READY);
 for (;;) {
   // Wait for the next CALL (the runtime sets IDLE after reading DONE, then CALL).
-  while (ch.state !== State.CALL) Atomics.wait(ch.ctrl, 0, ch.state, 60_000);
+  // Read the state once per check: waiting on a second read could sleep through a CALL.
+  let s: number;
+  while ((s = ch.state) !== State.CALL) ch.waitWhile(s, 60_000);
   serve();
 }

@@ -51,7 +51,7 @@ export async function expectTeeError(p: Promise<unknown>, status: number, origin
 }
 
 export async function probeImages(): Promise<TaImage[]> {
-  const wasm = await compileAs('test/conformance/probe-ta.ts', ['--maximumMemory', '48']);
+  const wasm = await compileAs('test/conformance/as/probe-ta.ts', ['--maximumMemory', '48']);
   return [
     { name: 'probe', uuid: PROBE_UUID, version: '1.0.0', wasm },
     { name: 'probe2', uuid: PROBE2_UUID, version: '1.0.0', wasm },
@@ -120,7 +120,7 @@ export function conformanceSuite(factory: RuntimeFactory): void {
 
     test('every host function that takes a pointer is covered by an out-of-bounds case', () => {
       // Each ABI function with an i32 pointer parameter appears in probe-ta.ts's oob() switch.
-      const src = readFileSync(new URL('./probe-ta.ts', import.meta.url), 'utf8');
+      const src = readFileSync(new URL('./as/probe-ta.ts', import.meta.url), 'utf8');
       const pointerTaking = hostAbi.filter((f) => f.module === 'tee' && f.params.length > 0 && !['op_free', 'session_close', 'log'].includes(f.name));
       for (const f of pointerTaking) expect(src, f.name).toContain(`host.${f.name}(`);
     });
@@ -224,7 +224,7 @@ export function conformanceSuite(factory: RuntimeFactory): void {
     });
 
     test('a TA importing a function outside the host ABI is refused at load, naming it', async () => {
-      const wasm = await compileAs('test/conformance/rogue-ta.ts');
+      const wasm = await compileAs('test/conformance/as/rogue-ta.ts');
       const err = await factory.start([{ name: 'rogue', uuid: '0c0fe7a0-0000-4000-8000-0000000000ff', version: '1', wasm }], mkdtempSync(join(tmpdir(), 'tt-rogue-'))).then(() => null, (e) => e as Error);
       expect(err?.message).toMatch(/UNKNOWN_IMPORT.*tee\.open_file/);
     });

@@ -1,0 +1,33 @@
+// Measurement helpers for `npm run bench`: medians of batches, so one slow batch (GC, another
+// process) does not move the figure. Benchmarks print ratios against a reference measured in
+// the same run; tests never assert on time.
+export interface Figure { name: string; value: number; unit: string; target?: string; ok?: boolean }
+export interface Section { title: string; figures: Figure[]; notes?: string[] }
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/** Median time per call in microseconds over `batches` batches of `n` calls. */
+export function timeSync(fn: () => unknown, n = 2000, batches = 7): number {
+  for (let i = 0; i < Math.min(n, 200); i++) fn(); // warm up
+  const per: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    per.push(((performance.now() - t) * 1000) / n);
+  }
+  return median(per);
+}
+
+export async function timeAsync(fn: () => Promise<unknown>, n = 2000, batches = 7): Promise<number> {
+  for (let i = 0; i < Math.min(n, 200); i++) await fn();
+  const per: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await fn();
+    per.push(((performance.now() - t) * 1000) / n);
+  }
+  return median(per);
+}

@@ -1,0 +1,85 @@
+// Runtime benchmarks (issue: foundation): empty-command round trip through the whole client
+// path vs a direct Wasm call, in-process and worker; the same invoke at 1 MiB vs 64 MiB of TA
+// memory; TA cold start; TA sizes.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TeeRuntime, InProcessTeeDriver, loadTaImages, DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/index.ts';
+import { TeeContext } from '../../ree/tee-client/index.ts';
+import { HostContext } from '../../tee/abi/context.ts';
+import { buildImports } from '../../tee/abi/table.ts';
+import { createServices } from '../../tee/services.ts';
+import { Huk } from '../../tee/huk.ts';
+import { compileAs } from '../helpers/asc.ts';
+import { timeSync, timeAsync, type Section } from './measure.ts';
+
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+
+export async function run(): Promise<Section> {
+  const figures: Section['figures'] = [];
+  const { images } = loadTaImages({ only: ['keystore'] });
+  const ks = images[0];
+
+  // Reference: a direct Wasm call of the same PING (copy in, ta_invoke, copy out), no runtime.
+  const ctxH = new HostContext(createServices({ name: 'keystore', uuid: new Uint8Array(16) }, { storageDir: tmp('tt-b-'), huk: Huk.fromBytes(new Uint8Array(32)) }));
+  const inst = new WebAssembly.Instance(await WebAssembly.compile(new Uint8Array(ks.wasm)), buildImports(ctxH));
+  const ex = inst.exports as any;
+  ctxH.memory = ex.memory;
+  ex.ta_create();
+  new Uint8Array(ex.memory.buffer, ex.io_in(), 0);
+  ex.ta_open_session(1, 0, 0);
+  const direct = timeSync(() => {
+    ex.ta_invoke(1, 0, 0);
+    return new Uint8Array(ex.memory.buffer, ex.io_out(), ex.ta_out_len()).slice();
+  }, 20000);
+  figures.push({ name: 'direct Wasm call (PING, copy in/out) — reference', value: direct, unit: 'µs' });
+
+  for (const isolation of ['in-process', 'worker'] as const) {
+    const rt = await TeeRuntime.start({ tas: images, dataDir: tmp('tt-b-'), isolation });
+    const ctx = await TeeContext.initialize(new InProcessTeeDriver(rt));
+    const s = await ctx.openSession('keystore');
+    const us = await timeAsync(() => s.invoke(0), isolation === 'worker' ? 3000 : 10000);
+    const target = isolation === 'worker' ? 25 : 10;
+    figures.push({ name: `client → protobuf → TA → back, ${isolation}`, value: us, unit: 'µs', target: `≤ ${target} µs`, ok: us <= target });
+    figures.push({ name: `  ratio to direct call, ${isolation}`, value: us / direct, unit: '×' });
+    await ctx.finalize();
+    rt.shutdown();
+  }
+
+  // Memory size independence: the same probe TA with 1 MiB and with 64 MiB of linear memory.
+  const small = await compileAs('test/conformance/as/probe-ta.ts', ['--initialMemory', '16', '--maximumMemory', '16']);
+  const large = await compileAs('test/conformance/as/probe-ta.ts', ['--initialMemory', '1024', '--maximumMemory', '1024']);
+  const per: Record<string, number> = {};
+  for (const [label, wasm] of [['1 MiB', small], ['64 MiB', large]] as const) {
+    const rt = await TeeRuntime.start({ tas: [{ name: 'probe', uuid: '0c0fe7a0-0000-4000-8000-00000000c0de', version: '1', wasm }], dataDir: tmp('tt-b-') });
+    const ctx = await TeeContext.initialize(new InProcessTeeDriver(rt));
+    const s = await ctx.openSession('probe');
+    per[label] = await timeAsync(() => s.invoke(9, Uint8Array.of(1, 2, 3, 4)), 10000);
+    figures.push({ name: `ECHO invoke with ${label} TA memory`, value: per[label], unit: 'µs' });
+    await ctx.finalize();
+    rt.shutdown();
+  }
+  const ratio = per['64 MiB'] / per['1 MiB'];
+  figures.push({ name: 'ratio 64 MiB / 1 MiB', value: ratio, unit: '×', target: '≤ 1.1', ok: ratio <= 1.1 });
+
+  // Cold start: verify manifest signature + hash + compile + instantiate + create + first call.
+  const cold: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t = performance.now();
+    const { images: imgs } = loadTaImages({ only: ['keystore'], buildDir: DEFAULT_BUILD_DIR, trustedKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY) });
+    const rt = await TeeRuntime.start({ tas: imgs, dataDir: tmp('tt-b-') });
+    const o = rt.openSession({ name: 'keystore' });
+    rt.invoke(o.session!, 0, new Uint8Array(0));
+    cold.push(performance.now() - t);
+    rt.shutdown();
+  }
+  cold.sort((a, b) => a - b);
+  const c = cold[cold.length >> 1];
+  figures.push({ name: 'TA cold start (verify + hash + compile + instantiate + first call)', value: c, unit: 'ms', target: '≤ 5 ms', ok: c <= 5 });
+
+  const manifest = JSON.parse(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'), 'utf8'));
+  for (const t of manifest.tas.filter((x: any) => !x.debug)) {
+    figures.push({ name: `size of ${t.name}.wasm`, value: t.size / 1024, unit: 'KiB', target: '≤ 48 KiB', ok: t.size <= 48 * 1024 });
+  }
+  return { title: 'TEE runtime', figures };
+}
