@@ -97,6 +97,6 @@ export function sm2Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array, id:
   if (t === 0n) return false;
   const R = Point.BASE.multiply(s).add(P.multiply(t));
   // noble maps the point at infinity to x = 0 in toAffine(); it is never a valid result.
-  // removed
+  if (R.is0()) return false;
   return mod(e + R.toAffine().x, n) === r;
 }
