@@ -235,12 +235,12 @@ export function decryptPinBlock(pinKey: Uint8Array, block: Uint8Array, panField:
 /** PIN-key derivation and encipherment of one format-4 block, from the initial key: the hot
  * path of a PIN pad (popcount(counter) + 2 host operations). */
 export function encryptPinFromInitialKey(ik: Uint8Array, ksn: Uint8Array, keyType: i32, pinField: Uint8Array, panField: Uint8Array): Uint8Array | null {
+  if (keyType < KEY_AES128 || keyType > KEY_AES256) return badParam<Uint8Array>("DUKPT AES: PIN key must be AES");
   const d = derivationKey(ik, ksn);
   if (d == null) return null;
   const k = workingKey(d, ksn, USAGE_PIN_ENCRYPTION, keyType);
   wipe(d);
   if (k == null) return null;
-  if (keyType < KEY_AES128 || keyType > KEY_AES256) { wipe(k); return badParam<Uint8Array>("DUKPT AES: PIN key must be AES"); }
   const c = encryptPinBlock(k, pinField, panField);
   wipe(k);
   return c;

@@ -104,7 +104,7 @@ describe('counter rules and update keys', () => {
     expect(counterOf(c!)).toBe(0xffff0000);
     expect(p.status('daNextKsn', [], [ksnOf(ikid, 0xffff0000)])).toBe(OVERFLOW);
     // Every KSN it produces over a run is valid and strictly increasing.
-    let k = ksnOf(ikid, 0x00fff000);
+    let k: Uint8Array = ksnOf(ikid, 0x00fff000);
     for (let i = 0; i < 2000; i++) {
       const [n] = p.call('daNextKsn', [], [k]);
       expect(popcount(counterOf(n!)) <= 16 && counterOf(n!) > counterOf(k)).toBe(true);

@@ -65,9 +65,9 @@ export function tdesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
   const k1 = dbl(L), k2 = dbl(k1);
   const n = Math.max(1, Math.ceil(msg.length / 8));
   const complete = msg.length > 0 && msg.length % 8 === 0;
-  let x = new Uint8Array(8);
+  let x: Uint8Array = new Uint8Array(8);
   for (let i = 0; i < n; i++) {
-    let blk = msg.slice(i * 8, i * 8 + 8);
+    let blk: Uint8Array = msg.slice(i * 8, i * 8 + 8);
     if (i === n - 1) {
       if (!complete) { const p = new Uint8Array(8); p.set(blk); p[blk.length] = 0x80; blk = p; }
       blk = xor(blk, complete ? k1 : k2);
