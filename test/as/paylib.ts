@@ -12,7 +12,8 @@ import * as dt from "../../ta/lib/dukpt-tdes";
 import * as da from "../../ta/lib/dukpt-aes";
 import * as tr31 from "../../ta/lib/tr31";
 import { kbpkVariant, kbpkDeriveTdes, kbpkDeriveAes, KeyPair } from "../../ta/lib/tr31-kbpk";
-import { clearError, lastError, lastErrorReason } from "../../ta/lib/error";
+import { badParam, clearError, lastError, lastErrorReason } from "../../ta/lib/error";
+import { panFieldFormat4 } from "../../ta/lib/pinblock";
 import { ERROR_GENERIC } from "../../ta/lib/status";
 
 const IO_SIZE: i32 = 1 << 17;
@@ -215,18 +216,14 @@ export function daPinLoop(keyType: i32, count: i32): i32 {
   }
   return finish(out(last));
 }
-/** ISO 9564-1 format 4 PAN field from the PAN's ASCII digits (harness-local; pinblock.ts owns
- * the real encoder): nibble M = length - 12, the PAN, zero nibbles to 16 bytes. */
+/** ISO 9564-1 format 4 PAN field from the PAN's ASCII digits, by ta/lib/pinblock.ts. */
 export function iso4PanField(): i32 {
   readArgs();
   const pan = args[0];
-  if (pan.length < 1 || pan.length > 19) return finish(false);
+  const digits = new Uint8Array(pan.length);
+  for (let i = 0; i < pan.length; i++) digits[i] = pan[i] - 0x30;
   const f = new Uint8Array(16);
-  const m = pan.length < 12 ? 0 : pan.length - 12;
-  const nib = new Uint8Array(32);
-  nib[0] = <u8>m;
-  for (let i = 0; i < pan.length; i++) nib[1 + i] = pan[i] - 0x30;
-  for (let i = 0; i < 16; i++) f[i] = (nib[2 * i] << 4) | nib[2 * i + 1];
+  if (panFieldFormat4(digits, f) != 0) { badParam<Uint8Array>("PAN must be 1..19 decimal digits"); return finish(false); }
   return finish(out(f));
 }
 
