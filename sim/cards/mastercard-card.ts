@@ -48,6 +48,7 @@ export class MastercardCardSim extends EmvCardSim {
     const cvr = Uint8Array.of(cid === 0x80 ? 0xa0 : 0x80, 0x00, 0x03, 0x22, 0x00, 0x00);
     v.set('cvr', cvr);
     const iad = concat(Uint8Array.of(0x01, this.card.cvn.cvnByte), cvr, new Uint8Array(10), Uint8Array.of(0x00, 0xff));
+    v.set('9F10', iad); // CVN 17/21 take the offline counters from the IAD
     const sk = acSessionKey(this.card.cvn, this.card.iccMkAc, this.atcBytes(), v.get('9F37'));
     const ac = applicationCryptogram(sk, acInput(this.card.cvn, (t) => v.get(t)), this.card.cvn.padding);
     sk.fill(0);

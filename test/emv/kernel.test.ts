@@ -101,6 +101,20 @@ describe('contactless purchase through Entry Point and the kernels', () => {
     expect((await pay(cards.unionpay(), 1_000_01)).cvm).toBe('ONLINE_PIN');
   });
 
+  it('every CVN a card can be personalised with verifies at the issuer', async () => {
+    const cases = [
+      ['visa-10', () => new VisaCardSim({ cvn: 'visa-10' }), panOf.visa],
+      ['mastercard-17', () => new MastercardCardSim({ cvn: 'mastercard-17' }), panOf.mastercard],
+      ['mastercard-20', () => new MastercardCardSim({ cvn: 'mastercard-20' }), panOf.mastercard],
+      ['mastercard-21', () => new MastercardCardSim({ cvn: 'mastercard-21' }), panOf.mastercard],
+    ] as const;
+    for (const [cvn, make, pan] of cases) {
+      const o = await pay(make(), 10_00);
+      const icc = new Map(Object.entries(o.onlineData!).map(([k, v]) => [k, fromHex(v)]));
+      expect(verifyArqc({ cvn, issuerMasterKeyAc: TEST_ISSUER_MASTER_KEY_AC, pan, psn: '01', iccData: icc }, fromHex('3030')).valid, cvn).toBe(true);
+    }
+  });
+
   it('ATC advances with each transaction', async () => {
     const card = new VisaCardSim({ atc: 41 });
     const a = await pay(card, 100);
