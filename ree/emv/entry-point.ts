@@ -16,7 +16,7 @@ import { Track2Error } from './track2.ts';
 import { kernel2 } from './kernel-2.ts';
 import { kernel3, kernel7 } from './kernel-quick.ts';
 import type { Kernel } from './kernel.ts';
-import { CardRemovedError, type CardTransport } from '../nfc/transport.ts';
+import { CardRemovedError, TransportError, type CardTransport } from '../nfc/transport.ts';
 
 const KERNELS: Record<number, Kernel> = { 2: kernel2, 3: kernel3, 7: kernel7 };
 
@@ -93,6 +93,8 @@ export async function runEntryPoint(transport: CardTransport, config: TerminalCo
   } catch (e) {
     // The card left the field: Book B Try Again, "present card again".
     if (e instanceof CardRemovedError) return outcome('TRY_AGAIN', 'PRESENT_CARD_AGAIN', { reason: 'CARD_REMOVED' });
+    // The reader itself failed (or a replay ran out): no card data can be trusted.
+    if (e instanceof TransportError) return outcome('END_APPLICATION', 'ERROR', { reason: `TRANSPORT_${e.code}` });
     // Malformed card data ends the transaction cleanly rather than crashing the app.
     if (e instanceof TlvError || e instanceof ApduError || e instanceof KernelError || e instanceof Track2Error) {
       return outcome('END_APPLICATION', 'ERROR', { reason: `CARD_DATA_${'code' in e ? String(e.code) : 'INVALID'}` });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MastercardCardSim, UnionPayCardSim, VisaCardSim, TEST_ISSUER_MASTER_KEY_AC, type SimulatedCard } from '../../sim/cards/index.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
+import { ReplayTransport } from '../../ree/nfc/replay.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
 import { loadSignedConfig, signConfig, ConfigError } from '../../ree/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
@@ -150,6 +151,25 @@ describe('contactless purchase through Entry Point and the kernels', () => {
     const o = await pay(new VisaCardSim(), 100, { currency: '0392' });
     expect(o.reason).toBe('CONTACTLESS_NOT_ALLOWED');
   });
+});
+
+describe('malformed card answers end cleanly', () => {
+  const ppse = '6F23840E325041592E5359532E4444463031A511BF0C0E610C4F07A00000000310108701019000';
+  const cases: Array<[string, Array<{ command: string; response: string }>, string]> = [
+    ['truncated PPSE FCI', [{ command: '00A40400', response: '6F0599019000' }], 'CARD_DATA_VALUE_MALFORMED'],
+    ['no PPSE', [{ command: '00A40400', response: '6A82' }], 'PPSE_NOT_FOUND'],
+    ['status word only', [{ command: '00A40400', response: ppse }, { command: '00A40400', response: '9000' }], 'CARD_DATA_VALUE_MALFORMED'],
+    ['replay runs out', [{ command: '00A40400', response: ppse }], 'TRANSPORT_REPLAY_EXHAUSTED'],
+    ['GPO format 2 without AIP', [{ command: '00A40400', response: ppse },
+      { command: '00A40400', response: '6F1A8407A0000000031010A50F9F380C9F66049F02069F37049F1A029000' },
+      { command: '80A80000', response: '77039F36019000' }], 'CARD_DATA_VALUE_MALFORMED'],
+  ];
+  for (const [name, exchanges, reason] of cases) {
+    it(name, async () => {
+      const o = await runEntryPoint(new ReplayTransport(exchanges), config, { amount: 100, currency: '0156', date: '251125' }, { random: fixedUn });
+      expect([o.kind, o.reason]).toEqual(['END_APPLICATION', reason]);
+    });
+  }
 });
 
 describe('signed terminal configuration', () => {
