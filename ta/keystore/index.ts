@@ -1,132 +1,58 @@
 // Keystore TA: payment keys generated or imported inside the TEE, kept in sealed storage, used
-// only by the operations their attributes allow. No clear key ever leaves this TA.
+// only by the operations their attributes allow, and by the callers allowed for each: the REE
+// manages keys and uses data and MAC keys; only the pinpad TA may encrypt PIN blocks, only the
+// txsign TA may MAC under DUKPT, only the attest TA may install an ECDH-agreed KEK.
+// No clear key ever leaves this TA.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../lib/entry";
-import {
-  Command, KeyAlgorithm, KeyInfo, KeyAttributes,
-  GenerateKeyRequest, GenerateKeyResponse, GetKeyInfoRequest, GetKeyInfoResponse,
-  ListKeysResponse, DeleteKeyRequest, DeleteKeyResponse,
-} from "../../proto/gen/as/keystore";
-import { StoredKey } from "../../proto/gen/as/keystore_sealed";
-import { lastDecodeError } from "../../proto/as/pb";
-import * as host from "../lib/host";
-import { kcv } from "../lib/kcv";
-import * as keyring from "./keyring";
-import { checkAttributes } from "./attributes";
-import {
-  ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ACCESS_CONFLICT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC,
-} from "../lib/status";
+import { Command } from "../../proto/gen/as/keystore";
+import { KEYSTORE_UUID, PINPAD_UUID, TXSIGN_UUID, ATTEST_UUID } from "../lib/uuids";
+import { ERROR_BAD_PARAMETERS, ERROR_ACCESS_DENIED } from "../lib/status";
+import * as keys from "./keys";
+import * as blocks from "./blocks";
+import * as ops from "./ops";
+import * as dukpt from "./dukpt";
 
-const UUID = "5b9e0e40-2636-11e1-ad9e-0002a5d5c51b";
+const pinpad = uuidBytes(PINPAD_UUID);
+const txsign = uuidBytes(TXSIGN_UUID);
+const attest = uuidBytes(ATTEST_UUID);
 
-/** Key length in bytes for an algorithm, or 0 if unknown. */
-function keyLength(alg: KeyAlgorithm): i32 {
-  switch (alg) {
-    case KeyAlgorithm.KEY_ALGORITHM_TDES_2KEY: return 16;
-    case KeyAlgorithm.KEY_ALGORITHM_TDES_3KEY: return 24;
-    case KeyAlgorithm.KEY_ALGORITHM_AES_128: return 16;
-    case KeyAlgorithm.KEY_ALGORITHM_AES_192: return 24;
-    case KeyAlgorithm.KEY_ALGORITHM_AES_256: return 32;
-  }
-  return 0;
-}
-
-function isAes(alg: KeyAlgorithm): bool {
-  return alg == KeyAlgorithm.KEY_ALGORITHM_AES_128 || alg == KeyAlgorithm.KEY_ALGORITHM_AES_192 || alg == KeyAlgorithm.KEY_ALGORITHM_AES_256;
-}
-
-/** Sets DES odd parity on every byte (ANSI X3.92), as TDES keys carry it. */
-function setOddParity(k: Uint8Array): void {
-  for (let i = 0; i < k.length; i++) {
-    const b = k[i] & 0xfe;
-    k[i] = b | (<u8>(popcnt<u32>(b) & 1) ^ 1);
-  }
-}
-
-function decodeFailed(reply: Reply, what: string): void {
-  reply.fail(ERROR_BAD_FORMAT, "malformed " + what + " (decode error " + lastDecodeError().toString() + ")");
-}
-
-function storageFailed(reply: Reply, what: string): void {
-  const s = <u32>keyring.storageStatus;
-  reply.fail(s == 0 ? ERROR_GENERIC : s, what + " failed in sealed storage");
+function onlyFrom(client: Client, uuid: Uint8Array, name: string, reply: Reply): bool {
+  if (client.isTa(uuid)) return true;
+  reply.fail(ERROR_ACCESS_DENIED, "this command is reserved to the " + name + " TA");
+  return false;
 }
 
 class Keystore extends TrustedApp {
   invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {
     switch (command) {
-      case Command.COMMAND_GENERATE_KEY: this.generate(input, reply); break;
-      case Command.COMMAND_GET_KEY_INFO: this.info(input, reply); break;
-      case Command.COMMAND_LIST_KEYS: this.list(reply); break;
-      case Command.COMMAND_DELETE_KEY: this.destroyKey(input, reply); break;
-      default: reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
+      case Command.COMMAND_GENERATE_KEY: return keys.generate(input, reply);
+      case Command.COMMAND_GET_KEY_INFO: return keys.info(input, reply);
+      case Command.COMMAND_LIST_KEYS: return keys.list(reply);
+      case Command.COMMAND_DELETE_KEY: return keys.destroy(input, reply);
+      case Command.COMMAND_IMPORT_KEY_BLOCK: return blocks.importKeyBlock(input, reply);
+      case Command.COMMAND_EXPORT_KEY_BLOCK: return blocks.exportKeyBlock(input, reply);
+      case Command.COMMAND_IMPORT_CLEAR_KEY: return keys.importClear(input, reply);
+      case Command.COMMAND_GENERATE_MAC: return ops.generateMac(input, reply);
+      case Command.COMMAND_VERIFY_MAC: return ops.verifyMac(input, reply);
+      case Command.COMMAND_ENCRYPT_DATA: return ops.encryptData(input, reply);
+      case Command.COMMAND_DECRYPT_DATA: return ops.decryptData(input, reply);
+      case Command.COMMAND_DUKPT_NEXT_TRANSACTION: return dukpt.nextTransaction(input, reply);
+      case Command.COMMAND_DUKPT_STATUS: return dukpt.status(input, reply);
+      case Command.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK:
+        if (onlyFrom(client, pinpad, "pinpad", reply)) dukpt.encryptPinBlock(input, reply);
+        return;
+      case Command.COMMAND_DUKPT_GENERATE_MAC:
+        if (onlyFrom(client, txsign, "txsign", reply)) dukpt.generateMac(input, reply);
+        return;
+      case Command.COMMAND_INSTALL_AGREED_KEK:
+        if (onlyFrom(client, attest, "attest", reply)) keys.installAgreedKek(input, reply);
+        return;
     }
-  }
-
-  generate(input: Uint8Array, reply: Reply): void {
-    const req = GenerateKeyRequest.decode(input);
-    if (!req) return decodeFailed(reply, "GenerateKeyRequest");
-    if (!keyring.validKeyId(req.keyId)) return reply.fail(ERROR_BAD_PARAMETERS, "key_id must be 1..48 characters of [A-Za-z0-9._-]");
-    const attrs = req.attributes;
-    if (!attrs) return reply.fail(ERROR_BAD_PARAMETERS, "attributes are required");
-    const why = checkAttributes(attrs);
-    if (why.length) return reply.fail(ERROR_BAD_PARAMETERS, why);
-    if (keyring.exists(req.keyId)) return reply.fail(ERROR_ACCESS_CONFLICT, "a key with this key_id exists; delete it first");
-    const len = keyLength(attrs.algorithm);
-    const material = new Uint8Array(len);
-    host.random(material.dataStart, len);
-    if (!isAes(attrs.algorithm)) setOddParity(material);
-    const check = kcv(material, isAes(attrs.algorithm));
-    if (!check) { material.fill(0); return reply.fail(ERROR_GENERIC, "key check value computation failed"); }
-    const info = new KeyInfo();
-    info.keyId = req.keyId;
-    info.attributes = attrs;
-    info.kcv = check;
-    info.createdMs = <u64>host.ree_time_ms();
-    const rec = new StoredKey();
-    rec.info = info;
-    rec.material = material;
-    const s = keyring.save(rec);
-    material.fill(0);
-    if (s < 0) return storageFailed(reply, "saving the key");
-    const res = new GenerateKeyResponse();
-    res.key = info;
-    reply.ok(res.encode());
-  }
-
-  info(input: Uint8Array, reply: Reply): void {
-    const req = GetKeyInfoRequest.decode(input);
-    if (!req) return decodeFailed(reply, "GetKeyInfoRequest");
-    if (!keyring.validKeyId(req.keyId)) return reply.fail(ERROR_BAD_PARAMETERS, "key_id must be 1..48 characters of [A-Za-z0-9._-]");
-    const rec = keyring.load(req.keyId);
-    if (!rec) {
-      if (keyring.storageStatus == <i32>ERROR_ITEM_NOT_FOUND) return reply.fail(ERROR_ITEM_NOT_FOUND, "no key with this key_id");
-      return storageFailed(reply, "reading the key");
-    }
-    rec.material.fill(0);
-    const res = new GetKeyInfoResponse();
-    res.key = rec.info;
-    reply.ok(res.encode());
-  }
-
-  list(reply: Reply): void {
-    const res = new ListKeysResponse();
-    res.keys = keyring.listInfos();
-    if (keyring.storageStatus < 0) return storageFailed(reply, "listing keys");
-    reply.ok(res.encode());
-  }
-
-  destroyKey(input: Uint8Array, reply: Reply): void {
-    const req = DeleteKeyRequest.decode(input);
-    if (!req) return decodeFailed(reply, "DeleteKeyRequest");
-    if (!keyring.validKeyId(req.keyId)) return reply.fail(ERROR_BAD_PARAMETERS, "key_id must be 1..48 characters of [A-Za-z0-9._-]");
-    const s = keyring.remove(req.keyId);
-    if (s == <i32>ERROR_ITEM_NOT_FOUND) return reply.fail(ERROR_ITEM_NOT_FOUND, "no key with this key_id");
-    if (s < 0) return storageFailed(reply, "deleting the key");
-    reply.ok(new DeleteKeyResponse().encode());
+    reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
   }
 }
 
-registerApp(new Keystore("keystore", "0.1.0", uuidBytes(UUID)));
+registerApp(new Keystore("keystore", "0.2.0", uuidBytes(KEYSTORE_UUID)));
 
 export {
   io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,

@@ -281,3 +281,16 @@ export function dataCipher(derivKey: Uint8Array, ksn: Uint8Array, keyType: i32, 
   if (out == null) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed");
   return out;
 }
+
+/** One step of the derivation tree (X9.24-3 §6.3.3): the derivation key for `counter` from the
+ * key of its parent (counter with its lowest one bit cleared). The originator's register
+ * algorithm uses it directly so it never needs the initial key after loading. */
+export function derivationStep(parentKey: Uint8Array, initialKeyId: Uint8Array, counter: u32): Uint8Array | null {
+  const t = aesKeyTypeOf(parentKey.length);
+  if (t < 0) return badParam<Uint8Array>("DUKPT AES: derivation key must be 16, 24 or 32 bytes");
+  if (initialKeyId.length != IKID_LEN) return badParam<Uint8Array>("DUKPT AES: initial key ID must be 8 bytes");
+  const ksn = new Uint8Array(KSN_LEN);
+  ksn.set(initialKeyId, 0);
+  const d = counterData(ksn, counter);
+  return deriveKey(parentKey, USAGE_KEY_DERIVATION, t, d);
+}

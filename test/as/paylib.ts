@@ -10,6 +10,7 @@ import { pad } from "../../ta/lib/padding";
 import { macAlg1, macAlg3, retailMac } from "../../ta/lib/mac-iso9797";
 import * as dt from "../../ta/lib/dukpt-tdes";
 import * as da from "../../ta/lib/dukpt-aes";
+import { Originator } from "../../ta/lib/dukpt-originator";
 import * as tr31 from "../../ta/lib/tr31";
 import { kbpkVariant, kbpkDeriveTdes, kbpkDeriveAes, KeyPair } from "../../ta/lib/tr31-kbpk";
 import { badParam, clearError, lastError, lastErrorReason } from "../../ta/lib/error";
@@ -134,33 +135,54 @@ export function dtNextKsn(): i32 {
   readArgs();
   return finish(out(dt.nextKsn(args[0])));
 }
-/** Originator: loads the IPEK, runs `count` transactions; outputs each transaction key and KSN
- * (key, ksn, key, ksn, ...). Stops early (status ERROR_OVERFLOW) only if count > available. */
-export function dtOriginator(count: i32): i32 {
+/** Originator (ta/lib/dukpt-originator.ts): loads an initial key (arg 0) for a key set id
+ * (arg 1: TDES 10-byte KSN, AES 8-byte initial key ID), runs `count` transactions; outputs each
+ * transaction (derivation) key and KSN (key, ksn, key, ksn, ...). */
+export function originatorRun(isAes: i32, count: i32): i32 {
   readArgs();
-  const fk = new dt.FutureKeys();
-  if (!fk.load(args[0], args[1])) return finish(false);
+  const o = new Originator();
+  if (!o.load(args[0], args[1], isAes != 0)) return finish(false);
   for (let i = 0; i < count; i++) {
-    const k = fk.current();
-    if (k == null) return finish(false);
-    outs.push(k);
-    outs.push(fk.ksn.slice());
-    if (i + 1 < count && !fk.advance()) return finish(false);
+    if (!o.begin()) return finish(false);
+    outs.push(o.currentKey.slice());
+    outs.push(o.ksnOf(o.currentCounter));
   }
   return finish(true);
 }
-/** Originator starting at a counter: loads, then advances until the counter reaches `start`
- * (jumps by re-deriving are not part of X9.24-1, so this walks); outputs key and KSN. */
-export function dtOriginatorExhaust(): i32 {
+
+/** An originator whose next counter is arg 2 (u32 LE), its registers built from the initial
+ * key by the receiver's derivation exactly as the register machine would hold them; then runs
+ * transactions until exhaustion or `max`: outputs key, ksn per transaction, then [remaining
+ * before the first, status of the failing begin] as two u32 LE. */
+export function originatorFrom(isAes: i32, max: i32): i32 {
   readArgs();
-  const fk = new dt.FutureKeys();
-  if (!fk.load(args[0], args[1])) return finish(false);
-  let n = 0;
-  while (fk.advance()) n++;
-  const b = new Uint8Array(8);
-  store<u32>(b.dataStart, n + 1);
-  store<u32>(b.dataStart + 4, lastError());
-  return finish(out(b) && out(fk.ksn.slice()));
+  const ik = args[0], base = args[1];
+  const n = load<u32>(args[2].dataStart);
+  const o = new Originator();
+  if (!o.load(ik, base, isAes != 0)) return finish(false);
+  const w = isAes ? 32 : 21;
+  for (let i = 0; i < w; i++) {
+    const hi: u32 = i == 31 ? 0 : n & ~((<u32>1 << (i + 1)) - 1);
+    const c = hi | (<u32>1 << i);
+    const ksn = o.ksnOf(c);
+    const k = isAes ? da.derivationKey(ik, ksn) : dt.transactionKey(ik, ksn);
+    wipe(o.registers[i]);
+    o.registers[i] = k == null ? new Uint8Array(0) : k;
+  }
+  clearError();
+  o.nextCounter = n;
+  const before = o.remaining();
+  let i = 0;
+  while (i < max && o.begin()) {
+    outs.push(o.currentKey.slice());
+    outs.push(o.ksnOf(o.currentCounter));
+    i++;
+  }
+  const tail = new Uint8Array(8);
+  store<u32>(tail.dataStart, before);
+  store<u32>(tail.dataStart + 4, lastError());
+  outs.push(tail);
+  return finish(true);
 }
 
 // ---- AES DUKPT ----

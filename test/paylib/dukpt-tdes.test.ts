@@ -69,7 +69,7 @@ describe('originator (future-key registers, X9.24-1 A.2)', () => {
     const bdk = r.bytes(16);
     const iksn = withCounter(r.bytes(10), 0);
     const ipek = dukptTdesIpek(bdk, iksn);
-    const o = p.call('dtOriginator', [3000], [ipek, iksn]);
+    const o = p.call('originatorRun', [0, 3000], [ipek, iksn]);
     expect(o.length).toBe(6000);
     let bad = -1;
     let prev = 0;

@@ -10,6 +10,18 @@ export enum Command {
   COMMAND_GET_KEY_INFO = 2,
   COMMAND_LIST_KEYS = 3,
   COMMAND_DELETE_KEY = 4,
+  COMMAND_IMPORT_KEY_BLOCK = 5,
+  COMMAND_EXPORT_KEY_BLOCK = 6,
+  COMMAND_IMPORT_CLEAR_KEY = 7,
+  COMMAND_GENERATE_MAC = 8,
+  COMMAND_VERIFY_MAC = 9,
+  COMMAND_ENCRYPT_DATA = 10,
+  COMMAND_DECRYPT_DATA = 11,
+  COMMAND_DUKPT_NEXT_TRANSACTION = 12,
+  COMMAND_DUKPT_STATUS = 13,
+  COMMAND_DUKPT_ENCRYPT_PIN_BLOCK = 14,
+  COMMAND_DUKPT_GENERATE_MAC = 15,
+  COMMAND_INSTALL_AGREED_KEK = 100,
 }
 
 /** enum trusttap.keystore.v1.KeyAlgorithm */
@@ -65,6 +77,7 @@ export class KeyAttributes {
   modeOfUse: ModeOfUse = ModeOfUse.MODE_OF_USE_UNSPECIFIED;
   exportability: Exportability = Exportability.EXPORTABILITY_UNSPECIFIED;
   version: u32 = 0;
+  limits: KeyLimits | null = null;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -93,6 +106,15 @@ export class KeyAttributes {
     if (this.version != 0) {
       w.tag(5, 0);
       w.uint32(this.version);
+    }
+    {
+      const v = this.limits;
+      if (v != null) {
+        w.tag(6, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
     }
   }
 
@@ -129,6 +151,152 @@ export class KeyAttributes {
         this.exportability = r.int32();
       } else if (f == 5 && wt == 0) {
         this.version = r.uint32();
+      } else if (f == 6 && wt == 2) {
+        let v = this.limits;
+        if (v == null) {
+          v = new KeyLimits();
+          this.limits = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.KeyLimits */
+export class KeyLimits {
+  notAfterMs: u64 = 0;
+  maxUses: u32 = 0;
+  minIntervalMs: u32 = 0;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.notAfterMs != 0) {
+      w.tag(1, 0);
+      w.uint64(this.notAfterMs);
+    }
+    if (this.maxUses != 0) {
+      w.tag(2, 0);
+      w.uint32(this.maxUses);
+    }
+    if (this.minIntervalMs != 0) {
+      w.tag(3, 0);
+      w.uint32(this.minIntervalMs);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): KeyLimits | null {
+    const r = new PbReader(bytes);
+    const m = new KeyLimits();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): KeyLimits | null {
+    const m = new KeyLimits();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 0) {
+        this.notAfterMs = r.uint64();
+      } else if (f == 2 && wt == 0) {
+        this.maxUses = r.uint32();
+      } else if (f == 3 && wt == 0) {
+        this.minIntervalMs = r.uint32();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptStatus */
+export class DukptStatus {
+  ksn: Uint8Array = new Uint8Array(0);
+  transactionsLeft: u32 = 0;
+  exhausted: bool = false;
+  aes: bool = false;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.ksn.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.ksn);
+    }
+    if (this.transactionsLeft != 0) {
+      w.tag(2, 0);
+      w.uint32(this.transactionsLeft);
+    }
+    if (this.exhausted) {
+      w.tag(3, 0);
+      w.bool(this.exhausted);
+    }
+    if (this.aes) {
+      w.tag(4, 0);
+      w.bool(this.aes);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptStatus | null {
+    const r = new PbReader(bytes);
+    const m = new DukptStatus();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptStatus | null {
+    const m = new DukptStatus();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.ksn = r.bytes();
+      } else if (f == 2 && wt == 0) {
+        this.transactionsLeft = r.uint32();
+      } else if (f == 3 && wt == 0) {
+        this.exhausted = r.bool();
+      } else if (f == 4 && wt == 0) {
+        this.aes = r.bool();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
@@ -144,6 +312,9 @@ export class KeyInfo {
   attributes: KeyAttributes | null = null;
   kcv: Uint8Array = new Uint8Array(0);
   createdMs: u64 = 0;
+  uses: u32 = 0;
+  wrappedBy: string = "";
+  dukpt: DukptStatus | null = null;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -173,6 +344,23 @@ export class KeyInfo {
     if (this.createdMs != 0) {
       w.tag(4, 0);
       w.uint64(this.createdMs);
+    }
+    if (this.uses != 0) {
+      w.tag(5, 0);
+      w.uint32(this.uses);
+    }
+    if (this.wrappedBy.length > 0) {
+      w.tag(6, 2);
+      w.string(this.wrappedBy);
+    }
+    {
+      const v = this.dukpt;
+      if (v != null) {
+        w.tag(7, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
     }
   }
 
@@ -212,6 +400,17 @@ export class KeyInfo {
         this.kcv = r.bytes();
       } else if (f == 4 && wt == 0) {
         this.createdMs = r.uint64();
+      } else if (f == 5 && wt == 0) {
+        this.uses = r.uint32();
+      } else if (f == 6 && wt == 2) {
+        this.wrappedBy = r.string();
+      } else if (f == 7 && wt == 2) {
+        let v = this.dukpt;
+        if (v == null) {
+          v = new DukptStatus();
+          this.dukpt = v;
+        }
+        v.mergeFrom(r, r.length());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
@@ -651,6 +850,1398 @@ export class DeleteKeyResponse {
       const tag = r.tag();
       if (!r.ok()) break;
       r.skip(tag & 7); // no known fields
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ImportKeyBlockRequest */
+export class ImportKeyBlockRequest {
+  keyId: string = "";
+  kekId: string = "";
+  keyBlock: string = "";
+  limits: KeyLimits | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.kekId.length > 0) {
+      w.tag(2, 2);
+      w.string(this.kekId);
+    }
+    if (this.keyBlock.length > 0) {
+      w.tag(3, 2);
+      w.string(this.keyBlock);
+    }
+    {
+      const v = this.limits;
+      if (v != null) {
+        w.tag(4, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ImportKeyBlockRequest | null {
+    const r = new PbReader(bytes);
+    const m = new ImportKeyBlockRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ImportKeyBlockRequest | null {
+    const m = new ImportKeyBlockRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.kekId = r.string();
+      } else if (f == 3 && wt == 2) {
+        this.keyBlock = r.string();
+      } else if (f == 4 && wt == 2) {
+        let v = this.limits;
+        if (v == null) {
+          v = new KeyLimits();
+          this.limits = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ImportKeyBlockResponse */
+export class ImportKeyBlockResponse {
+  key: KeyInfo | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.key;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ImportKeyBlockResponse | null {
+    const r = new PbReader(bytes);
+    const m = new ImportKeyBlockResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ImportKeyBlockResponse | null {
+    const m = new ImportKeyBlockResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.key;
+        if (v == null) {
+          v = new KeyInfo();
+          this.key = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ExportKeyBlockRequest */
+export class ExportKeyBlockRequest {
+  keyId: string = "";
+  kekId: string = "";
+  version: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.kekId.length > 0) {
+      w.tag(2, 2);
+      w.string(this.kekId);
+    }
+    if (this.version.length > 0) {
+      w.tag(3, 2);
+      w.string(this.version);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ExportKeyBlockRequest | null {
+    const r = new PbReader(bytes);
+    const m = new ExportKeyBlockRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ExportKeyBlockRequest | null {
+    const m = new ExportKeyBlockRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.kekId = r.string();
+      } else if (f == 3 && wt == 2) {
+        this.version = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ExportKeyBlockResponse */
+export class ExportKeyBlockResponse {
+  keyBlock: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyBlock.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyBlock);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ExportKeyBlockResponse | null {
+    const r = new PbReader(bytes);
+    const m = new ExportKeyBlockResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ExportKeyBlockResponse | null {
+    const m = new ExportKeyBlockResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyBlock = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ImportClearKeyRequest */
+export class ImportClearKeyRequest {
+  keyId: string = "";
+  attributes: KeyAttributes | null = null;
+  material: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    {
+      const v = this.attributes;
+      if (v != null) {
+        w.tag(2, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+    if (this.material.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.material);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ImportClearKeyRequest | null {
+    const r = new PbReader(bytes);
+    const m = new ImportClearKeyRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ImportClearKeyRequest | null {
+    const m = new ImportClearKeyRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        let v = this.attributes;
+        if (v == null) {
+          v = new KeyAttributes();
+          this.attributes = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else if (f == 3 && wt == 2) {
+        this.material = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ImportClearKeyResponse */
+export class ImportClearKeyResponse {
+  key: KeyInfo | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.key;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ImportClearKeyResponse | null {
+    const r = new PbReader(bytes);
+    const m = new ImportClearKeyResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ImportClearKeyResponse | null {
+    const m = new ImportClearKeyResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.key;
+        if (v == null) {
+          v = new KeyInfo();
+          this.key = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** enum trusttap.keystore.v1.MacAlgorithm */
+export enum MacAlgorithm {
+  MAC_ALGORITHM_UNSPECIFIED = 0,
+  MAC_ALGORITHM_ISO9797_1_ALG1_PAD1 = 1,
+  MAC_ALGORITHM_ISO9797_1_ALG1_PAD2 = 2,
+  MAC_ALGORITHM_ISO9797_1_ALG3_PAD1 = 3,
+  MAC_ALGORITHM_ISO9797_1_ALG3_PAD2 = 4,
+  MAC_ALGORITHM_CMAC = 5,
+}
+
+/** message trusttap.keystore.v1.GenerateMacRequest */
+export class GenerateMacRequest {
+  keyId: string = "";
+  algorithm: MacAlgorithm = MacAlgorithm.MAC_ALGORITHM_UNSPECIFIED;
+  data: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.algorithm != 0) {
+      w.tag(2, 0);
+      w.int32(this.algorithm);
+    }
+    if (this.data.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.data);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): GenerateMacRequest | null {
+    const r = new PbReader(bytes);
+    const m = new GenerateMacRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): GenerateMacRequest | null {
+    const m = new GenerateMacRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.algorithm = r.int32();
+      } else if (f == 3 && wt == 2) {
+        this.data = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.GenerateMacResponse */
+export class GenerateMacResponse {
+  mac: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.mac.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.mac);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): GenerateMacResponse | null {
+    const r = new PbReader(bytes);
+    const m = new GenerateMacResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): GenerateMacResponse | null {
+    const m = new GenerateMacResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.mac = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.VerifyMacRequest */
+export class VerifyMacRequest {
+  keyId: string = "";
+  algorithm: MacAlgorithm = MacAlgorithm.MAC_ALGORITHM_UNSPECIFIED;
+  data: Uint8Array = new Uint8Array(0);
+  mac: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.algorithm != 0) {
+      w.tag(2, 0);
+      w.int32(this.algorithm);
+    }
+    if (this.data.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.data);
+    }
+    if (this.mac.length > 0) {
+      w.tag(4, 2);
+      w.bytes(this.mac);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): VerifyMacRequest | null {
+    const r = new PbReader(bytes);
+    const m = new VerifyMacRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): VerifyMacRequest | null {
+    const m = new VerifyMacRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.algorithm = r.int32();
+      } else if (f == 3 && wt == 2) {
+        this.data = r.bytes();
+      } else if (f == 4 && wt == 2) {
+        this.mac = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.VerifyMacResponse */
+export class VerifyMacResponse {
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): VerifyMacResponse | null {
+    const r = new PbReader(bytes);
+    const m = new VerifyMacResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): VerifyMacResponse | null {
+    const m = new VerifyMacResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      r.skip(tag & 7); // no known fields
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.CipherRequest */
+export class CipherRequest {
+  keyId: string = "";
+  iv: Uint8Array = new Uint8Array(0);
+  data: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.iv.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.iv);
+    }
+    if (this.data.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.data);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): CipherRequest | null {
+    const r = new PbReader(bytes);
+    const m = new CipherRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): CipherRequest | null {
+    const m = new CipherRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.iv = r.bytes();
+      } else if (f == 3 && wt == 2) {
+        this.data = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.CipherResponse */
+export class CipherResponse {
+  data: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.data.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.data);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): CipherResponse | null {
+    const r = new PbReader(bytes);
+    const m = new CipherResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): CipherResponse | null {
+    const m = new CipherResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.data = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptNextTransactionRequest */
+export class DukptNextTransactionRequest {
+  keyId: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptNextTransactionRequest | null {
+    const r = new PbReader(bytes);
+    const m = new DukptNextTransactionRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptNextTransactionRequest | null {
+    const m = new DukptNextTransactionRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptNextTransactionResponse */
+export class DukptNextTransactionResponse {
+  status: DukptStatus | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.status;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptNextTransactionResponse | null {
+    const r = new PbReader(bytes);
+    const m = new DukptNextTransactionResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptNextTransactionResponse | null {
+    const m = new DukptNextTransactionResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.status;
+        if (v == null) {
+          v = new DukptStatus();
+          this.status = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptStatusRequest */
+export class DukptStatusRequest {
+  keyId: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptStatusRequest | null {
+    const r = new PbReader(bytes);
+    const m = new DukptStatusRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptStatusRequest | null {
+    const m = new DukptStatusRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptStatusResponse */
+export class DukptStatusResponse {
+  status: DukptStatus | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.status;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptStatusResponse | null {
+    const r = new PbReader(bytes);
+    const m = new DukptStatusResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptStatusResponse | null {
+    const m = new DukptStatusResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.status;
+        if (v == null) {
+          v = new DukptStatus();
+          this.status = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** enum trusttap.keystore.v1.PinBlockFormat */
+export enum PinBlockFormat {
+  PIN_BLOCK_FORMAT_UNSPECIFIED = 0,
+  PIN_BLOCK_FORMAT_ISO_0 = 1,
+  PIN_BLOCK_FORMAT_ISO_4 = 2,
+}
+
+/** message trusttap.keystore.v1.DukptEncryptPinBlockRequest */
+export class DukptEncryptPinBlockRequest {
+  keyId: string = "";
+  format: PinBlockFormat = PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
+  clearPinBlock: Uint8Array = new Uint8Array(0);
+  pinField: Uint8Array = new Uint8Array(0);
+  panField: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.format != 0) {
+      w.tag(2, 0);
+      w.int32(this.format);
+    }
+    if (this.clearPinBlock.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.clearPinBlock);
+    }
+    if (this.pinField.length > 0) {
+      w.tag(4, 2);
+      w.bytes(this.pinField);
+    }
+    if (this.panField.length > 0) {
+      w.tag(5, 2);
+      w.bytes(this.panField);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptEncryptPinBlockRequest | null {
+    const r = new PbReader(bytes);
+    const m = new DukptEncryptPinBlockRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptEncryptPinBlockRequest | null {
+    const m = new DukptEncryptPinBlockRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.format = r.int32();
+      } else if (f == 3 && wt == 2) {
+        this.clearPinBlock = r.bytes();
+      } else if (f == 4 && wt == 2) {
+        this.pinField = r.bytes();
+      } else if (f == 5 && wt == 2) {
+        this.panField = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptEncryptPinBlockResponse */
+export class DukptEncryptPinBlockResponse {
+  encryptedPinBlock: Uint8Array = new Uint8Array(0);
+  ksn: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.encryptedPinBlock.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.encryptedPinBlock);
+    }
+    if (this.ksn.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.ksn);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptEncryptPinBlockResponse | null {
+    const r = new PbReader(bytes);
+    const m = new DukptEncryptPinBlockResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptEncryptPinBlockResponse | null {
+    const m = new DukptEncryptPinBlockResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.encryptedPinBlock = r.bytes();
+      } else if (f == 2 && wt == 2) {
+        this.ksn = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptGenerateMacRequest */
+export class DukptGenerateMacRequest {
+  keyId: string = "";
+  data: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.data.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.data);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptGenerateMacRequest | null {
+    const r = new PbReader(bytes);
+    const m = new DukptGenerateMacRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptGenerateMacRequest | null {
+    const m = new DukptGenerateMacRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.data = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptGenerateMacResponse */
+export class DukptGenerateMacResponse {
+  mac: Uint8Array = new Uint8Array(0);
+  ksn: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.mac.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.mac);
+    }
+    if (this.ksn.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.ksn);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptGenerateMacResponse | null {
+    const r = new PbReader(bytes);
+    const m = new DukptGenerateMacResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptGenerateMacResponse | null {
+    const m = new DukptGenerateMacResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.mac = r.bytes();
+      } else if (f == 2 && wt == 2) {
+        this.ksn = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.InstallAgreedKekRequest */
+export class InstallAgreedKekRequest {
+  keyId: string = "";
+  material: Uint8Array = new Uint8Array(0);
+  attributes: KeyAttributes | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.material.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.material);
+    }
+    {
+      const v = this.attributes;
+      if (v != null) {
+        w.tag(3, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): InstallAgreedKekRequest | null {
+    const r = new PbReader(bytes);
+    const m = new InstallAgreedKekRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): InstallAgreedKekRequest | null {
+    const m = new InstallAgreedKekRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.material = r.bytes();
+      } else if (f == 3 && wt == 2) {
+        let v = this.attributes;
+        if (v == null) {
+          v = new KeyAttributes();
+          this.attributes = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.InstallAgreedKekResponse */
+export class InstallAgreedKekResponse {
+  key: KeyInfo | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.key;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): InstallAgreedKekResponse | null {
+    const r = new PbReader(bytes);
+    const m = new InstallAgreedKekResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): InstallAgreedKekResponse | null {
+    const m = new InstallAgreedKekResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.key;
+        if (v == null) {
+          v = new KeyInfo();
+          this.key = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
     }
     r.leave(saved);
     return r.ok();

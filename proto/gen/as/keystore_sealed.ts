@@ -8,6 +8,8 @@ import { KeyInfo } from "./keystore";
 export class StoredKey {
   info: KeyInfo | null = null;
   material: Uint8Array = new Uint8Array(0);
+  lastUseMs: u64 = 0;
+  dukpt: DukptRegisters | null = null;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -29,6 +31,19 @@ export class StoredKey {
     if (this.material.length > 0) {
       w.tag(2, 2);
       w.bytes(this.material);
+    }
+    if (this.lastUseMs != 0) {
+      w.tag(3, 0);
+      w.uint64(this.lastUseMs);
+    }
+    {
+      const v = this.dukpt;
+      if (v != null) {
+        w.tag(4, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
     }
   }
 
@@ -64,6 +79,109 @@ export class StoredKey {
         v.mergeFrom(r, r.length());
       } else if (f == 2 && wt == 2) {
         this.material = r.bytes();
+      } else if (f == 3 && wt == 0) {
+        this.lastUseMs = r.uint64();
+      } else if (f == 4 && wt == 2) {
+        let v = this.dukpt;
+        if (v == null) {
+          v = new DukptRegisters();
+          this.dukpt = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.sealed.v1.DukptRegisters */
+export class DukptRegisters {
+  aes: bool = false;
+  ksnBase: Uint8Array = new Uint8Array(0);
+  nextCounter: u32 = 0;
+  currentCounter: u32 = 0;
+  currentKey: Uint8Array = new Uint8Array(0);
+  registers: Array<Uint8Array> = new Array<Uint8Array>();
+  pinUsed: bool = false;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.aes) {
+      w.tag(1, 0);
+      w.bool(this.aes);
+    }
+    if (this.ksnBase.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.ksnBase);
+    }
+    if (this.nextCounter != 0) {
+      w.tag(3, 0);
+      w.uint32(this.nextCounter);
+    }
+    if (this.currentCounter != 0) {
+      w.tag(4, 0);
+      w.uint32(this.currentCounter);
+    }
+    if (this.currentKey.length > 0) {
+      w.tag(5, 2);
+      w.bytes(this.currentKey);
+    }
+    for (let i = 0, a = this.registers; i < a.length; i++) {
+      w.tag(6, 2);
+      w.bytes(unchecked(a[i]));
+    }
+    if (this.pinUsed) {
+      w.tag(7, 0);
+      w.bool(this.pinUsed);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptRegisters | null {
+    const r = new PbReader(bytes);
+    const m = new DukptRegisters();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptRegisters | null {
+    const m = new DukptRegisters();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 0) {
+        this.aes = r.bool();
+      } else if (f == 2 && wt == 2) {
+        this.ksnBase = r.bytes();
+      } else if (f == 3 && wt == 0) {
+        this.nextCounter = r.uint32();
+      } else if (f == 4 && wt == 0) {
+        this.currentCounter = r.uint32();
+      } else if (f == 5 && wt == 2) {
+        this.currentKey = r.bytes();
+      } else if (f == 6 && wt == 2) {
+        this.registers.push(r.bytes());
+      } else if (f == 7 && wt == 0) {
+        this.pinUsed = r.bool();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
