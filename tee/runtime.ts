@@ -4,13 +4,15 @@
 // identity. Every failure is a status with an origin; a TA that traps is TARGET_DEAD for its
 // sessions and is re-created on the next open, and nothing else is affected.
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { Status, statusName, Origin } from '../proto/status.ts';
 import { Login } from './abi/ta-exports.ts';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import { checkTaModule } from './loader/imports.ts';
 import { Huk } from './huk.ts';
-import { createServices, type ServiceOptions } from './services.ts';
+import { createServices, type ServiceOptions, type DeviceAttestation, type OemDeviceKey } from './services.ts';
+import { HOST_ABI_VERSION } from './abi/table.ts';
 import { TaDeadError, type TaReply } from './instance.ts';
 import type { OutcallRouter, TaHost } from './host/ta-host.ts';
 import { InProcessTaHost } from './host/in-process.ts';
@@ -41,6 +43,25 @@ export interface RuntimeOptions {
   clockMs?: ServiceOptions['clockMs'];
   reeTimeMs?: ServiceOptions['reeTimeMs'];
   log?: (ta: string, line: string) => void;
+  /** Hex SHA-256 of the signed manifest.json the TAs came from (loadTaImages' manifestSha256);
+   * reported in the measurements. */
+  manifestSha256?: string;
+  /** Verified-boot state the (simulated) bootloader reports; default UNSPECIFIED, which a
+   * verifier treats as not verified. */
+  bootState?: BootStateName;
+}
+
+export type BootStateName = 'verified' | 'self-signed' | 'unlocked' | 'failed' | 'unspecified';
+const BOOT_STATES: Record<BootStateName, number> = { unspecified: 0, verified: 1, 'self-signed': 2, unlocked: 3, failed: 4 };
+
+/** Where provisioning (sim/oem/) leaves the device's OEM attestation key. */
+export const OEM_KEY_FILE = join('device', 'oem-attestation.json');
+
+function loadOemKey(dataDir: string): OemDeviceKey | null {
+  const path = join(dataDir, OEM_KEY_FILE);
+  if (!existsSync(path)) return null;
+  const j = JSON.parse(readFileSync(path, 'utf8')) as { private_key: string; certificate: string; serial: string };
+  return { privateKey: new Uint8Array(Buffer.from(j.private_key, 'hex')), certificate: new Uint8Array(Buffer.from(j.certificate, 'base64')), serial: j.serial };
 }
 
 export interface Result {
@@ -92,6 +113,7 @@ export class TeeRuntime {
   private nextSession = 1;
   private readonly huk: Huk;
   private readonly storageDir: string;
+  private attestation: DeviceAttestation | undefined;
   readonly isolation: Isolation;
 
   private constructor(private readonly opts: RuntimeOptions) {
@@ -113,7 +135,26 @@ export class TeeRuntime {
       rt.byUuid.set(image.uuid.toLowerCase(), rec);
       rt.byName.set(image.name, rec);
     }
+    rt.attestation = rt.measure();
     return rt;
+  }
+
+  /** The runtime's own measurements (hashes of the images it loaded) and the OEM key. */
+  private measure(): DeviceAttestation {
+    const taSha256 = new Map<string, Uint8Array>();
+    const tas = this.opts.tas.map((image) => {
+      const sha256 = new Uint8Array(createHash('sha256').update(image.wasm).digest());
+      taSha256.set(image.uuid.toLowerCase(), sha256);
+      return { name: image.name, uuid: uuidToBytes(image.uuid), version: image.version, sha256 };
+    });
+    const measurements = trusttap.attest.v1.Measurements.encode({
+      runtimeVersion: RUNTIME_VERSION,
+      hostAbiVersion: HOST_ABI_VERSION,
+      manifestSha256: this.opts.manifestSha256 ? Buffer.from(this.opts.manifestSha256, 'hex') : new Uint8Array(0),
+      tas,
+      bootState: BOOT_STATES[this.opts.bootState ?? 'unspecified'] ?? 0,
+    }).finish();
+    return { measurements, taSha256, oem: loadOemKey(this.opts.dataDir) };
   }
 
   get taNames(): string[] {
@@ -176,7 +217,7 @@ export class TeeRuntime {
     }
     const services = createServices({ name: rec.image.name, uuid: rec.uuid }, {
       storageDir: this.storageDir, huk: this.huk, random: this.opts.random, clockMs: this.opts.clockMs,
-      reeTimeMs: this.opts.reeTimeMs, log: this.opts.log,
+      reeTimeMs: this.opts.reeTimeMs, log: this.opts.log, attestation: this.attestation,
     }, this.sessionsFor(rec));
     return new InProcessTaHost(rec.module, services);
   }

@@ -1,9 +1,13 @@
 // Host services for one TA: its sealed storage, HUK derivation, crypto operation table, clock
 // and random source, wired from the runtime's configuration. Randomness and time are
 // injectable so tests and vectors are deterministic.
-import { randomFillSync } from 'node:crypto';
-import type { HostServices, TaIdentity, TaSessions } from './abi/context.ts';
-import { CryptoOps } from './crypto/ops.ts';
+import { randomFillSync, createHash, createPublicKey } from 'node:crypto';
+import type { AttestationServices, HostServices, TaIdentity, TaSessions } from './abi/context.ts';
+import { Alg } from './abi/algorithms.ts';
+import { Status } from '../proto/status.ts';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+import type Long from 'long';
+import { CryptoOps, CryptoError } from './crypto/ops.ts';
 import { SealedStorage } from './storage/sealed.ts';
 import type { Huk } from './huk.ts';
 
@@ -14,6 +18,67 @@ export interface ServiceOptions {
   clockMs?: () => number;
   reeTimeMs?: () => number;
   log?: (ta: string, line: string) => void;
+  /** Device attestation, shared by every TA of a runtime (in-process isolation). */
+  attestation?: DeviceAttestation;
+}
+
+/** The device's OEM attestation key as provisioned in the factory (sim/oem/ writes it to
+ * dataDir/device/oem-attestation.json): private scalar and its certificate from the OEM root. */
+export interface OemDeviceKey {
+  privateKey: Uint8Array;
+  /** Encoded trusttap.attest.v1.Certificate (kind DEVICE_ATTESTATION). */
+  certificate: Uint8Array;
+  serial: string;
+}
+
+/** What the runtime measured at start, plus the OEM key: the source of AttestationServices. */
+export interface DeviceAttestation {
+  measurements: Uint8Array;
+  /** Hex SHA-256 of each loaded TA image, by lower-case UUID. */
+  taSha256: Map<string, Uint8Array>;
+  oem: OemDeviceKey | null;
+}
+
+/** Label the OEM keys sign under (proto/attest.proto). */
+export const OEM_CERT_LABEL = 'trusttap/oem-cert/v1';
+
+function uuidText(u: Uint8Array): string {
+  const h = Buffer.from(u).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function attestationFor(ta: TaIdentity, dev: DeviceAttestation, crypto: CryptoOps, now: () => number): AttestationServices {
+  const a = trusttap.attest.v1;
+  return {
+    measurements: () => dev.measurements.slice(),
+    oemCertify(publicKey) {
+      if (publicKey.length !== 65 || publicKey[0] !== 4) throw new CryptoError(Status.ERROR_BAD_PARAMETERS, 'oem_certify: not an uncompressed P-256 point');
+      try {
+        createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(publicKey.subarray(1, 33)).toString('base64url'), y: Buffer.from(publicKey.subarray(33)).toString('base64url') }, format: 'jwk' });
+      } catch {
+        throw new CryptoError(Status.ERROR_BAD_PARAMETERS, 'oem_certify: the point is not on P-256');
+      }
+      if (!dev.oem) throw new CryptoError(Status.ERROR_ITEM_NOT_FOUND, 'oem_certify: the device has no OEM attestation key (not provisioned)');
+      const issuerCert = a.Certificate.decode(dev.oem.certificate);
+      const issuer = a.CertificateBody.decode(issuerCert.tbs);
+      const t = now();
+      const tbs = a.CertificateBody.encode({
+        version: 1,
+        kind: a.CertificateKind.CERTIFICATE_KIND_TA_KEY,
+        serial: createHash('sha256').update(publicKey).digest('hex').slice(0, 32),
+        issuer: issuer.subject,
+        subject: `ta:${uuidText(ta.uuid)}`,
+        subjectPublicKey: publicKey,
+        notBeforeMs: t as unknown as Long,
+        notAfterMs: issuer.notAfterMs,
+        taUuid: ta.uuid,
+        taSha256: dev.taSha256.get(uuidText(ta.uuid)) ?? new Uint8Array(0),
+      }).finish();
+      const msg = Buffer.concat([Buffer.from(OEM_CERT_LABEL), Buffer.of(0), tbs]);
+      const signature = crypto.eccSign(Alg.ECDSA_P256, dev.oem.privateKey, msg);
+      return a.CertificateChain.encode({ certificates: [{ tbs, signature }, issuerCert] }).finish();
+    },
+  };
 }
 
 const noSessions: TaSessions = {
@@ -26,10 +91,12 @@ const noSessions: TaSessions = {
 const start = performance.now();
 
 export function createServices(ta: TaIdentity, opts: ServiceOptions, sessions: TaSessions = noSessions): HostServices {
+  const crypto = new CryptoOps();
   return {
     ta,
     storage: new SealedStorage(opts.storageDir, ta.uuid, opts.huk),
-    crypto: new CryptoOps(),
+    crypto,
+    attestation: opts.attestation ? attestationFor(ta, opts.attestation, crypto, opts.reeTimeMs ?? (() => Date.now())) : undefined,
     hukDerive: (label, len) => opts.huk.derive(ta.uuid, label, len),
     random: opts.random ?? ((out) => randomFillSync(out)),
     clockMs: opts.clockMs ?? (() => performance.now() - start),

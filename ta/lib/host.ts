@@ -100,3 +100,14 @@ export declare function session_close(session: i32): void;
 /** Debug log; ta/lib/log.ts calls it only in debug builds, so release TAs do not import it. */
 @external("tee", "log")
 export declare function log(ptr: usize, len: u32): void;
+
+/** The runtime's own measurements: an encoded trusttap.attest.v1.Measurements (runtime and
+ * host ABI version, manifest SHA-256, SHA-256 of each loaded TA image, boot state). Returns its
+ * length, ERROR_SHORT_BUFFER, or ERROR_NOT_SUPPORTED. */
+@external("tee", "attest_measurements")
+export declare function attest_measurements(outPtr: usize, outCap: u32): i32;
+/** The device's OEM attestation key certifies a P-256 public key (65 bytes) for the calling TA
+ * (the certificate names the caller's UUID and image hash): an encoded
+ * trusttap.attest.v1.CertificateChain, leaf first. Returns its length or a status < 0. */
+@external("tee", "oem_certify")
+export declare function oem_certify(pubPtr: usize, pubLen: u32, outPtr: usize, outCap: u32): i32;

@@ -39,6 +39,19 @@ export interface HostServices {
   log(line: string): void;
   /** Receives the TA's abort message (env.abort) before the instance is torn down. */
   abort(message: string): void;
+  /** Device attestation (host functions attest_measurements, oem_certify); absent when the
+   * runtime offers none (then both answer NOT_SUPPORTED). */
+  attestation?: AttestationServices;
+}
+
+/** What the runtime vouches for about itself and the device (docs/attestation.md). */
+export interface AttestationServices {
+  /** The encoded trusttap.attest.v1.Measurements the runtime made at start. */
+  measurements(): Uint8Array;
+  /** An encoded CertificateChain: the OEM device attestation key certifies publicKey (65-byte
+   * P-256 point) for the calling TA, leaf first. Throws CryptoError on a bad point, or with
+   * ITEM_NOT_FOUND when the device was never provisioned. */
+  oemCertify(publicKey: Uint8Array): Uint8Array;
 }
 
 export class HostContext {

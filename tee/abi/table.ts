@@ -263,6 +263,33 @@ export const hostAbi: readonly HostFunction[] = [
     doc: 'log(ptr, len): UTF-8 debug line. Only debug builds import it; `audit` flags it in a release build.',
     handler(ctx, p, l) { ctx.services.log(Buffer.from(ctx.view(p, l)).toString('utf8')); },
   },
+  {
+    module: 'tee', name: 'attest_measurements', params: [I, I], results: [I],
+    doc: 'attest_measurements(outPtr, outCap): the runtime\'s own measurements as an encoded trusttap.attest.v1.Measurements (runtime version, host ABI version, manifest SHA-256, SHA-256 of every loaded TA image as the runtime hashed it, boot state); returns its length, SHORT_BUFFER if it does not fit, NOT_SUPPORTED without attestation.',
+    handler: (ctx, op, cap) => guarded(() => {
+      ctx.view(op, cap);
+      const a = ctx.services.attestation;
+      if (!a) return err(Status.ERROR_NOT_SUPPORTED);
+      const m = a.measurements();
+      if (m.length > cap) return err(Status.ERROR_SHORT_BUFFER);
+      ctx.write(op, m);
+      return m.length;
+    }),
+  },
+  {
+    module: 'tee', name: 'oem_certify', params: [I, I, I, I], results: [I],
+    doc: 'oem_certify(pubPtr, pubLen, outPtr, outCap): the device\'s OEM attestation key certifies a P-256 public key (65 bytes) for the calling TA — the certificate names the caller\'s UUID and image SHA-256, taken by the runtime, never from the TA; returns the length of the encoded trusttap.attest.v1.CertificateChain (leaf first), SHORT_BUFFER, BAD_PARAMETERS for a bad point, ITEM_NOT_FOUND on an unprovisioned device, NOT_SUPPORTED without attestation.',
+    handler: (ctx, pp, pl, op, cap) => guarded(() => {
+      const pub = ctx.read(pp, pl);
+      ctx.view(op, cap);
+      const a = ctx.services.attestation;
+      if (!a) return err(Status.ERROR_NOT_SUPPORTED);
+      const chain = a.oemCertify(pub);
+      if (chain.length > cap) return err(Status.ERROR_SHORT_BUFFER);
+      ctx.write(op, chain);
+      return chain.length;
+    }),
+  },
 ];
 
 export const hostAbiByKey = new Map(hostAbi.map((f) => [`${f.module}.${f.name}`, f]));

@@ -70,11 +70,13 @@ function oob(which: u32): void {
     case 21: host.session_invoke(1, 0, BAD, 16, p, 64); break;
     case 22: host.random(p, 0x7ffffff0); break; // a length past the end
     case 23: host.storage_read(p, 4, p, 0x7ffffff0); break;
+    case 24: host.attest_measurements(BAD, 64); break;
+    case 25: host.oem_certify(BAD, 65, p, 64); break;
   }
   sink += ok[0];
 }
 
-export const OOB_CASES: u32 = 24;
+export const OOB_CASES: u32 = 26;
 
 class Probe extends TrustedApp {
   invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {

@@ -1,0 +1,84 @@
+// ECDSA P-256 over SHA-256 with raw keys (FIPS 186-5; SEC 1 uncompressed points, r||s
+// signatures as in IEEE P1363), ECDH P-256 (SP 800-56A), on node:crypto. Pure helpers: the back
+// end, the REE and the tools may all use them.
+import { createECDH, createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+
+export interface P256KeyPair { privateKey: Uint8Array; publicKey: Uint8Array }
+
+const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+
+export function generateP256(): P256KeyPair {
+  const e = createECDH('prime256v1');
+  e.generateKeys();
+  return { privateKey: leftPad(e.getPrivateKey(), 32), publicKey: new Uint8Array(e.getPublicKey()) };
+}
+
+export function publicFromPrivate(priv: Uint8Array): Uint8Array {
+  const e = createECDH('prime256v1');
+  e.setPrivateKey(priv);
+  return new Uint8Array(e.getPublicKey());
+}
+
+/** A KeyObject for a 65-byte uncompressed point; throws if it is not a point on P-256. */
+export function p256PublicKey(pub: Uint8Array): KeyObject {
+  if (pub.length !== 65 || pub[0] !== 4) throw new Error('not an uncompressed P-256 point (65 bytes, 0x04 ...)');
+  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)) }, format: 'jwk' });
+}
+
+export function p256PrivateKey(priv: Uint8Array): KeyObject {
+  const pub = publicFromPrivate(priv);
+  return createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64u(priv), x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)) }, format: 'jwk' });
+}
+
+/** true when pub is a valid uncompressed P-256 point. */
+export function isP256Point(pub: Uint8Array): boolean {
+  try { p256PublicKey(pub); return true; } catch { return false; }
+}
+
+export function signP256(priv: Uint8Array | KeyObject, msg: Uint8Array): Uint8Array {
+  const key = priv instanceof Uint8Array ? p256PrivateKey(priv) : priv;
+  return new Uint8Array(sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }));
+}
+
+/** false for any malformed key or signature, never throws. */
+export function verifyP256(pub: Uint8Array | KeyObject, msg: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    if (sig.length !== 64) return false;
+    const key = pub instanceof Uint8Array ? p256PublicKey(pub) : pub;
+    return verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig);
+  } catch {
+    return false;
+  }
+}
+
+/** label || 0x00 || bytes: what the device key signs for one purpose (proto/attest.proto). */
+export function labelled(label: string, bytes: Uint8Array): Uint8Array {
+  return Buffer.concat([Buffer.from(label, 'ascii'), Buffer.of(0), bytes]);
+}
+
+export function ecdhP256(priv: Uint8Array, peer: Uint8Array): Uint8Array {
+  const e = createECDH('prime256v1');
+  e.setPrivateKey(priv);
+  return new Uint8Array(e.computeSecret(peer));
+}
+
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+function leftPad(b: Uint8Array, n: number): Uint8Array {
+  if (b.length >= n) return new Uint8Array(b);
+  const out = new Uint8Array(n);
+  out.set(b, n - b.length);
+  return out;
+}
+
+/** Signature labels of the device identity key (proto/attest.proto). */
+export const LABEL = {
+  evidence: 'trusttap/evidence/v1',
+  deviceRequest: 'trusttap/device-request/v1',
+  taSign: 'trusttap/ta-sign/v1',
+  oemCert: 'trusttap/oem-cert/v1',
+} as const;
