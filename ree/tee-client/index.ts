@@ -1,2 +1,2 @@
 export { TeeContext, TeeSession, TeeError, type TeeTransport, type MessageType } from './client.ts';
-export { KeystoreClient, ks, type KeyInfo, type KeyAttributes } from './keystore.ts';
+export { KeystoreClient, ks, type KeyInfo, type KeyAttributes, type KeyLimits, type DukptStatus } from './keystore.ts';

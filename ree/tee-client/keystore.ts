@@ -6,6 +6,8 @@ import type { TeeContext, TeeSession } from './client.ts';
 export const ks = trusttap.keystore.v1;
 export type KeyInfo = InstanceType<typeof ks.KeyInfo>;
 export type KeyAttributes = trusttap.keystore.v1.KeyAttributes.$Properties;
+export type KeyLimits = trusttap.keystore.v1.KeyLimits.$Properties;
+export type DukptStatus = InstanceType<typeof ks.DukptStatus>;
 
 export class KeystoreClient {
   private constructor(readonly session: TeeSession) {}
@@ -35,6 +37,48 @@ export class KeystoreClient {
 
   async deleteKey(keyId: string): Promise<void> {
     await this.session.call(ks.Command.COMMAND_DELETE_KEY, ks.DeleteKeyRequest, { keyId }, ks.DeleteKeyResponse);
+  }
+
+  /** Imports a TR-31 / X9.143 key block wrapped under a KEK this keystore holds. */
+  async importKeyBlock(keyId: string, kekId: string, keyBlock: string, limits?: KeyLimits): Promise<KeyInfo> {
+    const r = await this.session.call(ks.Command.COMMAND_IMPORT_KEY_BLOCK, ks.ImportKeyBlockRequest, { keyId, kekId, keyBlock, limits }, ks.ImportKeyBlockResponse);
+    return r.key as KeyInfo;
+  }
+
+  /** Exports an exportable key as a key block under a KEK (version D/E for AES KEKs, B for TDES). */
+  async exportKeyBlock(keyId: string, kekId: string, version = ''): Promise<string> {
+    const r = await this.session.call(ks.Command.COMMAND_EXPORT_KEY_BLOCK, ks.ExportKeyBlockRequest, { keyId, kekId, version }, ks.ExportKeyBlockResponse);
+    return r.keyBlock;
+  }
+
+  async generateMac(keyId: string, algorithm: number, data: Uint8Array): Promise<Uint8Array> {
+    const r = await this.session.call(ks.Command.COMMAND_GENERATE_MAC, ks.GenerateMacRequest, { keyId, algorithm, data }, ks.GenerateMacResponse);
+    return r.mac;
+  }
+
+  /** Resolves when the MAC verifies; rejects with ERROR_MAC_INVALID otherwise. */
+  async verifyMac(keyId: string, algorithm: number, data: Uint8Array, mac: Uint8Array): Promise<void> {
+    await this.session.call(ks.Command.COMMAND_VERIFY_MAC, ks.VerifyMacRequest, { keyId, algorithm, data, mac }, ks.VerifyMacResponse);
+  }
+
+  /** ECB when iv is empty, else CBC. */
+  async encryptData(keyId: string, data: Uint8Array, iv: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
+    return (await this.session.call(ks.Command.COMMAND_ENCRYPT_DATA, ks.CipherRequest, { keyId, data, iv }, ks.CipherResponse)).data;
+  }
+
+  async decryptData(keyId: string, data: Uint8Array, iv: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
+    return (await this.session.call(ks.Command.COMMAND_DECRYPT_DATA, ks.CipherRequest, { keyId, data, iv }, ks.CipherResponse)).data;
+  }
+
+  /** Starts the next DUKPT transaction of a key set: returns its KSN and what is left. */
+  async dukptNextTransaction(keyId: string): Promise<DukptStatus> {
+    const r = await this.session.call(ks.Command.COMMAND_DUKPT_NEXT_TRANSACTION, ks.DukptNextTransactionRequest, { keyId }, ks.DukptNextTransactionResponse);
+    return r.status as DukptStatus;
+  }
+
+  async dukptStatus(keyId: string): Promise<DukptStatus> {
+    const r = await this.session.call(ks.Command.COMMAND_DUKPT_STATUS, ks.DukptStatusRequest, { keyId }, ks.DukptStatusResponse);
+    return r.status as DukptStatus;
   }
 
   close(): Promise<void> {
