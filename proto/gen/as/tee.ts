@@ -207,10 +207,12 @@ export class ClientRequest {
   static readonly OP_OPEN_SESSION: i32 = 2;
   static readonly OP_INVOKE: i32 = 3;
   static readonly OP_CLOSE_SESSION: i32 = 4;
+  static readonly OP_CANCEL: i32 = 5;
   id: u32 = 0;
   openSession: OpenSession | null = null; // oneof op
   invoke: Invoke | null = null; // oneof op
   closeSession: CloseSession | null = null; // oneof op
+  cancel: Cancel | null = null; // oneof op
 
   setOpenSession(v: OpenSession): ClientRequest {
     this.openSession = v;
@@ -227,6 +229,12 @@ export class ClientRequest {
   setCloseSession(v: CloseSession): ClientRequest {
     this.closeSession = v;
     this.opCase = 4;
+    return this;
+  }
+
+  setCancel(v: Cancel): ClientRequest {
+    this.cancel = v;
+    this.opCase = 5;
     return this;
   }
 
@@ -259,6 +267,13 @@ export class ClientRequest {
     if (this.opCase == 4) { // emitted even when empty: it is the active member
       const v = this.closeSession;
       w.tag(4, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.opCase == 5) { // emitted even when empty: it is the active member
+      const v = this.cancel;
+      w.tag(5, 2);
       const p = w.fork();
       if (v != null) v.encodeTo(w);
       w.ldelim(p);
@@ -313,6 +328,14 @@ export class ClientRequest {
           this.closeSession = v;
         }
         this.opCase = 4;
+        v.mergeFrom(r, r.length());
+      } else if (f == 5 && wt == 2) {
+        let v = this.cancel;
+        if (v == null || this.opCase != 5) {
+          v = new Cancel();
+          this.cancel = v;
+        }
+        this.opCase = 5;
         v.mergeFrom(r, r.length());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
@@ -599,6 +622,252 @@ export class ClientResponse {
         this.sizeNeeded = r.uint32();
       } else if (f == 7 && wt == 2) {
         this.message = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.tee.v1.Cancel */
+export class Cancel {
+  session: u32 = 0;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.session != 0) {
+      w.tag(1, 0);
+      w.uint32(this.session);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): Cancel | null {
+    const r = new PbReader(bytes);
+    const m = new Cancel();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): Cancel | null {
+    const m = new Cancel();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 0) {
+        this.session = r.uint32();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** enum trusttap.tee.v1.TuiEventKind */
+export enum TuiEventKind {
+  TUI_EVENT_UNSPECIFIED = 0,
+  TUI_EVENT_TOUCH = 1,
+  TUI_EVENT_OK = 2,
+  TUI_EVENT_CLEAR = 3,
+  TUI_EVENT_CANCEL = 4,
+  TUI_EVENT_TIMEOUT = 5,
+  TUI_EVENT_ABORT = 6,
+}
+
+/** enum trusttap.tee.v1.TuiMode */
+export enum TuiMode {
+  TUI_MODE_STANDARD = 0,
+  TUI_MODE_ACCESSIBLE = 1,
+}
+
+/** message trusttap.tee.v1.TuiKey */
+export class TuiKey {
+  position: u32 = 0;
+  label: string = "";
+  speech: string = "";
+  row: u32 = 0;
+  column: u32 = 0;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.position != 0) {
+      w.tag(1, 0);
+      w.uint32(this.position);
+    }
+    if (this.label.length > 0) {
+      w.tag(2, 2);
+      w.string(this.label);
+    }
+    if (this.speech.length > 0) {
+      w.tag(3, 2);
+      w.string(this.speech);
+    }
+    if (this.row != 0) {
+      w.tag(4, 0);
+      w.uint32(this.row);
+    }
+    if (this.column != 0) {
+      w.tag(5, 0);
+      w.uint32(this.column);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): TuiKey | null {
+    const r = new PbReader(bytes);
+    const m = new TuiKey();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): TuiKey | null {
+    const m = new TuiKey();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 0) {
+        this.position = r.uint32();
+      } else if (f == 2 && wt == 2) {
+        this.label = r.string();
+      } else if (f == 3 && wt == 2) {
+        this.speech = r.string();
+      } else if (f == 4 && wt == 0) {
+        this.row = r.uint32();
+      } else if (f == 5 && wt == 0) {
+        this.column = r.uint32();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.tee.v1.TuiScreen */
+export class TuiScreen {
+  title: string = "";
+  lines: Array<string> = new Array<string>();
+  keys: Array<TuiKey> = new Array<TuiKey>();
+  entered: u32 = 0;
+  notice: string = "";
+  mode: TuiMode = TuiMode.TUI_MODE_STANDARD;
+  columns: u32 = 0;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.title.length > 0) {
+      w.tag(1, 2);
+      w.string(this.title);
+    }
+    for (let i = 0, a = this.lines; i < a.length; i++) {
+      w.tag(2, 2);
+      w.string(unchecked(a[i]));
+    }
+    for (let i = 0, a = this.keys; i < a.length; i++) {
+      w.tag(3, 2);
+      const p = w.fork();
+      unchecked(a[i]).encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.entered != 0) {
+      w.tag(4, 0);
+      w.uint32(this.entered);
+    }
+    if (this.notice.length > 0) {
+      w.tag(5, 2);
+      w.string(this.notice);
+    }
+    if (this.mode != 0) {
+      w.tag(6, 0);
+      w.int32(this.mode);
+    }
+    if (this.columns != 0) {
+      w.tag(7, 0);
+      w.uint32(this.columns);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): TuiScreen | null {
+    const r = new PbReader(bytes);
+    const m = new TuiScreen();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): TuiScreen | null {
+    const m = new TuiScreen();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.title = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.lines.push(r.string());
+      } else if (f == 3 && wt == 2) {
+        const v = new TuiKey();
+        if (v.mergeFrom(r, r.length())) this.keys.push(v);
+      } else if (f == 4 && wt == 0) {
+        this.entered = r.uint32();
+      } else if (f == 5 && wt == 2) {
+        this.notice = r.string();
+      } else if (f == 6 && wt == 0) {
+        this.mode = r.int32();
+      } else if (f == 7 && wt == 0) {
+        this.columns = r.uint32();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
