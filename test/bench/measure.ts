@@ -31,3 +31,19 @@ export async function timeAsync(fn: () => Promise<unknown>, n = 2000, batches = 
   }
   return median(per);
 }
+
+/** Two sync functions timed in alternating batches, so a change of machine load between them
+ * does not bias their ratio: median µs per call of each. */
+export function timePair(a: () => unknown, b: () => unknown, n = 200, batches = 15): [number, number] {
+  for (let i = 0; i < Math.min(n, 100); i++) { a(); b(); }
+  const ta: number[] = [], tb: number[] = [];
+  for (let k = 0; k < batches; k++) {
+    let t = performance.now();
+    for (let i = 0; i < n; i++) a();
+    ta.push(((performance.now() - t) * 1000) / n);
+    t = performance.now();
+    for (let i = 0; i < n; i++) b();
+    tb.push(((performance.now() - t) * 1000) / n);
+  }
+  return [median(ta), median(tb)];
+}
