@@ -9,6 +9,23 @@ import type { MasterKeyDerivation } from './icc-master-key.ts';
 export type AcSessionKey = 'none' | 'common_atc' | 'common_atc_0000_un' | 'pboc_atc';
 export type ArpcSpec = { method: 1; key: 'icc_master_key' | 'session_key' } | { method: 2 };
 
+/** Issuer script secure messaging (EMV Book 2 §9) of a CVN. */
+export interface SmProfile {
+  /** 'visa_atc': Visa SM session key from the ATC (session-key-visa-sm.ts);
+   *  'common_arqc': EMV common session key with R = ARQC (session-key-common.ts) */
+  sessionKey: 'visa_atc' | 'common_arqc';
+  /** MAC input: Visa and M/Chip put the transaction data ATC || ARQC between header and data */
+  macData: 'header_atc_arqc_data' | 'header_data';
+  /** command data encipherment: sm-encipherment-visa.ts, -mastercard.ts or -emv.ts */
+  encipherment: 'visa' | 'mastercard' | 'emv';
+  /** plaintext PIN block of PIN change: VIS PIN block or ISO 9564-1 format 2 */
+  pinBlock: 'vis' | 'iso9564_2';
+}
+
+const SM_VISA: SmProfile = { sessionKey: 'visa_atc', macData: 'header_atc_arqc_data', encipherment: 'visa', pinBlock: 'vis' };
+const SM_MCHIP: SmProfile = { sessionKey: 'common_arqc', macData: 'header_atc_arqc_data', encipherment: 'mastercard', pinBlock: 'iso9564_2' };
+const SM_INTERAC: SmProfile = { ...SM_MCHIP, macData: 'header_data' };
+
 /** An AC data element: an EMV tag, or a field cut from the Issuer Application Data (9F10). */
 export type AcDataItem = string | 'cvr' | 'counters';
 
@@ -28,18 +45,20 @@ export interface CvnProfile {
   cvnByte: number;
   /** false when no published vector checks this profile */
   verified: boolean;
+  /** issuer script secure messaging; absent where we know of no definition */
+  sm?: SmProfile;
 }
 
 const CDOL_CORE = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82', '9F36'];
 
 export const CVN_PROFILES: Readonly<Record<string, CvnProfile>> = {
-  'visa-10': { id: 'visa-10', masterKeyDerivation: 'option_a', sessionKey: 'none', padding: 'iso9797_1_method_1', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x0a, verified: true },
-  'visa-18': { id: 'visa-18', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x12, verified: true },
-  'mastercard-16': { id: 'mastercard-16', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x10, verified: true },
-  'mastercard-17': { id: 'mastercard-17', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x11, verified: false },
-  'mastercard-20': { id: 'mastercard-20', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x14, verified: true },
-  'mastercard-21': { id: 'mastercard-21', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x15, verified: true },
-  'interac-133': { id: 'interac-133', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x85, verified: true },
+  'visa-10': { id: 'visa-10', masterKeyDerivation: 'option_a', sessionKey: 'none', padding: 'iso9797_1_method_1', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x0a, verified: true, sm: SM_VISA },
+  'visa-18': { id: 'visa-18', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x12, verified: true, sm: SM_VISA },
+  'mastercard-16': { id: 'mastercard-16', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x10, verified: true, sm: SM_MCHIP },
+  'mastercard-17': { id: 'mastercard-17', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x11, verified: false, sm: SM_MCHIP },
+  'mastercard-20': { id: 'mastercard-20', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x14, verified: true, sm: SM_MCHIP },
+  'mastercard-21': { id: 'mastercard-21', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x15, verified: true, sm: SM_MCHIP },
+  'interac-133': { id: 'interac-133', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x85, verified: true, sm: SM_INTERAC },
   // UnionPay qPBOC: PBOC 3.0 cryptogram version 01, CVR = 9F10 bytes 4..7.
   'unionpay-01': { id: 'unionpay-01', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, verified: false },
 };

@@ -1,5 +1,7 @@
-// Issuer script command MAC, EMV 4.4 Book 2 §9.2.1: ISO/IEC 9797-1 algorithm 3 with padding
-// method 2 over the command header, ATC, ARQC and command data, under the SM integrity key.
+// Issuer script command MAC, EMV 4.4 Book 2 §9.2.3 and Annex A1.2: ISO/IEC 9797-1 algorithm 3
+// with padding method 2 under the SM integrity session key (SK_SMI), over the command header
+// (CLA INS P1 P2 Lc) and the command data as sent; Visa and M/Chip place the transaction data
+// ATC || ARQC between the two (the CVN's SM profile says which — see issuer-script.ts).
 import { retailMac } from './retail-mac.ts';
 
 export function commandMac(smIntegrityKey: Uint8Array, macData: Uint8Array, length = 8): Uint8Array {

@@ -1,0 +1,14 @@
+// Secure messaging for confidentiality, Visa Integrated Circuit Card Specification (VIS) 1.5:
+// the command data is prefixed with its length in one byte, padded with ISO/IEC 9797-1 method 2
+// and enciphered with TDES in ECB mode under the Visa SM confidentiality session key.
+import { tdesEcb } from './des.ts';
+import { pad } from './retail-mac.ts';
+
+export function smEncipherVisa(smConfidentialityKey: Uint8Array, data: Uint8Array): Uint8Array {
+  if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);
+  if (data.length > 0xff) throw new RangeError(`command data of ${data.length} bytes does not fit a one-byte length`);
+  const framed = new Uint8Array(1 + data.length);
+  framed[0] = data.length; framed.set(data, 1);
+  const padded = pad(framed, 'iso9797_1_method_2');
+  try { return tdesEcb(smConfidentialityKey, padded); } finally { framed.fill(0); padded.fill(0); }
+}
