@@ -52,7 +52,10 @@ function recordingRandom(seed: number) {
 export async function startBench(seed = 1, extra: TaImage[] = []): Promise<Bench> {
   const { images } = loadTaImages({ only: ['keystore'] });
   const probe = (await probeImages())[0].wasm;
-  const probes = (['pinpad', 'txsign', 'attest', 'stranger'] as const).map((n) => ({ name: `probe-${n}`, uuid: UUID[n], version: '1', wasm: probe }));
+  // Probes stand in for the TAs not loaded for real (a real TA keeps its own identity).
+  const probes = (['pinpad', 'txsign', 'attest', 'stranger'] as const)
+    .filter((n) => !extra.some((t) => t.uuid === UUID[n]))
+    .map((n) => ({ name: `probe-${n}`, uuid: UUID[n], version: '1', wasm: probe }));
   const tas = [...images, ...probes, ...extra];
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-ksb-'));
   const rnd = recordingRandom(seed);

@@ -1,0 +1,154 @@
+// txsign TA: every transaction record gets a fresh monotonic counter (sealed, saved before the
+// record is signed, so no two records ever share one and a rolled-back counter is refused by
+// sealed storage), a signature by the device identity key (attest TA, COMMAND_SIGN) and a MAC
+// under the current DUKPT MAC key (keystore TA) — the same KSN as the PIN block, if one was made.
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../lib/entry";
+import {
+  Command, TransactionRecord, TransactionType, SignTransactionRequest, SignTransactionResponse, GetStateResponse, TxsignState,
+} from "../../proto/gen/as/txsign";
+import { SignRequest, SignResponse } from "../../proto/gen/as/attest";
+import { DukptGenerateMacRequest, DukptGenerateMacResponse, DukptNextTransactionRequest, Command as KsCommand } from "../../proto/gen/as/keystore";
+import { Command as AttestCommand } from "../../proto/gen/as/attest";
+import { lastDecodeError } from "../../proto/as/pb";
+import { TXSIGN_UUID, ATTEST_UUID, KEYSTORE_UUID } from "../lib/uuids";
+import { invokeTa, TaAnswer } from "../lib/ta-client";
+import { bytesOf, equalCT } from "../lib/bytes";
+import * as host from "../lib/host";
+import { ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC, ERROR_OVERFLOW, ERROR_SECURITY } from "../lib/status";
+
+const STATE_ID = bytesOf("state");
+const attest = uuidBytes(ATTEST_UUID);
+const keystore = uuidBytes(KEYSTORE_UUID);
+
+let lastStatus: i32 = 0;
+
+function loadCounter(): i64 {
+  const n = host.storage_size(STATE_ID.dataStart, STATE_ID.length);
+  if (n == <i32>ERROR_ITEM_NOT_FOUND) return 0;
+  if (n < 0) { lastStatus = n; return -1; }
+  const buf = new Uint8Array(n);
+  const r = host.storage_read(STATE_ID.dataStart, STATE_ID.length, buf.dataStart, n);
+  if (r < 0) { lastStatus = r; return -1; }
+  const st = TxsignState.decode(buf);
+  if (!st) { lastStatus = <i32>ERROR_SECURITY; return -1; }
+  return <i64>st.counter;
+}
+
+function saveCounter(c: u64): i32 {
+  const st = new TxsignState();
+  st.counter = c;
+  const b = st.encode();
+  return host.storage_write(STATE_ID.dataStart, STATE_ID.length, b.dataStart, b.length);
+}
+
+function digits(s: string, min: i32, max: i32): bool {
+  if (s.length < min || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c < 48 || c > 57) return false; }
+  return true;
+}
+
+/** A masked PAN shows at most its first 6 and last 4 digits; everything between is '*'. */
+function properlyMasked(p: string): bool {
+  if (p.length == 0) return true;
+  if (p.length < 12 || p.length > 19) return false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    const visible = i < 6 || i >= p.length - 4;
+    if (visible ? !(c >= 48 && c <= 57) && c != 42 : c != 42) return false;
+  }
+  return true;
+}
+
+function checkRecord(r: TransactionRecord): string {
+  if (r.counter != 0) return "counter is assigned by the TA: leave it 0";
+  if (r.type != TransactionType.TRANSACTION_TYPE_PURCHASE && r.type != TransactionType.TRANSACTION_TYPE_REFUND) return "type must be purchase or refund";
+  if (r.amountMinor == 0 || r.amountMinor > 999999999999) return "amount must be 1..999999999999 minor units (EMV n12)";
+  if (!digits(r.currency, 3, 3)) return "currency must be 3 ISO 4217 numeric digits";
+  if (r.merchantId.length == 0 || r.merchantId.length > 15) return "merchant_id must be 1..15 characters";
+  if (r.terminalId.length == 0 || r.terminalId.length > 8) return "terminal_id must be 1..8 characters";
+  if (!properlyMasked(r.maskedPan)) return "masked_pan may show only the first 6 and last 4 digits";
+  if (r.maskedPan.length == 0 && r.panToken.length == 0) return "a masked PAN or a PAN token is required";
+  if (r.applicationCryptogram.length != 0 && r.applicationCryptogram.length != 8) return "application_cryptogram must be 8 bytes";
+  if (r.cryptogramData.length > 1024) return "cryptogram_data must be at most 1024 bytes";
+  if (r.pinKsn.length != 0 && r.pinKsn.length != 10 && r.pinKsn.length != 12) return "pin_ksn must be a 10-byte (TDES) or 12-byte (AES) KSN";
+  if (r.clientTransactionId.length == 0 || r.clientTransactionId.length > 64) return "client_transaction_id must be 1..64 characters";
+  return "";
+}
+
+function refused(reply: Reply, a: TaAnswer, what: string): void {
+  reply.fail(<u32>a.status, what + ": " + a.reason);
+}
+
+class Txsign extends TrustedApp {
+  invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {
+    if (command == Command.COMMAND_SIGN_TRANSACTION) return this.sign(input, reply);
+    if (command == Command.COMMAND_GET_STATE) {
+      const c = loadCounter();
+      if (c < 0) return reply.fail(<u32>lastStatus, "reading the transaction counter failed in sealed storage");
+      const res = new GetStateResponse();
+      res.counter = <u64>c;
+      return reply.ok(res.encode());
+    }
+    reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
+  }
+
+  sign(input: Uint8Array, reply: Reply): void {
+    const req = SignTransactionRequest.decode(input);
+    if (!req) return reply.fail(ERROR_BAD_FORMAT, "malformed SignTransactionRequest (decode error " + lastDecodeError().toString() + ")");
+    const rec = req.record;
+    if (!rec) return reply.fail(ERROR_BAD_PARAMETERS, "record is required");
+    const why = checkRecord(rec);
+    if (why.length) return reply.fail(ERROR_BAD_PARAMETERS, why);
+    if (req.dukptKeyId.length == 0) return reply.fail(ERROR_BAD_PARAMETERS, "dukpt_key_id is required");
+
+    // 1. The counter moves first and is saved: a crash after this wastes a number, never reuses one.
+    const prev = loadCounter();
+    if (prev < 0) return reply.fail(<u32>lastStatus, "the sealed transaction counter is unreadable or was rolled back");
+    if (<u64>prev == 0xffffffffffffffff) return reply.fail(ERROR_OVERFLOW, "transaction counter exhausted");
+    const counter = <u64>prev + 1;
+    const s = saveCounter(counter);
+    if (s < 0) return reply.fail(<u32>s, "saving the transaction counter failed");
+    rec.counter = counter;
+    const bytes = rec.encode();
+
+    // 2. Without a PIN this transaction still needs a fresh DUKPT key: start one.
+    if (rec.pinKsn.length == 0) {
+      const n = new DukptNextTransactionRequest();
+      n.keyId = req.dukptKeyId;
+      const a = invokeTa(keystore, KsCommand.COMMAND_DUKPT_NEXT_TRANSACTION, n.encode());
+      if (!a.ok) return refused(reply, a, "the keystore could not start a DUKPT transaction");
+    }
+    const m = new DukptGenerateMacRequest();
+    m.keyId = req.dukptKeyId;
+    m.data = bytes;
+    const ma = invokeTa(keystore, KsCommand.COMMAND_DUKPT_GENERATE_MAC, m.encode());
+    if (!ma.ok) return refused(reply, ma, "the keystore refused the MAC");
+    const mac = DukptGenerateMacResponse.decode(ma.data);
+    if (!mac) return reply.fail(ERROR_GENERIC, "the keystore's MAC answer does not decode");
+    if (rec.pinKsn.length != 0 && !equalCT(mac.ksn, rec.pinKsn)) {
+      return reply.fail(ERROR_BAD_PARAMETERS, "pin_ksn is not the key set's current transaction: the PIN block belongs to another transaction");
+    }
+
+    // 3. The device key signs the exact record bytes (attest TA, label trusttap/ta-sign/v1).
+    const sr = new SignRequest();
+    sr.message = bytes;
+    const sa = invokeTa(attest, AttestCommand.COMMAND_SIGN, sr.encode());
+    if (!sa.ok) return refused(reply, sa, "the attest TA refused to sign");
+    const sig = SignResponse.decode(sa.data);
+    if (!sig) return reply.fail(ERROR_GENERIC, "the attest TA's answer does not decode");
+
+    const res = new SignTransactionResponse();
+    res.record = bytes;
+    res.signature = sig.signature;
+    res.devicePublicKey = sig.publicKey;
+    res.mac = mac.mac;
+    res.macKsn = mac.ksn;
+    reply.ok(res.encode());
+  }
+}
+
+registerApp(new Txsign("txsign", "0.1.0", uuidBytes(TXSIGN_UUID)));
+
+export {
+  io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,
+} from "../lib/entry";

@@ -1,0 +1,107 @@
+// txsign TA: a unique, monotonic, sealed counter per record; the device key's signature (via the
+// attest TA) and the DUKPT MAC (via the keystore) over the exact record bytes, both checked here
+// independently (node:crypto, ref.ts); rollback and malformed records refused.
+import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPublicKey, verify } from 'node:crypto';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { ks } from '../../ree/tee-client/index.ts';
+import { loadTaImages } from '../../tee/index.ts';
+import { Status } from '../../proto/status.ts';
+import { expectTeeError } from '../conformance/kit.ts';
+import { paylib, ascii, text } from '../as/paylib-host.ts';
+import { dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey, aesCmac } from '../paylib/ref.ts';
+import { startBench, tr31Header, type Bench } from '../keystore/fixture.ts';
+
+const tx = trusttap.txsign.v1;
+const TXSIGN_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
+const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+
+function p256(pub: Uint8Array) {
+  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(pub.subarray(1, 33)).toString('base64url'), y: Buffer.from(pub.subarray(33)).toString('base64url') }, format: 'jwk' });
+}
+
+describe('txsign TA', () => {
+  let b: Bench;
+  const ikid = unhex('A1B2C3D4E5F60718');
+  const ik = dukptAesInitialKey(unhex('00112233445566778899AABBCCDDEEFF'), ikid);
+  const record = (over: Record<string, unknown> = {}) => ({
+    type: tx.TransactionType.TRANSACTION_TYPE_PURCHASE, amountMinor: 1234, currency: '156', merchantId: 'M-000123', terminalId: 'T0000042',
+    applicationCryptogram: unhex('0102030405060708'), maskedPan: '623456******1234', timestampMs: 1_764_000_000_000, clientTransactionId: 'ctx-1', ...over,
+  });
+  const sign = async (rec: object, keyId = 'dukpt') => tx.SignTransactionResponse.decode(
+    await (await b.ctx.openSession('txsign')).invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({ record: rec, dukptKeyId: keyId }).finish()));
+
+  beforeAll(async () => {
+    b = await startBench(11, loadTaImages({ only: ['attest', 'txsign'] }).images);
+    const kek = await b.generateKnown('kek', { algorithm: ks.KeyAlgorithm.KEY_ALGORITHM_AES_256, usage: ks.KeyUsage.KEY_USAGE_K0_KEY_ENCRYPTION, modeOfUse: ks.ModeOfUse.MODE_OF_USE_B_ENCRYPT_DECRYPT, exportability: ks.Exportability.EXPORTABILITY_N_NON_EXPORTABLE });
+    const p = await paylib();
+    const kb = text(p.call('tr31Wrap', [0], [ascii(tr31Header('D0000B1AX00N0000', [['IK', hex(ikid)]])), kek, ik])[0]!);
+    await b.keystore.importKeyBlock('dukpt', 'kek', kb);
+  });
+  afterAll(async () => { await b.close(); });
+
+  test('signs and MACs the exact record bytes; counters are unique and increasing', async () => {
+    let last = 0n;
+    for (let i = 0; i < 5; i++) {
+      const r = await sign(record({ clientTransactionId: `ctx-${i}` }));
+      const rec = tx.TransactionRecord.decode(r.record);
+      const counter = BigInt(rec.counter.toString());
+      expect(counter).toBe(last + 1n);
+      last = counter;
+      const msg = Buffer.concat([Buffer.from('trusttap/ta-sign/v1\0'), unhex(TXSIGN_UUID.replace(/-/g, '')), r.record]);
+      expect(verify('sha256', msg, { key: p256(r.devicePublicKey), dsaEncoding: 'ieee-p1363' }, r.signature)).toBe(true);
+      const dk = dukptAesDerivationKey(ik, r.macKsn);
+      expect(hex(r.mac)).toBe(hex(aesCmac(dukptAesWorkingKey(dk, r.macKsn, 0x2000, 2), r.record)));
+      expect(new DataView(r.macKsn.buffer, r.macKsn.byteOffset).getUint32(8)).toBe(i + 1); // a fresh KSN per record without PIN
+      // A changed byte breaks the signature.
+      const bad = Buffer.from(msg);
+      bad[bad.length - 1] ^= 1;
+      expect(verify('sha256', bad, { key: p256(r.devicePublicKey), dsaEncoding: 'ieee-p1363' }, r.signature)).toBe(false);
+    }
+  });
+
+  test('with a PIN, the MAC uses the PIN block\'s KSN; another KSN is refused', async () => {
+    const pin = ks.DukptEncryptPinBlockResponse.decode(await b.asTa('pinpad', ks.Command.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK,
+      ks.DukptEncryptPinBlockRequest.encode({ keyId: 'dukpt', format: ks.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4, pinField: new Uint8Array(16).fill(0x44), panField: new Uint8Array(16) }).finish()));
+    const r = await sign(record({ pinKsn: pin.ksn, clientTransactionId: 'with-pin' }));
+    expect(hex(r.macKsn)).toBe(hex(pin.ksn));
+    const stale = Uint8Array.from(pin.ksn);
+    stale[11] ^= 0x01;
+    await expectTeeError(sign(record({ pinKsn: stale, clientTransactionId: 'stale-pin' })), Status.ERROR_BAD_PARAMETERS);
+  });
+
+  test('refuses records that would leak a PAN or are malformed, with the reason', async () => {
+    const e = await expectTeeError(sign(record({ maskedPan: '6234567890121234' })), Status.ERROR_BAD_PARAMETERS);
+    expect(e.detail).toMatch(/masked_pan/);
+    expect(e.detail).not.toMatch(/6234567890/);
+    await expectTeeError(sign(record({ currency: 'CNY' })), Status.ERROR_BAD_PARAMETERS);
+    await expectTeeError(sign(record({ amountMinor: 0 })), Status.ERROR_BAD_PARAMETERS);
+    await expectTeeError(sign(record({ counter: 99 })), Status.ERROR_BAD_PARAMETERS);
+    await expectTeeError(sign(record(), 'no-such-set'), Status.ERROR_ITEM_NOT_FOUND);
+    const s = await b.ctx.openSession('txsign');
+    await expectTeeError(s.invoke(tx.Command.COMMAND_SIGN_TRANSACTION, Uint8Array.of(0x0a, 0x7f)), Status.ERROR_BAD_FORMAT);
+  });
+
+  test('the counter survives a restart; a rolled-back counter is refused', async () => {
+    const state = async () => BigInt(tx.GetStateResponse.decode(await (await b.ctx.openSession('txsign')).invoke(tx.Command.COMMAND_GET_STATE)).counter.toString());
+    const before = await state();
+    const file = join(b.dataDir, 'storage', TXSIGN_UUID.replace(/-/g, ''), 'objects', `${Buffer.from('state').toString('hex')}.blob`);
+    const old = readFileSync(file);
+    await sign(record({ clientTransactionId: 'r1' }));
+    await b.restart();
+    expect(await state()).toBe(before + 1n);
+    const r = tx.TransactionRecord.decode((await sign(record({ clientTransactionId: 'r2' }))).record);
+    expect(BigInt(r.counter.toString())).toBe(before + 2n);
+    writeFileSync(file, old);
+    await expectTeeError(sign(record({ clientTransactionId: 'r3' })), Status.ERROR_SECURITY);
+  });
+
+  test('the REE cannot have the attest TA sign a record for txsign', async () => {
+    const req = trusttap.attest.v1.SignRequest.encode({ message: Uint8Array.of(1, 2, 3) }).finish();
+    const s = await b.ctx.openSession('attest');
+    await expectTeeError(s.invoke(trusttap.attest.v1.Command.COMMAND_SIGN, req), Status.ERROR_ACCESS_DENIED);
+  });
+});
