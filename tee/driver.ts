@@ -4,6 +4,7 @@
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import { Status, Origin } from '../proto/status.ts';
 import type { Result, TeeRuntime } from './runtime.ts';
+import { recordBoundary, recording } from './abi/recorder.ts';
 
 const v1 = trusttap.tee.v1;
 /** Largest response a client may receive (the TA output buffer). */
@@ -37,15 +38,37 @@ export function handleClientRequest(runtime: TeeRuntime, bytes: Uint8Array): Uin
     }
     case 'closeSession':
       return encode(id, runtime.closeSession(req.closeSession!.session ?? 0));
+    case 'cancel':
+      return encode(id, runtime.cancel(req.cancel!.session ?? 0));
   }
   return encode(id, { status: Status.ERROR_BAD_PARAMETERS, origin: Origin.COMMS, message: 'ClientRequest names no operation' });
+}
+
+/** The same, for transports that can wait: an invoke that starts a trusted-UI entry (a PIN
+ * entry) is answered when the TA finishes it, while other requests (a Cancel) go on. */
+export async function handleClientRequestAsync(runtime: TeeRuntime, bytes: Uint8Array): Promise<Uint8Array> {
+  if (recording()) recordBoundary({ channel: 'client-request', bytes });
+  let out: Uint8Array;
+  let req: InstanceType<typeof v1.ClientRequest> | null = null;
+  try {
+    req = v1.ClientRequest.decode(bytes);
+  } catch { /* handleClientRequest answers it */ }
+  if (req && req.op === 'invoke') {
+    const i = req.invoke!;
+    const cap = i.responseCapacity || MAX_RESPONSE;
+    out = encode(req.id, await runtime.invokeAsync(i.session ?? 0, i.command ?? 0, i.payload ?? new Uint8Array(0), Math.min(cap, MAX_RESPONSE)));
+  } else {
+    out = handleClientRequest(runtime, bytes);
+  }
+  if (recording()) recordBoundary({ channel: 'client-response', bytes: out });
+  return out;
 }
 
 /** An in-memory driver: the reference runtime in the same process as the client. */
 export class InProcessTeeDriver {
   constructor(readonly runtime: TeeRuntime) {}
   async exchange(request: Uint8Array): Promise<Uint8Array> {
-    return handleClientRequest(this.runtime, request);
+    return handleClientRequestAsync(this.runtime, request);
   }
   /** Synchronous form, for benchmarks of the bare path. */
   exchangeSync(request: Uint8Array): Uint8Array {

@@ -3,7 +3,7 @@
 // TARGET_DEAD and re-creates the TA on the next open (GP TEE Client API §4.4).
 import { HostContext, type HostServices, TaPanic } from './abi/context.ts';
 import { buildImports } from './abi/table.ts';
-import type { TaExports } from './abi/ta-exports.ts';
+import type { TaExports, TuiTaExports } from './abi/ta-exports.ts';
 import { Status } from '../proto/status.ts';
 
 export interface TaReply {
@@ -81,6 +81,24 @@ export class TaInstance {
       const payload = new Uint8Array(this.ex.memory.buffer, this.ex.io_out() >>> 0, len).slice();
       return { status, payload };
     });
+  }
+
+  /** A trusted-UI event for the TA's pending entry (ta_tui_event); the reply is read like
+   * ta_invoke's. A TA without the export cannot have begun an entry (the loader checks). */
+  tuiEvent(session: number, kind: number, position: number): TaReply {
+    return this.guard(() => {
+      const ex = this.ex as TaExports & Partial<TuiTaExports>;
+      if (!ex.ta_tui_event) return { status: Status.ERROR_NOT_SUPPORTED, payload: new Uint8Array(0) };
+      const status = ex.ta_tui_event(session, kind, position) >>> 0;
+      return this.readReply(status);
+    });
+  }
+
+  private readReply(status: number): TaReply {
+    const len = this.ex.ta_out_len() >>> 0;
+    if (status === Status.ERROR_SHORT_BUFFER) return { status, payload: u32le(len) };
+    if (len > this.ioCapacity) throw new TaPanic(`TA reported a ${len}-byte response beyond its output buffer`);
+    return { status, payload: new Uint8Array(this.ex.memory.buffer, this.ex.io_out() >>> 0, len).slice() };
   }
 
   closeSession(session: number): void {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Status, statusName, Origin } from '../proto/status.ts';
-import { Login } from './abi/ta-exports.ts';
+import { Login, TUI_PENDING } from './abi/ta-exports.ts';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import { checkTaModule } from './loader/imports.ts';
 import { Huk } from './huk.ts';
@@ -17,7 +17,10 @@ import { TaDeadError, type TaReply } from './instance.ts';
 import type { OutcallRouter, TaHost } from './host/ta-host.ts';
 import { InProcessTaHost } from './host/in-process.ts';
 import { WorkerTaHost } from './host/worker.ts';
-import type { TaSessions } from './abi/context.ts';
+import type { TaSessions, TuiPort } from './abi/context.ts';
+import { decodeScreen, TuiMode, type UiProviders, type TuiScreen } from './tui/provider.ts';
+import { PendingEntry } from './tui/entries.ts';
+import { recordBoundary, recording } from './abi/recorder.ts';
 
 export type Isolation = 'in-process' | 'worker';
 
@@ -49,6 +52,8 @@ export interface RuntimeOptions {
   /** Verified-boot state the (simulated) bootloader reports; default UNSPECIFIED, which a
    * verifier treats as not verified. */
   bootState?: BootStateName;
+  /** The TEE-side trusted UI (docs/trusted-ui.md); without it tui_begin is NOT_SUPPORTED. */
+  ui?: UiProviders;
 }
 
 export type BootStateName = 'verified' | 'self-signed' | 'unlocked' | 'failed' | 'unspecified';
@@ -84,6 +89,11 @@ interface TaRecord {
   host: TaHost | null;
   busy: boolean;
   sessions: Set<number>;
+  /** Trusted UI: the session of a client invoke that may go pending, the screen tui_begin gave
+   * during it, and the entry on display. */
+  tuiSession: number | null;
+  tuiBegun: { screen: TuiScreen; timeoutMs: number } | null;
+  entry: PendingEntry<Result> | null;
 }
 
 interface Session {
@@ -130,7 +140,7 @@ export class TeeRuntime {
     for (const image of opts.tas) {
       checkTaModule(image.wasm, { release: !opts.allowDebugImports });
       const module = await WebAssembly.compile(new Uint8Array(image.wasm));
-      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), module, host: null, busy: false, sessions: new Set() };
+      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), module, host: null, busy: false, sessions: new Set(), tuiSession: null, tuiBegun: null, entry: null };
       if (rt.byUuid.has(image.uuid.toLowerCase()) || rt.byName.has(image.name)) throw new RuntimeError(`TA ${image.name} loaded twice`);
       rt.byUuid.set(image.uuid.toLowerCase(), rec);
       rt.byName.set(image.name, rec);
@@ -195,7 +205,40 @@ export class TeeRuntime {
       const s = this.sessions.get(session);
       if (s && s.caller && Buffer.from(s.caller).equals(Buffer.from(caller))) this.closeSession(session);
     },
+    tuiBegin: (caller, screen, timeoutMs) => {
+      const rec = this.find({ uuid: caller });
+      return rec ? this.tuiPort(rec).begin(screen, timeoutMs) : Status.ERROR_BAD_STATE;
+    },
+    tuiUpdate: (caller, screen) => {
+      const rec = this.find({ uuid: caller });
+      return rec ? this.tuiPort(rec).update(screen) : Status.ERROR_BAD_STATE;
+    },
   };
+
+  /** The trusted UI as one TA sees it (host functions tui_begin, tui_update). */
+  private tuiPort(rec: TaRecord): TuiPort {
+    return {
+      begin: (bytes, timeoutMs) => {
+        if (!this.opts.ui) return Status.ERROR_NOT_SUPPORTED;
+        if (rec.tuiSession === null || rec.tuiBegun) return Status.ERROR_BAD_STATE;
+        if (rec.entry) return Status.ERROR_BUSY;
+        if (timeoutMs < 100 || timeoutMs > 600_000) return Status.ERROR_BAD_PARAMETERS;
+        const screen = decodeScreen(bytes);
+        if (!screen) return Status.ERROR_BAD_FORMAT;
+        if (recording()) recordBoundary({ channel: 'tui-screen', ta: rec.image.name, bytes });
+        rec.tuiBegun = { screen, timeoutMs };
+        return Status.SUCCESS;
+      },
+      update: (bytes) => {
+        const screen = decodeScreen(bytes);
+        if (!screen) return Status.ERROR_BAD_FORMAT;
+        if (!rec.entry || rec.entry.done) return Status.ERROR_BAD_STATE;
+        if (recording()) recordBoundary({ channel: 'tui-screen', ta: rec.image.name, bytes });
+        rec.entry.update(screen);
+        return Status.SUCCESS;
+      },
+    };
+  }
 
   /** A TA may use only sessions it opened itself. */
   private invokeAsTa(caller: Uint8Array, session: number, command: number, input: Uint8Array, outCap: number): TaReply {
@@ -203,7 +246,9 @@ export class TeeRuntime {
     if (!s || !s.caller || !Buffer.from(s.caller).equals(Buffer.from(caller))) {
       return { status: Status.ERROR_BAD_PARAMETERS, payload: new Uint8Array(0) };
     }
+    if (recording()) recordBoundary({ channel: 'ta-call', ta: s.ta.image.name, what: `command ${command}`, bytes: input });
     const r = this.invoke(session, command, input, outCap);
+    if (recording()) recordBoundary({ channel: 'ta-reply', ta: s.ta.image.name, what: `${r.status >>> 0} ${r.message}`, bytes: r.payload ?? new Uint8Array(0) });
     return { status: r.status, payload: r.payload ?? new Uint8Array(0) };
   }
 
@@ -219,6 +264,7 @@ export class TeeRuntime {
       storageDir: this.storageDir, huk: this.huk, random: this.opts.random, clockMs: this.opts.clockMs,
       reeTimeMs: this.opts.reeTimeMs, log: this.opts.log, attestation: this.attestation,
     }, this.sessionsFor(rec));
+    services.tui = this.tuiPort(rec);
     return new InProcessTaHost(rec.module, services);
   }
 
@@ -237,7 +283,10 @@ export class TeeRuntime {
       if (s) s.dead = true;
     }
     rec.sessions.clear();
-    return fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${rec.image.name} died: ${reason}`);
+    const dead = fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${rec.image.name} died: ${reason}`);
+    rec.entry?.finish(dead);
+    rec.entry = null;
+    return dead;
   }
 
   private enter<T>(rec: TaRecord, fn: (host: TaHost) => T): T | Result {
@@ -278,9 +327,18 @@ export class TeeRuntime {
     const s = this.sessions.get(session);
     if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
     if (s.dead) return fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${s.ta.image.name} died; open a new session`);
+    if (s.ta.entry?.session === session) return fail(Status.ERROR_BUSY, Origin.TEE, `session ${session} has a command pending`);
     const r = this.enter(s.ta, (host) => host.invoke(session, command >>> 0, payload));
+    return this.toResult(s.ta, r, responseCapacity);
+  }
+
+  /** A TA reply (or the runtime's failure) as the client sees it. */
+  private toResult(rec: TaRecord, r: TaReply | Result, responseCapacity: number): Result {
     if (!('payload' in r) || r.payload === undefined) return r as Result;
     const reply = r as TaReply;
+    if (reply.status === TUI_PENDING) {
+      return fail(Status.ERROR_BAD_STATE, Origin.TEE, `TA ${rec.image.name} answered TUI_PENDING without a trusted-UI entry`);
+    }
     if (reply.status === Status.ERROR_SHORT_BUFFER) {
       const needed = new DataView(reply.payload.buffer, reply.payload.byteOffset).getUint32(0, true);
       return fail(reply.status, Origin.TRUSTED_APP, `response needs ${needed} bytes`, { sizeNeeded: needed });
@@ -294,9 +352,64 @@ export class TeeRuntime {
     return ok({ payload: reply.payload });
   }
 
+  /** A client's invoke that may wait for a person: when the TA begins a trusted-UI entry
+   * (tui_begin, then TUI_PENDING), the answer comes when the TA finishes it. Everything else
+   * answers as invoke() does. */
+  invokeAsync(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Promise<Result> {
+    const s = this.sessions.get(session);
+    if (!s || s.dead || s.ta.entry?.session === session || !this.opts.ui) return Promise.resolve(this.invoke(session, command, payload, responseCapacity));
+    const rec = s.ta;
+    rec.tuiSession = session;
+    rec.tuiBegun = null;
+    let r: TaReply | Result;
+    try {
+      r = this.enter(rec, (host) => host.invoke(session, command >>> 0, payload));
+    } finally {
+      rec.tuiSession = null;
+    }
+    const begun = rec.tuiBegun as TaRecord['tuiBegun'];
+    rec.tuiBegun = null;
+    if (!begun || !('payload' in r) || r.payload === undefined || (r as TaReply).status !== TUI_PENDING) {
+      return Promise.resolve(this.toResult(rec, r, responseCapacity));
+    }
+    return new Promise<Result>((resolve) => {
+      const entry = new PendingEntry<Result>(rec.image.name, session, (kind, position) => {
+        const e = this.enter(rec, (host) => host.tuiEvent(session, kind, position));
+        if ('payload' in e && e.payload !== undefined && (e as TaReply).status === TUI_PENDING) return null;
+        return this.toResult(rec, e, responseCapacity);
+      }, (result) => {
+        if (rec.entry === entry) rec.entry = null;
+        resolve(result);
+      });
+      rec.entry = entry;
+      const ui = this.opts.ui!;
+      const provider = begun.screen.mode === TuiMode.TUI_MODE_ACCESSIBLE ? ui.accessible ?? ui.standard : ui.standard;
+      try {
+        entry.start(provider, begun.screen, begun.timeoutMs);
+      } catch (e) {
+        entry.abortNow(fail(Status.ERROR_GENERIC, Origin.TEE, `trusted UI failed: ${(e as Error).message}`));
+      }
+    });
+  }
+
+  /** GP TEEC_RequestCancellation: a pending entry of this session gets an ABORT event and ends
+   * with the TA's own outcome (which answers the pending command). SUCCESS either way. */
+  cancel(session: number): Result {
+    const s = this.sessions.get(session);
+    if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    const entry = s.ta.entry;
+    if (entry && entry.session === session) entry.push(trusttap.tee.v1.TuiEventKind.TUI_EVENT_ABORT);
+    return ok();
+  }
+
   closeSession(session: number): Result {
     const s = this.sessions.get(session);
     if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    const entry = s.ta.entry;
+    if (entry && entry.session === session && !s.ta.busy) {
+      // The entry ends first, with the TA's outcome for an abort; the pending command gets it.
+      entry.abortNow(fail(Status.ERROR_CANCEL, Origin.TEE, 'session closed during a trusted-UI entry'));
+    }
     this.sessions.delete(session);
     s.ta.sessions.delete(session);
     if (s.dead || !s.ta.host) return ok();

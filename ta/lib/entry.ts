@@ -9,6 +9,8 @@ export const IO_CAP: u32 = 64 * 1024;
 export const COMMAND_PING: u32 = 0;
 /** GP TEE_LOGIN_TRUSTED_APP: the session was opened by another TA (client = its UUID). */
 export const LOGIN_TRUSTED_APP: u32 = 0xf0000000;
+/** A command that began a trusted-UI entry stays pending (tee/abi/ta-exports.ts TUI_PENDING). */
+export const TUI_PENDING: u32 = 1;
 
 const ioIn = memory.data(<i32>IO_CAP, 16);
 const ioOut = memory.data(<i32>IO_CAP, 16);
@@ -29,6 +31,12 @@ export class Reply {
   fail(status: u32, message: string): void {
     this.status = status;
     this.message = message;
+  }
+
+  /** After host tui_begin: the command is answered later, from TrustedApp.tuiEvent. */
+  pending(): void {
+    this.status = TUI_PENDING;
+    this.data = new Uint8Array(0);
   }
 }
 
@@ -52,6 +60,12 @@ export abstract class TrustedApp {
   abstract invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void;
   closeSession(session: u32): void {}
   destroy(): void {}
+  /** A trusted-UI event (kind: host.TUI_EVENT_*) for the entry this session's command began:
+   * reply.pending() to go on, anything else answers the pending command. Only TAs that import
+   * the TUI host functions (and re-export ta_tui_event) receive it. */
+  tuiEvent(session: u32, kind: u32, position: u32, reply: Reply): void {
+    reply.fail(ERROR_BAD_STATE, "this TA has no trusted-UI entry");
+  }
 }
 
 let app: TrustedApp | null = null;
@@ -143,10 +157,25 @@ export function ta_invoke(session: u32, command: u32, inLen: u32): u32 {
   const reply = new Reply();
   a.invoke(session, sessions.get(session), command, input, reply);
   input.fill(0);
+  return answer(reply);
+}
+
+function answer(reply: Reply): u32 {
+  if (reply.status == TUI_PENDING) return TUI_PENDING;
   if (reply.status != SUCCESS) return writeError(reply.status, reply.message);
   const status = writeOut(reply.data);
   reply.data.fill(0);
   return status;
+}
+
+/** Trusted-UI event (only TAs that import tee.tui_* export it): TUI_PENDING or the answer. */
+export function ta_tui_event(session: u32, kind: u32, position: u32): u32 {
+  outLen = 0;
+  if (!app) return ERROR_BAD_STATE;
+  if (!sessions.has(session)) return writeError(ERROR_BAD_STATE, "no such session");
+  const reply = new Reply();
+  app!.tuiEvent(session, kind, position, reply);
+  return answer(reply);
 }
 
 export function ta_close_session(session: u32): void {

@@ -111,3 +111,21 @@ export declare function attest_measurements(outPtr: usize, outCap: u32): i32;
  * trusttap.attest.v1.CertificateChain, leaf first. Returns its length or a status < 0. */
 @external("tee", "oem_certify")
 export declare function oem_certify(pubPtr: usize, pubLen: u32, outPtr: usize, outCap: u32): i32;
+
+/** Trusted UI (docs/trusted-ui.md): shows an encoded trusttap.tee.v1.TuiScreen on the TEE's
+ * display. When the TA then answers the command with Reply.pending(), the command stays pending
+ * and the person's events arrive through TrustedApp.tuiEvent (export ta_tui_event, which a TA
+ * importing this must re-export from entry.ts). Returns SUCCESS or a status < 0. */
+@external("tee", "tui_begin")
+export declare function tui_begin(screenPtr: usize, screenLen: u32, timeoutMs: u32): i32;
+/** Replaces the screen of the TA's active entry (dots for digits entered, a notice). */
+@external("tee", "tui_update")
+export declare function tui_update(screenPtr: usize, screenLen: u32): i32;
+
+/** ta_tui_event kinds (trusttap.tee.v1.TuiEventKind). */
+export const TUI_EVENT_TOUCH: u32 = 1;
+export const TUI_EVENT_OK: u32 = 2;
+export const TUI_EVENT_CLEAR: u32 = 3;
+export const TUI_EVENT_CANCEL: u32 = 4;
+export const TUI_EVENT_TIMEOUT: u32 = 5;
+export const TUI_EVENT_ABORT: u32 = 6;

@@ -2,6 +2,7 @@
 // view()/read()/write(), so bounds are checked in one place (as WAMR's native symbol table does).
 import type { SealedStorage } from '../storage/sealed.ts';
 import type { CryptoOps } from '../crypto/ops.ts';
+import { recordBoundary, recording } from './recorder.ts';
 
 /** Thrown by a host function when a TA breaks the ABI (a pointer out of bounds): TEE_Panic. */
 export class TaPanic extends Error {
@@ -42,6 +43,18 @@ export interface HostServices {
   /** Device attestation (host functions attest_measurements, oem_certify); absent when the
    * runtime offers none (then both answer NOT_SUPPORTED). */
   attestation?: AttestationServices;
+  /** Trusted UI (host functions tui_begin, tui_update); absent where the runtime has no display
+   * for TAs (then both answer NOT_SUPPORTED). */
+  tui?: TuiPort;
+}
+
+/** The trusted UI as one TA sees it (docs/trusted-ui.md). Screens are encoded
+ * trusttap.tee.v1.TuiScreen; the runtime answers with a GP status (0 = SUCCESS). */
+export interface TuiPort {
+  /** Shows the screen; the running command stays pending when the TA returns TUI_PENDING. */
+  begin(screen: Uint8Array, timeoutMs: number): number;
+  /** Replaces the screen of the TA's active entry. */
+  update(screen: Uint8Array): number;
 }
 
 /** What the runtime vouches for about itself and the device (docs/attestation.md). */
@@ -68,6 +81,7 @@ export class HostContext {
     const mem = this.bytes();
     const p = ptr >>> 0, n = len >>> 0;
     if (p + n > mem.length) throw new TaPanic(`pointer out of bounds: [${p}, ${p + n}) beyond ${mem.length} bytes of TA memory`);
+    if (recording()) recordBoundary({ channel: 'host-read', ta: this.services.ta.name, bytes: mem.subarray(p, p + n) });
     return mem.subarray(p, p + n);
   }
 
@@ -77,6 +91,7 @@ export class HostContext {
   }
 
   write(ptr: number, data: Uint8Array): void {
+    if (recording()) recordBoundary({ channel: 'host-write', ta: this.services.ta.name, bytes: data });
     this.view(ptr, data.length).set(data);
   }
 

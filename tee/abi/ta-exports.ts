@@ -32,3 +32,15 @@ export interface TaExports {
   ta_close_session(session: number): void;
   ta_destroy(): void;
 }
+
+/** Required only of TAs that import the trusted-UI host functions (tuiImports in table.ts):
+ * ta_tui_event(session, kind, position) -> status. TUI_PENDING keeps the command pending; any
+ * other status ends it, with the response in io_out as for ta_invoke. */
+export const tuiTaExports = ['ta_tui_event'] as const;
+/** Returned by ta_invoke (after tui_begin) and ta_tui_event while the entry goes on; no GP
+ * status has this value. */
+export const TUI_PENDING = 1;
+
+export interface TuiTaExports {
+  ta_tui_event(session: number, kind: number, position: number): number;
+}

@@ -6,6 +6,7 @@ import { HostContext, TaPanic } from './context.ts';
 import { CryptoError } from '../crypto/ops.ts';
 import { StorageError } from '../storage/sealed.ts';
 import { Status } from '../../proto/status.ts';
+import { recordBoundary, recording } from './recorder.ts';
 
 export const HOST_ABI_VERSION = 1;
 
@@ -290,9 +291,30 @@ export const hostAbi: readonly HostFunction[] = [
       return chain.length;
     }),
   },
+  {
+    module: 'tee', name: 'tui_begin', params: [I, I, I], results: [I],
+    doc: 'tui_begin(screenPtr, screenLen, timeoutMs): hands an encoded trusttap.tee.v1.TuiScreen (key positions and the labels the display draws; only the TA knows which digit a position is) to the TEE-side UI provider; the command being invoked stays pending when the TA then returns TUI_PENDING (1), and the provider\'s events (touched position, OK, clear, cancel) and the runtime\'s timeout (100..600000 ms) arrive through the TA\'s export ta_tui_event. SUCCESS, BUSY (the TA already has an entry on display), BAD_FORMAT (screen does not decode), BAD_PARAMETERS (timeout), BAD_STATE (not inside a client\'s invoke), NOT_SUPPORTED (no trusted UI). A TA that imports it must export ta_tui_event.',
+    handler: (ctx, sp, sl, timeoutMs) => {
+      const screen = ctx.read(sp, sl);
+      const tui = ctx.services.tui;
+      return tui ? err(tui.begin(screen, timeoutMs >>> 0)) : err(Status.ERROR_NOT_SUPPORTED);
+    },
+  },
+  {
+    module: 'tee', name: 'tui_update', params: [I, I], results: [I],
+    doc: 'tui_update(screenPtr, screenLen): replaces the screen of the TA\'s active entry (digits entered as dots, a notice); SUCCESS, BAD_FORMAT, BAD_STATE (no active entry), NOT_SUPPORTED.',
+    handler: (ctx, sp, sl) => {
+      const screen = ctx.read(sp, sl);
+      const tui = ctx.services.tui;
+      return tui ? err(tui.update(screen)) : err(Status.ERROR_NOT_SUPPORTED);
+    },
+  },
 ];
 
 export const hostAbiByKey = new Map(hostAbi.map((f) => [`${f.module}.${f.name}`, f]));
+
+/** Trusted-UI imports: a TA that has one must export ta_tui_event (tee/abi/ta-exports.ts). */
+export const tuiImports = new Set(['tee.tui_begin', 'tee.tui_update']);
 
 /** Imports a release TA must not have, though the ABI defines them. */
 export const debugOnlyImports = new Set(['tee.log', 'env.trace']);
@@ -300,6 +322,13 @@ export const debugOnlyImports = new Set(['tee.log', 'env.trace']);
 /** Builds the import object for one TA instance. */
 export function buildImports(ctx: HostContext): WebAssembly.Imports {
   const imports: Record<string, Record<string, Function>> = { env: {}, tee: {} };
-  for (const f of hostAbi) imports[f.module][f.name] = (...args: number[]) => f.handler(ctx, ...args);
+  for (const f of hostAbi) {
+    imports[f.module][f.name] = (...args: number[]) => {
+      if (!recording()) return f.handler(ctx, ...args);
+      const r = f.handler(ctx, ...args);
+      recordBoundary({ channel: 'host-call', ta: ctx.services.ta.name, what: f.name, numbers: typeof r === 'number' ? [...args, r] : args });
+      return r;
+    };
+  }
   return imports as WebAssembly.Imports;
 }

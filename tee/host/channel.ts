@@ -3,7 +3,10 @@
 // and waits; the worker answers DONE, or asks the runtime for a TA-to-TA call (OUTCALL) and
 // waits for OUTDONE. The message is a small header plus bytes.
 export const State = { IDLE: 0, CALL: 1, DONE: 2, OUTCALL: 3, OUTDONE: 4, READY: 5, DEAD: 6 } as const;
-export const Op = { CREATE: 1, OPEN: 2, INVOKE: 3, CLOSE: 4, DESTROY: 5, OUT_OPEN: 11, OUT_INVOKE: 12, OUT_CLOSE: 13 } as const;
+export const Op = {
+  CREATE: 1, OPEN: 2, INVOKE: 3, CLOSE: 4, DESTROY: 5, TUI_EVENT: 6,
+  OUT_OPEN: 11, OUT_INVOKE: 12, OUT_CLOSE: 13, OUT_TUI_BEGIN: 14, OUT_TUI_UPDATE: 15,
+} as const;
 
 const HEADER_WORDS = 8;
 const HEADER_BYTES = HEADER_WORDS * 4;

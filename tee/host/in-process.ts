@@ -43,6 +43,10 @@ export class InProcessTaHost implements TaHost {
     this.live().closeSession(session);
   }
 
+  tuiEvent(session: number, kind: number, position: number): TaReply {
+    return this.live().tuiEvent(session, kind, position);
+  }
+
   destroy(): void {
     this.instance?.destroy();
     this.instance = null;

@@ -9,6 +9,8 @@ export interface TaHost {
   openSession(session: number, login: number, client: Uint8Array): number;
   invoke(session: number, command: number, input: Uint8Array): TaReply;
   closeSession(session: number): void;
+  /** A trusted-UI event for the TA's pending entry (ta_tui_event). */
+  tuiEvent(session: number, kind: number, position: number): TaReply;
   destroy(): void;
 }
 
@@ -17,4 +19,7 @@ export interface OutcallRouter {
   open(caller: Uint8Array, callee: Uint8Array): number;
   invoke(caller: Uint8Array, session: number, command: number, input: Uint8Array, outCap: number): TaReply;
   close(caller: Uint8Array, session: number): void;
+  /** Trusted UI (host functions tui_begin / tui_update of a TA in a worker). */
+  tuiBegin(caller: Uint8Array, screen: Uint8Array, timeoutMs: number): number;
+  tuiUpdate(caller: Uint8Array, screen: Uint8Array): number;
 }

@@ -57,6 +57,11 @@ const services = createServices(
   { storageDir: init.storageDir, huk: Huk.fromBytes(init.huk), log: init.debug ? (ta, l) => console.error(`[${ta}] ${l}`) : undefined },
   sessions,
 );
+// The trusted UI lives with the runtime: screens go there as outcalls, events come back as calls.
+services.tui = {
+  begin: (screen, timeoutMs) => outcall(Op.OUT_TUI_BEGIN, timeoutMs | 0, 0, 0, screen).a >>> 0,
+  update: (screen) => outcall(Op.OUT_TUI_UPDATE, 0, 0, 0, screen).a >>> 0,
+};
 init.huk.fill(0);
 
 let ta: TaInstance | null = null;
@@ -81,6 +86,12 @@ function serve(): void {
         break;
       }
       case Op.CLOSE: ta!.closeSession(m.a); break;
+      case Op.TUI_EVENT: {
+        const r = ta!.tuiEvent(m.a, m.b, m.c);
+        status = r.status;
+        data = r.payload;
+        break;
+      }
       case Op.DESTROY: ta?.destroy(); ta = null; break;
       default: status = Status.ERROR_BAD_PARAMETERS;
     }

@@ -7,6 +7,7 @@ import { Channel, Op, State } from './channel.ts';
 import type { OutcallRouter, TaHost } from './ta-host.ts';
 import { TaDeadError, type TaReply } from '../instance.ts';
 import { Status } from '../../proto/status.ts';
+import { recordBoundary, recording } from '../abi/recorder.ts';
 
 export interface WorkerHostOptions {
   module: WebAssembly.Module;
@@ -63,6 +64,7 @@ export class WorkerTaHost implements TaHost {
   private call(op: number, a: number, b: number, c: number, data: Uint8Array, budgetMs = this.opts.timeBudgetMs): TaReply {
     const ch = this.ch;
     if (!ch || !this.worker || this.deadReason) throw new TaDeadError(this.deadReason ?? 'TA not created');
+    if (recording()) recordBoundary({ channel: 'worker-call', ta: this.opts.name, what: `op ${op}`, numbers: [a, b, c], bytes: data });
     ch.post(State.CALL, { op, a, b, c, data });
     let deadline = performance.now() + budgetMs;
     for (;;) {
@@ -70,6 +72,7 @@ export class WorkerTaHost implements TaHost {
       if (state === State.DONE) {
         const m = ch.read();
         ch.setState(State.IDLE);
+        if (recording()) recordBoundary({ channel: 'worker-reply', ta: this.opts.name, what: `op ${op}`, numbers: [m.a], bytes: m.data });
         return { status: m.a >>> 0, payload: m.data };
       }
       if (state === State.DEAD) {
@@ -91,6 +94,7 @@ export class WorkerTaHost implements TaHost {
   private serveOutcall(ch: Channel): void {
     const m = ch.read();
     const { router, uuid } = this.opts;
+    if (recording()) recordBoundary({ channel: 'worker-outcall', ta: this.opts.name, what: `op ${m.op}`, numbers: [m.a, m.b, m.c], bytes: m.data });
     let a = 0;
     let data: Uint8Array = new Uint8Array(0);
     try {
@@ -100,10 +104,13 @@ export class WorkerTaHost implements TaHost {
         a = r.status | 0;
         data = r.payload;
       } else if (m.op === Op.OUT_CLOSE) router.close(uuid, m.a);
+      else if (m.op === Op.OUT_TUI_BEGIN) a = router.tuiBegin(uuid, m.data, m.a >>> 0) | 0;
+      else if (m.op === Op.OUT_TUI_UPDATE) a = router.tuiUpdate(uuid, m.data) | 0;
       else a = Status.ERROR_BAD_PARAMETERS | 0;
     } catch {
       a = Status.ERROR_GENERIC | 0;
     }
+    if (recording()) recordBoundary({ channel: 'worker-outreply', ta: this.opts.name, what: `op ${m.op}`, numbers: [a], bytes: data });
     ch.post(State.OUTDONE, { op: m.op, a, b: 0, c: 0, data });
   }
 
@@ -117,6 +124,10 @@ export class WorkerTaHost implements TaHost {
 
   closeSession(session: number): void {
     this.call(Op.CLOSE, session, 0, 0, new Uint8Array(0));
+  }
+
+  tuiEvent(session: number, kind: number, position: number): TaReply {
+    return this.call(Op.TUI_EVENT, session, kind, position, new Uint8Array(0));
   }
 
   destroy(): void {

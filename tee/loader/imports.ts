@@ -4,8 +4,8 @@
 // cannot cap Wasm memory any other way). A release TA must not import debug-only functions.
 // Errors are LoadError with a stable code and a message that names what was wrong.
 import { readWasmInfo, WasmFormatError, type WasmInfo, type WasmImport } from './wasm-info.ts';
-import { hostAbiByKey, debugOnlyImports } from '../abi/table.ts';
-import { requiredTaExports } from '../abi/ta-exports.ts';
+import { hostAbiByKey, debugOnlyImports, tuiImports } from '../abi/table.ts';
+import { requiredTaExports, tuiTaExports } from '../abi/ta-exports.ts';
 
 export type LoadErrorCode =
   | 'NO_MANIFEST' // manifest.json missing or unreadable
@@ -83,7 +83,8 @@ export function moduleProblems(info: WasmInfo, opts: CheckOptions): LoadError[] 
     }
   }
   const exports = new Map(info.exports.map((e) => [e.name, e.kind]));
-  for (const name of requiredTaExports) {
+  const usesTui = info.imports.some((imp) => tuiImports.has(importKey(imp)));
+  for (const name of usesTui ? [...requiredTaExports, ...tuiTaExports] : requiredTaExports) {
     const want = name === 'memory' ? 'memory' : 'function';
     const kind = exports.get(name);
     if (kind !== want) {

@@ -72,11 +72,13 @@ function oob(which: u32): void {
     case 23: host.storage_read(p, 4, p, 0x7ffffff0); break;
     case 24: host.attest_measurements(BAD, 64); break;
     case 25: host.oem_certify(BAD, 65, p, 64); break;
+    case 26: host.tui_begin(BAD, 16, 1000); break;
+    case 27: host.tui_update(BAD, 16); break;
   }
   sink += ok[0];
 }
 
-export const OOB_CASES: u32 = 26;
+export const OOB_CASES: u32 = 28;
 
 class Probe extends TrustedApp {
   invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {
@@ -139,5 +141,5 @@ class Probe extends TrustedApp {
 registerApp(new Probe("probe", "1.0.0", uuidBytes("0c0fe7a0-0000-4000-8000-00000000c0de")));
 
 export {
-  io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,
+  io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy, ta_tui_event,
 } from "../../../ta/lib/entry";

@@ -1,0 +1,189 @@
+// One PIN entry at a time: opened by START_ENTRY (after the token and try checks), driven by
+// trusted-UI events, ended by OK (PIN block), cancel, timeout, abort or a too-short PIN. The
+// digits live only in `digits`; the clear PIN, PIN field and clear PIN block are wiped as soon
+// as the block request is built, and everything else when the entry ends.
+import * as host from "../lib/host";
+import { Reply, uuidBytes } from "../lib/entry";
+import { KEYSTORE_UUID } from "../lib/uuids";
+import { wipe } from "../lib/bytes";
+import { pinFieldFormat4, panFieldFormat4, encodeFormat0 } from "../lib/pinblock";
+import { ErrorDetail } from "../../proto/gen/as/tee";
+import { TuiScreen } from "../../proto/gen/as/tee";
+import {
+  Command as KsCommand, DukptEncryptPinBlockRequest, DukptEncryptPinBlockResponse, PinBlockFormat,
+} from "../../proto/gen/as/keystore";
+import { EntryResponse, Outcome, PinFormat, Policy, SealedTries } from "../../proto/gen/as/pinpad";
+import { ERROR_GENERIC, ERROR_BAD_FORMAT, ERROR_BAD_STATE } from "../lib/status";
+import { KEYS } from "./layout";
+import * as state from "./state";
+
+const keystoreUuid = uuidBytes(KEYSTORE_UUID);
+
+export class Entry {
+  digits: Uint8Array = new Uint8Array(12);
+  len: i32 = 0;
+  startedAt: f64 = 0;
+  constructor(
+    public session: u32,
+    public digitAt: Uint8Array,
+    public pan: Uint8Array,
+    public format: PinFormat,
+    public keySetId: string,
+    public policy: Policy,
+    public tries: SealedTries,
+    public screen: TuiScreen,
+    public accessible: bool,
+  ) {}
+
+  wipe(): void {
+    wipe(this.digits);
+    wipe(this.digitAt);
+    wipe(this.pan);
+    this.len = 0;
+  }
+}
+
+export let active: Entry | null = null;
+
+export function begin(e: Entry): void {
+  e.startedAt = host.clock_ms();
+  active = e;
+}
+
+function show(e: Entry, notice: string): void {
+  e.screen.entered = <u32>e.len;
+  e.screen.notice = notice;
+  const b = e.screen.encode();
+  host.tui_update(b.dataStart, b.length);
+}
+
+function finish(e: Entry, reply: Reply, outcome: Outcome): void {
+  const res = new EntryResponse();
+  res.outcome = outcome;
+  res.accessible = e.accessible;
+  e.wipe();
+  active = null;
+  // The try was counted when the entry opened; an unsuccessful end re-arms the backoff from now.
+  state.armBackoff(e.tries, e.policy);
+  res.failures = e.tries.failures;
+  res.retryAfterMs = state.retryAfter(e.tries, e.policy);
+  reply.ok(res.encode());
+}
+
+/** Ends the entry without an answer (its session closed). */
+export function drop(session: u32): void {
+  const e = active;
+  if (e && e.session == session) {
+    e.wipe();
+    active = null;
+    state.armBackoff(e.tries, e.policy);
+  }
+}
+
+export function onEvent(session: u32, kind: u32, position: u32, reply: Reply): void {
+  const e = active;
+  if (!e || e.session != session) return reply.fail(ERROR_BAD_STATE, "no PIN entry is active on this session");
+  if (kind != host.TUI_EVENT_ABORT && host.clock_ms() - e.startedAt > <f64>e.policy.timeoutMs) kind = host.TUI_EVENT_TIMEOUT;
+  if (kind == host.TUI_EVENT_TOUCH) {
+    if (position >= <u32>KEYS) { reply.pending(); return; } // not a key of this layout
+    if (e.len >= <i32>e.policy.maxLength) { show(e, "Maximum PIN length"); reply.pending(); return; }
+    e.digits[e.len++] = e.digitAt[position];
+    show(e, "");
+    reply.pending();
+    return;
+  }
+  if (kind == host.TUI_EVENT_CLEAR) {
+    wipe(e.digits);
+    e.len = 0;
+    show(e, "");
+    reply.pending();
+    return;
+  }
+  if (kind == host.TUI_EVENT_OK) {
+    if (e.len < <i32>e.policy.minLength) return finish(e, reply, Outcome.OUTCOME_PIN_TOO_SHORT);
+    return complete(e, reply);
+  }
+  if (kind == host.TUI_EVENT_CANCEL) return finish(e, reply, Outcome.OUTCOME_CANCELLED);
+  if (kind == host.TUI_EVENT_TIMEOUT) return finish(e, reply, Outcome.OUTCOME_TIMEOUT);
+  if (kind == host.TUI_EVENT_ABORT) return finish(e, reply, Outcome.OUTCOME_ABORTED);
+  reply.pending(); // unknown kinds are ignored
+}
+
+/** Builds the PIN block request, wiping the PIN and the clear fields as soon as it is encoded. */
+function blockRequest(e: Entry): Uint8Array | null {
+  const pin = e.digits.subarray(0, e.len);
+  const req = new DukptEncryptPinBlockRequest();
+  req.keyId = e.keySetId;
+  let ok = false;
+  if (e.format == PinFormat.PIN_FORMAT_ISO_0) {
+    req.format = PinBlockFormat.PIN_BLOCK_FORMAT_ISO_0;
+    req.clearPinBlock = new Uint8Array(8);
+    ok = encodeFormat0(pin, e.pan, req.clearPinBlock) >= 0;
+  } else {
+    req.format = PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4;
+    req.pinField = new Uint8Array(16);
+    req.panField = new Uint8Array(16);
+    ok = pinFieldFormat4(pin, req.pinField) >= 0 && panFieldFormat4(e.pan, req.panField) >= 0;
+  }
+  wipe(e.digits);
+  e.len = 0;
+  const bytes: Uint8Array | null = ok ? req.encode() : null;
+  wipe(req.clearPinBlock);
+  wipe(req.pinField);
+  wipe(req.panField);
+  return bytes;
+}
+
+function complete(e: Entry, reply: Reply): void {
+  const req = blockRequest(e);
+  if (!req) {
+    e.wipe();
+    active = null;
+    state.armBackoff(e.tries, e.policy);
+    return reply.fail(ERROR_BAD_FORMAT, "the PIN block could not be built");
+  }
+  const s = host.session_open(keystoreUuid.dataStart);
+  const out = new Uint8Array(1024);
+  let n: i32 = s;
+  if (s >= 0) {
+    n = host.session_invoke(s, <u32>KsCommand.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK, req.dataStart, req.length, out.dataStart, out.length);
+    host.session_close(s);
+  }
+  wipe(req);
+  const format = e.format;
+  const accessible = e.accessible;
+  e.wipe();
+  active = null;
+  if (n < 0) {
+    state.armBackoff(e.tries, e.policy);
+    let why = "the key store refused the PIN block";
+    if (s >= 0) {
+      const d = ErrorDetail.decode(out);
+      if (d && d.message.length) why = "key store: " + d.message;
+    } else why = "no session to the key store";
+    return reply.fail(<u32>n, why);
+  }
+  const r = DukptEncryptPinBlockResponse.decode(out.subarray(0, n));
+  if (!r) { state.armBackoff(e.tries, e.policy); return reply.fail(ERROR_GENERIC, "the key store's answer does not decode"); }
+  e.tries.failures = 0;
+  state.armBackoff(e.tries, e.policy);
+  const res = new EntryResponse();
+  res.outcome = Outcome.OUTCOME_PIN_BLOCK;
+  res.encryptedPinBlock = r.encryptedPinBlock;
+  res.ksn = r.ksn;
+  res.format = format;
+  res.accessible = accessible;
+  reply.ok(res.encode());
+}
+
+export function panDigits(pan: string): Uint8Array | null {
+  if (pan.length < 12 || pan.length > 19) return null;
+  const d = new Uint8Array(pan.length);
+  for (let i = 0; i < pan.length; i++) {
+    const c = pan.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    d[i] = <u8>(c - 48);
+  }
+  return d;
+}
+
