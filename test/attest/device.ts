@@ -1,8 +1,9 @@
 // A simulated phone for tests: provisioned by the test OEM, the reference runtime on the signed
 // build (plus optional test TAs), the TEE Client API, the attest client and a health source.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages, type TaImage } from '../../tee/index.ts';
 import { TeeContext } from '../../ree/tee-client/index.ts';
 import { AttestClient } from '../../ree/attestation/client.ts';
@@ -56,18 +57,39 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   return dev;
 }
 
-let peers: Promise<{ txsign: Uint8Array; keystore: Uint8Array; other: Uint8Array }> | null = null;
+const root = new URL('../../', import.meta.url).pathname;
+const compiled = new Map<string, Promise<Uint8Array>>();
 
-/** The stand-in txsign / keystore / other TAs (test/attest/as), compiled once per process. */
-export function peerImages() {
-  peers ??= (async () => ({
-    txsign: await compileAs('test/attest/as/fake-txsign.ts', ['--maximumMemory', '16']),
-    keystore: await compileAs('test/attest/as/fake-keystore.ts', ['--maximumMemory', '16']),
-    other: await compileAs('test/attest/as/fake-other.ts', ['--maximumMemory', '16']),
-  }))();
-  return peers.then((p) => ({
-    txsign: { name: 'txsign', uuid: '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160', version: '0.0.1-test', wasm: p.txsign },
-    keystore: { name: 'keystore', uuid: '5b9e0e40-2636-11e1-ad9e-0002a5d5c51b', version: '0.0.1-test', wasm: p.keystore },
-    other: { name: 'other', uuid: '0c0fe7a0-0000-4000-8000-0000000a77e5', version: '0.0.1-test', wasm: p.other },
-  }));
+/** Compiles a stand-in TA once per source content (cached under build/out/test/). */
+function peer(name: 'txsign' | 'keystore' | 'other'): Promise<Uint8Array> {
+  let p = compiled.get(name);
+  if (!p) {
+    p = (async () => {
+      const h = createHash('sha256');
+      for (const f of [`test/attest/as/fake-${name}.ts`, 'test/attest/as/peer.ts', 'ta/lib/entry.ts', 'ta/lib/kcv.ts', 'ta/lib/cmac.ts', 'ta/lib/cipher.ts', 'proto/gen/as/keystore.ts', 'proto/gen/as/tee.ts', 'proto/as/pb.ts']) {
+        h.update(f).update(readFileSync(join(root, f)));
+      }
+      const file = join(root, 'build', 'out', 'test', `attest-peer-${name}-${h.digest('hex').slice(0, 16)}.wasm`);
+      if (existsSync(file)) return new Uint8Array(readFileSync(file));
+      const w = await compileAs(`test/attest/as/fake-${name}.ts`, ['--maximumMemory', '16']);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(`${file}.${process.pid}`, w);
+      renameSync(`${file}.${process.pid}`, file);
+      return w;
+    })();
+    compiled.set(name, p);
+  }
+  return p;
+}
+
+const PEER_UUID = { txsign: '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160', keystore: '5b9e0e40-2636-11e1-ad9e-0002a5d5c51b', other: '0c0fe7a0-0000-4000-8000-0000000a77e5' };
+
+/** A stand-in TA (test/attest/as) as a runtime image. */
+export async function peerImage(name: 'txsign' | 'keystore' | 'other'): Promise<TaImage> {
+  return { name, uuid: PEER_UUID[name], version: '0.0.1-test', wasm: await peer(name) };
+}
+
+/** All three stand-ins. */
+export async function peerImages() {
+  return { txsign: await peerImage('txsign'), keystore: await peerImage('keystore'), other: await peerImage('other') };
 }

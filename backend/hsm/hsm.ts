@@ -1,0 +1,42 @@
+// The back end's HSM interface: every private or secret key the back end uses stays behind it.
+// The default implementation (software-hsm.ts) keeps keys encrypted under a local master key and
+// runs the payment algorithms in the same AssemblyScript code as the TAs (wasm.ts).
+export type ServiceKeyName = 'response' | 'token' | 'device-ca' | 'key-agreement';
+
+export interface KeyAgreement {
+  /** The back end's ephemeral public key (65 bytes). */
+  ephemeralPublicKey: Uint8Array;
+  /** HMAC tag the device checks (KC_1_V). */
+  macTagV: Uint8Array;
+  /** KEK and KCK, wrapped under the master key, for the key download step. */
+  wrappedKeys: Uint8Array;
+}
+
+export interface WrappedKey {
+  keyId: string;
+  /** TR-31 version D key block under the KEK. */
+  tr31: string;
+  kcv: Uint8Array;
+  initialKeyId?: Uint8Array;
+}
+
+export interface Hsm {
+  /** Public point (65 bytes) of a service signing key, created on first use. */
+  publicKey(name: ServiceKeyName): Uint8Array;
+  /** ECDSA P-256/SHA-256 r||s with a service key. */
+  sign(name: ServiceKeyName, message: Uint8Array): Uint8Array;
+
+  /** Creates a base derivation key (AES-128 for AES DUKPT) under an id; returns its KCV. */
+  generateBdk(bdkId: string): Uint8Array;
+  hasBdk(bdkId: string): boolean;
+
+  /** ECDH with the device identity key, SP 800-56C KDF, back-end confirmation tag. */
+  agreeKek(devicePublicKey: Uint8Array, sessionId: string): KeyAgreement;
+  /** Checks the device's KC_1_U tag; false if it does not match. */
+  checkDeviceConfirmation(sessionId: string, wrappedKeys: Uint8Array, macTagU: Uint8Array): boolean;
+  /** Derives the AES DUKPT initial key for initialKeyId from the BDK and wraps it in a TR-31 D
+   * block (usage B1, mode X, optional block IK) under the session's KEK. */
+  wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): WrappedKey;
+  /** KCV (AES-CMAC, 5 bytes) of the session's KEK, to compare with the device's. */
+  kekKcv(sessionId: string, wrappedKeys: Uint8Array): Uint8Array;
+}

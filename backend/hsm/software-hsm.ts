@@ -1,0 +1,150 @@
+// The default HSM: a local 256-bit master key (dataDir/hsm/master.key, mode 0600, made on first
+// start) encrypts every stored secret with AES-256-GCM (the secret's id is the associated data,
+// so a ciphertext cannot be moved to another id). Service signing keys, BDKs and RKI session
+// keys are stored only in that form (Repository.putSecret / RKI sessions); clear keys live in
+// memory only for the duration of an operation and are wiped. The payment algorithms run in
+// the HSM Wasm module (wasm.ts), compiled from the same AssemblyScript as the TAs.
+import { createCipheriv, createDecipheriv, randomBytes, createECDH } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Repository } from '../store/repository.ts';
+import type { Hsm, KeyAgreement, ServiceKeyName, WrappedKey } from './hsm.ts';
+import { HsmModule } from './wasm.ts';
+import { generateP256, signP256, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
+import type { KeyObject } from 'node:crypto';
+
+export class HsmError extends Error {
+  constructor(message: string) { super(message); this.name = 'HsmError'; }
+}
+
+export class SoftwareHsm implements Hsm {
+  private readonly signers = new Map<ServiceKeyName, { key: KeyObject; pub: Uint8Array }>();
+
+  private constructor(private readonly master: Buffer, private readonly repo: Repository, private readonly mod: HsmModule) {}
+
+  static async open(dir: string, repo: Repository): Promise<SoftwareHsm> {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, 'master.key');
+    if (!existsSync(file)) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
+      renameSync(tmp, file);
+    }
+    const master = readFileSync(file);
+    if (master.length !== 32) throw new HsmError(`${file} must hold 32 bytes`);
+    return new SoftwareHsm(master, repo, await HsmModule.load());
+  }
+
+  /** AES-256-GCM under the master key: iv(12) || ciphertext || tag(16). */
+  wrap(id: string, clear: Uint8Array): Uint8Array {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.master, iv);
+    c.setAAD(Buffer.from(id));
+    const ct = Buffer.concat([c.update(clear), c.final()]);
+    return Buffer.concat([iv, ct, c.getAuthTag()]);
+  }
+
+  unwrap(id: string, wrapped: Uint8Array): Uint8Array {
+    if (wrapped.length < 28) throw new HsmError(`secret ${id}: ciphertext too short`);
+    const d = createDecipheriv('aes-256-gcm', this.master, wrapped.subarray(0, 12));
+    d.setAAD(Buffer.from(id));
+    d.setAuthTag(wrapped.subarray(wrapped.length - 16));
+    try {
+      return new Uint8Array(Buffer.concat([d.update(wrapped.subarray(12, wrapped.length - 16)), d.final()]));
+    } catch {
+      throw new HsmError(`secret ${id}: does not decrypt under the master key (tampered or moved)`);
+    }
+  }
+
+  private signer(name: ServiceKeyName) {
+    let s = this.signers.get(name);
+    if (s) return s;
+    const id = `service-key/${name}`;
+    let wrapped = this.repo.getSecret(id);
+    if (!wrapped) {
+      const k = generateP256();
+      wrapped = this.wrap(id, k.privateKey);
+      k.privateKey.fill(0);
+      this.repo.putSecret(id, wrapped);
+      wrapped = this.repo.getSecret(id)!; // another node may have won the race: use what is stored
+    }
+    const priv = this.unwrap(id, wrapped);
+    s = { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) };
+    priv.fill(0);
+    this.signers.set(name, s);
+    return s;
+  }
+
+  publicKey(name: ServiceKeyName): Uint8Array { return this.signer(name).pub; }
+  sign(name: ServiceKeyName, message: Uint8Array): Uint8Array { return signP256(this.signer(name).key, message); }
+
+  generateBdk(bdkId: string): Uint8Array {
+    if (!/^[A-Za-z0-9._-]{1,48}$/.test(bdkId)) throw new HsmError('bdk id must be 1..48 characters of [A-Za-z0-9._-]');
+    const id = `bdk/${bdkId}`;
+    if (this.repo.getSecret(id)) throw new HsmError(`BDK ${bdkId} exists`);
+    const bdk = randomBytes(16);
+    this.repo.putSecret(id, this.wrap(id, bdk));
+    const kcv = this.mod.call('kcv_aes', [bdk]);
+    bdk.fill(0);
+    return kcv;
+  }
+
+  hasBdk(bdkId: string): boolean { return !!this.repo.getSecret(`bdk/${bdkId}`); }
+
+  agreeKek(devicePublicKey: Uint8Array, sessionId: string): KeyAgreement {
+    const e = createECDH('prime256v1');
+    e.generateKeys();
+    const eph = new Uint8Array(e.getPublicKey());
+    let z: Buffer;
+    try {
+      z = e.computeSecret(devicePublicKey);
+    } catch {
+      throw new HsmError('the device public key is not a P-256 point');
+    }
+    const out = this.mod.call('agree', [z, devicePublicKey, eph, Buffer.from(sessionId)]);
+    z.fill(0);
+    e.setPrivateKey(randomBytes(32)); // drop the ephemeral scalar
+    const keys = out.subarray(0, 64);
+    const tagV = out.slice(64, 96);
+    const tagU = out.subarray(96, 128);
+    const wrappedKeys = this.wrap(`rki/${sessionId}`, Buffer.concat([keys, tagU]));
+    out.fill(0);
+    return { ephemeralPublicKey: eph, macTagV: tagV, wrappedKeys };
+  }
+
+  private sessionKeys(wrappedKeys: Uint8Array, sessionId: string) {
+    const k = this.unwrap(`rki/${sessionId}`, wrappedKeys);
+    return { all: k, kek: k.subarray(0, 32), tagU: k.subarray(64, 96) };
+  }
+
+  checkDeviceConfirmation(sessionId: string, wrappedKeys: Uint8Array, macTagU: Uint8Array): boolean {
+    const k = this.sessionKeys(wrappedKeys, sessionId);
+    const ok = macTagU.length === 32 && Buffer.compare(Buffer.from(k.tagU), Buffer.from(macTagU)) === 0;
+    k.all.fill(0);
+    return ok;
+  }
+
+  wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): WrappedKey {
+    const wrappedBdk = this.repo.getSecret(`bdk/${bdkId}`);
+    if (!wrappedBdk) throw new HsmError(`no BDK ${bdkId}`);
+    if (initialKeyId.length !== 8) throw new HsmError('the AES DUKPT initial key ID is 8 bytes (BDK ID || derivation ID)');
+    const bdk = this.unwrap(`bdk/${bdkId}`, wrappedBdk);
+    const k = this.sessionKeys(wrappedKeys, sessionId);
+    try {
+      const out = this.mod.call('wrap_dukpt_ik', [bdk, initialKeyId, k.kek]);
+      return { keyId, kcv: out.slice(0, 5), tr31: Buffer.from(out.subarray(5)).toString('latin1'), initialKeyId };
+    } finally {
+      bdk.fill(0);
+      k.all.fill(0);
+    }
+  }
+
+  kekKcv(sessionId: string, wrappedKeys: Uint8Array): Uint8Array {
+    const k = this.sessionKeys(wrappedKeys, sessionId);
+    try {
+      return this.mod.call('kcv_aes', [k.kek]);
+    } finally {
+      k.all.fill(0);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+// The back end over HTTP (node:http), loopback only. Bodies are protobuf
+// (application/x-protobuf); the header x-trusttap-message names the message type of a body.
+// Routes and status codes: docs/backend-api.md.
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { timingSafeEqual, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { BackendService, DEVICE_OPS, type BackendOptions } from '../service.ts';
+import { ApiError, ErrorCode } from '../errors.ts';
+
+const a = trusttap.attest.v1;
+export const MAX_BODY = 64 * 1024;
+export const CONTENT_TYPE = 'application/x-protobuf';
+
+export interface ServerOptions extends BackendOptions {
+  /** 0 = an ephemeral port. */
+  port?: number;
+  /** Bearer token of the back-office API; a random one is made if absent (see Backend.adminToken). */
+  adminToken?: string;
+  /** How often the monitoring sweep runs (missed heartbeats); 0 disables it. */
+  sweepIntervalMs?: number;
+  /** Log one line per request (never bodies). */
+  log?: (line: string) => void;
+}
+
+export interface Backend {
+  url: string;
+  port: number;
+  adminToken: string;
+  service: BackendService;
+  server: Server;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > MAX_BODY) {
+        chunks.length = 0;
+        if (n > 16 * MAX_BODY) req.destroy(); // drain a modest overrun so the 413 reaches the client
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => (n > MAX_BODY ? reject(new BodyTooLarge()) : resolve(new Uint8Array(Buffer.concat(chunks)))));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, message: string, body: Uint8Array): void {
+  res.writeHead(status, { 'content-type': CONTENT_TYPE, 'x-trusttap-message': message, 'content-length': body.length, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, e: ApiError): void {
+  res.setHeader('x-trusttap-error', e.codeName);
+  send(res, e.http, 'ErrorResponse', a.ErrorResponse.encode({ code: e.code, message: e.message }).finish());
+}
+
+function decode<T>(type: { decode(b: Uint8Array): T }, body: Uint8Array, name: string): T {
+  try {
+    return type.decode(body);
+  } catch (e) {
+    throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `body is not a ${name}: ${(e as Error).message}`);
+  }
+}
+
+export async function startBackend(opts: ServerOptions): Promise<Backend> {
+  const service = await BackendService.open(opts);
+  const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
+  const tokenBytes = Buffer.from(`Bearer ${adminToken}`);
+
+  const isAdmin = (req: IncomingMessage) => {
+    const h = Buffer.from(req.headers.authorization ?? '');
+    return h.length === tokenBytes.length && timingSafeEqual(h, tokenBytes);
+  };
+
+  async function admin(method: string, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
+    const [what, id, sub] = parts;
+    if (what === 'terminals' && method === 'POST' && !id) {
+      const r = decode(a.CreateTerminalRequest, body, 'CreateTerminalRequest');
+      const t = service.createTerminal(r.merchantId, r.terminalId);
+      return send(res, 201, 'CreateTerminalResponse', a.CreateTerminalResponse.encode({ deviceId: t.deviceId, activationCode: t.activationCode, activationExpiresMs: t.expiresMs as any }).finish());
+    }
+    if (what === 'devices' && id && !sub && method === 'GET') {
+      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(service.deviceRecord(id)).finish());
+    }
+    if (what === 'devices' && id && sub === 'history' && method === 'GET') {
+      return send(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: service.history(id) }).finish());
+    }
+    if (what === 'devices' && id && sub === 'state' && method === 'POST') {
+      const r = decode(a.SetDeviceStateRequest, body, 'SetDeviceStateRequest');
+      const state = BackendService.stateName(r.state);
+      if (!state) throw new ApiError(400, ErrorCode.ERROR_MALFORMED, 'state must be REGISTERED, ACTIVE, SUSPENDED or DISABLED');
+      service.setState(id, state, r.reason);
+      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(service.deviceRecord(id)).finish());
+    }
+    if (what === 'policy' && !id && method === 'GET') return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
+    if (what === 'policy' && !id && method === 'PUT') {
+      service.updatePolicy(decode(a.Policy, body, 'Policy'));
+      return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
+    }
+    if (what === 'manifests' && !id && method === 'POST') {
+      const r = decode(a.UploadManifestRequest, body, 'UploadManifestRequest');
+      service.allowManifest({ bytes: r.manifest, signature: r.signature });
+      return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
+    }
+    if (what === 'sweep' && method === 'POST') {
+      service.sweep();
+      return send(res, 204, 'none', new Uint8Array(0));
+    }
+    throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const parts = url.pathname.split('/').filter(Boolean);
+    const method = req.method ?? 'GET';
+    let body: Uint8Array;
+    try {
+      body = await readBody(req);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return sendError(res, new ApiError(413, ErrorCode.ERROR_TOO_LARGE, `body larger than ${MAX_BODY} bytes`));
+      throw e;
+    }
+    if (parts[0] !== 'v1') throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
+    if (parts[1] === 'device' && parts.length === 3) {
+      const op = DEVICE_OPS[parts[2]];
+      if (!op) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device operation ${parts[2]}`);
+      if (method !== 'POST') throw new ApiError(405, ErrorCode.ERROR_MALFORMED, 'device operations are POST');
+      const r = service.handleDevice(op, body);
+      if (r.error) res.setHeader('x-trusttap-error', r.error.codeName);
+      return send(res, r.http, r.message, r.body);
+    }
+    if (parts[1] === 'keys' && parts.length === 2 && method === 'GET') {
+      return send(res, 200, 'EnrolResponse', a.EnrolResponse.encode(service.serviceKeys()).finish());
+    }
+    if (parts[1] === 'admin') {
+      if (!isAdmin(req)) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'back-office routes need the admin bearer token');
+      return admin(method, parts.slice(2), body, res);
+    }
+    throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
+  }
+
+  const server = createServer((req, res) => {
+    const t = performance.now();
+    handle(req, res).catch((e) => {
+      const err = e instanceof ApiError ? e : new ApiError(500, ErrorCode.ERROR_INTERNAL, 'internal error');
+      if (!(e instanceof ApiError)) opts.log?.(`internal error: ${(e as Error)?.stack ?? e}`);
+      if (!res.headersSent) sendError(res, err); else res.destroy();
+    }).finally(() => {
+      opts.log?.(`${req.method} ${req.url} ${res.statusCode} ${(performance.now() - t).toFixed(1)}ms`);
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const interval = opts.sweepIntervalMs ?? 30_000;
+  const timer = interval > 0 ? setInterval(() => { try { service.sweep(); } catch (e) { opts.log?.(`sweep failed: ${(e as Error).message}`); } }, interval) : null;
+  timer?.unref();
+  return {
+    url: `http://127.0.0.1:${port}`, port, adminToken, service, server,
+    async close() {
+      if (timer) clearInterval(timer);
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+      service.close();
+    },
+  };
+}

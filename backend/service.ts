@@ -1,0 +1,531 @@
+// The acquirer's attestation & monitoring service: enrolment, attestation verdicts, heartbeats
+// and monitoring rules, remote key injection, back office. Transport-free: http/server.ts maps
+// HTTP onto handleDevice() and the admin methods. Every device request is checked in this
+// order: body decodes (400) → signature by the device key (401) → device known (404) → device
+// state (403) → counter strictly increasing (409) → the operation. Each request's effects
+// (counter, nonce use, state, history, notices) commit in one transaction, before the answer.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName } from './store/repository.ts';
+import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
+import type { Hsm } from './hsm/hsm.ts';
+import { SoftwareHsm, HsmError } from './hsm/software-hsm.ts';
+import { verifyP256, labelled, LABEL, isP256Point, sha256 } from './crypto/p256.ts';
+import { verifyOemChain, CertificateError, type OemRootKey } from './attestation/certs.ts';
+import { openEvidence, EvidenceError } from './attestation/evidence.ts';
+import {
+  policyFromManifests, verifiedManifest, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
+} from './attestation/policy.ts';
+import { ApiError, ErrorCode, malformed, badSignature, unknownDevice, replay } from './errors.ts';
+import { hex, num, u64, sha256Hex } from './util.ts';
+
+const a = trusttap.attest.v1;
+export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
+export const DEFAULT_BDK = 'bdk-default';
+const MAX_SKEW_MS = 5 * 60_000;
+
+export interface BackendOptions {
+  dataDir: string;
+  /** OEM roots whose device attestation keys are trusted. */
+  oemRoots: OemRootKey[];
+  /** Ed25519 PEM of the manifest signing key the TA allowlist is taken from. */
+  manifestKeyPem: string | Uint8Array;
+  /** Signed manifests (manifest.json bytes + manifest.sig text) allowed at start. */
+  manifests?: ManifestUpload[];
+  repo?: Repository;
+  hsm?: Hsm;
+  sqlite?: SqliteOptions;
+  now?: () => number;
+  activationTtlMs?: number;
+  rkiSessionTtlMs?: number;
+}
+
+export type DeviceOp = 'challenge' | 'enrol' | 'attest' | 'heartbeat' | 'key_exchange' | 'key_download';
+export const DEVICE_OPS: Record<string, DeviceOp> = {
+  challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', 'key-exchange': 'key_exchange', 'key-download': 'key_download',
+};
+const BODY_FIELD: Record<DeviceOp, string> = {
+  challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', key_exchange: 'keyExchange', key_download: 'keyDownload',
+};
+
+export interface DeviceAnswer {
+  http: number;
+  /** 'SignedDeviceResponse' once the device is authenticated, else 'ErrorResponse'. */
+  message: 'SignedDeviceResponse' | 'ErrorResponse';
+  body: Uint8Array;
+  error?: ApiError;
+}
+
+const VERDICT: Record<Exclude<VerdictName, ''>, number> = { allow: a.Verdict.VERDICT_ALLOW, 'step-up': a.Verdict.VERDICT_STEP_UP, suspend: a.Verdict.VERDICT_SUSPEND };
+const STATE: Record<DeviceStateName, number> = {
+  registered: a.DeviceState.DEVICE_STATE_REGISTERED, active: a.DeviceState.DEVICE_STATE_ACTIVE,
+  suspended: a.DeviceState.DEVICE_STATE_SUSPENDED, disabled: a.DeviceState.DEVICE_STATE_DISABLED,
+};
+const STATE_BY_NUM = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k])) as Record<number, DeviceStateName>;
+const NOTICE: Record<NoticeTypeName, number> = {
+  THREAT_ALERT: a.NoticeType.NOTICE_THREAT_ALERT, POLICY_UPDATE: a.NoticeType.NOTICE_POLICY_UPDATE,
+  DEVICE_SUSPENDED: a.NoticeType.NOTICE_DEVICE_SUSPENDED, ATTESTATION_REQUIRED: a.NoticeType.NOTICE_ATTESTATION_REQUIRED,
+  DEVICE_REACTIVATED: a.NoticeType.NOTICE_DEVICE_REACTIVATED,
+};
+const TRANSITIONS: Record<DeviceStateName, DeviceStateName[]> = {
+  registered: ['disabled'], active: ['suspended', 'disabled'], suspended: ['active', 'disabled'], disabled: [],
+};
+
+interface Ctx {
+  now: number;
+  request: Uint8Array;
+  req: trusttap.attest.v1.DeviceRequest;
+  device: DeviceRow | null;
+  key: Uint8Array;
+}
+
+export class BackendService {
+  private policy!: Policy;
+
+  private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {}
+
+  static async open(opts: BackendOptions): Promise<BackendService> {
+    const repo = opts.repo ?? new SqliteRepository(join(opts.dataDir, 'backend.db'), opts.sqlite);
+    const hsm = opts.hsm ?? await SoftwareHsm.open(join(opts.dataDir, 'hsm'), repo);
+    const s = new BackendService(repo, hsm, opts, opts.now ?? Date.now);
+    s.loadPolicy();
+    for (const m of opts.manifests ?? []) s.allowManifest(m, false);
+    for (const k of ['response', 'token', 'device-ca', 'key-agreement'] as const) hsm.publicKey(k);
+    if (!hsm.hasBdk(DEFAULT_BDK)) hsm.generateBdk(DEFAULT_BDK);
+    return s;
+  }
+
+  close(): void { this.repo.close(); }
+
+  private loadPolicy(): void {
+    const p = this.repo.latestPolicy();
+    this.policy = p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []);
+  }
+
+  get policyVersion(): number { return this.policy.version; }
+  currentPolicy(): Policy { return this.policy; }
+
+  private savePolicy(p: Policy, notify: boolean): void {
+    const now = this.now();
+    this.repo.transaction(() => {
+      this.repo.putPolicy(p.version, a.Policy.encode(p).finish(), now);
+      if (notify) for (const d of this.repo.listDevices(['active', 'suspended'])) this.notice(d.deviceId, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
+    });
+    this.policy = p;
+  }
+
+  // ------------------------------------------------------------------ back office
+
+  /** Verifies a signed manifest and adds its TAs to the allowlist (a new policy version). */
+  allowManifest(m: ManifestUpload, notify = true): number {
+    let vm;
+    try {
+      vm = verifiedManifest(m, this.opts.manifestKeyPem);
+    } catch (e) {
+      throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`);
+    }
+    if (this.policy.manifestSha256.some((s) => hex(s) === vm.sha256)) return this.policy.version;
+    this.savePolicy(policyFromManifests(this.policy.version + 1, [vm], this.policy.version ? this.policy : null), notify);
+    return this.policy.version;
+  }
+
+  /** Replaces the policy's tunables with p's (a whole Policy, as GET returns it); the TA and
+   * manifest allowlists stay manifest-driven. Returns the new version. */
+  updatePolicy(p: trusttap.attest.v1.IPolicy): number {
+    if (!p.runtimeVersions?.length || !p.bootStates?.length) throw malformed('a policy needs runtime_versions and boot_states (send the whole policy as GET returns it)');
+    const next = a.Policy.create({
+      ...this.policy,
+      runtimeVersions: p.runtimeVersions, bootStates: p.bootStates, requiredTas: p.requiredTas ?? [],
+      nonceTtlMs: p.nonceTtlMs ?? u64(0), tokenTtlMs: p.tokenTtlMs ?? u64(0), heartbeatTimeoutMs: p.heartbeatTimeoutMs ?? u64(0),
+      locationJumpKm: p.locationJumpKm ?? 0, developerOptionsStepUp: !!p.developerOptionsStepUp,
+      emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
+      version: this.policy.version + 1,
+    });
+    this.savePolicy(next, true);
+    return next.version;
+  }
+
+  createTerminal(merchantId: string, terminalId: string): { deviceId: string; activationCode: string; expiresMs: number } {
+    const id = /^[A-Za-z0-9._-]{1,32}$/;
+    if (!id.test(merchantId) || !id.test(terminalId)) throw malformed('merchant_id and terminal_id must be 1..32 characters of [A-Za-z0-9._-]');
+    const now = this.now();
+    const deviceId = `dev-${randomBytes(10).toString('hex')}`;
+    // 20 characters of Crockford base32: 100 bits, typed by a person from the back office.
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const raw = randomBytes(20);
+    const code = [...raw].map((b) => alphabet[b & 31]).join('').replace(/(.{5})(?!$)/g, '$1-');
+    const expiresMs = now + (this.opts.activationTtlMs ?? 24 * 3600_000);
+    this.repo.transaction(() => {
+      if (this.repo.getDeviceByTerminal(merchantId, terminalId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `terminal ${merchantId}/${terminalId} exists`);
+      this.repo.createDevice({ deviceId, merchantId, terminalId, activationHash: activationHash(code), activationExpiresMs: expiresMs, createdMs: now });
+      this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: 'registered by the back office', policyVersion: this.policy.version });
+    });
+    return { deviceId, activationCode: code, expiresMs };
+  }
+
+  setState(deviceId: string, state: DeviceStateName, reason: string): DeviceRow {
+    const now = this.now();
+    return this.repo.transaction(() => {
+      const d = this.repo.getDevice(deviceId);
+      if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
+      if (d.state === state) return d;
+      if (!TRANSITIONS[d.state].includes(state)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `a ${d.state} device cannot become ${state}`);
+      this.changeState(d, state, reason || 'back office', now);
+      return this.repo.getDevice(deviceId)!;
+    });
+  }
+
+  private changeState(d: DeviceRow, state: DeviceStateName, reason: string, now: number): void {
+    const patch: Partial<DeviceRow> = { state, stateReason: reason };
+    if (state === 'active' && d.state === 'suspended') {
+      patch.attestationRequired = true;
+      this.notice(d.deviceId, 'DEVICE_REACTIVATED', reason, now);
+    }
+    if (state === 'suspended') this.notice(d.deviceId, 'DEVICE_SUSPENDED', reason, now);
+    this.repo.updateDevice(d.deviceId, patch);
+    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}`, policyVersion: this.policy.version });
+    d.state = state;
+  }
+
+  private notice(deviceId: string, type: NoticeTypeName, reason: string, now: number, policyVersion = this.policy.version): void {
+    this.repo.addNotice({ deviceId, type, reason, createdMs: now, policyVersion });
+    this.repo.appendHistory({ deviceId, timeMs: now, kind: 'notice', verdict: '', detail: `${type}: ${reason}`, policyVersion });
+  }
+
+  deviceRecord(deviceId: string): trusttap.attest.v1.DeviceRecord {
+    const d = this.repo.getDevice(deviceId);
+    if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
+    return a.DeviceRecord.create({
+      deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId, state: STATE[d.state], stateReason: d.stateReason,
+      publicKey: d.publicKey, lastCounter: u64(d.lastCounter), lastHeartbeatMs: u64(d.lastHeartbeatMs),
+      lastAttestationMs: u64(d.lastAttestationMs), lastVerdict: d.lastVerdict ? VERDICT[d.lastVerdict] : 0,
+    });
+  }
+
+  history(deviceId: string): trusttap.attest.v1.HistoryEntry[] {
+    if (!this.repo.getDevice(deviceId)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
+    return this.repo.history(deviceId).map((h) => a.HistoryEntry.create({
+      id: u64(h.id), deviceId: h.deviceId, timeMs: u64(h.timeMs), kind: h.kind, verdict: h.verdict ? VERDICT[h.verdict] : 0, detail: h.detail, policyVersion: h.policyVersion,
+    }));
+  }
+
+  /** Whether the device may take a payment now (issue 7's authorization asks this first). */
+  paymentGate(deviceId: string): { allowed: boolean; reason: string } {
+    const d = this.repo.getDevice(deviceId);
+    const now = this.now();
+    if (!d) return { allowed: false, reason: 'unknown device' };
+    if (d.state !== 'active') return { allowed: false, reason: `device ${d.state}${d.stateReason ? `: ${d.stateReason}` : ''}` };
+    if (this.heartbeatMissed(d, now) || d.attestationRequired) return { allowed: false, reason: 'a fresh attestation is required' };
+    if (d.lastVerdict !== 'allow') return { allowed: false, reason: `last verdict ${d.lastVerdict || 'none'}` };
+    if (now - d.lastAttestationMs > ttl(this.policy, 'tokenTtlMs')) return { allowed: false, reason: 'the last attestation has expired' };
+    return { allowed: true, reason: '' };
+  }
+
+  private heartbeatMissed(d: DeviceRow, now: number): boolean {
+    const last = Math.max(d.lastHeartbeatMs, d.lastAttestationMs);
+    return d.state === 'active' && last > 0 && now - last > ttl(this.policy, 'heartbeatTimeoutMs');
+  }
+
+  /** Monitoring sweep: active devices silent past the heartbeat timeout need a fresh attestation. */
+  sweep(): number {
+    const now = this.now();
+    let n = 0;
+    this.repo.transaction(() => {
+      for (const d of this.repo.listDevices(['active'])) {
+        if (!d.attestationRequired && this.heartbeatMissed(d, now)) { this.missedHeartbeats(d, now); n++; }
+      }
+      this.repo.purgeNonces(now - 60_000);
+    });
+    return n;
+  }
+
+  private missedHeartbeats(d: DeviceRow, now: number): void {
+    this.repo.updateDevice(d.deviceId, { attestationRequired: true });
+    d.attestationRequired = true;
+    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: '', detail: 'missed heartbeats: payments refused until a fresh attestation', policyVersion: this.policy.version });
+    this.notice(d.deviceId, 'ATTESTATION_REQUIRED', 'missed heartbeats', now);
+  }
+
+  generateBdk(bdkId: string): Uint8Array {
+    try {
+      return this.hsm.generateBdk(bdkId);
+    } catch (e) {
+      if (e instanceof HsmError) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, e.message);
+      throw e;
+    }
+  }
+
+  serviceKeys() {
+    return a.EnrolResponse.create({
+      responsePublicKey: this.hsm.publicKey('response'), tokenPublicKey: this.hsm.publicKey('token'),
+      keyAgreementPublicKey: this.hsm.publicKey('key-agreement'),
+    });
+  }
+
+  // ------------------------------------------------------------------ device API
+
+  handleDevice(op: DeviceOp, body: Uint8Array): DeviceAnswer {
+    const now = this.now();
+    let ctx: Ctx | null = null;
+    try {
+      ctx = this.authenticate(op, body, now);
+      this.checkState(ctx);
+      const c = ctx;
+      const result = this.repo.transaction(() => this.dispatch(op, c));
+      return this.answer(c, 200, result);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : internal(e);
+      if (!ctx || !ctx.device || ctx.device.publicKey.length === 0 || err.http === 401) {
+        return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode({ code: err.code, message: err.message }).finish(), error: err };
+      }
+      const d = ctx.device;
+      try {
+        this.repo.transaction(() => this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policy.version }));
+      } catch { /* history is best effort for refusals */ }
+      return { ...this.answer(ctx, err.http, { error: { code: err.code, message: err.message } }), error: err };
+    }
+  }
+
+  private authenticate(op: DeviceOp, body: Uint8Array, now: number): Ctx {
+    let signed: trusttap.attest.v1.SignedDeviceRequest;
+    let req: trusttap.attest.v1.DeviceRequest;
+    try {
+      signed = a.SignedDeviceRequest.decode(body);
+      req = a.DeviceRequest.decode(signed.request);
+    } catch (e) {
+      throw malformed(`body is not a SignedDeviceRequest: ${(e as Error).message}`);
+    }
+    if (!signed.request.length) throw malformed('request is empty');
+    if (signed.signature.length !== 64) throw malformed('signature must be 64 bytes (ECDSA P-256 r||s)');
+    if (req.body !== BODY_FIELD[op]) throw malformed(`this endpoint takes a ${BODY_FIELD[op]} request, the body holds ${req.body ?? 'nothing'}`);
+    const msg = labelled(LABEL.deviceRequest, signed.request);
+    if (!req.deviceId) {
+      if (op !== 'challenge' && op !== 'enrol') throw malformed('device_id is required');
+      if (!isP256Point(signed.publicKey)) throw malformed('enrolment requests carry the signing public key (65-byte P-256 point)');
+      if (!verifyP256(signed.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
+      return { now, request: signed.request, req, device: null, key: signed.publicKey };
+    }
+    const device = this.repo.getDevice(req.deviceId);
+    if (!device || device.publicKey.length === 0) throw unknownDevice(`no enrolled device ${req.deviceId}`);
+    if (!verifyP256(device.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the device key');
+    return { now, request: signed.request, req, device, key: device.publicKey };
+  }
+
+  /** After authentication: a suspended or disabled device is refused (with a signed answer). */
+  private checkState(ctx: Ctx): void {
+    const { device, req, now } = ctx;
+    if (!device) return;
+    if (device.state === 'disabled') throw new ApiError(403, ErrorCode.ERROR_DEVICE_DISABLED, `device disabled: ${device.stateReason}`);
+    if (device.state === 'suspended') throw new ApiError(403, ErrorCode.ERROR_DEVICE_SUSPENDED, `device suspended: ${device.stateReason}`);
+    const t = num(req.timeMs);
+    if (t && Math.abs(t - now) > MAX_SKEW_MS) throw replay('request time is more than 5 minutes from the back end\'s clock');
+  }
+
+  private dispatch(op: DeviceOp, c: Ctx): Record<string, unknown> {
+    const d = c.device;
+    if (d) {
+      if (!this.repo.advanceCounter(d.deviceId, num(c.req.counter))) throw replay(`counter ${num(c.req.counter)} is not above the last accepted ${d.lastCounter}`);
+      if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) this.missedHeartbeats(d, c.now);
+      this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
+    }
+    switch (op) {
+      case 'challenge': return { challenge: this.challenge(c) };
+      case 'enrol': return { enrol: this.enrol(c) };
+      case 'attest': return { attest: this.attest(c) };
+      case 'heartbeat': return { heartbeat: this.heartbeat(c) };
+      case 'key_exchange': return { keyExchange: this.keyExchange(c) };
+      case 'key_download': return { keyDownload: this.keyDownload(c) };
+    }
+  }
+
+  private answer(c: Ctx, http: number, body: Record<string, unknown>): DeviceAnswer {
+    const deviceId = c.device?.deviceId ?? (body.enrol as { deviceId?: string } | undefined)?.deviceId ?? '';
+    const notices = deviceId && c.device ? this.repo.transaction(() => this.repo.takeNotices(deviceId)) : [];
+    const response = a.DeviceResponse.encode({
+      requestSha256: sha256(c.request), counter: c.req.counter, deviceId, timeMs: u64(c.now),
+      notices: notices.map((n) => ({ id: u64(n.id), type: NOTICE[n.type], reason: n.reason, createdMs: u64(n.createdMs), policyVersion: n.policyVersion })),
+      ...body,
+    }).finish();
+    const signed = a.SignedDeviceResponse.encode({ response, signature: this.hsm.sign('response', response) }).finish();
+    return { http, message: 'SignedDeviceResponse', body: signed };
+  }
+
+  private challenge(c: Ctx) {
+    const nonce = randomBytes(32);
+    const expiresMs = c.now + ttl(this.policy, 'nonceTtlMs');
+    if (c.device) {
+      this.repo.putNonce({ nonce: hex(nonce), deviceId: c.device.deviceId, activationHash: '', keyHash: '', expiresMs });
+    } else {
+      const d = this.activatable(c.req.challenge?.activationCode ?? '', c.now);
+      this.repo.putNonce({ nonce: hex(nonce), deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key), expiresMs });
+    }
+    return { nonce, expiresMs: u64(expiresMs) };
+  }
+
+  private activatable(code: string, now: number): DeviceRow {
+    const d = code ? this.repo.getDeviceByActivation(activationHash(code)) : null;
+    if (!d || d.state !== 'registered') throw new ApiError(403, ErrorCode.ERROR_BAD_ACTIVATION_CODE, 'unknown or used activation code');
+    if (now > d.activationExpiresMs) throw new ApiError(403, ErrorCode.ERROR_BAD_ACTIVATION_CODE, 'the activation code has expired');
+    return d;
+  }
+
+  /** Takes the evidence's nonce (single use) and checks it was issued to this party. */
+  private useNonce(nonce: Uint8Array, c: Ctx, expect: { deviceId: string; activationHash?: string; keyHash?: string }): void {
+    const n = this.repo.takeNonce(hex(nonce));
+    if (!n) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce is unknown or was already used');
+    if (n.deviceId !== expect.deviceId || (expect.activationHash !== undefined && n.activationHash !== expect.activationHash) || (expect.keyHash !== undefined && n.keyHash !== expect.keyHash)) {
+      throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce was issued to someone else');
+    }
+    if (c.now > n.expiresMs) throw new ApiError(409, ErrorCode.ERROR_NONCE_EXPIRED, 'the evidence nonce has expired');
+  }
+
+  private open(signed: trusttap.attest.v1.ISignedEvidence | null | undefined, key: Uint8Array) {
+    try {
+      return openEvidence(signed, key);
+    } catch (e) {
+      if (!(e instanceof EvidenceError)) throw e;
+      if (e.code === 'BAD_SIGNATURE' || e.code === 'WRONG_KEY') throw new ApiError(401, ErrorCode.ERROR_BAD_EVIDENCE, e.message);
+      throw new ApiError(400, ErrorCode.ERROR_BAD_EVIDENCE, e.message);
+    }
+  }
+
+  private token(deviceId: string, devicePub: Uint8Array, verdict: Exclude<VerdictName, ''>, reasons: string[], nonce: Uint8Array, evidenceSha: string, now: number) {
+    const token = a.VerdictToken.encode({
+      version: 1, deviceId, deviceKeySha256: sha256(devicePub), verdict: VERDICT[verdict], issuedMs: u64(now),
+      expiresMs: u64(now + ttl(this.policy, 'tokenTtlMs')), policyVersion: this.policy.version, nonce,
+      evidenceSha256: Buffer.from(evidenceSha, 'hex'), reasons, keyId: sha256(this.hsm.publicKey('token')),
+    }).finish();
+    return { token, signature: this.hsm.sign('token', token) };
+  }
+
+  private recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string): void {
+    const patch: Partial<DeviceRow> = {
+      lastAttestationMs: now, lastHeartbeatMs: now, lastVerdict: verdict, attestationRequired: verdict !== 'allow',
+      lastIp: ree?.ipAddress || d.lastIp, reeDeviceId: d.reeDeviceId || ree?.deviceId || '',
+    };
+    if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
+    this.repo.updateDevice(d.deviceId, patch);
+    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policy.version });
+    if (verdict === 'suspend' && d.state === 'active') {
+      this.notice(d.deviceId, 'THREAT_ALERT', reasons.filter((r) => r.startsWith('suspend')).join('; '), now);
+      this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), now);
+    } else if (verdict === 'step-up') {
+      this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), now);
+    }
+  }
+
+  private enrol(c: Ctx) {
+    const r = c.req.enrol!;
+    const d = this.activatable(r.activationCode ?? '', c.now);
+    let certified;
+    try {
+      certified = verifyOemChain(r.oemChain, this.opts.oemRoots, ATTEST_TA_UUID, c.now);
+    } catch (e) {
+      if (e instanceof CertificateError) throw new ApiError(403, ErrorCode.ERROR_BAD_CERTIFICATE, e.message);
+      throw e;
+    }
+    if (hex(certified.publicKey) !== hex(c.key)) throw new ApiError(403, ErrorCode.ERROR_BAD_CERTIFICATE, 'the OEM chain certifies another key than the one that signed');
+    const { evidence, sha256: evSha } = this.open(r.evidence, c.key);
+    this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
+    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy)]);
+    if (verdict === 'suspend') {
+      throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REFUSED, `enrolment refused: ${reasons.filter((x) => x.startsWith('suspend')).join('; ')}`);
+    }
+    const now = c.now;
+    const cert = a.CertificateBody.encode({
+      version: 1, kind: a.CertificateKind.CERTIFICATE_KIND_DEVICE_IDENTITY, serial: sha256Hex(c.key).slice(0, 32),
+      issuer: 'TrustTap acquirer device CA', subject: `device:${d.deviceId}`, subjectPublicKey: c.key,
+      notBeforeMs: u64(now), notAfterMs: u64(now + 2 * 365 * 86_400_000), deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
+    }).finish();
+    this.repo.updateDevice(d.deviceId, {
+      publicKey: c.key, oemSerial: certified.oemSerial, activationHash: '', lastCounter: num(c.req.counter), lastContactMs: now,
+    });
+    this.changeState(d, 'active', 'enrolled', now);
+    d.publicKey = c.key;
+    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policy.version });
+    this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict');
+    c.device = this.repo.getDevice(d.deviceId);
+    return {
+      deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
+      deviceCertificate: { tbs: cert, signature: this.hsm.sign('device-ca', cert) },
+      responsePublicKey: this.hsm.publicKey('response'), tokenPublicKey: this.hsm.publicKey('token'),
+      keyAgreementPublicKey: this.hsm.publicKey('key-agreement'),
+      token: this.token(d.deviceId, c.key, verdict, reasons, evidence.nonce, evSha, now),
+    };
+  }
+
+  private attest(c: Ctx) {
+    const d = c.device!;
+    const { evidence, sha256: evSha } = this.open(c.req.attest?.evidence, d.publicKey);
+    this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
+    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy)]);
+    this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict');
+    return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
+  }
+
+  private heartbeat(c: Ctx) {
+    const d = c.device!;
+    const ree = c.req.heartbeat?.ree;
+    const findings = assessSignals(ree, d, this.policy).filter((r) => !r.startsWith('step-up: no REE'));
+    const { verdict, reasons } = verdictOf(findings);
+    const patch: Partial<DeviceRow> = { lastHeartbeatMs: c.now, lastIp: ree?.ipAddress || d.lastIp };
+    if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
+    if (verdict !== 'allow') patch.attestationRequired = true;
+    this.repo.updateDevice(d.deviceId, patch);
+    if (verdict !== 'allow') {
+      this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'rule', verdict, detail: `heartbeat: ${reasons.join('; ')}`, policyVersion: this.policy.version });
+      this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), c.now);
+      if (verdict === 'suspend') this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), c.now);
+    }
+    const now = this.repo.getDevice(d.deviceId)!;
+    return { policyVersion: this.policy.version, attestationRequired: now.attestationRequired || now.state !== 'active' };
+  }
+
+  private keyExchange(c: Ctx) {
+    const d = c.device!;
+    if (d.attestationRequired || d.lastVerdict !== 'allow' || c.now - d.lastAttestationMs > ttl(this.policy, 'tokenTtlMs')) {
+      throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REQUIRED, 'key injection needs a fresh ALLOW attestation');
+    }
+    const sessionId = `rki-${randomBytes(12).toString('hex')}`;
+    const ka = this.hsm.agreeKek(d.publicKey, sessionId);
+    const expiresMs = c.now + (this.opts.rkiSessionTtlMs ?? 5 * 60_000);
+    this.repo.putRkiSession({ sessionId, deviceId: d.deviceId, wrappedKeys: ka.wrappedKeys, expiresMs });
+    const offer = a.KeyAgreementOffer.encode({
+      sessionId, deviceId: d.deviceId, deviceKeySha256: sha256(d.publicKey), backendEphemeralPublicKey: ka.ephemeralPublicKey,
+      expiresMs: u64(expiresMs), macTagV: ka.macTagV, kekKeyId: `kek.${sessionId.slice(4, 16)}`,
+    }).finish();
+    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `key agreement ${sessionId} offered`, policyVersion: this.policy.version });
+    return { offer, offerSignature: this.hsm.sign('key-agreement', offer) };
+  }
+
+  private keyDownload(c: Ctx) {
+    const d = c.device!;
+    const r = c.req.keyDownload!;
+    const s = this.repo.takeRkiSession(r.sessionId ?? '');
+    if (!s || s.deviceId !== d.deviceId) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'no such key agreement session (unknown, used or another device\'s)');
+    if (c.now > s.expiresMs) throw new ApiError(409, ErrorCode.ERROR_NONCE_EXPIRED, 'the key agreement session has expired');
+    if (!this.hsm.checkDeviceConfirmation(s.sessionId, s.wrappedKeys, r.macTagU ?? new Uint8Array(0))) {
+      throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the device\'s key confirmation tag does not match');
+    }
+    if (r.kekKcv?.length && hex(r.kekKcv) !== hex(this.hsm.kekKcv(s.sessionId, s.wrappedKeys))) {
+      throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the KEK check value differs');
+    }
+    const bdkId = Buffer.from(sha256Hex(DEFAULT_BDK).slice(0, 8), 'hex');
+    const derivationId = Buffer.from(sha256Hex(d.deviceId, s.sessionId).slice(0, 8), 'hex');
+    const ik = this.hsm.wrapDukptInitialKey(s.sessionId, s.wrappedKeys, DEFAULT_BDK, Buffer.concat([bdkId, derivationId]), 'dukpt.ik');
+    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `${s.sessionId}: AES DUKPT initial key ${hex(ik.initialKeyId!)} sent (KCV ${hex(ik.kcv)})`, policyVersion: this.policy.version });
+    return { keys: [{ keyId: ik.keyId, tr31: ik.tr31, kcv: ik.kcv, initialKeyId: ik.initialKeyId }] };
+  }
+
+  /** Parses a DeviceState name or number from the admin API. */
+  static stateName(n: number): DeviceStateName | null { return STATE_BY_NUM[n] ?? null; }
+}
+
+export function activationHash(code: string): string {
+  return sha256Hex(code.toUpperCase().replace(/[^0-9A-Z]/g, ''));
+}
+
+function internal(e: unknown): ApiError {
+  return new ApiError(500, ErrorCode.ERROR_INTERNAL, `internal error: ${(e as Error)?.message ?? String(e)}`);
+}

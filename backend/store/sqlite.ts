@@ -1,0 +1,274 @@
+// The embedded store: SQLite through better-sqlite3 12, WAL journal, synchronous=FULL (a commit
+// is on disk before the HTTP answer goes out, so an acknowledged record survives kill -9 and
+// power loss), numbered migrations recorded in schema_migrations and applied in a transaction.
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName,
+} from './repository.ts';
+
+/** Migrations in order; never edit one that has shipped — append a new one. */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'devices, nonces, history, notices, policies, rki sessions, secrets',
+    sql: `
+      CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('registered','active','suspended','disabled')),
+        state_reason TEXT NOT NULL DEFAULT '',
+        activation_hash TEXT NOT NULL DEFAULT '',
+        activation_expires_ms INTEGER NOT NULL DEFAULT 0,
+        public_key BLOB NOT NULL DEFAULT x'',
+        oem_serial TEXT NOT NULL DEFAULT '',
+        last_counter INTEGER NOT NULL DEFAULT 0,
+        last_contact_ms INTEGER NOT NULL DEFAULT 0,
+        last_heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+        last_attestation_ms INTEGER NOT NULL DEFAULT 0,
+        last_verdict TEXT NOT NULL DEFAULT '',
+        attestation_required INTEGER NOT NULL DEFAULT 0,
+        ree_device_id TEXT NOT NULL DEFAULT '',
+        last_ip TEXT NOT NULL DEFAULT '',
+        last_lat_e6 INTEGER,
+        last_lon_e6 INTEGER,
+        created_ms INTEGER NOT NULL,
+        UNIQUE (merchant_id, terminal_id)
+      );
+      CREATE INDEX devices_activation ON devices (activation_hash) WHERE activation_hash <> '';
+      CREATE TABLE nonces (
+        nonce TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        activation_hash TEXT NOT NULL DEFAULT '',
+        key_hash TEXT NOT NULL DEFAULT '',
+        expires_ms INTEGER NOT NULL
+      );
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        verdict TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '',
+        policy_version INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX history_device ON history (device_id, id);
+      CREATE TABLE notices (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL,
+        policy_version INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX notices_pending ON notices (device_id) WHERE delivered = 0;
+      CREATE TABLE policies (
+        version INTEGER PRIMARY KEY,
+        bytes BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE TABLE rki_sessions (
+        session_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        wrapped_keys BLOB NOT NULL,
+        expires_ms INTEGER NOT NULL
+      );
+      CREATE TABLE secrets (
+        id TEXT PRIMARY KEY,
+        wrapped BLOB NOT NULL
+      );
+    `,
+  },
+];
+
+const COLS: Record<string, string> = {
+  merchantId: 'merchant_id', terminalId: 'terminal_id', state: 'state', stateReason: 'state_reason',
+  activationHash: 'activation_hash', activationExpiresMs: 'activation_expires_ms', publicKey: 'public_key',
+  oemSerial: 'oem_serial', lastCounter: 'last_counter', lastContactMs: 'last_contact_ms',
+  lastHeartbeatMs: 'last_heartbeat_ms', lastAttestationMs: 'last_attestation_ms', lastVerdict: 'last_verdict',
+  attestationRequired: 'attestation_required', reeDeviceId: 'ree_device_id', lastIp: 'last_ip',
+  lastLatE6: 'last_lat_e6', lastLonE6: 'last_lon_e6',
+};
+
+function toDevice(r: any): DeviceRow | null {
+  if (!r) return null;
+  return {
+    deviceId: r.device_id, merchantId: r.merchant_id, terminalId: r.terminal_id, state: r.state,
+    stateReason: r.state_reason, activationHash: r.activation_hash, activationExpiresMs: r.activation_expires_ms,
+    publicKey: new Uint8Array(r.public_key), oemSerial: r.oem_serial, lastCounter: r.last_counter,
+    lastContactMs: r.last_contact_ms, lastHeartbeatMs: r.last_heartbeat_ms, lastAttestationMs: r.last_attestation_ms,
+    lastVerdict: r.last_verdict, attestationRequired: !!r.attestation_required, reeDeviceId: r.ree_device_id,
+    lastIp: r.last_ip, lastLatE6: r.last_lat_e6, lastLonE6: r.last_lon_e6, createdMs: r.created_ms,
+  };
+}
+
+export interface SqliteOptions {
+  /** 'FULL' (default): durable across power loss; 'NORMAL': durable across process crashes only. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export class SqliteRepository implements Repository {
+  readonly db: Db;
+  private readonly st: Record<string, Statement>;
+
+  constructor(path: string, opts: SqliteOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      insertDevice: p(`INSERT INTO devices (device_id, merchant_id, terminal_id, state, activation_hash, activation_expires_ms, created_ms)
+                       VALUES (?, ?, ?, 'registered', ?, ?, ?)`),
+      getDevice: p('SELECT * FROM devices WHERE device_id = ?'),
+      byTerminal: p('SELECT * FROM devices WHERE merchant_id = ? AND terminal_id = ?'),
+      byActivation: p("SELECT * FROM devices WHERE activation_hash = ? AND activation_hash <> ''"),
+      advance: p('UPDATE devices SET last_counter = ? WHERE device_id = ? AND last_counter < ?'),
+      putNonce: p('INSERT INTO nonces (nonce, device_id, activation_hash, key_hash, expires_ms) VALUES (?, ?, ?, ?, ?)'),
+      getNonce: p('SELECT * FROM nonces WHERE nonce = ?'),
+      delNonce: p('DELETE FROM nonces WHERE nonce = ?'),
+      purgeNonces: p('DELETE FROM nonces WHERE expires_ms < ?'),
+      history: p('INSERT INTO history (device_id, time_ms, kind, verdict, detail, policy_version) VALUES (?, ?, ?, ?, ?, ?)'),
+      listHistory: p('SELECT * FROM history WHERE device_id = ? ORDER BY id DESC LIMIT ?'),
+      notice: p('INSERT INTO notices (device_id, type, reason, created_ms, policy_version) VALUES (?, ?, ?, ?, ?)'),
+      pending: p('SELECT * FROM notices WHERE device_id = ? AND delivered = 0 ORDER BY id'),
+      deliver: p('UPDATE notices SET delivered = 1 WHERE device_id = ? AND delivered = 0 AND id <= ?'),
+      putPolicy: p('INSERT INTO policies (version, bytes, created_ms) VALUES (?, ?, ?)'),
+      latestPolicy: p('SELECT version, bytes FROM policies ORDER BY version DESC LIMIT 1'),
+      putRki: p('INSERT INTO rki_sessions (session_id, device_id, wrapped_keys, expires_ms) VALUES (?, ?, ?, ?)'),
+      getRki: p('SELECT * FROM rki_sessions WHERE session_id = ?'),
+      delRki: p('DELETE FROM rki_sessions WHERE session_id = ?'),
+      putSecret: p('INSERT INTO secrets (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped'),
+      getSecret: p('SELECT wrapped FROM secrets WHERE id = ?'),
+    };
+  }
+
+  /** Applies pending migrations, each in its own transaction. Returns the schema version. */
+  private migrate(): number {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)');
+    const have = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    let v = 0;
+    for (const m of MIGRATIONS) {
+      if (!have.has(m.version)) {
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        }).immediate();
+      }
+      v = m.version;
+    }
+    return v;
+  }
+
+  schemaVersion(): number {
+    return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn).immediate();
+  }
+
+  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): void {
+    this.st.insertDevice.run(d.deviceId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs);
+  }
+
+  getDevice(deviceId: string) { return toDevice(this.st.getDevice.get(deviceId)); }
+  getDeviceByTerminal(m: string, t: string) { return toDevice(this.st.byTerminal.get(m, t)); }
+  getDeviceByActivation(h: string) { return toDevice(this.st.byActivation.get(h)); }
+
+  listDevices(states?: DeviceStateName[]): DeviceRow[] {
+    const rows = states?.length
+      ? this.db.prepare(`SELECT * FROM devices WHERE state IN (${states.map(() => '?').join(',')})`).all(...states)
+      : this.db.prepare('SELECT * FROM devices').all();
+    return rows.map((r: unknown) => toDevice(r)!);
+  }
+
+  updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): void {
+    const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+    if (!keys.length) return;
+    const sets = keys.map((k) => { if (!COLS[k]) throw new Error(`unknown device column ${k}`); return `${COLS[k]} = ?`; });
+    const vals = keys.map((k) => { const v = (patch as any)[k]; return typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array ? Buffer.from(v) : v; });
+    this.db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...vals, deviceId);
+  }
+
+  advanceCounter(deviceId: string, counter: number): boolean {
+    return this.st.advance.run(counter, deviceId, counter).changes === 1;
+  }
+
+  putNonce(n: NonceRow): void {
+    this.st.putNonce.run(n.nonce, n.deviceId, n.activationHash, n.keyHash, n.expiresMs);
+  }
+
+  takeNonce(nonce: string): NonceRow | null {
+    return this.transaction(() => {
+      const r = this.st.getNonce.get(nonce) as any;
+      if (!r) return null;
+      this.st.delNonce.run(nonce);
+      return { nonce: r.nonce, deviceId: r.device_id, activationHash: r.activation_hash, keyHash: r.key_hash, expiresMs: r.expires_ms };
+    });
+  }
+
+  purgeNonces(beforeMs: number): number { return this.st.purgeNonces.run(beforeMs).changes; }
+
+  appendHistory(h: Omit<HistoryRow, 'id'>): number {
+    return Number(this.st.history.run(h.deviceId, h.timeMs, h.kind, h.verdict, h.detail, h.policyVersion).lastInsertRowid);
+  }
+
+  history(deviceId: string, limit = 1000): HistoryRow[] {
+    return (this.st.listHistory.all(deviceId, limit) as any[]).map((r) => ({
+      id: r.id, deviceId: r.device_id, timeMs: r.time_ms, kind: r.kind, verdict: r.verdict, detail: r.detail, policyVersion: r.policy_version,
+    })).reverse();
+  }
+
+  addNotice(n: Omit<NoticeRow, 'id'>): number {
+    return Number(this.st.notice.run(n.deviceId, n.type, n.reason, n.createdMs, n.policyVersion).lastInsertRowid);
+  }
+
+  takeNotices(deviceId: string): NoticeRow[] {
+    return this.transaction(() => {
+      const rows = (this.st.pending.all(deviceId) as any[]).map((r) => ({
+        id: r.id, deviceId: r.device_id, type: r.type, reason: r.reason, createdMs: r.created_ms, policyVersion: r.policy_version,
+      }));
+      if (rows.length) this.st.deliver.run(deviceId, rows[rows.length - 1].id);
+      return rows;
+    });
+  }
+
+  putPolicy(version: number, bytes: Uint8Array, createdMs: number): void {
+    this.st.putPolicy.run(version, Buffer.from(bytes), createdMs);
+  }
+
+  latestPolicy() {
+    const r = this.st.latestPolicy.get() as any;
+    return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
+  }
+
+  putRkiSession(s: RkiSessionRow): void {
+    this.st.putRki.run(s.sessionId, s.deviceId, Buffer.from(s.wrappedKeys), s.expiresMs);
+  }
+
+  takeRkiSession(sessionId: string): RkiSessionRow | null {
+    return this.transaction(() => {
+      const r = this.st.getRki.get(sessionId) as any;
+      if (!r) return null;
+      this.st.delRki.run(sessionId);
+      return { sessionId: r.session_id, deviceId: r.device_id, wrappedKeys: new Uint8Array(r.wrapped_keys), expiresMs: r.expires_ms };
+    });
+  }
+
+  putSecret(id: string, wrapped: Uint8Array): void { this.st.putSecret.run(id, Buffer.from(wrapped)); }
+  getSecret(id: string): Uint8Array | null {
+    const r = this.st.getSecret.get(id) as any;
+    return r ? new Uint8Array(r.wrapped) : null;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,21 @@
+// Small pure helpers of the back end.
+import { createHash } from 'node:crypto';
+
+/** protobufjs (--force-long) gives uint64 as Long; the back end works in JS numbers (< 2^53). */
+export function num(x: unknown): number {
+  if (x === null || x === undefined) return 0;
+  if (typeof x === 'number') return x;
+  if (typeof x === 'bigint') return Number(x);
+  const l = x as { toNumber?: () => number };
+  return typeof l.toNumber === 'function' ? l.toNumber() : Number(x);
+}
+
+/** A number for a protobufjs uint64 field (encode accepts numbers; the .d.ts says Long). */
+export const u64 = (n: number) => n as any;
+
+export const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+export const sha256Hex = (...parts: (Uint8Array | string)[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};

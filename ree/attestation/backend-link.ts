@@ -1,0 +1,132 @@
+// The device's link to the acquirer back end (proto/attest.proto, docs/backend-api.md): every
+// request is a DeviceRequest with a strictly increasing counter, signed by the attest TA; every
+// answer must be signed by the back end's response key and bound to the request (SHA-256 of
+// its bytes and its counter), or it is rejected. Notices (THREAT_ALERT, POLICY_UPDATE,
+// DEVICE_SUSPENDED ...) that arrive with any answer are collected in `notices`.
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import type { AttestClient } from './client.ts';
+import type { HealthCollector } from './collector.ts';
+import { verifyP256, verifyToken, sha256 } from './verify.ts';
+
+const a = trusttap.attest.v1;
+const num = (x: unknown) => (typeof x === 'number' ? x : x == null ? 0 : (x as { toNumber(): number }).toNumber());
+
+export class BackendError extends Error {
+  constructor(readonly http: number, readonly code: number, readonly reason: string) {
+    super(`${http} ${a.ErrorCode[code] ?? code}: ${reason}`);
+    this.name = 'BackendError';
+  }
+  get codeName(): string { return a.ErrorCode[this.code] ?? String(this.code); }
+}
+
+export interface BackendKeys { response: Uint8Array; token: Uint8Array; keyAgreement: Uint8Array }
+
+export interface LinkState {
+  deviceId: string;
+  /** The back end's keys, pinned (from the app's configuration or at enrolment). */
+  keys: BackendKeys | null;
+  lastCounter: number;
+}
+
+export class BackendLink {
+  readonly notices: trusttap.attest.v1.Notice[] = [];
+  state: LinkState;
+  private publicKey: Uint8Array | null = null;
+
+  constructor(readonly baseUrl: string, readonly attest: AttestClient, readonly collector: HealthCollector, state: Partial<LinkState> = {}) {
+    this.state = { deviceId: '', keys: null, lastCounter: 0, ...state };
+  }
+
+  /** Pins the back end's public keys as served by GET /v1/keys (a real app ships them). */
+  async fetchKeys(): Promise<BackendKeys> {
+    const r = await fetch(`${this.baseUrl}/v1/keys`);
+    const k = a.EnrolResponse.decode(new Uint8Array(await r.arrayBuffer()));
+    this.state.keys = { response: k.responsePublicKey, token: k.tokenPublicKey, keyAgreement: k.keyAgreementPublicKey };
+    return this.state.keys;
+  }
+
+  private nextCounter(): number {
+    // Microseconds of wall time, never going back: survives an app restart without storage.
+    this.state.lastCounter = Math.max(this.state.lastCounter + 1, Date.now() * 1000);
+    return this.state.lastCounter;
+  }
+
+  private async devicePublicKey(): Promise<Uint8Array> {
+    this.publicKey ??= (await this.attest.getIdentity()).publicKey;
+    return this.publicKey;
+  }
+
+  /** Sends one signed request; returns the verified DeviceResponse. */
+  async call(path: string, body: Record<string, unknown>): Promise<trusttap.attest.v1.DeviceResponse> {
+    const counter = this.nextCounter();
+    const request = a.DeviceRequest.encode({ deviceId: this.state.deviceId, counter, timeMs: Date.now(), ...body } as any).finish();
+    const signature = await this.attest.signRequest(request);
+    const publicKey = this.state.deviceId ? new Uint8Array(0) : await this.devicePublicKey();
+    const res = await fetch(`${this.baseUrl}/v1/device/${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-protobuf' },
+      body: Buffer.from(a.SignedDeviceRequest.encode({ request, signature, publicKey }).finish()),
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.headers.get('x-trusttap-message') !== 'SignedDeviceResponse') {
+      let e: trusttap.attest.v1.ErrorResponse;
+      try { e = a.ErrorResponse.decode(bytes); } catch { throw new BackendError(res.status, 0, 'unreadable error body'); }
+      throw new BackendError(res.status, e.code, e.message);
+    }
+    const signed = a.SignedDeviceResponse.decode(bytes);
+    if (!this.state.keys) throw new BackendError(res.status, 0, 'no pinned back-end keys to verify the answer');
+    if (!verifyP256(this.state.keys.response, signed.response, signed.signature)) throw new BackendError(res.status, 0, 'the answer is not signed by the back end');
+    const r = a.DeviceResponse.decode(signed.response);
+    if (Buffer.compare(Buffer.from(r.requestSha256), Buffer.from(sha256(request))) !== 0 || num(r.counter) !== counter) {
+      throw new BackendError(res.status, 0, 'the answer is bound to another request');
+    }
+    this.notices.push(...(r.notices as trusttap.attest.v1.Notice[]));
+    if (r.error) throw new BackendError(res.status, r.error.code ?? 0, r.error.message ?? '');
+    return r;
+  }
+
+  private async challenge(activationCode = ''): Promise<Uint8Array> {
+    const r = await this.call('challenge', { challenge: { activationCode } });
+    return r.challenge!.nonce!;
+  }
+
+  private async evidence(nonce: Uint8Array) {
+    const e = await this.attest.getEvidence(nonce, this.collector.collect());
+    return { evidence: e.evidence, signature: e.signature };
+  }
+
+  /** Enrols with a one-time activation code; pins the back end's key-agreement key in the TEE. */
+  async enrol(activationCode: string): Promise<trusttap.attest.v1.EnrolResponse> {
+    if (!this.state.keys) await this.fetchKeys();
+    const id = await this.attest.getIdentity();
+    const nonce = await this.challenge(activationCode);
+    const r = await this.call('enrol', { enrol: { activationCode, evidence: await this.evidence(nonce), oemChain: id.chain } });
+    const e = r.enrol! as trusttap.attest.v1.EnrolResponse;
+    this.state.deviceId = e.deviceId;
+    await this.attest.pinBackendKey(e.keyAgreementPublicKey);
+    return e;
+  }
+
+  /** A fresh attestation: challenge, evidence, verdict token (verified here). */
+  async attestNow(): Promise<{ token: trusttap.attest.v1.VerdictToken; signed: trusttap.attest.v1.SignedToken }> {
+    const nonce = await this.challenge();
+    const r = await this.call('attest', { attest: { evidence: await this.evidence(nonce) } });
+    const signed = r.attest!.token!;
+    const token = verifyToken(signed, this.state.keys!.token, await this.devicePublicKey());
+    return { token, signed: signed as trusttap.attest.v1.SignedToken };
+  }
+
+  async heartbeat(): Promise<trusttap.attest.v1.HeartbeatResponse> {
+    const r = await this.call('heartbeat', { heartbeat: { ree: this.collector.collect() } });
+    return r.heartbeat as trusttap.attest.v1.HeartbeatResponse;
+  }
+
+  /** Remote key injection: key agreement in the TEE (the KEK goes to the keystore TA), then the
+   * TR-31 key blocks under it. Importing the blocks is the keystore's IMPORT_KEY_BLOCK. */
+  async injectKeys(): Promise<{ kekKeyId: string; keys: trusttap.attest.v1.KeyBlock[] }> {
+    const x = (await this.call('key-exchange', { keyExchange: {} })).keyExchange!;
+    const offer = a.KeyAgreementOffer.decode(x.offer!);
+    const agreed = await this.attest.agreeKek(x.offer!, x.offerSignature!);
+    const r = await this.call('key-download', { keyDownload: { sessionId: offer.sessionId, macTagU: agreed.macTagU, kekKcv: agreed.kcv } });
+    return { kekKeyId: agreed.keyId, keys: r.keyDownload!.keys as trusttap.attest.v1.KeyBlock[] };
+  }
+}

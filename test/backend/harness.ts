@@ -1,0 +1,72 @@
+// Test harness: the real back end on loopback (ephemeral port, SQLite in a temp dir, the signed
+// build's manifest as allowlist, the test OEM root), an admin client, and devices (reference
+// runtime + attest TA + BackendLink).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { startBackend, type Backend, type ServerOptions } from '../../backend/http/server.ts';
+import { DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/index.ts';
+import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
+import { BackendLink } from '../../ree/attestation/backend-link.ts';
+import { startDevice, type Device, type DeviceOptions } from '../attest/device.ts';
+
+export const a = trusttap.attest.v1;
+export const buildManifest = () => ({
+  bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))),
+  signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8'),
+});
+
+export async function startTestBackend(o: Partial<ServerOptions> = {}): Promise<Backend> {
+  return startBackend({
+    dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tt-be-')),
+    oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
+    manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
+    manifests: [buildManifest()],
+    sweepIntervalMs: 0,
+    port: 0,
+    ...o,
+  });
+}
+
+export class Admin {
+  constructor(readonly be: Backend) {}
+  async req(method: string, path: string, body?: Uint8Array, token = this.be.adminToken) {
+    const r = await fetch(`${this.be.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: body ? Buffer.from(body) : undefined });
+    return { status: r.status, message: r.headers.get('x-trusttap-message'), error: r.headers.get('x-trusttap-error'), body: new Uint8Array(await r.arrayBuffer()) };
+  }
+  async createTerminal(merchantId: string, terminalId: string) {
+    const r = await this.req('POST', '/v1/admin/terminals', a.CreateTerminalRequest.encode({ merchantId, terminalId }).finish());
+    if (r.status !== 201) throw new Error(`createTerminal: ${r.status} ${r.error}`);
+    return a.CreateTerminalResponse.decode(r.body);
+  }
+  async setState(deviceId: string, state: number, reason: string) {
+    return this.req('POST', `/v1/admin/devices/${deviceId}/state`, a.SetDeviceStateRequest.encode({ state, reason }).finish());
+  }
+  async device(deviceId: string) {
+    return a.DeviceRecord.decode((await this.req('GET', `/v1/admin/devices/${deviceId}`)).body);
+  }
+  async history(deviceId: string) {
+    return a.HistoryResponse.decode((await this.req('GET', `/v1/admin/devices/${deviceId}/history`)).body).entries;
+  }
+  /** GET the policy, change some fields, PUT it back. */
+  async putPolicy(p: Record<string, unknown>) {
+    const cur = a.Policy.decode((await this.req('GET', '/v1/admin/policy')).body);
+    const r = await this.req('PUT', '/v1/admin/policy', a.Policy.encode({ ...cur, ...p } as any).finish());
+    if (r.status !== 200) throw new Error(`putPolicy: ${r.status} ${r.error}`);
+    return a.Policy.decode(r.body);
+  }
+}
+
+let terminalSeq = 0;
+
+/** A new device (own TEE state) enrolled on a new terminal. */
+export async function enrolledDevice(be: Backend, admin: Admin, o: DeviceOptions = {}) {
+  const dev = await startDevice(o);
+  const link = new BackendLink(be.url, dev.attest, dev.collector);
+  const t = await admin.createTerminal('M-0001', `T-${process.pid}-${++terminalSeq}`);
+  const enrol = await link.enrol(t.activationCode);
+  return { dev, link, enrol, terminal: t };
+}
+
+export type { Backend, Device };
