@@ -1,0 +1,205 @@
+/* TrustTap C host (second runtime, issue 8): shared declarations.
+ *
+ * Layout, the way an OP-TEE TA and its TEE core split the work:
+ *   ta_entry.c   TA_CreateEntryPoint & co: the GP entry points, calling a TA's wasm exports
+ *   runtime.c    TA records, GP sessions, TA-to-TA routing, TARGET_DEAD / BUSY, the envelope
+ *   host_abi.c   host ABI v1: the import table and every tee.* / env.* function
+ *   crypto.c     GP operation handles and primitives on OpenSSL libcrypto
+ *   storage.c    sealed storage (AES-256-GCM, simulated RPMB rollback counters, atomic writes)
+ *   huk.c        simulated hardware unique key and HKDF derivation
+ *   manifest.c   signed manifest (Ed25519) and wasm hash checks; wasm.c: import/export parsing
+ *   pb.c         the few protobuf messages the host reads and writes
+ *   main.c       framed stdio transport
+ */
+#ifndef TT_H
+#define TT_H
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+/* GP TEE_Result values (proto/status.ts). */
+#define TT_SUCCESS 0x00000000u
+#define TT_ERROR_GENERIC 0xFFFF0000u
+#define TT_ERROR_ACCESS_DENIED 0xFFFF0001u
+#define TT_ERROR_BAD_FORMAT 0xFFFF0005u
+#define TT_ERROR_BAD_PARAMETERS 0xFFFF0006u
+#define TT_ERROR_BAD_STATE 0xFFFF0007u
+#define TT_ERROR_ITEM_NOT_FOUND 0xFFFF0008u
+#define TT_ERROR_NOT_IMPLEMENTED 0xFFFF0009u
+#define TT_ERROR_NOT_SUPPORTED 0xFFFF000Au
+#define TT_ERROR_OUT_OF_MEMORY 0xFFFF000Cu
+#define TT_ERROR_BUSY 0xFFFF000Du
+#define TT_ERROR_COMMUNICATION 0xFFFF000Eu
+#define TT_ERROR_SECURITY 0xFFFF000Fu
+#define TT_ERROR_SHORT_BUFFER 0xFFFF0010u
+#define TT_ERROR_EXCESS_DATA 0xFFFF0004u
+#define TT_ERROR_TARGET_DEAD 0xFFFF3024u
+#define TT_ERROR_STORAGE_NO_SPACE 0xFFFF3041u
+#define TT_ERROR_CORRUPT_OBJECT 0xF0100001u
+#define TT_ERROR_SIGNATURE_INVALID 0xFFFF3072u
+
+#define TT_ORIGIN_API 1
+#define TT_ORIGIN_COMMS 2
+#define TT_ORIGIN_TEE 3
+#define TT_ORIGIN_TRUSTED_APP 4
+
+#define TT_LOGIN_PUBLIC 0u
+#define TT_LOGIN_TRUSTED_APP 0xF0000000u
+
+#define TT_RUNTIME_VERSION "0.1.0-c"
+#define TT_HOST_ABI_VERSION 1
+#define TT_TA_ABI_VERSION 1
+#define TT_MAX_RESPONSE (64 * 1024)
+
+/* ---- growable byte buffer ---- */
+typedef struct { uint8_t *p; size_t n, cap; } tt_buf;
+void buf_put(tt_buf *b, const void *d, size_t n);
+void buf_free(tt_buf *b);
+void tt_wipe(void *p, size_t n);
+
+/* ---- protobuf (pb.c) ---- */
+typedef struct { const uint8_t *p; size_t n, i; bool err; } pb_reader;
+/* Reads the next field; false at the end or on error (r->err). wire 0: *v; wire 2: *d,*dn. */
+bool pb_next(pb_reader *r, uint32_t *field, uint32_t *wire, uint64_t *v, const uint8_t **d, size_t *dn);
+void pb_varint(tt_buf *b, uint32_t field, uint64_t v);           /* skipped when 0 */
+void pb_bytes(tt_buf *b, uint32_t field, const void *d, size_t n); /* skipped when empty */
+void pb_bytes_always(tt_buf *b, uint32_t field, const void *d, size_t n);
+
+/* ---- simulated HUK (huk.c) ---- */
+int huk_open(const char *data_dir);
+int huk_derive(const uint8_t uuid[16], const uint8_t *label, size_t label_len, uint8_t *out, size_t out_len);
+
+/* ---- sealed storage (storage.c) ---- */
+typedef struct tt_storage tt_storage;
+tt_storage *storage_open(const char *root, const uint8_t uuid[16]);
+void storage_close(tt_storage *s);
+/* Each returns TT_SUCCESS or a GP status. read: *out malloc'd (caller wipes/frees). */
+uint32_t storage_read(tt_storage *s, const uint8_t *id, size_t idn, uint8_t **out, size_t *outn, bool *found);
+uint32_t storage_write(tt_storage *s, const uint8_t *id, size_t idn, const uint8_t *d, size_t dn);
+uint32_t storage_delete(tt_storage *s, const uint8_t *id, size_t idn, bool *found);
+uint32_t storage_list(tt_storage *s, tt_buf *out); /* [len u8][id]... sorted */
+
+/* ---- crypto (crypto.c) ---- */
+#define TT_MAX_OPS 64
+typedef struct tt_crypto tt_crypto;
+tt_crypto *crypto_new(void);
+void crypto_free_all(tt_crypto *c);
+void crypto_destroy(tt_crypto *c);
+/* >0 handle, or a negative status */
+int32_t crypto_cipher_init(tt_crypto *c, uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, const uint8_t *iv, size_t ivl);
+int32_t crypto_cipher_update(tt_crypto *c, uint32_t h, const uint8_t *in, size_t len, uint8_t *out);
+void crypto_op_free(tt_crypto *c, uint32_t h);
+int32_t crypto_digest(uint32_t alg, const uint8_t *in, size_t len, uint8_t out[32]);
+int32_t crypto_hmac(uint32_t alg, const uint8_t *key, size_t kl, const uint8_t *in, size_t len, uint8_t out[32]);
+int32_t crypto_ecc_generate(uint32_t curve, uint8_t priv[32], uint8_t pub[65]);
+int32_t crypto_ecc_sign(uint32_t alg, const uint8_t priv[32], const uint8_t *msg, size_t ml, uint8_t sig[64]);
+int32_t crypto_ecc_verify(uint32_t alg, const uint8_t *pub, size_t pl, const uint8_t *msg, size_t ml, const uint8_t *sig, size_t sl);
+int32_t crypto_ecdh(const uint8_t priv[32], const uint8_t *pub, size_t pl, uint8_t out[32]);
+bool crypto_p256_point_valid(const uint8_t *pub, size_t pl);
+int crypto_random(uint8_t *out, size_t n);
+int crypto_sha256(const uint8_t *d, size_t n, uint8_t out[32]);
+
+/* ---- wasm module description (wasm.c) ---- */
+#define TT_MAX_IMPORTS 64
+#define TT_MAX_EXPORTS 64
+typedef struct { char module[32]; char name[48]; char kind[10]; char sig[96]; } tt_import;
+typedef struct { char name[48]; char kind[10]; } tt_export;
+typedef struct {
+  tt_import imports[TT_MAX_IMPORTS]; int nimports;
+  tt_export exports[TT_MAX_EXPORTS]; int nexports;
+  bool has_memory; int64_t mem_initial, mem_max; /* -1: none */
+} tt_wasm_info;
+/* 0 ok; else writes "NOT_WASM: ..." into err */
+int wasm_read_info(const uint8_t *b, size_t n, tt_wasm_info *info, char *err, size_t errn);
+/* Checks against the host ABI table and the TA ABI; 0 ok, else "CODE: message" in err. */
+int wasm_check_module(const tt_wasm_info *info, bool release, char *err, size_t errn);
+
+/* ---- host ABI table (host_abi.c) ---- */
+typedef struct { const char *module, *name, *sig; bool debug_only; } tt_host_fn;
+extern const tt_host_fn tt_host_abi[];
+extern const int tt_host_abi_count;
+const tt_host_fn *host_abi_find(const char *module, const char *name);
+
+/* ---- the compiled TA module (one .so per wasm SHA-256, made by wasm2c + gcc) ---- */
+struct wasm_rt_memory_t;
+typedef struct tt_module {
+  uint32_t abi; /* TT_MODULE_ABI */
+  size_t instance_size;
+  void (*init_module)(void);
+  void (*instantiate)(void *inst, void *env, void *tee);
+  void (*free)(void *inst);
+  void *(*memory)(void *inst); /* wasm_rt_memory_t* */
+  uint32_t (*io_in)(void *), (*io_out)(void *), (*io_cap)(void *), (*ta_out_len)(void *), (*ta_create)(void *);
+  uint32_t (*ta_open_session)(void *, uint32_t, uint32_t, uint32_t);
+  uint32_t (*ta_invoke)(void *, uint32_t, uint32_t, uint32_t);
+  void (*ta_close_session)(void *, uint32_t);
+  void (*ta_destroy)(void *);
+} tt_module;
+#define TT_MODULE_ABI 0x54540001u
+
+/* ---- runtime (runtime.c) ---- */
+typedef struct tt_ta tt_ta;
+typedef struct {
+  uint32_t status, origin, session, size_needed;
+  uint8_t *payload; size_t payload_len; /* malloc'd */
+  char message[512];
+} tt_result;
+void result_free(tt_result *r);
+
+typedef struct {
+  const char *data_dir, *cache_dir;
+  uint32_t time_budget_ms;
+  bool allow_debug;
+  const char *manifest_sha256_hex; /* NULL: none */
+  int boot_state;
+  /* test hooks (TT_TEST_HOOKS builds only) */
+  bool test_lcg; uint32_t lcg_state; const char *random_log; const char *ree_time_file;
+} tt_config;
+extern tt_config g_cfg;
+
+int rt_add_ta(const char *name, const char *uuid_text, const char *version, const uint8_t *wasm, size_t n, char *err, size_t errn);
+void rt_finish_load(void);
+void rt_open_session(const uint8_t *uuid, const char *name, uint32_t login, const uint8_t *client, size_t client_len, tt_result *r);
+void rt_invoke(uint32_t session, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r);
+void rt_close_session(uint32_t session, tt_result *r);
+void rt_shutdown(void);
+size_t rt_loaded_count(void);
+/* envelope: one ClientRequest in, one ClientResponse out (malloc'd) */
+void rt_handle_request(const uint8_t *req, size_t n, tt_buf *out);
+
+/* What a host function sees of the TA that called it (the wasm2c import instance). */
+struct tt_host_ctx;
+typedef struct tt_host_ctx tt_host_ctx;
+struct Z_tee_instance_t { tt_host_ctx *ctx; };
+struct Z_env_instance_t { tt_host_ctx *ctx; };
+struct tt_host_ctx {
+  tt_ta *ta;
+  uint8_t uuid[16];
+  const char *name;
+  void *instance;      /* the wasm2c instance */
+  const tt_module *mod;
+  tt_storage *storage;
+  tt_crypto *crypto;
+  uint32_t opened[64]; int nopened; /* TA-to-TA sessions this instance opened */
+  struct Z_tee_instance_t tee;
+  struct Z_env_instance_t env;
+};
+uint8_t *host_mem(tt_host_ctx *c, uint64_t *size);
+int32_t rt_ta_session_open(tt_host_ctx *c, const uint8_t callee[16]);
+int32_t rt_ta_session_invoke(tt_host_ctx *c, uint32_t s, uint32_t cmd, const uint8_t *in, size_t inl, size_t cap, tt_buf *out, uint32_t *status);
+void rt_ta_session_close(tt_host_ctx *c, uint32_t s);
+void rt_ta_sessions_close_all(tt_host_ctx *c);
+const uint8_t *rt_measurements(size_t *n);
+const uint8_t *rt_ta_sha256(const uint8_t uuid[16]);
+
+/* panics the calling TA (TEE_Panic): never returns */
+__attribute__((noreturn)) void tt_panic(const char *fmt, ...);
+void tt_log(const char *fmt, ...);
+double tt_clock_ms(void);
+double tt_ree_time_ms(void);
+void tt_random(uint8_t *out, size_t n);
+const char *tt_status_name(uint32_t s);
+
+/* manifest.c */
+int manifest_load(const char *build_dir, const char *key_pem_path, bool debug, char *err, size_t errn);
+#endif
