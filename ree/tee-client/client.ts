@@ -116,6 +116,13 @@ export class TeeSession {
     return this.call(v1.CommonCommand.COMMAND_PING, v1.PingRequest, {}, v1.PingResponse);
   }
 
+  /** GP TEEC_RequestCancellation: asks the TEE to end this session's pending command (a PIN
+   * entry on the trusted UI); that command then answers with the TA's own outcome. */
+  async requestCancellation(): Promise<void> {
+    if (this.closed) return;
+    await this.ctx.request({ cancel: { session: this.id } });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
