@@ -78,6 +78,8 @@ interface Ctx {
   req: trusttap.attest.v1.DeviceRequest;
   device: DeviceRow | null;
   key: Uint8Array;
+  /** Single-use items this request consumed: burnt even when the request then fails. */
+  consumed: { nonces: string[]; rkiSessions: string[] };
 }
 
 export class BackendService {
@@ -276,6 +278,13 @@ export class BackendService {
       return this.answer(c, 200, result);
     } catch (e) {
       const err = e instanceof ApiError ? e : internal(e);
+      const used = ctx?.consumed;
+      if (used && (used.nonces.length || used.rkiSessions.length)) {
+        this.repo.transaction(() => {
+          for (const n of used.nonces) this.repo.takeNonce(n);
+          for (const r of used.rkiSessions) this.repo.takeRkiSession(r);
+        });
+      }
       if (!ctx || !ctx.device || ctx.device.publicKey.length === 0 || err.http === 401) {
         return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode({ code: err.code, message: err.message }).finish(), error: err };
       }
@@ -304,12 +313,12 @@ export class BackendService {
       if (op !== 'challenge' && op !== 'enrol') throw malformed('device_id is required');
       if (!isP256Point(signed.publicKey)) throw malformed('enrolment requests carry the signing public key (65-byte P-256 point)');
       if (!verifyP256(signed.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
-      return { now, request: signed.request, req, device: null, key: signed.publicKey };
+      return { now, request: signed.request, req, device: null, key: signed.publicKey, consumed: { nonces: [], rkiSessions: [] } };
     }
     const device = this.repo.getDevice(req.deviceId);
     if (!device || device.publicKey.length === 0) throw unknownDevice(`no enrolled device ${req.deviceId}`);
     if (!verifyP256(device.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the device key');
-    return { now, request: signed.request, req, device, key: device.publicKey };
+    return { now, request: signed.request, req, device, key: device.publicKey, consumed: { nonces: [], rkiSessions: [] } };
   }
 
   /** After authentication: a suspended or disabled device is refused (with a signed answer). */
@@ -373,6 +382,7 @@ export class BackendService {
   /** Takes the evidence's nonce (single use) and checks it was issued to this party. */
   private useNonce(nonce: Uint8Array, c: Ctx, expect: { deviceId: string; activationHash?: string; keyHash?: string }): void {
     const n = this.repo.takeNonce(hex(nonce));
+    if (n) c.consumed.nonces.push(n.nonce);
     if (!n) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce is unknown or was already used');
     if (n.deviceId !== expect.deviceId || (expect.activationHash !== undefined && n.activationHash !== expect.activationHash) || (expect.keyHash !== undefined && n.keyHash !== expect.keyHash)) {
       throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce was issued to someone else');
@@ -503,6 +513,7 @@ export class BackendService {
     const d = c.device!;
     const r = c.req.keyDownload!;
     const s = this.repo.takeRkiSession(r.sessionId ?? '');
+    if (s) c.consumed.rkiSessions.push(s.sessionId);
     if (!s || s.deviceId !== d.deviceId) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'no such key agreement session (unknown, used or another device\'s)');
     if (c.now > s.expiresMs) throw new ApiError(409, ErrorCode.ERROR_NONCE_EXPIRED, 'the key agreement session has expired');
     if (!this.hsm.checkDeviceConfirmation(s.sessionId, s.wrappedKeys, r.macTagU ?? new Uint8Array(0))) {

@@ -145,6 +145,30 @@ describe('attestation', () => {
     const ev = await thief.attest.getEvidence(nonce, thief.collector.collect());
     await expectRefused(link.call('attest', { attest: { evidence: ev } }), 401, 'ERROR_BAD_EVIDENCE');
   });
+
+  test('a nonce issued to another device is refused, and burnt by the attempt', async () => {
+    const x = await device();
+    const y = await device();
+    const nonce = (await x.link.call('challenge', { challenge: {} })).challenge!.nonce!;
+    const evY = await y.dev.attest.getEvidence(nonce, y.dev.collector.collect());
+    const e = await expectRefused(y.link.call('attest', { attest: { evidence: evY } }), 409, 'ERROR_NONCE_UNKNOWN');
+    expect(e.reason).toMatch(/issued to someone else/);
+    const evX = await x.dev.attest.getEvidence(nonce, x.dev.collector.collect());
+    await expectRefused(x.link.call('attest', { attest: { evidence: evX } }), 409, 'ERROR_NONCE_UNKNOWN');
+  });
+
+  test('an expired nonce is refused', async () => {
+    const { link } = await device();
+    await admin.putPolicy({ nonceTtlMs: 1 });
+    try {
+      const nonce = (await link.call('challenge', { challenge: {} })).challenge!.nonce!;
+      await new Promise((r) => setTimeout(r, 10));
+      const ev = await link.attest.getEvidence(nonce, link.collector.collect());
+      await expectRefused(link.call('attest', { attest: { evidence: ev } }), 409, 'ERROR_NONCE_EXPIRED');
+    } finally {
+      await admin.putPolicy({ nonceTtlMs: 60_000 });
+    }
+  });
 });
 
 describe('monitoring rules and responses', () => {
