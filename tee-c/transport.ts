@@ -23,7 +23,7 @@ export interface CHostOptions {
 }
 
 export class CHostTransport implements TeeTransport {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private readonly pending: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }[] = [];
   private ready!: Promise<void>;
   private exited: Error | null = null;

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages, type TaImage } from '../../tee/index.ts';
-import { TeeContext, KeystoreClient, ks, type KeyAttributes } from '../../ree/tee-client/index.ts';
+import { TeeContext, KeystoreClient, ks, type KeyAttributes, type TeeTransport } from '../../ree/tee-client/index.ts';
 import { probeImages } from '../conformance/kit.ts';
 
 export const UUID = {
@@ -23,7 +23,24 @@ export const oddParity = (k: Uint8Array) => Uint8Array.from(k, (b) => {
   return v | (p ^ 1);
 });
 
+/** A runtime the bench can run on, reached only through a client transport. The default is the
+ * reference runtime in-process; test/conformance/c-host-keystore.test.ts sets the C host. */
+export interface BenchRuntime {
+  transport: TeeTransport;
+  /** Every random draw the TEE made for TAs so far (the fixture's recording LCG stream). */
+  drawn(): Uint8Array[];
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+/** Starts a runtime with these TAs on dataDir, drawing randomness from the fixture's LCG with
+ * this seed and reading the REE clock from now.ms. */
+export type BenchRuntimeStarter = (tas: TaImage[], dataDir: string, seed: number, now: { ms: number }) => Promise<BenchRuntime>;
+let starter: BenchRuntimeStarter | null = null;
+/** Runs every later startBench on another runtime (set before the suites are imported). */
+export function setBenchRuntime(s: BenchRuntimeStarter | null): void { starter = s; }
+
 export interface Bench {
+  /** The reference runtime (undefined when the bench runs on another runtime). */
   runtime: TeeRuntime;
   ctx: TeeContext;
   keystore: KeystoreClient;
@@ -58,20 +75,19 @@ export async function startBench(seed = 1, extra: TaImage[] = []): Promise<Bench
     .map((n) => ({ name: `probe-${n}`, uuid: UUID[n], version: '1', wasm: probe }));
   const tas = [...images, ...probes, ...extra];
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-ksb-'));
-  const rnd = recordingRandom(seed);
   const now = { ms: Date.UTC(2026, 10, 25) };
-  const start = () => TeeRuntime.start({ tas, dataDir, random: rnd.random, reeTimeMs: () => now.ms });
+  const rt = starter ? await starter(tas, dataDir, seed, now) : await referenceRuntime(tas, dataDir, seed, now);
   const b: Bench = {
-    runtime: await start(),
+    runtime: (rt as { runtime?: TeeRuntime }).runtime as TeeRuntime,
     ctx: undefined as unknown as TeeContext,
     keystore: undefined as unknown as KeystoreClient,
     dataDir,
     now,
     async generateKnown(keyId, attrs) {
-      const before = rnd.drawn.length;
+      const before = rt.drawn().length;
       await b.keystore.generateKey(keyId, attrs);
       const len = ({ 1: 16, 2: 24, 3: 16, 4: 24, 5: 32 } as Record<number, number>)[attrs.algorithm!];
-      const raw = rnd.drawn.slice(before).find((d) => d.length === len)!;
+      const raw = rt.drawn().slice(before).find((d) => d.length === len)!;
       const aes = attrs.algorithm! >= ks.KeyAlgorithm.KEY_ALGORITHM_AES_128;
       return aes ? raw : oddParity(raw);
     },
@@ -91,19 +107,32 @@ export async function startBench(seed = 1, extra: TaImage[] = []): Promise<Bench
     },
     async restart() {
       await b.ctx.finalize();
-      b.runtime.shutdown();
-      b.runtime = await start();
-      b.ctx = await TeeContext.initialize(new InProcessTeeDriver(b.runtime));
+      await rt.restart();
+      b.runtime = (rt as { runtime?: TeeRuntime }).runtime as TeeRuntime;
+      b.ctx = await TeeContext.initialize(rt.transport);
       b.keystore = await KeystoreClient.open(b.ctx);
     },
     async close() {
       await b.ctx.finalize();
-      b.runtime.shutdown();
+      await rt.close();
     },
   };
-  b.ctx = await TeeContext.initialize(new InProcessTeeDriver(b.runtime));
+  b.ctx = await TeeContext.initialize(rt.transport);
   b.keystore = await KeystoreClient.open(b.ctx);
   return b;
+}
+
+async function referenceRuntime(tas: TaImage[], dataDir: string, seed: number, now: { ms: number }): Promise<BenchRuntime & { runtime: TeeRuntime }> {
+  const rnd = recordingRandom(seed);
+  const start = () => TeeRuntime.start({ tas, dataDir, random: rnd.random, reeTimeMs: () => now.ms });
+  const r = {
+    runtime: await start(),
+    transport: { exchange: (bytes: Uint8Array) => new InProcessTeeDriver(r.runtime).exchange(bytes) },
+    drawn: () => rnd.drawn,
+    async restart() { r.runtime.shutdown(); r.runtime = await start(); },
+    async close() { r.runtime.shutdown(); },
+  };
+  return r;
 }
 
 /** A TR-31 header with optional blocks, padded with a PB block to the cipher block of its version. */
