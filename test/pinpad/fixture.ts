@@ -1,0 +1,190 @@
+// A phone for PIN-entry tests: the release keystore, attest and pinpad TAs on the reference
+// runtime with a scripted person at the trusted UI, DUKPT key sets imported under TR-31 from
+// BDKs the test knows, a provisioned OEM key, and a test back end that signs verdict tokens.
+// The key import runs once per test file (a template data directory); each phone gets a copy.
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, createDecipheriv, type KeyObject } from 'node:crypto';
+import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider, type Isolation, type TaImage } from '../../tee/index.ts';
+import { TeeContext, ks } from '../../ree/tee-client/index.ts';
+import { PinpadClient, pp, type SignedVerdict } from '../../ree/pin/pin-entry.ts';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { provisionDevice } from '../../sim/oem/index.ts';
+import { startBench, tr31Header } from '../keystore/fixture.ts';
+import { paylib, ascii, text } from '../as/paylib-host.ts';
+import { dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey, dukptTdesIpek, dukptTdesTxnKey, dukptTdesWorkingKey } from '../paylib/ref.ts';
+
+const at = trusttap.attest.v1;
+export const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
+export const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+
+/** The BDKs the test's "acquirer HSM" holds (never on the phone). */
+export const KEYS = {
+  aesBdk: unhex('FEDCBA9876543210F1F1F1F1F1F1F1F1'),
+  aesIkid: unhex('1234567890123456'),
+  tdesBdk: unhex('0123456789ABCDEFFEDCBA9876543210'),
+  tdesKsn: unhex('FFFF9876543210E00000'),
+};
+export const PAN = '4761739001010119';
+
+let template: Promise<string> | null = null;
+
+/** A data directory with the key sets imported and the device provisioned (once per file). */
+export function templateDir(): Promise<string> {
+  template ??= (async () => {
+    const b = await startBench(11);
+    const p = await paylib();
+    const kek = await b.generateKnown('kek', { algorithm: ks.KeyAlgorithm.KEY_ALGORITHM_AES_256, usage: ks.KeyUsage.KEY_USAGE_K0_KEY_ENCRYPTION, modeOfUse: ks.ModeOfUse.MODE_OF_USE_B_ENCRYPT_DECRYPT, exportability: ks.Exportability.EXPORTABILITY_N_NON_EXPORTABLE });
+    const wrap = (header: string, key: Uint8Array) => text(p.call('tr31Wrap', [0], [ascii(header), kek, key])[0]!);
+    await b.keystore.importKeyBlock('pin-aes', 'kek', wrap(tr31Header('D0000B1AX00N0000', [['IK', hex(KEYS.aesIkid)]]), dukptAesInitialKey(KEYS.aesBdk, KEYS.aesIkid)));
+    await b.keystore.importKeyBlock('pin-tdes', 'kek', wrap(tr31Header('D0000B1TX00N0000', [['KS', hex(KEYS.tdesKsn)]]), dukptTdesIpek(KEYS.tdesBdk, KEYS.tdesKsn)));
+    await b.close();
+    provisionDevice(b.dataDir);
+    return b.dataDir;
+  })();
+  return template;
+}
+
+/** The back end's verdict-token signer (ECDSA P-256, r||s over the token bytes). */
+export class TestBackend {
+  readonly key: KeyObject;
+  readonly publicKey: Uint8Array;
+  constructor(seedKey?: KeyObject) {
+    this.key = seedKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const jwk = createPublicKey(this.key).export({ format: 'jwk' });
+    this.publicKey = new Uint8Array(Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]));
+  }
+
+  get keyId(): Uint8Array {
+    return new Uint8Array(createHash('sha256').update(this.publicKey).digest());
+  }
+
+  /** A token for this device and nonce; `over` changes any field (a stale time, another verdict). */
+  token(deviceKeySha256: Uint8Array, nonce: Uint8Array, nowMs: number, over: Record<string, unknown> = {}): SignedVerdict {
+    const token = at.VerdictToken.encode({
+      version: 1, deviceId: 'dev-0001', deviceKeySha256, verdict: at.Verdict.VERDICT_ALLOW, issuedMs: nowMs, expiresMs: nowMs + 120_000,
+      policyVersion: 3, nonce, evidenceSha256: new Uint8Array(32), reasons: [], keyId: this.keyId, ...over,
+    } as unknown as trusttap.attest.v1.IVerdictToken).finish();
+    return { token, signature: this.sign(token) };
+  }
+
+  sign(bytes: Uint8Array): Uint8Array {
+    return new Uint8Array(sign('sha256', bytes, { key: this.key, dsaEncoding: 'ieee-p1363' }));
+  }
+}
+
+export interface PhoneOptions {
+  isolation?: Isolation;
+  dataDir?: string;
+  /** Injected REE and TEE clocks (in-process only). */
+  now?: { ree: number; mono: number };
+  log?: (ta: string, line: string) => void;
+  extra?: TaImage[];
+  withUi?: boolean;
+}
+
+export interface Phone {
+  dataDir: string;
+  runtime: TeeRuntime;
+  ctx: TeeContext;
+  person: ScriptedUiProvider;
+  blind: ScriptedAccessibleUiProvider;
+  backend: TestBackend;
+  deviceKeySha256: Uint8Array;
+  /** The attest callback for enterPin: the test back end signs a token for the nonce. */
+  attest: (nonce: Uint8Array) => Promise<SignedVerdict>;
+  nowRee(): number;
+  restart(opts?: Partial<PhoneOptions>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const images = () => loadTaImages({ only: ['keystore', 'attest', 'pinpad'] }).images;
+
+export async function startPhone(o: PhoneOptions = {}, backend = new TestBackend()): Promise<Phone> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'tt-pin-'));
+  if (!o.dataDir) cpSync(await templateDir(), dataDir, { recursive: true });
+  const tas = [...images(), ...(o.extra ?? [])];
+  // Provisioning reads the device identity from the attest TA, whose OEM certification the
+  // runtime offers in-process only: provision in-process, then run in the isolation asked for.
+  let opts: PhoneOptions = { ...o, isolation: 'in-process' };
+  const make = async () => {
+    const person = new ScriptedUiProvider();
+    const blind = new ScriptedAccessibleUiProvider();
+    const now = opts.now;
+    const runtime = await TeeRuntime.start({
+      tas, dataDir, isolation: opts.isolation ?? 'in-process', log: opts.log,
+      ui: opts.withUi === false ? undefined : { standard: person, accessible: blind },
+      ...(now ? { reeTimeMs: () => now.ree, clockMs: () => now.mono } : {}),
+    });
+    const ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
+    return { person, blind, runtime, ctx };
+  };
+  const first = await make();
+  const phone: Phone = {
+    dataDir, ...first, backend, deviceKeySha256: new Uint8Array(0),
+    nowRee: () => opts.now?.ree ?? Date.now(),
+    attest: async (nonce) => phone.backend.token(phone.deviceKeySha256, nonce, phone.nowRee()),
+    async restart(more = {}) {
+      await phone.ctx.finalize();
+      phone.runtime.shutdown();
+      opts = { ...opts, ...more };
+      Object.assign(phone, await make());
+    },
+    async close() {
+      await phone.ctx.finalize();
+      phone.runtime.shutdown();
+    },
+  };
+  const pin = await PinpadClient.open(phone.ctx);
+  phone.deviceKeySha256 = (await pin.provision(backend.publicKey)).deviceKeySha256;
+  await pin.close();
+  if ((o.isolation ?? 'in-process') !== 'in-process') await phone.restart({ isolation: o.isolation });
+  return phone;
+}
+
+export async function withPinpad<T>(phone: Phone, fn: (p: PinpadClient) => Promise<T>): Promise<T> {
+  const p = await PinpadClient.open(phone.ctx);
+  try {
+    return await fn(p);
+  } finally {
+    await p.close();
+  }
+}
+
+// --- Independent decryption from the BDK (test/paylib/ref.ts), as the acquirer's HSM would ----
+
+function panField4(pan: string): Uint8Array {
+  const m = Math.max(0, pan.length - 12);
+  const nib = [m, ...pan.padStart(12, '0').split('').map(Number)];
+  while (nib.length < 32) nib.push(0);
+  return Uint8Array.from({ length: 16 }, (_, i) => (nib[2 * i] << 4) | nib[2 * i + 1]);
+}
+
+const aesDecrypt = (k: Uint8Array, b: Uint8Array) => new Uint8Array(createDecipheriv(`aes-${k.length * 8}-ecb`, k, null).setAutoPadding(false).update(b));
+
+/** The PIN in an ISO 9564 format 4 block under the AES DUKPT key of this KSN. */
+export function decryptFormat4(block: Uint8Array, ksn: Uint8Array, pan: string): string {
+  const ik = dukptAesInitialKey(KEYS.aesBdk, KEYS.aesIkid);
+  const key = dukptAesWorkingKey(dukptAesDerivationKey(ik, ksn), ksn, 0x1000, 2);
+  const inter = aesDecrypt(key, block);
+  const pf = panField4(pan);
+  const pinField = aesDecrypt(key, inter.map((b, i) => b ^ pf[i]));
+  const h = hex(pinField);
+  if (h[0] !== '4') throw new Error('not a format 4 PIN field');
+  const n = parseInt(h[1], 16);
+  return h.slice(2, 2 + n);
+}
+
+/** The PIN in an ISO 9564 format 0 block under the TDES DUKPT PIN key of this KSN. */
+export function decryptFormat0(block: Uint8Array, ksn: Uint8Array, pan: string): string {
+  const ipek = dukptTdesIpek(KEYS.tdesBdk, KEYS.tdesKsn);
+  const k = dukptTdesWorkingKey(dukptTdesTxnKey(ipek, ksn), 'pin');
+  const clear = new Uint8Array(createDecipheriv('des-ede3-ecb', Buffer.concat([k, k.subarray(0, 8)]), null).setAutoPadding(false).update(block));
+  const panF = unhex('0000' + pan.slice(-13, -1));
+  const h = hex(clear.map((b, i) => b ^ panF[i]));
+  if (h[0] !== '0') throw new Error('not a format 0 block');
+  return h.slice(2, 2 + parseInt(h[1], 16));
+}
+
+export { pp, createPrivateKey };
