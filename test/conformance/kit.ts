@@ -10,6 +10,7 @@ import { TeeContext, TeeError, type TeeTransport } from '../../ree/tee-client/in
 import { Status, Origin } from '../../proto/status.ts';
 import { compileAs } from '../helpers/asc.ts';
 import { hostAbi } from '../../tee/abi/table.ts';
+import { cryptoConformanceSuite } from './kit-crypto.ts';
 
 export interface TaImage { name: string; uuid: string; version: string; wasm: Uint8Array }
 
@@ -229,6 +230,8 @@ export function conformanceSuite(factory: RuntimeFactory): void {
       expect(err?.message).toMatch(/UNKNOWN_IMPORT.*tee\.open_file/);
     });
   });
+  // The crypto category: Wycheproof through the runtime's host crypto (kit-crypto.ts).
+  cryptoConformanceSuite(factory);
 }
 
 /** Manifest checks against a real signed build directory (npm run build). */

@@ -1,0 +1,78 @@
+// The conformance kit's crypto TA: each command hands one Wycheproof case straight to a host
+// crypto import (ecc_verify, ecdh, hmac) or to ta/lib/cmac.ts over the host's AES, so the kit
+// judges each runtime's host crypto through the host ABI itself. Built only for tests.
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../../ta/lib/entry";
+import * as host from "../../../ta/lib/host";
+import { cmac } from "../../../ta/lib/cmac";
+import { AES_ECB } from "../../../ta/lib/cipher";
+import { ERROR_BAD_PARAMETERS } from "../../../ta/lib/status";
+
+const CMD_VERIFY: u32 = 1; // [alg][pubLen][pub][msgLen][msg][sig]          -> [status i32]
+const CMD_ECDH: u32 = 2;   // [priv 32][pub]                                 -> [status i32][z 32]
+const CMD_HMAC: u32 = 3;   // [alg][keyLen][key][msg]                        -> [status i32][mac 32]
+const CMD_CMAC: u32 = 4;   // [keyLen][key][msg]                             -> [ok u8][tag 16]
+const CMD_SIGN: u32 = 5;   // [alg][priv 32][msg]                            -> [status i32][sig 64]
+
+function u32At(b: Uint8Array, o: i32): u32 {
+  return <u32>b[o] | (<u32>b[o + 1] << 8) | (<u32>b[o + 2] << 16) | (<u32>b[o + 3] << 24);
+}
+
+function withStatus(s: i32, data: Uint8Array | null): Uint8Array {
+  const n = data ? data.length : 0;
+  const o = new Uint8Array(4 + n);
+  o[0] = <u8>s; o[1] = <u8>(s >> 8); o[2] = <u8>(s >> 16); o[3] = <u8>(s >> 24);
+  if (data !== null) o.set(changetype<Uint8Array>(data), 4);
+  return o;
+}
+
+class CryptoProbe extends TrustedApp {
+  invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {
+    const bad = "malformed case";
+    if (command == CMD_VERIFY) {
+      if (input.length < 8) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const pl = <i32>u32At(input, 4);
+      if (input.length < 12 + pl) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const ml = <i32>u32At(input, 8 + pl);
+      const mo = 12 + pl;
+      if (input.length < mo + ml) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const s = host.ecc_verify(u32At(input, 0), input.dataStart + 8, pl, input.dataStart + mo, ml, input.dataStart + mo + ml, input.length - mo - ml);
+      return reply.ok(withStatus(s, null));
+    }
+    if (command == CMD_ECDH) {
+      if (input.length < 32) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const z = new Uint8Array(32);
+      const s = host.ecdh(input.dataStart, input.dataStart + 32, input.length - 32, z.dataStart);
+      return reply.ok(withStatus(s, s == 32 ? z : null));
+    }
+    if (command == CMD_HMAC) {
+      if (input.length < 8) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const kl = <i32>u32At(input, 4);
+      if (input.length < 8 + kl) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const mac = new Uint8Array(32);
+      const s = host.hmac(u32At(input, 0), input.dataStart + 8, kl, input.dataStart + 8 + kl, input.length - 8 - kl, mac.dataStart);
+      return reply.ok(withStatus(s, s == 32 ? mac : null));
+    }
+    if (command == CMD_CMAC) {
+      if (input.length < 4) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const kl = <i32>u32At(input, 0);
+      if (input.length < 4 + kl) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const t = cmac(AES_ECB, input.slice(4, 4 + kl), input.slice(4 + kl), 16);
+      const o = new Uint8Array(17);
+      if (t !== null) { o[0] = 1; o.set(changetype<Uint8Array>(t), 1); }
+      return reply.ok(o);
+    }
+    if (command == CMD_SIGN) {
+      if (input.length < 36) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const sig = new Uint8Array(64);
+      const s = host.ecc_sign(u32At(input, 0), input.dataStart + 4, input.dataStart + 36, input.length - 36, sig.dataStart);
+      return reply.ok(withStatus(s, s == 64 ? sig : null));
+    }
+    reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
+  }
+}
+
+registerApp(new CryptoProbe("crypto-probe", "1.0.0", uuidBytes("0c0fe7a0-0000-4000-8000-0000000c7e57")));
+
+export {
+  io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,
+} from "../../../ta/lib/entry";
