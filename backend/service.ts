@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
-import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName } from './store/repository.ts';
+import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName, NoticeRow } from './store/repository.ts';
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
 import { SoftwareHsm, HsmError } from './hsm/software-hsm.ts';
@@ -274,8 +274,12 @@ export class BackendService {
       ctx = this.authenticate(op, body, now);
       this.checkState(ctx);
       const c = ctx;
-      const result = this.repo.transaction(() => this.dispatch(op, c));
-      return this.answer(c, 200, result);
+      const { result, notices } = this.repo.transaction(() => {
+        const result = this.dispatch(op, c);
+        const id = c.device?.deviceId;
+        return { result, notices: id ? this.repo.takeNotices(id) : [] };
+      });
+      return this.answer(c, 200, result, notices);
     } catch (e) {
       const err = e instanceof ApiError ? e : internal(e);
       const used = ctx?.consumed;
@@ -348,9 +352,9 @@ export class BackendService {
     }
   }
 
-  private answer(c: Ctx, http: number, body: Record<string, unknown>): DeviceAnswer {
-    const deviceId = c.device?.deviceId ?? (body.enrol as { deviceId?: string } | undefined)?.deviceId ?? '';
-    const notices = deviceId && c.device ? this.repo.transaction(() => this.repo.takeNotices(deviceId)) : [];
+  private answer(c: Ctx, http: number, body: Record<string, unknown>, taken?: NoticeRow[]): DeviceAnswer {
+    const deviceId = c.device?.deviceId ?? '';
+    const notices = taken ?? (deviceId ? this.repo.transaction(() => this.repo.takeNotices(deviceId)) : []);
     const response = a.DeviceResponse.encode({
       requestSha256: sha256(c.request), counter: c.req.counter, deviceId, timeMs: u64(c.now),
       notices: notices.map((n) => ({ id: u64(n.id), type: NOTICE[n.type], reason: n.reason, createdMs: u64(n.createdMs), policyVersion: n.policyVersion })),

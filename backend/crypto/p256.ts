@@ -19,10 +19,20 @@ export function publicFromPrivate(priv: Uint8Array): Uint8Array {
   return new Uint8Array(e.getPublicKey());
 }
 
-/** A KeyObject for a 65-byte uncompressed point; throws if it is not a point on P-256. */
+const keyCache = new Map<string, KeyObject>();
+
+/** A KeyObject for a 65-byte uncompressed point; throws if it is not a point on P-256. Public
+ * keys are cached (bounded), since devices present the same key on every request. */
 export function p256PublicKey(pub: Uint8Array): KeyObject {
   if (pub.length !== 65 || pub[0] !== 4) throw new Error('not an uncompressed P-256 point (65 bytes, 0x04 ...)');
-  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)) }, format: 'jwk' });
+  const id = Buffer.from(pub).toString('base64');
+  let k = keyCache.get(id);
+  if (!k) {
+    k = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)) }, format: 'jwk' });
+    if (keyCache.size >= 10_000) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(id, k);
+  }
+  return k;
 }
 
 export function p256PrivateKey(priv: Uint8Array): KeyObject {
