@@ -383,9 +383,12 @@ export class BackendService {
     return d;
   }
 
-  /** Takes the evidence's nonce (single use) and checks it was issued to this party. */
+  /** Takes the evidence's nonce (single use) and checks it was issued to this party. The
+   * evidence nonce is the back end's 32-byte challenge, optionally followed by up to 32 bytes of
+   * the device's own (the pinpad TA's nonce, so the verdict token answers both). */
   private useNonce(nonce: Uint8Array, c: Ctx, expect: { deviceId: string; activationHash?: string; keyHash?: string }): void {
-    const n = this.repo.takeNonce(hex(nonce));
+    if (nonce.length < 32 || nonce.length > 64) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce must be the 32-byte challenge, optionally followed by up to 32 bytes of the device\'s own');
+    const n = this.repo.takeNonce(hex(nonce.subarray(0, 32)));
     if (n) c.consumed.nonces.push(n.nonce);
     if (!n) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce is unknown or was already used');
     if (n.deviceId !== expect.deviceId || (expect.activationHash !== undefined && n.activationHash !== expect.activationHash) || (expect.keyHash !== undefined && n.keyHash !== expect.keyHash)) {

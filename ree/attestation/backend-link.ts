@@ -106,9 +106,12 @@ export class BackendLink {
     return e;
   }
 
-  /** A fresh attestation: challenge, evidence, verdict token (verified here). */
-  async attestNow(): Promise<{ token: trusttap.attest.v1.VerdictToken; signed: trusttap.attest.v1.SignedToken }> {
-    const nonce = await this.challenge();
+  /** A fresh attestation: challenge, evidence, verdict token (verified here). clientNonce (up to
+   * 32 bytes, e.g. the pinpad TA's GET_NONCE) is appended to the back end's challenge in the
+   * evidence, so the token's nonce ends with it. */
+  async attestNow(clientNonce: Uint8Array = new Uint8Array(0)): Promise<{ token: trusttap.attest.v1.VerdictToken; signed: trusttap.attest.v1.SignedToken }> {
+    if (clientNonce.length > 32) throw new Error('clientNonce is at most 32 bytes');
+    const nonce = Buffer.concat([await this.challenge(), clientNonce]);
     const r = await this.call('attest', { attest: { evidence: await this.evidence(nonce) } });
     const signed = r.attest!.token!;
     const token = verifyToken(signed, this.state.keys!.token, await this.devicePublicKey());

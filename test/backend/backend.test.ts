@@ -115,6 +115,10 @@ describe('attestation', () => {
     expect(() => verifyToken(signed, link.state.keys!.token, new Uint8Array(65).fill(4))).toThrow(/another device/);
     await other.close();
     expect(be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: true, reason: '' });
+    // A device nonce (the pinpad TA's) rides after the challenge: the token's nonce ends with it.
+    const pinpadNonce = new Uint8Array(32).fill(0x5a);
+    const bound = await link.attestNow(pinpadNonce);
+    expect(Buffer.from(bound.token.nonce).subarray(32).equals(Buffer.from(pinpadNonce))).toBe(true);
     void dev;
   });
 
