@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, createDecipheriv, type KeyObject } from 'node:crypto';
-import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider, type Isolation, type TaImage } from '../../tee/index.ts';
+import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider, type Isolation, type TaImage, type UiProviders } from '../../tee/index.ts';
 import { TeeContext, ks } from '../../ree/tee-client/index.ts';
 import { PinpadClient, pp, type SignedVerdict } from '../../ree/pin/pin-entry.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
@@ -82,6 +82,8 @@ export interface PhoneOptions {
   log?: (ta: string, line: string) => void;
   extra?: TaImage[];
   withUi?: boolean;
+  /** Other UI providers than the scripted person (benchmarks). */
+  ui?: UiProviders;
 }
 
 export interface Phone {
@@ -114,7 +116,7 @@ export async function startPhone(o: PhoneOptions = {}, backend = new TestBackend
     const now = opts.now;
     const runtime = await TeeRuntime.start({
       tas, dataDir, isolation: opts.isolation ?? 'in-process', log: opts.log,
-      ui: opts.withUi === false ? undefined : { standard: person, accessible: blind },
+      ui: opts.withUi === false ? undefined : opts.ui ?? { standard: person, accessible: blind },
       ...(now ? { reeTimeMs: () => now.ree, clockMs: () => now.mono } : {}),
     });
     const ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
