@@ -58,7 +58,7 @@ describe.each(['in-process', 'worker'] as const)('PIN entry through the REE clie
     const screen = phone.person.opened[before];
     expect(screen.lines).toContain('Amount: EUR 42.50');
     expect(screen.keys.map((k) => k.label).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-    expect(screen.keys.map((k) => k.position).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(screen.keys.map((k) => k.position ?? -1).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // Masked progress: the display learns how many digits, never which.
     expect(phone.person.display.history.map((s) => s.entered)).toEqual(expect.arrayContaining([1, 2, 3, 4]));
   });
@@ -77,7 +77,7 @@ describe.each(['in-process', 'worker'] as const)('PIN entry through the REE clie
       phone.person.enqueue([]);
       const nonce = await p.nonce();
       const v = await phone.attest(nonce);
-      const start = pp.StartEntryRequest.encode({ pan: PAN, amountMinor: 1, currency: 'EUR', keySetId: 'pin-aes', verdictToken: v.token, verdictSignature: v.signature }).finish();
+      const start = pp.StartEntryRequest.encode({ pan: PAN, amountMinor: 1, currency: 'EUR', keySetId: 'pin-aes', verdictToken: v.token, verdictSignature: v.signature } as unknown as trusttap.pinpad.v1.IStartEntryRequest).finish();
       const inflight = p.session.invoke(pp.Command.COMMAND_START_ENTRY, start);
       await new Promise((r) => setTimeout(r, 30));
       await p.close();
@@ -107,7 +107,7 @@ describe('limits, accessibility, layout (in-process, injected clocks)', () => {
     for (const s of phone.person.opened.slice(start)) {
       const layout = s.keys.map((k) => k.label).join('');
       seen.add(layout);
-      for (const k of s.keys) counts[k.position][+k.label]++;
+      for (const k of s.keys) counts[k.position ?? 0][Number(k.label)]++;
     }
     expect(seen.size).toBe(n);
     const e = n / 10;
@@ -140,7 +140,7 @@ describe('limits, accessibility, layout (in-process, injected clocks)', () => {
     const s = phone.blind.opened.at(-1)!;
     expect(s.mode).toBe(trusttap.tee.v1.TuiMode.TUI_MODE_ACCESSIBLE);
     expect(s.columns).toBe(2);
-    expect(s.keys.every((k) => k.speech.length > 0)).toBe(true);
+    expect(s.keys.every((k) => (k.speech ?? '').length > 0)).toBe(true);
     await policy({ accessibility: pp.Accessibility.ACCESSIBILITY_DISABLED });
     const d = await entry(phone, types('9513'), { accessible: true });
     expect(d.kind === 'pin-block' && d.accessible).toBe(false);
@@ -263,7 +263,7 @@ describe('who may do what', () => {
     const open = trusttap.tee.v1.ClientResponse.decode(handleClientRequest(phone.runtime, trusttap.tee.v1.ClientRequest.encode({ id: 1, openSession: { name: 'pinpad' } }).finish()));
     const nonce = pp.NonceResponse.decode(trusttap.tee.v1.ClientResponse.decode(handleClientRequest(phone.runtime, trusttap.tee.v1.ClientRequest.encode({ id: 2, invoke: { session: open.session, command: pp.Command.COMMAND_GET_NONCE } }).finish())).payload).nonce;
     const v = phone.backend.token(phone.deviceKeySha256, nonce, Date.now());
-    const start = pp.StartEntryRequest.encode({ pan: PAN, amountMinor: 1, currency: 'EUR', keySetId: 'pin-aes', verdictToken: v.token, verdictSignature: v.signature }).finish();
+    const start = pp.StartEntryRequest.encode({ pan: PAN, amountMinor: 1, currency: 'EUR', keySetId: 'pin-aes', verdictToken: v.token, verdictSignature: v.signature } as unknown as trusttap.pinpad.v1.IStartEntryRequest).finish();
     const res = trusttap.tee.v1.ClientResponse.decode(handleClientRequest(phone.runtime, trusttap.tee.v1.ClientRequest.encode({ id: 3, invoke: { session: open.session, command: pp.Command.COMMAND_START_ENTRY, payload: start } }).finish()));
     expect(res.status >>> 0).toBe(Status.ERROR_BAD_STATE);
     phone.runtime.closeSession(open.session);
