@@ -6,6 +6,7 @@ import { Reply } from "../lib/entry";
 import {
   DukptStatus, DukptNextTransactionRequest, DukptNextTransactionResponse, DukptStatusRequest, DukptStatusResponse,
   DukptEncryptPinBlockRequest, DukptEncryptPinBlockResponse, DukptGenerateMacRequest, DukptGenerateMacResponse,
+  DukptEncryptDataRequest, DukptEncryptDataResponse,
   PinBlockFormat,
 } from "../../proto/gen/as/keystore";
 import { StoredKey, DukptRegisters } from "../../proto/gen/as/keystore_sealed";
@@ -13,6 +14,7 @@ import { Originator } from "../lib/dukpt-originator";
 import * as tdes from "../lib/dukpt-tdes";
 import * as aes from "../lib/dukpt-aes";
 import { wipe } from "../lib/bytes";
+import { pad, PAD_METHOD_2 } from "../lib/padding";
 import { ERROR_BAD_PARAMETERS } from "../lib/status";
 import * as keyring from "./keyring";
 import { Op } from "./policy";
@@ -166,6 +168,31 @@ export function generateMac(input: Uint8Array, reply: Reply): void {
   if (!mac) return algorithmFailed(reply, "computing the DUKPT MAC");
   const res = new DukptGenerateMacResponse();
   res.mac = mac;
+  res.ksn = ksn;
+  reply.ok(res.encode());
+}
+
+/** From the txsign TA only: card data under the current transaction's data (request) key. */
+export function encryptData(input: Uint8Array, reply: Reply): void {
+  const req = DukptEncryptDataRequest.decode(input);
+  if (!req) return decodeFailed(reply, "DukptEncryptDataRequest");
+  if (req.data.length == 0 || req.data.length > 1024) { wipe(req.data); return reply.fail(ERROR_BAD_PARAMETERS, "data must be 1..1024 bytes"); }
+  const rec = loadSet(reply, req.keyId);
+  if (!rec) { wipe(req.data); return; }
+  const o = toOriginator(rec.dukpt!);
+  if (o.currentCounter == 0 && !advance(reply, rec, o)) { wipe(req.data); wipeState(rec, o); return; }
+  const ksn = o.ksnOf(o.currentCounter);
+  const padded = pad(req.data, PAD_METHOD_2, o.aes ? 16 : 8);
+  wipe(req.data);
+  if (!padded) { wipeState(rec, o); return algorithmFailed(reply, "padding the data"); }
+  const out = o.aes
+    ? aes.dataCipher(o.currentKey, ksn, aes.aesKeyTypeOf(o.currentKey.length), padded, new Uint8Array(16), false, false)
+    : tdes.dataCipher(o.currentKey, padded, new Uint8Array(8), false, false);
+  wipe(padded);
+  wipeState(rec, o);
+  if (!out) return algorithmFailed(reply, "encrypting the data");
+  const res = new DukptEncryptDataResponse();
+  res.data = out;
   res.ksn = ksn;
   reply.ok(res.encode());
 }

@@ -44,6 +44,9 @@ class Keystore extends TrustedApp {
       case Command.COMMAND_DUKPT_GENERATE_MAC:
         if (onlyFrom(client, txsign, "txsign", reply)) dukpt.generateMac(input, reply);
         return;
+      case Command.COMMAND_DUKPT_ENCRYPT_DATA:
+        if (onlyFrom(client, txsign, "txsign", reply)) dukpt.encryptData(input, reply);
+        return;
       case Command.COMMAND_INSTALL_AGREED_KEK:
         if (onlyFrom(client, attest, "attest", reply)) keys.installAgreedKek(input, reply);
         return;

@@ -7,12 +7,15 @@ import {
   Command, TransactionRecord, TransactionType, SignTransactionRequest, SignTransactionResponse, GetStateResponse, TxsignState,
 } from "../../proto/gen/as/txsign";
 import { SignRequest, SignResponse } from "../../proto/gen/as/attest";
-import { DukptGenerateMacRequest, DukptGenerateMacResponse, DukptNextTransactionRequest, Command as KsCommand } from "../../proto/gen/as/keystore";
+import {
+  DukptGenerateMacRequest, DukptGenerateMacResponse, DukptNextTransactionRequest, DukptEncryptDataRequest, DukptEncryptDataResponse,
+  Command as KsCommand,
+} from "../../proto/gen/as/keystore";
 import { Command as AttestCommand } from "../../proto/gen/as/attest";
 import { lastDecodeError } from "../../proto/as/pb";
 import { TXSIGN_UUID, ATTEST_UUID, KEYSTORE_UUID } from "../lib/uuids";
 import { invokeTa, TaAnswer } from "../lib/ta-client";
-import { bytesOf, equalCT } from "../lib/bytes";
+import { bytesOf, equalCT, wipe } from "../lib/bytes";
 import * as host from "../lib/host";
 import { ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC, ERROR_OVERFLOW, ERROR_SECURITY } from "../lib/status";
 
@@ -72,6 +75,7 @@ function checkRecord(r: TransactionRecord): string {
   if (r.cryptogramData.length > 1024) return "cryptogram_data must be at most 1024 bytes";
   if (r.pinKsn.length != 0 && r.pinKsn.length != 10 && r.pinKsn.length != 12) return "pin_ksn must be a 10-byte (TDES) or 12-byte (AES) KSN";
   if (r.clientTransactionId.length == 0 || r.clientTransactionId.length > 64) return "client_transaction_id must be 1..64 characters";
+  if (r.encryptedCardData.length != 0) return "encrypted_card_data is set by the TA: send sensitive_card_data";
   return "";
 }
 
@@ -98,26 +102,41 @@ class Txsign extends TrustedApp {
     const rec = req.record;
     if (!rec) return reply.fail(ERROR_BAD_PARAMETERS, "record is required");
     const why = checkRecord(rec);
-    if (why.length) return reply.fail(ERROR_BAD_PARAMETERS, why);
-    if (req.dukptKeyId.length == 0) return reply.fail(ERROR_BAD_PARAMETERS, "dukpt_key_id is required");
+    if (why.length) { wipe(req.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, why); }
+    if (req.dukptKeyId.length == 0) { wipe(req.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, "dukpt_key_id is required"); }
+    if (req.sensitiveCardData.length > 256) { wipe(req.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, "sensitive_card_data must be at most 256 bytes"); }
 
     // 1. The counter moves first and is saved: a crash after this wastes a number, never reuses one.
     const prev = loadCounter();
-    if (prev < 0) return reply.fail(<u32>lastStatus, "the sealed transaction counter is unreadable or was rolled back");
-    if (<u64>prev == 0xffffffffffffffff) return reply.fail(ERROR_OVERFLOW, "transaction counter exhausted");
+    if (prev < 0) { wipe(req.sensitiveCardData); return reply.fail(<u32>lastStatus, "the sealed transaction counter is unreadable or was rolled back"); }
+    if (<u64>prev == 0xffffffffffffffff) { wipe(req.sensitiveCardData); return reply.fail(ERROR_OVERFLOW, "transaction counter exhausted"); }
     const counter = <u64>prev + 1;
     const s = saveCounter(counter);
-    if (s < 0) return reply.fail(<u32>s, "saving the transaction counter failed");
+    if (s < 0) { wipe(req.sensitiveCardData); return reply.fail(<u32>s, "saving the transaction counter failed"); }
     rec.counter = counter;
-    const bytes = rec.encode();
 
     // 2. Without a PIN this transaction still needs a fresh DUKPT key: start one.
     if (rec.pinKsn.length == 0) {
       const n = new DukptNextTransactionRequest();
       n.keyId = req.dukptKeyId;
       const a = invokeTa(keystore, KsCommand.COMMAND_DUKPT_NEXT_TRANSACTION, n.encode());
-      if (!a.ok) return refused(reply, a, "the keystore could not start a DUKPT transaction");
+      if (!a.ok) { wipe(req.sensitiveCardData); return refused(reply, a, "the keystore could not start a DUKPT transaction"); }
     }
+    // 3. Card data goes into the record only encrypted, under the same transaction's data key.
+    if (req.sensitiveCardData.length) {
+      const e = new DukptEncryptDataRequest();
+      e.keyId = req.dukptKeyId;
+      e.data = req.sensitiveCardData;
+      const msg = e.encode();
+      wipe(req.sensitiveCardData);
+      const ea = invokeTa(keystore, KsCommand.COMMAND_DUKPT_ENCRYPT_DATA, msg);
+      wipe(msg);
+      if (!ea.ok) return refused(reply, ea, "the keystore could not encrypt the card data");
+      const enc = DukptEncryptDataResponse.decode(ea.data);
+      if (!enc) return reply.fail(ERROR_GENERIC, "the keystore's encryption answer does not decode");
+      rec.encryptedCardData = enc.data;
+    }
+    const bytes = rec.encode();
     const m = new DukptGenerateMacRequest();
     m.keyId = req.dukptKeyId;
     m.data = bytes;
@@ -129,7 +148,7 @@ class Txsign extends TrustedApp {
       return reply.fail(ERROR_BAD_PARAMETERS, "pin_ksn is not the key set's current transaction: the PIN block belongs to another transaction");
     }
 
-    // 3. The device key signs the exact record bytes (attest TA, label trusttap/ta-sign/v1).
+    // 4. The device key signs the exact record bytes (attest TA, label trusttap/ta-sign/v1).
     const sr = new SignRequest();
     sr.message = bytes;
     const sa = invokeTa(attest, AttestCommand.COMMAND_SIGN, sr.encode());

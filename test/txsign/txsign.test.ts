@@ -4,7 +4,7 @@
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, createDecipheriv, verify } from 'node:crypto';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { ks } from '../../ree/tee-client/index.ts';
 import { loadTaImages } from '../../tee/index.ts';
@@ -61,6 +61,23 @@ describe('txsign TA', () => {
       bad[bad.length - 1] ^= 1;
       expect(verify('sha256', bad, { key: p256(r.devicePublicKey), dsaEncoding: 'ieee-p1363' }, r.signature)).toBe(false);
     }
+  });
+
+  test('card data enters the record only encrypted under the DUKPT data key of its KSN', async () => {
+    const tlv = unhex('5A0862345678901212345F340101570F6234567890121234D2812201123456');
+    const s = await b.ctx.openSession('txsign');
+    const raw = await s.invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({ record: record({ clientTransactionId: 'card-data' }), dukptKeyId: 'dukpt', sensitiveCardData: tlv }).finish());
+    expect(Buffer.from(raw).includes(Buffer.from(tlv.subarray(2, 10)))).toBe(false); // no clear PAN anywhere in the answer
+    const r = tx.SignTransactionResponse.decode(raw);
+    const rec = tx.TransactionRecord.decode(r.record);
+    const dk = dukptAesDerivationKey(ik, r.macKsn);
+    const dataKey = dukptAesWorkingKey(dk, r.macKsn, 0x3000, 2);
+    const d = createDecipheriv('aes-128-cbc', dataKey, Buffer.alloc(16)).setAutoPadding(false);
+    const clear = Buffer.concat([d.update(rec.encryptedCardData), d.final()]);
+    expect(hex(clear.subarray(0, tlv.length))).toBe(hex(tlv));
+    expect(clear[tlv.length]).toBe(0x80); // ISO 9797-1 padding method 2
+    expect(clear.length % 16).toBe(0);
+    await expectTeeError(s.invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({ record: record({ encryptedCardData: Uint8Array.of(1) }), dukptKeyId: 'dukpt' }).finish()), Status.ERROR_BAD_PARAMETERS);
   });
 
   test('with a PIN, the MAC uses the PIN block\'s KSN; another KSN is refused', async () => {

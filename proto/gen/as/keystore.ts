@@ -21,6 +21,7 @@ export enum Command {
   COMMAND_DUKPT_STATUS = 13,
   COMMAND_DUKPT_ENCRYPT_PIN_BLOCK = 14,
   COMMAND_DUKPT_GENERATE_MAC = 15,
+  COMMAND_DUKPT_ENCRYPT_DATA = 16,
   COMMAND_INSTALL_AGREED_KEK = 100,
 }
 
@@ -2239,6 +2240,124 @@ export class InstallAgreedKekResponse {
           this.key = v;
         }
         v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptEncryptDataRequest */
+export class DukptEncryptDataRequest {
+  keyId: string = "";
+  data: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.data.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.data);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptEncryptDataRequest | null {
+    const r = new PbReader(bytes);
+    const m = new DukptEncryptDataRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptEncryptDataRequest | null {
+    const m = new DukptEncryptDataRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.data = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.DukptEncryptDataResponse */
+export class DukptEncryptDataResponse {
+  data: Uint8Array = new Uint8Array(0);
+  ksn: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.data.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.data);
+    }
+    if (this.ksn.length > 0) {
+      w.tag(2, 2);
+      w.bytes(this.ksn);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): DukptEncryptDataResponse | null {
+    const r = new PbReader(bytes);
+    const m = new DukptEncryptDataResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): DukptEncryptDataResponse | null {
+    const m = new DukptEncryptDataResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.data = r.bytes();
+      } else if (f == 2 && wt == 2) {
+        this.ksn = r.bytes();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

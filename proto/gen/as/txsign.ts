@@ -32,6 +32,7 @@ export class TransactionRecord {
   pinKsn: Uint8Array = new Uint8Array(0);
   timestampMs: u64 = 0;
   clientTransactionId: string = "";
+  encryptedCardData: Uint8Array = new Uint8Array(0);
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -93,6 +94,10 @@ export class TransactionRecord {
       w.tag(13, 2);
       w.string(this.clientTransactionId);
     }
+    if (this.encryptedCardData.length > 0) {
+      w.tag(14, 2);
+      w.bytes(this.encryptedCardData);
+    }
   }
 
   /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
@@ -144,6 +149,8 @@ export class TransactionRecord {
         this.timestampMs = r.uint64();
       } else if (f == 13 && wt == 2) {
         this.clientTransactionId = r.string();
+      } else if (f == 14 && wt == 2) {
+        this.encryptedCardData = r.bytes();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
@@ -157,6 +164,7 @@ export class TransactionRecord {
 export class SignTransactionRequest {
   record: TransactionRecord | null = null;
   dukptKeyId: string = "";
+  sensitiveCardData: Uint8Array = new Uint8Array(0);
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -178,6 +186,10 @@ export class SignTransactionRequest {
     if (this.dukptKeyId.length > 0) {
       w.tag(2, 2);
       w.string(this.dukptKeyId);
+    }
+    if (this.sensitiveCardData.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.sensitiveCardData);
     }
   }
 
@@ -213,6 +225,8 @@ export class SignTransactionRequest {
         v.mergeFrom(r, r.length());
       } else if (f == 2 && wt == 2) {
         this.dukptKeyId = r.string();
+      } else if (f == 3 && wt == 2) {
+        this.sensitiveCardData = r.bytes();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

@@ -7204,6 +7204,9 @@ export namespace trusttap {
                 /** COMMAND_DUKPT_GENERATE_MAC value */
                 COMMAND_DUKPT_GENERATE_MAC = 15,
 
+                /** COMMAND_DUKPT_ENCRYPT_DATA value */
+                COMMAND_DUKPT_ENCRYPT_DATA = 16,
+
                 /** COMMAND_INSTALL_AGREED_KEK value */
                 COMMAND_INSTALL_AGREED_KEK = 100
             }
@@ -11548,6 +11551,252 @@ export namespace trusttap {
                 /** Shape of an InstallAgreedKekResponse. */
                 type $Shape = trusttap.keystore.v1.InstallAgreedKekResponse.$Properties;
             }
+
+            /**
+             * Properties of a DukptEncryptDataRequest.
+             * @deprecated Use trusttap.keystore.v1.DukptEncryptDataRequest.$Properties instead.
+             */
+            interface IDukptEncryptDataRequest extends trusttap.keystore.v1.DukptEncryptDataRequest.$Properties {
+            }
+
+            /** Represents a DukptEncryptDataRequest. */
+            class DukptEncryptDataRequest {
+
+                /**
+                 * Constructs a new DukptEncryptDataRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.keystore.v1.DukptEncryptDataRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** DukptEncryptDataRequest keyId. */
+                keyId: string;
+
+                /** DukptEncryptDataRequest data. */
+                data: Uint8Array;
+
+                /**
+                 * Creates a new DukptEncryptDataRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns DukptEncryptDataRequest instance
+                 */
+                static create(properties: trusttap.keystore.v1.DukptEncryptDataRequest.$Shape): trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape;
+                static create(properties?: trusttap.keystore.v1.DukptEncryptDataRequest.$Properties): trusttap.keystore.v1.DukptEncryptDataRequest;
+
+                /**
+                 * Encodes the specified DukptEncryptDataRequest message. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataRequest.verify|verify} messages.
+                 * @param message DukptEncryptDataRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.keystore.v1.DukptEncryptDataRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified DukptEncryptDataRequest message, length delimited. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataRequest.verify|verify} messages.
+                 * @param message DukptEncryptDataRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.keystore.v1.DukptEncryptDataRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a DukptEncryptDataRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape} DukptEncryptDataRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape;
+
+                /**
+                 * Decodes a DukptEncryptDataRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape} DukptEncryptDataRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape;
+
+                /**
+                 * Verifies a DukptEncryptDataRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a DukptEncryptDataRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns DukptEncryptDataRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.keystore.v1.DukptEncryptDataRequest;
+
+                /**
+                 * Creates a plain object from a DukptEncryptDataRequest message. Also converts values to other types if specified.
+                 * @param message DukptEncryptDataRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.keystore.v1.DukptEncryptDataRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this DukptEncryptDataRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for DukptEncryptDataRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace DukptEncryptDataRequest {
+
+                /** Properties of a DukptEncryptDataRequest. */
+                interface $Properties {
+
+                    /** DukptEncryptDataRequest keyId */
+                    keyId?: (string|null);
+
+                    /** DukptEncryptDataRequest data */
+                    data?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a DukptEncryptDataRequest. */
+                type $Shape = trusttap.keystore.v1.DukptEncryptDataRequest.$Properties;
+            }
+
+            /**
+             * Properties of a DukptEncryptDataResponse.
+             * @deprecated Use trusttap.keystore.v1.DukptEncryptDataResponse.$Properties instead.
+             */
+            interface IDukptEncryptDataResponse extends trusttap.keystore.v1.DukptEncryptDataResponse.$Properties {
+            }
+
+            /** Represents a DukptEncryptDataResponse. */
+            class DukptEncryptDataResponse {
+
+                /**
+                 * Constructs a new DukptEncryptDataResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.keystore.v1.DukptEncryptDataResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** DukptEncryptDataResponse data. */
+                data: Uint8Array;
+
+                /** DukptEncryptDataResponse ksn. */
+                ksn: Uint8Array;
+
+                /**
+                 * Creates a new DukptEncryptDataResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns DukptEncryptDataResponse instance
+                 */
+                static create(properties: trusttap.keystore.v1.DukptEncryptDataResponse.$Shape): trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape;
+                static create(properties?: trusttap.keystore.v1.DukptEncryptDataResponse.$Properties): trusttap.keystore.v1.DukptEncryptDataResponse;
+
+                /**
+                 * Encodes the specified DukptEncryptDataResponse message. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataResponse.verify|verify} messages.
+                 * @param message DukptEncryptDataResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.keystore.v1.DukptEncryptDataResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified DukptEncryptDataResponse message, length delimited. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataResponse.verify|verify} messages.
+                 * @param message DukptEncryptDataResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.keystore.v1.DukptEncryptDataResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a DukptEncryptDataResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape} DukptEncryptDataResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape;
+
+                /**
+                 * Decodes a DukptEncryptDataResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape} DukptEncryptDataResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape;
+
+                /**
+                 * Verifies a DukptEncryptDataResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a DukptEncryptDataResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns DukptEncryptDataResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.keystore.v1.DukptEncryptDataResponse;
+
+                /**
+                 * Creates a plain object from a DukptEncryptDataResponse message. Also converts values to other types if specified.
+                 * @param message DukptEncryptDataResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.keystore.v1.DukptEncryptDataResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this DukptEncryptDataResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for DukptEncryptDataResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace DukptEncryptDataResponse {
+
+                /** Properties of a DukptEncryptDataResponse. */
+                interface $Properties {
+
+                    /** DukptEncryptDataResponse data */
+                    data?: (Uint8Array|null);
+
+                    /** DukptEncryptDataResponse ksn */
+                    ksn?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a DukptEncryptDataResponse. */
+                type $Shape = trusttap.keystore.v1.DukptEncryptDataResponse.$Properties;
+            }
         }
 
         /** Namespace sealed. */
@@ -15293,6 +15542,9 @@ export namespace trusttap {
                 /** TransactionRecord clientTransactionId. */
                 clientTransactionId: string;
 
+                /** TransactionRecord encryptedCardData. */
+                encryptedCardData: Uint8Array;
+
                 /**
                  * Creates a new TransactionRecord instance using the specified properties.
                  * @param [properties] Properties to set
@@ -15416,6 +15668,9 @@ export namespace trusttap {
                     /** TransactionRecord clientTransactionId */
                     clientTransactionId?: (string|null);
 
+                    /** TransactionRecord encryptedCardData */
+                    encryptedCardData?: (Uint8Array|null);
+
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
                 }
@@ -15448,6 +15703,9 @@ export namespace trusttap {
 
                 /** SignTransactionRequest dukptKeyId. */
                 dukptKeyId: string;
+
+                /** SignTransactionRequest sensitiveCardData. */
+                sensitiveCardData: Uint8Array;
 
                 /**
                  * Creates a new SignTransactionRequest instance using the specified properties.
@@ -15538,6 +15796,9 @@ export namespace trusttap {
 
                     /** SignTransactionRequest dukptKeyId */
                     dukptKeyId?: (string|null);
+
+                    /** SignTransactionRequest sensitiveCardData */
+                    sensitiveCardData?: (Uint8Array|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

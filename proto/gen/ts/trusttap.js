@@ -20044,6 +20044,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} COMMAND_DUKPT_STATUS=13 COMMAND_DUKPT_STATUS value
              * @property {number} COMMAND_DUKPT_ENCRYPT_PIN_BLOCK=14 COMMAND_DUKPT_ENCRYPT_PIN_BLOCK value
              * @property {number} COMMAND_DUKPT_GENERATE_MAC=15 COMMAND_DUKPT_GENERATE_MAC value
+             * @property {number} COMMAND_DUKPT_ENCRYPT_DATA=16 COMMAND_DUKPT_ENCRYPT_DATA value
              * @property {number} COMMAND_INSTALL_AGREED_KEK=100 COMMAND_INSTALL_AGREED_KEK value
              */
             v1.Command = (function() {
@@ -20064,6 +20065,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[13] = "COMMAND_DUKPT_STATUS"] = 13;
                 values[valuesById[14] = "COMMAND_DUKPT_ENCRYPT_PIN_BLOCK"] = 14;
                 values[valuesById[15] = "COMMAND_DUKPT_GENERATE_MAC"] = 15;
+                values[valuesById[16] = "COMMAND_DUKPT_ENCRYPT_DATA"] = 16;
                 values[valuesById[100] = "COMMAND_INSTALL_AGREED_KEK"] = 100;
                 return values;
             })();
@@ -31044,6 +31046,643 @@ export const trusttap = $root.trusttap = (() => {
                 return InstallAgreedKekResponse;
             })();
 
+            v1.DukptEncryptDataRequest = (function() {
+
+                /**
+                 * Properties of a DukptEncryptDataRequest.
+                 * @typedef {Object} trusttap.keystore.v1.DukptEncryptDataRequest.$Properties
+                 * @property {string|null} [keyId] DukptEncryptDataRequest keyId
+                 * @property {Uint8Array|null} [data] DukptEncryptDataRequest data
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a DukptEncryptDataRequest.
+                 * @memberof trusttap.keystore.v1
+                 * @interface IDukptEncryptDataRequest
+                 * @augments trusttap.keystore.v1.DukptEncryptDataRequest.$Properties
+                 * @deprecated Use trusttap.keystore.v1.DukptEncryptDataRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a DukptEncryptDataRequest.
+                 * @typedef {trusttap.keystore.v1.DukptEncryptDataRequest.$Properties} trusttap.keystore.v1.DukptEncryptDataRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new DukptEncryptDataRequest.
+                 * @memberof trusttap.keystore.v1
+                 * @classdesc Represents a DukptEncryptDataRequest.
+                 * @constructor
+                 * @param {trusttap.keystore.v1.DukptEncryptDataRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const DukptEncryptDataRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * DukptEncryptDataRequest keyId.
+                 * @member {string} keyId
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @instance
+                 */
+                DukptEncryptDataRequest.prototype.keyId = "";
+
+                /**
+                 * DukptEncryptDataRequest data.
+                 * @member {Uint8Array} data
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @instance
+                 */
+                DukptEncryptDataRequest.prototype.data = $util.newBuffer([]);
+
+                /**
+                 * Creates a new DukptEncryptDataRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataRequest} DukptEncryptDataRequest instance
+                 * @type {{
+                 *   (properties: trusttap.keystore.v1.DukptEncryptDataRequest.$Shape): trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape;
+                 *   (properties?: trusttap.keystore.v1.DukptEncryptDataRequest.$Properties): trusttap.keystore.v1.DukptEncryptDataRequest;
+                 * }}
+                 */
+                DukptEncryptDataRequest.create = function(properties) {
+                    return new DukptEncryptDataRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified DukptEncryptDataRequest message. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataRequest.$Properties} message DukptEncryptDataRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                DukptEncryptDataRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId") && message.keyId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.keyId);
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.data);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified DukptEncryptDataRequest message, length delimited. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataRequest.$Properties} message DukptEncryptDataRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                DukptEncryptDataRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a DukptEncryptDataRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape} DukptEncryptDataRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                DukptEncryptDataRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.keystore.v1.DukptEncryptDataRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.keyId = value;
+                                else
+                                    delete message.keyId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.data = value;
+                                else
+                                    delete message.data;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a DukptEncryptDataRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataRequest & trusttap.keystore.v1.DukptEncryptDataRequest.$Shape} DukptEncryptDataRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                DukptEncryptDataRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a DukptEncryptDataRequest message.
+                 * @function verify
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                DukptEncryptDataRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId"))
+                        if (!$util.isString(message.keyId))
+                            return "keyId: string expected";
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                        if (!(message.data && typeof message.data.length === "number" || $util.isString(message.data)))
+                            return "data: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a DukptEncryptDataRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataRequest} DukptEncryptDataRequest
+                 */
+                DukptEncryptDataRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.keystore.v1.DukptEncryptDataRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.keystore.v1.DukptEncryptDataRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.keystore.v1.DukptEncryptDataRequest();
+                    if (object.keyId != null)
+                        if (typeof object.keyId !== "string" || object.keyId.length)
+                            message.keyId = $String(object.keyId);
+                    if (object.data != null)
+                        if (object.data.length)
+                            if (typeof object.data === "string")
+                                $util.base64.decode(object.data, message.data = $util.newBuffer($util.base64.length(object.data)), 0);
+                            else if (object.data.length >= 0)
+                                message.data = object.data;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a DukptEncryptDataRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataRequest} message DukptEncryptDataRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                DukptEncryptDataRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.keyId = "";
+                        if (options.bytes === $String)
+                            object.data = "";
+                        else {
+                            object.data = [];
+                            if (options.bytes !== $Array)
+                                object.data = $util.newBuffer(object.data);
+                        }
+                    }
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId"))
+                        object.keyId = message.keyId;
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                        object.data = options.bytes === $String ? $util.base64.encode(message.data, 0, message.data.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.data) : message.data;
+                    return object;
+                };
+
+                /**
+                 * Converts this DukptEncryptDataRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                DukptEncryptDataRequest.prototype.toJSON = function() {
+                    return DukptEncryptDataRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for DukptEncryptDataRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                DukptEncryptDataRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.keystore.v1.DukptEncryptDataRequest";
+                };
+
+                return DukptEncryptDataRequest;
+            })();
+
+            v1.DukptEncryptDataResponse = (function() {
+
+                /**
+                 * Properties of a DukptEncryptDataResponse.
+                 * @typedef {Object} trusttap.keystore.v1.DukptEncryptDataResponse.$Properties
+                 * @property {Uint8Array|null} [data] DukptEncryptDataResponse data
+                 * @property {Uint8Array|null} [ksn] DukptEncryptDataResponse ksn
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a DukptEncryptDataResponse.
+                 * @memberof trusttap.keystore.v1
+                 * @interface IDukptEncryptDataResponse
+                 * @augments trusttap.keystore.v1.DukptEncryptDataResponse.$Properties
+                 * @deprecated Use trusttap.keystore.v1.DukptEncryptDataResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a DukptEncryptDataResponse.
+                 * @typedef {trusttap.keystore.v1.DukptEncryptDataResponse.$Properties} trusttap.keystore.v1.DukptEncryptDataResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new DukptEncryptDataResponse.
+                 * @memberof trusttap.keystore.v1
+                 * @classdesc Represents a DukptEncryptDataResponse.
+                 * @constructor
+                 * @param {trusttap.keystore.v1.DukptEncryptDataResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const DukptEncryptDataResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * DukptEncryptDataResponse data.
+                 * @member {Uint8Array} data
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @instance
+                 */
+                DukptEncryptDataResponse.prototype.data = $util.newBuffer([]);
+
+                /**
+                 * DukptEncryptDataResponse ksn.
+                 * @member {Uint8Array} ksn
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @instance
+                 */
+                DukptEncryptDataResponse.prototype.ksn = $util.newBuffer([]);
+
+                /**
+                 * Creates a new DukptEncryptDataResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataResponse} DukptEncryptDataResponse instance
+                 * @type {{
+                 *   (properties: trusttap.keystore.v1.DukptEncryptDataResponse.$Shape): trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape;
+                 *   (properties?: trusttap.keystore.v1.DukptEncryptDataResponse.$Properties): trusttap.keystore.v1.DukptEncryptDataResponse;
+                 * }}
+                 */
+                DukptEncryptDataResponse.create = function(properties) {
+                    return new DukptEncryptDataResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified DukptEncryptDataResponse message. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataResponse.$Properties} message DukptEncryptDataResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                DukptEncryptDataResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.data);
+                    if (message.ksn != null && $Object.hasOwnProperty.call(message, "ksn") && message.ksn.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.ksn);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified DukptEncryptDataResponse message, length delimited. Does not implicitly {@link trusttap.keystore.v1.DukptEncryptDataResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataResponse.$Properties} message DukptEncryptDataResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                DukptEncryptDataResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a DukptEncryptDataResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape} DukptEncryptDataResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                DukptEncryptDataResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.keystore.v1.DukptEncryptDataResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.data = value;
+                                else
+                                    delete message.data;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.ksn = value;
+                                else
+                                    delete message.ksn;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a DukptEncryptDataResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataResponse & trusttap.keystore.v1.DukptEncryptDataResponse.$Shape} DukptEncryptDataResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                DukptEncryptDataResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a DukptEncryptDataResponse message.
+                 * @function verify
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                DukptEncryptDataResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                        if (!(message.data && typeof message.data.length === "number" || $util.isString(message.data)))
+                            return "data: buffer expected";
+                    if (message.ksn != null && $Object.hasOwnProperty.call(message, "ksn"))
+                        if (!(message.ksn && typeof message.ksn.length === "number" || $util.isString(message.ksn)))
+                            return "ksn: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a DukptEncryptDataResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.keystore.v1.DukptEncryptDataResponse} DukptEncryptDataResponse
+                 */
+                DukptEncryptDataResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.keystore.v1.DukptEncryptDataResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.keystore.v1.DukptEncryptDataResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.keystore.v1.DukptEncryptDataResponse();
+                    if (object.data != null)
+                        if (object.data.length)
+                            if (typeof object.data === "string")
+                                $util.base64.decode(object.data, message.data = $util.newBuffer($util.base64.length(object.data)), 0);
+                            else if (object.data.length >= 0)
+                                message.data = object.data;
+                    if (object.ksn != null)
+                        if (object.ksn.length)
+                            if (typeof object.ksn === "string")
+                                $util.base64.decode(object.ksn, message.ksn = $util.newBuffer($util.base64.length(object.ksn)), 0);
+                            else if (object.ksn.length >= 0)
+                                message.ksn = object.ksn;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a DukptEncryptDataResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.DukptEncryptDataResponse} message DukptEncryptDataResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                DukptEncryptDataResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.data = "";
+                        else {
+                            object.data = [];
+                            if (options.bytes !== $Array)
+                                object.data = $util.newBuffer(object.data);
+                        }
+                        if (options.bytes === $String)
+                            object.ksn = "";
+                        else {
+                            object.ksn = [];
+                            if (options.bytes !== $Array)
+                                object.ksn = $util.newBuffer(object.ksn);
+                        }
+                    }
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                        object.data = options.bytes === $String ? $util.base64.encode(message.data, 0, message.data.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.data) : message.data;
+                    if (message.ksn != null && $Object.hasOwnProperty.call(message, "ksn"))
+                        object.ksn = options.bytes === $String ? $util.base64.encode(message.ksn, 0, message.ksn.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.ksn) : message.ksn;
+                    return object;
+                };
+
+                /**
+                 * Converts this DukptEncryptDataResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                DukptEncryptDataResponse.prototype.toJSON = function() {
+                    return DukptEncryptDataResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for DukptEncryptDataResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.keystore.v1.DukptEncryptDataResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                DukptEncryptDataResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.keystore.v1.DukptEncryptDataResponse";
+                };
+
+                return DukptEncryptDataResponse;
+            })();
+
             return v1;
         })();
 
@@ -40926,6 +41565,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {Uint8Array|null} [pinKsn] TransactionRecord pinKsn
                  * @property {Long|null} [timestampMs] TransactionRecord timestampMs
                  * @property {string|null} [clientTransactionId] TransactionRecord clientTransactionId
+                 * @property {Uint8Array|null} [encryptedCardData] TransactionRecord encryptedCardData
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -41062,6 +41702,14 @@ export const trusttap = $root.trusttap = (() => {
                 TransactionRecord.prototype.clientTransactionId = "";
 
                 /**
+                 * TransactionRecord encryptedCardData.
+                 * @member {Uint8Array} encryptedCardData
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.encryptedCardData = $util.newBuffer([]);
+
+                /**
                  * Creates a new TransactionRecord instance using the specified properties.
                  * @function create
                  * @memberof trusttap.txsign.v1.TransactionRecord
@@ -41119,6 +41767,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 12, wireType 0 =*/96).uint64(message.timestampMs);
                     if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
                         writer.uint32(/* id 13, wireType 2 =*/106).string(message.clientTransactionId);
+                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData") && message.encryptedCardData.length)
+                        writer.uint32(/* id 14, wireType 2 =*/114).bytes(message.encryptedCardData);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -41293,6 +41943,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.clientTransactionId;
                                 continue;
                             }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.encryptedCardData = value;
+                                else
+                                    delete message.encryptedCardData;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -41380,6 +42039,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
                         if (!$util.isString(message.clientTransactionId))
                             return "clientTransactionId: string expected";
+                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData"))
+                        if (!(message.encryptedCardData && typeof message.encryptedCardData.length === "number" || $util.isString(message.encryptedCardData)))
+                            return "encryptedCardData: buffer expected";
                     return null;
                 };
 
@@ -41488,6 +42150,12 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.clientTransactionId != null)
                         if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
                             message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.encryptedCardData != null)
+                        if (object.encryptedCardData.length)
+                            if (typeof object.encryptedCardData === "string")
+                                $util.base64.decode(object.encryptedCardData, message.encryptedCardData = $util.newBuffer($util.base64.length(object.encryptedCardData)), 0);
+                            else if (object.encryptedCardData.length >= 0)
+                                message.encryptedCardData = object.encryptedCardData;
                     return message;
                 };
 
@@ -41558,6 +42226,13 @@ export const trusttap = $root.trusttap = (() => {
                         } else
                             object.timestampMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                         object.clientTransactionId = "";
+                        if (options.bytes === $String)
+                            object.encryptedCardData = "";
+                        else {
+                            object.encryptedCardData = [];
+                            if (options.bytes !== $Array)
+                                object.encryptedCardData = $util.newBuffer(object.encryptedCardData);
+                        }
                     }
                     if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
                         if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
@@ -41600,6 +42275,8 @@ export const trusttap = $root.trusttap = (() => {
                             object.timestampMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timestampMs) : options.longs === $Number ? new $util.LongBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0).toNumber(true) : message.timestampMs;
                     if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
                         object.clientTransactionId = message.clientTransactionId;
+                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData"))
+                        object.encryptedCardData = options.bytes === $String ? $util.base64.encode(message.encryptedCardData, 0, message.encryptedCardData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.encryptedCardData) : message.encryptedCardData;
                     return object;
                 };
 
@@ -41638,6 +42315,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @typedef {Object} trusttap.txsign.v1.SignTransactionRequest.$Properties
                  * @property {trusttap.txsign.v1.TransactionRecord.$Properties|null} [record] SignTransactionRequest record
                  * @property {string|null} [dukptKeyId] SignTransactionRequest dukptKeyId
+                 * @property {Uint8Array|null} [sensitiveCardData] SignTransactionRequest sensitiveCardData
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -41686,6 +42364,14 @@ export const trusttap = $root.trusttap = (() => {
                 SignTransactionRequest.prototype.dukptKeyId = "";
 
                 /**
+                 * SignTransactionRequest sensitiveCardData.
+                 * @member {Uint8Array} sensitiveCardData
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @instance
+                 */
+                SignTransactionRequest.prototype.sensitiveCardData = $util.newBuffer([]);
+
+                /**
                  * Creates a new SignTransactionRequest instance using the specified properties.
                  * @function create
                  * @memberof trusttap.txsign.v1.SignTransactionRequest
@@ -41721,6 +42407,8 @@ export const trusttap = $root.trusttap = (() => {
                         $root.trusttap.txsign.v1.TransactionRecord.encode(message.record, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
                     if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId") && message.dukptKeyId !== "")
                         writer.uint32(/* id 2, wireType 2 =*/18).string(message.dukptKeyId);
+                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData") && message.sensitiveCardData.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.sensitiveCardData);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -41793,6 +42481,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.dukptKeyId;
                                 continue;
                             }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.sensitiveCardData = value;
+                                else
+                                    delete message.sensitiveCardData;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -41849,6 +42546,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId"))
                         if (!$util.isString(message.dukptKeyId))
                             return "dukptKeyId: string expected";
+                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData"))
+                        if (!(message.sensitiveCardData && typeof message.sensitiveCardData.length === "number" || $util.isString(message.sensitiveCardData)))
+                            return "sensitiveCardData: buffer expected";
                     return null;
                 };
 
@@ -41878,6 +42578,12 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.dukptKeyId != null)
                         if (typeof object.dukptKeyId !== "string" || object.dukptKeyId.length)
                             message.dukptKeyId = $String(object.dukptKeyId);
+                    if (object.sensitiveCardData != null)
+                        if (object.sensitiveCardData.length)
+                            if (typeof object.sensitiveCardData === "string")
+                                $util.base64.decode(object.sensitiveCardData, message.sensitiveCardData = $util.newBuffer($util.base64.length(object.sensitiveCardData)), 0);
+                            else if (object.sensitiveCardData.length >= 0)
+                                message.sensitiveCardData = object.sensitiveCardData;
                     return message;
                 };
 
@@ -41901,11 +42607,20 @@ export const trusttap = $root.trusttap = (() => {
                     if (options.defaults) {
                         object.record = null;
                         object.dukptKeyId = "";
+                        if (options.bytes === $String)
+                            object.sensitiveCardData = "";
+                        else {
+                            object.sensitiveCardData = [];
+                            if (options.bytes !== $Array)
+                                object.sensitiveCardData = $util.newBuffer(object.sensitiveCardData);
+                        }
                     }
                     if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
                         object.record = $root.trusttap.txsign.v1.TransactionRecord.toObject(message.record, options, _depth + 1);
                     if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId"))
                         object.dukptKeyId = message.dukptKeyId;
+                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData"))
+                        object.sensitiveCardData = options.bytes === $String ? $util.base64.encode(message.sensitiveCardData, 0, message.sensitiveCardData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.sensitiveCardData) : message.sensitiveCardData;
                     return object;
                 };
 
