@@ -84,3 +84,29 @@ export async function runVectors(file: VectorFile, ops?: Map<string, OpHandler>)
 export function readVectorFile(path: string): VectorFile {
   return JSON.parse(readFileSync(path, 'utf8')) as VectorFile;
 }
+
+// --- Wycheproof's schema (C2SP/wycheproof: testGroups[].tests[] with result valid / invalid /
+// acceptable), run through a TEE runtime's host crypto by the conformance crypto TA
+// (test/conformance/wycheproof-host.ts). A case passes when a valid one gives the right answer,
+// an invalid one is rejected, or an acceptable one goes either way; groups and files that match
+// no host primitive are skipped. Failures use the same line format (id = <file>#tc<id>).
+export type { WpFile } from '../conformance/wycheproof-host.ts';
+import { isWycheproof, runWycheproofFile, type WpFile, type HostCrypto } from '../conformance/wycheproof-host.ts';
+export { isWycheproof };
+
+export async function runWycheproof(name: string, file: WpFile, hc: HostCrypto): Promise<RunResult> {
+  const r: RunResult = { passed: 0, failed: 0, skipped: 0, failures: [], skippedOps: [] };
+  const results = await runWycheproofFile(file, hc);
+  if (!results) {
+    r.skipped = file.numberOfTests;
+    r.skippedOps.push(`${file.algorithm} (${file.schema})`);
+    return r;
+  }
+  for (const c of results) {
+    if (c.verdict === 'skip') { r.skipped++; continue; }
+    if (c.verdict === 'pass') { r.passed++; continue; }
+    r.failed++;
+    r.failures.push({ id: `${name}#tc${c.tcId}`, field: 'result', expected: c.result, got: c.detail });
+  }
+  return r;
+}

@@ -12,6 +12,7 @@ const CMD_ECDH: u32 = 2;   // [priv 32][pub]                                 -> 
 const CMD_HMAC: u32 = 3;   // [alg][keyLen][key][msg]                        -> [status i32][mac 32]
 const CMD_CMAC: u32 = 4;   // [keyLen][key][msg]                             -> [ok u8][tag 16]
 const CMD_SIGN: u32 = 5;   // [alg][priv 32][msg]                            -> [status i32][sig 64]
+const CMD_ECB: u32 = 6;    // [alg][keyLen][key][blocks]                     -> [status i32][out]
 
 function u32At(b: Uint8Array, o: i32): u32 {
   return <u32>b[o] | (<u32>b[o + 1] << 8) | (<u32>b[o + 2] << 16) | (<u32>b[o + 3] << 24);
@@ -66,6 +67,18 @@ class CryptoProbe extends TrustedApp {
       const sig = new Uint8Array(64);
       const s = host.ecc_sign(u32At(input, 0), input.dataStart + 4, input.dataStart + 36, input.length - 36, sig.dataStart);
       return reply.ok(withStatus(s, s == 64 ? sig : null));
+    }
+    if (command == CMD_ECB) {
+      if (input.length < 8) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const kl = <i32>u32At(input, 4);
+      if (input.length < 8 + kl) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const h = host.cipher_init(u32At(input, 0), host.MODE_ENCRYPT, input.dataStart + 8, kl, 0, 0);
+      if (h < 0) return reply.ok(withStatus(h, null));
+      const data = input.subarray(8 + kl);
+      const out = new Uint8Array(data.length);
+      const s = host.cipher_update(h, data.dataStart, data.length, out.dataStart);
+      host.op_free(h);
+      return reply.ok(withStatus(s, s == 0 ? out : null));
     }
     reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
   }

@@ -1,0 +1,31 @@
+// `trusttap vectors` reads Wycheproof's schema too, with the same contract (FAIL lines, closing
+// `N passed, M failed, K skipped`, non-zero exit on a failure or skip), on either runtime.
+import { test, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WYCHEPROOF_DIR } from './wycheproof-host.ts';
+import { cHostAvailable } from './c-host.ts';
+
+const bin = new URL('../../bin/trusttap.mjs', import.meta.url).pathname;
+const vectors = (...args: string[]) => spawnSync(process.execPath, [bin, 'vectors', ...args], { encoding: 'utf8' });
+
+test('a Wycheproof file runs through the reference runtime\'s host crypto; a wrong tag is a FAIL line; Ed25519 (no host primitive) is skipped', () => {
+  const j = JSON.parse(readFileSync(join(WYCHEPROOF_DIR, 'hmac_sm3_test.json'), 'utf8'));
+  const t = j.testGroups[0].tests.find((x: { result: string }) => x.result === 'valid');
+  t.tag = (t.tag[0] === '0' ? '1' : '0') + t.tag.slice(1);
+  const bad = join(mkdtempSync(join(tmpdir(), 'tt-wpcli-')), 'hmac_sm3_wrong.json');
+  writeFileSync(bad, JSON.stringify(j));
+  const r = vectors(join(WYCHEPROOF_DIR, 'hmac_sha256_test.json'), bad, join(WYCHEPROOF_DIR, 'ed25519_test.json'));
+  expect(r.stdout).toContain(`FAIL hmac_sm3_wrong.json#tc${t.tcId} result: expected "valid"`);
+  expect(r.stdout).toMatch(/SKIP .*ed25519_test\.json/);
+  expect(r.stdout.trim().split('\n').pop()).toBe('347 passed, 1 failed, 151 skipped');
+  expect(r.status).toBe(1);
+});
+
+test.runIf(cHostAvailable())('the same file on the C host (--runtime c) gives the same closing line', () => {
+  const r = vectors('--runtime', 'c', join(WYCHEPROOF_DIR, 'ecdsa_secp256r1_sha256_p1363_test.json'));
+  expect(r.stdout.trim().split('\n').pop()).toBe('262 passed, 0 failed, 0 skipped');
+  expect(r.status).toBe(0);
+});
