@@ -23,6 +23,7 @@ import { hex, num, u64, sha256Hex } from './util.ts';
 const a = trusttap.attest.v1;
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
 export const DEFAULT_BDK = 'bdk-default';
+export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
 const MAX_SKEW_MS = 5 * 60_000;
 
 export interface BackendOptions {
@@ -149,8 +150,9 @@ export class BackendService {
   }
 
   createTerminal(merchantId: string, terminalId: string): { deviceId: string; activationCode: string; expiresMs: number } {
-    const id = /^[A-Za-z0-9._-]{1,32}$/;
-    if (!id.test(merchantId) || !id.test(terminalId)) throw malformed('merchant_id and terminal_id must be 1..32 characters of [A-Za-z0-9._-]');
+    // EMV Merchant Identifier (9F16, ans 15) and Terminal Identification (9F1C, an 8).
+    if (!/^[A-Za-z0-9._-]{1,15}$/.test(merchantId)) throw malformed('merchant_id must be 1..15 characters of [A-Za-z0-9._-]');
+    if (!/^[A-Za-z0-9._-]{1,8}$/.test(terminalId)) throw malformed('terminal_id must be 1..8 characters of [A-Za-z0-9._-]');
     const now = this.now();
     const deviceId = `dev-${randomBytes(10).toString('hex')}`;
     // 20 characters of Crockford base32: 100 bits, typed by a person from the back office.
@@ -247,6 +249,19 @@ export class BackendService {
     d.attestationRequired = true;
     this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: '', detail: 'missed heartbeats: payments refused until a fresh attestation', policyVersion: this.policy.version });
     this.notice(d.deviceId, 'ATTESTATION_REQUIRED', 'missed heartbeats', now);
+  }
+
+  /** Checks a txsign record (proto/txsign.proto) for issue 7's authorization: the device is
+   * known, the signature is the attest TA's SIGN for the txsign TA over exactly these bytes by the
+   * enrolled device key, and the DUKPT MAC (AES-CMAC, MAC generation key of macKsn) verifies
+   * under the BDK. Counters and journaling are the authorization's. */
+  checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): { ok: boolean; reason: string } {
+    const d = this.repo.getDevice(deviceId);
+    if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
+    const msg = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex'), record]);
+    if (!verifyP256(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
+    if (!this.hsm.verifyDukptMac(DEFAULT_BDK, macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
+    return { ok: true, reason: '' };
   }
 
   generateBdk(bdkId: string): Uint8Array {

@@ -37,6 +37,9 @@ export interface Hsm {
   /** Derives the AES DUKPT initial key for initialKeyId from the BDK and wraps it in a TR-31 D
    * block (usage B1, mode X, optional block IK) under the session's KEK. */
   wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): WrappedKey;
+  /** Checks an AES DUKPT request MAC (AES-CMAC under the MAC generation key of ksn, derived
+   * from the BDK) over data; false if it does not match. */
+  verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): boolean;
   /** KCV (AES-CMAC, 5 bytes) of the session's KEK, to compare with the device's. */
   kekKcv(sessionId: string, wrappedKeys: Uint8Array): Uint8Array;
 }

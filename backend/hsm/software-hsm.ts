@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Repository } from '../store/repository.ts';
 import type { Hsm, KeyAgreement, ServiceKeyName, WrappedKey } from './hsm.ts';
-import { HsmModule } from './wasm.ts';
+import { HsmModule, HsmModuleError } from './wasm.ts';
 import { generateP256, signP256, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
 import type { KeyObject } from 'node:crypto';
 
@@ -136,6 +136,21 @@ export class SoftwareHsm implements Hsm {
     } finally {
       bdk.fill(0);
       k.all.fill(0);
+    }
+  }
+
+  verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): boolean {
+    const wrappedBdk = this.repo.getSecret(`bdk/${bdkId}`);
+    if (!wrappedBdk) throw new HsmError(`no BDK ${bdkId}`);
+    const bdk = this.unwrap(`bdk/${bdkId}`, wrappedBdk);
+    try {
+      this.mod.call('dukpt_aes_verify_mac', [bdk, ksn, mac, data]);
+      return true;
+    } catch (e) {
+      if (e instanceof HsmModuleError) return false;
+      throw e;
+    } finally {
+      bdk.fill(0);
     }
   }
 

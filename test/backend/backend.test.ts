@@ -10,7 +10,7 @@ import { BackendLink, BackendError } from '../../ree/attestation/backend-link.ts
 import { verifyToken, verifyP256 } from '../../ree/attestation/verify.ts';
 import { provisionDevice, rogueOemRoot } from '../../sim/oem/index.ts';
 import { startDevice, peerImage, healthy } from '../attest/device.ts';
-import { a, Admin, startTestBackend, enrolledDevice, type Backend } from './harness.ts';
+import { a, Admin, startTestBackend, enrolledDevice, tid, type Backend } from './harness.ts';
 
 const V = a.Verdict;
 const num = (x: any) => (typeof x === 'number' ? x : x.toNumber());
@@ -78,7 +78,7 @@ describe('enrolment', () => {
     provisionDevice(dataDir, { root: rogueOemRoot() });
     const dev = await startDevice({ dataDir });
     closers.push(() => dev.close());
-    const t = await admin.createTerminal('M-0001', `rogue-${process.pid}`);
+    const t = await admin.createTerminal('M-0001', tid());
     const e = await expectRefused(new BackendLink(be.url, dev.attest, dev.collector).enrol(t.activationCode), 403, 'ERROR_BAD_CERTIFICATE');
     expect(e.reason).toMatch(/trusted OEM root/);
   });
@@ -89,7 +89,7 @@ describe('enrolment', () => {
   ])('enrolment with %s is refused with the reason', async (_, o, why) => {
     const dev = await startDevice(o);
     closers.push(() => dev.close());
-    const t = await admin.createTerminal('M-0001', `bad-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    const t = await admin.createTerminal('M-0001', tid());
     const e = await expectRefused(new BackendLink(be.url, dev.attest, dev.collector).enrol(t.activationCode), 403, 'ERROR_ATTESTATION_REFUSED');
     expect(e.reason).toMatch(why);
     expect((await admin.device(t.deviceId)).state).toBe(a.DeviceState.DEVICE_STATE_REGISTERED);
@@ -98,7 +98,7 @@ describe('enrolment', () => {
   test('a TA image the signed manifests do not list is refused', async () => {
     const dev = await startDevice({ extra: [await peerImage('other')] });
     closers.push(() => dev.close());
-    const t = await admin.createTerminal('M-0001', `extra-${process.pid}`);
+    const t = await admin.createTerminal('M-0001', tid());
     const e = await expectRefused(new BackendLink(be.url, dev.attest, dev.collector).enrol(t.activationCode), 403, 'ERROR_ATTESTATION_REFUSED');
     expect(e.reason).toMatch(/TA other image .* not on the allowlist/);
   });
@@ -312,7 +312,7 @@ describe('bad input', () => {
 
 test('nothing secret in the database: activation codes hashed, keys only wrapped', async () => {
   const { terminal } = await device();
-  const unused = await admin.createTerminal('M-0001', `unused-${process.pid}`);
+  const unused = await admin.createTerminal('M-0001', tid());
   const db = (be.service.repo as any).db;
   const dump = JSON.stringify(db.prepare('SELECT * FROM devices').all()) + JSON.stringify(db.prepare('SELECT id, hex(wrapped) AS w FROM secrets').all());
   expect(dump).not.toContain(terminal.activationCode);

@@ -59,12 +59,14 @@ export class Admin {
 }
 
 let terminalSeq = 0;
+/** A terminal id unique within this process (EMV 9F1C: 8 characters). */
+export const tid = () => `T${(terminalSeq++).toString(36).padStart(7, '0')}`;
 
 /** A new device (own TEE state) enrolled on a new terminal. */
 export async function enrolledDevice(be: Backend, admin: Admin, o: DeviceOptions = {}) {
   const dev = await startDevice(o);
   const link = new BackendLink(be.url, dev.attest, dev.collector);
-  const t = await admin.createTerminal('M-0001', `T-${process.pid}-${++terminalSeq}`);
+  const t = await admin.createTerminal('M-0001', tid());
   const enrol = await link.enrol(t.activationCode);
   return { dev, link, enrol, terminal: t };
 }

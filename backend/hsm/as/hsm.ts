@@ -5,7 +5,7 @@
 // wipes it after every call. Exports return a length >= 0 or a GP status < 0; lastReason()
 // explains a failure.
 import { fixedInfo, deriveKeys, macTag } from "../../../ta/attest/kek";
-import { initialKey } from "../../../ta/lib/dukpt-aes";
+import { initialKey, derivationKey, verifyMac, aesKeyTypeOf } from "../../../ta/lib/dukpt-aes";
 import { wrapHeader } from "../../../ta/lib/tr31";
 import { Tr31Header } from "../../../ta/lib/tr31-header";
 import { kcv } from "../../../ta/lib/kcv";
@@ -97,4 +97,25 @@ export function kcv_aes(len: i32): i32 {
   wipe(k);
   if (!c) return failed("KCV");
   return output([c!]);
+}
+
+/** in: BDK || KSN (12: initial key ID || counter) || MAC (4..16) || data  out: nothing (0 bytes)
+ * when the AES-CMAC under the DUKPT MAC generation key of that KSN matches, else ERROR_MAC_INVALID. */
+export function dukpt_aes_verify_mac(bdkLen: i32, ksnLen: i32, macLen: i32, dataLen: i32): i32 {
+  const bdk = input(0, bdkLen);
+  const ksn = input(bdkLen, ksnLen);
+  const mac = input(bdkLen + ksnLen, macLen);
+  const data = input(bdkLen + ksnLen + macLen, dataLen);
+  if (ksnLen != 12) { wipe(bdk); reason = "DUKPT MAC: the AES DUKPT KSN is 12 bytes"; return <i32>0xffff0006; }
+  const ik = initialKey(bdk, ksn.subarray(0, 8));
+  wipe(bdk);
+  if (!ik) return failed("initial key derivation");
+  const dk = derivationKey(ik, ksn);
+  const keyType = aesKeyTypeOf(ik.length);
+  wipe(ik);
+  if (!dk) return failed("derivation key");
+  const ok = verifyMac(dk, ksn, keyType, data, mac, false);
+  wipe(dk);
+  if (!ok) return failed("DUKPT MAC");
+  return 0;
 }
