@@ -26,9 +26,9 @@ test('enrol → attest → key injection → signed transaction verified by the 
     const s = await dev.ctx.openSession('txsign');
     const r = tx.SignTransactionResponse.decode(await s.invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({
       record: {
-        type: tx.TransactionType.TRANSACTION_TYPE_PURCHASE, amountMinor: 1234, currency: '156', merchantId: enrol.merchantId,
+        type: tx.TransactionType.TRANSACTION_TYPE_PURCHASE, amountMinor: 1234 as any, currency: '156', merchantId: enrol.merchantId,
         terminalId: enrol.terminalId, applicationCryptogram: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), maskedPan: '623456******1234',
-        timestampMs: Date.now(), clientTransactionId: 'ctx-e2e-1',
+        timestampMs: Date.now() as any, clientTransactionId: 'ctx-e2e-1',
       },
       dukptKeyId: 'dukpt',
     }).finish()));
