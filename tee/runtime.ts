@@ -46,6 +46,10 @@ export interface RuntimeOptions {
   clockMs?: ServiceOptions['clockMs'];
   reeTimeMs?: ServiceOptions['reeTimeMs'];
   log?: (ta: string, line: string) => void;
+  /** GP TA_FLAG_INSTANCE_KEEP_ALIVE for every TA: keep an instance after its last session
+   * closes (default true; a worker costs tens of ms to start). false destroys it, as GP does
+   * for TAs without the flag. */
+  keepAlive?: boolean;
   /** Hex SHA-256 of the signed manifest.json the TAs came from (loadTaImages' manifestSha256);
    * reported in the measurements. */
   manifestSha256?: string;
@@ -415,8 +419,8 @@ export class TeeRuntime {
     if (s.dead || !s.ta.host) return ok();
     const r = this.enter(s.ta, (host) => host.closeSession(session));
     if (r && typeof r === 'object' && 'status' in r) return r;
-    // GP: the instance is destroyed when its last session closes (not keep-alive).
-    if (s.ta.sessions.size === 0 && s.ta.host && !s.ta.busy) {
+    // GP: without keep-alive the instance is destroyed when its last session closes.
+    if (this.opts.keepAlive === false && s.ta.sessions.size === 0 && s.ta.host && !s.ta.busy) {
       s.ta.host.destroy();
       s.ta.host = null;
     }
