@@ -180,6 +180,8 @@ describe('monitoring rules and responses', () => {
     ['root', { rooted: true }, /root detected/],
     ['a hooking framework', { hookingFramework: true }, /hooking framework/],
     ['a changed device id', { deviceId: 'android-id-9999' }, /device id changed/],
+    ['an emulator', { emulator: true }, /emulator/],
+    ['an attached debugger', { debuggerAttached: true }, /debugger attached/],
   ])('%s suspends the device: SUSPEND token, THREAT_ALERT + DEVICE_SUSPENDED delivered, then 403 with the reason', async (_, change, why) => {
     const { dev, link } = await device();
     Object.assign(dev.health, change);
