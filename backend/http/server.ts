@@ -158,6 +158,8 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     });
   });
   server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000; // a client that trickles its request is cut off
+  server.requestTimeout = 15_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
