@@ -12,6 +12,6 @@ import { loadTaImages, type LoadOptions } from './loader/from-build.ts';
 
 /** Starts a runtime on the signed TAs of a build directory. */
 export async function startRuntimeFromBuild(opts: Omit<RuntimeOptions, 'tas'> & LoadOptions): Promise<TeeRuntime> {
-  const { images } = loadTaImages(opts);
-  return TeeRuntime.start({ ...opts, tas: images });
+  const { images, manifestSha256 } = loadTaImages(opts);
+  return TeeRuntime.start({ manifestSha256, ...opts, tas: images });
 }

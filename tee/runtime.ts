@@ -261,7 +261,7 @@ export class TeeRuntime {
       return new WorkerTaHost({
         module: rec.module, name: rec.image.name, uuid: rec.uuid, storageDir: this.storageDir,
         huk: this.hukBytesForWorker(), timeBudgetMs: this.opts.timeBudgetMs ?? 5_000, router: this.router,
-        debug: !!this.opts.allowDebugImports,
+        debug: !!this.opts.allowDebugImports, attestation: this.attestation,
       });
     }
     const services = createServices({ name: rec.image.name, uuid: rec.uuid }, {

@@ -4,7 +4,7 @@
 import { workerData } from 'node:worker_threads';
 import { Channel, Op, State } from './channel.ts';
 import { TaInstance, TaDeadError } from '../instance.ts';
-import { createServices } from '../services.ts';
+import { createServices, type DeviceAttestation } from '../services.ts';
 import { Huk } from '../huk.ts';
 import type { TaSessions } from '../abi/context.ts';
 import { Status } from '../../proto/status.ts';
@@ -17,6 +17,7 @@ interface WorkerInit {
   storageDir: string;
   huk: Uint8Array;
   debug: boolean;
+  attestation?: DeviceAttestation;
 }
 
 const init = workerData as WorkerInit;
@@ -54,7 +55,7 @@ const sessions: TaSessions = {
 
 const services = createServices(
   { name: init.name, uuid: init.uuid },
-  { storageDir: init.storageDir, huk: Huk.fromBytes(init.huk), log: init.debug ? (ta, l) => console.error(`[${ta}] ${l}`) : undefined },
+  { storageDir: init.storageDir, huk: Huk.fromBytes(init.huk), log: init.debug ? (ta, l) => console.error(`[${ta}] ${l}`) : undefined, attestation: init.attestation },
   sessions,
 );
 // The trusted UI lives with the runtime: screens go there as outcalls, events come back as calls.

@@ -7,6 +7,7 @@ import { Channel, Op, State } from './channel.ts';
 import type { OutcallRouter, TaHost } from './ta-host.ts';
 import { TaDeadError, type TaReply } from '../instance.ts';
 import { Status } from '../../proto/status.ts';
+import type { DeviceAttestation } from '../services.ts';
 import { recordBoundary, recording } from '../abi/recorder.ts';
 
 export interface WorkerHostOptions {
@@ -18,6 +19,8 @@ export interface WorkerHostOptions {
   timeBudgetMs: number;
   router: OutcallRouter;
   debug?: boolean;
+  /** The runtime's measurements and OEM key (plain data, cloned into the worker). */
+  attestation?: DeviceAttestation;
 }
 
 const workerUrl = new URL('./ta-worker-boot.mjs', import.meta.url);
@@ -47,7 +50,7 @@ export class WorkerTaHost implements TaHost {
     this.worker = new Worker(workerUrl, {
       workerData: {
         sab: ch.sab, module: this.opts.module, name: this.opts.name, uuid: this.opts.uuid,
-        storageDir: this.opts.storageDir, huk: this.opts.huk, debug: !!this.opts.debug,
+        storageDir: this.opts.storageDir, huk: this.opts.huk, debug: !!this.opts.debug, attestation: this.opts.attestation,
       },
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
       stdout: false,

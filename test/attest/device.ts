@@ -19,6 +19,7 @@ export interface DeviceOptions {
   extra?: TaImage[];
   provision?: ProvisionOptions | false;
   health?: HealthSnapshot;
+  isolation?: 'in-process' | 'worker';
 }
 
 export interface Device {
@@ -44,7 +45,7 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   if (o.provision !== false) provisionDevice(dataDir, o.provision || {});
   const { images, manifestSha256 } = loadTaImages(o.only ? { only: o.only } : {});
   const runtime = await TeeRuntime.start({
-    tas: [...images, ...(o.extra ?? [])], dataDir, manifestSha256, bootState: o.bootState ?? 'verified',
+    tas: [...images, ...(o.extra ?? [])], dataDir, manifestSha256, bootState: o.bootState ?? 'verified', isolation: o.isolation,
   });
   const ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
   const attest = await AttestClient.open(ctx);
