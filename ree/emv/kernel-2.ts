@@ -13,7 +13,7 @@ import { terminalData } from './transaction.ts';
 import { outcome, type CardSummary, type Outcome } from './outcome.ts';
 import { cvmFromList } from './cvm.ts';
 import { setTvr, TVR } from './tvr.ts';
-import { ONLINE_TAGS, type Kernel } from './kernel.ts';
+import { ONLINE_TAGS, sensitiveTlv, type Kernel } from './kernel.ts';
 import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
 import { verifyCda } from './oda/cda.ts';
 import { OdaError } from './oda/certificates.ts';
@@ -75,6 +75,7 @@ export const kernel2: Kernel = async (k) => {
     o.card = summary;
     o.tvr = toHex(tvr);
     online.set('84', fromHex(k.aid)); online.set('95', tvrAtCryptogram);
+    o.sensitive = sensitiveTlv(card);
     o.onlineData = Object.fromEntries(ONLINE_TAGS.filter((t) => online.has(t)).map((t) => [t, toHex(online.get(t)!)]));
     return o;
   };

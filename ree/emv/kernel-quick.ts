@@ -12,7 +12,7 @@ import { terminalData, amountBcd } from './transaction.ts';
 import { outcome, type CardSummary, type Outcome } from './outcome.ts';
 import { cvmFromCtq } from './cvm.ts';
 import { setTvr, TVR } from './tvr.ts';
-import { ONLINE_TAGS, type Kernel, type KernelInput } from './kernel.ts';
+import { ONLINE_TAGS, sensitiveTlv, type Kernel, type KernelInput } from './kernel.ts';
 import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
 import { verifyFdda } from './oda/fdda.ts';
 import { OdaError } from './oda/certificates.ts';
@@ -62,6 +62,7 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
     o.card = summary;
     o.tvr = toHex(tvr);
     const online = new Map([...term, ...card, ['84', Buffer.from(k.aid, 'hex')], ['95', tvrAtCryptogram]]);
+    o.sensitive = sensitiveTlv(card);
     o.onlineData = Object.fromEntries(ONLINE_TAGS.filter((t) => online.has(t)).map((t) => [t, toHex(online.get(t)!)]));
     return o;
   };

@@ -46,6 +46,9 @@ export interface Outcome {
   tvr?: string;
   /** online authorisation data (ICC data for field 55) by tag, hex. Holds no PAN or track 2. */
   onlineData?: Record<string, string>;
+  /** PAN, track 2, PSN, expiry as BER-TLV, for the txsign TA to encrypt — never for the app:
+   *  the payment facade hands it to the TEE and wipes it. */
+  sensitive?: Uint8Array;
 }
 
 export function outcome(kind: OutcomeKind, message: UiMessage, extra: Partial<Outcome> = {}): Outcome {

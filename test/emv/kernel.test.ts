@@ -43,7 +43,10 @@ describe('contactless purchase through Entry Point and the kernels', () => {
       expect(o.cvm).toBe('NO_CVM');
       expect(o.oda).toBe('PASSED');
       expect(o.card?.maskedPan).toMatch(/^\d{6}\*+\d{4}$/);
-      expect(JSON.stringify(o)).not.toContain(panOf[scheme]);
+      const { sensitive, ...forTheApp } = o;
+      expect(JSON.stringify(forTheApp)).not.toContain(panOf[scheme]);
+      // The PAN travels only in `sensitive`, for the txsign TA to encrypt.
+      expect(Buffer.from(sensitive!).toString('hex').toUpperCase()).toContain(panOf[scheme]);
       const icc = new Map(Object.entries(o.onlineData!).map(([k, v]) => [k, fromHex(v)]));
       expect(icc.get('9F37')).toEqual(fixedUn(4));
       const r = verifyArqc({ cvn: cvnOf[scheme], issuerMasterKeyAc: TEST_ISSUER_MASTER_KEY_AC, pan: panOf[scheme], psn: '01', iccData: icc }, fromHex('3030'));
