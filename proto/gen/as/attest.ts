@@ -2,6 +2,7 @@
 // Regenerate with `npx trusttap gen`. Codec rules: proto/README.md.
 
 import { PbReader, PbWriter, setLastError } from "../../as/pb";
+import { AuthorizeRequest, AuthorizeResponse, ReverseRequest, ReverseResponse, TransactionStatusRequest, TransactionStatusResponse } from "./payment";
 
 /** enum trusttap.attest.v1.Command */
 export enum Command {
@@ -1854,6 +1855,9 @@ export class DeviceRequest {
   static readonly BODY_HEARTBEAT: i32 = 13;
   static readonly BODY_KEY_EXCHANGE: i32 = 14;
   static readonly BODY_KEY_DOWNLOAD: i32 = 15;
+  static readonly BODY_AUTHORIZE: i32 = 16;
+  static readonly BODY_TRANSACTION_STATUS: i32 = 17;
+  static readonly BODY_REVERSE: i32 = 18;
   deviceId: string = "";
   counter: u64 = 0;
   timeMs: u64 = 0;
@@ -1863,6 +1867,9 @@ export class DeviceRequest {
   heartbeat: HeartbeatRequest | null = null; // oneof body
   keyExchange: KeyExchangeRequest | null = null; // oneof body
   keyDownload: KeyDownloadRequest | null = null; // oneof body
+  authorize: AuthorizeRequest | null = null; // oneof body
+  transactionStatus: TransactionStatusRequest | null = null; // oneof body
+  reverse: ReverseRequest | null = null; // oneof body
 
   setChallenge(v: ChallengeRequest): DeviceRequest {
     this.challenge = v;
@@ -1897,6 +1904,24 @@ export class DeviceRequest {
   setKeyDownload(v: KeyDownloadRequest): DeviceRequest {
     this.keyDownload = v;
     this.bodyCase = 15;
+    return this;
+  }
+
+  setAuthorize(v: AuthorizeRequest): DeviceRequest {
+    this.authorize = v;
+    this.bodyCase = 16;
+    return this;
+  }
+
+  setTransactionStatus(v: TransactionStatusRequest): DeviceRequest {
+    this.transactionStatus = v;
+    this.bodyCase = 17;
+    return this;
+  }
+
+  setReverse(v: ReverseRequest): DeviceRequest {
+    this.reverse = v;
+    this.bodyCase = 18;
     return this;
   }
 
@@ -1958,6 +1983,27 @@ export class DeviceRequest {
     if (this.bodyCase == 15) { // emitted even when empty: it is the active member
       const v = this.keyDownload;
       w.tag(15, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 16) { // emitted even when empty: it is the active member
+      const v = this.authorize;
+      w.tag(16, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 17) { // emitted even when empty: it is the active member
+      const v = this.transactionStatus;
+      w.tag(17, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 18) { // emitted even when empty: it is the active member
+      const v = this.reverse;
+      w.tag(18, 2);
       const p = w.fork();
       if (v != null) v.encodeTo(w);
       w.ldelim(p);
@@ -2040,6 +2086,30 @@ export class DeviceRequest {
           this.keyDownload = v;
         }
         this.bodyCase = 15;
+        v.mergeFrom(r, r.length());
+      } else if (f == 16 && wt == 2) {
+        let v = this.authorize;
+        if (v == null || this.bodyCase != 16) {
+          v = new AuthorizeRequest();
+          this.authorize = v;
+        }
+        this.bodyCase = 16;
+        v.mergeFrom(r, r.length());
+      } else if (f == 17 && wt == 2) {
+        let v = this.transactionStatus;
+        if (v == null || this.bodyCase != 17) {
+          v = new TransactionStatusRequest();
+          this.transactionStatus = v;
+        }
+        this.bodyCase = 17;
+        v.mergeFrom(r, r.length());
+      } else if (f == 18 && wt == 2) {
+        let v = this.reverse;
+        if (v == null || this.bodyCase != 18) {
+          v = new ReverseRequest();
+          this.reverse = v;
+        }
+        this.bodyCase = 18;
         v.mergeFrom(r, r.length());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
@@ -3003,6 +3073,9 @@ export class DeviceResponse {
   static readonly BODY_KEY_EXCHANGE: i32 = 14;
   static readonly BODY_KEY_DOWNLOAD: i32 = 15;
   static readonly BODY_ERROR: i32 = 16;
+  static readonly BODY_AUTHORIZE: i32 = 17;
+  static readonly BODY_TRANSACTION_STATUS: i32 = 18;
+  static readonly BODY_REVERSE: i32 = 19;
   requestSha256: Uint8Array = new Uint8Array(0);
   counter: u64 = 0;
   deviceId: string = "";
@@ -3015,6 +3088,9 @@ export class DeviceResponse {
   keyExchange: KeyExchangeResponse | null = null; // oneof body
   keyDownload: KeyDownloadResponse | null = null; // oneof body
   error: ErrorResponse | null = null; // oneof body
+  authorize: AuthorizeResponse | null = null; // oneof body
+  transactionStatus: TransactionStatusResponse | null = null; // oneof body
+  reverse: ReverseResponse | null = null; // oneof body
 
   setChallenge(v: Challenge): DeviceResponse {
     this.challenge = v;
@@ -3055,6 +3131,24 @@ export class DeviceResponse {
   setError(v: ErrorResponse): DeviceResponse {
     this.error = v;
     this.bodyCase = 16;
+    return this;
+  }
+
+  setAuthorize(v: AuthorizeResponse): DeviceResponse {
+    this.authorize = v;
+    this.bodyCase = 17;
+    return this;
+  }
+
+  setTransactionStatus(v: TransactionStatusResponse): DeviceResponse {
+    this.transactionStatus = v;
+    this.bodyCase = 18;
+    return this;
+  }
+
+  setReverse(v: ReverseResponse): DeviceResponse {
+    this.reverse = v;
+    this.bodyCase = 19;
     return this;
   }
 
@@ -3133,6 +3227,27 @@ export class DeviceResponse {
     if (this.bodyCase == 16) { // emitted even when empty: it is the active member
       const v = this.error;
       w.tag(16, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 17) { // emitted even when empty: it is the active member
+      const v = this.authorize;
+      w.tag(17, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 18) { // emitted even when empty: it is the active member
+      const v = this.transactionStatus;
+      w.tag(18, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 19) { // emitted even when empty: it is the active member
+      const v = this.reverse;
+      w.tag(19, 2);
       const p = w.fork();
       if (v != null) v.encodeTo(w);
       w.ldelim(p);
@@ -3228,6 +3343,30 @@ export class DeviceResponse {
           this.error = v;
         }
         this.bodyCase = 16;
+        v.mergeFrom(r, r.length());
+      } else if (f == 17 && wt == 2) {
+        let v = this.authorize;
+        if (v == null || this.bodyCase != 17) {
+          v = new AuthorizeResponse();
+          this.authorize = v;
+        }
+        this.bodyCase = 17;
+        v.mergeFrom(r, r.length());
+      } else if (f == 18 && wt == 2) {
+        let v = this.transactionStatus;
+        if (v == null || this.bodyCase != 18) {
+          v = new TransactionStatusResponse();
+          this.transactionStatus = v;
+        }
+        this.bodyCase = 18;
+        v.mergeFrom(r, r.length());
+      } else if (f == 19 && wt == 2) {
+        let v = this.reverse;
+        if (v == null || this.bodyCase != 19) {
+          v = new ReverseResponse();
+          this.reverse = v;
+        }
+        this.bodyCase = 19;
         v.mergeFrom(r, r.length());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type

@@ -142,6 +142,7 @@ export class AuthorizeResponse {
   maskedPan: string = "";
   journaledMs: u64 = 0;
   transactionReference: string = "";
+  issuerAuthenticationData: Uint8Array = new Uint8Array(0);
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -199,6 +200,10 @@ export class AuthorizeResponse {
       w.tag(12, 2);
       w.string(this.transactionReference);
     }
+    if (this.issuerAuthenticationData.length > 0) {
+      w.tag(13, 2);
+      w.bytes(this.issuerAuthenticationData);
+    }
   }
 
   /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
@@ -248,6 +253,8 @@ export class AuthorizeResponse {
         this.journaledMs = r.uint64();
       } else if (f == 12 && wt == 2) {
         this.transactionReference = r.string();
+      } else if (f == 13 && wt == 2) {
+        this.issuerAuthenticationData = r.bytes();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

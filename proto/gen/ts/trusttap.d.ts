@@ -3436,8 +3436,17 @@ export namespace trusttap {
                 /** DeviceRequest keyDownload. */
                 keyDownload?: (trusttap.attest.v1.KeyDownloadRequest.$Properties|null);
 
+                /** DeviceRequest authorize. */
+                authorize?: (trusttap.payment.v1.AuthorizeRequest.$Properties|null);
+
+                /** DeviceRequest transactionStatus. */
+                transactionStatus?: (trusttap.payment.v1.TransactionStatusRequest.$Properties|null);
+
+                /** DeviceRequest reverse. */
+                reverse?: (trusttap.payment.v1.ReverseRequest.$Properties|null);
+
                 /** DeviceRequest body. */
-                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload");
+                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse");
 
                 /**
                  * Creates a new DeviceRequest instance using the specified properties.
@@ -3550,8 +3559,17 @@ export namespace trusttap {
                     /** DeviceRequest keyDownload */
                     keyDownload?: (trusttap.attest.v1.KeyDownloadRequest.$Properties|null);
 
+                    /** DeviceRequest authorize */
+                    authorize?: (trusttap.payment.v1.AuthorizeRequest.$Properties|null);
+
+                    /** DeviceRequest transactionStatus */
+                    transactionStatus?: (trusttap.payment.v1.TransactionStatusRequest.$Properties|null);
+
+                    /** DeviceRequest reverse */
+                    reverse?: (trusttap.payment.v1.ReverseRequest.$Properties|null);
+
                     /** DeviceRequest body */
-                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload");
+                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse");
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -3568,9 +3586,12 @@ export namespace trusttap {
                   heartbeat?: trusttap.attest.v1.HeartbeatRequest.$Shape|null;
                   keyExchange?: trusttap.attest.v1.KeyExchangeRequest.$Shape|null;
                   keyDownload?: trusttap.attest.v1.KeyDownloadRequest.$Shape|null;
+                  authorize?: trusttap.payment.v1.AuthorizeRequest.$Shape|null;
+                  transactionStatus?: trusttap.payment.v1.TransactionStatusRequest.$Shape|null;
+                  reverse?: trusttap.payment.v1.ReverseRequest.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape })
+                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize: trusttap.payment.v1.AuthorizeRequest.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusRequest.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseRequest.$Shape })
                 );
             }
 
@@ -5403,8 +5424,17 @@ export namespace trusttap {
                 /** DeviceResponse error. */
                 error?: (trusttap.attest.v1.ErrorResponse.$Properties|null);
 
+                /** DeviceResponse authorize. */
+                authorize?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                /** DeviceResponse transactionStatus. */
+                transactionStatus?: (trusttap.payment.v1.TransactionStatusResponse.$Properties|null);
+
+                /** DeviceResponse reverse. */
+                reverse?: (trusttap.payment.v1.ReverseResponse.$Properties|null);
+
                 /** DeviceResponse body. */
-                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error");
+                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse");
 
                 /**
                  * Creates a new DeviceResponse instance using the specified properties.
@@ -5526,8 +5556,17 @@ export namespace trusttap {
                     /** DeviceResponse error */
                     error?: (trusttap.attest.v1.ErrorResponse.$Properties|null);
 
+                    /** DeviceResponse authorize */
+                    authorize?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                    /** DeviceResponse transactionStatus */
+                    transactionStatus?: (trusttap.payment.v1.TransactionStatusResponse.$Properties|null);
+
+                    /** DeviceResponse reverse */
+                    reverse?: (trusttap.payment.v1.ReverseResponse.$Properties|null);
+
                     /** DeviceResponse body */
-                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error");
+                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse");
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -5547,9 +5586,12 @@ export namespace trusttap {
                   keyExchange?: trusttap.attest.v1.KeyExchangeResponse.$Shape|null;
                   keyDownload?: trusttap.attest.v1.KeyDownloadResponse.$Shape|null;
                   error?: trusttap.attest.v1.ErrorResponse.$Shape|null;
+                  authorize?: trusttap.payment.v1.AuthorizeResponse.$Shape|null;
+                  transactionStatus?: trusttap.payment.v1.TransactionStatusResponse.$Shape|null;
+                  reverse?: trusttap.payment.v1.ReverseResponse.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape })
+                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize: trusttap.payment.v1.AuthorizeResponse.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusResponse.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseResponse.$Shape })
                 );
             }
 
@@ -7143,6 +7185,918 @@ export namespace trusttap {
 
                 /** Shape of an UploadManifestRequest. */
                 type $Shape = trusttap.attest.v1.UploadManifestRequest.$Properties;
+            }
+        }
+    }
+
+    /** Namespace payment. */
+    namespace payment {
+
+        /** Namespace v1. */
+        namespace v1 {
+
+            /** PinBlockFormat enum. */
+            enum PinBlockFormat {
+
+                /** PIN_BLOCK_FORMAT_UNSPECIFIED value */
+                PIN_BLOCK_FORMAT_UNSPECIFIED = 0,
+
+                /** PIN_BLOCK_FORMAT_ISO_0 value */
+                PIN_BLOCK_FORMAT_ISO_0 = 1,
+
+                /** PIN_BLOCK_FORMAT_ISO_4 value */
+                PIN_BLOCK_FORMAT_ISO_4 = 2
+            }
+
+            /** Cvm enum. */
+            enum Cvm {
+
+                /** CVM_UNSPECIFIED value */
+                CVM_UNSPECIFIED = 0,
+
+                /** CVM_NO_CVM value */
+                CVM_NO_CVM = 1,
+
+                /** CVM_ONLINE_PIN value */
+                CVM_ONLINE_PIN = 2,
+
+                /** CVM_CDCVM value */
+                CVM_CDCVM = 3
+            }
+
+            /**
+             * Properties of an AuthorizeRequest.
+             * @deprecated Use trusttap.payment.v1.AuthorizeRequest.$Properties instead.
+             */
+            interface IAuthorizeRequest extends trusttap.payment.v1.AuthorizeRequest.$Properties {
+            }
+
+            /** Represents an AuthorizeRequest. */
+            class AuthorizeRequest {
+
+                /**
+                 * Constructs a new AuthorizeRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.AuthorizeRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** AuthorizeRequest signedTransaction. */
+                signedTransaction: Uint8Array;
+
+                /** AuthorizeRequest signedToken. */
+                signedToken: Uint8Array;
+
+                /** AuthorizeRequest cvm. */
+                cvm: trusttap.payment.v1.Cvm;
+
+                /** AuthorizeRequest encryptedPinBlock. */
+                encryptedPinBlock: Uint8Array;
+
+                /** AuthorizeRequest pinBlockFormat. */
+                pinBlockFormat: trusttap.payment.v1.PinBlockFormat;
+
+                /** AuthorizeRequest aid. */
+                aid: string;
+
+                /**
+                 * Creates a new AuthorizeRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns AuthorizeRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.AuthorizeRequest.$Shape): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.AuthorizeRequest.$Properties): trusttap.payment.v1.AuthorizeRequest;
+
+                /**
+                 * Encodes the specified AuthorizeRequest message. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
+                 * @param message AuthorizeRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.AuthorizeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified AuthorizeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
+                 * @param message AuthorizeRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.AuthorizeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an AuthorizeRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
+
+                /**
+                 * Decodes an AuthorizeRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
+
+                /**
+                 * Verifies an AuthorizeRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an AuthorizeRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns AuthorizeRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.AuthorizeRequest;
+
+                /**
+                 * Creates a plain object from an AuthorizeRequest message. Also converts values to other types if specified.
+                 * @param message AuthorizeRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.AuthorizeRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this AuthorizeRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for AuthorizeRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace AuthorizeRequest {
+
+                /** Properties of an AuthorizeRequest. */
+                interface $Properties {
+
+                    /** AuthorizeRequest signedTransaction */
+                    signedTransaction?: (Uint8Array|null);
+
+                    /** AuthorizeRequest signedToken */
+                    signedToken?: (Uint8Array|null);
+
+                    /** AuthorizeRequest cvm */
+                    cvm?: (trusttap.payment.v1.Cvm|null);
+
+                    /** AuthorizeRequest encryptedPinBlock */
+                    encryptedPinBlock?: (Uint8Array|null);
+
+                    /** AuthorizeRequest pinBlockFormat */
+                    pinBlockFormat?: (trusttap.payment.v1.PinBlockFormat|null);
+
+                    /** AuthorizeRequest aid */
+                    aid?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an AuthorizeRequest. */
+                type $Shape = trusttap.payment.v1.AuthorizeRequest.$Properties;
+            }
+
+            /** Decision enum. */
+            enum Decision {
+
+                /** DECISION_UNSPECIFIED value */
+                DECISION_UNSPECIFIED = 0,
+
+                /** DECISION_APPROVED value */
+                DECISION_APPROVED = 1,
+
+                /** DECISION_DECLINED value */
+                DECISION_DECLINED = 2
+            }
+
+            /** DeclineReason enum. */
+            enum DeclineReason {
+
+                /** DECLINE_REASON_NONE value */
+                DECLINE_REASON_NONE = 0,
+
+                /** DECLINE_REASON_INSUFFICIENT_FUNDS value */
+                DECLINE_REASON_INSUFFICIENT_FUNDS = 1,
+
+                /** DECLINE_REASON_INCORRECT_PIN value */
+                DECLINE_REASON_INCORRECT_PIN = 2,
+
+                /** DECLINE_REASON_PIN_TRIES_EXCEEDED value */
+                DECLINE_REASON_PIN_TRIES_EXCEEDED = 3,
+
+                /** DECLINE_REASON_EXPIRED_CARD value */
+                DECLINE_REASON_EXPIRED_CARD = 4,
+
+                /** DECLINE_REASON_BLOCKED_CARD value */
+                DECLINE_REASON_BLOCKED_CARD = 5,
+
+                /** DECLINE_REASON_CRYPTOGRAM_FAILED value */
+                DECLINE_REASON_CRYPTOGRAM_FAILED = 6,
+
+                /** DECLINE_REASON_OVER_LIMIT value */
+                DECLINE_REASON_OVER_LIMIT = 7,
+
+                /** DECLINE_REASON_PIN_REQUIRED value */
+                DECLINE_REASON_PIN_REQUIRED = 8,
+
+                /** DECLINE_REASON_UNKNOWN_CARD value */
+                DECLINE_REASON_UNKNOWN_CARD = 9,
+
+                /** DECLINE_REASON_DEVICE_NOT_ALLOWED value */
+                DECLINE_REASON_DEVICE_NOT_ALLOWED = 10,
+
+                /** DECLINE_REASON_INVALID_TRANSACTION value */
+                DECLINE_REASON_INVALID_TRANSACTION = 11
+            }
+
+            /**
+             * Properties of an AuthorizeResponse.
+             * @deprecated Use trusttap.payment.v1.AuthorizeResponse.$Properties instead.
+             */
+            interface IAuthorizeResponse extends trusttap.payment.v1.AuthorizeResponse.$Properties {
+            }
+
+            /** Represents an AuthorizeResponse. */
+            class AuthorizeResponse {
+
+                /**
+                 * Constructs a new AuthorizeResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.AuthorizeResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** AuthorizeResponse decision. */
+                decision: trusttap.payment.v1.Decision;
+
+                /** AuthorizeResponse reason. */
+                reason: trusttap.payment.v1.DeclineReason;
+
+                /** AuthorizeResponse reasonText. */
+                reasonText: string;
+
+                /** AuthorizeResponse responseCode. */
+                responseCode: string;
+
+                /** AuthorizeResponse authorizationCode. */
+                authorizationCode: string;
+
+                /** AuthorizeResponse arpc. */
+                arpc: Uint8Array;
+
+                /** AuthorizeResponse clientTransactionId. */
+                clientTransactionId: string;
+
+                /** AuthorizeResponse amountMinor. */
+                amountMinor: Long;
+
+                /** AuthorizeResponse currency. */
+                currency: string;
+
+                /** AuthorizeResponse maskedPan. */
+                maskedPan: string;
+
+                /** AuthorizeResponse journaledMs. */
+                journaledMs: Long;
+
+                /** AuthorizeResponse transactionReference. */
+                transactionReference: string;
+
+                /** AuthorizeResponse issuerAuthenticationData. */
+                issuerAuthenticationData: Uint8Array;
+
+                /**
+                 * Creates a new AuthorizeResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns AuthorizeResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.AuthorizeResponse.$Shape): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.AuthorizeResponse.$Properties): trusttap.payment.v1.AuthorizeResponse;
+
+                /**
+                 * Encodes the specified AuthorizeResponse message. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
+                 * @param message AuthorizeResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.AuthorizeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified AuthorizeResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
+                 * @param message AuthorizeResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.AuthorizeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an AuthorizeResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
+
+                /**
+                 * Decodes an AuthorizeResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
+
+                /**
+                 * Verifies an AuthorizeResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an AuthorizeResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns AuthorizeResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.AuthorizeResponse;
+
+                /**
+                 * Creates a plain object from an AuthorizeResponse message. Also converts values to other types if specified.
+                 * @param message AuthorizeResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.AuthorizeResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this AuthorizeResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for AuthorizeResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace AuthorizeResponse {
+
+                /** Properties of an AuthorizeResponse. */
+                interface $Properties {
+
+                    /** AuthorizeResponse decision */
+                    decision?: (trusttap.payment.v1.Decision|null);
+
+                    /** AuthorizeResponse reason */
+                    reason?: (trusttap.payment.v1.DeclineReason|null);
+
+                    /** AuthorizeResponse reasonText */
+                    reasonText?: (string|null);
+
+                    /** AuthorizeResponse responseCode */
+                    responseCode?: (string|null);
+
+                    /** AuthorizeResponse authorizationCode */
+                    authorizationCode?: (string|null);
+
+                    /** AuthorizeResponse arpc */
+                    arpc?: (Uint8Array|null);
+
+                    /** AuthorizeResponse clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** AuthorizeResponse amountMinor */
+                    amountMinor?: (Long|null);
+
+                    /** AuthorizeResponse currency */
+                    currency?: (string|null);
+
+                    /** AuthorizeResponse maskedPan */
+                    maskedPan?: (string|null);
+
+                    /** AuthorizeResponse journaledMs */
+                    journaledMs?: (Long|null);
+
+                    /** AuthorizeResponse transactionReference */
+                    transactionReference?: (string|null);
+
+                    /** AuthorizeResponse issuerAuthenticationData */
+                    issuerAuthenticationData?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an AuthorizeResponse. */
+                type $Shape = trusttap.payment.v1.AuthorizeResponse.$Properties;
+            }
+
+            /**
+             * Properties of a TransactionStatusRequest.
+             * @deprecated Use trusttap.payment.v1.TransactionStatusRequest.$Properties instead.
+             */
+            interface ITransactionStatusRequest extends trusttap.payment.v1.TransactionStatusRequest.$Properties {
+            }
+
+            /** Represents a TransactionStatusRequest. */
+            class TransactionStatusRequest {
+
+                /**
+                 * Constructs a new TransactionStatusRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.TransactionStatusRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** TransactionStatusRequest clientTransactionId. */
+                clientTransactionId: string;
+
+                /**
+                 * Creates a new TransactionStatusRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns TransactionStatusRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.TransactionStatusRequest.$Shape): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.TransactionStatusRequest.$Properties): trusttap.payment.v1.TransactionStatusRequest;
+
+                /**
+                 * Encodes the specified TransactionStatusRequest message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
+                 * @param message TransactionStatusRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.TransactionStatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified TransactionStatusRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
+                 * @param message TransactionStatusRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.TransactionStatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a TransactionStatusRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
+
+                /**
+                 * Decodes a TransactionStatusRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
+
+                /**
+                 * Verifies a TransactionStatusRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a TransactionStatusRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns TransactionStatusRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.TransactionStatusRequest;
+
+                /**
+                 * Creates a plain object from a TransactionStatusRequest message. Also converts values to other types if specified.
+                 * @param message TransactionStatusRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.TransactionStatusRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this TransactionStatusRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for TransactionStatusRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace TransactionStatusRequest {
+
+                /** Properties of a TransactionStatusRequest. */
+                interface $Properties {
+
+                    /** TransactionStatusRequest clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a TransactionStatusRequest. */
+                type $Shape = trusttap.payment.v1.TransactionStatusRequest.$Properties;
+            }
+
+            /**
+             * Properties of a TransactionStatusResponse.
+             * @deprecated Use trusttap.payment.v1.TransactionStatusResponse.$Properties instead.
+             */
+            interface ITransactionStatusResponse extends trusttap.payment.v1.TransactionStatusResponse.$Properties {
+            }
+
+            /** Represents a TransactionStatusResponse. */
+            class TransactionStatusResponse {
+
+                /**
+                 * Constructs a new TransactionStatusResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.TransactionStatusResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** TransactionStatusResponse found. */
+                found: boolean;
+
+                /** TransactionStatusResponse result. */
+                result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                /** TransactionStatusResponse reversed. */
+                reversed: boolean;
+
+                /**
+                 * Creates a new TransactionStatusResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns TransactionStatusResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.TransactionStatusResponse.$Shape): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.TransactionStatusResponse.$Properties): trusttap.payment.v1.TransactionStatusResponse;
+
+                /**
+                 * Encodes the specified TransactionStatusResponse message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
+                 * @param message TransactionStatusResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.TransactionStatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified TransactionStatusResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
+                 * @param message TransactionStatusResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.TransactionStatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a TransactionStatusResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
+
+                /**
+                 * Decodes a TransactionStatusResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
+
+                /**
+                 * Verifies a TransactionStatusResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a TransactionStatusResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns TransactionStatusResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.TransactionStatusResponse;
+
+                /**
+                 * Creates a plain object from a TransactionStatusResponse message. Also converts values to other types if specified.
+                 * @param message TransactionStatusResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.TransactionStatusResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this TransactionStatusResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for TransactionStatusResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace TransactionStatusResponse {
+
+                /** Properties of a TransactionStatusResponse. */
+                interface $Properties {
+
+                    /** TransactionStatusResponse found */
+                    found?: (boolean|null);
+
+                    /** TransactionStatusResponse result */
+                    result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                    /** TransactionStatusResponse reversed */
+                    reversed?: (boolean|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a TransactionStatusResponse. */
+                type $Shape = trusttap.payment.v1.TransactionStatusResponse.$Properties;
+            }
+
+            /**
+             * Properties of a ReverseRequest.
+             * @deprecated Use trusttap.payment.v1.ReverseRequest.$Properties instead.
+             */
+            interface IReverseRequest extends trusttap.payment.v1.ReverseRequest.$Properties {
+            }
+
+            /** Represents a ReverseRequest. */
+            class ReverseRequest {
+
+                /**
+                 * Constructs a new ReverseRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.ReverseRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ReverseRequest clientTransactionId. */
+                clientTransactionId: string;
+
+                /**
+                 * Creates a new ReverseRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ReverseRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.ReverseRequest.$Shape): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.ReverseRequest.$Properties): trusttap.payment.v1.ReverseRequest;
+
+                /**
+                 * Encodes the specified ReverseRequest message. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
+                 * @param message ReverseRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.ReverseRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ReverseRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
+                 * @param message ReverseRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.ReverseRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ReverseRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
+
+                /**
+                 * Decodes a ReverseRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
+
+                /**
+                 * Verifies a ReverseRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ReverseRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ReverseRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.ReverseRequest;
+
+                /**
+                 * Creates a plain object from a ReverseRequest message. Also converts values to other types if specified.
+                 * @param message ReverseRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.ReverseRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ReverseRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ReverseRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ReverseRequest {
+
+                /** Properties of a ReverseRequest. */
+                interface $Properties {
+
+                    /** ReverseRequest clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ReverseRequest. */
+                type $Shape = trusttap.payment.v1.ReverseRequest.$Properties;
+            }
+
+            /**
+             * Properties of a ReverseResponse.
+             * @deprecated Use trusttap.payment.v1.ReverseResponse.$Properties instead.
+             */
+            interface IReverseResponse extends trusttap.payment.v1.ReverseResponse.$Properties {
+            }
+
+            /** Represents a ReverseResponse. */
+            class ReverseResponse {
+
+                /**
+                 * Constructs a new ReverseResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.ReverseResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ReverseResponse reversed. */
+                reversed: boolean;
+
+                /** ReverseResponse status. */
+                status?: (trusttap.payment.v1.TransactionStatusResponse.$Properties|null);
+
+                /**
+                 * Creates a new ReverseResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ReverseResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.ReverseResponse.$Shape): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.ReverseResponse.$Properties): trusttap.payment.v1.ReverseResponse;
+
+                /**
+                 * Encodes the specified ReverseResponse message. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
+                 * @param message ReverseResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.ReverseResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ReverseResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
+                 * @param message ReverseResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.ReverseResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ReverseResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
+
+                /**
+                 * Decodes a ReverseResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
+
+                /**
+                 * Verifies a ReverseResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ReverseResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ReverseResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.ReverseResponse;
+
+                /**
+                 * Creates a plain object from a ReverseResponse message. Also converts values to other types if specified.
+                 * @param message ReverseResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.ReverseResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ReverseResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ReverseResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ReverseResponse {
+
+                /** Properties of a ReverseResponse. */
+                interface $Properties {
+
+                    /** ReverseResponse reversed */
+                    reversed?: (boolean|null);
+
+                    /** ReverseResponse status */
+                    status?: (trusttap.payment.v1.TransactionStatusResponse.$Properties|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ReverseResponse. */
+                type $Shape = trusttap.payment.v1.ReverseResponse.$Properties;
             }
         }
     }
@@ -12092,912 +13046,6 @@ export namespace trusttap {
                     /** Shape of a DukptRegisters. */
                     type $Shape = trusttap.keystore.sealed.v1.DukptRegisters.$Properties;
                 }
-            }
-        }
-    }
-
-    /** Namespace payment. */
-    namespace payment {
-
-        /** Namespace v1. */
-        namespace v1 {
-
-            /** PinBlockFormat enum. */
-            enum PinBlockFormat {
-
-                /** PIN_BLOCK_FORMAT_UNSPECIFIED value */
-                PIN_BLOCK_FORMAT_UNSPECIFIED = 0,
-
-                /** PIN_BLOCK_FORMAT_ISO_0 value */
-                PIN_BLOCK_FORMAT_ISO_0 = 1,
-
-                /** PIN_BLOCK_FORMAT_ISO_4 value */
-                PIN_BLOCK_FORMAT_ISO_4 = 2
-            }
-
-            /** Cvm enum. */
-            enum Cvm {
-
-                /** CVM_UNSPECIFIED value */
-                CVM_UNSPECIFIED = 0,
-
-                /** CVM_NO_CVM value */
-                CVM_NO_CVM = 1,
-
-                /** CVM_ONLINE_PIN value */
-                CVM_ONLINE_PIN = 2,
-
-                /** CVM_CDCVM value */
-                CVM_CDCVM = 3
-            }
-
-            /**
-             * Properties of an AuthorizeRequest.
-             * @deprecated Use trusttap.payment.v1.AuthorizeRequest.$Properties instead.
-             */
-            interface IAuthorizeRequest extends trusttap.payment.v1.AuthorizeRequest.$Properties {
-            }
-
-            /** Represents an AuthorizeRequest. */
-            class AuthorizeRequest {
-
-                /**
-                 * Constructs a new AuthorizeRequest.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.payment.v1.AuthorizeRequest.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** AuthorizeRequest signedTransaction. */
-                signedTransaction: Uint8Array;
-
-                /** AuthorizeRequest signedToken. */
-                signedToken: Uint8Array;
-
-                /** AuthorizeRequest cvm. */
-                cvm: trusttap.payment.v1.Cvm;
-
-                /** AuthorizeRequest encryptedPinBlock. */
-                encryptedPinBlock: Uint8Array;
-
-                /** AuthorizeRequest pinBlockFormat. */
-                pinBlockFormat: trusttap.payment.v1.PinBlockFormat;
-
-                /** AuthorizeRequest aid. */
-                aid: string;
-
-                /**
-                 * Creates a new AuthorizeRequest instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns AuthorizeRequest instance
-                 */
-                static create(properties: trusttap.payment.v1.AuthorizeRequest.$Shape): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
-                static create(properties?: trusttap.payment.v1.AuthorizeRequest.$Properties): trusttap.payment.v1.AuthorizeRequest;
-
-                /**
-                 * Encodes the specified AuthorizeRequest message. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
-                 * @param message AuthorizeRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.payment.v1.AuthorizeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified AuthorizeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
-                 * @param message AuthorizeRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.payment.v1.AuthorizeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes an AuthorizeRequest message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
-
-                /**
-                 * Decodes an AuthorizeRequest message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
-
-                /**
-                 * Verifies an AuthorizeRequest message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates an AuthorizeRequest message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns AuthorizeRequest
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.AuthorizeRequest;
-
-                /**
-                 * Creates a plain object from an AuthorizeRequest message. Also converts values to other types if specified.
-                 * @param message AuthorizeRequest
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.payment.v1.AuthorizeRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this AuthorizeRequest to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for AuthorizeRequest
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace AuthorizeRequest {
-
-                /** Properties of an AuthorizeRequest. */
-                interface $Properties {
-
-                    /** AuthorizeRequest signedTransaction */
-                    signedTransaction?: (Uint8Array|null);
-
-                    /** AuthorizeRequest signedToken */
-                    signedToken?: (Uint8Array|null);
-
-                    /** AuthorizeRequest cvm */
-                    cvm?: (trusttap.payment.v1.Cvm|null);
-
-                    /** AuthorizeRequest encryptedPinBlock */
-                    encryptedPinBlock?: (Uint8Array|null);
-
-                    /** AuthorizeRequest pinBlockFormat */
-                    pinBlockFormat?: (trusttap.payment.v1.PinBlockFormat|null);
-
-                    /** AuthorizeRequest aid */
-                    aid?: (string|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of an AuthorizeRequest. */
-                type $Shape = trusttap.payment.v1.AuthorizeRequest.$Properties;
-            }
-
-            /** Decision enum. */
-            enum Decision {
-
-                /** DECISION_UNSPECIFIED value */
-                DECISION_UNSPECIFIED = 0,
-
-                /** DECISION_APPROVED value */
-                DECISION_APPROVED = 1,
-
-                /** DECISION_DECLINED value */
-                DECISION_DECLINED = 2
-            }
-
-            /** DeclineReason enum. */
-            enum DeclineReason {
-
-                /** DECLINE_REASON_NONE value */
-                DECLINE_REASON_NONE = 0,
-
-                /** DECLINE_REASON_INSUFFICIENT_FUNDS value */
-                DECLINE_REASON_INSUFFICIENT_FUNDS = 1,
-
-                /** DECLINE_REASON_INCORRECT_PIN value */
-                DECLINE_REASON_INCORRECT_PIN = 2,
-
-                /** DECLINE_REASON_PIN_TRIES_EXCEEDED value */
-                DECLINE_REASON_PIN_TRIES_EXCEEDED = 3,
-
-                /** DECLINE_REASON_EXPIRED_CARD value */
-                DECLINE_REASON_EXPIRED_CARD = 4,
-
-                /** DECLINE_REASON_BLOCKED_CARD value */
-                DECLINE_REASON_BLOCKED_CARD = 5,
-
-                /** DECLINE_REASON_CRYPTOGRAM_FAILED value */
-                DECLINE_REASON_CRYPTOGRAM_FAILED = 6,
-
-                /** DECLINE_REASON_OVER_LIMIT value */
-                DECLINE_REASON_OVER_LIMIT = 7,
-
-                /** DECLINE_REASON_PIN_REQUIRED value */
-                DECLINE_REASON_PIN_REQUIRED = 8,
-
-                /** DECLINE_REASON_UNKNOWN_CARD value */
-                DECLINE_REASON_UNKNOWN_CARD = 9,
-
-                /** DECLINE_REASON_DEVICE_NOT_ALLOWED value */
-                DECLINE_REASON_DEVICE_NOT_ALLOWED = 10,
-
-                /** DECLINE_REASON_INVALID_TRANSACTION value */
-                DECLINE_REASON_INVALID_TRANSACTION = 11
-            }
-
-            /**
-             * Properties of an AuthorizeResponse.
-             * @deprecated Use trusttap.payment.v1.AuthorizeResponse.$Properties instead.
-             */
-            interface IAuthorizeResponse extends trusttap.payment.v1.AuthorizeResponse.$Properties {
-            }
-
-            /** Represents an AuthorizeResponse. */
-            class AuthorizeResponse {
-
-                /**
-                 * Constructs a new AuthorizeResponse.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.payment.v1.AuthorizeResponse.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** AuthorizeResponse decision. */
-                decision: trusttap.payment.v1.Decision;
-
-                /** AuthorizeResponse reason. */
-                reason: trusttap.payment.v1.DeclineReason;
-
-                /** AuthorizeResponse reasonText. */
-                reasonText: string;
-
-                /** AuthorizeResponse responseCode. */
-                responseCode: string;
-
-                /** AuthorizeResponse authorizationCode. */
-                authorizationCode: string;
-
-                /** AuthorizeResponse arpc. */
-                arpc: Uint8Array;
-
-                /** AuthorizeResponse clientTransactionId. */
-                clientTransactionId: string;
-
-                /** AuthorizeResponse amountMinor. */
-                amountMinor: Long;
-
-                /** AuthorizeResponse currency. */
-                currency: string;
-
-                /** AuthorizeResponse maskedPan. */
-                maskedPan: string;
-
-                /** AuthorizeResponse journaledMs. */
-                journaledMs: Long;
-
-                /** AuthorizeResponse transactionReference. */
-                transactionReference: string;
-
-                /**
-                 * Creates a new AuthorizeResponse instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns AuthorizeResponse instance
-                 */
-                static create(properties: trusttap.payment.v1.AuthorizeResponse.$Shape): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
-                static create(properties?: trusttap.payment.v1.AuthorizeResponse.$Properties): trusttap.payment.v1.AuthorizeResponse;
-
-                /**
-                 * Encodes the specified AuthorizeResponse message. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
-                 * @param message AuthorizeResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.payment.v1.AuthorizeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified AuthorizeResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
-                 * @param message AuthorizeResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.payment.v1.AuthorizeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes an AuthorizeResponse message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
-
-                /**
-                 * Decodes an AuthorizeResponse message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
-
-                /**
-                 * Verifies an AuthorizeResponse message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates an AuthorizeResponse message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns AuthorizeResponse
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.AuthorizeResponse;
-
-                /**
-                 * Creates a plain object from an AuthorizeResponse message. Also converts values to other types if specified.
-                 * @param message AuthorizeResponse
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.payment.v1.AuthorizeResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this AuthorizeResponse to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for AuthorizeResponse
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace AuthorizeResponse {
-
-                /** Properties of an AuthorizeResponse. */
-                interface $Properties {
-
-                    /** AuthorizeResponse decision */
-                    decision?: (trusttap.payment.v1.Decision|null);
-
-                    /** AuthorizeResponse reason */
-                    reason?: (trusttap.payment.v1.DeclineReason|null);
-
-                    /** AuthorizeResponse reasonText */
-                    reasonText?: (string|null);
-
-                    /** AuthorizeResponse responseCode */
-                    responseCode?: (string|null);
-
-                    /** AuthorizeResponse authorizationCode */
-                    authorizationCode?: (string|null);
-
-                    /** AuthorizeResponse arpc */
-                    arpc?: (Uint8Array|null);
-
-                    /** AuthorizeResponse clientTransactionId */
-                    clientTransactionId?: (string|null);
-
-                    /** AuthorizeResponse amountMinor */
-                    amountMinor?: (Long|null);
-
-                    /** AuthorizeResponse currency */
-                    currency?: (string|null);
-
-                    /** AuthorizeResponse maskedPan */
-                    maskedPan?: (string|null);
-
-                    /** AuthorizeResponse journaledMs */
-                    journaledMs?: (Long|null);
-
-                    /** AuthorizeResponse transactionReference */
-                    transactionReference?: (string|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of an AuthorizeResponse. */
-                type $Shape = trusttap.payment.v1.AuthorizeResponse.$Properties;
-            }
-
-            /**
-             * Properties of a TransactionStatusRequest.
-             * @deprecated Use trusttap.payment.v1.TransactionStatusRequest.$Properties instead.
-             */
-            interface ITransactionStatusRequest extends trusttap.payment.v1.TransactionStatusRequest.$Properties {
-            }
-
-            /** Represents a TransactionStatusRequest. */
-            class TransactionStatusRequest {
-
-                /**
-                 * Constructs a new TransactionStatusRequest.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.payment.v1.TransactionStatusRequest.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** TransactionStatusRequest clientTransactionId. */
-                clientTransactionId: string;
-
-                /**
-                 * Creates a new TransactionStatusRequest instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns TransactionStatusRequest instance
-                 */
-                static create(properties: trusttap.payment.v1.TransactionStatusRequest.$Shape): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
-                static create(properties?: trusttap.payment.v1.TransactionStatusRequest.$Properties): trusttap.payment.v1.TransactionStatusRequest;
-
-                /**
-                 * Encodes the specified TransactionStatusRequest message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
-                 * @param message TransactionStatusRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.payment.v1.TransactionStatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified TransactionStatusRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
-                 * @param message TransactionStatusRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.payment.v1.TransactionStatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a TransactionStatusRequest message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
-
-                /**
-                 * Decodes a TransactionStatusRequest message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
-
-                /**
-                 * Verifies a TransactionStatusRequest message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a TransactionStatusRequest message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns TransactionStatusRequest
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.TransactionStatusRequest;
-
-                /**
-                 * Creates a plain object from a TransactionStatusRequest message. Also converts values to other types if specified.
-                 * @param message TransactionStatusRequest
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.payment.v1.TransactionStatusRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this TransactionStatusRequest to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for TransactionStatusRequest
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace TransactionStatusRequest {
-
-                /** Properties of a TransactionStatusRequest. */
-                interface $Properties {
-
-                    /** TransactionStatusRequest clientTransactionId */
-                    clientTransactionId?: (string|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a TransactionStatusRequest. */
-                type $Shape = trusttap.payment.v1.TransactionStatusRequest.$Properties;
-            }
-
-            /**
-             * Properties of a TransactionStatusResponse.
-             * @deprecated Use trusttap.payment.v1.TransactionStatusResponse.$Properties instead.
-             */
-            interface ITransactionStatusResponse extends trusttap.payment.v1.TransactionStatusResponse.$Properties {
-            }
-
-            /** Represents a TransactionStatusResponse. */
-            class TransactionStatusResponse {
-
-                /**
-                 * Constructs a new TransactionStatusResponse.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.payment.v1.TransactionStatusResponse.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** TransactionStatusResponse found. */
-                found: boolean;
-
-                /** TransactionStatusResponse result. */
-                result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
-
-                /** TransactionStatusResponse reversed. */
-                reversed: boolean;
-
-                /**
-                 * Creates a new TransactionStatusResponse instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns TransactionStatusResponse instance
-                 */
-                static create(properties: trusttap.payment.v1.TransactionStatusResponse.$Shape): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
-                static create(properties?: trusttap.payment.v1.TransactionStatusResponse.$Properties): trusttap.payment.v1.TransactionStatusResponse;
-
-                /**
-                 * Encodes the specified TransactionStatusResponse message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
-                 * @param message TransactionStatusResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.payment.v1.TransactionStatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified TransactionStatusResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
-                 * @param message TransactionStatusResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.payment.v1.TransactionStatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a TransactionStatusResponse message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
-
-                /**
-                 * Decodes a TransactionStatusResponse message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
-
-                /**
-                 * Verifies a TransactionStatusResponse message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a TransactionStatusResponse message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns TransactionStatusResponse
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.TransactionStatusResponse;
-
-                /**
-                 * Creates a plain object from a TransactionStatusResponse message. Also converts values to other types if specified.
-                 * @param message TransactionStatusResponse
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.payment.v1.TransactionStatusResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this TransactionStatusResponse to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for TransactionStatusResponse
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace TransactionStatusResponse {
-
-                /** Properties of a TransactionStatusResponse. */
-                interface $Properties {
-
-                    /** TransactionStatusResponse found */
-                    found?: (boolean|null);
-
-                    /** TransactionStatusResponse result */
-                    result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
-
-                    /** TransactionStatusResponse reversed */
-                    reversed?: (boolean|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a TransactionStatusResponse. */
-                type $Shape = trusttap.payment.v1.TransactionStatusResponse.$Properties;
-            }
-
-            /**
-             * Properties of a ReverseRequest.
-             * @deprecated Use trusttap.payment.v1.ReverseRequest.$Properties instead.
-             */
-            interface IReverseRequest extends trusttap.payment.v1.ReverseRequest.$Properties {
-            }
-
-            /** Represents a ReverseRequest. */
-            class ReverseRequest {
-
-                /**
-                 * Constructs a new ReverseRequest.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.payment.v1.ReverseRequest.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** ReverseRequest clientTransactionId. */
-                clientTransactionId: string;
-
-                /**
-                 * Creates a new ReverseRequest instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns ReverseRequest instance
-                 */
-                static create(properties: trusttap.payment.v1.ReverseRequest.$Shape): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
-                static create(properties?: trusttap.payment.v1.ReverseRequest.$Properties): trusttap.payment.v1.ReverseRequest;
-
-                /**
-                 * Encodes the specified ReverseRequest message. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
-                 * @param message ReverseRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.payment.v1.ReverseRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified ReverseRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
-                 * @param message ReverseRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.payment.v1.ReverseRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a ReverseRequest message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
-
-                /**
-                 * Decodes a ReverseRequest message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
-
-                /**
-                 * Verifies a ReverseRequest message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a ReverseRequest message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns ReverseRequest
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.ReverseRequest;
-
-                /**
-                 * Creates a plain object from a ReverseRequest message. Also converts values to other types if specified.
-                 * @param message ReverseRequest
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.payment.v1.ReverseRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this ReverseRequest to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for ReverseRequest
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace ReverseRequest {
-
-                /** Properties of a ReverseRequest. */
-                interface $Properties {
-
-                    /** ReverseRequest clientTransactionId */
-                    clientTransactionId?: (string|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a ReverseRequest. */
-                type $Shape = trusttap.payment.v1.ReverseRequest.$Properties;
-            }
-
-            /**
-             * Properties of a ReverseResponse.
-             * @deprecated Use trusttap.payment.v1.ReverseResponse.$Properties instead.
-             */
-            interface IReverseResponse extends trusttap.payment.v1.ReverseResponse.$Properties {
-            }
-
-            /** Represents a ReverseResponse. */
-            class ReverseResponse {
-
-                /**
-                 * Constructs a new ReverseResponse.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.payment.v1.ReverseResponse.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** ReverseResponse reversed. */
-                reversed: boolean;
-
-                /** ReverseResponse status. */
-                status?: (trusttap.payment.v1.TransactionStatusResponse.$Properties|null);
-
-                /**
-                 * Creates a new ReverseResponse instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns ReverseResponse instance
-                 */
-                static create(properties: trusttap.payment.v1.ReverseResponse.$Shape): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
-                static create(properties?: trusttap.payment.v1.ReverseResponse.$Properties): trusttap.payment.v1.ReverseResponse;
-
-                /**
-                 * Encodes the specified ReverseResponse message. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
-                 * @param message ReverseResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.payment.v1.ReverseResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified ReverseResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
-                 * @param message ReverseResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.payment.v1.ReverseResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a ReverseResponse message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
-
-                /**
-                 * Decodes a ReverseResponse message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
-
-                /**
-                 * Verifies a ReverseResponse message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a ReverseResponse message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns ReverseResponse
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.ReverseResponse;
-
-                /**
-                 * Creates a plain object from a ReverseResponse message. Also converts values to other types if specified.
-                 * @param message ReverseResponse
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.payment.v1.ReverseResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this ReverseResponse to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for ReverseResponse
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace ReverseResponse {
-
-                /** Properties of a ReverseResponse. */
-                interface $Properties {
-
-                    /** ReverseResponse reversed */
-                    reversed?: (boolean|null);
-
-                    /** ReverseResponse status */
-                    status?: (trusttap.payment.v1.TransactionStatusResponse.$Properties|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a ReverseResponse. */
-                type $Shape = trusttap.payment.v1.ReverseResponse.$Properties;
             }
         }
     }

@@ -9379,7 +9379,10 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {trusttap.attest.v1.HeartbeatRequest.$Properties|null} [heartbeat] DeviceRequest heartbeat
                  * @property {trusttap.attest.v1.KeyExchangeRequest.$Properties|null} [keyExchange] DeviceRequest keyExchange
                  * @property {trusttap.attest.v1.KeyDownloadRequest.$Properties|null} [keyDownload] DeviceRequest keyDownload
-                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"} [body] DeviceRequest body
+                 * @property {trusttap.payment.v1.AuthorizeRequest.$Properties|null} [authorize] DeviceRequest authorize
+                 * @property {trusttap.payment.v1.TransactionStatusRequest.$Properties|null} [transactionStatus] DeviceRequest transactionStatus
+                 * @property {trusttap.payment.v1.ReverseRequest.$Properties|null} [reverse] DeviceRequest reverse
+                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"} [body] DeviceRequest body
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -9403,9 +9406,12 @@ export const trusttap = $root.trusttap = (() => {
                  *   heartbeat?: trusttap.attest.v1.HeartbeatRequest.$Shape|null;
                  *   keyExchange?: trusttap.attest.v1.KeyExchangeRequest.$Shape|null;
                  *   keyDownload?: trusttap.attest.v1.KeyDownloadRequest.$Shape|null;
+                 *   authorize?: trusttap.payment.v1.AuthorizeRequest.$Shape|null;
+                 *   transactionStatus?: trusttap.payment.v1.TransactionStatusRequest.$Shape|null;
+                 *   reverse?: trusttap.payment.v1.ReverseRequest.$Shape|null;
                  *   $unknowns?: Array.<Uint8Array>;
                  * } & (
-                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape })
+                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize: trusttap.payment.v1.AuthorizeRequest.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusRequest.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseRequest.$Shape })
                  * )} trusttap.attest.v1.DeviceRequest.$Shape
                  */
 
@@ -9496,17 +9502,41 @@ export const trusttap = $root.trusttap = (() => {
                  */
                 DeviceRequest.prototype.keyDownload = null;
 
+                /**
+                 * DeviceRequest authorize.
+                 * @member {trusttap.payment.v1.AuthorizeRequest.$Properties|null|undefined} authorize
+                 * @memberof trusttap.attest.v1.DeviceRequest
+                 * @instance
+                 */
+                DeviceRequest.prototype.authorize = null;
+
+                /**
+                 * DeviceRequest transactionStatus.
+                 * @member {trusttap.payment.v1.TransactionStatusRequest.$Properties|null|undefined} transactionStatus
+                 * @memberof trusttap.attest.v1.DeviceRequest
+                 * @instance
+                 */
+                DeviceRequest.prototype.transactionStatus = null;
+
+                /**
+                 * DeviceRequest reverse.
+                 * @member {trusttap.payment.v1.ReverseRequest.$Properties|null|undefined} reverse
+                 * @memberof trusttap.attest.v1.DeviceRequest
+                 * @instance
+                 */
+                DeviceRequest.prototype.reverse = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * DeviceRequest body.
-                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|undefined} body
+                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"|undefined} body
                  * @memberof trusttap.attest.v1.DeviceRequest
                  * @instance
                  */
                 $Object.defineProperty(DeviceRequest.prototype, "body", {
-                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload"]),
+                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "authorize", "transactionStatus", "reverse"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -9560,6 +9590,12 @@ export const trusttap = $root.trusttap = (() => {
                         $root.trusttap.attest.v1.KeyExchangeRequest.encode(message.keyExchange, writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
                     if (message.keyDownload != null && $Object.hasOwnProperty.call(message, "keyDownload"))
                         $root.trusttap.attest.v1.KeyDownloadRequest.encode(message.keyDownload, writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
+                    if (message.authorize != null && $Object.hasOwnProperty.call(message, "authorize"))
+                        $root.trusttap.payment.v1.AuthorizeRequest.encode(message.authorize, writer.uint32(/* id 16, wireType 2 =*/130).fork(), _depth + 1).ldelim();
+                    if (message.transactionStatus != null && $Object.hasOwnProperty.call(message, "transactionStatus"))
+                        $root.trusttap.payment.v1.TransactionStatusRequest.encode(message.transactionStatus, writer.uint32(/* id 17, wireType 2 =*/138).fork(), _depth + 1).ldelim();
+                    if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse"))
+                        $root.trusttap.payment.v1.ReverseRequest.encode(message.reverse, writer.uint32(/* id 18, wireType 2 =*/146).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9686,6 +9722,27 @@ export const trusttap = $root.trusttap = (() => {
                                 message.body = "keyDownload";
                                 continue;
                             }
+                        case 16: {
+                                if (wireType !== 2)
+                                    break;
+                                message.authorize = $root.trusttap.payment.v1.AuthorizeRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.authorize);
+                                message.body = "authorize";
+                                continue;
+                            }
+                        case 17: {
+                                if (wireType !== 2)
+                                    break;
+                                message.transactionStatus = $root.trusttap.payment.v1.TransactionStatusRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.transactionStatus);
+                                message.body = "transactionStatus";
+                                continue;
+                            }
+                        case 18: {
+                                if (wireType !== 2)
+                                    break;
+                                message.reverse = $root.trusttap.payment.v1.ReverseRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.reverse);
+                                message.body = "reverse";
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -9802,6 +9859,36 @@ export const trusttap = $root.trusttap = (() => {
                                 return "keyDownload." + error;
                         }
                     }
+                    if (message.authorize != null && $Object.hasOwnProperty.call(message, "authorize")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.AuthorizeRequest.verify(message.authorize, _depth + 1);
+                            if (error)
+                                return "authorize." + error;
+                        }
+                    }
+                    if (message.transactionStatus != null && $Object.hasOwnProperty.call(message, "transactionStatus")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.TransactionStatusRequest.verify(message.transactionStatus, _depth + 1);
+                            if (error)
+                                return "transactionStatus." + error;
+                        }
+                    }
+                    if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.ReverseRequest.verify(message.reverse, _depth + 1);
+                            if (error)
+                                return "reverse." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -9875,6 +9962,21 @@ export const trusttap = $root.trusttap = (() => {
                         if (!$util.isObject(object.keyDownload))
                             throw $TypeError(".trusttap.attest.v1.DeviceRequest.keyDownload: object expected");
                         message.keyDownload = $root.trusttap.attest.v1.KeyDownloadRequest.fromObject(object.keyDownload, _depth + 1);
+                    }
+                    if (object.authorize != null) {
+                        if (!$util.isObject(object.authorize))
+                            throw $TypeError(".trusttap.attest.v1.DeviceRequest.authorize: object expected");
+                        message.authorize = $root.trusttap.payment.v1.AuthorizeRequest.fromObject(object.authorize, _depth + 1);
+                    }
+                    if (object.transactionStatus != null) {
+                        if (!$util.isObject(object.transactionStatus))
+                            throw $TypeError(".trusttap.attest.v1.DeviceRequest.transactionStatus: object expected");
+                        message.transactionStatus = $root.trusttap.payment.v1.TransactionStatusRequest.fromObject(object.transactionStatus, _depth + 1);
+                    }
+                    if (object.reverse != null) {
+                        if (!$util.isObject(object.reverse))
+                            throw $TypeError(".trusttap.attest.v1.DeviceRequest.reverse: object expected");
+                        message.reverse = $root.trusttap.payment.v1.ReverseRequest.fromObject(object.reverse, _depth + 1);
                     }
                     return message;
                 };
@@ -9954,6 +10056,21 @@ export const trusttap = $root.trusttap = (() => {
                         object.keyDownload = $root.trusttap.attest.v1.KeyDownloadRequest.toObject(message.keyDownload, options, _depth + 1);
                         if (options.oneofs)
                             object.body = "keyDownload";
+                    }
+                    if (message.authorize != null && $Object.hasOwnProperty.call(message, "authorize")) {
+                        object.authorize = $root.trusttap.payment.v1.AuthorizeRequest.toObject(message.authorize, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "authorize";
+                    }
+                    if (message.transactionStatus != null && $Object.hasOwnProperty.call(message, "transactionStatus")) {
+                        object.transactionStatus = $root.trusttap.payment.v1.TransactionStatusRequest.toObject(message.transactionStatus, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "transactionStatus";
+                    }
+                    if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse")) {
+                        object.reverse = $root.trusttap.payment.v1.ReverseRequest.toObject(message.reverse, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "reverse";
                     }
                     return object;
                 };
@@ -14620,7 +14737,10 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {trusttap.attest.v1.KeyExchangeResponse.$Properties|null} [keyExchange] DeviceResponse keyExchange
                  * @property {trusttap.attest.v1.KeyDownloadResponse.$Properties|null} [keyDownload] DeviceResponse keyDownload
                  * @property {trusttap.attest.v1.ErrorResponse.$Properties|null} [error] DeviceResponse error
-                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"} [body] DeviceResponse body
+                 * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [authorize] DeviceResponse authorize
+                 * @property {trusttap.payment.v1.TransactionStatusResponse.$Properties|null} [transactionStatus] DeviceResponse transactionStatus
+                 * @property {trusttap.payment.v1.ReverseResponse.$Properties|null} [reverse] DeviceResponse reverse
+                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"} [body] DeviceResponse body
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -14647,9 +14767,12 @@ export const trusttap = $root.trusttap = (() => {
                  *   keyExchange?: trusttap.attest.v1.KeyExchangeResponse.$Shape|null;
                  *   keyDownload?: trusttap.attest.v1.KeyDownloadResponse.$Shape|null;
                  *   error?: trusttap.attest.v1.ErrorResponse.$Shape|null;
+                 *   authorize?: trusttap.payment.v1.AuthorizeResponse.$Shape|null;
+                 *   transactionStatus?: trusttap.payment.v1.TransactionStatusResponse.$Shape|null;
+                 *   reverse?: trusttap.payment.v1.ReverseResponse.$Shape|null;
                  *   $unknowns?: Array.<Uint8Array>;
                  * } & (
-                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape })
+                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize: trusttap.payment.v1.AuthorizeResponse.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusResponse.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseResponse.$Shape })
                  * )} trusttap.attest.v1.DeviceResponse.$Shape
                  */
 
@@ -14765,17 +14888,41 @@ export const trusttap = $root.trusttap = (() => {
                  */
                 DeviceResponse.prototype.error = null;
 
+                /**
+                 * DeviceResponse authorize.
+                 * @member {trusttap.payment.v1.AuthorizeResponse.$Properties|null|undefined} authorize
+                 * @memberof trusttap.attest.v1.DeviceResponse
+                 * @instance
+                 */
+                DeviceResponse.prototype.authorize = null;
+
+                /**
+                 * DeviceResponse transactionStatus.
+                 * @member {trusttap.payment.v1.TransactionStatusResponse.$Properties|null|undefined} transactionStatus
+                 * @memberof trusttap.attest.v1.DeviceResponse
+                 * @instance
+                 */
+                DeviceResponse.prototype.transactionStatus = null;
+
+                /**
+                 * DeviceResponse reverse.
+                 * @member {trusttap.payment.v1.ReverseResponse.$Properties|null|undefined} reverse
+                 * @memberof trusttap.attest.v1.DeviceResponse
+                 * @instance
+                 */
+                DeviceResponse.prototype.reverse = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * DeviceResponse body.
-                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|undefined} body
+                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"|undefined} body
                  * @memberof trusttap.attest.v1.DeviceResponse
                  * @instance
                  */
                 $Object.defineProperty(DeviceResponse.prototype, "body", {
-                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "error"]),
+                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "error", "authorize", "transactionStatus", "reverse"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -14836,6 +14983,12 @@ export const trusttap = $root.trusttap = (() => {
                         $root.trusttap.attest.v1.KeyDownloadResponse.encode(message.keyDownload, writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                     if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
                         $root.trusttap.attest.v1.ErrorResponse.encode(message.error, writer.uint32(/* id 16, wireType 2 =*/130).fork(), _depth + 1).ldelim();
+                    if (message.authorize != null && $Object.hasOwnProperty.call(message, "authorize"))
+                        $root.trusttap.payment.v1.AuthorizeResponse.encode(message.authorize, writer.uint32(/* id 17, wireType 2 =*/138).fork(), _depth + 1).ldelim();
+                    if (message.transactionStatus != null && $Object.hasOwnProperty.call(message, "transactionStatus"))
+                        $root.trusttap.payment.v1.TransactionStatusResponse.encode(message.transactionStatus, writer.uint32(/* id 18, wireType 2 =*/146).fork(), _depth + 1).ldelim();
+                    if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse"))
+                        $root.trusttap.payment.v1.ReverseResponse.encode(message.reverse, writer.uint32(/* id 19, wireType 2 =*/154).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -14986,6 +15139,27 @@ export const trusttap = $root.trusttap = (() => {
                                 message.body = "error";
                                 continue;
                             }
+                        case 17: {
+                                if (wireType !== 2)
+                                    break;
+                                message.authorize = $root.trusttap.payment.v1.AuthorizeResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.authorize);
+                                message.body = "authorize";
+                                continue;
+                            }
+                        case 18: {
+                                if (wireType !== 2)
+                                    break;
+                                message.transactionStatus = $root.trusttap.payment.v1.TransactionStatusResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.transactionStatus);
+                                message.body = "transactionStatus";
+                                continue;
+                            }
+                        case 19: {
+                                if (wireType !== 2)
+                                    break;
+                                message.reverse = $root.trusttap.payment.v1.ReverseResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.reverse);
+                                message.body = "reverse";
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -15124,6 +15298,36 @@ export const trusttap = $root.trusttap = (() => {
                                 return "error." + error;
                         }
                     }
+                    if (message.authorize != null && $Object.hasOwnProperty.call(message, "authorize")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.AuthorizeResponse.verify(message.authorize, _depth + 1);
+                            if (error)
+                                return "authorize." + error;
+                        }
+                    }
+                    if (message.transactionStatus != null && $Object.hasOwnProperty.call(message, "transactionStatus")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.TransactionStatusResponse.verify(message.transactionStatus, _depth + 1);
+                            if (error)
+                                return "transactionStatus." + error;
+                        }
+                    }
+                    if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.ReverseResponse.verify(message.reverse, _depth + 1);
+                            if (error)
+                                return "reverse." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -15218,6 +15422,21 @@ export const trusttap = $root.trusttap = (() => {
                         if (!$util.isObject(object.error))
                             throw $TypeError(".trusttap.attest.v1.DeviceResponse.error: object expected");
                         message.error = $root.trusttap.attest.v1.ErrorResponse.fromObject(object.error, _depth + 1);
+                    }
+                    if (object.authorize != null) {
+                        if (!$util.isObject(object.authorize))
+                            throw $TypeError(".trusttap.attest.v1.DeviceResponse.authorize: object expected");
+                        message.authorize = $root.trusttap.payment.v1.AuthorizeResponse.fromObject(object.authorize, _depth + 1);
+                    }
+                    if (object.transactionStatus != null) {
+                        if (!$util.isObject(object.transactionStatus))
+                            throw $TypeError(".trusttap.attest.v1.DeviceResponse.transactionStatus: object expected");
+                        message.transactionStatus = $root.trusttap.payment.v1.TransactionStatusResponse.fromObject(object.transactionStatus, _depth + 1);
+                    }
+                    if (object.reverse != null) {
+                        if (!$util.isObject(object.reverse))
+                            throw $TypeError(".trusttap.attest.v1.DeviceResponse.reverse: object expected");
+                        message.reverse = $root.trusttap.payment.v1.ReverseResponse.fromObject(object.reverse, _depth + 1);
                     }
                     return message;
                 };
@@ -15318,6 +15537,21 @@ export const trusttap = $root.trusttap = (() => {
                         object.error = $root.trusttap.attest.v1.ErrorResponse.toObject(message.error, options, _depth + 1);
                         if (options.oneofs)
                             object.body = "error";
+                    }
+                    if (message.authorize != null && $Object.hasOwnProperty.call(message, "authorize")) {
+                        object.authorize = $root.trusttap.payment.v1.AuthorizeResponse.toObject(message.authorize, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "authorize";
+                    }
+                    if (message.transactionStatus != null && $Object.hasOwnProperty.call(message, "transactionStatus")) {
+                        object.transactionStatus = $root.trusttap.payment.v1.TransactionStatusResponse.toObject(message.transactionStatus, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "transactionStatus";
+                    }
+                    if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse")) {
+                        object.reverse = $root.trusttap.payment.v1.ReverseResponse.toObject(message.reverse, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "reverse";
                     }
                     return object;
                 };
@@ -20004,6 +20238,2527 @@ export const trusttap = $root.trusttap = (() => {
         })();
 
         return attest;
+    })();
+
+    trusttap.payment = (function() {
+
+        /**
+         * Namespace payment.
+         * @memberof trusttap
+         * @namespace
+         */
+        const payment = {};
+
+        payment.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof trusttap.payment
+             * @namespace
+             */
+            const v1 = {};
+
+            /**
+             * PinBlockFormat enum.
+             * @name trusttap.payment.v1.PinBlockFormat
+             * @enum {number}
+             * @property {number} PIN_BLOCK_FORMAT_UNSPECIFIED=0 PIN_BLOCK_FORMAT_UNSPECIFIED value
+             * @property {number} PIN_BLOCK_FORMAT_ISO_0=1 PIN_BLOCK_FORMAT_ISO_0 value
+             * @property {number} PIN_BLOCK_FORMAT_ISO_4=2 PIN_BLOCK_FORMAT_ISO_4 value
+             */
+            v1.PinBlockFormat = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "PIN_BLOCK_FORMAT_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "PIN_BLOCK_FORMAT_ISO_0"] = 1;
+                values[valuesById[2] = "PIN_BLOCK_FORMAT_ISO_4"] = 2;
+                return values;
+            })();
+
+            /**
+             * Cvm enum.
+             * @name trusttap.payment.v1.Cvm
+             * @enum {number}
+             * @property {number} CVM_UNSPECIFIED=0 CVM_UNSPECIFIED value
+             * @property {number} CVM_NO_CVM=1 CVM_NO_CVM value
+             * @property {number} CVM_ONLINE_PIN=2 CVM_ONLINE_PIN value
+             * @property {number} CVM_CDCVM=3 CVM_CDCVM value
+             */
+            v1.Cvm = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "CVM_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "CVM_NO_CVM"] = 1;
+                values[valuesById[2] = "CVM_ONLINE_PIN"] = 2;
+                values[valuesById[3] = "CVM_CDCVM"] = 3;
+                return values;
+            })();
+
+            v1.AuthorizeRequest = (function() {
+
+                /**
+                 * Properties of an AuthorizeRequest.
+                 * @typedef {Object} trusttap.payment.v1.AuthorizeRequest.$Properties
+                 * @property {Uint8Array|null} [signedTransaction] AuthorizeRequest signedTransaction
+                 * @property {Uint8Array|null} [signedToken] AuthorizeRequest signedToken
+                 * @property {trusttap.payment.v1.Cvm|null} [cvm] AuthorizeRequest cvm
+                 * @property {Uint8Array|null} [encryptedPinBlock] AuthorizeRequest encryptedPinBlock
+                 * @property {trusttap.payment.v1.PinBlockFormat|null} [pinBlockFormat] AuthorizeRequest pinBlockFormat
+                 * @property {string|null} [aid] AuthorizeRequest aid
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an AuthorizeRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IAuthorizeRequest
+                 * @augments trusttap.payment.v1.AuthorizeRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.AuthorizeRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an AuthorizeRequest.
+                 * @typedef {trusttap.payment.v1.AuthorizeRequest.$Properties} trusttap.payment.v1.AuthorizeRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new AuthorizeRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents an AuthorizeRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const AuthorizeRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * AuthorizeRequest signedTransaction.
+                 * @member {Uint8Array} signedTransaction
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 */
+                AuthorizeRequest.prototype.signedTransaction = $util.newBuffer([]);
+
+                /**
+                 * AuthorizeRequest signedToken.
+                 * @member {Uint8Array} signedToken
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 */
+                AuthorizeRequest.prototype.signedToken = $util.newBuffer([]);
+
+                /**
+                 * AuthorizeRequest cvm.
+                 * @member {trusttap.payment.v1.Cvm} cvm
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 */
+                AuthorizeRequest.prototype.cvm = 0;
+
+                /**
+                 * AuthorizeRequest encryptedPinBlock.
+                 * @member {Uint8Array} encryptedPinBlock
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 */
+                AuthorizeRequest.prototype.encryptedPinBlock = $util.newBuffer([]);
+
+                /**
+                 * AuthorizeRequest pinBlockFormat.
+                 * @member {trusttap.payment.v1.PinBlockFormat} pinBlockFormat
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 */
+                AuthorizeRequest.prototype.pinBlockFormat = 0;
+
+                /**
+                 * AuthorizeRequest aid.
+                 * @member {string} aid
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 */
+                AuthorizeRequest.prototype.aid = "";
+
+                /**
+                 * Creates a new AuthorizeRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.AuthorizeRequest} AuthorizeRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.AuthorizeRequest.$Shape): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.AuthorizeRequest.$Properties): trusttap.payment.v1.AuthorizeRequest;
+                 * }}
+                 */
+                AuthorizeRequest.create = function(properties) {
+                    return new AuthorizeRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified AuthorizeRequest message. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties} message AuthorizeRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AuthorizeRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction") && message.signedTransaction.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.signedTransaction);
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken") && message.signedToken.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.signedToken);
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm") && message.cvm !== 0)
+                        writer.uint32(/* id 3, wireType 0 =*/24).int32(message.cvm);
+                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock") && message.encryptedPinBlock.length)
+                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.encryptedPinBlock);
+                    if (message.pinBlockFormat != null && $Object.hasOwnProperty.call(message, "pinBlockFormat") && message.pinBlockFormat !== 0)
+                        writer.uint32(/* id 5, wireType 0 =*/40).int32(message.pinBlockFormat);
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid") && message.aid !== "")
+                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.aid);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified AuthorizeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties} message AuthorizeRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AuthorizeRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an AuthorizeRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AuthorizeRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.AuthorizeRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signedTransaction = value;
+                                else
+                                    delete message.signedTransaction;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signedToken = value;
+                                else
+                                    delete message.signedToken;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.cvm = value;
+                                else
+                                    delete message.cvm;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.encryptedPinBlock = value;
+                                else
+                                    delete message.encryptedPinBlock;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.pinBlockFormat = value;
+                                else
+                                    delete message.pinBlockFormat;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.aid = value;
+                                else
+                                    delete message.aid;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an AuthorizeRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AuthorizeRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an AuthorizeRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                AuthorizeRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction"))
+                        if (!(message.signedTransaction && typeof message.signedTransaction.length === "number" || $util.isString(message.signedTransaction)))
+                            return "signedTransaction: buffer expected";
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
+                        if (!(message.signedToken && typeof message.signedToken.length === "number" || $util.isString(message.signedToken)))
+                            return "signedToken: buffer expected";
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
+                        if (typeof message.cvm !== "number" || (message.cvm | 0) !== message.cvm)
+                            return "cvm: enum value expected";
+                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock"))
+                        if (!(message.encryptedPinBlock && typeof message.encryptedPinBlock.length === "number" || $util.isString(message.encryptedPinBlock)))
+                            return "encryptedPinBlock: buffer expected";
+                    if (message.pinBlockFormat != null && $Object.hasOwnProperty.call(message, "pinBlockFormat"))
+                        if (typeof message.pinBlockFormat !== "number" || (message.pinBlockFormat | 0) !== message.pinBlockFormat)
+                            return "pinBlockFormat: enum value expected";
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
+                        if (!$util.isString(message.aid))
+                            return "aid: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an AuthorizeRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.AuthorizeRequest} AuthorizeRequest
+                 */
+                AuthorizeRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.AuthorizeRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.AuthorizeRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.AuthorizeRequest();
+                    if (object.signedTransaction != null)
+                        if (object.signedTransaction.length)
+                            if (typeof object.signedTransaction === "string")
+                                $util.base64.decode(object.signedTransaction, message.signedTransaction = $util.newBuffer($util.base64.length(object.signedTransaction)), 0);
+                            else if (object.signedTransaction.length >= 0)
+                                message.signedTransaction = object.signedTransaction;
+                    if (object.signedToken != null)
+                        if (object.signedToken.length)
+                            if (typeof object.signedToken === "string")
+                                $util.base64.decode(object.signedToken, message.signedToken = $util.newBuffer($util.base64.length(object.signedToken)), 0);
+                            else if (object.signedToken.length >= 0)
+                                message.signedToken = object.signedToken;
+                    if (object.cvm !== 0 && (typeof object.cvm !== "string" || $root.trusttap.payment.v1.Cvm[object.cvm] !== 0))
+                        switch (object.cvm) {
+                        case "CVM_UNSPECIFIED":
+                        case 0:
+                            message.cvm = 0;
+                            break;
+                        case "CVM_NO_CVM":
+                        case 1:
+                            message.cvm = 1;
+                            break;
+                        case "CVM_ONLINE_PIN":
+                        case 2:
+                            message.cvm = 2;
+                            break;
+                        case "CVM_CDCVM":
+                        case 3:
+                            message.cvm = 3;
+                            break;
+                        default:
+                            if (typeof object.cvm === "number" && (object.cvm | 0) === object.cvm)
+                                message.cvm = object.cvm;
+                        }
+                    if (object.encryptedPinBlock != null)
+                        if (object.encryptedPinBlock.length)
+                            if (typeof object.encryptedPinBlock === "string")
+                                $util.base64.decode(object.encryptedPinBlock, message.encryptedPinBlock = $util.newBuffer($util.base64.length(object.encryptedPinBlock)), 0);
+                            else if (object.encryptedPinBlock.length >= 0)
+                                message.encryptedPinBlock = object.encryptedPinBlock;
+                    if (object.pinBlockFormat !== 0 && (typeof object.pinBlockFormat !== "string" || $root.trusttap.payment.v1.PinBlockFormat[object.pinBlockFormat] !== 0))
+                        switch (object.pinBlockFormat) {
+                        case "PIN_BLOCK_FORMAT_UNSPECIFIED":
+                        case 0:
+                            message.pinBlockFormat = 0;
+                            break;
+                        case "PIN_BLOCK_FORMAT_ISO_0":
+                        case 1:
+                            message.pinBlockFormat = 1;
+                            break;
+                        case "PIN_BLOCK_FORMAT_ISO_4":
+                        case 2:
+                            message.pinBlockFormat = 2;
+                            break;
+                        default:
+                            if (typeof object.pinBlockFormat === "number" && (object.pinBlockFormat | 0) === object.pinBlockFormat)
+                                message.pinBlockFormat = object.pinBlockFormat;
+                        }
+                    if (object.aid != null)
+                        if (typeof object.aid !== "string" || object.aid.length)
+                            message.aid = $String(object.aid);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an AuthorizeRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeRequest} message AuthorizeRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                AuthorizeRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.signedTransaction = "";
+                        else {
+                            object.signedTransaction = [];
+                            if (options.bytes !== $Array)
+                                object.signedTransaction = $util.newBuffer(object.signedTransaction);
+                        }
+                        if (options.bytes === $String)
+                            object.signedToken = "";
+                        else {
+                            object.signedToken = [];
+                            if (options.bytes !== $Array)
+                                object.signedToken = $util.newBuffer(object.signedToken);
+                        }
+                        object.cvm = options.enums === $String ? "CVM_UNSPECIFIED" : 0;
+                        if (options.bytes === $String)
+                            object.encryptedPinBlock = "";
+                        else {
+                            object.encryptedPinBlock = [];
+                            if (options.bytes !== $Array)
+                                object.encryptedPinBlock = $util.newBuffer(object.encryptedPinBlock);
+                        }
+                        object.pinBlockFormat = options.enums === $String ? "PIN_BLOCK_FORMAT_UNSPECIFIED" : 0;
+                        object.aid = "";
+                    }
+                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction"))
+                        object.signedTransaction = options.bytes === $String ? $util.base64.encode(message.signedTransaction, 0, message.signedTransaction.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedTransaction) : message.signedTransaction;
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
+                        object.signedToken = options.bytes === $String ? $util.base64.encode(message.signedToken, 0, message.signedToken.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedToken) : message.signedToken;
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
+                        object.cvm = options.enums === $String ? $root.trusttap.payment.v1.Cvm[message.cvm] === $undefined ? message.cvm : $root.trusttap.payment.v1.Cvm[message.cvm] : message.cvm;
+                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock"))
+                        object.encryptedPinBlock = options.bytes === $String ? $util.base64.encode(message.encryptedPinBlock, 0, message.encryptedPinBlock.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.encryptedPinBlock) : message.encryptedPinBlock;
+                    if (message.pinBlockFormat != null && $Object.hasOwnProperty.call(message, "pinBlockFormat"))
+                        object.pinBlockFormat = options.enums === $String ? $root.trusttap.payment.v1.PinBlockFormat[message.pinBlockFormat] === $undefined ? message.pinBlockFormat : $root.trusttap.payment.v1.PinBlockFormat[message.pinBlockFormat] : message.pinBlockFormat;
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
+                        object.aid = message.aid;
+                    return object;
+                };
+
+                /**
+                 * Converts this AuthorizeRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                AuthorizeRequest.prototype.toJSON = function() {
+                    return AuthorizeRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for AuthorizeRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.AuthorizeRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                AuthorizeRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.AuthorizeRequest";
+                };
+
+                return AuthorizeRequest;
+            })();
+
+            /**
+             * Decision enum.
+             * @name trusttap.payment.v1.Decision
+             * @enum {number}
+             * @property {number} DECISION_UNSPECIFIED=0 DECISION_UNSPECIFIED value
+             * @property {number} DECISION_APPROVED=1 DECISION_APPROVED value
+             * @property {number} DECISION_DECLINED=2 DECISION_DECLINED value
+             */
+            v1.Decision = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "DECISION_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "DECISION_APPROVED"] = 1;
+                values[valuesById[2] = "DECISION_DECLINED"] = 2;
+                return values;
+            })();
+
+            /**
+             * DeclineReason enum.
+             * @name trusttap.payment.v1.DeclineReason
+             * @enum {number}
+             * @property {number} DECLINE_REASON_NONE=0 DECLINE_REASON_NONE value
+             * @property {number} DECLINE_REASON_INSUFFICIENT_FUNDS=1 DECLINE_REASON_INSUFFICIENT_FUNDS value
+             * @property {number} DECLINE_REASON_INCORRECT_PIN=2 DECLINE_REASON_INCORRECT_PIN value
+             * @property {number} DECLINE_REASON_PIN_TRIES_EXCEEDED=3 DECLINE_REASON_PIN_TRIES_EXCEEDED value
+             * @property {number} DECLINE_REASON_EXPIRED_CARD=4 DECLINE_REASON_EXPIRED_CARD value
+             * @property {number} DECLINE_REASON_BLOCKED_CARD=5 DECLINE_REASON_BLOCKED_CARD value
+             * @property {number} DECLINE_REASON_CRYPTOGRAM_FAILED=6 DECLINE_REASON_CRYPTOGRAM_FAILED value
+             * @property {number} DECLINE_REASON_OVER_LIMIT=7 DECLINE_REASON_OVER_LIMIT value
+             * @property {number} DECLINE_REASON_PIN_REQUIRED=8 DECLINE_REASON_PIN_REQUIRED value
+             * @property {number} DECLINE_REASON_UNKNOWN_CARD=9 DECLINE_REASON_UNKNOWN_CARD value
+             * @property {number} DECLINE_REASON_DEVICE_NOT_ALLOWED=10 DECLINE_REASON_DEVICE_NOT_ALLOWED value
+             * @property {number} DECLINE_REASON_INVALID_TRANSACTION=11 DECLINE_REASON_INVALID_TRANSACTION value
+             */
+            v1.DeclineReason = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "DECLINE_REASON_NONE"] = 0;
+                values[valuesById[1] = "DECLINE_REASON_INSUFFICIENT_FUNDS"] = 1;
+                values[valuesById[2] = "DECLINE_REASON_INCORRECT_PIN"] = 2;
+                values[valuesById[3] = "DECLINE_REASON_PIN_TRIES_EXCEEDED"] = 3;
+                values[valuesById[4] = "DECLINE_REASON_EXPIRED_CARD"] = 4;
+                values[valuesById[5] = "DECLINE_REASON_BLOCKED_CARD"] = 5;
+                values[valuesById[6] = "DECLINE_REASON_CRYPTOGRAM_FAILED"] = 6;
+                values[valuesById[7] = "DECLINE_REASON_OVER_LIMIT"] = 7;
+                values[valuesById[8] = "DECLINE_REASON_PIN_REQUIRED"] = 8;
+                values[valuesById[9] = "DECLINE_REASON_UNKNOWN_CARD"] = 9;
+                values[valuesById[10] = "DECLINE_REASON_DEVICE_NOT_ALLOWED"] = 10;
+                values[valuesById[11] = "DECLINE_REASON_INVALID_TRANSACTION"] = 11;
+                return values;
+            })();
+
+            v1.AuthorizeResponse = (function() {
+
+                /**
+                 * Properties of an AuthorizeResponse.
+                 * @typedef {Object} trusttap.payment.v1.AuthorizeResponse.$Properties
+                 * @property {trusttap.payment.v1.Decision|null} [decision] AuthorizeResponse decision
+                 * @property {trusttap.payment.v1.DeclineReason|null} [reason] AuthorizeResponse reason
+                 * @property {string|null} [reasonText] AuthorizeResponse reasonText
+                 * @property {string|null} [responseCode] AuthorizeResponse responseCode
+                 * @property {string|null} [authorizationCode] AuthorizeResponse authorizationCode
+                 * @property {Uint8Array|null} [arpc] AuthorizeResponse arpc
+                 * @property {string|null} [clientTransactionId] AuthorizeResponse clientTransactionId
+                 * @property {Long|null} [amountMinor] AuthorizeResponse amountMinor
+                 * @property {string|null} [currency] AuthorizeResponse currency
+                 * @property {string|null} [maskedPan] AuthorizeResponse maskedPan
+                 * @property {Long|null} [journaledMs] AuthorizeResponse journaledMs
+                 * @property {string|null} [transactionReference] AuthorizeResponse transactionReference
+                 * @property {Uint8Array|null} [issuerAuthenticationData] AuthorizeResponse issuerAuthenticationData
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an AuthorizeResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IAuthorizeResponse
+                 * @augments trusttap.payment.v1.AuthorizeResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.AuthorizeResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an AuthorizeResponse.
+                 * @typedef {trusttap.payment.v1.AuthorizeResponse.$Properties} trusttap.payment.v1.AuthorizeResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new AuthorizeResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents an AuthorizeResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const AuthorizeResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * AuthorizeResponse decision.
+                 * @member {trusttap.payment.v1.Decision} decision
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.decision = 0;
+
+                /**
+                 * AuthorizeResponse reason.
+                 * @member {trusttap.payment.v1.DeclineReason} reason
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.reason = 0;
+
+                /**
+                 * AuthorizeResponse reasonText.
+                 * @member {string} reasonText
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.reasonText = "";
+
+                /**
+                 * AuthorizeResponse responseCode.
+                 * @member {string} responseCode
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.responseCode = "";
+
+                /**
+                 * AuthorizeResponse authorizationCode.
+                 * @member {string} authorizationCode
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.authorizationCode = "";
+
+                /**
+                 * AuthorizeResponse arpc.
+                 * @member {Uint8Array} arpc
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.arpc = $util.newBuffer([]);
+
+                /**
+                 * AuthorizeResponse clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.clientTransactionId = "";
+
+                /**
+                 * AuthorizeResponse amountMinor.
+                 * @member {Long} amountMinor
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * AuthorizeResponse currency.
+                 * @member {string} currency
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.currency = "";
+
+                /**
+                 * AuthorizeResponse maskedPan.
+                 * @member {string} maskedPan
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.maskedPan = "";
+
+                /**
+                 * AuthorizeResponse journaledMs.
+                 * @member {Long} journaledMs
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.journaledMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * AuthorizeResponse transactionReference.
+                 * @member {string} transactionReference
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.transactionReference = "";
+
+                /**
+                 * AuthorizeResponse issuerAuthenticationData.
+                 * @member {Uint8Array} issuerAuthenticationData
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.issuerAuthenticationData = $util.newBuffer([]);
+
+                /**
+                 * Creates a new AuthorizeResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.AuthorizeResponse} AuthorizeResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.AuthorizeResponse.$Shape): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.AuthorizeResponse.$Properties): trusttap.payment.v1.AuthorizeResponse;
+                 * }}
+                 */
+                AuthorizeResponse.create = function(properties) {
+                    return new AuthorizeResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified AuthorizeResponse message. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties} message AuthorizeResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AuthorizeResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.decision != null && $Object.hasOwnProperty.call(message, "decision") && message.decision !== 0)
+                        writer.uint32(/* id 1, wireType 0 =*/8).int32(message.decision);
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.reason);
+                    if (message.reasonText != null && $Object.hasOwnProperty.call(message, "reasonText") && message.reasonText !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.reasonText);
+                    if (message.responseCode != null && $Object.hasOwnProperty.call(message, "responseCode") && message.responseCode !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.responseCode);
+                    if (message.authorizationCode != null && $Object.hasOwnProperty.call(message, "authorizationCode") && message.authorizationCode !== "")
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.authorizationCode);
+                    if (message.arpc != null && $Object.hasOwnProperty.call(message, "arpc") && message.arpc.length)
+                        writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.arpc);
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 7, wireType 2 =*/58).string(message.clientTransactionId);
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.amountMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 9, wireType 2 =*/74).string(message.currency);
+                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan") && message.maskedPan !== "")
+                        writer.uint32(/* id 10, wireType 2 =*/82).string(message.maskedPan);
+                    if (message.journaledMs != null && $Object.hasOwnProperty.call(message, "journaledMs") && (typeof message.journaledMs === "object" ? message.journaledMs.low || message.journaledMs.high : message.journaledMs !== 0))
+                        writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.journaledMs);
+                    if (message.transactionReference != null && $Object.hasOwnProperty.call(message, "transactionReference") && message.transactionReference !== "")
+                        writer.uint32(/* id 12, wireType 2 =*/98).string(message.transactionReference);
+                    if (message.issuerAuthenticationData != null && $Object.hasOwnProperty.call(message, "issuerAuthenticationData") && message.issuerAuthenticationData.length)
+                        writer.uint32(/* id 13, wireType 2 =*/106).bytes(message.issuerAuthenticationData);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified AuthorizeResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties} message AuthorizeResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AuthorizeResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an AuthorizeResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AuthorizeResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.AuthorizeResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.decision = value;
+                                else
+                                    delete message.decision;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.reason = value;
+                                else
+                                    delete message.reason;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.reasonText = value;
+                                else
+                                    delete message.reasonText;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.responseCode = value;
+                                else
+                                    delete message.responseCode;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.authorizationCode = value;
+                                else
+                                    delete message.authorizationCode;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.arpc = value;
+                                else
+                                    delete message.arpc;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amountMinor = value;
+                                else
+                                    delete message.amountMinor;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.maskedPan = value;
+                                else
+                                    delete message.maskedPan;
+                                continue;
+                            }
+                        case 11: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.journaledMs = value;
+                                else
+                                    delete message.journaledMs;
+                                continue;
+                            }
+                        case 12: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.transactionReference = value;
+                                else
+                                    delete message.transactionReference;
+                                continue;
+                            }
+                        case 13: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.issuerAuthenticationData = value;
+                                else
+                                    delete message.issuerAuthenticationData;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an AuthorizeResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AuthorizeResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an AuthorizeResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                AuthorizeResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
+                        if (typeof message.decision !== "number" || (message.decision | 0) !== message.decision)
+                            return "decision: enum value expected";
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        if (typeof message.reason !== "number" || (message.reason | 0) !== message.reason)
+                            return "reason: enum value expected";
+                    if (message.reasonText != null && $Object.hasOwnProperty.call(message, "reasonText"))
+                        if (!$util.isString(message.reasonText))
+                            return "reasonText: string expected";
+                    if (message.responseCode != null && $Object.hasOwnProperty.call(message, "responseCode"))
+                        if (!$util.isString(message.responseCode))
+                            return "responseCode: string expected";
+                    if (message.authorizationCode != null && $Object.hasOwnProperty.call(message, "authorizationCode"))
+                        if (!$util.isString(message.authorizationCode))
+                            return "authorizationCode: string expected";
+                    if (message.arpc != null && $Object.hasOwnProperty.call(message, "arpc"))
+                        if (!(message.arpc && typeof message.arpc.length === "number" || $util.isString(message.arpc)))
+                            return "arpc: buffer expected";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
+                            return "amountMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
+                        if (!$util.isString(message.maskedPan))
+                            return "maskedPan: string expected";
+                    if (message.journaledMs != null && $Object.hasOwnProperty.call(message, "journaledMs"))
+                        if (!$util.isInteger(message.journaledMs) && !(message.journaledMs && $util.isInteger(message.journaledMs.low) && $util.isInteger(message.journaledMs.high)))
+                            return "journaledMs: integer|Long expected";
+                    if (message.transactionReference != null && $Object.hasOwnProperty.call(message, "transactionReference"))
+                        if (!$util.isString(message.transactionReference))
+                            return "transactionReference: string expected";
+                    if (message.issuerAuthenticationData != null && $Object.hasOwnProperty.call(message, "issuerAuthenticationData"))
+                        if (!(message.issuerAuthenticationData && typeof message.issuerAuthenticationData.length === "number" || $util.isString(message.issuerAuthenticationData)))
+                            return "issuerAuthenticationData: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an AuthorizeResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.AuthorizeResponse} AuthorizeResponse
+                 */
+                AuthorizeResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.AuthorizeResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.AuthorizeResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.AuthorizeResponse();
+                    if (object.decision !== 0 && (typeof object.decision !== "string" || $root.trusttap.payment.v1.Decision[object.decision] !== 0))
+                        switch (object.decision) {
+                        case "DECISION_UNSPECIFIED":
+                        case 0:
+                            message.decision = 0;
+                            break;
+                        case "DECISION_APPROVED":
+                        case 1:
+                            message.decision = 1;
+                            break;
+                        case "DECISION_DECLINED":
+                        case 2:
+                            message.decision = 2;
+                            break;
+                        default:
+                            if (typeof object.decision === "number" && (object.decision | 0) === object.decision)
+                                message.decision = object.decision;
+                        }
+                    if (object.reason !== 0 && (typeof object.reason !== "string" || $root.trusttap.payment.v1.DeclineReason[object.reason] !== 0))
+                        switch (object.reason) {
+                        case "DECLINE_REASON_NONE":
+                        case 0:
+                            message.reason = 0;
+                            break;
+                        case "DECLINE_REASON_INSUFFICIENT_FUNDS":
+                        case 1:
+                            message.reason = 1;
+                            break;
+                        case "DECLINE_REASON_INCORRECT_PIN":
+                        case 2:
+                            message.reason = 2;
+                            break;
+                        case "DECLINE_REASON_PIN_TRIES_EXCEEDED":
+                        case 3:
+                            message.reason = 3;
+                            break;
+                        case "DECLINE_REASON_EXPIRED_CARD":
+                        case 4:
+                            message.reason = 4;
+                            break;
+                        case "DECLINE_REASON_BLOCKED_CARD":
+                        case 5:
+                            message.reason = 5;
+                            break;
+                        case "DECLINE_REASON_CRYPTOGRAM_FAILED":
+                        case 6:
+                            message.reason = 6;
+                            break;
+                        case "DECLINE_REASON_OVER_LIMIT":
+                        case 7:
+                            message.reason = 7;
+                            break;
+                        case "DECLINE_REASON_PIN_REQUIRED":
+                        case 8:
+                            message.reason = 8;
+                            break;
+                        case "DECLINE_REASON_UNKNOWN_CARD":
+                        case 9:
+                            message.reason = 9;
+                            break;
+                        case "DECLINE_REASON_DEVICE_NOT_ALLOWED":
+                        case 10:
+                            message.reason = 10;
+                            break;
+                        case "DECLINE_REASON_INVALID_TRANSACTION":
+                        case 11:
+                            message.reason = 11;
+                            break;
+                        default:
+                            if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
+                                message.reason = object.reason;
+                        }
+                    if (object.reasonText != null)
+                        if (typeof object.reasonText !== "string" || object.reasonText.length)
+                            message.reasonText = $String(object.reasonText);
+                    if (object.responseCode != null)
+                        if (typeof object.responseCode !== "string" || object.responseCode.length)
+                            message.responseCode = $String(object.responseCode);
+                    if (object.authorizationCode != null)
+                        if (typeof object.authorizationCode !== "string" || object.authorizationCode.length)
+                            message.authorizationCode = $String(object.authorizationCode);
+                    if (object.arpc != null)
+                        if (object.arpc.length)
+                            if (typeof object.arpc === "string")
+                                $util.base64.decode(object.arpc, message.arpc = $util.newBuffer($util.base64.length(object.arpc)), 0);
+                            else if (object.arpc.length >= 0)
+                                message.arpc = object.arpc;
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.amountMinor != null)
+                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
+                            if ($util.Long)
+                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
+                            else if (typeof object.amountMinor === "string")
+                                message.amountMinor = $parseInt(object.amountMinor, 10);
+                            else if (typeof object.amountMinor === "number")
+                                message.amountMinor = object.amountMinor;
+                            else if (typeof object.amountMinor === "object")
+                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.maskedPan != null)
+                        if (typeof object.maskedPan !== "string" || object.maskedPan.length)
+                            message.maskedPan = $String(object.maskedPan);
+                    if (object.journaledMs != null)
+                        if (typeof object.journaledMs === "object" ? object.journaledMs.low || object.journaledMs.high : $Number(object.journaledMs) !== 0)
+                            if ($util.Long)
+                                message.journaledMs = $util.Long.fromValue(object.journaledMs, true);
+                            else if (typeof object.journaledMs === "string")
+                                message.journaledMs = $parseInt(object.journaledMs, 10);
+                            else if (typeof object.journaledMs === "number")
+                                message.journaledMs = object.journaledMs;
+                            else if (typeof object.journaledMs === "object")
+                                message.journaledMs = new $util.LongBits(object.journaledMs.low >>> 0, object.journaledMs.high >>> 0).toNumber(true);
+                    if (object.transactionReference != null)
+                        if (typeof object.transactionReference !== "string" || object.transactionReference.length)
+                            message.transactionReference = $String(object.transactionReference);
+                    if (object.issuerAuthenticationData != null)
+                        if (object.issuerAuthenticationData.length)
+                            if (typeof object.issuerAuthenticationData === "string")
+                                $util.base64.decode(object.issuerAuthenticationData, message.issuerAuthenticationData = $util.newBuffer($util.base64.length(object.issuerAuthenticationData)), 0);
+                            else if (object.issuerAuthenticationData.length >= 0)
+                                message.issuerAuthenticationData = object.issuerAuthenticationData;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an AuthorizeResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.AuthorizeResponse} message AuthorizeResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                AuthorizeResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.decision = options.enums === $String ? "DECISION_UNSPECIFIED" : 0;
+                        object.reason = options.enums === $String ? "DECLINE_REASON_NONE" : 0;
+                        object.reasonText = "";
+                        object.responseCode = "";
+                        object.authorizationCode = "";
+                        if (options.bytes === $String)
+                            object.arpc = "";
+                        else {
+                            object.arpc = [];
+                            if (options.bytes !== $Array)
+                                object.arpc = $util.newBuffer(object.arpc);
+                        }
+                        object.clientTransactionId = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                        object.maskedPan = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.journaledMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.journaledMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.transactionReference = "";
+                        if (options.bytes === $String)
+                            object.issuerAuthenticationData = "";
+                        else {
+                            object.issuerAuthenticationData = [];
+                            if (options.bytes !== $Array)
+                                object.issuerAuthenticationData = $util.newBuffer(object.issuerAuthenticationData);
+                        }
+                    }
+                    if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
+                        object.decision = options.enums === $String ? $root.trusttap.payment.v1.Decision[message.decision] === $undefined ? message.decision : $root.trusttap.payment.v1.Decision[message.decision] : message.decision;
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        object.reason = options.enums === $String ? $root.trusttap.payment.v1.DeclineReason[message.reason] === $undefined ? message.reason : $root.trusttap.payment.v1.DeclineReason[message.reason] : message.reason;
+                    if (message.reasonText != null && $Object.hasOwnProperty.call(message, "reasonText"))
+                        object.reasonText = message.reasonText;
+                    if (message.responseCode != null && $Object.hasOwnProperty.call(message, "responseCode"))
+                        object.responseCode = message.responseCode;
+                    if (message.authorizationCode != null && $Object.hasOwnProperty.call(message, "authorizationCode"))
+                        object.authorizationCode = message.authorizationCode;
+                    if (message.arpc != null && $Object.hasOwnProperty.call(message, "arpc"))
+                        object.arpc = options.bytes === $String ? $util.base64.encode(message.arpc, 0, message.arpc.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.arpc) : message.arpc;
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.amountMinor === "number")
+                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
+                        else
+                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
+                        object.maskedPan = message.maskedPan;
+                    if (message.journaledMs != null && $Object.hasOwnProperty.call(message, "journaledMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.journaledMs = typeof message.journaledMs === "number" ? $BigInt(message.journaledMs) : $util.Long.fromBits(message.journaledMs.low >>> 0, message.journaledMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.journaledMs === "number")
+                            object.journaledMs = options.longs === $String ? $String(message.journaledMs) : message.journaledMs;
+                        else
+                            object.journaledMs = options.longs === $String ? $util.Long.prototype.toString.call(message.journaledMs) : options.longs === $Number ? new $util.LongBits(message.journaledMs.low >>> 0, message.journaledMs.high >>> 0).toNumber(true) : message.journaledMs;
+                    if (message.transactionReference != null && $Object.hasOwnProperty.call(message, "transactionReference"))
+                        object.transactionReference = message.transactionReference;
+                    if (message.issuerAuthenticationData != null && $Object.hasOwnProperty.call(message, "issuerAuthenticationData"))
+                        object.issuerAuthenticationData = options.bytes === $String ? $util.base64.encode(message.issuerAuthenticationData, 0, message.issuerAuthenticationData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.issuerAuthenticationData) : message.issuerAuthenticationData;
+                    return object;
+                };
+
+                /**
+                 * Converts this AuthorizeResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                AuthorizeResponse.prototype.toJSON = function() {
+                    return AuthorizeResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for AuthorizeResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                AuthorizeResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.AuthorizeResponse";
+                };
+
+                return AuthorizeResponse;
+            })();
+
+            v1.TransactionStatusRequest = (function() {
+
+                /**
+                 * Properties of a TransactionStatusRequest.
+                 * @typedef {Object} trusttap.payment.v1.TransactionStatusRequest.$Properties
+                 * @property {string|null} [clientTransactionId] TransactionStatusRequest clientTransactionId
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a TransactionStatusRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface ITransactionStatusRequest
+                 * @augments trusttap.payment.v1.TransactionStatusRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.TransactionStatusRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a TransactionStatusRequest.
+                 * @typedef {trusttap.payment.v1.TransactionStatusRequest.$Properties} trusttap.payment.v1.TransactionStatusRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new TransactionStatusRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a TransactionStatusRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const TransactionStatusRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * TransactionStatusRequest clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @instance
+                 */
+                TransactionStatusRequest.prototype.clientTransactionId = "";
+
+                /**
+                 * Creates a new TransactionStatusRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.TransactionStatusRequest} TransactionStatusRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.TransactionStatusRequest.$Shape): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.TransactionStatusRequest.$Properties): trusttap.payment.v1.TransactionStatusRequest;
+                 * }}
+                 */
+                TransactionStatusRequest.create = function(properties) {
+                    return new TransactionStatusRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified TransactionStatusRequest message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties} message TransactionStatusRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TransactionStatusRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified TransactionStatusRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties} message TransactionStatusRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TransactionStatusRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a TransactionStatusRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TransactionStatusRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.TransactionStatusRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a TransactionStatusRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TransactionStatusRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a TransactionStatusRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                TransactionStatusRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a TransactionStatusRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.TransactionStatusRequest} TransactionStatusRequest
+                 */
+                TransactionStatusRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.TransactionStatusRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.TransactionStatusRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.TransactionStatusRequest();
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a TransactionStatusRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusRequest} message TransactionStatusRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                TransactionStatusRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        object.clientTransactionId = "";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    return object;
+                };
+
+                /**
+                 * Converts this TransactionStatusRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                TransactionStatusRequest.prototype.toJSON = function() {
+                    return TransactionStatusRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for TransactionStatusRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.TransactionStatusRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                TransactionStatusRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.TransactionStatusRequest";
+                };
+
+                return TransactionStatusRequest;
+            })();
+
+            v1.TransactionStatusResponse = (function() {
+
+                /**
+                 * Properties of a TransactionStatusResponse.
+                 * @typedef {Object} trusttap.payment.v1.TransactionStatusResponse.$Properties
+                 * @property {boolean|null} [found] TransactionStatusResponse found
+                 * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [result] TransactionStatusResponse result
+                 * @property {boolean|null} [reversed] TransactionStatusResponse reversed
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a TransactionStatusResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface ITransactionStatusResponse
+                 * @augments trusttap.payment.v1.TransactionStatusResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.TransactionStatusResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a TransactionStatusResponse.
+                 * @typedef {trusttap.payment.v1.TransactionStatusResponse.$Properties} trusttap.payment.v1.TransactionStatusResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new TransactionStatusResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a TransactionStatusResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const TransactionStatusResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * TransactionStatusResponse found.
+                 * @member {boolean} found
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @instance
+                 */
+                TransactionStatusResponse.prototype.found = false;
+
+                /**
+                 * TransactionStatusResponse result.
+                 * @member {trusttap.payment.v1.AuthorizeResponse.$Properties|null|undefined} result
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @instance
+                 */
+                TransactionStatusResponse.prototype.result = null;
+
+                /**
+                 * TransactionStatusResponse reversed.
+                 * @member {boolean} reversed
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @instance
+                 */
+                TransactionStatusResponse.prototype.reversed = false;
+
+                /**
+                 * Creates a new TransactionStatusResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.TransactionStatusResponse} TransactionStatusResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.TransactionStatusResponse.$Shape): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.TransactionStatusResponse.$Properties): trusttap.payment.v1.TransactionStatusResponse;
+                 * }}
+                 */
+                TransactionStatusResponse.create = function(properties) {
+                    return new TransactionStatusResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified TransactionStatusResponse message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties} message TransactionStatusResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TransactionStatusResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.found != null && $Object.hasOwnProperty.call(message, "found") && message.found !== false)
+                        writer.uint32(/* id 1, wireType 0 =*/8).bool(message.found);
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
+                        $root.trusttap.payment.v1.AuthorizeResponse.encode(message.result, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed") && message.reversed !== false)
+                        writer.uint32(/* id 3, wireType 0 =*/24).bool(message.reversed);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified TransactionStatusResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties} message TransactionStatusResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TransactionStatusResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a TransactionStatusResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TransactionStatusResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.TransactionStatusResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.found = value;
+                                else
+                                    delete message.found;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.result = $root.trusttap.payment.v1.AuthorizeResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.result);
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.reversed = value;
+                                else
+                                    delete message.reversed;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a TransactionStatusResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TransactionStatusResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a TransactionStatusResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                TransactionStatusResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.found != null && $Object.hasOwnProperty.call(message, "found"))
+                        if (typeof message.found !== "boolean")
+                            return "found: boolean expected";
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result")) {
+                        let error = $root.trusttap.payment.v1.AuthorizeResponse.verify(message.result, _depth + 1);
+                        if (error)
+                            return "result." + error;
+                    }
+                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
+                        if (typeof message.reversed !== "boolean")
+                            return "reversed: boolean expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a TransactionStatusResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.TransactionStatusResponse} TransactionStatusResponse
+                 */
+                TransactionStatusResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.TransactionStatusResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.TransactionStatusResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.TransactionStatusResponse();
+                    if (object.found != null)
+                        if (object.found)
+                            message.found = $Boolean(object.found);
+                    if (object.result != null) {
+                        if (!$util.isObject(object.result))
+                            throw $TypeError(".trusttap.payment.v1.TransactionStatusResponse.result: object expected");
+                        message.result = $root.trusttap.payment.v1.AuthorizeResponse.fromObject(object.result, _depth + 1);
+                    }
+                    if (object.reversed != null)
+                        if (object.reversed)
+                            message.reversed = $Boolean(object.reversed);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a TransactionStatusResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.TransactionStatusResponse} message TransactionStatusResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                TransactionStatusResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.found = false;
+                        object.result = null;
+                        object.reversed = false;
+                    }
+                    if (message.found != null && $Object.hasOwnProperty.call(message, "found"))
+                        object.found = message.found;
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
+                        object.result = $root.trusttap.payment.v1.AuthorizeResponse.toObject(message.result, options, _depth + 1);
+                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
+                        object.reversed = message.reversed;
+                    return object;
+                };
+
+                /**
+                 * Converts this TransactionStatusResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                TransactionStatusResponse.prototype.toJSON = function() {
+                    return TransactionStatusResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for TransactionStatusResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.TransactionStatusResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                TransactionStatusResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.TransactionStatusResponse";
+                };
+
+                return TransactionStatusResponse;
+            })();
+
+            v1.ReverseRequest = (function() {
+
+                /**
+                 * Properties of a ReverseRequest.
+                 * @typedef {Object} trusttap.payment.v1.ReverseRequest.$Properties
+                 * @property {string|null} [clientTransactionId] ReverseRequest clientTransactionId
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ReverseRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IReverseRequest
+                 * @augments trusttap.payment.v1.ReverseRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.ReverseRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ReverseRequest.
+                 * @typedef {trusttap.payment.v1.ReverseRequest.$Properties} trusttap.payment.v1.ReverseRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new ReverseRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a ReverseRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.ReverseRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ReverseRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ReverseRequest clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @instance
+                 */
+                ReverseRequest.prototype.clientTransactionId = "";
+
+                /**
+                 * Creates a new ReverseRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.ReverseRequest} ReverseRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.ReverseRequest.$Shape): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.ReverseRequest.$Properties): trusttap.payment.v1.ReverseRequest;
+                 * }}
+                 */
+                ReverseRequest.create = function(properties) {
+                    return new ReverseRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified ReverseRequest message. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseRequest.$Properties} message ReverseRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ReverseRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ReverseRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseRequest.$Properties} message ReverseRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ReverseRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a ReverseRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ReverseRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.ReverseRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a ReverseRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ReverseRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a ReverseRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ReverseRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a ReverseRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.ReverseRequest} ReverseRequest
+                 */
+                ReverseRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.ReverseRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.ReverseRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.ReverseRequest();
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ReverseRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseRequest} message ReverseRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ReverseRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        object.clientTransactionId = "";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    return object;
+                };
+
+                /**
+                 * Converts this ReverseRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ReverseRequest.prototype.toJSON = function() {
+                    return ReverseRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ReverseRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.ReverseRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ReverseRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.ReverseRequest";
+                };
+
+                return ReverseRequest;
+            })();
+
+            v1.ReverseResponse = (function() {
+
+                /**
+                 * Properties of a ReverseResponse.
+                 * @typedef {Object} trusttap.payment.v1.ReverseResponse.$Properties
+                 * @property {boolean|null} [reversed] ReverseResponse reversed
+                 * @property {trusttap.payment.v1.TransactionStatusResponse.$Properties|null} [status] ReverseResponse status
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ReverseResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IReverseResponse
+                 * @augments trusttap.payment.v1.ReverseResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.ReverseResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ReverseResponse.
+                 * @typedef {trusttap.payment.v1.ReverseResponse.$Properties} trusttap.payment.v1.ReverseResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new ReverseResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a ReverseResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.ReverseResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ReverseResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ReverseResponse reversed.
+                 * @member {boolean} reversed
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @instance
+                 */
+                ReverseResponse.prototype.reversed = false;
+
+                /**
+                 * ReverseResponse status.
+                 * @member {trusttap.payment.v1.TransactionStatusResponse.$Properties|null|undefined} status
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @instance
+                 */
+                ReverseResponse.prototype.status = null;
+
+                /**
+                 * Creates a new ReverseResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.ReverseResponse} ReverseResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.ReverseResponse.$Shape): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.ReverseResponse.$Properties): trusttap.payment.v1.ReverseResponse;
+                 * }}
+                 */
+                ReverseResponse.create = function(properties) {
+                    return new ReverseResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified ReverseResponse message. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseResponse.$Properties} message ReverseResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ReverseResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed") && message.reversed !== false)
+                        writer.uint32(/* id 1, wireType 0 =*/8).bool(message.reversed);
+                    if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
+                        $root.trusttap.payment.v1.TransactionStatusResponse.encode(message.status, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ReverseResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseResponse.$Properties} message ReverseResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ReverseResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a ReverseResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ReverseResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.ReverseResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.reversed = value;
+                                else
+                                    delete message.reversed;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.status = $root.trusttap.payment.v1.TransactionStatusResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.status);
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a ReverseResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ReverseResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a ReverseResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ReverseResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
+                        if (typeof message.reversed !== "boolean")
+                            return "reversed: boolean expected";
+                    if (message.status != null && $Object.hasOwnProperty.call(message, "status")) {
+                        let error = $root.trusttap.payment.v1.TransactionStatusResponse.verify(message.status, _depth + 1);
+                        if (error)
+                            return "status." + error;
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates a ReverseResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.ReverseResponse} ReverseResponse
+                 */
+                ReverseResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.ReverseResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.ReverseResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.ReverseResponse();
+                    if (object.reversed != null)
+                        if (object.reversed)
+                            message.reversed = $Boolean(object.reversed);
+                    if (object.status != null) {
+                        if (!$util.isObject(object.status))
+                            throw $TypeError(".trusttap.payment.v1.ReverseResponse.status: object expected");
+                        message.status = $root.trusttap.payment.v1.TransactionStatusResponse.fromObject(object.status, _depth + 1);
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ReverseResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {trusttap.payment.v1.ReverseResponse} message ReverseResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ReverseResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.reversed = false;
+                        object.status = null;
+                    }
+                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
+                        object.reversed = message.reversed;
+                    if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
+                        object.status = $root.trusttap.payment.v1.TransactionStatusResponse.toObject(message.status, options, _depth + 1);
+                    return object;
+                };
+
+                /**
+                 * Converts this ReverseResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ReverseResponse.prototype.toJSON = function() {
+                    return ReverseResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ReverseResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.ReverseResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ReverseResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.ReverseResponse";
+                };
+
+                return ReverseResponse;
+            })();
+
+            return v1;
+        })();
+
+        return payment;
     })();
 
     trusttap.keystore = (function() {
@@ -32585,2489 +35340,6 @@ export const trusttap = $root.trusttap = (() => {
         })();
 
         return keystore;
-    })();
-
-    trusttap.payment = (function() {
-
-        /**
-         * Namespace payment.
-         * @memberof trusttap
-         * @namespace
-         */
-        const payment = {};
-
-        payment.v1 = (function() {
-
-            /**
-             * Namespace v1.
-             * @memberof trusttap.payment
-             * @namespace
-             */
-            const v1 = {};
-
-            /**
-             * PinBlockFormat enum.
-             * @name trusttap.payment.v1.PinBlockFormat
-             * @enum {number}
-             * @property {number} PIN_BLOCK_FORMAT_UNSPECIFIED=0 PIN_BLOCK_FORMAT_UNSPECIFIED value
-             * @property {number} PIN_BLOCK_FORMAT_ISO_0=1 PIN_BLOCK_FORMAT_ISO_0 value
-             * @property {number} PIN_BLOCK_FORMAT_ISO_4=2 PIN_BLOCK_FORMAT_ISO_4 value
-             */
-            v1.PinBlockFormat = (function() {
-                const valuesById = $Object.create(null), values = $Object.create(valuesById);
-                values[valuesById[0] = "PIN_BLOCK_FORMAT_UNSPECIFIED"] = 0;
-                values[valuesById[1] = "PIN_BLOCK_FORMAT_ISO_0"] = 1;
-                values[valuesById[2] = "PIN_BLOCK_FORMAT_ISO_4"] = 2;
-                return values;
-            })();
-
-            /**
-             * Cvm enum.
-             * @name trusttap.payment.v1.Cvm
-             * @enum {number}
-             * @property {number} CVM_UNSPECIFIED=0 CVM_UNSPECIFIED value
-             * @property {number} CVM_NO_CVM=1 CVM_NO_CVM value
-             * @property {number} CVM_ONLINE_PIN=2 CVM_ONLINE_PIN value
-             * @property {number} CVM_CDCVM=3 CVM_CDCVM value
-             */
-            v1.Cvm = (function() {
-                const valuesById = $Object.create(null), values = $Object.create(valuesById);
-                values[valuesById[0] = "CVM_UNSPECIFIED"] = 0;
-                values[valuesById[1] = "CVM_NO_CVM"] = 1;
-                values[valuesById[2] = "CVM_ONLINE_PIN"] = 2;
-                values[valuesById[3] = "CVM_CDCVM"] = 3;
-                return values;
-            })();
-
-            v1.AuthorizeRequest = (function() {
-
-                /**
-                 * Properties of an AuthorizeRequest.
-                 * @typedef {Object} trusttap.payment.v1.AuthorizeRequest.$Properties
-                 * @property {Uint8Array|null} [signedTransaction] AuthorizeRequest signedTransaction
-                 * @property {Uint8Array|null} [signedToken] AuthorizeRequest signedToken
-                 * @property {trusttap.payment.v1.Cvm|null} [cvm] AuthorizeRequest cvm
-                 * @property {Uint8Array|null} [encryptedPinBlock] AuthorizeRequest encryptedPinBlock
-                 * @property {trusttap.payment.v1.PinBlockFormat|null} [pinBlockFormat] AuthorizeRequest pinBlockFormat
-                 * @property {string|null} [aid] AuthorizeRequest aid
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of an AuthorizeRequest.
-                 * @memberof trusttap.payment.v1
-                 * @interface IAuthorizeRequest
-                 * @augments trusttap.payment.v1.AuthorizeRequest.$Properties
-                 * @deprecated Use trusttap.payment.v1.AuthorizeRequest.$Properties instead.
-                 */
-
-                /**
-                 * Shape of an AuthorizeRequest.
-                 * @typedef {trusttap.payment.v1.AuthorizeRequest.$Properties} trusttap.payment.v1.AuthorizeRequest.$Shape
-                 */
-
-                /**
-                 * Constructs a new AuthorizeRequest.
-                 * @memberof trusttap.payment.v1
-                 * @classdesc Represents an AuthorizeRequest.
-                 * @constructor
-                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const AuthorizeRequest = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * AuthorizeRequest signedTransaction.
-                 * @member {Uint8Array} signedTransaction
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 */
-                AuthorizeRequest.prototype.signedTransaction = $util.newBuffer([]);
-
-                /**
-                 * AuthorizeRequest signedToken.
-                 * @member {Uint8Array} signedToken
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 */
-                AuthorizeRequest.prototype.signedToken = $util.newBuffer([]);
-
-                /**
-                 * AuthorizeRequest cvm.
-                 * @member {trusttap.payment.v1.Cvm} cvm
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 */
-                AuthorizeRequest.prototype.cvm = 0;
-
-                /**
-                 * AuthorizeRequest encryptedPinBlock.
-                 * @member {Uint8Array} encryptedPinBlock
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 */
-                AuthorizeRequest.prototype.encryptedPinBlock = $util.newBuffer([]);
-
-                /**
-                 * AuthorizeRequest pinBlockFormat.
-                 * @member {trusttap.payment.v1.PinBlockFormat} pinBlockFormat
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 */
-                AuthorizeRequest.prototype.pinBlockFormat = 0;
-
-                /**
-                 * AuthorizeRequest aid.
-                 * @member {string} aid
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 */
-                AuthorizeRequest.prototype.aid = "";
-
-                /**
-                 * Creates a new AuthorizeRequest instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.payment.v1.AuthorizeRequest} AuthorizeRequest instance
-                 * @type {{
-                 *   (properties: trusttap.payment.v1.AuthorizeRequest.$Shape): trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape;
-                 *   (properties?: trusttap.payment.v1.AuthorizeRequest.$Properties): trusttap.payment.v1.AuthorizeRequest;
-                 * }}
-                 */
-                AuthorizeRequest.create = function(properties) {
-                    return new AuthorizeRequest(properties);
-                };
-
-                /**
-                 * Encodes the specified AuthorizeRequest message. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties} message AuthorizeRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                AuthorizeRequest.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction") && message.signedTransaction.length)
-                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.signedTransaction);
-                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken") && message.signedToken.length)
-                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.signedToken);
-                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm") && message.cvm !== 0)
-                        writer.uint32(/* id 3, wireType 0 =*/24).int32(message.cvm);
-                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock") && message.encryptedPinBlock.length)
-                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.encryptedPinBlock);
-                    if (message.pinBlockFormat != null && $Object.hasOwnProperty.call(message, "pinBlockFormat") && message.pinBlockFormat !== 0)
-                        writer.uint32(/* id 5, wireType 0 =*/40).int32(message.pinBlockFormat);
-                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid") && message.aid !== "")
-                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.aid);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified AuthorizeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeRequest.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeRequest.$Properties} message AuthorizeRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                AuthorizeRequest.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes an AuthorizeRequest message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                AuthorizeRequest.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.payment.v1.AuthorizeRequest();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.signedTransaction = value;
-                                else
-                                    delete message.signedTransaction;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.signedToken = value;
-                                else
-                                    delete message.signedToken;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.cvm = value;
-                                else
-                                    delete message.cvm;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.encryptedPinBlock = value;
-                                else
-                                    delete message.encryptedPinBlock;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.pinBlockFormat = value;
-                                else
-                                    delete message.pinBlockFormat;
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.aid = value;
-                                else
-                                    delete message.aid;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes an AuthorizeRequest message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.AuthorizeRequest & trusttap.payment.v1.AuthorizeRequest.$Shape} AuthorizeRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                AuthorizeRequest.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies an AuthorizeRequest message.
-                 * @function verify
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                AuthorizeRequest.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction"))
-                        if (!(message.signedTransaction && typeof message.signedTransaction.length === "number" || $util.isString(message.signedTransaction)))
-                            return "signedTransaction: buffer expected";
-                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
-                        if (!(message.signedToken && typeof message.signedToken.length === "number" || $util.isString(message.signedToken)))
-                            return "signedToken: buffer expected";
-                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
-                        if (typeof message.cvm !== "number" || (message.cvm | 0) !== message.cvm)
-                            return "cvm: enum value expected";
-                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock"))
-                        if (!(message.encryptedPinBlock && typeof message.encryptedPinBlock.length === "number" || $util.isString(message.encryptedPinBlock)))
-                            return "encryptedPinBlock: buffer expected";
-                    if (message.pinBlockFormat != null && $Object.hasOwnProperty.call(message, "pinBlockFormat"))
-                        if (typeof message.pinBlockFormat !== "number" || (message.pinBlockFormat | 0) !== message.pinBlockFormat)
-                            return "pinBlockFormat: enum value expected";
-                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
-                        if (!$util.isString(message.aid))
-                            return "aid: string expected";
-                    return null;
-                };
-
-                /**
-                 * Creates an AuthorizeRequest message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.payment.v1.AuthorizeRequest} AuthorizeRequest
-                 */
-                AuthorizeRequest.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.payment.v1.AuthorizeRequest)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.payment.v1.AuthorizeRequest: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.payment.v1.AuthorizeRequest();
-                    if (object.signedTransaction != null)
-                        if (object.signedTransaction.length)
-                            if (typeof object.signedTransaction === "string")
-                                $util.base64.decode(object.signedTransaction, message.signedTransaction = $util.newBuffer($util.base64.length(object.signedTransaction)), 0);
-                            else if (object.signedTransaction.length >= 0)
-                                message.signedTransaction = object.signedTransaction;
-                    if (object.signedToken != null)
-                        if (object.signedToken.length)
-                            if (typeof object.signedToken === "string")
-                                $util.base64.decode(object.signedToken, message.signedToken = $util.newBuffer($util.base64.length(object.signedToken)), 0);
-                            else if (object.signedToken.length >= 0)
-                                message.signedToken = object.signedToken;
-                    if (object.cvm !== 0 && (typeof object.cvm !== "string" || $root.trusttap.payment.v1.Cvm[object.cvm] !== 0))
-                        switch (object.cvm) {
-                        case "CVM_UNSPECIFIED":
-                        case 0:
-                            message.cvm = 0;
-                            break;
-                        case "CVM_NO_CVM":
-                        case 1:
-                            message.cvm = 1;
-                            break;
-                        case "CVM_ONLINE_PIN":
-                        case 2:
-                            message.cvm = 2;
-                            break;
-                        case "CVM_CDCVM":
-                        case 3:
-                            message.cvm = 3;
-                            break;
-                        default:
-                            if (typeof object.cvm === "number" && (object.cvm | 0) === object.cvm)
-                                message.cvm = object.cvm;
-                        }
-                    if (object.encryptedPinBlock != null)
-                        if (object.encryptedPinBlock.length)
-                            if (typeof object.encryptedPinBlock === "string")
-                                $util.base64.decode(object.encryptedPinBlock, message.encryptedPinBlock = $util.newBuffer($util.base64.length(object.encryptedPinBlock)), 0);
-                            else if (object.encryptedPinBlock.length >= 0)
-                                message.encryptedPinBlock = object.encryptedPinBlock;
-                    if (object.pinBlockFormat !== 0 && (typeof object.pinBlockFormat !== "string" || $root.trusttap.payment.v1.PinBlockFormat[object.pinBlockFormat] !== 0))
-                        switch (object.pinBlockFormat) {
-                        case "PIN_BLOCK_FORMAT_UNSPECIFIED":
-                        case 0:
-                            message.pinBlockFormat = 0;
-                            break;
-                        case "PIN_BLOCK_FORMAT_ISO_0":
-                        case 1:
-                            message.pinBlockFormat = 1;
-                            break;
-                        case "PIN_BLOCK_FORMAT_ISO_4":
-                        case 2:
-                            message.pinBlockFormat = 2;
-                            break;
-                        default:
-                            if (typeof object.pinBlockFormat === "number" && (object.pinBlockFormat | 0) === object.pinBlockFormat)
-                                message.pinBlockFormat = object.pinBlockFormat;
-                        }
-                    if (object.aid != null)
-                        if (typeof object.aid !== "string" || object.aid.length)
-                            message.aid = $String(object.aid);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from an AuthorizeRequest message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeRequest} message AuthorizeRequest
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                AuthorizeRequest.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        if (options.bytes === $String)
-                            object.signedTransaction = "";
-                        else {
-                            object.signedTransaction = [];
-                            if (options.bytes !== $Array)
-                                object.signedTransaction = $util.newBuffer(object.signedTransaction);
-                        }
-                        if (options.bytes === $String)
-                            object.signedToken = "";
-                        else {
-                            object.signedToken = [];
-                            if (options.bytes !== $Array)
-                                object.signedToken = $util.newBuffer(object.signedToken);
-                        }
-                        object.cvm = options.enums === $String ? "CVM_UNSPECIFIED" : 0;
-                        if (options.bytes === $String)
-                            object.encryptedPinBlock = "";
-                        else {
-                            object.encryptedPinBlock = [];
-                            if (options.bytes !== $Array)
-                                object.encryptedPinBlock = $util.newBuffer(object.encryptedPinBlock);
-                        }
-                        object.pinBlockFormat = options.enums === $String ? "PIN_BLOCK_FORMAT_UNSPECIFIED" : 0;
-                        object.aid = "";
-                    }
-                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction"))
-                        object.signedTransaction = options.bytes === $String ? $util.base64.encode(message.signedTransaction, 0, message.signedTransaction.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedTransaction) : message.signedTransaction;
-                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
-                        object.signedToken = options.bytes === $String ? $util.base64.encode(message.signedToken, 0, message.signedToken.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedToken) : message.signedToken;
-                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
-                        object.cvm = options.enums === $String ? $root.trusttap.payment.v1.Cvm[message.cvm] === $undefined ? message.cvm : $root.trusttap.payment.v1.Cvm[message.cvm] : message.cvm;
-                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock"))
-                        object.encryptedPinBlock = options.bytes === $String ? $util.base64.encode(message.encryptedPinBlock, 0, message.encryptedPinBlock.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.encryptedPinBlock) : message.encryptedPinBlock;
-                    if (message.pinBlockFormat != null && $Object.hasOwnProperty.call(message, "pinBlockFormat"))
-                        object.pinBlockFormat = options.enums === $String ? $root.trusttap.payment.v1.PinBlockFormat[message.pinBlockFormat] === $undefined ? message.pinBlockFormat : $root.trusttap.payment.v1.PinBlockFormat[message.pinBlockFormat] : message.pinBlockFormat;
-                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
-                        object.aid = message.aid;
-                    return object;
-                };
-
-                /**
-                 * Converts this AuthorizeRequest to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                AuthorizeRequest.prototype.toJSON = function() {
-                    return AuthorizeRequest.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for AuthorizeRequest
-                 * @function getTypeUrl
-                 * @memberof trusttap.payment.v1.AuthorizeRequest
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                AuthorizeRequest.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.payment.v1.AuthorizeRequest";
-                };
-
-                return AuthorizeRequest;
-            })();
-
-            /**
-             * Decision enum.
-             * @name trusttap.payment.v1.Decision
-             * @enum {number}
-             * @property {number} DECISION_UNSPECIFIED=0 DECISION_UNSPECIFIED value
-             * @property {number} DECISION_APPROVED=1 DECISION_APPROVED value
-             * @property {number} DECISION_DECLINED=2 DECISION_DECLINED value
-             */
-            v1.Decision = (function() {
-                const valuesById = $Object.create(null), values = $Object.create(valuesById);
-                values[valuesById[0] = "DECISION_UNSPECIFIED"] = 0;
-                values[valuesById[1] = "DECISION_APPROVED"] = 1;
-                values[valuesById[2] = "DECISION_DECLINED"] = 2;
-                return values;
-            })();
-
-            /**
-             * DeclineReason enum.
-             * @name trusttap.payment.v1.DeclineReason
-             * @enum {number}
-             * @property {number} DECLINE_REASON_NONE=0 DECLINE_REASON_NONE value
-             * @property {number} DECLINE_REASON_INSUFFICIENT_FUNDS=1 DECLINE_REASON_INSUFFICIENT_FUNDS value
-             * @property {number} DECLINE_REASON_INCORRECT_PIN=2 DECLINE_REASON_INCORRECT_PIN value
-             * @property {number} DECLINE_REASON_PIN_TRIES_EXCEEDED=3 DECLINE_REASON_PIN_TRIES_EXCEEDED value
-             * @property {number} DECLINE_REASON_EXPIRED_CARD=4 DECLINE_REASON_EXPIRED_CARD value
-             * @property {number} DECLINE_REASON_BLOCKED_CARD=5 DECLINE_REASON_BLOCKED_CARD value
-             * @property {number} DECLINE_REASON_CRYPTOGRAM_FAILED=6 DECLINE_REASON_CRYPTOGRAM_FAILED value
-             * @property {number} DECLINE_REASON_OVER_LIMIT=7 DECLINE_REASON_OVER_LIMIT value
-             * @property {number} DECLINE_REASON_PIN_REQUIRED=8 DECLINE_REASON_PIN_REQUIRED value
-             * @property {number} DECLINE_REASON_UNKNOWN_CARD=9 DECLINE_REASON_UNKNOWN_CARD value
-             * @property {number} DECLINE_REASON_DEVICE_NOT_ALLOWED=10 DECLINE_REASON_DEVICE_NOT_ALLOWED value
-             * @property {number} DECLINE_REASON_INVALID_TRANSACTION=11 DECLINE_REASON_INVALID_TRANSACTION value
-             */
-            v1.DeclineReason = (function() {
-                const valuesById = $Object.create(null), values = $Object.create(valuesById);
-                values[valuesById[0] = "DECLINE_REASON_NONE"] = 0;
-                values[valuesById[1] = "DECLINE_REASON_INSUFFICIENT_FUNDS"] = 1;
-                values[valuesById[2] = "DECLINE_REASON_INCORRECT_PIN"] = 2;
-                values[valuesById[3] = "DECLINE_REASON_PIN_TRIES_EXCEEDED"] = 3;
-                values[valuesById[4] = "DECLINE_REASON_EXPIRED_CARD"] = 4;
-                values[valuesById[5] = "DECLINE_REASON_BLOCKED_CARD"] = 5;
-                values[valuesById[6] = "DECLINE_REASON_CRYPTOGRAM_FAILED"] = 6;
-                values[valuesById[7] = "DECLINE_REASON_OVER_LIMIT"] = 7;
-                values[valuesById[8] = "DECLINE_REASON_PIN_REQUIRED"] = 8;
-                values[valuesById[9] = "DECLINE_REASON_UNKNOWN_CARD"] = 9;
-                values[valuesById[10] = "DECLINE_REASON_DEVICE_NOT_ALLOWED"] = 10;
-                values[valuesById[11] = "DECLINE_REASON_INVALID_TRANSACTION"] = 11;
-                return values;
-            })();
-
-            v1.AuthorizeResponse = (function() {
-
-                /**
-                 * Properties of an AuthorizeResponse.
-                 * @typedef {Object} trusttap.payment.v1.AuthorizeResponse.$Properties
-                 * @property {trusttap.payment.v1.Decision|null} [decision] AuthorizeResponse decision
-                 * @property {trusttap.payment.v1.DeclineReason|null} [reason] AuthorizeResponse reason
-                 * @property {string|null} [reasonText] AuthorizeResponse reasonText
-                 * @property {string|null} [responseCode] AuthorizeResponse responseCode
-                 * @property {string|null} [authorizationCode] AuthorizeResponse authorizationCode
-                 * @property {Uint8Array|null} [arpc] AuthorizeResponse arpc
-                 * @property {string|null} [clientTransactionId] AuthorizeResponse clientTransactionId
-                 * @property {Long|null} [amountMinor] AuthorizeResponse amountMinor
-                 * @property {string|null} [currency] AuthorizeResponse currency
-                 * @property {string|null} [maskedPan] AuthorizeResponse maskedPan
-                 * @property {Long|null} [journaledMs] AuthorizeResponse journaledMs
-                 * @property {string|null} [transactionReference] AuthorizeResponse transactionReference
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of an AuthorizeResponse.
-                 * @memberof trusttap.payment.v1
-                 * @interface IAuthorizeResponse
-                 * @augments trusttap.payment.v1.AuthorizeResponse.$Properties
-                 * @deprecated Use trusttap.payment.v1.AuthorizeResponse.$Properties instead.
-                 */
-
-                /**
-                 * Shape of an AuthorizeResponse.
-                 * @typedef {trusttap.payment.v1.AuthorizeResponse.$Properties} trusttap.payment.v1.AuthorizeResponse.$Shape
-                 */
-
-                /**
-                 * Constructs a new AuthorizeResponse.
-                 * @memberof trusttap.payment.v1
-                 * @classdesc Represents an AuthorizeResponse.
-                 * @constructor
-                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const AuthorizeResponse = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * AuthorizeResponse decision.
-                 * @member {trusttap.payment.v1.Decision} decision
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.decision = 0;
-
-                /**
-                 * AuthorizeResponse reason.
-                 * @member {trusttap.payment.v1.DeclineReason} reason
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.reason = 0;
-
-                /**
-                 * AuthorizeResponse reasonText.
-                 * @member {string} reasonText
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.reasonText = "";
-
-                /**
-                 * AuthorizeResponse responseCode.
-                 * @member {string} responseCode
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.responseCode = "";
-
-                /**
-                 * AuthorizeResponse authorizationCode.
-                 * @member {string} authorizationCode
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.authorizationCode = "";
-
-                /**
-                 * AuthorizeResponse arpc.
-                 * @member {Uint8Array} arpc
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.arpc = $util.newBuffer([]);
-
-                /**
-                 * AuthorizeResponse clientTransactionId.
-                 * @member {string} clientTransactionId
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.clientTransactionId = "";
-
-                /**
-                 * AuthorizeResponse amountMinor.
-                 * @member {Long} amountMinor
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * AuthorizeResponse currency.
-                 * @member {string} currency
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.currency = "";
-
-                /**
-                 * AuthorizeResponse maskedPan.
-                 * @member {string} maskedPan
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.maskedPan = "";
-
-                /**
-                 * AuthorizeResponse journaledMs.
-                 * @member {Long} journaledMs
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.journaledMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * AuthorizeResponse transactionReference.
-                 * @member {string} transactionReference
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 */
-                AuthorizeResponse.prototype.transactionReference = "";
-
-                /**
-                 * Creates a new AuthorizeResponse instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.payment.v1.AuthorizeResponse} AuthorizeResponse instance
-                 * @type {{
-                 *   (properties: trusttap.payment.v1.AuthorizeResponse.$Shape): trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape;
-                 *   (properties?: trusttap.payment.v1.AuthorizeResponse.$Properties): trusttap.payment.v1.AuthorizeResponse;
-                 * }}
-                 */
-                AuthorizeResponse.create = function(properties) {
-                    return new AuthorizeResponse(properties);
-                };
-
-                /**
-                 * Encodes the specified AuthorizeResponse message. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties} message AuthorizeResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                AuthorizeResponse.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.decision != null && $Object.hasOwnProperty.call(message, "decision") && message.decision !== 0)
-                        writer.uint32(/* id 1, wireType 0 =*/8).int32(message.decision);
-                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== 0)
-                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.reason);
-                    if (message.reasonText != null && $Object.hasOwnProperty.call(message, "reasonText") && message.reasonText !== "")
-                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.reasonText);
-                    if (message.responseCode != null && $Object.hasOwnProperty.call(message, "responseCode") && message.responseCode !== "")
-                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.responseCode);
-                    if (message.authorizationCode != null && $Object.hasOwnProperty.call(message, "authorizationCode") && message.authorizationCode !== "")
-                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.authorizationCode);
-                    if (message.arpc != null && $Object.hasOwnProperty.call(message, "arpc") && message.arpc.length)
-                        writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.arpc);
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
-                        writer.uint32(/* id 7, wireType 2 =*/58).string(message.clientTransactionId);
-                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
-                        writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.amountMinor);
-                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
-                        writer.uint32(/* id 9, wireType 2 =*/74).string(message.currency);
-                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan") && message.maskedPan !== "")
-                        writer.uint32(/* id 10, wireType 2 =*/82).string(message.maskedPan);
-                    if (message.journaledMs != null && $Object.hasOwnProperty.call(message, "journaledMs") && (typeof message.journaledMs === "object" ? message.journaledMs.low || message.journaledMs.high : message.journaledMs !== 0))
-                        writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.journaledMs);
-                    if (message.transactionReference != null && $Object.hasOwnProperty.call(message, "transactionReference") && message.transactionReference !== "")
-                        writer.uint32(/* id 12, wireType 2 =*/98).string(message.transactionReference);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified AuthorizeResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.AuthorizeResponse.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeResponse.$Properties} message AuthorizeResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                AuthorizeResponse.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes an AuthorizeResponse message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                AuthorizeResponse.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.payment.v1.AuthorizeResponse();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.decision = value;
-                                else
-                                    delete message.decision;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.reason = value;
-                                else
-                                    delete message.reason;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.reasonText = value;
-                                else
-                                    delete message.reasonText;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.responseCode = value;
-                                else
-                                    delete message.responseCode;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.authorizationCode = value;
-                                else
-                                    delete message.authorizationCode;
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.arpc = value;
-                                else
-                                    delete message.arpc;
-                                continue;
-                            }
-                        case 7: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.clientTransactionId = value;
-                                else
-                                    delete message.clientTransactionId;
-                                continue;
-                            }
-                        case 8: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.amountMinor = value;
-                                else
-                                    delete message.amountMinor;
-                                continue;
-                            }
-                        case 9: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.currency = value;
-                                else
-                                    delete message.currency;
-                                continue;
-                            }
-                        case 10: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.maskedPan = value;
-                                else
-                                    delete message.maskedPan;
-                                continue;
-                            }
-                        case 11: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.journaledMs = value;
-                                else
-                                    delete message.journaledMs;
-                                continue;
-                            }
-                        case 12: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.transactionReference = value;
-                                else
-                                    delete message.transactionReference;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes an AuthorizeResponse message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.AuthorizeResponse & trusttap.payment.v1.AuthorizeResponse.$Shape} AuthorizeResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                AuthorizeResponse.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies an AuthorizeResponse message.
-                 * @function verify
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                AuthorizeResponse.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
-                        if (typeof message.decision !== "number" || (message.decision | 0) !== message.decision)
-                            return "decision: enum value expected";
-                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
-                        if (typeof message.reason !== "number" || (message.reason | 0) !== message.reason)
-                            return "reason: enum value expected";
-                    if (message.reasonText != null && $Object.hasOwnProperty.call(message, "reasonText"))
-                        if (!$util.isString(message.reasonText))
-                            return "reasonText: string expected";
-                    if (message.responseCode != null && $Object.hasOwnProperty.call(message, "responseCode"))
-                        if (!$util.isString(message.responseCode))
-                            return "responseCode: string expected";
-                    if (message.authorizationCode != null && $Object.hasOwnProperty.call(message, "authorizationCode"))
-                        if (!$util.isString(message.authorizationCode))
-                            return "authorizationCode: string expected";
-                    if (message.arpc != null && $Object.hasOwnProperty.call(message, "arpc"))
-                        if (!(message.arpc && typeof message.arpc.length === "number" || $util.isString(message.arpc)))
-                            return "arpc: buffer expected";
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        if (!$util.isString(message.clientTransactionId))
-                            return "clientTransactionId: string expected";
-                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
-                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
-                            return "amountMinor: integer|Long expected";
-                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
-                        if (!$util.isString(message.currency))
-                            return "currency: string expected";
-                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
-                        if (!$util.isString(message.maskedPan))
-                            return "maskedPan: string expected";
-                    if (message.journaledMs != null && $Object.hasOwnProperty.call(message, "journaledMs"))
-                        if (!$util.isInteger(message.journaledMs) && !(message.journaledMs && $util.isInteger(message.journaledMs.low) && $util.isInteger(message.journaledMs.high)))
-                            return "journaledMs: integer|Long expected";
-                    if (message.transactionReference != null && $Object.hasOwnProperty.call(message, "transactionReference"))
-                        if (!$util.isString(message.transactionReference))
-                            return "transactionReference: string expected";
-                    return null;
-                };
-
-                /**
-                 * Creates an AuthorizeResponse message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.payment.v1.AuthorizeResponse} AuthorizeResponse
-                 */
-                AuthorizeResponse.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.payment.v1.AuthorizeResponse)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.payment.v1.AuthorizeResponse: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.payment.v1.AuthorizeResponse();
-                    if (object.decision !== 0 && (typeof object.decision !== "string" || $root.trusttap.payment.v1.Decision[object.decision] !== 0))
-                        switch (object.decision) {
-                        case "DECISION_UNSPECIFIED":
-                        case 0:
-                            message.decision = 0;
-                            break;
-                        case "DECISION_APPROVED":
-                        case 1:
-                            message.decision = 1;
-                            break;
-                        case "DECISION_DECLINED":
-                        case 2:
-                            message.decision = 2;
-                            break;
-                        default:
-                            if (typeof object.decision === "number" && (object.decision | 0) === object.decision)
-                                message.decision = object.decision;
-                        }
-                    if (object.reason !== 0 && (typeof object.reason !== "string" || $root.trusttap.payment.v1.DeclineReason[object.reason] !== 0))
-                        switch (object.reason) {
-                        case "DECLINE_REASON_NONE":
-                        case 0:
-                            message.reason = 0;
-                            break;
-                        case "DECLINE_REASON_INSUFFICIENT_FUNDS":
-                        case 1:
-                            message.reason = 1;
-                            break;
-                        case "DECLINE_REASON_INCORRECT_PIN":
-                        case 2:
-                            message.reason = 2;
-                            break;
-                        case "DECLINE_REASON_PIN_TRIES_EXCEEDED":
-                        case 3:
-                            message.reason = 3;
-                            break;
-                        case "DECLINE_REASON_EXPIRED_CARD":
-                        case 4:
-                            message.reason = 4;
-                            break;
-                        case "DECLINE_REASON_BLOCKED_CARD":
-                        case 5:
-                            message.reason = 5;
-                            break;
-                        case "DECLINE_REASON_CRYPTOGRAM_FAILED":
-                        case 6:
-                            message.reason = 6;
-                            break;
-                        case "DECLINE_REASON_OVER_LIMIT":
-                        case 7:
-                            message.reason = 7;
-                            break;
-                        case "DECLINE_REASON_PIN_REQUIRED":
-                        case 8:
-                            message.reason = 8;
-                            break;
-                        case "DECLINE_REASON_UNKNOWN_CARD":
-                        case 9:
-                            message.reason = 9;
-                            break;
-                        case "DECLINE_REASON_DEVICE_NOT_ALLOWED":
-                        case 10:
-                            message.reason = 10;
-                            break;
-                        case "DECLINE_REASON_INVALID_TRANSACTION":
-                        case 11:
-                            message.reason = 11;
-                            break;
-                        default:
-                            if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
-                                message.reason = object.reason;
-                        }
-                    if (object.reasonText != null)
-                        if (typeof object.reasonText !== "string" || object.reasonText.length)
-                            message.reasonText = $String(object.reasonText);
-                    if (object.responseCode != null)
-                        if (typeof object.responseCode !== "string" || object.responseCode.length)
-                            message.responseCode = $String(object.responseCode);
-                    if (object.authorizationCode != null)
-                        if (typeof object.authorizationCode !== "string" || object.authorizationCode.length)
-                            message.authorizationCode = $String(object.authorizationCode);
-                    if (object.arpc != null)
-                        if (object.arpc.length)
-                            if (typeof object.arpc === "string")
-                                $util.base64.decode(object.arpc, message.arpc = $util.newBuffer($util.base64.length(object.arpc)), 0);
-                            else if (object.arpc.length >= 0)
-                                message.arpc = object.arpc;
-                    if (object.clientTransactionId != null)
-                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
-                            message.clientTransactionId = $String(object.clientTransactionId);
-                    if (object.amountMinor != null)
-                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
-                            if ($util.Long)
-                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
-                            else if (typeof object.amountMinor === "string")
-                                message.amountMinor = $parseInt(object.amountMinor, 10);
-                            else if (typeof object.amountMinor === "number")
-                                message.amountMinor = object.amountMinor;
-                            else if (typeof object.amountMinor === "object")
-                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
-                    if (object.currency != null)
-                        if (typeof object.currency !== "string" || object.currency.length)
-                            message.currency = $String(object.currency);
-                    if (object.maskedPan != null)
-                        if (typeof object.maskedPan !== "string" || object.maskedPan.length)
-                            message.maskedPan = $String(object.maskedPan);
-                    if (object.journaledMs != null)
-                        if (typeof object.journaledMs === "object" ? object.journaledMs.low || object.journaledMs.high : $Number(object.journaledMs) !== 0)
-                            if ($util.Long)
-                                message.journaledMs = $util.Long.fromValue(object.journaledMs, true);
-                            else if (typeof object.journaledMs === "string")
-                                message.journaledMs = $parseInt(object.journaledMs, 10);
-                            else if (typeof object.journaledMs === "number")
-                                message.journaledMs = object.journaledMs;
-                            else if (typeof object.journaledMs === "object")
-                                message.journaledMs = new $util.LongBits(object.journaledMs.low >>> 0, object.journaledMs.high >>> 0).toNumber(true);
-                    if (object.transactionReference != null)
-                        if (typeof object.transactionReference !== "string" || object.transactionReference.length)
-                            message.transactionReference = $String(object.transactionReference);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from an AuthorizeResponse message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {trusttap.payment.v1.AuthorizeResponse} message AuthorizeResponse
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                AuthorizeResponse.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        object.decision = options.enums === $String ? "DECISION_UNSPECIFIED" : 0;
-                        object.reason = options.enums === $String ? "DECLINE_REASON_NONE" : 0;
-                        object.reasonText = "";
-                        object.responseCode = "";
-                        object.authorizationCode = "";
-                        if (options.bytes === $String)
-                            object.arpc = "";
-                        else {
-                            object.arpc = [];
-                            if (options.bytes !== $Array)
-                                object.arpc = $util.newBuffer(object.arpc);
-                        }
-                        object.clientTransactionId = "";
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                        object.currency = "";
-                        object.maskedPan = "";
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.journaledMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.journaledMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                        object.transactionReference = "";
-                    }
-                    if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
-                        object.decision = options.enums === $String ? $root.trusttap.payment.v1.Decision[message.decision] === $undefined ? message.decision : $root.trusttap.payment.v1.Decision[message.decision] : message.decision;
-                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
-                        object.reason = options.enums === $String ? $root.trusttap.payment.v1.DeclineReason[message.reason] === $undefined ? message.reason : $root.trusttap.payment.v1.DeclineReason[message.reason] : message.reason;
-                    if (message.reasonText != null && $Object.hasOwnProperty.call(message, "reasonText"))
-                        object.reasonText = message.reasonText;
-                    if (message.responseCode != null && $Object.hasOwnProperty.call(message, "responseCode"))
-                        object.responseCode = message.responseCode;
-                    if (message.authorizationCode != null && $Object.hasOwnProperty.call(message, "authorizationCode"))
-                        object.authorizationCode = message.authorizationCode;
-                    if (message.arpc != null && $Object.hasOwnProperty.call(message, "arpc"))
-                        object.arpc = options.bytes === $String ? $util.base64.encode(message.arpc, 0, message.arpc.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.arpc) : message.arpc;
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        object.clientTransactionId = message.clientTransactionId;
-                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
-                        else if (typeof message.amountMinor === "number")
-                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
-                        else
-                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
-                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
-                        object.currency = message.currency;
-                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
-                        object.maskedPan = message.maskedPan;
-                    if (message.journaledMs != null && $Object.hasOwnProperty.call(message, "journaledMs"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.journaledMs = typeof message.journaledMs === "number" ? $BigInt(message.journaledMs) : $util.Long.fromBits(message.journaledMs.low >>> 0, message.journaledMs.high >>> 0, true).toBigInt();
-                        else if (typeof message.journaledMs === "number")
-                            object.journaledMs = options.longs === $String ? $String(message.journaledMs) : message.journaledMs;
-                        else
-                            object.journaledMs = options.longs === $String ? $util.Long.prototype.toString.call(message.journaledMs) : options.longs === $Number ? new $util.LongBits(message.journaledMs.low >>> 0, message.journaledMs.high >>> 0).toNumber(true) : message.journaledMs;
-                    if (message.transactionReference != null && $Object.hasOwnProperty.call(message, "transactionReference"))
-                        object.transactionReference = message.transactionReference;
-                    return object;
-                };
-
-                /**
-                 * Converts this AuthorizeResponse to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                AuthorizeResponse.prototype.toJSON = function() {
-                    return AuthorizeResponse.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for AuthorizeResponse
-                 * @function getTypeUrl
-                 * @memberof trusttap.payment.v1.AuthorizeResponse
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                AuthorizeResponse.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.payment.v1.AuthorizeResponse";
-                };
-
-                return AuthorizeResponse;
-            })();
-
-            v1.TransactionStatusRequest = (function() {
-
-                /**
-                 * Properties of a TransactionStatusRequest.
-                 * @typedef {Object} trusttap.payment.v1.TransactionStatusRequest.$Properties
-                 * @property {string|null} [clientTransactionId] TransactionStatusRequest clientTransactionId
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a TransactionStatusRequest.
-                 * @memberof trusttap.payment.v1
-                 * @interface ITransactionStatusRequest
-                 * @augments trusttap.payment.v1.TransactionStatusRequest.$Properties
-                 * @deprecated Use trusttap.payment.v1.TransactionStatusRequest.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a TransactionStatusRequest.
-                 * @typedef {trusttap.payment.v1.TransactionStatusRequest.$Properties} trusttap.payment.v1.TransactionStatusRequest.$Shape
-                 */
-
-                /**
-                 * Constructs a new TransactionStatusRequest.
-                 * @memberof trusttap.payment.v1
-                 * @classdesc Represents a TransactionStatusRequest.
-                 * @constructor
-                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const TransactionStatusRequest = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * TransactionStatusRequest clientTransactionId.
-                 * @member {string} clientTransactionId
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @instance
-                 */
-                TransactionStatusRequest.prototype.clientTransactionId = "";
-
-                /**
-                 * Creates a new TransactionStatusRequest instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.payment.v1.TransactionStatusRequest} TransactionStatusRequest instance
-                 * @type {{
-                 *   (properties: trusttap.payment.v1.TransactionStatusRequest.$Shape): trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape;
-                 *   (properties?: trusttap.payment.v1.TransactionStatusRequest.$Properties): trusttap.payment.v1.TransactionStatusRequest;
-                 * }}
-                 */
-                TransactionStatusRequest.create = function(properties) {
-                    return new TransactionStatusRequest(properties);
-                };
-
-                /**
-                 * Encodes the specified TransactionStatusRequest message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties} message TransactionStatusRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TransactionStatusRequest.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
-                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified TransactionStatusRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusRequest.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusRequest.$Properties} message TransactionStatusRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TransactionStatusRequest.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a TransactionStatusRequest message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TransactionStatusRequest.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.payment.v1.TransactionStatusRequest();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.clientTransactionId = value;
-                                else
-                                    delete message.clientTransactionId;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a TransactionStatusRequest message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.TransactionStatusRequest & trusttap.payment.v1.TransactionStatusRequest.$Shape} TransactionStatusRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TransactionStatusRequest.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a TransactionStatusRequest message.
-                 * @function verify
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                TransactionStatusRequest.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        if (!$util.isString(message.clientTransactionId))
-                            return "clientTransactionId: string expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a TransactionStatusRequest message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.payment.v1.TransactionStatusRequest} TransactionStatusRequest
-                 */
-                TransactionStatusRequest.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.payment.v1.TransactionStatusRequest)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.payment.v1.TransactionStatusRequest: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.payment.v1.TransactionStatusRequest();
-                    if (object.clientTransactionId != null)
-                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
-                            message.clientTransactionId = $String(object.clientTransactionId);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a TransactionStatusRequest message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusRequest} message TransactionStatusRequest
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                TransactionStatusRequest.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults)
-                        object.clientTransactionId = "";
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        object.clientTransactionId = message.clientTransactionId;
-                    return object;
-                };
-
-                /**
-                 * Converts this TransactionStatusRequest to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                TransactionStatusRequest.prototype.toJSON = function() {
-                    return TransactionStatusRequest.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for TransactionStatusRequest
-                 * @function getTypeUrl
-                 * @memberof trusttap.payment.v1.TransactionStatusRequest
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                TransactionStatusRequest.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.payment.v1.TransactionStatusRequest";
-                };
-
-                return TransactionStatusRequest;
-            })();
-
-            v1.TransactionStatusResponse = (function() {
-
-                /**
-                 * Properties of a TransactionStatusResponse.
-                 * @typedef {Object} trusttap.payment.v1.TransactionStatusResponse.$Properties
-                 * @property {boolean|null} [found] TransactionStatusResponse found
-                 * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [result] TransactionStatusResponse result
-                 * @property {boolean|null} [reversed] TransactionStatusResponse reversed
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a TransactionStatusResponse.
-                 * @memberof trusttap.payment.v1
-                 * @interface ITransactionStatusResponse
-                 * @augments trusttap.payment.v1.TransactionStatusResponse.$Properties
-                 * @deprecated Use trusttap.payment.v1.TransactionStatusResponse.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a TransactionStatusResponse.
-                 * @typedef {trusttap.payment.v1.TransactionStatusResponse.$Properties} trusttap.payment.v1.TransactionStatusResponse.$Shape
-                 */
-
-                /**
-                 * Constructs a new TransactionStatusResponse.
-                 * @memberof trusttap.payment.v1
-                 * @classdesc Represents a TransactionStatusResponse.
-                 * @constructor
-                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const TransactionStatusResponse = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * TransactionStatusResponse found.
-                 * @member {boolean} found
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @instance
-                 */
-                TransactionStatusResponse.prototype.found = false;
-
-                /**
-                 * TransactionStatusResponse result.
-                 * @member {trusttap.payment.v1.AuthorizeResponse.$Properties|null|undefined} result
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @instance
-                 */
-                TransactionStatusResponse.prototype.result = null;
-
-                /**
-                 * TransactionStatusResponse reversed.
-                 * @member {boolean} reversed
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @instance
-                 */
-                TransactionStatusResponse.prototype.reversed = false;
-
-                /**
-                 * Creates a new TransactionStatusResponse instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.payment.v1.TransactionStatusResponse} TransactionStatusResponse instance
-                 * @type {{
-                 *   (properties: trusttap.payment.v1.TransactionStatusResponse.$Shape): trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape;
-                 *   (properties?: trusttap.payment.v1.TransactionStatusResponse.$Properties): trusttap.payment.v1.TransactionStatusResponse;
-                 * }}
-                 */
-                TransactionStatusResponse.create = function(properties) {
-                    return new TransactionStatusResponse(properties);
-                };
-
-                /**
-                 * Encodes the specified TransactionStatusResponse message. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties} message TransactionStatusResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TransactionStatusResponse.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.found != null && $Object.hasOwnProperty.call(message, "found") && message.found !== false)
-                        writer.uint32(/* id 1, wireType 0 =*/8).bool(message.found);
-                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
-                        $root.trusttap.payment.v1.AuthorizeResponse.encode(message.result, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
-                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed") && message.reversed !== false)
-                        writer.uint32(/* id 3, wireType 0 =*/24).bool(message.reversed);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified TransactionStatusResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.TransactionStatusResponse.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusResponse.$Properties} message TransactionStatusResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TransactionStatusResponse.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a TransactionStatusResponse message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TransactionStatusResponse.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.payment.v1.TransactionStatusResponse();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.found = value;
-                                else
-                                    delete message.found;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.result = $root.trusttap.payment.v1.AuthorizeResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.result);
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.reversed = value;
-                                else
-                                    delete message.reversed;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a TransactionStatusResponse message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.TransactionStatusResponse & trusttap.payment.v1.TransactionStatusResponse.$Shape} TransactionStatusResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TransactionStatusResponse.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a TransactionStatusResponse message.
-                 * @function verify
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                TransactionStatusResponse.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.found != null && $Object.hasOwnProperty.call(message, "found"))
-                        if (typeof message.found !== "boolean")
-                            return "found: boolean expected";
-                    if (message.result != null && $Object.hasOwnProperty.call(message, "result")) {
-                        let error = $root.trusttap.payment.v1.AuthorizeResponse.verify(message.result, _depth + 1);
-                        if (error)
-                            return "result." + error;
-                    }
-                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
-                        if (typeof message.reversed !== "boolean")
-                            return "reversed: boolean expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a TransactionStatusResponse message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.payment.v1.TransactionStatusResponse} TransactionStatusResponse
-                 */
-                TransactionStatusResponse.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.payment.v1.TransactionStatusResponse)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.payment.v1.TransactionStatusResponse: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.payment.v1.TransactionStatusResponse();
-                    if (object.found != null)
-                        if (object.found)
-                            message.found = $Boolean(object.found);
-                    if (object.result != null) {
-                        if (!$util.isObject(object.result))
-                            throw $TypeError(".trusttap.payment.v1.TransactionStatusResponse.result: object expected");
-                        message.result = $root.trusttap.payment.v1.AuthorizeResponse.fromObject(object.result, _depth + 1);
-                    }
-                    if (object.reversed != null)
-                        if (object.reversed)
-                            message.reversed = $Boolean(object.reversed);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a TransactionStatusResponse message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {trusttap.payment.v1.TransactionStatusResponse} message TransactionStatusResponse
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                TransactionStatusResponse.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        object.found = false;
-                        object.result = null;
-                        object.reversed = false;
-                    }
-                    if (message.found != null && $Object.hasOwnProperty.call(message, "found"))
-                        object.found = message.found;
-                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
-                        object.result = $root.trusttap.payment.v1.AuthorizeResponse.toObject(message.result, options, _depth + 1);
-                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
-                        object.reversed = message.reversed;
-                    return object;
-                };
-
-                /**
-                 * Converts this TransactionStatusResponse to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                TransactionStatusResponse.prototype.toJSON = function() {
-                    return TransactionStatusResponse.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for TransactionStatusResponse
-                 * @function getTypeUrl
-                 * @memberof trusttap.payment.v1.TransactionStatusResponse
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                TransactionStatusResponse.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.payment.v1.TransactionStatusResponse";
-                };
-
-                return TransactionStatusResponse;
-            })();
-
-            v1.ReverseRequest = (function() {
-
-                /**
-                 * Properties of a ReverseRequest.
-                 * @typedef {Object} trusttap.payment.v1.ReverseRequest.$Properties
-                 * @property {string|null} [clientTransactionId] ReverseRequest clientTransactionId
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a ReverseRequest.
-                 * @memberof trusttap.payment.v1
-                 * @interface IReverseRequest
-                 * @augments trusttap.payment.v1.ReverseRequest.$Properties
-                 * @deprecated Use trusttap.payment.v1.ReverseRequest.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a ReverseRequest.
-                 * @typedef {trusttap.payment.v1.ReverseRequest.$Properties} trusttap.payment.v1.ReverseRequest.$Shape
-                 */
-
-                /**
-                 * Constructs a new ReverseRequest.
-                 * @memberof trusttap.payment.v1
-                 * @classdesc Represents a ReverseRequest.
-                 * @constructor
-                 * @param {trusttap.payment.v1.ReverseRequest.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const ReverseRequest = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * ReverseRequest clientTransactionId.
-                 * @member {string} clientTransactionId
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @instance
-                 */
-                ReverseRequest.prototype.clientTransactionId = "";
-
-                /**
-                 * Creates a new ReverseRequest instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseRequest.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.payment.v1.ReverseRequest} ReverseRequest instance
-                 * @type {{
-                 *   (properties: trusttap.payment.v1.ReverseRequest.$Shape): trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape;
-                 *   (properties?: trusttap.payment.v1.ReverseRequest.$Properties): trusttap.payment.v1.ReverseRequest;
-                 * }}
-                 */
-                ReverseRequest.create = function(properties) {
-                    return new ReverseRequest(properties);
-                };
-
-                /**
-                 * Encodes the specified ReverseRequest message. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseRequest.$Properties} message ReverseRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                ReverseRequest.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
-                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified ReverseRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseRequest.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseRequest.$Properties} message ReverseRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                ReverseRequest.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a ReverseRequest message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                ReverseRequest.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.payment.v1.ReverseRequest();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.clientTransactionId = value;
-                                else
-                                    delete message.clientTransactionId;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a ReverseRequest message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.ReverseRequest & trusttap.payment.v1.ReverseRequest.$Shape} ReverseRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                ReverseRequest.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a ReverseRequest message.
-                 * @function verify
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                ReverseRequest.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        if (!$util.isString(message.clientTransactionId))
-                            return "clientTransactionId: string expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a ReverseRequest message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.payment.v1.ReverseRequest} ReverseRequest
-                 */
-                ReverseRequest.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.payment.v1.ReverseRequest)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.payment.v1.ReverseRequest: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.payment.v1.ReverseRequest();
-                    if (object.clientTransactionId != null)
-                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
-                            message.clientTransactionId = $String(object.clientTransactionId);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a ReverseRequest message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseRequest} message ReverseRequest
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                ReverseRequest.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults)
-                        object.clientTransactionId = "";
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        object.clientTransactionId = message.clientTransactionId;
-                    return object;
-                };
-
-                /**
-                 * Converts this ReverseRequest to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                ReverseRequest.prototype.toJSON = function() {
-                    return ReverseRequest.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for ReverseRequest
-                 * @function getTypeUrl
-                 * @memberof trusttap.payment.v1.ReverseRequest
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                ReverseRequest.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.payment.v1.ReverseRequest";
-                };
-
-                return ReverseRequest;
-            })();
-
-            v1.ReverseResponse = (function() {
-
-                /**
-                 * Properties of a ReverseResponse.
-                 * @typedef {Object} trusttap.payment.v1.ReverseResponse.$Properties
-                 * @property {boolean|null} [reversed] ReverseResponse reversed
-                 * @property {trusttap.payment.v1.TransactionStatusResponse.$Properties|null} [status] ReverseResponse status
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a ReverseResponse.
-                 * @memberof trusttap.payment.v1
-                 * @interface IReverseResponse
-                 * @augments trusttap.payment.v1.ReverseResponse.$Properties
-                 * @deprecated Use trusttap.payment.v1.ReverseResponse.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a ReverseResponse.
-                 * @typedef {trusttap.payment.v1.ReverseResponse.$Properties} trusttap.payment.v1.ReverseResponse.$Shape
-                 */
-
-                /**
-                 * Constructs a new ReverseResponse.
-                 * @memberof trusttap.payment.v1
-                 * @classdesc Represents a ReverseResponse.
-                 * @constructor
-                 * @param {trusttap.payment.v1.ReverseResponse.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const ReverseResponse = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * ReverseResponse reversed.
-                 * @member {boolean} reversed
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @instance
-                 */
-                ReverseResponse.prototype.reversed = false;
-
-                /**
-                 * ReverseResponse status.
-                 * @member {trusttap.payment.v1.TransactionStatusResponse.$Properties|null|undefined} status
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @instance
-                 */
-                ReverseResponse.prototype.status = null;
-
-                /**
-                 * Creates a new ReverseResponse instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseResponse.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.payment.v1.ReverseResponse} ReverseResponse instance
-                 * @type {{
-                 *   (properties: trusttap.payment.v1.ReverseResponse.$Shape): trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape;
-                 *   (properties?: trusttap.payment.v1.ReverseResponse.$Properties): trusttap.payment.v1.ReverseResponse;
-                 * }}
-                 */
-                ReverseResponse.create = function(properties) {
-                    return new ReverseResponse(properties);
-                };
-
-                /**
-                 * Encodes the specified ReverseResponse message. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseResponse.$Properties} message ReverseResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                ReverseResponse.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed") && message.reversed !== false)
-                        writer.uint32(/* id 1, wireType 0 =*/8).bool(message.reversed);
-                    if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
-                        $root.trusttap.payment.v1.TransactionStatusResponse.encode(message.status, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified ReverseResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.ReverseResponse.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseResponse.$Properties} message ReverseResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                ReverseResponse.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a ReverseResponse message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                ReverseResponse.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.payment.v1.ReverseResponse();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.reversed = value;
-                                else
-                                    delete message.reversed;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.status = $root.trusttap.payment.v1.TransactionStatusResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.status);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a ReverseResponse message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.payment.v1.ReverseResponse & trusttap.payment.v1.ReverseResponse.$Shape} ReverseResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                ReverseResponse.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a ReverseResponse message.
-                 * @function verify
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                ReverseResponse.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
-                        if (typeof message.reversed !== "boolean")
-                            return "reversed: boolean expected";
-                    if (message.status != null && $Object.hasOwnProperty.call(message, "status")) {
-                        let error = $root.trusttap.payment.v1.TransactionStatusResponse.verify(message.status, _depth + 1);
-                        if (error)
-                            return "status." + error;
-                    }
-                    return null;
-                };
-
-                /**
-                 * Creates a ReverseResponse message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.payment.v1.ReverseResponse} ReverseResponse
-                 */
-                ReverseResponse.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.payment.v1.ReverseResponse)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.payment.v1.ReverseResponse: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.payment.v1.ReverseResponse();
-                    if (object.reversed != null)
-                        if (object.reversed)
-                            message.reversed = $Boolean(object.reversed);
-                    if (object.status != null) {
-                        if (!$util.isObject(object.status))
-                            throw $TypeError(".trusttap.payment.v1.ReverseResponse.status: object expected");
-                        message.status = $root.trusttap.payment.v1.TransactionStatusResponse.fromObject(object.status, _depth + 1);
-                    }
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a ReverseResponse message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {trusttap.payment.v1.ReverseResponse} message ReverseResponse
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                ReverseResponse.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        object.reversed = false;
-                        object.status = null;
-                    }
-                    if (message.reversed != null && $Object.hasOwnProperty.call(message, "reversed"))
-                        object.reversed = message.reversed;
-                    if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
-                        object.status = $root.trusttap.payment.v1.TransactionStatusResponse.toObject(message.status, options, _depth + 1);
-                    return object;
-                };
-
-                /**
-                 * Converts this ReverseResponse to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                ReverseResponse.prototype.toJSON = function() {
-                    return ReverseResponse.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for ReverseResponse
-                 * @function getTypeUrl
-                 * @memberof trusttap.payment.v1.ReverseResponse
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                ReverseResponse.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.payment.v1.ReverseResponse";
-                };
-
-                return ReverseResponse;
-            })();
-
-            return v1;
-        })();
-
-        return payment;
     })();
 
     trusttap.pinpad = (function() {
