@@ -14,7 +14,7 @@ test('worker isolation: OEM-certified identity and evidence carrying the runtime
     const ev = await dev.attest.getEvidence(nonce, dev.collector.collect());
     const body = trusttap.attest.v1.Evidence.decode(ev.evidence);
     expect(Buffer.from(body.nonce).equals(Buffer.from(nonce))).toBe(true);
-    expect(Buffer.from(body.measurements!.manifestSha256).toString('hex')).toBe(dev.manifestSha256);
+    expect(Buffer.from(body.measurements!.manifestSha256 as Uint8Array).toString('hex')).toBe(dev.manifestSha256);
     expect(body.measurements!.tas!.map((t) => t.name).sort()).toEqual(['attest', 'keystore']);
   } finally {
     await dev.close();

@@ -1,6 +1,7 @@
 // Issue 3's keystore: TR-31 import/export, usage rules (the whole usage × operation matrix),
 // limits, DUKPT key sets used through TA-to-TA sessions by the right TAs only, persistence and
 // rollback — each checked against independent computations (node:crypto, @noble, ref.ts).
+import type Long from 'long';
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -274,7 +275,7 @@ describe('keystore: key blocks, usage rules, limits, DUKPT', () => {
     expect(e.detail).toMatch(/maximum number of uses/);
     expect((await b.keystore.getKeyInfo('twice')).uses).toBe(2);
 
-    await b.keystore.importKeyBlock('expiring', 'kek', kb, { notAfterMs: b.now.ms + 1000 });
+    await b.keystore.importKeyBlock('expiring', 'kek', kb, { notAfterMs: (b.now.ms + 1000) as unknown as Long });
     await b.keystore.encryptData('expiring', new Uint8Array(16));
     b.now.ms += 2000;
     await expectTeeError(b.keystore.encryptData('expiring', new Uint8Array(16)), Status.ERROR_ACCESS_DENIED);

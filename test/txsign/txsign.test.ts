@@ -27,10 +27,10 @@ describe('txsign TA', () => {
   let b: Bench;
   const ikid = unhex('A1B2C3D4E5F60718');
   const ik = dukptAesInitialKey(unhex('00112233445566778899AABBCCDDEEFF'), ikid);
-  const record = (over: Record<string, unknown> = {}) => ({
+  const record = (over: Record<string, unknown> = {}): trusttap.txsign.v1.TransactionRecord.$Properties => ({
     type: tx.TransactionType.TRANSACTION_TYPE_PURCHASE, amountMinor: 1234, currency: '156', merchantId: 'M-000123', terminalId: 'T0000042',
     applicationCryptogram: unhex('0102030405060708'), maskedPan: '623456******1234', timestampMs: 1_764_000_000_000, clientTransactionId: 'ctx-1', ...over,
-  });
+  }) as unknown as trusttap.txsign.v1.TransactionRecord.$Properties;
   const sign = async (rec: object, keyId = 'dukpt') => tx.SignTransactionResponse.decode(
     await (await b.ctx.openSession('txsign')).invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({ record: rec, dukptKeyId: keyId }).finish()));
 

@@ -1,0 +1,368 @@
+// The one typed API an app calls to take payments: checkCapability → enroll → prepare →
+// startPayment (an event stream ending in exactly one result) / startQrPayment, with resolve()
+// and reverse() for a result the app never learned. It drives the TEE only through the client
+// API, the card only through a CardTransport and the back end only through BackendLink.
+import { TeeContext, TeeError, KeystoreClient, TxsignClient, tx, type TeeTransport } from '../tee-client/index.ts';
+import { AttestClient } from '../attestation/client.ts';
+import { HealthCollector, type HealthSource } from '../attestation/collector.ts';
+import { BackendLink, BackendError } from '../attestation/backend-link.ts';
+import { PinpadClient, type PinFormat } from '../pin/pin-entry.ts';
+import { runEntryPoint } from '../emv/entry-point.ts';
+import type { TerminalConfig } from '../emv/config.ts';
+import type { Outcome } from '../emv/outcome.ts';
+import { decodeTlv, encodeTlv, type TlvEntry } from '../emv/tlv.ts';
+import type { CardTransport } from '../nfc/transport.ts';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { currencyOf, type Currency } from './currency.ts';
+import { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
+import {
+  PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt,
+} from './types.ts';
+
+const pay = trusttap.payment.v1;
+const at = trusttap.attest.v1;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+export interface TerminalOptions {
+  /** The TEE driver (the reference runtime's InProcessTeeDriver, or a phone's). */
+  tee: TeeTransport;
+  /** The acquirer back end. */
+  backendUrl: string;
+  /** Where REE health signals come from (the platform's root/hook/emulator checks). */
+  health: HealthSource;
+  /** The acquirer's kernel configuration, already signature-checked (loadSignedConfig). */
+  kernelConfig: TerminalConfig;
+  /** The phone's NFC reader, or null if it has none. */
+  nfc: CardTransport | null;
+  state?: StateStore;
+  /** PIN block format: ISO 9564 format 4 under AES DUKPT (default) or format 0 under TDES DUKPT. */
+  pinFormat?: PinFormat;
+  /** Tests: the kernel's unpredictable-number source and the clock. */
+  unpredictableNumber?: (n: number) => Uint8Array;
+  now?: () => number;
+}
+
+function failed(code: FailureCode, message: string, remedy: string): PaymentResult {
+  return { outcome: 'failed', code, message, remedy };
+}
+
+class Cancelled extends Error {}
+
+export class Terminal {
+  private token: { signed: trusttap.attest.v1.SignedToken; expiresMs: number } | null = null;
+  private constructor(
+    private readonly opts: TerminalOptions,
+    readonly ctx: TeeContext,
+    readonly link: BackendLink,
+    private readonly store: StateStore,
+    private state: TerminalState | null,
+  ) {}
+
+  static async open(opts: TerminalOptions): Promise<Terminal> {
+    const ctx = await TeeContext.initialize(opts.tee);
+    const attest = await AttestClient.open(ctx);
+    const store = opts.state ?? new MemoryStateStore();
+    const state = store.load();
+    const link = new BackendLink(opts.backendUrl, attest, new HealthCollector(opts.health), state ? {
+      deviceId: state.deviceId, lastCounter: state.lastCounter,
+      keys: state.keys ? { response: unb64(state.keys.response), token: unb64(state.keys.token), keyAgreement: unb64(state.keys.keyAgreement) } : null,
+    } : {});
+    return new Terminal(opts, ctx, link, store, state);
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  private persist(): void {
+    if (!this.state) return;
+    this.state.lastCounter = this.link.state.lastCounter;
+    const k = this.link.state.keys;
+    this.state.keys = k ? { response: b64(k.response), token: b64(k.token), keyAgreement: b64(k.keyAgreement) } : null;
+    this.store.save(this.state);
+  }
+
+  get enrolled(): boolean {
+    return !!this.state?.deviceId;
+  }
+
+  /** What this phone can do, and for anything missing, why and what to do. */
+  async checkCapability(): Promise<Capability> {
+    const missing: Capability['missing'] = [];
+    const has = async (ta: string) => {
+      try { const s = await this.ctx.openSession(ta); await s.ping(); await s.close(); return true; } catch { return false; }
+    };
+    const [keystore, pinpad, txsign, attest] = await Promise.all(['keystore', 'pinpad', 'txsign', 'attest'].map(has));
+    const tee = keystore && txsign && attest;
+    if (!tee) missing.push({ what: 'trusted execution environment', reason: 'the TrustTap trusted apps do not answer', remedy: 'install the TrustTap TAs for this phone (phone maker) or use QR payments' });
+    if (!this.opts.nfc) missing.push({ what: 'NFC', reason: 'this phone has no NFC reader or it is off', remedy: 'turn NFC on, or take QR payments' });
+    if (!pinpad) missing.push({ what: 'PIN entry', reason: 'the pinpad trusted app does not answer', remedy: 'payments above the CVM limit cannot be taken' });
+    if (!this.enrolled) missing.push({ what: 'enrolment', reason: 'this device is not enrolled with an acquirer', remedy: 'enroll(activationCode) with the code from the merchant portal' });
+    return { qr: true, contactless: tee && !!this.opts.nfc, pin: pinpad, keyStorage: tee ? 'tee' : 'none', missing };
+  }
+
+  /** Enrols with a one-time activation code, pins the back end's keys in the TEE and receives
+   * the payment keys by remote key injection. */
+  async enroll(activationCode: string): Promise<{ deviceId: string; merchantId: string; terminalId: string; keyCheckValues: string[] }> {
+    const e = await this.link.enrol(activationCode);
+    const pinpad = await PinpadClient.open(this.ctx);
+    try { await pinpad.provision(e.tokenPublicKey); } finally { await pinpad.close(); }
+    this.state = { deviceId: e.deviceId, merchantId: e.merchantId, terminalId: e.terminalId, lastCounter: 0, keys: null, dukptKeyId: 'dukpt' };
+    this.persist();
+    await this.refreshToken();
+    const { kekKeyId, keys } = await this.link.injectKeys();
+    const keystore = await KeystoreClient.open(this.ctx);
+    const kcvs: string[] = [];
+    try {
+      for (const [i, k] of keys.entries()) {
+        const id = i === 0 ? this.state.dukptKeyId : `injected-${i}`;
+        await keystore.deleteKey(id).catch(() => undefined);
+        kcvs.push(hex((await keystore.importKeyBlock(id, kekKeyId, k.tr31)).kcv));
+      }
+    } finally {
+      await keystore.close();
+    }
+    this.persist();
+    return { deviceId: e.deviceId, merchantId: e.merchantId, terminalId: e.terminalId, keyCheckValues: kcvs };
+  }
+
+  private async refreshToken(): Promise<trusttap.attest.v1.SignedToken> {
+    const { token, signed } = await this.link.attestNow();
+    this.persist();
+    if (token.verdict !== at.Verdict.VERDICT_ALLOW) {
+      this.token = null;
+      throw new BackendError(403, at.ErrorCode.ERROR_ATTESTATION_REFUSED, `attestation verdict ${at.Verdict[token.verdict]}: ${(token.reasons ?? []).join(', ')}`);
+    }
+    this.token = { signed, expiresMs: Number(token.expiresMs) };
+    return signed;
+  }
+
+  private async freshToken(): Promise<trusttap.attest.v1.SignedToken> {
+    if (this.token && this.token.expiresMs - this.now() > 30_000) return this.token.signed;
+    return this.refreshToken();
+  }
+
+  /** The slow work before checkout: a fresh attestation and the payment keys checked. */
+  async prepare(): Promise<{ verdict: 'allow'; transactionsLeft: number }> {
+    if (!this.enrolled) throw new Error('not enrolled: call enroll(activationCode) first');
+    await this.refreshToken();
+    const keystore = await KeystoreClient.open(this.ctx);
+    try {
+      const s = await keystore.dukptStatus(this.state!.dukptKeyId);
+      return { verdict: 'allow', transactionsLeft: s.transactionsLeft };
+    } finally {
+      await keystore.close();
+    }
+  }
+
+  /** Takes one contactless payment. */
+  startPayment(req: PaymentRequest): PaymentSession {
+    return new PaymentSession((emit, signal) => this.runPayment(req, emit, signal));
+  }
+
+  /** The result of a payment whose answer the app never learned (the same id never charges twice). */
+  async resolve(clientTransactionId: string): Promise<PaymentResult> {
+    const r = await this.link.transactionStatus(clientTransactionId);
+    if (!r.found || !r.result) return failed('INVALID_REQUEST', `no payment ${clientTransactionId} reached the acquirer`, 'start the payment again');
+    if (r.reversed) return { outcome: 'cancelled' };
+    return this.resultOf(r.result, null);
+  }
+
+  /** Reverses a payment (e.g. one whose result the customer never saw). */
+  async reverse(clientTransactionId: string): Promise<boolean> {
+    return (await this.link.reverse(clientTransactionId)).reversed;
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.finalize();
+  }
+
+  private async runPayment(req: PaymentRequest, emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
+    let currency: Currency;
+    try {
+      currency = currencyOf(req.currency);
+    } catch {
+      return failed('INVALID_REQUEST', `unknown currency ${req.currency}`, 'use an ISO 4217 code such as CNY, USD or EUR');
+    }
+    if (!Number.isSafeInteger(req.amount) || req.amount <= 0 || req.amount > 999_999_999_999) return failed('INVALID_REQUEST', 'amount must be a positive whole number of minor units', 'pass the amount in cents/fen');
+    if (!/^[\x21-\x7e]{1,64}$/.test(req.clientTransactionId ?? '')) return failed('INVALID_REQUEST', 'clientTransactionId must be 1..64 printable characters', 'give every payment a unique id');
+    if (!this.enrolled) return failed('NOT_ENROLLED', 'this device is not enrolled', 'enroll(activationCode) first');
+    if (!this.opts.nfc) return failed('CARD_READ_ERROR', 'no NFC reader', 'turn NFC on or use QR');
+    const nfc = this.opts.nfc;
+    const type = req.type ?? 'purchase';
+    try {
+      // A retry of an id the acquirer already has: its answer, never a second charge.
+      const known = await this.link.transactionStatus(req.clientTransactionId).catch(() => null);
+      if (known?.found && known.result) return known.reversed ? { outcome: 'cancelled' } : this.resultOf(known.result, null);
+      await this.freshToken();
+      if (signal.aborted) throw new Cancelled();
+
+      emit({ type: 'card-requested' });
+      await waitForCard(nfc, req.timeoutMs ?? 60_000, signal);
+      emit({ type: 'card-presented' });
+      const d = new Date(this.now());
+      const ymd = `${String(d.getUTCFullYear()).slice(2)}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+      const hms = `${String(d.getUTCHours()).padStart(2, '0')}${String(d.getUTCMinutes()).padStart(2, '0')}${String(d.getUTCSeconds()).padStart(2, '0')}`;
+      const outcome = await runEntryPoint(nfc, this.opts.kernelConfig,
+        { amount: req.amount, currency: currency.numeric.padStart(4, '0'), date: ymd, time: hms, type: type === 'refund' ? '20' : '00' },
+        { random: this.opts.unpredictableNumber, onProgress: (e) => { if (e.type === 'CARD_READ') emit({ type: 'card-read', message: 'remove-card' }); } });
+      return await this.afterCard(req, type, currency, outcome, emit, signal);
+    } catch (e) {
+      if (e instanceof Cancelled || signal.aborted) return { outcome: 'cancelled' };
+      if (e instanceof NoCard) return failed('NO_CARD', 'no card was presented in time', 'ask the customer to tap again');
+      if (e instanceof BackendError) {
+        if (e.http === 403) return failed('DEVICE_NOT_TRUSTED', e.reason, 'the acquirer suspended payments on this device: check the device and contact the acquirer');
+        return failed('BACKEND_REFUSED', e.reason, 'try again; if it persists, contact the acquirer');
+      }
+      if (e instanceof TeeError) return failed('TEE_ERROR', e.message, 'restart the app; if it persists the trusted apps need reinstalling');
+      if (e instanceof TypeError && /fetch/i.test(e.message)) return failed('BACKEND_REFUSED', 'the acquirer is unreachable', 'check the network and try again');
+      throw e;
+    }
+  }
+
+  private async afterCard(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome,
+    emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
+    const sensitive = o.sensitive;
+    try {
+      if (o.kind === 'DECLINED') return failed('CARD_DECLINED_OFFLINE', `the card declined (${o.reason ?? 'card decision'})`, 'ask for another card or payment method');
+      if (o.kind === 'TRY_AGAIN') return failed('TRY_AGAIN', o.reason ?? 'the card read did not complete', 'ask the customer to tap again and hold the card still');
+      if (o.kind !== 'ONLINE_REQUEST' || !sensitive || !o.onlineData || !o.card) {
+        const unsupported = /NOT_SUPPORTED|NO_CANDIDATE|EMPTY_CANDIDATE|AID|EXPIRED|BLOCKED/.test(o.reason ?? '');
+        return failed(unsupported ? 'CARD_NOT_SUPPORTED' : 'CARD_READ_ERROR', `${o.kind}: ${o.reason ?? o.ui.message}`, unsupported ? 'ask for another card or payment method' : 'ask the customer to tap again');
+      }
+      if (signal.aborted) throw new Cancelled();
+      const cvm = o.cvm === 'ONLINE_PIN' ? 'ONLINE_PIN' : o.cvm === 'CDCVM' ? 'CDCVM' : 'NO_CVM';
+      let pin: { block: Uint8Array; ksn: Uint8Array; format: PinFormat } | null = null;
+      if (cvm === 'ONLINE_PIN') {
+        emit({ type: 'pin-requested' });
+        const r = await this.enterPin(panOf(sensitive), req.amount, currency, signal);
+        if ('result' in r) return r.result;
+        pin = r;
+        emit({ type: 'pin-entered' });
+      }
+      if (signal.aborted) throw new Cancelled();
+      emit({ type: 'processing' });
+      const signedTx = await this.sign(req, type, currency, o, pin?.ksn, sensitive);
+      return await this.authorize(req, signedTx, cvm, pin, o.card.aid, signal);
+    } finally {
+      sensitive?.fill(0);
+    }
+  }
+
+  private async enterPin(pan: string, amount: number, currency: Currency, signal: AbortSignal)
+    : Promise<{ block: Uint8Array; ksn: Uint8Array; format: PinFormat } | { result: PaymentResult }> {
+    const pinpad = await PinpadClient.open(this.ctx);
+    try {
+      const r = await pinpad.enter({
+        pan, amountMinor: amount, currency: currency.numeric, currencyExponent: currency.exponent,
+        format: this.opts.pinFormat ?? 'iso4', keySetId: this.state!.dukptKeyId, signal,
+        attest: async (nonce) => {
+          const { token, signed } = await this.link.attestNow(nonce);
+          if (token.verdict !== at.Verdict.VERDICT_ALLOW) throw new BackendError(403, at.ErrorCode.ERROR_ATTESTATION_REFUSED, `attestation before PIN entry: ${at.Verdict[token.verdict]}`);
+          return { token: signed.token!, signature: signed.signature! };
+        },
+      });
+      switch (r.kind) {
+        case 'pin-block': return { block: r.encryptedPinBlock, ksn: r.ksn, format: r.format };
+        case 'cancelled': case 'aborted': return { result: { outcome: 'cancelled' } };
+        case 'locked-out': return { result: failed('PIN_LOCKED', `PIN entry is locked for ${Math.ceil(r.retryAfterMs / 1000)} s after ${r.failures} failed entries`, 'wait, or take another payment method') };
+        case 'token-refused': return { result: failed('DEVICE_NOT_TRUSTED', `the PIN pad refused the attestation (${r.reason})`, 'prepare() again; if it persists the device is not trusted') };
+        default: return { result: failed('PIN_ENTRY_FAILED', `PIN entry ended: ${r.kind}`, 'start the payment again') };
+      }
+    } finally {
+      await pinpad.close().catch(() => undefined);
+    }
+  }
+
+  private async sign(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome, pinKsn: Uint8Array | undefined, sensitive: Uint8Array): Promise<Uint8Array> {
+    const online = o.onlineData!;
+    const cryptogramData = encodeTlv(Object.entries(online).filter(([t]) => t !== '9F26').map(([t, v]) => [t, unhex(v)] as TlvEntry));
+    const txsign = await TxsignClient.open(this.ctx);
+    try {
+      const { bytes } = await txsign.sign({
+        type: type === 'refund' ? tx.TransactionType.TRANSACTION_TYPE_REFUND : tx.TransactionType.TRANSACTION_TYPE_PURCHASE,
+        amountMinor: req.amount, currency: currency.numeric, merchantId: this.state!.merchantId, terminalId: this.state!.terminalId,
+        applicationCryptogram: unhex(online['9F26'] ?? ''), cryptogramData, maskedPan: o.card!.maskedPan ?? '',
+        pinKsn: pinKsn ?? new Uint8Array(0), timestampMs: this.now(), clientTransactionId: req.clientTransactionId,
+      }, this.state!.dukptKeyId, sensitive);
+      return bytes;
+    } finally {
+      await txsign.close();
+    }
+  }
+
+  private async authorize(req: PaymentRequest, signedTransaction: Uint8Array, cvm: 'NO_CVM' | 'ONLINE_PIN' | 'CDCVM',
+    pin: { block: Uint8Array; format: PinFormat } | null, aid: string, signal: AbortSignal): Promise<PaymentResult> {
+    const token = await this.freshToken();
+    let res: trusttap.payment.v1.AuthorizeResponse;
+    try {
+      res = await this.link.authorize({
+        signedTransaction, signedToken: at.SignedToken.encode(token).finish(),
+        cvm: cvm === 'ONLINE_PIN' ? pay.Cvm.CVM_ONLINE_PIN : cvm === 'CDCVM' ? pay.Cvm.CVM_CDCVM : pay.Cvm.CVM_NO_CVM,
+        encryptedPinBlock: pin?.block ?? new Uint8Array(0),
+        pinBlockFormat: pin ? (pin.format === 'iso0' ? pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_0 : pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) : pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED,
+        aid,
+      });
+    } catch (e) {
+      if (e instanceof BackendError) throw e;
+      // Sent, but no (valid) answer: the acquirer may have approved it.
+      return { outcome: 'result-unknown', clientTransactionId: req.clientTransactionId, remedy: 'call resolve(clientTransactionId) when the network is back; the same id never charges twice' };
+    } finally {
+      this.persist();
+    }
+    if (signal.aborted) {
+      // Cancelled while the acquirer was deciding: undo an approval so "cancelled" is true.
+      if (res.decision === pay.Decision.DECISION_APPROVED) await this.link.reverse(req.clientTransactionId).catch(() => undefined);
+      return { outcome: 'cancelled' };
+    }
+    return this.resultOf(res, aid);
+  }
+
+  private resultOf(r: trusttap.payment.v1.AuthorizeResponse, aid: string | null): PaymentResult {
+    const receipt: Receipt = {
+      clientTransactionId: r.clientTransactionId, transactionReference: r.transactionReference,
+      type: 'purchase', amount: Number(r.amountMinor), currency: safeAlpha(r.currency), maskedPan: r.maskedPan,
+      application: applicationOf(aid ?? ''), aid: aid ?? '', cvm: 'NO_CVM',
+      authorizationCode: r.authorizationCode, responseCode: r.responseCode,
+      merchantId: this.state?.merchantId ?? '', terminalId: this.state?.terminalId ?? '', timestampMs: Number(r.journaledMs),
+    };
+    if (r.decision === pay.Decision.DECISION_APPROVED) return { outcome: 'approved', receipt };
+    return { outcome: 'declined', reason: (pay.DeclineReason[r.reason] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText, receipt };
+  }
+}
+
+function safeAlpha(code: string): string {
+  try { return currencyOf(code).alpha; } catch { return code; }
+}
+
+function applicationOf(aid: string): string {
+  if (aid.startsWith('A000000333')) return 'UnionPay';
+  if (aid.startsWith('A000000003')) return 'Visa';
+  if (aid.startsWith('A000000004')) return 'Mastercard';
+  return aid;
+}
+
+/** The PAN from the card's sensitive TLV (5A, else track 2 before the separator). */
+function panOf(sensitive: Uint8Array): string {
+  const nodes = decodeTlv(sensitive);
+  const t5a = nodes.find((n) => n.tag === '5A');
+  if (t5a) return hex(t5a.value).replace(/F+$/, '');
+  const t57 = nodes.find((n) => n.tag === '57');
+  return t57 ? hex(t57.value).split('D')[0] : '';
+}
+
+class NoCard extends Error {}
+
+function waitForCard(nfc: CardTransport, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (f: () => void) => { clearTimeout(timer); off(); signal.removeEventListener('abort', onAbort); f(); };
+    const off = nfc.onCardEvent((e) => { if (e.type === 'present') done(resolve); });
+    const timer = setTimeout(() => done(() => reject(new NoCard())), timeoutMs);
+    const onAbort = () => done(() => reject(new Cancelled()));
+    signal.addEventListener('abort', onAbort, { once: true });
+    if ((nfc as { isPresent?: () => boolean }).isPresent?.()) done(resolve);
+  });
+}

@@ -1,0 +1,112 @@
+// The app-facing payment API's vocabulary: one request, a stream of events, exactly one result.
+// Shaped like Apple ProximityReader / Stripe Terminal / SumUp Tap to Pay: the app sees masked
+// data only — never a PAN, a PIN or a key.
+
+export type PaymentType = 'purchase' | 'refund';
+
+export interface PaymentRequest {
+  /** Minor units (cents, fen). */
+  amount: number;
+  /** ISO 4217 alpha (CNY, USD, EUR, …) or numeric ('156'). */
+  currency: string;
+  type?: PaymentType;
+  /** The app's id for this payment: retrying with the same id never charges twice. */
+  clientTransactionId: string;
+  /** How long to wait for a card (default 60 s). */
+  timeoutMs?: number;
+}
+
+export type PaymentEvent =
+  | { type: 'card-requested' }
+  | { type: 'card-presented' }
+  | { type: 'card-read'; message: 'remove-card' }
+  | { type: 'pin-requested' }
+  | { type: 'pin-entered' }
+  | { type: 'processing' };
+
+/** Stable reason codes for `failed`, each with a remedy the app can show. */
+export type FailureCode =
+  | 'NOT_ENROLLED' | 'NOT_PREPARED' | 'DEVICE_NOT_TRUSTED' | 'NO_PAYMENT_KEYS' | 'KEYS_EXHAUSTED'
+  | 'NO_CARD' | 'CARD_READ_ERROR' | 'CARD_NOT_SUPPORTED' | 'CARD_DECLINED_OFFLINE' | 'TRY_AGAIN'
+  | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'BACKEND_REFUSED' | 'INVALID_REQUEST';
+
+export interface Receipt {
+  clientTransactionId: string;
+  transactionReference: string;
+  type: PaymentType;
+  amount: number;
+  currency: string;
+  maskedPan: string;
+  application: string;
+  aid: string;
+  cvm: 'NO_CVM' | 'ONLINE_PIN' | 'CDCVM';
+  authorizationCode: string;
+  responseCode: string;
+  merchantId: string;
+  terminalId: string;
+  timestampMs: number;
+}
+
+export type PaymentResult =
+  | { outcome: 'approved'; receipt: Receipt }
+  | { outcome: 'declined'; reason: string; reasonText: string; receipt: Receipt }
+  | { outcome: 'result-unknown'; clientTransactionId: string; remedy: string }
+  | { outcome: 'cancelled' }
+  | { outcome: 'failed'; code: FailureCode; message: string; remedy: string };
+
+export interface Capability {
+  qr: boolean;
+  contactless: boolean;
+  /** Online PIN on the trusted UI (pinpad TA). */
+  pin: boolean;
+  /** Where the keys live: 'tee' (this toolkit), or 'none'. */
+  keyStorage: 'tee' | 'none';
+  missing: { what: string; reason: string; remedy: string }[];
+}
+
+export class PaymentSession {
+  private readonly queue: PaymentEvent[] = [];
+  private waiters: ((r: IteratorResult<PaymentEvent>) => void)[] = [];
+  private done = false;
+  readonly result: Promise<PaymentResult>;
+  private readonly abort = new AbortController();
+
+  constructor(run: (emit: (e: PaymentEvent) => void, signal: AbortSignal) => Promise<PaymentResult>) {
+    this.result = run((e) => this.push(e), this.abort.signal).finally(() => this.end());
+  }
+
+  /** Always works and always ends the stream: with 'cancelled' unless an answer already came. */
+  cancel(): void {
+    this.abort.abort();
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  private push(e: PaymentEvent): void {
+    if (this.done) return;
+    const w = this.waiters.shift();
+    if (w) w({ value: e, done: false });
+    else this.queue.push(e);
+  }
+
+  private end(): void {
+    this.done = true;
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+  }
+
+  /** The events, in order; the iteration ends when the payment has its result. */
+  get events(): AsyncIterable<PaymentEvent> {
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          const e = this.queue.shift();
+          if (e) return Promise.resolve({ value: e, done: false });
+          if (this.done) return Promise.resolve({ value: undefined, done: true });
+          return new Promise<IteratorResult<PaymentEvent>>((r) => this.waiters.push(r));
+        },
+      }),
+    };
+  }
+}
