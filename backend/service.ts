@@ -19,6 +19,8 @@ import {
 } from './attestation/policy.ts';
 import { ApiError, ErrorCode, malformed, badSignature, unknownDevice, replay } from './errors.ts';
 import { hex, num, u64, sha256Hex } from './util.ts';
+import { Authorizer } from './authorization/authorize.ts';
+import type { AmountLimits } from './authorization/limits.ts';
 
 const a = trusttap.attest.v1;
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
@@ -40,15 +42,24 @@ export interface BackendOptions {
   now?: () => number;
   activationTtlMs?: number;
   rkiSessionTtlMs?: number;
+  /** Contactless amount limits per currency (authorization/limits.ts DEFAULT_LIMITS). */
+  paymentLimits?: AmountLimits[];
+  /** Issue the simulated issuer's test cards (backend/issuer-sim) at start; default true. */
+  seedTestCards?: boolean;
 }
 
-export type DeviceOp = 'challenge' | 'enrol' | 'attest' | 'heartbeat' | 'key_exchange' | 'key_download';
+export type DeviceOp = 'challenge' | 'enrol' | 'attest' | 'heartbeat' | 'key_exchange' | 'key_download' | 'authorize' | 'transaction_status' | 'reverse';
 export const DEVICE_OPS: Record<string, DeviceOp> = {
   challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', 'key-exchange': 'key_exchange', 'key-download': 'key_download',
+  authorize: 'authorize', 'transaction-status': 'transaction_status', reverse: 'reverse',
 };
 const BODY_FIELD: Record<DeviceOp, string> = {
   challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', key_exchange: 'keyExchange', key_download: 'keyDownload',
+  authorize: 'authorize', transaction_status: 'transactionStatus', reverse: 'reverse',
 };
+/** Payment operations answer a suspended device (a decline, or the status/reversal of an earlier
+ * payment) instead of refusing it with 403; a disabled device is still refused. */
+const PAYMENT_OPS = new Set<DeviceOp>(['authorize', 'transaction_status', 'reverse']);
 
 export interface DeviceAnswer {
   http: number;
@@ -85,8 +96,16 @@ interface Ctx {
 
 export class BackendService {
   private policy!: Policy;
+  /** Issue 7's authorization: journal, simulated issuer, limits. */
+  readonly payments: Authorizer;
 
-  private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {}
+  private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {
+    this.payments = new Authorizer({
+      repo, hsm, bdkId: DEFAULT_BDK, policyVersion: () => this.policy.version,
+      paymentGate: (id) => this.paymentGate(id),
+      checkTransactionRecord: (id, r, s, m, k) => this.checkTransactionRecord(id, r, s, m, k),
+    }, opts.paymentLimits);
+  }
 
   static async open(opts: BackendOptions): Promise<BackendService> {
     const repo = opts.repo ?? new SqliteRepository(join(opts.dataDir, 'backend.db'), opts.sqlite);
@@ -96,6 +115,7 @@ export class BackendService {
     for (const m of opts.manifests ?? []) s.allowManifest(m, false);
     for (const k of ['response', 'token', 'device-ca', 'key-agreement'] as const) hsm.publicKey(k);
     if (!hsm.hasBdk(DEFAULT_BDK)) hsm.generateBdk(DEFAULT_BDK);
+    if (opts.seedTestCards ?? true) s.payments.issuer.seed();
     return s;
   }
 
@@ -287,7 +307,7 @@ export class BackendService {
     let ctx: Ctx | null = null;
     try {
       ctx = this.authenticate(op, body, now);
-      this.checkState(ctx);
+      this.checkState(ctx, op);
       const c = ctx;
       const { result, notices } = this.repo.transaction(() => {
         const result = this.dispatch(op, c);
@@ -341,11 +361,11 @@ export class BackendService {
   }
 
   /** After authentication: a suspended or disabled device is refused (with a signed answer). */
-  private checkState(ctx: Ctx): void {
+  private checkState(ctx: Ctx, op: DeviceOp): void {
     const { device, req, now } = ctx;
     if (!device) return;
     if (device.state === 'disabled') throw new ApiError(403, ErrorCode.ERROR_DEVICE_DISABLED, `device disabled: ${device.stateReason}`);
-    if (device.state === 'suspended') throw new ApiError(403, ErrorCode.ERROR_DEVICE_SUSPENDED, `device suspended: ${device.stateReason}`);
+    if (device.state === 'suspended' && !PAYMENT_OPS.has(op)) throw new ApiError(403, ErrorCode.ERROR_DEVICE_SUSPENDED, `device suspended: ${device.stateReason}`);
     const t = num(req.timeMs);
     if (t && Math.abs(t - now) > MAX_SKEW_MS) throw replay('request time is more than 5 minutes from the back end\'s clock');
   }
@@ -364,6 +384,9 @@ export class BackendService {
       case 'heartbeat': return { heartbeat: this.heartbeat(c) };
       case 'key_exchange': return { keyExchange: this.keyExchange(c) };
       case 'key_download': return { keyDownload: this.keyDownload(c) };
+      case 'authorize': return { authorize: this.payments.authorize(d!, c.req.authorize!, c.now) };
+      case 'transaction_status': return { transactionStatus: this.payments.status(d!, this.ctid(c.req.transactionStatus?.clientTransactionId)) };
+      case 'reverse': return { reverse: this.payments.reverse(d!, this.ctid(c.req.reverse?.clientTransactionId), c.now) };
     }
   }
 
@@ -549,6 +572,11 @@ export class BackendService {
     const ik = this.hsm.wrapDukptInitialKey(s.sessionId, s.wrappedKeys, DEFAULT_BDK, Buffer.concat([bdkId, derivationId]), 'dukpt.ik');
     this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `${s.sessionId}: AES DUKPT initial key ${hex(ik.initialKeyId!)} sent (KCV ${hex(ik.kcv)})`, policyVersion: this.policy.version });
     return { keys: [{ keyId: ik.keyId, tr31: ik.tr31, kcv: ik.kcv, initialKeyId: ik.initialKeyId }] };
+  }
+
+  private ctid(id: string | null | undefined): string {
+    if (!id || id.length > 64) throw malformed('client_transaction_id must be 1..64 characters');
+    return id;
   }
 
   /** Parses a DeviceState name or number from the admin API. */

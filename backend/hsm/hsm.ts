@@ -42,4 +42,36 @@ export interface Hsm {
   verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): boolean;
   /** KCV (AES-CMAC, 5 bytes) of the session's KEK, to compare with the device's. */
   kekKcv(sessionId: string, wrappedKeys: Uint8Array): Uint8Array;
+
+  // ---- authorization (issue 7)
+  /** Decrypts data the device encrypted under the AES DUKPT data-encryption request key of ksn
+   * (AES-CBC, zero IV, ISO 9797-1 padding 2 removed); null if it does not decrypt (bad padding). */
+  decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Uint8Array | null;
+  /** Creates the PIN verification key (AES-128) under an id if absent. */
+  ensurePinVerificationKey(pvkId: string): void;
+  /** Issuance: the PIN verification value of a PAN's PIN (8 bytes) — what an issuer stores
+   * instead of the PIN. */
+  pinVerificationValue(pvkId: string, pan: string, pin: string): Uint8Array;
+  /** Decrypts an ISO 9564 format 4 PIN block under the AES DUKPT PIN key of ksn and compares
+   * the PIN with the PVV inside the HSM. The clear PIN never leaves it. */
+  verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): PinCheck;
+  /** Stores an issuer master key (AC, double-length TDES) under an id. */
+  importIssuerMasterKey(imkId: string, key: Uint8Array): void;
+  hasIssuerMasterKey(imkId: string): boolean;
+  /** Verifies an ARQC with the ICC key derived from the issuer master key (backend/issuer) and
+   * answers the ARPC for the given ARC (method 1) or CSU (method 2). */
+  verifyArqc(imkId: string, req: ArqcCheck): { valid: boolean; arpc?: Uint8Array };
+}
+
+export type PinCheck = 'match' | 'mismatch' | 'bad-block';
+
+export interface ArqcCheck {
+  cvn: string;
+  pan: string;
+  psn: string;
+  iccData: Map<string, Uint8Array>;
+  /** Authorisation Response Code (2 bytes, ARPC method 1) */
+  arc: Uint8Array;
+  /** Card Status Update (4 bytes, ARPC method 2) */
+  csu: Uint8Array;
 }

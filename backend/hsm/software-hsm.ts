@@ -8,7 +8,8 @@ import { createCipheriv, createDecipheriv, randomBytes, createECDH } from 'node:
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from '../store/repository.ts';
-import type { Hsm, KeyAgreement, ServiceKeyName, WrappedKey } from './hsm.ts';
+import type { Hsm, KeyAgreement, ServiceKeyName, WrappedKey, PinCheck, ArqcCheck } from './hsm.ts';
+import { verifyArqc } from '../issuer/issuer-host.ts';
 import { HsmModule, HsmModuleError } from './wasm.ts';
 import { generateP256, signP256, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
 import type { KeyObject } from 'node:crypto';
@@ -162,4 +163,83 @@ export class SoftwareHsm implements Hsm {
       k.all.fill(0);
     }
   }
+
+  private secret(id: string, what: string): Uint8Array {
+    const wrapped = this.repo.getSecret(id);
+    if (!wrapped) throw new HsmError(`no ${what}`);
+    return this.unwrap(id, wrapped);
+  }
+
+  decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Uint8Array | null {
+    const bdk = this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+    try {
+      return this.mod.call('dukpt_aes_decrypt_data', [bdk, ksn, data]);
+    } catch (e) {
+      if (e instanceof HsmModuleError) return null;
+      throw e;
+    } finally {
+      bdk.fill(0);
+    }
+  }
+
+  ensurePinVerificationKey(pvkId: string): void {
+    const id = `pvk/${pvkId}`;
+    if (this.repo.getSecret(id)) return;
+    const k = randomBytes(16);
+    this.repo.putSecret(id, this.wrap(id, k));
+    k.fill(0);
+  }
+
+  pinVerificationValue(pvkId: string, pan: string, pin: string): Uint8Array {
+    if (!/^\d{12,19}$/.test(pan) || !/^\d{4,12}$/.test(pin)) throw new HsmError('PVV: PIN must be 4..12 digits, PAN 12..19 digits');
+    const pvk = this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
+    const pinDigits = digits(pin);
+    try {
+      return this.mod.call('pin_verification_value', [pvk, digits(pan), pinDigits]);
+    } finally {
+      pvk.fill(0);
+      pinDigits.fill(0);
+    }
+  }
+
+  verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): PinCheck {
+    if (!/^\d{12,19}$/.test(pan)) throw new HsmError('PIN verify: PAN must be 12..19 digits');
+    if (ksn.length !== 12 || pinBlock.length !== 16 || pvv.length !== 8) return 'bad-block';
+    const bdk = this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+    const pvk = this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
+    try {
+      const r = this.mod.call('dukpt_aes_verify_pin', [bdk, ksn, pinBlock, digits(pan), pvk, pvv]);
+      return r[0] === 0 ? 'match' : r[0] === 1 ? 'mismatch' : 'bad-block';
+    } catch (e) {
+      if (e instanceof HsmModuleError) return 'bad-block';
+      throw e;
+    } finally {
+      bdk.fill(0);
+      pvk.fill(0);
+    }
+  }
+
+  importIssuerMasterKey(imkId: string, key: Uint8Array): void {
+    if (!/^[A-Za-z0-9._-]{1,48}$/.test(imkId)) throw new HsmError('issuer master key id must be 1..48 characters of [A-Za-z0-9._-]');
+    if (key.length !== 16) throw new HsmError('an issuer master key (AC) is a double-length TDES key (16 bytes)');
+    this.repo.putSecret(`imk/${imkId}`, this.wrap(`imk/${imkId}`, key));
+  }
+
+  hasIssuerMasterKey(imkId: string): boolean { return !!this.repo.getSecret(`imk/${imkId}`); }
+
+  verifyArqc(imkId: string, req: ArqcCheck): { valid: boolean; arpc?: Uint8Array } {
+    const imk = this.secret(`imk/${imkId}`, `issuer master key ${imkId}`);
+    try {
+      return verifyArqc({ cvn: req.cvn, issuerMasterKeyAc: imk, pan: req.pan, psn: req.psn, iccData: req.iccData }, req.arc, req.csu);
+    } catch {
+      return { valid: false };
+    } finally {
+      imk.fill(0);
+    }
+  }
+}
+
+/** Decimal digits as values 0..9 (the AS PIN-block code's input). */
+function digits(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0) - 48);
 }

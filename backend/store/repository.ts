@@ -70,6 +70,54 @@ export interface RkiSessionRow {
   expiresMs: number;
 }
 
+/** The simulated issuer's card account (backend/issuer-sim). The PAN is kept only as SHA-256
+ * (a keyed hash or tokenisation in production) and masked; the PIN only as its PVV. */
+export interface CardAccountRow {
+  panHash: string;
+  maskedPan: string;
+  scheme: string;
+  /** Cryptogram version (backend/issuer/cvn.ts) and the id of the issuer master key in the HSM. */
+  cvn: string;
+  imkId: string;
+  /** ISO 4217 numeric, 3 digits. */
+  currency: string;
+  balanceMinor: number;
+  status: 'active' | 'blocked';
+  /** YYMM: the card's expiry date as issued. */
+  expiry: string;
+  /** PIN verification value (hsm.pinVerificationValue) and the key it was made with. */
+  pvv: Uint8Array;
+  pvkId: string;
+  pinTries: number;
+  pinTryLimit: number;
+  /** Highest application transaction counter (9F36) seen in an approved or declined ARQC. */
+  lastAtc: number;
+}
+
+export type PaymentDecisionName = 'approved' | 'declined';
+
+/** One journaled authorization: the answer given, exactly as encoded, so a retry gets it again. */
+export interface PaymentRow {
+  deviceId: string;
+  clientTransactionId: string;
+  reference: string;
+  /** SHA-256 hex of the signed record bytes (what "the same request" means for a retry). */
+  recordSha256: string;
+  recordCounter: number;
+  type: 'purchase' | 'refund';
+  amountMinor: number;
+  currency: string;
+  /** The account movement (in the account's currency; negative = debit), 0 if none. */
+  accountDelta: number;
+  panHash: string;
+  decision: PaymentDecisionName;
+  reason: number;
+  /** The encoded trusttap.payment.v1.AuthorizeResponse. */
+  response: Uint8Array;
+  createdMs: number;
+  reversedMs: number;
+}
+
 export interface Repository {
   transaction<T>(fn: () => T): T;
 
@@ -99,6 +147,22 @@ export interface Repository {
 
   putRkiSession(s: RkiSessionRow): void;
   takeRkiSession(sessionId: string): RkiSessionRow | null;
+
+  // ---- payments (issue 7): the journal, per-device record counters, the simulated issuer
+  getPayment(deviceId: string, clientTransactionId: string): PaymentRow | null;
+  insertPayment(p: PaymentRow): void;
+  /** Marks a payment reversed; false if it was already reversed or unknown. */
+  markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): boolean;
+  /** Accepts a txsign record counter only if above the last accepted for the device. */
+  advanceRecordCounter(deviceId: string, counter: number): boolean;
+  lastRecordCounter(deviceId: string): number;
+
+  putCardAccount(c: CardAccountRow): void;
+  getCardAccount(panHash: string): CardAccountRow | null;
+  updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): void;
+  /** Appends to the account ledger (every balance change, with its reference). */
+  addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): void;
+  accountMovements(panHash: string): { reference: string; deltaMinor: number; kind: string; timeMs: number }[];
 
   putSecret(id: string, wrapped: Uint8Array): void;
   getSecret(id: string): Uint8Array | null;

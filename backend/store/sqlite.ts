@@ -5,7 +5,7 @@ import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName,
+  Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
 } from './repository.ts';
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
@@ -82,6 +82,59 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'payments journal, txsign record counters, simulated issuer accounts and ledger',
+    sql: `
+      CREATE TABLE payments (
+        device_id TEXT NOT NULL,
+        client_transaction_id TEXT NOT NULL,
+        reference TEXT NOT NULL UNIQUE,
+        record_sha256 TEXT NOT NULL,
+        record_counter INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        account_delta INTEGER NOT NULL DEFAULT 0,
+        pan_hash TEXT NOT NULL DEFAULT '',
+        decision TEXT NOT NULL CHECK (decision IN ('approved','declined')),
+        reason INTEGER NOT NULL DEFAULT 0,
+        response BLOB NOT NULL,
+        created_ms INTEGER NOT NULL,
+        reversed_ms INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, client_transaction_id)
+      );
+      CREATE TABLE payment_counters (
+        device_id TEXT PRIMARY KEY,
+        last_record_counter INTEGER NOT NULL
+      );
+      CREATE TABLE card_accounts (
+        pan_hash TEXT PRIMARY KEY,
+        masked_pan TEXT NOT NULL,
+        scheme TEXT NOT NULL,
+        cvn TEXT NOT NULL,
+        imk_id TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        balance_minor INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active','blocked')),
+        expiry TEXT NOT NULL,
+        pvv BLOB NOT NULL,
+        pvk_id TEXT NOT NULL,
+        pin_tries INTEGER NOT NULL DEFAULT 0,
+        pin_try_limit INTEGER NOT NULL DEFAULT 3,
+        last_atc INTEGER NOT NULL DEFAULT -1
+      );
+      CREATE TABLE account_movements (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        pan_hash TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        delta_minor INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        time_ms INTEGER NOT NULL
+      );
+      CREATE INDEX account_movements_pan ON account_movements (pan_hash, id);
+    `,
+  },
 ];
 
 const COLS: Record<string, string> = {
@@ -145,6 +198,22 @@ export class SqliteRepository implements Repository {
       delRki: p('DELETE FROM rki_sessions WHERE session_id = ?'),
       putSecret: p('INSERT INTO secrets (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped'),
       getSecret: p('SELECT wrapped FROM secrets WHERE id = ?'),
+      getPayment: p('SELECT * FROM payments WHERE device_id = ? AND client_transaction_id = ?'),
+      insertPayment: p(`INSERT INTO payments (device_id, client_transaction_id, reference, record_sha256, record_counter, type, amount_minor, currency,
+                        account_delta, pan_hash, decision, reason, response, created_ms, reversed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      reversePayment: p('UPDATE payments SET reversed_ms = ? WHERE device_id = ? AND client_transaction_id = ? AND reversed_ms = 0'),
+      getRecordCounter: p('SELECT last_record_counter AS c FROM payment_counters WHERE device_id = ?'),
+      advanceRecordCounter: p(`INSERT INTO payment_counters (device_id, last_record_counter) VALUES (?, ?)
+                               ON CONFLICT (device_id) DO UPDATE SET last_record_counter = excluded.last_record_counter
+                               WHERE excluded.last_record_counter > payment_counters.last_record_counter`),
+      putAccount: p(`INSERT INTO card_accounts (pan_hash, masked_pan, scheme, cvn, imk_id, currency, balance_minor, status, expiry, pvv, pvk_id, pin_tries, pin_try_limit, last_atc)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     ON CONFLICT (pan_hash) DO UPDATE SET masked_pan = excluded.masked_pan, scheme = excluded.scheme, cvn = excluded.cvn, imk_id = excluded.imk_id,
+                       currency = excluded.currency, balance_minor = excluded.balance_minor, status = excluded.status, expiry = excluded.expiry, pvv = excluded.pvv,
+                       pvk_id = excluded.pvk_id, pin_tries = excluded.pin_tries, pin_try_limit = excluded.pin_try_limit, last_atc = excluded.last_atc`),
+      getAccount: p('SELECT * FROM card_accounts WHERE pan_hash = ?'),
+      movement: p('INSERT INTO account_movements (pan_hash, reference, delta_minor, kind, time_ms) VALUES (?, ?, ?, ?, ?)'),
+      movements: p('SELECT * FROM account_movements WHERE pan_hash = ? ORDER BY id'),
     };
   }
 
@@ -260,6 +329,62 @@ export class SqliteRepository implements Repository {
       this.st.delRki.run(sessionId);
       return { sessionId: r.session_id, deviceId: r.device_id, wrappedKeys: new Uint8Array(r.wrapped_keys), expiresMs: r.expires_ms };
     });
+  }
+
+  getPayment(deviceId: string, clientTransactionId: string): PaymentRow | null {
+    const r = this.st.getPayment.get(deviceId, clientTransactionId) as any;
+    if (!r) return null;
+    return {
+      deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
+      recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
+      panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
+    };
+  }
+
+  insertPayment(p: PaymentRow): void {
+    this.st.insertPayment.run(p.deviceId, p.clientTransactionId, p.reference, p.recordSha256, p.recordCounter, p.type, p.amountMinor, p.currency,
+      p.accountDelta, p.panHash, p.decision, p.reason, Buffer.from(p.response), p.createdMs, p.reversedMs);
+  }
+
+  markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): boolean {
+    return this.st.reversePayment.run(reversedMs, deviceId, clientTransactionId).changes === 1;
+  }
+
+  advanceRecordCounter(deviceId: string, counter: number): boolean {
+    return this.st.advanceRecordCounter.run(deviceId, counter).changes === 1;
+  }
+
+  lastRecordCounter(deviceId: string): number {
+    return (this.st.getRecordCounter.get(deviceId) as { c: number } | undefined)?.c ?? 0;
+  }
+
+  putCardAccount(c: CardAccountRow): void {
+    this.st.putAccount.run(c.panHash, c.maskedPan, c.scheme, c.cvn, c.imkId, c.currency, c.balanceMinor, c.status, c.expiry, Buffer.from(c.pvv),
+      c.pvkId, c.pinTries, c.pinTryLimit, c.lastAtc);
+  }
+
+  getCardAccount(panHash: string): CardAccountRow | null {
+    const r = this.st.getAccount.get(panHash) as any;
+    if (!r) return null;
+    return {
+      panHash: r.pan_hash, maskedPan: r.masked_pan, scheme: r.scheme, cvn: r.cvn, imkId: r.imk_id, currency: r.currency, balanceMinor: r.balance_minor,
+      status: r.status, expiry: r.expiry, pvv: new Uint8Array(r.pvv), pvkId: r.pvk_id, pinTries: r.pin_tries, pinTryLimit: r.pin_try_limit, lastAtc: r.last_atc,
+    };
+  }
+
+  updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): void {
+    const cols: Record<string, string> = { balanceMinor: 'balance_minor', status: 'status', pinTries: 'pin_tries', lastAtc: 'last_atc' };
+    const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+    if (!keys.length) return;
+    this.db.prepare(`UPDATE card_accounts SET ${keys.map((k) => `${cols[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
+  }
+
+  addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): void {
+    this.st.movement.run(m.panHash, m.reference, m.deltaMinor, m.kind, m.timeMs);
+  }
+
+  accountMovements(panHash: string) {
+    return (this.st.movements.all(panHash) as any[]).map((r) => ({ reference: r.reference, deltaMinor: r.delta_minor, kind: r.kind, timeMs: r.time_ms }));
   }
 
   putSecret(id: string, wrapped: Uint8Array): void { this.st.putSecret.run(id, Buffer.from(wrapped)); }

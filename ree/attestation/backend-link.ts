@@ -9,6 +9,7 @@ import type { HealthCollector } from './collector.ts';
 import { verifyP256, verifyToken, sha256 } from './verify.ts';
 
 const a = trusttap.attest.v1;
+const pay = trusttap.payment.v1;
 const num = (x: unknown) => (typeof x === 'number' ? x : x == null ? 0 : (x as { toNumber(): number }).toNumber());
 
 export class BackendError extends Error {
@@ -131,5 +132,34 @@ export class BackendLink {
     const agreed = await this.attest.agreeKek(x.offer!, x.offerSignature!);
     const r = await this.call('key-download', { keyDownload: { sessionId: offer.sessionId, macTagU: agreed.macTagU, kekKcv: agreed.kcv } });
     return { kekKeyId: agreed.keyId, keys: r.keyDownload!.keys as trusttap.attest.v1.KeyBlock[] };
+  }
+
+  // ---------------------------------------------------------------- payments (issue 7)
+
+  /** Asks the back end to authorize a payment (POST /v1/device/authorize). `signedTransaction`
+   * is the txsign TA's encoded SignTransactionResponse, `signedToken` an encoded SignedToken
+   * (a fresh ALLOW from attestNow()). Declines are answers, not errors: check `decision`. A
+   * transport failure or an unverifiable answer throws (then: transactionStatus / reverse with
+   * the record's client_transaction_id). Resend the identical request to retry. */
+  async authorize(req: trusttap.payment.v1.IAuthorizeRequest): Promise<trusttap.payment.v1.AuthorizeResponse> {
+    const r = await this.call('authorize', { authorize: req });
+    if (!r.authorize) throw new BackendError(200, 0, 'the answer holds no AuthorizeResponse');
+    return pay.AuthorizeResponse.fromObject(r.authorize as object);
+  }
+
+  /** What the back end journaled for this client transaction id (found: false if nothing). */
+  async transactionStatus(clientTransactionId: string): Promise<trusttap.payment.v1.TransactionStatusResponse> {
+    const r = await this.call('transaction-status', { transactionStatus: { clientTransactionId } });
+    if (!r.transactionStatus) throw new BackendError(200, 0, 'the answer holds no TransactionStatusResponse');
+    return pay.TransactionStatusResponse.fromObject(r.transactionStatus as object);
+  }
+
+  /** Reverses the transaction (restores the cardholder's balance if it was approved). An
+   * unknown id is reversed too: a late authorization under it is then declined. After this,
+   * no money moved if `reversed` or the status says DECLINED. Idempotent. */
+  async reverse(clientTransactionId: string): Promise<trusttap.payment.v1.ReverseResponse> {
+    const r = await this.call('reverse', { reverse: { clientTransactionId } });
+    if (!r.reverse) throw new BackendError(200, 0, 'the answer holds no ReverseResponse');
+    return pay.ReverseResponse.fromObject(r.reverse as object);
   }
 }

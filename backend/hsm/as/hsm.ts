@@ -5,12 +5,15 @@
 // wipes it after every call. Exports return a length >= 0 or a GP status < 0; lastReason()
 // explains a failure.
 import { fixedInfo, deriveKeys, macTag } from "../../../ta/attest/kek";
-import { initialKey, derivationKey, verifyMac, aesKeyTypeOf } from "../../../ta/lib/dukpt-aes";
+import { initialKey, derivationKey, verifyMac, aesKeyTypeOf, dataCipher, workingKey, USAGE_PIN_ENCRYPTION } from "../../../ta/lib/dukpt-aes";
+import { panFieldFormat4, pinFieldFormat4, decipherFormat4 } from "../../../ta/lib/pinblock";
+import { cmac } from "../../../ta/lib/cmac";
+import { AES_ECB } from "../../../ta/lib/cipher";
 import { wrapHeader } from "../../../ta/lib/tr31";
 import { Tr31Header } from "../../../ta/lib/tr31-header";
 import { kcv } from "../../../ta/lib/kcv";
 import { lastError, lastErrorReason } from "../../../ta/lib/error";
-import { toHex, wipe } from "../../../ta/lib/bytes";
+import { toHex, wipe, equalCT } from "../../../ta/lib/bytes";
 
 export const IO_CAP: i32 = 16384;
 const io = memory.data(IO_CAP, 16);
@@ -118,4 +121,113 @@ export function dukpt_aes_verify_mac(bdkLen: i32, ksnLen: i32, macLen: i32, data
   wipe(dk);
   if (!ok) return failed("DUKPT MAC");
   return 0;
+}
+
+// ---------------------------------------------------------------- authorization (issue 7)
+
+/** in: BDK || KSN (12) || ciphertext (a multiple of 16)  out: the clear data, ISO 9797-1
+ * padding method 2 removed. AES-CBC, zero IV, under the DUKPT data-encryption request key
+ * (usage 3000) of that KSN — the inverse of the keystore's DUKPT_ENCRYPT_DATA. */
+export function dukpt_aes_decrypt_data(bdkLen: i32, ksnLen: i32, dataLen: i32): i32 {
+  const bdk = input(0, bdkLen);
+  const ksn = input(bdkLen, ksnLen);
+  const data = input(bdkLen + ksnLen, dataLen);
+  if (ksnLen != 12) { wipe(bdk); reason = "DUKPT data: the AES DUKPT KSN is 12 bytes"; return <i32>0xffff0006; }
+  const ik = initialKey(bdk, ksn.subarray(0, 8));
+  wipe(bdk);
+  if (!ik) return failed("initial key derivation");
+  const dk = derivationKey(ik, ksn);
+  const keyType = aesKeyTypeOf(ik.length);
+  wipe(ik);
+  if (!dk) return failed("derivation key");
+  const clear = dataCipher(dk, ksn, keyType, data, new Uint8Array(16), false, true);
+  wipe(dk);
+  if (!clear) return failed("DUKPT data decryption");
+  // Padding method 2: the last non-zero byte must be 0x80, within the last block.
+  let end = clear.length - 1;
+  while (end >= 0 && clear[end] == 0) end--;
+  if (end < 0 || clear[end] != 0x80 || clear.length - end > 16) { wipe(clear); reason = "DUKPT data: bad padding (wrong key or tampered data)"; return <i32>0xffff3071; }
+  const n = output([clear.subarray(0, end)]);
+  wipe(clear);
+  return n;
+}
+
+/** The canonical PIN verification input: format 4 PAN field || format 4 PIN field with its
+ * random half zeroed. null if the PIN or PAN digits are invalid. */
+function pvvInput(pan: Uint8Array, pin: Uint8Array): Uint8Array | null {
+  const panField = new Uint8Array(16);
+  if (panFieldFormat4(pan, panField) < 0) return null;
+  const pinField = new Uint8Array(16);
+  if (pinFieldFormat4(pin, pinField, new Uint8Array(8)) < 0) { wipe(pinField); return null; }
+  const buf = new Uint8Array(32);
+  buf.set(panField, 0);
+  buf.set(pinField, 16);
+  wipe(pinField);
+  return buf;
+}
+
+/** PIN verification value: the first 8 bytes of AES-CMAC(PVK, pvvInput). The issuer stores it;
+ * the PIN itself is never stored. */
+function pvvOf(pvk: Uint8Array, pan: Uint8Array, pin: Uint8Array): Uint8Array | null {
+  const x = pvvInput(pan, pin);
+  if (!x) return null;
+  const m = cmac(AES_ECB, pvk, x, 16);
+  wipe(x);
+  if (!m) return null;
+  const out = m.slice(0, 8);
+  wipe(m);
+  return out;
+}
+
+/** Issuance. in: PVK || PAN digits (values 0..9) || PIN digits (values 0..9)  out: PVV (8). */
+export function pin_verification_value(pvkLen: i32, panLen: i32, pinLen: i32): i32 {
+  const pvk = input(0, pvkLen);
+  const pan = input(pvkLen, panLen);
+  const pin = input(pvkLen + panLen, pinLen);
+  const v = pvvOf(pvk, pan, pin);
+  wipe(pvk);
+  wipe(pin);
+  if (!v) { reason = "PVV: PIN must be 4..12 digits, PAN 12..19 digits"; return <i32>0xffff0006; }
+  return output([v!]);
+}
+
+/** Authorization. in: BDK || KSN (12) || PIN block (16) || PAN digits (values 0..9) || PVK ||
+ * PVV (8). Decrypts the ISO 9564 format 4 block under the DUKPT PIN key (usage 1000) of the
+ * KSN with the PAN field of that PAN, computes the PVV of the PIN and compares it in constant
+ * time. out: one byte — 0 the PIN matches, 1 it does not, 2 the block is not a format 4 PIN
+ * block for this PAN (wrong key, PAN or tampering). The clear PIN never leaves this module. */
+export function dukpt_aes_verify_pin(bdkLen: i32, ksnLen: i32, blockLen: i32, panLen: i32, pvkLen: i32, pvvLen: i32): i32 {
+  let o = 0;
+  const bdk = input(o, bdkLen); o += bdkLen;
+  const ksn = input(o, ksnLen); o += ksnLen;
+  const block = input(o, blockLen); o += blockLen;
+  const pan = input(o, panLen); o += panLen;
+  const pvk = input(o, pvkLen); o += pvkLen;
+  const pvv = input(o, pvvLen);
+  if (ksnLen != 12 || blockLen != 16 || pvvLen != 8) { wipe(bdk); wipe(pvk); reason = "PIN verify: KSN 12, block 16 and PVV 8 bytes"; return <i32>0xffff0006; }
+  const ik = initialKey(bdk, ksn.subarray(0, 8));
+  wipe(bdk);
+  if (!ik) { wipe(pvk); return failed("initial key derivation"); }
+  const dk = derivationKey(ik, ksn);
+  const keyType = aesKeyTypeOf(ik.length);
+  wipe(ik);
+  if (!dk) { wipe(pvk); return failed("derivation key"); }
+  const pinKey = workingKey(dk, ksn, USAGE_PIN_ENCRYPTION, keyType);
+  wipe(dk);
+  if (!pinKey) { wipe(pvk); return failed("PIN key"); }
+  const digits = new Uint8Array(12);
+  const n = decipherFormat4(pinKey, block, pan, digits);
+  wipe(pinKey);
+  const verdict = new Uint8Array(1);
+  if (n < 0) {
+    verdict[0] = 2;
+  } else {
+    const pin = digits.subarray(0, n);
+    const v = pvvOf(pvk, pan, pin);
+    verdict[0] = v != null && equalCT(v!, pvv) ? 0 : 1;
+    if (v) wipe(v!);
+  }
+  wipe(digits);
+  wipe(pvk);
+  return output([verdict]);
 }

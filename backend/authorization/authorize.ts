@@ -1,0 +1,354 @@
+// Authorization (issue 7): a device-signed AuthorizeRequest carrying the txsign TA's signed and
+// MACed record becomes an approval or a decline, journaled before the answer. Checks, in order:
+//
+//   0. idempotency: a client_transaction_id already journaled for this device returns the
+//      journaled answer if the signed record is the same bytes (a retry), else INVALID_TRANSACTION;
+//   1. device: active, a fresh ALLOW verdict token for this device key (signed_token), paymentGate;
+//   2. record: txsign signature by the device key and DUKPT MAC (checkTransactionRecord), merchant
+//      and terminal of the device, counter strictly above the last accepted one;
+//   ---- from here the decision is journaled (the counter is consumed) ----
+//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27);
+//   4. amount limits per currency (OVER_LIMIT, PIN_REQUIRED without online PIN or CDCVM);
+//   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
+//      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
+//   6. online PIN: the ISO 9564 format 4 block decrypted and compared in the HSM against the
+//      issuer's PIN verification value; the issuer's try counter (INCORRECT_PIN, PIN_TRIES_EXCEEDED);
+//   7. ARQC verified with the issuer master key (per scheme/CVN) in the HSM, ATC not replayed
+//      (CRYPTOGRAM_FAILED); ARPC computed for the final response code;
+//   8. the issuer's decision: blocked, expired, funds (balance moved on approval);
+//   9. journal row + device history, in the same SQLite transaction as every effect above
+//      (BackendService.handleDevice commits it, synchronous=FULL, before the answer is signed).
+//
+// Declines before step 3 are not journaled (nothing was consumed): the device may fix the cause
+// (re-attest) and retry the same record.
+import { randomBytes } from 'node:crypto';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
+import type { Hsm } from '../hsm/hsm.ts';
+import { verifyP256, sha256 } from '../crypto/p256.ts';
+import { IssuerSim } from '../issuer-sim/index.ts';
+import { checkLimits, DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
+import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
+import { hex, num, u64, sha256Hex } from '../util.ts';
+
+const pay = trusttap.payment.v1;
+const tx = trusttap.txsign.v1;
+const at = trusttap.attest.v1;
+const R = pay.DeclineReason;
+type Reason = trusttap.payment.v1.DeclineReason;
+type AuthorizeResponse = trusttap.payment.v1.IAuthorizeResponse;
+
+/** ISO 8583 field 39 per decline reason. */
+export const RESPONSE_CODE: Record<number, string> = {
+  [R.DECLINE_REASON_NONE]: '00', [R.DECLINE_REASON_INSUFFICIENT_FUNDS]: '51', [R.DECLINE_REASON_INCORRECT_PIN]: '55',
+  [R.DECLINE_REASON_PIN_TRIES_EXCEEDED]: '75', [R.DECLINE_REASON_EXPIRED_CARD]: '54', [R.DECLINE_REASON_BLOCKED_CARD]: '62',
+  [R.DECLINE_REASON_CRYPTOGRAM_FAILED]: '82', [R.DECLINE_REASON_OVER_LIMIT]: '61', [R.DECLINE_REASON_PIN_REQUIRED]: '65',
+  [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
+};
+
+export interface AuthorizationHost {
+  repo: Repository;
+  hsm: Hsm;
+  bdkId: string;
+  policyVersion(): number;
+  paymentGate(deviceId: string): { allowed: boolean; reason: string };
+  checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): { ok: boolean; reason: string };
+}
+
+class Decline {
+  constructor(readonly reason: Reason, readonly text: string) {}
+}
+
+interface Ctx {
+  device: DeviceRow;
+  now: number;
+  record: trusttap.txsign.v1.TransactionRecord;
+  recordSha: string;
+  reference: string;
+  type: 'purchase' | 'refund';
+  amount: number;
+  currency: string;
+  maskedPan: string;
+  panHash: string;
+  delta: number;
+  arpc: Uint8Array;
+  iad: Uint8Array;
+}
+
+export class Authorizer {
+  readonly issuer: IssuerSim;
+  /** Token signatures already verified (sha256 of token || signature → expiry): a device sends
+   * the same token with every payment of its two-minute life. */
+  private readonly verifiedTokens = new Map<string, number>();
+
+  constructor(private readonly host: AuthorizationHost, readonly limits: readonly AmountLimits[] = DEFAULT_LIMITS) {
+    this.issuer = new IssuerSim(host.repo, host.hsm);
+  }
+
+  /** Runs inside the request's SQLite transaction (BackendService.handleDevice). */
+  authorize(device: DeviceRow, req: trusttap.payment.v1.IAuthorizeRequest, now: number): AuthorizeResponse {
+    const { repo } = this.host;
+    let signed: trusttap.txsign.v1.SignTransactionResponse;
+    let record: trusttap.txsign.v1.TransactionRecord;
+    try {
+      signed = tx.SignTransactionResponse.decode(req.signedTransaction ?? new Uint8Array(0));
+      record = tx.TransactionRecord.decode(signed.record);
+    } catch {
+      return this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, 'signed_transaction is not a txsign SignTransactionResponse');
+    }
+    const ctid = record.clientTransactionId;
+    if (!ctid || ctid.length > 64) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'client_transaction_id must be 1..64 characters');
+    const recordSha = sha256Hex(signed.record);
+
+    // 0. Idempotency.
+    const old = repo.getPayment(device.deviceId, ctid);
+    if (old) {
+      if (old.recordSha256 === recordSha || old.recordSha256 === '') return pay.AuthorizeResponse.decode(old.response);
+      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
+    }
+
+    // 1. Device.
+    if (device.state !== 'active') return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, `device ${device.state}${device.stateReason ? `: ${device.stateReason}` : ''}`);
+    const tokenWhy = this.checkToken(device, req.signedToken ?? new Uint8Array(0), now);
+    if (tokenWhy) return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, tokenWhy);
+    const gate = this.host.paymentGate(device.deviceId);
+    if (!gate.allowed) return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, gate.reason);
+
+    // 2. The record.
+    const check = this.host.checkTransactionRecord(device.deviceId, signed.record, signed.signature, signed.mac, signed.macKsn);
+    if (!check.ok) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, check.reason);
+    if (record.merchantId !== device.merchantId || record.terminalId !== device.terminalId) {
+      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for another merchant or terminal');
+    }
+    const type = record.type === tx.TransactionType.TRANSACTION_TYPE_PURCHASE ? 'purchase' : record.type === tx.TransactionType.TRANSACTION_TYPE_REFUND ? 'refund' : null;
+    if (!type) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
+    const counter = num(record.counter);
+    if (!repo.advanceRecordCounter(device.deviceId, counter)) {
+      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${repo.lastRecordCounter(device.deviceId)} (replay)`);
+    }
+
+    // 3.–8. Journaled from here on.
+    const c: Ctx = {
+      device, now, record, recordSha, reference: `TT${randomBytes(8).toString('hex').toUpperCase()}`, type,
+      amount: num(record.amountMinor), currency: record.currency, maskedPan: record.maskedPan, panHash: '', delta: 0,
+      arpc: new Uint8Array(0), iad: new Uint8Array(0),
+    };
+    let outcome: Decline | null;
+    try {
+      outcome = this.decide(c, signed, req);
+    } catch (e) {
+      if (!(e instanceof Decline)) throw e;
+      outcome = e;
+    }
+    return this.journal(c, outcome);
+  }
+
+  private decide(c: Ctx, signed: trusttap.txsign.v1.SignTransactionResponse, req: trusttap.payment.v1.IAuthorizeRequest): Decline | null {
+    const { hsm } = this.host;
+    const r = c.record;
+    const bad = (why: string) => new Decline(R.DECLINE_REASON_INVALID_TRANSACTION, why);
+
+    // 3. The cryptogram's data.
+    let icc: Map<string, Uint8Array>;
+    try {
+      icc = parseTlv(r.cryptogramData);
+    } catch (e) {
+      throw bad(`cryptogram_data is not BER-TLV: ${(e as TlvError).message}`);
+    }
+    if (r.applicationCryptogram.length !== 8) throw bad('the record carries no application cryptogram');
+    icc.set('9F26', r.applicationCryptogram);
+    const amount9f02 = icc.get('9F02'), currency5f2a = icc.get('5F2A'), cid = icc.get('9F27'), atc = icc.get('9F36');
+    if (!amount9f02 || Number(bcdDigits(amount9f02)) !== c.amount) throw bad('the amount differs from the one the card signed (9F02)');
+    if (!currency5f2a || bcdDigits(currency5f2a).slice(-3) !== c.currency) throw bad('the currency differs from the one the card signed (5F2A)');
+    if (!cid || (cid[0] & 0xc0) !== 0x80) throw bad('the card did not ask to go online (9F27 is not an ARQC)');
+    if (!atc || atc.length !== 2) throw bad('no application transaction counter (9F36)');
+
+    // 4. Amount limits.
+    const cvm = req.cvm ?? pay.Cvm.CVM_UNSPECIFIED;
+    const pinGiven = cvm === pay.Cvm.CVM_ONLINE_PIN;
+    if (pinGiven && (!req.encryptedPinBlock?.length || !r.pinKsn.length)) throw bad('online PIN needs encrypted_pin_block and the record\'s pin_ksn');
+    if (c.type === 'purchase') {
+      const l = checkLimits(this.limits, c.currency, c.amount, pinGiven || cvm === pay.Cvm.CVM_CDCVM);
+      if (l === 'no-limits') throw bad(`no contactless limits for currency ${c.currency}`);
+      if (l === 'over-limit') throw new Decline(R.DECLINE_REASON_OVER_LIMIT, 'above the contactless transaction limit');
+      if (l === 'cvm-required') throw new Decline(R.DECLINE_REASON_PIN_REQUIRED, 'above the CVM required limit: enter the PIN');
+    }
+
+    // 5. Card data, decrypted in the HSM.
+    if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');
+    const clear = hsm.decryptDukptData(this.host.bdkId, signed.macKsn, r.encryptedCardData);
+    if (!clear) throw bad('the card data does not decrypt under the record\'s DUKPT data key');
+    let card: Map<string, Uint8Array>;
+    try {
+      card = parseTlv(clear);
+    } catch {
+      throw bad('the decrypted card data is not BER-TLV');
+    } finally {
+      clear.fill(0);
+    }
+    const track2 = card.get('57') ? bcdDigits(card.get('57')!).replace(/[^0-9D]/g, '') : '';
+    const pan = card.get('5A') ? bcdDigits(card.get('5A')!) : track2.split('D')[0] ?? '';
+    if (!/^\d{12,19}$/.test(pan)) throw bad('the card data holds no PAN (5A or 57)');
+    const psn = card.get('5F34') ? bcdDigits(card.get('5F34')!).padStart(2, '0').slice(-2) : '00';
+    const chipExpiry = card.get('5F24') ? bcdDigits(card.get('5F24')!).slice(0, 4) : track2.split('D')[1]?.slice(0, 4) ?? '';
+    for (const v of card.values()) v.fill(0);
+    if (c.maskedPan && !maskMatches(c.maskedPan, pan)) throw bad('the masked PAN does not match the card data');
+    c.maskedPan = c.maskedPan || pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
+    const acct = this.issuer.account(pan);
+    if (!acct) throw new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the issuer does not know this card');
+    c.panHash = acct.panHash;
+
+    // 6. Online PIN, verified inside the HSM against the issuer's PIN verification value.
+    if (pinGiven) {
+      if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
+      const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
+      if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
+      const v = hsm.verifyDukptPin(this.host.bdkId, r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
+      if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
+      const p = this.issuer.pinResult(acct, v === 'match');
+      if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');
+      if (p === 'wrong') throw new Decline(R.DECLINE_REASON_INCORRECT_PIN, `incorrect PIN (${acct.pinTryLimit - acct.pinTries} tries left)`);
+    }
+
+    // 7. The ARQC, with the issuer master key in the HSM.
+    const atcN = (atc[0] << 8) | atc[1];
+    const arqc = { cvn: acct.cvn, pan, psn, iccData: icc, arc: arcOf('00'), csu: csuOf(true) };
+    if (atcN <= acct.lastAtc) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, `application transaction counter ${atcN} replayed (last ${acct.lastAtc})`);
+    const v = hsm.verifyArqc(acct.imkId, arqc);
+    if (!v.valid) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, 'the ARQC does not verify');
+    this.host.repo.updateCardAccount(acct.panHash, { lastAtc: atcN });
+    c.arpc = v.arpc!;
+    const method2 = v.arpc!.length === 4;
+    c.iad = Buffer.concat([v.arpc!, method2 ? arqc.csu : arqc.arc]);
+    const final = (d: Decline) => {
+      const again = hsm.verifyArqc(acct.imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
+      if (again.valid) { c.arpc = again.arpc!; c.iad = Buffer.concat([again.arpc!, method2 ? csuOf(false) : arcOf(RESPONSE_CODE[d.reason])]); }
+      return d;
+    };
+
+    // 8. The issuer's decision.
+    const date = icc.get('9A') ? bcdDigits(icc.get('9A')!) : '';
+    const d = this.issuer.decide(acct, { type: c.type, amountMinor: c.amount, currency: c.currency, date, chipExpiry, reference: c.reference, nowMs: c.now });
+    if (!d.ok) {
+      if (d.why === 'blocked') return final(new Decline(R.DECLINE_REASON_BLOCKED_CARD, 'the card is blocked'));
+      if (d.why === 'expired') return final(new Decline(R.DECLINE_REASON_EXPIRED_CARD, 'the card has expired'));
+      if (d.why === 'currency') return final(bad(`the issuer cannot convert currency ${c.currency}`));
+      return final(new Decline(R.DECLINE_REASON_INSUFFICIENT_FUNDS, 'insufficient funds'));
+    }
+    c.delta = d.delta;
+    return null;
+  }
+
+  /** 9. The journal row and the answer (the same bytes are returned to every retry). */
+  private journal(c: Ctx, d: Decline | null): AuthorizeResponse {
+    const approved = !d;
+    const reason = d?.reason ?? R.DECLINE_REASON_NONE;
+    const res: AuthorizeResponse = {
+      decision: approved ? pay.Decision.DECISION_APPROVED : pay.Decision.DECISION_DECLINED, reason,
+      reasonText: d?.text ?? 'approved', responseCode: RESPONSE_CODE[reason], authorizationCode: approved ? authCode() : '',
+      arpc: c.arpc, clientTransactionId: c.record.clientTransactionId, amountMinor: u64(c.amount), currency: c.currency,
+      maskedPan: c.maskedPan, journaledMs: u64(c.now), transactionReference: c.reference, issuerAuthenticationData: c.iad,
+    };
+    const bytes = pay.AuthorizeResponse.encode(res).finish();
+    const row: PaymentRow = {
+      deviceId: c.device.deviceId, clientTransactionId: c.record.clientTransactionId, reference: c.reference, recordSha256: c.recordSha,
+      recordCounter: num(c.record.counter), type: c.type, amountMinor: c.amount, currency: c.currency, accountDelta: c.delta, panHash: c.panHash,
+      decision: approved ? 'approved' : 'declined', reason, response: bytes, createdMs: c.now, reversedMs: 0,
+    };
+    this.host.repo.insertPayment(row);
+    this.history(c.device.deviceId, c.now, `${c.record.clientTransactionId} ${c.reference}: ${c.type} ${c.amount} ${c.currency} ${approved ? 'approved' : `declined ${pay.DeclineReason[reason]}: ${d!.text}`}`);
+    return pay.AuthorizeResponse.decode(bytes);
+  }
+
+  /** A decline before anything was consumed: not journaled, recorded in the device history. */
+  private refuse(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): AuthorizeResponse {
+    this.history(device.deviceId, now, `${ctid || '(no id)'}: refused ${pay.DeclineReason[reason]}: ${text}`);
+    return {
+      decision: pay.Decision.DECISION_DECLINED, reason, reasonText: text, responseCode: RESPONSE_CODE[reason], clientTransactionId: ctid,
+      journaledMs: u64(0),
+    };
+  }
+
+  private history(deviceId: string, now: number, detail: string): void {
+    this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
+  }
+
+  /** The verdict token as ree/attestation/verify.ts checks it, bound to this device; '' if good. */
+  private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
+    let st: trusttap.attest.v1.SignedToken;
+    try {
+      st = at.SignedToken.decode(signedToken);
+    } catch {
+      return 'signed_token is not a SignedToken';
+    }
+    if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
+    const key = hex(sha256(Buffer.concat([st.token, st.signature])));
+    if (!this.verifiedTokens.has(key)) {
+      if (!verifyP256(this.host.hsm.publicKey('token'), st.token, st.signature)) return 'the verdict token is not signed by the back end';
+      if (this.verifiedTokens.size > 10_000) this.verifiedTokens.clear();
+      this.verifiedTokens.set(key, 0);
+    }
+    let t: trusttap.attest.v1.VerdictToken;
+    try {
+      t = at.VerdictToken.decode(st.token);
+    } catch {
+      return 'the verdict token does not decode';
+    }
+    if (t.deviceId !== device.deviceId || hex(t.deviceKeySha256) !== hex(sha256(device.publicKey))) return 'the verdict token is for another device';
+    if (t.verdict !== at.Verdict.VERDICT_ALLOW) return `the verdict token says ${at.Verdict[t.verdict] ?? t.verdict}`;
+    if (num(t.expiresMs) <= now) return 'the verdict token has expired: attest again';
+    return '';
+  }
+
+  // ------------------------------------------------------------ status and reversal
+
+  status(device: DeviceRow, ctid: string): trusttap.payment.v1.ITransactionStatusResponse {
+    const p = this.host.repo.getPayment(device.deviceId, ctid);
+    if (!p) return { found: false, reversed: false };
+    return { found: true, result: pay.AuthorizeResponse.decode(p.response), reversed: p.reversedMs > 0 };
+  }
+
+  /** Reverses an approved transaction (the issuer's movement is undone, journaled). Unknown id:
+   * a tombstone is journaled, so an authorization with this id arriving later is declined. */
+  reverse(device: DeviceRow, ctid: string, now: number): trusttap.payment.v1.IReverseResponse {
+    const { repo } = this.host;
+    const p = repo.getPayment(device.deviceId, ctid);
+    if (!p) {
+      const reference = `TT${randomBytes(8).toString('hex').toUpperCase()}`;
+      const reason = R.DECLINE_REASON_INVALID_TRANSACTION;
+      const res = pay.AuthorizeResponse.encode({
+        decision: pay.Decision.DECISION_DECLINED, reason, reasonText: 'reversed before it was authorized', responseCode: RESPONSE_CODE[reason],
+        clientTransactionId: ctid, journaledMs: u64(now), transactionReference: reference,
+      }).finish();
+      repo.insertPayment({
+        deviceId: device.deviceId, clientTransactionId: ctid, reference, recordSha256: '', recordCounter: 0, type: 'purchase', amountMinor: 0, currency: '',
+        accountDelta: 0, panHash: '', decision: 'declined', reason, response: res, createdMs: now, reversedMs: now,
+      });
+      this.history(device.deviceId, now, `${ctid} ${reference}: reversal of an unknown transaction (tombstone: a later authorization is declined)`);
+      return { reversed: true, status: this.status(device, ctid) };
+    }
+    if (p.decision === 'approved' && repo.markReversed(device.deviceId, ctid, now)) {
+      this.issuer.reverse(p.panHash, p.accountDelta, p.reference, now);
+      this.history(device.deviceId, now, `${ctid} ${p.reference}: reversed (${-p.accountDelta} restored)`);
+    }
+    const status = this.status(device, ctid);
+    return { reversed: !!status.reversed, status };
+  }
+}
+
+export { Decline as PaymentDecline };
+
+function maskMatches(masked: string, pan: string): boolean {
+  if (masked.length !== pan.length) return false;
+  for (let i = 0; i < pan.length; i++) if (masked[i] !== '*' && masked[i] !== pan[i]) return false;
+  return true;
+}
+
+const arcOf = (code: string) => Uint8Array.from(Buffer.from(code.padStart(2, '0').slice(0, 2), 'latin1'));
+/** Card Status Update for ARPC method 2 (Visa CVN 18): byte 2 bit 8 = approved (simplified). */
+const csuOf = (approved: boolean) => Uint8Array.of(0x00, approved ? 0x80 : 0x00, 0x00, 0x00);
+
+function authCode(): string {
+  const alphabet = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+  return [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
+}

@@ -1,0 +1,140 @@
+// SIMULATED ISSUER (issue 7). Card accounts with balances, PIN verification data and a PIN try
+// counter, so an authorization's approval or decline is a real decision. The simulated cards of
+// sim/cards are issued here: same PANs, PSNs and issuer master key (TEST ONLY), so a simulated
+// card's ARQC verifies. The table is documented in sim/README.md (the demo's --pin is checked
+// against it).
+//
+// Accounts live in the back end's database (migration 2: card_accounts, account_movements), so
+// the issuer's debit and the acquirer's journal commit in one SQLite transaction. A real issuer
+// is another party reached over a network: the acquirer journals first and reverses on doubt.
+// The PIN is never stored: only its PIN verification value, made and checked inside the HSM.
+import type { Repository, CardAccountRow } from '../store/repository.ts';
+import type { Hsm } from '../hsm/hsm.ts';
+import { sha256Hex } from '../util.ts';
+
+/** TEST ONLY: the issuer master key (AC) of every simulated card (sim/cards/personalisation.ts
+ * TEST_ISSUER_MASTER_KEY_AC holds the same value). */
+export const TEST_ISSUER_MASTER_KEY_AC_HEX = '0123456789ABCDEFFEDCBA9876543210';
+export const TEST_IMK_ID = 'imk-test';
+export const TEST_PVK_ID = 'pvk-issuer-sim';
+
+export interface TestCard {
+  /** The name the demo's --card takes. */
+  name: string;
+  scheme: 'unionpay' | 'visa' | 'mastercard';
+  pan: string;
+  psn: string;
+  /** YYMM: the expiry in the issuer's records (the simulators are personalised with 301231). */
+  expiry: string;
+  cvn: string;
+  pin: string;
+  currency: string;
+  balanceMinor: number;
+  status: 'active' | 'blocked';
+  note: string;
+}
+
+/** The simulated issuer's cards. Keep in step with sim/README.md. */
+export const TEST_CARDS: readonly TestCard[] = [
+  { name: 'unionpay', scheme: 'unionpay', pan: '6228480000000000017', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'sim/cards UnionPayCardSim default' },
+  { name: 'visa', scheme: 'visa', pan: '4761739001010119', psn: '01', expiry: '3012', cvn: 'visa-18', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards VisaCardSim default' },
+  { name: 'mastercard', scheme: 'mastercard', pan: '5413330089010434', psn: '01', expiry: '3012', cvn: 'mastercard-16', pin: '1234', currency: '978', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards MastercardCardSim default' },
+  { name: 'unionpay-low-balance', scheme: 'unionpay', pan: '6228480000000000026', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 20_00, status: 'active', note: 'insufficient funds above CNY 20.00' },
+  { name: 'visa-blocked', scheme: 'visa', pan: '4761739001010127', psn: '01', expiry: '3012', cvn: 'visa-18', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'blocked', note: 'blocked by the issuer (the card itself still answers)' },
+  { name: 'unionpay-expired', scheme: 'unionpay', pan: '6228480000000000034', psn: '01', expiry: '2401', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'expired at the issuer in January 2024 (a superseded card); the simulator keeps its chip expiry 301231 so the kernel goes online — a chip past its expiry declines offline' },
+];
+
+export const PIN_TRY_LIMIT = 3;
+
+/** Minor-unit exponent and a fixed simulated rate (units per USD) of the currencies the
+ * simulated issuer converts between. TEST ONLY: a real issuer uses the scheme's rates. */
+const FX: Record<string, { exp: number; perUsd: number }> = {
+  '156': { exp: 2, perUsd: 7.2 }, '840': { exp: 2, perUsd: 1 }, '978': { exp: 2, perUsd: 0.92 },
+  '826': { exp: 2, perUsd: 0.79 }, '344': { exp: 2, perUsd: 7.8 }, '392': { exp: 0, perUsd: 150 },
+};
+
+/** The amount in the account's currency (rounded up), or null if either currency is unknown. */
+export function convert(amountMinor: number, from: string, to: string): number | null {
+  if (from === to) return amountMinor;
+  const f = FX[from], t = FX[to];
+  if (!f || !t) return null;
+  return Math.ceil((amountMinor / 10 ** f.exp / f.perUsd) * t.perUsd * 10 ** t.exp);
+}
+
+export const panHash = (pan: string) => sha256Hex('trusttap/pan/v1\0', pan);
+export const maskPan = (pan: string) => pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
+
+export class IssuerSim {
+  constructor(private readonly repo: Repository, private readonly hsm: Hsm) {}
+
+  /** Issues the test cards (keys into the HSM, accounts with their PVV) unless they exist:
+   * balances and try counters survive a restart. */
+  seed(cards: readonly TestCard[] = TEST_CARDS): void {
+    if (!this.hsm.hasIssuerMasterKey(TEST_IMK_ID)) this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
+    this.hsm.ensurePinVerificationKey(TEST_PVK_ID);
+    this.repo.transaction(() => {
+      for (const c of cards) {
+        if (this.repo.getCardAccount(panHash(c.pan))) continue;
+        this.issue(c);
+      }
+    });
+  }
+
+  /** (Re)issues one card: a fresh account with the given balance and PIN. */
+  issue(c: TestCard): void {
+    const row: CardAccountRow = {
+      panHash: panHash(c.pan), maskedPan: maskPan(c.pan), scheme: c.scheme, cvn: c.cvn, imkId: TEST_IMK_ID, currency: c.currency,
+      balanceMinor: c.balanceMinor, status: c.status, expiry: c.expiry, pvv: this.hsm.pinVerificationValue(TEST_PVK_ID, c.pan, c.pin),
+      pvkId: TEST_PVK_ID, pinTries: 0, pinTryLimit: PIN_TRY_LIMIT, lastAtc: -1,
+    };
+    this.repo.putCardAccount(row);
+  }
+
+  account(pan: string): CardAccountRow | null {
+    return this.repo.getCardAccount(panHash(pan));
+  }
+
+  balance(pan: string): number | null {
+    return this.account(pan)?.balanceMinor ?? null;
+  }
+
+  /** Records a PIN check on the account; returns the decision the issuer takes on it. */
+  pinResult(acct: CardAccountRow, match: boolean): 'ok' | 'wrong' | 'exhausted' {
+    if (match) {
+      if (acct.pinTries) this.repo.updateCardAccount(acct.panHash, { pinTries: 0 });
+      return 'ok';
+    }
+    const tries = acct.pinTries + 1;
+    this.repo.updateCardAccount(acct.panHash, { pinTries: tries });
+    acct.pinTries = tries;
+    return tries >= acct.pinTryLimit ? 'exhausted' : 'wrong';
+  }
+
+  /** The issuer's decision on an authenticated card (ARQC verified): card status, expiry (its
+   * records' and the chip's, YYMM) at the transaction date (9A, YYMMDD), funds. On approval the
+   * balance moves and the ledger records it. */
+  decide(acct: CardAccountRow, t: { type: 'purchase' | 'refund'; amountMinor: number; currency: string; date: string; chipExpiry?: string; reference: string; nowMs: number }):
+    { ok: true; delta: number } | { ok: false; why: 'blocked' | 'expired' | 'funds' | 'currency' } {
+    if (acct.status === 'blocked') return { ok: false, why: 'blocked' };
+    const month = t.date.slice(0, 4);
+    if (!/^\d{4}$/.test(month) || month > acct.expiry || (t.chipExpiry && month > t.chipExpiry)) return { ok: false, why: 'expired' };
+    const amount = convert(t.amountMinor, t.currency, acct.currency);
+    if (amount === null) return { ok: false, why: 'currency' };
+    const delta = t.type === 'refund' ? amount : -amount;
+    if (acct.balanceMinor + delta < 0) return { ok: false, why: 'funds' };
+    this.move(acct.panHash, acct.balanceMinor + delta, delta, t.reference, t.type, t.nowMs);
+    return { ok: true, delta };
+  }
+
+  /** Undoes an approved movement (a reversal). */
+  reverse(panHashHex: string, delta: number, reference: string, nowMs: number): void {
+    const acct = this.repo.getCardAccount(panHashHex);
+    if (!acct || !delta) return;
+    this.move(panHashHex, acct.balanceMinor - delta, -delta, reference, 'reversal', nowMs);
+  }
+
+  private move(panHashHex: string, balance: number, delta: number, reference: string, kind: string, nowMs: number): void {
+    this.repo.updateCardAccount(panHashHex, { balanceMinor: balance });
+    this.repo.addAccountMovement({ panHash: panHashHex, reference, deltaMinor: delta, kind, timeMs: nowMs });
+  }
+}
