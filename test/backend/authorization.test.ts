@@ -215,7 +215,7 @@ describe('authorization through the HTTP service', () => {
     }
     expect(balance('unionpay')).toBe(before - 88_00); // the back end did approve
     const st = await phone.link.transactionStatus(p.ctid);
-    expect([st.found, D[st.result!.decision], st.reversed]).toEqual([true, 'DECISION_APPROVED', false]);
+    expect([st.found, D[st.result!.decision!], st.reversed]).toEqual([true, 'DECISION_APPROVED', false]);
     const rev = await phone.link.reverse(p.ctid);
     expect([rev.reversed, rev.status!.reversed]).toEqual([true, true]);
     expect(balance('unionpay')).toBe(before);
