@@ -102,8 +102,8 @@ export class BackendService {
   private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {
     this.payments = new Authorizer({
       repo, hsm, bdkId: DEFAULT_BDK, policyVersion: () => this.policy.version,
-      paymentGate: (id) => this.paymentGate(id),
-      checkTransactionRecord: (id, r, s, m, k) => this.checkTransactionRecord(id, r, s, m, k),
+      paymentGate: (d) => this.paymentGate(d.deviceId, d),
+      checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
     }, opts.paymentLimits);
   }
 
@@ -235,8 +235,8 @@ export class BackendService {
   }
 
   /** Whether the device may take a payment now (issue 7's authorization asks this first). */
-  paymentGate(deviceId: string): { allowed: boolean; reason: string } {
-    const d = this.repo.getDevice(deviceId);
+  paymentGate(deviceId: string, device?: DeviceRow): { allowed: boolean; reason: string } {
+    const d = device ?? this.repo.getDevice(deviceId);
     const now = this.now();
     if (!d) return { allowed: false, reason: 'unknown device' };
     if (d.state !== 'active') return { allowed: false, reason: `device ${d.state}${d.stateReason ? `: ${d.stateReason}` : ''}` };
@@ -275,8 +275,8 @@ export class BackendService {
    * known, the signature is the attest TA's SIGN for the txsign TA over exactly these bytes by the
    * enrolled device key, and the DUKPT MAC (AES-CMAC, MAC generation key of macKsn) verifies
    * under the BDK. Counters and journaling are the authorization's. */
-  checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): { ok: boolean; reason: string } {
-    const d = this.repo.getDevice(deviceId);
+  checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow): { ok: boolean; reason: string } {
+    const d = device ?? this.repo.getDevice(deviceId);
     if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
     const msg = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex'), record]);
     if (!verifyP256(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };

@@ -84,12 +84,14 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 2,
-    name: 'payments journal, txsign record counters, simulated issuer accounts and ledger',
+    name: 'payments journal, txsign record counter per device, simulated issuer accounts and ledger',
     sql: `
+      -- One row per (device, client transaction id); WITHOUT ROWID: the key is the table, so a
+      -- journal row is one b-tree write (fewer pages per fsync'd commit).
       CREATE TABLE payments (
         device_id TEXT NOT NULL,
         client_transaction_id TEXT NOT NULL,
-        reference TEXT NOT NULL UNIQUE,
+        reference TEXT NOT NULL,
         record_sha256 TEXT NOT NULL,
         record_counter INTEGER NOT NULL,
         type TEXT NOT NULL,
@@ -103,11 +105,9 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         created_ms INTEGER NOT NULL,
         reversed_ms INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (device_id, client_transaction_id)
-      );
-      CREATE TABLE payment_counters (
-        device_id TEXT PRIMARY KEY,
-        last_record_counter INTEGER NOT NULL
-      );
+      ) WITHOUT ROWID;
+      -- The txsign record counter sits in the device row the request updates anyway.
+      ALTER TABLE devices ADD COLUMN last_record_counter INTEGER NOT NULL DEFAULT 0;
       CREATE TABLE card_accounts (
         pan_hash TEXT PRIMARY KEY,
         masked_pan TEXT NOT NULL,
@@ -132,7 +132,6 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         kind TEXT NOT NULL,
         time_ms INTEGER NOT NULL
       );
-      CREATE INDEX account_movements_pan ON account_movements (pan_hash, id);
     `,
   },
 ];
@@ -166,6 +165,14 @@ export interface SqliteOptions {
 export class SqliteRepository implements Repository {
   readonly db: Db;
   private readonly st: Record<string, Statement>;
+  /** Prepared statements of dynamically built SQL (column subsets of updates), by text. */
+  private readonly dyn = new Map<string, Statement>();
+
+  private cached(sql: string): Statement {
+    let s = this.dyn.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.dyn.set(sql, s); }
+    return s;
+  }
 
   constructor(path: string, opts: SqliteOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -202,10 +209,8 @@ export class SqliteRepository implements Repository {
       insertPayment: p(`INSERT INTO payments (device_id, client_transaction_id, reference, record_sha256, record_counter, type, amount_minor, currency,
                         account_delta, pan_hash, decision, reason, response, created_ms, reversed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       reversePayment: p('UPDATE payments SET reversed_ms = ? WHERE device_id = ? AND client_transaction_id = ? AND reversed_ms = 0'),
-      getRecordCounter: p('SELECT last_record_counter AS c FROM payment_counters WHERE device_id = ?'),
-      advanceRecordCounter: p(`INSERT INTO payment_counters (device_id, last_record_counter) VALUES (?, ?)
-                               ON CONFLICT (device_id) DO UPDATE SET last_record_counter = excluded.last_record_counter
-                               WHERE excluded.last_record_counter > payment_counters.last_record_counter`),
+      getRecordCounter: p('SELECT last_record_counter AS c FROM devices WHERE device_id = ?'),
+      advanceRecordCounter: p('UPDATE devices SET last_record_counter = ? WHERE device_id = ? AND last_record_counter < ?'),
       putAccount: p(`INSERT INTO card_accounts (pan_hash, masked_pan, scheme, cvn, imk_id, currency, balance_minor, status, expiry, pvv, pvk_id, pin_tries, pin_try_limit, last_atc)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                      ON CONFLICT (pan_hash) DO UPDATE SET masked_pan = excluded.masked_pan, scheme = excluded.scheme, cvn = excluded.cvn, imk_id = excluded.imk_id,
@@ -263,7 +268,7 @@ export class SqliteRepository implements Repository {
     if (!keys.length) return;
     const sets = keys.map((k) => { if (!COLS[k]) throw new Error(`unknown device column ${k}`); return `${COLS[k]} = ?`; });
     const vals = keys.map((k) => { const v = (patch as any)[k]; return typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array ? Buffer.from(v) : v; });
-    this.db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...vals, deviceId);
+    this.cached(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...vals, deviceId);
   }
 
   advanceCounter(deviceId: string, counter: number): boolean {
@@ -351,7 +356,7 @@ export class SqliteRepository implements Repository {
   }
 
   advanceRecordCounter(deviceId: string, counter: number): boolean {
-    return this.st.advanceRecordCounter.run(deviceId, counter).changes === 1;
+    return this.st.advanceRecordCounter.run(counter, deviceId, counter).changes === 1;
   }
 
   lastRecordCounter(deviceId: string): number {
@@ -376,7 +381,7 @@ export class SqliteRepository implements Repository {
     const cols: Record<string, string> = { balanceMinor: 'balance_minor', status: 'status', pinTries: 'pin_tries', lastAtc: 'last_atc' };
     const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
     if (!keys.length) return;
-    this.db.prepare(`UPDATE card_accounts SET ${keys.map((k) => `${cols[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
+    this.cached(`UPDATE card_accounts SET ${keys.map((k) => `${cols[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
   }
 
   addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): void {
