@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { BackendService, DEVICE_OPS, type BackendOptions } from '../service.ts';
+import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer } from '../service.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
 
 const a = trusttap.attest.v1;
@@ -80,6 +80,26 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     return h.length === tokenBytes.length && timingSafeEqual(h, tokenBytes);
   };
 
+  // Group commit: device requests whose bodies arrived in the same turn of the event loop run
+  // one after another in one SQLite transaction, each in its own savepoint (a refused request
+  // rolls back alone), and share one fsync'd commit; no answer leaves before that commit.
+  const queue: { op: DeviceOp; body: Uint8Array; resolve: (a: DeviceAnswer) => void; reject: (e: unknown) => void }[] = [];
+  const flush = () => {
+    const batch = queue.splice(0);
+    let answers: DeviceAnswer[];
+    try {
+      answers = service.repo.transaction(() => batch.map((b) => service.handleDevice(b.op, b.body)));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    batch.forEach((b, i) => b.resolve(answers[i]));
+  };
+  const device = (op: DeviceOp, body: Uint8Array) => new Promise<DeviceAnswer>((resolve, reject) => {
+    queue.push({ op, body, resolve, reject });
+    if (queue.length === 1) setImmediate(flush);
+  });
+
   async function admin(method: string, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
     const [what, id, sub] = parts;
     if (what === 'terminals' && method === 'POST' && !id) {
@@ -133,7 +153,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       const op = DEVICE_OPS[parts[2]];
       if (!op) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device operation ${parts[2]}`);
       if (method !== 'POST') throw new ApiError(405, ErrorCode.ERROR_MALFORMED, 'device operations are POST');
-      const r = service.handleDevice(op, body);
+      const r = await device(op, body);
       if (r.error) res.setHeader('x-trusttap-error', r.error.codeName);
       return send(res, r.http, r.message, r.body);
     }

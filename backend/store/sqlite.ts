@@ -243,8 +243,10 @@ export class SqliteRepository implements Repository {
     return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
   }
 
+  /** BEGIN IMMEDIATE … COMMIT; nested, a SAVEPOINT (so a failing inner unit rolls back alone —
+   * the HTTP server's group commit runs each request in one). */
   transaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return fn();
+    if (this.db.inTransaction) return this.db.transaction(fn)();
     return this.db.transaction(fn).immediate();
   }
 

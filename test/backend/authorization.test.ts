@@ -371,6 +371,18 @@ describe('authorization through the HTTP service', () => {
     expect(D[(await phone.link.authorize({ ...q.req, signedToken: fresh })).decision]).toBe('DECISION_APPROVED');
   });
 
+  test('group commit: concurrent requests share a commit, a refused one rolls back alone', async () => {
+    // (Two requests only: the envelope counters of one device must arrive in order, and a refused
+    // request's counter advance is rolled back with its savepoint, so either order works.)
+    const before = balance('unionpay')!;
+    const x = await prepare(phone, { amount: 1_11 });
+    const [rx, bad] = await Promise.allSettled([phone.link.authorize(x.req), phone.link.reverse('')]);
+    expect(rx.status === 'fulfilled' && D[rx.value.decision]).toBe('DECISION_APPROVED');
+    expect(bad.status === 'rejected' && String(bad.reason)).toMatch(/400 ERROR_MALFORMED/);
+    expect(balance('unionpay')).toBe(before - 1_11);
+    expect((await phone.link.transactionStatus(x.ctid)).found).toBe(true);
+  });
+
   test('refund credits the account', async () => {
     const before = balance('mastercard')!;
     const r = await phone.link.authorize((await prepare(phone, { card: 'mastercard', amount: 7_50, type: 'refund' })).req);
