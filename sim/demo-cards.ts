@@ -10,7 +10,7 @@ export interface DemoCard {
 }
 
 export const DEMO_CARDS: Record<DemoCard['scheme'], DemoCard> = {
-  unionpay: { scheme: 'unionpay', label: 'UnionPay QuickPass (simulated)', pin: '123456', make: (o = {}) => new UnionPayCardSim(o) },
+  unionpay: { scheme: 'unionpay', label: 'UnionPay QuickPass (simulated)', pin: '1234', make: (o = {}) => new UnionPayCardSim(o) },
   visa: { scheme: 'visa', label: 'Visa payWave (simulated)', pin: '1234', make: (o = {}) => new VisaCardSim(o) },
-  mastercard: { scheme: 'mastercard', label: 'Mastercard contactless (simulated)', pin: '4321', make: (o = {}) => new MastercardCardSim(o) },
+  mastercard: { scheme: 'mastercard', label: 'Mastercard contactless (simulated)', pin: '1234', make: (o = {}) => new MastercardCardSim(o) },
 };

@@ -229,6 +229,9 @@ export class Terminal {
     try {
       if (o.kind === 'DECLINED') return failed('CARD_DECLINED_OFFLINE', `the card declined (${o.reason ?? 'card decision'})`, 'ask for another card or payment method');
       if (o.kind === 'TRY_AGAIN') return failed('TRY_AGAIN', o.reason ?? 'the card read did not complete', 'ask the customer to tap again and hold the card still');
+      if (o.ui.message === 'AMOUNT_OVER_LIMIT' || o.reason === 'CONTACTLESS_NOT_ALLOWED') {
+        return failed('AMOUNT_OVER_LIMIT', `the amount is above the contactless transaction limit for ${currency.alpha}`, 'take a smaller amount, or another payment method (chip, QR)');
+      }
       if (o.kind !== 'ONLINE_REQUEST' || !sensitive || !o.onlineData || !o.card) {
         const unsupported = /NOT_SUPPORTED|NO_CANDIDATE|EMPTY_CANDIDATE|AID|EXPIRED|BLOCKED/.test(o.reason ?? '');
         return failed(unsupported ? 'CARD_NOT_SUPPORTED' : 'CARD_READ_ERROR', `${o.kind}: ${o.reason ?? o.ui.message}`, unsupported ? 'ask for another card or payment method' : 'ask the customer to tap again');
@@ -246,7 +249,7 @@ export class Terminal {
       if (signal.aborted) throw new Cancelled();
       emit({ type: 'processing' });
       const signedTx = await this.sign(req, type, currency, o, pin?.ksn, sensitive);
-      return await this.authorize(req, signedTx, cvm, pin, o.card.aid, signal);
+      return await this.authorize(req, type, signedTx, cvm, pin, o.card.aid, signal);
     } finally {
       sensitive?.fill(0);
     }
@@ -294,7 +297,7 @@ export class Terminal {
     }
   }
 
-  private async authorize(req: PaymentRequest, signedTransaction: Uint8Array, cvm: 'NO_CVM' | 'ONLINE_PIN' | 'CDCVM',
+  private async authorize(req: PaymentRequest, type: Receipt['type'], signedTransaction: Uint8Array, cvm: Receipt['cvm'],
     pin: { block: Uint8Array; format: PinFormat } | null, aid: string, signal: AbortSignal): Promise<PaymentResult> {
     const token = await this.freshToken();
     let res: trusttap.payment.v1.AuthorizeResponse;
@@ -318,19 +321,19 @@ export class Terminal {
       if (res.decision === pay.Decision.DECISION_APPROVED) await this.link.reverse(req.clientTransactionId).catch(() => undefined);
       return { outcome: 'cancelled' };
     }
-    return this.resultOf(res, aid);
+    return this.resultOf(res, aid, cvm, type);
   }
 
-  private resultOf(r: trusttap.payment.v1.AuthorizeResponse, aid: string | null): PaymentResult {
+  private resultOf(r: trusttap.payment.v1.AuthorizeResponse.$Properties, aid: string | null, cvm: Receipt['cvm'] = 'NO_CVM', type: Receipt['type'] = 'purchase'): PaymentResult {
     const receipt: Receipt = {
-      clientTransactionId: r.clientTransactionId, transactionReference: r.transactionReference,
-      type: 'purchase', amount: Number(r.amountMinor), currency: safeAlpha(r.currency), maskedPan: r.maskedPan,
-      application: applicationOf(aid ?? ''), aid: aid ?? '', cvm: 'NO_CVM',
-      authorizationCode: r.authorizationCode, responseCode: r.responseCode,
+      clientTransactionId: r.clientTransactionId ?? '', transactionReference: r.transactionReference ?? '',
+      type, amount: Number(r.amountMinor ?? 0), currency: safeAlpha(r.currency ?? ''), maskedPan: r.maskedPan ?? '',
+      application: applicationOf(aid ?? '', r.maskedPan ?? ''), aid: aid ?? '', cvm,
+      authorizationCode: r.authorizationCode ?? '', responseCode: r.responseCode ?? '',
       merchantId: this.state?.merchantId ?? '', terminalId: this.state?.terminalId ?? '', timestampMs: Number(r.journaledMs),
     };
     if (r.decision === pay.Decision.DECISION_APPROVED) return { outcome: 'approved', receipt };
-    return { outcome: 'declined', reason: (pay.DeclineReason[r.reason] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText, receipt };
+    return { outcome: 'declined', reason: (pay.DeclineReason[r.reason ?? 0] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText ?? '', receipt };
   }
 }
 
@@ -338,11 +341,12 @@ function safeAlpha(code: string): string {
   try { return currencyOf(code).alpha; } catch { return code; }
 }
 
-function applicationOf(aid: string): string {
-  if (aid.startsWith('A000000333')) return 'UnionPay';
-  if (aid.startsWith('A000000003')) return 'Visa';
-  if (aid.startsWith('A000000004')) return 'Mastercard';
-  return aid;
+/** The scheme by AID (RID), else by the masked PAN's leading digits (ISO/IEC 7812 IIN). */
+function applicationOf(aid: string, maskedPan: string): string {
+  if (aid.startsWith('A000000333') || (!aid && maskedPan.startsWith('62'))) return 'UnionPay';
+  if (aid.startsWith('A000000003') || (!aid && maskedPan.startsWith('4'))) return 'Visa';
+  if (aid.startsWith('A000000004') || (!aid && /^(5[1-5]|2[2-7])/.test(maskedPan))) return 'Mastercard';
+  return aid || 'card';
 }
 
 /** The PAN from the card's sensitive TLV (5A, else track 2 before the separator). */

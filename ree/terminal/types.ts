@@ -27,7 +27,7 @@ export type PaymentEvent =
 /** Stable reason codes for `failed`, each with a remedy the app can show. */
 export type FailureCode =
   | 'NOT_ENROLLED' | 'NOT_PREPARED' | 'DEVICE_NOT_TRUSTED' | 'NO_PAYMENT_KEYS' | 'KEYS_EXHAUSTED'
-  | 'NO_CARD' | 'CARD_READ_ERROR' | 'CARD_NOT_SUPPORTED' | 'CARD_DECLINED_OFFLINE' | 'TRY_AGAIN'
+  | 'NO_CARD' | 'CARD_READ_ERROR' | 'CARD_NOT_SUPPORTED' | 'CARD_DECLINED_OFFLINE' | 'TRY_AGAIN' | 'AMOUNT_OVER_LIMIT'
   | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'BACKEND_REFUSED' | 'INVALID_REQUEST';
 
 export interface Receipt {
