@@ -2,7 +2,7 @@
 // Regenerate with `npx trusttap gen`. Codec rules: proto/README.md.
 
 import { PbReader, PbWriter, setLastError } from "../../as/pb";
-import { AuthorizeRequest, AuthorizeResponse, ReverseRequest, ReverseResponse, TransactionStatusRequest, TransactionStatusResponse } from "./payment";
+import { AuthorizeRequest, AuthorizeResponse, QrAuthorizeRequest, QrOrder, QrOrderRequest, QrStatusRequest, QrStatusResponse, ReverseRequest, ReverseResponse, TransactionStatusRequest, TransactionStatusResponse } from "./payment";
 
 /** enum trusttap.attest.v1.Command */
 export enum Command {
@@ -1858,6 +1858,9 @@ export class DeviceRequest {
   static readonly BODY_AUTHORIZE: i32 = 16;
   static readonly BODY_TRANSACTION_STATUS: i32 = 17;
   static readonly BODY_REVERSE: i32 = 18;
+  static readonly BODY_QR_ORDER: i32 = 19;
+  static readonly BODY_QR_STATUS: i32 = 20;
+  static readonly BODY_QR_AUTHORIZE: i32 = 21;
   deviceId: string = "";
   counter: u64 = 0;
   timeMs: u64 = 0;
@@ -1870,6 +1873,9 @@ export class DeviceRequest {
   authorize: AuthorizeRequest | null = null; // oneof body
   transactionStatus: TransactionStatusRequest | null = null; // oneof body
   reverse: ReverseRequest | null = null; // oneof body
+  qrOrder: QrOrderRequest | null = null; // oneof body
+  qrStatus: QrStatusRequest | null = null; // oneof body
+  qrAuthorize: QrAuthorizeRequest | null = null; // oneof body
 
   setChallenge(v: ChallengeRequest): DeviceRequest {
     this.challenge = v;
@@ -1922,6 +1928,24 @@ export class DeviceRequest {
   setReverse(v: ReverseRequest): DeviceRequest {
     this.reverse = v;
     this.bodyCase = 18;
+    return this;
+  }
+
+  setQrOrder(v: QrOrderRequest): DeviceRequest {
+    this.qrOrder = v;
+    this.bodyCase = 19;
+    return this;
+  }
+
+  setQrStatus(v: QrStatusRequest): DeviceRequest {
+    this.qrStatus = v;
+    this.bodyCase = 20;
+    return this;
+  }
+
+  setQrAuthorize(v: QrAuthorizeRequest): DeviceRequest {
+    this.qrAuthorize = v;
+    this.bodyCase = 21;
     return this;
   }
 
@@ -2004,6 +2028,27 @@ export class DeviceRequest {
     if (this.bodyCase == 18) { // emitted even when empty: it is the active member
       const v = this.reverse;
       w.tag(18, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 19) { // emitted even when empty: it is the active member
+      const v = this.qrOrder;
+      w.tag(19, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 20) { // emitted even when empty: it is the active member
+      const v = this.qrStatus;
+      w.tag(20, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 21) { // emitted even when empty: it is the active member
+      const v = this.qrAuthorize;
+      w.tag(21, 2);
       const p = w.fork();
       if (v != null) v.encodeTo(w);
       w.ldelim(p);
@@ -2110,6 +2155,30 @@ export class DeviceRequest {
           this.reverse = v;
         }
         this.bodyCase = 18;
+        v.mergeFrom(r, r.length());
+      } else if (f == 19 && wt == 2) {
+        let v = this.qrOrder;
+        if (v == null || this.bodyCase != 19) {
+          v = new QrOrderRequest();
+          this.qrOrder = v;
+        }
+        this.bodyCase = 19;
+        v.mergeFrom(r, r.length());
+      } else if (f == 20 && wt == 2) {
+        let v = this.qrStatus;
+        if (v == null || this.bodyCase != 20) {
+          v = new QrStatusRequest();
+          this.qrStatus = v;
+        }
+        this.bodyCase = 20;
+        v.mergeFrom(r, r.length());
+      } else if (f == 21 && wt == 2) {
+        let v = this.qrAuthorize;
+        if (v == null || this.bodyCase != 21) {
+          v = new QrAuthorizeRequest();
+          this.qrAuthorize = v;
+        }
+        this.bodyCase = 21;
         v.mergeFrom(r, r.length());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
@@ -3076,6 +3145,9 @@ export class DeviceResponse {
   static readonly BODY_AUTHORIZE: i32 = 17;
   static readonly BODY_TRANSACTION_STATUS: i32 = 18;
   static readonly BODY_REVERSE: i32 = 19;
+  static readonly BODY_QR_ORDER: i32 = 20;
+  static readonly BODY_QR_STATUS: i32 = 21;
+  static readonly BODY_QR_AUTHORIZE: i32 = 22;
   requestSha256: Uint8Array = new Uint8Array(0);
   counter: u64 = 0;
   deviceId: string = "";
@@ -3091,6 +3163,9 @@ export class DeviceResponse {
   authorize: AuthorizeResponse | null = null; // oneof body
   transactionStatus: TransactionStatusResponse | null = null; // oneof body
   reverse: ReverseResponse | null = null; // oneof body
+  qrOrder: QrOrder | null = null; // oneof body
+  qrStatus: QrStatusResponse | null = null; // oneof body
+  qrAuthorize: AuthorizeResponse | null = null; // oneof body
 
   setChallenge(v: Challenge): DeviceResponse {
     this.challenge = v;
@@ -3149,6 +3224,24 @@ export class DeviceResponse {
   setReverse(v: ReverseResponse): DeviceResponse {
     this.reverse = v;
     this.bodyCase = 19;
+    return this;
+  }
+
+  setQrOrder(v: QrOrder): DeviceResponse {
+    this.qrOrder = v;
+    this.bodyCase = 20;
+    return this;
+  }
+
+  setQrStatus(v: QrStatusResponse): DeviceResponse {
+    this.qrStatus = v;
+    this.bodyCase = 21;
+    return this;
+  }
+
+  setQrAuthorize(v: AuthorizeResponse): DeviceResponse {
+    this.qrAuthorize = v;
+    this.bodyCase = 22;
     return this;
   }
 
@@ -3248,6 +3341,27 @@ export class DeviceResponse {
     if (this.bodyCase == 19) { // emitted even when empty: it is the active member
       const v = this.reverse;
       w.tag(19, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 20) { // emitted even when empty: it is the active member
+      const v = this.qrOrder;
+      w.tag(20, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 21) { // emitted even when empty: it is the active member
+      const v = this.qrStatus;
+      w.tag(21, 2);
+      const p = w.fork();
+      if (v != null) v.encodeTo(w);
+      w.ldelim(p);
+    }
+    if (this.bodyCase == 22) { // emitted even when empty: it is the active member
+      const v = this.qrAuthorize;
+      w.tag(22, 2);
       const p = w.fork();
       if (v != null) v.encodeTo(w);
       w.ldelim(p);
@@ -3367,6 +3481,30 @@ export class DeviceResponse {
           this.reverse = v;
         }
         this.bodyCase = 19;
+        v.mergeFrom(r, r.length());
+      } else if (f == 20 && wt == 2) {
+        let v = this.qrOrder;
+        if (v == null || this.bodyCase != 20) {
+          v = new QrOrder();
+          this.qrOrder = v;
+        }
+        this.bodyCase = 20;
+        v.mergeFrom(r, r.length());
+      } else if (f == 21 && wt == 2) {
+        let v = this.qrStatus;
+        if (v == null || this.bodyCase != 21) {
+          v = new QrStatusResponse();
+          this.qrStatus = v;
+        }
+        this.bodyCase = 21;
+        v.mergeFrom(r, r.length());
+      } else if (f == 22 && wt == 2) {
+        let v = this.qrAuthorize;
+        if (v == null || this.bodyCase != 22) {
+          v = new AuthorizeResponse();
+          this.qrAuthorize = v;
+        }
+        this.bodyCase = 22;
         v.mergeFrom(r, r.length());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type

@@ -126,6 +126,8 @@ export enum DeclineReason {
   DECLINE_REASON_UNKNOWN_CARD = 9,
   DECLINE_REASON_DEVICE_NOT_ALLOWED = 10,
   DECLINE_REASON_INVALID_TRANSACTION = 11,
+  DECLINE_REASON_CODE_USED = 12,
+  DECLINE_REASON_CODE_EXPIRED = 13,
 }
 
 /** message trusttap.payment.v1.AuthorizeResponse */
@@ -504,6 +506,849 @@ export class ReverseResponse {
           this.status = v;
         }
         v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** enum trusttap.payment.v1.QrOrderState */
+export enum QrOrderState {
+  QR_ORDER_STATE_UNSPECIFIED = 0,
+  QR_ORDER_STATE_PENDING = 1,
+  QR_ORDER_STATE_PAID = 2,
+  QR_ORDER_STATE_DECLINED = 3,
+  QR_ORDER_STATE_EXPIRED = 4,
+  QR_ORDER_STATE_CANCELLED = 5,
+}
+
+/** message trusttap.payment.v1.QrOrderRequest */
+export class QrOrderRequest {
+  clientTransactionId: string = "";
+  amountMinor: u64 = 0;
+  currency: string = "";
+  ttlMs: u64 = 0;
+  signedToken: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.clientTransactionId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.clientTransactionId);
+    }
+    if (this.amountMinor != 0) {
+      w.tag(2, 0);
+      w.uint64(this.amountMinor);
+    }
+    if (this.currency.length > 0) {
+      w.tag(3, 2);
+      w.string(this.currency);
+    }
+    if (this.ttlMs != 0) {
+      w.tag(4, 0);
+      w.uint64(this.ttlMs);
+    }
+    if (this.signedToken.length > 0) {
+      w.tag(5, 2);
+      w.bytes(this.signedToken);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): QrOrderRequest | null {
+    const r = new PbReader(bytes);
+    const m = new QrOrderRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): QrOrderRequest | null {
+    const m = new QrOrderRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.clientTransactionId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.amountMinor = r.uint64();
+      } else if (f == 3 && wt == 2) {
+        this.currency = r.string();
+      } else if (f == 4 && wt == 0) {
+        this.ttlMs = r.uint64();
+      } else if (f == 5 && wt == 2) {
+        this.signedToken = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.QrOrder */
+export class QrOrder {
+  clientTransactionId: string = "";
+  orderReference: string = "";
+  payload: string = "";
+  amountMinor: u64 = 0;
+  currency: string = "";
+  expiresMs: u64 = 0;
+  state: QrOrderState = QrOrderState.QR_ORDER_STATE_UNSPECIFIED;
+  result: AuthorizeResponse | null = null;
+  refusedReason: DeclineReason = DeclineReason.DECLINE_REASON_NONE;
+  refusedText: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.clientTransactionId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.clientTransactionId);
+    }
+    if (this.orderReference.length > 0) {
+      w.tag(2, 2);
+      w.string(this.orderReference);
+    }
+    if (this.payload.length > 0) {
+      w.tag(3, 2);
+      w.string(this.payload);
+    }
+    if (this.amountMinor != 0) {
+      w.tag(4, 0);
+      w.uint64(this.amountMinor);
+    }
+    if (this.currency.length > 0) {
+      w.tag(5, 2);
+      w.string(this.currency);
+    }
+    if (this.expiresMs != 0) {
+      w.tag(6, 0);
+      w.uint64(this.expiresMs);
+    }
+    if (this.state != 0) {
+      w.tag(7, 0);
+      w.int32(this.state);
+    }
+    {
+      const v = this.result;
+      if (v != null) {
+        w.tag(8, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+    if (this.refusedReason != 0) {
+      w.tag(9, 0);
+      w.int32(this.refusedReason);
+    }
+    if (this.refusedText.length > 0) {
+      w.tag(10, 2);
+      w.string(this.refusedText);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): QrOrder | null {
+    const r = new PbReader(bytes);
+    const m = new QrOrder();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): QrOrder | null {
+    const m = new QrOrder();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.clientTransactionId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.orderReference = r.string();
+      } else if (f == 3 && wt == 2) {
+        this.payload = r.string();
+      } else if (f == 4 && wt == 0) {
+        this.amountMinor = r.uint64();
+      } else if (f == 5 && wt == 2) {
+        this.currency = r.string();
+      } else if (f == 6 && wt == 0) {
+        this.expiresMs = r.uint64();
+      } else if (f == 7 && wt == 0) {
+        this.state = r.int32();
+      } else if (f == 8 && wt == 2) {
+        let v = this.result;
+        if (v == null) {
+          v = new AuthorizeResponse();
+          this.result = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else if (f == 9 && wt == 0) {
+        this.refusedReason = r.int32();
+      } else if (f == 10 && wt == 2) {
+        this.refusedText = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.QrStatusRequest */
+export class QrStatusRequest {
+  clientTransactionId: string = "";
+  cancel: bool = false;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.clientTransactionId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.clientTransactionId);
+    }
+    if (this.cancel) {
+      w.tag(2, 0);
+      w.bool(this.cancel);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): QrStatusRequest | null {
+    const r = new PbReader(bytes);
+    const m = new QrStatusRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): QrStatusRequest | null {
+    const m = new QrStatusRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.clientTransactionId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.cancel = r.bool();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.QrStatusResponse */
+export class QrStatusResponse {
+  found: bool = false;
+  order: QrOrder | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.found) {
+      w.tag(1, 0);
+      w.bool(this.found);
+    }
+    {
+      const v = this.order;
+      if (v != null) {
+        w.tag(2, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): QrStatusResponse | null {
+    const r = new PbReader(bytes);
+    const m = new QrStatusResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): QrStatusResponse | null {
+    const m = new QrStatusResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 0) {
+        this.found = r.bool();
+      } else if (f == 2 && wt == 2) {
+        let v = this.order;
+        if (v == null) {
+          v = new QrOrder();
+          this.order = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.QrAuthorizeRequest */
+export class QrAuthorizeRequest {
+  clientTransactionId: string = "";
+  amountMinor: u64 = 0;
+  currency: string = "";
+  code: string = "";
+  signedToken: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.clientTransactionId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.clientTransactionId);
+    }
+    if (this.amountMinor != 0) {
+      w.tag(2, 0);
+      w.uint64(this.amountMinor);
+    }
+    if (this.currency.length > 0) {
+      w.tag(3, 2);
+      w.string(this.currency);
+    }
+    if (this.code.length > 0) {
+      w.tag(4, 2);
+      w.string(this.code);
+    }
+    if (this.signedToken.length > 0) {
+      w.tag(5, 2);
+      w.bytes(this.signedToken);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): QrAuthorizeRequest | null {
+    const r = new PbReader(bytes);
+    const m = new QrAuthorizeRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): QrAuthorizeRequest | null {
+    const m = new QrAuthorizeRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.clientTransactionId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.amountMinor = r.uint64();
+      } else if (f == 3 && wt == 2) {
+        this.currency = r.string();
+      } else if (f == 4 && wt == 2) {
+        this.code = r.string();
+      } else if (f == 5 && wt == 2) {
+        this.signedToken = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletPayRequest */
+export class WalletPayRequest {
+  payload: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.payload.length > 0) {
+      w.tag(1, 2);
+      w.string(this.payload);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletPayRequest | null {
+    const r = new PbReader(bytes);
+    const m = new WalletPayRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletPayRequest | null {
+    const m = new WalletPayRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.payload = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletPayResponse */
+export class WalletPayResponse {
+  result: AuthorizeResponse | null = null;
+  merchantName: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.result;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+    if (this.merchantName.length > 0) {
+      w.tag(2, 2);
+      w.string(this.merchantName);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletPayResponse | null {
+    const r = new PbReader(bytes);
+    const m = new WalletPayResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletPayResponse | null {
+    const m = new WalletPayResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.result;
+        if (v == null) {
+          v = new AuthorizeResponse();
+          this.result = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else if (f == 2 && wt == 2) {
+        this.merchantName = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletCodeRequest */
+export class WalletCodeRequest {
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletCodeRequest | null {
+    const r = new PbReader(bytes);
+    const m = new WalletCodeRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletCodeRequest | null {
+    const m = new WalletCodeRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      r.skip(tag & 7); // no known fields
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletCodeResponse */
+export class WalletCodeResponse {
+  cpm: string = "";
+  code: string = "";
+  expiresMs: u64 = 0;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.cpm.length > 0) {
+      w.tag(1, 2);
+      w.string(this.cpm);
+    }
+    if (this.code.length > 0) {
+      w.tag(2, 2);
+      w.string(this.code);
+    }
+    if (this.expiresMs != 0) {
+      w.tag(3, 0);
+      w.uint64(this.expiresMs);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletCodeResponse | null {
+    const r = new PbReader(bytes);
+    const m = new WalletCodeResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletCodeResponse | null {
+    const m = new WalletCodeResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.cpm = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.code = r.string();
+      } else if (f == 3 && wt == 0) {
+        this.expiresMs = r.uint64();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletLoginRequest */
+export class WalletLoginRequest {
+  accountId: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.accountId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.accountId);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletLoginRequest | null {
+    const r = new PbReader(bytes);
+    const m = new WalletLoginRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletLoginRequest | null {
+    const m = new WalletLoginRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.accountId = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletLoginResponse */
+export class WalletLoginResponse {
+  token: string = "";
+  expiresMs: u64 = 0;
+  maskedAccount: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.token.length > 0) {
+      w.tag(1, 2);
+      w.string(this.token);
+    }
+    if (this.expiresMs != 0) {
+      w.tag(2, 0);
+      w.uint64(this.expiresMs);
+    }
+    if (this.maskedAccount.length > 0) {
+      w.tag(3, 2);
+      w.string(this.maskedAccount);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletLoginResponse | null {
+    const r = new PbReader(bytes);
+    const m = new WalletLoginResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletLoginResponse | null {
+    const m = new WalletLoginResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.token = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.expiresMs = r.uint64();
+      } else if (f == 3 && wt == 2) {
+        this.maskedAccount = r.string();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.payment.v1.WalletBalanceResponse */
+export class WalletBalanceResponse {
+  accountId: string = "";
+  maskedAccount: string = "";
+  balanceMinor: u64 = 0;
+  currency: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.accountId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.accountId);
+    }
+    if (this.maskedAccount.length > 0) {
+      w.tag(2, 2);
+      w.string(this.maskedAccount);
+    }
+    if (this.balanceMinor != 0) {
+      w.tag(3, 0);
+      w.uint64(this.balanceMinor);
+    }
+    if (this.currency.length > 0) {
+      w.tag(4, 2);
+      w.string(this.currency);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): WalletBalanceResponse | null {
+    const r = new PbReader(bytes);
+    const m = new WalletBalanceResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): WalletBalanceResponse | null {
+    const m = new WalletBalanceResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.accountId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.maskedAccount = r.string();
+      } else if (f == 3 && wt == 0) {
+        this.balanceMinor = r.uint64();
+      } else if (f == 4 && wt == 2) {
+        this.currency = r.string();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

@@ -3445,8 +3445,17 @@ export namespace trusttap {
                 /** DeviceRequest reverse. */
                 reverse?: (trusttap.payment.v1.ReverseRequest.$Properties|null);
 
+                /** DeviceRequest qrOrder. */
+                qrOrder?: (trusttap.payment.v1.QrOrderRequest.$Properties|null);
+
+                /** DeviceRequest qrStatus. */
+                qrStatus?: (trusttap.payment.v1.QrStatusRequest.$Properties|null);
+
+                /** DeviceRequest qrAuthorize. */
+                qrAuthorize?: (trusttap.payment.v1.QrAuthorizeRequest.$Properties|null);
+
                 /** DeviceRequest body. */
-                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse");
+                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize");
 
                 /**
                  * Creates a new DeviceRequest instance using the specified properties.
@@ -3568,8 +3577,17 @@ export namespace trusttap {
                     /** DeviceRequest reverse */
                     reverse?: (trusttap.payment.v1.ReverseRequest.$Properties|null);
 
+                    /** DeviceRequest qrOrder */
+                    qrOrder?: (trusttap.payment.v1.QrOrderRequest.$Properties|null);
+
+                    /** DeviceRequest qrStatus */
+                    qrStatus?: (trusttap.payment.v1.QrStatusRequest.$Properties|null);
+
+                    /** DeviceRequest qrAuthorize */
+                    qrAuthorize?: (trusttap.payment.v1.QrAuthorizeRequest.$Properties|null);
+
                     /** DeviceRequest body */
-                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse");
+                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize");
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -3589,9 +3607,12 @@ export namespace trusttap {
                   authorize?: trusttap.payment.v1.AuthorizeRequest.$Shape|null;
                   transactionStatus?: trusttap.payment.v1.TransactionStatusRequest.$Shape|null;
                   reverse?: trusttap.payment.v1.ReverseRequest.$Shape|null;
+                  qrOrder?: trusttap.payment.v1.QrOrderRequest.$Shape|null;
+                  qrStatus?: trusttap.payment.v1.QrStatusRequest.$Shape|null;
+                  qrAuthorize?: trusttap.payment.v1.QrAuthorizeRequest.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize: trusttap.payment.v1.AuthorizeRequest.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusRequest.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseRequest.$Shape })
+                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize: trusttap.payment.v1.AuthorizeRequest.$Shape; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusRequest.$Shape; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseRequest.$Shape; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrOrder"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder: trusttap.payment.v1.QrOrderRequest.$Shape; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus: trusttap.payment.v1.QrStatusRequest.$Shape; qrAuthorize?: null }|{ body?: "qrAuthorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize: trusttap.payment.v1.QrAuthorizeRequest.$Shape })
                 );
             }
 
@@ -5433,8 +5454,17 @@ export namespace trusttap {
                 /** DeviceResponse reverse. */
                 reverse?: (trusttap.payment.v1.ReverseResponse.$Properties|null);
 
+                /** DeviceResponse qrOrder. */
+                qrOrder?: (trusttap.payment.v1.QrOrder.$Properties|null);
+
+                /** DeviceResponse qrStatus. */
+                qrStatus?: (trusttap.payment.v1.QrStatusResponse.$Properties|null);
+
+                /** DeviceResponse qrAuthorize. */
+                qrAuthorize?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
                 /** DeviceResponse body. */
-                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse");
+                body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize");
 
                 /**
                  * Creates a new DeviceResponse instance using the specified properties.
@@ -5565,8 +5595,17 @@ export namespace trusttap {
                     /** DeviceResponse reverse */
                     reverse?: (trusttap.payment.v1.ReverseResponse.$Properties|null);
 
+                    /** DeviceResponse qrOrder */
+                    qrOrder?: (trusttap.payment.v1.QrOrder.$Properties|null);
+
+                    /** DeviceResponse qrStatus */
+                    qrStatus?: (trusttap.payment.v1.QrStatusResponse.$Properties|null);
+
+                    /** DeviceResponse qrAuthorize */
+                    qrAuthorize?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
                     /** DeviceResponse body */
-                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse");
+                    body?: ("challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize");
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -5589,9 +5628,12 @@ export namespace trusttap {
                   authorize?: trusttap.payment.v1.AuthorizeResponse.$Shape|null;
                   transactionStatus?: trusttap.payment.v1.TransactionStatusResponse.$Shape|null;
                   reverse?: trusttap.payment.v1.ReverseResponse.$Shape|null;
+                  qrOrder?: trusttap.payment.v1.QrOrder.$Shape|null;
+                  qrStatus?: trusttap.payment.v1.QrStatusResponse.$Shape|null;
+                  qrAuthorize?: trusttap.payment.v1.AuthorizeResponse.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize: trusttap.payment.v1.AuthorizeResponse.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusResponse.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseResponse.$Shape })
+                  ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize: trusttap.payment.v1.AuthorizeResponse.$Shape; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusResponse.$Shape; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseResponse.$Shape; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrOrder"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder: trusttap.payment.v1.QrOrder.$Shape; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus: trusttap.payment.v1.QrStatusResponse.$Shape; qrAuthorize?: null }|{ body?: "qrAuthorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize: trusttap.payment.v1.AuthorizeResponse.$Shape })
                 );
             }
 
@@ -7421,7 +7463,13 @@ export namespace trusttap {
                 DECLINE_REASON_DEVICE_NOT_ALLOWED = 10,
 
                 /** DECLINE_REASON_INVALID_TRANSACTION value */
-                DECLINE_REASON_INVALID_TRANSACTION = 11
+                DECLINE_REASON_INVALID_TRANSACTION = 11,
+
+                /** DECLINE_REASON_CODE_USED value */
+                DECLINE_REASON_CODE_USED = 12,
+
+                /** DECLINE_REASON_CODE_EXPIRED value */
+                DECLINE_REASON_CODE_EXPIRED = 13
             }
 
             /**
@@ -8097,6 +8145,1588 @@ export namespace trusttap {
 
                 /** Shape of a ReverseResponse. */
                 type $Shape = trusttap.payment.v1.ReverseResponse.$Properties;
+            }
+
+            /** QrOrderState enum. */
+            enum QrOrderState {
+
+                /** QR_ORDER_STATE_UNSPECIFIED value */
+                QR_ORDER_STATE_UNSPECIFIED = 0,
+
+                /** QR_ORDER_STATE_PENDING value */
+                QR_ORDER_STATE_PENDING = 1,
+
+                /** QR_ORDER_STATE_PAID value */
+                QR_ORDER_STATE_PAID = 2,
+
+                /** QR_ORDER_STATE_DECLINED value */
+                QR_ORDER_STATE_DECLINED = 3,
+
+                /** QR_ORDER_STATE_EXPIRED value */
+                QR_ORDER_STATE_EXPIRED = 4,
+
+                /** QR_ORDER_STATE_CANCELLED value */
+                QR_ORDER_STATE_CANCELLED = 5
+            }
+
+            /**
+             * Properties of a QrOrderRequest.
+             * @deprecated Use trusttap.payment.v1.QrOrderRequest.$Properties instead.
+             */
+            interface IQrOrderRequest extends trusttap.payment.v1.QrOrderRequest.$Properties {
+            }
+
+            /** Represents a QrOrderRequest. */
+            class QrOrderRequest {
+
+                /**
+                 * Constructs a new QrOrderRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.QrOrderRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** QrOrderRequest clientTransactionId. */
+                clientTransactionId: string;
+
+                /** QrOrderRequest amountMinor. */
+                amountMinor: Long;
+
+                /** QrOrderRequest currency. */
+                currency: string;
+
+                /** QrOrderRequest ttlMs. */
+                ttlMs: Long;
+
+                /** QrOrderRequest signedToken. */
+                signedToken: Uint8Array;
+
+                /**
+                 * Creates a new QrOrderRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns QrOrderRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.QrOrderRequest.$Shape): trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.QrOrderRequest.$Properties): trusttap.payment.v1.QrOrderRequest;
+
+                /**
+                 * Encodes the specified QrOrderRequest message. Does not implicitly {@link trusttap.payment.v1.QrOrderRequest.verify|verify} messages.
+                 * @param message QrOrderRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.QrOrderRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified QrOrderRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrOrderRequest.verify|verify} messages.
+                 * @param message QrOrderRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.QrOrderRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a QrOrderRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape} QrOrderRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape;
+
+                /**
+                 * Decodes a QrOrderRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape} QrOrderRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape;
+
+                /**
+                 * Verifies a QrOrderRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a QrOrderRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns QrOrderRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.QrOrderRequest;
+
+                /**
+                 * Creates a plain object from a QrOrderRequest message. Also converts values to other types if specified.
+                 * @param message QrOrderRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.QrOrderRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this QrOrderRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for QrOrderRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace QrOrderRequest {
+
+                /** Properties of a QrOrderRequest. */
+                interface $Properties {
+
+                    /** QrOrderRequest clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** QrOrderRequest amountMinor */
+                    amountMinor?: (Long|null);
+
+                    /** QrOrderRequest currency */
+                    currency?: (string|null);
+
+                    /** QrOrderRequest ttlMs */
+                    ttlMs?: (Long|null);
+
+                    /** QrOrderRequest signedToken */
+                    signedToken?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a QrOrderRequest. */
+                type $Shape = trusttap.payment.v1.QrOrderRequest.$Properties;
+            }
+
+            /**
+             * Properties of a QrOrder.
+             * @deprecated Use trusttap.payment.v1.QrOrder.$Properties instead.
+             */
+            interface IQrOrder extends trusttap.payment.v1.QrOrder.$Properties {
+            }
+
+            /** Represents a QrOrder. */
+            class QrOrder {
+
+                /**
+                 * Constructs a new QrOrder.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.QrOrder.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** QrOrder clientTransactionId. */
+                clientTransactionId: string;
+
+                /** QrOrder orderReference. */
+                orderReference: string;
+
+                /** QrOrder payload. */
+                payload: string;
+
+                /** QrOrder amountMinor. */
+                amountMinor: Long;
+
+                /** QrOrder currency. */
+                currency: string;
+
+                /** QrOrder expiresMs. */
+                expiresMs: Long;
+
+                /** QrOrder state. */
+                state: trusttap.payment.v1.QrOrderState;
+
+                /** QrOrder result. */
+                result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                /** QrOrder refusedReason. */
+                refusedReason: trusttap.payment.v1.DeclineReason;
+
+                /** QrOrder refusedText. */
+                refusedText: string;
+
+                /**
+                 * Creates a new QrOrder instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns QrOrder instance
+                 */
+                static create(properties: trusttap.payment.v1.QrOrder.$Shape): trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape;
+                static create(properties?: trusttap.payment.v1.QrOrder.$Properties): trusttap.payment.v1.QrOrder;
+
+                /**
+                 * Encodes the specified QrOrder message. Does not implicitly {@link trusttap.payment.v1.QrOrder.verify|verify} messages.
+                 * @param message QrOrder message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.QrOrder.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified QrOrder message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrOrder.verify|verify} messages.
+                 * @param message QrOrder message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.QrOrder.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a QrOrder message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape} QrOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape;
+
+                /**
+                 * Decodes a QrOrder message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape} QrOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape;
+
+                /**
+                 * Verifies a QrOrder message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a QrOrder message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns QrOrder
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.QrOrder;
+
+                /**
+                 * Creates a plain object from a QrOrder message. Also converts values to other types if specified.
+                 * @param message QrOrder
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.QrOrder, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this QrOrder to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for QrOrder
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace QrOrder {
+
+                /** Properties of a QrOrder. */
+                interface $Properties {
+
+                    /** QrOrder clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** QrOrder orderReference */
+                    orderReference?: (string|null);
+
+                    /** QrOrder payload */
+                    payload?: (string|null);
+
+                    /** QrOrder amountMinor */
+                    amountMinor?: (Long|null);
+
+                    /** QrOrder currency */
+                    currency?: (string|null);
+
+                    /** QrOrder expiresMs */
+                    expiresMs?: (Long|null);
+
+                    /** QrOrder state */
+                    state?: (trusttap.payment.v1.QrOrderState|null);
+
+                    /** QrOrder result */
+                    result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                    /** QrOrder refusedReason */
+                    refusedReason?: (trusttap.payment.v1.DeclineReason|null);
+
+                    /** QrOrder refusedText */
+                    refusedText?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a QrOrder. */
+                type $Shape = trusttap.payment.v1.QrOrder.$Properties;
+            }
+
+            /**
+             * Properties of a QrStatusRequest.
+             * @deprecated Use trusttap.payment.v1.QrStatusRequest.$Properties instead.
+             */
+            interface IQrStatusRequest extends trusttap.payment.v1.QrStatusRequest.$Properties {
+            }
+
+            /** Represents a QrStatusRequest. */
+            class QrStatusRequest {
+
+                /**
+                 * Constructs a new QrStatusRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.QrStatusRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** QrStatusRequest clientTransactionId. */
+                clientTransactionId: string;
+
+                /** QrStatusRequest cancel. */
+                cancel: boolean;
+
+                /**
+                 * Creates a new QrStatusRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns QrStatusRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.QrStatusRequest.$Shape): trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.QrStatusRequest.$Properties): trusttap.payment.v1.QrStatusRequest;
+
+                /**
+                 * Encodes the specified QrStatusRequest message. Does not implicitly {@link trusttap.payment.v1.QrStatusRequest.verify|verify} messages.
+                 * @param message QrStatusRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.QrStatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified QrStatusRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrStatusRequest.verify|verify} messages.
+                 * @param message QrStatusRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.QrStatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a QrStatusRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape} QrStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape;
+
+                /**
+                 * Decodes a QrStatusRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape} QrStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape;
+
+                /**
+                 * Verifies a QrStatusRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a QrStatusRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns QrStatusRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.QrStatusRequest;
+
+                /**
+                 * Creates a plain object from a QrStatusRequest message. Also converts values to other types if specified.
+                 * @param message QrStatusRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.QrStatusRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this QrStatusRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for QrStatusRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace QrStatusRequest {
+
+                /** Properties of a QrStatusRequest. */
+                interface $Properties {
+
+                    /** QrStatusRequest clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** QrStatusRequest cancel */
+                    cancel?: (boolean|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a QrStatusRequest. */
+                type $Shape = trusttap.payment.v1.QrStatusRequest.$Properties;
+            }
+
+            /**
+             * Properties of a QrStatusResponse.
+             * @deprecated Use trusttap.payment.v1.QrStatusResponse.$Properties instead.
+             */
+            interface IQrStatusResponse extends trusttap.payment.v1.QrStatusResponse.$Properties {
+            }
+
+            /** Represents a QrStatusResponse. */
+            class QrStatusResponse {
+
+                /**
+                 * Constructs a new QrStatusResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.QrStatusResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** QrStatusResponse found. */
+                found: boolean;
+
+                /** QrStatusResponse order. */
+                order?: (trusttap.payment.v1.QrOrder.$Properties|null);
+
+                /**
+                 * Creates a new QrStatusResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns QrStatusResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.QrStatusResponse.$Shape): trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.QrStatusResponse.$Properties): trusttap.payment.v1.QrStatusResponse;
+
+                /**
+                 * Encodes the specified QrStatusResponse message. Does not implicitly {@link trusttap.payment.v1.QrStatusResponse.verify|verify} messages.
+                 * @param message QrStatusResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.QrStatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified QrStatusResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrStatusResponse.verify|verify} messages.
+                 * @param message QrStatusResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.QrStatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a QrStatusResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape} QrStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape;
+
+                /**
+                 * Decodes a QrStatusResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape} QrStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape;
+
+                /**
+                 * Verifies a QrStatusResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a QrStatusResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns QrStatusResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.QrStatusResponse;
+
+                /**
+                 * Creates a plain object from a QrStatusResponse message. Also converts values to other types if specified.
+                 * @param message QrStatusResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.QrStatusResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this QrStatusResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for QrStatusResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace QrStatusResponse {
+
+                /** Properties of a QrStatusResponse. */
+                interface $Properties {
+
+                    /** QrStatusResponse found */
+                    found?: (boolean|null);
+
+                    /** QrStatusResponse order */
+                    order?: (trusttap.payment.v1.QrOrder.$Properties|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a QrStatusResponse. */
+                type $Shape = trusttap.payment.v1.QrStatusResponse.$Properties;
+            }
+
+            /**
+             * Properties of a QrAuthorizeRequest.
+             * @deprecated Use trusttap.payment.v1.QrAuthorizeRequest.$Properties instead.
+             */
+            interface IQrAuthorizeRequest extends trusttap.payment.v1.QrAuthorizeRequest.$Properties {
+            }
+
+            /** Represents a QrAuthorizeRequest. */
+            class QrAuthorizeRequest {
+
+                /**
+                 * Constructs a new QrAuthorizeRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.QrAuthorizeRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** QrAuthorizeRequest clientTransactionId. */
+                clientTransactionId: string;
+
+                /** QrAuthorizeRequest amountMinor. */
+                amountMinor: Long;
+
+                /** QrAuthorizeRequest currency. */
+                currency: string;
+
+                /** QrAuthorizeRequest code. */
+                code: string;
+
+                /** QrAuthorizeRequest signedToken. */
+                signedToken: Uint8Array;
+
+                /**
+                 * Creates a new QrAuthorizeRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns QrAuthorizeRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.QrAuthorizeRequest.$Shape): trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.QrAuthorizeRequest.$Properties): trusttap.payment.v1.QrAuthorizeRequest;
+
+                /**
+                 * Encodes the specified QrAuthorizeRequest message. Does not implicitly {@link trusttap.payment.v1.QrAuthorizeRequest.verify|verify} messages.
+                 * @param message QrAuthorizeRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.QrAuthorizeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified QrAuthorizeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrAuthorizeRequest.verify|verify} messages.
+                 * @param message QrAuthorizeRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.QrAuthorizeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a QrAuthorizeRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape} QrAuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape;
+
+                /**
+                 * Decodes a QrAuthorizeRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape} QrAuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape;
+
+                /**
+                 * Verifies a QrAuthorizeRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a QrAuthorizeRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns QrAuthorizeRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.QrAuthorizeRequest;
+
+                /**
+                 * Creates a plain object from a QrAuthorizeRequest message. Also converts values to other types if specified.
+                 * @param message QrAuthorizeRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.QrAuthorizeRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this QrAuthorizeRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for QrAuthorizeRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace QrAuthorizeRequest {
+
+                /** Properties of a QrAuthorizeRequest. */
+                interface $Properties {
+
+                    /** QrAuthorizeRequest clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** QrAuthorizeRequest amountMinor */
+                    amountMinor?: (Long|null);
+
+                    /** QrAuthorizeRequest currency */
+                    currency?: (string|null);
+
+                    /** QrAuthorizeRequest code */
+                    code?: (string|null);
+
+                    /** QrAuthorizeRequest signedToken */
+                    signedToken?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a QrAuthorizeRequest. */
+                type $Shape = trusttap.payment.v1.QrAuthorizeRequest.$Properties;
+            }
+
+            /**
+             * Properties of a WalletPayRequest.
+             * @deprecated Use trusttap.payment.v1.WalletPayRequest.$Properties instead.
+             */
+            interface IWalletPayRequest extends trusttap.payment.v1.WalletPayRequest.$Properties {
+            }
+
+            /** Represents a WalletPayRequest. */
+            class WalletPayRequest {
+
+                /**
+                 * Constructs a new WalletPayRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletPayRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** WalletPayRequest payload. */
+                payload: string;
+
+                /**
+                 * Creates a new WalletPayRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletPayRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletPayRequest.$Shape): trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletPayRequest.$Properties): trusttap.payment.v1.WalletPayRequest;
+
+                /**
+                 * Encodes the specified WalletPayRequest message. Does not implicitly {@link trusttap.payment.v1.WalletPayRequest.verify|verify} messages.
+                 * @param message WalletPayRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletPayRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletPayRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletPayRequest.verify|verify} messages.
+                 * @param message WalletPayRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletPayRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletPayRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape} WalletPayRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape;
+
+                /**
+                 * Decodes a WalletPayRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape} WalletPayRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape;
+
+                /**
+                 * Verifies a WalletPayRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletPayRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletPayRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletPayRequest;
+
+                /**
+                 * Creates a plain object from a WalletPayRequest message. Also converts values to other types if specified.
+                 * @param message WalletPayRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletPayRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletPayRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletPayRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletPayRequest {
+
+                /** Properties of a WalletPayRequest. */
+                interface $Properties {
+
+                    /** WalletPayRequest payload */
+                    payload?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletPayRequest. */
+                type $Shape = trusttap.payment.v1.WalletPayRequest.$Properties;
+            }
+
+            /**
+             * Properties of a WalletPayResponse.
+             * @deprecated Use trusttap.payment.v1.WalletPayResponse.$Properties instead.
+             */
+            interface IWalletPayResponse extends trusttap.payment.v1.WalletPayResponse.$Properties {
+            }
+
+            /** Represents a WalletPayResponse. */
+            class WalletPayResponse {
+
+                /**
+                 * Constructs a new WalletPayResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletPayResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** WalletPayResponse result. */
+                result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                /** WalletPayResponse merchantName. */
+                merchantName: string;
+
+                /**
+                 * Creates a new WalletPayResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletPayResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletPayResponse.$Shape): trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletPayResponse.$Properties): trusttap.payment.v1.WalletPayResponse;
+
+                /**
+                 * Encodes the specified WalletPayResponse message. Does not implicitly {@link trusttap.payment.v1.WalletPayResponse.verify|verify} messages.
+                 * @param message WalletPayResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletPayResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletPayResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletPayResponse.verify|verify} messages.
+                 * @param message WalletPayResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletPayResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletPayResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape} WalletPayResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape;
+
+                /**
+                 * Decodes a WalletPayResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape} WalletPayResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape;
+
+                /**
+                 * Verifies a WalletPayResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletPayResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletPayResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletPayResponse;
+
+                /**
+                 * Creates a plain object from a WalletPayResponse message. Also converts values to other types if specified.
+                 * @param message WalletPayResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletPayResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletPayResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletPayResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletPayResponse {
+
+                /** Properties of a WalletPayResponse. */
+                interface $Properties {
+
+                    /** WalletPayResponse result */
+                    result?: (trusttap.payment.v1.AuthorizeResponse.$Properties|null);
+
+                    /** WalletPayResponse merchantName */
+                    merchantName?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletPayResponse. */
+                type $Shape = trusttap.payment.v1.WalletPayResponse.$Properties;
+            }
+
+            /**
+             * Properties of a WalletCodeRequest.
+             * @deprecated Use trusttap.payment.v1.WalletCodeRequest.$Properties instead.
+             */
+            interface IWalletCodeRequest extends trusttap.payment.v1.WalletCodeRequest.$Properties {
+            }
+
+            /** Represents a WalletCodeRequest. */
+            class WalletCodeRequest {
+
+                /**
+                 * Constructs a new WalletCodeRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletCodeRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /**
+                 * Creates a new WalletCodeRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletCodeRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletCodeRequest.$Shape): trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletCodeRequest.$Properties): trusttap.payment.v1.WalletCodeRequest;
+
+                /**
+                 * Encodes the specified WalletCodeRequest message. Does not implicitly {@link trusttap.payment.v1.WalletCodeRequest.verify|verify} messages.
+                 * @param message WalletCodeRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletCodeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletCodeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletCodeRequest.verify|verify} messages.
+                 * @param message WalletCodeRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletCodeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletCodeRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape} WalletCodeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape;
+
+                /**
+                 * Decodes a WalletCodeRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape} WalletCodeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape;
+
+                /**
+                 * Verifies a WalletCodeRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletCodeRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletCodeRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletCodeRequest;
+
+                /**
+                 * Creates a plain object from a WalletCodeRequest message. Also converts values to other types if specified.
+                 * @param message WalletCodeRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletCodeRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletCodeRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletCodeRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletCodeRequest {
+
+                /** Properties of a WalletCodeRequest. */
+                interface $Properties {
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletCodeRequest. */
+                type $Shape = trusttap.payment.v1.WalletCodeRequest.$Properties;
+            }
+
+            /**
+             * Properties of a WalletCodeResponse.
+             * @deprecated Use trusttap.payment.v1.WalletCodeResponse.$Properties instead.
+             */
+            interface IWalletCodeResponse extends trusttap.payment.v1.WalletCodeResponse.$Properties {
+            }
+
+            /** Represents a WalletCodeResponse. */
+            class WalletCodeResponse {
+
+                /**
+                 * Constructs a new WalletCodeResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletCodeResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** WalletCodeResponse cpm. */
+                cpm: string;
+
+                /** WalletCodeResponse code. */
+                code: string;
+
+                /** WalletCodeResponse expiresMs. */
+                expiresMs: Long;
+
+                /**
+                 * Creates a new WalletCodeResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletCodeResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletCodeResponse.$Shape): trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletCodeResponse.$Properties): trusttap.payment.v1.WalletCodeResponse;
+
+                /**
+                 * Encodes the specified WalletCodeResponse message. Does not implicitly {@link trusttap.payment.v1.WalletCodeResponse.verify|verify} messages.
+                 * @param message WalletCodeResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletCodeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletCodeResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletCodeResponse.verify|verify} messages.
+                 * @param message WalletCodeResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletCodeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletCodeResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape} WalletCodeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape;
+
+                /**
+                 * Decodes a WalletCodeResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape} WalletCodeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape;
+
+                /**
+                 * Verifies a WalletCodeResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletCodeResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletCodeResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletCodeResponse;
+
+                /**
+                 * Creates a plain object from a WalletCodeResponse message. Also converts values to other types if specified.
+                 * @param message WalletCodeResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletCodeResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletCodeResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletCodeResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletCodeResponse {
+
+                /** Properties of a WalletCodeResponse. */
+                interface $Properties {
+
+                    /** WalletCodeResponse cpm */
+                    cpm?: (string|null);
+
+                    /** WalletCodeResponse code */
+                    code?: (string|null);
+
+                    /** WalletCodeResponse expiresMs */
+                    expiresMs?: (Long|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletCodeResponse. */
+                type $Shape = trusttap.payment.v1.WalletCodeResponse.$Properties;
+            }
+
+            /**
+             * Properties of a WalletLoginRequest.
+             * @deprecated Use trusttap.payment.v1.WalletLoginRequest.$Properties instead.
+             */
+            interface IWalletLoginRequest extends trusttap.payment.v1.WalletLoginRequest.$Properties {
+            }
+
+            /** Represents a WalletLoginRequest. */
+            class WalletLoginRequest {
+
+                /**
+                 * Constructs a new WalletLoginRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletLoginRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** WalletLoginRequest accountId. */
+                accountId: string;
+
+                /**
+                 * Creates a new WalletLoginRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletLoginRequest instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletLoginRequest.$Shape): trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletLoginRequest.$Properties): trusttap.payment.v1.WalletLoginRequest;
+
+                /**
+                 * Encodes the specified WalletLoginRequest message. Does not implicitly {@link trusttap.payment.v1.WalletLoginRequest.verify|verify} messages.
+                 * @param message WalletLoginRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletLoginRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletLoginRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletLoginRequest.verify|verify} messages.
+                 * @param message WalletLoginRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletLoginRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletLoginRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape} WalletLoginRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape;
+
+                /**
+                 * Decodes a WalletLoginRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape} WalletLoginRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape;
+
+                /**
+                 * Verifies a WalletLoginRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletLoginRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletLoginRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletLoginRequest;
+
+                /**
+                 * Creates a plain object from a WalletLoginRequest message. Also converts values to other types if specified.
+                 * @param message WalletLoginRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletLoginRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletLoginRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletLoginRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletLoginRequest {
+
+                /** Properties of a WalletLoginRequest. */
+                interface $Properties {
+
+                    /** WalletLoginRequest accountId */
+                    accountId?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletLoginRequest. */
+                type $Shape = trusttap.payment.v1.WalletLoginRequest.$Properties;
+            }
+
+            /**
+             * Properties of a WalletLoginResponse.
+             * @deprecated Use trusttap.payment.v1.WalletLoginResponse.$Properties instead.
+             */
+            interface IWalletLoginResponse extends trusttap.payment.v1.WalletLoginResponse.$Properties {
+            }
+
+            /** Represents a WalletLoginResponse. */
+            class WalletLoginResponse {
+
+                /**
+                 * Constructs a new WalletLoginResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletLoginResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** WalletLoginResponse token. */
+                token: string;
+
+                /** WalletLoginResponse expiresMs. */
+                expiresMs: Long;
+
+                /** WalletLoginResponse maskedAccount. */
+                maskedAccount: string;
+
+                /**
+                 * Creates a new WalletLoginResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletLoginResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletLoginResponse.$Shape): trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletLoginResponse.$Properties): trusttap.payment.v1.WalletLoginResponse;
+
+                /**
+                 * Encodes the specified WalletLoginResponse message. Does not implicitly {@link trusttap.payment.v1.WalletLoginResponse.verify|verify} messages.
+                 * @param message WalletLoginResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletLoginResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletLoginResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletLoginResponse.verify|verify} messages.
+                 * @param message WalletLoginResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletLoginResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletLoginResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape} WalletLoginResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape;
+
+                /**
+                 * Decodes a WalletLoginResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape} WalletLoginResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape;
+
+                /**
+                 * Verifies a WalletLoginResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletLoginResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletLoginResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletLoginResponse;
+
+                /**
+                 * Creates a plain object from a WalletLoginResponse message. Also converts values to other types if specified.
+                 * @param message WalletLoginResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletLoginResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletLoginResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletLoginResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletLoginResponse {
+
+                /** Properties of a WalletLoginResponse. */
+                interface $Properties {
+
+                    /** WalletLoginResponse token */
+                    token?: (string|null);
+
+                    /** WalletLoginResponse expiresMs */
+                    expiresMs?: (Long|null);
+
+                    /** WalletLoginResponse maskedAccount */
+                    maskedAccount?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletLoginResponse. */
+                type $Shape = trusttap.payment.v1.WalletLoginResponse.$Properties;
+            }
+
+            /**
+             * Properties of a WalletBalanceResponse.
+             * @deprecated Use trusttap.payment.v1.WalletBalanceResponse.$Properties instead.
+             */
+            interface IWalletBalanceResponse extends trusttap.payment.v1.WalletBalanceResponse.$Properties {
+            }
+
+            /** Represents a WalletBalanceResponse. */
+            class WalletBalanceResponse {
+
+                /**
+                 * Constructs a new WalletBalanceResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.payment.v1.WalletBalanceResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** WalletBalanceResponse accountId. */
+                accountId: string;
+
+                /** WalletBalanceResponse maskedAccount. */
+                maskedAccount: string;
+
+                /** WalletBalanceResponse balanceMinor. */
+                balanceMinor: Long;
+
+                /** WalletBalanceResponse currency. */
+                currency: string;
+
+                /**
+                 * Creates a new WalletBalanceResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns WalletBalanceResponse instance
+                 */
+                static create(properties: trusttap.payment.v1.WalletBalanceResponse.$Shape): trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape;
+                static create(properties?: trusttap.payment.v1.WalletBalanceResponse.$Properties): trusttap.payment.v1.WalletBalanceResponse;
+
+                /**
+                 * Encodes the specified WalletBalanceResponse message. Does not implicitly {@link trusttap.payment.v1.WalletBalanceResponse.verify|verify} messages.
+                 * @param message WalletBalanceResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.payment.v1.WalletBalanceResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified WalletBalanceResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletBalanceResponse.verify|verify} messages.
+                 * @param message WalletBalanceResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.payment.v1.WalletBalanceResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a WalletBalanceResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape} WalletBalanceResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape;
+
+                /**
+                 * Decodes a WalletBalanceResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape} WalletBalanceResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape;
+
+                /**
+                 * Verifies a WalletBalanceResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a WalletBalanceResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns WalletBalanceResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.payment.v1.WalletBalanceResponse;
+
+                /**
+                 * Creates a plain object from a WalletBalanceResponse message. Also converts values to other types if specified.
+                 * @param message WalletBalanceResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.payment.v1.WalletBalanceResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this WalletBalanceResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for WalletBalanceResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace WalletBalanceResponse {
+
+                /** Properties of a WalletBalanceResponse. */
+                interface $Properties {
+
+                    /** WalletBalanceResponse accountId */
+                    accountId?: (string|null);
+
+                    /** WalletBalanceResponse maskedAccount */
+                    maskedAccount?: (string|null);
+
+                    /** WalletBalanceResponse balanceMinor */
+                    balanceMinor?: (Long|null);
+
+                    /** WalletBalanceResponse currency */
+                    currency?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a WalletBalanceResponse. */
+                type $Shape = trusttap.payment.v1.WalletBalanceResponse.$Properties;
             }
         }
     }

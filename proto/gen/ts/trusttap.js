@@ -9382,7 +9382,10 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {trusttap.payment.v1.AuthorizeRequest.$Properties|null} [authorize] DeviceRequest authorize
                  * @property {trusttap.payment.v1.TransactionStatusRequest.$Properties|null} [transactionStatus] DeviceRequest transactionStatus
                  * @property {trusttap.payment.v1.ReverseRequest.$Properties|null} [reverse] DeviceRequest reverse
-                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"} [body] DeviceRequest body
+                 * @property {trusttap.payment.v1.QrOrderRequest.$Properties|null} [qrOrder] DeviceRequest qrOrder
+                 * @property {trusttap.payment.v1.QrStatusRequest.$Properties|null} [qrStatus] DeviceRequest qrStatus
+                 * @property {trusttap.payment.v1.QrAuthorizeRequest.$Properties|null} [qrAuthorize] DeviceRequest qrAuthorize
+                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize"} [body] DeviceRequest body
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -9409,9 +9412,12 @@ export const trusttap = $root.trusttap = (() => {
                  *   authorize?: trusttap.payment.v1.AuthorizeRequest.$Shape|null;
                  *   transactionStatus?: trusttap.payment.v1.TransactionStatusRequest.$Shape|null;
                  *   reverse?: trusttap.payment.v1.ReverseRequest.$Shape|null;
+                 *   qrOrder?: trusttap.payment.v1.QrOrderRequest.$Shape|null;
+                 *   qrStatus?: trusttap.payment.v1.QrStatusRequest.$Shape|null;
+                 *   qrAuthorize?: trusttap.payment.v1.QrAuthorizeRequest.$Shape|null;
                  *   $unknowns?: Array.<Uint8Array>;
                  * } & (
-                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize: trusttap.payment.v1.AuthorizeRequest.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusRequest.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseRequest.$Shape })
+                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.ChallengeRequest.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolRequest.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestRequest.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatRequest.$Shape; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeRequest.$Shape; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadRequest.$Shape; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize: trusttap.payment.v1.AuthorizeRequest.$Shape; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusRequest.$Shape; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseRequest.$Shape; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrOrder"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder: trusttap.payment.v1.QrOrderRequest.$Shape; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus: trusttap.payment.v1.QrStatusRequest.$Shape; qrAuthorize?: null }|{ body?: "qrAuthorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize: trusttap.payment.v1.QrAuthorizeRequest.$Shape })
                  * )} trusttap.attest.v1.DeviceRequest.$Shape
                  */
 
@@ -9526,17 +9532,41 @@ export const trusttap = $root.trusttap = (() => {
                  */
                 DeviceRequest.prototype.reverse = null;
 
+                /**
+                 * DeviceRequest qrOrder.
+                 * @member {trusttap.payment.v1.QrOrderRequest.$Properties|null|undefined} qrOrder
+                 * @memberof trusttap.attest.v1.DeviceRequest
+                 * @instance
+                 */
+                DeviceRequest.prototype.qrOrder = null;
+
+                /**
+                 * DeviceRequest qrStatus.
+                 * @member {trusttap.payment.v1.QrStatusRequest.$Properties|null|undefined} qrStatus
+                 * @memberof trusttap.attest.v1.DeviceRequest
+                 * @instance
+                 */
+                DeviceRequest.prototype.qrStatus = null;
+
+                /**
+                 * DeviceRequest qrAuthorize.
+                 * @member {trusttap.payment.v1.QrAuthorizeRequest.$Properties|null|undefined} qrAuthorize
+                 * @memberof trusttap.attest.v1.DeviceRequest
+                 * @instance
+                 */
+                DeviceRequest.prototype.qrAuthorize = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * DeviceRequest body.
-                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"|undefined} body
+                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize"|undefined} body
                  * @memberof trusttap.attest.v1.DeviceRequest
                  * @instance
                  */
                 $Object.defineProperty(DeviceRequest.prototype, "body", {
-                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "authorize", "transactionStatus", "reverse"]),
+                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "authorize", "transactionStatus", "reverse", "qrOrder", "qrStatus", "qrAuthorize"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -9596,6 +9626,12 @@ export const trusttap = $root.trusttap = (() => {
                         $root.trusttap.payment.v1.TransactionStatusRequest.encode(message.transactionStatus, writer.uint32(/* id 17, wireType 2 =*/138).fork(), _depth + 1).ldelim();
                     if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse"))
                         $root.trusttap.payment.v1.ReverseRequest.encode(message.reverse, writer.uint32(/* id 18, wireType 2 =*/146).fork(), _depth + 1).ldelim();
+                    if (message.qrOrder != null && $Object.hasOwnProperty.call(message, "qrOrder"))
+                        $root.trusttap.payment.v1.QrOrderRequest.encode(message.qrOrder, writer.uint32(/* id 19, wireType 2 =*/154).fork(), _depth + 1).ldelim();
+                    if (message.qrStatus != null && $Object.hasOwnProperty.call(message, "qrStatus"))
+                        $root.trusttap.payment.v1.QrStatusRequest.encode(message.qrStatus, writer.uint32(/* id 20, wireType 2 =*/162).fork(), _depth + 1).ldelim();
+                    if (message.qrAuthorize != null && $Object.hasOwnProperty.call(message, "qrAuthorize"))
+                        $root.trusttap.payment.v1.QrAuthorizeRequest.encode(message.qrAuthorize, writer.uint32(/* id 21, wireType 2 =*/170).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9741,6 +9777,27 @@ export const trusttap = $root.trusttap = (() => {
                                     break;
                                 message.reverse = $root.trusttap.payment.v1.ReverseRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.reverse);
                                 message.body = "reverse";
+                                continue;
+                            }
+                        case 19: {
+                                if (wireType !== 2)
+                                    break;
+                                message.qrOrder = $root.trusttap.payment.v1.QrOrderRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.qrOrder);
+                                message.body = "qrOrder";
+                                continue;
+                            }
+                        case 20: {
+                                if (wireType !== 2)
+                                    break;
+                                message.qrStatus = $root.trusttap.payment.v1.QrStatusRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.qrStatus);
+                                message.body = "qrStatus";
+                                continue;
+                            }
+                        case 21: {
+                                if (wireType !== 2)
+                                    break;
+                                message.qrAuthorize = $root.trusttap.payment.v1.QrAuthorizeRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.qrAuthorize);
+                                message.body = "qrAuthorize";
                                 continue;
                             }
                         }
@@ -9889,6 +9946,36 @@ export const trusttap = $root.trusttap = (() => {
                                 return "reverse." + error;
                         }
                     }
+                    if (message.qrOrder != null && $Object.hasOwnProperty.call(message, "qrOrder")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.QrOrderRequest.verify(message.qrOrder, _depth + 1);
+                            if (error)
+                                return "qrOrder." + error;
+                        }
+                    }
+                    if (message.qrStatus != null && $Object.hasOwnProperty.call(message, "qrStatus")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.QrStatusRequest.verify(message.qrStatus, _depth + 1);
+                            if (error)
+                                return "qrStatus." + error;
+                        }
+                    }
+                    if (message.qrAuthorize != null && $Object.hasOwnProperty.call(message, "qrAuthorize")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.QrAuthorizeRequest.verify(message.qrAuthorize, _depth + 1);
+                            if (error)
+                                return "qrAuthorize." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -9977,6 +10064,21 @@ export const trusttap = $root.trusttap = (() => {
                         if (!$util.isObject(object.reverse))
                             throw $TypeError(".trusttap.attest.v1.DeviceRequest.reverse: object expected");
                         message.reverse = $root.trusttap.payment.v1.ReverseRequest.fromObject(object.reverse, _depth + 1);
+                    }
+                    if (object.qrOrder != null) {
+                        if (!$util.isObject(object.qrOrder))
+                            throw $TypeError(".trusttap.attest.v1.DeviceRequest.qrOrder: object expected");
+                        message.qrOrder = $root.trusttap.payment.v1.QrOrderRequest.fromObject(object.qrOrder, _depth + 1);
+                    }
+                    if (object.qrStatus != null) {
+                        if (!$util.isObject(object.qrStatus))
+                            throw $TypeError(".trusttap.attest.v1.DeviceRequest.qrStatus: object expected");
+                        message.qrStatus = $root.trusttap.payment.v1.QrStatusRequest.fromObject(object.qrStatus, _depth + 1);
+                    }
+                    if (object.qrAuthorize != null) {
+                        if (!$util.isObject(object.qrAuthorize))
+                            throw $TypeError(".trusttap.attest.v1.DeviceRequest.qrAuthorize: object expected");
+                        message.qrAuthorize = $root.trusttap.payment.v1.QrAuthorizeRequest.fromObject(object.qrAuthorize, _depth + 1);
                     }
                     return message;
                 };
@@ -10071,6 +10173,21 @@ export const trusttap = $root.trusttap = (() => {
                         object.reverse = $root.trusttap.payment.v1.ReverseRequest.toObject(message.reverse, options, _depth + 1);
                         if (options.oneofs)
                             object.body = "reverse";
+                    }
+                    if (message.qrOrder != null && $Object.hasOwnProperty.call(message, "qrOrder")) {
+                        object.qrOrder = $root.trusttap.payment.v1.QrOrderRequest.toObject(message.qrOrder, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "qrOrder";
+                    }
+                    if (message.qrStatus != null && $Object.hasOwnProperty.call(message, "qrStatus")) {
+                        object.qrStatus = $root.trusttap.payment.v1.QrStatusRequest.toObject(message.qrStatus, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "qrStatus";
+                    }
+                    if (message.qrAuthorize != null && $Object.hasOwnProperty.call(message, "qrAuthorize")) {
+                        object.qrAuthorize = $root.trusttap.payment.v1.QrAuthorizeRequest.toObject(message.qrAuthorize, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "qrAuthorize";
                     }
                     return object;
                 };
@@ -14740,7 +14857,10 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [authorize] DeviceResponse authorize
                  * @property {trusttap.payment.v1.TransactionStatusResponse.$Properties|null} [transactionStatus] DeviceResponse transactionStatus
                  * @property {trusttap.payment.v1.ReverseResponse.$Properties|null} [reverse] DeviceResponse reverse
-                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"} [body] DeviceResponse body
+                 * @property {trusttap.payment.v1.QrOrder.$Properties|null} [qrOrder] DeviceResponse qrOrder
+                 * @property {trusttap.payment.v1.QrStatusResponse.$Properties|null} [qrStatus] DeviceResponse qrStatus
+                 * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [qrAuthorize] DeviceResponse qrAuthorize
+                 * @property {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize"} [body] DeviceResponse body
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -14770,9 +14890,12 @@ export const trusttap = $root.trusttap = (() => {
                  *   authorize?: trusttap.payment.v1.AuthorizeResponse.$Shape|null;
                  *   transactionStatus?: trusttap.payment.v1.TransactionStatusResponse.$Shape|null;
                  *   reverse?: trusttap.payment.v1.ReverseResponse.$Shape|null;
+                 *   qrOrder?: trusttap.payment.v1.QrOrder.$Shape|null;
+                 *   qrStatus?: trusttap.payment.v1.QrStatusResponse.$Shape|null;
+                 *   qrAuthorize?: trusttap.payment.v1.AuthorizeResponse.$Shape|null;
                  *   $unknowns?: Array.<Uint8Array>;
                  * } & (
-                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape; authorize?: null; transactionStatus?: null; reverse?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize: trusttap.payment.v1.AuthorizeResponse.$Shape; transactionStatus?: null; reverse?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusResponse.$Shape; reverse?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseResponse.$Shape })
+                 *   ({ body?: undefined; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "challenge"; challenge: trusttap.attest.v1.Challenge.$Shape; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "enrol"; challenge?: null; enrol: trusttap.attest.v1.EnrolResponse.$Shape; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "attest"; challenge?: null; enrol?: null; attest: trusttap.attest.v1.AttestResponse.$Shape; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "heartbeat"; challenge?: null; enrol?: null; attest?: null; heartbeat: trusttap.attest.v1.HeartbeatResponse.$Shape; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyExchange"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange: trusttap.attest.v1.KeyExchangeResponse.$Shape; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "keyDownload"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload: trusttap.attest.v1.KeyDownloadResponse.$Shape; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "error"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error: trusttap.attest.v1.ErrorResponse.$Shape; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "authorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize: trusttap.payment.v1.AuthorizeResponse.$Shape; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "transactionStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus: trusttap.payment.v1.TransactionStatusResponse.$Shape; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "reverse"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse: trusttap.payment.v1.ReverseResponse.$Shape; qrOrder?: null; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrOrder"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder: trusttap.payment.v1.QrOrder.$Shape; qrStatus?: null; qrAuthorize?: null }|{ body?: "qrStatus"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus: trusttap.payment.v1.QrStatusResponse.$Shape; qrAuthorize?: null }|{ body?: "qrAuthorize"; challenge?: null; enrol?: null; attest?: null; heartbeat?: null; keyExchange?: null; keyDownload?: null; error?: null; authorize?: null; transactionStatus?: null; reverse?: null; qrOrder?: null; qrStatus?: null; qrAuthorize: trusttap.payment.v1.AuthorizeResponse.$Shape })
                  * )} trusttap.attest.v1.DeviceResponse.$Shape
                  */
 
@@ -14912,17 +15035,41 @@ export const trusttap = $root.trusttap = (() => {
                  */
                 DeviceResponse.prototype.reverse = null;
 
+                /**
+                 * DeviceResponse qrOrder.
+                 * @member {trusttap.payment.v1.QrOrder.$Properties|null|undefined} qrOrder
+                 * @memberof trusttap.attest.v1.DeviceResponse
+                 * @instance
+                 */
+                DeviceResponse.prototype.qrOrder = null;
+
+                /**
+                 * DeviceResponse qrStatus.
+                 * @member {trusttap.payment.v1.QrStatusResponse.$Properties|null|undefined} qrStatus
+                 * @memberof trusttap.attest.v1.DeviceResponse
+                 * @instance
+                 */
+                DeviceResponse.prototype.qrStatus = null;
+
+                /**
+                 * DeviceResponse qrAuthorize.
+                 * @member {trusttap.payment.v1.AuthorizeResponse.$Properties|null|undefined} qrAuthorize
+                 * @memberof trusttap.attest.v1.DeviceResponse
+                 * @instance
+                 */
+                DeviceResponse.prototype.qrAuthorize = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * DeviceResponse body.
-                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"|undefined} body
+                 * @member {"challenge"|"enrol"|"attest"|"heartbeat"|"keyExchange"|"keyDownload"|"error"|"authorize"|"transactionStatus"|"reverse"|"qrOrder"|"qrStatus"|"qrAuthorize"|undefined} body
                  * @memberof trusttap.attest.v1.DeviceResponse
                  * @instance
                  */
                 $Object.defineProperty(DeviceResponse.prototype, "body", {
-                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "error", "authorize", "transactionStatus", "reverse"]),
+                    get: $util.oneOfGetter($oneOfFields = ["challenge", "enrol", "attest", "heartbeat", "keyExchange", "keyDownload", "error", "authorize", "transactionStatus", "reverse", "qrOrder", "qrStatus", "qrAuthorize"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -14989,6 +15136,12 @@ export const trusttap = $root.trusttap = (() => {
                         $root.trusttap.payment.v1.TransactionStatusResponse.encode(message.transactionStatus, writer.uint32(/* id 18, wireType 2 =*/146).fork(), _depth + 1).ldelim();
                     if (message.reverse != null && $Object.hasOwnProperty.call(message, "reverse"))
                         $root.trusttap.payment.v1.ReverseResponse.encode(message.reverse, writer.uint32(/* id 19, wireType 2 =*/154).fork(), _depth + 1).ldelim();
+                    if (message.qrOrder != null && $Object.hasOwnProperty.call(message, "qrOrder"))
+                        $root.trusttap.payment.v1.QrOrder.encode(message.qrOrder, writer.uint32(/* id 20, wireType 2 =*/162).fork(), _depth + 1).ldelim();
+                    if (message.qrStatus != null && $Object.hasOwnProperty.call(message, "qrStatus"))
+                        $root.trusttap.payment.v1.QrStatusResponse.encode(message.qrStatus, writer.uint32(/* id 21, wireType 2 =*/170).fork(), _depth + 1).ldelim();
+                    if (message.qrAuthorize != null && $Object.hasOwnProperty.call(message, "qrAuthorize"))
+                        $root.trusttap.payment.v1.AuthorizeResponse.encode(message.qrAuthorize, writer.uint32(/* id 22, wireType 2 =*/178).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -15160,6 +15313,27 @@ export const trusttap = $root.trusttap = (() => {
                                 message.body = "reverse";
                                 continue;
                             }
+                        case 20: {
+                                if (wireType !== 2)
+                                    break;
+                                message.qrOrder = $root.trusttap.payment.v1.QrOrder.decode(reader, reader.size(), $undefined, _depth + 1, message.qrOrder);
+                                message.body = "qrOrder";
+                                continue;
+                            }
+                        case 21: {
+                                if (wireType !== 2)
+                                    break;
+                                message.qrStatus = $root.trusttap.payment.v1.QrStatusResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.qrStatus);
+                                message.body = "qrStatus";
+                                continue;
+                            }
+                        case 22: {
+                                if (wireType !== 2)
+                                    break;
+                                message.qrAuthorize = $root.trusttap.payment.v1.AuthorizeResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.qrAuthorize);
+                                message.body = "qrAuthorize";
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -15328,6 +15502,36 @@ export const trusttap = $root.trusttap = (() => {
                                 return "reverse." + error;
                         }
                     }
+                    if (message.qrOrder != null && $Object.hasOwnProperty.call(message, "qrOrder")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.QrOrder.verify(message.qrOrder, _depth + 1);
+                            if (error)
+                                return "qrOrder." + error;
+                        }
+                    }
+                    if (message.qrStatus != null && $Object.hasOwnProperty.call(message, "qrStatus")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.QrStatusResponse.verify(message.qrStatus, _depth + 1);
+                            if (error)
+                                return "qrStatus." + error;
+                        }
+                    }
+                    if (message.qrAuthorize != null && $Object.hasOwnProperty.call(message, "qrAuthorize")) {
+                        if (properties.body === 1)
+                            return "body: multiple values";
+                        properties.body = 1;
+                        {
+                            let error = $root.trusttap.payment.v1.AuthorizeResponse.verify(message.qrAuthorize, _depth + 1);
+                            if (error)
+                                return "qrAuthorize." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -15437,6 +15641,21 @@ export const trusttap = $root.trusttap = (() => {
                         if (!$util.isObject(object.reverse))
                             throw $TypeError(".trusttap.attest.v1.DeviceResponse.reverse: object expected");
                         message.reverse = $root.trusttap.payment.v1.ReverseResponse.fromObject(object.reverse, _depth + 1);
+                    }
+                    if (object.qrOrder != null) {
+                        if (!$util.isObject(object.qrOrder))
+                            throw $TypeError(".trusttap.attest.v1.DeviceResponse.qrOrder: object expected");
+                        message.qrOrder = $root.trusttap.payment.v1.QrOrder.fromObject(object.qrOrder, _depth + 1);
+                    }
+                    if (object.qrStatus != null) {
+                        if (!$util.isObject(object.qrStatus))
+                            throw $TypeError(".trusttap.attest.v1.DeviceResponse.qrStatus: object expected");
+                        message.qrStatus = $root.trusttap.payment.v1.QrStatusResponse.fromObject(object.qrStatus, _depth + 1);
+                    }
+                    if (object.qrAuthorize != null) {
+                        if (!$util.isObject(object.qrAuthorize))
+                            throw $TypeError(".trusttap.attest.v1.DeviceResponse.qrAuthorize: object expected");
+                        message.qrAuthorize = $root.trusttap.payment.v1.AuthorizeResponse.fromObject(object.qrAuthorize, _depth + 1);
                     }
                     return message;
                 };
@@ -15552,6 +15771,21 @@ export const trusttap = $root.trusttap = (() => {
                         object.reverse = $root.trusttap.payment.v1.ReverseResponse.toObject(message.reverse, options, _depth + 1);
                         if (options.oneofs)
                             object.body = "reverse";
+                    }
+                    if (message.qrOrder != null && $Object.hasOwnProperty.call(message, "qrOrder")) {
+                        object.qrOrder = $root.trusttap.payment.v1.QrOrder.toObject(message.qrOrder, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "qrOrder";
+                    }
+                    if (message.qrStatus != null && $Object.hasOwnProperty.call(message, "qrStatus")) {
+                        object.qrStatus = $root.trusttap.payment.v1.QrStatusResponse.toObject(message.qrStatus, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "qrStatus";
+                    }
+                    if (message.qrAuthorize != null && $Object.hasOwnProperty.call(message, "qrAuthorize")) {
+                        object.qrAuthorize = $root.trusttap.payment.v1.AuthorizeResponse.toObject(message.qrAuthorize, options, _depth + 1);
+                        if (options.oneofs)
+                            object.body = "qrAuthorize";
                     }
                     return object;
                 };
@@ -20806,6 +21040,8 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} DECLINE_REASON_UNKNOWN_CARD=9 DECLINE_REASON_UNKNOWN_CARD value
              * @property {number} DECLINE_REASON_DEVICE_NOT_ALLOWED=10 DECLINE_REASON_DEVICE_NOT_ALLOWED value
              * @property {number} DECLINE_REASON_INVALID_TRANSACTION=11 DECLINE_REASON_INVALID_TRANSACTION value
+             * @property {number} DECLINE_REASON_CODE_USED=12 DECLINE_REASON_CODE_USED value
+             * @property {number} DECLINE_REASON_CODE_EXPIRED=13 DECLINE_REASON_CODE_EXPIRED value
              */
             v1.DeclineReason = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -20821,6 +21057,8 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[9] = "DECLINE_REASON_UNKNOWN_CARD"] = 9;
                 values[valuesById[10] = "DECLINE_REASON_DEVICE_NOT_ALLOWED"] = 10;
                 values[valuesById[11] = "DECLINE_REASON_INVALID_TRANSACTION"] = 11;
+                values[valuesById[12] = "DECLINE_REASON_CODE_USED"] = 12;
+                values[valuesById[13] = "DECLINE_REASON_CODE_EXPIRED"] = 13;
                 return values;
             })();
 
@@ -21384,6 +21622,14 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECLINE_REASON_INVALID_TRANSACTION":
                         case 11:
                             message.reason = 11;
+                            break;
+                        case "DECLINE_REASON_CODE_USED":
+                        case 12:
+                            message.reason = 12;
+                            break;
+                        case "DECLINE_REASON_CODE_EXPIRED":
+                        case 13:
+                            message.reason = 13;
                             break;
                         default:
                             if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
@@ -22753,6 +22999,4314 @@ export const trusttap = $root.trusttap = (() => {
                 };
 
                 return ReverseResponse;
+            })();
+
+            /**
+             * QrOrderState enum.
+             * @name trusttap.payment.v1.QrOrderState
+             * @enum {number}
+             * @property {number} QR_ORDER_STATE_UNSPECIFIED=0 QR_ORDER_STATE_UNSPECIFIED value
+             * @property {number} QR_ORDER_STATE_PENDING=1 QR_ORDER_STATE_PENDING value
+             * @property {number} QR_ORDER_STATE_PAID=2 QR_ORDER_STATE_PAID value
+             * @property {number} QR_ORDER_STATE_DECLINED=3 QR_ORDER_STATE_DECLINED value
+             * @property {number} QR_ORDER_STATE_EXPIRED=4 QR_ORDER_STATE_EXPIRED value
+             * @property {number} QR_ORDER_STATE_CANCELLED=5 QR_ORDER_STATE_CANCELLED value
+             */
+            v1.QrOrderState = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "QR_ORDER_STATE_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "QR_ORDER_STATE_PENDING"] = 1;
+                values[valuesById[2] = "QR_ORDER_STATE_PAID"] = 2;
+                values[valuesById[3] = "QR_ORDER_STATE_DECLINED"] = 3;
+                values[valuesById[4] = "QR_ORDER_STATE_EXPIRED"] = 4;
+                values[valuesById[5] = "QR_ORDER_STATE_CANCELLED"] = 5;
+                return values;
+            })();
+
+            v1.QrOrderRequest = (function() {
+
+                /**
+                 * Properties of a QrOrderRequest.
+                 * @typedef {Object} trusttap.payment.v1.QrOrderRequest.$Properties
+                 * @property {string|null} [clientTransactionId] QrOrderRequest clientTransactionId
+                 * @property {Long|null} [amountMinor] QrOrderRequest amountMinor
+                 * @property {string|null} [currency] QrOrderRequest currency
+                 * @property {Long|null} [ttlMs] QrOrderRequest ttlMs
+                 * @property {Uint8Array|null} [signedToken] QrOrderRequest signedToken
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a QrOrderRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IQrOrderRequest
+                 * @augments trusttap.payment.v1.QrOrderRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.QrOrderRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a QrOrderRequest.
+                 * @typedef {trusttap.payment.v1.QrOrderRequest.$Properties} trusttap.payment.v1.QrOrderRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new QrOrderRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a QrOrderRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.QrOrderRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const QrOrderRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * QrOrderRequest clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @instance
+                 */
+                QrOrderRequest.prototype.clientTransactionId = "";
+
+                /**
+                 * QrOrderRequest amountMinor.
+                 * @member {Long} amountMinor
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @instance
+                 */
+                QrOrderRequest.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QrOrderRequest currency.
+                 * @member {string} currency
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @instance
+                 */
+                QrOrderRequest.prototype.currency = "";
+
+                /**
+                 * QrOrderRequest ttlMs.
+                 * @member {Long} ttlMs
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @instance
+                 */
+                QrOrderRequest.prototype.ttlMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QrOrderRequest signedToken.
+                 * @member {Uint8Array} signedToken
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @instance
+                 */
+                QrOrderRequest.prototype.signedToken = $util.newBuffer([]);
+
+                /**
+                 * Creates a new QrOrderRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrderRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.QrOrderRequest} QrOrderRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.QrOrderRequest.$Shape): trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.QrOrderRequest.$Properties): trusttap.payment.v1.QrOrderRequest;
+                 * }}
+                 */
+                QrOrderRequest.create = function(properties) {
+                    return new QrOrderRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified QrOrderRequest message. Does not implicitly {@link trusttap.payment.v1.QrOrderRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrderRequest.$Properties} message QrOrderRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrOrderRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.amountMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.currency);
+                    if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs") && (typeof message.ttlMs === "object" ? message.ttlMs.low || message.ttlMs.high : message.ttlMs !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.ttlMs);
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken") && message.signedToken.length)
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.signedToken);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified QrOrderRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrOrderRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrderRequest.$Properties} message QrOrderRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrOrderRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a QrOrderRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape} QrOrderRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrOrderRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.QrOrderRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amountMinor = value;
+                                else
+                                    delete message.amountMinor;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.ttlMs = value;
+                                else
+                                    delete message.ttlMs;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signedToken = value;
+                                else
+                                    delete message.signedToken;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a QrOrderRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrOrderRequest & trusttap.payment.v1.QrOrderRequest.$Shape} QrOrderRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrOrderRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a QrOrderRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                QrOrderRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
+                            return "amountMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs"))
+                        if (!$util.isInteger(message.ttlMs) && !(message.ttlMs && $util.isInteger(message.ttlMs.low) && $util.isInteger(message.ttlMs.high)))
+                            return "ttlMs: integer|Long expected";
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
+                        if (!(message.signedToken && typeof message.signedToken.length === "number" || $util.isString(message.signedToken)))
+                            return "signedToken: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a QrOrderRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.QrOrderRequest} QrOrderRequest
+                 */
+                QrOrderRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.QrOrderRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.QrOrderRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.QrOrderRequest();
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.amountMinor != null)
+                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
+                            if ($util.Long)
+                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
+                            else if (typeof object.amountMinor === "string")
+                                message.amountMinor = $parseInt(object.amountMinor, 10);
+                            else if (typeof object.amountMinor === "number")
+                                message.amountMinor = object.amountMinor;
+                            else if (typeof object.amountMinor === "object")
+                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.ttlMs != null)
+                        if (typeof object.ttlMs === "object" ? object.ttlMs.low || object.ttlMs.high : $Number(object.ttlMs) !== 0)
+                            if ($util.Long)
+                                message.ttlMs = $util.Long.fromValue(object.ttlMs, true);
+                            else if (typeof object.ttlMs === "string")
+                                message.ttlMs = $parseInt(object.ttlMs, 10);
+                            else if (typeof object.ttlMs === "number")
+                                message.ttlMs = object.ttlMs;
+                            else if (typeof object.ttlMs === "object")
+                                message.ttlMs = new $util.LongBits(object.ttlMs.low >>> 0, object.ttlMs.high >>> 0).toNumber(true);
+                    if (object.signedToken != null)
+                        if (object.signedToken.length)
+                            if (typeof object.signedToken === "string")
+                                $util.base64.decode(object.signedToken, message.signedToken = $util.newBuffer($util.base64.length(object.signedToken)), 0);
+                            else if (object.signedToken.length >= 0)
+                                message.signedToken = object.signedToken;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a QrOrderRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrderRequest} message QrOrderRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                QrOrderRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.clientTransactionId = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.ttlMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.ttlMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if (options.bytes === $String)
+                            object.signedToken = "";
+                        else {
+                            object.signedToken = [];
+                            if (options.bytes !== $Array)
+                                object.signedToken = $util.newBuffer(object.signedToken);
+                        }
+                    }
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.amountMinor === "number")
+                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
+                        else
+                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.ttlMs = typeof message.ttlMs === "number" ? $BigInt(message.ttlMs) : $util.Long.fromBits(message.ttlMs.low >>> 0, message.ttlMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.ttlMs === "number")
+                            object.ttlMs = options.longs === $String ? $String(message.ttlMs) : message.ttlMs;
+                        else
+                            object.ttlMs = options.longs === $String ? $util.Long.prototype.toString.call(message.ttlMs) : options.longs === $Number ? new $util.LongBits(message.ttlMs.low >>> 0, message.ttlMs.high >>> 0).toNumber(true) : message.ttlMs;
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
+                        object.signedToken = options.bytes === $String ? $util.base64.encode(message.signedToken, 0, message.signedToken.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedToken) : message.signedToken;
+                    return object;
+                };
+
+                /**
+                 * Converts this QrOrderRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                QrOrderRequest.prototype.toJSON = function() {
+                    return QrOrderRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for QrOrderRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.QrOrderRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                QrOrderRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.QrOrderRequest";
+                };
+
+                return QrOrderRequest;
+            })();
+
+            v1.QrOrder = (function() {
+
+                /**
+                 * Properties of a QrOrder.
+                 * @typedef {Object} trusttap.payment.v1.QrOrder.$Properties
+                 * @property {string|null} [clientTransactionId] QrOrder clientTransactionId
+                 * @property {string|null} [orderReference] QrOrder orderReference
+                 * @property {string|null} [payload] QrOrder payload
+                 * @property {Long|null} [amountMinor] QrOrder amountMinor
+                 * @property {string|null} [currency] QrOrder currency
+                 * @property {Long|null} [expiresMs] QrOrder expiresMs
+                 * @property {trusttap.payment.v1.QrOrderState|null} [state] QrOrder state
+                 * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [result] QrOrder result
+                 * @property {trusttap.payment.v1.DeclineReason|null} [refusedReason] QrOrder refusedReason
+                 * @property {string|null} [refusedText] QrOrder refusedText
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a QrOrder.
+                 * @memberof trusttap.payment.v1
+                 * @interface IQrOrder
+                 * @augments trusttap.payment.v1.QrOrder.$Properties
+                 * @deprecated Use trusttap.payment.v1.QrOrder.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a QrOrder.
+                 * @typedef {trusttap.payment.v1.QrOrder.$Properties} trusttap.payment.v1.QrOrder.$Shape
+                 */
+
+                /**
+                 * Constructs a new QrOrder.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a QrOrder.
+                 * @constructor
+                 * @param {trusttap.payment.v1.QrOrder.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const QrOrder = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * QrOrder clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.clientTransactionId = "";
+
+                /**
+                 * QrOrder orderReference.
+                 * @member {string} orderReference
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.orderReference = "";
+
+                /**
+                 * QrOrder payload.
+                 * @member {string} payload
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.payload = "";
+
+                /**
+                 * QrOrder amountMinor.
+                 * @member {Long} amountMinor
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QrOrder currency.
+                 * @member {string} currency
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.currency = "";
+
+                /**
+                 * QrOrder expiresMs.
+                 * @member {Long} expiresMs
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.expiresMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QrOrder state.
+                 * @member {trusttap.payment.v1.QrOrderState} state
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.state = 0;
+
+                /**
+                 * QrOrder result.
+                 * @member {trusttap.payment.v1.AuthorizeResponse.$Properties|null|undefined} result
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.result = null;
+
+                /**
+                 * QrOrder refusedReason.
+                 * @member {trusttap.payment.v1.DeclineReason} refusedReason
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.refusedReason = 0;
+
+                /**
+                 * QrOrder refusedText.
+                 * @member {string} refusedText
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 */
+                QrOrder.prototype.refusedText = "";
+
+                /**
+                 * Creates a new QrOrder instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrder.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.QrOrder} QrOrder instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.QrOrder.$Shape): trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape;
+                 *   (properties?: trusttap.payment.v1.QrOrder.$Properties): trusttap.payment.v1.QrOrder;
+                 * }}
+                 */
+                QrOrder.create = function(properties) {
+                    return new QrOrder(properties);
+                };
+
+                /**
+                 * Encodes the specified QrOrder message. Does not implicitly {@link trusttap.payment.v1.QrOrder.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrder.$Properties} message QrOrder message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrOrder.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
+                    if (message.orderReference != null && $Object.hasOwnProperty.call(message, "orderReference") && message.orderReference !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.orderReference);
+                    if (message.payload != null && $Object.hasOwnProperty.call(message, "payload") && message.payload !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.payload);
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.amountMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.currency);
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs") && (typeof message.expiresMs === "object" ? message.expiresMs.low || message.expiresMs.high : message.expiresMs !== 0))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.expiresMs);
+                    if (message.state != null && $Object.hasOwnProperty.call(message, "state") && message.state !== 0)
+                        writer.uint32(/* id 7, wireType 0 =*/56).int32(message.state);
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
+                        $root.trusttap.payment.v1.AuthorizeResponse.encode(message.result, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
+                    if (message.refusedReason != null && $Object.hasOwnProperty.call(message, "refusedReason") && message.refusedReason !== 0)
+                        writer.uint32(/* id 9, wireType 0 =*/72).int32(message.refusedReason);
+                    if (message.refusedText != null && $Object.hasOwnProperty.call(message, "refusedText") && message.refusedText !== "")
+                        writer.uint32(/* id 10, wireType 2 =*/82).string(message.refusedText);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified QrOrder message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrOrder.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrder.$Properties} message QrOrder message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrOrder.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a QrOrder message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape} QrOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrOrder.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.QrOrder();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.orderReference = value;
+                                else
+                                    delete message.orderReference;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.payload = value;
+                                else
+                                    delete message.payload;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amountMinor = value;
+                                else
+                                    delete message.amountMinor;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.expiresMs = value;
+                                else
+                                    delete message.expiresMs;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.state = value;
+                                else
+                                    delete message.state;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                message.result = $root.trusttap.payment.v1.AuthorizeResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.result);
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.refusedReason = value;
+                                else
+                                    delete message.refusedReason;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.refusedText = value;
+                                else
+                                    delete message.refusedText;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a QrOrder message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrOrder & trusttap.payment.v1.QrOrder.$Shape} QrOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrOrder.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a QrOrder message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                QrOrder.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    if (message.orderReference != null && $Object.hasOwnProperty.call(message, "orderReference"))
+                        if (!$util.isString(message.orderReference))
+                            return "orderReference: string expected";
+                    if (message.payload != null && $Object.hasOwnProperty.call(message, "payload"))
+                        if (!$util.isString(message.payload))
+                            return "payload: string expected";
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
+                            return "amountMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (!$util.isInteger(message.expiresMs) && !(message.expiresMs && $util.isInteger(message.expiresMs.low) && $util.isInteger(message.expiresMs.high)))
+                            return "expiresMs: integer|Long expected";
+                    if (message.state != null && $Object.hasOwnProperty.call(message, "state"))
+                        if (typeof message.state !== "number" || (message.state | 0) !== message.state)
+                            return "state: enum value expected";
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result")) {
+                        let error = $root.trusttap.payment.v1.AuthorizeResponse.verify(message.result, _depth + 1);
+                        if (error)
+                            return "result." + error;
+                    }
+                    if (message.refusedReason != null && $Object.hasOwnProperty.call(message, "refusedReason"))
+                        if (typeof message.refusedReason !== "number" || (message.refusedReason | 0) !== message.refusedReason)
+                            return "refusedReason: enum value expected";
+                    if (message.refusedText != null && $Object.hasOwnProperty.call(message, "refusedText"))
+                        if (!$util.isString(message.refusedText))
+                            return "refusedText: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a QrOrder message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.QrOrder} QrOrder
+                 */
+                QrOrder.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.QrOrder)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.QrOrder: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.QrOrder();
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.orderReference != null)
+                        if (typeof object.orderReference !== "string" || object.orderReference.length)
+                            message.orderReference = $String(object.orderReference);
+                    if (object.payload != null)
+                        if (typeof object.payload !== "string" || object.payload.length)
+                            message.payload = $String(object.payload);
+                    if (object.amountMinor != null)
+                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
+                            if ($util.Long)
+                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
+                            else if (typeof object.amountMinor === "string")
+                                message.amountMinor = $parseInt(object.amountMinor, 10);
+                            else if (typeof object.amountMinor === "number")
+                                message.amountMinor = object.amountMinor;
+                            else if (typeof object.amountMinor === "object")
+                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.expiresMs != null)
+                        if (typeof object.expiresMs === "object" ? object.expiresMs.low || object.expiresMs.high : $Number(object.expiresMs) !== 0)
+                            if ($util.Long)
+                                message.expiresMs = $util.Long.fromValue(object.expiresMs, true);
+                            else if (typeof object.expiresMs === "string")
+                                message.expiresMs = $parseInt(object.expiresMs, 10);
+                            else if (typeof object.expiresMs === "number")
+                                message.expiresMs = object.expiresMs;
+                            else if (typeof object.expiresMs === "object")
+                                message.expiresMs = new $util.LongBits(object.expiresMs.low >>> 0, object.expiresMs.high >>> 0).toNumber(true);
+                    if (object.state !== 0 && (typeof object.state !== "string" || $root.trusttap.payment.v1.QrOrderState[object.state] !== 0))
+                        switch (object.state) {
+                        case "QR_ORDER_STATE_UNSPECIFIED":
+                        case 0:
+                            message.state = 0;
+                            break;
+                        case "QR_ORDER_STATE_PENDING":
+                        case 1:
+                            message.state = 1;
+                            break;
+                        case "QR_ORDER_STATE_PAID":
+                        case 2:
+                            message.state = 2;
+                            break;
+                        case "QR_ORDER_STATE_DECLINED":
+                        case 3:
+                            message.state = 3;
+                            break;
+                        case "QR_ORDER_STATE_EXPIRED":
+                        case 4:
+                            message.state = 4;
+                            break;
+                        case "QR_ORDER_STATE_CANCELLED":
+                        case 5:
+                            message.state = 5;
+                            break;
+                        default:
+                            if (typeof object.state === "number" && (object.state | 0) === object.state)
+                                message.state = object.state;
+                        }
+                    if (object.result != null) {
+                        if (!$util.isObject(object.result))
+                            throw $TypeError(".trusttap.payment.v1.QrOrder.result: object expected");
+                        message.result = $root.trusttap.payment.v1.AuthorizeResponse.fromObject(object.result, _depth + 1);
+                    }
+                    if (object.refusedReason !== 0 && (typeof object.refusedReason !== "string" || $root.trusttap.payment.v1.DeclineReason[object.refusedReason] !== 0))
+                        switch (object.refusedReason) {
+                        case "DECLINE_REASON_NONE":
+                        case 0:
+                            message.refusedReason = 0;
+                            break;
+                        case "DECLINE_REASON_INSUFFICIENT_FUNDS":
+                        case 1:
+                            message.refusedReason = 1;
+                            break;
+                        case "DECLINE_REASON_INCORRECT_PIN":
+                        case 2:
+                            message.refusedReason = 2;
+                            break;
+                        case "DECLINE_REASON_PIN_TRIES_EXCEEDED":
+                        case 3:
+                            message.refusedReason = 3;
+                            break;
+                        case "DECLINE_REASON_EXPIRED_CARD":
+                        case 4:
+                            message.refusedReason = 4;
+                            break;
+                        case "DECLINE_REASON_BLOCKED_CARD":
+                        case 5:
+                            message.refusedReason = 5;
+                            break;
+                        case "DECLINE_REASON_CRYPTOGRAM_FAILED":
+                        case 6:
+                            message.refusedReason = 6;
+                            break;
+                        case "DECLINE_REASON_OVER_LIMIT":
+                        case 7:
+                            message.refusedReason = 7;
+                            break;
+                        case "DECLINE_REASON_PIN_REQUIRED":
+                        case 8:
+                            message.refusedReason = 8;
+                            break;
+                        case "DECLINE_REASON_UNKNOWN_CARD":
+                        case 9:
+                            message.refusedReason = 9;
+                            break;
+                        case "DECLINE_REASON_DEVICE_NOT_ALLOWED":
+                        case 10:
+                            message.refusedReason = 10;
+                            break;
+                        case "DECLINE_REASON_INVALID_TRANSACTION":
+                        case 11:
+                            message.refusedReason = 11;
+                            break;
+                        case "DECLINE_REASON_CODE_USED":
+                        case 12:
+                            message.refusedReason = 12;
+                            break;
+                        case "DECLINE_REASON_CODE_EXPIRED":
+                        case 13:
+                            message.refusedReason = 13;
+                            break;
+                        default:
+                            if (typeof object.refusedReason === "number" && (object.refusedReason | 0) === object.refusedReason)
+                                message.refusedReason = object.refusedReason;
+                        }
+                    if (object.refusedText != null)
+                        if (typeof object.refusedText !== "string" || object.refusedText.length)
+                            message.refusedText = $String(object.refusedText);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a QrOrder message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {trusttap.payment.v1.QrOrder} message QrOrder
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                QrOrder.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.clientTransactionId = "";
+                        object.orderReference = "";
+                        object.payload = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.expiresMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.expiresMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.state = options.enums === $String ? "QR_ORDER_STATE_UNSPECIFIED" : 0;
+                        object.result = null;
+                        object.refusedReason = options.enums === $String ? "DECLINE_REASON_NONE" : 0;
+                        object.refusedText = "";
+                    }
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    if (message.orderReference != null && $Object.hasOwnProperty.call(message, "orderReference"))
+                        object.orderReference = message.orderReference;
+                    if (message.payload != null && $Object.hasOwnProperty.call(message, "payload"))
+                        object.payload = message.payload;
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.amountMinor === "number")
+                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
+                        else
+                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.expiresMs = typeof message.expiresMs === "number" ? $BigInt(message.expiresMs) : $util.Long.fromBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.expiresMs === "number")
+                            object.expiresMs = options.longs === $String ? $String(message.expiresMs) : message.expiresMs;
+                        else
+                            object.expiresMs = options.longs === $String ? $util.Long.prototype.toString.call(message.expiresMs) : options.longs === $Number ? new $util.LongBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0).toNumber(true) : message.expiresMs;
+                    if (message.state != null && $Object.hasOwnProperty.call(message, "state"))
+                        object.state = options.enums === $String ? $root.trusttap.payment.v1.QrOrderState[message.state] === $undefined ? message.state : $root.trusttap.payment.v1.QrOrderState[message.state] : message.state;
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
+                        object.result = $root.trusttap.payment.v1.AuthorizeResponse.toObject(message.result, options, _depth + 1);
+                    if (message.refusedReason != null && $Object.hasOwnProperty.call(message, "refusedReason"))
+                        object.refusedReason = options.enums === $String ? $root.trusttap.payment.v1.DeclineReason[message.refusedReason] === $undefined ? message.refusedReason : $root.trusttap.payment.v1.DeclineReason[message.refusedReason] : message.refusedReason;
+                    if (message.refusedText != null && $Object.hasOwnProperty.call(message, "refusedText"))
+                        object.refusedText = message.refusedText;
+                    return object;
+                };
+
+                /**
+                 * Converts this QrOrder to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                QrOrder.prototype.toJSON = function() {
+                    return QrOrder.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for QrOrder
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.QrOrder
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                QrOrder.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.QrOrder";
+                };
+
+                return QrOrder;
+            })();
+
+            v1.QrStatusRequest = (function() {
+
+                /**
+                 * Properties of a QrStatusRequest.
+                 * @typedef {Object} trusttap.payment.v1.QrStatusRequest.$Properties
+                 * @property {string|null} [clientTransactionId] QrStatusRequest clientTransactionId
+                 * @property {boolean|null} [cancel] QrStatusRequest cancel
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a QrStatusRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IQrStatusRequest
+                 * @augments trusttap.payment.v1.QrStatusRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.QrStatusRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a QrStatusRequest.
+                 * @typedef {trusttap.payment.v1.QrStatusRequest.$Properties} trusttap.payment.v1.QrStatusRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new QrStatusRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a QrStatusRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.QrStatusRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const QrStatusRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * QrStatusRequest clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @instance
+                 */
+                QrStatusRequest.prototype.clientTransactionId = "";
+
+                /**
+                 * QrStatusRequest cancel.
+                 * @member {boolean} cancel
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @instance
+                 */
+                QrStatusRequest.prototype.cancel = false;
+
+                /**
+                 * Creates a new QrStatusRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.QrStatusRequest} QrStatusRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.QrStatusRequest.$Shape): trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.QrStatusRequest.$Properties): trusttap.payment.v1.QrStatusRequest;
+                 * }}
+                 */
+                QrStatusRequest.create = function(properties) {
+                    return new QrStatusRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified QrStatusRequest message. Does not implicitly {@link trusttap.payment.v1.QrStatusRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusRequest.$Properties} message QrStatusRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrStatusRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
+                    if (message.cancel != null && $Object.hasOwnProperty.call(message, "cancel") && message.cancel !== false)
+                        writer.uint32(/* id 2, wireType 0 =*/16).bool(message.cancel);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified QrStatusRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrStatusRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusRequest.$Properties} message QrStatusRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrStatusRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a QrStatusRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape} QrStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrStatusRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.QrStatusRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.cancel = value;
+                                else
+                                    delete message.cancel;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a QrStatusRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrStatusRequest & trusttap.payment.v1.QrStatusRequest.$Shape} QrStatusRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrStatusRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a QrStatusRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                QrStatusRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    if (message.cancel != null && $Object.hasOwnProperty.call(message, "cancel"))
+                        if (typeof message.cancel !== "boolean")
+                            return "cancel: boolean expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a QrStatusRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.QrStatusRequest} QrStatusRequest
+                 */
+                QrStatusRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.QrStatusRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.QrStatusRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.QrStatusRequest();
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.cancel != null)
+                        if (object.cancel)
+                            message.cancel = $Boolean(object.cancel);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a QrStatusRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusRequest} message QrStatusRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                QrStatusRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.clientTransactionId = "";
+                        object.cancel = false;
+                    }
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    if (message.cancel != null && $Object.hasOwnProperty.call(message, "cancel"))
+                        object.cancel = message.cancel;
+                    return object;
+                };
+
+                /**
+                 * Converts this QrStatusRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                QrStatusRequest.prototype.toJSON = function() {
+                    return QrStatusRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for QrStatusRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.QrStatusRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                QrStatusRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.QrStatusRequest";
+                };
+
+                return QrStatusRequest;
+            })();
+
+            v1.QrStatusResponse = (function() {
+
+                /**
+                 * Properties of a QrStatusResponse.
+                 * @typedef {Object} trusttap.payment.v1.QrStatusResponse.$Properties
+                 * @property {boolean|null} [found] QrStatusResponse found
+                 * @property {trusttap.payment.v1.QrOrder.$Properties|null} [order] QrStatusResponse order
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a QrStatusResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IQrStatusResponse
+                 * @augments trusttap.payment.v1.QrStatusResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.QrStatusResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a QrStatusResponse.
+                 * @typedef {trusttap.payment.v1.QrStatusResponse.$Properties} trusttap.payment.v1.QrStatusResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new QrStatusResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a QrStatusResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.QrStatusResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const QrStatusResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * QrStatusResponse found.
+                 * @member {boolean} found
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @instance
+                 */
+                QrStatusResponse.prototype.found = false;
+
+                /**
+                 * QrStatusResponse order.
+                 * @member {trusttap.payment.v1.QrOrder.$Properties|null|undefined} order
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @instance
+                 */
+                QrStatusResponse.prototype.order = null;
+
+                /**
+                 * Creates a new QrStatusResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.QrStatusResponse} QrStatusResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.QrStatusResponse.$Shape): trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.QrStatusResponse.$Properties): trusttap.payment.v1.QrStatusResponse;
+                 * }}
+                 */
+                QrStatusResponse.create = function(properties) {
+                    return new QrStatusResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified QrStatusResponse message. Does not implicitly {@link trusttap.payment.v1.QrStatusResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusResponse.$Properties} message QrStatusResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrStatusResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.found != null && $Object.hasOwnProperty.call(message, "found") && message.found !== false)
+                        writer.uint32(/* id 1, wireType 0 =*/8).bool(message.found);
+                    if (message.order != null && $Object.hasOwnProperty.call(message, "order"))
+                        $root.trusttap.payment.v1.QrOrder.encode(message.order, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified QrStatusResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrStatusResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusResponse.$Properties} message QrStatusResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrStatusResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a QrStatusResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape} QrStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrStatusResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.QrStatusResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.found = value;
+                                else
+                                    delete message.found;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.order = $root.trusttap.payment.v1.QrOrder.decode(reader, reader.size(), $undefined, _depth + 1, message.order);
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a QrStatusResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrStatusResponse & trusttap.payment.v1.QrStatusResponse.$Shape} QrStatusResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrStatusResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a QrStatusResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                QrStatusResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.found != null && $Object.hasOwnProperty.call(message, "found"))
+                        if (typeof message.found !== "boolean")
+                            return "found: boolean expected";
+                    if (message.order != null && $Object.hasOwnProperty.call(message, "order")) {
+                        let error = $root.trusttap.payment.v1.QrOrder.verify(message.order, _depth + 1);
+                        if (error)
+                            return "order." + error;
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates a QrStatusResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.QrStatusResponse} QrStatusResponse
+                 */
+                QrStatusResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.QrStatusResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.QrStatusResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.QrStatusResponse();
+                    if (object.found != null)
+                        if (object.found)
+                            message.found = $Boolean(object.found);
+                    if (object.order != null) {
+                        if (!$util.isObject(object.order))
+                            throw $TypeError(".trusttap.payment.v1.QrStatusResponse.order: object expected");
+                        message.order = $root.trusttap.payment.v1.QrOrder.fromObject(object.order, _depth + 1);
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a QrStatusResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {trusttap.payment.v1.QrStatusResponse} message QrStatusResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                QrStatusResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.found = false;
+                        object.order = null;
+                    }
+                    if (message.found != null && $Object.hasOwnProperty.call(message, "found"))
+                        object.found = message.found;
+                    if (message.order != null && $Object.hasOwnProperty.call(message, "order"))
+                        object.order = $root.trusttap.payment.v1.QrOrder.toObject(message.order, options, _depth + 1);
+                    return object;
+                };
+
+                /**
+                 * Converts this QrStatusResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                QrStatusResponse.prototype.toJSON = function() {
+                    return QrStatusResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for QrStatusResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.QrStatusResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                QrStatusResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.QrStatusResponse";
+                };
+
+                return QrStatusResponse;
+            })();
+
+            v1.QrAuthorizeRequest = (function() {
+
+                /**
+                 * Properties of a QrAuthorizeRequest.
+                 * @typedef {Object} trusttap.payment.v1.QrAuthorizeRequest.$Properties
+                 * @property {string|null} [clientTransactionId] QrAuthorizeRequest clientTransactionId
+                 * @property {Long|null} [amountMinor] QrAuthorizeRequest amountMinor
+                 * @property {string|null} [currency] QrAuthorizeRequest currency
+                 * @property {string|null} [code] QrAuthorizeRequest code
+                 * @property {Uint8Array|null} [signedToken] QrAuthorizeRequest signedToken
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a QrAuthorizeRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IQrAuthorizeRequest
+                 * @augments trusttap.payment.v1.QrAuthorizeRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.QrAuthorizeRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a QrAuthorizeRequest.
+                 * @typedef {trusttap.payment.v1.QrAuthorizeRequest.$Properties} trusttap.payment.v1.QrAuthorizeRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new QrAuthorizeRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a QrAuthorizeRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.QrAuthorizeRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const QrAuthorizeRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * QrAuthorizeRequest clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @instance
+                 */
+                QrAuthorizeRequest.prototype.clientTransactionId = "";
+
+                /**
+                 * QrAuthorizeRequest amountMinor.
+                 * @member {Long} amountMinor
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @instance
+                 */
+                QrAuthorizeRequest.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QrAuthorizeRequest currency.
+                 * @member {string} currency
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @instance
+                 */
+                QrAuthorizeRequest.prototype.currency = "";
+
+                /**
+                 * QrAuthorizeRequest code.
+                 * @member {string} code
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @instance
+                 */
+                QrAuthorizeRequest.prototype.code = "";
+
+                /**
+                 * QrAuthorizeRequest signedToken.
+                 * @member {Uint8Array} signedToken
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @instance
+                 */
+                QrAuthorizeRequest.prototype.signedToken = $util.newBuffer([]);
+
+                /**
+                 * Creates a new QrAuthorizeRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrAuthorizeRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.QrAuthorizeRequest} QrAuthorizeRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.QrAuthorizeRequest.$Shape): trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.QrAuthorizeRequest.$Properties): trusttap.payment.v1.QrAuthorizeRequest;
+                 * }}
+                 */
+                QrAuthorizeRequest.create = function(properties) {
+                    return new QrAuthorizeRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified QrAuthorizeRequest message. Does not implicitly {@link trusttap.payment.v1.QrAuthorizeRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrAuthorizeRequest.$Properties} message QrAuthorizeRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrAuthorizeRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.clientTransactionId);
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.amountMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.currency);
+                    if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.code);
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken") && message.signedToken.length)
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.signedToken);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified QrAuthorizeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.QrAuthorizeRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrAuthorizeRequest.$Properties} message QrAuthorizeRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QrAuthorizeRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a QrAuthorizeRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape} QrAuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrAuthorizeRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.QrAuthorizeRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amountMinor = value;
+                                else
+                                    delete message.amountMinor;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.code = value;
+                                else
+                                    delete message.code;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signedToken = value;
+                                else
+                                    delete message.signedToken;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a QrAuthorizeRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.QrAuthorizeRequest & trusttap.payment.v1.QrAuthorizeRequest.$Shape} QrAuthorizeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QrAuthorizeRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a QrAuthorizeRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                QrAuthorizeRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
+                            return "amountMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.code != null && $Object.hasOwnProperty.call(message, "code"))
+                        if (!$util.isString(message.code))
+                            return "code: string expected";
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
+                        if (!(message.signedToken && typeof message.signedToken.length === "number" || $util.isString(message.signedToken)))
+                            return "signedToken: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a QrAuthorizeRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.QrAuthorizeRequest} QrAuthorizeRequest
+                 */
+                QrAuthorizeRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.QrAuthorizeRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.QrAuthorizeRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.QrAuthorizeRequest();
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.amountMinor != null)
+                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
+                            if ($util.Long)
+                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
+                            else if (typeof object.amountMinor === "string")
+                                message.amountMinor = $parseInt(object.amountMinor, 10);
+                            else if (typeof object.amountMinor === "number")
+                                message.amountMinor = object.amountMinor;
+                            else if (typeof object.amountMinor === "object")
+                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.code != null)
+                        if (typeof object.code !== "string" || object.code.length)
+                            message.code = $String(object.code);
+                    if (object.signedToken != null)
+                        if (object.signedToken.length)
+                            if (typeof object.signedToken === "string")
+                                $util.base64.decode(object.signedToken, message.signedToken = $util.newBuffer($util.base64.length(object.signedToken)), 0);
+                            else if (object.signedToken.length >= 0)
+                                message.signedToken = object.signedToken;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a QrAuthorizeRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.QrAuthorizeRequest} message QrAuthorizeRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                QrAuthorizeRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.clientTransactionId = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                        object.code = "";
+                        if (options.bytes === $String)
+                            object.signedToken = "";
+                        else {
+                            object.signedToken = [];
+                            if (options.bytes !== $Array)
+                                object.signedToken = $util.newBuffer(object.signedToken);
+                        }
+                    }
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.amountMinor === "number")
+                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
+                        else
+                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.code != null && $Object.hasOwnProperty.call(message, "code"))
+                        object.code = message.code;
+                    if (message.signedToken != null && $Object.hasOwnProperty.call(message, "signedToken"))
+                        object.signedToken = options.bytes === $String ? $util.base64.encode(message.signedToken, 0, message.signedToken.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedToken) : message.signedToken;
+                    return object;
+                };
+
+                /**
+                 * Converts this QrAuthorizeRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                QrAuthorizeRequest.prototype.toJSON = function() {
+                    return QrAuthorizeRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for QrAuthorizeRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.QrAuthorizeRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                QrAuthorizeRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.QrAuthorizeRequest";
+                };
+
+                return QrAuthorizeRequest;
+            })();
+
+            v1.WalletPayRequest = (function() {
+
+                /**
+                 * Properties of a WalletPayRequest.
+                 * @typedef {Object} trusttap.payment.v1.WalletPayRequest.$Properties
+                 * @property {string|null} [payload] WalletPayRequest payload
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletPayRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletPayRequest
+                 * @augments trusttap.payment.v1.WalletPayRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletPayRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletPayRequest.
+                 * @typedef {trusttap.payment.v1.WalletPayRequest.$Properties} trusttap.payment.v1.WalletPayRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletPayRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletPayRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletPayRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletPayRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * WalletPayRequest payload.
+                 * @member {string} payload
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @instance
+                 */
+                WalletPayRequest.prototype.payload = "";
+
+                /**
+                 * Creates a new WalletPayRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletPayRequest} WalletPayRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletPayRequest.$Shape): trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletPayRequest.$Properties): trusttap.payment.v1.WalletPayRequest;
+                 * }}
+                 */
+                WalletPayRequest.create = function(properties) {
+                    return new WalletPayRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletPayRequest message. Does not implicitly {@link trusttap.payment.v1.WalletPayRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayRequest.$Properties} message WalletPayRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletPayRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.payload != null && $Object.hasOwnProperty.call(message, "payload") && message.payload !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.payload);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletPayRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletPayRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayRequest.$Properties} message WalletPayRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletPayRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletPayRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape} WalletPayRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletPayRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletPayRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.payload = value;
+                                else
+                                    delete message.payload;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletPayRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletPayRequest & trusttap.payment.v1.WalletPayRequest.$Shape} WalletPayRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletPayRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletPayRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletPayRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.payload != null && $Object.hasOwnProperty.call(message, "payload"))
+                        if (!$util.isString(message.payload))
+                            return "payload: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletPayRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletPayRequest} WalletPayRequest
+                 */
+                WalletPayRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletPayRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletPayRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.WalletPayRequest();
+                    if (object.payload != null)
+                        if (typeof object.payload !== "string" || object.payload.length)
+                            message.payload = $String(object.payload);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a WalletPayRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayRequest} message WalletPayRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletPayRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        object.payload = "";
+                    if (message.payload != null && $Object.hasOwnProperty.call(message, "payload"))
+                        object.payload = message.payload;
+                    return object;
+                };
+
+                /**
+                 * Converts this WalletPayRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletPayRequest.prototype.toJSON = function() {
+                    return WalletPayRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletPayRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletPayRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletPayRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletPayRequest";
+                };
+
+                return WalletPayRequest;
+            })();
+
+            v1.WalletPayResponse = (function() {
+
+                /**
+                 * Properties of a WalletPayResponse.
+                 * @typedef {Object} trusttap.payment.v1.WalletPayResponse.$Properties
+                 * @property {trusttap.payment.v1.AuthorizeResponse.$Properties|null} [result] WalletPayResponse result
+                 * @property {string|null} [merchantName] WalletPayResponse merchantName
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletPayResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletPayResponse
+                 * @augments trusttap.payment.v1.WalletPayResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletPayResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletPayResponse.
+                 * @typedef {trusttap.payment.v1.WalletPayResponse.$Properties} trusttap.payment.v1.WalletPayResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletPayResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletPayResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletPayResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletPayResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * WalletPayResponse result.
+                 * @member {trusttap.payment.v1.AuthorizeResponse.$Properties|null|undefined} result
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @instance
+                 */
+                WalletPayResponse.prototype.result = null;
+
+                /**
+                 * WalletPayResponse merchantName.
+                 * @member {string} merchantName
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @instance
+                 */
+                WalletPayResponse.prototype.merchantName = "";
+
+                /**
+                 * Creates a new WalletPayResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletPayResponse} WalletPayResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletPayResponse.$Shape): trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletPayResponse.$Properties): trusttap.payment.v1.WalletPayResponse;
+                 * }}
+                 */
+                WalletPayResponse.create = function(properties) {
+                    return new WalletPayResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletPayResponse message. Does not implicitly {@link trusttap.payment.v1.WalletPayResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayResponse.$Properties} message WalletPayResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletPayResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
+                        $root.trusttap.payment.v1.AuthorizeResponse.encode(message.result, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.merchantName != null && $Object.hasOwnProperty.call(message, "merchantName") && message.merchantName !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.merchantName);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletPayResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletPayResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayResponse.$Properties} message WalletPayResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletPayResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletPayResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape} WalletPayResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletPayResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletPayResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.result = $root.trusttap.payment.v1.AuthorizeResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.result);
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.merchantName = value;
+                                else
+                                    delete message.merchantName;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletPayResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletPayResponse & trusttap.payment.v1.WalletPayResponse.$Shape} WalletPayResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletPayResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletPayResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletPayResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result")) {
+                        let error = $root.trusttap.payment.v1.AuthorizeResponse.verify(message.result, _depth + 1);
+                        if (error)
+                            return "result." + error;
+                    }
+                    if (message.merchantName != null && $Object.hasOwnProperty.call(message, "merchantName"))
+                        if (!$util.isString(message.merchantName))
+                            return "merchantName: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletPayResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletPayResponse} WalletPayResponse
+                 */
+                WalletPayResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletPayResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletPayResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.WalletPayResponse();
+                    if (object.result != null) {
+                        if (!$util.isObject(object.result))
+                            throw $TypeError(".trusttap.payment.v1.WalletPayResponse.result: object expected");
+                        message.result = $root.trusttap.payment.v1.AuthorizeResponse.fromObject(object.result, _depth + 1);
+                    }
+                    if (object.merchantName != null)
+                        if (typeof object.merchantName !== "string" || object.merchantName.length)
+                            message.merchantName = $String(object.merchantName);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a WalletPayResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletPayResponse} message WalletPayResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletPayResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.result = null;
+                        object.merchantName = "";
+                    }
+                    if (message.result != null && $Object.hasOwnProperty.call(message, "result"))
+                        object.result = $root.trusttap.payment.v1.AuthorizeResponse.toObject(message.result, options, _depth + 1);
+                    if (message.merchantName != null && $Object.hasOwnProperty.call(message, "merchantName"))
+                        object.merchantName = message.merchantName;
+                    return object;
+                };
+
+                /**
+                 * Converts this WalletPayResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletPayResponse.prototype.toJSON = function() {
+                    return WalletPayResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletPayResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletPayResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletPayResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletPayResponse";
+                };
+
+                return WalletPayResponse;
+            })();
+
+            v1.WalletCodeRequest = (function() {
+
+                /**
+                 * Properties of a WalletCodeRequest.
+                 * @typedef {Object} trusttap.payment.v1.WalletCodeRequest.$Properties
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletCodeRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletCodeRequest
+                 * @augments trusttap.payment.v1.WalletCodeRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletCodeRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletCodeRequest.
+                 * @typedef {trusttap.payment.v1.WalletCodeRequest.$Properties} trusttap.payment.v1.WalletCodeRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletCodeRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletCodeRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletCodeRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletCodeRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * Creates a new WalletCodeRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletCodeRequest} WalletCodeRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletCodeRequest.$Shape): trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletCodeRequest.$Properties): trusttap.payment.v1.WalletCodeRequest;
+                 * }}
+                 */
+                WalletCodeRequest.create = function(properties) {
+                    return new WalletCodeRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletCodeRequest message. Does not implicitly {@link trusttap.payment.v1.WalletCodeRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeRequest.$Properties} message WalletCodeRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletCodeRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletCodeRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletCodeRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeRequest.$Properties} message WalletCodeRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletCodeRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletCodeRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape} WalletCodeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletCodeRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletCodeRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        reader.skipType(tag & 7, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletCodeRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletCodeRequest & trusttap.payment.v1.WalletCodeRequest.$Shape} WalletCodeRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletCodeRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletCodeRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletCodeRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletCodeRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletCodeRequest} WalletCodeRequest
+                 */
+                WalletCodeRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletCodeRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletCodeRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    return new $root.trusttap.payment.v1.WalletCodeRequest();
+                };
+
+                /**
+                 * Creates a plain object from a WalletCodeRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeRequest} message WalletCodeRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletCodeRequest.toObject = function () {
+                    return {};
+                };
+
+                /**
+                 * Converts this WalletCodeRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletCodeRequest.prototype.toJSON = function() {
+                    return WalletCodeRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletCodeRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletCodeRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletCodeRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletCodeRequest";
+                };
+
+                return WalletCodeRequest;
+            })();
+
+            v1.WalletCodeResponse = (function() {
+
+                /**
+                 * Properties of a WalletCodeResponse.
+                 * @typedef {Object} trusttap.payment.v1.WalletCodeResponse.$Properties
+                 * @property {string|null} [cpm] WalletCodeResponse cpm
+                 * @property {string|null} [code] WalletCodeResponse code
+                 * @property {Long|null} [expiresMs] WalletCodeResponse expiresMs
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletCodeResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletCodeResponse
+                 * @augments trusttap.payment.v1.WalletCodeResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletCodeResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletCodeResponse.
+                 * @typedef {trusttap.payment.v1.WalletCodeResponse.$Properties} trusttap.payment.v1.WalletCodeResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletCodeResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletCodeResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletCodeResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletCodeResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * WalletCodeResponse cpm.
+                 * @member {string} cpm
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @instance
+                 */
+                WalletCodeResponse.prototype.cpm = "";
+
+                /**
+                 * WalletCodeResponse code.
+                 * @member {string} code
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @instance
+                 */
+                WalletCodeResponse.prototype.code = "";
+
+                /**
+                 * WalletCodeResponse expiresMs.
+                 * @member {Long} expiresMs
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @instance
+                 */
+                WalletCodeResponse.prototype.expiresMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new WalletCodeResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletCodeResponse} WalletCodeResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletCodeResponse.$Shape): trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletCodeResponse.$Properties): trusttap.payment.v1.WalletCodeResponse;
+                 * }}
+                 */
+                WalletCodeResponse.create = function(properties) {
+                    return new WalletCodeResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletCodeResponse message. Does not implicitly {@link trusttap.payment.v1.WalletCodeResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeResponse.$Properties} message WalletCodeResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletCodeResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.cpm != null && $Object.hasOwnProperty.call(message, "cpm") && message.cpm !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.cpm);
+                    if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.code);
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs") && (typeof message.expiresMs === "object" ? message.expiresMs.low || message.expiresMs.high : message.expiresMs !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.expiresMs);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletCodeResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletCodeResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeResponse.$Properties} message WalletCodeResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletCodeResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletCodeResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape} WalletCodeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletCodeResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletCodeResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.cpm = value;
+                                else
+                                    delete message.cpm;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.code = value;
+                                else
+                                    delete message.code;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.expiresMs = value;
+                                else
+                                    delete message.expiresMs;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletCodeResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletCodeResponse & trusttap.payment.v1.WalletCodeResponse.$Shape} WalletCodeResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletCodeResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletCodeResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletCodeResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.cpm != null && $Object.hasOwnProperty.call(message, "cpm"))
+                        if (!$util.isString(message.cpm))
+                            return "cpm: string expected";
+                    if (message.code != null && $Object.hasOwnProperty.call(message, "code"))
+                        if (!$util.isString(message.code))
+                            return "code: string expected";
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (!$util.isInteger(message.expiresMs) && !(message.expiresMs && $util.isInteger(message.expiresMs.low) && $util.isInteger(message.expiresMs.high)))
+                            return "expiresMs: integer|Long expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletCodeResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletCodeResponse} WalletCodeResponse
+                 */
+                WalletCodeResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletCodeResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletCodeResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.WalletCodeResponse();
+                    if (object.cpm != null)
+                        if (typeof object.cpm !== "string" || object.cpm.length)
+                            message.cpm = $String(object.cpm);
+                    if (object.code != null)
+                        if (typeof object.code !== "string" || object.code.length)
+                            message.code = $String(object.code);
+                    if (object.expiresMs != null)
+                        if (typeof object.expiresMs === "object" ? object.expiresMs.low || object.expiresMs.high : $Number(object.expiresMs) !== 0)
+                            if ($util.Long)
+                                message.expiresMs = $util.Long.fromValue(object.expiresMs, true);
+                            else if (typeof object.expiresMs === "string")
+                                message.expiresMs = $parseInt(object.expiresMs, 10);
+                            else if (typeof object.expiresMs === "number")
+                                message.expiresMs = object.expiresMs;
+                            else if (typeof object.expiresMs === "object")
+                                message.expiresMs = new $util.LongBits(object.expiresMs.low >>> 0, object.expiresMs.high >>> 0).toNumber(true);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a WalletCodeResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletCodeResponse} message WalletCodeResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletCodeResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.cpm = "";
+                        object.code = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.expiresMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.expiresMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    }
+                    if (message.cpm != null && $Object.hasOwnProperty.call(message, "cpm"))
+                        object.cpm = message.cpm;
+                    if (message.code != null && $Object.hasOwnProperty.call(message, "code"))
+                        object.code = message.code;
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.expiresMs = typeof message.expiresMs === "number" ? $BigInt(message.expiresMs) : $util.Long.fromBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.expiresMs === "number")
+                            object.expiresMs = options.longs === $String ? $String(message.expiresMs) : message.expiresMs;
+                        else
+                            object.expiresMs = options.longs === $String ? $util.Long.prototype.toString.call(message.expiresMs) : options.longs === $Number ? new $util.LongBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0).toNumber(true) : message.expiresMs;
+                    return object;
+                };
+
+                /**
+                 * Converts this WalletCodeResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletCodeResponse.prototype.toJSON = function() {
+                    return WalletCodeResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletCodeResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletCodeResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletCodeResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletCodeResponse";
+                };
+
+                return WalletCodeResponse;
+            })();
+
+            v1.WalletLoginRequest = (function() {
+
+                /**
+                 * Properties of a WalletLoginRequest.
+                 * @typedef {Object} trusttap.payment.v1.WalletLoginRequest.$Properties
+                 * @property {string|null} [accountId] WalletLoginRequest accountId
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletLoginRequest.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletLoginRequest
+                 * @augments trusttap.payment.v1.WalletLoginRequest.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletLoginRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletLoginRequest.
+                 * @typedef {trusttap.payment.v1.WalletLoginRequest.$Properties} trusttap.payment.v1.WalletLoginRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletLoginRequest.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletLoginRequest.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletLoginRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletLoginRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * WalletLoginRequest accountId.
+                 * @member {string} accountId
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @instance
+                 */
+                WalletLoginRequest.prototype.accountId = "";
+
+                /**
+                 * Creates a new WalletLoginRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletLoginRequest} WalletLoginRequest instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletLoginRequest.$Shape): trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletLoginRequest.$Properties): trusttap.payment.v1.WalletLoginRequest;
+                 * }}
+                 */
+                WalletLoginRequest.create = function(properties) {
+                    return new WalletLoginRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletLoginRequest message. Does not implicitly {@link trusttap.payment.v1.WalletLoginRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginRequest.$Properties} message WalletLoginRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletLoginRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.accountId != null && $Object.hasOwnProperty.call(message, "accountId") && message.accountId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.accountId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletLoginRequest message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletLoginRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginRequest.$Properties} message WalletLoginRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletLoginRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletLoginRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape} WalletLoginRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletLoginRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletLoginRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.accountId = value;
+                                else
+                                    delete message.accountId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletLoginRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletLoginRequest & trusttap.payment.v1.WalletLoginRequest.$Shape} WalletLoginRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletLoginRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletLoginRequest message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletLoginRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.accountId != null && $Object.hasOwnProperty.call(message, "accountId"))
+                        if (!$util.isString(message.accountId))
+                            return "accountId: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletLoginRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletLoginRequest} WalletLoginRequest
+                 */
+                WalletLoginRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletLoginRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletLoginRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.WalletLoginRequest();
+                    if (object.accountId != null)
+                        if (typeof object.accountId !== "string" || object.accountId.length)
+                            message.accountId = $String(object.accountId);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a WalletLoginRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginRequest} message WalletLoginRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletLoginRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        object.accountId = "";
+                    if (message.accountId != null && $Object.hasOwnProperty.call(message, "accountId"))
+                        object.accountId = message.accountId;
+                    return object;
+                };
+
+                /**
+                 * Converts this WalletLoginRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletLoginRequest.prototype.toJSON = function() {
+                    return WalletLoginRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletLoginRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletLoginRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletLoginRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletLoginRequest";
+                };
+
+                return WalletLoginRequest;
+            })();
+
+            v1.WalletLoginResponse = (function() {
+
+                /**
+                 * Properties of a WalletLoginResponse.
+                 * @typedef {Object} trusttap.payment.v1.WalletLoginResponse.$Properties
+                 * @property {string|null} [token] WalletLoginResponse token
+                 * @property {Long|null} [expiresMs] WalletLoginResponse expiresMs
+                 * @property {string|null} [maskedAccount] WalletLoginResponse maskedAccount
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletLoginResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletLoginResponse
+                 * @augments trusttap.payment.v1.WalletLoginResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletLoginResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletLoginResponse.
+                 * @typedef {trusttap.payment.v1.WalletLoginResponse.$Properties} trusttap.payment.v1.WalletLoginResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletLoginResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletLoginResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletLoginResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletLoginResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * WalletLoginResponse token.
+                 * @member {string} token
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @instance
+                 */
+                WalletLoginResponse.prototype.token = "";
+
+                /**
+                 * WalletLoginResponse expiresMs.
+                 * @member {Long} expiresMs
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @instance
+                 */
+                WalletLoginResponse.prototype.expiresMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * WalletLoginResponse maskedAccount.
+                 * @member {string} maskedAccount
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @instance
+                 */
+                WalletLoginResponse.prototype.maskedAccount = "";
+
+                /**
+                 * Creates a new WalletLoginResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletLoginResponse} WalletLoginResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletLoginResponse.$Shape): trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletLoginResponse.$Properties): trusttap.payment.v1.WalletLoginResponse;
+                 * }}
+                 */
+                WalletLoginResponse.create = function(properties) {
+                    return new WalletLoginResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletLoginResponse message. Does not implicitly {@link trusttap.payment.v1.WalletLoginResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginResponse.$Properties} message WalletLoginResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletLoginResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.token != null && $Object.hasOwnProperty.call(message, "token") && message.token !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.token);
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs") && (typeof message.expiresMs === "object" ? message.expiresMs.low || message.expiresMs.high : message.expiresMs !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.expiresMs);
+                    if (message.maskedAccount != null && $Object.hasOwnProperty.call(message, "maskedAccount") && message.maskedAccount !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.maskedAccount);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletLoginResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletLoginResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginResponse.$Properties} message WalletLoginResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletLoginResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletLoginResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape} WalletLoginResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletLoginResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletLoginResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.token = value;
+                                else
+                                    delete message.token;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.expiresMs = value;
+                                else
+                                    delete message.expiresMs;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.maskedAccount = value;
+                                else
+                                    delete message.maskedAccount;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletLoginResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletLoginResponse & trusttap.payment.v1.WalletLoginResponse.$Shape} WalletLoginResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletLoginResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletLoginResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletLoginResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.token != null && $Object.hasOwnProperty.call(message, "token"))
+                        if (!$util.isString(message.token))
+                            return "token: string expected";
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (!$util.isInteger(message.expiresMs) && !(message.expiresMs && $util.isInteger(message.expiresMs.low) && $util.isInteger(message.expiresMs.high)))
+                            return "expiresMs: integer|Long expected";
+                    if (message.maskedAccount != null && $Object.hasOwnProperty.call(message, "maskedAccount"))
+                        if (!$util.isString(message.maskedAccount))
+                            return "maskedAccount: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletLoginResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletLoginResponse} WalletLoginResponse
+                 */
+                WalletLoginResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletLoginResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletLoginResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.WalletLoginResponse();
+                    if (object.token != null)
+                        if (typeof object.token !== "string" || object.token.length)
+                            message.token = $String(object.token);
+                    if (object.expiresMs != null)
+                        if (typeof object.expiresMs === "object" ? object.expiresMs.low || object.expiresMs.high : $Number(object.expiresMs) !== 0)
+                            if ($util.Long)
+                                message.expiresMs = $util.Long.fromValue(object.expiresMs, true);
+                            else if (typeof object.expiresMs === "string")
+                                message.expiresMs = $parseInt(object.expiresMs, 10);
+                            else if (typeof object.expiresMs === "number")
+                                message.expiresMs = object.expiresMs;
+                            else if (typeof object.expiresMs === "object")
+                                message.expiresMs = new $util.LongBits(object.expiresMs.low >>> 0, object.expiresMs.high >>> 0).toNumber(true);
+                    if (object.maskedAccount != null)
+                        if (typeof object.maskedAccount !== "string" || object.maskedAccount.length)
+                            message.maskedAccount = $String(object.maskedAccount);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a WalletLoginResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletLoginResponse} message WalletLoginResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletLoginResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.token = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.expiresMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.expiresMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.maskedAccount = "";
+                    }
+                    if (message.token != null && $Object.hasOwnProperty.call(message, "token"))
+                        object.token = message.token;
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.expiresMs = typeof message.expiresMs === "number" ? $BigInt(message.expiresMs) : $util.Long.fromBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.expiresMs === "number")
+                            object.expiresMs = options.longs === $String ? $String(message.expiresMs) : message.expiresMs;
+                        else
+                            object.expiresMs = options.longs === $String ? $util.Long.prototype.toString.call(message.expiresMs) : options.longs === $Number ? new $util.LongBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0).toNumber(true) : message.expiresMs;
+                    if (message.maskedAccount != null && $Object.hasOwnProperty.call(message, "maskedAccount"))
+                        object.maskedAccount = message.maskedAccount;
+                    return object;
+                };
+
+                /**
+                 * Converts this WalletLoginResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletLoginResponse.prototype.toJSON = function() {
+                    return WalletLoginResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletLoginResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletLoginResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletLoginResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletLoginResponse";
+                };
+
+                return WalletLoginResponse;
+            })();
+
+            v1.WalletBalanceResponse = (function() {
+
+                /**
+                 * Properties of a WalletBalanceResponse.
+                 * @typedef {Object} trusttap.payment.v1.WalletBalanceResponse.$Properties
+                 * @property {string|null} [accountId] WalletBalanceResponse accountId
+                 * @property {string|null} [maskedAccount] WalletBalanceResponse maskedAccount
+                 * @property {Long|null} [balanceMinor] WalletBalanceResponse balanceMinor
+                 * @property {string|null} [currency] WalletBalanceResponse currency
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a WalletBalanceResponse.
+                 * @memberof trusttap.payment.v1
+                 * @interface IWalletBalanceResponse
+                 * @augments trusttap.payment.v1.WalletBalanceResponse.$Properties
+                 * @deprecated Use trusttap.payment.v1.WalletBalanceResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a WalletBalanceResponse.
+                 * @typedef {trusttap.payment.v1.WalletBalanceResponse.$Properties} trusttap.payment.v1.WalletBalanceResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new WalletBalanceResponse.
+                 * @memberof trusttap.payment.v1
+                 * @classdesc Represents a WalletBalanceResponse.
+                 * @constructor
+                 * @param {trusttap.payment.v1.WalletBalanceResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const WalletBalanceResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * WalletBalanceResponse accountId.
+                 * @member {string} accountId
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @instance
+                 */
+                WalletBalanceResponse.prototype.accountId = "";
+
+                /**
+                 * WalletBalanceResponse maskedAccount.
+                 * @member {string} maskedAccount
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @instance
+                 */
+                WalletBalanceResponse.prototype.maskedAccount = "";
+
+                /**
+                 * WalletBalanceResponse balanceMinor.
+                 * @member {Long} balanceMinor
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @instance
+                 */
+                WalletBalanceResponse.prototype.balanceMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * WalletBalanceResponse currency.
+                 * @member {string} currency
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @instance
+                 */
+                WalletBalanceResponse.prototype.currency = "";
+
+                /**
+                 * Creates a new WalletBalanceResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletBalanceResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.payment.v1.WalletBalanceResponse} WalletBalanceResponse instance
+                 * @type {{
+                 *   (properties: trusttap.payment.v1.WalletBalanceResponse.$Shape): trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape;
+                 *   (properties?: trusttap.payment.v1.WalletBalanceResponse.$Properties): trusttap.payment.v1.WalletBalanceResponse;
+                 * }}
+                 */
+                WalletBalanceResponse.create = function(properties) {
+                    return new WalletBalanceResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified WalletBalanceResponse message. Does not implicitly {@link trusttap.payment.v1.WalletBalanceResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletBalanceResponse.$Properties} message WalletBalanceResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletBalanceResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.accountId != null && $Object.hasOwnProperty.call(message, "accountId") && message.accountId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.accountId);
+                    if (message.maskedAccount != null && $Object.hasOwnProperty.call(message, "maskedAccount") && message.maskedAccount !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.maskedAccount);
+                    if (message.balanceMinor != null && $Object.hasOwnProperty.call(message, "balanceMinor") && (typeof message.balanceMinor === "object" ? message.balanceMinor.low || message.balanceMinor.high : message.balanceMinor !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.balanceMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.currency);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified WalletBalanceResponse message, length delimited. Does not implicitly {@link trusttap.payment.v1.WalletBalanceResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletBalanceResponse.$Properties} message WalletBalanceResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                WalletBalanceResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a WalletBalanceResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape} WalletBalanceResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletBalanceResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.payment.v1.WalletBalanceResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.accountId = value;
+                                else
+                                    delete message.accountId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.maskedAccount = value;
+                                else
+                                    delete message.maskedAccount;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.balanceMinor = value;
+                                else
+                                    delete message.balanceMinor;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a WalletBalanceResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.payment.v1.WalletBalanceResponse & trusttap.payment.v1.WalletBalanceResponse.$Shape} WalletBalanceResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                WalletBalanceResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a WalletBalanceResponse message.
+                 * @function verify
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                WalletBalanceResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.accountId != null && $Object.hasOwnProperty.call(message, "accountId"))
+                        if (!$util.isString(message.accountId))
+                            return "accountId: string expected";
+                    if (message.maskedAccount != null && $Object.hasOwnProperty.call(message, "maskedAccount"))
+                        if (!$util.isString(message.maskedAccount))
+                            return "maskedAccount: string expected";
+                    if (message.balanceMinor != null && $Object.hasOwnProperty.call(message, "balanceMinor"))
+                        if (!$util.isInteger(message.balanceMinor) && !(message.balanceMinor && $util.isInteger(message.balanceMinor.low) && $util.isInteger(message.balanceMinor.high)))
+                            return "balanceMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a WalletBalanceResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.payment.v1.WalletBalanceResponse} WalletBalanceResponse
+                 */
+                WalletBalanceResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.payment.v1.WalletBalanceResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.payment.v1.WalletBalanceResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.payment.v1.WalletBalanceResponse();
+                    if (object.accountId != null)
+                        if (typeof object.accountId !== "string" || object.accountId.length)
+                            message.accountId = $String(object.accountId);
+                    if (object.maskedAccount != null)
+                        if (typeof object.maskedAccount !== "string" || object.maskedAccount.length)
+                            message.maskedAccount = $String(object.maskedAccount);
+                    if (object.balanceMinor != null)
+                        if (typeof object.balanceMinor === "object" ? object.balanceMinor.low || object.balanceMinor.high : $Number(object.balanceMinor) !== 0)
+                            if ($util.Long)
+                                message.balanceMinor = $util.Long.fromValue(object.balanceMinor, true);
+                            else if (typeof object.balanceMinor === "string")
+                                message.balanceMinor = $parseInt(object.balanceMinor, 10);
+                            else if (typeof object.balanceMinor === "number")
+                                message.balanceMinor = object.balanceMinor;
+                            else if (typeof object.balanceMinor === "object")
+                                message.balanceMinor = new $util.LongBits(object.balanceMinor.low >>> 0, object.balanceMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a WalletBalanceResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {trusttap.payment.v1.WalletBalanceResponse} message WalletBalanceResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                WalletBalanceResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.accountId = "";
+                        object.maskedAccount = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.balanceMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.balanceMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                    }
+                    if (message.accountId != null && $Object.hasOwnProperty.call(message, "accountId"))
+                        object.accountId = message.accountId;
+                    if (message.maskedAccount != null && $Object.hasOwnProperty.call(message, "maskedAccount"))
+                        object.maskedAccount = message.maskedAccount;
+                    if (message.balanceMinor != null && $Object.hasOwnProperty.call(message, "balanceMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.balanceMinor = typeof message.balanceMinor === "number" ? $BigInt(message.balanceMinor) : $util.Long.fromBits(message.balanceMinor.low >>> 0, message.balanceMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.balanceMinor === "number")
+                            object.balanceMinor = options.longs === $String ? $String(message.balanceMinor) : message.balanceMinor;
+                        else
+                            object.balanceMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.balanceMinor) : options.longs === $Number ? new $util.LongBits(message.balanceMinor.low >>> 0, message.balanceMinor.high >>> 0).toNumber(true) : message.balanceMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    return object;
+                };
+
+                /**
+                 * Converts this WalletBalanceResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                WalletBalanceResponse.prototype.toJSON = function() {
+                    return WalletBalanceResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for WalletBalanceResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.payment.v1.WalletBalanceResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                WalletBalanceResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.payment.v1.WalletBalanceResponse";
+                };
+
+                return WalletBalanceResponse;
             })();
 
             return v1;
