@@ -21,6 +21,7 @@ import { ApiError, ErrorCode, malformed, badSignature, unknownDevice, replay } f
 import { hex, num, u64, sha256Hex } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
 import type { AmountLimits } from './authorization/limits.ts';
+import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
 
 const a = trusttap.attest.v1;
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
@@ -46,20 +47,25 @@ export interface BackendOptions {
   paymentLimits?: AmountLimits[];
   /** Issue the simulated issuer's test cards (backend/issuer-sim) at start; default true. */
   seedTestCards?: boolean;
+  /** What merchant-presented QR payloads say about the merchant (qr/qr.ts DEFAULT_QR_MERCHANT). */
+  qrMerchant?: QrMerchantProfile;
 }
 
-export type DeviceOp = 'challenge' | 'enrol' | 'attest' | 'heartbeat' | 'key_exchange' | 'key_download' | 'authorize' | 'transaction_status' | 'reverse';
+export type DeviceOp = 'challenge' | 'enrol' | 'attest' | 'heartbeat' | 'key_exchange' | 'key_download' | 'authorize' | 'transaction_status' | 'reverse'
+  | 'qr_order' | 'qr_status' | 'qr_authorize';
 export const DEVICE_OPS: Record<string, DeviceOp> = {
   challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', 'key-exchange': 'key_exchange', 'key-download': 'key_download',
   authorize: 'authorize', 'transaction-status': 'transaction_status', reverse: 'reverse',
+  'qr-order': 'qr_order', 'qr-status': 'qr_status', 'qr-authorize': 'qr_authorize',
 };
 const BODY_FIELD: Record<DeviceOp, string> = {
   challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', key_exchange: 'keyExchange', key_download: 'keyDownload',
   authorize: 'authorize', transaction_status: 'transactionStatus', reverse: 'reverse',
+  qr_order: 'qrOrder', qr_status: 'qrStatus', qr_authorize: 'qrAuthorize',
 };
 /** Payment operations answer a suspended device (a decline, or the status/reversal of an earlier
  * payment) instead of refusing it with 403; a disabled device is still refused. */
-const PAYMENT_OPS = new Set<DeviceOp>(['authorize', 'transaction_status', 'reverse']);
+const PAYMENT_OPS = new Set<DeviceOp>(['authorize', 'transaction_status', 'reverse', 'qr_order', 'qr_status', 'qr_authorize']);
 
 export interface DeviceAnswer {
   http: number;
@@ -98,6 +104,8 @@ export class BackendService {
   private policy!: Policy;
   /** Issue 7's authorization: journal, simulated issuer, limits. */
   readonly payments: Authorizer;
+  /** QR payments: merchant-presented orders, consumer-presented codes, the wallet routes. */
+  readonly qr: QrPayments;
 
   private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {
     this.payments = new Authorizer({
@@ -105,6 +113,10 @@ export class BackendService {
       paymentGate: (d) => this.paymentGate(d.deviceId, d),
       checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
     }, opts.paymentLimits);
+    this.qr = new QrPayments({
+      repo, hsm, issuer: this.payments.issuer, policyVersion: () => this.policy.version,
+      paymentGate: (d) => this.paymentGate(d.deviceId, d), merchant: opts.qrMerchant,
+    });
   }
 
   static async open(opts: BackendOptions): Promise<BackendService> {
@@ -115,7 +127,7 @@ export class BackendService {
     for (const m of opts.manifests ?? []) s.allowManifest(m, false);
     for (const k of ['response', 'token', 'device-ca', 'key-agreement'] as const) hsm.publicKey(k);
     if (!hsm.hasBdk(DEFAULT_BDK)) hsm.generateBdk(DEFAULT_BDK);
-    if (opts.seedTestCards ?? true) s.payments.issuer.seed();
+    if (opts.seedTestCards ?? true) { s.payments.issuer.seed(); s.qr.wallets.seed(); }
     return s;
   }
 
@@ -387,6 +399,9 @@ export class BackendService {
       case 'authorize': return { authorize: this.payments.authorize(d!, c.req.authorize!, c.now) };
       case 'transaction_status': return { transactionStatus: this.payments.status(d!, this.ctid(c.req.transactionStatus?.clientTransactionId)) };
       case 'reverse': return { reverse: this.payments.reverse(d!, this.ctid(c.req.reverse?.clientTransactionId), c.now) };
+      case 'qr_order': return { qrOrder: this.qr.order(d!, c.req.qrOrder!, c.now) };
+      case 'qr_status': return { qrStatus: this.qr.status(d!, c.req.qrStatus!, c.now) };
+      case 'qr_authorize': return { qrAuthorize: this.qr.authorize(d!, c.req.qrAuthorize!, c.now) };
     }
   }
 

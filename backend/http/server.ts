@@ -7,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer } from '../service.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
+import { QrPayloadError } from '../qr/qr.ts';
 
 const a = trusttap.attest.v1;
+const pay = trusttap.payment.v1;
 export const MAX_BODY = 64 * 1024;
 export const CONTENT_TYPE = 'application/x-protobuf';
 
@@ -59,6 +61,7 @@ function send(res: ServerResponse, status: number, message: string, body: Uint8A
 
 function sendError(res: ServerResponse, e: ApiError): void {
   res.setHeader('x-trusttap-error', e.codeName);
+  if (e instanceof QrPayloadError) res.setHeader('x-trusttap-qr-error', e.qrCode);
   send(res, e.http, 'ErrorResponse', a.ErrorResponse.encode({ code: e.code, message: e.message }).finish());
 }
 
@@ -130,6 +133,12 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       service.allowManifest({ bytes: r.manifest, signature: r.signature });
       return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     }
+    if (what === 'wallets' && id === 'login' && !sub && method === 'POST') {
+      // The simulated issuer provisions its wallet app (a real wallet logs its holder in).
+      const r = decode(pay.WalletLoginRequest, body, 'WalletLoginRequest');
+      const out = service.repo.transaction(() => service.qr.walletLogin(r.accountId, service.now()));
+      return send(res, 200, 'WalletLoginResponse', pay.WalletLoginResponse.encode(out).finish());
+    }
     if (what === 'sweep' && method === 'POST') {
       service.sweep();
       return send(res, 204, 'none', new Uint8Array(0));
@@ -159,6 +168,24 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     }
     if (parts[1] === 'keys' && parts.length === 2 && method === 'GET') {
       return send(res, 200, 'EnrolResponse', a.EnrolResponse.encode(service.serviceKeys()).finish());
+    }
+    if (parts[1] === 'wallet' && parts.length === 3) {
+      // The simulated issuer's wallet routes (QR payments): Authorization: Bearer <wallet token>.
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const now = service.now();
+      if (parts[2] === 'pay' && method === 'POST') {
+        const r = decode(pay.WalletPayRequest, body, 'WalletPayRequest');
+        const out = service.repo.transaction(() => service.qr.walletPay(token, r.payload, now));
+        return send(res, 200, 'WalletPayResponse', pay.WalletPayResponse.encode(out).finish());
+      }
+      if (parts[2] === 'codes' && method === 'POST') {
+        const out = service.repo.transaction(() => service.qr.walletCode(token, now));
+        return send(res, 201, 'WalletCodeResponse', pay.WalletCodeResponse.encode(out).finish());
+      }
+      if (parts[2] === 'balance' && method === 'GET') {
+        return send(res, 200, 'WalletBalanceResponse', pay.WalletBalanceResponse.encode(service.qr.walletBalance(token, now)).finish());
+      }
+      throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no wallet route ${method} ${url.pathname}`);
     }
     if (parts[1] === 'admin') {
       if (!isAdmin(req)) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'back-office routes need the admin bearer token');

@@ -118,6 +118,35 @@ export interface PaymentRow {
   reversedMs: number;
 }
 
+export type QrOrderStateName = 'pending' | 'paid' | 'declined' | 'expired' | 'cancelled';
+
+/** A merchant-presented QR order (backend/qr): the payload shown and its state. Its result, once
+ * paid or declined, is the payments journal row with the same (device, client transaction id). */
+export interface QrOrderRow {
+  deviceId: string;
+  clientTransactionId: string;
+  reference: string;
+  payload: string;
+  amountMinor: number;
+  currency: string;
+  state: QrOrderStateName;
+  createdMs: number;
+  expiresMs: number;
+  updatedMs: number;
+  /** The paying account (issuer-sim pan hash), '' until a wallet paid or tried. */
+  payerHash: string;
+}
+
+/** A one-time consumer-presented payment code of the issuer sim's wallet (hash only). */
+export interface WalletCodeRow {
+  codeHash: string;
+  accountHash: string;
+  /** Hex of the code's cryptogram (CPM template 63, 9F26). */
+  cryptogram: string;
+  expiresMs: number;
+  usedMs: number;
+}
+
 export interface Repository {
   transaction<T>(fn: () => T): T;
 
@@ -163,6 +192,19 @@ export interface Repository {
   /** Appends to the account ledger (every balance change, with its reference). */
   addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): void;
   accountMovements(panHash: string): { reference: string; deltaMinor: number; kind: string; timeMs: number }[];
+
+  // ---- QR payments: merchant-presented orders, the issuer sim's wallet sessions and codes
+  insertQrOrder(o: QrOrderRow): void;
+  getQrOrder(deviceId: string, clientTransactionId: string): QrOrderRow | null;
+  getQrOrderByReference(reference: string): QrOrderRow | null;
+  /** Compare-and-set of the order's state; false if it was not in `from`. */
+  setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash?: string): boolean;
+  putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): void;
+  getWalletSession(tokenHash: string): { accountHash: string; expiresMs: number } | null;
+  putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): void;
+  getWalletCode(codeHash: string): WalletCodeRow | null;
+  /** Marks a code used (compare-and-set); false if it was used already. */
+  useWalletCode(codeHash: string, usedMs: number): boolean;
 
   putSecret(id: string, wrapped: Uint8Array): void;
   getSecret(id: string): Uint8Array | null;

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
+  QrOrderRow, QrOrderStateName, WalletCodeRow,
 } from './repository.ts';
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
@@ -134,6 +135,39 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'QR payments: merchant-presented orders, wallet sessions and one-time consumer payment codes',
+    sql: `
+      CREATE TABLE qr_orders (
+        device_id TEXT NOT NULL,
+        client_transaction_id TEXT NOT NULL,
+        reference TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending','paid','declined','expired','cancelled')),
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        payer_hash TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (device_id, client_transaction_id)
+      ) WITHOUT ROWID;
+      -- Wallet tokens and payment codes are kept as SHA-256 only.
+      CREATE TABLE wallet_sessions (
+        token_hash TEXT PRIMARY KEY,
+        account_hash TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL
+      );
+      CREATE TABLE wallet_codes (
+        code_hash TEXT PRIMARY KEY,
+        account_hash TEXT NOT NULL,
+        cryptogram TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        used_ms INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
 
 const COLS: Record<string, string> = {
@@ -154,6 +188,14 @@ function toDevice(r: any): DeviceRow | null {
     lastContactMs: r.last_contact_ms, lastHeartbeatMs: r.last_heartbeat_ms, lastAttestationMs: r.last_attestation_ms,
     lastVerdict: r.last_verdict, attestationRequired: !!r.attestation_required, reeDeviceId: r.ree_device_id,
     lastIp: r.last_ip, lastLatE6: r.last_lat_e6, lastLonE6: r.last_lon_e6, createdMs: r.created_ms,
+  };
+}
+
+function toQrOrder(r: any): QrOrderRow | null {
+  if (!r) return null;
+  return {
+    deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, payload: r.payload, amountMinor: r.amount_minor,
+    currency: r.currency, state: r.state, createdMs: r.created_ms, expiresMs: r.expires_ms, updatedMs: r.updated_ms, payerHash: r.payer_hash,
   };
 }
 
@@ -219,6 +261,16 @@ export class SqliteRepository implements Repository {
       getAccount: p('SELECT * FROM card_accounts WHERE pan_hash = ?'),
       movement: p('INSERT INTO account_movements (pan_hash, reference, delta_minor, kind, time_ms) VALUES (?, ?, ?, ?, ?)'),
       movements: p('SELECT * FROM account_movements WHERE pan_hash = ? ORDER BY id'),
+      insertQrOrder: p(`INSERT INTO qr_orders (device_id, client_transaction_id, reference, payload, amount_minor, currency, state, created_ms, expires_ms, updated_ms, payer_hash)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      getQrOrder: p('SELECT * FROM qr_orders WHERE device_id = ? AND client_transaction_id = ?'),
+      qrOrderByRef: p('SELECT * FROM qr_orders WHERE reference = ?'),
+      setQrState: p('UPDATE qr_orders SET state = ?, updated_ms = ?, payer_hash = ? WHERE device_id = ? AND client_transaction_id = ? AND state = ?'),
+      putWalletSession: p('INSERT INTO wallet_sessions (token_hash, account_hash, expires_ms) VALUES (?, ?, ?)'),
+      getWalletSession: p('SELECT * FROM wallet_sessions WHERE token_hash = ?'),
+      putWalletCode: p('INSERT INTO wallet_codes (code_hash, account_hash, cryptogram, expires_ms) VALUES (?, ?, ?, ?)'),
+      getWalletCode: p('SELECT * FROM wallet_codes WHERE code_hash = ?'),
+      useWalletCode: p('UPDATE wallet_codes SET used_ms = ? WHERE code_hash = ? AND used_ms = 0'),
     };
   }
 
@@ -392,6 +444,44 @@ export class SqliteRepository implements Repository {
 
   accountMovements(panHash: string) {
     return (this.st.movements.all(panHash) as any[]).map((r) => ({ reference: r.reference, deltaMinor: r.delta_minor, kind: r.kind, timeMs: r.time_ms }));
+  }
+
+  insertQrOrder(o: QrOrderRow): void {
+    this.st.insertQrOrder.run(o.deviceId, o.clientTransactionId, o.reference, o.payload, o.amountMinor, o.currency, o.state, o.createdMs, o.expiresMs, o.updatedMs, o.payerHash);
+  }
+
+  getQrOrder(deviceId: string, clientTransactionId: string): QrOrderRow | null {
+    return toQrOrder(this.st.getQrOrder.get(deviceId, clientTransactionId));
+  }
+
+  getQrOrderByReference(reference: string): QrOrderRow | null {
+    return toQrOrder(this.st.qrOrderByRef.get(reference));
+  }
+
+  setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash = ''): boolean {
+    return this.st.setQrState.run(to, updatedMs, payerHash, deviceId, clientTransactionId, from).changes === 1;
+  }
+
+  putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): void {
+    this.st.putWalletSession.run(tokenHash, accountHash, expiresMs);
+  }
+
+  getWalletSession(tokenHash: string): { accountHash: string; expiresMs: number } | null {
+    const r = this.st.getWalletSession.get(tokenHash) as any;
+    return r ? { accountHash: r.account_hash, expiresMs: r.expires_ms } : null;
+  }
+
+  putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): void {
+    this.st.putWalletCode.run(c.codeHash, c.accountHash, c.cryptogram, c.expiresMs);
+  }
+
+  getWalletCode(codeHash: string): WalletCodeRow | null {
+    const r = this.st.getWalletCode.get(codeHash) as any;
+    return r ? { codeHash: r.code_hash, accountHash: r.account_hash, cryptogram: r.cryptogram, expiresMs: r.expires_ms, usedMs: r.used_ms } : null;
+  }
+
+  useWalletCode(codeHash: string, usedMs: number): boolean {
+    return this.st.useWalletCode.run(usedMs, codeHash).changes === 1;
   }
 
   putSecret(id: string, wrapped: Uint8Array): void { this.st.putSecret.run(id, Buffer.from(wrapped)); }

@@ -162,4 +162,31 @@ export class BackendLink {
     if (!r.reverse) throw new BackendError(200, 0, 'the answer holds no ReverseResponse');
     return pay.ReverseResponse.fromObject(r.reverse as object);
   }
+
+  // ---------------------------------------------------------------- QR payments
+
+  /** Asks the acquirer for a merchant-presented QR order (POST /v1/device/qr-order): the EMVCo
+   * payload to display and its state. The same id answers the same order (idempotent); a refused
+   * order has state UNSPECIFIED and refused_reason. */
+  async qrOrder(req: trusttap.payment.v1.IQrOrderRequest): Promise<trusttap.payment.v1.QrOrder> {
+    const r = await this.call('qr-order', { qrOrder: req });
+    if (!r.qrOrder) throw new BackendError(200, 0, 'the answer holds no QrOrder');
+    return pay.QrOrder.fromObject(r.qrOrder as object);
+  }
+
+  /** The order's state now (PENDING, PAID, DECLINED, EXPIRED, CANCELLED); cancel = true cancels a
+   * pending order (POST /v1/device/qr-status). */
+  async qrStatus(clientTransactionId: string, cancel = false): Promise<trusttap.payment.v1.QrStatusResponse> {
+    const r = await this.call('qr-status', { qrStatus: { clientTransactionId, cancel } });
+    if (!r.qrStatus) throw new BackendError(200, 0, 'the answer holds no QrStatusResponse');
+    return pay.QrStatusResponse.fromObject(r.qrStatus as object);
+  }
+
+  /** Charges a consumer-presented payment code (POST /v1/device/qr-authorize). Declines are
+   * answers; a transport failure throws (then transactionStatus with the same id). */
+  async qrAuthorize(req: trusttap.payment.v1.IQrAuthorizeRequest): Promise<trusttap.payment.v1.AuthorizeResponse> {
+    const r = await this.call('qr-authorize', { qrAuthorize: req });
+    if (!r.qrAuthorize) throw new BackendError(200, 0, 'the answer holds no AuthorizeResponse');
+    return pay.AuthorizeResponse.fromObject(r.qrAuthorize as object);
+  }
 }
