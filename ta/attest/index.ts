@@ -12,6 +12,7 @@ import { KeyAttributes, KeyAlgorithm, KeyUsage, ModeOfUse, Exportability, Genera
 import { lastDecodeError } from "../../proto/as/pb";
 import * as host from "../lib/host";
 import { bytesOf, wipe, equalCT } from "../lib/bytes";
+import { invokeTa } from "../lib/ta-client";
 import * as identity from "./identity";
 import { fixedInfo, deriveKeys, macTag } from "./kek";
 import {
@@ -253,15 +254,11 @@ class Attest extends TrustedApp {
     attrs.modeOfUse = ModeOfUse.MODE_OF_USE_D_DECRYPT;
     attrs.exportability = Exportability.EXPORTABILITY_N_NON_EXPORTABLE;
     const msg = installKekMessage(offer.kekKeyId, keys.kek, attrs.encode());
-    const s = host.session_open(keystoreUuid.dataStart);
-    if (s < 0) { wipe(msg); keys.wipe(); return reply.fail(<u32>s, "opening a session to the keystore TA failed"); }
-    const out = new Uint8Array(2048);
-    const n = host.session_invoke(s, KEYSTORE_INSTALL_AGREED_KEK, msg.dataStart, msg.length, out.dataStart, out.length);
-    host.session_close(s);
+    const answer = invokeTa(keystoreUuid, KEYSTORE_INSTALL_AGREED_KEK, msg, 2048);
     wipe(msg);
-    if (n < 0) { keys.wipe(); return reply.fail(<u32>n, "the keystore refused the KEK"); }
+    if (!answer.ok) { keys.wipe(); return reply.fail(<u32>answer.status, "the keystore refused the KEK: " + answer.reason); }
     // InstallAgreedKekResponse {KeyInfo key = 1} has GenerateKeyResponse's shape.
-    const installed = GenerateKeyResponse.decode(out.subarray(0, n));
+    const installed = GenerateKeyResponse.decode(answer.data);
     const res = new AgreeKekResponse();
     res.macTagU = macTag(keys.kck, "KC_1_U", id.pub, eph, sid);
     keys.wipe();
