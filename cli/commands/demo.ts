@@ -17,8 +17,10 @@ import { Terminal, currencyOf, formatAmount, type PaymentResult, type PaymentEve
 import type { HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { DEMO_CARDS, type DemoCard } from '../../sim/demo-cards.ts';
+import { SimWallet } from '../../sim/wallet/index.ts';
+import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 
-export const summary = 'a whole purchase on embedded defaults: demo [--card unionpay|visa|mastercard] [--amount 12.34] [--currency CNY] [--pin 1234] [--scenario ...] [--json]';
+export const summary = 'a whole purchase on embedded defaults: demo [--card unionpay|visa|mastercard] [--qr merchant|consumer] [--amount 12.34] [--currency CNY] [--pin 1234] [--scenario ...] [--json]';
 
 const SCENARIOS = ['none', 'rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -29,6 +31,11 @@ const USAGE = `usage: trusttap demo [options]
   --currency CNY|USD|EUR|...        ISO 4217 (default CNY)
   --pin 1234                        what the person types on the trusted keypad (default: the card's PIN)
   --scenario ${SCENARIOS.filter((s) => s !== 'none').join('|')}
+  --qr merchant|consumer            a QR payment instead of the card: merchant-presented (the phone shows the
+                                    acquirer's dynamic code, a simulated wallet pays it) or consumer-presented
+                                    (the wallet shows a one-time payment code, the phone scans it); scenarios rooted|hooked
+  --wallet ${TEST_WALLETS.map((w) => w.id).join('|')}
+                                    the simulated wallet for --qr (default wallet-cny; wallet-usd for USD)
   --isolation in-process|worker     TEE isolation (default in-process)
   --backend URL                     use a running back end (npx trusttap serve) instead of starting one;
                                     its admin token from --admin-token or $TRUSTTAP_ADMIN_TOKEN
@@ -75,10 +82,15 @@ export async function run(args: string[]): Promise<number> {
   const amount = Math.round(Number(major) * 10 ** currency.exponent);
   const pin = scenario === 'wrong-pin' ? wrongPin(demoCard.pin) : (o.pin ?? demoCard.pin);
   const isolation = (o.isolation ?? 'in-process') as 'in-process' | 'worker';
+  const qr = o.qr as 'merchant' | 'consumer' | undefined;
+  if (qr !== undefined && qr !== 'merchant' && qr !== 'consumer') { console.error(`trusttap demo: --qr takes merchant or consumer\n${USAGE}`); return 2; }
+  if (qr && !['none', 'rooted', 'hooked'].includes(scenario)) { console.error(`trusttap demo: scenario ${scenario} is for card payments\n${USAGE}`); return 2; }
+  const walletId = o.wallet ?? (currency.alpha === 'USD' ? 'wallet-usd' : 'wallet-cny');
+  if (qr && !TEST_WALLETS.some((w) => w.id === walletId)) { console.error(`trusttap demo: unknown wallet ${o.wallet}\n${USAGE}`); return 2; }
 
   const say = (line: string) => { if (!json) console.log(line); };
   const work = mkdtempSync(join(tmpdir(), 'trusttap-demo-'));
-  say(`TrustTap demo — ${demoCard.label}, ${formatAmount(amount, currency)}${scenario !== 'none' ? `, scenario ${scenario}` : ''}`);
+  say(`TrustTap demo — ${qr ? `QR ${qr}-presented, ${walletId}` : demoCard.label}, ${formatAmount(amount, currency)}${scenario !== 'none' ? `, scenario ${scenario}` : ''}`);
   say(`  state in ${work}`);
 
   // 1. The acquirer back end (or the one given).
@@ -131,24 +143,28 @@ export async function run(args: string[]): Promise<number> {
       say(`3. prepare refused: ${(e as Error).message}`);
     }
 
-    person.enqueue(enterPin(pin));
-    if (scenario === 'lost-answer') dropFirstAuthorizeAnswer();
-    const clientTransactionId = `demo-${Date.now().toString(36)}`;
-    const payment = terminal.startPayment({ amount, currency: currency.alpha, clientTransactionId });
-    say('4. payment:');
-    for await (const e of payment.events) {
-      events.push(e.type);
-      say(`   · ${describe(e)}`);
-      if (e.type === 'card-requested') setTimeout(() => nfc.tap(), 10); // the customer taps
-      if (e.type === 'card-read') nfc.remove();
-      if (e.type === 'pin-requested') say(`     (the person reads the keypad on the trusted display and types ${'*'.repeat(pin.length)})`);
-    }
-    result = await payment.result;
-    if (result.outcome === 'result-unknown') {
-      say(`   · the answer was lost: ${result.remedy}`);
-      restoreFetch();
-      result = await terminal.resolve(result.clientTransactionId);
-      say('   · resolved from the acquirer\'s journal');
+    if (qr) {
+      result = await qrPayment(qr, terminal, url, adminToken, walletId, amount, currency.alpha, events, say);
+    } else {
+      person.enqueue(enterPin(pin));
+      if (scenario === 'lost-answer') dropFirstAuthorizeAnswer();
+      const clientTransactionId = `demo-${Date.now().toString(36)}`;
+      const payment = terminal.startPayment({ amount, currency: currency.alpha, clientTransactionId });
+      say('4. payment:');
+      for await (const e of payment.events) {
+        events.push(e.type);
+        say(`   · ${describe(e)}`);
+        if (e.type === 'card-requested') setTimeout(() => nfc.tap(), 10); // the customer taps
+        if (e.type === 'card-read') nfc.remove();
+        if (e.type === 'pin-requested') say(`     (the person reads the keypad on the trusted display and types ${'*'.repeat(pin.length)})`);
+      }
+      result = await payment.result;
+      if (result.outcome === 'result-unknown') {
+        say(`   · the answer was lost: ${result.remedy}`);
+        restoreFetch();
+        result = await terminal.resolve(result.clientTransactionId);
+        say('   · resolved from the acquirer\'s journal');
+      }
     }
   } catch (e) {
     result = { outcome: 'failed', code: 'TEE_ERROR', message: (e as Error).message, remedy: 'see the message' };
@@ -160,7 +176,7 @@ export async function run(args: string[]): Promise<number> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ outcome: result.outcome, reason: reasonOf(result), scenario, card: cardName, amount, currency: currency.alpha, events, ...detailsOf(result) }));
+    console.log(JSON.stringify({ outcome: result.outcome, reason: reasonOf(result), scenario, ...(qr ? { qr, wallet: walletId } : { card: cardName }), amount, currency: currency.alpha, events, ...detailsOf(result) }));
   } else {
     say(`5. ${summaryOf(result)}`);
     if ('receipt' in result) {
@@ -177,12 +193,41 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
+/** A QR payment through the app API, with a simulated customer wallet on the other side. */
+async function qrPayment(mode: 'merchant' | 'consumer', terminal: Terminal, url: string, adminToken: string, walletId: string, amount: number, currency: string,
+  events: PaymentEvent['type'][], say: (line: string) => void): Promise<PaymentResult> {
+  const wallet = await SimWallet.login(url, adminToken, walletId);
+  say(`   the customer's wallet ${walletId} (${wallet.maskedAccount}), provisioned by the simulated issuer`);
+  const clientTransactionId = `demo-qr-${Date.now().toString(36)}`;
+  let payment;
+  if (mode === 'merchant') {
+    payment = terminal.startQrPayment({ mode: 'merchant-presented', amount, currency, clientTransactionId, pollIntervalMs: 100 });
+  } else {
+    const code = await wallet.paymentCode();
+    say(`   the wallet shows a one-time payment code (EMVCo CPM, valid until ${new Date(code.expiresMs).toISOString()}); the phone scans it`);
+    payment = terminal.startQrPayment({ mode: 'consumer-presented', code: code.cpm, amount, currency, clientTransactionId });
+  }
+  say('4. QR payment:');
+  for await (const e of payment.events) {
+    events.push(e.type);
+    say(`   · ${describe(e)}`);
+    if (e.type === 'qr-displayed') {
+      // The customer scans the code with the wallet (CRC checked there) and pays.
+      setTimeout(() => {
+        wallet.pay(e.payload).then((p) => say(`   · the wallet paid ${p.merchantName}: ${p.result.reasonText}`), (err: Error) => say(`   · the wallet could not pay: ${err.message}`));
+      }, 10);
+    }
+  }
+  return payment.result;
+}
+
 function wrongPin(p: string): string {
   return p.split('').map((d) => String((Number(d) + 1) % 10)).join('');
 }
 
 function describe(e: PaymentEvent): string {
   switch (e.type) {
+    case 'qr-displayed': return `QR code shown (reference ${e.reference}, until ${new Date(e.expiresMs).toISOString()}): ${e.payload}`;
     case 'card-requested': return 'present card';
     case 'card-presented': return 'card presented';
     case 'card-read': return 'card read — remove card';

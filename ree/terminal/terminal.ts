@@ -16,8 +16,9 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { currencyOf, type Currency } from './currency.ts';
 import { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
 import {
-  PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt,
+  PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt, type QrPaymentRequest,
 } from './types.ts';
+import { runQrPayment, resolveQrOrder } from './qr.ts';
 
 const pay = trusttap.payment.v1;
 const at = trusttap.attest.v1;
@@ -163,10 +164,20 @@ export class Terminal {
     return new PaymentSession((emit, signal) => this.runPayment(req, emit, signal));
   }
 
+  /** Takes one QR payment: merchant-presented (the acquirer's dynamic code shown on this phone,
+   * event qr-displayed, paid by the customer's wallet) or consumer-presented (the customer's
+   * payment code, scanned by the app). Same stream, results and cancel() as startPayment. */
+  startQrPayment(req: QrPaymentRequest): PaymentSession {
+    return new PaymentSession((emit, signal) => runQrPayment({
+      link: this.link, enrolled: this.enrolled, now: () => this.now(), token: () => this.freshToken(), persist: () => this.persist(),
+      result: (r) => this.resultOf(r, null),
+    }, req, emit, signal));
+  }
+
   /** The result of a payment whose answer the app never learned (the same id never charges twice). */
   async resolve(clientTransactionId: string): Promise<PaymentResult> {
     const r = await this.link.transactionStatus(clientTransactionId);
-    if (!r.found || !r.result) return failed('INVALID_REQUEST', `no payment ${clientTransactionId} reached the acquirer`, 'start the payment again');
+    if (!r.found || !r.result) return (await resolveQrOrder(this.link, clientTransactionId)) ?? failed('INVALID_REQUEST', `no payment ${clientTransactionId} reached the acquirer`, 'start the payment again');
     if (r.reversed) return { outcome: 'cancelled' };
     return this.resultOf(r.result, null);
   }

@@ -2,6 +2,8 @@
 // Shaped like Apple ProximityReader / Stripe Terminal / SumUp Tap to Pay: the app sees masked
 // data only — never a PAN, a PIN or a key.
 
+import type { QrErrorCode } from '../qr/errors.ts';
+
 export type PaymentType = 'purchase' | 'refund';
 
 export interface PaymentRequest {
@@ -16,7 +18,30 @@ export interface PaymentRequest {
   timeoutMs?: number;
 }
 
+/** A QR payment (Terminal.startQrPayment). */
+export type QrPaymentRequest =
+  | {
+    /** Dynamic merchant-presented QR: the acquirer makes an order, the app shows its payload. */
+    mode: 'merchant-presented';
+    amount: number;
+    currency: string;
+    clientTransactionId: string;
+    /** How long the customer has to pay (default 120 s; 10 s .. 15 min). */
+    timeoutMs?: number;
+    /** How often the order's state is asked (default 1 s). */
+    pollIntervalMs?: number;
+  }
+  | {
+    /** The customer's payment code, scanned by the app: EMVCo CPM (Base64) or 19 digits. */
+    mode: 'consumer-presented';
+    code: string;
+    amount: number;
+    currency: string;
+    clientTransactionId: string;
+  };
+
 export type PaymentEvent =
+  | { type: 'qr-displayed'; payload: string; reference: string; expiresMs: number }
   | { type: 'card-requested' }
   | { type: 'card-presented' }
   | { type: 'card-read'; message: 'remove-card' }
@@ -28,7 +53,8 @@ export type PaymentEvent =
 export type FailureCode =
   | 'NOT_ENROLLED' | 'NOT_PREPARED' | 'DEVICE_NOT_TRUSTED' | 'NO_PAYMENT_KEYS' | 'KEYS_EXHAUSTED'
   | 'NO_CARD' | 'CARD_READ_ERROR' | 'CARD_NOT_SUPPORTED' | 'CARD_DECLINED_OFFLINE' | 'TRY_AGAIN' | 'AMOUNT_OVER_LIMIT'
-  | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'BACKEND_REFUSED' | 'INVALID_REQUEST';
+  | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'BACKEND_REFUSED' | 'INVALID_REQUEST'
+  | 'QR_INVALID' | 'QR_EXPIRED';
 
 export interface Receipt {
   clientTransactionId: string;
@@ -45,6 +71,8 @@ export interface Receipt {
   merchantId: string;
   terminalId: string;
   timestampMs: number;
+  /** QR payments: which mode (the masked PAN is then the wallet account's). */
+  qr?: 'merchant-presented' | 'consumer-presented';
 }
 
 export type PaymentResult =
@@ -52,7 +80,7 @@ export type PaymentResult =
   | { outcome: 'declined'; reason: string; reasonText: string; receipt: Receipt }
   | { outcome: 'result-unknown'; clientTransactionId: string; remedy: string }
   | { outcome: 'cancelled' }
-  | { outcome: 'failed'; code: FailureCode; message: string; remedy: string };
+  | { outcome: 'failed'; code: FailureCode; message: string; remedy: string; qrError?: QrErrorCode };
 
 export interface Capability {
   qr: boolean;
