@@ -213,7 +213,7 @@ export class QrPayments {
     if (cur.state === 'cancelled' || repo.getPayment(o.deviceId, o.clientTransactionId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'this order was cancelled');
 
     const { decline, delta } = this.decide(acct, o.reference, o.amountMinor, o.currency, now);
-    const res = this.journal(o.deviceId, o.clientTransactionId, o.reference, `qr-mpm:${o.reference}`, o.amountMinor, o.currency, acct, decline, delta, now);
+    const res = this.journal(o.deviceId, o.clientTransactionId, o.reference, `qr-mpm:${o.reference}`, o.amountMinor, o.currency, acct, decline, delta, now, 'merchant-presented');
     if (!repo.setQrOrderState(o.deviceId, o.clientTransactionId, 'pending', decline ? 'declined' : 'paid', now, acct.panHash)) {
       throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'the order changed meanwhile'); // rolls the transaction back
     }
@@ -272,7 +272,7 @@ export class QrPayments {
       acct = r.account;
       ({ decline, delta } = this.decide(acct, reference, amount, currency, now));
     }
-    const res = this.journal(device.deviceId, ctid, reference, recordSha, amount, currency, acct, decline, delta, now, maskCode(number));
+    const res = this.journal(device.deviceId, ctid, reference, recordSha, amount, currency, acct, decline, delta, now, 'consumer-presented', maskCode(number));
     this.history(device.deviceId, now, `${ctid} ${reference}: consumer-presented QR ${decline ? `declined (${pay.DeclineReason[decline.reason]})` : 'approved'}`);
     return res;
   }
@@ -308,13 +308,13 @@ export class QrPayments {
 
   /** The payments journal row and the answer (the same bytes to every retry). */
   private journal(deviceId: string, ctid: string, reference: string, recordSha: string, amount: number, currency: string,
-    acct: CardAccountRow | null, d: Decline | null, delta: number, now: number, fallbackMask = ''): AuthorizeResponse {
+    acct: CardAccountRow | null, d: Decline | null, delta: number, now: number, qrMode: string, fallbackMask = ''): AuthorizeResponse {
     const approved = !d;
     const reason = d?.reason ?? R.DECLINE_REASON_NONE;
     const bytes = pay.AuthorizeResponse.encode({
       decision: approved ? pay.Decision.DECISION_APPROVED : pay.Decision.DECISION_DECLINED, reason, reasonText: d?.text ?? 'approved',
       responseCode: RESPONSE_CODE[reason] ?? '05', authorizationCode: approved ? authCode() : '', clientTransactionId: ctid,
-      amountMinor: u64(amount), currency, maskedPan: acct?.maskedPan ?? fallbackMask, journaledMs: u64(now), transactionReference: reference,
+      amountMinor: u64(amount), currency, maskedPan: acct?.maskedPan ?? fallbackMask, journaledMs: u64(now), transactionReference: reference, qrMode,
     }).finish();
     this.host.repo.insertPayment({
       deviceId, clientTransactionId: ctid, reference, recordSha256: recordSha, recordCounter: 0, type: 'purchase', amountMinor: amount, currency,

@@ -175,9 +175,10 @@ async function consumerPresented(d: QrDeps, req: Cpm, currency: Currency, emit: 
   return qrReceipt(d.result(res), 'consumer-presented');
 }
 
+/** The receipt of a QR payment (Terminal's resultOf already marks it from qr_mode). */
 function qrReceipt(r: PaymentResult, mode: 'merchant-presented' | 'consumer-presented'): PaymentResult {
   if ('receipt' in r) {
-    r.receipt.qr = mode;
+    r.receipt.qr ??= mode;
     r.receipt.application = 'QR wallet';
   }
   return r;

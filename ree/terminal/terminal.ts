@@ -343,6 +343,7 @@ export class Terminal {
       authorizationCode: r.authorizationCode ?? '', responseCode: r.responseCode ?? '',
       merchantId: this.state?.merchantId ?? '', terminalId: this.state?.terminalId ?? '', timestampMs: Number(r.journaledMs),
     };
+    if (r.qrMode === 'merchant-presented' || r.qrMode === 'consumer-presented') { receipt.qr = r.qrMode; receipt.application = 'QR wallet'; }
     if (r.decision === pay.Decision.DECISION_APPROVED) return { outcome: 'approved', receipt };
     return { outcome: 'declined', reason: (pay.DeclineReason[r.reason ?? 0] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText ?? '', receipt };
   }

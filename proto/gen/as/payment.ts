@@ -145,6 +145,7 @@ export class AuthorizeResponse {
   journaledMs: u64 = 0;
   transactionReference: string = "";
   issuerAuthenticationData: Uint8Array = new Uint8Array(0);
+  qrMode: string = "";
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -206,6 +207,10 @@ export class AuthorizeResponse {
       w.tag(13, 2);
       w.bytes(this.issuerAuthenticationData);
     }
+    if (this.qrMode.length > 0) {
+      w.tag(14, 2);
+      w.string(this.qrMode);
+    }
   }
 
   /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
@@ -257,6 +262,8 @@ export class AuthorizeResponse {
         this.transactionReference = r.string();
       } else if (f == 13 && wt == 2) {
         this.issuerAuthenticationData = r.bytes();
+      } else if (f == 14 && wt == 2) {
+        this.qrMode = r.string();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

@@ -7530,6 +7530,9 @@ export namespace trusttap {
                 /** AuthorizeResponse issuerAuthenticationData. */
                 issuerAuthenticationData: Uint8Array;
 
+                /** AuthorizeResponse qrMode. */
+                qrMode: string;
+
                 /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
                  * @param [properties] Properties to set
@@ -7652,6 +7655,9 @@ export namespace trusttap {
 
                     /** AuthorizeResponse issuerAuthenticationData */
                     issuerAuthenticationData?: (Uint8Array|null);
+
+                    /** AuthorizeResponse qrMode */
+                    qrMode?: (string|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

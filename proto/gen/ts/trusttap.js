@@ -21080,6 +21080,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {Long|null} [journaledMs] AuthorizeResponse journaledMs
                  * @property {string|null} [transactionReference] AuthorizeResponse transactionReference
                  * @property {Uint8Array|null} [issuerAuthenticationData] AuthorizeResponse issuerAuthenticationData
+                 * @property {string|null} [qrMode] AuthorizeResponse qrMode
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -21216,6 +21217,14 @@ export const trusttap = $root.trusttap = (() => {
                 AuthorizeResponse.prototype.issuerAuthenticationData = $util.newBuffer([]);
 
                 /**
+                 * AuthorizeResponse qrMode.
+                 * @member {string} qrMode
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.qrMode = "";
+
+                /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
                  * @function create
                  * @memberof trusttap.payment.v1.AuthorizeResponse
@@ -21273,6 +21282,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 12, wireType 2 =*/98).string(message.transactionReference);
                     if (message.issuerAuthenticationData != null && $Object.hasOwnProperty.call(message, "issuerAuthenticationData") && message.issuerAuthenticationData.length)
                         writer.uint32(/* id 13, wireType 2 =*/106).bytes(message.issuerAuthenticationData);
+                    if (message.qrMode != null && $Object.hasOwnProperty.call(message, "qrMode") && message.qrMode !== "")
+                        writer.uint32(/* id 14, wireType 2 =*/114).string(message.qrMode);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -21447,6 +21458,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.issuerAuthenticationData;
                                 continue;
                             }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.qrMode = value;
+                                else
+                                    delete message.qrMode;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -21534,6 +21554,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.issuerAuthenticationData != null && $Object.hasOwnProperty.call(message, "issuerAuthenticationData"))
                         if (!(message.issuerAuthenticationData && typeof message.issuerAuthenticationData.length === "number" || $util.isString(message.issuerAuthenticationData)))
                             return "issuerAuthenticationData: buffer expected";
+                    if (message.qrMode != null && $Object.hasOwnProperty.call(message, "qrMode"))
+                        if (!$util.isString(message.qrMode))
+                            return "qrMode: string expected";
                     return null;
                 };
 
@@ -21688,6 +21711,9 @@ export const trusttap = $root.trusttap = (() => {
                                 $util.base64.decode(object.issuerAuthenticationData, message.issuerAuthenticationData = $util.newBuffer($util.base64.length(object.issuerAuthenticationData)), 0);
                             else if (object.issuerAuthenticationData.length >= 0)
                                 message.issuerAuthenticationData = object.issuerAuthenticationData;
+                    if (object.qrMode != null)
+                        if (typeof object.qrMode !== "string" || object.qrMode.length)
+                            message.qrMode = $String(object.qrMode);
                     return message;
                 };
 
@@ -21742,6 +21768,7 @@ export const trusttap = $root.trusttap = (() => {
                             if (options.bytes !== $Array)
                                 object.issuerAuthenticationData = $util.newBuffer(object.issuerAuthenticationData);
                         }
+                        object.qrMode = "";
                     }
                     if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
                         object.decision = options.enums === $String ? $root.trusttap.payment.v1.Decision[message.decision] === $undefined ? message.decision : $root.trusttap.payment.v1.Decision[message.decision] : message.decision;
@@ -21779,6 +21806,8 @@ export const trusttap = $root.trusttap = (() => {
                         object.transactionReference = message.transactionReference;
                     if (message.issuerAuthenticationData != null && $Object.hasOwnProperty.call(message, "issuerAuthenticationData"))
                         object.issuerAuthenticationData = options.bytes === $String ? $util.base64.encode(message.issuerAuthenticationData, 0, message.issuerAuthenticationData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.issuerAuthenticationData) : message.issuerAuthenticationData;
+                    if (message.qrMode != null && $Object.hasOwnProperty.call(message, "qrMode"))
+                        object.qrMode = message.qrMode;
                     return object;
                 };
 
