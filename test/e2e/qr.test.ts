@@ -2,7 +2,7 @@
 // (SQLite journal, simulated issuer with wallet accounts), the reference TEE with the signed TAs
 // (every device request signed by the attest TA), the app API (Terminal.startQrPayment) and a
 // simulated customer wallet (sim/wallet) that parses codes with ree/qr and pays over HTTP.
-import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { describe, test, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { QrError } from '../../ree/qr/errors.ts';
 import { encodeTlv } from '../../ree/emv/tlv.ts';
 import { SimWallet, WalletError } from '../../sim/wallet/index.ts';
 import { startTestBackend, Admin, tid, type Backend } from '../backend/harness.ts';
+import { run as runDemo } from '../../cli/commands/demo.ts';
 
 let be: Backend;
 let runtime: TeeRuntime;
@@ -223,5 +224,40 @@ describe('consumer-presented QR', () => {
     expect(await terminal.resolve(id)).toMatchObject({ outcome: 'approved', receipt: { amount: 12_00 } });
     expect((await run(cpm(code.cpm, 12_00, id))).result.outcome).toBe('approved');
     expect((await w.balance()).balanceMinor).toBe(before - 12_00);
+  });
+});
+
+describe('trusttap demo --qr', () => {
+  async function demo(...args: string[]): Promise<Record<string, any>> {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((x: unknown) => { lines.push(String(x)); });
+    try {
+      expect(await runDemo([...args, '--json'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toHaveLength(1);
+    return JSON.parse(lines[0]);
+  }
+
+  test.each([
+    ['merchant', 'wallet-cny', 'approved', 'APPROVED', ['qr-displayed']],
+    ['consumer', 'wallet-cny', 'approved', 'APPROVED', ['processing']],
+    ['consumer', 'wallet-low', 'declined', 'INSUFFICIENT_FUNDS', ['processing']],
+  ])('--qr %s --wallet %s → %s (%s)', async (mode, walletId, outcome, reason, events) => {
+    const r = await demo('--qr', mode, '--wallet', walletId, '--amount', '88.00');
+    expect(r).toMatchObject({ outcome, reason, qr: mode, wallet: walletId, events, application: 'QR wallet' });
+    expect(r.maskedPan).toMatch(/^623501\*+\d{4}$/);
+  });
+
+  test('usage errors exit 2', async () => {
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await runDemo(['--qr', 'moon'])).toBe(2);
+      expect(await runDemo(['--qr', 'merchant', '--scenario', 'wrong-pin'])).toBe(2);
+      expect(await runDemo(['--qr', 'merchant', '--wallet', 'nobody'])).toBe(2);
+    } finally {
+      err.mockRestore();
+    }
   });
 });
