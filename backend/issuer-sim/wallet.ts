@@ -27,7 +27,7 @@ export interface TestWallet {
   note: string;
 }
 
-/** The simulated issuer's wallets. Keep in step with sim/README.md. */
+/** The simulated issuer's wallets. Keep in step with sim/wallet/README.md. */
 export const TEST_WALLETS: readonly TestWallet[] = [
   { id: 'wallet-cny', number: '6235010000000001', currency: '156', balanceMinor: 5_000_00, status: 'active', note: 'QR payments in CNY' },
   { id: 'wallet-low', number: '6235010000000019', currency: '156', balanceMinor: 20_00, status: 'active', note: 'insufficient funds above CNY 20.00' },
