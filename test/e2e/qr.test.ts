@@ -124,6 +124,20 @@ describe('merchant-presented (dynamic) QR', () => {
     expect(await terminal.resolve(id)).toEqual({ outcome: 'cancelled' });
   });
 
+  test('cancel() after the wallet paid: the payment is reversed, so "cancelled" is true; USD orders carry no UnionPay account', async () => {
+    const w = await wallet('wallet-usd');
+    const before = (await w.balance()).balanceMinor;
+    const id = ctid('mpm-race');
+    const { result } = await run(mpm(15_00, id, { currency: 'USD', pollIntervalMs: 5_000 }), async (payload, cancel) => {
+      expect(parseMerchantQr(payload).accounts).toEqual({});
+      expect((await w.pay(payload)).result.reasonText).toBe('approved');
+      cancel();
+    });
+    expect(result).toEqual({ outcome: 'cancelled' });
+    expect((await w.balance()).balanceMinor).toBe(before);
+    expect(await terminal.resolve(id)).toEqual({ outcome: 'cancelled' });
+  });
+
   test('invalid CRC, altered amount and malformed payloads: typed errors in the wallet and at the acquirer', async () => {
     const w = await wallet('wallet-cny');
     const { result } = await run(mpm(5_00), async (payload, cancel) => {
