@@ -3,7 +3,7 @@
 // The unwrap verifies the block's MAC before anything of it is used (ta/lib/tr31.ts).
 import { Reply } from "../lib/entry";
 import {
-  KeyAttributes, KeyUsage, Exportability, ImportKeyBlockRequest, ImportKeyBlockResponse,
+  KeyAttributes, KeyAlgorithm, KeyUsage, Exportability, ImportKeyBlockRequest, ImportKeyBlockResponse,
   ExportKeyBlockRequest, ExportKeyBlockResponse,
 } from "../../proto/gen/as/keystore";
 import { StoredKey } from "../../proto/gen/as/keystore_sealed";
@@ -42,11 +42,15 @@ function decimal2(s: string): i32 {
   return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
 }
 
-/** Key strength in bits for the "KEK at least as strong" rule (NIST SP 800-57 equivalents). */
-function strength(rec: StoredKey): i32 {
-  const alg = rec.info!.attributes!.algorithm;
+/** Key strength in bits for the "KEK at least as strong" rule (NIST SP 800-57 Part 1 Table 2:
+ * AES-n n bits, three-key TDES 112, two-key TDES 80). */
+function strengthOf(alg: KeyAlgorithm): i32 {
   if (isAes(alg)) return keyLength(alg) * 8;
   return keyLength(alg) == 24 ? 112 : 80;
+}
+
+function strength(rec: StoredKey): i32 {
+  return strengthOf(rec.info!.attributes!.algorithm);
 }
 
 export function importKeyBlock(input: Uint8Array, reply: Reply): void {
@@ -74,7 +78,7 @@ export function importKeyBlock(input: Uint8Array, reply: Reply): void {
   else if (kv < 0) why = "key version must be two decimal digits";
   else why = checkAttributes(attrs);
   if (why.length) { wipe(u.key); return reply.fail(ERROR_BAD_PARAMETERS, "key block refused: " + why); }
-  if (strength(kek) < (isAes(attrs.algorithm) ? keyLength(attrs.algorithm) * 8 : 80)) {
+  if (strength(kek) < strengthOf(attrs.algorithm)) {
     wipe(u.key);
     return reply.fail(ERROR_ACCESS_DENIED, "key block refused: the KEK is weaker than the key it carries");
   }
