@@ -38,6 +38,10 @@ export interface CapkConfig {
   checksum?: string;
   /** YYMMDD after which the key is not used */
   expiry?: string;
+  /** CA Public Key Algorithm Indicator (Book 2 §11.2.2): '01' RSA (default), '04' SM2
+   *  (PBOC 3.0 JR/T 0025.17). For SM2, `modulus` holds the public point x || y (64 bytes) and
+   *  `exponent` is empty. */
+  algorithm?: string;
 }
 
 export interface TerminalConfig {

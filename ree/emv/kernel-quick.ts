@@ -28,6 +28,9 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   }
   const tvr = new Uint8Array(5);
   const term = terminalData(k.config, k.txn, k.un, k.indicators.ttq, tvr);
+  // PBOC 3.0 (JR/T 0025.17): SM algorithm support indicator, for cards whose PDOL asks for it.
+  // 01 when the reader holds an SM2 CA key (algorithm indicator 04) for this RID.
+  if (id === 7) term.set('DF69', Uint8Array.of(k.config.capks.some((c) => c.algorithm === '04' && c.rid.toUpperCase() === k.aid.slice(0, 10).toUpperCase()) ? 0x01 : 0x00));
   const gpoCmd = buildGpoCommand(pdol, mapSource(term));
   // The issuer verifies the cryptogram over the TVR the card was given, not the final one.
   const tvrAtCryptogram = tvr.slice();

@@ -1,7 +1,7 @@
 // SIMULATOR ONLY. Simulated contactless cards with real card cryptography (see sim/README.md).
 export { VisaCardSim, VISA_CREDIT_AID } from './visa-card.ts';
 export { MastercardCardSim, MASTERCARD_AID } from './mastercard-card.ts';
-export { UnionPayCardSim, UNIONPAY_CREDIT_AID } from './unionpay-card.ts';
+export { UnionPayCardSim, UnionPaySmCardSim, UNIONPAY_CREDIT_AID } from './unionpay-card.ts';
 export { CardTornError, type SimulatedCard } from './card.ts';
 export { TEST_ISSUER_MASTER_KEY_AC, type CardOptions } from './personalisation.ts';
-export { testCapks, testPki } from './test-pki.ts';
+export { testCapks, testPki, testSm2Pki } from './test-pki.ts';

@@ -6,7 +6,8 @@ import { encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
 import { cvnProfile, type CvnProfile } from '../../backend/issuer/cvn.ts';
 import { deriveIccMasterKey } from '../../backend/issuer/ac-keys.ts';
 import { issuerCertificate, iccCertificate } from './certify.ts';
-import { testPki, type Scheme, type SchemePki } from './test-pki.ts';
+import { testPki, testSm2Pki, type Scheme, type SchemePki, type Sm2Pki } from './test-pki.ts';
+import { sm2IccCertificate, sm2IssuerCertificate } from './certify-sm2.ts';
 
 /** The test issuer master key (AC) every simulator uses unless told otherwise; the issuer
  *  host in tests holds the same value. TEST ONLY. */
@@ -24,6 +25,8 @@ export interface CardOptions {
   blocked?: boolean;
   /** the ICC signs with a key the issuer did not certify: ODA fails at the terminal */
   odaFailure?: boolean;
+  /** one byte of this certificate (issuer 90 or ICC 9F46) is changed after signing */
+  tamperCertificate?: '90' | '9F46';
   /** the card leaves the field when it receives this command (INS byte), before answering */
   tearAtIns?: number;
   /** a phone wallet that has verified the cardholder on the device (CDCVM) */
@@ -47,6 +50,8 @@ export interface Personalised {
   records: Record_[];
   afl: Uint8Array;
   aip: Uint8Array;
+  /** present on a PBOC "SM" card: its ODA uses the SM2 chain (CA key algorithm 04) */
+  sm2?: Sm2Pki;
 }
 
 /** Track 2 equivalent: PAN D YYMM service-code discretionary, F-padded to whole bytes. */
@@ -64,7 +69,7 @@ export function encodeRecord(entries: TlvEntry[]): Uint8Array {
  * Builds the ODA records: the ICC certificate covers the static data of the records flagged
  * for ODA (SFI 1..10: the value inside tag 70) and the AIP when 9F4A lists 82.
  */
-export function personalise(scheme: Scheme, o: CardOptions, defaults: { pan: string; cvn: string; aip: string },
+export function personalise(scheme: Scheme, o: CardOptions, defaults: { pan: string; cvn: string; aip: string; oda?: 'rsa' | 'sm2' },
   appRecords: Array<{ sfi: number; record: number; entries: TlvEntry[]; oda: boolean }>): Personalised {
   const pan = o.pan ?? defaults.pan;
   const psn = o.psn ?? '01';
@@ -76,19 +81,37 @@ export function personalise(scheme: Scheme, o: CardOptions, defaults: { pan: str
 
   const app = appRecords.map((r) => ({ sfi: r.sfi, record: r.record, body: encodeRecord(r.entries), oda: r.oda }));
   const staticData = concat(...app.filter((r) => r.oda).map((r) => r.body.subarray(r.body[1]! & 0x80 ? 2 + (r.body[1]! & 0x7f) : 2)), aip);
-  const issuerCert = issuerCertificate(pki.ca.priv, pki.ca.pub.modulus.length, pki.issuer.pub, pan.slice(0, 6), '3112');
-  const iccCert = iccCertificate(pki.issuer.priv, pki.issuer.pub.modulus.length, pki.icc.pub, pan, '3112', staticData);
   const odaSfi = scheme === 'mastercard' ? 3 : 2;
+  const tamper = (tag: '90' | '9F46', cert: Uint8Array) => {
+    if (o.tamperCertificate !== tag) return cert;
+    const c = cert.slice();
+    c[20]! ^= 0x01;
+    return c;
+  };
+  let odaRecords: TlvEntry[][];
+  const sm2 = defaults.oda === 'sm2' ? testSm2Pki() : undefined;
+  if (sm2) {
+    // PBOC 3.0 SM2 chain (JR/T 0025.17): no remainders or exponents.
+    const issuerCert = sm2IssuerCertificate(sm2.ca, sm2.issuer.pub, pan.slice(0, 6), '3112');
+    const iccCert = sm2IccCertificate(sm2.issuer, sm2.icc.pub, pan, '3112', staticData);
+    odaRecords = [[['8F', sm2.capk.index], ['90', tamper('90', issuerCert)]], [['9F46', tamper('9F46', iccCert)]]];
+  } else {
+    const issuerCert = issuerCertificate(pki.ca.priv, pki.ca.pub.modulus.length, pki.issuer.pub, pan.slice(0, 6), '3112');
+    const iccCert = iccCertificate(pki.issuer.priv, pki.issuer.pub.modulus.length, pki.icc.pub, pan, '3112', staticData);
+    odaRecords = [
+      [['8F', pki.capk.index], ['90', tamper('90', issuerCert.cert)], ['9F32', issuerCert.exponent], ['92', issuerCert.remainder]],
+      [['9F46', tamper('9F46', iccCert.cert)], ['9F47', iccCert.exponent], ['9F48', iccCert.remainder]],
+    ];
+  }
   const records: Record_[] = [
     ...app,
-    { sfi: odaSfi, record: 1, oda: false, body: encodeRecord([['8F', pki.capk.index], ['90', issuerCert.cert], ['9F32', issuerCert.exponent], ['92', issuerCert.remainder]]) },
-    { sfi: odaSfi, record: 2, oda: false, body: encodeRecord([['9F46', iccCert.cert], ['9F47', iccCert.exponent], ['9F48', iccCert.remainder]]) },
+    ...odaRecords.map((entries, i) => ({ sfi: odaSfi, record: i + 1, oda: false, body: encodeRecord(entries) })),
   ];
   // AFL: one entry per SFI, records contiguous from 1; ODA-flagged records first in each SFI.
   const bySfi = new Map<number, Record_[]>();
   for (const r of records) bySfi.set(r.sfi, [...(bySfi.get(r.sfi) ?? []), r]);
   const afl = concat(...[...bySfi].map(([sfi, rs]) => Uint8Array.of(sfi << 3, 1, rs.length, rs.filter((r) => r.oda).length)));
-  return { scheme, pan, psn, expiry, cvn, iccMkAc, pki, records, afl, aip };
+  return { scheme, pan, psn, expiry, cvn, iccMkAc, pki, records, afl, aip, ...(sm2 ? { sm2 } : {}) };
 }
 
 export function defaultRandom(n: number): Uint8Array {

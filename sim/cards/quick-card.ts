@@ -9,6 +9,7 @@ import { acInput } from '../../backend/issuer/cvn.ts';
 import { acSessionKey } from '../../backend/issuer/ac-keys.ts';
 import { applicationCryptogram } from '../../backend/issuer/application-cryptogram.ts';
 import { signDynamicData } from './certify.ts';
+import { sm2SignDynamicData } from './certify-sm2.ts';
 import { EmvCardSim, sw } from './emv-card.ts';
 import { track2 } from './personalisation.ts';
 
@@ -52,11 +53,17 @@ export abstract class QuickCardSim extends EmvCardSim {
       ['9F10', iad], ['9F26', ac], ['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F6C', ctq],
     ];
     // fDDA (Book C-3 §5.3): signed when approved/online and the reader does ODA (TTQ b1 bit 1).
-    if (cid !== 0x00 && ttq[0]! & 0x01) {
+    // An SM card (PBOC 3.0 national algorithms) signs with SM2, and only for a reader that says
+    // it supports the SM algorithms (DF69 = 01 in the PDOL data); it holds no RSA keys.
+    const sm2 = this.card.sm2;
+    const smReader = this.pdolValues.get('DF69')?.[0] === 0x01;
+    if (cid !== 0x00 && ttq[0]! & 0x01 && (!sm2 || smReader)) {
       const card9f69 = concat(Uint8Array.of(this.fddaVersion), this.random(4), ctq);
       const idn = this.random(8);
       const tdd = concat(this.pdolValues.get('9F37') ?? new Uint8Array(4), amount, this.pdolValues.get('5F2A') ?? new Uint8Array(2), card9f69);
-      const sdad = signDynamicData(this.card.pki.icc.priv, this.card.pki.icc.pub.modulus.length, concat(Uint8Array.of(idn.length), idn), tdd);
+      const iccDyn = concat(Uint8Array.of(idn.length), idn);
+      const sdad = sm2 ? sm2SignDynamicData(sm2.icc, iccDyn, tdd)
+        : signDynamicData(this.card.pki.icc.priv, this.card.pki.icc.pub.modulus.length, iccDyn, tdd);
       if (this.options.odaFailure) sdad[sdad.length - 1]! ^= 0x01;
       out.push(['9F4B', sdad], ['9F69', card9f69]);
     }

@@ -3,7 +3,10 @@
 // The keys are shipped in test-pki.json (generated once, e = 3) so runs are reproducible.
 import { readFileSync } from 'node:fs';
 import { constants, createPrivateKey, privateEncrypt, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { CaPublicKey } from '../../ree/emv/oda/certificates.ts';
+import { SM2P256V1, sm2PublicFromPrivate } from '../../pure/sm2.ts';
+import { fromHex } from '../../ree/emv/hex.ts';
 import type { RsaPublicKey } from '../../ree/emv/oda/rsa.ts';
 
 export type Scheme = 'visa' | 'mastercard' | 'unionpay';
@@ -44,4 +47,34 @@ export function rsaSign(key: KeyObject, block: Uint8Array): Uint8Array {
 /** Every CA public key of the test PKI, as a terminal would load them. */
 export function testCapks(): CaPublicKey[] {
   return (['visa', 'mastercard', 'unionpay'] as const).map((s) => testPki(s).capk);
+}
+
+/** SM2 key pair: private scalar (32 bytes) and public point x || y (64 bytes). */
+export interface Sm2KeyPair { priv: Uint8Array; pub: Uint8Array }
+export interface Sm2Pki { capk: CaPublicKey; ca: Sm2KeyPair; issuer: Sm2KeyPair; icc: Sm2KeyPair }
+
+/** Test CA index of the UnionPay SM2 test CA (the RSA one is F1). */
+export const SM2_TEST_CAPK_INDEX = 'F2';
+
+/** A TEST ONLY SM2 key derived deterministically from a label: d = SM3(label) mod (n - 2) + 1. */
+function sm2TestKey(label: string): Sm2KeyPair {
+  const h = BigInt('0x' + createHash('sm3').update(`trusttap test sm2 ${label}`).digest('hex'));
+  const d = h % (SM2P256V1.n - 2n) + 1n;
+  const priv = fromHex(d.toString(16).padStart(64, '0'));
+  return { priv, pub: sm2PublicFromPrivate(priv).subarray(1) };
+}
+
+let sm2Cache: Sm2Pki | undefined;
+
+/** The UnionPay SM2 test PKI (PBOC 3.0 national algorithms): CA (A000000333 / F2, algorithm
+ *  indicator 04), issuer and ICC keys, all derived from fixed labels so runs are reproducible. */
+export function testSm2Pki(): Sm2Pki {
+  if (!sm2Cache) {
+    const ca = sm2TestKey('ca unionpay');
+    sm2Cache = {
+      ca, issuer: sm2TestKey('issuer unionpay'), icc: sm2TestKey('icc unionpay'),
+      capk: { rid: 'A000000333', index: SM2_TEST_CAPK_INDEX, modulus: ca.pub, exponent: new Uint8Array(0), algorithm: 0x04 },
+    };
+  }
+  return sm2Cache;
 }

@@ -10,6 +10,7 @@ export class CapkStore {
     for (const k of capks) {
       const key: CaPublicKey = { rid: k.rid.toUpperCase(), index: k.index.toUpperCase(), modulus: fromHex(k.modulus), exponent: fromHex(k.exponent) };
       if (k.expiry) key.expiry = k.expiry;
+      if (k.algorithm) key.algorithm = parseInt(k.algorithm, 16);
       this.keys.set(`${key.rid}/${key.index}`, key);
     }
   }

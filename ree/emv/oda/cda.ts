@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { concat, equalBytes } from '../hex.ts';
 import { OdaError, openSdad } from './certificates.ts';
-import type { RsaPublicKey } from './rsa.ts';
+import { isSm2Key } from './sm2-certificates.ts';
+import type { IccPublicKey } from './key-chain.ts';
 import type { Tlv } from '../tlv.ts';
 
 export interface CdaInput {
@@ -20,7 +21,9 @@ export interface CdaInput {
 }
 
 /** Returns the Application Cryptogram carried in the signature. */
-export function verifyCda(icc: RsaPublicKey, i: CdaInput): Uint8Array {
+export function verifyCda(icc: IccPublicKey, i: CdaInput): Uint8Array {
+  // CDA is Kernel 2's (Mastercard, RSA); an SM2 signature format for it is not implemented.
+  if (isSm2Key(icc)) throw new OdaError('SDAD_INVALID', 'CDA with an SM2 ICC key is not supported');
   const dyn = openSdad(icc, i.sdad, i.un);
   const ldn = dyn[0]!;
   if (dyn.length < 1 + ldn + 1 + 8 + 20) throw new OdaError('SDAD_INVALID', 'ICC dynamic data too short for CDA');

@@ -14,7 +14,9 @@ export class OdaError extends Error {
   constructor(readonly code: OdaFailure, message: string) { super(message); this.name = 'OdaError'; }
 }
 
-export interface CaPublicKey extends RsaPublicKey { rid: string; index: string; expiry?: string }
+/** A CA key; `algorithm` is the CA Public Key Algorithm Indicator: 0x01 RSA (default when
+ *  absent), 0x04 SM2 with `modulus` = the point x || y and an empty `exponent`. */
+export interface CaPublicKey extends RsaPublicKey { rid: string; index: string; expiry?: string; algorithm?: number }
 
 const sha1 = (...parts: Uint8Array[]) => new Uint8Array(createHash('sha1').update(concat(...parts)).digest());
 

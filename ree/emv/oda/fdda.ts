@@ -1,9 +1,11 @@
 // fast Dynamic Data Authentication (EMV Contactless Book C-3 §5.3 / C-7): the card signs its
 // dynamic number with the terminal's UN, amount, currency and the Card Authentication Related
-// Data (9F69). Kernel 7 accepts fDDA version 01 only.
+// Data (9F69). Kernel 7 accepts fDDA version 01 only. An ICC key certified in the SM2 chain
+// (PBOC 3.0 JR/T 0025.17) signs the same terminal dynamic data with SM2 (format 15).
 import { concat } from '../hex.ts';
 import { OdaError, openSdad } from './certificates.ts';
-import type { RsaPublicKey } from './rsa.ts';
+import { isSm2Key, openSm2Sdad } from './sm2-certificates.ts';
+import type { IccPublicKey } from './key-chain.ts';
 
 export interface FddaInput {
   sdad: Uint8Array;
@@ -16,9 +18,9 @@ export interface FddaInput {
   requireVersion01: boolean;
 }
 
-export function verifyFdda(icc: RsaPublicKey, i: FddaInput): Uint8Array {
+export function verifyFdda(icc: IccPublicKey, i: FddaInput): Uint8Array {
   const version = i.cardAuthData?.[0] ?? 0x00;
   if (i.requireVersion01 && version !== 0x01) throw new OdaError('FDDA_VERSION', `fDDA version ${version.toString(16).padStart(2, '0')} not accepted`);
   const tdd = version === 0x01 ? concat(i.un, i.amount, i.currency, i.cardAuthData!) : i.un;
-  return openSdad(icc, i.sdad, tdd);
+  return isSm2Key(icc) ? openSm2Sdad(icc, i.sdad, tdd) : openSdad(icc, i.sdad, tdd);
 }

@@ -1,10 +1,15 @@
 // The two certificate steps every dynamic ODA method starts with: CA key → issuer key →
-// ICC key (EMV Book 2 §6.2–6.4), from the data objects read from the card.
+// ICC key (EMV Book 2 §6.2–6.4), from the data objects read from the card. The CA key's
+// algorithm indicator chooses the certificate formats: RSA (Book 2, 01) or SM2 (PBOC 3.0
+// JR/T 0025.17, 04; see sm2-certificates.ts).
 import { toHex } from '../hex.ts';
 import { OdaError, recoverIccKey, recoverIssuerKey, type RecoveredKey } from './certificates.ts';
+import { ALG_SM2, recoverSm2IccKey, recoverSm2IssuerKey, type RecoveredSm2Key } from './sm2-certificates.ts';
 import type { CapkStore } from './capk-store.ts';
 
-export function recoverIccPublicKey(capks: CapkStore, aid: string, card: Map<string, Uint8Array>, staticData: Uint8Array, pan: string, txnDate: Uint8Array): RecoveredKey {
+export type IccPublicKey = (RecoveredKey & { algorithm?: 'RSA' }) | RecoveredSm2Key;
+
+export function recoverIccPublicKey(capks: CapkStore, aid: string, card: Map<string, Uint8Array>, staticData: Uint8Array, pan: string, txnDate: Uint8Array): IccPublicKey {
   const need = (t: string) => {
     const v = card.get(t);
     if (!v) throw new OdaError('DATA_MISSING', `ODA data object ${t} missing`);
@@ -13,6 +18,11 @@ export function recoverIccPublicKey(capks: CapkStore, aid: string, card: Map<str
   const index = toHex(need('8F'));
   const ca = capks.find(aid.slice(0, 10), index, toHex(txnDate));
   if (!ca) throw new OdaError('CAPK_MISSING', `no CA public key ${aid.slice(0, 10)}/${index}`);
+  if (ca.algorithm === ALG_SM2) {
+    const issuer = recoverSm2IssuerKey({ algorithm: 'SM2', point: ca.modulus }, need('90'), pan, txnDate);
+    return recoverSm2IccKey(issuer, need('9F46'), staticData, pan, txnDate);
+  }
+  if (ca.algorithm !== undefined && ca.algorithm !== 0x01) throw new OdaError('CAPK_MISSING', `CA key ${ca.rid}/${ca.index} has unsupported algorithm ${ca.algorithm}`);
   const issuer = recoverIssuerKey(ca, need('90'), card.get('92') ?? new Uint8Array(0), need('9F32'), pan, txnDate);
   return recoverIccKey(issuer, need('9F46'), card.get('9F48') ?? new Uint8Array(0), need('9F47'), staticData, pan, txnDate);
 }
