@@ -2,7 +2,7 @@
 // (tee/abi/ta-exports.ts). `trusttap abi-docs > docs/host-abi.md`; test/build checks that the
 // committed file is current.
 import { hostAbi, debugOnlyImports, HOST_ABI_VERSION } from '../tee/abi/table.ts';
-import { requiredTaExports, TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
+import { requiredTaExports, tuiTaExports, TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { formatSignature } from '../tee/loader/imports.ts';
 
 export function hostAbiMarkdown(): string {
@@ -35,6 +35,10 @@ export function hostAbiMarkdown(): string {
   L.push('(`NO_MAXIMUM_MEMORY`), set from `maximumMemoryPages` in its `ta.json`.');
   L.push('');
   for (const name of requiredTaExports) L.push(`- \`${name}\`${name === 'memory' ? ' (memory)' : ''}`);
+  L.push('');
+  L.push('A TA that imports the trusted-UI functions (`tee.tui_*`) must also export:');
+  L.push('');
+  for (const name of tuiTaExports) L.push(`- \`${name}\`(session, kind, position) -> status — one trusted-UI event; \`TUI_PENDING\` keeps the command pending (docs/trusted-ui.md)`);
   L.push('');
   return L.join('\n');
 }
