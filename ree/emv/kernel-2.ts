@@ -1,7 +1,8 @@
 // Kernel 2 (Mastercard contactless, Book C-2, EMV mode): GPO gives AIP + AFL, records carry
 // CDOL1 and the CVM list, the reader does processing restrictions, CVM selection and terminal
 // action analysis, then GENERATE AC with CDA requested. The card goes after GENERATE AC; CDA
-// is verified after, and with CDA the cryptogram exists only inside the signature.
+// is verified after, and with CDA the cryptogram exists only inside the signature. Phone
+// wallets (AIP: on-device CVM supported) get CDCVM above the CVM limit, confirmed by the card.
 import { fromHex, toHex } from './hex.ts';
 import { generateAc, parseResponse, SW } from './apdu.ts';
 import { buildGpoCommand, parseGpoResponse } from './gpo.ts';
@@ -19,6 +20,21 @@ import { verifyCda } from './oda/cda.ts';
 import { OdaError } from './oda/certificates.ts';
 
 const P1_AAC = 0x00, P1_ARQC = 0x80, P1_CDA = 0x10;
+/** AIP byte 1 b2: on device cardholder verification supported (EMV Book 3 Annex C1 / C-2). */
+const AIP_OD_CVM = 0x02;
+/** Mobile Support Indicator (9F7E) byte 1 b2: OD-CVM required. */
+const MSI_OD_CVM_REQUIRED = 0x02;
+/** POS Cardholder Interaction Information (DF4B) byte 2: b5 OD-CVM verification successful;
+ *  b4..b1 context conflicting / offline change PIN / ACK / PIN required — the cardholder has to
+ *  do something on the phone. Bit positions as C-2 implementations use them (not checked
+ *  against the Book C-2 text here). */
+const PCII_OD_CVM_SUCCESSFUL = 0x10, PCII_ACTION_ON_PHONE = 0x0f;
+
+/** C-2 CVM Selection for a card supporting OD-CVM: CDCVM (CVM Results 01 00 02) above the
+ *  CVM required limit, no CVM (3F 00 02) below it. */
+function cdcvmSelection(required: boolean): { cvm: 'CDCVM' | 'NO_CVM'; cvmResults: Uint8Array } {
+  return required ? { cvm: 'CDCVM', cvmResults: Uint8Array.of(0x01, 0x00, 0x02) } : { cvm: 'NO_CVM', cvmResults: Uint8Array.of(0x3f, 0x00, 0x02) };
+}
 
 /** Any TVR bit also set in the action code. */
 const matches = (tvr: Uint8Array, code: string | undefined) => !!code && fromHex(code).some((b, i) => (b & tvr[i]!) !== 0);
@@ -26,6 +42,10 @@ const matches = (tvr: Uint8Array, code: string | undefined) => !!code && fromHex
 export const kernel2: Kernel = async (k) => {
   const tvr = new Uint8Array(5);
   const term = terminalData(k.config, k.txn, k.un, undefined, tvr);
+  // Mobile Support Indicator (9F7E, C-2): b1 "mobile supported", b2 "OD-CVM required" when
+  // the amount needs a CVM. Sent to cards whose PDOL asks for it (phone wallets).
+  const odCvmRequired = k.indicators.cvmRequiredLimitExceeded;
+  term.set('9F7E', Uint8Array.of(0x01 | (odCvmRequired ? MSI_OD_CVM_REQUIRED : 0)));
   const gpoCmd = buildGpoCommand(k.fci.pdol, mapSource(term));
   const pdolData = gpoCmd.subarray(7, 7 + gpoCmd[6]!);
   const g = parseResponse(await k.transport.transceive(gpoCmd));
@@ -44,8 +64,12 @@ export const kernel2: Kernel = async (k) => {
   const eff = card.get('5F25');
   if (eff && toHex(eff) > k.txn.date) setTvr(tvr, TVR.APPLICATION_NOT_YET_EFFECTIVE);
 
-  // CVM selection happens before GENERATE AC: CVM Results go to the card in CDOL1.
-  const cvm = cvmFromList(card.get('8E'), k.txn.amount, k.indicators.cvmRequiredLimitExceeded, k.config.cvm);
+  // CVM selection happens before GENERATE AC: CVM Results go to the card in CDOL1. A card
+  // whose AIP says "on device cardholder verification supported" (a phone wallet) gets
+  // CDCVM above the limit instead of the CVM list (C-2 CVM Selection); the card confirms
+  // after GENERATE AC in its POS Cardholder Interaction Information.
+  const odCvm = (gpo.aip[0]! & AIP_OD_CVM) !== 0 && k.config.cvm.cdcvm;
+  const cvm = odCvm ? cdcvmSelection(odCvmRequired) : cvmFromList(card.get('8E'), k.txn.amount, k.indicators.cvmRequiredLimitExceeded, k.config.cvm);
   term.set('9F34', cvm.cvmResults);
   if (!cvm.cvm) setTvr(tvr, TVR.CVM_NOT_SUCCESSFUL);
   if (cvm.cvm === 'ONLINE_PIN') setTvr(tvr, TVR.ONLINE_PIN_ENTERED);
@@ -88,7 +112,17 @@ export const kernel2: Kernel = async (k) => {
   const cid = resp.get('9F27');
   if (!cid || !resp.get('9F36')) return done(outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' }));
   const type = cid[0]! & 0xc0;
+  const pcii = resp.get('DF4B');
+  // A wallet that declines because the cardholder must act on the phone (verify, acknowledge):
+  // "See Phone" and tap again (C-2 outcome with restart).
+  if (type === 0x00 && pcii && pcii.length >= 2 && pcii[1]! & PCII_ACTION_ON_PHONE) {
+    return done(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }));
+  }
   if (type === 0x00) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: deny ? 'TERMINAL_DENIAL' : 'CARD_DECLINED' }));
+  // CDCVM chosen: only the card can say the cardholder was verified on the device.
+  if (cvm.cvm === 'CDCVM' && !(pcii && pcii.length >= 2 && pcii[1]! & PCII_OD_CVM_SUCCESSFUL)) {
+    return done(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'CDCVM_NOT_CONFIRMED' }));
+  }
 
   let oda: 'PASSED' | 'FAILED' | undefined;
   if (p1 & P1_CDA) {

@@ -16,19 +16,27 @@ export const MASTERCARD_AID = 'A0000000041010';
 export const MC_CDOL1 = '9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403';
 /** CVM list: X = Y = 0; online PIN if the terminal supports it (continue on failure), else no CVM. */
 export const MC_CVM_LIST = '00000000000000004203' + '1F03';
+/** A wallet's PDOL: the Mobile Support Indicator (9F7E). */
+const WALLET_PDOL = '9F7E01';
+/** POS Cardholder Interaction Information (DF4B) byte 2: OD-CVM verification successful;
+ *  PIN (device passcode / biometric) required on the phone. */
+const PCII_OD_CVM_OK = 0x10, PCII_PIN_REQUIRED = 0x01;
 
 export class MastercardCardSim extends EmvCardSim {
   constructor(o: CardOptions = {}) {
     const expiry = o.expiry ?? '301231';
     const pan = o.pan ?? '5413330089010434';
-    const card = personalise('mastercard', o, { pan, cvn: 'mastercard-16', aip: '3980' }, [
+    const wallet = !!(o.wallet || o.cdcvm);
+    // AIP byte 1 b2 "on device cardholder verification supported" for phone wallets.
+    const card = personalise('mastercard', o, { pan, cvn: 'mastercard-16', aip: wallet ? '3B80' : '3980' }, [
       { sfi: 1, record: 1, oda: false, entries: [['57', track2(pan, expiry)], ['5F20', Buffer.from('TEST/CARDHOLDER').toString('hex')]] },
       { sfi: 2, record: 1, oda: true, entries: [
         ['5A', pan.length % 2 ? pan + 'F' : pan], ['5F24', expiry], ['5F25', '200101'], ['5F28', '0056'], ['5F34', o.psn ?? '01'],
         ['8C', MC_CDOL1], ['8E', MC_CVM_LIST], ['9F07', 'FF00'], ['9F0D', 'B450840000'], ['9F0E', '0000000000'], ['9F0F', 'B470848000'], ['9F4A', '82'],
       ] },
     ]);
-    super('Mastercard M/Chip (simulated)', { aid: MASTERCARD_AID, label: 'MASTERCARD', priority: 1, kernelId: '02' }, card, o);
+    super(wallet ? 'Mastercard phone wallet (simulated)' : 'Mastercard M/Chip (simulated)',
+      { aid: MASTERCARD_AID, label: 'MASTERCARD', priority: 1, kernelId: '02', ...(wallet ? { pdol: WALLET_PDOL } : {}) }, card, o);
   }
 
   protected gpo(): Uint8Array {
@@ -44,7 +52,12 @@ export class MastercardCardSim extends EmvCardSim {
     ]);
     // Card risk management kept simple: the card grants at most an ARQC; AAC when asked for it.
     const requested = p1 & 0xc0;
-    const cid = requested === 0x00 ? 0x00 : 0x80;
+    // A wallet: the reader asks for OD-CVM (Mobile Support Indicator b2, or CVM Results
+    // "CDCVM"); one whose cardholder has not verified on the phone declines and says so.
+    const wallet = this.app.pdol === WALLET_PDOL;
+    const odCvmRequired = wallet && ((this.pdolValues.get('9F7E')?.[0] ?? 0) & 0x02 || data[29] === 0x01);
+    const pcii = wallet ? Uint8Array.of(0x00, this.options.cdcvm ? PCII_OD_CVM_OK : odCvmRequired ? PCII_PIN_REQUIRED : 0x00, 0x00) : undefined;
+    const cid = requested === 0x00 || (odCvmRequired && !this.options.cdcvm) ? 0x00 : 0x80;
     const cvr = Uint8Array.of(cid === 0x80 ? 0xa0 : 0x80, 0x00, 0x03, 0x22, 0x00, 0x00);
     v.set('cvr', cvr);
     const iad = concat(Uint8Array.of(0x01, this.card.cvn.cvnByte), cvr, new Uint8Array(10), Uint8Array.of(0x00, 0xff));
@@ -53,12 +66,13 @@ export class MastercardCardSim extends EmvCardSim {
     const ac = applicationCryptogram(sk, acInput(this.card.cvn, (t) => v.get(t)), this.card.cvn.padding);
     sk.fill(0);
     const cdaRequested = (p1 & 0x10) !== 0 && (this.card.aip[0]! & 0x01) !== 0 && cid !== 0x00;
+    const pciiTlv: TlvEntry[] = pcii ? [['DF4B', pcii]] : [];
     if (!cdaRequested) {
-      return sw(SW.OK, encodeTlv([['77', [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F26', ac], ['9F10', iad]]]]));
+      return sw(SW.OK, encodeTlv([['77', [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F26', ac], ['9F10', iad], ...pciiTlv]]]));
     }
     // CDA: the AC travels inside the signature with a hash over PDOL data, CDOL1 data and the
     // response's other objects (Book 2 §6.6.1).
-    const rest: TlvEntry[] = [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F10', iad]];
+    const rest: TlvEntry[] = [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F10', iad], ...pciiTlv];
     const tdhc = new Uint8Array(createHash('sha1').update(concat(this.pdolData, data, encodeTlv(rest))).digest());
     const idn = this.random(8);
     const dyn = concat(Uint8Array.of(idn.length), idn, Uint8Array.of(cid), ac, tdhc);

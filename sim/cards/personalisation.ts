@@ -31,6 +31,9 @@ export interface CardOptions {
   tearAtIns?: number;
   /** a phone wallet that has verified the cardholder on the device (CDCVM) */
   cdcvm?: boolean;
+  /** a phone wallet (Mastercard: AIP "on device cardholder verification supported", PDOL with
+   *  the Mobile Support Indicator); with `cdcvm` unset the cardholder has not verified yet */
+  wallet?: boolean;
   /** the card answers SELECT for this AID instead of the one it lists (wrong AID in PPSE) */
   listWrongAid?: boolean;
   /** injectable randomness for the ICC dynamic number and card UN */
