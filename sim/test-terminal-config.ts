@@ -6,6 +6,7 @@ import { ed25519PrivateKey, ed25519PublicKey, signConfig, capkChecksumHex, type 
 import { toHex } from '../ree/emv/hex.ts';
 import type { CapkConfig, ReaderLimits, TerminalConfig } from '../ree/emv/config.ts';
 import { testCapks } from './cards/test-pki.ts';
+import { testSm2Pki } from './cards/index.ts';
 import { ed25519 } from '@noble/curves/ed25519.js';
 
 // UnionPay: no-CVM limit CNY 1000 (amounts in fen). Contactless ceiling keeps SoftPOS small-value.
@@ -21,6 +22,10 @@ export function testTerminalConfig(): TerminalConfig {
     const c: CapkConfig = { rid: k.rid, index: k.index, modulus: toHex(k.modulus), exponent: toHex(k.exponent) };
     return { ...c, checksum: capkChecksumHex(c) };
   });
+  // The UnionPay SM2 test CA (national algorithms, JR/T 0025.17): algorithm indicator 04.
+  const sm2 = testSm2Pki().capk;
+  const sm2Capk: CapkConfig = { rid: sm2.rid, index: sm2.index, modulus: toHex(sm2.modulus), exponent: '', algorithm: '04' };
+  capks.push({ ...sm2Capk, checksum: capkChecksumHex(sm2Capk) });
   return {
     version: 1,
     terminalCountryCode: '0156',

@@ -14,16 +14,15 @@ import { OdaError } from '../../ree/emv/oda/certificates.ts';
 import type { CapkConfig, TerminalConfig } from '../../ree/emv/config.ts';
 import type { SimulatedCard } from '../../sim/cards/index.ts';
 
-/** The test terminal configuration plus the UnionPay SM2 test CA key, signed. */
-function configWithSm2(): TerminalConfig {
+/** The test terminal configuration carries the UnionPay SM2 test CA key; a reader without it
+ *  is the same configuration with that key removed, signed again. */
+const sm2Config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
+function configWithoutSm2(): TerminalConfig {
   const c = testTerminalConfig();
-  const k = testSm2Pki().capk;
-  const capk: CapkConfig = { rid: k.rid, index: k.index, modulus: toHex(k.modulus), exponent: '', algorithm: '04' };
-  c.capks.push({ ...capk, checksum: capkChecksumHex(capk) });
+  c.capks = c.capks.filter((k) => k.algorithm !== '04');
   return loadSignedConfig(signedTestTerminalConfig(c), testConfigSigningKey().publicKey);
 }
-const sm2Config = configWithSm2();
-const rsaOnlyConfig = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
+const rsaOnlyConfig = configWithoutSm2();
 const PAN = '6228480000000000017';
 
 function pay(card: SimulatedCard, amount: number, cfg = sm2Config) {
