@@ -93,8 +93,8 @@ export function taCacheDir(): string {
   return d;
 }
 
-const GLUE_VERSION = 'glue-1';
-const EXPORTS = ['io_in', 'io_out', 'io_cap', 'ta_out_len', 'ta_create', 'ta_open_session', 'ta_invoke', 'ta_close_session', 'ta_destroy'];
+const GLUE_VERSION = 'glue-2';
+const EXPORTS = ['io_in', 'io_out', 'io_cap', 'ta_out_len', 'ta_create', 'ta_open_session', 'ta_invoke', 'ta_close_session', 'ta_destroy', 'ta_tui_event'];
 
 /** The glue that turns a wasm2c module into the uniform tt_module the host dlopens. */
 function glue(mod: string, header: string): string {

@@ -1,9 +1,22 @@
 // The REE's way to the C host: a TeeTransport (ree/tee-client/client.ts) that spawns tt-host
 // and carries the same ClientRequest/ClientResponse bytes over its stdio, one frame each way
-// (4-byte big-endian length + message). The host answers in order, so replies are matched to
-// requests first-in first-out. The REE code is unchanged: TeeContext.initialize(transport).
+// (4-byte big-endian length + message). The REE code is unchanged: TeeContext.initialize(transport).
+//
+// Replies are matched by a transport tag: each well-formed request gets one more `id` field
+// (protobuf: the last occurrence wins) carrying a tag unique to this transport; the host echoes
+// it and the transport puts the caller's own id back. Most requests are answered at once and in
+// order, but an invoke that begins a trusted-UI entry is answered when the TA finishes it, while
+// other requests (a Cancel, other sessions) go on.
+//
+// The secure display channel (docs/trusted-ui.md, tee-c/README.md): with `ui`, the host is
+// started with --ui and frames whose length has bit 31 set carry screens to, and touches from,
+// the UiProvider given here. They are demultiplexed here and never reach the TeeContext: on a
+// device this channel is the TEE's own display/touch driver, which the REE does not see. Sharing
+// the pipe keeps one order between screens, touches and client frames.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { TeeTransport } from '../ree/tee-client/client.ts';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+import type { TuiDisplay, UiProviders } from '../tee/tui/provider.ts';
 
 export interface CHostOptions {
   /** Path of the tt-host binary (tee-c/build.ts buildHost). */
@@ -20,24 +33,43 @@ export interface CHostOptions {
   extraArgs?: string[];
   /** Debug log lines of the host (stderr). */
   log?: (line: string) => void;
+  /** The trusted UI: without it tui_begin answers NOT_SUPPORTED (as the reference without `ui`). */
+  ui?: UiProviders;
+}
+
+/** Secure display channel messages: [type u8][entry u32 BE][body] (tee-c/src/tt.h TT_UI_*). */
+export const UiFrame = { OPEN: 1, SHOW: 2, CLOSE: 3, TOUCH: 16, OK: 17, CLEAR: 18, CANCEL: 19, FAIL: 20 } as const;
+const UI_BIT = 0x8000_0000;
+
+type Waiter = { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; id: number };
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do { let b = v & 0x7f; v >>>= 7; if (v) b |= 0x80; out.push(b); } while (v);
+  return out;
 }
 
 export class CHostTransport implements TeeTransport {
   private buf: Buffer = Buffer.alloc(0);
-  private readonly pending: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }[] = [];
+  private readonly tagged = new Map<number, Waiter>();
+  private readonly untagged: Waiter[] = [];
+  private nextTag = 1;
   private ready!: Promise<void>;
   private exited: Error | null = null;
   private stderr = '';
+  private readonly displays = new Map<number, TuiDisplay>();
 
-  private constructor(readonly proc: ChildProcessWithoutNullStreams) {}
+  private constructor(readonly proc: ChildProcessWithoutNullStreams, private readonly ui?: UiProviders) {}
 
   /** Starts the host; resolves once it has loaded its TAs, rejects with its load error. */
   static async start(o: CHostOptions): Promise<CHostTransport> {
     const args = ['--data', o.dataDir, '--cache', o.cacheDir, '--time-budget-ms', String(o.timeBudgetMs ?? 5000)];
     if (o.buildDir) args.push('--build', o.buildDir, '--key', o.keyPem ?? '');
     for (const t of o.tas ?? []) args.push('--ta', `${t.name}:${t.uuid}:${t.version}:${t.file}`);
+    if (o.ui) args.push('--ui');
     args.push(...(o.extraArgs ?? []));
-    const t = new CHostTransport(spawn(o.host, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const t = new CHostTransport(spawn(o.host, args, { stdio: ['pipe', 'pipe', 'pipe'] }), o.ui);
     let readyResolve!: () => void, readyReject!: (e: Error) => void;
     t.ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
     let isReady = false;
@@ -48,32 +80,112 @@ export class CHostTransport implements TeeTransport {
     t.proc.stdout.on('data', (d: Buffer) => {
       t.buf = t.buf.length ? Buffer.concat([t.buf, d]) : d;
       while (t.buf.length >= 4) {
-        const n = t.buf.readUInt32BE(0);
+        const head = t.buf.readUInt32BE(0);
+        const n = head & ~UI_BIT;
         if (t.buf.length < 4 + n) break;
         const frame = new Uint8Array(t.buf.subarray(4, 4 + n));
         t.buf = t.buf.subarray(4 + n);
+        if (head & UI_BIT) { t.onUiFrame(frame); continue; }
         if (!isReady) { isReady = true; readyResolve(); continue; }
-        t.pending.shift()?.resolve(frame);
+        t.onResponse(frame);
       }
     });
     t.proc.on('exit', (code, signal) => {
       const load = /LOAD_ERROR: (.*)/.exec(t.stderr)?.[1];
       t.exited = new Error(load ?? `C host exited (${signal ?? `status ${code}`})${t.stderr ? `: ${t.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
       if (!isReady) readyReject(t.exited);
-      for (const p of t.pending.splice(0)) p.reject(t.exited);
+      for (const p of [...t.untagged.splice(0), ...t.tagged.values()]) p.reject(t.exited);
+      t.tagged.clear();
+      for (const d of t.displays.values()) try { d.close(); } catch { /* ignore */ }
+      t.displays.clear();
     });
     t.proc.stdin.on('error', () => { /* reported through 'exit' */ });
     await t.ready;
     return t;
   }
 
+  /** A response: strip the transport tag (the leading `id` field) and restore the caller's id. */
+  private onResponse(frame: Uint8Array): void {
+    let tag = 0, at = 0;
+    if (frame[0] === 0x08) {
+      let shift = 0;
+      at = 1;
+      while (at < frame.length) { const b = frame[at++]; tag += (b & 0x7f) * 2 ** shift; shift += 7; if (!(b & 0x80)) break; }
+    }
+    let w = tag ? this.tagged.get(tag) : undefined;
+    if (w) this.tagged.delete(tag);
+    else {
+      // Answered without a tag (a request the host could not parse): oldest untagged first.
+      w = this.untagged.shift();
+      if (!w) { const first = this.tagged.keys().next(); if (first.done) return; w = this.tagged.get(first.value)!; this.tagged.delete(first.value); }
+      w.resolve(frame);
+      return;
+    }
+    const rest = frame.subarray(at);
+    w.resolve(new Uint8Array(w.id ? Buffer.concat([Buffer.from([0x08, ...varint(w.id)]), rest]) : rest));
+  }
+
+  private sendFrame(body: Uint8Array, ui = false): void {
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE((body.length | (ui ? UI_BIT : 0)) >>> 0);
+    this.proc.stdin.write(Buffer.concat([h, body]));
+  }
+
+  private sendUi(type: number, entry: number, body: number[] = []): void {
+    if (this.exited) return;
+    const m = Buffer.alloc(5 + body.length);
+    m[0] = type;
+    m.writeUInt32BE(entry, 1);
+    Buffer.from(body).copy(m, 5);
+    this.sendFrame(m, true);
+  }
+
+  /** The secure display driver's side: screens in, the person's actions out. */
+  private onUiFrame(f: Uint8Array): void {
+    if (f.length < 5 || !this.ui) return;
+    const type = f[0];
+    const entry = Buffer.from(f.buffer, f.byteOffset, f.length).readUInt32BE(1);
+    const body = f.subarray(5);
+    if (type === UiFrame.OPEN) {
+      let live = true;
+      const send = (t: number, b: number[] = []) => { if (live) this.sendUi(t, entry, b); };
+      try {
+        const screen = trusttap.tee.v1.TuiScreen.decode(body);
+        const provider = screen.mode === trusttap.tee.v1.TuiMode.TUI_MODE_ACCESSIBLE ? this.ui.accessible ?? this.ui.standard : this.ui.standard;
+        const display = provider.open(screen, {
+          touch: (p) => { const b = Buffer.alloc(4); b.writeUInt32BE(p >>> 0); send(UiFrame.TOUCH, [...b]); },
+          ok: () => send(UiFrame.OK),
+          clear: () => send(UiFrame.CLEAR),
+          cancel: () => send(UiFrame.CANCEL),
+        });
+        this.displays.set(entry, { show: (s) => display.show(s), close: () => { live = false; display.close(); } });
+      } catch {
+        live = false;
+        this.sendUi(UiFrame.FAIL, entry);
+      }
+    } else if (type === UiFrame.SHOW) {
+      try { this.displays.get(entry)?.show(trusttap.tee.v1.TuiScreen.decode(body)); } catch { /* a display failure ends nothing */ }
+    } else if (type === UiFrame.CLOSE) {
+      const d = this.displays.get(entry);
+      this.displays.delete(entry);
+      try { d?.close(); } catch { /* a provider failure must not lose the answer */ }
+    }
+  }
+
   exchange(request: Uint8Array): Promise<Uint8Array> {
     if (this.exited) return Promise.reject(this.exited);
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      const h = Buffer.alloc(4);
-      h.writeUInt32BE(request.length);
-      this.proc.stdin.write(Buffer.concat([h, request]));
+      let id: number | null = null;
+      try { id = trusttap.tee.v1.ClientRequest.decode(request).id >>> 0; } catch { /* sent as is */ }
+      if (id === null) {
+        this.untagged.push({ resolve, reject, id: 0 });
+        this.sendFrame(request);
+        return;
+      }
+      const tag = this.nextTag++;
+      if (this.nextTag > 0x7fff_ffff) this.nextTag = 1;
+      this.tagged.set(tag, { resolve, reject, id });
+      this.sendFrame(Buffer.concat([request, Buffer.from([0x08, ...varint(tag)])]));
     });
   }
 

@@ -48,8 +48,8 @@ const tt_host_fn tt_host_abi[] = {
   {"tee", "log", "(i32, i32) -> void", true},
   {"tee", "attest_measurements", "(i32, i32) -> i32", false},
   {"tee", "oem_certify", "(i32, i32, i32, i32) -> i32", false},
-  /* Trusted UI: this host has no UI provider, so both answer NOT_SUPPORTED (as the ABI allows
-   * for a runtime without trusted UI) after checking their pointers. */
+  /* Trusted UI: forwarded to the UI provider on the secure display channel (--ui-fd); without
+   * one both answer NOT_SUPPORTED, as the reference runtime without `ui` does. */
   {"tee", "tui_begin", "(i32, i32, i32) -> i32", false},
   {"tee", "tui_update", "(i32, i32) -> i32", false},
 };
@@ -367,14 +367,15 @@ u32 Z_teeZ_oem_certify(struct Z_tee_instance_t *t, u32 pp, u32 pl, u32 op, u32 c
   return (u32)n;
 }
 
-/* ---- tee: trusted UI (no provider in this host) ---- */
+/* ---- tee: trusted UI: the screen goes to the secure display channel (runtime.c) ---- */
 u32 Z_teeZ_tui_begin(struct Z_tee_instance_t *t, u32 sp, u32 sl, u32 timeout_ms) {
-  (void)timeout_ms;
-  view(CTX(t), sp, sl);
-  return ERR(TT_ERROR_NOT_SUPPORTED);
+  tt_host_ctx *c = CTX(t);
+  uint8_t *screen = view(c, sp, sl);
+  return (u32)rt_tui_begin(c, screen, sl, timeout_ms);
 }
 
 u32 Z_teeZ_tui_update(struct Z_tee_instance_t *t, u32 sp, u32 sl) {
-  view(CTX(t), sp, sl);
-  return ERR(TT_ERROR_NOT_SUPPORTED);
+  tt_host_ctx *c = CTX(t);
+  uint8_t *screen = view(c, sp, sl);
+  return (u32)rt_tui_update(c, screen, sl);
 }

@@ -6,10 +6,20 @@
  *
  *   tt-host --data DIR --cache DIR (--build DIR --key PEM | --ta NAME:UUID:VERSION:FILE ...)
  *           [--time-budget-ms N] [--allow-debug] [--boot-state N] [--verbose]
+ *           [--ui]
  *   tt-host --abi-table      prints the host ABI table (module.name signature [debug])
+ *
+ * Requests are served one at a time; an invoke that begins a trusted-UI entry is answered when
+ * the TA finishes it (responses carry the request's id), and other requests go on meanwhile.
+ * --ui opens the secure display channel (it stands for the TEE's display/touch driver, never
+ * the REE): frames whose length has bit 31 set, multiplexed on the same pipes so that screens,
+ * touches and client frames keep one order; body [type u8][entry u32 BE][...], screens out,
+ * touches in (tee-c/README.md).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +44,19 @@ void tt_log(const char *fmt, ...) {
 }
 
 double tt_clock_ms(void) {
+#ifdef TT_TEST_HOOKS
+  if (g_cfg.mono_time_file) {
+    FILE *f = fopen(g_cfg.mono_time_file, "r");
+    double ms;
+    if (f) { int ok = fscanf(f, "%lf", &ms); fclose(f); if (ok == 1) return ms; }
+  }
+#endif
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - g_start.tv_sec) * 1e3 + (double)(t.tv_nsec - g_start.tv_nsec) / 1e6;
+}
+
+double tt_real_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)(t.tv_sec - g_start.tv_sec) * 1e3 + (double)(t.tv_nsec - g_start.tv_nsec) / 1e6;
@@ -68,15 +91,6 @@ void tt_random(uint8_t *out, size_t n) {
   crypto_random(out, n);
 }
 
-static int read_full(int fd, uint8_t *p, size_t n) {
-  while (n) {
-    ssize_t r = read(fd, p, n);
-    if (r == 0) return -1;
-    if (r < 0) { if (errno == EINTR) continue; return -1; }
-    p += r; n -= (size_t)r;
-  }
-  return 0;
-}
 static int write_full(int fd, const uint8_t *p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);
@@ -85,10 +99,39 @@ static int write_full(int fd, const uint8_t *p, size_t n) {
   }
   return 0;
 }
-static int send_frame(const uint8_t *p, size_t n) {
+static int send_frame_fd(int fd, const uint8_t *p, size_t n) {
   uint8_t h[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-  return write_full(1, h, 4) || write_full(1, p, n) ? -1 : 0;
+  return write_full(fd, h, 4) || write_full(fd, p, n) ? -1 : 0;
 }
+static int send_frame(const uint8_t *p, size_t n) { return send_frame_fd(1, p, n); }
+int tt_send_client_frame(const uint8_t *p, size_t n) { return send_frame(p, n); }
+
+#define UI_BIT 0x80000000u
+int tt_send_ui_frame(uint8_t type, uint32_t entry, const uint8_t *p, size_t n) {
+  if (g_cfg.ui_fd < 0) return -1;
+  uint8_t *m = malloc(5 + n);
+  m[0] = type; m[1] = (uint8_t)(entry >> 24); m[2] = (uint8_t)(entry >> 16); m[3] = (uint8_t)(entry >> 8); m[4] = (uint8_t)entry;
+  if (n) memcpy(m + 5, p, n);
+  size_t len = 5 + n;
+  uint8_t h[4] = {(uint8_t)((len >> 24) | 0x80), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+  int r = write_full(1, h, 4) || write_full(1, m, len) ? -1 : 0;
+  free(m);
+  return r;
+}
+
+/* Non-blocking-ish frame reader for one fd: appends what read() gives, hands out whole frames. */
+typedef struct { uint8_t *p; size_t n, cap; } inbuf;
+static int fill(int fd, inbuf *b) {
+  if (b->cap - b->n < 65536) { b->cap = b->cap ? b->cap * 2 : 1 << 17; b->p = realloc(b->p, b->cap); }
+  ssize_t r;
+  do r = read(fd, b->p + b->n, b->cap - b->n); while (r < 0 && errno == EINTR);
+  if (r <= 0) return -1;
+  b->n += (size_t)r;
+  return 0;
+}
+/* 1 and *len when a whole frame is at the start, 0 when more is needed, -1 when too long. */
+static int frame_at(inbuf *b, uint32_t *len);
+static void consume(inbuf *b, size_t k) { memmove(b->p, b->p + k, b->n - k); b->n -= k; }
 
 #define MAX_FRAME (4u << 20)
 
@@ -97,8 +140,19 @@ static __attribute__((noreturn)) void load_error(const char *msg) {
   exit(3);
 }
 
+static int frame_at(inbuf *b, uint32_t *len) {
+  if (b->n < 4) return 0;
+  uint32_t n = ((uint32_t)b->p[0] << 24 | b->p[1] << 16 | b->p[2] << 8 | b->p[3]) & ~UI_BIT;
+  if (n > MAX_FRAME) return -1;
+  if (b->n < 4 + (size_t)n) return 0;
+  *len = n;
+  return 1;
+}
+
 int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &g_start);
+  signal(SIGPIPE, SIG_IGN);
+  g_cfg.ui_fd = -1;
   const char *build = NULL, *key = NULL;
   const char *tas[64]; int ntas = 0;
   for (int i = 1; i < argc; i++) {
@@ -117,10 +171,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--boot-state") && next) g_cfg.boot_state = atoi(argv[++i]);
     else if (!strcmp(a, "--allow-debug")) g_cfg.allow_debug = true;
     else if (!strcmp(a, "--verbose")) g_verbose = true;
+    else if (!strcmp(a, "--ui")) g_cfg.ui_fd = 1;
 #ifdef TT_TEST_HOOKS
     else if (!strcmp(a, "--test-random-lcg") && next) { g_cfg.test_lcg = true; g_cfg.lcg_state = (uint32_t)strtoul(argv[++i], NULL, 10); }
     else if (!strcmp(a, "--test-random-log") && next) g_cfg.random_log = argv[++i];
     else if (!strcmp(a, "--test-ree-time-file") && next) g_cfg.ree_time_file = argv[++i];
+    else if (!strcmp(a, "--test-mono-time-file") && next) g_cfg.mono_time_file = argv[++i];
 #endif
     else { fprintf(stderr, "tt-host: unknown or incomplete option %s\n", a); return 2; }
   }
@@ -146,18 +202,36 @@ int main(int argc, char **argv) {
   }
   rt_finish_load();
   if (send_frame((const uint8_t *)"", 0)) return 1; /* ready */
-  uint8_t *req = malloc(MAX_FRAME);
+  inbuf in = {0};
   for (;;) {
-    uint8_t h[4];
-    if (read_full(0, h, 4)) break;
-    uint32_t n = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
-    if (n > MAX_FRAME) { fprintf(stderr, "tt-host: frame of %u bytes is too long\n", n); break; }
-    if (read_full(0, req, n)) break;
-    tt_buf out = {0};
-    rt_handle_request(req, n, &out);
-    int w = send_frame(out.p ? out.p : (const uint8_t *)"", out.n);
-    buf_free(&out);
-    if (w) break;
+    struct pollfd p = {0, POLLIN, 0};
+    double d = rt_next_deadline();
+    int timeout = -1;
+    if (d >= 0) { double left = d - tt_real_ms(); timeout = left <= 0 ? 0 : (int)left + 1; }
+    int k = poll(&p, 1, timeout);
+    if (k < 0) { if (errno == EINTR) continue; break; }
+    rt_tick(); /* the host's own timers: TIMEOUT events */
+    if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    if (fill(0, &in)) break;
+    uint32_t n;
+    int f;
+    bool fail = false;
+    while ((f = frame_at(&in, &n)) == 1) {
+      if (in.p[0] & 0x80) { /* the secure display channel: an event for an entry */
+        if (g_cfg.ui_fd >= 0) rt_ui_message(in.p + 4, n);
+        consume(&in, 4 + n);
+        continue;
+      }
+      tt_buf out = {0};
+      bool now = rt_handle_request(in.p + 4, n, &out);
+      consume(&in, 4 + n);
+      int w = now ? send_frame(out.p ? out.p : (const uint8_t *)"", out.n) : 0;
+      buf_free(&out);
+      if (w) { fail = true; break; }
+      rt_after_request();
+    }
+    if (f < 0) { fprintf(stderr, "tt-host: frame too long\n"); break; }
+    if (fail) break;
   }
   rt_shutdown();
   return 0;

@@ -21,6 +21,11 @@ struct tt_ta {
   const tt_module *mod;
   tt_host_ctx *host; /* live instance or NULL */
   bool busy;
+  /* Trusted UI: the session of a client invoke that may go pending, the screen tui_begin gave
+   * during it, and the entry on display (one per TA instance). */
+  uint32_t tui_session;
+  uint8_t *begun; size_t begun_n; uint32_t begun_timeout; bool has_begun;
+  struct { bool active, abort_pending, timer_fired; uint32_t session, req_id, id; size_t cap; double deadline; } entry;
 };
 
 typedef struct { uint32_t id; tt_ta *ta; bool has_caller; uint8_t caller[16]; bool dead; bool used; } session;
@@ -180,6 +185,8 @@ static void free_host(tt_ta *t, bool call_destroy) {
   free(c);
 }
 
+static void finish_entry(tt_ta *t, tt_result *r);
+
 /* The TA died: its sessions answer TARGET_DEAD from now on; the next open re-creates it. */
 static void bury(tt_ta *t, const char *why, tt_result *r) {
   tt_log("[%s] TA dead: %s", t->name, why);
@@ -187,6 +194,12 @@ static void bury(tt_ta *t, const char *why, tt_result *r) {
   free_host(t, false);
   for (size_t i = 0; i < g_nsessions; i++) if (g_sessions[i].used && g_sessions[i].ta == t) g_sessions[i].dead = true;
   set(r, TT_ERROR_TARGET_DEAD, TT_ORIGIN_TEE, "TA %s died: %s", t->name, why);
+  if (t->entry.active) { /* the pending command gets TARGET_DEAD */
+    tt_result d;
+    memset(&d, 0, sizeof d);
+    set(&d, r->status, r->origin, "%s", r->message);
+    finish_entry(t, &d);
+  }
 }
 
 /* Enters a TA: BUSY if it is already running (a TA-to-TA call may not re-enter its caller);
@@ -253,38 +266,219 @@ static void error_message(const uint8_t *p, size_t n, uint32_t status, char *out
   else snprintf(out, outn, "%s", tt_status_name(status));
 }
 
-void rt_invoke(uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r) {
-  memset(r, 0, sizeof *r);
-  session *s = find_session(sid);
-  if (!s) { set(r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid); return; }
-  if (s->dead) { set(r, TT_ERROR_TARGET_DEAD, TT_ORIGIN_TEE, "TA %s died; open a new session", s->ta->name); return; }
-  tt_ta *t = s->ta;
-  if (!enter(t, r)) return;
-  t->busy = true;
-  ta_reply rep = {0};
-  char why[768];
-  uint32_t st = TA_InvokeCommandEntryPoint(t->host, sid, command, in, inl, &rep, why, sizeof why);
-  t->busy = false;
-  if (st) { bury(t, why, r); return; }
-  if (rep.status == TT_ERROR_SHORT_BUFFER) {
-    set(r, rep.status, TT_ORIGIN_TRUSTED_APP, "response needs %u bytes", rep.size_needed);
-    r->size_needed = rep.size_needed;
-    free(rep.payload);
+/* A TA's answer as the client sees it (frees nothing: r takes the payload). */
+static void reply_to_result(tt_ta *t, ta_reply *rep, size_t cap, tt_result *r) {
+  if (rep->status == TT_TUI_PENDING) {
+    free(rep->payload);
+    set(r, TT_ERROR_BAD_STATE, TT_ORIGIN_TEE, "TA %s answered TUI_PENDING without a trusted-UI entry", t->name);
     return;
   }
-  r->payload = rep.payload; r->payload_len = rep.len;
-  if (rep.status) {
+  if (rep->status == TT_ERROR_SHORT_BUFFER) {
+    set(r, rep->status, TT_ORIGIN_TRUSTED_APP, "response needs %u bytes", rep->size_needed);
+    r->size_needed = rep->size_needed;
+    free(rep->payload);
+    return;
+  }
+  r->payload = rep->payload; r->payload_len = rep->len;
+  if (rep->status) {
     char m[400];
-    error_message(rep.payload, rep.len, rep.status, m, sizeof m);
-    set(r, rep.status, TT_ORIGIN_TRUSTED_APP, "%s", m);
+    error_message(rep->payload, rep->len, rep->status, m, sizeof m);
+    set(r, rep->status, TT_ORIGIN_TRUSTED_APP, "%s", m);
     return;
   }
-  if (cap > 0 && rep.len > cap) {
-    set(r, TT_ERROR_SHORT_BUFFER, TT_ORIGIN_TRUSTED_APP, "response of %zu bytes exceeds the %zu-byte buffer", rep.len, cap);
-    r->size_needed = (uint32_t)rep.len;
+  if (cap > 0 && rep->len > cap) {
+    set(r, TT_ERROR_SHORT_BUFFER, TT_ORIGIN_TRUSTED_APP, "response of %zu bytes exceeds the %zu-byte buffer", rep->len, cap);
+    r->size_needed = (uint32_t)rep->len;
     return;
   }
   set(r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");
+}
+
+/* Runs ta_invoke; false (r set) when the call did not reach the TA or the TA died. */
+static bool invoke_raw(session *s, uint32_t command, const uint8_t *in, size_t inl, ta_reply *rep, tt_result *r) {
+  tt_ta *t = s->ta;
+  if (!enter(t, r)) return false;
+  t->busy = true;
+  char why[768];
+  uint32_t st = TA_InvokeCommandEntryPoint(t->host, s->id, command, in, inl, rep, why, sizeof why);
+  t->busy = false;
+  if (st) { bury(t, why, r); return false; }
+  return true;
+}
+
+static bool check_session(session *s, uint32_t sid, tt_result *r) {
+  if (!s) { set(r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid); return false; }
+  if (s->dead) { set(r, TT_ERROR_TARGET_DEAD, TT_ORIGIN_TEE, "TA %s died; open a new session", s->ta->name); return false; }
+  if (s->ta->entry.active && s->ta->entry.session == sid) { set(r, TT_ERROR_BUSY, TT_ORIGIN_TEE, "session %u has a command pending", sid); return false; }
+  return true;
+}
+
+void rt_invoke(uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r) {
+  memset(r, 0, sizeof *r);
+  session *s = find_session(sid);
+  if (!check_session(s, sid, r)) return;
+  ta_reply rep = {0};
+  if (!invoke_raw(s, command, in, inl, &rep, r)) return;
+  reply_to_result(s->ta, &rep, cap, r);
+}
+
+/* ---- trusted UI (docs/trusted-ui.md): pending commands, events, the host's timers ---- */
+static uint32_t g_next_entry = 1;
+
+/* A TuiScreen (and its TuiKeys) that decodes: known fields with their wire types. */
+static bool screen_valid(const uint8_t *p, size_t n, bool key) {
+  pb_reader rd = {p, n, 0, false};
+  uint32_t f, w; uint64_t v; const uint8_t *d; size_t dn;
+  while (pb_next(&rd, &f, &w, &v, &d, &dn)) {
+    bool str = key ? (f == 2 || f == 3) : (f == 1 || f == 2 || f == 5);
+    bool num = key ? (f == 1 || f == 4 || f == 5) : (f == 4 || f == 6 || f == 7);
+    if (str && w != 2) return false;
+    if (num && w != 0) return false;
+    if (!key && f == 3) { if (w != 2 || !screen_valid(d, dn, true)) return false; }
+  }
+  return !rd.err;
+}
+/* TuiScreen.mode (field 6) */
+static uint32_t screen_mode(const uint8_t *p, size_t n) {
+  pb_reader rd = {p, n, 0, false};
+  uint32_t f, w, mode = 0; uint64_t v; const uint8_t *d; size_t dn;
+  while (pb_next(&rd, &f, &w, &v, &d, &dn)) if (f == 6 && w == 0) mode = (uint32_t)v;
+  return mode;
+}
+
+int32_t rt_tui_begin(tt_host_ctx *c, const uint8_t *screen, size_t n, uint32_t timeout_ms) {
+  tt_ta *t = c->ta;
+  if (g_cfg.ui_fd < 0) return (int32_t)TT_ERROR_NOT_SUPPORTED;
+  if (!t->tui_session || t->has_begun) return (int32_t)TT_ERROR_BAD_STATE;
+  if (t->entry.active) return (int32_t)TT_ERROR_BUSY;
+  if (timeout_ms < 100 || timeout_ms > 600000) return (int32_t)TT_ERROR_BAD_PARAMETERS;
+  if (!screen_valid(screen, n, false)) return (int32_t)TT_ERROR_BAD_FORMAT;
+  t->begun = malloc(n ? n : 1);
+  if (n) memcpy(t->begun, screen, n);
+  t->begun_n = n; t->begun_timeout = timeout_ms; t->has_begun = true;
+  return 0;
+}
+
+int32_t rt_tui_update(tt_host_ctx *c, const uint8_t *screen, size_t n) {
+  tt_ta *t = c->ta;
+  if (g_cfg.ui_fd < 0) return (int32_t)TT_ERROR_NOT_SUPPORTED;
+  if (!screen_valid(screen, n, false)) return (int32_t)TT_ERROR_BAD_FORMAT;
+  if (!t->entry.active) return (int32_t)TT_ERROR_BAD_STATE;
+  tt_send_ui_frame(TT_UI_SHOW, t->entry.id, screen, n);
+  return 0;
+}
+
+static void encode(uint32_t id, const tt_result *r, tt_buf *out);
+
+/* The entry ends exactly once: the pending command gets r, the display is closed. */
+static void finish_entry(tt_ta *t, tt_result *r) {
+  if (!t->entry.active) { result_free(r); return; }
+  t->entry.active = false;
+  tt_send_ui_frame(TT_UI_CLOSE, t->entry.id, NULL, 0);
+  tt_buf out = {0};
+  encode(t->entry.req_id, r, &out);
+  tt_send_client_frame(out.p ? out.p : (const uint8_t *)"", out.n);
+  buf_free(&out);
+  result_free(r);
+}
+
+/* One event into ta_tui_event; true when the entry is still pending afterwards. */
+static bool deliver(tt_ta *t, uint32_t kind, uint32_t position) {
+  if (!t->entry.active) return false;
+  tt_result r;
+  memset(&r, 0, sizeof r);
+  if (!enter(t, &r)) { if (t->entry.active) finish_entry(t, &r); else result_free(&r); return false; }
+  t->busy = true;
+  ta_reply rep = {0};
+  char why[768];
+  uint32_t st = TA_TuiEventEntryPoint(t->host, t->entry.session, kind, position, &rep, why, sizeof why);
+  t->busy = false;
+  if (st) { bury(t, why, &r); result_free(&r); return false; } /* bury answered the command */
+  if (rep.status == TT_TUI_PENDING) { free(rep.payload); return true; }
+  reply_to_result(t, &rep, t->entry.cap, &r);
+  finish_entry(t, &r);
+  return false;
+}
+
+/* Session closing (or the display failing): ABORT now; the TA's outcome, else the fallback. */
+static void abort_now(tt_ta *t, uint32_t status, const char *why) {
+  if (deliver(t, 6 /* TUI_EVENT_ABORT */, 0)) {
+    tt_result r;
+    memset(&r, 0, sizeof r);
+    set(&r, status, TT_ORIGIN_TEE, "%s", why);
+    finish_entry(t, &r);
+  }
+}
+
+/* A client invoke that may wait for a person (the envelope's Invoke). */
+static bool invoke_client(uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, uint32_t req_id, tt_result *r) {
+  memset(r, 0, sizeof *r);
+  session *s = find_session(sid);
+  if (!check_session(s, sid, r)) return false;
+  tt_ta *t = s->ta;
+  if (g_cfg.ui_fd < 0) { rt_invoke(sid, command, in, inl, cap, r); return false; }
+  t->tui_session = sid;
+  t->has_begun = false;
+  ta_reply rep = {0};
+  bool ran = invoke_raw(s, command, in, inl, &rep, r);
+  t->tui_session = 0;
+  bool begun = t->has_begun;
+  uint8_t *screen = t->begun; size_t sn = t->begun_n; uint32_t timeout = t->begun_timeout;
+  t->has_begun = false; t->begun = NULL;
+  if (!ran || !begun || rep.status != TT_TUI_PENDING) {
+    free(screen);
+    if (ran) reply_to_result(t, &rep, cap, r);
+    return false;
+  }
+  free(rep.payload);
+  t->entry.active = true; t->entry.abort_pending = false; t->entry.timer_fired = false;
+  t->entry.session = sid; t->entry.req_id = req_id; t->entry.id = g_next_entry++; t->entry.cap = cap;
+  t->entry.deadline = tt_real_ms() + timeout;
+  (void)screen_mode;
+  int w = tt_send_ui_frame(TT_UI_OPEN, t->entry.id, screen, sn);
+  free(screen);
+  if (w) abort_now(t, TT_ERROR_GENERIC, "trusted UI failed: the display channel is closed");
+  return true;
+}
+
+static tt_ta *entry_by_id(uint32_t id) {
+  for (int i = 0; i < g_ntas; i++) if (g_tas[i].entry.active && g_tas[i].entry.id == id) return &g_tas[i];
+  return NULL;
+}
+
+void rt_ui_message(const uint8_t *m, size_t n) {
+  if (n < 5) return;
+  uint32_t id = (uint32_t)m[1] << 24 | m[2] << 16 | m[3] << 8 | m[4];
+  tt_ta *t = entry_by_id(id);
+  if (!t) return; /* the entry is over: late events are dropped */
+  switch (m[0]) {
+    case TT_UI_TOUCH: if (n >= 9) deliver(t, 1, (uint32_t)m[5] << 24 | m[6] << 16 | m[7] << 8 | m[8]); break;
+    case TT_UI_OK: deliver(t, 2, 0); break;
+    case TT_UI_CLEAR: deliver(t, 3, 0); break;
+    case TT_UI_CANCEL: deliver(t, 4, 0); break;
+    case TT_UI_FAIL: abort_now(t, TT_ERROR_GENERIC, "trusted UI failed: the display provider gave up"); break;
+  }
+}
+
+void rt_after_request(void) {
+  for (int i = 0; i < g_ntas; i++) if (g_tas[i].entry.active && g_tas[i].entry.abort_pending) {
+    g_tas[i].entry.abort_pending = false;
+    deliver(&g_tas[i], 6 /* TUI_EVENT_ABORT */, 0);
+  }
+}
+
+double rt_next_deadline(void) {
+  double d = -1;
+  for (int i = 0; i < g_ntas; i++) if (g_tas[i].entry.active && !g_tas[i].entry.timer_fired && (d < 0 || g_tas[i].entry.deadline < d)) d = g_tas[i].entry.deadline;
+  return d;
+}
+
+void rt_tick(void) {
+  double now = tt_real_ms();
+  for (int i = 0; i < g_ntas; i++) if (g_tas[i].entry.active && !g_tas[i].entry.timer_fired && g_tas[i].entry.deadline <= now) {
+    g_tas[i].entry.timer_fired = true;
+    deliver(&g_tas[i], 5 /* TUI_EVENT_TIMEOUT */, 0);
+  }
 }
 
 void rt_close_session(uint32_t sid, tt_result *r) {
@@ -292,6 +486,8 @@ void rt_close_session(uint32_t sid, tt_result *r) {
   session *s = find_session(sid);
   if (!s) { set(r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid); return; }
   tt_ta *t = s->ta;
+  /* The entry ends first, with the TA's outcome for an abort; the pending command gets it. */
+  if (t->entry.active && t->entry.session == sid && !t->busy) abort_now(t, TT_ERROR_CANCEL, "session closed during a trusted-UI entry");
   bool dead = s->dead;
   s->used = false;
   set(r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");
@@ -364,7 +560,7 @@ static void encode(uint32_t id, const tt_result *r, tt_buf *out) {
 
 static bool u32_field(uint32_t wire, uint64_t v, uint32_t *out) { if (wire != 0) return true; *out = (uint32_t)v; return true; }
 
-void rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
+bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
   tt_result r;
   memset(&r, 0, sizeof r);
   pb_reader rd = {req, n, 0, false};
@@ -374,7 +570,7 @@ void rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
     if (f == 1) u32_field(w, v, &id);
     else if (f >= 2 && f <= 5 && w == 2) { op = (int)f; body = d; bodyn = dn; }
   }
-  if (rd.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return; }
+  if (rd.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
   pb_reader b = {body, bodyn, 0, false};
   if (op == 2) { /* OpenSession{uuid=1, name=2, login=3} */
     const uint8_t *uuid = NULL; size_t un = 0; char name[128] = ""; uint32_t login = 0;
@@ -383,7 +579,7 @@ void rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
       else if (f == 2 && w == 2) snprintf(name, sizeof name, "%.*s", (int)(dn < 127 ? dn : 127), (const char *)d);
       else if (f == 3) u32_field(w, v, &login);
     }
-    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return; }
+    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
     if (un) {
       if (un != 16) { set(&r, TT_ERROR_ITEM_NOT_FOUND, TT_ORIGIN_TEE, "no trusted app with a %zu-byte UUID is loaded", un); }
       else rt_open_session(uuid, NULL, login, NULL, 0, &r);
@@ -394,24 +590,29 @@ void rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
       if (f == 1) u32_field(w, v, &sid); else if (f == 2) u32_field(w, v, &cmd);
       else if (f == 3 && w == 2) { p = d; pn = dn; } else if (f == 4) u32_field(w, v, &cap);
     }
-    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return; }
+    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
     size_t c = cap ? cap : TT_MAX_RESPONSE;
     if (c > TT_MAX_RESPONSE) c = TT_MAX_RESPONSE;
-    rt_invoke(sid, cmd, p ? p : (const uint8_t *)"", pn, c, &r);
+    if (invoke_client(sid, cmd, p ? p : (const uint8_t *)"", pn, c, id, &r)) return false; /* answered when the entry ends */
   } else if (op == 4) { /* CloseSession{session=1} */
     uint32_t sid = 0;
     while (pb_next(&b, &f, &w, &v, &d, &dn)) if (f == 1) u32_field(w, v, &sid);
-    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return; }
+    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
     rt_close_session(sid, &r);
-  } else if (op == 5) { /* Cancel{session=1}: nothing is ever pending here (no trusted UI) */
+  } else if (op == 5) { /* Cancel{session=1}: GP TEEC_RequestCancellation; ABORT after the answer */
     uint32_t sid = 0;
     while (pb_next(&b, &f, &w, &v, &d, &dn)) if (f == 1) u32_field(w, v, &sid);
-    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return; }
-    if (!find_session(sid)) set(&r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid);
-    else set(&r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");
+    if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
+    session *s = find_session(sid);
+    if (!s) set(&r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid);
+    else {
+      if (s->ta->entry.active && s->ta->entry.session == sid) s->ta->entry.abort_pending = true;
+      set(&r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");
+    }
   } else {
     set(&r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_COMMS, "ClientRequest names no operation");
   }
   encode(id, &r, out);
   result_free(&r);
+  return true;
 }

@@ -105,6 +105,7 @@ static void dispatch(call *k) {
     case 7: k->ret = m->io_out(c->instance); break;
     case 8: k->ret = m->io_cap(c->instance); break;
     case 9: k->ret = m->ta_out_len(c->instance); break;
+    case 10: k->ret = m->ta_tui_event(c->instance, k->a, k->b, k->cc); break;
   }
 }
 
@@ -179,15 +180,9 @@ uint32_t TA_OpenSessionEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t log
   return st;
 }
 
-/* TA_InvokeCommandEntryPoint: request into io_in, ta_invoke, response out of io_out. */
-uint32_t TA_InvokeCommandEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t command, const uint8_t *in, size_t inl, ta_reply *reply, char *why, size_t whyn) {
-  bool fits;
-  uint32_t s0 = copy_in(c, in, inl, &fits, why, whyn);
-  if (s0) return s0;
-  reply->payload = NULL; reply->len = 0;
-  if (!fits) { reply->status = TT_ERROR_EXCESS_DATA; return TT_SUCCESS; }
-  uint32_t status, len, cap, at, size;
-  { CALL(3, session, command, (uint32_t)inl); if (st) return st; status = k.ret; }
+/* The TA's answer (status, then its response out of io_out). */
+static uint32_t read_reply(tt_host_ctx *c, uint32_t status, ta_reply *reply, char *why, size_t whyn) {
+  uint32_t len, cap, at, size, s0;
   if ((s0 = io(c, 9, &len, why, whyn))) return s0;
   reply->status = status;
   if (status == TT_ERROR_SHORT_BUFFER) { reply->size_needed = len; return TT_SUCCESS; }
@@ -200,6 +195,29 @@ uint32_t TA_InvokeCommandEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t c
   if (len) memcpy(reply->payload, m + at, len);
   reply->len = len;
   return TT_SUCCESS;
+}
+
+/* TA_InvokeCommandEntryPoint: request into io_in, ta_invoke, response out of io_out. */
+uint32_t TA_InvokeCommandEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t command, const uint8_t *in, size_t inl, ta_reply *reply, char *why, size_t whyn) {
+  bool fits;
+  uint32_t s0 = copy_in(c, in, inl, &fits, why, whyn);
+  if (s0) return s0;
+  reply->payload = NULL; reply->len = 0;
+  if (!fits) { reply->status = TT_ERROR_EXCESS_DATA; return TT_SUCCESS; }
+  uint32_t status;
+  { CALL(3, session, command, (uint32_t)inl); if (st) return st; status = k.ret; }
+  return read_reply(c, status, reply, why, whyn);
+}
+
+/* Not a GP entry point: the trusted-UI event (the TA export ta_tui_event), delivered by the
+ * runtime while a client's command is pending. Its answer reads like an invoke's. On OP-TEE the
+ * GP TEE TUI API's TEE_TUIDisplayScreen returns inside the TA instead (docs/porting.md). */
+uint32_t TA_TuiEventEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t kind, uint32_t position, ta_reply *reply, char *why, size_t whyn) {
+  reply->payload = NULL; reply->len = 0;
+  if (!c->mod->ta_tui_event) { reply->status = TT_ERROR_BAD_STATE; return TT_SUCCESS; }
+  uint32_t status;
+  { CALL(10, session, kind, position); if (st) return st; status = k.ret; }
+  return read_reply(c, status, reply, why, whyn);
 }
 
 uint32_t TA_CloseSessionEntryPoint(tt_host_ctx *c, uint32_t session, char *why, size_t whyn) {

@@ -9,6 +9,7 @@ void ta_watch_module(const char *so_path);
 uint32_t TA_CreateEntryPoint(tt_host_ctx *c, uint32_t *ta_status, char *why, size_t whyn);
 uint32_t TA_OpenSessionEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t login, const uint8_t *client, size_t cl, uint32_t *ta_status, char *why, size_t whyn);
 uint32_t TA_InvokeCommandEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t command, const uint8_t *in, size_t inl, ta_reply *reply, char *why, size_t whyn);
+uint32_t TA_TuiEventEntryPoint(tt_host_ctx *c, uint32_t session, uint32_t kind, uint32_t position, ta_reply *reply, char *why, size_t whyn);
 uint32_t TA_CloseSessionEntryPoint(tt_host_ctx *c, uint32_t session, char *why, size_t whyn);
 void TA_DestroyEntryPoint(tt_host_ctx *c, bool call_destroy);
 #endif

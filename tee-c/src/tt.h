@@ -21,6 +21,7 @@
 #define TT_SUCCESS 0x00000000u
 #define TT_ERROR_GENERIC 0xFFFF0000u
 #define TT_ERROR_ACCESS_DENIED 0xFFFF0001u
+#define TT_ERROR_CANCEL 0xFFFF0002u
 #define TT_ERROR_BAD_FORMAT 0xFFFF0005u
 #define TT_ERROR_BAD_PARAMETERS 0xFFFF0006u
 #define TT_ERROR_BAD_STATE 0xFFFF0007u
@@ -134,8 +135,9 @@ typedef struct tt_module {
   uint32_t (*ta_invoke)(void *, uint32_t, uint32_t, uint32_t);
   void (*ta_close_session)(void *, uint32_t);
   void (*ta_destroy)(void *);
+  uint32_t (*ta_tui_event)(void *, uint32_t, uint32_t, uint32_t); /* NULL: the TA has no UI */
 } tt_module;
-#define TT_MODULE_ABI 0x54540001u
+#define TT_MODULE_ABI 0x54540002u
 
 /* ---- runtime (runtime.c) ---- */
 typedef struct tt_ta tt_ta;
@@ -153,7 +155,9 @@ typedef struct {
   const char *manifest_sha256_hex; /* NULL: none */
   int boot_state;
   /* test hooks (TT_TEST_HOOKS builds only) */
-  bool test_lcg; uint32_t lcg_state; const char *random_log; const char *ree_time_file;
+  bool test_lcg; uint32_t lcg_state; const char *random_log; const char *ree_time_file; const char *mono_time_file;
+  /* the secure display channel (--ui): -1 when this host has no trusted UI */
+  int ui_fd;
 } tt_config;
 extern tt_config g_cfg;
 
@@ -164,8 +168,29 @@ void rt_invoke(uint32_t session, uint32_t command, const uint8_t *in, size_t inl
 void rt_close_session(uint32_t session, tt_result *r);
 void rt_shutdown(void);
 size_t rt_loaded_count(void);
-/* envelope: one ClientRequest in, one ClientResponse out (malloc'd) */
-void rt_handle_request(const uint8_t *req, size_t n, tt_buf *out);
+/* envelope: one ClientRequest in, one ClientResponse out (malloc'd). Returns false when the
+ * answer is deferred (an invoke that began a trusted-UI entry): out stays empty and the answer
+ * is sent later with tt_send_client_frame. */
+bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out);
+/* ---- trusted UI (runtime.c; docs/trusted-ui.md) ---- */
+#define TT_TUI_PENDING 1u
+/* UI channel messages: [type u8][entry id u32 BE][position u32 BE, TOUCH only | screen bytes] */
+#define TT_UI_OPEN 1
+#define TT_UI_SHOW 2
+#define TT_UI_CLOSE 3
+#define TT_UI_TOUCH 16
+#define TT_UI_OK 17
+#define TT_UI_CLEAR 18
+#define TT_UI_CANCEL 19
+#define TT_UI_FAIL 20
+void rt_ui_message(const uint8_t *m, size_t n);  /* one frame from the UI channel */
+void rt_after_request(void);                       /* deliver aborts a Cancel asked for */
+double rt_next_deadline(void);                     /* earliest entry timer (tt_real_ms), or -1 */
+void rt_tick(void);                                /* deliver TIMEOUT to entries past their timer */
+/* main.c */
+int tt_send_client_frame(const uint8_t *p, size_t n);
+int tt_send_ui_frame(uint8_t type, uint32_t entry, const uint8_t *p, size_t n);
+double tt_real_ms(void); /* the host's own monotonic clock for its timers (never a test clock) */
 
 /* What a host function sees of the TA that called it (the wasm2c import instance). */
 struct tt_host_ctx;
@@ -189,6 +214,8 @@ int32_t rt_ta_session_open(tt_host_ctx *c, const uint8_t callee[16]);
 int32_t rt_ta_session_invoke(tt_host_ctx *c, uint32_t s, uint32_t cmd, const uint8_t *in, size_t inl, size_t cap, tt_buf *out, uint32_t *status);
 void rt_ta_session_close(tt_host_ctx *c, uint32_t s);
 void rt_ta_sessions_close_all(tt_host_ctx *c);
+int32_t rt_tui_begin(tt_host_ctx *c, const uint8_t *screen, size_t n, uint32_t timeout_ms);
+int32_t rt_tui_update(tt_host_ctx *c, const uint8_t *screen, size_t n);
 const uint8_t *rt_measurements(size_t *n);
 const uint8_t *rt_ta_sha256(const uint8_t uuid[16]);
 

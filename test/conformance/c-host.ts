@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, readdirSync, existsSync, readFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuntimeFactory, RuntimeUnderTest, TaImage } from './kit.ts';
+import type { UiProviders } from '../../tee/tui/provider.ts';
 import { buildHost, taCacheDir, translateTa, toolchain, cRuntimeRequired, type HostVariant } from '../../tee-c/build.ts';
 import { CHostTransport } from '../../tee-c/transport.ts';
 
@@ -23,6 +24,8 @@ export interface CHostStartOptions {
   variant?: HostVariant;
   timeBudgetMs?: number;
   extraArgs?: string[];
+  /** Trusted UI providers, reached through the host's secure display channel (tee-c/README.md). */
+  ui?: UiProviders;
 }
 
 /** Writes images to files, translates each (cached by SHA-256) and starts the host on them. */
@@ -35,7 +38,7 @@ export async function startCHost(tas: TaImage[], dataDir: string, o: CHostStartO
     writeFileSync(file, t.wasm);
     return { name: t.name, uuid: t.uuid, version: t.version, file };
   });
-  return CHostTransport.start({ host, cacheDir: taCacheDir(), dataDir, tas: files, timeBudgetMs: o.timeBudgetMs, extraArgs: o.extraArgs });
+  return CHostTransport.start({ host, cacheDir: taCacheDir(), dataDir, tas: files, timeBudgetMs: o.timeBudgetMs, extraArgs: o.extraArgs, ui: o.ui });
 }
 
 export async function startCHostFromBuild(buildDir: string, dataDir: string, o: CHostStartOptions = {}): Promise<CHostTransport> {

@@ -1,5 +1,7 @@
 // The keystore TA through the TEE Client API, on the signed build, with the TEE random source
-// injected so the test knows what key the TA drew and can check its KCV independently.
+// injected so the test knows what key the TA drew and can check its KCV independently. The same
+// suite runs on the C host (test/conformance/c-host-keystore-ta.test.ts) through
+// setKeystoreTaRuntime, with the fixture's BenchRuntime shape (transport, drawn, restart).
 import { test, expect, beforeAll, afterAll, describe } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,12 @@ import { TeeRuntime, InProcessTeeDriver, loadTaImages } from '../../tee/index.ts
 import { TeeContext, KeystoreClient, ks, TeeError } from '../../ree/tee-client/index.ts';
 import { Status, Origin } from '../../proto/status.ts';
 import { expectTeeError } from '../conformance/kit.ts';
+import type { BenchRuntime, BenchRuntimeStarter } from './fixture.ts';
+
+/** Another runtime for this suite (default: the reference runtime in-process). Read in beforeAll,
+ * so a variant may set it right after importing this file. */
+let starter: BenchRuntimeStarter | null = null;
+export function setKeystoreTaRuntime(s: BenchRuntimeStarter | null): void { starter = s; }
 
 const A = ks.KeyAlgorithm;
 const attrs = (algorithm: number) => ({
@@ -32,9 +40,9 @@ function recordingRandom(seed: number) {
   };
 }
 
-const oddParity = (k: Buffer) => Buffer.from(k.map((b) => { const v = b & 0xfe; let p = 0; for (let i = 1; i < 8; i++) p ^= (v >> i) & 1; return v | (p ^ 1); }));
+const oddParity = (k: Uint8Array) => Buffer.from(k.map((b) => { const v = b & 0xfe; let p = 0; for (let i = 1; i < 8; i++) p ^= (v >> i) & 1; return v | (p ^ 1); }));
 
-function expectedKcv(alg: number, raw: Buffer): string {
+function expectedKcv(alg: number, raw: Uint8Array): string {
   if (alg === A.KEY_ALGORITHM_TDES_2KEY || alg === A.KEY_ALGORITHM_TDES_3KEY) {
     const k = oddParity(raw);
     const k24 = k.length === 16 ? Buffer.concat([k, k.subarray(0, 8)]) : k;
@@ -48,16 +56,27 @@ describe('keystore TA', () => {
   const { images } = loadTaImages({ only: ['keystore'] });
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-ks-'));
   const rnd = recordingRandom(42);
-  let runtime: TeeRuntime;
+  let rt: BenchRuntime;
   let ctx: TeeContext;
   let keystore: KeystoreClient;
 
+  /** The reference runtime in-process with the recording random source. */
+  async function reference(): Promise<BenchRuntime> {
+    let runtime = await TeeRuntime.start({ tas: images, dataDir, random: rnd.random });
+    return {
+      transport: { exchange: (b) => new InProcessTeeDriver(runtime).exchange(b) },
+      drawn: () => rnd.drawn,
+      async restart() { runtime.shutdown(); runtime = await TeeRuntime.start({ tas: images, dataDir, random: rnd.random }); },
+      async close() { runtime.shutdown(); },
+    };
+  }
+
   beforeAll(async () => {
-    runtime = await TeeRuntime.start({ tas: images, dataDir, random: rnd.random });
-    ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
+    rt = starter ? await starter(images, dataDir, 42, { ms: Date.now() }) : await reference();
+    ctx = await TeeContext.initialize(rt.transport);
     keystore = await KeystoreClient.open(ctx);
   });
-  afterAll(async () => { await ctx.finalize(); runtime.shutdown(); });
+  afterAll(async () => { await ctx.finalize(); await rt.close(); });
 
   test('PING names the TA, its version and the TA ABI version', async () => {
     const p = await keystore.ping();
@@ -72,10 +91,11 @@ describe('keystore TA', () => {
     ['AES-128', A.KEY_ALGORITHM_AES_128, 16, 5],
     ['AES-256', A.KEY_ALGORITHM_AES_256, 32, 5],
   ])('%s: generated inside, KCV matches an independent computation, no key bytes leave', async (_, alg, len, kcvLen) => {
-    const before = rnd.drawn.length;
+    const before = rt.drawn().length;
     const info = await keystore.generateKey(`k-${alg}`, attrs(alg));
-    const raw = rnd.drawn.slice(before).find((b) => b.length === len)!;
-    expect(raw).toBeDefined();
+    const drawn = rt.drawn().slice(before).find((b) => b.length === len);
+    expect(drawn).toBeDefined();
+    const raw = Buffer.from(drawn!);
     expect(info.kcv.length).toBe(kcvLen);
     expect(Buffer.from(info.kcv).toString('hex')).toBe(expectedKcv(alg, raw));
     const all = Buffer.from(ks.KeyInfo.encode(info).finish());
@@ -89,9 +109,8 @@ describe('keystore TA', () => {
     await keystore.generateKey('persist-me', attrs(A.KEY_ALGORITHM_AES_128));
     const kcv = Buffer.from((await keystore.getKeyInfo('persist-me')).kcv).toString('hex');
     await ctx.finalize();
-    runtime.shutdown();
-    runtime = await TeeRuntime.start({ tas: images, dataDir, random: rnd.random });
-    ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
+    await rt.restart();
+    ctx = await TeeContext.initialize(rt.transport);
     keystore = await KeystoreClient.open(ctx);
     expect(Buffer.from((await keystore.getKeyInfo('persist-me')).kcv).toString('hex')).toBe(kcv);
     expect((await keystore.listKeys()).map((k) => k.keyId)).toContain('persist-me');

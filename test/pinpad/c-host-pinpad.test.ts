@@ -1,0 +1,335 @@
+// Issue 8: the PIN-entry suite on the second runtime. The same keystore, attest and pinpad
+// binaries run on the C host (tee-c/) with the scripted person behind its secure display channel
+// (CHostTransport `ui`); the key sets are imported on the C host too (the keystore fixture's
+// setBenchRuntime), and the REE and TEE clocks are injected through the test build's clock files.
+// The tests are those of pinpad.test.ts that go through the REE client (the end-to-end entry,
+// limits, accessibility, try counter and lockout across restarts, verdict tokens, who may do
+// what); pinpad.test.ts itself stays on the reference runtime (it also drives the synchronous
+// in-process driver, which has no C counterpart).
+import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Status } from '../../proto/status.ts';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { enterPin, PinpadClient, pp, type PinEntryRequest, type SignedVerdict } from '../../ree/pin/pin-entry.ts';
+import { enterPin as types, ScriptedUiProvider, ScriptedAccessibleUiProvider, type Person, type TaImage } from '../../tee/index.ts';
+import { AttestClient } from '../../ree/attestation/client.ts';
+import { TeeContext, ks } from '../../ree/tee-client/index.ts';
+import { expectTeeError, probeImages } from '../conformance/kit.ts';
+import { setBenchRuntime } from '../keystore/fixture.ts';
+import { cHostAvailable, startCHost } from '../conformance/c-host.ts';
+import { cBenchRuntime } from '../conformance/c-host-bench.ts';
+import type { CHostTransport } from '../../tee-c/transport.ts';
+import { templateDir, images, PAN, decryptFormat4, decryptFormat0, TestBackend, hex } from './fixture.ts';
+
+const at = trusttap.attest.v1;
+const available = cHostAvailable();
+if (available) setBenchRuntime(cBenchRuntime); // the key-import template is made on the C host
+
+interface CPhone {
+  dataDir: string;
+  ctx: TeeContext;
+  transport: CHostTransport;
+  person: ScriptedUiProvider;
+  blind: ScriptedAccessibleUiProvider;
+  backend: TestBackend;
+  deviceKeySha256: Uint8Array;
+  attest: (nonce: Uint8Array) => Promise<SignedVerdict>;
+  nowRee(): number;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Backs now[key] by a file the C host's test build reads as its clock. */
+function clockFile(now: Record<string, number>, key: string, file: string): void {
+  let v = now[key];
+  writeFileSync(file, String(v));
+  Object.defineProperty(now, key, { get: () => v, set: (x: number) => { v = x; writeFileSync(file, String(x)); }, enumerable: true, configurable: true });
+}
+
+async function startCPhone(o: { now?: { ree: number; mono: number }; extra?: TaImage[] } = {}, backend = new TestBackend()): Promise<CPhone> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tt-cpin-'));
+  cpSync(await templateDir(), dataDir, { recursive: true });
+  const tas = [...images(), ...(o.extra ?? [])];
+  const extraArgs: string[] = [];
+  if (o.now) {
+    const side = mkdtempSync(join(tmpdir(), 'tt-cpin-clock-'));
+    clockFile(o.now as unknown as Record<string, number>, 'ree', join(side, 'ree'));
+    clockFile(o.now as unknown as Record<string, number>, 'mono', join(side, 'mono'));
+    extraArgs.push('--test-ree-time-file', join(side, 'ree'), '--test-mono-time-file', join(side, 'mono'));
+  }
+  const make = async () => {
+    const person = new ScriptedUiProvider();
+    const blind = new ScriptedAccessibleUiProvider();
+    const transport = await startCHost(tas, dataDir, { ui: { standard: person, accessible: blind }, extraArgs });
+    return { person, blind, transport, ctx: await TeeContext.initialize(transport) };
+  };
+  const phone: CPhone = {
+    dataDir, ...(await make()), backend, deviceKeySha256: new Uint8Array(0),
+    nowRee: () => o.now?.ree ?? Date.now(),
+    attest: async (nonce) => phone.backend.token(phone.deviceKeySha256, nonce, phone.nowRee()),
+    async restart() {
+      await phone.ctx.finalize();
+      await phone.transport.close();
+      Object.assign(phone, await make());
+    },
+    async close() {
+      await phone.ctx.finalize();
+      await phone.transport.close();
+    },
+  };
+  const pin = await PinpadClient.open(phone.ctx);
+  phone.deviceKeySha256 = (await pin.provision(backend.publicKey)).deviceKeySha256;
+  await pin.close();
+  return phone;
+}
+
+async function withPinpad<T>(phone: CPhone, fn: (p: PinpadClient) => Promise<T>): Promise<T> {
+  const p = await PinpadClient.open(phone.ctx);
+  try {
+    return await fn(p);
+  } finally {
+    await p.close();
+  }
+}
+
+const req = (phone: CPhone, more: Partial<PinEntryRequest> = {}): PinEntryRequest =>
+  ({ pan: PAN, amountMinor: 4250, currency: 'EUR', keySetId: 'pin-aes', attest: phone.attest, ...more });
+
+async function entry(phone: CPhone, who: Person, more: Partial<PinEntryRequest> = {}) {
+  phone.person.enqueue(who);
+  return enterPin(phone.ctx, req(phone, more));
+}
+
+describe.runIf(available)('C host: PIN entry through the REE client', () => {
+  let phone: CPhone;
+  beforeAll(async () => { phone = await startCPhone(); });
+  afterAll(async () => { await phone.close(); });
+
+  test('format 4 under AES DUKPT: the block decrypts to the PIN from the BDK; one KSN per entry', async () => {
+    const ksns: string[] = [];
+    for (const pin of ['4826', '190573', '777777777777']) {
+      const r = await entry(phone, types(pin));
+      expect(r.kind).toBe('pin-block');
+      if (r.kind !== 'pin-block') return;
+      expect(r.format).toBe('iso4');
+      expect(r.encryptedPinBlock.length).toBe(16);
+      expect(decryptFormat4(r.encryptedPinBlock, r.ksn, PAN)).toBe(pin);
+      ksns.push(hex(r.ksn));
+    }
+    expect(new Set(ksns).size).toBe(3);
+  });
+
+  test('format 0 under TDES DUKPT for legacy hosts', async () => {
+    const r = await entry(phone, types('86420'), { format: 'iso0', keySetId: 'pin-tdes' });
+    expect(r.kind).toBe('pin-block');
+    if (r.kind === 'pin-block') {
+      expect(r.format).toBe('iso0');
+      expect(r.encryptedPinBlock.length).toBe(8);
+      expect(decryptFormat0(r.encryptedPinBlock, r.ksn, PAN)).toBe('86420');
+    }
+  });
+
+  test('the person sees the amount, finds digits on the screen, and only positions come back', async () => {
+    const before = phone.person.opened.length;
+    await entry(phone, types('2468'));
+    const screen = phone.person.opened[before];
+    expect(screen.lines).toContain('Amount: EUR 42.50');
+    expect(screen.keys.map((k) => k.label).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(screen.keys.map((k) => k.position ?? -1).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(phone.person.display.history.map((s) => s.entered)).toEqual(expect.arrayContaining([1, 2, 3, 4]));
+    expect(phone.person.closed).toBe(phone.person.opened.length); // every entry's display was closed
+  });
+
+  test('clear, cancel, client abort (AbortSignal) and a closed session each end cleanly', async () => {
+    const r1 = await entry(phone, [{ digits: '99' }, 'clear', { digits: '1357' }, 'ok']);
+    expect(r1.kind === 'pin-block' && decryptFormat4(r1.encryptedPinBlock, r1.ksn, PAN)).toBe('1357');
+    expect((await entry(phone, [{ digits: '12' }, 'cancel'])).kind).toBe('cancelled');
+    const ac = new AbortController();
+    phone.person.enqueue([{ digits: '5' }]);
+    const pending = enterPin(phone.ctx, req(phone, { signal: ac.signal }));
+    setTimeout(() => ac.abort(), 50);
+    expect((await pending).kind).toBe('aborted');
+    await withPinpad(phone, async (p) => {
+      phone.person.enqueue([]);
+      const nonce = await p.nonce();
+      const v = await phone.attest(nonce);
+      const start = pp.StartEntryRequest.encode({ pan: PAN, amountMinor: 1, currency: 'EUR', keySetId: 'pin-aes', verdictToken: v.token, verdictSignature: v.signature } as unknown as trusttap.pinpad.v1.IStartEntryRequest).finish();
+      const inflight = p.session.invoke(pp.Command.COMMAND_START_ENTRY, start);
+      await new Promise((r) => setTimeout(r, 30));
+      await p.close();
+      expect(pp.EntryResponse.decode(await inflight).outcome).toBe(pp.Outcome.OUTCOME_ABORTED);
+    });
+    expect((await withPinpad(phone, (p) => p.status())).failures).toBe(3);
+  });
+});
+
+describe.runIf(available)('C host: limits, accessibility, layout (injected clocks)', () => {
+  let phone: CPhone;
+  const now = { ree: Date.UTC(2026, 10, 25, 12), mono: 1_000 };
+  beforeAll(async () => { phone = await startCPhone({ now }); });
+  afterAll(async () => { await phone.close(); });
+  const policy = (p: trusttap.pinpad.v1.IPolicy) => withPinpad(phone, (c) => c.setPolicy({
+    minLength: 4, maxLength: 12, timeoutMs: 30_000, tokenMaxAgeS: 60, accessibility: pp.Accessibility.ACCESSIBILITY_ON_REQUEST,
+    defaultFormat: pp.PinFormat.PIN_FORMAT_ISO_4, freeTries: 3, lockoutTries: 10, ...p,
+  }));
+
+  test('layouts are fresh uniform permutations (chi-square over 120 entries)', async () => {
+    const n = 120;
+    const counts = Array.from({ length: 10 }, () => new Array(10).fill(0));
+    const seen = new Set<string>();
+    const start = phone.person.opened.length;
+    for (let i = 0; i < n; i++) expect((await entry(phone, types('0000'))).kind).toBe('pin-block');
+    for (const s of phone.person.opened.slice(start)) {
+      const layout = s.keys.map((k) => k.label).join('');
+      seen.add(layout);
+      for (const k of s.keys) counts[k.position ?? 0][Number(k.label)]++;
+    }
+    expect(seen.size).toBe(n);
+    const e = n / 10;
+    const chi2 = counts.flat().reduce((a, c) => a + (c - e) ** 2 / e, 0);
+    expect(chi2).toBeLessThan(130);
+  }, 120_000);
+
+  test('length limits: OK below the minimum is PIN_TOO_SHORT; digits past the maximum are ignored', async () => {
+    await policy({ minLength: 5, maxLength: 6 });
+    expect((await entry(phone, types('1234'))).kind).toBe('pin-too-short');
+    const r = await entry(phone, types('12345678'));
+    expect(r.kind === 'pin-block' && decryptFormat4(r.encryptedPinBlock, r.ksn, PAN)).toBe('123456');
+    expect(phone.person.display.history.some((s) => s.notice === 'Maximum PIN length')).toBe(true);
+    await expectTeeError(policy({ minLength: 3 }), Status.ERROR_BAD_PARAMETERS);
+    await expectTeeError(policy({ freeTries: 50 }), Status.ERROR_BAD_PARAMETERS);
+    await policy({});
+  });
+
+  test('a person who does nothing times out (the host\'s timer), typed TIMEOUT', async () => {
+    await policy({ timeoutMs: 150 });
+    const r = await entry(phone, []);
+    expect(r.kind).toBe('timeout');
+    await policy({});
+  });
+
+  test('accessible mode by policy: spoken labels and large keys, found by listening', async () => {
+    const r = await (phone.blind.enqueue(types('9513')), enterPin(phone.ctx, req(phone, { accessible: true })));
+    expect(r.kind === 'pin-block' && r.accessible && decryptFormat4(r.encryptedPinBlock, r.ksn, PAN)).toBe('9513');
+    const s = phone.blind.opened.at(-1)!;
+    expect(s.mode).toBe(trusttap.tee.v1.TuiMode.TUI_MODE_ACCESSIBLE);
+    expect(s.columns).toBe(2);
+    expect(s.keys.every((k) => (k.speech ?? '').length > 0)).toBe(true);
+    await policy({ accessibility: pp.Accessibility.ACCESSIBILITY_DISABLED });
+    const d = await entry(phone, types('9513'), { accessible: true });
+    expect(d.kind === 'pin-block' && d.accessible).toBe(false);
+    await policy({ accessibility: pp.Accessibility.ACCESSIBILITY_ALWAYS });
+    phone.blind.enqueue(types('9513'));
+    const a = await enterPin(phone.ctx, req(phone));
+    expect(a.kind === 'pin-block' && a.accessible).toBe(true);
+    await policy({});
+  });
+
+  test('try counter: backoff after free tries, 24 h lockout, both survive a restart; REE clock games do not shorten them', async () => {
+    await policy({ freeTries: 2, lockoutTries: 3 });
+    expect((await entry(phone, ['cancel'])).kind).toBe('cancelled');
+    const second = await entry(phone, ['cancel']);
+    expect(second).toMatchObject({ kind: 'cancelled', failures: 2, retryAfterMs: 30_000 });
+    const locked = await enterPin(phone.ctx, req(phone));
+    expect(locked).toMatchObject({ kind: 'locked-out', failures: 2 });
+    await phone.restart();
+    expect(await enterPin(phone.ctx, req(phone))).toMatchObject({ kind: 'locked-out' });
+    now.ree -= 3_600_000;
+    expect(await enterPin(phone.ctx, req(phone))).toMatchObject({ kind: 'locked-out', retryAfterMs: 30_000 });
+    now.ree += 31_000;
+    now.mono += 31_000;
+    expect(await entry(phone, ['cancel'])).toMatchObject({ kind: 'cancelled', failures: 3, retryAfterMs: 86_400_000 });
+  });
+
+  test('lockout after lockout_tries: a day per entry, survives restart; a success resets', async () => {
+    const st = await withPinpad(phone, (p) => p.status());
+    expect(st.failures).toBe(3);
+    expect(Number(st.retryAfterMs)).toBe(86_400_000);
+    await phone.restart();
+    expect(await enterPin(phone.ctx, req(phone))).toMatchObject({ kind: 'locked-out', retryAfterMs: 86_400_000 });
+    now.ree += 86_400_001;
+    now.mono += 86_400_001;
+    const r = await entry(phone, types('2580'));
+    expect(r.kind).toBe('pin-block');
+    expect((await withPinpad(phone, (p) => p.status())).failures).toBe(0);
+    await policy({});
+  });
+
+  test('verdict tokens: stale, expired, forged, tampered, replayed, wrong nonce, wrong device, wrong verdict', async () => {
+    const b = phone.backend;
+    const run = (make: (nonce: Uint8Array) => { token: Uint8Array; signature: Uint8Array }) => enterPin(phone.ctx, req(phone, { attest: async (n) => make(n) }));
+    const refused = async (make: Parameters<typeof run>[0]) => {
+      const r = await run(make);
+      return r.kind === 'token-refused' ? r.reason : r.kind;
+    };
+    expect(await refused((n) => b.token(phone.deviceKeySha256, n, now.ree - 61_000))).toBe('stale');
+    expect(await refused((n) => b.token(phone.deviceKeySha256, n, now.ree, { expiresMs: now.ree - 1 }))).toBe('stale');
+    expect(await refused((n) => new TestBackend().token(phone.deviceKeySha256, n, now.ree))).toBe('forged');
+    expect(await refused((n) => { const t = b.token(phone.deviceKeySha256, n, now.ree); t.token[5] ^= 1; return t; })).toBe('forged');
+    let kept: { token: Uint8Array; signature: Uint8Array } | null = null;
+    phone.person.enqueue(types('1111'));
+    expect((await run((n) => (kept = b.token(phone.deviceKeySha256, n, now.ree)))).kind).toBe('pin-block');
+    expect(await refused(() => kept!)).toBe('nonce');
+    expect(await refused(() => b.token(phone.deviceKeySha256, new Uint8Array(32), now.ree))).toBe('nonce');
+    expect(await refused((n) => b.token(new Uint8Array(32).fill(7), n, now.ree))).toBe('wrong-device');
+    expect(await refused((n) => b.token(phone.deviceKeySha256, n, now.ree, { verdict: at.Verdict.VERDICT_STEP_UP }))).toBe('verdict');
+    phone.person.enqueue(types('2222'));
+    expect((await run((n) => b.token(phone.deviceKeySha256, Buffer.concat([Buffer.alloc(16, 9), n]), now.ree))).kind).toBe('pin-block');
+    expect(await refused((n) => { now.mono += 61_000; return b.token(phone.deviceKeySha256, n, now.ree); })).toBe('stale');
+    expect((await withPinpad(phone, (p) => p.status())).failures).toBe(0);
+  });
+
+  test('provisioning: the device binding comes from the attest TA; the token key is pinned once', async () => {
+    const attest = await AttestClient.open(phone.ctx);
+    const id = await attest.getIdentity();
+    await attest.close();
+    expect(hex(phone.deviceKeySha256)).toBe(hex(createHash('sha256').update(id.publicKey).digest()));
+    await withPinpad(phone, async (p) => {
+      expect((await p.provision(phone.backend.publicKey)).newlyProvisioned).toBe(false);
+      await expectTeeError(p.provision(new TestBackend().publicKey), Status.ERROR_ACCESS_DENIED);
+    });
+  });
+});
+
+describe.runIf(available)('C host: who may do what', () => {
+  let phone: CPhone;
+  beforeAll(async () => {
+    const probe = (await probeImages())[0].wasm;
+    phone = await startCPhone({ extra: [{ name: 'stranger', uuid: '0c0fe7a0-0000-4000-8000-00000000beef', version: '1', wasm: probe }] });
+  });
+  afterAll(async () => { await phone.close(); });
+
+  test('no TA may open a pinpad session; the REE may not encrypt PIN blocks at the keystore', async () => {
+    const s = await phone.ctx.openSession('stranger');
+    const call = new Uint8Array(20);
+    call.set(Buffer.from('3f1c9a405a1e4b7d8c2e9b0d7e1a2c30', 'hex'));
+    await expectTeeError(s.invoke(7, call), Status.ERROR_ACCESS_DENIED);
+    await s.close();
+    const k = await phone.ctx.openSession('keystore');
+    const r = ks.DukptEncryptPinBlockRequest.encode({ keyId: 'pin-aes', format: ks.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4, pinField: new Uint8Array(16), panField: new Uint8Array(16) }).finish();
+    await expectTeeError(k.invoke(ks.Command.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK, r), Status.ERROR_ACCESS_DENIED);
+    await k.close();
+  });
+
+  test('one entry at a time; its own session is BUSY while pending; Cancel aborts it; bad requests are typed errors', async () => {
+    await withPinpad(phone, async (a) => {
+      phone.person.enqueue([]);
+      const first = a.enter(req(phone));
+      await new Promise((r) => setTimeout(r, 30));
+      await withPinpad(phone, async (b) => {
+        await expectTeeError(b.enter(req(phone)), Status.ERROR_BUSY);
+        await expectTeeError(a.session.invoke(pp.Command.COMMAND_GET_STATUS), Status.ERROR_BUSY);
+        expect((await b.status()).entryActive).toBe(true);
+        await a.session.requestCancellation();
+      });
+      expect((await first).kind).toBe('aborted');
+    });
+    await expectTeeError(enterPin(phone.ctx, req(phone, { pan: '41111' })), Status.ERROR_BAD_PARAMETERS);
+    const unknownSet = enterPin(phone.ctx, req(phone, { keySetId: 'no-such-set' }));
+    phone.person.enqueue(types('1234'));
+    await expectTeeError(unknownSet, Status.ERROR_ITEM_NOT_FOUND);
+  });
+});
