@@ -1,6 +1,7 @@
 // The PIN-entry call of the payment app (docs/pinpad.md): drives the pinpad TA through the TEE
 // Client API only. The person types on the TEE's trusted UI, which the REE never sees; this code
-// gets back only {encrypted PIN block, KSN, format} or a typed outcome.
+// gets back only {encrypted PIN block, KSN, format} or a typed outcome. Format 'unionpay-sm4'
+// encrypts the UnionPay SM4 PIN block under a static SM4 P0 key (keySetId names it; KSN empty).
 //
 //   const r = await enterPin(ctx, { pan, amountMinor: 1234, currency: 'EUR', keySetId: 'pin-aes',
 //                                   attest: (nonce) => backend.attestForPin(nonce) });
@@ -32,6 +33,7 @@ export interface PinEntryRequest {
   currencyExponent?: number;
   /** Default: the pinpad's policy (format 4 under AES DUKPT). */
   format?: PinFormat;
+  /** The keystore key: a DUKPT key set (iso4, iso0) or a static SM4 P0 key (unionpay-sm4). */
   keySetId: string;
   /** The pre-PIN attestation: get a verdict token from the back end for this pinpad nonce. */
   attest: (nonce: Uint8Array) => Promise<SignedVerdict>;

@@ -51,6 +51,14 @@ export class KeystoreClient {
     return r.keyBlock;
   }
 
+  /** UnionPay-style download of an SM4 PIN key (P0): `wrapped` = SM4-ECB(KEK, key) under the SM4
+   * K0 key `kekId`, `checkValue` = leftmost 4..8 bytes of SM4-ECB(key, 16 zero bytes). Rejects
+   * with ERROR_MAC_INVALID when the check value does not match. */
+  async importWrappedKey(keyId: string, kekId: string, wrapped: Uint8Array, checkValue: Uint8Array, attributes: KeyAttributes): Promise<KeyInfo> {
+    const r = await this.session.call(ks.Command.COMMAND_IMPORT_WRAPPED_KEY, ks.ImportWrappedKeyRequest, { keyId, kekId, wrapped, checkValue, attributes }, ks.ImportWrappedKeyResponse);
+    return r.key as KeyInfo;
+  }
+
   async generateMac(keyId: string, algorithm: number, data: Uint8Array): Promise<Uint8Array> {
     const r = await this.session.call(ks.Command.COMMAND_GENERATE_MAC, ks.GenerateMacRequest, { keyId, algorithm, data }, ks.GenerateMacResponse);
     return r.mac;

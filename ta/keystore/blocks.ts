@@ -14,7 +14,7 @@ import { ERROR_BAD_PARAMETERS, ERROR_NOT_SUPPORTED, ERROR_ACCESS_DENIED } from "
 import { Op } from "./policy";
 import { checkAttributes } from "./attributes";
 import {
-  usageCode, usageFromCode, modeChar, modeFromChar, exportChar, exportFromChar, algorithmChar, algorithmFrom, keyLength, isAes,
+  usageCode, usageFromCode, modeChar, modeFromChar, exportChar, exportFromChar, algorithmChar, algorithmFrom, keyLength, isAes, isSm4,
 } from "./tr31-map";
 import { keyFor, decodeFailed, algorithmFailed, badKeyId } from "./common";
 import { storeNewKey } from "./keys";
@@ -43,9 +43,10 @@ function decimal2(s: string): i32 {
 }
 
 /** Key strength in bits for the "KEK at least as strong" rule (NIST SP 800-57 Part 1 Table 2:
- * AES-n n bits, three-key TDES 112, two-key TDES 80). */
-function strengthOf(alg: KeyAlgorithm): i32 {
-  if (isAes(alg)) return keyLength(alg) * 8;
+ * AES-n n bits, three-key TDES 112, two-key TDES 80; SM4, a 128-bit block cipher with no attack
+ * better than exhaustive key search known, is counted as 128 like AES-128). */
+export function strengthOf(alg: KeyAlgorithm): i32 {
+  if (isAes(alg) || isSm4(alg)) return keyLength(alg) * 8;
   return keyLength(alg) == 24 ? 112 : 80;
 }
 
@@ -59,6 +60,10 @@ export function importKeyBlock(input: Uint8Array, reply: Reply): void {
   if (badKeyId(reply, req.keyId)) return;
   const kek = keyFor(reply, req.kekId, Op.UNWRAP_KEY, "KEK");
   if (!kek) return;
+  if (isSm4(kek.info!.attributes!.algorithm)) {
+    wipe(kek.material);
+    return reply.fail(ERROR_NOT_SUPPORTED, "TR-31 / X9.143 defines no SM4 key block: keys under an SM4 KEK come with IMPORT_WRAPPED_KEY");
+  }
   const block = bytesOf(req.keyBlock);
   const u = unwrap(block, kek.material);
   wipe(kek.material);
@@ -109,8 +114,13 @@ export function exportKeyBlock(input: Uint8Array, reply: Reply): void {
   if (!subject) return;
   const sa = subject.info!.attributes!;
   if (subject.material.length == 0) return reply.fail(ERROR_NOT_SUPPORTED, "a DUKPT key set keeps no initial key to export");
+  if (isSm4(sa.algorithm)) { wipe(subject.material); return reply.fail(ERROR_NOT_SUPPORTED, "TR-31 / X9.143 defines no SM4 algorithm code: SM4 keys are not exported"); }
   const kek = keyFor(reply, req.kekId, Op.WRAP_KEY, "KEK");
   if (!kek) { wipe(subject.material); return; }
+  if (isSm4(kek.info!.attributes!.algorithm)) {
+    wipe(subject.material); wipe(kek.material);
+    return reply.fail(ERROR_NOT_SUPPORTED, "TR-31 / X9.143 defines no SM4 key block: an SM4 KEK wraps nothing for export");
+  }
   const kekAes = isAes(kek.info!.attributes!.algorithm);
   let version: u8 = kekAes ? VERSION_D : VERSION_B;
   if (req.version.length) version = <u8>req.version.charCodeAt(0);

@@ -1,7 +1,8 @@
 // Keystore TA: payment keys generated or imported inside the TEE, kept in sealed storage, used
 // only by the operations their attributes allow, and by the callers allowed for each: the REE
-// manages keys and uses data and MAC keys; only the pinpad TA may encrypt PIN blocks, only the
-// txsign TA may MAC under DUKPT, only the attest TA may install an ECDH-agreed KEK.
+// manages keys and uses data and MAC keys; only the pinpad TA may encrypt PIN blocks (DUKPT or
+// static SM4), only the txsign TA may MAC under DUKPT, only the attest TA may install an
+// ECDH-agreed KEK.
 // No clear key ever leaves this TA.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../lib/entry";
 import { Command } from "../../proto/gen/as/keystore";
@@ -11,6 +12,7 @@ import * as keys from "./keys";
 import * as blocks from "./blocks";
 import * as ops from "./ops";
 import * as dukpt from "./dukpt";
+import * as sm4 from "./sm4";
 
 const pinpad = uuidBytes(PINPAD_UUID);
 const txsign = uuidBytes(TXSIGN_UUID);
@@ -46,6 +48,10 @@ class Keystore extends TrustedApp {
         return;
       case Command.COMMAND_DUKPT_ENCRYPT_DATA:
         if (onlyFrom(client, txsign, "txsign", reply)) dukpt.encryptData(input, reply);
+        return;
+      case Command.COMMAND_IMPORT_WRAPPED_KEY: return sm4.importWrapped(input, reply);
+      case Command.COMMAND_ENCRYPT_PIN_BLOCK:
+        if (onlyFrom(client, pinpad, "pinpad", reply)) sm4.encryptPinBlock(input, reply);
         return;
       case Command.COMMAND_INSTALL_AGREED_KEK:
         if (onlyFrom(client, attest, "attest", reply)) keys.installAgreedKek(input, reply);

@@ -9,11 +9,12 @@ import {
 import { StoredKey } from "../../proto/gen/as/keystore_sealed";
 import * as host from "../lib/host";
 import { kcv } from "../lib/kcv";
+import { SM4_ECB, encrypt } from "../lib/cipher";
 import { DEBUG_BUILD } from "../lib/log";
 import { ERROR_BAD_PARAMETERS, ERROR_ACCESS_CONFLICT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC, ERROR_NOT_SUPPORTED } from "../lib/status";
 import * as keyring from "./keyring";
 import { checkAttributes } from "./attributes";
-import { keyLength, isAes } from "./tr31-map";
+import { keyLength, isAes, isSm4 } from "./tr31-map";
 import { decodeFailed, storageFailed, badKeyId } from "./common";
 import { loadDukpt } from "./dukpt";
 
@@ -25,10 +26,25 @@ export function setOddParity(k: Uint8Array): void {
   }
 }
 
+/** SM4 check value, by analogy with the legacy KCV (ANSI X9.24-1) and as UnionPay terminals
+ * check downloaded working keys: leftmost 4 bytes of SM4-ECB(K, 16 zero bytes). */
+export function kcvSm4(key: Uint8Array): Uint8Array | null {
+  const c = encrypt(SM4_ECB, key, new Uint8Array(16));
+  if (!c) return null;
+  const out = c.slice(0, 4);
+  c.fill(0);
+  return out;
+}
+
+/** The check value this keystore reports for a key of this algorithm. */
+export function checkValueOf(material: Uint8Array, alg: KeyAlgorithm): Uint8Array | null {
+  return isSm4(alg) ? kcvSm4(material) : kcv(material, isAes(alg));
+}
+
 /** Stores a new key after its attributes were checked; wipes material. Returns the info or null (reply failed). */
 export function storeNewKey(reply: Reply, keyId: string, attrs: KeyAttributes, material: Uint8Array, wrappedBy: string, dukptKsn: Uint8Array | null): KeyInfo | null {
   if (keyring.exists(keyId)) { material.fill(0); reply.fail(ERROR_ACCESS_CONFLICT, "a key with key_id " + keyId + " exists; delete it first"); return null; }
-  const check = kcv(material, isAes(attrs.algorithm));
+  const check = checkValueOf(material, attrs.algorithm);
   if (!check) { material.fill(0); reply.fail(ERROR_GENERIC, "key check value computation failed"); return null; }
   const info = new KeyInfo();
   info.keyId = keyId;
@@ -65,7 +81,7 @@ export function generate(input: Uint8Array, reply: Reply): void {
   const len = keyLength(attrs.algorithm);
   const material = new Uint8Array(len);
   host.random(material.dataStart, len);
-  if (!isAes(attrs.algorithm)) setOddParity(material);
+  if (!isAes(attrs.algorithm) && !isSm4(attrs.algorithm)) setOddParity(material);
   const info = storeNewKey(reply, req.keyId, attrs, material, "", null);
   if (!info) return;
   const res = new GenerateKeyResponse();

@@ -1,5 +1,6 @@
 // Cryptographic operations with stored keys, each allowed only by the key's usage and mode:
-// MACs (ISO 9797-1 algorithms 1 and 3, CMAC) with M keys, data encryption with D0 keys.
+// MACs (ISO 9797-1 algorithms 1 and 3, CMAC) with M keys, data encryption with D0 keys (TDES,
+// AES or SM4).
 import { Reply } from "../lib/entry";
 import {
   GenerateMacRequest, GenerateMacResponse, VerifyMacRequest, VerifyMacResponse, CipherRequest, CipherResponse, MacAlgorithm,
@@ -8,11 +9,11 @@ import { StoredKey } from "../../proto/gen/as/keystore_sealed";
 import { macAlg1, retailMac } from "../lib/mac-iso9797";
 import { cmac } from "../lib/cmac";
 import { PAD_METHOD_1, PAD_METHOD_2 } from "../lib/padding";
-import { AES_ECB, AES_CBC, TDES_ECB, TDES_CBC, encrypt, decrypt } from "../lib/cipher";
+import { AES_ECB, AES_CBC, TDES_ECB, TDES_CBC, SM4_ECB, SM4_CBC, encrypt, decrypt } from "../lib/cipher";
 import { equalCT, wipe } from "../lib/bytes";
 import { ERROR_BAD_PARAMETERS, ERROR_ACCESS_DENIED, ERROR_MAC_INVALID } from "../lib/status";
 import { Op, macAlgorithmAllowed } from "./policy";
-import { isAes } from "./tr31-map";
+import { isAes, isSm4 } from "./tr31-map";
 import { keyFor, decodeFailed, algorithmFailed } from "./common";
 
 function computeMac(reply: Reply, rec: StoredKey, alg: MacAlgorithm, data: Uint8Array): Uint8Array | null {
@@ -64,12 +65,14 @@ function cipherCommand(input: Uint8Array, reply: Reply, op: Op): void {
   if (!req) return decodeFailed(reply, "CipherRequest");
   const rec = keyFor(reply, req.keyId, op, "data key");
   if (!rec) return;
-  const aes = isAes(rec.info!.attributes!.algorithm);
-  const bl = aes ? 16 : 8;
+  const alg0 = rec.info!.attributes!.algorithm;
+  const aes = isAes(alg0);
+  const sm4 = isSm4(alg0);
+  const bl = aes || sm4 ? 16 : 8;
   if (req.data.length == 0 || req.data.length % bl != 0) { wipe(rec.material); return reply.fail(ERROR_BAD_PARAMETERS, "data must be a non-empty multiple of " + bl.toString() + " bytes"); }
   if (req.iv.length != 0 && req.iv.length != bl) { wipe(rec.material); return reply.fail(ERROR_BAD_PARAMETERS, "IV must be empty (ECB) or one block (CBC)"); }
   const cbc = req.iv.length != 0;
-  const alg = aes ? (cbc ? AES_CBC : AES_ECB) : (cbc ? TDES_CBC : TDES_ECB);
+  const alg = sm4 ? (cbc ? SM4_CBC : SM4_ECB) : aes ? (cbc ? AES_CBC : AES_ECB) : (cbc ? TDES_CBC : TDES_ECB);
   const out = op == Op.ENCRYPT ? encrypt(alg, rec.material, req.data, cbc ? req.iv : null) : decrypt(alg, rec.material, req.data, cbc ? req.iv : null);
   wipe(rec.material);
   if (!out) return algorithmFailed(reply, "the cipher");

@@ -49,7 +49,12 @@ export function isAes(a: KeyAlgorithm): bool {
   return a == KeyAlgorithm.KEY_ALGORITHM_AES_128 || a == KeyAlgorithm.KEY_ALGORITHM_AES_192 || a == KeyAlgorithm.KEY_ALGORITHM_AES_256;
 }
 
-/** TR-31 algorithm byte: 'A' (AES) or 'T' (TDES). */
+/** SM4 (GB/T 32907-2016): no TR-31 / X9.143 algorithm code exists for it. */
+export function isSm4(a: KeyAlgorithm): bool {
+  return a == KeyAlgorithm.KEY_ALGORITHM_SM4_128;
+}
+
+/** TR-31 algorithm byte: 'A' (AES) or 'T' (TDES). Never called for SM4 (blocks.ts refuses it). */
 export function algorithmChar(a: KeyAlgorithm): u8 {
   return isAes(a) ? 0x41 : 0x54;
 }
@@ -62,6 +67,7 @@ export function keyLength(alg: KeyAlgorithm): i32 {
     case KeyAlgorithm.KEY_ALGORITHM_AES_128: return 16;
     case KeyAlgorithm.KEY_ALGORITHM_AES_192: return 24;
     case KeyAlgorithm.KEY_ALGORITHM_AES_256: return 32;
+    case KeyAlgorithm.KEY_ALGORITHM_SM4_128: return 16;
   }
   return 0;
 }

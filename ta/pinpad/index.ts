@@ -14,7 +14,7 @@ import {
 } from "../../proto/gen/as/pinpad";
 import { IdentityResponse } from "../../proto/gen/as/attest";
 import {
-  ERROR_ACCESS_DENIED, ERROR_BAD_FORMAT, ERROR_BAD_PARAMETERS, ERROR_BUSY, ERROR_GENERIC, ERROR_NOT_SUPPORTED, SUCCESS,
+  ERROR_ACCESS_DENIED, ERROR_BAD_FORMAT, ERROR_BAD_PARAMETERS, ERROR_BUSY, ERROR_GENERIC, SUCCESS,
 } from "../lib/status";
 import { equalCT } from "../lib/bytes";
 import * as state from "./state";
@@ -114,8 +114,7 @@ class Pinpad extends TrustedApp {
     if (!cfg) { pan.fill(0); return storageFailed(reply, "reading the configuration"); }
     const policy = cfg.policy!;
     let format = req.format == PinFormat.PIN_FORMAT_DEFAULT ? policy.defaultFormat : req.format;
-    if (format == PinFormat.PIN_FORMAT_UNIONPAY_SM4) { pan.fill(0); return reply.fail(ERROR_NOT_SUPPORTED, "UnionPay SM4 PIN blocks need SM4 DUKPT support in the key store"); }
-    if (format != PinFormat.PIN_FORMAT_ISO_4 && format != PinFormat.PIN_FORMAT_ISO_0) { pan.fill(0); return reply.fail(ERROR_BAD_PARAMETERS, "unknown PIN block format"); }
+    if (format != PinFormat.PIN_FORMAT_ISO_4 && format != PinFormat.PIN_FORMAT_ISO_0 && format != PinFormat.PIN_FORMAT_UNIONPAY_SM4) { pan.fill(0); return reply.fail(ERROR_BAD_PARAMETERS, "unknown PIN block format"); }
 
     const refusal = checkToken(cfg, policy, req.verdictToken, req.verdictSignature, slot);
     if (refusal != TokenRefusal.TOKEN_REFUSAL_UNSPECIFIED) {

@@ -1,16 +1,19 @@
 // One PIN entry at a time: opened by START_ENTRY (after the token and try checks), driven by
 // trusted-UI events, ended by OK (PIN block), cancel, timeout, abort or a too-short PIN. The
 // digits live only in `digits`; the clear PIN, PIN field and clear PIN block are wiped as soon
-// as the block request is built, and everything else when the entry ends.
+// as the block request is built, and everything else when the entry ends. Formats 4 and 0 go to
+// the keystore's DUKPT key set; the UnionPay SM4 block to a static SM4 P0 key.
 import * as host from "../lib/host";
 import { Reply, uuidBytes } from "../lib/entry";
 import { KEYSTORE_UUID } from "../lib/uuids";
 import { wipe } from "../lib/bytes";
 import { pinFieldFormat4, panFieldFormat4, encodeFormat0 } from "../lib/pinblock";
+import { encodeUnionPaySm4 } from "../lib/pinblock-sm4";
 import { ErrorDetail } from "../../proto/gen/as/tee";
 import { TuiScreen } from "../../proto/gen/as/tee";
 import {
   Command as KsCommand, DukptEncryptPinBlockRequest, DukptEncryptPinBlockResponse, PinBlockFormat,
+  EncryptPinBlockRequest, EncryptPinBlockResponse,
 } from "../../proto/gen/as/keystore";
 import { EntryResponse, Outcome, PinFormat, Policy, SealedTries } from "../../proto/gen/as/pinpad";
 import { ERROR_GENERIC, ERROR_BAD_FORMAT, ERROR_BAD_STATE } from "../lib/status";
@@ -111,6 +114,7 @@ export function onEvent(session: u32, kind: u32, position: u32, reply: Reply): v
 
 /** Builds the PIN block request, wiping the PIN and the clear fields as soon as it is encoded. */
 function blockRequest(e: Entry): Uint8Array | null {
+  if (e.format == PinFormat.PIN_FORMAT_UNIONPAY_SM4) return sm4Request(e);
   const pin = e.digits.subarray(0, e.len);
   const req = new DukptEncryptPinBlockRequest();
   req.keyId = e.keySetId;
@@ -134,6 +138,21 @@ function blockRequest(e: Entry): Uint8Array | null {
   return bytes;
 }
 
+/** The UnionPay SM4 clear block (ta/lib/pinblock-sm4.ts) for the static SM4 P0 key named by
+ * key_set_id; the keystore encrypts it with SM4-ECB (COMMAND_ENCRYPT_PIN_BLOCK). */
+function sm4Request(e: Entry): Uint8Array | null {
+  const req = new EncryptPinBlockRequest();
+  req.keyId = e.keySetId;
+  req.format = PinBlockFormat.PIN_BLOCK_FORMAT_UNIONPAY_SM4;
+  req.clearPinBlock = new Uint8Array(16);
+  const ok = encodeUnionPaySm4(e.digits.subarray(0, e.len), e.pan, req.clearPinBlock) >= 0;
+  wipe(e.digits);
+  e.len = 0;
+  const bytes: Uint8Array | null = ok ? req.encode() : null;
+  wipe(req.clearPinBlock);
+  return bytes;
+}
+
 function complete(e: Entry, reply: Reply): void {
   const req = blockRequest(e);
   if (!req) {
@@ -146,7 +165,8 @@ function complete(e: Entry, reply: Reply): void {
   const out = new Uint8Array(1024);
   let n: i32 = s;
   if (s >= 0) {
-    n = host.session_invoke(s, <u32>KsCommand.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK, req.dataStart, req.length, out.dataStart, out.length);
+    const cmd = e.format == PinFormat.PIN_FORMAT_UNIONPAY_SM4 ? KsCommand.COMMAND_ENCRYPT_PIN_BLOCK : KsCommand.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK;
+    n = host.session_invoke(s, <u32>cmd, req.dataStart, req.length, out.dataStart, out.length);
     host.session_close(s);
   }
   wipe(req);
@@ -163,14 +183,22 @@ function complete(e: Entry, reply: Reply): void {
     } else why = "no session to the key store";
     return reply.fail(<u32>n, why);
   }
-  const r = DukptEncryptPinBlockResponse.decode(out.subarray(0, n));
-  if (!r) { state.armBackoff(e.tries, e.policy); return reply.fail(ERROR_GENERIC, "the key store's answer does not decode"); }
+  let block: Uint8Array | null = null;
+  let ksn = new Uint8Array(0); // a static SM4 key has no KSN
+  if (format == PinFormat.PIN_FORMAT_UNIONPAY_SM4) {
+    const r = EncryptPinBlockResponse.decode(out.subarray(0, n));
+    if (r && r.encryptedPinBlock.length == 16) block = r.encryptedPinBlock;
+  } else {
+    const r = DukptEncryptPinBlockResponse.decode(out.subarray(0, n));
+    if (r) { block = r.encryptedPinBlock; ksn = r.ksn; }
+  }
+  if (!block) { state.armBackoff(e.tries, e.policy); return reply.fail(ERROR_GENERIC, "the key store's answer does not decode"); }
   e.tries.failures = 0;
   state.armBackoff(e.tries, e.policy);
   const res = new EntryResponse();
   res.outcome = Outcome.OUTCOME_PIN_BLOCK;
-  res.encryptedPinBlock = r.encryptedPinBlock;
-  res.ksn = r.ksn;
+  res.encryptedPinBlock = block;
+  res.ksn = ksn;
   res.format = format;
   res.accessible = accessible;
   reply.ok(res.encode());

@@ -53,7 +53,7 @@ export function checkPolicy(p: Policy): string {
   if (p.timeoutMs < 100 || p.timeoutMs > 300_000) return "timeout_ms must be 100..300000";
   if (p.tokenMaxAgeS < 1 || p.tokenMaxAgeS > 600) return "token_max_age_s must be 1..600";
   if (p.accessibility > Accessibility.ACCESSIBILITY_ALWAYS) return "unknown accessibility";
-  if (p.defaultFormat != PinFormat.PIN_FORMAT_ISO_4 && p.defaultFormat != PinFormat.PIN_FORMAT_ISO_0) return "default_format must be ISO_4 or ISO_0";
+  if (p.defaultFormat != PinFormat.PIN_FORMAT_ISO_4 && p.defaultFormat != PinFormat.PIN_FORMAT_ISO_0 && p.defaultFormat != PinFormat.PIN_FORMAT_UNIONPAY_SM4) return "default_format must be ISO_4, ISO_0 or UNIONPAY_SM4";
   if (p.freeTries < 1 || p.freeTries > 5) return "free_tries must be 1..5";
   if (p.lockoutTries <= p.freeTries || p.lockoutTries > 20) return "lockout_tries must be free_tries+1..20";
   return "";

@@ -25,6 +25,16 @@ test('the debug keystore imports a clear key', async () => {
   expect(r.key?.keyId).toBe('dev-key');
   const ct = await keystore.encryptData('dev-key', new Uint8Array(16));
   expect(Buffer.from(ct).toString('hex')).toBe(createCipheriv('aes-128-ecb', key, null).setAutoPadding(false).update(new Uint8Array(16)).toString('hex'));
+  // UnionPay SM4 key download with a published example (informative: a blog post, see
+  // docs/keystore.md): the test TMK, the working key as the host sent it and its check value.
+  const sm4 = (algorithm: number, usage: number, modeOfUse: number) => ({ algorithm, usage, modeOfUse, exportability: ks.Exportability.EXPORTABILITY_N_NON_EXPORTABLE });
+  await keystore.session.invoke(ks.Command.COMMAND_IMPORT_CLEAR_KEY, ks.ImportClearKeyRequest.encode({
+    keyId: 'tmk', material: Buffer.from('1234567890ABCDEFABCDEF0987654321', 'hex'),
+    attributes: sm4(ks.KeyAlgorithm.KEY_ALGORITHM_SM4_128, ks.KeyUsage.KEY_USAGE_K0_KEY_ENCRYPTION, ks.ModeOfUse.MODE_OF_USE_B_ENCRYPT_DECRYPT),
+  }).finish());
+  const pik = await keystore.importWrappedKey('pik', 'tmk', Buffer.from('3D66234C49E4296FF9C78D8BACBD6A76', 'hex'), Buffer.from('861E83E31FAEBF10', 'hex'),
+    sm4(ks.KeyAlgorithm.KEY_ALGORITHM_SM4_128, ks.KeyUsage.KEY_USAGE_P0_PIN_ENCRYPTION, ks.ModeOfUse.MODE_OF_USE_E_ENCRYPT));
+  expect(Buffer.from(pik.kcv).toString('hex').toUpperCase()).toBe('861E83E3');
   await ctx.finalize();
   rt.shutdown();
 });

@@ -46,7 +46,7 @@ export interface Bench {
   keystore: KeystoreClient;
   dataDir: string;
   now: { ms: number };
-  /** Generates a key and returns the clear material the TA drew (with TDES parity). */
+  /** Generates a key and returns the clear material the TA drew (with TDES parity; AES and SM4 as drawn). */
   generateKnown(keyId: string, attrs: KeyAttributes): Promise<Uint8Array>;
   /** Calls a keystore command from a TA identity (pinpad, txsign, attest, stranger). */
   asTa(who: keyof typeof UUID, command: number, payload: Uint8Array): Promise<Uint8Array>;
@@ -86,10 +86,10 @@ export async function startBench(seed = 1, extra: TaImage[] = []): Promise<Bench
     async generateKnown(keyId, attrs) {
       const before = rt.drawn().length;
       await b.keystore.generateKey(keyId, attrs);
-      const len = ({ 1: 16, 2: 24, 3: 16, 4: 24, 5: 32 } as Record<number, number>)[attrs.algorithm!];
+      const len = ({ 1: 16, 2: 24, 3: 16, 4: 24, 5: 32, 6: 16 } as Record<number, number>)[attrs.algorithm!];
       const raw = rt.drawn().slice(before).find((d) => d.length === len)!;
-      const aes = attrs.algorithm! >= ks.KeyAlgorithm.KEY_ALGORITHM_AES_128;
-      return aes ? raw : oddParity(raw);
+      const tdes = attrs.algorithm! === ks.KeyAlgorithm.KEY_ALGORITHM_TDES_2KEY || attrs.algorithm! === ks.KeyAlgorithm.KEY_ALGORITHM_TDES_3KEY;
+      return tdes ? oddParity(raw) : raw; // only TDES keys carry DES parity
     },
     async asTa(who, command, payload) {
       const s = await b.ctx.openSession(`probe-${who}`);

@@ -5,7 +5,7 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, createDecipheriv, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider, type Isolation, type TaImage, type UiProviders } from '../../tee/index.ts';
 import { TeeContext, ks } from '../../ree/tee-client/index.ts';
 import { PinpadClient, pp, type SignedVerdict } from '../../ree/pin/pin-entry.ts';
@@ -25,6 +25,8 @@ export const KEYS = {
   aesIkid: unhex('1234567890123456'),
   tdesBdk: unhex('0123456789ABCDEFFEDCBA9876543210'),
   tdesKsn: unhex('FFFF9876543210E00000'),
+  /** The UnionPay SM4 PIN key (PIK) the host downloads under the phone's SM4 TMK. */
+  sm4Pik: unhex('0F1E2D3C4B5A69788796A5B4C3D2E1F0'),
 };
 export const PAN = '4761739001010119';
 
@@ -39,6 +41,11 @@ export function templateDir(): Promise<string> {
     const wrap = (header: string, key: Uint8Array) => text(p.call('tr31Wrap', [0], [ascii(header), kek, key])[0]!);
     await b.keystore.importKeyBlock('pin-aes', 'kek', wrap(tr31Header('D0000B1AX00N0000', [['IK', hex(KEYS.aesIkid)]]), dukptAesInitialKey(KEYS.aesBdk, KEYS.aesIkid)));
     await b.keystore.importKeyBlock('pin-tdes', 'kek', wrap(tr31Header('D0000B1TX00N0000', [['KS', hex(KEYS.tdesKsn)]]), dukptTdesIpek(KEYS.tdesBdk, KEYS.tdesKsn)));
+    // UnionPay SM4: a terminal master key drawn in the TEE (the test learns it from the recorded
+    // random source, standing in for the host that shares it), then the PIN key downloaded under it.
+    const tmk = await b.generateKnown('tmk-sm4', { algorithm: ks.KeyAlgorithm.KEY_ALGORITHM_SM4_128, usage: ks.KeyUsage.KEY_USAGE_K0_KEY_ENCRYPTION, modeOfUse: ks.ModeOfUse.MODE_OF_USE_D_DECRYPT, exportability: ks.Exportability.EXPORTABILITY_N_NON_EXPORTABLE });
+    await b.keystore.importWrappedKey('pin-sm4', 'tmk-sm4', sm4Ecb(tmk, KEYS.sm4Pik), sm4Ecb(KEYS.sm4Pik, new Uint8Array(16)).subarray(0, 4),
+      { algorithm: ks.KeyAlgorithm.KEY_ALGORITHM_SM4_128, usage: ks.KeyUsage.KEY_USAGE_P0_PIN_ENCRYPTION, modeOfUse: ks.ModeOfUse.MODE_OF_USE_E_ENCRYPT, exportability: ks.Exportability.EXPORTABILITY_N_NON_EXPORTABLE });
     await b.close();
     provisionDevice(b.dataDir);
     return b.dataDir;
@@ -187,6 +194,22 @@ export function decryptFormat0(block: Uint8Array, ksn: Uint8Array, pan: string):
   const h = hex(clear.map((b, i) => b ^ panF[i]));
   if (h[0] !== '0') throw new Error('not a format 0 block');
   return h.slice(2, 2 + parseInt(h[1], 16));
+}
+
+const sm4Ecb = (k: Uint8Array, b: Uint8Array) => new Uint8Array(createCipheriv('sm4-ecb', k, null).setAutoPadding(false).update(b));
+
+/** The PIN in a UnionPay SM4 PIN block under the static PIN key (what the acquirer's HSM does):
+ * SM4-ECB decrypt, XOR the PAN field (20 zero nibbles, then the 12 rightmost PAN digits without
+ * the check digit), then read 0 N PIN F..F and insist on every fill nibble. */
+export function decryptUnionPaySm4(block: Uint8Array, pan: string, key = KEYS.sm4Pik): string {
+  if (block.length !== 16) throw new Error('a UnionPay SM4 PIN block is 16 bytes');
+  const clear = new Uint8Array(createDecipheriv('sm4-ecb', key, null).setAutoPadding(false).update(block));
+  const panF = unhex('0'.repeat(20) + pan.slice(-13, -1));
+  const h = hex(clear.map((b, i) => b ^ panF[i]));
+  if (h[0] !== '0') throw new Error('not a UnionPay SM4 PIN block');
+  const n = parseInt(h[1], 16);
+  if (n < 4 || n > 12 || !/^[0-9]+$/.test(h.slice(2, 2 + n)) || h.slice(2 + n) !== 'F'.repeat(30 - n)) throw new Error('bad PIN field');
+  return h.slice(2, 2 + n);
 }
 
 export { pp, createPrivateKey };

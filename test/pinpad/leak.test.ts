@@ -1,24 +1,27 @@
 // The PIN never leaks (issue 4): every byte that crosses a TA boundary is recorded (client
 // envelopes, TA-to-TA payloads, host-ABI calls with the bytes they read and write, trusted-UI
 // screens and events, the worker channel), with every log line, every sealed blob on disk and
-// every error, while entries with canary PINs run — successful (format 4 and 0), cancelled,
+// every error, while entries with canary PINs run — successful (format 4, 0 and UnionPay SM4), cancelled,
 // timed out, aborted by the client, too short, and failing in the key store. A canary in any
 // encoding (ASCII digits, digit values, BCD at either nibble alignment, ISO 9564 PIN fields and
 // clear PIN blocks) anywhere but the one sanctioned TEE-internal path fails the test. That path
 // is the pinpad handing the PIN field / clear PIN block to the keystore TA for DUKPT encryption
-// (keystore COMMAND_DUKPT_ENCRYPT_PIN_BLOCK) and the keystore's host cipher call on it; the
+// (keystore COMMAND_DUKPT_ENCRYPT_PIN_BLOCK, or COMMAND_ENCRYPT_PIN_BLOCK for the UnionPay SM4
+// block under a static SM4 key) and the keystore's host cipher call on it; the
 // harness checks the canary does show up there (so it is looking at the right bytes), and
-// nowhere else. The returned blocks decrypt to the canaries with a DUKPT derivation from the BDK.
+// nowhere else. The returned blocks decrypt to the canaries with a DUKPT derivation from the BDK
+// (SM4: with the PIN key the host downloaded).
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setBoundaryRecorder, enterPin as types, type BoundaryRecord, type Person } from '../../tee/index.ts';
 import { enterPin, type PinEntryRequest, type PinEntryOutcome } from '../../ree/pin/pin-entry.ts';
 import { ks, TeeError } from '../../ree/tee-client/index.ts';
-import { startPhone, withPinpad, PAN, decryptFormat4, decryptFormat0, hex, pp, type Phone } from './fixture.ts';
+import { startPhone, withPinpad, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, hex, pp, type Phone } from './fixture.ts';
 
 const CANARIES = ['739182504617', '48261937', '905172', '3864'];
 const ENCRYPT_PIN_BLOCK = `command ${ks.Command.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK}`;
+const ENCRYPT_SM4_PIN_BLOCK = `command ${ks.Command.COMMAND_ENCRYPT_PIN_BLOCK}`;
 
 /** Every way the PIN could be written down, as hex patterns (upper case) and text. */
 export function encodings(pin: string, pan: string): { hexes: string[]; texts: string[] } {
@@ -27,15 +30,20 @@ export function encodings(pin: string, pan: string): { hexes: string[]; texts: s
   const panField = '0000' + pan.slice(-13, -1);
   const f0 = field('0', 'F');
   const clear0 = hex(Uint8Array.from(Buffer.from(f0, 'hex'), (b, i) => b ^ Buffer.from(panField, 'hex')[i]));
+  // UnionPay SM4: format 0 widened to 16 bytes, PAN field = 20 zero nibbles || 12 PAN digits.
+  const sm4Field = (('0' + n + pin).padEnd(32, 'F'));
+  const sm4Pan = Buffer.from('0'.repeat(20) + pan.slice(-13, -1), 'hex');
+  const sm4Clear = hex(Uint8Array.from(Buffer.from(sm4Field, 'hex'), (b, i) => b ^ sm4Pan[i]));
   const hexes = [
     hex(Buffer.from(pin, 'ascii')), // ASCII digits
     pin.split('').map((d) => '0' + d).join(''), // digit values, one per byte
     f0, field('2', 'F'), clear0, // formats 0/2 PIN field, format 0 clear PIN block
     field('4', 'A'), // format 4 PIN field (its first 8 bytes; the rest is random)
+    sm4Field, sm4Clear, sm4Clear.slice(16), // UnionPay SM4 PIN field and clear block (and its PAN half)
   ];
   // Bare BCD at any nibble alignment: only for canaries long enough not to turn up by chance.
   if (pin.length >= 8) hexes.push(pin);
-  const texts = [pin, ...(pin.length >= 8 ? [] : [f0, clear0, field('4', 'A')])];
+  const texts = [pin, ...(pin.length >= 8 ? [] : [f0, clear0, field('4', 'A'), sm4Field, sm4Clear])];
   return { hexes: hexes.filter((h) => h.length >= 6), texts };
 }
 
@@ -109,6 +117,7 @@ class Harness {
 const SANCTIONED = new Set([
   'host-read:pinpad:session_invoke', // the pinpad hands the request to the runtime ...
   `ta-call:keystore:${ENCRYPT_PIN_BLOCK}`, // ... which gives it to the keystore TA ...
+  `ta-call:keystore:${ENCRYPT_SM4_PIN_BLOCK}`, // (the UnionPay SM4 block, for the static SM4 PIN key)
   'host-read:keystore:cipher_update', // ... which encrypts it with the TEE's block cipher.
   'worker-outcall:pinpad:op 12', // worker isolation: the same request on the worker channels
   'worker-call:keystore:op 3',
@@ -131,7 +140,7 @@ function sealedFiles(dir: string): { site: string; bytes?: Uint8Array; text?: st
 describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation) => {
   const h = new Harness();
   let phone: Phone;
-  const blocks: { pin: string; r: PinEntryOutcome; format: 'iso4' | 'iso0' }[] = [];
+  const blocks: { pin: string; r: PinEntryOutcome; format: 'iso4' | 'iso0' | 'unionpay-sm4' }[] = [];
 
   beforeAll(async () => {
     phone = await startPhone({ isolation, log: (ta, line) => h.logs.push(`[${ta}] ${line}`) });
@@ -152,6 +161,8 @@ describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation
       blocks.push({ pin, r: r4!, format: 'iso4' });
       const r0 = await run(types(pin), { format: 'iso0', keySetId: 'pin-tdes' });
       blocks.push({ pin, r: r0!, format: 'iso0' });
+      const rs = await run(types(pin), { format: 'unionpay-sm4', keySetId: 'pin-sm4' });
+      blocks.push({ pin, r: rs!, format: 'unionpay-sm4' });
     }
     await withPinpad(phone, (p) => p.setPolicy({ minLength: 5, maxLength: 12, timeoutMs: 400, tokenMaxAgeS: 60, freeTries: 5, lockoutTries: 20, defaultFormat: pp.PinFormat.PIN_FORMAT_ISO_4 }));
     await run([{ digits: CANARIES[0] }, 'cancel']);
@@ -164,8 +175,9 @@ describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation
     blocks.push({ pin: CANARIES[3] + '9', r: (await run(types(CANARIES[3] + '9')))!, format: 'iso4' }); // a success resets the try counter
     await run(types(CANARIES[0]), { keySetId: 'no-such-set' }); // fails in the key store, after the PIN
     await run(types(CANARIES[1]), { format: 'iso0' }); // AES key set refuses format 0: key store error
+    await run(types(CANARIES[1]), { format: 'unionpay-sm4' }); // SM4 on a DUKPT key set: key store error
     await run([], { attest: async () => ({ token: new Uint8Array(8), signature: new Uint8Array(64) }) }); // token refused
-    for (let i = 0; i < 3; i++) await run([{ digits: CANARIES[2] }, 'cancel']);
+    for (let i = 0; i < 2; i++) await run([{ digits: CANARIES[2] }, 'cancel']);
     await run(types(CANARIES[2])); // locked out: nothing shown
     setBoundaryRecorder(null);
   }, 120_000);
@@ -175,14 +187,17 @@ describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation
   });
 
   test('the returned blocks decrypt to the canaries with DUKPT from the BDK', () => {
-    expect(blocks.length).toBe(2 * CANARIES.length + 1);
+    expect(blocks.length).toBe(3 * CANARIES.length + 1);
     for (const { pin, r, format } of blocks) {
       expect(r.kind).toBe('pin-block');
       if (r.kind !== 'pin-block') continue;
-      expect(format === 'iso4' ? decryptFormat4(r.encryptedPinBlock, r.ksn, PAN) : decryptFormat0(r.encryptedPinBlock, r.ksn, PAN)).toBe(pin);
+      expect(r.format).toBe(format);
+      const got = format === 'iso4' ? decryptFormat4(r.encryptedPinBlock, r.ksn, PAN)
+        : format === 'iso0' ? decryptFormat0(r.encryptedPinBlock, r.ksn, PAN) : decryptUnionPaySm4(r.encryptedPinBlock, PAN);
+      expect(got).toBe(pin);
     }
     expect(h.outcomes.map((o) => JSON.parse(o).kind)).toEqual(expect.arrayContaining(['cancelled', 'timeout', 'pin-too-short', 'aborted', 'token-refused', 'locked-out']));
-    expect(h.errors.length).toBe(2);
+    expect(h.errors.length).toBe(3);
   });
 
   test('the harness sees everything: envelopes, TA-to-TA calls, host calls, UI screens and events', () => {
@@ -194,6 +209,13 @@ describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation
     // And the detector works: the clear PIN field does travel the sanctioned TEE-internal path.
     const inside = h.scan().filter((f) => SANCTIONED.has(f.where));
     for (const canary of CANARIES) expect(inside.some((f) => f.canary === canary), canary).toBe(true);
+    // ... including the UnionPay SM4 path, caught by its own 16-byte patterns.
+    for (const canary of CANARIES) {
+      const n = canary.length.toString(16).toUpperCase();
+      const sm4Field = ('0' + n + canary).padEnd(32, 'F');
+      expect(inside.some((f) => f.canary === canary && f.encoding !== sm4Field && f.encoding.length === 32 && f.encoding.startsWith('0' + n)), canary).toBe(true);
+    }
+    if (isolation === 'in-process') expect(inside.some((f) => f.where === `ta-call:keystore:${ENCRYPT_SM4_PIN_BLOCK}`)).toBe(true);
     const planted = Buffer.from(('4' + '8' + '48261937').padEnd(16, 'A') + '0123456789ABCDEF', 'hex');
     expect(h.scan([{ site: 'planted', bytes: planted }]).some((f) => f.where === 'planted')).toBe(true);
   });

@@ -11,7 +11,7 @@ import { enterPin as types, handleClientRequest, type Person } from '../../tee/i
 import { AttestClient } from '../../ree/attestation/client.ts';
 import { ks } from '../../ree/tee-client/index.ts';
 import { expectTeeError, probeImages } from '../conformance/kit.ts';
-import { startPhone, withPinpad, PAN, decryptFormat4, decryptFormat0, TestBackend, hex, type Phone } from './fixture.ts';
+import { startPhone, withPinpad, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, TestBackend, hex, type Phone } from './fixture.ts';
 import { createHash } from 'node:crypto';
 
 const at = trusttap.attest.v1;
@@ -49,6 +49,18 @@ describe.each(['in-process', 'worker'] as const)('PIN entry through the REE clie
       expect(r.format).toBe('iso0');
       expect(r.encryptedPinBlock.length).toBe(8);
       expect(decryptFormat0(r.encryptedPinBlock, r.ksn, PAN)).toBe('86420');
+    }
+  });
+
+  test('UnionPay SM4 under the downloaded SM4 PIN key: the block decrypts to the PIN; no KSN', async () => {
+    for (const [pin, pan] of [['123654', '6230606601007726888'], ['9081726354', PAN], ['0000', '621700123456789']] as const) {
+      const r = await entry(phone, types(pin), { pan, format: 'unionpay-sm4', keySetId: 'pin-sm4', currency: 'CNY' });
+      expect(r.kind).toBe('pin-block');
+      if (r.kind !== 'pin-block') return;
+      expect(r.format).toBe('unionpay-sm4');
+      expect(r.ksn.length).toBe(0);
+      expect(r.encryptedPinBlock.length).toBe(16);
+      expect(decryptUnionPaySm4(r.encryptedPinBlock, pan)).toBe(pin);
     }
   });
 
@@ -238,6 +250,8 @@ describe('who may do what', () => {
     const k = await phone.ctx.openSession('keystore');
     const r = ks.DukptEncryptPinBlockRequest.encode({ keyId: 'pin-aes', format: ks.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4, pinField: new Uint8Array(16), panField: new Uint8Array(16) }).finish();
     await expectTeeError(k.invoke(ks.Command.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK, r), Status.ERROR_ACCESS_DENIED);
+    const sm4 = ks.EncryptPinBlockRequest.encode({ keyId: 'pin-sm4', format: ks.PinBlockFormat.PIN_BLOCK_FORMAT_UNIONPAY_SM4, clearPinBlock: new Uint8Array(16) }).finish();
+    await expectTeeError(k.invoke(ks.Command.COMMAND_ENCRYPT_PIN_BLOCK, sm4), Status.ERROR_ACCESS_DENIED);
     await k.close();
   });
 
@@ -255,7 +269,16 @@ describe('who may do what', () => {
       expect((await first).kind).toBe('aborted');
     });
     await expectTeeError(enterPin(phone.ctx, req(phone, { pan: '41111' })), Status.ERROR_BAD_PARAMETERS);
-    await expectTeeError(enterPin(phone.ctx, req(phone, { format: 'unionpay-sm4' })), Status.ERROR_NOT_SUPPORTED);
+    // SM4 needs a static SM4 P0 key: a DUKPT key set is refused by the key store (a typed error),
+    // and a DUKPT format does not take the SM4 key.
+    const sm4OnDukpt = enterPin(phone.ctx, req(phone, { format: 'unionpay-sm4' }));
+    phone.person.enqueue(types('1234'));
+    await expectTeeError(sm4OnDukpt, Status.ERROR_ACCESS_DENIED);
+    // (A PIN block resets the try counter, so the failures here do not add up to a backoff.)
+    expect((await entry(phone, types('2580'), { format: 'unionpay-sm4', keySetId: 'pin-sm4' })).kind).toBe('pin-block');
+    const dukptOnSm4 = enterPin(phone.ctx, req(phone, { keySetId: 'pin-sm4' }));
+    phone.person.enqueue(types('1234'));
+    await expectTeeError(dukptOnSm4, Status.ERROR_ACCESS_DENIED);
     const unknownSet = enterPin(phone.ctx, req(phone, { keySetId: 'no-such-set' }));
     phone.person.enqueue(types('1234'));
     await expectTeeError(unknownSet, Status.ERROR_ITEM_NOT_FOUND);

@@ -22,6 +22,8 @@ export enum Command {
   COMMAND_DUKPT_ENCRYPT_PIN_BLOCK = 14,
   COMMAND_DUKPT_GENERATE_MAC = 15,
   COMMAND_DUKPT_ENCRYPT_DATA = 16,
+  COMMAND_IMPORT_WRAPPED_KEY = 17,
+  COMMAND_ENCRYPT_PIN_BLOCK = 18,
   COMMAND_INSTALL_AGREED_KEK = 100,
 }
 
@@ -33,6 +35,7 @@ export enum KeyAlgorithm {
   KEY_ALGORITHM_AES_128 = 3,
   KEY_ALGORITHM_AES_192 = 4,
   KEY_ALGORITHM_AES_256 = 5,
+  KEY_ALGORITHM_SM4_128 = 6,
 }
 
 /** enum trusttap.keystore.v1.KeyUsage */
@@ -1852,6 +1855,7 @@ export enum PinBlockFormat {
   PIN_BLOCK_FORMAT_UNSPECIFIED = 0,
   PIN_BLOCK_FORMAT_ISO_0 = 1,
   PIN_BLOCK_FORMAT_ISO_4 = 2,
+  PIN_BLOCK_FORMAT_UNIONPAY_SM4 = 3,
 }
 
 /** message trusttap.keystore.v1.DukptEncryptPinBlockRequest */
@@ -2358,6 +2362,276 @@ export class DukptEncryptDataResponse {
         this.data = r.bytes();
       } else if (f == 2 && wt == 2) {
         this.ksn = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ImportWrappedKeyRequest */
+export class ImportWrappedKeyRequest {
+  keyId: string = "";
+  kekId: string = "";
+  wrapped: Uint8Array = new Uint8Array(0);
+  checkValue: Uint8Array = new Uint8Array(0);
+  attributes: KeyAttributes | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.kekId.length > 0) {
+      w.tag(2, 2);
+      w.string(this.kekId);
+    }
+    if (this.wrapped.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.wrapped);
+    }
+    if (this.checkValue.length > 0) {
+      w.tag(4, 2);
+      w.bytes(this.checkValue);
+    }
+    {
+      const v = this.attributes;
+      if (v != null) {
+        w.tag(5, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ImportWrappedKeyRequest | null {
+    const r = new PbReader(bytes);
+    const m = new ImportWrappedKeyRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ImportWrappedKeyRequest | null {
+    const m = new ImportWrappedKeyRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.kekId = r.string();
+      } else if (f == 3 && wt == 2) {
+        this.wrapped = r.bytes();
+      } else if (f == 4 && wt == 2) {
+        this.checkValue = r.bytes();
+      } else if (f == 5 && wt == 2) {
+        let v = this.attributes;
+        if (v == null) {
+          v = new KeyAttributes();
+          this.attributes = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.ImportWrappedKeyResponse */
+export class ImportWrappedKeyResponse {
+  key: KeyInfo | null = null;
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    {
+      const v = this.key;
+      if (v != null) {
+        w.tag(1, 2);
+        const p = w.fork();
+        v.encodeTo(w);
+        w.ldelim(p);
+      }
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ImportWrappedKeyResponse | null {
+    const r = new PbReader(bytes);
+    const m = new ImportWrappedKeyResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ImportWrappedKeyResponse | null {
+    const m = new ImportWrappedKeyResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        let v = this.key;
+        if (v == null) {
+          v = new KeyInfo();
+          this.key = v;
+        }
+        v.mergeFrom(r, r.length());
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.EncryptPinBlockRequest */
+export class EncryptPinBlockRequest {
+  keyId: string = "";
+  format: PinBlockFormat = PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
+  clearPinBlock: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.keyId.length > 0) {
+      w.tag(1, 2);
+      w.string(this.keyId);
+    }
+    if (this.format != 0) {
+      w.tag(2, 0);
+      w.int32(this.format);
+    }
+    if (this.clearPinBlock.length > 0) {
+      w.tag(3, 2);
+      w.bytes(this.clearPinBlock);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): EncryptPinBlockRequest | null {
+    const r = new PbReader(bytes);
+    const m = new EncryptPinBlockRequest();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): EncryptPinBlockRequest | null {
+    const m = new EncryptPinBlockRequest();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.keyId = r.string();
+      } else if (f == 2 && wt == 0) {
+        this.format = r.int32();
+      } else if (f == 3 && wt == 2) {
+        this.clearPinBlock = r.bytes();
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.keystore.v1.EncryptPinBlockResponse */
+export class EncryptPinBlockResponse {
+  encryptedPinBlock: Uint8Array = new Uint8Array(0);
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.encryptedPinBlock.length > 0) {
+      w.tag(1, 2);
+      w.bytes(this.encryptedPinBlock);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): EncryptPinBlockResponse | null {
+    const r = new PbReader(bytes);
+    const m = new EncryptPinBlockResponse();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): EncryptPinBlockResponse | null {
+    const m = new EncryptPinBlockResponse();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.encryptedPinBlock = r.bytes();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

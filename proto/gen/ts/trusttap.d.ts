@@ -9797,6 +9797,12 @@ export namespace trusttap {
                 /** COMMAND_DUKPT_ENCRYPT_DATA value */
                 COMMAND_DUKPT_ENCRYPT_DATA = 16,
 
+                /** COMMAND_IMPORT_WRAPPED_KEY value */
+                COMMAND_IMPORT_WRAPPED_KEY = 17,
+
+                /** COMMAND_ENCRYPT_PIN_BLOCK value */
+                COMMAND_ENCRYPT_PIN_BLOCK = 18,
+
                 /** COMMAND_INSTALL_AGREED_KEK value */
                 COMMAND_INSTALL_AGREED_KEK = 100
             }
@@ -9820,7 +9826,10 @@ export namespace trusttap {
                 KEY_ALGORITHM_AES_192 = 4,
 
                 /** KEY_ALGORITHM_AES_256 value */
-                KEY_ALGORITHM_AES_256 = 5
+                KEY_ALGORITHM_AES_256 = 5,
+
+                /** KEY_ALGORITHM_SM4_128 value */
+                KEY_ALGORITHM_SM4_128 = 6
             }
 
             /** KeyUsage enum. */
@@ -13383,7 +13392,10 @@ export namespace trusttap {
                 PIN_BLOCK_FORMAT_ISO_0 = 1,
 
                 /** PIN_BLOCK_FORMAT_ISO_4 value */
-                PIN_BLOCK_FORMAT_ISO_4 = 2
+                PIN_BLOCK_FORMAT_ISO_4 = 2,
+
+                /** PIN_BLOCK_FORMAT_UNIONPAY_SM4 value */
+                PIN_BLOCK_FORMAT_UNIONPAY_SM4 = 3
             }
 
             /**
@@ -14386,6 +14398,510 @@ export namespace trusttap {
 
                 /** Shape of a DukptEncryptDataResponse. */
                 type $Shape = trusttap.keystore.v1.DukptEncryptDataResponse.$Properties;
+            }
+
+            /**
+             * Properties of an ImportWrappedKeyRequest.
+             * @deprecated Use trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties instead.
+             */
+            interface IImportWrappedKeyRequest extends trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties {
+            }
+
+            /** Represents an ImportWrappedKeyRequest. */
+            class ImportWrappedKeyRequest {
+
+                /**
+                 * Constructs a new ImportWrappedKeyRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ImportWrappedKeyRequest keyId. */
+                keyId: string;
+
+                /** ImportWrappedKeyRequest kekId. */
+                kekId: string;
+
+                /** ImportWrappedKeyRequest wrapped. */
+                wrapped: Uint8Array;
+
+                /** ImportWrappedKeyRequest checkValue. */
+                checkValue: Uint8Array;
+
+                /** ImportWrappedKeyRequest attributes. */
+                attributes?: (trusttap.keystore.v1.KeyAttributes.$Properties|null);
+
+                /**
+                 * Creates a new ImportWrappedKeyRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ImportWrappedKeyRequest instance
+                 */
+                static create(properties: trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape): trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape;
+                static create(properties?: trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties): trusttap.keystore.v1.ImportWrappedKeyRequest;
+
+                /**
+                 * Encodes the specified ImportWrappedKeyRequest message. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyRequest.verify|verify} messages.
+                 * @param message ImportWrappedKeyRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ImportWrappedKeyRequest message, length delimited. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyRequest.verify|verify} messages.
+                 * @param message ImportWrappedKeyRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an ImportWrappedKeyRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape} ImportWrappedKeyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape;
+
+                /**
+                 * Decodes an ImportWrappedKeyRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape} ImportWrappedKeyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape;
+
+                /**
+                 * Verifies an ImportWrappedKeyRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an ImportWrappedKeyRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ImportWrappedKeyRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.keystore.v1.ImportWrappedKeyRequest;
+
+                /**
+                 * Creates a plain object from an ImportWrappedKeyRequest message. Also converts values to other types if specified.
+                 * @param message ImportWrappedKeyRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.keystore.v1.ImportWrappedKeyRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ImportWrappedKeyRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ImportWrappedKeyRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ImportWrappedKeyRequest {
+
+                /** Properties of an ImportWrappedKeyRequest. */
+                interface $Properties {
+
+                    /** ImportWrappedKeyRequest keyId */
+                    keyId?: (string|null);
+
+                    /** ImportWrappedKeyRequest kekId */
+                    kekId?: (string|null);
+
+                    /** ImportWrappedKeyRequest wrapped */
+                    wrapped?: (Uint8Array|null);
+
+                    /** ImportWrappedKeyRequest checkValue */
+                    checkValue?: (Uint8Array|null);
+
+                    /** ImportWrappedKeyRequest attributes */
+                    attributes?: (trusttap.keystore.v1.KeyAttributes.$Properties|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an ImportWrappedKeyRequest. */
+                type $Shape = trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties;
+            }
+
+            /**
+             * Properties of an ImportWrappedKeyResponse.
+             * @deprecated Use trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties instead.
+             */
+            interface IImportWrappedKeyResponse extends trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties {
+            }
+
+            /** Represents an ImportWrappedKeyResponse. */
+            class ImportWrappedKeyResponse {
+
+                /**
+                 * Constructs a new ImportWrappedKeyResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ImportWrappedKeyResponse key. */
+                key?: (trusttap.keystore.v1.KeyInfo.$Properties|null);
+
+                /**
+                 * Creates a new ImportWrappedKeyResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ImportWrappedKeyResponse instance
+                 */
+                static create(properties: trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape): trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape;
+                static create(properties?: trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties): trusttap.keystore.v1.ImportWrappedKeyResponse;
+
+                /**
+                 * Encodes the specified ImportWrappedKeyResponse message. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyResponse.verify|verify} messages.
+                 * @param message ImportWrappedKeyResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ImportWrappedKeyResponse message, length delimited. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyResponse.verify|verify} messages.
+                 * @param message ImportWrappedKeyResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an ImportWrappedKeyResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape} ImportWrappedKeyResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape;
+
+                /**
+                 * Decodes an ImportWrappedKeyResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape} ImportWrappedKeyResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape;
+
+                /**
+                 * Verifies an ImportWrappedKeyResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an ImportWrappedKeyResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ImportWrappedKeyResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.keystore.v1.ImportWrappedKeyResponse;
+
+                /**
+                 * Creates a plain object from an ImportWrappedKeyResponse message. Also converts values to other types if specified.
+                 * @param message ImportWrappedKeyResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.keystore.v1.ImportWrappedKeyResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ImportWrappedKeyResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ImportWrappedKeyResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ImportWrappedKeyResponse {
+
+                /** Properties of an ImportWrappedKeyResponse. */
+                interface $Properties {
+
+                    /** ImportWrappedKeyResponse key */
+                    key?: (trusttap.keystore.v1.KeyInfo.$Properties|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an ImportWrappedKeyResponse. */
+                type $Shape = trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties;
+            }
+
+            /**
+             * Properties of an EncryptPinBlockRequest.
+             * @deprecated Use trusttap.keystore.v1.EncryptPinBlockRequest.$Properties instead.
+             */
+            interface IEncryptPinBlockRequest extends trusttap.keystore.v1.EncryptPinBlockRequest.$Properties {
+            }
+
+            /** Represents an EncryptPinBlockRequest. */
+            class EncryptPinBlockRequest {
+
+                /**
+                 * Constructs a new EncryptPinBlockRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.keystore.v1.EncryptPinBlockRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** EncryptPinBlockRequest keyId. */
+                keyId: string;
+
+                /** EncryptPinBlockRequest format. */
+                format: trusttap.keystore.v1.PinBlockFormat;
+
+                /** EncryptPinBlockRequest clearPinBlock. */
+                clearPinBlock: Uint8Array;
+
+                /**
+                 * Creates a new EncryptPinBlockRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns EncryptPinBlockRequest instance
+                 */
+                static create(properties: trusttap.keystore.v1.EncryptPinBlockRequest.$Shape): trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape;
+                static create(properties?: trusttap.keystore.v1.EncryptPinBlockRequest.$Properties): trusttap.keystore.v1.EncryptPinBlockRequest;
+
+                /**
+                 * Encodes the specified EncryptPinBlockRequest message. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockRequest.verify|verify} messages.
+                 * @param message EncryptPinBlockRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.keystore.v1.EncryptPinBlockRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified EncryptPinBlockRequest message, length delimited. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockRequest.verify|verify} messages.
+                 * @param message EncryptPinBlockRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.keystore.v1.EncryptPinBlockRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an EncryptPinBlockRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape} EncryptPinBlockRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape;
+
+                /**
+                 * Decodes an EncryptPinBlockRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape} EncryptPinBlockRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape;
+
+                /**
+                 * Verifies an EncryptPinBlockRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an EncryptPinBlockRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns EncryptPinBlockRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.keystore.v1.EncryptPinBlockRequest;
+
+                /**
+                 * Creates a plain object from an EncryptPinBlockRequest message. Also converts values to other types if specified.
+                 * @param message EncryptPinBlockRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.keystore.v1.EncryptPinBlockRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this EncryptPinBlockRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for EncryptPinBlockRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace EncryptPinBlockRequest {
+
+                /** Properties of an EncryptPinBlockRequest. */
+                interface $Properties {
+
+                    /** EncryptPinBlockRequest keyId */
+                    keyId?: (string|null);
+
+                    /** EncryptPinBlockRequest format */
+                    format?: (trusttap.keystore.v1.PinBlockFormat|null);
+
+                    /** EncryptPinBlockRequest clearPinBlock */
+                    clearPinBlock?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an EncryptPinBlockRequest. */
+                type $Shape = trusttap.keystore.v1.EncryptPinBlockRequest.$Properties;
+            }
+
+            /**
+             * Properties of an EncryptPinBlockResponse.
+             * @deprecated Use trusttap.keystore.v1.EncryptPinBlockResponse.$Properties instead.
+             */
+            interface IEncryptPinBlockResponse extends trusttap.keystore.v1.EncryptPinBlockResponse.$Properties {
+            }
+
+            /** Represents an EncryptPinBlockResponse. */
+            class EncryptPinBlockResponse {
+
+                /**
+                 * Constructs a new EncryptPinBlockResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.keystore.v1.EncryptPinBlockResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** EncryptPinBlockResponse encryptedPinBlock. */
+                encryptedPinBlock: Uint8Array;
+
+                /**
+                 * Creates a new EncryptPinBlockResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns EncryptPinBlockResponse instance
+                 */
+                static create(properties: trusttap.keystore.v1.EncryptPinBlockResponse.$Shape): trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape;
+                static create(properties?: trusttap.keystore.v1.EncryptPinBlockResponse.$Properties): trusttap.keystore.v1.EncryptPinBlockResponse;
+
+                /**
+                 * Encodes the specified EncryptPinBlockResponse message. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockResponse.verify|verify} messages.
+                 * @param message EncryptPinBlockResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.keystore.v1.EncryptPinBlockResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified EncryptPinBlockResponse message, length delimited. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockResponse.verify|verify} messages.
+                 * @param message EncryptPinBlockResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.keystore.v1.EncryptPinBlockResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an EncryptPinBlockResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape} EncryptPinBlockResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape;
+
+                /**
+                 * Decodes an EncryptPinBlockResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape} EncryptPinBlockResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape;
+
+                /**
+                 * Verifies an EncryptPinBlockResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an EncryptPinBlockResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns EncryptPinBlockResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.keystore.v1.EncryptPinBlockResponse;
+
+                /**
+                 * Creates a plain object from an EncryptPinBlockResponse message. Also converts values to other types if specified.
+                 * @param message EncryptPinBlockResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.keystore.v1.EncryptPinBlockResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this EncryptPinBlockResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for EncryptPinBlockResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace EncryptPinBlockResponse {
+
+                /** Properties of an EncryptPinBlockResponse. */
+                interface $Properties {
+
+                    /** EncryptPinBlockResponse encryptedPinBlock */
+                    encryptedPinBlock?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an EncryptPinBlockResponse. */
+                type $Shape = trusttap.keystore.v1.EncryptPinBlockResponse.$Properties;
             }
         }
 

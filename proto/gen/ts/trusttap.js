@@ -27383,6 +27383,8 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} COMMAND_DUKPT_ENCRYPT_PIN_BLOCK=14 COMMAND_DUKPT_ENCRYPT_PIN_BLOCK value
              * @property {number} COMMAND_DUKPT_GENERATE_MAC=15 COMMAND_DUKPT_GENERATE_MAC value
              * @property {number} COMMAND_DUKPT_ENCRYPT_DATA=16 COMMAND_DUKPT_ENCRYPT_DATA value
+             * @property {number} COMMAND_IMPORT_WRAPPED_KEY=17 COMMAND_IMPORT_WRAPPED_KEY value
+             * @property {number} COMMAND_ENCRYPT_PIN_BLOCK=18 COMMAND_ENCRYPT_PIN_BLOCK value
              * @property {number} COMMAND_INSTALL_AGREED_KEK=100 COMMAND_INSTALL_AGREED_KEK value
              */
             v1.Command = (function() {
@@ -27404,6 +27406,8 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[14] = "COMMAND_DUKPT_ENCRYPT_PIN_BLOCK"] = 14;
                 values[valuesById[15] = "COMMAND_DUKPT_GENERATE_MAC"] = 15;
                 values[valuesById[16] = "COMMAND_DUKPT_ENCRYPT_DATA"] = 16;
+                values[valuesById[17] = "COMMAND_IMPORT_WRAPPED_KEY"] = 17;
+                values[valuesById[18] = "COMMAND_ENCRYPT_PIN_BLOCK"] = 18;
                 values[valuesById[100] = "COMMAND_INSTALL_AGREED_KEK"] = 100;
                 return values;
             })();
@@ -27418,6 +27422,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} KEY_ALGORITHM_AES_128=3 KEY_ALGORITHM_AES_128 value
              * @property {number} KEY_ALGORITHM_AES_192=4 KEY_ALGORITHM_AES_192 value
              * @property {number} KEY_ALGORITHM_AES_256=5 KEY_ALGORITHM_AES_256 value
+             * @property {number} KEY_ALGORITHM_SM4_128=6 KEY_ALGORITHM_SM4_128 value
              */
             v1.KeyAlgorithm = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -27427,6 +27432,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[3] = "KEY_ALGORITHM_AES_128"] = 3;
                 values[valuesById[4] = "KEY_ALGORITHM_AES_192"] = 4;
                 values[valuesById[5] = "KEY_ALGORITHM_AES_256"] = 5;
+                values[valuesById[6] = "KEY_ALGORITHM_SM4_128"] = 6;
                 return values;
             })();
 
@@ -27864,6 +27870,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "KEY_ALGORITHM_AES_256":
                         case 5:
                             message.algorithm = 5;
+                            break;
+                        case "KEY_ALGORITHM_SM4_128":
+                        case 6:
+                            message.algorithm = 6;
                             break;
                         default:
                             if (typeof object.algorithm === "number" && (object.algorithm | 0) === object.algorithm)
@@ -36361,12 +36371,14 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} PIN_BLOCK_FORMAT_UNSPECIFIED=0 PIN_BLOCK_FORMAT_UNSPECIFIED value
              * @property {number} PIN_BLOCK_FORMAT_ISO_0=1 PIN_BLOCK_FORMAT_ISO_0 value
              * @property {number} PIN_BLOCK_FORMAT_ISO_4=2 PIN_BLOCK_FORMAT_ISO_4 value
+             * @property {number} PIN_BLOCK_FORMAT_UNIONPAY_SM4=3 PIN_BLOCK_FORMAT_UNIONPAY_SM4 value
              */
             v1.PinBlockFormat = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "PIN_BLOCK_FORMAT_UNSPECIFIED"] = 0;
                 values[valuesById[1] = "PIN_BLOCK_FORMAT_ISO_0"] = 1;
                 values[valuesById[2] = "PIN_BLOCK_FORMAT_ISO_4"] = 2;
+                values[valuesById[3] = "PIN_BLOCK_FORMAT_UNIONPAY_SM4"] = 3;
                 return values;
             })();
 
@@ -36695,6 +36707,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "PIN_BLOCK_FORMAT_ISO_4":
                         case 2:
                             message.format = 2;
+                            break;
+                        case "PIN_BLOCK_FORMAT_UNIONPAY_SM4":
+                        case 3:
+                            message.format = 3;
                             break;
                         default:
                             if (typeof object.format === "number" && (object.format | 0) === object.format)
@@ -39019,6 +39035,1339 @@ export const trusttap = $root.trusttap = (() => {
                 };
 
                 return DukptEncryptDataResponse;
+            })();
+
+            v1.ImportWrappedKeyRequest = (function() {
+
+                /**
+                 * Properties of an ImportWrappedKeyRequest.
+                 * @typedef {Object} trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties
+                 * @property {string|null} [keyId] ImportWrappedKeyRequest keyId
+                 * @property {string|null} [kekId] ImportWrappedKeyRequest kekId
+                 * @property {Uint8Array|null} [wrapped] ImportWrappedKeyRequest wrapped
+                 * @property {Uint8Array|null} [checkValue] ImportWrappedKeyRequest checkValue
+                 * @property {trusttap.keystore.v1.KeyAttributes.$Properties|null} [attributes] ImportWrappedKeyRequest attributes
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an ImportWrappedKeyRequest.
+                 * @memberof trusttap.keystore.v1
+                 * @interface IImportWrappedKeyRequest
+                 * @augments trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties
+                 * @deprecated Use trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an ImportWrappedKeyRequest.
+                 * @typedef {trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties} trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new ImportWrappedKeyRequest.
+                 * @memberof trusttap.keystore.v1
+                 * @classdesc Represents an ImportWrappedKeyRequest.
+                 * @constructor
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ImportWrappedKeyRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ImportWrappedKeyRequest keyId.
+                 * @member {string} keyId
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @instance
+                 */
+                ImportWrappedKeyRequest.prototype.keyId = "";
+
+                /**
+                 * ImportWrappedKeyRequest kekId.
+                 * @member {string} kekId
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @instance
+                 */
+                ImportWrappedKeyRequest.prototype.kekId = "";
+
+                /**
+                 * ImportWrappedKeyRequest wrapped.
+                 * @member {Uint8Array} wrapped
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @instance
+                 */
+                ImportWrappedKeyRequest.prototype.wrapped = $util.newBuffer([]);
+
+                /**
+                 * ImportWrappedKeyRequest checkValue.
+                 * @member {Uint8Array} checkValue
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @instance
+                 */
+                ImportWrappedKeyRequest.prototype.checkValue = $util.newBuffer([]);
+
+                /**
+                 * ImportWrappedKeyRequest attributes.
+                 * @member {trusttap.keystore.v1.KeyAttributes.$Properties|null|undefined} attributes
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @instance
+                 */
+                ImportWrappedKeyRequest.prototype.attributes = null;
+
+                /**
+                 * Creates a new ImportWrappedKeyRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyRequest} ImportWrappedKeyRequest instance
+                 * @type {{
+                 *   (properties: trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape): trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape;
+                 *   (properties?: trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties): trusttap.keystore.v1.ImportWrappedKeyRequest;
+                 * }}
+                 */
+                ImportWrappedKeyRequest.create = function(properties) {
+                    return new ImportWrappedKeyRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified ImportWrappedKeyRequest message. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties} message ImportWrappedKeyRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ImportWrappedKeyRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId") && message.keyId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.keyId);
+                    if (message.kekId != null && $Object.hasOwnProperty.call(message, "kekId") && message.kekId !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.kekId);
+                    if (message.wrapped != null && $Object.hasOwnProperty.call(message, "wrapped") && message.wrapped.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.wrapped);
+                    if (message.checkValue != null && $Object.hasOwnProperty.call(message, "checkValue") && message.checkValue.length)
+                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.checkValue);
+                    if (message.attributes != null && $Object.hasOwnProperty.call(message, "attributes"))
+                        $root.trusttap.keystore.v1.KeyAttributes.encode(message.attributes, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ImportWrappedKeyRequest message, length delimited. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyRequest.$Properties} message ImportWrappedKeyRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ImportWrappedKeyRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an ImportWrappedKeyRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape} ImportWrappedKeyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ImportWrappedKeyRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.keystore.v1.ImportWrappedKeyRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.keyId = value;
+                                else
+                                    delete message.keyId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.kekId = value;
+                                else
+                                    delete message.kekId;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.wrapped = value;
+                                else
+                                    delete message.wrapped;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.checkValue = value;
+                                else
+                                    delete message.checkValue;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                message.attributes = $root.trusttap.keystore.v1.KeyAttributes.decode(reader, reader.size(), $undefined, _depth + 1, message.attributes);
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an ImportWrappedKeyRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyRequest & trusttap.keystore.v1.ImportWrappedKeyRequest.$Shape} ImportWrappedKeyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ImportWrappedKeyRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an ImportWrappedKeyRequest message.
+                 * @function verify
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ImportWrappedKeyRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId"))
+                        if (!$util.isString(message.keyId))
+                            return "keyId: string expected";
+                    if (message.kekId != null && $Object.hasOwnProperty.call(message, "kekId"))
+                        if (!$util.isString(message.kekId))
+                            return "kekId: string expected";
+                    if (message.wrapped != null && $Object.hasOwnProperty.call(message, "wrapped"))
+                        if (!(message.wrapped && typeof message.wrapped.length === "number" || $util.isString(message.wrapped)))
+                            return "wrapped: buffer expected";
+                    if (message.checkValue != null && $Object.hasOwnProperty.call(message, "checkValue"))
+                        if (!(message.checkValue && typeof message.checkValue.length === "number" || $util.isString(message.checkValue)))
+                            return "checkValue: buffer expected";
+                    if (message.attributes != null && $Object.hasOwnProperty.call(message, "attributes")) {
+                        let error = $root.trusttap.keystore.v1.KeyAttributes.verify(message.attributes, _depth + 1);
+                        if (error)
+                            return "attributes." + error;
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates an ImportWrappedKeyRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyRequest} ImportWrappedKeyRequest
+                 */
+                ImportWrappedKeyRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.keystore.v1.ImportWrappedKeyRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.keystore.v1.ImportWrappedKeyRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.keystore.v1.ImportWrappedKeyRequest();
+                    if (object.keyId != null)
+                        if (typeof object.keyId !== "string" || object.keyId.length)
+                            message.keyId = $String(object.keyId);
+                    if (object.kekId != null)
+                        if (typeof object.kekId !== "string" || object.kekId.length)
+                            message.kekId = $String(object.kekId);
+                    if (object.wrapped != null)
+                        if (object.wrapped.length)
+                            if (typeof object.wrapped === "string")
+                                $util.base64.decode(object.wrapped, message.wrapped = $util.newBuffer($util.base64.length(object.wrapped)), 0);
+                            else if (object.wrapped.length >= 0)
+                                message.wrapped = object.wrapped;
+                    if (object.checkValue != null)
+                        if (object.checkValue.length)
+                            if (typeof object.checkValue === "string")
+                                $util.base64.decode(object.checkValue, message.checkValue = $util.newBuffer($util.base64.length(object.checkValue)), 0);
+                            else if (object.checkValue.length >= 0)
+                                message.checkValue = object.checkValue;
+                    if (object.attributes != null) {
+                        if (!$util.isObject(object.attributes))
+                            throw $TypeError(".trusttap.keystore.v1.ImportWrappedKeyRequest.attributes: object expected");
+                        message.attributes = $root.trusttap.keystore.v1.KeyAttributes.fromObject(object.attributes, _depth + 1);
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an ImportWrappedKeyRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyRequest} message ImportWrappedKeyRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ImportWrappedKeyRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.keyId = "";
+                        object.kekId = "";
+                        if (options.bytes === $String)
+                            object.wrapped = "";
+                        else {
+                            object.wrapped = [];
+                            if (options.bytes !== $Array)
+                                object.wrapped = $util.newBuffer(object.wrapped);
+                        }
+                        if (options.bytes === $String)
+                            object.checkValue = "";
+                        else {
+                            object.checkValue = [];
+                            if (options.bytes !== $Array)
+                                object.checkValue = $util.newBuffer(object.checkValue);
+                        }
+                        object.attributes = null;
+                    }
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId"))
+                        object.keyId = message.keyId;
+                    if (message.kekId != null && $Object.hasOwnProperty.call(message, "kekId"))
+                        object.kekId = message.kekId;
+                    if (message.wrapped != null && $Object.hasOwnProperty.call(message, "wrapped"))
+                        object.wrapped = options.bytes === $String ? $util.base64.encode(message.wrapped, 0, message.wrapped.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.wrapped) : message.wrapped;
+                    if (message.checkValue != null && $Object.hasOwnProperty.call(message, "checkValue"))
+                        object.checkValue = options.bytes === $String ? $util.base64.encode(message.checkValue, 0, message.checkValue.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.checkValue) : message.checkValue;
+                    if (message.attributes != null && $Object.hasOwnProperty.call(message, "attributes"))
+                        object.attributes = $root.trusttap.keystore.v1.KeyAttributes.toObject(message.attributes, options, _depth + 1);
+                    return object;
+                };
+
+                /**
+                 * Converts this ImportWrappedKeyRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ImportWrappedKeyRequest.prototype.toJSON = function() {
+                    return ImportWrappedKeyRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ImportWrappedKeyRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ImportWrappedKeyRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.keystore.v1.ImportWrappedKeyRequest";
+                };
+
+                return ImportWrappedKeyRequest;
+            })();
+
+            v1.ImportWrappedKeyResponse = (function() {
+
+                /**
+                 * Properties of an ImportWrappedKeyResponse.
+                 * @typedef {Object} trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties
+                 * @property {trusttap.keystore.v1.KeyInfo.$Properties|null} [key] ImportWrappedKeyResponse key
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an ImportWrappedKeyResponse.
+                 * @memberof trusttap.keystore.v1
+                 * @interface IImportWrappedKeyResponse
+                 * @augments trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties
+                 * @deprecated Use trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an ImportWrappedKeyResponse.
+                 * @typedef {trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties} trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new ImportWrappedKeyResponse.
+                 * @memberof trusttap.keystore.v1
+                 * @classdesc Represents an ImportWrappedKeyResponse.
+                 * @constructor
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ImportWrappedKeyResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ImportWrappedKeyResponse key.
+                 * @member {trusttap.keystore.v1.KeyInfo.$Properties|null|undefined} key
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @instance
+                 */
+                ImportWrappedKeyResponse.prototype.key = null;
+
+                /**
+                 * Creates a new ImportWrappedKeyResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyResponse} ImportWrappedKeyResponse instance
+                 * @type {{
+                 *   (properties: trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape): trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape;
+                 *   (properties?: trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties): trusttap.keystore.v1.ImportWrappedKeyResponse;
+                 * }}
+                 */
+                ImportWrappedKeyResponse.create = function(properties) {
+                    return new ImportWrappedKeyResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified ImportWrappedKeyResponse message. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties} message ImportWrappedKeyResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ImportWrappedKeyResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                        $root.trusttap.keystore.v1.KeyInfo.encode(message.key, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ImportWrappedKeyResponse message, length delimited. Does not implicitly {@link trusttap.keystore.v1.ImportWrappedKeyResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyResponse.$Properties} message ImportWrappedKeyResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ImportWrappedKeyResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an ImportWrappedKeyResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape} ImportWrappedKeyResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ImportWrappedKeyResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.keystore.v1.ImportWrappedKeyResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.key = $root.trusttap.keystore.v1.KeyInfo.decode(reader, reader.size(), $undefined, _depth + 1, message.key);
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an ImportWrappedKeyResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyResponse & trusttap.keystore.v1.ImportWrappedKeyResponse.$Shape} ImportWrappedKeyResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ImportWrappedKeyResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an ImportWrappedKeyResponse message.
+                 * @function verify
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ImportWrappedKeyResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.key != null && $Object.hasOwnProperty.call(message, "key")) {
+                        let error = $root.trusttap.keystore.v1.KeyInfo.verify(message.key, _depth + 1);
+                        if (error)
+                            return "key." + error;
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates an ImportWrappedKeyResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.keystore.v1.ImportWrappedKeyResponse} ImportWrappedKeyResponse
+                 */
+                ImportWrappedKeyResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.keystore.v1.ImportWrappedKeyResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.keystore.v1.ImportWrappedKeyResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.keystore.v1.ImportWrappedKeyResponse();
+                    if (object.key != null) {
+                        if (!$util.isObject(object.key))
+                            throw $TypeError(".trusttap.keystore.v1.ImportWrappedKeyResponse.key: object expected");
+                        message.key = $root.trusttap.keystore.v1.KeyInfo.fromObject(object.key, _depth + 1);
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an ImportWrappedKeyResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.ImportWrappedKeyResponse} message ImportWrappedKeyResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ImportWrappedKeyResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        object.key = null;
+                    if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                        object.key = $root.trusttap.keystore.v1.KeyInfo.toObject(message.key, options, _depth + 1);
+                    return object;
+                };
+
+                /**
+                 * Converts this ImportWrappedKeyResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ImportWrappedKeyResponse.prototype.toJSON = function() {
+                    return ImportWrappedKeyResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ImportWrappedKeyResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.keystore.v1.ImportWrappedKeyResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ImportWrappedKeyResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.keystore.v1.ImportWrappedKeyResponse";
+                };
+
+                return ImportWrappedKeyResponse;
+            })();
+
+            v1.EncryptPinBlockRequest = (function() {
+
+                /**
+                 * Properties of an EncryptPinBlockRequest.
+                 * @typedef {Object} trusttap.keystore.v1.EncryptPinBlockRequest.$Properties
+                 * @property {string|null} [keyId] EncryptPinBlockRequest keyId
+                 * @property {trusttap.keystore.v1.PinBlockFormat|null} [format] EncryptPinBlockRequest format
+                 * @property {Uint8Array|null} [clearPinBlock] EncryptPinBlockRequest clearPinBlock
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an EncryptPinBlockRequest.
+                 * @memberof trusttap.keystore.v1
+                 * @interface IEncryptPinBlockRequest
+                 * @augments trusttap.keystore.v1.EncryptPinBlockRequest.$Properties
+                 * @deprecated Use trusttap.keystore.v1.EncryptPinBlockRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an EncryptPinBlockRequest.
+                 * @typedef {trusttap.keystore.v1.EncryptPinBlockRequest.$Properties} trusttap.keystore.v1.EncryptPinBlockRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new EncryptPinBlockRequest.
+                 * @memberof trusttap.keystore.v1
+                 * @classdesc Represents an EncryptPinBlockRequest.
+                 * @constructor
+                 * @param {trusttap.keystore.v1.EncryptPinBlockRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const EncryptPinBlockRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * EncryptPinBlockRequest keyId.
+                 * @member {string} keyId
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @instance
+                 */
+                EncryptPinBlockRequest.prototype.keyId = "";
+
+                /**
+                 * EncryptPinBlockRequest format.
+                 * @member {trusttap.keystore.v1.PinBlockFormat} format
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @instance
+                 */
+                EncryptPinBlockRequest.prototype.format = 0;
+
+                /**
+                 * EncryptPinBlockRequest clearPinBlock.
+                 * @member {Uint8Array} clearPinBlock
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @instance
+                 */
+                EncryptPinBlockRequest.prototype.clearPinBlock = $util.newBuffer([]);
+
+                /**
+                 * Creates a new EncryptPinBlockRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockRequest} EncryptPinBlockRequest instance
+                 * @type {{
+                 *   (properties: trusttap.keystore.v1.EncryptPinBlockRequest.$Shape): trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape;
+                 *   (properties?: trusttap.keystore.v1.EncryptPinBlockRequest.$Properties): trusttap.keystore.v1.EncryptPinBlockRequest;
+                 * }}
+                 */
+                EncryptPinBlockRequest.create = function(properties) {
+                    return new EncryptPinBlockRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified EncryptPinBlockRequest message. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockRequest.$Properties} message EncryptPinBlockRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                EncryptPinBlockRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId") && message.keyId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.keyId);
+                    if (message.format != null && $Object.hasOwnProperty.call(message, "format") && message.format !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.format);
+                    if (message.clearPinBlock != null && $Object.hasOwnProperty.call(message, "clearPinBlock") && message.clearPinBlock.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.clearPinBlock);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified EncryptPinBlockRequest message, length delimited. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockRequest.$Properties} message EncryptPinBlockRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                EncryptPinBlockRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an EncryptPinBlockRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape} EncryptPinBlockRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                EncryptPinBlockRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.keystore.v1.EncryptPinBlockRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.keyId = value;
+                                else
+                                    delete message.keyId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.format = value;
+                                else
+                                    delete message.format;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.clearPinBlock = value;
+                                else
+                                    delete message.clearPinBlock;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an EncryptPinBlockRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockRequest & trusttap.keystore.v1.EncryptPinBlockRequest.$Shape} EncryptPinBlockRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                EncryptPinBlockRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an EncryptPinBlockRequest message.
+                 * @function verify
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                EncryptPinBlockRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId"))
+                        if (!$util.isString(message.keyId))
+                            return "keyId: string expected";
+                    if (message.format != null && $Object.hasOwnProperty.call(message, "format"))
+                        if (typeof message.format !== "number" || (message.format | 0) !== message.format)
+                            return "format: enum value expected";
+                    if (message.clearPinBlock != null && $Object.hasOwnProperty.call(message, "clearPinBlock"))
+                        if (!(message.clearPinBlock && typeof message.clearPinBlock.length === "number" || $util.isString(message.clearPinBlock)))
+                            return "clearPinBlock: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an EncryptPinBlockRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockRequest} EncryptPinBlockRequest
+                 */
+                EncryptPinBlockRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.keystore.v1.EncryptPinBlockRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.keystore.v1.EncryptPinBlockRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.keystore.v1.EncryptPinBlockRequest();
+                    if (object.keyId != null)
+                        if (typeof object.keyId !== "string" || object.keyId.length)
+                            message.keyId = $String(object.keyId);
+                    if (object.format !== 0 && (typeof object.format !== "string" || $root.trusttap.keystore.v1.PinBlockFormat[object.format] !== 0))
+                        switch (object.format) {
+                        case "PIN_BLOCK_FORMAT_UNSPECIFIED":
+                        case 0:
+                            message.format = 0;
+                            break;
+                        case "PIN_BLOCK_FORMAT_ISO_0":
+                        case 1:
+                            message.format = 1;
+                            break;
+                        case "PIN_BLOCK_FORMAT_ISO_4":
+                        case 2:
+                            message.format = 2;
+                            break;
+                        case "PIN_BLOCK_FORMAT_UNIONPAY_SM4":
+                        case 3:
+                            message.format = 3;
+                            break;
+                        default:
+                            if (typeof object.format === "number" && (object.format | 0) === object.format)
+                                message.format = object.format;
+                        }
+                    if (object.clearPinBlock != null)
+                        if (object.clearPinBlock.length)
+                            if (typeof object.clearPinBlock === "string")
+                                $util.base64.decode(object.clearPinBlock, message.clearPinBlock = $util.newBuffer($util.base64.length(object.clearPinBlock)), 0);
+                            else if (object.clearPinBlock.length >= 0)
+                                message.clearPinBlock = object.clearPinBlock;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an EncryptPinBlockRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockRequest} message EncryptPinBlockRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                EncryptPinBlockRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.keyId = "";
+                        object.format = options.enums === $String ? "PIN_BLOCK_FORMAT_UNSPECIFIED" : 0;
+                        if (options.bytes === $String)
+                            object.clearPinBlock = "";
+                        else {
+                            object.clearPinBlock = [];
+                            if (options.bytes !== $Array)
+                                object.clearPinBlock = $util.newBuffer(object.clearPinBlock);
+                        }
+                    }
+                    if (message.keyId != null && $Object.hasOwnProperty.call(message, "keyId"))
+                        object.keyId = message.keyId;
+                    if (message.format != null && $Object.hasOwnProperty.call(message, "format"))
+                        object.format = options.enums === $String ? $root.trusttap.keystore.v1.PinBlockFormat[message.format] === $undefined ? message.format : $root.trusttap.keystore.v1.PinBlockFormat[message.format] : message.format;
+                    if (message.clearPinBlock != null && $Object.hasOwnProperty.call(message, "clearPinBlock"))
+                        object.clearPinBlock = options.bytes === $String ? $util.base64.encode(message.clearPinBlock, 0, message.clearPinBlock.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.clearPinBlock) : message.clearPinBlock;
+                    return object;
+                };
+
+                /**
+                 * Converts this EncryptPinBlockRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                EncryptPinBlockRequest.prototype.toJSON = function() {
+                    return EncryptPinBlockRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for EncryptPinBlockRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                EncryptPinBlockRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.keystore.v1.EncryptPinBlockRequest";
+                };
+
+                return EncryptPinBlockRequest;
+            })();
+
+            v1.EncryptPinBlockResponse = (function() {
+
+                /**
+                 * Properties of an EncryptPinBlockResponse.
+                 * @typedef {Object} trusttap.keystore.v1.EncryptPinBlockResponse.$Properties
+                 * @property {Uint8Array|null} [encryptedPinBlock] EncryptPinBlockResponse encryptedPinBlock
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an EncryptPinBlockResponse.
+                 * @memberof trusttap.keystore.v1
+                 * @interface IEncryptPinBlockResponse
+                 * @augments trusttap.keystore.v1.EncryptPinBlockResponse.$Properties
+                 * @deprecated Use trusttap.keystore.v1.EncryptPinBlockResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an EncryptPinBlockResponse.
+                 * @typedef {trusttap.keystore.v1.EncryptPinBlockResponse.$Properties} trusttap.keystore.v1.EncryptPinBlockResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new EncryptPinBlockResponse.
+                 * @memberof trusttap.keystore.v1
+                 * @classdesc Represents an EncryptPinBlockResponse.
+                 * @constructor
+                 * @param {trusttap.keystore.v1.EncryptPinBlockResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const EncryptPinBlockResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * EncryptPinBlockResponse encryptedPinBlock.
+                 * @member {Uint8Array} encryptedPinBlock
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @instance
+                 */
+                EncryptPinBlockResponse.prototype.encryptedPinBlock = $util.newBuffer([]);
+
+                /**
+                 * Creates a new EncryptPinBlockResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockResponse} EncryptPinBlockResponse instance
+                 * @type {{
+                 *   (properties: trusttap.keystore.v1.EncryptPinBlockResponse.$Shape): trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape;
+                 *   (properties?: trusttap.keystore.v1.EncryptPinBlockResponse.$Properties): trusttap.keystore.v1.EncryptPinBlockResponse;
+                 * }}
+                 */
+                EncryptPinBlockResponse.create = function(properties) {
+                    return new EncryptPinBlockResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified EncryptPinBlockResponse message. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockResponse.$Properties} message EncryptPinBlockResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                EncryptPinBlockResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock") && message.encryptedPinBlock.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.encryptedPinBlock);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified EncryptPinBlockResponse message, length delimited. Does not implicitly {@link trusttap.keystore.v1.EncryptPinBlockResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockResponse.$Properties} message EncryptPinBlockResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                EncryptPinBlockResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an EncryptPinBlockResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape} EncryptPinBlockResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                EncryptPinBlockResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.keystore.v1.EncryptPinBlockResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.encryptedPinBlock = value;
+                                else
+                                    delete message.encryptedPinBlock;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an EncryptPinBlockResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockResponse & trusttap.keystore.v1.EncryptPinBlockResponse.$Shape} EncryptPinBlockResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                EncryptPinBlockResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an EncryptPinBlockResponse message.
+                 * @function verify
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                EncryptPinBlockResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock"))
+                        if (!(message.encryptedPinBlock && typeof message.encryptedPinBlock.length === "number" || $util.isString(message.encryptedPinBlock)))
+                            return "encryptedPinBlock: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an EncryptPinBlockResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.keystore.v1.EncryptPinBlockResponse} EncryptPinBlockResponse
+                 */
+                EncryptPinBlockResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.keystore.v1.EncryptPinBlockResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.keystore.v1.EncryptPinBlockResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.keystore.v1.EncryptPinBlockResponse();
+                    if (object.encryptedPinBlock != null)
+                        if (object.encryptedPinBlock.length)
+                            if (typeof object.encryptedPinBlock === "string")
+                                $util.base64.decode(object.encryptedPinBlock, message.encryptedPinBlock = $util.newBuffer($util.base64.length(object.encryptedPinBlock)), 0);
+                            else if (object.encryptedPinBlock.length >= 0)
+                                message.encryptedPinBlock = object.encryptedPinBlock;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an EncryptPinBlockResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {trusttap.keystore.v1.EncryptPinBlockResponse} message EncryptPinBlockResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                EncryptPinBlockResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        if (options.bytes === $String)
+                            object.encryptedPinBlock = "";
+                        else {
+                            object.encryptedPinBlock = [];
+                            if (options.bytes !== $Array)
+                                object.encryptedPinBlock = $util.newBuffer(object.encryptedPinBlock);
+                        }
+                    if (message.encryptedPinBlock != null && $Object.hasOwnProperty.call(message, "encryptedPinBlock"))
+                        object.encryptedPinBlock = options.bytes === $String ? $util.base64.encode(message.encryptedPinBlock, 0, message.encryptedPinBlock.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.encryptedPinBlock) : message.encryptedPinBlock;
+                    return object;
+                };
+
+                /**
+                 * Converts this EncryptPinBlockResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                EncryptPinBlockResponse.prototype.toJSON = function() {
+                    return EncryptPinBlockResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for EncryptPinBlockResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.keystore.v1.EncryptPinBlockResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                EncryptPinBlockResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.keystore.v1.EncryptPinBlockResponse";
+                };
+
+                return EncryptPinBlockResponse;
             })();
 
             return v1;
