@@ -6,7 +6,7 @@
  *
  *   tt-host --data DIR --cache DIR (--build DIR --key PEM | --ta NAME:UUID:VERSION:FILE ...)
  *           [--time-budget-ms N] [--allow-debug] [--boot-state N] [--verbose]
- *           [--ui]
+ *           [--ui] [--manifest-sha256 HEX]
  *   tt-host --abi-table      prints the host ABI table (module.name signature [debug])
  *
  * Requests are served one at a time; an invoke that begins a trusted-UI entry is answered when
@@ -169,6 +169,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--ta") && next && ntas < 64) tas[ntas++] = argv[++i];
     else if (!strcmp(a, "--time-budget-ms") && next) g_cfg.time_budget_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
     else if (!strcmp(a, "--boot-state") && next) g_cfg.boot_state = atoi(argv[++i]);
+    else if (!strcmp(a, "--manifest-sha256") && next) { /* for --ta images from a signed build */
+      const char *h = argv[++i];
+      bool ok = strlen(h) == 64;
+      for (const char *q = h; ok && *q; q++) ok = (*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f') || (*q >= 'A' && *q <= 'F');
+      if (!ok) { fprintf(stderr, "tt-host: --manifest-sha256 takes 64 hex digits\n"); return 2; }
+      g_cfg.manifest_sha256_hex = h;
+    }
     else if (!strcmp(a, "--allow-debug")) g_cfg.allow_debug = true;
     else if (!strcmp(a, "--verbose")) g_verbose = true;
     else if (!strcmp(a, "--ui")) g_cfg.ui_fd = 1;
