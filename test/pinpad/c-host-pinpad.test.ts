@@ -2,10 +2,10 @@
 // binaries run on the C host (tee-c/) with the scripted person behind its secure display channel
 // (CHostTransport `ui`); the key sets are imported on the C host too (the keystore fixture's
 // setBenchRuntime), and the REE and TEE clocks are injected through the test build's clock files.
-// The tests are those of pinpad.test.ts that go through the REE client (the end-to-end entry,
-// limits, accessibility, try counter and lockout across restarts, verdict tokens, who may do
-// what); pinpad.test.ts itself stays on the reference runtime (it also drives the synchronous
-// in-process driver, which has no C counterpart).
+// The tests are those of pinpad.test.ts that go through the REE client (the end-to-end entry in
+// formats 4, 0 and UnionPay SM4, limits, accessibility, try counter and lockout across restarts,
+// verdict tokens, who may do what); pinpad.test.ts itself stays on the reference runtime (it also
+// drives the synchronous in-process driver and worker isolation, which have no C counterpart).
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { setBenchRuntime } from '../keystore/fixture.ts';
 import { cHostAvailable, startCHost } from '../conformance/c-host.ts';
 import { cBenchRuntime } from '../conformance/c-host-bench.ts';
 import type { CHostTransport } from '../../tee-c/transport.ts';
-import { templateDir, images, PAN, decryptFormat4, decryptFormat0, TestBackend, hex } from './fixture.ts';
+import { templateDir, images, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, TestBackend, hex } from './fixture.ts';
 
 const at = trusttap.attest.v1;
 const available = cHostAvailable();
@@ -129,6 +129,18 @@ describe.runIf(available)('C host: PIN entry through the REE client', () => {
       expect(r.format).toBe('iso0');
       expect(r.encryptedPinBlock.length).toBe(8);
       expect(decryptFormat0(r.encryptedPinBlock, r.ksn, PAN)).toBe('86420');
+    }
+  });
+
+  test('UnionPay SM4 under the downloaded SM4 PIN key: the block decrypts to the PIN; no KSN', async () => {
+    for (const [pin, pan] of [['123654', '6230606601007726888'], ['9081726354', PAN], ['0000', '621700123456789']] as const) {
+      const r = await entry(phone, types(pin), { pan, format: 'unionpay-sm4', keySetId: 'pin-sm4', currency: 'CNY' });
+      expect(r.kind).toBe('pin-block');
+      if (r.kind !== 'pin-block') return;
+      expect(r.format).toBe('unionpay-sm4');
+      expect(r.ksn.length).toBe(0);
+      expect(r.encryptedPinBlock.length).toBe(16);
+      expect(decryptUnionPaySm4(r.encryptedPinBlock, pan)).toBe(pin);
     }
   });
 
