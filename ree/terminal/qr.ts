@@ -15,7 +15,8 @@ import { parseMerchantQr } from '../qr/merchant-presented.ts';
 import { parseConsumerQr } from '../qr/consumer-presented.ts';
 import { QrError } from '../qr/errors.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { currencyOf, type Currency } from './currency.ts';
+import { type Currency } from './currency.ts';
+import { checkPaymentRequest, failed, Cancelled } from './request.ts';
 import type { FailureCode, PaymentEvent, PaymentResult, QrPaymentRequest } from './types.ts';
 
 const pay = trusttap.payment.v1;
@@ -35,23 +36,15 @@ export interface QrDeps {
   result(r: trusttap.payment.v1.IAuthorizeResponse): PaymentResult;
 }
 
-const failed = (code: FailureCode, message: string, remedy: string): PaymentResult => ({ outcome: 'failed', code, message, remedy });
 const invalid = (e: QrError, what: string): PaymentResult =>
   ({ outcome: 'failed', code: 'QR_INVALID', qrError: e.code, message: `${what}: ${e.code}: ${e.message}`, remedy: 'scan the code again; if it persists ask the customer to refresh it or use another payment method' });
 
-class Cancelled extends Error {}
 
 export async function runQrPayment(d: QrDeps, req: QrPaymentRequest, emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
-  let currency: Currency;
-  try {
-    currency = currencyOf(req.currency);
-  } catch {
-    return failed('INVALID_REQUEST', `unknown currency ${req.currency}`, 'use an ISO 4217 code such as CNY, USD or EUR');
-  }
-  if (!Number.isSafeInteger(req.amount) || req.amount <= 0 || req.amount > 999_999_999_999) return failed('INVALID_REQUEST', 'amount must be a positive whole number of minor units', 'pass the amount in cents/fen');
-  if (!/^[\x21-\x7e]{1,64}$/.test(req.clientTransactionId ?? '')) return failed('INVALID_REQUEST', 'clientTransactionId must be 1..64 printable characters', 'give every payment a unique id');
+  const checked = checkPaymentRequest(req, d.enrolled);
+  if ('outcome' in checked) return checked;
+  const { currency } = checked;
   if (req.mode !== 'merchant-presented' && req.mode !== 'consumer-presented') return failed('INVALID_REQUEST', `unknown QR mode ${(req as { mode: string }).mode}`, 'use merchant-presented or consumer-presented');
-  if (!d.enrolled) return failed('NOT_ENROLLED', 'this device is not enrolled', 'enroll(activationCode) first');
   try {
     return req.mode === 'merchant-presented'
       ? await merchantPresented(d, req, currency, emit, signal)

@@ -14,6 +14,7 @@ import { decodeTlv, encodeTlv, type TlvEntry } from '../emv/tlv.ts';
 import type { CardTransport } from '../nfc/transport.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { currencyOf, type Currency } from './currency.ts';
+import { checkPaymentRequest, failed, Cancelled } from './request.ts';
 import { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
 import {
   PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt, type QrPaymentRequest,
@@ -46,11 +47,6 @@ export interface TerminalOptions {
   now?: () => number;
 }
 
-function failed(code: FailureCode, message: string, remedy: string): PaymentResult {
-  return { outcome: 'failed', code, message, remedy };
-}
-
-class Cancelled extends Error {}
 
 export class Terminal {
   private token: { signed: trusttap.attest.v1.SignedToken; expiresMs: number } | null = null;
@@ -192,15 +188,9 @@ export class Terminal {
   }
 
   private async runPayment(req: PaymentRequest, emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
-    let currency: Currency;
-    try {
-      currency = currencyOf(req.currency);
-    } catch {
-      return failed('INVALID_REQUEST', `unknown currency ${req.currency}`, 'use an ISO 4217 code such as CNY, USD or EUR');
-    }
-    if (!Number.isSafeInteger(req.amount) || req.amount <= 0 || req.amount > 999_999_999_999) return failed('INVALID_REQUEST', 'amount must be a positive whole number of minor units', 'pass the amount in cents/fen');
-    if (!/^[\x21-\x7e]{1,64}$/.test(req.clientTransactionId ?? '')) return failed('INVALID_REQUEST', 'clientTransactionId must be 1..64 printable characters', 'give every payment a unique id');
-    if (!this.enrolled) return failed('NOT_ENROLLED', 'this device is not enrolled', 'enroll(activationCode) first');
+    const checked = checkPaymentRequest(req, this.enrolled);
+    if ('outcome' in checked) return checked;
+    const { currency } = checked;
     if (!this.opts.nfc) return failed('CARD_READ_ERROR', 'no NFC reader', 'turn NFC on or use QR');
     const nfc = this.opts.nfc;
     const type = req.type ?? 'purchase';
