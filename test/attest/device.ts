@@ -1,11 +1,13 @@
 // A simulated phone for tests: provisioned by the test OEM, the reference runtime on the signed
 // build (plus optional test TAs), the TEE Client API, the attest client and a health source.
+// The runtime is a hook (setDeviceRuntime): test/attest/c-host-attest.test.ts points it at the C
+// host and imports attest-ta.test.ts, so one suite runs on both runtimes.
 import { mkdtempSync, readFileSync, existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { TeeRuntime, InProcessTeeDriver, loadTaImages, type TaImage } from '../../tee/index.ts';
-import { TeeContext } from '../../ree/tee-client/index.ts';
+import { TeeRuntime, InProcessTeeDriver, loadTaImages, RUNTIME_VERSION, type TaImage } from '../../tee/index.ts';
+import { TeeContext, type TeeTransport } from '../../ree/tee-client/index.ts';
 import { AttestClient } from '../../ree/attestation/client.ts';
 import { HealthCollector, type HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { provisionDevice, type ProvisionOptions } from '../../sim/oem/index.ts';
@@ -22,8 +24,49 @@ export interface DeviceOptions {
   isolation?: 'in-process' | 'worker';
 }
 
+export type BootState = NonNullable<DeviceOptions['bootState']>;
+
+/** A running device runtime, reached only through a client transport. */
+export interface DeviceRuntime {
+  transport: TeeTransport;
+  /** The reference runtime (undefined on another runtime). */
+  runtime?: TeeRuntime;
+  close(): Promise<void>;
+}
+
+/** Where devices run. The default is the reference runtime; a suite file may set another
+ * (setDeviceRuntime) before it imports attest-ta.test.ts. */
+export interface DeviceRuntimeFactory {
+  name: string;
+  /** What differs between runtimes, for the tests to ask. */
+  caps: {
+    /** The runtime version the attest TA's measurements carry (each runtime names itself). */
+    runtimeVersion: string;
+    /** Worker isolation (the reference runtime's TAs in worker threads). */
+    workerIsolation: boolean;
+  };
+  /** Starts the runtime on these TAs with the measured boot state and manifest hash. */
+  start(tas: TaImage[], dataDir: string, o: { manifestSha256: string; bootState: BootState; isolation?: 'in-process' | 'worker' }): Promise<DeviceRuntime>;
+}
+
+export const referenceDeviceRuntime: DeviceRuntimeFactory = {
+  name: 'reference runtime',
+  caps: { runtimeVersion: RUNTIME_VERSION, workerIsolation: true },
+  async start(tas, dataDir, o) {
+    const runtime = await TeeRuntime.start({ tas, dataDir, manifestSha256: o.manifestSha256, bootState: o.bootState, isolation: o.isolation });
+    return { runtime, transport: new InProcessTeeDriver(runtime), async close() { runtime.shutdown(); } };
+  },
+};
+
+let factory: DeviceRuntimeFactory = referenceDeviceRuntime;
+/** Runs every later startDevice on another runtime (set it before the suites are imported). */
+export function setDeviceRuntime(f: DeviceRuntimeFactory | null): void { factory = f ?? referenceDeviceRuntime; }
+/** The runtime devices start on (its capabilities decide what the tests expect). */
+export const deviceRuntime = (): DeviceRuntimeFactory => factory;
+
 export interface Device {
   dataDir: string;
+  /** The reference runtime (undefined when the device runs on another runtime). */
   runtime: TeeRuntime;
   ctx: TeeContext;
   attest: AttestClient;
@@ -44,16 +87,14 @@ export async function startDevice(o: DeviceOptions = {}): Promise<Device> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'tt-dev-'));
   if (o.provision !== false) provisionDevice(dataDir, o.provision || {});
   const { images, manifestSha256 } = loadTaImages(o.only ? { only: o.only } : {});
-  const runtime = await TeeRuntime.start({
-    tas: [...images, ...(o.extra ?? [])], dataDir, manifestSha256, bootState: o.bootState ?? 'verified', isolation: o.isolation,
-  });
-  const ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
+  const rt = await factory.start([...images, ...(o.extra ?? [])], dataDir, { manifestSha256, bootState: o.bootState ?? 'verified', isolation: o.isolation });
+  const ctx = await TeeContext.initialize(rt.transport);
   const attest = await AttestClient.open(ctx);
   const health = o.health ?? healthy();
   const dev: Device = {
-    dataDir, runtime, ctx, attest, manifestSha256, health,
+    dataDir, runtime: rt.runtime as TeeRuntime, ctx, attest, manifestSha256, health,
     collector: new HealthCollector(() => dev.health),
-    async close() { await ctx.finalize(); runtime.shutdown(); },
+    async close() { await ctx.finalize(); await rt.close(); },
   };
   return dev;
 }

@@ -2,16 +2,18 @@
 // runtime with a scripted person at the trusted UI, DUKPT key sets imported under TR-31 from
 // BDKs the test knows, a provisioned OEM key, and a test back end that signs verdict tokens.
 // The key import runs once per test file (a template data directory); each phone gets a copy.
+// The runtime is a hook (setPhoneRuntime): test/pinpad/c-host-pinpad.test.ts points it at the C
+// host and imports pinpad.test.ts, so one suite runs on both runtimes.
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider, type Isolation, type TaImage, type UiProviders } from '../../tee/index.ts';
-import { TeeContext, ks } from '../../ree/tee-client/index.ts';
+import { TeeContext, ks, type TeeTransport } from '../../ree/tee-client/index.ts';
 import { PinpadClient, pp, type SignedVerdict } from '../../ree/pin/pin-entry.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { provisionDevice } from '../../sim/oem/index.ts';
-import { startBench, tr31Header } from '../keystore/fixture.ts';
+import { startBench, setBenchRuntime, tr31Header, type BenchRuntimeStarter } from '../keystore/fixture.ts';
 import { paylib, ascii, text } from '../as/paylib-host.ts';
 import { dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey, dukptTdesIpek, dukptTdesTxnKey, dukptTdesWorkingKey } from '../paylib/ref.ts';
 
@@ -29,6 +31,64 @@ export const KEYS = {
   sm4Pik: unhex('0F1E2D3C4B5A69788796A5B4C3D2E1F0'),
 };
 export const PAN = '4761739001010119';
+
+/** A running phone runtime, reached only through a client transport. */
+export interface PhoneRuntime {
+  transport: TeeTransport;
+  /** The reference runtime (undefined on another runtime). */
+  runtime?: TeeRuntime;
+  close(): Promise<void>;
+}
+
+export interface PhoneRuntimeStartOptions {
+  isolation: Isolation;
+  /** The trusted UI (undefined: none). */
+  ui?: UiProviders;
+  /** Injected REE and TEE clocks; the same object across a phone's restarts (tests move it). */
+  now?: { ree: number; mono: number };
+  log?: (ta: string, line: string) => void;
+}
+
+/** Where phones run. The default is the reference runtime; a suite file may set another
+ * (setPhoneRuntime) before it imports pinpad.test.ts. */
+export interface PhoneRuntimeFactory {
+  name: string;
+  /** What only some runtimes have; tests that need one run only where it is true. */
+  caps: {
+    /** Worker isolation (the reference runtime's TAs in worker threads). */
+    workerIsolation: boolean;
+    /** The synchronous in-process driver (handleClientRequest on phone.runtime). */
+    syncDriver: boolean;
+  };
+  /** The keystore bench runtime the key-import template is made on (null: the reference). */
+  bench: BenchRuntimeStarter | null;
+  start(tas: TaImage[], dataDir: string, o: PhoneRuntimeStartOptions): Promise<PhoneRuntime>;
+}
+
+export const referencePhoneRuntime: PhoneRuntimeFactory = {
+  name: 'reference runtime',
+  caps: { workerIsolation: true, syncDriver: true },
+  bench: null,
+  async start(tas, dataDir, o) {
+    const now = o.now;
+    const runtime = await TeeRuntime.start({
+      tas, dataDir, isolation: o.isolation, log: o.log, ui: o.ui,
+      ...(now ? { reeTimeMs: () => now.ree, clockMs: () => now.mono } : {}),
+    });
+    return { runtime, transport: new InProcessTeeDriver(runtime), async close() { runtime.shutdown(); } };
+  },
+};
+
+let factory: PhoneRuntimeFactory = referencePhoneRuntime;
+/** Runs every later startPhone (and the key-import template) on another runtime; set it before
+ * the suites are imported. */
+export function setPhoneRuntime(f: PhoneRuntimeFactory | null): void {
+  factory = f ?? referencePhoneRuntime;
+  setBenchRuntime(factory.bench);
+  template = null;
+}
+/** The runtime phones start on (its capabilities decide which tests run). */
+export const phoneRuntime = (): PhoneRuntimeFactory => factory;
 
 let template: Promise<string> | null = null;
 
@@ -84,7 +144,7 @@ export class TestBackend {
 export interface PhoneOptions {
   isolation?: Isolation;
   dataDir?: string;
-  /** Injected REE and TEE clocks (in-process only). */
+  /** Injected REE and TEE clocks (in-process only on the reference runtime). */
   now?: { ree: number; mono: number };
   log?: (ta: string, line: string) => void;
   extra?: TaImage[];
@@ -95,7 +155,10 @@ export interface PhoneOptions {
 
 export interface Phone {
   dataDir: string;
+  /** The reference runtime (undefined when the phone runs on another runtime). */
   runtime: TeeRuntime;
+  /** The runtime the phone runs on. */
+  rt: PhoneRuntime;
   ctx: TeeContext;
   person: ScriptedUiProvider;
   blind: ScriptedAccessibleUiProvider;
@@ -120,14 +183,12 @@ export async function startPhone(o: PhoneOptions = {}, backend = new TestBackend
   const make = async () => {
     const person = new ScriptedUiProvider();
     const blind = new ScriptedAccessibleUiProvider();
-    const now = opts.now;
-    const runtime = await TeeRuntime.start({
-      tas, dataDir, isolation: opts.isolation ?? 'in-process', log: opts.log,
+    const rt = await factory.start(tas, dataDir, {
+      isolation: opts.isolation ?? 'in-process', log: opts.log, now: opts.now,
       ui: opts.withUi === false ? undefined : opts.ui ?? { standard: person, accessible: blind },
-      ...(now ? { reeTimeMs: () => now.ree, clockMs: () => now.mono } : {}),
     });
-    const ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
-    return { person, blind, runtime, ctx };
+    const ctx = await TeeContext.initialize(rt.transport);
+    return { person, blind, rt, runtime: rt.runtime as TeeRuntime, ctx };
   };
   const first = await make();
   const phone: Phone = {
@@ -136,13 +197,13 @@ export async function startPhone(o: PhoneOptions = {}, backend = new TestBackend
     attest: async (nonce) => phone.backend.token(phone.deviceKeySha256, nonce, phone.nowRee()),
     async restart(more = {}) {
       await phone.ctx.finalize();
-      phone.runtime.shutdown();
+      await phone.rt.close();
       opts = { ...opts, ...more };
       Object.assign(phone, await make());
     },
     async close() {
       await phone.ctx.finalize();
-      phone.runtime.shutdown();
+      await phone.rt.close();
     },
   };
   const pin = await PinpadClient.open(phone.ctx);

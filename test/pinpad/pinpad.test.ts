@@ -2,7 +2,9 @@
 // isolation), layout randomness, the limits (length, timeout, cancel, abort, try counter with
 // backoff and lockout that survives a restart), the verdict-token gate (stale, forged,
 // replayed, wrong device) and who may call what. Every PIN block is decrypted with an
-// independent DUKPT derivation from the BDK.
+// independent DUKPT derivation from the BDK. The same file runs on the C host
+// (c-host-pinpad.test.ts sets the fixture's runtime hook); the worker-isolation runs and the
+// synchronous driver exist on the reference runtime only (the factory's capabilities).
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { Status } from '../../proto/status.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
@@ -11,10 +13,11 @@ import { enterPin as types, handleClientRequest, type Person } from '../../tee/i
 import { AttestClient } from '../../ree/attestation/client.ts';
 import { ks } from '../../ree/tee-client/index.ts';
 import { expectTeeError, probeImages } from '../conformance/kit.ts';
-import { startPhone, withPinpad, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, TestBackend, hex, type Phone } from './fixture.ts';
+import { startPhone, withPinpad, phoneRuntime, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, TestBackend, hex, type Phone } from './fixture.ts';
 import { createHash } from 'node:crypto';
 
 const at = trusttap.attest.v1;
+const { caps } = phoneRuntime();
 const req = (phone: Phone, more: Partial<PinEntryRequest> = {}): PinEntryRequest =>
   ({ pan: PAN, amountMinor: 4250, currency: 'EUR', keySetId: 'pin-aes', attest: phone.attest, ...more });
 
@@ -23,7 +26,7 @@ async function entry(phone: Phone, who: Person, more: Partial<PinEntryRequest> =
   return enterPin(phone.ctx, req(phone, more));
 }
 
-describe.each(['in-process', 'worker'] as const)('PIN entry through the REE client (%s)', (isolation) => {
+describe.each(caps.workerIsolation ? ['in-process', 'worker'] as const : ['in-process'] as const)('PIN entry through the REE client (%s)', (isolation) => {
   let phone: Phone;
   beforeAll(async () => { phone = await startPhone({ isolation }); });
   afterAll(async () => { await phone.close(); });
@@ -73,6 +76,7 @@ describe.each(['in-process', 'worker'] as const)('PIN entry through the REE clie
     expect(screen.keys.map((k) => k.position ?? -1).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // Masked progress: the display learns how many digits, never which.
     expect(phone.person.display.history.map((s) => s.entered)).toEqual(expect.arrayContaining([1, 2, 3, 4]));
+    expect(phone.person.closed).toBe(phone.person.opened.length); // every entry's display was closed
   });
 
   test('clear, cancel, client abort (AbortSignal) and a closed session each end cleanly', async () => {
@@ -255,7 +259,7 @@ describe('who may do what', () => {
     await k.close();
   });
 
-  test('one entry at a time; bad requests and SM4 are typed errors; no trusted UI without a pending-capable client', async () => {
+  test('one entry at a time; its own session is BUSY while pending; Cancel aborts it; bad requests and SM4 are typed errors', async () => {
     await withPinpad(phone, async (a) => {
       phone.person.enqueue([]);
       const first = a.enter(req(phone));
@@ -282,7 +286,9 @@ describe('who may do what', () => {
     const unknownSet = enterPin(phone.ctx, req(phone, { keySetId: 'no-such-set' }));
     phone.person.enqueue(types('1234'));
     await expectTeeError(unknownSet, Status.ERROR_ITEM_NOT_FOUND);
-    // The synchronous driver path cannot wait for a person: tui_begin is BAD_STATE there.
+  });
+
+  test.runIf(caps.syncDriver)('the synchronous driver path cannot wait for a person: tui_begin is BAD_STATE there', async () => {
     const open = trusttap.tee.v1.ClientResponse.decode(handleClientRequest(phone.runtime, trusttap.tee.v1.ClientRequest.encode({ id: 1, openSession: { name: 'pinpad' } }).finish()));
     const nonce = pp.NonceResponse.decode(trusttap.tee.v1.ClientResponse.decode(handleClientRequest(phone.runtime, trusttap.tee.v1.ClientRequest.encode({ id: 2, invoke: { session: open.session, command: pp.Command.COMMAND_GET_NONCE } }).finish())).payload).nonce;
     const v = phone.backend.token(phone.deviceKeySha256, nonce, Date.now());
