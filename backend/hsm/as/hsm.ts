@@ -43,6 +43,19 @@ function failed(what: string): i32 {
   return c == 0 ? -1 : <i32>c;
 }
 
+/** The receiver's derivation key of a KSN from the BDK (X9.24-3: initial key, then one step per
+ * counter bit); wipes the BDK and the initial key. Null with `derivationStatus` set on failure. */
+let derivationStatus: i32 = 0;
+function receiverDerivationKey(bdk: Uint8Array, ksn: Uint8Array): Uint8Array | null {
+  const ik = initialKey(bdk, ksn.subarray(0, 8));
+  wipe(bdk);
+  if (!ik) { derivationStatus = failed("initial key derivation"); return null; }
+  const dk = derivationKey(ik, ksn);
+  wipe(ik);
+  if (!dk) { derivationStatus = failed("derivation key"); return null; }
+  return dk;
+}
+
 /** Length of the last failure's reason, written into io. */
 export function last_reason(): i32 {
   const b = Uint8Array.wrap(String.UTF8.encode(reason));
@@ -110,13 +123,9 @@ export function dukpt_aes_verify_mac(bdkLen: i32, ksnLen: i32, macLen: i32, data
   const mac = input(bdkLen + ksnLen, macLen);
   const data = input(bdkLen + ksnLen + macLen, dataLen);
   if (ksnLen != 12) { wipe(bdk); reason = "DUKPT MAC: the AES DUKPT KSN is 12 bytes"; return <i32>0xffff0006; }
-  const ik = initialKey(bdk, ksn.subarray(0, 8));
-  wipe(bdk);
-  if (!ik) return failed("initial key derivation");
-  const dk = derivationKey(ik, ksn);
-  const keyType = aesKeyTypeOf(ik.length);
-  wipe(ik);
-  if (!dk) return failed("derivation key");
+  const dk = receiverDerivationKey(bdk, ksn);
+  if (!dk) return derivationStatus;
+  const keyType = aesKeyTypeOf(dk.length);
   const ok = verifyMac(dk, ksn, keyType, data, mac, false);
   wipe(dk);
   if (!ok) return failed("DUKPT MAC");
@@ -133,13 +142,9 @@ export function dukpt_aes_decrypt_data(bdkLen: i32, ksnLen: i32, dataLen: i32): 
   const ksn = input(bdkLen, ksnLen);
   const data = input(bdkLen + ksnLen, dataLen);
   if (ksnLen != 12) { wipe(bdk); reason = "DUKPT data: the AES DUKPT KSN is 12 bytes"; return <i32>0xffff0006; }
-  const ik = initialKey(bdk, ksn.subarray(0, 8));
-  wipe(bdk);
-  if (!ik) return failed("initial key derivation");
-  const dk = derivationKey(ik, ksn);
-  const keyType = aesKeyTypeOf(ik.length);
-  wipe(ik);
-  if (!dk) return failed("derivation key");
+  const dk = receiverDerivationKey(bdk, ksn);
+  if (!dk) return derivationStatus;
+  const keyType = aesKeyTypeOf(dk.length);
   const clear = dataCipher(dk, ksn, keyType, data, new Uint8Array(16), false, true);
   wipe(dk);
   if (!clear) return failed("DUKPT data decryption");
@@ -205,13 +210,9 @@ export function dukpt_aes_verify_pin(bdkLen: i32, ksnLen: i32, blockLen: i32, pa
   const pvk = input(o, pvkLen); o += pvkLen;
   const pvv = input(o, pvvLen);
   if (ksnLen != 12 || blockLen != 16 || pvvLen != 8) { wipe(bdk); wipe(pvk); reason = "PIN verify: KSN 12, block 16 and PVV 8 bytes"; return <i32>0xffff0006; }
-  const ik = initialKey(bdk, ksn.subarray(0, 8));
-  wipe(bdk);
-  if (!ik) { wipe(pvk); return failed("initial key derivation"); }
-  const dk = derivationKey(ik, ksn);
-  const keyType = aesKeyTypeOf(ik.length);
-  wipe(ik);
-  if (!dk) { wipe(pvk); return failed("derivation key"); }
+  const dk = receiverDerivationKey(bdk, ksn);
+  if (!dk) { wipe(pvk); return derivationStatus; }
+  const keyType = aesKeyTypeOf(dk.length);
   const pinKey = workingKey(dk, ksn, USAGE_PIN_ENCRYPTION, keyType);
   wipe(dk);
   if (!pinKey) { wipe(pvk); return failed("PIN key"); }
