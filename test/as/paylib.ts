@@ -95,6 +95,11 @@ export function cmacOf(aes: i32): i32 {
   readArgs();
   return finish(out(cmac(aes ? AES_ECB : TDES_ECB, args[0], args[1], aes ? 16 : 8)));
 }
+/** cmac with the cipher and block length given separately, to check it refuses a wrong pair. */
+export function cmacRaw(aes: i32, blockLen: i32): i32 {
+  readArgs();
+  return finish(out(cmac(aes ? AES_ECB : TDES_ECB, args[0], args[1], blockLen)));
+}
 export function kcvOf(aes: i32): i32 {
   readArgs();
   return finish(out(kcv(args[0], aes != 0)));

@@ -90,3 +90,38 @@ describe('bad input answers a typed status and a reason without key material', (
     });
   }
 });
+
+describe('cmac() checks its inputs and leaves no intermediate block behind', () => {
+  test('a block length that is not the cipher\'s is refused, not computed under the wrong Rb', async () => {
+    const p = await paylib();
+    const k = unhexKey('2B7E151628AED2A6ABF7158809CF4F3C');
+    expect(p.status('cmacRaw', [1, 16], [k, new Uint8Array(20)])).toBe(0);
+    for (const [aes, bl] of [[1, 8], [0, 16], [1, 0], [0, 0], [1, 12]] as const) {
+      expect(p.status('cmacRaw', [aes, bl], [k, new Uint8Array(20)])).not.toBe(0);
+    }
+  });
+
+  test('the CBC chain and the subkey-masked last block are wiped (memory scan)', async () => {
+    const { createCipheriv } = await import('node:crypto');
+    const p = await paylib();
+    const k = unhexKey('2B7E151628AED2A6ABF7158809CF4F3C');
+    const msg = Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff); // 2 full blocks + 8 bytes
+    // chain = CBC-MAC of the first two blocks; its first bytes are what a missed wipe leaves.
+    const c = createCipheriv('aes-128-cbc', k, Buffer.alloc(16)).setAutoPadding(false);
+    const body = Buffer.concat([c.update(msg.subarray(0, 32)), c.final()]);
+    const chain = body.subarray(16, 32);
+    // last = padded tail XOR K2 XOR chain (SP 800-38B), K2 = dbl(dbl(AES_K(0^128))).
+    const e = createCipheriv('aes-128-ecb', k, null).setAutoPadding(false);
+    const dbl = (b: Uint8Array) => { const o = new Uint8Array(16); for (let i = 0; i < 16; i++) o[i] = ((b[i]! << 1) | ((b[i + 1] ?? 0) >> 7)) & 0xff; if (b[0]! & 0x80) o[15]! ^= 0x87; return o; };
+    const k2 = dbl(dbl(e.update(Buffer.alloc(16))));
+    const tail = new Uint8Array(16); tail.set(msg.subarray(32)); tail[8] = 0x80;
+    const last = Buffer.from(tail.map((t, i) => t ^ k2[i]! ^ chain[i]!));
+    expect(same(p.call('cmacOf', [1], [k, msg])[0]!, aesCmac(k, msg))).toBe(true);
+    const mem = Buffer.from(p.exports.memory.buffer as ArrayBuffer);
+    expect(mem.indexOf(chain)).toBe(-1);
+    expect(mem.indexOf(body)).toBe(-1);
+    expect(mem.indexOf(last)).toBe(-1);
+  });
+});
+
+function unhexKey(h: string): Uint8Array { return Uint8Array.from(Buffer.from(h, 'hex')); }
