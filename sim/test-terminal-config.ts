@@ -2,9 +2,9 @@
 // kernels with reader limits for CNY, USD and EUR, online-only (floor limit 0), the test CA
 // keys, signed with a fixed TEST Ed25519 key the way the back end would sign a real one.
 import { createHash } from 'node:crypto';
-import { ed25519PrivateKey, ed25519PublicKey, signConfig, capkChecksumHex, type SignedConfig } from '../ree/emv/signed-config.ts';
-import { toHex } from '../ree/emv/hex.ts';
-import type { CapkConfig, ReaderLimits, TerminalConfig } from '../ree/emv/config.ts';
+import { signConfig, capkChecksumHex, type SignedConfig } from '../common/emv/signed-config.ts';
+import { toHex } from '../common/hex.ts';
+import type { CapkConfig, ReaderLimits, TerminalConfig } from '../common/emv/config.ts';
 import { testCapks } from './cards/test-pki.ts';
 import { testSm2Pki } from './cards/index.ts';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -45,11 +45,11 @@ export function testTerminalConfig(): TerminalConfig {
   };
 }
 
-/** TEST ONLY signing key for the configuration, derived from a fixed label. */
-export function testConfigSigningKey() {
+/** TEST ONLY signing key for the configuration (raw Ed25519 seed and public key), derived from a
+ * fixed label. */
+export function testConfigSigningKey(): { privateKey: Uint8Array; publicKey: Uint8Array } {
   const seed = new Uint8Array(createHash('sha256').update('trusttap test terminal configuration key').digest());
-  const pub = ed25519.getPublicKey(seed);
-  return { privateKey: ed25519PrivateKey(seed, pub), publicKey: ed25519PublicKey(pub), publicKeyRaw: pub };
+  return { privateKey: seed, publicKey: ed25519.getPublicKey(seed) };
 }
 
 export function signedTestTerminalConfig(config: TerminalConfig = testTerminalConfig()): SignedConfig {

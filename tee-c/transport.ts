@@ -14,7 +14,7 @@
 // device this channel is the TEE's own display/touch driver, which the REE does not see. Sharing
 // the pipe keeps one order between screens, touches and client frames.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { TeeTransport } from '../ree/tee-client/client.ts';
+import type { TeeTransport } from '../common/tee-transport.ts';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import type { TuiDisplay, UiProviders } from '../tee/tui/provider.ts';
 

@@ -1,10 +1,11 @@
 // The TEE side of the client transport: decodes one ClientRequest envelope, runs it on the
 // runtime, encodes the ClientResponse. On a phone the same bytes cross the TEE driver; here
-// `InProcessTeeDriver` hands them over in memory and is what ree/'s TeeTransport expects.
+// `InProcessTeeDriver` hands them over in memory and implements common/tee-transport.ts TeeTransport.
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import { Status, Origin } from '../proto/status.ts';
 import type { Result, TeeRuntime } from './runtime.ts';
 import { recordBoundary, recording } from './abi/recorder.ts';
+import type { TeeTransport } from '../common/tee-transport.ts';
 
 const v1 = trusttap.tee.v1;
 /** Largest response a client may receive (the TA output buffer). */
@@ -65,7 +66,7 @@ export async function handleClientRequestAsync(runtime: TeeRuntime, bytes: Uint8
 }
 
 /** An in-memory driver: the reference runtime in the same process as the client. */
-export class InProcessTeeDriver {
+export class InProcessTeeDriver implements TeeTransport {
   constructor(readonly runtime: TeeRuntime) {}
   async exchange(request: Uint8Array): Promise<Uint8Array> {
     return handleClientRequestAsync(this.runtime, request);

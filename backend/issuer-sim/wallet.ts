@@ -12,7 +12,7 @@
 //     bare 19 digits (a bar code: then the number alone is the one-time secret).
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Repository, CardAccountRow } from '../store/repository.ts';
-import { encodeTlv } from '../../ree/emv/tlv.ts';
+import { encodeTlv } from '../../common/tlv.ts';
 import { sha256Hex } from '../util.ts';
 import { panHash, maskPan } from './index.ts';
 

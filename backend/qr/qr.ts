@@ -30,11 +30,11 @@ import type { Repository, DeviceRow, QrOrderRow, CardAccountRow } from '../store
 import type { Hsm } from '../hsm/hsm.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
 import { WalletIssuer } from '../issuer-sim/wallet.ts';
-import { generateMerchantQr, parseMerchantQr, unionPayAccount } from '../../ree/qr/merchant-presented.ts';
-import { parseConsumerQr } from '../../ree/qr/consumer-presented.ts';
-import { QrError } from '../../ree/qr/errors.ts';
-import { currencyOf } from '../../ree/terminal/currency.ts';
-import { verifyToken } from '../../ree/attestation/verify.ts';
+import { generateMerchantQr, parseMerchantQr, unionPayAccount } from '../../common/qr/merchant-presented.ts';
+import { parseConsumerQr } from '../../common/qr/consumer-presented.ts';
+import { QrError } from '../../common/qr/errors.ts';
+import { currencyOf } from '../../common/currency.ts';
+import { verifyToken } from '../../common/verdict-token.ts';
 import { ApiError, ErrorCode, malformed } from '../errors.ts';
 import { num, u64, sha256Hex } from '../util.ts';
 

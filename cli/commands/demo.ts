@@ -11,7 +11,7 @@ import { ScriptedUiProvider, enterPin } from '../../tee/tui/scripted.ts';
 import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
 import { UnionPayCardSim, VisaCardSim, MastercardCardSim, type SimulatedCard } from '../../sim/cards/index.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
-import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal, currencyOf, formatAmount, type PaymentResult, type PaymentEvent } from '../../ree/terminal/index.ts';
 import type { HealthSnapshot } from '../../ree/attestation/collector.ts';

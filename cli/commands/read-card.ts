@@ -2,12 +2,13 @@
 // simulated card (--sim), optionally recording the APDUs (--record), and print the outcome and
 // the card data as JSON. The PAN is only ever printed masked.
 import { readFileSync } from 'node:fs';
-import { ReplayTransport, RecordingTransport } from '../../ree/nfc/replay.ts';
+import { RecordingTransport } from '../../ree/nfc/replay.ts';
+import { replayFromFile, saveCapture } from '../../ree/node/index.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import type { CardTransport } from '../../ree/nfc/transport.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
-import { ed25519PublicKey, loadSignedConfig, type SignedConfig } from '../../ree/emv/signed-config.ts';
-import { fromHex } from '../../ree/emv/hex.ts';
+import { loadSignedConfig, type SignedConfig } from '../../common/emv/signed-config.ts';
+import { fromHex } from '../../common/hex.ts';
 import type { ProgressEvent } from '../../ree/emv/outcome.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
 import { MastercardCardSim, UnionPayCardSim, VisaCardSim } from '../../sim/cards/index.ts';
@@ -55,14 +56,14 @@ export async function run(args: string[]): Promise<number> {
     if (opts.has('config')) {
       if (!opts.has('config-key')) { console.error('read-card: --config needs --config-key'); return 2; }
       const doc = JSON.parse(readFileSync(opts.get('config')!, 'utf8')) as SignedConfig;
-      config = loadSignedConfig(doc, ed25519PublicKey(fromHex(opts.get('config-key')!, 'config key')));
+      config = loadSignedConfig(doc, fromHex(opts.get('config-key')!, 'config key'));
     } else {
       config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
     }
 
     let transport: CardTransport;
     if (opts.has('replay')) {
-      transport = ReplayTransport.fromFile(opts.get('replay')!);
+      transport = replayFromFile(opts.get('replay')!);
     } else {
       const sims = { visa: () => new VisaCardSim(), mastercard: () => new MastercardCardSim(), unionpay: () => new UnionPayCardSim() };
       const make = sims[opts.get('sim') as keyof typeof sims];
@@ -82,7 +83,7 @@ export async function run(args: string[]): Promise<number> {
       ...(un ? { random: (n: number) => (n === 4 ? un.slice() : new Uint8Array(n)) } : {}),
       ...(opts.has('events') ? { onProgress: (e: ProgressEvent) => console.error(`event: ${e.type}`) } : {}),
     });
-    if (recorder) recorder.save(opts.get('record')!);
+    if (recorder) saveCapture(recorder, opts.get('record')!);
     console.log(JSON.stringify({
       outcome: outcome.kind, ui: outcome.ui, reason: outcome.reason, cvm: outcome.cvm, oda: outcome.oda,
       tvr: outcome.tvr, card: outcome.card, onlineData: outcome.onlineData,

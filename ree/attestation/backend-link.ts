@@ -6,7 +6,8 @@
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { AttestClient } from './client.ts';
 import type { HealthCollector } from './collector.ts';
-import { verifyP256, verifyToken, sha256 } from './verify.ts';
+import { verifyP256, verifyToken, sha256 } from '../../common/verdict-token.ts';
+import { concat, equalBytes } from '../../common/hex.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -65,7 +66,7 @@ export class BackendLink {
     const publicKey = this.state.deviceId ? new Uint8Array(0) : await this.devicePublicKey();
     const res = await fetch(`${this.baseUrl}/v1/device/${path}`, {
       method: 'POST', headers: { 'content-type': 'application/x-protobuf' },
-      body: Buffer.from(a.SignedDeviceRequest.encode({ request, signature, publicKey }).finish()),
+      body: Uint8Array.from(a.SignedDeviceRequest.encode({ request, signature, publicKey }).finish()),
     });
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (res.headers.get('x-trusttap-message') !== 'SignedDeviceResponse') {
@@ -77,7 +78,7 @@ export class BackendLink {
     if (!this.state.keys) throw new BackendError(res.status, 0, 'no pinned back-end keys to verify the answer');
     if (!verifyP256(this.state.keys.response, signed.response, signed.signature)) throw new BackendError(res.status, 0, 'the answer is not signed by the back end');
     const r = a.DeviceResponse.decode(signed.response);
-    if (Buffer.compare(Buffer.from(r.requestSha256), Buffer.from(sha256(request))) !== 0 || num(r.counter) !== counter) {
+    if (!equalBytes(r.requestSha256, sha256(request)) || num(r.counter) !== counter) {
       throw new BackendError(res.status, 0, 'the answer is bound to another request');
     }
     this.notices.push(...(r.notices as trusttap.attest.v1.Notice[]));
@@ -112,7 +113,7 @@ export class BackendLink {
    * evidence, so the token's nonce ends with it. */
   async attestNow(clientNonce: Uint8Array = new Uint8Array(0)): Promise<{ token: trusttap.attest.v1.VerdictToken; signed: trusttap.attest.v1.SignedToken }> {
     if (clientNonce.length > 32) throw new Error('clientNonce is at most 32 bytes');
-    const nonce = Buffer.concat([await this.challenge(), clientNonce]);
+    const nonce = concat(await this.challenge(), clientNonce);
     const r = await this.call('attest', { attest: { evidence: await this.evidence(nonce) } });
     const signed = r.attest!.token!;
     const token = verifyToken(signed, this.state.keys!.token, await this.devicePublicKey());

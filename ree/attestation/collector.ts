@@ -1,15 +1,14 @@
 // REE health signals (root, debugger, hooking framework, emulator, developer options, device
 // id, IP, location) for the attest TA's evidence. A phone reads them from the platform (Play
 // Integrity verdicts, /proc/self/status TracerPid, Frida/Xposed traces, Settings.Global ...);
-// here they come from a configurable source — a JSON file or an object — so tests and the demo
-// can raise each one. They are self-reported by the REE: the back end scores them, but trusts
-// only what the TEE runtime measured.
-import { readFileSync } from 'node:fs';
+// here they come from a configurable source — an object or a function (in Node, a JSON file:
+// ree/node healthFromFile) — so tests and the demo can raise each one. They are self-reported
+// by the REE: the back end scores them, but trusts only what the TEE runtime measured.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 
 export type ReeSignals = trusttap.attest.v1.ReeSignals.$Properties;
 
-/** The source format (JSON file or object). Coordinates in degrees. */
+/** The source format (object or JSON). Coordinates in degrees. */
 export interface HealthSnapshot {
   rooted?: boolean;
   debuggerAttached?: boolean;
@@ -23,7 +22,8 @@ export interface HealthSnapshot {
   appVersion?: string;
 }
 
-export type HealthSource = string | HealthSnapshot | (() => HealthSnapshot);
+/** A snapshot, or a function read on every collect() (a platform probe, a file in Node). */
+export type HealthSource = HealthSnapshot | (() => HealthSnapshot);
 
 export class HealthCollectorError extends Error {
   constructor(message: string) { super(message); this.name = 'HealthCollectorError'; }
@@ -52,15 +52,6 @@ export class HealthCollector {
 
   snapshot(): HealthSnapshot {
     const s = this.source;
-    if (typeof s === 'string') {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(s, 'utf8'));
-      } catch (e) {
-        throw new HealthCollectorError(`${s}: ${(e as Error).message}`);
-      }
-      return check(raw, s);
-    }
     return check(typeof s === 'function' ? s() : s, 'health source');
   }
 

@@ -2,7 +2,7 @@
 // EMV Book 3 §10.5 via the CVM list). No offline PIN in contactless: the methods are no CVM,
 // online PIN (the PIN pad TA), on-device CVM (CDCVM) and signature.
 import type { Cvm } from './outcome.ts';
-import type { TerminalConfig } from './config.ts';
+import type { TerminalConfig } from '../../common/emv/config.ts';
 
 export type CvmDecision = { cvm: Cvm } | { fail: 'PIN_NOT_SUPPORTED' | 'CVM_NOT_SUPPORTED' };
 
@@ -32,8 +32,9 @@ export function cvmFromList(list: Uint8Array | undefined, amount: number, cvmReq
     return undefined;
   };
   if (!list || list.length < 10 || (list.length - 8) % 2) return { cvmResults: none, ...(cvmRequired ? {} : { cvm: 'NO_CVM' as Cvm }) };
-  const x = Buffer.from(list.subarray(0, 4)).readUInt32BE(0);
-  const y = Buffer.from(list.subarray(4, 8)).readUInt32BE(0);
+  const view = new DataView(list.buffer, list.byteOffset, list.byteLength);
+  const x = view.getUint32(0);
+  const y = view.getUint32(4);
   for (let i = 8; i + 2 <= list.length; i += 2) {
     const rule = list[i]!, cond = list[i + 1]!;
     const code = rule & 0x3f;

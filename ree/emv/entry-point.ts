@@ -1,18 +1,17 @@
 // Entry Point (EMV Contactless Book B): pre-processing, then with the card in the field the
 // PPSE, combination selection by AID and kernel identifier, final selection, and kernel
 // activation; Select Next goes back to the candidate list. Nothing here touches the network.
-import { randomBytes } from 'node:crypto';
-import { toHex } from './hex.ts';
-import { parseResponse, selectAid, selectPpse, SW, ApduError } from './apdu.ts';
+import { toHex } from '../../common/hex.ts';
+import { parseResponse, selectAid, selectPpse, SW, ApduError } from '../../common/emv/apdu.ts';
 import { parseAppFci, parsePpseFci, type DirectoryEntry } from './fci.ts';
-import { TlvError } from './tlv.ts';
-import { DEFAULT_KERNEL_BY_RID, type CombinationConfig, type TerminalConfig } from './config.ts';
+import { TlvError } from '../../common/tlv.ts';
+import { DEFAULT_KERNEL_BY_RID, type CombinationConfig, type TerminalConfig } from '../../common/emv/config.ts';
 import { preProcess, type Indicators } from './preprocessing.ts';
 import { checkTransaction, type TransactionRequest } from './transaction.ts';
 import { outcome, type Outcome, type ProgressEvent } from './outcome.ts';
 import { CapkStore } from './oda/capk-store.ts';
 import { KernelError } from './read-records.ts';
-import { Track2Error } from './track2.ts';
+import { Track2Error } from '../../common/emv/track2.ts';
 import { kernel2 } from './kernel-2.ts';
 import { kernel3, kernel7 } from './kernel-quick.ts';
 import type { Kernel } from './kernel.ts';
@@ -21,7 +20,7 @@ import { CardRemovedError, TransportError, type CardTransport } from '../nfc/tra
 const KERNELS: Record<number, Kernel> = { 2: kernel2, 3: kernel3, 7: kernel7 };
 
 export interface EntryPointOptions {
-  /** randomness for the unpredictable number (9F37); CSPRNG by default */
+  /** randomness for the unpredictable number (9F37); crypto.getRandomValues by default */
   random?: (n: number) => Uint8Array;
   onProgress?: (e: ProgressEvent) => void;
 }
@@ -57,7 +56,7 @@ export function buildCandidates(entries: DirectoryEntry[], indicators: Indicator
 export async function runEntryPoint(transport: CardTransport, config: TerminalConfig, txn: TransactionRequest, opts: EntryPointOptions = {}): Promise<Outcome> {
   checkTransaction(txn);
   const emit = opts.onProgress ?? (() => {});
-  const random = opts.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const random = opts.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
 
   // Start A: pre-processing, before the field is on.
   const indicators = preProcess(config.combinations, txn);

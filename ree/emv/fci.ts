@@ -1,7 +1,8 @@
 // File Control Information returned by SELECT (EMV Book 1 §11.3.4, Contactless Book B §3.3):
 // the PPSE directory (BF0C holding one 61 entry per application) and an application's FCI.
-import { toHex } from './hex.ts';
-import { TlvError, decodeTlv, findTag, flatten, type Tlv } from './tlv.ts';
+import { toHex } from '../../common/hex.ts';
+import { latin1 } from '../../common/base64.ts';
+import { TlvError, decodeTlv, findTag, flatten, type Tlv } from '../../common/tlv.ts';
 
 export interface DirectoryEntry {
   aid: string;
@@ -14,7 +15,7 @@ export interface DirectoryEntry {
   extendedSelection?: string;
 }
 
-const text = (b?: Uint8Array) => (b ? Buffer.from(b).toString('latin1').replace(/[^\x20-\x7e]/g, '?') : undefined);
+const text = (b?: Uint8Array) => (b ? latin1(b).replace(/[^\x20-\x7e]/g, '?') : undefined);
 
 /** `salvage` reads what is complete in a truncated capture (diagnostics only; Entry Point
  *  treats a malformed PPSE response as no PPSE). */

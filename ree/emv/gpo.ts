@@ -1,10 +1,10 @@
 // GET PROCESSING OPTIONS (EMV Book 3 §6.5.8, §10.1): command built from the card's PDOL, and
 // the two response formats — format 1 (tag 80: AIP || AFL) and format 2 (template 77, where
 // qVSDC / qPBOC cards also return the cryptogram and track 2).
-import { toHex } from './hex.ts';
-import { TlvError, decodeTlv, flatten } from './tlv.ts';
-import { buildDol, parseDol, type DolSource } from './dol.ts';
-import { getProcessingOptions } from './apdu.ts';
+import { toHex } from '../../common/hex.ts';
+import { TlvError, decodeTlv, flatten } from '../../common/tlv.ts';
+import { buildDol, parseDol, type DolSource } from '../../common/emv/dol.ts';
+import { getProcessingOptions } from '../../common/emv/apdu.ts';
 
 export interface AflEntry { sfi: number; first: number; last: number; odaCount: number }
 

@@ -3,13 +3,13 @@
 // action analysis, then GENERATE AC with CDA requested. The card goes after GENERATE AC; CDA
 // is verified after, and with CDA the cryptogram exists only inside the signature. Phone
 // wallets (AIP: on-device CVM supported) get CDCVM above the CVM limit, confirmed by the card.
-import { fromHex, toHex } from './hex.ts';
-import { generateAc, parseResponse, SW } from './apdu.ts';
+import { fromHex, toHex } from '../../common/hex.ts';
+import { generateAc, parseResponse, SW } from '../../common/emv/apdu.ts';
 import { buildGpoCommand, parseGpoResponse } from './gpo.ts';
-import { buildDol, mapSource, parseDol } from './dol.ts';
+import { buildDol, mapSource, parseDol } from '../../common/emv/dol.ts';
 import { readRecords } from './read-records.ts';
-import { decodeTlv, flatten } from './tlv.ts';
-import { maskPan, parseTrack2 } from './track2.ts';
+import { decodeTlv, flatten } from '../../common/tlv.ts';
+import { maskPan, parseTrack2 } from '../../common/emv/track2.ts';
 import { terminalData } from './transaction.ts';
 import { outcome, type CardSummary, type Outcome } from './outcome.ts';
 import { cvmFromList } from './cvm.ts';

@@ -2,12 +2,12 @@
 // returns its cryptogram in the GPO response; the reader reads the records, lets the card go,
 // then checks fDDA and the CVM the card asked for (CTQ). K7 differs in requiring a PDOL and
 // accepting fDDA version 01 only.
-import { toHex } from './hex.ts';
-import { parseResponse, SW } from './apdu.ts';
+import { fromHex, toHex } from '../../common/hex.ts';
+import { parseResponse, SW } from '../../common/emv/apdu.ts';
 import { buildGpoCommand, parseGpoResponse } from './gpo.ts';
-import { mapSource } from './dol.ts';
+import { mapSource } from '../../common/emv/dol.ts';
 import { readRecords, KernelError } from './read-records.ts';
-import { parseTrack2, maskPan } from './track2.ts';
+import { parseTrack2, maskPan } from '../../common/emv/track2.ts';
 import { terminalData, amountBcd } from './transaction.ts';
 import { outcome, type CardSummary, type Outcome } from './outcome.ts';
 import { cvmFromCtq } from './cvm.ts';
@@ -64,7 +64,7 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   const done = (o: Outcome) => {
     o.card = summary;
     o.tvr = toHex(tvr);
-    const online = new Map([...term, ...card, ['84', Buffer.from(k.aid, 'hex')], ['95', tvrAtCryptogram]]);
+    const online = new Map([...term, ...card, ['84', fromHex(k.aid, 'AID')], ['95', tvrAtCryptogram]]);
     o.sensitive = sensitiveTlv(card);
     o.onlineData = Object.fromEntries(ONLINE_TAGS.filter((t) => online.has(t)).map((t) => [t, toHex(online.get(t)!)]));
     return o;

@@ -1,7 +1,7 @@
 // What Entry Point hands a kernel after final selection (Book B §3.4 kernel activation).
-import { encodeTlv, type TlvEntry } from './tlv.ts';
+import { encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import type { CardTransport } from '../nfc/transport.ts';
-import type { TerminalConfig } from './config.ts';
+import type { TerminalConfig } from '../../common/emv/config.ts';
 import type { AppFci } from './fci.ts';
 import type { Indicators } from './preprocessing.ts';
 import type { Outcome, ProgressEvent } from './outcome.ts';

@@ -1,8 +1,8 @@
 // Entry Point pre-processing (EMV Contactless Book B §3.1), before the field is on: for each
 // AID/kernel combination compare the amount with the reader limits of the currency and set the
 // per-transaction TTQ bits.
-import { fromHex } from './hex.ts';
-import type { CombinationConfig } from './config.ts';
+import { fromHex } from '../../common/hex.ts';
+import type { CombinationConfig } from '../../common/emv/config.ts';
 import { limitsFor, type TransactionRequest } from './transaction.ts';
 
 export interface Indicators {

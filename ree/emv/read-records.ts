@@ -1,9 +1,9 @@
 // READ RECORD per AFL (EMV Book 3 §10.2): collect the card's data objects and the static data
 // to be authenticated — for SFI 1..10 the value inside template 70, for SFI 11..30 the whole
 // record — from the records the AFL marks for ODA.
-import { concat } from './hex.ts';
-import { readRecord, parseResponse, swHex, SW } from './apdu.ts';
-import { decodeTlv, flatten } from './tlv.ts';
+import { concat } from '../../common/hex.ts';
+import { readRecord, parseResponse, swHex, SW } from '../../common/emv/apdu.ts';
+import { decodeTlv, flatten } from '../../common/tlv.ts';
 import { parseAfl } from './gpo.ts';
 import type { CardTransport } from '../nfc/transport.ts';
 

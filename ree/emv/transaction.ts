@@ -1,7 +1,7 @@
 // The transaction a reader is asked to run, and the terminal data objects built from it and
 // from the configuration (EMV Book 4 §6.5; Contactless Book A Table 5-3).
-import { fromHex } from './hex.ts';
-import type { CombinationConfig, ReaderLimits, TerminalConfig } from './config.ts';
+import { fromHex } from '../../common/hex.ts';
+import type { CombinationConfig, ReaderLimits, TerminalConfig } from '../../common/emv/config.ts';
 
 export interface TransactionRequest {
   /** amount authorised, minor units */

@@ -2,20 +2,9 @@
 // in the field; a card torn away mid-command surfaces as CardRemovedError, as IsoDep's
 // TagLostException would.
 import { CardEvents, CardRemovedError, type CardEvent, type CardTransport } from './transport.ts';
+import { CardTornError, type InProcessCard } from '../../common/emv/in-process-card.ts';
 
-/** Thrown by an in-process card that leaves the field while processing a command. */
-export class CardTornError extends Error {
-  constructor() { super('card left the field during the command'); this.name = 'CardTornError'; }
-}
-
-/** A card living in this process (the simulators in sim/cards). */
-export interface InProcessCard {
-  readonly atr: Uint8Array;
-  readonly inField: boolean;
-  /** a new tap: power on, reset selection state */
-  tap(): void;
-  process(apdu: Uint8Array): Uint8Array;
-}
+export { CardTornError, type InProcessCard } from '../../common/emv/in-process-card.ts';
 
 export class InProcessTransport implements CardTransport {
   private readonly events = new CardEvents();

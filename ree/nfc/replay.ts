@@ -2,9 +2,9 @@
 // pairs. Replay answers each command with the next unused recorded response whose command has
 // the same CLA INS P1 P2, whatever the command data (so a kernel with a fresh unpredictable
 // number still follows a recorded tap). Record wraps any transport and keeps what passed.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fromHex, toHex } from '../emv/hex.ts';
-import { headerOf } from '../emv/apdu.ts';
+// Files are Node's business: ree/node/replay-file.ts reads and writes captures.
+import { fromHex, toHex } from '../../common/hex.ts';
+import { headerOf } from '../../common/emv/apdu.ts';
 import { CardEvents, TransportError, type CardEvent, type CardTransport } from './transport.ts';
 
 export interface Exchange { command: string; response: string }
@@ -25,10 +25,6 @@ export class ReplayTransport implements CardTransport {
 
   constructor(readonly exchanges: Exchange[]) {
     this.used = exchanges.map(() => false);
-  }
-
-  static fromFile(path: string): ReplayTransport {
-    return new ReplayTransport(parseCapture(JSON.parse(readFileSync(path, 'utf8'))));
   }
 
   tap(): void { this.events.emit({ type: 'present' }); }
@@ -56,7 +52,8 @@ export class RecordingTransport implements CardTransport {
 
   onCardEvent(listener: (e: CardEvent) => void): () => void { return this.inner.onCardEvent(listener); }
 
-  save(path: string): void {
-    writeFileSync(path, JSON.stringify(this.exchanges, null, 1) + '\n');
+  /** The capture as JSON text (what a capture file holds). */
+  toJson(): string {
+    return JSON.stringify(this.exchanges, null, 1) + '\n';
   }
 }

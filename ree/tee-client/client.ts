@@ -5,13 +5,12 @@
 // code drives the reference runtime in-process or a phone's TEE driver.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { Status, statusName, originName, Origin } from '../../proto/status.ts';
+import { toHex } from '../../common/hex.ts';
+import type { TeeTransport } from '../../common/tee-transport.ts';
 
 const v1 = trusttap.tee.v1;
 
-/** Carries one encoded ClientRequest to the TEE and brings back the encoded ClientResponse. */
-export interface TeeTransport {
-  exchange(request: Uint8Array): Promise<Uint8Array>;
-}
+export type { TeeTransport } from '../../common/tee-transport.ts';
 
 /** A failed TEE call: GP status and origin, and what was wrong. */
 export class TeeError extends Error {
@@ -73,7 +72,7 @@ export class TeeContext {
   async openSession(ta: string | Uint8Array): Promise<TeeSession> {
     const target = typeof ta === 'string' ? { name: ta } : { uuid: ta };
     const res = await this.request({ openSession: { ...target, login: v1.Login.LOGIN_PUBLIC } });
-    const s = new TeeSession(this, res.session, typeof ta === 'string' ? ta : Buffer.from(ta).toString('hex'));
+    const s = new TeeSession(this, res.session, typeof ta === 'string' ? ta : toHex(ta).toLowerCase());
     this.open.add(s);
     return s;
   }

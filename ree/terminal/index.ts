@@ -1,4 +1,4 @@
 export { Terminal, type TerminalOptions } from './terminal.ts';
 export { PaymentSession, type PaymentRequest, type PaymentEvent, type PaymentResult, type QrPaymentRequest, type Receipt, type Capability, type FailureCode } from './types.ts';
-export { FileStateStore, MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
-export { currencyOf, formatAmount } from './currency.ts';
+export { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
+export { currencyOf, formatAmount } from '../../common/currency.ts';

@@ -11,11 +11,11 @@
 // device-signed qr_authorize; a lost answer is result-unknown (resolve(id) later).
 import { BackendError, type BackendLink } from '../attestation/backend-link.ts';
 import { TeeError } from '../tee-client/index.ts';
-import { parseMerchantQr } from '../qr/merchant-presented.ts';
-import { parseConsumerQr } from '../qr/consumer-presented.ts';
-import { QrError } from '../qr/errors.ts';
+import { parseMerchantQr } from '../../common/qr/merchant-presented.ts';
+import { parseConsumerQr } from '../../common/qr/consumer-presented.ts';
+import { QrError } from '../../common/qr/errors.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { type Currency } from './currency.ts';
+import { type Currency } from '../../common/currency.ts';
 import { checkPaymentRequest, failed, Cancelled } from './request.ts';
 import type { FailureCode, PaymentEvent, PaymentResult, QrPaymentRequest } from './types.ts';
 

@@ -1,6 +1,6 @@
 // What every payment start checks first, card or QR: the amount, the currency, the client's
 // transaction id and the enrolment, each refused with a typed failure and its remedy.
-import { currencyOf, type Currency } from './currency.ts';
+import { currencyOf, type Currency } from '../../common/currency.ts';
 import type { FailureCode, PaymentResult } from './types.ts';
 
 export const failed = (code: FailureCode, message: string, remedy: string): PaymentResult => ({ outcome: 'failed', code, message, remedy });

@@ -8,12 +8,14 @@ import { HealthCollector, type HealthSource } from '../attestation/collector.ts'
 import { BackendLink, BackendError } from '../attestation/backend-link.ts';
 import { PinpadClient, type PinFormat } from '../pin/pin-entry.ts';
 import { runEntryPoint } from '../emv/entry-point.ts';
-import type { TerminalConfig } from '../emv/config.ts';
+import type { TerminalConfig } from '../../common/emv/config.ts';
 import type { Outcome } from '../emv/outcome.ts';
-import { decodeTlv, encodeTlv, type TlvEntry } from '../emv/tlv.ts';
+import { decodeTlv, encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import type { CardTransport } from '../nfc/transport.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { currencyOf, type Currency } from './currency.ts';
+import { currencyOf, type Currency } from '../../common/currency.ts';
+import { fromHex, toHex } from '../../common/hex.ts';
+import { fromBase64, toBase64 } from '../../common/base64.ts';
 import { checkPaymentRequest, failed, Cancelled } from './request.ts';
 import { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
 import {
@@ -23,10 +25,10 @@ import { runQrPayment, resolveQrOrder } from './qr.ts';
 
 const pay = trusttap.payment.v1;
 const at = trusttap.attest.v1;
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
-const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+const hex = toHex;
+const unhex = (h: string) => fromHex(h);
+const b64 = (b: Uint8Array) => toBase64(b);
+const unb64 = (s: string) => fromBase64(s);
 
 export interface TerminalOptions {
   /** The TEE driver (the reference runtime's InProcessTeeDriver, or a phone's). */

@@ -2,7 +2,7 @@
 // Shaped like Apple ProximityReader / Stripe Terminal / SumUp Tap to Pay: the app sees masked
 // data only — never a PAN, a PIN or a key.
 
-import type { QrErrorCode } from '../qr/errors.ts';
+import type { QrErrorCode } from '../../common/qr/errors.ts';
 
 export type PaymentType = 'purchase' | 'refund';
 

@@ -1,9 +1,9 @@
 // SIMULATOR ONLY. What every simulated contactless card offers to a transport: an ATR, an APDU
 // processor, and the physical state of being in the field. A card "torn" away mid-command
 // throws CardTornError from process(), as a reader sees a card vanish during an exchange.
-import type { InProcessCard } from '../../ree/nfc/in-process.ts';
+import type { InProcessCard } from '../../common/emv/in-process-card.ts';
 
-export { CardTornError } from '../../ree/nfc/in-process.ts';
+export { CardTornError } from '../../common/emv/in-process-card.ts';
 
 export interface SimulatedCard extends InProcessCard {
   readonly name: string;

@@ -1,10 +1,10 @@
 // SIMULATOR ONLY. Issuing side of SM2 offline data authentication for PBOC 3.0 cards
 // (JR/T 0025.17-2013; formats in ree/emv/oda/sm2-certificates.ts): what the SM2 test CA signs
 // for an issuer, what the issuer signs for a card, and the card's SM2 signature over dynamic
-// data. Signatures use pure/sm2.ts (GB/T 32918.2, SM3 with ZA, default user ID).
-import { concat, fromHex } from '../../ree/emv/hex.ts';
-import { ALG_SM2, SM2_FORMAT, SM2_PARAM_INDEX } from '../../ree/emv/oda/sm2-certificates.ts';
-import { sm2Sign } from '../../pure/sm2.ts';
+// data. Signatures use common/sm2.ts (GB/T 32918.2, SM3 with ZA, default user ID).
+import { concat, fromHex } from '../../common/hex.ts';
+import { ALG_SM2, SM2_FORMAT, SM2_PARAM_INDEX } from '../../common/emv/ca-keys.ts';
+import { sm2Sign } from '../../common/sm2.ts';
 import type { Sm2KeyPair } from './test-pki.ts';
 
 const mmyy = (yymm: string) => fromHex(yymm.slice(2, 4) + yymm.slice(0, 2));

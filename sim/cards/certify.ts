@@ -2,8 +2,8 @@
 // for an issuer, what an issuer signs for a card at personalisation, and the card's signature
 // over dynamic data. The terminal side lives in ree/emv/oda/.
 import { createHash } from 'node:crypto';
-import { concat, fromHex } from '../../ree/emv/hex.ts';
-import type { RsaPublicKey } from '../../ree/emv/oda/rsa.ts';
+import { concat, fromHex } from '../../common/hex.ts';
+import type { RsaPublicKey } from '../../common/emv/ca-keys.ts';
 import { rsaSign } from './test-pki.ts';
 import type { KeyObject } from 'node:crypto';
 

@@ -1,10 +1,10 @@
 // SIMULATOR ONLY. The APDU front of a simulated contactless EMV card (EMV Book 1 §11,
 // Book 3 §6.5; Contactless Book B §3): SELECT of the PPSE and of the application, READ RECORD
 // per AFL, and status words for what a card refuses. Schemes add GPO and GENERATE AC.
-import { concat, equalBytes, fromHex } from '../../ree/emv/hex.ts';
-import { PPSE_NAME, SW } from '../../ree/emv/apdu.ts';
-import { decodeTlv, encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
-import { parseDol } from '../../ree/emv/dol.ts';
+import { concat, equalBytes, fromHex } from '../../common/hex.ts';
+import { PPSE_NAME, SW } from '../../common/emv/apdu.ts';
+import { decodeTlv, encodeTlv, type TlvEntry } from '../../common/tlv.ts';
+import { parseDol } from '../../common/emv/dol.ts';
 import { CardTornError, CONTACTLESS_ATR, type SimulatedCard } from './card.ts';
 import { defaultRandom, type CardOptions, type Personalised } from './personalisation.ts';
 

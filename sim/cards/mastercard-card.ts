@@ -2,9 +2,9 @@
 // returns AIP + AFL only, records carry CDOL1 and the CVM list, GENERATE AC returns the
 // cryptogram — inside a CDA signature when the reader asks for CDA (Book C-2 §5; Book 2 §6.6).
 import { createHash } from 'node:crypto';
-import { concat } from '../../ree/emv/hex.ts';
-import { encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
-import { SW } from '../../ree/emv/apdu.ts';
+import { concat } from '../../common/hex.ts';
+import { encodeTlv, type TlvEntry } from '../../common/tlv.ts';
+import { SW } from '../../common/emv/apdu.ts';
 import { acInput } from '../../backend/issuer/cvn.ts';
 import { acSessionKey } from '../../backend/issuer/ac-keys.ts';
 import { applicationCryptogram } from '../../backend/issuer/application-cryptogram.ts';

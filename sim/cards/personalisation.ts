@@ -1,8 +1,8 @@
 // SIMULATOR ONLY. Card personalisation shared by the scheme simulators: the PAN and dates, the
 // application keys derived from the issuer master key (EMV Book 2 A1.4), the ODA certificates,
 // and the records read per AFL. Error cases are switches here.
-import { concat, fromHex, toHex } from '../../ree/emv/hex.ts';
-import { encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
+import { concat, fromHex, toHex } from '../../common/hex.ts';
+import { encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import { cvnProfile, type CvnProfile } from '../../backend/issuer/cvn.ts';
 import { deriveIccMasterKey } from '../../backend/issuer/ac-keys.ts';
 import { issuerCertificate, iccCertificate } from './certify.ts';

@@ -2,9 +2,9 @@
 // returns the cryptogram: Visa qVSDC (Contactless Book C-3 / VCPS) and UnionPay QuickPass
 // qPBOC (Book C-7 / JR/T 0025.12). The card reads TTQ, decides ARQC or AAC, the CVM (CTQ) and
 // signs fDDA data when the reader supports ODA.
-import { concat } from '../../ree/emv/hex.ts';
-import { encodeTlv, type TlvEntry } from '../../ree/emv/tlv.ts';
-import { SW } from '../../ree/emv/apdu.ts';
+import { concat } from '../../common/hex.ts';
+import { encodeTlv, type TlvEntry } from '../../common/tlv.ts';
+import { SW } from '../../common/emv/apdu.ts';
 import { acInput } from '../../backend/issuer/cvn.ts';
 import { acSessionKey } from '../../backend/issuer/ac-keys.ts';
 import { applicationCryptogram } from '../../backend/issuer/application-cryptogram.ts';

@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { constants, createPrivateKey, privateEncrypt, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import type { CaPublicKey } from '../../ree/emv/oda/certificates.ts';
-import { SM2P256V1, sm2PublicFromPrivate } from '../../pure/sm2.ts';
-import { fromHex } from '../../ree/emv/hex.ts';
-import type { RsaPublicKey } from '../../ree/emv/oda/rsa.ts';
+import { SM2P256V1, sm2PublicFromPrivate } from '../../common/sm2.ts';
+import { fromHex } from '../../common/hex.ts';
+import type { CaPublicKey, RsaPublicKey } from '../../common/emv/ca-keys.ts';
 
 export type Scheme = 'visa' | 'mastercard' | 'unionpay';
 

@@ -1,7 +1,7 @@
 // SIMULATOR ONLY. A UnionPay QuickPass card (qPBOC, Kernel 7): UnionPay credit AID, PDOL
 // required, cryptogram in the GPO response with the PBOC cryptogram version 01, fDDA version 01,
 // card currency CNY (156).
-import { concat } from '../../ree/emv/hex.ts';
+import { concat } from '../../common/hex.ts';
 import { personalise, type CardOptions } from './personalisation.ts';
 import { QuickCardSim } from './quick-card.ts';
 

@@ -1,6 +1,6 @@
 // SIMULATOR ONLY. A Visa contactless card (qVSDC, Kernel 3): Visa Credit AID, PDOL with TTQ,
 // cryptogram in the GPO response, IAD format 0 (length | DKI | CVN | CVR), fDDA version 01.
-import { concat } from '../../ree/emv/hex.ts';
+import { concat } from '../../common/hex.ts';
 import { personalise, type CardOptions } from './personalisation.ts';
 import { QuickCardSim } from './quick-card.ts';
 

@@ -6,7 +6,7 @@
 //   - shows a consumer-presented payment code: POST /v1/wallet/codes gives a one-time, 60-second
 //     code bound to the account, as EMVCo CPM (Base64) and as 19 digits.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { parseMerchantQr, type MerchantQr } from '../../ree/qr/merchant-presented.ts';
+import { parseMerchantQr, type MerchantQr } from '../../common/qr/merchant-presented.ts';
 
 const pay = trusttap.payment.v1;
 const num = (x: unknown) => (typeof x === 'number' ? x : x == null ? 0 : (x as { toNumber(): number }).toNumber());

@@ -14,7 +14,7 @@ import * as host from "../lib/host";
 import { bytesOf, wipe, equalCT } from "../lib/bytes";
 import { invokeTa } from "../lib/ta-client";
 import * as identity from "./identity";
-import { fixedInfo, deriveKeys, macTag } from "./kek";
+import { fixedInfo, deriveKeys, macTag } from "../lib/kek";
 import {
   ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ACCESS_DENIED, ERROR_ACCESS_CONFLICT, ERROR_BAD_STATE,
   ERROR_GENERIC, ERROR_SIGNATURE_INVALID, ERROR_MAC_INVALID, ERROR_ITEM_NOT_FOUND,

@@ -4,7 +4,7 @@
 import * as nc from 'node:crypto';
 import { Alg, Curve, Mode } from '../abi/algorithms.ts';
 import { Status } from '../../proto/status.ts';
-import { sm2Sign, sm2Verify, sm2PublicFromPrivate } from './sm2.ts';
+import { sm2Sign, sm2Verify, sm2PublicFromPrivate } from '../../common/sm2.ts';
 
 export class CryptoError extends Error {
   constructor(readonly status: number, message: string) {

@@ -4,7 +4,7 @@
 // OCTET STRING }, and decryption, which checks C1 on the curve and C3 in constant time.
 // Not part of host ABI v1; the runtime and tests use it where SM2 encryption is needed.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SM2P256V1, type Sm2Curve, mod, to32, toBig } from './sm2.ts';
+import { SM2P256V1, type Sm2Curve, mod, to32, toBig } from '../../common/sm2.ts';
 
 export interface Sm2Ciphertext {
   /** 04 || x1 || y1 */

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendLink, BackendError } from '../../ree/attestation/backend-link.ts';
-import { verifyToken, verifyP256 } from '../../ree/attestation/verify.ts';
+import { verifyToken, verifyP256 } from '../../common/verdict-token.ts';
 import { provisionDevice, rogueOemRoot } from '../../sim/oem/index.ts';
 import { startDevice, peerImage, healthy } from '../attest/device.ts';
 import { a, Admin, startTestBackend, enrolledDevice, tid, type Backend } from './harness.ts';

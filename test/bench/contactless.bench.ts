@@ -1,2 +1,2 @@
 // Contactless figures (issue 6): card-in-field time per simulated card, TLV parse throughput.
-export { run } from '../../sim/contactless-bench.ts';
+export { run } from './contactless-bench.ts';

@@ -10,7 +10,7 @@ import { ScriptedUiProvider, enterPin } from '../../tee/tui/scripted.ts';
 import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
 import { DEMO_CARDS } from '../../sim/demo-cards.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
-import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal } from '../../ree/terminal/index.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';

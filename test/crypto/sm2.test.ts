@@ -1,7 +1,7 @@
 // tee/crypto/sm2.ts and sm2-encrypt.ts beyond the published vectors (test/vectors/ops/sm.ts).
 import { test, expect } from 'vitest';
 import { createHash } from 'node:crypto';
-import { SM2P256V1, SM2_DEFAULT_ID, mod, modInv, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, to32, toBig } from '../../tee/crypto/sm2.ts';
+import { SM2P256V1, SM2_DEFAULT_ID, mod, modInv, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, to32, toBig } from '../../common/sm2.ts';
 import { sm2CiphertextBytes, sm2CiphertextFromBytes, sm2CiphertextFromDer, sm2CiphertextToDer, sm2Decrypt, sm2Encrypt } from '../../tee/crypto/sm2-encrypt.ts';
 import { CryptoOps } from '../../tee/crypto/ops.ts';
 import { Alg, Curve } from '../../tee/abi/algorithms.ts';

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { MastercardCardSim, TEST_ISSUER_MASTER_KEY_AC, type CardOptions } from '../../sim/cards/index.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
-import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
 import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
-import { fromHex } from '../../ree/emv/hex.ts';
-import type { TerminalConfig } from '../../ree/emv/config.ts';
+import { fromHex } from '../../common/hex.ts';
+import type { TerminalConfig } from '../../common/emv/config.ts';
 
 const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
 const ABOVE = 1_500_00, BELOW = 25_00; // CNY; CVM required limit 1000.01

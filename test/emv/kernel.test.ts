@@ -3,12 +3,12 @@ import { MastercardCardSim, UnionPayCardSim, VisaCardSim, TEST_ISSUER_MASTER_KEY
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { ReplayTransport } from '../../ree/nfc/replay.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
-import { loadSignedConfig, signConfig, ConfigError } from '../../ree/emv/signed-config.ts';
+import { loadSignedConfig, signConfig, ConfigError } from '../../common/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
 import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
-import { fromHex } from '../../ree/emv/hex.ts';
+import { fromHex } from '../../common/hex.ts';
 import type { ProgressEvent, Outcome } from '../../ree/emv/outcome.ts';
-import type { TerminalConfig } from '../../ree/emv/config.ts';
+import type { TerminalConfig } from '../../common/emv/config.ts';
 import type { CardTransport } from '../../ree/nfc/transport.ts';
 
 const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);

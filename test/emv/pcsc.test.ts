@@ -2,14 +2,14 @@
 // plugged in as a vpcd virtual card. Needs `bash .ci/setup-pcsc.sh start`; skips otherwise.
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { PcscTransport, loadPcsclite } from '../../ree/nfc/pcsc.ts';
+import { PcscTransport, loadPcsclite } from '../../ree/node/index.ts';
 import { CardRemovedError } from '../../ree/nfc/transport.ts';
 import { VpcdVirtualCard } from '../../sim/vpcd/virtual-card.ts';
 import { MastercardCardSim, UnionPayCardSim, VisaCardSim } from '../../sim/cards/index.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
-import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
-import { selectPpse } from '../../ree/emv/apdu.ts';
+import { selectPpse } from '../../common/emv/apdu.ts';
 
 const why = !existsSync('/run/pcscd/pcscd.comm') ? 'pcscd is not running (bash .ci/setup-pcsc.sh start)'
   : !loadPcsclite() ? 'the @pokusew/pcsclite binding is not installed (bash .ci/setup-pcsc.sh start installs it)' : '';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { crc16CcittFalse, crcHex } from '../../ree/qr/crc16.ts';
-import { generateMerchantQr, parseMerchantQr, parseUnionPayAccount, unionPayAccount, type MerchantQr } from '../../ree/qr/merchant-presented.ts';
-import { parseConsumerQr } from '../../ree/qr/consumer-presented.ts';
-import { QrError } from '../../ree/qr/errors.ts';
-import { encodeTlv } from '../../ree/emv/tlv.ts';
+import { crc16CcittFalse, crcHex } from '../../common/qr/crc16.ts';
+import { generateMerchantQr, parseMerchantQr, parseUnionPayAccount, unionPayAccount, type MerchantQr } from '../../common/qr/merchant-presented.ts';
+import { parseConsumerQr } from '../../common/qr/consumer-presented.ts';
+import { QrError } from '../../common/qr/errors.ts';
+import { encodeTlv } from '../../common/tlv.ts';
 
 // The example payload of the EMV QRCPS Merchant-Presented Mode specification (with Chinese
 // alternate-language fields), as reproduced by QR libraries; its CRC is A13A.

@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { UnionPayCardSim, UnionPaySmCardSim, TEST_ISSUER_MASTER_KEY_AC, testSm2Pki, type CardOptions } from '../../sim/cards/index.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
-import { capkChecksumHex, loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { capkChecksumHex, loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
 import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
-import { fromHex, toHex, concat } from '../../ree/emv/hex.ts';
+import { fromHex, toHex, concat } from '../../common/hex.ts';
 import { recoverSm2IccKey, recoverSm2IssuerKey, openSm2Sdad } from '../../ree/emv/oda/sm2-certificates.ts';
 import { sm2IccCertificate, sm2IssuerCertificate, sm2SignDynamicData } from '../../sim/cards/certify-sm2.ts';
 import { OdaError } from '../../ree/emv/oda/certificates.ts';
-import type { CapkConfig, TerminalConfig } from '../../ree/emv/config.ts';
+import type { CapkConfig, TerminalConfig } from '../../common/emv/config.ts';
 import type { SimulatedCard } from '../../sim/cards/index.ts';
 
 /** The test terminal configuration carries the UnionPay SM2 test CA key; a reader without it

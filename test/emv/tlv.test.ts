@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../../ree/emv/hex.ts';
-import { TlvError, decodeTlv, encodeTlv, findTag, flatten, toTree } from '../../ree/emv/tlv.ts';
-import { buildDol, mapSource, parseDol } from '../../ree/emv/dol.ts';
+import { fromHex, toHex } from '../../common/hex.ts';
+import { TlvError, decodeTlv, encodeTlv, findTag, flatten, toTree } from '../../common/tlv.ts';
+import { buildDol, mapSource, parseDol } from '../../common/emv/dol.ts';
 import { parseAfl, parseGpoResponse } from '../../ree/emv/gpo.ts';
-import { maskPan, parseTrack2, Track2Error } from '../../ree/emv/track2.ts';
+import { maskPan, parseTrack2, Track2Error } from '../../common/emv/track2.ts';
 import { parsePpseFci } from '../../ree/emv/fci.ts';
 import { readVectorFile, runVectors } from '../vectors/runner.ts';
 

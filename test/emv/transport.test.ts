@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayTransport, RecordingTransport, parseCapture } from '../../ree/nfc/replay.ts';
+import { saveCapture } from '../../ree/node/index.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { CardRemovedError, TransportError, type CardEvent } from '../../ree/nfc/transport.ts';
 import { VisaCardSim } from '../../sim/cards/index.ts';
-import { fromHex, toHex } from '../../ree/emv/hex.ts';
-import { selectPpse } from '../../ree/emv/apdu.ts';
+import { fromHex, toHex } from '../../common/hex.ts';
+import { selectPpse } from '../../common/emv/apdu.ts';
 import { run as readCard } from '../../cli/commands/read-card.ts';
 
 const capture = (name: string) => new URL(`../../sim/captures/${name}.json`, import.meta.url).pathname;
@@ -45,7 +46,7 @@ describe('replay transport', () => {
     const r = await rec.transceive(selectPpse());
     expect(rec.exchanges).toEqual([{ command: toHex(selectPpse()), response: toHex(r) }]);
     const file = join(mkdtempSync(join(tmpdir(), 'tt-')), 'c.json');
-    rec.save(file);
+    saveCapture(rec, file);
     expect(parseCapture(JSON.parse(readFileSync(file, 'utf8')))).toEqual(rec.exchanges);
   });
 });

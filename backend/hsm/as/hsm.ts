@@ -4,7 +4,7 @@
 // no second implementation. Bytes go in and out through one static buffer; the host (wasm.ts)
 // wipes it after every call. Exports return a length >= 0 or a GP status < 0; lastReason()
 // explains a failure.
-import { fixedInfo, deriveKeys, macTag } from "../../../ta/attest/kek";
+import { fixedInfo, deriveKeys, macTag } from "../../../ta/lib/kek";
 import { initialKey, derivationKey, verifyMac, aesKeyTypeOf, dataCipher, workingKey, USAGE_PIN_ENCRYPTION } from "../../../ta/lib/dukpt-aes";
 import { panFieldFormat4, pinFieldFormat4, decipherFormat4 } from "../../../ta/lib/pinblock";
 import { cmac } from "../../../ta/lib/cmac";

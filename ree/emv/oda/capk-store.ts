@@ -1,7 +1,7 @@
 // CA public keys by RID and index (EMV Book 2 §11.2.2), loaded from the signed configuration.
-import { fromHex } from '../hex.ts';
-import type { CapkConfig } from '../config.ts';
-import type { CaPublicKey } from './certificates.ts';
+import { fromHex } from '../../../common/hex.ts';
+import type { CapkConfig } from '../../../common/emv/config.ts';
+import type { CaPublicKey } from '../../../common/emv/ca-keys.ts';
 
 export class CapkStore {
   private readonly keys = new Map<string, CaPublicKey & { expiry?: string }>();

@@ -1,12 +1,12 @@
 // Combined DDA / Application Cryptogram generation (EMV 4.4 Book 2 §6.6.2): the cryptogram
 // arrives inside the signature, with a hash over the PDOL data, the CDOL1 data and the
 // GENERATE AC response's other objects, in the order the card sent them.
-import { createHash } from 'node:crypto';
-import { concat, equalBytes } from '../hex.ts';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { concat, equalBytes } from '../../../common/hex.ts';
 import { OdaError, openSdad } from './certificates.ts';
 import { isSm2Key } from './sm2-certificates.ts';
 import type { IccPublicKey } from './key-chain.ts';
-import type { Tlv } from '../tlv.ts';
+import type { Tlv } from '../../../common/tlv.ts';
 
 export interface CdaInput {
   sdad: Uint8Array;
@@ -32,8 +32,8 @@ export function verifyCda(icc: IccPublicKey, i: CdaInput): Uint8Array {
   const hash = dyn.subarray(10 + ldn, 30 + ldn);
   if (!equalBytes(cid, i.cid)) throw new OdaError('CDA_CID_MISMATCH', 'CID in the signature differs from 9F27');
   const encoded = i.response.filter((n) => n.tag !== '9F4B').map((n) => asSent(i.responseBytes, n));
-  const expected = createHash('sha1').update(concat(i.pdolData, i.cdol1Data, ...encoded)).digest();
-  if (!equalBytes(new Uint8Array(expected), hash)) throw new OdaError('CDA_HASH_MISMATCH', 'transaction data hash code mismatch');
+  const expected = sha1(concat(i.pdolData, i.cdol1Data, ...encoded));
+  if (!equalBytes(expected, hash)) throw new OdaError('CDA_HASH_MISMATCH', 'transaction data hash code mismatch');
   return ac.slice();
 }
 

@@ -1,9 +1,10 @@
 // Recovery of the issuer and ICC public keys (EMV 4.4 Book 2 §5.3 and §6.4 / Tables 6, 14):
 // issuer PK certificate under the CA key (RID + index 8F), ICC PK certificate under the issuer
 // key; each recovered block is 6A | header | key bytes | SHA-1 | BC.
-import { createHash } from 'node:crypto';
-import { concat, equalBytes, toHex } from '../hex.ts';
-import { rsaRecover, type RsaPublicKey } from './rsa.ts';
+import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
+import { concat, equalBytes, fromHex, toHex } from '../../../common/hex.ts';
+import type { CaPublicKey, RsaPublicKey } from '../../../common/emv/ca-keys.ts';
+import { rsaRecover } from './rsa.ts';
 
 export type OdaFailure =
   | 'CAPK_MISSING' | 'ISSUER_CERT_INVALID' | 'ISSUER_ID_MISMATCH' | 'ISSUER_CERT_EXPIRED'
@@ -14,11 +15,7 @@ export class OdaError extends Error {
   constructor(readonly code: OdaFailure, message: string) { super(message); this.name = 'OdaError'; }
 }
 
-/** A CA key; `algorithm` is the CA Public Key Algorithm Indicator: 0x01 RSA (default when
- *  absent), 0x04 SM2 with `modulus` = the point x || y and an empty `exponent`. */
-export interface CaPublicKey extends RsaPublicKey { rid: string; index: string; expiry?: string; algorithm?: number }
-
-const sha1 = (...parts: Uint8Array[]) => new Uint8Array(createHash('sha1').update(concat(...parts)).digest());
+const sha1 = (...parts: Uint8Array[]) => nobleSha1(concat(...parts));
 
 /** Split a recovered certificate: checks header, trailer and hash; returns the body. */
 function openCertificate(recovered: Uint8Array, format: number, hashed: (body: Uint8Array) => Uint8Array, code: OdaFailure): Uint8Array {
@@ -81,5 +78,5 @@ export function openSdad(icc: RsaPublicKey, sdad: Uint8Array, terminalDynamicDat
 
 /** CA key checksum (Book 2 §11.2.2): SHA-1 of RID || index || modulus || exponent. */
 export function capkChecksum(k: CaPublicKey): Uint8Array {
-  return sha1(Buffer.from(k.rid, 'hex'), Buffer.from(k.index, 'hex'), k.modulus, k.exponent);
+  return sha1(fromHex(k.rid, 'RID'), fromHex(k.index, 'CA key index'), k.modulus, k.exponent);
 }

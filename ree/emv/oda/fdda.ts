@@ -2,7 +2,7 @@
 // dynamic number with the terminal's UN, amount, currency and the Card Authentication Related
 // Data (9F69). Kernel 7 accepts fDDA version 01 only. An ICC key certified in the SM2 chain
 // (PBOC 3.0 JR/T 0025.17) signs the same terminal dynamic data with SM2 (format 15).
-import { concat } from '../hex.ts';
+import { concat } from '../../../common/hex.ts';
 import { OdaError, openSdad } from './certificates.ts';
 import { isSm2Key, openSm2Sdad } from './sm2-certificates.ts';
 import type { IccPublicKey } from './key-chain.ts';

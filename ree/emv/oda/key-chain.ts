@@ -2,9 +2,10 @@
 // ICC key (EMV Book 2 §6.2–6.4), from the data objects read from the card. The CA key's
 // algorithm indicator chooses the certificate formats: RSA (Book 2, 01) or SM2 (PBOC 3.0
 // JR/T 0025.17, 04; see sm2-certificates.ts).
-import { toHex } from '../hex.ts';
+import { toHex } from '../../../common/hex.ts';
 import { OdaError, recoverIccKey, recoverIssuerKey, type RecoveredKey } from './certificates.ts';
-import { ALG_SM2, recoverSm2IccKey, recoverSm2IssuerKey, type RecoveredSm2Key } from './sm2-certificates.ts';
+import { recoverSm2IccKey, recoverSm2IssuerKey, type RecoveredSm2Key } from './sm2-certificates.ts';
+import { ALG_SM2 } from '../../../common/emv/ca-keys.ts';
 import type { CapkStore } from './capk-store.ts';
 
 export type IccPublicKey = (RecoveredKey & { algorithm?: 'RSA' }) | RecoveredSm2Key;

@@ -16,16 +16,10 @@
 // No 92 / 9F32 / 9F47 / 9F48 (no remainders, no exponents). The byte layouts above follow the
 // structure of Part 17 as described in public material; they were NOT checked against the text
 // of the standard or a real SM card here (docs/contactless.md, "Not checked").
-import { concat, toHex } from '../hex.ts';
+import { concat, toHex } from '../../../common/hex.ts';
 import { OdaError, type OdaFailure } from './certificates.ts';
-import { sm2Verify } from './sm2.ts';
-
-/** Public key algorithm indicator of PBOC 3.0 Part 17 for SM2 (RSA is 01). */
-export const ALG_SM2 = 0x04;
-/** Certificate and signed data formats of Part 17. */
-export const SM2_FORMAT = { issuer: 0x12, icc: 0x14, sdad: 0x15 } as const;
-/** SM2 key parameter index for the recommended curve sm2p256v1 (the only one accepted). */
-export const SM2_PARAM_INDEX = 0x00;
+import { sm2Verify } from '../../../common/sm2.ts';
+import { ALG_SM2, SM2_FORMAT, SM2_PARAM_INDEX } from '../../../common/emv/ca-keys.ts';
 
 export interface Sm2PublicKey { algorithm: 'SM2'; /** x || y, 64 bytes */ point: Uint8Array }
 export interface RecoveredSm2Key extends Sm2PublicKey { expiry: string; serial?: string }

@@ -9,7 +9,7 @@ import { createCipheriv } from 'node:crypto';
 import type { OpHandler } from '../runner.ts';
 import { CryptoOps } from '../../../tee/crypto/ops.ts';
 import { Alg, Mode } from '../../../tee/abi/algorithms.ts';
-import { SM2P256V1, SM2_DEFAULT_ID, sm2Curve, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, type Sm2Curve } from '../../../tee/crypto/sm2.ts';
+import { SM2P256V1, SM2_DEFAULT_ID, sm2Curve, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, type Sm2Curve } from '../../../common/sm2.ts';
 import { sm2CiphertextFromDer, sm2CiphertextToDer, sm2Decrypt, sm2Encrypt } from '../../../tee/crypto/sm2-encrypt.ts';
 import { gcmDecrypt, gcmEncrypt } from '../../crypto/gcm.ts';
 

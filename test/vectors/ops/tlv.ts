@@ -1,11 +1,11 @@
 // Vector operations of shared/vectors/tlv.json, run through ree/emv.
 import type { OpHandler, Vector } from '../runner.ts';
-import { fromHex, toHex } from '../../../ree/emv/hex.ts';
-import { TlvError, decodeTlv, encodeTlv, flatten, toTree, treeToEntries, type TlvTree } from '../../../ree/emv/tlv.ts';
-import { buildDol, dolDataLength, mapSource, parseDol } from '../../../ree/emv/dol.ts';
+import { fromHex, toHex } from '../../../common/hex.ts';
+import { TlvError, decodeTlv, encodeTlv, flatten, toTree, treeToEntries, type TlvTree } from '../../../common/tlv.ts';
+import { buildDol, dolDataLength, mapSource, parseDol } from '../../../common/emv/dol.ts';
 import { buildGpoCommand, parseGpoResponse } from '../../../ree/emv/gpo.ts';
 import { parsePpseFci } from '../../../ree/emv/fci.ts';
-import { expiryEndOfMonth, parseTrack2, serviceCodeInterchange } from '../../../ree/emv/track2.ts';
+import { expiryEndOfMonth, parseTrack2, serviceCodeInterchange } from '../../../common/emv/track2.ts';
 
 const flatHex = (m: Map<string, Uint8Array>) => Object.fromEntries([...m].map(([k, v]) => [k, toHex(v)]));
 const pad2 = (n: number) => String(n).padStart(2, '0');

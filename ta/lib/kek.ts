@@ -11,8 +11,8 @@
 //   KEK = K(1) (32 bytes, AES-256)        KCK = K(2) (32 bytes, HMAC-SHA256 key confirmation)
 //   MacTag_V = HMAC(KCK, "KC_1_V" || V || U || session_id)    (back end -> device)
 //   MacTag_U = HMAC(KCK, "KC_1_U" || U || V || session_id)    (device -> back end)
-import * as host from "../lib/host";
-import { bytesOf, wipe } from "../lib/bytes";
+import * as host from "./host";
+import { bytesOf, wipe } from "./bytes";
 
 export const ALGORITHM_ID = "TrustTap RKI v1: KEK AES-256, KC HMAC-SHA256";
 

@@ -1,8 +1,12 @@
 // Signed terminal configuration: the back end signs the configuration (Ed25519, RFC 8032)
 // and the REE refuses one whose signature does not verify under the pinned key, so AIDs,
 // limits and CA keys cannot be swapped on the phone. The signed bytes are the canonical JSON
-// (keys sorted, no spaces) of the configuration object.
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+// (keys sorted, no spaces) of the configuration object. Keys are raw bytes (32-byte Ed25519
+// seed and public key) and the code is @noble: the phone verifies, the back end and the test
+// configuration sign, with the same code.
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { fromHex, toHex } from '../hex.ts';
 import type { CapkConfig, TerminalConfig } from './config.ts';
 
 export class ConfigError extends Error {
@@ -20,29 +24,30 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Raw 32-byte Ed25519 keys as node:crypto KeyObjects. */
-export function ed25519PublicKey(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
-}
-export function ed25519PrivateKey(seed: Uint8Array, pub: Uint8Array): KeyObject {
-  return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: Buffer.from(seed).toString('base64url'), x: Buffer.from(pub).toString('base64url') }, format: 'jwk' });
-}
+const utf8 = (s: string) => new TextEncoder().encode(s);
 
-export function signConfig(config: TerminalConfig, key: KeyObject): SignedConfig {
-  return { config, signature: sign(null, Buffer.from(canonicalJson(config)), key).toString('hex').toUpperCase() };
+/** Signs with a 32-byte Ed25519 private key (the RFC 8032 seed). */
+export function signConfig(config: TerminalConfig, seed: Uint8Array): SignedConfig {
+  return { config, signature: toHex(ed25519.sign(utf8(canonicalJson(config)), seed)) };
 }
 
 export function capkChecksumHex(k: CapkConfig): string {
-  return createHash('sha1').update(Buffer.from(k.rid + k.index + k.modulus + k.exponent, 'hex')).digest('hex').toUpperCase();
+  return toHex(sha1(fromHex(k.rid + k.index + k.modulus + k.exponent, `CA key ${k.rid}/${k.index}`)));
 }
 
-/** Verify and return the configuration; throws ConfigError and never returns unverified data. */
-export function loadSignedConfig(doc: SignedConfig, key: KeyObject): TerminalConfig {
+function verifies(doc: SignedConfig, publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32 || !/^[0-9A-Fa-f]{128}$/.test(doc.signature)) return false;
+  // Strict RFC 8032 verification (no ZIP-215 leniency), as OpenSSL does it.
+  try { return ed25519.verify(fromHex(doc.signature), utf8(canonicalJson(doc.config)), publicKey, { zip215: false }); } catch { return false; }
+}
+
+/** Verify with the pinned 32-byte Ed25519 public key and return the configuration; throws
+ * ConfigError and never returns unverified data. */
+export function loadSignedConfig(doc: SignedConfig, publicKey: Uint8Array): TerminalConfig {
   if (!doc || typeof doc !== 'object' || typeof doc.signature !== 'string' || !doc.config) {
     throw new ConfigError('CONFIG_INVALID', 'signed configuration must be {config, signature}');
   }
-  const ok = /^[0-9A-Fa-f]{128}$/.test(doc.signature) && verify(null, Buffer.from(canonicalJson(doc.config)), key, Buffer.from(doc.signature, 'hex'));
-  if (!ok) throw new ConfigError('SIGNATURE_INVALID', 'terminal configuration signature does not verify');
+  if (!verifies(doc, publicKey)) throw new ConfigError('SIGNATURE_INVALID', 'terminal configuration signature does not verify');
   const c = doc.config;
   if (!Array.isArray(c.combinations) || !Array.isArray(c.capks)) throw new ConfigError('CONFIG_INVALID', 'configuration lacks combinations or capks');
   for (const k of c.capks) {

@@ -3,7 +3,7 @@
 // so everything else runs where it cannot be built. T=0 cards' 61xx / 6Cxx are resolved here
 // (GET RESPONSE / repeat with Le), so the kernel sees whole responses as over ISO 14443-4.
 import { createRequire } from 'node:module';
-import { CardEvents, CardRemovedError, TransportError, type CardEvent, type CardTransport } from './transport.ts';
+import { CardEvents, CardRemovedError, TransportError, type CardEvent, type CardTransport } from '../nfc/transport.ts';
 
 /* The slice of the binding's API used here (it ships no types). */
 interface PcscReader {

@@ -1,4 +1,7 @@
-// Hex <-> bytes. EMV data travels as bytes; vectors, logs and JSON use upper-case hex.
+// Hex <-> bytes. EMV data travels as bytes; vectors, logs and JSON use upper-case hex. Plain
+// JavaScript (no Buffer): phone and server both use it, and a phone's JS engine has no Buffer.
+
+const HEX_DIGITS = '0123456789ABCDEF';
 
 export class HexError extends Error {
   readonly code = 'HEX_INVALID';
@@ -8,11 +11,15 @@ export function fromHex(hex: string, what = 'hex'): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
     throw new HexError(`${what}: not an even-length hex string (length ${hex.length})`);
   }
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  let s = '';
+  for (const b of bytes) s += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!;
+  return s;
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {

@@ -1,13 +1,15 @@
-// Pure shared module (no I/O, no TEE or REE state): imported by tee/crypto (the reference TEE's
-// SM2 operations) and by ree/emv/oda (SM2 offline data authentication of PBOC cards), which the
-// layering rules keep from importing each other (ARCHITECTURE.md: ree/ never imports tee/).
+// Shared (common/: no I/O, no Node built-in): imported by tee/crypto (the reference TEE's SM2
+// operations), by ree/emv/oda (SM2 offline data authentication of PBOC cards) and by sim/cards
+// (the SM2 test CA), which the walls keep from importing each other.
 // SM2 digital signature (GB/T 32918.2-2016, GM/T 0003.2) over SM3 with the default user ID
 // "1234567812345678" (GM/T 0009-2012 §10). OpenSSL via node:crypto signs an SM2-curve key with
-// plain ECDSA, so the SM2 scheme itself is written here on @noble/curves' curve arithmetic.
+// plain ECDSA, so the SM2 scheme itself is written here on @noble/curves' curve arithmetic,
+// hashing with common/sm3.ts and drawing k from crypto.getRandomValues.
 // The curve is a parameter (default: the recommended curve sm2p256v1 of GB/T 32918.5) so the
 // standard's worked examples on the 256-bit test curve of GM/T 0003.5 Annex A run as well.
-import { createHash, randomBytes } from 'node:crypto';
 import { weierstrass, type WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
+import { concat, fromHex, toHex } from './hex.ts';
+import { sm3 } from './sm3.ts';
 
 export interface Sm2CurveParams { p: bigint; a: bigint; b: bigint; n: bigint; Gx: bigint; Gy: bigint; h?: bigint }
 export interface Sm2Curve extends Required<Sm2CurveParams> { Point: WeierstrassPointCons<bigint> }
@@ -32,8 +34,8 @@ export const SM2P256V1 = sm2Curve({
 export const SM2Point = SM2P256V1.Point;
 export const SM2_DEFAULT_ID = new TextEncoder().encode('1234567812345678');
 
-export const toBig = (bytes: Uint8Array) => BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
-export const to32 = (x: bigint) => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+export const toBig = (bytes: Uint8Array) => BigInt('0x' + (toHex(bytes) || '0'));
+export const to32 = (x: bigint) => fromHex(x.toString(16).padStart(64, '0'));
 export const mod = (x: bigint, m: bigint) => ((x % m) + m) % m;
 
 export function modInv(x: bigint, m: bigint): bigint {
@@ -52,11 +54,9 @@ export function sm2Za(pub: Uint8Array, id: Uint8Array = SM2_DEFAULT_ID, curve: S
   if (id.length > 0x1fff) throw new Error('SM2: user ID longer than 8191 bytes');
   if (pub.length !== 65 || pub[0] !== 4) throw new Error('SM2: ZA needs an uncompressed public point');
   const entla = id.length * 8;
-  return createHash('sm3')
-    .update(Uint8Array.of(entla >> 8, entla & 0xff)).update(id)
-    .update(to32(curve.a)).update(to32(curve.b)).update(to32(curve.Gx)).update(to32(curve.Gy))
-    .update(pub.subarray(1, 33)).update(pub.subarray(33, 65))
-    .digest();
+  return sm3(Uint8Array.of(entla >> 8, entla & 0xff), id,
+    to32(curve.a), to32(curve.b), to32(curve.Gx), to32(curve.Gy),
+    pub.subarray(1, 33), pub.subarray(33, 65));
 }
 
 function scalar(priv: Uint8Array, curve: Sm2Curve): bigint {
@@ -76,15 +76,15 @@ export function sm2Sign(priv: Uint8Array, msg: Uint8Array, id: Uint8Array = SM2_
   const d = scalar(priv, curve);
   if (k !== undefined && (k < 1n || k >= n)) throw new Error('SM2: k out of range [1, n-1]');
   const pub = Point.BASE.multiply(d).toBytes(false);
-  const e = toBig(createHash('sm3').update(sm2Za(pub, id, curve)).update(msg).digest());
+  const e = toBig(sm3(sm2Za(pub, id, curve), msg));
   for (;;) {
-    const kk = k ?? mod(toBig(randomBytes(40)), n - 1n) + 1n;
+    const kk = k ?? mod(toBig(crypto.getRandomValues(new Uint8Array(40))), n - 1n) + 1n;
     const x1 = Point.BASE.multiply(kk).toAffine().x;
     const r = mod(e + x1, n);
     if (r === 0n || r + kk === n) { if (k !== undefined) throw new Error('SM2: unusable k'); continue; }
     const s = mod(modInv(1n + d, n) * (kk - r * d), n);
     if (s === 0n) { if (k !== undefined) throw new Error('SM2: unusable k'); continue; }
-    return Buffer.concat([to32(r), to32(s)]);
+    return concat(to32(r), to32(s));
   }
 }
 
@@ -95,7 +95,7 @@ export function sm2Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array, id:
   if (r < 1n || r >= n || s < 1n || s >= n) return false;
   let P;
   try { P = Point.fromBytes(pub); } catch { return false; }
-  const e = toBig(createHash('sm3').update(sm2Za(P.toBytes(false), id, curve)).update(msg).digest());
+  const e = toBig(sm3(sm2Za(P.toBytes(false), id, curve), msg));
   const t = mod(r + s, n);
   if (t === 0n) return false;
   const R = Point.BASE.multiply(s).add(P.multiply(t));

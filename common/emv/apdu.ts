@@ -1,6 +1,6 @@
 // ISO/IEC 7816-4 command and response APDUs, and the EMV commands a contactless reader sends
 // (EMV Book 1 §11, Book 3 §6.5). Short APDUs only: contactless cards do not need extended.
-import { concat, fromHex, toHex } from './hex.ts';
+import { concat, fromHex, toHex } from '../hex.ts';
 
 export class ApduError extends Error {
   constructor(readonly code: 'APDU_MALFORMED' | 'RESPONSE_MALFORMED', message: string) { super(message); this.name = 'ApduError'; }

@@ -1,6 +1,6 @@
 // Track 2 Equivalent Data, tag 57 (EMV Book 3 Annex A; ISO/IEC 7813 layout in BCD):
 // PAN, separator 'D', expiry YYMM, service code (3 digits), discretionary data, 'F' pad.
-import { toHex } from './hex.ts';
+import { toHex } from '../hex.ts';
 
 export class Track2Error extends Error {
   readonly code = 'TRACK2_MALFORMED';

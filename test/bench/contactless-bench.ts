@@ -2,13 +2,13 @@
 // kernel and the in-process transport (no radio) — from SELECT PPSE to "remove card" — against
 // the 30 ms goal (6 % of the ~500 ms EMV readers aim for), the whole transaction including ODA
 // after removal, and BER-TLV parse throughput. Hooked in by test/bench/contactless.bench.ts.
-import type { Figure, Section } from '../test/bench/measure.ts';
-import { MastercardCardSim, UnionPayCardSim, VisaCardSim, type SimulatedCard } from './cards/index.ts';
-import { InProcessTransport } from '../ree/nfc/in-process.ts';
-import { runEntryPoint } from '../ree/emv/entry-point.ts';
-import { loadSignedConfig } from '../ree/emv/signed-config.ts';
-import { decodeTlv, encodeTlv } from '../ree/emv/tlv.ts';
-import { signedTestTerminalConfig, testConfigSigningKey } from './test-terminal-config.ts';
+import type { Figure, Section } from './measure.ts';
+import { MastercardCardSim, UnionPayCardSim, VisaCardSim, type SimulatedCard } from '../../sim/cards/index.ts';
+import { InProcessTransport } from '../../ree/nfc/in-process.ts';
+import { runEntryPoint } from '../../ree/emv/entry-point.ts';
+import { loadSignedConfig } from '../../common/emv/signed-config.ts';
+import { decodeTlv, encodeTlv } from '../../common/tlv.ts';
+import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 

@@ -1,7 +1,7 @@
 // Data Object Lists (EMV Book 3 §5.4): a DOL is a list of tag + length with no values; the
 // terminal answers with the concatenated values, each fitted to the length the card asked for.
-import { concat, fromHex } from './hex.ts';
-import { TlvError, isConstructed } from './tlv.ts';
+import { concat, fromHex, toHex } from '../hex.ts';
+import { TlvError, isConstructed } from '../tlv.ts';
 import { tagFormat } from './tags.ts';
 
 export interface DolEntry { tag: string; length: number }
@@ -80,5 +80,5 @@ export function buildDol(entries: DolEntry[], source: DolSource): Uint8Array {
 }
 
 function hexOf(d: Uint8Array, a: number, b: number): string {
-  return Buffer.from(d.subarray(a, b)).toString('hex').toUpperCase();
+  return toHex(d.subarray(a, b));
 }

@@ -2,8 +2,9 @@
 // 85 payload format indicator "CPV01", one or more application templates 61 (AID, label,
 // track 2 / PAN, and the application specific transparent template 63 with the cryptogram),
 // and an optional common data template 62. UnionPay's CPM codes use this format.
-import { decodeTlv, flatten, TlvError, type Tlv } from '../emv/tlv.ts';
-import { toHex } from '../emv/hex.ts';
+import { decodeTlv, flatten, TlvError, type Tlv } from '../tlv.ts';
+import { toHex } from '../hex.ts';
+import { fromBase64, latin1 } from '../base64.ts';
 import { maskPan, parseTrack2 } from '../emv/track2.ts';
 import { QrError } from './errors.ts';
 
@@ -23,14 +24,14 @@ export interface ConsumerQrSensitive { pan?: string; track2?: string }
 
 export function parseConsumerQr(base64: string): ConsumerQr & { sensitive: ConsumerQrSensitive[] } {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 !== 0) throw new QrError('BASE64_INVALID', 'consumer QR payload is not Base64');
-  const bytes = new Uint8Array(Buffer.from(base64, 'base64'));
+  const bytes = fromBase64(base64);
   let nodes: Tlv[];
   try { nodes = decodeTlv(bytes, { skipPadding: false }); } catch (e) {
     if (e instanceof TlvError) throw new QrError('MALFORMED', `consumer QR data: ${e.message}`, e.tag);
     throw e;
   }
   const pfi = nodes[0];
-  if (!pfi || pfi.tag !== '85' || Buffer.from(pfi.value).toString('latin1') !== 'CPV01') {
+  if (!pfi || pfi.tag !== '85' || latin1(pfi.value) !== 'CPV01') {
     throw new QrError('MALFORMED', 'consumer QR must start with payload format indicator 85 = "CPV01"', '85');
   }
   const apps = nodes.filter((n) => n.tag === '61');
@@ -43,7 +44,7 @@ export function parseConsumerQr(base64: string): ConsumerQr & { sensitive: Consu
     const aid = f.get('4F');
     if (aid) app.aid = toHex(aid);
     const label = f.get('50');
-    if (label) app.label = Buffer.from(label).toString('latin1');
+    if (label) app.label = latin1(label);
     const t2 = f.get('57');
     if (t2) {
       const t = parseTrack2(t2);
