@@ -11,7 +11,8 @@ import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictNam
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
 import { SoftwareHsm, HsmError } from './hsm/software-hsm.ts';
-import { verifyP256, labelled, LABEL, isP256Point, sha256 } from './crypto/p256.ts';
+import { verifyP256, isP256Point, sha256 } from './crypto/p256.ts';
+import { labelled, LABEL } from '../common/signature-labels.ts';
 import { verifyOemChain, CertificateError, type OemRootKey } from './attestation/certs.ts';
 import { openEvidence, EvidenceError } from './attestation/evidence.ts';
 import {

@@ -4,13 +4,11 @@
 // Unlike the runtime loader it does not stop at the first problem: it reports all of them.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  LoadError, MANIFEST_FILE, SIGNATURE_FILE, checkEntryMatchesModule, moduleProblems, parseManifest, publicKeyId,
-  sha256Hex, verifyManifestSignature, type Manifest,
-} from '../tee/loader/manifest.ts';
+import { LoadError, checkEntryMatchesModule, moduleProblems, publicKeyId } from '../tee/loader/manifest.ts';
+import { MANIFEST_FILE, SIGNATURE_FILE, parseManifest, sha256Hex, verifyManifestSignature, type Manifest } from '../common/manifest.ts';
 import { parseModule, importKey, importSignature, formatSignature } from '../tee/loader/imports.ts';
 import type { WasmImport } from '../tee/loader/wasm-info.ts';
-import { debugOnlyImports, hostAbiByKey } from '../tee/abi/table.ts';
+import { HOST_ABI_VERSION, debugOnlyImports, hostAbiByKey } from '../tee/abi/table.ts';
 
 export interface AuditProblem { ta: string | null; code: string; message: string }
 
@@ -69,7 +67,7 @@ export function auditBuild(dir: string, trustedPublicKeyPem: string): AuditRepor
   // Parsed even when the signature failed, so the auditor still sees what the build claims.
   let manifest: Manifest;
   try {
-    manifest = parseManifest(bytes);
+    manifest = parseManifest(bytes, HOST_ABI_VERSION);
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
     add(null, e);

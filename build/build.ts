@@ -17,10 +17,10 @@ import { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH } from './paths.ts';
 import { HOST_ABI_VERSION } from '../tee/abi/table.ts';
 import { TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { moduleProblems, parseModule, importSignature } from '../tee/loader/imports.ts';
+import { publicKeyId, signManifestBytes } from '../tee/loader/manifest.ts';
 import {
-  MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, publicKeyId, serializeManifest, sha256Hex, signManifestBytes,
-  type Manifest, type ManifestTa,
-} from '../tee/loader/manifest.ts';
+  MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, serializeManifest, sha256Hex, type Manifest, type ManifestTa,
+} from '../common/manifest.ts';
 
 export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
 /** The compiler version, read without loading the compiler (it is imported only on a cache miss). */

@@ -3,7 +3,8 @@
 // DEVICE_ATTESTATION (that key, certified by an OEM root the back end trusts). A key a device
 // made up itself has no such chain, so it cannot enrol.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { verifyP256, labelled, LABEL } from '../crypto/p256.ts';
+import { verifyP256 } from '../crypto/p256.ts';
+import { labelled, LABEL } from '../../common/signature-labels.ts';
 import { num } from '../util.ts';
 
 const a = trusttap.attest.v1;

@@ -2,7 +2,8 @@
 // exact bytes received, with the label, and only then are the bytes decoded. Pure: used by the
 // service and by `trusttap verify-evidence`.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { verifyP256, labelled, LABEL } from '../crypto/p256.ts';
+import { verifyP256 } from '../crypto/p256.ts';
+import { labelled, LABEL } from '../../common/signature-labels.ts';
 import { hex, sha256Hex } from '../util.ts';
 
 const a = trusttap.attest.v1;

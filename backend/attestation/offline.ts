@@ -2,8 +2,9 @@
 // (`trusttap verify-evidence`): no server, no database, only the evidence bytes, manifest.json,
 // manifest.sig and the trusted manifest key.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { verifyManifestSignature, parseManifest, sha256Hex } from '../../tee/loader/manifest.ts';
-import { verifyP256, labelled, LABEL } from '../crypto/p256.ts';
+import { verifyManifestSignature, parseManifest, sha256Hex } from '../../common/manifest.ts';
+import { verifyP256 } from '../crypto/p256.ts';
+import { labelled, LABEL } from '../../common/signature-labels.ts';
 import { hex, num } from '../util.ts';
 
 const a = trusttap.attest.v1;

@@ -1,10 +1,10 @@
 // The versioned attestation policy (proto/attest.proto Policy) and the verdict rules. The TA
 // hash allowlist comes only from manifests whose Ed25519 signature verifies with the trusted
-// manifest key (tee/loader/manifest.ts). Measurement failures and root/hook/emulator/debugger
+// manifest key (common/manifest.ts). Measurement failures and root/hook/emulator/debugger
 // or a changed device id suspend the device; an IP change, a location jump or developer options
 // ask for a step-up; anything else is allowed.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { verifyManifestSignature, parseManifest, sha256Hex, type Manifest } from '../../tee/loader/manifest.ts';
+import { verifyManifestSignature, parseManifest, sha256Hex, type Manifest } from '../../common/manifest.ts';
 import type { DeviceRow, VerdictName } from '../store/repository.ts';
 import { hex, u64, num } from '../util.ts';
 

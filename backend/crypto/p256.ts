@@ -61,11 +61,6 @@ export function verifyP256(pub: Uint8Array | KeyObject, msg: Uint8Array, sig: Ui
   }
 }
 
-/** label || 0x00 || bytes: what the device key signs for one purpose (proto/attest.proto). */
-export function labelled(label: string, bytes: Uint8Array): Uint8Array {
-  return Buffer.concat([Buffer.from(label, 'ascii'), Buffer.of(0), bytes]);
-}
-
 export function ecdhP256(priv: Uint8Array, peer: Uint8Array): Uint8Array {
   const e = createECDH('prime256v1');
   e.setPrivateKey(priv);
@@ -84,11 +79,3 @@ function leftPad(b: Uint8Array, n: number): Uint8Array {
   out.set(b, n - b.length);
   return out;
 }
-
-/** Signature labels of the device identity key (proto/attest.proto). */
-export const LABEL = {
-  evidence: 'trusttap/evidence/v1',
-  deviceRequest: 'trusttap/device-request/v1',
-  taSign: 'trusttap/ta-sign/v1',
-  oemCert: 'trusttap/oem-cert/v1',
-} as const;

@@ -15,13 +15,20 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { generateP256, signP256, labelled, LABEL } from '../../backend/crypto/p256.ts';
+import { p256 } from '@noble/curves/nist.js';
+import { labelled, LABEL } from '../../common/signature-labels.ts';
 
 const a = trusttap.attest.v1;
 
 export interface OemRoot { name: string; privateKey: Uint8Array; publicKey: Uint8Array }
 
 const rootJson = JSON.parse(readFileSync(new URL('./test-root.json', import.meta.url), 'utf8')) as { name: string; private_key: string; public_key: string };
+
+/** A fresh P-256 key pair (uncompressed public point). */
+function generateP256(): { privateKey: Uint8Array; publicKey: Uint8Array } {
+  const privateKey = p256.utils.randomSecretKey();
+  return { privateKey, publicKey: p256.getPublicKey(privateKey, false) };
+}
 
 /** The test OEM root CA. TEST ONLY: its private key is committed. */
 export const TEST_OEM_ROOT: OemRoot = {
@@ -50,7 +57,7 @@ export interface ProvisionOptions {
 /** Issues a certificate body signed by `issuerKey` (the OEM certificate format). */
 export function issueCertificate(issuerKey: Uint8Array, body: trusttap.attest.v1.CertificateBody.$Properties): Uint8Array {
   const tbs = a.CertificateBody.encode(body).finish();
-  return a.Certificate.encode({ tbs, signature: signP256(issuerKey, labelled(LABEL.oemCert, tbs)) }).finish();
+  return a.Certificate.encode({ tbs, signature: p256.sign(labelled(LABEL.oemCert, tbs), issuerKey, { prehash: true, format: 'compact' }) }).finish();
 }
 
 /** The factory step: a per-device OEM attestation key certified by the root. Idempotent unless

@@ -13,7 +13,8 @@ import { Status, Origin } from '../../proto/status.ts';
 import { expectTeeError } from '../conformance/kit.ts';
 import { DEFAULT_BUILD_DIR } from '../../tee/index.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
-import { verifyP256, signP256, labelled, LABEL, generateP256, sha256 } from '../../backend/crypto/p256.ts';
+import { verifyP256, signP256, generateP256, sha256 } from '../../backend/crypto/p256.ts';
+import { labelled, LABEL } from '../../common/signature-labels.ts';
 import { startDevice, peerImages, deviceRuntime, type Device } from './device.ts';
 import { referenceKeys } from './rki-reference.ts';
 

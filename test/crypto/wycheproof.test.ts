@@ -12,7 +12,7 @@
 //   ECDSA DER     strict DER -> r||s (test/crypto/ecdsa-der.ts), then CryptoOps.eccVerify;
 //                 and the DER bytes given to eccVerify as they are must never verify
 //   ECDH          CryptoOps.ecdh with the raw peer point
-//   Ed25519       tee/loader/manifest.ts verifyManifestSignature (the manifest signature path)
+//   Ed25519       common/manifest.ts verifyManifestSignature (the manifest signature path)
 //                 and node:crypto verify
 import { describe, test, expect, beforeAll } from 'vitest';
 import { readFileSync, mkdtempSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { createCipheriv, createDecipheriv, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { CryptoOps } from '../../tee/crypto/ops.ts';
 import { Alg, Mode } from '../../tee/abi/algorithms.ts';
-import { verifyManifestSignature } from '../../tee/loader/manifest.ts';
+import { verifyManifestSignature } from '../../common/manifest.ts';
 import { compileAs } from '../helpers/asc.ts';
 import { HostContext } from '../../tee/abi/context.ts';
 import { buildImports } from '../../tee/abi/table.ts';
@@ -187,7 +187,7 @@ describe('Wycheproof', () => {
     }, (_g, t) => t.shared));
   });
 
-  test('Ed25519 through the manifest signature check (tee/loader/manifest.ts) and node:crypto', () => {
+  test('Ed25519 through the manifest signature check (common/manifest.ts, @noble) and node:crypto', () => {
     const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
     record('ed25519 (manifest)', run('ed25519_test.json', (g, t) => {
       verifyManifestSignature(unhex(t.msg), Buffer.from(unhex(t.sig)).toString('base64'), g.publicKeyPem);
