@@ -272,7 +272,7 @@ export class Authorizer {
     this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
   }
 
-  /** The verdict token as ree/attestation/verify.ts checks it, bound to this device; '' if good. */
+  /** The verdict token as common/verdict-token.ts checks it, bound to this device; '' if good. */
   private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
     let st: trusttap.attest.v1.SignedToken;
     try {

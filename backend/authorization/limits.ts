@@ -1,5 +1,5 @@
 // The acquirer's contactless amount limits per currency (configurable: BackendOptions
-// .paymentLimits). Same meaning as the reader's (EMV Contactless Book B 3.1.1; ree/emv/config.ts
+// .paymentLimits). Same meaning as the reader's (EMV Contactless Book B 3.1.1; common/emv/config.ts
 // ReaderLimits), so the back end enforces what the kernel should already have done:
 //   amount >= transactionLimit   → OVER_LIMIT (contactless not allowed)
 //   amount >= cvmRequiredLimit   → a CVM is required: online PIN or CDCVM, else PIN_REQUIRED

@@ -4,12 +4,12 @@
 //   1. idempotency: an order with this client_transaction_id is returned as it is now (same
 //      amount and currency), else refused; an id already in the payments journal is refused;
 //   2. device: active, a fresh ALLOW verdict token for this device key, the payment gate;
-//   3. the order is journaled (qr_orders) with the EMVCo MPM payload made by ree/qr's generator:
+//   3. the order is journaled (qr_orders) with the EMVCo MPM payload made by common/qr's generator:
 //      dynamic, amount, the UnionPay merchant account (ID 15) for CNY, the acquirer's template 26
 //      (merchant and terminal), template 62 with the order reference (05) and terminal label (07).
 //   The device polls with qr_status (cancel = true cancels a pending order). A wallet pays with
 //   POST /v1/wallet/pay: its bearer token (issuer-sim/wallet.ts), the payload parsed and CRC-checked
-//   by ree/qr, matched byte for byte against the order's (no altered amount), the order pending and
+//   by common/qr, matched byte for byte against the order's (no altered amount), the order pending and
 //   not expired, the issuer's decision on the wallet account (balance); the order state, the
 //   account movement and the payments journal row commit in one SQLite transaction before the
 //   answer. A decline is final for the order (the terminal starts a new one).
@@ -138,7 +138,7 @@ export class QrPayments {
     return this.orderMessage(row);
   }
 
-  /** The EMVCo MPM payload of an order (ree/qr's generator). */
+  /** The EMVCo MPM payload of an order (common/qr's generator). */
   private payload(device: DeviceRow, reference: string, amount: number, currency: string): string {
     const c = currencyOf(currency);
     const m = this.merchant;

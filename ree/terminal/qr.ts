@@ -3,11 +3,11 @@
 // always ending it, clientTransactionId idempotent.
 //
 // Merchant-presented (dynamic): a device-signed qr_order → the acquirer's EMVCo payload (checked
-// here with ree/qr: CRC, amount, currency) → event qr-displayed → device-signed qr_status polls
+// here with common/qr: CRC, amount, currency) → event qr-displayed → device-signed qr_status polls
 // until PAID / DECLINED / EXPIRED / CANCELLED. cancel() cancels the order at the acquirer; an
 // order a wallet paid in the same instant is reversed, so "cancelled" is true.
 //
-// Consumer-presented: the scanned code is checked with ree/qr (CPM) or as 19 digits, then a
+// Consumer-presented: the scanned code is checked with common/qr (CPM) or as 19 digits, then a
 // device-signed qr_authorize; a lost answer is result-unknown (resolve(id) later).
 import { BackendError, type BackendLink } from '../attestation/backend-link.ts';
 import { TeeError } from '../tee-client/index.ts';

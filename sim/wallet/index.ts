@@ -1,6 +1,6 @@
 // A simulated customer wallet app for QR payments (issue 7). It is provisioned by the simulated
 // issuer (a bearer token for one of backend/issuer-sim/wallet.ts TEST_WALLETS) and:
-//   - scans a merchant-presented code: parses it with ree/qr (CRC-16 checked, typed QrError on
+//   - scans a merchant-presented code: parses it with common/qr (CRC-16 checked, typed QrError on
 //     a bad CRC or a malformed payload), shows the merchant and amount, pays through
 //     POST /v1/wallet/pay;
 //   - shows a consumer-presented payment code: POST /v1/wallet/codes gives a one-time, 60-second

@@ -1,4 +1,4 @@
-// An independent TypeScript computation of the RKI key agreement (ta/attest/kek.ts), for tests.
+// An independent TypeScript computation of the RKI key agreement (ta/lib/kek.ts), for tests.
 import { createHash, createHmac } from 'node:crypto';
 
 const ALG = 'TrustTap RKI v1: KEK AES-256, KC HMAC-SHA256';

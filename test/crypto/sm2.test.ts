@@ -1,4 +1,4 @@
-// tee/crypto/sm2.ts and sm2-encrypt.ts beyond the published vectors (test/vectors/ops/sm.ts).
+// common/sm2.ts and tee/crypto/sm2-encrypt.ts beyond the published vectors (test/vectors/ops/sm.ts).
 import { test, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { SM2P256V1, SM2_DEFAULT_ID, mod, modInv, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, to32, toBig } from '../../common/sm2.ts';

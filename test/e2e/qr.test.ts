@@ -1,7 +1,7 @@
 // Issue 7: QR payments end to end through the real components — the back end over loopback HTTP
 // (SQLite journal, simulated issuer with wallet accounts), the reference TEE with the signed TAs
 // (every device request signed by the attest TA), the app API (Terminal.startQrPayment) and a
-// simulated customer wallet (sim/wallet) that parses codes with ree/qr and pays over HTTP.
+// simulated customer wallet (sim/wallet) that parses codes with common/qr and pays over HTTP.
 import { describe, test, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

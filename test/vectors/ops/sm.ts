@@ -1,6 +1,6 @@
 // Vector operations of shared/vectors/sm.json (SM3, HMAC-SM3, SM4, SM2), run through the TEE
 // runtime's host crypto: tee/crypto/ops.ts CryptoOps for what host ABI v1 exposes (SM3, HMAC-SM3,
-// SM4-ECB/CBC, SM2 verify), tee/crypto/sm2.ts for SM2 signing with an injected k and on the
+// SM4-ECB/CBC, SM2 verify), common/sm2.ts for SM2 signing with an injected k and on the
 // GM/T 0003.5 test curve, tee/crypto/sm2-encrypt.ts for SM2 encryption. Modes the host ABI does
 // not expose are computed here and say so in their names: OFB, CFB-128 and CTR by node:crypto
 // (nodeSm4), GCM by test/crypto/gcm.ts over the host's SM4-ECB operation, PKCS#7 padding in
