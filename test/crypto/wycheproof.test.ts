@@ -9,6 +9,7 @@
 //                 with test/crypto/gcm.ts over CryptoOps AES-ECB
 //   SM4-GCM       test/crypto/gcm.ts over CryptoOps SM4-ECB (node has no sm4-gcm)
 //   ECDSA P1363   CryptoOps.eccVerify(ECDSA_P256) with the raw r||s signature
+//   ECDSA P1363   common/verdict-token.ts verifyP256 (@noble/curves, what the REE and the QR path use)
 //   ECDSA DER     strict DER -> r||s (test/crypto/ecdsa-der.ts), then CryptoOps.eccVerify;
 //                 and the DER bytes given to eccVerify as they are must never verify
 //   ECDH          CryptoOps.ecdh with the raw peer point
@@ -22,6 +23,7 @@ import { createCipheriv, createDecipheriv, createPublicKey, verify as nodeVerify
 import { CryptoOps } from '../../tee/crypto/ops.ts';
 import { Alg, Mode } from '../../tee/abi/algorithms.ts';
 import { verifyManifestSignature } from '../../common/manifest.ts';
+import { verifyP256 } from '../../common/verdict-token.ts';
 import { compileAs } from '../helpers/asc.ts';
 import { HostContext } from '../../tee/abi/context.ts';
 import { buildImports } from '../../tee/abi/table.ts';
@@ -164,6 +166,11 @@ describe('Wycheproof', () => {
   test('ECDSA P-256 raw (P1363) through CryptoOps.eccVerify', () => {
     record('ecdsa_p1363', run('ecdsa_secp256r1_sha256_p1363_test.json', (g, t) =>
       ops.eccVerify(Alg.ECDSA_P256, unhex(g.publicKey.uncompressed), unhex(t.msg), unhex(t.sig)) ? { accepted: true } : { accepted: false, why: 'verify false' }));
+  });
+
+  test('ECDSA P-256 raw (P1363) through common/verdict-token.ts verifyP256 (@noble: the REE and QR path)', () => {
+    record('ecdsa_p1363 (verdict token)', run('ecdsa_secp256r1_sha256_p1363_test.json', (g, t) =>
+      verifyP256(unhex(g.publicKey.uncompressed), unhex(t.msg), unhex(t.sig)) ? { accepted: true } : { accepted: false, why: 'verify false' }));
   });
 
   test('ECDSA P-256 DER: strict DER to r||s, then CryptoOps.eccVerify', () => {
