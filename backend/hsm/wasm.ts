@@ -1,4 +1,4 @@
-// Loads backend/hsm/as/hsm.ts — ta/lib's TR-31, AES DUKPT and KCV and ta/attest's key agreement
+// Loads backend/hsm/as/hsm.ts — ta/lib's TR-31, AES DUKPT, KCV and RKI key agreement (kek.ts)
 // compiled for the host — and gives it the few host primitives it imports (random, block
 // ciphers, digest, HMAC) on node:crypto. The module is compiled with the project's asc on first
 // use and cached under build/out/hsm/ by the SHA-256 of its sources.
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
 const ENTRY = 'backend/hsm/as/hsm.ts';
-const SOURCE_DIRS = ['backend/hsm/as', 'ta/lib', 'ta/attest', 'proto/as', 'proto/gen/as'];
+const SOURCE_DIRS = ['backend/hsm/as', 'ta/lib', 'proto/as', 'proto/gen/as'];
 
 export class HsmModuleError extends Error {
   constructor(readonly status: number, message: string) { super(message); this.name = 'HsmModuleError'; }
