@@ -12,14 +12,20 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const topLevel = new Set(readdirSync(ROOT).filter((n) => statSync(join(ROOT, n)).isDirectory()));
 const rows = parseLayoutTable(readFileSync(join(ROOT, 'README.md'), 'utf8'), topLevel);
 
-/** Every .ts / .mjs file of the repository: not node_modules, not dot-folders (.git, .data,
- * caches), not the build's outputs. */
+/** Folders .gitignore names outright (`build/out/`, `.tmp/`, a compiled output …): generated,
+ * not the repository's sources. */
+const ignoredDirs = new Set(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n').map((l) => l.trim())
+  .filter((l) => l.endsWith('/') && !/[*?[!#]/.test(l)).map((l) => l.replace(/^\//, '').replace(/\/$/, '')));
+
+/** Every .ts / .mts / .mjs / .js file of the repository: not node_modules, not dot-folders (.git,
+ * .data, caches), not ignored output folders. */
 function sourceFiles(dir = ROOT): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) { if (relative(ROOT, p) !== join('build', 'out')) out.push(...sourceFiles(p)); }
+    const rel = relative(ROOT, p).split(sep).join('/');
+    if (e.isDirectory()) { if (!ignoredDirs.has(rel) && !ignoredDirs.has(e.name)) out.push(...sourceFiles(p)); }
     else if (/\.(ts|mts|mjs|js)$/.test(e.name)) out.push(p);
   }
   return out;
