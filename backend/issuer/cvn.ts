@@ -2,7 +2,7 @@
 // ARPC. Card simulators and the issuer host both read this table, so a card and its issuer
 // cannot disagree. Sources: Visa VIS 1.5 (CVN 10, 18), Mastercard M/Chip 4 / Advance (CVN 16,
 // 17, 20, 21), Interac (CVN 133) — checked against the HSM-verified chains in
-// shared/vectors/emv-arqc.json except where `verified: false`.
+// test/vectors/published/emv-arqc.json except where `verified: false`.
 import type { Padding } from './retail-mac.ts';
 import type { MasterKeyDerivation } from './icc-master-key.ts';
 

@@ -3,7 +3,7 @@
 //   PIN field = 0 N PIN F..F                  (32 nibbles)
 //   PAN field = 0..0 (20 nibbles) || 12 rightmost PAN digits excluding the check digit
 //   block     = PIN field XOR PAN field;  enciphered = SM4-ECB(K, block)
-// The layout is taken from an informative source (shared/vectors/pinblock.json,
+// The layout is taken from an informative source (test/vectors/published/pinblock.json,
 // cup-sm4-pinblock-blog); confirm it against the UnionPay specification before production use.
 // Conventions and error codes are those of pinblock.ts.
 import * as host from "./host";

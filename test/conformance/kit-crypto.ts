@@ -1,4 +1,4 @@
-// The conformance kit's crypto category: every Project Wycheproof case (../shared/vectors/
+// The conformance kit's crypto category: every Project Wycheproof case (test/vectors/published/
 // wycheproof, C2SP/wycheproof) that matches a host primitive, run through the runtime's host
 // crypto by a test TA (as/crypto-ta.ts) over the TEE Client API (wycheproof-host.ts says which
 // primitive each file goes through). As Wycheproof's README asks:

@@ -1,4 +1,4 @@
-// Project Wycheproof (../shared/vectors/wycheproof) through a runtime's host crypto, as the
+// Project Wycheproof (test/vectors/published/wycheproof) through a runtime's host crypto, as the
 // crypto TA (as/crypto-ta.ts) exposes it over the TEE Client API. Shared by the kit's crypto
 // category (kit-crypto.ts) and `trusttap vectors` (test/vectors/runner.ts). Which files match
 // a host primitive is decided from the file's schema and algorithm, and per group from its
@@ -18,6 +18,7 @@ import { Alg } from '../../tee/abi/algorithms.ts';
 import { compileAs } from '../helpers/asc.ts';
 import { ecdsaDerToRaw } from '../crypto/ecdsa-der.ts';
 import { gcmDecrypt, gcmEncrypt } from '../crypto/gcm.ts';
+import { WYCHEPROOF_DIR } from '../vectors/published.ts';
 
 const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -25,7 +26,7 @@ const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer)
 const cat = (...p: Uint8Array[]) => new Uint8Array(Buffer.concat(p));
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getInt32(0, true);
 
-export const WYCHEPROOF_DIR = new URL('../../../shared/vectors/wycheproof/', import.meta.url).pathname;
+export { WYCHEPROOF_DIR };
 export const CRYPTO_PROBE_UUID = '0c0fe7a0-0000-4000-8000-0000000c7e57';
 const CMD = { VERIFY: 1, ECDH: 2, HMAC: 3, CMAC: 4, SIGN: 5, ECB: 6 };
 

@@ -1,4 +1,4 @@
-// Project Wycheproof (shared/vectors/wycheproof, C2SP/wycheproof @ dac1dd47) against the host
+// Project Wycheproof (test/vectors/published/wycheproof, C2SP/wycheproof @ dac1dd47) against the host
 // primitives each file concerns. Passing (their README): every `valid` case gives the expected
 // result, every `invalid` case is rejected (an error or false, never a wrong answer accepted),
 // `acceptable` cases may go either way (they are counted, not judged).
@@ -30,9 +30,10 @@ import { buildImports } from '../../tee/abi/table.ts';
 import { createServices } from '../../tee/services.ts';
 import { Huk } from '../../tee/huk.ts';
 import { gcmDecrypt, gcmEncrypt } from './gcm.ts';
+import { WYCHEPROOF_DIR } from '../vectors/published.ts';
 import { ecdsaDerToRaw } from './ecdsa-der.ts';
 
-const dir = new URL('../../../shared/vectors/wycheproof/', import.meta.url).pathname;
+const dir = WYCHEPROOF_DIR;
 const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

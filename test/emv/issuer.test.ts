@@ -10,8 +10,9 @@ import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
 import { arpcMethod1 } from '../../backend/issuer/arpc-method-1.ts';
 import { iccMasterKeyOptionA } from '../../backend/issuer/icc-master-key.ts';
 import { emv2000TreeSessionKey } from '../../backend/issuer/session-key-emv2000-tree.ts';
+import { publishedFile } from '../vectors/published.ts';
 
-const vectors = (name: string) => new URL(`../../../shared/vectors/${name}`, import.meta.url).pathname;
+const vectors = publishedFile;
 
 describe('issuer cryptography', () => {
   it('passes every vector of emv-arqc.json', async () => {

@@ -1,4 +1,4 @@
-// Issuer script secure messaging (EMV Book 2 §9): shared/vectors/emv-sm.json through the
+// Issuer script secure messaging (EMV Book 2 §9): test/vectors/published/emv-sm.json through the
 // project's ops, further published pyemv HSM cases, and properties checked against node:crypto
 // directly (not through backend/issuer/des.ts).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -17,8 +17,9 @@ import { commonSessionKey } from '../../backend/issuer/session-key-common.ts';
 import { visaSmSessionKey } from '../../backend/issuer/session-key-visa-sm.ts';
 import { SmProfileError } from '../../backend/issuer/sm-keys.ts';
 import { pinChangeCommand, pinUnblockCommand, scriptCommand, type ScriptCard } from '../../backend/issuer/issuer-script.ts';
+import { publishedFile } from '../vectors/published.ts';
 
-const vectors = (name: string) => new URL(`../../../shared/vectors/${name}`, import.meta.url).pathname;
+const vectors = publishedFile;
 
 // Independent references on node:crypto.
 const ede = (mode: 'ecb' | 'cbc', key: Uint8Array, data: Uint8Array, decrypt = false): Uint8Array => {
@@ -53,7 +54,7 @@ describe('issuer script secure messaging', () => {
     expect(r.passed).toBe(14);
   });
 
-  // pyemv tests/test_sm_hsm.py @ 9ffd51f76c05 (HSM-verified), cases not in shared/vectors.
+  // pyemv tests/test_sm_hsm.py @ 9ffd51f76c05 (HSM-verified), cases not in the published vectors.
   it('matches the published VIS current-PIN, CCD PIN change and docstring MAC cases', () => {
     const mkAc = iccMasterKeyOptionA(unhex('FEDCBA98765432100123456789ABCDEF'), '1234567890123456', '01');
     const mkSmc = iccMasterKeyOptionA(unhex('11111111111111112222222222222222'), '1234567890123456', '01');

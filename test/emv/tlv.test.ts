@@ -6,8 +6,9 @@ import { parseAfl, parseGpoResponse } from '../../ree/emv/gpo.ts';
 import { maskPan, parseTrack2, Track2Error } from '../../common/emv/track2.ts';
 import { parsePpseFci } from '../../ree/emv/fci.ts';
 import { readVectorFile, runVectors } from '../vectors/runner.ts';
+import { publishedFile } from '../vectors/published.ts';
 
-const vectors = (name: string) => new URL(`../../../shared/vectors/${name}`, import.meta.url).pathname;
+const vectors = publishedFile;
 
 function errorOf(fn: () => unknown): TlvError {
   try { fn(); } catch (e) { if (e instanceof TlvError) return e; throw e; }

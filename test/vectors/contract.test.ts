@@ -1,4 +1,4 @@
-// The vector runner's contract (shared/vectors/README.md): `npm run vectors -- FILE` runs every
+// The vector runner's contract (test/vectors/published/README.md): `npm run vectors -- FILE` runs every
 // vector of every published file through TrustTap's code and closes with
 // `N passed, M failed, K skipped`, exiting non-zero on any failure or skip.
 import { test, expect } from 'vitest';
@@ -6,8 +6,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readVectorFile, runVectors, loadOps } from './runner.ts';
+import { PUBLISHED_DIR } from './published.ts';
 
-const dir = new URL('../../../shared/vectors/', import.meta.url).pathname;
+const dir = PUBLISHED_DIR;
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 test('every published vector file is present', () => {

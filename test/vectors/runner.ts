@@ -1,5 +1,5 @@
-// The vector runner: runs every vector of a file in ../shared/vectors format through the
-// project's own code. Its output is a contract (shared/vectors/README.md): one line per failing
+// The vector runner: runs every vector of a file in the published vectors' format through the
+// project's own code. Its output is a contract (test/vectors/published/README.md): one line per failing
 // vector (id, field, expected, got) and a closing `N passed, M failed, K skipped` line.
 //
 // Operations live in test/vectors/ops/<family>.ts, each exporting `ops`: a map from the

@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/dukpt-aes.json (ANSI X9.24-3:2017), run through
+// Vector operations of test/vectors/published/dukpt-aes.json (ANSI X9.24-3:2017), run through
 // ta/lib/dukpt-aes.ts by way of the paylib harness.
 import type { OpHandler } from '../runner.ts';
 import { paylib, hex, unhex, ascii } from '../../as/paylib-host.ts';

@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/dukpt-tdes.json (ANSI X9.24-1:2009), run through
+// Vector operations of test/vectors/published/dukpt-tdes.json (ANSI X9.24-1:2009), run through
 // ta/lib/dukpt-tdes.ts by way of the paylib harness.
 import type { OpHandler } from '../runner.ts';
 import { paylib, hex, unhex } from '../../as/paylib-host.ts';

@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/emv-arqc.json, run through backend/issuer.
+// Vector operations of test/vectors/published/emv-arqc.json, run through backend/issuer.
 import type { OpHandler, Vector } from '../runner.ts';
 import { kcv } from '../../../backend/issuer/des.ts';
 import { hex, unhex } from '../../../backend/issuer/util.ts';

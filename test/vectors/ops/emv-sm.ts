@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/emv-sm.json (issuer script secure messaging), run
+// Vector operations of test/vectors/published/emv-sm.json (issuer script secure messaging), run
 // through backend/issuer.
 import type { OpHandler, Vector } from '../runner.ts';
 import { kcv } from '../../../backend/issuer/des.ts';

@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/mac.json, run through ta/lib (AssemblyScript) by way of
+// Vector operations of test/vectors/published/mac.json, run through ta/lib (AssemblyScript) by way of
 // the paylib harness: ISO 9797-1 padding and MAC algorithms 1 and 3, AES-CMAC, TDES-CMAC.
 import type { OpHandler } from '../runner.ts';
 import { paylib, hex, unhex } from '../../as/paylib-host.ts';

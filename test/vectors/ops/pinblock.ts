@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/pinblock.json, run through the AssemblyScript PIN block
+// Vector operations of test/vectors/published/pinblock.json, run through the AssemblyScript PIN block
 // code (ta/lib/pinblock.ts, pinblock-sm4.ts) compiled with test/as/pinblock-harness.ts and the
 // real host imports. Where a vector encodes, the handler also decodes the result and checks that
 // the PIN comes back (an error names the check, never the PIN).

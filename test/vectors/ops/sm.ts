@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/sm.json (SM3, HMAC-SM3, SM4, SM2), run through the TEE
+// Vector operations of test/vectors/published/sm.json (SM3, HMAC-SM3, SM4, SM2), run through the TEE
 // runtime's host crypto: tee/crypto/ops.ts CryptoOps for what host ABI v1 exposes (SM3, HMAC-SM3,
 // SM4-ECB/CBC, SM2 verify), common/sm2.ts for SM2 signing with an injected k and on the
 // GM/T 0003.5 test curve, tee/crypto/sm2-encrypt.ts for SM2 encryption. Modes the host ABI does

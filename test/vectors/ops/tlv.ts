@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/tlv.json, run through ree/emv.
+// Vector operations of test/vectors/published/tlv.json, run through ree/emv.
 import type { OpHandler, Vector } from '../runner.ts';
 import { fromHex, toHex } from '../../../common/hex.ts';
 import { TlvError, decodeTlv, encodeTlv, flatten, toTree, treeToEntries, type TlvTree } from '../../../common/tlv.ts';

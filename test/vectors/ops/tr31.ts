@@ -1,4 +1,4 @@
-// Vector operations of shared/vectors/tr31.json (TR-31 / ANSI X9.143 / ISO 20038), run through
+// Vector operations of test/vectors/published/tr31.json (TR-31 / ANSI X9.143 / ISO 20038), run through
 // ta/lib/tr31*.ts by way of the paylib harness.
 import type { OpHandler, Vector } from '../runner.ts';
 import { paylib, hex, unhex, ascii, text } from '../../as/paylib-host.ts';
