@@ -51,7 +51,8 @@ export function toolchain(): Toolchain {
 
 /** CI must not skip: TRUSTTAP_REQUIRE_C_RUNTIME=1 (or CI=true) turns a missing toolchain into a failure. */
 export function cRuntimeRequired(): boolean {
-  return !!process.env.TRUSTTAP_REQUIRE_C_RUNTIME || process.env.CI === 'true' || process.env.CI === '1';
+  const on = (v: string | undefined) => v !== undefined && !['', '0', 'false'].includes(v.toLowerCase());
+  return on(process.env.TRUSTTAP_REQUIRE_C_RUNTIME) || process.env.CI === 'true' || process.env.CI === '1';
 }
 
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -4,10 +4,10 @@
 // test file, its device fixture pointed at the C host through setDeviceRuntime (c-host-fixtures.ts);
 // the measurements carry the C host's own runtime version (the factory's capability).
 import { setDeviceRuntime } from './device.ts';
-import { cHostAvailable } from '../conformance/c-host.ts';
+import { onCHost } from '../conformance/c-host-gate.ts';
 import { cDeviceRuntime } from '../conformance/c-host-fixtures.ts';
 
-if (cHostAvailable()) {
+await onCHost('attest TA suite on the C host', async () => {
   setDeviceRuntime(cDeviceRuntime);
   await import('./attest-ta.test.ts');
-}
+});

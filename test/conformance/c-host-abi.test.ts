@@ -15,14 +15,15 @@ import { formatSignature } from '../../tee/loader/imports.ts';
 import { TeeContext } from '../../ree/tee-client/index.ts';
 import { Status } from '../../proto/status.ts';
 import { buildHost } from '../../tee-c/build.ts';
-import { cHostAvailable, cHostFactory } from './c-host.ts';
+import { cHostFactory } from './c-host.ts';
+import { onCHost } from './c-host-gate.ts';
 import { probeImages, expectTeeError } from './kit.ts';
 
 const table = (variant: Parameters<typeof buildHost>[0]) =>
   execFileSync(buildHost(variant), ['--abi-table'], { encoding: 'utf8' }).trim().split('\n').sort();
 const nodeTable = () => hostAbi.map((f) => `${f.module}.${f.name} ${formatSignature(f.params, f.results)}${debugOnlyImports.has(`${f.module}.${f.name}`) ? ' debug' : ''}`).sort();
 
-describe.runIf(cHostAvailable())('C host vs the host ABI table', () => {
+await onCHost('C host vs the host ABI table', () => describe('C host vs the host ABI table', () => {
   test('the C host implements exactly the functions and signatures of tee/abi/table.ts', () => {
     expect(table('release')).toEqual(nodeTable());
   });
@@ -51,4 +52,4 @@ describe.runIf(cHostAvailable())('C host vs the host ABI table', () => {
       }
     }
   });
-});
+}));

@@ -14,7 +14,8 @@ import { TeeContext, TeeError, type TeeSession } from '../../ree/tee-client/inde
 import { TeeRuntime, InProcessTeeDriver } from '../../tee/index.ts';
 import { HostCrypto, cryptoProbeImage, readWycheproof, runWycheproofFile, type CaseResult } from './wycheproof-host.ts';
 import { KIT_WYCHEPROOF_FILES } from './kit-crypto.ts';
-import { cHostAvailable, startCHost } from './c-host.ts';
+import { startCHost } from './c-host.ts';
+import { onCHost } from './c-host-gate.ts';
 import type { CHostTransport } from '../../tee-c/transport.ts';
 
 /** A session that records each call: command, request, and the status and response bytes. */
@@ -36,7 +37,8 @@ function recording(s: TeeSession, log: string[]): TeeSession {
 
 interface Side { ctx: TeeContext; session: TeeSession; close(): Promise<void> }
 
-describe.runIf(cHostAvailable())('Wycheproof vector for vector: reference runtime vs C host', () => {
+const title = 'Wycheproof vector for vector: reference runtime vs C host';
+await onCHost(title, () => describe(title, () => {
   let ref: Side, c: Side;
   const summary: string[] = [];
 
@@ -75,4 +77,4 @@ describe.runIf(cHostAvailable())('Wycheproof vector for vector: reference runtim
       summary.push(`  ${file}: ${a.results.length} cases, ${a.log.length} host calls, identical`);
     });
   }
-});
+}));

@@ -9,15 +9,26 @@ import type { UiProviders } from '../../tee/tui/provider.ts';
 import { buildHost, taCacheDir, translateTa, toolchain, cRuntimeRequired, type HostVariant } from '../../tee-c/build.ts';
 import { CHostTransport } from '../../tee-c/transport.ts';
 
-/** Whether the C runtime can be built here; in CI (TRUSTTAP_REQUIRE_C_RUNTIME=1 or CI=true) a
- * missing toolchain throws instead, so the C tests fail loudly rather than skip. */
+let missing: string | null | undefined;
+
+/** The one detection every C-host test uses (through c-host-gate.ts): null when the C runtime
+ * can be built here (wasm2c with wasm-rt-impl.c, gcc, OpenSSL headers: tee-c/build.ts
+ * toolchain()), else what is missing and how to install it. Under TRUSTTAP_REQUIRE_C_RUNTIME=1
+ * (or CI=true) a missing part throws instead, so the C tests fail loudly rather than skip.
+ * Decided once per test worker, so every file of a run sees the same answer. */
+export function cHostMissing(): string | null {
+  if (missing === undefined) {
+    const t = toolchain();
+    missing = t.ok ? null : `the C host needs ${t.missing.join(', ')}: run bash .ci/setup-c-runtime.sh`;
+    if (missing && !cRuntimeRequired()) console.warn(`SKIPPING C host tests: ${missing}`);
+  }
+  if (missing && cRuntimeRequired()) throw new Error(`${missing} (TRUSTTAP_REQUIRE_C_RUNTIME is set: failing instead of skipping)`);
+  return missing;
+}
+
+/** Whether the C runtime can be built here (cHostMissing() === null). */
 export function cHostAvailable(): boolean {
-  const t = toolchain();
-  if (t.ok) return true;
-  const msg = `C host tests need ${t.missing.join(', ')}: run bash .ci/setup-c-runtime.sh`;
-  if (cRuntimeRequired()) throw new Error(msg);
-  console.warn(`SKIPPING C host tests: ${msg}`);
-  return false;
+  return cHostMissing() === null;
 }
 
 export interface CHostStartOptions {

@@ -2,7 +2,8 @@
 // in-process provider, and the C host with the provider behind its secure display channel.
 import { TeeRuntime, InProcessTeeDriver } from '../../tee/index.ts';
 import { tuiConformanceSuite } from './kit-tui.ts';
-import { cHostAvailable, startCHost } from './c-host.ts';
+import { startCHost } from './c-host.ts';
+import { onCHost } from './c-host-gate.ts';
 
 tuiConformanceSuite({
   name: 'reference runtime (in-process)',
@@ -12,7 +13,7 @@ tuiConformanceSuite({
   },
 });
 
-if (cHostAvailable()) {
+await onCHost('trusted-UI category on the C host', () => {
   tuiConformanceSuite({
     name: 'C host (secure display channel)',
     async start(tas, dataDir, ui) {
@@ -20,4 +21,4 @@ if (cHostAvailable()) {
       return { transport: t, async restart() {}, async close() { await t.close(); } };
     },
   });
-}
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WYCHEPROOF_DIR } from './wycheproof-host.ts';
-import { cHostAvailable } from './c-host.ts';
+import { onCHost } from './c-host-gate.ts';
 
 const bin = new URL('../../bin/trusttap.mjs', import.meta.url).pathname;
 const vectors = (...args: string[]) => spawnSync(process.execPath, [bin, 'vectors', ...args], { encoding: 'utf8' });
@@ -24,8 +24,9 @@ test('a Wycheproof file runs through the reference runtime\'s host crypto; a wro
   expect(r.status).toBe(1);
 });
 
-test.runIf(cHostAvailable())('the same file on the C host (--runtime c) gives the same closing line', () => {
+const onC = 'the same file on the C host (--runtime c) gives the same closing line';
+await onCHost(onC, () => test(onC, () => {
   const r = vectors('--runtime', 'c', join(WYCHEPROOF_DIR, 'ecdsa_secp256r1_sha256_p1363_test.json'));
   expect(r.stdout.trim().split('\n').pop()).toBe('262 passed, 0 failed, 0 skipped');
   expect(r.status).toBe(0);
-});
+}));

@@ -5,10 +5,10 @@
 // host through setPhoneRuntime; the tests that need worker isolation or the synchronous driver
 // are skipped by the factory's capabilities.
 import { setPhoneRuntime } from './fixture.ts';
-import { cHostAvailable } from '../conformance/c-host.ts';
+import { onCHost } from '../conformance/c-host-gate.ts';
 import { cPhoneRuntime } from '../conformance/c-host-fixtures.ts';
 
-if (cHostAvailable()) {
+await onCHost('pinpad suite on the C host', async () => {
   setPhoneRuntime(cPhoneRuntime);
   await import('./pinpad.test.ts');
-}
+});
