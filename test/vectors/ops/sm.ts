@@ -2,9 +2,9 @@
 // runtime's host crypto: tee/crypto/ops.ts CryptoOps for what host ABI v1 exposes (SM3, HMAC-SM3,
 // SM4-ECB/CBC, SM2 verify), common/sm2.ts for SM2 signing with an injected k and on the
 // GM/T 0003.5 test curve, tee/crypto/sm2-encrypt.ts for SM2 encryption. Modes the host ABI does
-// not expose are computed here and say so in their names: OFB, CFB-128 and CTR by node:crypto
-// (nodeSm4), GCM by test/crypto/gcm.ts over the host's SM4-ECB operation, PKCS#7 padding in
-// this file around the host's ECB/CBC (cross-checked against node:crypto's own padding).
+// not expose run over the host's SM4-ECB operation as their block cipher: OFB, CFB-128 and CTR
+// by test/crypto/stream-modes.ts, GCM by test/crypto/gcm.ts; PKCS#7 padding in this file around
+// the host's ECB/CBC. node:crypto's sm4-* only cross-checks (nodeSm4): it never gives the answer.
 import { createCipheriv } from 'node:crypto';
 import type { OpHandler } from '../runner.ts';
 import { CryptoOps } from '../../../tee/crypto/ops.ts';
@@ -12,6 +12,7 @@ import { Alg, Mode } from '../../../tee/abi/algorithms.ts';
 import { SM2P256V1, SM2_DEFAULT_ID, sm2Curve, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, type Sm2Curve } from '../../../common/sm2.ts';
 import { sm2CiphertextFromDer, sm2CiphertextToDer, sm2Decrypt, sm2Encrypt } from '../../../tee/crypto/sm2-encrypt.ts';
 import { gcmDecrypt, gcmEncrypt } from '../../crypto/gcm.ts';
+import { cfb128Decrypt, cfb128Encrypt, ctr, ofb } from '../../crypto/stream-modes.ts';
 
 const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
@@ -50,6 +51,17 @@ function hostSm4Pkcs7(alg: number, key: Uint8Array, pt: Uint8Array, iv?: Uint8Ar
   if (hex(ct) !== hex(nodeCt)) throw new Error('host SM4 + PKCS#7 disagrees with node:crypto sm4 with auto padding');
   const back = hostCipher(alg, Mode.DECRYPT, key, ct, iv);
   if (hex(back) !== hex(pkcs7(pt))) throw new Error('host SM4 decrypt does not return the padded plaintext');
+  return ct;
+}
+
+/** SM4 in OFB, CFB-128 or CTR mode with the host's SM4-ECB as the block cipher; the answer is
+ * checked to decrypt back and to equal node:crypto's sm4-<mode> before it is returned. */
+function hostSm4Stream(mode: 'ofb' | 'cfb' | 'ctr', key: Uint8Array, iv: Uint8Array, pt: Uint8Array): Uint8Array {
+  const enc = (b: Uint8Array) => hostCipher(Alg.SM4_ECB_NOPAD, Mode.ENCRYPT, key, b);
+  const ct = mode === 'ofb' ? ofb(enc, iv, pt) : mode === 'cfb' ? cfb128Encrypt(enc, iv, pt) : ctr(enc, iv, pt);
+  const back = mode === 'ofb' ? ofb(enc, iv, ct) : mode === 'cfb' ? cfb128Decrypt(enc, iv, ct) : ctr(enc, iv, ct);
+  if (hex(back) !== hex(pt)) throw new Error(`SM4-${mode.toUpperCase()} decrypt does not return the plaintext`);
+  if (hex(ct) !== hex(nodeSm4(mode, key, iv, pt))) throw new Error(`host SM4-${mode.toUpperCase()} disagrees with node:crypto sm4-${mode}`);
   return ct;
 }
 
@@ -94,9 +106,9 @@ export const ops: Record<string, OpHandler> = {
     if (hex(hostCipher(Alg.SM4_CBC_NOPAD, Mode.DECRYPT, unhex(key), ct, unhex(iv))) !== plaintext.toUpperCase()) throw new Error('SM4-CBC decrypt does not return the plaintext');
     return { ciphertext: hex(ct) };
   },
-  sm4_ofb_encrypt: ({ key, iv, plaintext }) => ({ ciphertext: hex(nodeSm4('ofb', unhex(key), unhex(iv), unhex(plaintext))) }),
-  sm4_cfb128_encrypt: ({ key, iv, plaintext }) => ({ ciphertext: hex(nodeSm4('cfb', unhex(key), unhex(iv), unhex(plaintext))) }),
-  sm4_ctr_encrypt: ({ key, iv, plaintext }) => ({ ciphertext: hex(nodeSm4('ctr', unhex(key), unhex(iv), unhex(plaintext))) }),
+  sm4_ofb_encrypt: ({ key, iv, plaintext }) => ({ ciphertext: hex(hostSm4Stream('ofb', unhex(key), unhex(iv), unhex(plaintext))) }),
+  sm4_cfb128_encrypt: ({ key, iv, plaintext }) => ({ ciphertext: hex(hostSm4Stream('cfb', unhex(key), unhex(iv), unhex(plaintext))) }),
+  sm4_ctr_encrypt: ({ key, iv, plaintext }) => ({ ciphertext: hex(hostSm4Stream('ctr', unhex(key), unhex(iv), unhex(plaintext))) }),
   sm4_gcm_encrypt: ({ key, iv, aad, plaintext }) => {
     const enc = (b: Uint8Array) => hostCipher(Alg.SM4_ECB_NOPAD, Mode.ENCRYPT, unhex(key), b);
     const { ct, tag } = gcmEncrypt(enc, unhex(iv), unhex(aad ?? ''), unhex(plaintext));
