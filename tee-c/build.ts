@@ -12,8 +12,8 @@
 //                                handler: what a TEE without mprotect can run), call-depth count
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export const ROOT = new URL('../', import.meta.url).pathname;
 const SRC = join(ROOT, 'tee-c', 'src');
@@ -35,8 +35,15 @@ const VARIANT_FLAGS: Record<HostVariant, string[]> = {
 
 export interface Toolchain { ok: boolean; missing: string[]; wasm2cVersion?: string }
 
+/** Whether an executable `cmd` is on PATH. A scan of PATH, not a spawned `sh -c command -v`: a
+ * spawn that fails under load (EAGAIN, ENOMEM) must not read as "wasm2c is missing" and make one
+ * C-host file skip while the others run. */
 function which(cmd: string): boolean {
-  try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; }
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try { accessSync(join(dir, cmd), constants.X_OK); return true; } catch { /* not in this directory */ }
+  }
+  return false;
 }
 
 export function toolchain(): Toolchain {
