@@ -207,10 +207,15 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000; // a client that trickles its request is cut off
   server.requestTimeout = 15_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    service.close(); // the database is not left open behind a port that could not be had
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const interval = opts.sweepIntervalMs ?? 30_000;
   const timer = interval > 0 ? setInterval(() => { try { service.sweep(); } catch (e) { opts.log?.(`sweep failed: ${(e as Error).message}`); } }, interval) : null;

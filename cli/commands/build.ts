@@ -1,31 +1,33 @@
 // `trusttap build [--debug] [--key PATH] [--signer NAME] [--out DIR] [--no-cache]`: compiles every
 // ta/*/ta.json to build/<name>.wasm and writes the signed build/manifest.json (build/build.ts).
+// All of its output is progress, so it goes to stderr: `npm run -s demo -- --json` (whose predemo
+// step is this build) then writes only the demo's JSON line to stdout.
 import { buildTas } from '../../build/build.ts';
+import { defineCommand, type CommandSpec } from '../args.ts';
 
-export const summary = 'compile every TA (ta/*/ta.json) and write the signed build/manifest.json [--debug] [--key PEM]';
+export const spec: CommandSpec = {
+  name: 'build', summary: 'compile every TA (ta/*/ta.json) and write the signed build/manifest.json [--debug] [--key PEM]',
+  options: [
+    { name: 'debug', help: 'debug TAs (may import the debug-only host functions)' },
+    { name: 'key', value: 'PRIVATE.pem', help: 'Ed25519 signing key of the manifest', default: '$TRUSTTAP_SIGNING_KEY, else the DEVELOPMENT key' },
+    { name: 'signer', value: 'NAME', help: 'signer name written into the manifest' },
+    { name: 'out', value: 'DIR', help: 'output directory', default: 'build/' },
+    { name: 'no-cache', help: 'recompile even when the sources have not changed' },
+  ],
+  exitCodes: [[0, 'built and signed'], [1, 'a TA failed to compile or check: no manifest was signed'], [2, 'usage error']],
+  notes: 'Progress and the summary go to stderr.',
+};
+export const summary = spec.summary;
 
-export async function run(args: string[]): Promise<number> {
-  let debug = false, cache = true, keyPath: string | undefined, signer: string | undefined, outDir: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => { const v = args[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
-    try {
-      if (a === '--debug') debug = true;
-      else if (a === '--no-cache') cache = false;
-      else if (a === '--key') keyPath = value();
-      else if (a === '--signer') signer = value();
-      else if (a === '--out') outDir = value();
-      else throw new Error(`unknown option ${a}`);
-    } catch (e) {
-      console.error(`trusttap build: ${(e as Error).message}\nusage: trusttap build [--debug] [--key PRIVATE.pem] [--signer NAME] [--out DIR] [--no-cache]`);
-      return 2;
-    }
-  }
-  const r = await buildTas({ debug, cache, keyPath, signer, outDir, log: (l) => console.log(l) });
+export const run = defineCommand(spec, async ({ opts, flags }) => {
+  const r = await buildTas({
+    debug: flags.has('debug'), cache: !flags.has('no-cache'), keyPath: opts.key, signer: opts.signer, outDir: opts.out,
+    log: (l) => console.error(l),
+  });
   if (!r.ok) {
     console.error(`\ntrusttap build FAILED — no manifest was signed:\n${r.errors.map((e) => `  ✗ ${e.replace(/\n/g, '\n    ')}`).join('\n')}`);
     return 1;
   }
-  console.log(`built ${r.outputs.length} TA file(s) in ${(r.ms / 1000).toFixed(2)} s`);
+  console.error(`built ${r.outputs.length} TA file(s) in ${(r.ms / 1000).toFixed(2)} s`);
   return 0;
-}
+});

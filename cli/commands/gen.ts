@@ -6,8 +6,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAll, type GenOptions } from '../../proto/gen-as.ts';
+import { defineCommand, type CommandSpec } from '../args.ts';
 
-export const summary = 'regenerate protobuf code (AS codec + TS static module) from proto/*.proto: gen [--check]';
+export const spec: CommandSpec = {
+  name: 'gen', summary: 'regenerate protobuf code (AS codec + TS static module) from proto/*.proto: gen [--check]',
+  options: [{ name: 'check', help: 'write nothing; exit 1 if any generated file differs or is stale' }],
+  exitCodes: [[0, 'generated (or, with --check, up to date)'], [1, 'out of date (--check) or a .proto does not compile'], [2, 'usage error']],
+};
+export const summary = spec.summary;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -50,13 +56,8 @@ export function stale(want: Map<string, string>, rootDir = ROOT): string[] {
   return out.sort();
 }
 
-export async function run(args: string[]): Promise<number> {
-  const check = args.includes('--check');
-  const unknown = args.filter((a) => a !== '--check');
-  if (unknown.length) {
-    console.error(`usage: trusttap gen [--check]  (unknown: ${unknown.join(' ')})`);
-    return 2;
-  }
+export const run = defineCommand(spec, async ({ flags }) => {
+  const check = flags.has('check');
   let want: Map<string, string>;
   try {
     want = await expected();
@@ -91,4 +92,4 @@ export async function run(args: string[]): Promise<number> {
   }
   console.log(`${want.size} generated files, ${differ} changed`);
   return 0;
-}
+});

@@ -1,10 +1,18 @@
 import { basename } from 'node:path';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defineCommand, readUserFile, UsageError, UserError, type CommandSpec } from '../args.ts';
 import { runVectors, loadOps, runWycheproof, isWycheproof, type VectorFile } from '../../test/vectors/runner.ts';
 
-export const summary = 'run published test vectors through TrustTap code: vectors [--runtime node|c] FILE... (project format or Wycheproof)';
+export const spec: CommandSpec = {
+  name: 'vectors', summary: 'run published test vectors through TrustTap code: vectors [--runtime node|c] FILE... (project format or Wycheproof)',
+  synopsis: '[--runtime node|c] FILE.json [FILE.json ...]',
+  positionals: { max: 10_000, help: [['FILE.json', 'a vector file in the project format or a Wycheproof file']] },
+  options: [{ name: 'runtime', value: 'RUNTIME', choices: ['node', 'c'], help: 'the TEE runtime whose host crypto runs Wycheproof files', default: 'node' }],
+  exitCodes: [[0, 'every vector passed'], [1, 'a vector failed or was skipped'], [2, 'usage error or an unreadable file']],
+};
+export const summary = spec.summary;
 
 /** Host crypto of a runtime for Wycheproof files, started on first use. */
 async function hostCrypto(runtime: string) {
@@ -29,23 +37,17 @@ async function hostCrypto(runtime: string) {
   return { hc: new HostCrypto(await ctx.openSession('crypto-probe')), stop: async () => { await ctx.finalize(); await stop(); } };
 }
 
-export async function run(args: string[]): Promise<number> {
-  let runtime = 'node';
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--runtime') runtime = args[++i] ?? '';
-    else files.push(args[i]);
-  }
-  if (!files.length || !['node', 'c'].includes(runtime)) {
-    console.error('usage: trusttap vectors [--runtime node|c] FILE.json [FILE.json ...]');
-    return 2;
-  }
+export const run = defineCommand(spec, async ({ opts, positionals: files }) => {
+  const runtime = opts.runtime ?? 'node';
+  if (!files.length) throw new UsageError('which vector files? (trusttap vectors FILE.json ...)');
   const ops = await loadOps();
   let host: Awaited<ReturnType<typeof hostCrypto>> | null = null;
   let passed = 0, failed = 0, skipped = 0;
   try {
     for (const path of files) {
-      const json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      let json: unknown;
+      const text = (await readUserFile(path, 'vector file')).toString('utf8');
+      try { json = JSON.parse(text); } catch (e) { throw new UserError(`${path} is not JSON: ${(e as Error).message}`, 2); }
       let r;
       if (isWycheproof(json)) {
         host ??= await hostCrypto(runtime);
@@ -64,4 +66,4 @@ export async function run(args: string[]): Promise<number> {
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   return failed || skipped ? 1 : 0;
-}
+});

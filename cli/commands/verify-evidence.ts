@@ -6,47 +6,39 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { verifyEvidenceOffline } from '../../backend/attestation/offline.ts';
 import { DEV_MANIFEST_PUBLIC_KEY } from '../../tee/loader/from-build.ts';
+import { defineCommand, readUserFile, UsageError, type CommandSpec } from '../args.ts';
 
-export const summary = 'verify a saved evidence blob offline: verify-evidence FILE --manifest build/manifest.json [--key PEM] [--nonce HEX] [--json]';
+export const spec: CommandSpec = {
+  name: 'verify-evidence', summary: 'verify a saved evidence blob offline: verify-evidence FILE --manifest build/manifest.json [--key PEM] [--nonce HEX] [--json]',
+  synopsis: 'FILE --manifest build/manifest.json [options]',
+  positionals: { max: 1, help: [['FILE', 'an encoded trusttap.attest.v1.SignedEvidence (binary, or hex text)']] },
+  options: [
+    { name: 'manifest', value: 'FILE', help: 'manifest.json of the build (manifest.sig is read next to it); required' },
+    { name: 'key', value: 'PUBLIC.pem', help: 'trusted Ed25519 manifest key', default: '$TRUSTTAP_MANIFEST_KEY, else the DEVELOPMENT key' },
+    { name: 'nonce', value: 'HEX', help: 'the nonce the evidence must answer' },
+    { name: 'device-key', value: 'HEX', help: 'the device public key the evidence must be signed with' },
+    { name: 'json', help: 'the report as JSON' },
+  ],
+  exitCodes: [[0, 'every check passed'], [1, 'a check failed'], [2, 'usage error, or a file cannot be read']],
+};
+export const summary = spec.summary;
 
-const USAGE = 'usage: trusttap verify-evidence FILE --manifest build/manifest.json [--key PUBLIC.pem] [--nonce HEX] [--device-key HEX] [--json]\n' +
-  '  FILE       an encoded trusttap.attest.v1.SignedEvidence (binary, or hex text)\n' +
-  '  --manifest manifest.json of the build (manifest.sig is read next to it)\n' +
-  '  --key      trusted Ed25519 manifest key (default: $TRUSTTAP_MANIFEST_KEY, else the DEVELOPMENT key)';
+const HEX = /^([0-9a-fA-F]{2})*$/;
 
-export async function run(args: string[]): Promise<number> {
-  let file: string | undefined, manifest: string | undefined, key: string | undefined, nonce: string | undefined, deviceKey: string | undefined, json = false;
-  for (let i = 0; i < args.length; i++) {
-    const x = args[i];
-    const val = () => { const v = args[++i]; if (v === undefined) throw new Error(`${x} needs a value`); return v; };
-    try {
-      if (x === '--json') json = true;
-      else if (x === '--manifest') manifest = val();
-      else if (x === '--key') key = val();
-      else if (x === '--nonce') nonce = val();
-      else if (x === '--device-key') deviceKey = val();
-      else if (!x.startsWith('-') && !file) file = x;
-      else throw new Error(`unexpected argument ${x}`);
-    } catch (e) {
-      console.error(`trusttap verify-evidence: ${(e as Error).message}\n${USAGE}`);
-      return 2;
-    }
-  }
-  if (!file || !manifest) {
-    console.error(USAGE);
-    return 2;
-  }
-  let blob: Buffer, manifestBytes: Buffer, keyPem: Buffer;
-  try {
-    blob = readFileSync(file);
-    const text = blob.toString('latin1').trim();
-    if (/^([0-9a-fA-F]{2})+$/.test(text)) blob = Buffer.from(text, 'hex');
-    manifestBytes = readFileSync(manifest);
-    keyPem = readFileSync(key ?? process.env.TRUSTTAP_MANIFEST_KEY ?? DEV_MANIFEST_PUBLIC_KEY);
-  } catch (e) {
-    console.error(`trusttap verify-evidence: ${(e as Error).message}`);
-    return 2;
-  }
+export const run = defineCommand(spec, async ({ opts, flags, positionals }) => {
+  const [file] = positionals;
+  const { manifest, key, nonce } = opts;
+  const deviceKey = opts['device-key'];
+  if (!file) throw new UsageError('which evidence file? (trusttap verify-evidence FILE --manifest build/manifest.json)');
+  if (!manifest) throw new UsageError('--manifest FILE is required');
+  if (nonce && !HEX.test(nonce)) throw new UsageError('--nonce must be hex');
+  if (deviceKey && !HEX.test(deviceKey)) throw new UsageError('--device-key must be hex');
+  const json = flags.has('json');
+  let blob = await readUserFile(file, 'evidence file');
+  const text = blob.toString('latin1').trim();
+  if (/^([0-9a-fA-F]{2})+$/.test(text)) blob = Buffer.from(text, 'hex');
+  const manifestBytes = await readUserFile(manifest, 'manifest');
+  const keyPem = await readUserFile(key ?? process.env.TRUSTTAP_MANIFEST_KEY ?? DEV_MANIFEST_PUBLIC_KEY, 'manifest key');
   const sigPath = join(dirname(manifest), 'manifest.sig');
   const report = verifyEvidenceOffline({
     signedEvidence: blob, manifest: manifestBytes, manifestSignature: existsSync(sigPath) ? readFileSync(sigPath, 'utf8') : null,
@@ -66,4 +58,4 @@ export async function run(args: string[]): Promise<number> {
     console.log(report.ok ? 'evidence verified' : 'evidence NOT verified');
   }
   return report.ok ? 0 : 1;
-}
+});

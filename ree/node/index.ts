@@ -3,5 +3,5 @@
 // points (ree/terminal, ree/tee-client, the kernel) never reach a Node built-in.
 export { FileStateStore } from './state.ts';
 export { PcscTransport, loadPcsclite } from './pcsc.ts';
-export { replayFromFile, saveCapture } from './replay-file.ts';
+export { loadCapture, replayFromFile, saveCapture } from './replay-file.ts';
 export { healthFromFile } from './health-file.ts';

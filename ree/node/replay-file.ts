@@ -1,10 +1,15 @@
 // Capture files of APDU exchanges (ree/nfc/replay.ts) on disk: Node only (node:fs).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ReplayTransport, parseCapture, type RecordingTransport } from '../nfc/replay.ts';
+import { ReplayTransport, parseCaptureDocument, type Capture, type RecordingTransport } from '../nfc/replay.ts';
 
-/** A replay transport over the capture in `path` (a JSON list of {command, response} hex). */
+/** The capture in `path`: {transaction, random, exchanges}, or a bare list of {command, response}. */
+export function loadCapture(path: string): Capture {
+  return parseCaptureDocument(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** A replay transport over the exchanges of the capture in `path`. */
 export function replayFromFile(path: string): ReplayTransport {
-  return new ReplayTransport(parseCapture(JSON.parse(readFileSync(path, 'utf8'))));
+  return new ReplayTransport(loadCapture(path).exchanges);
 }
 
 /** Writes what a recording transport saw to `path`. */
