@@ -1,5 +1,5 @@
 // SIMULATOR / TEST ONLY. A terminal configuration that accepts the simulated cards: the three
-// kernels with reader limits for CNY, USD and EUR, online-only (floor limit 0), the test CA
+// kernels with reader limits for CNY, USD, EUR, GBP, HKD and JPY, online-only (floor limit 0), the test CA
 // keys, signed with a fixed TEST Ed25519 key the way the back end would sign a real one.
 import { createHash } from 'node:crypto';
 import { signConfig, capkChecksumHex, type SignedConfig } from '../common/emv/signed-config.ts';
@@ -15,6 +15,12 @@ const LIMITS: ReaderLimits[] = [
   { currency: '0156', contactlessTransactionLimit: 5_000_00, cvmRequiredLimit: 1_000_01, floorLimit: 0 },
   { currency: '0840', contactlessTransactionLimit: 1_000_00, cvmRequiredLimit: 100_00, floorLimit: 0 },
   { currency: '0978', contactlessTransactionLimit: 1_000_00, cvmRequiredLimit: 50_00, floorLimit: 0 },
+  // GBP: the UK no-CVM limit of 100.00 (100.00 itself needs none).
+  { currency: '0826', contactlessTransactionLimit: 1_000_00, cvmRequiredLimit: 100_01, floorLimit: 0 },
+  // HKD: no CVM up to 1,000.00.
+  { currency: '0344', contactlessTransactionLimit: 10_000_00, cvmRequiredLimit: 1_000_01, floorLimit: 0 },
+  // JPY has no minor unit (exponent 0): no CVM up to 10,000 yen, contactless up to 100,000.
+  { currency: '0392', contactlessTransactionLimit: 100_000, cvmRequiredLimit: 10_001, floorLimit: 0 },
 ];
 
 export function testTerminalConfig(): TerminalConfig {

@@ -1,45 +1,59 @@
 // `trusttap demo`: a whole purchase on embedded defaults — the back end on loopback with SQLite
 // in a temporary directory, the reference TEE runtime with the signed TAs, a simulated
 // contactless card — through the app-facing API (ree/terminal), printing each event and the
-// receipt. Exit 0 whenever the flow ran to an outcome, whatever the outcome.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// receipt. Exit 0 only when the payment is approved, 1 for any other outcome, 2 for a usage
+// error. The temporary directory is removed at exit unless --keep.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, type Backend } from '../../backend/http/server.ts';
 import { startRuntimeFromBuild, InProcessTeeDriver, DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY, type TeeRuntime } from '../../tee/index.ts';
 import { ScriptedUiProvider, enterPin } from '../../tee/tui/scripted.ts';
 import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
-import { UnionPayCardSim, VisaCardSim, MastercardCardSim, type SimulatedCard } from '../../sim/cards/index.ts';
+import type { SimulatedCard } from '../../sim/cards/index.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
 import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal, currencyOf, formatAmount, type PaymentResult, type PaymentEvent } from '../../ree/terminal/index.ts';
+import { failureOf } from '../../ree/terminal/request.ts';
+import { BackendError } from '../../ree/attestation/backend-link.ts';
 import type { HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { DEMO_CARDS, type DemoCard } from '../../sim/demo-cards.ts';
+import { DEMO_CARDS, CardCounterFile } from '../../sim/demo-cards.ts';
 import { SimWallet } from '../../sim/wallet/index.ts';
 import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
+import { defineCommand, UsageError, type CommandSpec } from '../args.ts';
 
-export const summary = 'a whole purchase on embedded defaults: demo [--card unionpay|visa|mastercard] [--qr merchant|consumer] [--amount 12.34] [--currency CNY] [--pin 1234] [--scenario ...] [--json]';
+const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer'] as const;
+type Scenario = (typeof SCENARIOS)[number] | 'none';
 
-const SCENARIOS = ['none', 'rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer'] as const;
-type Scenario = (typeof SCENARIOS)[number];
+/** Where the simulated cards' counters live between runs against a given back end. */
+function defaultCardState(): string {
+  return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'trusttap', 'demo-cards.json');
+}
 
-const USAGE = `usage: trusttap demo [options]
-  --card unionpay|visa|mastercard   the simulated card (default unionpay)
-  --amount 12.34                    amount in major units (default 1288.00, above UnionPay's CNY 1000 no-CVM limit: PIN)
-  --currency CNY|USD|EUR|...        ISO 4217 (default CNY)
-  --pin 1234                        what the person types on the trusted keypad (default: the card's PIN)
-  --scenario ${SCENARIOS.filter((s) => s !== 'none').join('|')}
-  --qr merchant|consumer            a QR payment instead of the card: merchant-presented (the phone shows the
-                                    acquirer's dynamic code, a simulated wallet pays it) or consumer-presented
-                                    (the wallet shows a one-time payment code, the phone scans it); scenarios rooted|hooked
-  --wallet ${TEST_WALLETS.map((w) => w.id).join('|')}
-                                    the simulated wallet for --qr (default wallet-cny; wallet-usd for USD)
-  --isolation in-process|worker     TEE isolation (default in-process)
-  --backend URL                     use a running back end (npx trusttap serve) instead of starting one;
-                                    its admin token from --admin-token or $TRUSTTAP_ADMIN_TOKEN
-  --json                            one JSON object: outcome, reason, masked data`;
+export const spec: CommandSpec = {
+  name: 'demo',
+  summary: 'a whole purchase on embedded defaults: demo [--card unionpay|visa|mastercard|...] [--qr merchant|consumer] [--amount 12.34] [--currency CNY] [--scenario ...] [--json]',
+  options: [
+    { name: 'card', value: 'CARD', choices: Object.keys(DEMO_CARDS), help: `the simulated card:\n${Object.values(DEMO_CARDS).map((c) => `  ${c.name}: ${c.outcome}`).join('\n')}`, default: 'unionpay' },
+    { name: 'amount', value: '12.34', help: 'amount in major units, at most the currency\'s decimals, more than zero', default: "1288.00 (above UnionPay's CNY 1000 no-CVM limit: PIN)" },
+    { name: 'currency', value: 'CODE', help: 'ISO 4217 (card payments: CNY, USD, EUR, GBP, HKD, JPY are configured)', default: 'CNY' },
+    { name: 'pin', value: '1234', help: 'what the person types on the trusted keypad', default: "the card's PIN" },
+    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved' },
+    { name: 'qr', value: 'MODE', choices: ['merchant', 'consumer'], help: "a QR payment instead of the card: merchant-presented (the phone shows the acquirer's\ndynamic code, a simulated wallet pays it) or consumer-presented (the wallet shows a\none-time payment code, the phone scans it); scenarios rooted|hooked" },
+    { name: 'wallet', value: 'ID', choices: TEST_WALLETS.map((w) => w.id), help: 'the simulated wallet for --qr', default: 'wallet-cny; wallet-usd for USD' },
+    { name: 'isolation', value: 'MODE', choices: ['in-process', 'worker'], help: 'TEE isolation', default: 'in-process' },
+    { name: 'backend', value: 'URL', help: 'use a running back end (trusttap serve) instead of starting one; its admin token\nfrom --admin-token or $TRUSTTAP_ADMIN_TOKEN. Can be run again and again: the\ncards\' transaction counters are kept in --card-state' },
+    { name: 'admin-token', value: 'TOKEN', help: 'the back office token of --backend', default: '$TRUSTTAP_ADMIN_TOKEN' },
+    { name: 'card-state', value: 'FILE', help: "where the simulated cards' transaction counters are kept between runs", default: 'with --backend, $XDG_STATE_HOME/trusttap/demo-cards.json (~/.local/state/…); without, none' },
+    { name: 'keep', help: 'keep the temporary directory (back end and TEE state) and print where it is' },
+    { name: 'json', help: 'only one JSON line on stdout: outcome, reason, masked data' },
+  ],
+  exitCodes: [[0, 'approved'], [1, 'declined, failed, result unknown or cancelled'], [2, 'usage error']],
+  notes: 'Test cards and PINs: sim/README.md; test wallets: sim/wallet/README.md.',
+};
+export const summary = spec.summary;
 
 function healthy(): HealthSnapshot {
   return {
@@ -49,130 +63,146 @@ function healthy(): HealthSnapshot {
   };
 }
 
-function parse(args: string[]): Record<string, string> | string {
-  const o: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--json') { o.json = '1'; continue; }
-    if (!a.startsWith('--') || args[i + 1] === undefined) return `unexpected argument ${a}`;
-    o[a.slice(2)] = args[++i];
-  }
-  return o;
+/** '12.34' in a currency with `exponent` decimals → minor units, exactly (no floating point). */
+export function parseAmount(major: string, alpha: string, exponent: number): number {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(major);
+  if (!m) throw new UsageError(`--amount must be a number in major units such as 12.34 (got '${major}')`);
+  const frac = m[2] ?? '';
+  if (frac.length > exponent) throw new UsageError(`--amount ${major} has more decimals than ${alpha} has (${exponent})`);
+  const minor = Number(m[1]) * 10 ** exponent + Number(frac.padEnd(exponent, '0') || '0');
+  if (!Number.isSafeInteger(minor) || minor > 999_999_999_999) throw new UsageError(`--amount ${major} is too large`);
+  if (minor === 0) throw new UsageError('--amount must be more than zero');
+  return minor;
 }
 
 async function admin(url: string, token: string, path: string, body: Uint8Array) {
   const r = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
-  if (r.status !== 201 && r.status !== 200) throw new Error(`back office ${path}: HTTP ${r.status} ${r.headers.get('x-trusttap-error') ?? ''}`);
+  if (r.status !== 201 && r.status !== 200) {
+    throw new BackendError(r.status, 0, `back office ${path}: ${r.headers.get('x-trusttap-error') ?? r.statusText}${r.status === 401 ? ' (wrong or missing --admin-token)' : ''}`);
+  }
   return new Uint8Array(await r.arrayBuffer());
 }
 
-export async function run(args: string[]): Promise<number> {
-  const o = parse(args);
-  if (typeof o === 'string') { console.error(`trusttap demo: ${o}\n${USAGE}`); return 2; }
-  const json = !!o.json;
-  const scenario = (o.scenario ?? 'none') as Scenario;
-  if (!SCENARIOS.includes(scenario)) { console.error(`trusttap demo: unknown scenario ${o.scenario}\n${USAGE}`); return 2; }
-  const cardName = (o.card ?? 'unionpay') as DemoCard['scheme'];
-  const demoCard = DEMO_CARDS[cardName];
-  if (!demoCard) { console.error(`trusttap demo: unknown card ${o.card}\n${USAGE}`); return 2; }
+export const run = defineCommand(spec, async ({ opts, flags }) => {
+  const json = flags.has('json');
+  const scenario = (opts.scenario ?? 'none') as Scenario;
+  const cardName = opts.card ?? 'unionpay';
+  const demoCard = DEMO_CARDS[cardName]!;
   let currency;
-  try { currency = currencyOf(o.currency ?? 'CNY'); } catch { console.error(`trusttap demo: unknown currency ${o.currency}`); return 2; }
-  const major = o.amount ?? (scenario === 'over-limit' ? '9999.00' : '1288.00');
-  if (!/^\d+(\.\d{1,3})?$/.test(major)) { console.error(`trusttap demo: bad amount ${major}`); return 2; }
-  const amount = Math.round(Number(major) * 10 ** currency.exponent);
-  const pin = scenario === 'wrong-pin' ? wrongPin(demoCard.pin) : (o.pin ?? demoCard.pin);
-  const isolation = (o.isolation ?? 'in-process') as 'in-process' | 'worker';
-  const qr = o.qr as 'merchant' | 'consumer' | undefined;
-  if (qr !== undefined && qr !== 'merchant' && qr !== 'consumer') { console.error(`trusttap demo: --qr takes merchant or consumer\n${USAGE}`); return 2; }
-  if (qr && !['none', 'rooted', 'hooked'].includes(scenario)) { console.error(`trusttap demo: scenario ${scenario} is for card payments\n${USAGE}`); return 2; }
-  const walletId = o.wallet ?? (currency.alpha === 'USD' ? 'wallet-usd' : 'wallet-cny');
-  if (qr && !TEST_WALLETS.some((w) => w.id === walletId)) { console.error(`trusttap demo: unknown wallet ${o.wallet}\n${USAGE}`); return 2; }
+  try { currency = currencyOf(opts.currency ?? 'CNY'); } catch { throw new UsageError(`unknown currency '${opts.currency}' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)`); }
+  const amount = parseAmount(opts.amount ?? (scenario === 'over-limit' ? '9999.00' : '1288.00'), currency.alpha, currency.exponent);
+  if (opts.pin !== undefined && !/^\d{4,12}$/.test(opts.pin)) throw new UsageError('--pin is 4 to 12 digits');
+  const pin = scenario === 'wrong-pin' ? wrongPin(demoCard.pin) : (opts.pin ?? demoCard.pin);
+  const isolation = (opts.isolation ?? 'in-process') as 'in-process' | 'worker';
+  const qr = opts.qr as 'merchant' | 'consumer' | undefined;
+  if (qr && !['none', 'rooted', 'hooked'].includes(scenario)) throw new UsageError(`scenario ${scenario} is for card payments`);
+  if (qr && opts.card) throw new UsageError('--card is for card payments, --qr pays from a --wallet');
+  const walletId = opts.wallet ?? (currency.alpha === 'USD' ? 'wallet-usd' : 'wallet-cny');
+  if (opts.backend !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.backend)) throw new UsageError(`--backend must be an http(s) URL such as http://127.0.0.1:8443 (got '${opts.backend}')`);
+  const counters = opts['card-state'] ?? (opts.backend ? defaultCardState() : undefined);
 
   const say = (line: string) => { if (!json) console.log(line); };
   const work = mkdtempSync(join(tmpdir(), 'trusttap-demo-'));
+  const removeWork = () => { if (!flags.has('keep')) rmSync(work, { recursive: true, force: true }); };
+  // Ctrl-C in the middle: the temporary directory goes too.
+  const onSignal = (sig: NodeJS.Signals) => { removeWork(); process.exit(sig === 'SIGINT' ? 130 : 143); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   say(`TrustTap demo — ${qr ? `QR ${qr}-presented, ${walletId}` : demoCard.label}, ${formatAmount(amount, currency)}${scenario !== 'none' ? `, scenario ${scenario}` : ''}`);
-  say(`  state in ${work}`);
+  if (flags.has('keep')) (json ? console.error : console.log)(`  state in ${work} (kept)`);
 
-  // 1. The acquirer back end (or the one given).
   let be: Backend | null = null;
-  let url = o.backend;
-  let adminToken = o['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN ?? '';
-  if (!url) {
-    be = await startBackend({
-      dataDir: join(work, 'backend'), port: 0, sweepIntervalMs: 0,
-      oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
-      manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
-      manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
-    });
-    url = be.url;
-    adminToken = be.adminToken;
-    say(`  back end on ${url} (SQLite, software HSM)`);
-  }
-
-  // 2. The phone: a provisioned TEE (simulated OEM key) running the signed TAs, a scripted
-  //    person at the trusted keypad, a simulated card at the NFC antenna.
-  const deviceDir = join(work, 'device');
-  const device = simulatedDevice(deviceDir);
-  const person = new ScriptedUiProvider();
   let runtime: TeeRuntime | null = null;
   let terminal: Terminal | null = null;
   let result: PaymentResult;
   const events: PaymentEvent['type'][] = [];
   try {
+    // 1. The acquirer back end (or the one given).
+    let url = opts.backend?.replace(/\/+$/, '');
+    let adminToken = opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN ?? '';
+    if (!url) {
+      be = await startBackend({
+        dataDir: join(work, 'backend'), port: 0, sweepIntervalMs: 0,
+        oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
+        manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
+        manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
+      });
+      url = be.url;
+      adminToken = be.adminToken;
+      say(`  back end on ${url} (SQLite, software HSM)`);
+    }
+
+    // 2. The phone: a provisioned TEE (simulated OEM key) running the signed TAs, a scripted
+    //    person at the trusted keypad, a simulated card at the NFC antenna.
+    const deviceDir = join(work, 'device');
+    const device = simulatedDevice(deviceDir);
+    const person = new ScriptedUiProvider();
     runtime = await startRuntimeFromBuild({ dataDir: deviceDir, isolation, bootState: device.bootState, ui: { standard: person } });
     const health = healthy();
-    const card: SimulatedCard = demoCard.make(scenario === 'card-removed' ? { tearAtIns: 0xb2 } : {});
+    const counterFile = counters ? new CardCounterFile(counters) : null;
+    const atc = counterFile?.atc(demoCard.pan);
+    const card: SimulatedCard = demoCard.make({ ...(scenario === 'card-removed' ? { tearAtIns: 0xb2 } : {}), ...(atc !== undefined ? { atc } : {}) });
     const nfc = new InProcessTransport(card);
     const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
     terminal = await Terminal.open({ tee: new InProcessTeeDriver(runtime), backendUrl: url, health: () => health, kernelConfig: config, nfc });
 
-    const cap = await terminal.checkCapability();
-    say(`1. capability: contactless ${cap.contactless ? 'yes' : 'no'}, PIN on trusted UI ${cap.pin ? 'yes' : 'no'}, keys in the ${cap.keyStorage.toUpperCase()}`);
-
-    const t = trusttap.attest.v1.CreateTerminalResponse.decode(await admin(url, adminToken, '/v1/admin/terminals',
-      trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-DEMO-0001', terminalId: `T${Date.now().toString(36).slice(-7).toUpperCase()}` }).finish()));
-    const enrolled = await terminal.enroll(t.activationCode);
-    say(`2. enrolled as ${enrolled.deviceId} (merchant ${enrolled.merchantId}, terminal ${enrolled.terminalId}); DUKPT key injected, KCV ${enrolled.keyCheckValues[0]}`);
-
-    if (scenario === 'rooted') health.rooted = true;
-    if (scenario === 'hooked') health.hookingFramework = true;
     try {
-      const ready = await terminal.prepare();
-      say(`3. prepared: attestation ALLOW, ${ready.transactionsLeft.toLocaleString('en')} DUKPT transactions left`);
-    } catch (e) {
-      say(`3. prepare refused: ${(e as Error).message}`);
-    }
+      const cap = await terminal.checkCapability();
+      say(`1. capability: contactless ${cap.contactless ? 'yes' : 'no'}, PIN on trusted UI ${cap.pin ? 'yes' : 'no'}, keys in the ${cap.keyStorage.toUpperCase()}`);
 
-    if (qr) {
-      result = await qrPayment(qr, terminal, url, adminToken, walletId, amount, currency.alpha, events, say);
-    } else {
-      person.enqueue(enterPin(pin));
-      if (scenario === 'lost-answer') dropFirstAuthorizeAnswer();
-      const clientTransactionId = `demo-${Date.now().toString(36)}`;
-      const payment = terminal.startPayment({ amount, currency: currency.alpha, clientTransactionId });
-      say('4. payment:');
-      for await (const e of payment.events) {
-        events.push(e.type);
-        say(`   · ${describe(e)}`);
-        if (e.type === 'card-requested') setTimeout(() => nfc.tap(), 10); // the customer taps
-        if (e.type === 'card-read') nfc.remove();
-        if (e.type === 'pin-requested') say(`     (the person reads the keypad on the trusted display and types ${'*'.repeat(pin.length)})`);
+      const t = trusttap.attest.v1.CreateTerminalResponse.decode(await admin(url, adminToken, '/v1/admin/terminals',
+        trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-DEMO-0001', terminalId: `T${Date.now().toString(36).slice(-7).toUpperCase()}` }).finish()));
+      const enrolled = await terminal.enroll(t.activationCode);
+      say(`2. enrolled as ${enrolled.deviceId} (merchant ${enrolled.merchantId}, terminal ${enrolled.terminalId}); DUKPT key injected, KCV ${enrolled.keyCheckValues[0]}`);
+
+      if (scenario === 'rooted') health.rooted = true;
+      if (scenario === 'hooked') health.hookingFramework = true;
+      try {
+        const ready = await terminal.prepare();
+        say(`3. prepared: attestation ALLOW, ${ready.transactionsLeft.toLocaleString('en')} DUKPT transactions left`);
+      } catch (e) {
+        say(`3. prepare refused: ${(e as Error).message}`);
       }
-      result = await payment.result;
-      if (result.outcome === 'result-unknown') {
-        say(`   · the answer was lost: ${result.remedy}`);
-        restoreFetch();
-        result = await terminal.resolve(result.clientTransactionId);
-        say('   · resolved from the acquirer\'s journal');
+
+      if (qr) {
+        result = await qrPayment(qr, terminal, url, adminToken, walletId, amount, currency.alpha, events, say);
+      } else {
+        person.enqueue(enterPin(pin));
+        if (scenario === 'lost-answer') dropFirstAuthorizeAnswer();
+        const clientTransactionId = `demo-${Date.now().toString(36)}`;
+        const payment = terminal.startPayment({ amount, currency: currency.alpha, clientTransactionId });
+        say('4. payment:');
+        for await (const e of payment.events) {
+          events.push(e.type);
+          say(`   · ${describe(e)}`);
+          if (e.type === 'card-requested') setTimeout(() => nfc.tap(), 10); // the customer taps
+          if (e.type === 'card-read') nfc.remove();
+          if (e.type === 'pin-requested') say(`     (the person reads the keypad on the trusted display and types ${'*'.repeat(pin.length)})`);
+        }
+        result = await payment.result;
+        if (result.outcome === 'result-unknown') {
+          say(`   · the answer was lost: ${result.remedy}`);
+          restoreFetch();
+          result = await terminal.resolve(result.clientTransactionId);
+          say('   · resolved from the acquirer\'s journal');
+        }
       }
+    } finally {
+      counterFile?.save(demoCard.pan, card);
     }
   } catch (e) {
-    result = { outcome: 'failed', code: 'TEE_ERROR', message: (e as Error).message, remedy: 'see the message' };
+    // The back end refusing or unreachable, the TEE failing: a typed failure, not a stack.
+    const f = failureOf(e, 'run the demo again');
+    if (!f) throw e;
+    result = f;
   } finally {
     restoreFetch();
     await terminal?.close().catch(() => undefined);
     runtime?.shutdown();
     await be?.close();
+    removeWork();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 
   if (json) {
@@ -190,8 +220,8 @@ export async function run(args: string[]): Promise<number> {
       say('   └──────────────────────────────────────────────');
     }
   }
-  return 0;
-}
+  return result.outcome === 'approved' ? 0 : 1;
+});
 
 /** A QR payment through the app API, with a simulated customer wallet on the other side. */
 async function qrPayment(mode: 'merchant' | 'consumer', terminal: Terminal, url: string, adminToken: string, walletId: string, amount: number, currency: string,
@@ -259,7 +289,7 @@ function summaryOf(r: PaymentResult): string {
 
 function detailsOf(r: PaymentResult): Record<string, unknown> {
   if ('receipt' in r) return { maskedPan: r.receipt.maskedPan, application: r.receipt.application, authorizationCode: r.receipt.authorizationCode, responseCode: r.receipt.responseCode, transactionReference: r.receipt.transactionReference };
-  if (r.outcome === 'failed') return { message: r.message, remedy: r.remedy };
+  if (r.outcome === 'failed') return { message: r.message, remedy: r.remedy, ...(r.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}) };
   return {};
 }
 

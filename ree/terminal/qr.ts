@@ -10,13 +10,12 @@
 // Consumer-presented: the scanned code is checked with common/qr (CPM) or as 19 digits, then a
 // device-signed qr_authorize; a lost answer is result-unknown (resolve(id) later).
 import { BackendError, type BackendLink } from '../attestation/backend-link.ts';
-import { TeeError } from '../tee-client/index.ts';
 import { parseMerchantQr } from '../../common/qr/merchant-presented.ts';
 import { parseConsumerQr } from '../../common/qr/consumer-presented.ts';
 import { QrError } from '../../common/qr/errors.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { type Currency } from '../../common/currency.ts';
-import { checkPaymentRequest, failed, Cancelled } from './request.ts';
+import { checkPaymentRequest, failed, failureOf, Cancelled } from './request.ts';
 import type { FailureCode, PaymentEvent, PaymentResult, QrPaymentRequest } from './types.ts';
 
 const pay = trusttap.payment.v1;
@@ -51,12 +50,8 @@ export async function runQrPayment(d: QrDeps, req: QrPaymentRequest, emit: (e: P
       : await consumerPresented(d, req, currency, emit, signal);
   } catch (e) {
     if (e instanceof Cancelled || (signal.aborted && !(e instanceof BackendError))) return { outcome: 'cancelled' };
-    if (e instanceof BackendError) {
-      if (e.http === 403) return failed('DEVICE_NOT_TRUSTED', e.reason, 'the acquirer suspended payments on this device: check the device and contact the acquirer');
-      return failed('BACKEND_REFUSED', e.reason, 'try again; if it persists, contact the acquirer');
-    }
-    if (e instanceof TeeError) return failed('TEE_ERROR', e.message, 'restart the app; if it persists the trusted apps need reinstalling');
-    if (e instanceof TypeError && /fetch/i.test(e.message)) return failed('BACKEND_REFUSED', 'the acquirer is unreachable', 'check the network and try again with the same clientTransactionId');
+    const f = failureOf(e, 'try again with the same clientTransactionId');
+    if (f) return f;
     throw e;
   } finally {
     d.persist();

@@ -13,10 +13,11 @@ import type { Outcome } from '../emv/outcome.ts';
 import { decodeTlv, encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import type { CardTransport } from '../nfc/transport.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { Status } from '../../proto/status.ts';
 import { currencyOf, type Currency } from '../../common/currency.ts';
 import { fromHex, toHex } from '../../common/hex.ts';
 import { fromBase64, toBase64 } from '../../common/base64.ts';
-import { checkPaymentRequest, failed, Cancelled } from './request.ts';
+import { checkPaymentRequest, failed, failureOf, Cancelled } from './request.ts';
 import { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
 import {
   PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt, type QrPaymentRequest,
@@ -96,11 +97,29 @@ export class Terminal {
     };
     const [keystore, pinpad, txsign, attest] = await Promise.all(['keystore', 'pinpad', 'txsign', 'attest'].map(has));
     const tee = keystore && txsign && attest;
+    // The pinpad TA answering is not enough: the keypad is drawn by the TEE's trusted UI, which
+    // the TA probes for (StatusResponse.trusted_ui).
+    const trustedUi = pinpad && await this.pinpadHasTrustedUi();
     if (!tee) missing.push({ what: 'trusted execution environment', reason: 'the TrustTap trusted apps do not answer', remedy: 'install the TrustTap TAs for this phone (phone maker) or use QR payments' });
     if (!this.opts.nfc) missing.push({ what: 'NFC', reason: 'this phone has no NFC reader or it is off', remedy: 'turn NFC on, or take QR payments' });
     if (!pinpad) missing.push({ what: 'PIN entry', reason: 'the pinpad trusted app does not answer', remedy: 'payments above the CVM limit cannot be taken' });
+    else if (!trustedUi) {
+      missing.push({
+        what: 'PIN entry', reason: 'this TEE has no trusted UI to show the PIN keypad on',
+        remedy: 'card payments above the CVM limit (which need a PIN) cannot be taken on this phone: take smaller amounts, CDCVM (phone wallets) or QR; a phone whose TEE has a trusted display can take PINs',
+      });
+    }
     if (!this.enrolled) missing.push({ what: 'enrolment', reason: 'this device is not enrolled with an acquirer', remedy: 'enroll(activationCode) with the code from the merchant portal' });
-    return { qr: true, contactless: tee && !!this.opts.nfc, pin: pinpad, keyStorage: tee ? 'tee' : 'none', missing };
+    return { qr: true, contactless: tee && !!this.opts.nfc, pin: trustedUi, keyStorage: tee ? 'tee' : 'none', missing };
+  }
+
+  private async pinpadHasTrustedUi(): Promise<boolean> {
+    try {
+      const pinpad = await PinpadClient.open(this.ctx);
+      try { return (await pinpad.status()).trustedUi; } finally { await pinpad.close(); }
+    } catch {
+      return false;
+    }
   }
 
   /** Enrols with a one-time activation code, pins the back end's keys in the TEE and receives
@@ -194,6 +213,13 @@ export class Terminal {
     if ('outcome' in checked) return checked;
     const { currency } = checked;
     if (!this.opts.nfc) return failed('CARD_READ_ERROR', 'no NFC reader', 'turn NFC on or use QR');
+    // A currency the acquirer's signed configuration has no reader limits for cannot be taken by
+    // any kernel: say so before the customer taps, not as an amount over a limit.
+    const numeric = currency.numeric.padStart(4, '0');
+    if (!this.opts.kernelConfig.combinations.some((c) => c.limits.some((l) => l.currency === numeric))) {
+      return failed('CURRENCY_NOT_CONFIGURED', `card payments in ${currency.alpha} are not configured on this terminal (no contactless limits for it)`,
+        `take the payment in a configured currency or by QR; the acquirer adds ${currency.alpha} limits to the terminal configuration`);
+    }
     const nfc = this.opts.nfc;
     const type = req.type ?? 'purchase';
     try {
@@ -216,12 +242,8 @@ export class Terminal {
     } catch (e) {
       if (e instanceof Cancelled || signal.aborted) return { outcome: 'cancelled' };
       if (e instanceof NoCard) return failed('NO_CARD', 'no card was presented in time', 'ask the customer to tap again');
-      if (e instanceof BackendError) {
-        if (e.http === 403) return failed('DEVICE_NOT_TRUSTED', e.reason, 'the acquirer suspended payments on this device: check the device and contact the acquirer');
-        return failed('BACKEND_REFUSED', e.reason, 'try again; if it persists, contact the acquirer');
-      }
-      if (e instanceof TeeError) return failed('TEE_ERROR', e.message, 'restart the app; if it persists the trusted apps need reinstalling');
-      if (e instanceof TypeError && /fetch/i.test(e.message)) return failed('BACKEND_REFUSED', 'the acquirer is unreachable', 'check the network and try again');
+      const f = failureOf(e);
+      if (f) return f;
       throw e;
     }
   }
@@ -278,6 +300,13 @@ export class Terminal {
         case 'token-refused': return { result: failed('DEVICE_NOT_TRUSTED', `the PIN pad refused the attestation (${r.reason})`, 'prepare() again; if it persists the device is not trusted') };
         default: return { result: failed('PIN_ENTRY_FAILED', `PIN entry ended: ${r.kind}`, 'start the payment again') };
       }
+    } catch (e) {
+      // The pinpad TA answers NOT_SUPPORTED when the TEE has no trusted UI (checkCapability
+      // reports it as pin: false): not something a restart fixes.
+      if (e instanceof TeeError && e.status === Status.ERROR_NOT_SUPPORTED) {
+        return { result: failed('PIN_ENTRY_FAILED', 'this TEE has no trusted UI to show the PIN keypad on', 'take the payment below the CVM limit, with CDCVM (a phone wallet) or by QR') };
+      }
+      throw e;
     } finally {
       await pinpad.close().catch(() => undefined);
     }

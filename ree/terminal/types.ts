@@ -53,8 +53,14 @@ export type PaymentEvent =
 export type FailureCode =
   | 'NOT_ENROLLED' | 'NOT_PREPARED' | 'DEVICE_NOT_TRUSTED' | 'NO_PAYMENT_KEYS' | 'KEYS_EXHAUSTED'
   | 'NO_CARD' | 'CARD_READ_ERROR' | 'CARD_NOT_SUPPORTED' | 'CARD_DECLINED_OFFLINE' | 'TRY_AGAIN' | 'AMOUNT_OVER_LIMIT'
-  | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'BACKEND_REFUSED' | 'INVALID_REQUEST'
-  | 'QR_INVALID' | 'QR_EXPIRED';
+  | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'INVALID_REQUEST'
+  | 'QR_INVALID' | 'QR_EXPIRED'
+  /** The back end answered with an HTTP error (its status in `httpStatus`). */
+  | 'BACKEND_REFUSED'
+  /** No answer from the back end at all (connection refused, DNS, network down). */
+  | 'BACKEND_UNREACHABLE'
+  /** The terminal configuration has no contactless limits for this currency. */
+  | 'CURRENCY_NOT_CONFIGURED';
 
 export interface Receipt {
   clientTransactionId: string;
@@ -80,7 +86,7 @@ export type PaymentResult =
   | { outcome: 'declined'; reason: string; reasonText: string; receipt: Receipt }
   | { outcome: 'result-unknown'; clientTransactionId: string; remedy: string }
   | { outcome: 'cancelled' }
-  | { outcome: 'failed'; code: FailureCode; message: string; remedy: string; qrError?: QrErrorCode };
+  | { outcome: 'failed'; code: FailureCode; message: string; remedy: string; qrError?: QrErrorCode; httpStatus?: number };
 
 export interface Capability {
   qr: boolean;

@@ -14,7 +14,7 @@ import {
 } from "../../proto/gen/as/pinpad";
 import { IdentityResponse } from "../../proto/gen/as/attest";
 import {
-  ERROR_ACCESS_DENIED, ERROR_BAD_FORMAT, ERROR_BAD_PARAMETERS, ERROR_BUSY, ERROR_GENERIC, SUCCESS,
+  ERROR_ACCESS_DENIED, ERROR_BAD_FORMAT, ERROR_BAD_PARAMETERS, ERROR_BUSY, ERROR_GENERIC, ERROR_NOT_SUPPORTED, SUCCESS,
 } from "../lib/status";
 import { equalCT } from "../lib/bytes";
 import * as state from "./state";
@@ -173,6 +173,10 @@ class Pinpad extends TrustedApp {
     res.failures = tries.failures;
     res.retryAfterMs = state.retryAfter(tries, cfg.policy!);
     res.entryActive = active != null;
+    // Probe for a trusted UI with a zero timeout: a runtime without one answers NOT_SUPPORTED
+    // before any other check; with one the zero timeout is refused (BAD_PARAMETERS, or BAD_STATE
+    // / BUSY first), so nothing is ever shown.
+    res.trustedUi = <u32>host.tui_begin(0, 0, 0) != ERROR_NOT_SUPPORTED;
     reply.ok(res.encode());
   }
 

@@ -293,7 +293,7 @@ export const hostAbi: readonly HostFunction[] = [
   },
   {
     module: 'tee', name: 'tui_begin', params: [I, I, I], results: [I],
-    doc: 'tui_begin(screenPtr, screenLen, timeoutMs): hands an encoded trusttap.tee.v1.TuiScreen (key positions and the labels the display draws; only the TA knows which digit a position is) to the TEE-side UI provider; the command being invoked stays pending when the TA then returns TUI_PENDING (1), and the provider\'s events (touched position, OK, clear, cancel) and the runtime\'s timeout (100..600000 ms) arrive through the TA\'s export ta_tui_event. SUCCESS, BUSY (the TA already has an entry on display), BAD_FORMAT (screen does not decode), BAD_PARAMETERS (timeout), BAD_STATE (not inside a client\'s invoke), NOT_SUPPORTED (no trusted UI). A TA that imports it must export ta_tui_event.',
+    doc: 'tui_begin(screenPtr, screenLen, timeoutMs): hands an encoded trusttap.tee.v1.TuiScreen (key positions and the labels the display draws; only the TA knows which digit a position is) to the TEE-side UI provider; the command being invoked stays pending when the TA then returns TUI_PENDING (1), and the provider\'s events (touched position, OK, clear, cancel) and the runtime\'s timeout (100..600000 ms) arrive through the TA\'s export ta_tui_event. SUCCESS, BUSY (the TA already has an entry on display), BAD_FORMAT (screen does not decode), BAD_PARAMETERS (timeout), BAD_STATE (not inside a client\'s invoke), NOT_SUPPORTED (no trusted UI; answered before any other check, so a zero timeout probes for a UI without showing anything). A TA that imports it must export ta_tui_event.',
     handler: (ctx, sp, sl, timeoutMs) => {
       const screen = ctx.read(sp, sl);
       const tui = ctx.services.tui;

@@ -615,6 +615,7 @@ export class StatusResponse {
   failures: u32 = 0;
   retryAfterMs: u64 = 0;
   entryActive: bool = false;
+  trustedUi: bool = false;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -648,6 +649,10 @@ export class StatusResponse {
     if (this.entryActive) {
       w.tag(5, 0);
       w.bool(this.entryActive);
+    }
+    if (this.trustedUi) {
+      w.tag(6, 0);
+      w.bool(this.trustedUi);
     }
   }
 
@@ -689,6 +694,8 @@ export class StatusResponse {
         this.retryAfterMs = r.uint64();
       } else if (f == 5 && wt == 0) {
         this.entryActive = r.bool();
+      } else if (f == 6 && wt == 0) {
+        this.trustedUi = r.bool();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

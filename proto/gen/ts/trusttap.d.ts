@@ -16408,6 +16408,9 @@ export namespace trusttap {
                 /** StatusResponse entryActive. */
                 entryActive: boolean;
 
+                /** StatusResponse trustedUi. */
+                trustedUi: boolean;
+
                 /**
                  * Creates a new StatusResponse instance using the specified properties.
                  * @param [properties] Properties to set
@@ -16506,6 +16509,9 @@ export namespace trusttap {
 
                     /** StatusResponse entryActive */
                     entryActive?: (boolean|null);
+
+                    /** StatusResponse trustedUi */
+                    trustedUi?: (boolean|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

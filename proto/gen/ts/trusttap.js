@@ -44430,6 +44430,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {number|null} [failures] StatusResponse failures
                  * @property {Long|null} [retryAfterMs] StatusResponse retryAfterMs
                  * @property {boolean|null} [entryActive] StatusResponse entryActive
+                 * @property {boolean|null} [trustedUi] StatusResponse trustedUi
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -44502,6 +44503,14 @@ export const trusttap = $root.trusttap = (() => {
                 StatusResponse.prototype.entryActive = false;
 
                 /**
+                 * StatusResponse trustedUi.
+                 * @member {boolean} trustedUi
+                 * @memberof trusttap.pinpad.v1.StatusResponse
+                 * @instance
+                 */
+                StatusResponse.prototype.trustedUi = false;
+
+                /**
                  * Creates a new StatusResponse instance using the specified properties.
                  * @function create
                  * @memberof trusttap.pinpad.v1.StatusResponse
@@ -44543,6 +44552,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.retryAfterMs);
                     if (message.entryActive != null && $Object.hasOwnProperty.call(message, "entryActive") && message.entryActive !== false)
                         writer.uint32(/* id 5, wireType 0 =*/40).bool(message.entryActive);
+                    if (message.trustedUi != null && $Object.hasOwnProperty.call(message, "trustedUi") && message.trustedUi !== false)
+                        writer.uint32(/* id 6, wireType 0 =*/48).bool(message.trustedUi);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -44642,6 +44653,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.entryActive;
                                 continue;
                             }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.trustedUi = value;
+                                else
+                                    delete message.trustedUi;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -44707,6 +44727,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.entryActive != null && $Object.hasOwnProperty.call(message, "entryActive"))
                         if (typeof message.entryActive !== "boolean")
                             return "entryActive: boolean expected";
+                    if (message.trustedUi != null && $Object.hasOwnProperty.call(message, "trustedUi"))
+                        if (typeof message.trustedUi !== "boolean")
+                            return "trustedUi: boolean expected";
                     return null;
                 };
 
@@ -44752,6 +44775,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.entryActive != null)
                         if (object.entryActive)
                             message.entryActive = $Boolean(object.entryActive);
+                    if (object.trustedUi != null)
+                        if (object.trustedUi)
+                            message.trustedUi = $Boolean(object.trustedUi);
                     return message;
                 };
 
@@ -44782,6 +44808,7 @@ export const trusttap = $root.trusttap = (() => {
                         } else
                             object.retryAfterMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                         object.entryActive = false;
+                        object.trustedUi = false;
                     }
                     if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
                         object.policy = $root.trusttap.pinpad.v1.Policy.toObject(message.policy, options, _depth + 1);
@@ -44798,6 +44825,8 @@ export const trusttap = $root.trusttap = (() => {
                             object.retryAfterMs = options.longs === $String ? $util.Long.prototype.toString.call(message.retryAfterMs) : options.longs === $Number ? new $util.LongBits(message.retryAfterMs.low >>> 0, message.retryAfterMs.high >>> 0).toNumber(true) : message.retryAfterMs;
                     if (message.entryActive != null && $Object.hasOwnProperty.call(message, "entryActive"))
                         object.entryActive = message.entryActive;
+                    if (message.trustedUi != null && $Object.hasOwnProperty.call(message, "trustedUi"))
+                        object.trustedUi = message.trustedUi;
                     return object;
                 };
 
