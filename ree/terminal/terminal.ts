@@ -252,7 +252,14 @@ export class Terminal {
     emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
     const sensitive = o.sensitive;
     try {
-      if (o.kind === 'DECLINED') return failed('CARD_DECLINED_OFFLINE', `the card declined (${o.reason ?? 'card decision'})`, 'ask for another card or payment method');
+      if (o.kind === 'DECLINED') {
+        // A card past its expiry date (5F24, YYMM in the summary) declines itself: say why.
+        const d = new Date(this.now());
+        const month = `${String(d.getUTCFullYear()).slice(2)}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+        const exp = o.card?.expiry;
+        const why = exp && /^\d{4}$/.test(exp) && exp < month ? `; the card expired ${exp.slice(2)}/${exp.slice(0, 2)}` : '';
+        return failed('CARD_DECLINED_OFFLINE', `the card declined (${o.reason ?? 'card decision'}${why})`, 'ask for another card or payment method');
+      }
       if (o.kind === 'TRY_AGAIN') return failed('TRY_AGAIN', o.reason ?? 'the card read did not complete', 'ask the customer to tap again and hold the card still');
       if (o.ui.message === 'AMOUNT_OVER_LIMIT' || o.reason === 'CONTACTLESS_NOT_ALLOWED') {
         return failed('AMOUNT_OVER_LIMIT', `the amount is above the contactless transaction limit for ${currency.alpha}`, 'take a smaller amount, or another payment method (chip, QR)');

@@ -1,19 +1,23 @@
 // Issue 7: every demo scenario ends in the right outcome through the real components — the
 // back end on loopback, the reference TEE with the signed TAs, a simulated card and a scripted
-// person at the trusted keypad — exactly as `npm run demo -- ... --json` prints it.
+// person at the trusted keypad — exactly as `npm run demo -- ... --json` prints it. The exit
+// code is 0 only for an approval (issue 11).
 import { test, expect, vi } from 'vitest';
 import { run } from '../../cli/commands/demo.ts';
 
 async function demo(...args: string[]): Promise<Record<string, any>> {
   const lines: string[] = [];
   const spy = vi.spyOn(console, 'log').mockImplementation((x: unknown) => { lines.push(String(x)); });
+  let code: number;
   try {
-    expect(await run([...args, '--json'])).toBe(0);
+    code = await run([...args, '--json']);
   } finally {
     spy.mockRestore();
   }
   expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]);
+  const r = JSON.parse(lines[0]);
+  expect(code).toBe(r.outcome === 'approved' ? 0 : 1);
+  return r;
 }
 
 const FULL_PIN_FLOW = ['card-requested', 'card-presented', 'card-read', 'pin-requested', 'pin-entered', 'processing'];
@@ -30,6 +34,53 @@ test.each([
   expect(r.authorizationCode).toMatch(/^[0-9A-Z]{6}$/);
   expect(r.events).toEqual(events);
   expect(r.maskedPan).toMatch(masked);
+});
+
+// Issue 11: card payments in every currency the test configuration has reader limits for; a
+// currency without limits is named as such before any tap, not an amount over a limit.
+test.each([
+  ['GBP', '1.00', 2, 100],
+  ['HKD', '88.00', 2, 8800],
+  ['JPY', '1500', 0, 1500],
+])('card payment in %s %s: approved (minor units with %i decimals)', async (currency, amount, _exp, minor) => {
+  const r = await demo('--card', 'visa', '--currency', currency, '--amount', amount);
+  expect(r.outcome).toBe('approved');
+  expect(r.amount).toBe(minor);
+  expect(r.currency).toBe(currency);
+});
+
+test('JPY above its no-CVM limit asks for the PIN; above its contactless limit is over the limit', async () => {
+  expect((await demo('--card', 'mastercard', '--currency', 'JPY', '--amount', '20000')).events).toEqual(FULL_PIN_FLOW);
+  const over = await demo('--card', 'mastercard', '--currency', 'JPY', '--amount', '100000');
+  expect([over.outcome, over.reason]).toEqual(['failed', 'AMOUNT_OVER_LIMIT']);
+});
+
+test('a currency with no reader limits: CURRENCY_NOT_CONFIGURED before any tap', async () => {
+  const r = await demo('--card', 'visa', '--currency', 'AUD', '--amount', '1.00');
+  expect([r.outcome, r.reason]).toEqual(['failed', 'CURRENCY_NOT_CONFIGURED']);
+  expect(r.message).toMatch(/AUD are not configured/);
+  expect(r.events).toEqual([]);
+});
+
+// The cards sim/README.md promises, each with its outcome.
+test.each([
+  ['unionpay-low-balance', '88.00', 'declined', 'INSUFFICIENT_FUNDS', '51'],
+  ['visa-blocked', '25.00', 'declined', 'BLOCKED_CARD', '62'],
+])('card %s: %s %s', async (card, amount, outcome, reason, rc) => {
+  const r = await demo('--card', card, '--currency', card.startsWith('visa') ? 'USD' : 'CNY', '--amount', amount);
+  expect([r.outcome, r.reason, r.responseCode]).toEqual([outcome, reason, rc]);
+  expect(r.maskedPan).toMatch(card.startsWith('visa') ? /^476173\*+0127$/ : /^622848\*+0026$/);
+});
+
+test('the low-balance card is approved within its balance', async () => {
+  expect((await demo('--card', 'unionpay-low-balance', '--amount', '12.00')).outcome).toBe('approved');
+});
+
+test('the expired card (5F24 in the past) declines itself: nothing reaches the issuer', async () => {
+  const r = await demo('--card', 'unionpay-expired', '--amount', '88.00');
+  expect([r.outcome, r.reason]).toEqual(['failed', 'CARD_DECLINED_OFFLINE']);
+  expect(r.message).toMatch(/expired 01\/24/);
+  expect(r.events).not.toContain('processing');
 });
 
 test('worker isolation: the same purchase', async () => {
