@@ -23,7 +23,8 @@ function commandNames(): string[] {
 }
 
 async function load(name: string): Promise<Command> {
-  return (await import(`./commands/${name}${ext}`)) as Command;
+  const url = new URL(`./commands/${name}${ext}`, import.meta.url).href;
+  return (await import(url)) as Command;
 }
 
 export function version(): string {

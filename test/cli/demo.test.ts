@@ -1,0 +1,94 @@
+// `trusttap demo` as a user meets it: every option checked with a clear message and exit 2,
+// exit 1 for anything but an approval, only the JSON line on stdout with --json (also through
+// npm and its predemo build), a typed failure for an unreachable back end, and no temporary
+// directory left behind unless --keep.
+import { test, expect } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, parseAmount } from '../../cli/commands/demo.ts';
+import { runCaptured, spawnCli, STACK } from './cli.ts';
+
+test.each([
+  [['--isolation', 'thread'], "--isolation must be in-process or worker (got 'thread')"],
+  [['--amount', '1.234'], '--amount 1.234 has more decimals than CNY has (2)'],
+  [['--currency', 'JPY', '--amount', '100.5'], '--amount 100.5 has more decimals than JPY has (0)'],
+  [['--amount', '0'], '--amount must be more than zero'],
+  [['--amount', '0.00'], '--amount must be more than zero'],
+  [['--amount', '-5'], "--amount must be a number in major units such as 12.34 (got '-5')"],
+  [['--amount', '12,34'], "--amount must be a number in major units such as 12.34 (got '12,34')"],
+  [['--amount'], '--amount needs a value (12.34)'],
+  [['--currency', 'XYZ'], "unknown currency 'XYZ' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)"],
+  [['--card', 'amex'], '--card must be unionpay, visa, mastercard, unionpay-low-balance, visa-blocked or unionpay-expired (got \'amex\')'],
+  [['--scenario', 'moon'], "--scenario must be none, rooted, hooked, wrong-pin, over-limit, card-removed or lost-answer (got 'moon')"],
+  [['--qr', 'both'], "--qr must be merchant or consumer (got 'both')"],
+  [['--pin', '12'], '--pin is 4 to 12 digits'],
+  [['--backend', 'localhost:8443'], "--backend must be an http(s) URL such as http://127.0.0.1:8443 (got 'localhost:8443')"],
+  [['--colour', 'red'], 'unknown option --colour'],
+  [['extra'], "unexpected argument 'extra'"],
+])('demo %j: usage error (exit 2): %s', async (args, message) => {
+  const r = await runCaptured(run, args);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toBe(`trusttap demo: ${message}\n(see trusttap demo --help)`);
+});
+
+test('amounts are converted exactly, with the currency\'s decimals', () => {
+  expect(parseAmount('1288', 'CNY', 2)).toBe(128800);
+  expect(parseAmount('0.07', 'USD', 2)).toBe(7);
+  expect(parseAmount('1.1', 'EUR', 2)).toBe(110);
+  expect(parseAmount('1500', 'JPY', 0)).toBe(1500);
+  expect(parseAmount('19.99', 'USD', 2)).toBe(1999); // 19.99 * 100 is 1998.9999… in floating point
+});
+
+test('declined → exit 1, approved → exit 0', async () => {
+  const declined = await runCaptured(run, ['--scenario', 'wrong-pin', '--json']);
+  expect(declined.code).toBe(1);
+  expect(JSON.parse(declined.stdout).outcome).toBe('declined');
+  const approved = await runCaptured(run, ['--card', 'visa', '--currency', 'USD', '--amount', '5.00', '--json']);
+  expect(approved.code).toBe(0);
+  expect(JSON.parse(approved.stdout).outcome).toBe('approved');
+});
+
+test('an unreachable back end: BACKEND_UNREACHABLE, exit 1, one JSON line, no stack', async () => {
+  const r = await runCaptured(run, ['--backend', 'http://127.0.0.1:1', '--admin-token', 'x', '--json']);
+  expect(r.code).toBe(1);
+  const j = JSON.parse(r.stdout);
+  expect([j.outcome, j.reason]).toEqual(['failed', 'BACKEND_UNREACHABLE']);
+  expect(j.message).toMatch(/^the acquirer is unreachable/);
+  expect(j.remedy).toMatch(/check the network and the back-end address/);
+  expect(r.stderr).not.toMatch(STACK);
+});
+
+test('`npm run -s demo -- --json`: stdout is only the JSON line, the predemo build goes to stderr', async () => {
+  const r = await spawnCli(['run', '-s', 'demo', '--', '--json', '--card', 'visa', '--currency', 'USD', '--amount', '3.00'], { cmd: 'npm' });
+  expect(r.code).toBe(0);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0]!)).toMatchObject({ outcome: 'approved', card: 'visa', amount: 300, currency: 'USD' });
+  expect(r.stderr).toMatch(/manifest\.json signed by/); // the build ran, and said so on stderr
+  expect(r.stderr).toMatch(/built \d+ TA file\(s\)/);
+}, 120_000);
+
+test('the temporary directory is removed at exit; --keep keeps it and says where', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'tt-cli-tmp-'));
+  // tsx keeps its compile cache there too (tsx-<uid>): only what the demo made counts.
+  const ours = () => readdirSync(tmp).filter((f) => !f.startsWith('tsx-'));
+  try {
+    const r = await spawnCli(['demo', '--json', '--card', 'visa', '--currency', 'USD', '--amount', '2.00'], { env: { TMPDIR: tmp } });
+    expect(r.code).toBe(0);
+    expect(ours()).toEqual([]);
+    const failed = await spawnCli(['demo', '--json', '--scenario', 'rooted'], { env: { TMPDIR: tmp } });
+    expect(failed.code).toBe(1);
+    expect(ours()).toEqual([]);
+    const kept = await spawnCli(['demo', '--json', '--keep', '--card', 'visa', '--currency', 'USD', '--amount', '2.00'], { env: { TMPDIR: tmp } });
+    expect(kept.code).toBe(0);
+    const left = ours();
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^trusttap-demo-/);
+    expect(kept.stderr).toContain(`state in ${join(tmp, left[0]!)} (kept)`);
+    expect(existsSync(join(tmp, left[0]!, 'backend'))).toBe(true);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}, 120_000);
