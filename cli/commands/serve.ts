@@ -36,6 +36,12 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   const temporary = opts.data === undefined;
   const dataDir = opts.data ?? mkdtempSync(join(tmpdir(), 'trusttap-backend-'));
   const cleanup = () => { if (temporary) rmSync(dataDir, { recursive: true, force: true }); };
+  // Listening for the signals before anything is printed: whoever reads "listening" may stop
+  // the server at once, and an unhandled SIGTERM would leave the temporary directory behind.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => { stop = resolve; });
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   let be: Backend;
   try {
     be = await startBackend({
@@ -45,6 +51,8 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
       log: flags.has('quiet') ? undefined : (line) => console.error(line),
     });
   } catch (e) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     cleanup();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UserError(`port ${port} on 127.0.0.1 is in use (another trusttap serve?); choose another with --port N, or --port 0 for any free one`);
@@ -54,11 +62,9 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   }
   console.log(`trusttap back end listening on ${be.url} (data ${dataDir}${temporary ? ', removed at exit' : ''})`);
   if (!opts['admin-token'] && !process.env.TRUSTTAP_ADMIN_TOKEN) console.log(`admin token: ${be.adminToken}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   await be.close();
   cleanup();
   return 0;
