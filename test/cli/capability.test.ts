@@ -1,0 +1,82 @@
+// checkCapability() tells the truth about PIN entry: the pinpad TA answering is not enough, the
+// TEE must have a trusted UI to draw the keypad on. Without one: pin false with a reason and a
+// remedy, and a payment that needs a PIN fails PIN_ENTRY_FAILED saying why (not TEE_ERROR
+// "restart the app").
+import { test, expect, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBackend, type Backend } from '../../backend/http/server.ts';
+import { startRuntimeFromBuild, InProcessTeeDriver, DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY, type TeeRuntime } from '../../tee/index.ts';
+import { ScriptedUiProvider } from '../../tee/tui/scripted.ts';
+import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
+import { UnionPayCardSim } from '../../sim/cards/index.ts';
+import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
+import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { InProcessTransport } from '../../ree/nfc/in-process.ts';
+import { Terminal } from '../../ree/terminal/index.ts';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => { for (const f of cleanup.splice(0).reverse()) await f(); });
+
+async function phone(withTrustedUi: boolean, backendUrl = 'http://127.0.0.1:9') {
+  const dir = mkdtempSync(join(tmpdir(), 'tt-cap-'));
+  const device = simulatedDevice(dir);
+  const rt: TeeRuntime = await startRuntimeFromBuild({ dataDir: dir, bootState: device.bootState, ...(withTrustedUi ? { ui: { standard: new ScriptedUiProvider() } } : {}) });
+  cleanup.push(() => rt.shutdown());
+  const nfc = new InProcessTransport(new UnionPayCardSim());
+  const health = {
+    rooted: false, debuggerAttached: false, hookingFramework: false, emulator: false, developerOptions: false,
+    deviceId: 'cap-test', ipAddress: '127.0.0.1', location: { latitude: 31.23, longitude: 121.47, accuracyM: 25 }, osVersion: 'Android 14', appVersion: '0.1.0',
+  };
+  const terminal = await Terminal.open({
+    tee: new InProcessTeeDriver(rt), backendUrl, health: () => health, nfc,
+    kernelConfig: loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey),
+  });
+  cleanup.push(() => terminal.close());
+  return { terminal, nfc };
+}
+
+test('with a trusted UI: pin true, nothing missing about PIN entry', async () => {
+  const cap = await (await phone(true)).terminal.checkCapability();
+  expect(cap.pin).toBe(true);
+  expect(cap.missing.map((m) => m.what)).not.toContain('PIN entry');
+});
+
+test('without a trusted UI: pin false, with the reason and a remedy', async () => {
+  const cap = await (await phone(false)).terminal.checkCapability();
+  expect(cap.pin).toBe(false);
+  expect(cap.keyStorage).toBe('tee');
+  expect(cap.contactless).toBe(true);
+  const m = cap.missing.find((x) => x.what === 'PIN entry');
+  expect(m?.reason).toBe('this TEE has no trusted UI to show the PIN keypad on');
+  expect(m?.remedy).toMatch(/above the CVM limit .* cannot be taken on this phone/);
+});
+
+test('without a trusted UI a payment that needs a PIN fails PIN_ENTRY_FAILED, saying why', async () => {
+  const be: Backend = await startBackend({
+    dataDir: mkdtempSync(join(tmpdir(), 'tt-cap-be-')), port: 0, sweepIntervalMs: 0,
+    oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
+    manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
+    manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
+  });
+  cleanup.push(() => be.close());
+  const { terminal, nfc } = await phone(false, be.url);
+  const res = await fetch(`${be.url}/v1/admin/terminals`, {
+    method: 'POST', headers: { authorization: `Bearer ${be.adminToken}`, 'content-type': 'application/x-protobuf' },
+    body: Buffer.from(trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-CAP-0001', terminalId: 'TCAP0001' }).finish()),
+  });
+  const { activationCode } = trusttap.attest.v1.CreateTerminalResponse.decode(new Uint8Array(await res.arrayBuffer()));
+  await terminal.enroll(activationCode);
+  const payment = terminal.startPayment({ amount: 1288_00, currency: 'CNY', clientTransactionId: 'cap-pin-1' });
+  const events: string[] = [];
+  for await (const e of payment.events) {
+    events.push(e.type);
+    if (e.type === 'card-requested') nfc.tap();
+  }
+  const r = await payment.result;
+  expect(r).toMatchObject({ outcome: 'failed', code: 'PIN_ENTRY_FAILED', message: 'this TEE has no trusted UI to show the PIN keypad on' });
+  expect(events).toContain('pin-requested');
+  expect(events).not.toContain('processing');
+});
