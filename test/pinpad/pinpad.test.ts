@@ -299,3 +299,27 @@ describe('who may do what', () => {
     phone.runtime.closeSession(open.session);
   });
 });
+
+// Issue 11 §3: the REE learns from the pinpad whether a PIN can be entered at all
+// (Terminal.checkCapability reports it as pin: true/false).
+describe('trusted UI presence', () => {
+  test('GET_STATUS reports the trusted UI; without one it is false and START_ENTRY answers NOT_SUPPORTED', async () => {
+    const withUi = await startPhone();
+    try {
+      expect((await withPinpad(withUi, (p) => p.status())).trustedUi).toBe(true);
+    } finally {
+      await withUi.close();
+    }
+    const noUi = await startPhone({ withUi: false });
+    try {
+      const st = await withPinpad(noUi, (p) => p.status());
+      expect(st.trustedUi).toBe(false);
+      expect(st.entryActive).toBe(false);
+      await expectTeeError(enterPin(noUi.ctx, req(noUi)), Status.ERROR_NOT_SUPPORTED);
+      // The probe showed nothing and counted no try.
+      expect((await withPinpad(noUi, (p) => p.status())).failures).toBe(0);
+    } finally {
+      await noUi.close();
+    }
+  });
+});
