@@ -24,7 +24,7 @@ export interface TestCard {
   scheme: 'unionpay' | 'visa' | 'mastercard';
   pan: string;
   psn: string;
-  /** YYMM: the expiry in the issuer's records (the simulators are personalised with 301231). */
+  /** YYMM: the expiry in the issuer's records (the simulators are personalised to match: 301231, or 240131 for the expired card). */
   expiry: string;
   cvn: string;
   pin: string;
@@ -41,7 +41,7 @@ export const TEST_CARDS: readonly TestCard[] = [
   { name: 'mastercard', scheme: 'mastercard', pan: '5413330089010434', psn: '01', expiry: '3012', cvn: 'mastercard-16', pin: '1234', currency: '978', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards MastercardCardSim default' },
   { name: 'unionpay-low-balance', scheme: 'unionpay', pan: '6228480000000000026', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 20_00, status: 'active', note: 'insufficient funds above CNY 20.00' },
   { name: 'visa-blocked', scheme: 'visa', pan: '4761739001010127', psn: '01', expiry: '3012', cvn: 'visa-18', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'blocked', note: 'blocked by the issuer (the card itself still answers)' },
-  { name: 'unionpay-expired', scheme: 'unionpay', pan: '6228480000000000034', psn: '01', expiry: '2401', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'expired at the issuer in January 2024 (a superseded card); the simulator keeps its chip expiry 301231 so the kernel goes online — a chip past its expiry declines offline' },
+  { name: 'unionpay-expired', scheme: 'unionpay', pan: '6228480000000000034', psn: '01', expiry: '2401', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'expired January 2024: sim/demo-cards.ts personalises its chip with 5F24 240131, so the card declines offline; the issuer would decline EXPIRED_CARD too' },
 ];
 
 export const PIN_TRY_LIMIT = 3;
