@@ -151,7 +151,7 @@ describe('contactless purchase through Entry Point and the kernels', () => {
   });
 
   it('a currency without reader limits is not accepted', async () => {
-    const o = await pay(new VisaCardSim(), 100, { currency: '0392' });
+    const o = await pay(new VisaCardSim(), 100, { currency: '0036' });
     expect(o.reason).toBe('CONTACTLESS_NOT_ALLOWED');
   });
 });
