@@ -245,13 +245,16 @@ describe('trusttap demo --qr', () => {
   async function demo(...args: string[]): Promise<Record<string, any>> {
     const lines: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((x: unknown) => { lines.push(String(x)); });
+    let code: number;
     try {
-      expect(await runDemo([...args, '--json'])).toBe(0);
+      code = await runDemo([...args, '--json']);
     } finally {
       spy.mockRestore();
     }
     expect(lines).toHaveLength(1);
-    return JSON.parse(lines[0]);
+    const r = JSON.parse(lines[0]);
+    expect(code).toBe(r.outcome === 'approved' ? 0 : 1); // exit 0 only for an approval
+    return r;
   }
 
   test.each([
