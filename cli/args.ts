@@ -3,6 +3,7 @@
 // message (exit 2), and prints the command's --help (options, defaults, exit codes). Commands are
 // wrapped by defineCommand, so --help/-h, usage errors and a user's errors (a missing file, a
 // port in use) end in one line on stderr and an exit code — never a stack trace.
+import { readFileSync } from 'node:fs';
 
 export interface OptionSpec {
   /** Without the leading dashes: 'amount'. */
@@ -148,7 +149,6 @@ export function defineCommand(spec: CommandSpec, body: (p: Parsed) => Promise<nu
 
 /** Reads a file a user named, as a typed one-line error when it cannot be read. */
 export async function readUserFile(path: string, what: string): Promise<Buffer> {
-  const { readFileSync } = await import('node:fs');
   try {
     return readFileSync(path);
   } catch (e) {

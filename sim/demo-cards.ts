@@ -36,6 +36,9 @@ export const DEMO_CARDS: Record<string, DemoCard> = Object.fromEntries([
   card('unionpay-expired', 'unionpay', 'UnionPay QuickPass, expired 01/2024 (simulated)', '6228480000000000034', 'failed CARD_DECLINED_OFFLINE (the card is expired)', { expiry: '240131' }),
 ].map((c) => [c.name, c]));
 
+/** The ATC a simulated card starts with when no option says otherwise (sim/cards/emv-card.ts). */
+const DEFAULT_ATC = 1;
+
 /** A card's application transaction counter (ATC), kept in a JSON file between runs: a real card
  * never repeats an ATC, and an issuer declines a cryptogram whose ATC it has already seen, so a
  * demo against a long-running back end must go on counting where the last run stopped. */
@@ -58,8 +61,9 @@ export class CardCounterFile {
   }
 
   /** Remembers where a card's counter stands after a run (written whole, then renamed). */
-  save(pan: string, c: SimulatedCard): void {
-    if (!(c instanceof EmvCardSim)) return;
+  save(pan: string, c: SimulatedCard, startedAt: number | undefined): void {
+    // A card that never computed a cryptogram leaves the file as it was (or absent).
+    if (!(c instanceof EmvCardSim) || c.atc === (startedAt ?? DEFAULT_ATC)) return;
     const cards = this.read();
     cards[pan] = { atc: Math.max(c.atc, cards[pan]?.atc ?? 0) };
     mkdirSync(dirname(this.path), { recursive: true });

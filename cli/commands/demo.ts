@@ -188,7 +188,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
         }
       }
     } finally {
-      counterFile?.save(demoCard.pan, card);
+      counterFile?.save(demoCard.pan, card, atc);
     }
   } catch (e) {
     // The back end refusing or unreachable, the TEE failing: a typed failure, not a stack.

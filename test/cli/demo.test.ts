@@ -51,7 +51,9 @@ test('declined → exit 1, approved → exit 0', async () => {
 });
 
 test('an unreachable back end: BACKEND_UNREACHABLE, exit 1, one JSON line, no stack', async () => {
-  const r = await runCaptured(run, ['--backend', 'http://127.0.0.1:1', '--admin-token', 'x', '--json']);
+  const state = join(mkdtempSync(join(tmpdir(), 'tt-cli-state-')), 'cards.json');
+  const r = await runCaptured(run, ['--backend', 'http://127.0.0.1:1', '--admin-token', 'x', '--card-state', state, '--json']);
+  expect(existsSync(state)).toBe(false); // no card was read: no counter to keep
   expect(r.code).toBe(1);
   const j = JSON.parse(r.stdout);
   expect([j.outcome, j.reason]).toEqual(['failed', 'BACKEND_UNREACHABLE']);
