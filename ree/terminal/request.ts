@@ -21,7 +21,8 @@ export function failureOf(e: unknown, retry = 'try again'): Extract<PaymentResul
     ({ outcome: 'failed' as const, code, message, remedy, ...(httpStatus !== undefined ? { httpStatus } : {}) });
   if (e instanceof BackendError) {
     if (e.http === 403) return f('DEVICE_NOT_TRUSTED', e.reason, 'the acquirer suspended payments on this device: check the device and contact the acquirer', 403);
-    return f('BACKEND_REFUSED', `the acquirer answered HTTP ${e.http} ${e.codeName}: ${e.reason}`, `${retry}; if it persists, contact the acquirer`, e.http);
+    const named = e.code ? ` ${e.codeName}` : '';
+    return f('BACKEND_REFUSED', `the acquirer answered HTTP ${e.http}${named}: ${e.reason}`, `${retry}; if it persists, contact the acquirer`, e.http);
   }
   if (isNetworkError(e)) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;

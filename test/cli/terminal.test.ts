@@ -1,7 +1,10 @@
-// checkCapability() tells the truth about PIN entry: the pinpad TA answering is not enough, the
-// TEE must have a trusted UI to draw the keypad on. Without one: pin false with a reason and a
-// remedy, and a payment that needs a PIN fails PIN_ENTRY_FAILED saying why (not TEE_ERROR
-// "restart the app").
+// The app API (ree/terminal) as the CLI's users meet it through the demo:
+// - checkCapability() tells the truth about PIN entry: the pinpad TA answering is not enough, the
+//   TEE must have a trusted UI to draw the keypad on. Without one: pin false with a reason and a
+//   remedy, and a payment that needs a PIN fails PIN_ENTRY_FAILED saying why (not TEE_ERROR
+//   "restart the app").
+// - back-end problems are named as such: BACKEND_UNREACHABLE (no answer), BACKEND_REFUSED (an
+//   HTTP error, with its status), not TEE_ERROR.
 import { test, expect, afterEach } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +18,16 @@ import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-t
 import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal } from '../../ree/terminal/index.ts';
+import { failureOf } from '../../ree/terminal/request.ts';
+import { BackendError } from '../../ree/attestation/backend-link.ts';
+import { TeeError } from '../../ree/tee-client/index.ts';
+import { Status, Origin } from '../../proto/status.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => { for (const f of cleanup.splice(0).reverse()) await f(); });
 
-async function phone(withTrustedUi: boolean, backendUrl = 'http://127.0.0.1:9') {
+async function phone(withTrustedUi: boolean, backendUrl = 'http://127.0.0.1:9', now?: () => number) {
   const dir = mkdtempSync(join(tmpdir(), 'tt-cap-'));
   const device = simulatedDevice(dir);
   const rt: TeeRuntime = await startRuntimeFromBuild({ dataDir: dir, bootState: device.bootState, ...(withTrustedUi ? { ui: { standard: new ScriptedUiProvider() } } : {}) });
@@ -32,7 +39,7 @@ async function phone(withTrustedUi: boolean, backendUrl = 'http://127.0.0.1:9') 
   };
   const terminal = await Terminal.open({
     tee: new InProcessTeeDriver(rt), backendUrl, health: () => health, nfc,
-    kernelConfig: loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey),
+    kernelConfig: loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey), ...(now ? { now } : {}),
   });
   cleanup.push(() => terminal.close());
   return { terminal, nfc };
@@ -54,21 +61,31 @@ test('without a trusted UI: pin false, with the reason and a remedy', async () =
   expect(m?.remedy).toMatch(/above the CVM limit .* cannot be taken on this phone/);
 });
 
-test('without a trusted UI a payment that needs a PIN fails PIN_ENTRY_FAILED, saying why', async () => {
-  const be: Backend = await startBackend({
+async function backend(): Promise<Backend> {
+  const be = await startBackend({
     dataDir: mkdtempSync(join(tmpdir(), 'tt-cap-be-')), port: 0, sweepIntervalMs: 0,
     oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
     manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
     manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
   });
-  cleanup.push(() => be.close());
-  const { terminal, nfc } = await phone(false, be.url);
+  let closed = false;
+  cleanup.push(() => { if (!closed) return be.close(); });
+  return { ...be, close: async () => { closed = true; await be.close(); } };
+}
+
+async function enrol(be: Backend, terminal: Terminal, terminalId: string): Promise<void> {
   const res = await fetch(`${be.url}/v1/admin/terminals`, {
     method: 'POST', headers: { authorization: `Bearer ${be.adminToken}`, 'content-type': 'application/x-protobuf' },
-    body: Buffer.from(trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-CAP-0001', terminalId: 'TCAP0001' }).finish()),
+    body: Buffer.from(trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-CAP-0001', terminalId }).finish()),
   });
   const { activationCode } = trusttap.attest.v1.CreateTerminalResponse.decode(new Uint8Array(await res.arrayBuffer()));
   await terminal.enroll(activationCode);
+}
+
+test('without a trusted UI a payment that needs a PIN fails PIN_ENTRY_FAILED, saying why', async () => {
+  const be = await backend();
+  const { terminal, nfc } = await phone(false, be.url);
+  await enrol(be, terminal, 'TCAP0001');
   const payment = terminal.startPayment({ amount: 1288_00, currency: 'CNY', clientTransactionId: 'cap-pin-1' });
   const events: string[] = [];
   for await (const e of payment.events) {
@@ -79,4 +96,31 @@ test('without a trusted UI a payment that needs a PIN fails PIN_ENTRY_FAILED, sa
   expect(r).toMatchObject({ outcome: 'failed', code: 'PIN_ENTRY_FAILED', message: 'this TEE has no trusted UI to show the PIN keypad on' });
   expect(events).toContain('pin-requested');
   expect(events).not.toContain('processing');
+});
+
+test('the back end gone after enrolment: the payment fails BACKEND_UNREACHABLE before any tap', async () => {
+  const be = await backend();
+  let skew = 0;
+  const { terminal } = await phone(true, be.url, () => Date.now() + skew);
+  await enrol(be, terminal, 'TCAP0002');
+  await be.close();
+  skew = 3_600_000; // the verdict token has expired: the terminal must attest again, and cannot
+  const payment = terminal.startPayment({ amount: 10_00, currency: 'CNY', clientTransactionId: 'cap-net-1' });
+  const events: string[] = [];
+  for await (const e of payment.events) events.push(e.type);
+  const r = await payment.result;
+  expect(r).toMatchObject({ outcome: 'failed', code: 'BACKEND_UNREACHABLE' });
+  expect(r.outcome === 'failed' && r.message).toMatch(/^the acquirer is unreachable \(ECONNREFUSED\)$/);
+  expect(r.outcome === 'failed' && r.httpStatus).toBeFalsy();
+  expect(events).toEqual([]);
+});
+
+test('each back-end or TEE error has its own code; an HTTP error carries its status', () => {
+  expect(failureOf(new BackendError(503, 0, 'overloaded'))).toMatchObject({ code: 'BACKEND_REFUSED', httpStatus: 503, message: 'the acquirer answered HTTP 503: overloaded' });
+  expect(failureOf(new BackendError(409, 7, 'replayed'))?.message).toMatch(/^the acquirer answered HTTP 409 \S+: replayed$/);
+  expect(failureOf(new BackendError(403, 0, 'suspended'))).toMatchObject({ code: 'DEVICE_NOT_TRUSTED', httpStatus: 403 });
+  expect(failureOf(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })))
+    .toMatchObject({ code: 'BACKEND_UNREACHABLE', message: 'the acquirer is unreachable (ECONNREFUSED)' });
+  expect(failureOf(new TeeError(Status.ERROR_COMMUNICATION, Origin.COMMS, 'gone'))).toMatchObject({ code: 'TEE_ERROR' });
+  expect(failureOf(new RangeError('a bug'))).toBeNull();
 });
