@@ -106,7 +106,9 @@ export function usage(spec: CommandSpec): string {
   for (const [p, h] of spec.positionals?.help ?? []) rows.push([p, h]);
   for (const o of spec.options) {
     const left = `--${o.name}${o.value ? ` ${o.choices ? o.choices.join('|') : o.value}` : ''}`;
-    rows.push([left, `${o.help}${o.default !== undefined ? ` (default ${o.default})` : ''}`]);
+    // The default goes on the first line of the help, where the eye looks for it.
+    const [first, ...rest] = o.help.split('\n');
+    rows.push([left, [`${first}${o.default !== undefined ? ` (default ${o.default})` : ''}`, ...rest].join('\n')]);
   }
   rows.push(['--help, -h', 'this help']);
   const w = Math.min(36, Math.max(...rows.map(([l]) => l.length)) + 2);

@@ -36,8 +36,8 @@ export const spec: CommandSpec = {
   name: 'demo',
   summary: 'a whole purchase on embedded defaults: demo [--card unionpay|visa|mastercard|...] [--qr merchant|consumer] [--amount 12.34] [--currency CNY] [--scenario ...] [--json]',
   options: [
-    { name: 'card', value: 'CARD', choices: Object.keys(DEMO_CARDS), help: `the simulated card:\n${Object.values(DEMO_CARDS).map((c) => `  ${c.name}: ${c.outcome}`).join('\n')}`, default: 'unionpay' },
-    { name: 'amount', value: '12.34', help: 'amount in major units, at most the currency\'s decimals, more than zero', default: "1288.00 (above UnionPay's CNY 1000 no-CVM limit: PIN)" },
+    { name: 'card', value: 'CARD', choices: Object.keys(DEMO_CARDS), help: `the simulated card, and what it gets\n${Object.values(DEMO_CARDS).map((c) => `  ${c.name}: ${c.outcome}`).join('\n')}`, default: 'unionpay' },
+    { name: 'amount', value: '12.34', help: 'amount in major units, at most the currency\'s decimals, more than zero', default: "1288.00, above UnionPay's CNY 1000 no-CVM limit: PIN" },
     { name: 'currency', value: 'CODE', help: 'ISO 4217 (card payments: CNY, USD, EUR, GBP, HKD, JPY are configured)', default: 'CNY' },
     { name: 'pin', value: '1234', help: 'what the person types on the trusted keypad', default: "the card's PIN" },
     { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved' },
