@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineCommand, readUserFile, UsageError, UserError, type CommandSpec } from '../args.ts';
@@ -34,7 +34,7 @@ async function hostCrypto(runtime: string) {
     stop = async () => rt.shutdown();
   }
   const ctx = await TeeContext.initialize(transport);
-  return { hc: new HostCrypto(await ctx.openSession('crypto-probe')), stop: async () => { await ctx.finalize(); await stop(); } };
+  return { hc: new HostCrypto(await ctx.openSession('crypto-probe')), stop: async () => { await ctx.finalize(); await stop(); rmSync(dataDir, { recursive: true, force: true }); } };
 }
 
 export const run = defineCommand(spec, async ({ opts, positionals: files }) => {
