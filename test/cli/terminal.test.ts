@@ -15,7 +15,7 @@ import { ScriptedUiProvider } from '../../tee/tui/scripted.ts';
 import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
 import { UnionPayCardSim } from '../../sim/cards/index.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
-import { loadSignedConfig } from '../../ree/emv/signed-config.ts';
+import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal } from '../../ree/terminal/index.ts';
 import { failureOf } from '../../ree/terminal/request.ts';
