@@ -1,7 +1,7 @@
 // ARPC method 1, EMV 4.4 Book 2 §8.2.1: ARPC = TDES(key)[ARQC xor (ARC || 00..00)],
 // ARC = the 2-byte authorisation response code. The key is the AC session key or, for CVNs
 // that say so (Visa CVN 10, Mastercard CVN 16/17), the ICC master key AC.
-import { tdesEcb } from './des.ts';
+import { tdesEcb } from './ta-lib.ts';
 
 export function arpcMethod1(key: Uint8Array, arqc: Uint8Array, arc: Uint8Array): Uint8Array {
   if (arqc.length !== 8) throw new RangeError(`ARQC must be 8 bytes, got ${arqc.length}`);

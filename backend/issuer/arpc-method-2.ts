@@ -1,7 +1,7 @@
 // ARPC method 2, EMV 4.4 Book 2 §8.2.2: ARPC = the first 4 bytes of the ISO/IEC 9797-1
 // algorithm 3 MAC (padding method 2) of ARQC || CSU || Proprietary Authentication Data,
 // under the AC session key. CSU = 4-byte Card Status Update.
-import { retailMac } from './retail-mac.ts';
+import { retailMac } from './ta-lib.ts';
 
 export function arpcMethod2(sessionKey: Uint8Array, arqc: Uint8Array, csu: Uint8Array, proprietaryAuthData: Uint8Array = new Uint8Array(0)): Uint8Array {
   if (arqc.length !== 8) throw new RangeError(`ARQC must be 8 bytes, got ${arqc.length}`);

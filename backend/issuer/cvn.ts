@@ -1,9 +1,13 @@
 // Cryptogram versions: what each scheme's CVN means for key derivation, AC data, padding and
 // ARPC. Card simulators and the issuer host both read this table, so a card and its issuer
-// cannot disagree. Sources: Visa VIS 1.5 (CVN 10, 18), Mastercard M/Chip 4 / Advance (CVN 16,
-// 17, 20, 21), Interac (CVN 133) — checked against the HSM-verified chains in
-// test/vectors/published/emv-arqc.json except where `verified: false`.
-import type { Padding } from './retail-mac.ts';
+// cannot disagree. Sources: Visa VIS 1.5 (CVN 10, 18) and 1.6 (CVN 22), Mastercard M/Chip 4 /
+// Advance (CVN 16, 17, 20, 21), Interac (CVN 133), as pyemv (github.com/knovichikhin/pyemv,
+// pyemv/cvn.py) implements them — checked against the HSM-verified chains in
+// test/vectors/published/emv-arqc.json and emv-sm.json, and CVN 22 against pyemv's own
+// HSM-verified test values (test/vectors/fixtures/visa-cvn22.json), except where
+// `verified: false`. Which CVNs are left out and why: docs/payment-algorithms.md.
+import { concat } from '../../common/hex.ts';
+import type { Padding } from './ta-lib.ts';
 import type { MasterKeyDerivation } from './icc-master-key.ts';
 
 export type AcSessionKey = 'none' | 'common_atc' | 'common_atc_0000_un' | 'pboc_atc';
@@ -18,12 +22,20 @@ export interface SmProfile {
   macData: 'header_atc_arqc_data' | 'header_data';
   /** command data encipherment: sm-encipherment-visa.ts, -mastercard.ts or -emv.ts */
   encipherment: 'visa' | 'mastercard' | 'emv';
-  /** plaintext PIN block of PIN change: VIS PIN block or ISO 9564-1 format 2 */
+  /** plaintext PIN block of a PIN change without the current PIN: VIS PIN block or ISO 9564-1
+   *  format 2 */
   pinBlock: 'vis' | 'iso9564_2';
+  /** the PIN block of a PIN change with the current PIN (always the VIS block, which xors the
+   *  current PIN in); null where the scheme's PIN change carries no current PIN */
+  pinBlockWithCurrentPin: 'vis' | null;
 }
 
-const SM_VISA: SmProfile = { sessionKey: 'visa_atc', macData: 'header_atc_arqc_data', encipherment: 'visa', pinBlock: 'vis' };
-const SM_MCHIP: SmProfile = { sessionKey: 'common_arqc', macData: 'header_atc_arqc_data', encipherment: 'mastercard', pinBlock: 'iso9564_2' };
+const SM_VISA: SmProfile = { sessionKey: 'visa_atc', macData: 'header_atc_arqc_data', encipherment: 'visa', pinBlock: 'vis', pinBlockWithCurrentPin: 'vis' };
+// VIS 1.6 CVN 22: EMV common session keys from the ARQC, Visa's MAC data and encipherment; the
+// standard ISO 9564 format 2 block for a PIN change without the current PIN, the legacy VIS block
+// with it.
+const SM_VISA_22: SmProfile = { sessionKey: 'common_arqc', macData: 'header_atc_arqc_data', encipherment: 'visa', pinBlock: 'iso9564_2', pinBlockWithCurrentPin: 'vis' };
+const SM_MCHIP: SmProfile = { sessionKey: 'common_arqc', macData: 'header_atc_arqc_data', encipherment: 'mastercard', pinBlock: 'iso9564_2', pinBlockWithCurrentPin: null };
 const SM_INTERAC: SmProfile = { ...SM_MCHIP, macData: 'header_data' };
 
 /** An AC data element: an EMV tag, or a field cut from the Issuer Application Data (9F10). */
@@ -54,6 +66,7 @@ const CDOL_CORE = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82
 export const CVN_PROFILES: Readonly<Record<string, CvnProfile>> = {
   'visa-10': { id: 'visa-10', masterKeyDerivation: 'option_a', sessionKey: 'none', padding: 'iso9797_1_method_1', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x0a, verified: true, sm: SM_VISA },
   'visa-18': { id: 'visa-18', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x12, verified: true, sm: SM_VISA },
+  'visa-22': { id: 'visa-22', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x16, verified: true, sm: SM_VISA_22 },
   'mastercard-16': { id: 'mastercard-16', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x10, verified: true, sm: SM_MCHIP },
   'mastercard-17': { id: 'mastercard-17', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x11, verified: false, sm: SM_MCHIP },
   'mastercard-20': { id: 'mastercard-20', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x14, verified: true, sm: SM_MCHIP },
@@ -86,8 +99,5 @@ export function acInput(p: CvnProfile, values: (item: string) => Uint8Array | un
     if (!v) throw new RangeError(`${p.id}: AC data element ${item} missing`);
     return v;
   });
-  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
-  let o = 0;
-  for (const x of parts) { out.set(x, o); o += x.length; }
-  return out;
+  return concat(...parts);
 }

@@ -2,7 +2,8 @@
 // digits) and option B (SHA-1 of PAN || PSN, decimalised, for PANs over 16 digits).
 // MK = TDES(IMK)[Y] || TDES(IMK)[Y xor FF..FF], parity adjusted.
 import { createHash } from 'node:crypto';
-import { adjustParity, tdesEcb } from './des.ts';
+import { adjustParity } from './des.ts';
+import { tdesEcb } from './ta-lib.ts';
 
 export type MasterKeyDerivation = 'option_a' | 'option_b';
 

@@ -4,6 +4,7 @@
 // without it). The CVN's SM profile (cvn.ts) decides the session keys, what the MAC covers, how
 // the data is enciphered and which PIN block is sent. Keys come in as issuer master keys and
 // every derived key is wiped before return; a deployment runs this inside the HSM boundary.
+import { concat } from '../../common/hex.ts';
 import { cvnProfile, type CvnProfile } from './cvn.ts';
 import { deriveIccMasterKey } from './ac-keys.ts';
 import { smProfile, smSessionKey } from './sm-keys.ts';
@@ -12,7 +13,7 @@ import { smEncipherVisa } from './sm-encipherment-visa.ts';
 import { smEncipherMastercard } from './sm-encipherment-mastercard.ts';
 import { smEncipherEmv } from './sm-encipherment-emv.ts';
 import { visPinBlock } from './pin-block-vis.ts';
-import { iso9564Format2PinBlock, PinError } from './pin-block-iso-format-2.ts';
+import { iso9564Format2PinBlock, PinError } from './ta-lib.ts';
 
 export interface ScriptCard {
   cvn: string;
@@ -30,13 +31,6 @@ export interface ScriptCard {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
-  let o = 0;
-  for (const x of parts) { out.set(x, o); o += x.length; }
-  return out;
-}
 
 function checkCard(c: ScriptCard): CvnProfile {
   if (c.atc.length !== 2) throw new RangeError(`ATC must be 2 bytes, got ${c.atc.length}`);
@@ -86,13 +80,14 @@ export function scriptCommand(c: ScriptCard, cla: number, ins: number, p1: numbe
   return concat(header, data, scriptCommandMac(c, header, data, macLength));
 }
 
-/** The plaintext PIN block of the CVN's PIN change. */
+/** The plaintext PIN block of the CVN's PIN change: the profile names one block for a change
+ *  without the current PIN and one (or none) for a change with it. */
 export function pinChangeBlock(c: ScriptCard, newPin: string, currentPin?: string): Uint8Array {
   const p = checkCard(c);
-  if (smProfile(p).pinBlock === 'iso9564_2') {
-    if (currentPin !== undefined) throw new PinError(`${p.id}: the ISO 9564 format 2 PIN change carries no current PIN`);
-    return iso9564Format2PinBlock(newPin);
-  }
+  const sm = smProfile(p);
+  const kind = currentPin === undefined ? sm.pinBlock : sm.pinBlockWithCurrentPin;
+  if (kind === null) throw new PinError(`${p.id}: this scheme's PIN change carries no current PIN`);
+  if (kind === 'iso9564_2') return iso9564Format2PinBlock(newPin);
   if (!c.issuerMasterKeyAc) throw new RangeError('the VIS PIN block needs the issuer master key AC');
   const mkAc = deriveIccMasterKey(p, c.issuerMasterKeyAc, c.pan, c.psn ?? '00');
   try { return visPinBlock(mkAc, newPin, currentPin); } finally { mkAc.fill(0); }

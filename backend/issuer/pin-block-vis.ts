@@ -3,7 +3,7 @@
 // of its left key), block B = PIN length byte || PIN digits || F fill; the block is A xor B. For
 // PIN change with the current PIN, xor in the current PIN's digits, zero-filled to 16 digits.
 import { xor } from './des.ts';
-import { checkPin } from './pin-block-iso-format-2.ts';
+import { checkPin } from './ta-lib.ts';
 import { unhex } from './util.ts';
 
 export function visPinBlock(iccMasterKeyAc: Uint8Array, newPin: string, currentPin?: string): Uint8Array {

@@ -2,7 +2,7 @@
 // with padding method 2 under the SM integrity session key (SK_SMI), over the command header
 // (CLA INS P1 P2 Lc) and the command data as sent; Visa and M/Chip place the transaction data
 // ATC || ARQC between the two (the CVN's SM profile says which — see issuer-script.ts).
-import { retailMac } from './retail-mac.ts';
+import { retailMac } from './ta-lib.ts';
 
 export function commandMac(smIntegrityKey: Uint8Array, macData: Uint8Array, length = 8): Uint8Array {
   return retailMac(smIntegrityKey, macData, 'iso9797_1_method_2', length);

@@ -2,7 +2,8 @@
 // SK = TDES(MK)[R with byte 3 = F0] || TDES(MK)[R with byte 3 = 0F], parity adjusted.
 // R is ATC || 00..00 for AC keys (EMV CSK), ATC || 0000 || UN for Mastercard's SKD, or the ARQC
 // for secure-messaging keys.
-import { adjustParity, tdesEcb } from './des.ts';
+import { adjustParity } from './des.ts';
+import { tdesEcb } from './ta-lib.ts';
 
 export function commonSessionKey(iccMasterKey: Uint8Array, r: Uint8Array): Uint8Array {
   if (iccMasterKey.length !== 16) throw new RangeError(`ICC master key must be 16 bytes, got ${iccMasterKey.length}`);

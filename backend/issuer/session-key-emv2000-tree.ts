@@ -3,7 +3,8 @@
 // F(IK(i-1, j div b), IK(i-2, j div b^2), j mod b) with IK(0,0) = MK and IK(-1,0) = IV, and
 // F(X, Y, j) = TDES(X)[YL xor j] || TDES(X)[YR xor j xor F0]. The session key for ATC is
 // IK(H, ATC) xor IK(H-2, ATC div b^2), parity adjusted.
-import { adjustParity, tdesEcb, xor } from './des.ts';
+import { adjustParity, xor } from './des.ts';
+import { tdesEcb } from './ta-lib.ts';
 
 function f(x: Uint8Array, y: Uint8Array, j: number): Uint8Array {
   const block = y.slice();

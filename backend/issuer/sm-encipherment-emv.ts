@@ -2,8 +2,7 @@
 // Definitions apply it: the command data (e.g. a PIN block) is always padded with ISO/IEC
 // 9797-1 method 2 and enciphered with TDES in CBC mode, IV zero, under the SM confidentiality
 // session key (SK_SMC).
-import { tdesCbc } from './des.ts';
-import { pad } from './retail-mac.ts';
+import { pad, tdesCbc } from './ta-lib.ts';
 
 export function smEncipherEmv(smConfidentialityKey: Uint8Array, data: Uint8Array): Uint8Array {
   if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);

@@ -2,8 +2,7 @@
 // §9.3, Annex A1.1): TDES in CBC mode, IV zero, under SK_SMC; the data is padded with ISO/IEC
 // 9797-1 method 2 only when it is not already whole 8-byte blocks — so an ISO 9564 format 2 PIN
 // block is enciphered as it stands.
-import { tdesCbc } from './des.ts';
-import { pad } from './retail-mac.ts';
+import { pad, tdesCbc } from './ta-lib.ts';
 
 export function smEncipherMastercard(smConfidentialityKey: Uint8Array, data: Uint8Array): Uint8Array {
   if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);

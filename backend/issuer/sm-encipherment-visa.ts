@@ -1,8 +1,7 @@
 // Secure messaging for confidentiality, Visa Integrated Circuit Card Specification (VIS) 1.5:
 // the command data is prefixed with its length in one byte, padded with ISO/IEC 9797-1 method 2
 // and enciphered with TDES in ECB mode under the Visa SM confidentiality session key.
-import { tdesEcb } from './des.ts';
-import { pad } from './retail-mac.ts';
+import { pad, tdesEcb } from './ta-lib.ts';
 
 export function smEncipherVisa(smConfidentialityKey: Uint8Array, data: Uint8Array): Uint8Array {
   if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);

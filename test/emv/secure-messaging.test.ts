@@ -1,6 +1,6 @@
 // Issuer script secure messaging (EMV Book 2 §9): test/vectors/published/emv-sm.json through the
 // project's ops, further published pyemv HSM cases, and properties checked against node:crypto
-// directly (not through backend/issuer/des.ts).
+// directly (not through backend/issuer/ta-lib.ts).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readVectorFile, runVectors } from '../vectors/runner.ts';
@@ -11,7 +11,7 @@ import { smEncipherEmv, smDecipherEmv } from '../../backend/issuer/sm-encipherme
 import { smEncipherMastercard } from '../../backend/issuer/sm-encipherment-mastercard.ts';
 import { smEncipherVisa } from '../../backend/issuer/sm-encipherment-visa.ts';
 import { visPinBlock } from '../../backend/issuer/pin-block-vis.ts';
-import { iso9564Format2PinBlock, PinError } from '../../backend/issuer/pin-block-iso-format-2.ts';
+import { iso9564Format2PinBlock, PinError } from '../../backend/issuer/ta-lib.ts';
 import { iccMasterKeyOptionA } from '../../backend/issuer/icc-master-key.ts';
 import { commonSessionKey } from '../../backend/issuer/session-key-common.ts';
 import { visaSmSessionKey } from '../../backend/issuer/session-key-visa-sm.ts';

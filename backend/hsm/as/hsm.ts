@@ -1,7 +1,8 @@
 // @ts-nocheck — AssemblyScript, compiled by asc (backend/hsm/wasm.ts), not by tsc.
 // The software HSM's algorithm module: the same AssemblyScript as the TAs (ta/lib TR-31, AES
-// DUKPT, KCV; ta/attest key agreement) compiled to a host-side Wasm module, so the back end has
-// no second implementation. Bytes go in and out through one static buffer; the host (wasm.ts)
+// DUKPT, KCV, the RKI key agreement; and, in emv.ts, the TDES, ISO 9797-1 MAC and PIN block
+// calls of the issuer side) compiled to a host-side Wasm module, so the back end has no second
+// implementation. Bytes go in and out through one static buffer; the host (wasm.ts)
 // wipes it after every call. Exports return a length >= 0 or a GP status < 0; lastReason()
 // explains a failure.
 import { fixedInfo, deriveKeys, macTag } from "../../../ta/lib/kek";
@@ -12,36 +13,11 @@ import { AES_ECB } from "../../../ta/lib/cipher";
 import { wrapHeader } from "../../../ta/lib/tr31";
 import { Tr31Header } from "../../../ta/lib/tr31-header";
 import { kcv } from "../../../ta/lib/kcv";
-import { lastError, lastErrorReason } from "../../../ta/lib/error";
 import { toHex, wipe, equalCT } from "../../../ta/lib/bytes";
+import { IO_CAP, input, output, failed, setReason } from "./io";
 
-export const IO_CAP: i32 = 16384;
-const io = memory.data(IO_CAP, 16);
-let reason: string = "";
-
-export function io_buf(): usize { return io; }
-export function io_cap(): i32 { return IO_CAP; }
-
-function input(off: i32, len: i32): Uint8Array {
-  const b = new Uint8Array(len);
-  memory.copy(b.dataStart, io + <usize>off, <usize>len);
-  return b;
-}
-
-function output(parts: Uint8Array[]): i32 {
-  let n = 0;
-  for (let i = 0; i < parts.length; i++) {
-    memory.copy(io + <usize>n, parts[i].dataStart, <usize>parts[i].length);
-    n += parts[i].length;
-  }
-  return n;
-}
-
-function failed(what: string): i32 {
-  const c = lastError();
-  reason = what + ": " + lastErrorReason();
-  return c == 0 ? -1 : <i32>c;
-}
+export { io_buf, io_cap, last_reason } from "./io";
+export { tdes, iso9797_pad, retail_mac, kcv_tdes, pin_block_format2 } from "./emv";
 
 /** The receiver's derivation key of a KSN from the BDK (X9.24-3: initial key, then one step per
  * counter bit); wipes the BDK and the initial key. Null with `derivationStatus` set on failure. */
@@ -56,21 +32,15 @@ function receiverDerivationKey(bdk: Uint8Array, ksn: Uint8Array): Uint8Array | n
   return dk;
 }
 
-/** Length of the last failure's reason, written into io. */
-export function last_reason(): i32 {
-  const b = Uint8Array.wrap(String.UTF8.encode(reason));
-  return output([b]);
-}
-
 /** in: Z || U || V || session_id  out: KEK(32) || KCK(32) || MacTag_V(32) || MacTag_U(32). */
 export function agree(zLen: i32, uLen: i32, vLen: i32, sLen: i32): i32 {
-  if (zLen + uLen + vLen + sLen > IO_CAP) { reason = "agree: input too long"; return -1; }
+  if (zLen + uLen + vLen + sLen > IO_CAP) { setReason("agree: input too long"); return -1; }
   const z = input(0, zLen);
   const u = input(zLen, uLen);
   const v = input(zLen + uLen, vLen);
   const sid = input(zLen + uLen + vLen, sLen);
   const fixed = fixedInfo(u, v, sid);
-  if (!fixed) { wipe(z); reason = "agree: fixed info too long"; return -1; }
+  if (!fixed) { wipe(z); setReason("agree: fixed info too long"); return -1; }
   const keys = deriveKeys(z, fixed);
   wipe(z);
   const tagV = macTag(keys.kck, "KC_1_V", v, u, sid);
@@ -122,7 +92,7 @@ export function dukpt_aes_verify_mac(bdkLen: i32, ksnLen: i32, macLen: i32, data
   const ksn = input(bdkLen, ksnLen);
   const mac = input(bdkLen + ksnLen, macLen);
   const data = input(bdkLen + ksnLen + macLen, dataLen);
-  if (ksnLen != 12) { wipe(bdk); reason = "DUKPT MAC: the AES DUKPT KSN is 12 bytes"; return <i32>0xffff0006; }
+  if (ksnLen != 12) { wipe(bdk); setReason("DUKPT MAC: the AES DUKPT KSN is 12 bytes"); return <i32>0xffff0006; }
   const dk = receiverDerivationKey(bdk, ksn);
   if (!dk) return derivationStatus;
   const keyType = aesKeyTypeOf(dk.length);
@@ -141,7 +111,7 @@ export function dukpt_aes_decrypt_data(bdkLen: i32, ksnLen: i32, dataLen: i32): 
   const bdk = input(0, bdkLen);
   const ksn = input(bdkLen, ksnLen);
   const data = input(bdkLen + ksnLen, dataLen);
-  if (ksnLen != 12) { wipe(bdk); reason = "DUKPT data: the AES DUKPT KSN is 12 bytes"; return <i32>0xffff0006; }
+  if (ksnLen != 12) { wipe(bdk); setReason("DUKPT data: the AES DUKPT KSN is 12 bytes"); return <i32>0xffff0006; }
   const dk = receiverDerivationKey(bdk, ksn);
   if (!dk) return derivationStatus;
   const keyType = aesKeyTypeOf(dk.length);
@@ -151,7 +121,7 @@ export function dukpt_aes_decrypt_data(bdkLen: i32, ksnLen: i32, dataLen: i32): 
   // Padding method 2: the last non-zero byte must be 0x80, within the last block.
   let end = clear.length - 1;
   while (end >= 0 && clear[end] == 0) end--;
-  if (end < 0 || clear[end] != 0x80 || clear.length - end > 16) { wipe(clear); reason = "DUKPT data: bad padding (wrong key or tampered data)"; return <i32>0xffff3071; }
+  if (end < 0 || clear[end] != 0x80 || clear.length - end > 16) { wipe(clear); setReason("DUKPT data: bad padding (wrong key or tampered data)"); return <i32>0xffff3071; }
   const n = output([clear.subarray(0, end)]);
   wipe(clear);
   return n;
@@ -192,7 +162,7 @@ export function pin_verification_value(pvkLen: i32, panLen: i32, pinLen: i32): i
   const v = pvvOf(pvk, pan, pin);
   wipe(pvk);
   wipe(pin);
-  if (!v) { reason = "PVV: PIN must be 4..12 digits, PAN 12..19 digits"; return <i32>0xffff0006; }
+  if (!v) { setReason("PVV: PIN must be 4..12 digits, PAN 12..19 digits"); return <i32>0xffff0006; }
   return output([v!]);
 }
 
@@ -209,7 +179,7 @@ export function dukpt_aes_verify_pin(bdkLen: i32, ksnLen: i32, blockLen: i32, pa
   const pan = input(o, panLen); o += panLen;
   const pvk = input(o, pvkLen); o += pvkLen;
   const pvv = input(o, pvvLen);
-  if (ksnLen != 12 || blockLen != 16 || pvvLen != 8) { wipe(bdk); wipe(pvk); reason = "PIN verify: KSN 12, block 16 and PVV 8 bytes"; return <i32>0xffff0006; }
+  if (ksnLen != 12 || blockLen != 16 || pvvLen != 8) { wipe(bdk); wipe(pvk); setReason("PIN verify: KSN 12, block 16 and PVV 8 bytes"); return <i32>0xffff0006; }
   const dk = receiverDerivationKey(bdk, ksn);
   if (!dk) { wipe(pvk); return derivationStatus; }
   const keyType = aesKeyTypeOf(dk.length);

@@ -1,6 +1,6 @@
 // Vector operations of test/vectors/published/emv-arqc.json, run through backend/issuer.
 import type { OpHandler } from '../runner.ts';
-import { kcv } from '../../../backend/issuer/des.ts';
+import { kcv } from '../../../backend/issuer/ta-lib.ts';
 import { hex, unhex } from '../../../backend/issuer/util.ts';
 import { iccMasterKey, iccMasterKeyOptionA, iccMasterKeyOptionB, type MasterKeyDerivation } from '../../../backend/issuer/icc-master-key.ts';
 import { commonSessionKey } from '../../../backend/issuer/session-key-common.ts';
@@ -12,11 +12,11 @@ import { arpcMethod2 } from '../../../backend/issuer/arpc-method-2.ts';
 import { commandMac } from '../../../backend/issuer/secure-messaging-mac.ts';
 import { acInput, cvnProfile, type CvnProfile } from '../../../backend/issuer/cvn.ts';
 import { acSessionKey, deriveIccMasterKey } from '../../../backend/issuer/ac-keys.ts';
-import type { Padding } from '../../../backend/issuer/retail-mac.ts';
+import type { Padding } from '../../../backend/issuer/ta-lib.ts';
 
-/** The whole check block, TDES-ECB(key, 8 zero bytes): the runner compares the leading bytes a
- * vector states (sources give 2 or 3). */
-const kcvOf = (key: Uint8Array) => hex(kcv(key, 8));
+/** The legacy KCV, the leftmost 3 bytes of TDES-ECB(key, 8 zero bytes), from ta/lib/kcv.ts: the
+ * runner compares the leading bytes a vector states (sources give 2 or 3). */
+const kcvOf = (key: Uint8Array) => hex(kcv(key));
 
 // Inputs a vector may leave out take the standard's default (published/README.md):
 /** EMV Book 2 A1.4: option B, which for PANs of up to 16 digits is option A. */

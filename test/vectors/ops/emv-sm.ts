@@ -1,7 +1,7 @@
 // Vector operations of test/vectors/published/emv-sm.json (issuer script secure messaging), run
 // through backend/issuer.
 import type { OpHandler } from '../runner.ts';
-import { kcv } from '../../../backend/issuer/des.ts';
+import { kcv } from '../../../backend/issuer/ta-lib.ts';
 import { hex, unhex } from '../../../backend/issuer/util.ts';
 import { iccMasterKey, type MasterKeyDerivation } from '../../../backend/issuer/icc-master-key.ts';
 import { commonSessionKey } from '../../../backend/issuer/session-key-common.ts';
@@ -11,15 +11,15 @@ import { cvnProfile } from '../../../backend/issuer/cvn.ts';
 import { deriveIccMasterKey } from '../../../backend/issuer/ac-keys.ts';
 import { smSessionKey } from '../../../backend/issuer/sm-keys.ts';
 import { pinChangeCommand, scriptCommandMac, type ScriptCard } from '../../../backend/issuer/issuer-script.ts';
-import { iso9564Format2PinBlock } from '../../../backend/issuer/pin-block-iso-format-2.ts';
+import { iso9564Format2PinBlock } from '../../../backend/issuer/ta-lib.ts';
 import { visPinBlock } from '../../../backend/issuer/pin-block-vis.ts';
 import { smEncipherEmv } from '../../../backend/issuer/sm-encipherment-emv.ts';
 import { smEncipherMastercard } from '../../../backend/issuer/sm-encipherment-mastercard.ts';
 import { smEncipherVisa } from '../../../backend/issuer/sm-encipherment-visa.ts';
 
-/** The whole check block, TDES-ECB(key, 8 zero bytes): the runner compares the leading bytes a
- * vector states (sources give 2 or 3). */
-const kcvOf = (key: Uint8Array) => hex(kcv(key, 8));
+/** The legacy KCV, the leftmost 3 bytes of TDES-ECB(key, 8 zero bytes), from ta/lib/kcv.ts: the
+ * runner compares the leading bytes a vector states (sources give 2 or 3). */
+const kcvOf = (key: Uint8Array) => hex(kcv(key));
 
 // Inputs a vector may leave out take the standard's default (published/README.md): master key
 // derivation option B (EMV Book 2 A1.4; option A for PANs of up to 16 digits), PSN 00.

@@ -1,0 +1,88 @@
+// The issuer side's block cipher, ISO/IEC 9797-1 padding and MAC algorithm 3, legacy TDES KCV and
+// ISO 9564-1 format 2 PIN block: not a TypeScript copy but ta/lib's AssemblyScript (cipher.ts,
+// padding.ts, mac-iso9797.ts, kcv.ts, pinblock.ts), the code the trusted apps run, compiled into
+// the back end's HSM module (backend/hsm/as/emv.ts) and called here synchronously.
+//
+// The module loads once, asynchronously (compiled by asc on first use, then cached; prebuilt in
+// the package), through the top-level await below: every module that imports this one — the
+// issuer host, the card simulators, the vector operations — is evaluated only after it is ready,
+// so their own functions stay synchronous. The instance is not re-entrant, which JavaScript's one
+// thread guarantees for these synchronous calls.
+import { HsmModule } from '../hsm/wasm.ts';
+
+const mod = await HsmModule.load();
+
+export class KeyError extends Error {
+  readonly code = 'KEY_INVALID';
+}
+
+export class PinError extends Error {
+  readonly code = 'PIN_INVALID';
+}
+
+export type Padding = 'iso9797_1_method_1' | 'iso9797_1_method_2' | 'iso9797_1_method_3';
+
+const PAD_METHOD: Record<Padding, number> = { iso9797_1_method_1: 1, iso9797_1_method_2: 2, iso9797_1_method_3: 3 };
+
+function padMethod(p: Padding): number {
+  const m = PAD_METHOD[p];
+  if (m === undefined) throw new RangeError(`unknown padding '${p as string}'`);
+  return m;
+}
+
+function checkTdesKey(key: Uint8Array): void {
+  if (key.length !== 16 && key.length !== 24) throw new KeyError(`TDES key must be 16 or 24 bytes, got ${key.length}`);
+}
+function checkBlocks(data: Uint8Array): void {
+  if (data.length % 8 !== 0) throw new RangeError(`data of ${data.length} bytes is not whole 8-byte blocks`);
+}
+
+/** TDES ECB with a double (K1 K2) or triple length key. */
+export function tdesEcb(key: Uint8Array, data: Uint8Array, decrypt = false): Uint8Array {
+  checkTdesKey(key); checkBlocks(data);
+  return mod.call('tdes', [key, new Uint8Array(0), data], [decrypt ? 1 : 0]);
+}
+
+/** TDES CBC, IV zero unless given. */
+export function tdesCbc(key: Uint8Array, data: Uint8Array, iv: Uint8Array = new Uint8Array(8), decrypt = false): Uint8Array {
+  checkTdesKey(key); checkBlocks(data);
+  if (iv.length !== 8) throw new RangeError(`TDES IV must be 8 bytes, got ${iv.length}`);
+  return mod.call('tdes', [key, iv, data], [decrypt ? 1 : 0]);
+}
+
+/** ISO/IEC 9797-1 padding to 8-byte blocks. Method 1: zeros (one block for empty data);
+ *  method 2: 0x80 then zeros; method 3: a length block in front, then method 1. */
+export function pad(data: Uint8Array, padding: Padding): Uint8Array {
+  return mod.call('iso9797_pad', [data], [padMethod(padding), 8]);
+}
+
+/** ISO/IEC 9797-1 MAC algorithm 3 (X9.19 retail MAC) under K1 || K2, leftmost `length` bytes. */
+export function retailMac(key: Uint8Array, data: Uint8Array, padding: Padding, length = 8): Uint8Array {
+  if (key.length !== 16) throw new KeyError(`retail MAC key must be 16 bytes (K1 K2), got ${key.length}`);
+  if (length < 4 || length > 8) throw new RangeError(`MAC length ${length} outside 4..8`);
+  return mod.call('retail_mac', [key, data], [padMethod(padding)]).slice(0, length);
+}
+
+/** Legacy key check value: the leftmost 3 bytes of TDES-ECB(key, 00..00). */
+export function kcv(key: Uint8Array): Uint8Array {
+  checkTdesKey(key);
+  return mod.call('kcv_tdes', [key]);
+}
+
+/** PIN digits as values 0..9, one a byte, as ta/lib takes them (the string itself cannot be
+ *  wiped; the caller's digits are wiped once the block is made). */
+function pinDigits(pin: string, what: string): Uint8Array {
+  if (!/^\d{4,12}$/.test(pin)) throw new PinError(`${what} must be 4 to 12 digits, got ${pin.length} characters`);
+  return Uint8Array.from(pin, (c) => c.charCodeAt(0) - 48);
+}
+
+export function checkPin(pin: string, what = 'PIN'): void {
+  pinDigits(pin, what).fill(0);
+}
+
+/** ISO 9564-1 format 2 (the ICC PIN block of EMV offline PIN and of M/Chip and EMV CCD PIN
+ *  change): control 2, PIN length, the digits, F fill — 8 bytes, no PAN. */
+export function iso9564Format2PinBlock(pin: string): Uint8Array {
+  const digits = pinDigits(pin, 'PIN');
+  try { return mod.call('pin_block_format2', [digits]); } finally { digits.fill(0); }
+}
