@@ -38,6 +38,7 @@ export interface TestCard {
 export const TEST_CARDS: readonly TestCard[] = [
   { name: 'unionpay', scheme: 'unionpay', pan: '6228480000000000017', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'sim/cards UnionPayCardSim default' },
   { name: 'visa', scheme: 'visa', pan: '4761739001010119', psn: '01', expiry: '3012', cvn: 'visa-18', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards VisaCardSim default' },
+  { name: 'visa-cvn22', scheme: 'visa', pan: '4761739001010143', psn: '01', expiry: '3012', cvn: 'visa-22', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards VisaCardSim personalised for CVN 22 (VIS 1.6)' },
   { name: 'mastercard', scheme: 'mastercard', pan: '5413330089010434', psn: '01', expiry: '3012', cvn: 'mastercard-16', pin: '1234', currency: '978', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards MastercardCardSim default' },
   { name: 'unionpay-low-balance', scheme: 'unionpay', pan: '6228480000000000026', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 20_00, status: 'active', note: 'insufficient funds above CNY 20.00' },
   { name: 'visa-blocked', scheme: 'visa', pan: '4761739001010127', psn: '01', expiry: '3012', cvn: 'visa-18', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'blocked', note: 'blocked by the issuer (the card itself still answers)' },

@@ -80,7 +80,7 @@ function simCard(name: string, o: Record<string, unknown> = {}): SimulatedCard {
   const c = card(name);
   const atc = (nextAtc.get(c.pan) ?? 10) + 1;
   nextAtc.set(c.pan, atc);
-  const opts = { pan: c.pan, psn: c.psn, atc, ...o };
+  const opts = { pan: c.pan, psn: c.psn, cvn: c.cvn, atc, ...o };
   return c.scheme === 'visa' ? new VisaCardSim(opts) : c.scheme === 'mastercard' ? new MastercardCardSim(opts) : new UnionPayCardSim(opts);
 }
 
@@ -173,14 +173,15 @@ describe('authorization through the HTTP service', () => {
     expect(new MastercardCardSim().card.pan).toBe(card('mastercard').pan);
   });
 
-  test.each(['unionpay', 'visa', 'mastercard'])('%s: approved, ARPC for the card, balance debited once, status found', async (name) => {
+  test.each(['unionpay', 'visa', 'visa-cvn22', 'mastercard'])('%s: approved, ARPC for the card, balance debited once, status found', async (name) => {
     const before = balance(name)!;
     const p = await prepare(phone, { card: name, amount: 25_00 });
     const r = await phone.link.authorize(p.req);
     expect([D[r.decision], R[r.reason], r.responseCode], r.reasonText).toEqual(['DECISION_APPROVED', 'DECLINE_REASON_NONE', '00']);
     expect(r.authorizationCode).toMatch(/^[0-9A-Z]{6}$/);
-    expect(r.arpc.length).toBe(name === 'visa' ? 4 : 8); // CVN 18: ARPC method 2; else method 1
-    expect(r.issuerAuthenticationData.length).toBe(name === 'visa' ? 8 : 10);
+    const method2 = card(name).scheme === 'visa'; // Visa CVN 18 and 22: ARPC method 2; the others method 1
+    expect(r.arpc.length).toBe(method2 ? 4 : 8);
+    expect(r.issuerAuthenticationData.length).toBe(method2 ? 8 : 10);
     expect(r.maskedPan).toBe(card(name).pan.slice(0, 6) + '*'.repeat(card(name).pan.length - 10) + card(name).pan.slice(-4));
     expect(r.clientTransactionId).toBe(p.ctid);
     expect(balance(name)).toBe(before - 25_00);
