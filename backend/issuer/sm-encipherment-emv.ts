@@ -2,7 +2,7 @@
 // Definitions apply it: the command data (e.g. a PIN block) is always padded with ISO/IEC
 // 9797-1 method 2 and enciphered with TDES in CBC mode, IV zero, under the SM confidentiality
 // session key (SK_SMC).
-import { pad, tdesCbc } from './ta-lib.ts';
+import { pad, tdesCbc, unpadMethod2 } from './ta-lib.ts';
 
 export function smEncipherEmv(smConfidentialityKey: Uint8Array, data: Uint8Array): Uint8Array {
   if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);
@@ -13,8 +13,5 @@ export function smEncipherEmv(smConfidentialityKey: Uint8Array, data: Uint8Array
 export function smDecipherEmv(smConfidentialityKey: Uint8Array, cipher: Uint8Array): Uint8Array {
   if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);
   const plain = tdesCbc(smConfidentialityKey, cipher, new Uint8Array(8), true);
-  let end = plain.length - 1;
-  while (end >= 0 && plain[end] === 0) end--;
-  if (end < 0 || plain[end] !== 0x80 || plain.length - end > 8) throw new RangeError('deciphered data is not padded with ISO/IEC 9797-1 method 2');
-  return plain.slice(0, end);
+  try { return unpadMethod2(plain); } finally { plain.fill(0); }
 }

@@ -8,7 +8,7 @@
 // issuer host, the card simulators, the vector operations — is evaluated only after it is ready,
 // so their own functions stay synchronous. The instance is not re-entrant, which JavaScript's one
 // thread guarantees for these synchronous calls.
-import { HsmModule } from '../hsm/wasm.ts';
+import { HsmModule, HsmModuleError } from '../hsm/wasm.ts';
 
 const mod = await HsmModule.load();
 
@@ -54,6 +54,17 @@ export function tdesCbc(key: Uint8Array, data: Uint8Array, iv: Uint8Array = new 
  *  method 2: 0x80 then zeros; method 3: a length block in front, then method 1. */
 export function pad(data: Uint8Array, padding: Padding): Uint8Array {
   return mod.call('iso9797_pad', [data], [padMethod(padding), 8]);
+}
+
+/** The data inside an ISO/IEC 9797-1 method-2 padded message of 8-byte blocks; a RangeError
+ *  when it is not padded that way (for deciphered data: a wrong key or tampering). */
+export function unpadMethod2(padded: Uint8Array): Uint8Array {
+  try {
+    return mod.call('iso9797_unpad_method_2', [padded], [8]);
+  } catch (e) {
+    if (e instanceof HsmModuleError) throw new RangeError('data is not padded with ISO/IEC 9797-1 method 2');
+    throw e;
+  }
 }
 
 /** ISO/IEC 9797-1 MAC algorithm 3 (X9.19 retail MAC) under K1 || K2, leftmost `length` bytes. */

@@ -36,6 +36,17 @@ export function pad(data: Uint8Array, method: i32, blockLen: i32): Uint8Array | 
   return badParam<Uint8Array>("padding: method must be 1, 2 or 3 (ISO 9797-1)");
 }
 
+/** Length of the data inside a method-2 padded message (the last 0x80 within the last block,
+ * zeros after it); -1 when the message is not whole blocks or not padded that way (a wrong key
+ * or tampered data, for a deciphered message). */
+export function unpadMethod2Length(padded: Uint8Array, blockLen: i32): i32 {
+  if (blockLen <= 0 || padded.length == 0 || padded.length % blockLen != 0) return -1;
+  let end = padded.length - 1;
+  while (end >= 0 && padded[end] == 0) end--;
+  if (end < 0 || padded[end] != 0x80 || padded.length - end > blockLen) return -1;
+  return end;
+}
+
 function zeroPad(data: Uint8Array, blockLen: i32): Uint8Array {
   const n = data.length == 0 ? blockLen : ((data.length + blockLen - 1) / blockLen) * blockLen;
   const out = new Uint8Array(n);

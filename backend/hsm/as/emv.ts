@@ -5,7 +5,7 @@
 // code instead of a TypeScript copy. Same I/O convention as hsm.ts: inputs laid end to end in
 // the I/O buffer, a length >= 0 or a GP status < 0 back, the reason in last_reason().
 import { TDES_ECB, TDES_CBC, encrypt, decrypt, cipherStatus } from "../../../ta/lib/cipher";
-import { pad } from "../../../ta/lib/padding";
+import { pad, unpadMethod2Length } from "../../../ta/lib/padding";
 import { retailMac } from "../../../ta/lib/mac-iso9797";
 import { kcvLegacyTdes } from "../../../ta/lib/kcv";
 import { encodeFormat2, pinBlockErrorMessage } from "../../../ta/lib/pinblock";
@@ -39,6 +39,17 @@ export function iso9797_pad(dataLen: i32, method: i32, blockLen: i32): i32 {
   const n = output([p!]);
   wipe(p!);
   return n;
+}
+
+/** in: a method-2 padded message  out: the data inside it; BAD_PARAMETERS when the message is
+ * not padded with method 2 to blockLen (a wrong key or tampered data, for deciphered data). */
+export function iso9797_unpad_method_2(paddedLen: i32, blockLen: i32): i32 {
+  const p = input(0, paddedLen);
+  const n = unpadMethod2Length(p, blockLen);
+  if (n < 0) { wipe(p); setReason("ISO 9797-1 padding method 2: the data is not padded that way"); return BAD_PARAMETERS; }
+  const out = output([p.subarray(0, n)]);
+  wipe(p);
+  return out;
 }
 
 /** in: K || K' (16) || data  out: the 8-byte ISO/IEC 9797-1 MAC algorithm 3 (X9.19 retail MAC)

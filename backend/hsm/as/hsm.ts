@@ -14,10 +14,11 @@ import { wrapHeader } from "../../../ta/lib/tr31";
 import { Tr31Header } from "../../../ta/lib/tr31-header";
 import { kcv } from "../../../ta/lib/kcv";
 import { toHex, wipe, equalCT } from "../../../ta/lib/bytes";
+import { unpadMethod2Length } from "../../../ta/lib/padding";
 import { IO_CAP, input, output, failed, setReason } from "./io";
 
 export { io_buf, io_cap, last_reason } from "./io";
-export { tdes, iso9797_pad, retail_mac, kcv_tdes, pin_block_format2 } from "./emv";
+export { tdes, iso9797_pad, iso9797_unpad_method_2, retail_mac, kcv_tdes, pin_block_format2 } from "./emv";
 
 /** The receiver's derivation key of a KSN from the BDK (X9.24-3: initial key, then one step per
  * counter bit); wipes the BDK and the initial key. Null with `derivationStatus` set on failure. */
@@ -118,10 +119,8 @@ export function dukpt_aes_decrypt_data(bdkLen: i32, ksnLen: i32, dataLen: i32): 
   const clear = dataCipher(dk, ksn, keyType, data, new Uint8Array(16), false, true);
   wipe(dk);
   if (!clear) return failed("DUKPT data decryption");
-  // Padding method 2: the last non-zero byte must be 0x80, within the last block.
-  let end = clear.length - 1;
-  while (end >= 0 && clear[end] == 0) end--;
-  if (end < 0 || clear[end] != 0x80 || clear.length - end > 16) { wipe(clear); setReason("DUKPT data: bad padding (wrong key or tampered data)"); return <i32>0xffff3071; }
+  const end = unpadMethod2Length(clear, 16);
+  if (end < 0) { wipe(clear); setReason("DUKPT data: bad padding (wrong key or tampered data)"); return <i32>0xffff3071; }
   const n = output([clear.subarray(0, end)]);
   wipe(clear);
   return n;
