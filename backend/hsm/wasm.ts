@@ -65,12 +65,17 @@ const ALG_HMAC_SHA256 = 0x30000004;
 const BAD_PARAMETERS = 0xffff0006 | 0;
 const NOT_SUPPORTED = 0xffff000a | 0;
 
+/** The module compiled once per process: the software HSM and the issuer side (backend/issuer/
+ * ta-lib.ts) each instantiate it, so neither shares the other's memory or I/O buffer. */
+let compiled: Promise<WebAssembly.Module> | undefined;
+
 /** One instance of the HSM module with its host primitives. Not re-entrant (one call at a time). */
 export class HsmModule {
   private constructor(private readonly ex: any, private readonly mem: () => Uint8Array) {}
 
   static async load(): Promise<HsmModule> {
-    const module = await WebAssembly.compile(new Uint8Array(await hsmWasm()));
+    compiled ??= hsmWasm().then((w) => WebAssembly.compile(new Uint8Array(w))).catch((e) => { compiled = undefined; throw e; });
+    const module = await compiled;
     let memory: WebAssembly.Memory | null = null;
     const mem = () => new Uint8Array(memory!.buffer);
     const ops = new Map<number, { c: Cipher | Decipher; block: number }>();
