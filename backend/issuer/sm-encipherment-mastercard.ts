@@ -10,3 +10,10 @@ export function smEncipherMastercard(smConfidentialityKey: Uint8Array, data: Uin
   const padded = data.length % 8 === 0 ? data.slice() : pad(data, 'iso9797_1_method_2');
   try { return tdesCbc(smConfidentialityKey, padded); } finally { padded.fill(0); }
 }
+
+/** The card's side: the deciphered blocks, padding left in place (the command says how long its
+ *  data is: a PIN block is one whole block, sent unpadded). */
+export function smDecipherMastercard(smConfidentialityKey: Uint8Array, cipher: Uint8Array): Uint8Array {
+  if (smConfidentialityKey.length !== 16) throw new RangeError(`SM confidentiality key must be 16 bytes, got ${smConfidentialityKey.length}`);
+  return tdesCbc(smConfidentialityKey, cipher, new Uint8Array(8), true);
+}

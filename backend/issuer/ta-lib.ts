@@ -97,3 +97,16 @@ export function iso9564Format2PinBlock(pin: string): Uint8Array {
   const digits = pinDigits(pin, 'PIN');
   try { return mod.call('pin_block_format2', [digits]); } finally { digits.fill(0); }
 }
+
+/** The PIN of an ISO 9564-1 format 2 block (a card reading the block of a PIN change); a
+ *  PinError naming the rule when it is not one. */
+export function pinOfFormat2Block(block: Uint8Array): string {
+  let digits: Uint8Array;
+  try {
+    digits = mod.call('pin_block_format2_decode', [block]);
+  } catch (e) {
+    if (e instanceof HsmModuleError) throw new PinError(e.message);
+    throw e;
+  }
+  try { return Array.from(digits, (d) => String(d)).join(''); } finally { digits.fill(0); }
+}

@@ -62,4 +62,10 @@ export const SW = {
   CLA_NOT_SUPPORTED: 0x6e00,
   WRONG_LENGTH: 0x6700,
   WRONG_P1P2: 0x6b00,
+  WRONG_DATA: 0x6a80,
+  /** VERIFY: the PIN does not match; the low nibble of the second byte is the tries left */
+  PIN_WRONG: 0x63c0,
+  AUTH_METHOD_BLOCKED: 0x6983,
+  /** a secure-messaging command whose MAC does not verify (ISO 7816-4) */
+  SM_DATA_INCORRECT: 0x6988,
 } as const;

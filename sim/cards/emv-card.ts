@@ -1,12 +1,14 @@
 // SIMULATOR ONLY. The APDU front of a simulated contactless EMV card (EMV Book 1 §11,
 // Book 3 §6.5; Contactless Book B §3): SELECT of the PPSE and of the application, READ RECORD
-// per AFL, and status words for what a card refuses. Schemes add GPO and GENERATE AC.
+// per AFL, status words for what a card refuses, and the issuer scripts of PIN CHANGE/UNBLOCK
+// with a plaintext VERIFY to check them (issuer-script.ts). Schemes add GPO and GENERATE AC.
 import { concat, equalBytes, fromHex } from '../../common/hex.ts';
 import { PPSE_NAME, SW } from '../../common/emv/apdu.ts';
 import { decodeTlv, encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import { parseDol } from '../../common/emv/dol.ts';
 import { CardTornError, CONTACTLESS_ATR, type SimulatedCard } from './card.ts';
 import { defaultRandom, type CardOptions, type Personalised } from './personalisation.ts';
+import { OfflinePin, pinChangeUnblock, verifyPlaintextPin } from './issuer-script.ts';
 
 export const sw = (code: number, data: Uint8Array = new Uint8Array(0)): Uint8Array => concat(data, Uint8Array.of(code >> 8, code & 0xff));
 
@@ -30,10 +32,14 @@ export abstract class EmvCardSim implements SimulatedCard {
   /** data of the GPO command as the card split it by its PDOL, by tag */
   protected pdolValues = new Map<string, Uint8Array>();
   protected pdolData = new Uint8Array(0);
+  /** ATC and ARQC of the last online request: the transaction an issuer script belongs to */
+  protected online: { atc: Uint8Array; arqc: Uint8Array } | null = null;
+  protected readonly offlinePin: OfflinePin;
 
   constructor(readonly name: string, readonly app: AppDefinition, readonly card: Personalised, readonly options: CardOptions) {
     this.atc = options.atc ?? 1;
     this.random = options.random ?? defaultRandom;
+    this.offlinePin = new OfflinePin(options.offlinePin ?? '1234');
   }
 
   tap(): void {
@@ -64,6 +70,14 @@ export abstract class EmvCardSim implements SimulatedCard {
         if (cla !== 0x80) return sw(SW.CLA_NOT_SUPPORTED);
         if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
         return this.generateAc(p1, data);
+      case 0x24:
+        if (cla !== 0x84) return sw(SW.CLA_NOT_SUPPORTED);
+        if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
+        return pinChangeUnblock({ ...this.card, online: this.online }, this.offlinePin, apdu);
+      case 0x20:
+        if (cla !== 0x00) return sw(SW.CLA_NOT_SUPPORTED);
+        if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
+        return verifyPlaintextPin(this.offlinePin, apdu);
       default: return sw(SW.INS_NOT_SUPPORTED);
     }
   }

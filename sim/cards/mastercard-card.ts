@@ -65,6 +65,7 @@ export class MastercardCardSim extends EmvCardSim {
     const sk = acSessionKey(this.card.cvn, this.card.iccMkAc, this.atcBytes(), v.get('9F37'));
     const ac = applicationCryptogram(sk, acInput(this.card.cvn, (t) => v.get(t)), this.card.cvn.padding);
     sk.fill(0);
+    this.online = cid === 0x80 ? { atc: this.atcBytes(), arqc: ac } : null;
     const cdaRequested = (p1 & 0x10) !== 0 && (this.card.aip[0]! & 0x01) !== 0 && cid !== 0x00;
     const pciiTlv: TlvEntry[] = pcii ? [['DF4B', pcii]] : [];
     if (!cdaRequested) {

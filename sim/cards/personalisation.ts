@@ -12,6 +12,10 @@ import { sm2IccCertificate, sm2IssuerCertificate } from './certify-sm2.ts';
 /** The test issuer master key (AC) every simulator uses unless told otherwise; the issuer
  *  host in tests holds the same value. TEST ONLY. */
 export const TEST_ISSUER_MASTER_KEY_AC = fromHex('0123456789ABCDEFFEDCBA9876543210');
+/** The test issuer master keys for issuer-script integrity and confidentiality (the values of
+ *  pyemv's tests, as in test/vectors/published/emv-sm.json). TEST ONLY. */
+export const TEST_ISSUER_MASTER_KEY_SMI = fromHex('FEDCBA98765432100123456789ABCDEF');
+export const TEST_ISSUER_MASTER_KEY_SMC = fromHex('89ABCDEF0123456776543210FEDCBA98');
 
 export interface CardOptions {
   pan?: string;
@@ -20,6 +24,10 @@ export interface CardOptions {
   expiry?: string;
   cvn?: string;
   issuerMasterKeyAc?: Uint8Array;
+  issuerMasterKeySmi?: Uint8Array;
+  issuerMasterKeySmc?: Uint8Array;
+  /** the card's offline PIN (VERIFY, and what a PIN change replaces); default 1234 */
+  offlinePin?: string;
   atc?: number;
   /** application blocked: SELECT AID answers 6283 */
   blocked?: boolean;
@@ -49,6 +57,9 @@ export interface Personalised {
   expiry: string;
   cvn: CvnProfile;
   iccMkAc: Uint8Array;
+  /** ICC master keys for issuer-script secure messaging, where the CVN defines it */
+  iccMkSmi?: Uint8Array;
+  iccMkSmc?: Uint8Array;
   pki: SchemePki;
   records: Record_[];
   afl: Uint8Array;
@@ -80,6 +91,10 @@ export function personalise(scheme: Scheme, o: CardOptions, defaults: { pan: str
   const cvn = cvnProfile(o.cvn ?? defaults.cvn);
   const pki = testPki(scheme);
   const iccMkAc = deriveIccMasterKey(cvn, o.issuerMasterKeyAc ?? TEST_ISSUER_MASTER_KEY_AC, pan, psn);
+  const smKeys = cvn.sm ? {
+    iccMkSmi: deriveIccMasterKey(cvn, o.issuerMasterKeySmi ?? TEST_ISSUER_MASTER_KEY_SMI, pan, psn),
+    iccMkSmc: deriveIccMasterKey(cvn, o.issuerMasterKeySmc ?? TEST_ISSUER_MASTER_KEY_SMC, pan, psn),
+  } : {};
   const aip = fromHex(defaults.aip);
 
   const app = appRecords.map((r) => ({ sfi: r.sfi, record: r.record, body: encodeRecord(r.entries), oda: r.oda }));
@@ -114,7 +129,7 @@ export function personalise(scheme: Scheme, o: CardOptions, defaults: { pan: str
   const bySfi = new Map<number, Record_[]>();
   for (const r of records) bySfi.set(r.sfi, [...(bySfi.get(r.sfi) ?? []), r]);
   const afl = concat(...[...bySfi].map(([sfi, rs]) => Uint8Array.of(sfi << 3, 1, rs.length, rs.filter((r) => r.oda).length)));
-  return { scheme, pan, psn, expiry, cvn, iccMkAc, pki, records, afl, aip, ...(sm2 ? { sm2 } : {}) };
+  return { scheme, pan, psn, expiry, cvn, iccMkAc, ...smKeys, pki, records, afl, aip, ...(sm2 ? { sm2 } : {}) };
 }
 
 export function defaultRandom(n: number): Uint8Array {

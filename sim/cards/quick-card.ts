@@ -47,6 +47,7 @@ export abstract class QuickCardSim extends EmvCardSim {
     const sk = acSessionKey(this.card.cvn, this.card.iccMkAc, this.atcBytes(), this.pdolValues.get('9F37'));
     const ac = applicationCryptogram(sk, acInput(this.card.cvn, (t) => values.get(t)), this.card.cvn.padding);
     sk.fill(0);
+    this.online = cid === 0x80 ? { atc: this.atcBytes(), arqc: ac } : null;
 
     const out: TlvEntry[] = [
       ['82', this.card.aip], ['94', this.card.afl], ['57', this.track2()], ['5F34', this.card.psn],

@@ -8,7 +8,7 @@ import { TDES_ECB, TDES_CBC, encrypt, decrypt, cipherStatus } from "../../../ta/
 import { pad, unpadMethod2Length } from "../../../ta/lib/padding";
 import { retailMac } from "../../../ta/lib/mac-iso9797";
 import { kcvLegacyTdes } from "../../../ta/lib/kcv";
-import { encodeFormat2, pinBlockErrorMessage } from "../../../ta/lib/pinblock";
+import { encodeFormat2, decodeFormat2, pinBlockErrorMessage } from "../../../ta/lib/pinblock";
 import { wipe } from "../../../ta/lib/bytes";
 import { input, output, failed, setReason } from "./io";
 
@@ -82,5 +82,17 @@ export function pin_block_format2(pinLen: i32): i32 {
   if (r < 0) { setReason("PIN block format 2: " + pinBlockErrorMessage(r)); return BAD_PARAMETERS; }
   const n = output([block]);
   wipe(block);
+  return n;
+}
+
+/** in: an ISO 9564-1 format 2 PIN block (8 bytes)  out: its PIN digits (values 0..9). */
+export function pin_block_format2_decode(blockLen: i32): i32 {
+  const block = input(0, blockLen);
+  const digits = new Uint8Array(12);
+  const r = decodeFormat2(block, digits);
+  wipe(block);
+  if (r < 0) { wipe(digits); setReason("PIN block format 2: " + pinBlockErrorMessage(r)); return BAD_PARAMETERS; }
+  const n = output([digits.subarray(0, r)]);
+  wipe(digits);
   return n;
 }
