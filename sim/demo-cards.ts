@@ -28,6 +28,7 @@ const card = (name: string, scheme: DemoCard['scheme'], label: string, pan: stri
 export const DEMO_CARDS: Record<string, DemoCard> = Object.fromEntries([
   card('unionpay', 'unionpay', 'UnionPay QuickPass (simulated)', '6228480000000000017', 'approved (CNY 10,000.00 balance)'),
   card('visa', 'visa', 'Visa payWave (simulated)', '4761739001010119', 'approved (USD 5,000.00 balance)'),
+  card('visa-cvn22', 'visa', 'Visa payWave, cryptogram version 22 (simulated)', '4761739001010143', 'approved (USD 5,000.00 balance; VIS 1.6 CVN 22)', { cvn: 'visa-22' }),
   card('mastercard', 'mastercard', 'Mastercard contactless (simulated)', '5413330089010434', 'approved (EUR 5,000.00 balance)'),
   card('unionpay-low-balance', 'unionpay', 'UnionPay QuickPass, CNY 20.00 left (simulated)', '6228480000000000026', 'declined INSUFFICIENT_FUNDS above CNY 20.00'),
   card('visa-blocked', 'visa', 'Visa payWave, blocked by its issuer (simulated)', '4761739001010127', 'declined BLOCKED_CARD by the issuer'),

@@ -26,6 +26,7 @@ test.each([
   ['unionpay', 'CNY', '1288.00', FULL_PIN_FLOW, /^622848\*+0017$/],
   ['unionpay', 'CNY', '88.00', ['card-requested', 'card-presented', 'card-read', 'processing'], /^622848\*+0017$/],
   ['visa', 'USD', '25.00', ['card-requested', 'card-presented', 'card-read', 'processing'], /^476173\*+0119$/],
+  ['visa-cvn22', 'USD', '25.00', ['card-requested', 'card-presented', 'card-read', 'processing'], /^476173\*+0143$/],
   ['mastercard', 'EUR', '80.00', FULL_PIN_FLOW, /^541333\*+0434$/],
 ])('%s %s %s: approved, with the events of its CVM and only a masked PAN', async (card, currency, amount, events, masked) => {
   const r = await demo('--card', card, '--currency', currency, '--amount', amount);
