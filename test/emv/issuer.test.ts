@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readVectorFile, runVectors } from '../vectors/runner.ts';
 import { hex, unhex } from '../../backend/issuer/util.ts';
 import { adjustParity } from '../../backend/issuer/des.ts';
-import { kcv, pad, retailMac } from '../../backend/issuer/ta-lib.ts';
+import { iso9564Format2PinBlock, kcv, pad, pinOfFormat2Block, PinError, retailMac, unpadMethod2 } from '../../backend/issuer/ta-lib.ts';
 import { acInput, cvnProfile, CVN_PROFILES, CvnError } from '../../backend/issuer/cvn.ts';
 import { acSessionKey, deriveIccMasterKey } from '../../backend/issuer/ac-keys.ts';
 import { applicationCryptogram } from '../../backend/issuer/application-cryptogram.ts';
@@ -27,6 +27,26 @@ describe('issuer cryptography', () => {
     expect(hex(pad(unhex('0102030405060708'), 'iso9797_1_method_1'))).toBe('0102030405060708');
     expect(hex(pad(unhex('0102030405060708'), 'iso9797_1_method_2'))).toBe('01020304050607088000000000000000');
     expect(hex(pad(unhex('01'), 'iso9797_1_method_3'))).toBe('00000000000000080100000000000000');
+  });
+
+  it('removes method-2 padding (ta/lib) from every length, and refuses data not padded that way', () => {
+    for (let n = 0; n <= 24; n++) {
+      const d = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff);
+      expect(hex(unpadMethod2(pad(d, 'iso9797_1_method_2')))).toBe(hex(d));
+    }
+    for (const bad of ['0102030405060708', '0102030405060780' + '0000000000000000', '8000000000000000FF00000000000000', '']) {
+      expect(() => unpadMethod2(unhex(bad)), bad).toThrow(/method 2/);
+    }
+  });
+
+  it('builds and reads ISO 9564 format 2 PIN blocks (ta/lib) with typed errors', () => {
+    expect(hex(iso9564Format2PinBlock('1234'))).toBe('241234FFFFFFFFFF');
+    expect(hex(iso9564Format2PinBlock('123456789012'))).toBe('2C123456789012FF');
+    expect(pinOfFormat2Block(unhex('2C123456789012FF'))).toBe('123456789012');
+    expect(() => iso9564Format2PinBlock('123')).toThrow(PinError);
+    expect(() => iso9564Format2PinBlock('12a4')).toThrow(PinError);
+    expect(() => pinOfFormat2Block(unhex('241234FFFFFFFFF0'))).toThrow(PinError);
+    expect(() => pinOfFormat2Block(unhex('141234FFFFFFFFFF'))).toThrow(/control field/);
   });
 
   it('sets odd parity and computes KCVs independent of parity', () => {
