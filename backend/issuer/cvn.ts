@@ -53,8 +53,12 @@ export interface CvnProfile {
   /** where the offline counters sit in 9F10 when acData uses 'counters' */
   countersInIad?: [offset: number, length: number];
   arpc: ArpcSpec;
-  /** CVN byte as carried in the IAD */
+  /** CVN byte as carried in the IAD (Visa names CVNs of IAD formats 0/1/3 by their decimal value,
+   *  "CVN 18" = 0x12, and of format 2 by their hex value, "CVN 22" = 0x22) */
   cvnByte: number;
+  /** where that byte sits in 9F10: Visa formats 0/1/3, Interac and PBOC after length and DKI
+   *  (2); Visa format 2 after the length (1); M/Chip after the DKI (1) */
+  cvnInIad: number;
   /** false when no published vector checks this profile */
   verified: boolean;
   /** issuer script secure messaging; absent where we know of no definition */
@@ -64,16 +68,18 @@ export interface CvnProfile {
 const CDOL_CORE = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82', '9F36'];
 
 export const CVN_PROFILES: Readonly<Record<string, CvnProfile>> = {
-  'visa-10': { id: 'visa-10', masterKeyDerivation: 'option_a', sessionKey: 'none', padding: 'iso9797_1_method_1', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x0a, verified: true, sm: SM_VISA },
-  'visa-18': { id: 'visa-18', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x12, verified: true, sm: SM_VISA },
-  'visa-22': { id: 'visa-22', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x16, verified: true, sm: SM_VISA_22 },
-  'mastercard-16': { id: 'mastercard-16', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x10, verified: true, sm: SM_MCHIP },
-  'mastercard-17': { id: 'mastercard-17', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x11, verified: false, sm: SM_MCHIP },
-  'mastercard-20': { id: 'mastercard-20', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x14, verified: true, sm: SM_MCHIP },
-  'mastercard-21': { id: 'mastercard-21', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x15, verified: true, sm: SM_MCHIP },
-  'interac-133': { id: 'interac-133', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x85, verified: true, sm: SM_INTERAC },
+  'visa-10': { id: 'visa-10', masterKeyDerivation: 'option_a', sessionKey: 'none', padding: 'iso9797_1_method_1', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x0a, cvnInIad: 2, verified: true, sm: SM_VISA },
+  'visa-18': { id: 'visa-18', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x12, cvnInIad: 2, verified: true, sm: SM_VISA },
+  // VIS 1.6 CVN 22 (0x22): IAD format 2, 32 bytes: 1F || CVN || DKI || CVR (5) || issuer
+  // discretionary data; the cryptogram covers the whole IAD, as CVN 18's does.
+  'visa-22': { id: 'visa-22', masterKeyDerivation: 'option_b', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 2 }, cvnByte: 0x22, cvnInIad: 1, verified: true, sm: SM_VISA_22 },
+  'mastercard-16': { id: 'mastercard-16', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x10, cvnInIad: 1, verified: true, sm: SM_MCHIP },
+  'mastercard-17': { id: 'mastercard-17', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'icc_master_key' }, cvnByte: 0x11, cvnInIad: 1, verified: false, sm: SM_MCHIP },
+  'mastercard-20': { id: 'mastercard-20', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [2, 6], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x14, cvnInIad: 1, verified: true, sm: SM_MCHIP },
+  'mastercard-21': { id: 'mastercard-21', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x15, cvnInIad: 1, verified: true, sm: SM_MCHIP },
+  'interac-133': { id: 'interac-133', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x85, cvnInIad: 2, verified: true, sm: SM_INTERAC },
   // UnionPay qPBOC: PBOC 3.0 cryptogram version 01, CVR = 9F10 bytes 4..7.
-  'unionpay-01': { id: 'unionpay-01', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, verified: false },
+  'unionpay-01': { id: 'unionpay-01', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, cvnInIad: 2, verified: false },
 };
 
 export class CvnError extends Error {

@@ -26,6 +26,10 @@ export function verifyArqc(req: ArqcRequest, arc: Uint8Array, csu: Uint8Array = 
   const p = cvnProfile(req.cvn);
   const atc = req.iccData.get('9F36'), arqc = req.iccData.get('9F26');
   if (!atc || !arqc) throw new RangeError('ICC data lacks ATC (9F36) or ARQC (9F26)');
+  // The card says which cryptogram version it computed; one other than the account's is not this
+  // card's cryptogram (CVNs 18 and 22 compute the same AC: only this byte tells them apart).
+  const iad = req.iccData.get('9F10');
+  if (iad && iad[p.cvnInIad] !== p.cvnByte) return { valid: false };
   const mk = deriveIccMasterKey(p, req.issuerMasterKeyAc, req.pan, req.psn ?? '00');
   const sk = acSessionKey(p, mk, atc, req.iccData.get('9F37'));
   try {

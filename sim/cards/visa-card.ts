@@ -1,5 +1,7 @@
 // SIMULATOR ONLY. A Visa contactless card (qVSDC, Kernel 3): Visa Credit AID, PDOL with TTQ,
-// cryptogram in the GPO response, IAD format 0 (length | DKI | CVN | CVR), fDDA version 01.
+// cryptogram in the GPO response, fDDA version 01. IAD format 0 (length 06 | DKI | CVN | CVR)
+// for CVN 10 and 18; format 2 (length 1F | CVN | DKI | CVR of 5 bytes | issuer discretionary
+// data, 32 bytes) for VIS 1.6's CVN 22.
 import { concat } from '../../common/hex.ts';
 import { personalise, type CardOptions } from './personalisation.ts';
 import { QuickCardSim } from './quick-card.ts';
@@ -17,6 +19,10 @@ export class VisaCardSim extends QuickCardSim {
   }
 
   protected iad(cvr: Uint8Array): Uint8Array {
+    if (this.card.cvn.cvnInIad === 1) {
+      // Format 2: the CVR without its length byte, widened to 5 bytes; no issuer discretionary data.
+      return concat(Uint8Array.of(0x1f, this.card.cvn.cvnByte, 0x01), cvr.subarray(1), new Uint8Array(2), new Uint8Array(24));
+    }
     return concat(Uint8Array.of(0x06, 0x01, this.card.cvn.cvnByte), cvr);
   }
 }

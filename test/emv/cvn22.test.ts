@@ -53,6 +53,6 @@ describe('Visa CVN 22', () => {
     expect(hex(vis)).not.toBe('249999FFFFFFFFFF');
     expect(hex(vis)).toBe(hex(pinChangeBlock({ ...card, cvn: 'visa-18' }, '9999', '8888')));
     expect(() => pinChangeBlock({ ...card, cvn: 'mastercard-16' }, '9999', '8888')).toThrow(PinError);
-    expect(cvnProfile('visa-22').cvnByte).toBe(0x16);
+    expect([cvnProfile('visa-22').cvnByte, cvnProfile('visa-22').cvnInIad]).toEqual([0x22, 1]);
   });
 });

@@ -69,6 +69,7 @@ describe('issuer cryptography', () => {
     const pan = '6212345678901234', psn = '01';
     for (const p of Object.values(CVN_PROFILES)) {
       const iad = unhex('0110A0000322000000000000000000000000FF'.slice(0, 38));
+      iad[p.cvnInIad] = p.cvnByte; // the card names its cryptogram version where the scheme puts it
       const icc = new Map<string, Uint8Array>([
         ['9F02', unhex('000000001500')], ['9F03', unhex('000000000000')], ['9F1A', unhex('0156')],
         ['95', unhex('0000000000')], ['5F2A', unhex('0156')], ['9A', unhex('250101')], ['9C', unhex('00')],
@@ -84,5 +85,21 @@ describe('issuer cryptography', () => {
       icc.set('9F02', unhex('000000001501'));
       expect(verifyArqc({ cvn: p.id, issuerMasterKeyAc: imk, pan, psn, iccData: icc }, unhex('3030')).valid, p.id).toBe(false);
     }
+  });
+
+  it('refuses a cryptogram whose IAD names another CVN than the account\'s, even where the AC is the same (Visa 18 and 22)', () => {
+    const imk = unhex('0123456789ABCDEFFEDCBA9876543210');
+    const pan = '4761739001010143', psn = '01';
+    const icc = new Map<string, Uint8Array>([
+      ['9F02', unhex('000000002500')], ['9F03', unhex('000000000000')], ['9F1A', unhex('0840')], ['95', unhex('0000000000')],
+      ['5F2A', unhex('0840')], ['9A', unhex('251125')], ['9C', unhex('00')], ['9F37', unhex('11223344')], ['82', unhex('2000')],
+      ['9F36', unhex('0042')], ['9F10', unhex('06011203A0B800')],
+    ]);
+    const p18 = cvnProfile('visa-18');
+    const sk = acSessionKey(p18, deriveIccMasterKey(p18, imk, pan, psn), icc.get('9F36')!);
+    icc.set('9F26', applicationCryptogram(sk, acInput(p18, (t) => icc.get(t)), p18.padding));
+    const check = (cvn: string) => verifyArqc({ cvn, issuerMasterKeyAc: imk, pan, psn, iccData: icc }, unhex('3030'), unhex('00800000')).valid;
+    expect(check('visa-18')).toBe(true);
+    expect(check('visa-22')).toBe(false);
   });
 });
