@@ -30,8 +30,8 @@ import type { Repository, DeviceRow, QrOrderRow, CardAccountRow } from '../store
 import type { Hsm } from '../hsm/hsm.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
 import { WalletIssuer } from '../issuer-sim/wallet.ts';
-import { generateMerchantQr, parseMerchantQr, unionPayAccount } from '../../common/qr/merchant-presented.ts';
-import { parseConsumerQr } from '../../common/qr/consumer-presented.ts';
+import { generateMerchantQr, parseMerchantQr, unionPayAccount, UNIONPAY_RID } from '../../common/qr/merchant-presented.ts';
+import { parseConsumerQr, selectApplication } from '../../common/qr/consumer-presented.ts';
 import { QrError } from '../../common/qr/errors.ts';
 import { currencyOf } from '../../common/currency.ts';
 import { verifyToken } from '../../common/verdict-token.ts';
@@ -43,6 +43,9 @@ const at = trusttap.attest.v1;
 const R = pay.DeclineReason;
 type Reason = trusttap.payment.v1.DeclineReason;
 type AuthorizeResponse = trusttap.payment.v1.IAuthorizeResponse;
+
+/** AIDs of the consumer-presented applications this acquirer takes (CPM §5.1.4 matches by prefix). */
+const CPM_AIDS = [UNIONPAY_RID];
 
 /** ISO 8583 field 39 per decline reason (QR payments). */
 const RESPONSE_CODE: Record<number, string> = {
@@ -249,14 +252,18 @@ export class QrPayments {
       number = code;
     } else {
       try {
+        // The application template is chosen as EMV QRCPS CPM §5.1.4–5.1.6 says (this acquirer
+        // takes UnionPay applications); its PAN may sit in the common data template (62) and its
+        // cryptogram in either transparent template (63 in 61, else 64 in 62).
         const cpm = parseConsumerQr(code);
-        number = cpm.sensitive[0]?.pan ?? '';
-        cryptogram = cpm.applications[0]?.data['9F26'] ?? null;
+        const i = selectApplication(cpm, CPM_AIDS);
+        number = cpm.sensitive[i]?.pan ?? '';
+        cryptogram = cpm.applications[i]?.transparentData['9F26'] ?? null;
       } catch (e) {
         if (!(e instanceof QrError)) throw e;
-        return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `the payment code is not EMVCo CPM: ${e.code}: ${e.message}`);
+        return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `the payment code is refused (EMVCo CPM): ${e.code}: ${e.message}`);
       }
-      if (!cryptogram) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the CPM payment code carries no cryptogram (63 / 9F26)');
+      if (!cryptogram) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the CPM payment code carries no cryptogram (9F26 in template 63 or 64)');
     }
 
     // 2. Journaled from here on: the issuer redeems the code and decides.
