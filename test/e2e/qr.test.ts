@@ -15,7 +15,8 @@ import type { HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { parseMerchantQr, parseUnionPayAccount, generateMerchantQr } from '../../common/qr/merchant-presented.ts';
 import { crcHex } from '../../common/qr/crc16.ts';
 import { QrError } from '../../common/qr/errors.ts';
-import { encodeTlv } from '../../common/tlv.ts';
+import { decodeTlv, encodeTlv, findTag, type TlvEntry } from '../../common/tlv.ts';
+import { toHex } from '../../common/hex.ts';
 import { SimWallet, WalletError } from '../../sim/wallet/index.ts';
 import { startTestBackend, Admin, tid, type Backend } from '../backend/harness.ts';
 import { run as runDemo } from '../../cli/commands/demo.ts';
@@ -196,6 +197,28 @@ describe('consumer-presented QR', () => {
     expect((await w.balance()).balanceMinor).toBe(before - 66_60);
   });
 
+  test('a code laid out as EMV QRCPS CPM example B.2 (AID and label in 61, PAN in 62, cryptogram in 64) is approved; 63 takes precedence over 64', async () => {
+    const w = await wallet('wallet-cny');
+    // The wallet's own code (61 { 4F, 50, 5A, 63 { 9F26, 9F27 } }) taken apart and laid out again.
+    const parts = async () => {
+      const nodes = decodeTlv(Buffer.from((await w.paymentCode()).cpm, 'base64'));
+      return { aid: toHex(findTag(nodes, '4F')!.value), pan: toHex(findTag(nodes, '5A')!.value), ac: toHex(findTag(nodes, '9F26')!.value) };
+    };
+    const label = Buffer.from('TrustTap Wallet').toString('hex');
+    const b2 = (p: { aid: string; pan: string }, inner: TlvEntry[], common: TlvEntry[]) => Buffer.from(encodeTlv([
+      ['85', Buffer.from('CPV01').toString('hex')],
+      ['61', [['4F', 'A0000000031010'], ['50', Buffer.from('Visa').toString('hex')]]],
+      ['61', [['4F', p.aid], ['50', label], ...inner]],
+      ['62', [['5A', p.pan], ['64', common]]],
+    ])).toString('base64');
+    const one = await parts();
+    expect((await run(cpm(b2(one, [], [['9F26', one.ac], ['9F27', '80']]), 2_00))).result).toMatchObject({ outcome: 'approved', receipt: { maskedPan: '623501******0001', qr: 'consumer-presented' } });
+    const two = await parts();
+    const wrong = 'FFFFFFFFFFFFFFFF';
+    expect((await run(cpm(b2(two, [['63', [['9F26', wrong]]]], [['9F26', two.ac]]), 2_00))).result).toMatchObject({ outcome: 'declined', reason: 'UNKNOWN_CARD' });
+    expect((await run(cpm(b2(two, [['63', [['9F26', two.ac]]]], [['9F26', wrong]]), 2_00))).result).toMatchObject({ outcome: 'approved' });
+  });
+
   test('the 19-digit form of a fresh code is approved', async () => {
     const w = await wallet('wallet-cny');
     const code = await w.paymentCode();
@@ -213,7 +236,7 @@ describe('consumer-presented QR', () => {
   test('malformed codes are typed failures before anything is sent; an unknown code is declined', async () => {
     expect((await run(cpm('not base64!', 1_00))).result).toMatchObject({ outcome: 'failed', code: 'QR_INVALID', qrError: 'BASE64_INVALID' });
     const wrongPfi = Buffer.from(encodeTlv([['85', '4350563032']])).toString('base64');
-    expect((await run(cpm(wrongPfi, 1_00))).result).toMatchObject({ outcome: 'failed', code: 'QR_INVALID', qrError: 'MALFORMED' });
+    expect((await run(cpm(wrongPfi, 1_00))).result).toMatchObject({ outcome: 'failed', code: 'QR_INVALID', qrError: 'VERSION_UNSUPPORTED' });
     expect((await run(cpm('6200000000000000000', 1_00))).result).toMatchObject({ outcome: 'declined', reason: 'UNKNOWN_CARD' });
   });
 

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc16CcittFalse, crcHex } from '../../common/qr/crc16.ts';
 import { generateMerchantQr, parseMerchantQr, parseUnionPayAccount, unionPayAccount, type MerchantQr } from '../../common/qr/merchant-presented.ts';
-import { parseConsumerQr } from '../../common/qr/consumer-presented.ts';
 import { QrError } from '../../common/qr/errors.ts';
-import { encodeTlv } from '../../common/tlv.ts';
 
 // The example payload of the EMV QRCPS Merchant-Presented Mode specification (with Chinese
 // alternate-language fields), as reproduced by QR libraries; its CRC is A13A.
@@ -64,27 +62,4 @@ describe('merchant-presented QR', () => {
   });
 });
 
-describe('consumer-presented QR', () => {
-  const t2 = '6228480000000000017D30122010000000000F';
-  const payload = Buffer.from(encodeTlv([
-    ['85', Buffer.from('CPV01').toString('hex')],
-    ['61', [['4F', 'A000000333010102'], ['50', Buffer.from('UnionPay').toString('hex')], ['57', t2],
-      ['63', [['9F26', '1122334455667788'], ['9F27', '80'], ['9F36', '0001'], ['9F10', '07010103A00000']]]]],
-  ])).toString('base64');
-
-  it('parses applications and masks the PAN', () => {
-    const r = parseConsumerQr(payload);
-    expect(r.applications[0]!.aid).toBe('A000000333010102');
-    expect(r.applications[0]!.maskedPan).toBe('622848*********0017');
-    expect(r.applications[0]!.data['9F26']).toBe('1122334455667788');
-    expect(JSON.stringify(r.applications)).not.toContain('6228480000000000017');
-    expect(r.sensitive[0]!.pan).toBe('6228480000000000017');
-  });
-
-  it('gives typed errors', () => {
-    expect(errorCode(() => parseConsumerQr('not base64!'))).toBe('BASE64_INVALID');
-    expect(errorCode(() => parseConsumerQr(Buffer.from(encodeTlv([['85', '4350563032']])).toString('base64')))).toBe('MALFORMED');
-    expect(errorCode(() => parseConsumerQr(Buffer.from(encodeTlv([['85', '4350563031']])).toString('base64')))).toBe('MISSING_FIELD');
-    expect(errorCode(() => parseConsumerQr(Buffer.from(payload, 'base64').subarray(0, 20).toString('base64')))).toBe('MALFORMED');
-  });
-});
+// Consumer-presented codes: test/emv/qr-cpm.test.ts.
