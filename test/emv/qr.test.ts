@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crc16CcittFalse, crcHex } from '../../common/qr/crc16.ts';
+import { encodeQrObject } from '../../common/qr/tlv-qr.ts';
 import { generateMerchantQr, parseMerchantQr, parseUnionPayAccount, unionPayAccount, type MerchantQr } from '../../common/qr/merchant-presented.ts';
 import { QrError } from '../../common/qr/errors.ts';
 
@@ -59,6 +60,58 @@ describe('merchant-presented QR', () => {
     expect(errorCode(() => generateMerchantQr({ pointOfInitiation: 'dynamic', accounts: { '15': 'x' }, templates: [], merchantCategoryCode: '5812', currency: '156', countryCode: 'CN', merchantName: 'A', merchantCity: 'B' }))).toBe('INVALID_FIELD');
     expect(errorCode(() => generateMerchantQr({ pointOfInitiation: 'static', accounts: {}, templates: [], merchantCategoryCode: '5812', currency: '156', countryCode: 'CN', merchantName: 'A', merchantCity: 'B' }))).toBe('INVALID_FIELD');
     expect(errorCode(() => parseUnionPayAccount('A0000003331234'))).toBe('INVALID_FIELD');
+  });
+});
+
+describe('merchant-presented QR: the specification\'s rules (MPM §4)', () => {
+  const withCrc = (body: string) => body + '6304' + crcHex(body + '6304');
+  const ROOT: Array<[string, string]> = [['00', '01'], ['01', '12'], ['15', 'A0000003334802000012345678901234'], ['52', '5812'], ['53', '156'], ['54', '23.72'], ['58', 'CN'], ['59', 'BEST TRANSPORT'], ['60', 'BEIJING']];
+  const mpm = (objs: Array<[string, string]>) => withCrc(objs.map(([id, v]) => encodeQrObject(id, v)).join(''));
+  const edit = (changes: Record<string, string | null>, extra: Array<[string, string]> = []) =>
+    mpm([...ROOT.filter(([id]) => changes[id] !== null).map(([id, v]): [string, string] => [id, changes[id] ?? v]), ...extra]);
+  const fieldError = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return e instanceof QrError ? `${e.code} ${e.field}` : String(e); } };
+
+  it('the base payload parses; point of initiation (01) is optional (§4.7.2); "98." is an amount (§4.7.4)', () => {
+    expect(parseMerchantQr(edit({})).accounts).toEqual({ '15': 'A0000003334802000012345678901234' });
+    expect(parseMerchantQr(edit({ '01': null })).pointOfInitiation).toBeUndefined();
+    expect(parseMerchantQr(edit({ '54': '98.' })).amount).toBe('98.');
+  });
+
+  it('ID 00 first, ID 63 last and once, lengths 01..99, each ID once (§4.3, §4.4, §4.6)', () => {
+    expect(fieldError(() => parseMerchantQr(withCrc(edit({}).slice(6, -8).concat('000201'))))).toBe('MISPLACED_FIELD 00');
+    expect(fieldError(() => parseMerchantQr(edit({ '00': '02' })))).toBe('INVALID_FIELD 00');
+    expect(fieldError(() => parseMerchantQr(withCrc('000201' + '63041234' + edit({}).slice(6, -8))))).toBe('MISPLACED_FIELD 63');
+    // "6304" and a right CRC as the tail of another object's value is not a CRC object.
+    const body = edit({}).slice(0, -8) + '9910AB6304';
+    expect(fieldError(() => parseMerchantQr(body + crcHex(body)))).toBe('CRC_MISSING 63');
+    expect(fieldError(() => parseMerchantQr(withCrc(edit({}).slice(0, -8) + '6100')))).toBe('MALFORMED 61');
+    expect(fieldError(() => parseMerchantQr(edit({}, [['59', 'AGAIN']])))).toBe('DUPLICATE_FIELD 59');
+    expect(fieldError(() => parseMerchantQr(edit({}, [['62', '0501A0501B']])))).toBe('DUPLICATE_FIELD 05');
+  });
+
+  it('formats and conditions of Table 3.6 and §4.7–4.11', () => {
+    const cases: Array<[Record<string, string | null>, Array<[string, string]>, string]> = [
+      [{ '01': '13' }, [], 'INVALID_FIELD 01'],
+      [{ '52': '581' }, [], 'INVALID_FIELD 52'],
+      [{ '54': '0.00' }, [], 'INVALID_FIELD 54'],
+      [{ '54': '98,73' }, [], 'INVALID_FIELD 54'],
+      [{}, [['55', '04']], 'INVALID_FIELD 55'],
+      [{}, [['55', '02']], 'INVALID_FIELD 56'],
+      [{}, [['55', '01'], ['56', '1.00']], 'INVALID_FIELD 56'],
+      [{}, [['55', '03'], ['57', '100']], 'INVALID_FIELD 57'],
+      [{}, [['55', '03'], ['57', '3%']], 'INVALID_FIELD 57'],
+      [{ '59': 'A'.repeat(26) }, [], 'INVALID_FIELD 59'],
+      [{ '15': '银联' }, [], 'INVALID_FIELD 15'],
+      [{ '15': null }, [], 'MISSING_FIELD 02-51'],
+      [{}, [['26', '0104ABCD']], 'MISSING_FIELD 26'],
+      [{}, [['62', '0902MM']], 'INVALID_FIELD 62.09'],
+      [{}, [['62', '5008' + '0104ABCD']], 'MISSING_FIELD 62.50'],
+      [{}, [['91', '0104ABCD']], 'MISSING_FIELD 91'],
+      [{}, [['64', '0002ZH']], 'MISSING_FIELD 64'],
+    ];
+    for (const [changes, extra, want] of cases) expect([changes, extra, fieldError(() => parseMerchantQr(edit(changes, extra)))]).toEqual([changes, extra, want]);
+    const ok = parseMerchantQr(edit({}, [['55', '03'], ['57', '3.00'], ['62', '0903AME'], ['91', '0005com.x0103abc']]));
+    expect([ok.convenienceFeePercentage, ok.additionalData, ok.other]).toEqual(['3.00', { '09': 'AME' }, { '91': '0005com.x0103abc' }]);
   });
 });
 
