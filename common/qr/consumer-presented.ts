@@ -168,9 +168,10 @@ export function parseConsumerQr(base64: string): ConsumerQr & { sensitive: Consu
     }
     const app: CpmApplication = { poiData: {}, transparentData: {}, transparent: {} };
     const s: ConsumerQrSensitive = {};
-    const aid = poi.get('4F');
+    // §5.1.4 asks whether *the template* contains an ADF Name: one in 62 does not make a template eligible.
+    const aid = own.own.find((d) => d.tag === '4F')?.value;
     if (aid) app.aid = toHex(aid);
-    if (!aid) app.ineligible = 'no ADF Name (4F)';
+    if (!aid) app.ineligible = 'no ADF Name (4F) in the template';
     else if (aid.length < 5 || aid.length > 16) app.ineligible = `ADF Name (4F) of ${aid.length} bytes (5..16)`;
     const label = poi.get('50');
     if (label) app.label = latin1(label);

@@ -148,7 +148,9 @@ describe('the template rules', () => {
 describe('choosing the application template (§5.1.4–5.1.6)', () => {
   it('a template without a usable ADF Name is skipped, not an error; none usable is', () => {
     const r = parseConsumerQr(b64([PFI, ['61', [['50', hex('NoAid')]]], ['61', [['4F', 'A000000333']]], ['62', [['5A', '6228480000000000017F']]]]));
-    expect(r.applications.map((a) => a.ineligible ?? 'eligible')).toEqual(['no ADF Name (4F)', 'eligible']);
+    expect(r.applications.map((a) => a.ineligible ?? 'eligible')).toEqual(['no ADF Name (4F) in the template', 'eligible']);
+    // An ADF Name in the common data template does not make a template eligible.
+    expect(errorOf(() => parseConsumerQr(b64([PFI, ['61', [['50', hex('NoAid')]]], ['62', [['4F', 'A000000333'], ['5A', '6228480000000000017F']]]])))).toEqual({ code: 'MISSING_FIELD', field: '4F' });
     expect(selectApplication(r, ['A000000333'])).toBe(1);
     expect(errorOf(() => parseConsumerQr(b64([PFI, ['61', [['4F', 'A0000003'], ['5A', '6228480000000000017F']]]])))).toEqual({ code: 'MISSING_FIELD', field: '4F' });
   });

@@ -4,9 +4,16 @@ import { encodeQrObject } from '../../common/qr/tlv-qr.ts';
 import { generateMerchantQr, parseMerchantQr, parseUnionPayAccount, unionPayAccount, type MerchantQr } from '../../common/qr/merchant-presented.ts';
 import { QrError } from '../../common/qr/errors.ts';
 
-// The example payload of the EMV QRCPS Merchant-Presented Mode specification (with Chinese
-// alternate-language fields), as reproduced by QR libraries; its CRC is A13A.
+// The example payload of the EMV QRCPS Merchant-Presented Mode specification v1.0, Annex B.7
+// (with Chinese alternate-language fields; CRC A13A), and the hexadecimal representation of its
+// UTF-8 bytes printed beside it there.
 const SPEC_EXAMPLE = '00020101021229300012D156000000000510A93FO3230Q31280012D15600000001030812345678520441115802CN5914BEST TRANSPORT6007BEIJING64200002ZH0104最佳运输0202北京540523.7253031565502016233030412340603***0708A60086670902ME91320016A0112233449988770708123456786304A13A';
+const SPEC_EXAMPLE_HEX = '303030323031303130323132323933303030313244313536303030303030303030353130413933464F33323330513331'
+  + '323830303132443135363030303030303031303330383132333435363738353230343431313135383032434E35393134'
+  + '42455354205452414E53504F5254363030374245494A494E4736343230303030325A4830313034E69C80E4BDB3E8BF90'
+  + 'E8BE9330323032E58C97E4BAAC3534303532332E37323533303331353635353032303136323333303330343132333430'
+  + '3630332A2A2A303730384136303038363637303930324D45393133323030313641303131323233333434393938383737'
+  + '3037303831323334353637383633303441313341';
 
 const code = (e: unknown) => (e instanceof QrError ? e.code : String(e));
 const errorCode = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return code(e); } };
@@ -20,6 +27,7 @@ describe('CRC-16/CCITT-FALSE', () => {
 
 describe('merchant-presented QR', () => {
   it('parses the specification example', () => {
+    expect(Buffer.from(SPEC_EXAMPLE, 'utf8').toString('hex').toUpperCase()).toBe(SPEC_EXAMPLE_HEX);
     const q = parseMerchantQr(SPEC_EXAMPLE);
     expect(q.pointOfInitiation).toBe('dynamic');
     expect(q.templates.map((t) => [t.id, t.gui, t.fields])).toEqual([
