@@ -1,7 +1,9 @@
 // Loads backend/hsm/as/hsm.ts — ta/lib's TR-31, AES DUKPT, KCV and RKI key agreement (kek.ts)
 // compiled for the host — and gives it the few host primitives it imports (random, block
-// ciphers, digest, HMAC) on node:crypto. The module is compiled with the project's asc on first
-// use and cached under build/out/hsm/ by the SHA-256 of its sources.
+// ciphers, digest, HMAC) on node:crypto. In a checkout the module is compiled with the project's
+// asc on first use and cached under build/out/hsm/ by the SHA-256 of its sources; the npm package
+// has no AS sources and no compiler, so build/package.ts puts the compiled module beside this
+// file's compiled JavaScript (hsm.wasm) and that is what loads there.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync, type Cipher, type Decipher } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,8 +43,14 @@ async function compile(): Promise<Uint8Array> {
   return out;
 }
 
-/** The compiled module's bytes (from the cache when the sources are unchanged). */
+const PREBUILT = new URL('./hsm.wasm', import.meta.url);
+
+/** The compiled module's bytes: prebuilt in the package, else from the cache when the sources are unchanged. */
 export async function hsmWasm(): Promise<Uint8Array> {
+  if (!existsSync(join(root, ENTRY))) {
+    if (existsSync(PREBUILT)) return readFileSync(PREBUILT);
+    throw new Error(`HSM module: no AS sources (${ENTRY}) and no prebuilt ${PREBUILT.pathname}; in a checkout run from the sources, or rebuild the package (npm run build:package)`);
+  }
   const dir = join(root, 'build', 'out', 'hsm');
   const file = join(dir, `hsm-${sourceHash()}.wasm`);
   if (existsSync(file)) return readFileSync(file);

@@ -9,6 +9,11 @@ export type CertificateChain = trusttap.attest.v1.CertificateChain;
 
 export interface SignedEvidenceBytes { evidence: Uint8Array; signature: Uint8Array }
 
+/** One encoded SignedEvidence: the blob `trusttap verify-evidence` and verifyEvidenceOffline() read. */
+export function encodeSignedEvidence(e: SignedEvidenceBytes): Uint8Array {
+  return at.SignedEvidence.encode(e).finish();
+}
+
 export class AttestClient {
   private constructor(readonly session: TeeSession) {}
 

@@ -1,0 +1,5 @@
+// `trusttap/backend` — the acquirer back end: start it on loopback (HTTP, SQLite, software HSM),
+// or open the service in-process; and the offline evidence check an auditor runs.
+export { startBackend, type Backend, type ServerOptions } from './http/server.ts';
+export { BackendService, type BackendOptions } from './service.ts';
+export { verifyEvidenceOffline, type OfflineInput, type OfflineReport, type Check } from './attestation/offline.ts';
