@@ -3,7 +3,7 @@
 // exports resolve, a consumer type-checks against the shipped .d.ts, the CLI runs, and every
 // examples/*/ runs and says it succeeded.
 import { test, expect, beforeAll, afterAll } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -175,5 +175,24 @@ for (const name of examples) {
       expect(v.out).toMatch(/^evidence verified$/m);
       expect(v.code).toBe(0);
     }
+  }, 10 * MINUTES);
+}
+
+/** The first ```js block of each doc runs as it stands from the installed package ("docs that run"). */
+const DOCS: Record<string, RegExp[]> = {
+  'docs/app-api.md': [/^card-requested$/m, /^pin-entered$/m, /maskedPan: '622848\*+0017'/],
+  'docs/attestation.md': [/^ok +signature /m, /^ok +manifest hash /m, /^evidence verified$/m],
+};
+
+for (const [doc, expected] of Object.entries(DOCS)) {
+  test(`the code in ${doc} runs as written from the installed package`, () => {
+    const block = /```js\n([\s\S]*?)```/.exec(readFileSync(join(REPO, doc), 'utf8'));
+    expect(block, `${doc} has a js code block`).not.toBeNull();
+    const dir = join(inst.project, 'docs-run', doc.replace(/\W/g, '-'));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'snippet.mjs'), block![1]);
+    const r = run(process.execPath, ['snippet.mjs'], dir, 10 * MINUTES);
+    expect(r.code, r.all).toBe(0);
+    for (const re of expected) expect(r.out, `${doc} output`).toMatch(re);
   }, 10 * MINUTES);
 }
