@@ -127,7 +127,7 @@ export const merchant = (s: string): MerchantQr => parseMerchantQr(s);
   expect(bad.code).not.toBe(0);
 });
 
-test('the trusttap CLI runs from the installed package: help, audit of the shipped build, checkout-only commands refused', () => {
+test('the trusttap CLI runs from the installed package: help, audit of the shipped build, demo, read-card; checkout-only commands refused', () => {
   const bin = join(inst.project, 'node_modules/.bin/trusttap');
   const help = run(bin, ['--help'], inst.project);
   expect(help.code).toBe(0);
@@ -136,6 +136,12 @@ test('the trusttap CLI runs from the installed package: help, audit of the shipp
   const audit = run(bin, ['audit', 'build'], inst.project);
   expect(audit.out).toMatch(/RESULT: PASS — 4 TA file\(s\), signature valid/);
   expect(audit.code).toBe(0);
+  // The whole demo (back end, reference TEE in worker isolation, simulated card) and the kernel alone.
+  const demo = run(bin, ['demo', '--json', '--isolation', 'worker'], inst.project);
+  expect(JSON.parse(demo.out.trim().split('\n').at(-1)!)).toMatchObject({ outcome: 'approved', card: 'unionpay' });
+  const read = run(bin, ['read-card', '--sim', 'visa'], inst.project);
+  expect(read.out).toMatch(/"outcome": "ONLINE_REQUEST"/);
+  expect(read.out).toMatch(/"oda": "PASSED"/);
   const build = run(bin, ['build'], inst.project);
   expect(build.err).toMatch(/trusttap build: needs a checkout of the repository/);
   expect(build.code).toBe(2);
