@@ -4,12 +4,13 @@
 import { existsSync } from 'node:fs';
 
 const sources = new URL('../cli/main.ts', import.meta.url);
+const compiled = new URL('../dist/cli/main.js', import.meta.url); // the same cli/, compiled by build/package.ts
 let main;
 if (existsSync(sources)) {
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import(sources.href));
 } else {
-  ({ main } = await import('../dist/cli/main.js'));
+  ({ main } = await import(compiled.href));
 }
 process.exitCode = await main(process.argv.slice(2));

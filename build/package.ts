@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT, BUILD_DIR, DEV_PUBLIC_KEY_PATH } from './paths.ts';
-import { parseManifest } from '../tee/loader/manifest.ts';
+import { parseManifest } from '../common/manifest.ts';
 import { hsmWasm } from '../backend/hsm/wasm.ts';
 
 export const DIST = join(PROJECT_ROOT, 'dist');

@@ -8,11 +8,11 @@ export {
   PaymentSession, type PaymentRequest, type PaymentEvent, type PaymentResult, type QrPaymentRequest, type Receipt, type Capability, type FailureCode,
 } from './terminal/types.ts';
 export { MemoryStateStore, type StateStore, type TerminalState } from './terminal/state.ts';
-export { currencyOf, formatAmount, type Currency } from './terminal/currency.ts';
+export { currencyOf, formatAmount, type Currency } from '../common/currency.ts';
 export type { TeeTransport } from './tee-client/client.ts';
 export type { PinFormat } from './pin/pin-entry.ts';
 export { HealthCollector, HealthCollectorError, type HealthSnapshot, type HealthSource, type ReeSignals } from './attestation/collector.ts';
-export { loadSignedConfig, ConfigError, type SignedConfig } from './emv/signed-config.ts';
-export type { TerminalConfig } from './emv/config.ts';
+export { loadSignedConfig, ConfigError, type SignedConfig } from '../common/emv/signed-config.ts';
+export type { TerminalConfig } from '../common/emv/config.ts';
 export { CardRemovedError, TransportError, type CardTransport, type CardEvent } from './nfc/transport.ts';
 export { InProcessTransport, CardTornError, type InProcessCard } from './nfc/in-process.ts';

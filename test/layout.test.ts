@@ -99,8 +99,9 @@ describe('the layout table', () => {
 describe('the client runs where apps run', () => {
   // The app API, the TEE client and the contactless kernel, bundled as a browser app would:
   // esbuild refuses a Node built-in on the browser platform, and nothing Node-only, TEE-side or
-  // TA-side may be among the inputs.
-  test.each(['ree/terminal/index.ts', 'ree/tee-client/index.ts', 'ree/emv/entry-point.ts'])('%s bundles for the browser with no Node built-in', async (entry) => {
+  // TA-side may be among the inputs. ree/index.ts, ree/emv/index.ts and common/qr/index.ts are the
+  // package's `trusttap`, `trusttap/emv` and `trusttap/qr`.
+  test.each(['ree/terminal/index.ts', 'ree/tee-client/index.ts', 'ree/emv/entry-point.ts', 'ree/index.ts', 'ree/emv/index.ts', 'common/qr/index.ts'])('%s bundles for the browser with no Node built-in', async (entry) => {
     const r = await build({
       entryPoints: [join(ROOT, entry)], absWorkingDir: ROOT, bundle: true, platform: 'browser', format: 'esm',
       write: false, metafile: true, logLevel: 'silent',
