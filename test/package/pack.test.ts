@@ -127,12 +127,18 @@ export const merchant = (s: string): MerchantQr => parseMerchantQr(s);
   expect(bad.code).not.toBe(0);
 });
 
-test('the trusttap CLI runs from the installed package: help, audit of the shipped build, demo, read-card; checkout-only commands refused', () => {
+test('the trusttap CLI runs from the installed package: help, version, audit of the shipped build, demo, read-card; checkout-only commands refused', () => {
   const bin = join(inst.project, 'node_modules/.bin/trusttap');
   const help = run(bin, ['--help'], inst.project);
   expect(help.code).toBe(0);
   expect(help.out).toMatch(/usage: trusttap <command>/);
   expect(help.out).toMatch(/verify-evidence/);
+  const version = run(bin, ['--version'], inst.project);
+  expect(version.out.trim()).toBe((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
+  expect(version.code).toBe(0);
+  const demoHelp = run(bin, ['demo', '--help'], inst.project);
+  expect(demoHelp.out).toMatch(/--card/);
+  expect(demoHelp.code).toBe(0);
   const audit = run(bin, ['audit', 'build'], inst.project);
   expect(audit.out).toMatch(/RESULT: PASS — 4 TA file\(s\), signature valid/);
   expect(audit.code).toBe(0);
