@@ -25,6 +25,7 @@ const SHIPPED: Record<string, Loader> = {
   'abi-docs': () => import('./commands/abi-docs.ts'),
   audit: () => import('./commands/audit.ts'),
   demo: () => import('./commands/demo.ts'),
+  qr: () => import('./commands/qr.ts'),
   'read-card': () => import('./commands/read-card.ts'),
   serve: () => import('./commands/serve.ts'),
   'verify-evidence': () => import('./commands/verify-evidence.ts'),
@@ -39,7 +40,9 @@ const CHECKOUT_ONLY: Record<string, string> = {
   vectors: 'the vector runner under test/',
 };
 
-const NAMES = [...Object.keys(SHIPPED), ...Object.keys(CHECKOUT_ONLY)].sort();
+/** Every command (test/package/cli-table.test.ts holds it equal to cli/commands/). */
+export const COMMAND_NAMES: readonly string[] = [...Object.keys(SHIPPED), ...Object.keys(CHECKOUT_ONLY)].sort();
+const NAMES = COMMAND_NAMES;
 
 /** In the package, a command that needs a checkout; null where it can run. */
 function needsCheckout(name: string): string | null {
