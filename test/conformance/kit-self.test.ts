@@ -6,7 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hostAbi } from '../../tee/abi/table.ts';
-import { OOB_CASES, KIT_ASSETS_DIR, KitAssetError, createNodeHarness, probeImages, nodeExpect } from '../../conformance/index.ts';
+import { OOB_CASES, KIT_ASSETS_DIR, KitAssetError, createNodeHarness, probeImages, nodeExpect, buildConformanceSuite, type RuntimeFactory } from '../../conformance/index.ts';
+import { InProcessTeeDriver, startRuntimeFromBuild, DEFAULT_BUILD_DIR } from '../../tee/index.ts';
 import { KIT_TAS, readKitIndex, kitWycheproofText } from '../../conformance/assets.ts';
 import { buildConformanceKit, WYCHEPROOF_SOURCE_DIR } from '../../build/conformance.ts';
 import { WYCHEPROOF_DIR } from '../vectors/published.ts';
@@ -90,6 +91,27 @@ describe('the plain-node runner', () => {
       '1 passed, 2 failed, 1 skipped',
     ]);
     expect([r.passed, r.failed, r.skipped]).toEqual([1, 2, 1]);
+  });
+
+  test('a runtime that loads whatever build it is given fails the kit\'s build cases, with the refusal it should have made', async () => {
+    // Broken on purpose: ignores the build it is handed and loads the pristine one.
+    const careless: RuntimeFactory = {
+      name: 'careless', watchdog: false,
+      async start() { throw new Error('not used'); },
+      async startFromBuild(_dir, dataDir) {
+        const rt = await startRuntimeFromBuild({ buildDir: DEFAULT_BUILD_DIR, dataDir, trustedKeyPem: readFileSync(join(DEFAULT_BUILD_DIR, 'keys', 'dev-signing-key.pub.pem')) });
+        return { transport: new InProcessTeeDriver(rt), async restart() {}, async close() { rt.shutdown(); } };
+      },
+      sealedObjectFiles: () => [],
+    };
+    const { harness, run } = createNodeHarness();
+    buildConformanceSuite(harness, careless, DEFAULT_BUILD_DIR);
+    const lines: string[] = [];
+    const r = await run({ out: (l) => lines.push(l) });
+    expect(lines[0]).toBe('PASS  signed build loading: careless › the signed build loads and its TAs answer PING');
+    expect(lines.filter((l) => l.startsWith('FAIL')).map((l) => /expected a rejection matching \/(\w+)\//.exec(l)?.[1])).toEqual(['HASH_MISMATCH', 'BAD_SIGNATURE', 'UNSIGNED']);
+    expect(lines.at(-1)).toBe('1 passed, 3 failed, 0 skipped');
+    expect(r.failed).toBe(3);
   });
 
   test('a case that never settles fails with a timeout instead of hanging the kit', async () => {
