@@ -105,8 +105,9 @@ export function ascArgs(d: TaDescriptor, debug: boolean): string[] {
 
 interface CacheRecord { key: string; reads: [string, string | null][]; sha256: string }
 
-/** Compiles one TA in-process; every file read resolves against root. */
-async function compile(root: string, args: string[], cacheDir: string | null): Promise<{ bytes: Uint8Array; cached: boolean }> {
+/** Compiles one TA in-process; every file read resolves against root. Also used for the
+ * conformance kit's test TAs (build/conformance.ts). */
+export async function compile(root: string, args: string[], cacheDir: string | null): Promise<{ bytes: Uint8Array; cached: boolean }> {
   const key = sha256Hex(new TextEncoder().encode(JSON.stringify([ASC_VERSION, args])));
   const read = (name: string, baseDir: string): string | null => {
     try { return readFileSync(resolve(root, baseDir, name), 'utf8'); } catch { return null; }
@@ -198,7 +199,7 @@ export function writeSignedManifest(outDir: string, tas: ManifestTa[], keyPath: 
   return { manifest, path: join(outDir, MANIFEST_FILE) };
 }
 
-function writeAtomic(path: string, data: Uint8Array | string): void {
+export function writeAtomic(path: string, data: Uint8Array | string): void {
   // unique temp name: two builds may run at once (e.g. two `npm test` in one tree)
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   writeFileSync(tmp, data);

@@ -1,8 +1,11 @@
 // `trusttap build [--debug] [--key PATH] [--signer NAME] [--out DIR] [--no-cache]`: compiles every
-// ta/*/ta.json to build/<name>.wasm and writes the signed build/manifest.json (build/build.ts).
-// All of its output is progress, so it goes to stderr: `npm run -s demo -- --json` (whose predemo
-// step is this build) then writes only the demo's JSON line to stdout.
+// ta/*/ta.json to build/<name>.wasm and writes the signed build/manifest.json (build/build.ts),
+// then the conformance kit's test TAs and Wycheproof files into build/conformance/
+// (build/conformance.ts). All of its output is progress, so it goes to stderr: `npm run -s demo
+// -- --json` (whose predemo step is this build) then writes only the demo's JSON line to stdout.
+import { join } from 'node:path';
 import { buildTas } from '../../build/build.ts';
+import { buildConformanceKit } from '../../build/conformance.ts';
 import { defineCommand, type CommandSpec } from '../args.ts';
 
 export const spec: CommandSpec = {
@@ -14,7 +17,7 @@ export const spec: CommandSpec = {
     { name: 'out', value: 'DIR', help: 'output directory', default: 'build/' },
     { name: 'no-cache', help: 'recompile even when the sources have not changed' },
   ],
-  exitCodes: [[0, 'built and signed'], [1, 'a TA failed to compile or check: no manifest was signed'], [2, 'usage error']],
+  exitCodes: [[0, 'built and signed, conformance kit built'], [1, 'a TA failed to compile or check (no manifest was signed), or the conformance kit did not build'], [2, 'usage error']],
   notes: 'Progress and the summary go to stderr.',
 };
 export const summary = spec.summary;
@@ -28,6 +31,12 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     console.error(`\ntrusttap build FAILED — no manifest was signed:\n${r.errors.map((e) => `  ✗ ${e.replace(/\n/g, '\n    ')}`).join('\n')}`);
     return 1;
   }
-  console.error(`built ${r.outputs.length} TA file(s) in ${(r.ms / 1000).toFixed(2)} s`);
+  try {
+    await buildConformanceKit({ outDir: opts.out ? join(opts.out, 'conformance') : undefined, cache: !flags.has('no-cache'), log: (l) => console.error(l) });
+  } catch (e) {
+    console.error(`\ntrusttap build FAILED (conformance kit): ${(e as Error).message}`);
+    return 1;
+  }
+  console.error(`built ${r.outputs.length} TA file(s) and the conformance kit in ${(r.ms / 1000).toFixed(2)} s`);
   return 0;
 });

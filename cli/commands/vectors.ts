@@ -16,7 +16,7 @@ export const summary = spec.summary;
 
 /** Host crypto of a runtime for Wycheproof files, started on first use. */
 async function hostCrypto(runtime: string) {
-  const { HostCrypto, cryptoProbeImage } = await import('../../test/conformance/wycheproof-host.ts');
+  const { HostCrypto, cryptoProbeImage } = await import('../../conformance/wycheproof-host.ts');
   const { TeeContext } = await import('../../ree/tee-client/index.ts');
   const tas = [await cryptoProbeImage()];
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-vectors-'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createHash, createECDH } from 'node:crypto';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { Status, Origin } from '../../proto/status.ts';
-import { expectTeeError } from '../conformance/kit.ts';
+import { expectTeeError } from '../../conformance/index.ts';
 import { DEFAULT_BUILD_DIR } from '../../tee/index.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
 import { verifyP256, signP256, generateP256, sha256 } from '../../backend/crypto/p256.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { timeAsync, type Section } from './measure.ts';
 import { TeeContext, ks } from '../../ree/tee-client/index.ts';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages, DEFAULT_BUILD_DIR } from '../../tee/index.ts';
-import { probeImages } from '../conformance/kit.ts';
+import { probeImages } from '../../conformance/index.ts';
 import { startCHost } from '../conformance/c-host.ts';
 import { cBenchRuntime } from '../conformance/c-host-bench.ts';
 import { startBench, setBenchRuntime, tr31Header, type Bench } from '../keystore/fixture.ts';

@@ -47,8 +47,8 @@ export async function run(): Promise<Section> {
   }
 
   // Memory size independence: the same probe TA with 1 MiB and with 64 MiB of linear memory.
-  const small = await compileAs('test/conformance/as/probe-ta.ts', ['--initialMemory', '16', '--maximumMemory', '16']);
-  const large = await compileAs('test/conformance/as/probe-ta.ts', ['--initialMemory', '1024', '--maximumMemory', '1024']);
+  const small = await compileAs('conformance/as/probe-ta.ts', ['--initialMemory', '16', '--maximumMemory', '16']);
+  const large = await compileAs('conformance/as/probe-ta.ts', ['--initialMemory', '1024', '--maximumMemory', '1024']);
   const per: Record<string, number> = {};
   for (const [label, wasm] of [['1 MiB', small], ['64 MiB', large]] as const) {
     const rt = await TeeRuntime.start({ tas: [{ name: 'probe', uuid: '0c0fe7a0-0000-4000-8000-00000000c0de', version: '1', wasm }], dataDir: tmp('tt-b-') });

@@ -17,7 +17,7 @@ import { Status } from '../../proto/status.ts';
 import { buildHost } from '../../tee-c/build.ts';
 import { cHostFactory } from './c-host.ts';
 import { onCHost } from './c-host-gate.ts';
-import { probeImages, expectTeeError } from './kit.ts';
+import { probeImages, expectTeeError } from '../../conformance/index.ts';
 
 const table = (variant: Parameters<typeof buildHost>[0]) =>
   execFileSync(buildHost(variant), ['--abi-table'], { encoding: 'utf8' }).trim().split('\n').sort();

@@ -1,5 +1,5 @@
 // Issue 8, "results are identical, vector for vector": every Wycheproof case of the kit's crypto
-// category (kit-crypto.ts) runs through the reference runtime and the C host side by side, with
+// category (conformance/kit-crypto.ts) runs through the reference runtime and the C host side by side, with
 // the same crypto TA bytes, and the test asserts for each case the same verdict, the same detail
 // (accepted, or rejected and why) and the same bytes for every host call it made (each request
 // to the crypto TA and the status and response it got: ECDH secrets, HMAC tags, ECB blocks,
@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { TeeContext, TeeError, type TeeSession } from '../../ree/tee-client/index.ts';
 import { TeeRuntime, InProcessTeeDriver } from '../../tee/index.ts';
-import { HostCrypto, cryptoProbeImage, readWycheproof, runWycheproofFile, type CaseResult } from './wycheproof-host.ts';
-import { KIT_WYCHEPROOF_FILES } from './kit-crypto.ts';
+import { HostCrypto, cryptoProbeImage, readKitWycheproof, runWycheproofFile, type CaseResult } from '../../conformance/wycheproof-host.ts';
+import { KIT_WYCHEPROOF_FILES } from '../../conformance/assets.ts';
 import { startCHost } from './c-host.ts';
 import { onCHost } from './c-host-gate.ts';
 import type { CHostTransport } from '../../tee-c/transport.ts';
@@ -59,7 +59,7 @@ await onCHost(title, () => describe(title, () => {
 
   for (const file of KIT_WYCHEPROOF_FILES) {
     test(`${file}: identical per-case results and host-call bytes`, async () => {
-      const wp = readWycheproof(file);
+      const wp = readKitWycheproof(file);
       const run = async (side: Side) => {
         const log: string[] = [];
         const results = (await runWycheproofFile(wp, new HostCrypto(recording(side.session, log))))!;

@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RuntimeFactory, RuntimeUnderTest, TaImage } from './kit.ts';
+import type { RuntimeFactory, RuntimeUnderTest, TaImage } from '../../conformance/index.ts';
 import type { UiProviders } from '../../tee/tui/provider.ts';
 import { buildHost, taCacheDir, translateTa, toolchain, cRuntimeRequired, type HostVariant } from '../../tee-c/build.ts';
 import { CHostTransport } from '../../tee-c/transport.ts';

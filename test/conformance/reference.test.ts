@@ -1,7 +1,8 @@
 // Runs the conformance kit against the reference runtime, in both isolation modes.
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { conformanceSuite, buildConformanceSuite, type RuntimeFactory } from './kit.ts';
+import { conformanceSuite, buildConformanceSuite, type RuntimeFactory } from '../../conformance/index.ts';
+import { vitestHarness } from './vitest-harness.ts';
 import { TeeRuntime, InProcessTeeDriver, startRuntimeFromBuild, DEFAULT_BUILD_DIR, type Isolation } from '../../tee/index.ts';
 
 function factory(isolation: Isolation): RuntimeFactory {
@@ -31,6 +32,6 @@ function factory(isolation: Isolation): RuntimeFactory {
 }
 
 for (const isolation of ['in-process', 'worker'] as const) {
-  conformanceSuite(factory(isolation));
+  conformanceSuite(vitestHarness, factory(isolation));
 }
-buildConformanceSuite(factory('in-process'), DEFAULT_BUILD_DIR);
+buildConformanceSuite(vitestHarness, factory('in-process'), DEFAULT_BUILD_DIR);

@@ -1,11 +1,12 @@
-// The kit's trusted-UI category (kit-tui.ts) on both runtimes: the reference runtime with an
+// The kit's trusted-UI category (conformance/kit-tui.ts) on both runtimes: the reference runtime with an
 // in-process provider, and the C host with the provider behind its secure display channel.
 import { TeeRuntime, InProcessTeeDriver } from '../../tee/index.ts';
-import { tuiConformanceSuite } from './kit-tui.ts';
+import { tuiConformanceSuite } from '../../conformance/index.ts';
+import { vitestHarness } from './vitest-harness.ts';
 import { startCHost } from './c-host.ts';
 import { onCHost } from './c-host-gate.ts';
 
-tuiConformanceSuite({
+tuiConformanceSuite(vitestHarness, {
   name: 'reference runtime (in-process)',
   async start(tas, dataDir, ui) {
     const runtime = await TeeRuntime.start({ tas, dataDir, ui });
@@ -14,7 +15,7 @@ tuiConformanceSuite({
 });
 
 await onCHost('trusted-UI category on the C host', () => {
-  tuiConformanceSuite({
+  tuiConformanceSuite(vitestHarness, {
     name: 'C host (secure display channel)',
     async start(tas, dataDir, ui) {
       const t = await startCHost(tas, dataDir, { ui });

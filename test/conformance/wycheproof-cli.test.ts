@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WYCHEPROOF_DIR } from './wycheproof-host.ts';
+import { WYCHEPROOF_DIR } from '../vectors/published.ts';
 import { onCHost } from './c-host-gate.ts';
 
 const bin = new URL('../../bin/trusttap.mjs', import.meta.url).pathname;

@@ -1,10 +1,10 @@
 // OFB, CFB-128 and CTR (NIST SP 800-38A §6.3–6.5; GB/T 17964 for SM4) over any 128-bit block
-// cipher given as an ECB encrypt function, as gcm.ts does for GCM. The vector runner uses them
+// cipher given as an ECB encrypt function, as conformance/crypto/gcm.ts does for GCM. The vector runner uses them
 // for SM4 with the TEE host's SM4-ECB operation as the block cipher, so sm.json's OFB, CFB and CTR
 // vectors check the project's own SM4 (host ABI v1 exposes ECB and CBC only; these modes are the
 // standard's few lines around the block cipher). Each mode encrypts whole or partial last blocks
 // (a stream); decryption is the same keystream (CFB: the ciphertext feeds back instead).
-import type { BlockEncrypt } from './gcm.ts';
+import type { BlockEncrypt } from '../../conformance/crypto/gcm.ts';
 
 const BLOCK = 16;
 

@@ -6,11 +6,11 @@
 //   AES-CMAC      ta/lib/cmac.ts (AssemblyScript) on the host's AES, via test/as/smoke.ts
 //   HMAC          CryptoOps.hmac (HMAC-SHA256, HMAC-SM3), tags truncated to the group's size
 //   AES-GCM       node:crypto aes-*-gcm (what tee/storage/sealed.ts uses), and cross-checked
-//                 with test/crypto/gcm.ts over CryptoOps AES-ECB
-//   SM4-GCM       test/crypto/gcm.ts over CryptoOps SM4-ECB (node has no sm4-gcm)
+//                 with conformance/crypto/gcm.ts over CryptoOps AES-ECB
+//   SM4-GCM       conformance/crypto/gcm.ts over CryptoOps SM4-ECB (node has no sm4-gcm)
 //   ECDSA P1363   CryptoOps.eccVerify(ECDSA_P256) with the raw r||s signature
 //   ECDSA P1363   common/verdict-token.ts verifyP256 (@noble/curves, what the REE and the QR path use)
-//   ECDSA DER     strict DER -> r||s (test/crypto/ecdsa-der.ts), then CryptoOps.eccVerify;
+//   ECDSA DER     strict DER -> r||s (conformance/crypto/ecdsa-der.ts), then CryptoOps.eccVerify;
 //                 and the DER bytes given to eccVerify as they are must never verify
 //   ECDH          CryptoOps.ecdh with the raw peer point
 //   Ed25519       common/manifest.ts verifyManifestSignature (the manifest signature path)
@@ -29,9 +29,9 @@ import { HostContext } from '../../tee/abi/context.ts';
 import { buildImports } from '../../tee/abi/table.ts';
 import { createServices } from '../../tee/services.ts';
 import { Huk } from '../../tee/huk.ts';
-import { gcmDecrypt, gcmEncrypt } from './gcm.ts';
+import { gcmDecrypt, gcmEncrypt } from '../../conformance/crypto/gcm.ts';
 import { WYCHEPROOF_DIR } from '../vectors/published.ts';
-import { ecdsaDerToRaw } from './ecdsa-der.ts';
+import { ecdsaDerToRaw } from '../../conformance/crypto/ecdsa-der.ts';
 
 const dir = WYCHEPROOF_DIR;
 const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages, type TaImage } from '../../tee/index.ts';
 import { TeeContext, KeystoreClient, ks, type KeyAttributes, type TeeTransport } from '../../ree/tee-client/index.ts';
-import { probeImages } from '../conformance/kit.ts';
+import { probeImages } from '../../conformance/index.ts';
 
 export const UUID = {
   keystore: '5b9e0e40-2636-11e1-ad9e-0002a5d5c51b',

@@ -9,7 +9,7 @@ import { createCipheriv } from 'node:crypto';
 import { ks } from '../../ree/tee-client/index.ts';
 import { Status } from '../../proto/status.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { expectTeeError } from '../conformance/kit.ts';
+import { expectTeeError } from '../../conformance/index.ts';
 import { paylib, ascii, text } from '../as/paylib-host.ts';
 import {
   aesCmac, retailMac, cbcMacTdes, dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey,

@@ -11,7 +11,7 @@ import { cmac } from '@noble/ciphers/aes.js';
 import { TeeRuntime, InProcessTeeDriver, loadTaImages } from '../../tee/index.ts';
 import { TeeContext, KeystoreClient, ks, TeeError } from '../../ree/tee-client/index.ts';
 import { Status, Origin } from '../../proto/status.ts';
-import { expectTeeError } from '../conformance/kit.ts';
+import { expectTeeError } from '../../conformance/index.ts';
 import type { BenchRuntime, BenchRuntimeStarter } from './fixture.ts';
 
 /** Another runtime for this suite (default: the reference runtime in-process). Read in beforeAll,

@@ -12,7 +12,7 @@ import { enterPin, PinpadClient, pp, type PinEntryRequest } from '../../ree/pin/
 import { enterPin as types, handleClientRequest, type Person } from '../../tee/index.ts';
 import { AttestClient } from '../../ree/attestation/client.ts';
 import { ks } from '../../ree/tee-client/index.ts';
-import { expectTeeError, probeImages } from '../conformance/kit.ts';
+import { expectTeeError, probeImages } from '../../conformance/index.ts';
 import { startPhone, withPinpad, phoneRuntime, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, TestBackend, hex, type Phone } from './fixture.ts';
 import { createHash } from 'node:crypto';
 

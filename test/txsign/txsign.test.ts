@@ -9,7 +9,7 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { ks } from '../../ree/tee-client/index.ts';
 import { loadTaImages } from '../../tee/index.ts';
 import { Status } from '../../proto/status.ts';
-import { expectTeeError } from '../conformance/kit.ts';
+import { expectTeeError } from '../../conformance/index.ts';
 import { paylib, ascii, text } from '../as/paylib-host.ts';
 import { dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey, aesCmac } from '../paylib/ref.ts';
 import { startBench, tr31Header, type Bench } from '../keystore/fixture.ts';

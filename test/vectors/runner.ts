@@ -112,11 +112,11 @@ export function readVectorFile(path: string): VectorFile {
 
 // --- Wycheproof's schema (C2SP/wycheproof: testGroups[].tests[] with result valid / invalid /
 // acceptable), run through a TEE runtime's host crypto by the conformance crypto TA
-// (test/conformance/wycheproof-host.ts). A case passes when a valid one gives the right answer,
+// (conformance/wycheproof-host.ts). A case passes when a valid one gives the right answer,
 // an invalid one is rejected, or an acceptable one goes either way; groups and files that match
 // no host primitive are skipped. Failures use the same line format (id = <file>#tc<id>).
-export type { WpFile } from '../conformance/wycheproof-host.ts';
-import { isWycheproof, runWycheproofFile, type WpFile, type HostCrypto } from '../conformance/wycheproof-host.ts';
+export type { WpFile } from '../../conformance/wycheproof-host.ts';
+import { isWycheproof, runWycheproofFile, type WpFile, type HostCrypto } from '../../conformance/wycheproof-host.ts';
 export { isWycheproof };
 
 export async function runWycheproof(name: string, file: WpFile, hc: HostCrypto): Promise<RunResult> {

@@ -3,7 +3,7 @@
 // SM4-ECB/CBC, SM2 verify), common/sm2.ts for SM2 signing with an injected k and on the
 // GM/T 0003.5 test curve, tee/crypto/sm2-encrypt.ts for SM2 encryption. Modes the host ABI does
 // not expose run over the host's SM4-ECB operation as their block cipher: OFB, CFB-128 and CTR
-// by test/crypto/stream-modes.ts, GCM by test/crypto/gcm.ts; PKCS#7 padding in this file around
+// by test/crypto/stream-modes.ts, GCM by conformance/crypto/gcm.ts; PKCS#7 padding in this file around
 // the host's ECB/CBC. node:crypto's sm4-* only cross-checks (nodeSm4): it never gives the answer.
 import { createCipheriv } from 'node:crypto';
 import type { OpHandler } from '../runner.ts';
@@ -11,7 +11,7 @@ import { CryptoOps } from '../../../tee/crypto/ops.ts';
 import { Alg, Mode } from '../../../tee/abi/algorithms.ts';
 import { SM2P256V1, SM2_DEFAULT_ID, sm2Curve, sm2PublicFromPrivate, sm2Sign, sm2Verify, sm2Za, type Sm2Curve } from '../../../common/sm2.ts';
 import { sm2CiphertextFromDer, sm2CiphertextToDer, sm2Decrypt, sm2Encrypt } from '../../../tee/crypto/sm2-encrypt.ts';
-import { gcmDecrypt, gcmEncrypt } from '../../crypto/gcm.ts';
+import { gcmDecrypt, gcmEncrypt } from '../../../conformance/crypto/gcm.ts';
 import { cfb128Decrypt, cfb128Encrypt, ctr, ofb } from '../../crypto/stream-modes.ts';
 
 const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));

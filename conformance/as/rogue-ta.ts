@@ -1,5 +1,5 @@
 // A TA that imports a function outside the host ABI: every runtime must refuse to load it.
-import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../../ta/lib/entry";
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
 
 @external("tee", "open_file")
 declare function open_file(ptr: usize, len: u32): i32;
@@ -15,4 +15,4 @@ registerApp(new Rogue("rogue", "1", uuidBytes("0c0fe7a0-0000-4000-8000-000000000
 
 export {
   io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,
-} from "../../../ta/lib/entry";
+} from "../../ta/lib/entry";

@@ -1,6 +1,6 @@
-// Project Wycheproof (test/vectors/published/wycheproof) through a runtime's host crypto, as the
-// crypto TA (as/crypto-ta.ts) exposes it over the TEE Client API. Shared by the kit's crypto
-// category (kit-crypto.ts) and `trusttap vectors` (test/vectors/runner.ts). Which files match
+// Project Wycheproof (C2SP/wycheproof) through a runtime's host crypto, as the crypto TA
+// (as/crypto-ta.ts) exposes it over the TEE Client API. Shared by the kit's crypto category
+// (kit-crypto.ts) and `trusttap vectors` (test/vectors/runner.ts). Which files match
 // a host primitive is decided from the file's schema and algorithm, and per group from its
 // curve and hash; anything else is skipped, never guessed.
 //
@@ -10,15 +10,13 @@
 //   ecdh_ecpoint_test_schema    ECDH secp256r1: tee.ecdh with the raw peer point
 //   mac_test_schema             HMACSHA256 / HMACSM3: tee.hmac (tag truncated to the group's
 //                               size); AES-CMAC: ta/lib/cmac.ts over tee.cipher_* (AES-ECB)
-//   aead_test_schema            AES-GCM / SM4-GCM: GCM (test/crypto/gcm.ts) over the host's
+//   aead_test_schema            AES-GCM / SM4-GCM: GCM (crypto/gcm.ts) over the host's
 //                               AES-ECB / SM4-ECB (tee.cipher_init + cipher_update)
-import { readFileSync } from 'node:fs';
-import type { TeeSession } from '../../ree/tee-client/index.ts';
-import { Alg } from '../../tee/abi/algorithms.ts';
-import { compileAs } from '../helpers/asc.ts';
-import { ecdsaDerToRaw } from '../crypto/ecdsa-der.ts';
-import { gcmDecrypt, gcmEncrypt } from '../crypto/gcm.ts';
-import { WYCHEPROOF_DIR } from '../vectors/published.ts';
+import type { TeeSession } from '../ree/tee-client/index.ts';
+import { Alg } from '../tee/abi/algorithms.ts';
+import { KIT_ASSETS_DIR, kitTaWasm, kitWycheproofText } from './assets.ts';
+import { ecdsaDerToRaw } from './crypto/ecdsa-der.ts';
+import { gcmDecrypt, gcmEncrypt } from './crypto/gcm.ts';
 
 const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -26,7 +24,6 @@ const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer)
 const cat = (...p: Uint8Array[]) => new Uint8Array(Buffer.concat(p));
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getInt32(0, true);
 
-export { WYCHEPROOF_DIR };
 export const CRYPTO_PROBE_UUID = '0c0fe7a0-0000-4000-8000-0000000c7e57';
 const CMD = { VERIFY: 1, ECDH: 2, HMAC: 3, CMAC: 4, SIGN: 5, ECB: 6 };
 
@@ -42,8 +39,9 @@ export function isWycheproof(j: unknown): j is WpFile {
   return !!j && typeof j === 'object' && Array.isArray((j as WpFile).testGroups) && typeof (j as WpFile).algorithm === 'string';
 }
 
-export async function cryptoProbeImage() {
-  return { name: 'crypto-probe', uuid: CRYPTO_PROBE_UUID, version: '1.0.0', wasm: await compileAs('test/conformance/as/crypto-ta.ts', ['--maximumMemory', '32']) };
+/** The crypto TA, from the kit's prebuilt assets. */
+export async function cryptoProbeImage(assetsDir: string = KIT_ASSETS_DIR) {
+  return { name: 'crypto-probe', uuid: CRYPTO_PROBE_UUID, version: '1.0.0', wasm: kitTaWasm('crypto', assetsDir) };
 }
 
 /** The host crypto of one runtime, as the crypto TA exposes it. */
@@ -177,6 +175,7 @@ export async function runWycheproofFile(file: WpFile, hc: HostCrypto): Promise<C
   return out;
 }
 
-export function readWycheproof(name: string): WpFile {
-  return JSON.parse(readFileSync(name.includes('/') ? name : WYCHEPROOF_DIR + name, 'utf8')) as WpFile;
+/** One of the kit's Wycheproof files (assets.ts KIT_WYCHEPROOF_FILES), by file name. */
+export function readKitWycheproof(name: string, assetsDir: string = KIT_ASSETS_DIR): WpFile {
+  return JSON.parse(kitWycheproofText(name, assetsDir)) as WpFile;
 }

@@ -1,5 +1,5 @@
-// The conformance kit's crypto category: every Project Wycheproof case (test/vectors/published/
-// wycheproof, C2SP/wycheproof) that matches a host primitive, run through the runtime's host
+// The conformance kit's crypto category: every Project Wycheproof case (C2SP/wycheproof; the kit's
+// copy is in build/conformance/wycheproof, see assets.ts) that matches a host primitive, run through the runtime's host
 // crypto by a test TA (as/crypto-ta.ts) over the TEE Client API (wycheproof-host.ts says which
 // primitive each file goes through). As Wycheproof's README asks:
 // a `valid` case must give the right answer, an `invalid` one must be rejected (an error or
@@ -11,31 +11,32 @@
 //   ecdh_secp256r1_ecpoint         tee.ecdh with the raw peer point
 //   hmac_sha256 / hmac_sm3         tee.hmac, tag truncated to the group's size
 //   aes_cmac                       ta/lib/cmac.ts over tee.cipher_init/cipher_update (AES-ECB)
-//   aes_gcm / sm4_gcm              GCM (test/crypto/gcm.ts) over the host's AES/SM4-ECB
+//   aes_gcm / sm4_gcm              GCM (crypto/gcm.ts) over the host's AES/SM4-ECB
 //   SM2                            no Wycheproof file; sign/verify round trips with tampering
-import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TeeContext, type TeeSession } from '../../ree/tee-client/index.ts';
-import { Alg } from '../../tee/abi/algorithms.ts';
+import { TeeContext } from '../ree/tee-client/index.ts';
+import { Alg } from '../tee/abi/algorithms.ts';
 import type { RuntimeFactory, RuntimeUnderTest } from './kit.ts';
-import { HostCrypto, cryptoProbeImage, readWycheproof, runWycheproofFile } from './wycheproof-host.ts';
+import type { Harness } from './harness.ts';
+import { KIT_ASSETS_DIR, KIT_WYCHEPROOF_FILES } from './assets.ts';
+import { HostCrypto, cryptoProbeImage, readKitWycheproof, runWycheproofFile } from './wycheproof-host.ts';
 
 const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 const cat = (...p: Uint8Array[]) => new Uint8Array(Buffer.concat(p));
-export const KIT_WYCHEPROOF_FILES = ['ecdsa_secp256r1_sha256_p1363_test.json', 'ecdsa_secp256r1_sha256_test.json', 'ecdh_secp256r1_ecpoint_test.json',
-  'hmac_sha256_test.json', 'hmac_sm3_test.json', 'aes_cmac_test.json', 'aes_gcm_test.json', 'sm4_gcm_test.json'];
+export { KIT_WYCHEPROOF_FILES };
 
 /** The crypto category of the kit, for one runtime. */
-export function cryptoConformanceSuite(factory: RuntimeFactory): void {
+export function cryptoConformanceSuite(h: Harness, factory: RuntimeFactory, assetsDir: string = KIT_ASSETS_DIR): void {
+  const { describe, test, beforeAll, afterAll, expect } = h;
   describe(`crypto (Wycheproof through the host ABI): ${factory.name}`, () => {
     let rt: RuntimeUnderTest;
     let ctx: TeeContext;
     let hc: HostCrypto;
     const summary: Record<string, string> = {};
     beforeAll(async () => {
-      rt = await factory.start([await cryptoProbeImage()], mkdtempSync(join(tmpdir(), 'tt-crypto-')));
+      rt = await factory.start([await cryptoProbeImage(assetsDir)], mkdtempSync(join(tmpdir(), 'tt-crypto-')));
       ctx = await TeeContext.initialize(rt.transport);
       hc = new HostCrypto(await ctx.openSession('crypto-probe'));
     });
@@ -47,7 +48,7 @@ export function cryptoConformanceSuite(factory: RuntimeFactory): void {
 
     for (const file of KIT_WYCHEPROOF_FILES) {
       test(`${file}: valid cases right, invalid rejected`, async () => {
-        const wp = readWycheproof(file);
+        const wp = readKitWycheproof(file, assetsDir);
         const results = (await runWycheproofFile(wp, hc))!;
         expect(results.length).toBe(wp.numberOfTests);
         const n = (r: string, v?: string) => results.filter((x) => x.result === r && (!v || x.verdict === v)).length;

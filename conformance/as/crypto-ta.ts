@@ -1,11 +1,11 @@
 // The conformance kit's crypto TA: each command hands one Wycheproof case straight to a host
 // crypto import (ecc_verify, ecdh, hmac) or to ta/lib/cmac.ts over the host's AES, so the kit
 // judges each runtime's host crypto through the host ABI itself. Built only for tests.
-import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../../ta/lib/entry";
-import * as host from "../../../ta/lib/host";
-import { cmac } from "../../../ta/lib/cmac";
-import { AES_ECB } from "../../../ta/lib/cipher";
-import { ERROR_BAD_PARAMETERS } from "../../../ta/lib/status";
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import * as host from "../../ta/lib/host";
+import { cmac } from "../../ta/lib/cmac";
+import { AES_ECB } from "../../ta/lib/cipher";
+import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
 const CMD_VERIFY: u32 = 1; // [alg][pubLen][pub][msgLen][msg][sig]          -> [status i32]
 const CMD_ECDH: u32 = 2;   // [priv 32][pub]                                 -> [status i32][z 32]
@@ -88,4 +88,4 @@ registerApp(new CryptoProbe("crypto-probe", "1.0.0", uuidBytes("0c0fe7a0-0000-40
 
 export {
   io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy,
-} from "../../../ta/lib/entry";
+} from "../../ta/lib/entry";

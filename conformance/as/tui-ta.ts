@@ -1,10 +1,10 @@
-// The trusted-UI probe TA for the kit's TUI category (test/conformance/kit-tui.ts): begins
+// The trusted-UI probe TA for the kit's TUI category (conformance/kit-tui.ts): begins
 // entries with the screen the test hands it, records every event it receives, and answers the
 // host functions' statuses so a test can check a runtime's trusted-UI semantics (statuses,
 // pending commands, events, Cancel, timeouts, death during an entry). Built only for tests.
-import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../../ta/lib/entry";
-import * as host from "../../../ta/lib/host";
-import { ERROR_BAD_PARAMETERS } from "../../../ta/lib/status";
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import * as host from "../../ta/lib/host";
+import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
 const CMD_BEGIN: u32 = 1;          // [timeout u32][mode u32][screen]: mode 0 pend, 1 answer at once, 2 begin twice then pend
 const CMD_PENDING_NO_BEGIN: u32 = 2;
@@ -83,4 +83,4 @@ registerApp(new TuiProbe("tui-probe", "1.0.0", uuidBytes("0c0fe7a0-0000-4000-800
 
 export {
   io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy, ta_tui_event,
-} from "../../../ta/lib/entry";
+} from "../../ta/lib/entry";

@@ -1,9 +1,9 @@
 // The conformance probe TA: a trusted app that exercises every corner of the host ABI on
 // command, including the wrong ones (traps, runaway loops, out-of-bounds pointers), so the
 // kit can check how a runtime reacts. Built only for tests.
-import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../../ta/lib/entry";
-import * as host from "../../../ta/lib/host";
-import { ERROR_BAD_PARAMETERS } from "../../../ta/lib/status";
+import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import * as host from "../../ta/lib/host";
+import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
 export const CMD_TRAP: u32 = 1;
 export const CMD_LOOP: u32 = 2;
@@ -142,4 +142,4 @@ registerApp(new Probe("probe", "1.0.0", uuidBytes("0c0fe7a0-0000-4000-8000-00000
 
 export {
   io_in, io_out, io_cap, ta_out_len, ta_create, ta_open_session, ta_invoke, ta_close_session, ta_destroy, ta_tui_event,
-} from "../../../ta/lib/entry";
+} from "../../ta/lib/entry";

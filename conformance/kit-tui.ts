@@ -3,17 +3,18 @@
 // command's life: NOT_SUPPORTED without a UI, BAD_PARAMETERS / BAD_FORMAT / BAD_STATE / BUSY,
 // events delivered in order with tui_update answers, TUI_PENDING without an entry, Cancel, close
 // during an entry, the runtime's timer, no trusted UI inside a TA-to-TA call, and a TA that dies
-// during an entry. Run against the reference runtime and the C host by tui.test.ts.
-import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+// during an entry. Run against the reference runtime and the C host by test/conformance/
+// tui.test.ts, and by runConformance for a factory that declares trustedUi.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TeeContext, type TeeSession } from '../../ree/tee-client/index.ts';
-import { Status } from '../../proto/status.ts';
-import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { ScriptedUiProvider, type Person } from '../../tee/index.ts';
-import type { UiProviders } from '../../tee/tui/provider.ts';
-import { compileAs } from '../helpers/asc.ts';
+import { TeeContext, type TeeSession } from '../ree/tee-client/index.ts';
+import { Status } from '../proto/status.ts';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+import { ScriptedUiProvider, type Person } from '../tee/tui/scripted.ts';
+import type { UiProviders } from '../tee/tui/provider.ts';
+import { KIT_ASSETS_DIR, kitTaWasm } from './assets.ts';
+import type { Harness } from './harness.ts';
 import { expectTeeError, type RuntimeUnderTest, type TaImage } from './kit.ts';
 
 export interface TuiRuntimeFactory {
@@ -28,8 +29,8 @@ const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0)
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getInt32(0, true);
 const status = (s: number) => s | 0; // GP status as the TA sees it (i32)
 
-export async function tuiProbeImages(): Promise<TaImage[]> {
-  const wasm = await compileAs('test/conformance/as/tui-ta.ts', ['--maximumMemory', '16']);
+export async function tuiProbeImages(assetsDir: string = KIT_ASSETS_DIR): Promise<TaImage[]> {
+  const wasm = kitTaWasm('tui', assetsDir);
   return [{ name: 'tui-probe', uuid: TUI_PROBE_UUID, version: '1.0.0', wasm }, { name: 'tui-probe-2', uuid: TUI_PROBE2_UUID, version: '1.0.0', wasm }];
 }
 
@@ -49,7 +50,8 @@ function events(b: Uint8Array): { again: number; events: [number, number, number
 const K = trusttap.tee.v1.TuiEventKind;
 const low = (s: number) => s & 0xff;
 
-export function tuiConformanceSuite(factory: TuiRuntimeFactory): void {
+export function tuiConformanceSuite(h: Harness, factory: TuiRuntimeFactory, assetsDir: string = KIT_ASSETS_DIR): void {
+  const { describe, test, beforeAll, afterAll, expect } = h;
   describe(`trusted UI: ${factory.name}`, () => {
     let rt: RuntimeUnderTest, ctx: TeeContext;
     const person = new ScriptedUiProvider();
@@ -59,13 +61,13 @@ export function tuiConformanceSuite(factory: TuiRuntimeFactory): void {
       return s.invoke(CMD.BEGIN, begin(timeoutMs, mode));
     };
     beforeAll(async () => {
-      rt = await factory.start(await tuiProbeImages(), mkdtempSync(join(tmpdir(), 'tt-tui-')), { standard: person });
+      rt = await factory.start(await tuiProbeImages(assetsDir), mkdtempSync(join(tmpdir(), 'tt-tui-')), { standard: person });
       ctx = await TeeContext.initialize(rt.transport);
     });
     afterAll(async () => { await ctx?.finalize(); await rt?.close(); });
 
     test('without a UI provider tui_begin is NOT_SUPPORTED and the command is answered at once', async () => {
-      const bare = await factory.start(await tuiProbeImages(), mkdtempSync(join(tmpdir(), 'tt-tui-')));
+      const bare = await factory.start(await tuiProbeImages(assetsDir), mkdtempSync(join(tmpdir(), 'tt-tui-')));
       const c = await TeeContext.initialize(bare.transport);
       try {
         const s = await c.openSession('tui-probe');
