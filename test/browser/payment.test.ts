@@ -86,7 +86,7 @@ if (why && required) {
 
 describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})` : ''}`, () => {
   const card = DEMO_CARDS.unionpay;
-  const work = mkdtempSync(join(tmpdir(), 'tt-browser-'));
+  let work = '';
   const person = new ScriptedUiProvider();
   let runtime: TeeRuntime;
   let bridge: Bridge;
@@ -97,6 +97,7 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'tt-browser-'));
     const bundle = await bundlePage();
     inputs = bundle.inputs;
     const device = simulatedDevice(join(work, 'device'));
@@ -135,7 +136,7 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
     if (backend && backend.child.exitCode === null) await new Promise((r) => backend.child.once('exit', r));
     await bridge?.close();
     runtime?.shutdown();
-    rmSync(work, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('the page bundle holds the REE client only: no Node built-in, no TEE, no simulator, no back end', () => {
