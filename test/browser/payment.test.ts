@@ -4,8 +4,8 @@
 // playwright-core; nothing downloaded). Its client talks HTTP to `trusttap serve` on loopback
 // (another origin, allowed with --cors-origin), and reaches the reference TEE and a simulated
 // card through the HTTP bridge (bridge.ts), where the trusted UI's scripted person types the PIN.
-// Kept: .data/artifacts/browser-payment.png. Without /usr/bin/chromium it skips and says why,
-// unless TRUSTTAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
+// Kept: .data/artifacts/browser-payment.png. Without /usr/bin/chromium (or $TRUSTTAP_CHROMIUM) it
+// skips and says why, unless TRUSTTAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,10 +24,11 @@ import { startBridge, type Bridge } from './bridge.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAGE_DIR = join(ROOT, 'test/browser/page');
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium package; TRUSTTAP_CHROMIUM names another system binary (nothing is downloaded). */
+const CHROMIUM = process.env.TRUSTTAP_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACT = join(ROOT, '.data/artifacts/browser-payment.png');
 const required = process.env.TRUSTTAP_REQUIRE_BROWSER === '1';
-const why = existsSync(CHROMIUM) ? '' : `${CHROMIUM} not found (Debian: apt-get install chromium)`;
+const why = existsSync(CHROMIUM) ? '' : `${CHROMIUM} not found (Debian: apt-get install chromium, or .ci/setup-browser.sh)`;
 if (why && !required) console.warn(`browser tests skipped: ${why}`);
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
@@ -79,7 +80,7 @@ const seenBy = (bridge: Bridge, needle: Uint8Array) => bridge.traffic.filter((t)
 if (why && required) {
   describe('payment in headless Chromium', () => {
     it('needs Chromium (TRUSTTAP_REQUIRE_BROWSER=1)', () => {
-      throw new Error(`${why}; run .ci/setup-browser.sh`);
+      throw new Error(why);
     });
   });
 }
