@@ -149,15 +149,25 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
   });
 
   it('takes a payment in the page: approved, the PIN typed on the TEE side and never seen by the page', async () => {
+    // Waits for a payment event on the page; a result shown first (an error) ends the wait with it.
+    const until = async (event: string) => {
+      await page.locator(`[data-event="${event}"], #result[data-outcome]`).first().waitFor({ timeout: 60_000 });
+      if (await page.locator(`[data-event="${event}"]`).count() === 0) {
+        throw new Error(`the page ended before "${event}": ${await page.locator('#result').innerText()}\n${pageErrors.join('\n')}`);
+      }
+    };
     await page.goto(`${bridge.origin}/`);
-    // The customer: taps when the page asks for the card, takes it away when it says so.
-    await page.locator('[data-event="card-requested"]').waitFor({ timeout: 60_000 });
-    bridge.tap();
-    await page.locator('[data-event="card-read"]').waitFor({ timeout: 30_000 });
-    bridge.remove();
-    await page.locator('#result[data-outcome]').waitFor({ timeout: 60_000 });
-    mkdirSync(dirname(ARTIFACT), { recursive: true });
-    await page.screenshot({ path: ARTIFACT, fullPage: true });
+    try {
+      // The customer: taps when the page asks for the card, takes it away when it says so.
+      await until('card-requested');
+      bridge.tap();
+      await until('card-read');
+      bridge.remove();
+      await page.locator('#result[data-outcome]').waitFor({ timeout: 60_000 });
+    } finally {
+      mkdirSync(dirname(ARTIFACT), { recursive: true });
+      await page.screenshot({ path: ARTIFACT, fullPage: true });
+    }
 
     const outcome = await page.locator('#result').getAttribute('data-outcome');
     const text = await page.locator('#result').innerText();
