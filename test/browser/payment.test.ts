@@ -116,7 +116,7 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
       backendUrl: backend.url,
       activationCode: await createTerminal(backend.url, adminToken),
       terminalConfig: signedTestTerminalConfig(),
-      terminalConfigKey: hex(testConfigSigningKey().publicKeyRaw),
+      terminalConfigKey: hex(testConfigSigningKey().publicKey),
       // CNY 1288.00: above UnionPay's CNY 1000 no-CVM limit, so online PIN on the trusted keypad.
       payment: { amount: 1288_00, currency: 'CNY', clientTransactionId: `browser-${Date.now().toString(36)}` },
     };

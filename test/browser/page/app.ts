@@ -4,7 +4,7 @@
 // built-in, no polyfill); the TEE and the card are reached through the bridge's transports,
 // the acquirer back end over HTTP (another origin: CORS).
 import { Terminal, currencyOf, formatAmount, type PaymentEvent, type PaymentResult } from '../../../ree/terminal/index.ts';
-import { loadSignedConfig, ed25519PublicKey, type SignedConfig } from '../../../ree/emv/signed-config.ts';
+import { loadSignedConfig, type SignedConfig } from '../../../common/emv/signed-config.ts';
 import { BridgeCardTransport, BridgeTeeTransport } from './transports.ts';
 
 /** What the page is given (/config.json): in a real app, its build configuration and the
@@ -57,7 +57,7 @@ function show(r: PaymentResult): void {
 async function main(): Promise<PaymentResult> {
   const cfg = (await (await fetch('/config.json')).json()) as PageConfig;
   const unhex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
-  const kernelConfig = loadSignedConfig(cfg.terminalConfig, ed25519PublicKey(unhex(cfg.terminalConfigKey)));
+  const kernelConfig = loadSignedConfig(cfg.terminalConfig, unhex(cfg.terminalConfigKey));
   const nfc = new BridgeCardTransport(location.origin);
   await nfc.ready;
 
