@@ -31,6 +31,11 @@ export function checkOrigin(origin: string): string {
   return origin;
 }
 
+/** A comma-separated list of origins (the form `trusttap serve --cors-origin` takes), each checked. */
+export function parseOrigins(list: string): string[] {
+  return list.split(',').map((o) => checkOrigin(o.trim()));
+}
+
 /** Routes a device's client calls (docs/backend-api.md): the only ones open cross-origin. */
 function isDeviceRoute(pathname: string): boolean {
   return pathname === '/v1/keys' || pathname.startsWith('/v1/device/');

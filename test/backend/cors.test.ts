@@ -4,7 +4,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { request } from 'node:http';
 import { startTestBackend, type Backend } from './harness.ts';
-import { checkOrigin, CorsOriginError } from '../../backend/http/cors.ts';
+import { checkOrigin, parseOrigins, CorsOriginError } from '../../backend/http/cors.ts';
 
 const PAGE = 'http://127.0.0.1:5173';
 
@@ -82,5 +82,7 @@ describe('back end CORS', () => {
     for (const bad of ['*', 'https://localhost/', 'localhost:8080', 'https://a.example/path', 'http://*.example']) {
       expect(() => checkOrigin(bad)).toThrow(CorsOriginError);
     }
+    expect(parseOrigins('https://localhost, capacitor://localhost')).toEqual(['https://localhost', 'capacitor://localhost']);
+    expect(() => parseOrigins('https://localhost,')).toThrow(CorsOriginError);
   });
 });
