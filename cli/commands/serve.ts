@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
     { name: 'build', value: 'DIR', help: 'build directory whose signed manifest is the TA allowlist', default: 'build/' },
     { name: 'admin-token', value: 'TOKEN', help: 'bearer token of the back-office API', default: '$TRUSTTAP_ADMIN_TOKEN, else a random one, printed' },
     { name: 'sync', value: 'MODE', choices: ['full', 'normal'], help: 'SQLite synchronous mode', default: 'full' },
-    { name: 'cors-origin', value: 'ORIGIN,...', help: 'web origins whose pages may call the device API (CORS): a WebView app\'s\nhttps://localhost, capacitor://localhost; a page on http://127.0.0.1:5173', default: 'none' },
+    { name: 'cors-origin', value: 'ORIGIN,...', help: 'web origins whose pages may call the device API (CORS)\ne.g. https://localhost,capacitor://localhost for a WebView app', default: 'none' },
     { name: 'quiet', help: 'no request log on stderr' },
   ],
   exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [1, 'could not start (port in use, unreadable state)'], [2, 'usage error']],
