@@ -1,10 +1,10 @@
-// A payment app's page, written as an app developer writes one against the app API:
+// A payment app's page, written as an app developer writes one against the app API (`trusttap`):
 // Terminal.open → checkCapability → enroll → prepare → startPayment, events shown as they come,
 // one result. It runs in the browser (bundled by esbuild for platform 'browser', no Node
 // built-in, no polyfill); the TEE and the card are reached through the bridge's transports,
 // the acquirer back end over HTTP (another origin: CORS).
-import { Terminal, currencyOf, formatAmount, type PaymentEvent, type PaymentResult } from '../../../ree/terminal/index.ts';
-import { loadSignedConfig, type SignedConfig } from '../../../common/emv/signed-config.ts';
+// ree/index.ts is the package's main entry: `import { Terminal, loadSignedConfig } from 'trusttap'`.
+import { Terminal, loadSignedConfig, currencyOf, formatAmount, type PaymentEvent, type PaymentResult, type SignedConfig } from '../../../ree/index.ts';
 import { BridgeCardTransport, BridgeTeeTransport } from './transports.ts';
 
 /** What the page is given (/config.json): in a real app, its build configuration and the

@@ -1,10 +1,10 @@
 // The page's side of the reference HTTP bridge (../bridge.ts, docs/native-bridge.md): a
-// TeeTransport and a CardTransport made of nothing but fetch and EventSource, as a WebView app's
+// TeeTransport and a CardTransport made of nothing but fetch and EventSource and what the
+// package's main entry (`trusttap`, ree/index.ts) exports, as a WebView app's
 // JavaScript would be over its native plugin. Bytes in, bytes out; failures become the errors the
 // client library already knows (a TeeTransport failure → TeeError COMMS, a card gone →
 // CardRemovedError, no answer → TransportError TIMEOUT).
-import type { TeeTransport } from '../../../ree/tee-client/index.ts';
-import { CardEvents, CardRemovedError, TransportError, type CardEvent, type CardTransport } from '../../../ree/nfc/transport.ts';
+import { CardRemovedError, TransportError, type CardEvent, type CardTransport, type TeeTransport } from '../../../ree/index.ts';
 
 const OCTETS = { 'content-type': 'application/octet-stream' };
 
@@ -40,7 +40,7 @@ export class BridgeTeeTransport implements TeeTransport {
 
 /** APDUs to the card over the bridge; card arrival and removal as server-sent events. */
 export class BridgeCardTransport implements CardTransport {
-  private readonly events = new CardEvents();
+  private readonly listeners = new Set<(e: CardEvent) => void>();
   private readonly source: EventSource;
   private present = false;
   /** Resolves once the bridge's event stream is open (the reader is listening). */
@@ -54,12 +54,12 @@ export class BridgeCardTransport implements CardTransport {
     });
     this.source.addEventListener('present', (m) => {
       this.present = true;
-      this.events.emit({ type: 'present', atr: unhex((JSON.parse((m as MessageEvent<string>).data) as { atr: string }).atr) });
+      this.emit({ type: 'present', atr: unhex((JSON.parse((m as MessageEvent<string>).data) as { atr: string }).atr) });
     });
     this.source.addEventListener('removed', () => {
       if (!this.present) return;
       this.present = false;
-      this.events.emit({ type: 'removed' });
+      this.emit({ type: 'removed' });
     });
   }
 
@@ -83,7 +83,12 @@ export class BridgeCardTransport implements CardTransport {
   }
 
   onCardEvent(listener: (e: CardEvent) => void): () => void {
-    return this.events.on(listener);
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  private emit(e: CardEvent): void {
+    for (const l of [...this.listeners]) l(e);
   }
 
   async close(): Promise<void> {
