@@ -8,6 +8,7 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer } from '../service.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
 import { QrPayloadError } from '../qr/qr.ts';
+import { applyCors, checkOrigin } from './cors.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -21,6 +22,8 @@ export interface ServerOptions extends BackendOptions {
   adminToken?: string;
   /** How often the monitoring sweep runs (missed heartbeats); 0 disables it. */
   sweepIntervalMs?: number;
+  /** Web origins whose pages may call the device routes (CORS, ./cors.ts); default none. */
+  corsOrigins?: string[];
   /** Log one line per request (never bodies). */
   log?: (line: string) => void;
 }
@@ -74,6 +77,7 @@ function decode<T>(type: { decode(b: Uint8Array): T }, body: Uint8Array, name: s
 }
 
 export async function startBackend(opts: ServerOptions): Promise<Backend> {
+  const cors = new Set((opts.corsOrigins ?? []).map(checkOrigin));
   const service = await BackendService.open(opts);
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(`Bearer ${adminToken}`);
@@ -147,6 +151,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (applyCors(req, res, cors)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean);
     const method = req.method ?? 'GET';

@@ -1,11 +1,13 @@
 // `trusttap serve [--port N] [--data DIR] [--build DIR] [--admin-token T] [--sync full|normal]`:
-// runs the acquirer back end (backend/) on 127.0.0.1 until SIGINT/SIGTERM. The TA allowlist comes
+// runs the acquirer back end (backend/) on 127.0.0.1 until SIGINT/SIGTERM; --cors-origin opens
+// the device API to web origins (a WebView app's page, backend/http/cors.ts). The TA allowlist comes
 // from the build's signed manifest; the trusted OEM root is the test root of sim/oem/. Without
 // --data the state lives in a temporary directory that is removed when the server stops.
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, type Backend } from '../../backend/http/server.ts';
+import { parseOrigins } from '../../backend/http/cors.ts';
 import { DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/loader/from-build.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
 import { defineCommand, readUserFile, UsageError, UserError, type CommandSpec } from '../args.ts';
@@ -18,6 +20,7 @@ export const spec: CommandSpec = {
     { name: 'build', value: 'DIR', help: 'build directory whose signed manifest is the TA allowlist', default: 'build/' },
     { name: 'admin-token', value: 'TOKEN', help: 'bearer token of the back-office API', default: '$TRUSTTAP_ADMIN_TOKEN, else a random one, printed' },
     { name: 'sync', value: 'MODE', choices: ['full', 'normal'], help: 'SQLite synchronous mode', default: 'full' },
+    { name: 'cors-origin', value: 'ORIGIN,...', help: 'web origins whose pages may call the device API (CORS)\ne.g. https://localhost,capacitor://localhost for a WebView app', default: 'none' },
     { name: 'quiet', help: 'no request log on stderr' },
   ],
   exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [1, 'could not start (port in use, unreadable state)'], [2, 'usage error']],
@@ -27,6 +30,8 @@ export const summary = spec.summary;
 export const run = defineCommand(spec, async ({ opts, flags }) => {
   const port = opts.port !== undefined ? Number(opts.port) : 8443;
   if (!/^\d+$/.test(opts.port ?? '0') || port > 65535) throw new UsageError(`--port must be 0..65535 (got '${opts.port}')`);
+  let corsOrigins: string[] = [];
+  try { if (opts['cors-origin'] !== undefined) corsOrigins = parseOrigins(opts['cors-origin']); } catch (e) { throw new UsageError(`--cors-origin: ${(e as Error).message}`); }
   const build = opts.build ?? DEFAULT_BUILD_DIR;
   const manifests = existsSync(join(build, 'manifest.json'))
     ? [{ bytes: new Uint8Array(readFileSync(join(build, 'manifest.json'))), signature: readFileSync(join(build, 'manifest.sig'), 'utf8') }]
@@ -47,7 +52,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     be = await startBackend({
       dataDir, port, adminToken: opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN,
       oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
-      manifestKeyPem, manifests, sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
+      manifestKeyPem, manifests, corsOrigins, sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
       log: flags.has('quiet') ? undefined : (line) => console.error(line),
     });
   } catch (e) {

@@ -62,6 +62,15 @@ test('--port out of range is a usage error', async () => {
   expect([r.code, r.stderr]).toEqual([2, "trusttap serve: --port must be 0..65535 (got '70000')\n(see trusttap serve --help)"]);
 });
 
+test('--cors-origin takes plain origins only: "*" or a path is a usage error', async () => {
+  const { run } = await import('../../cli/commands/serve.ts');
+  for (const bad of ['*', 'https://localhost,https://app.example/path']) {
+    const r = await runCaptured(run, ['--cors-origin', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^trusttap serve: --cors-origin: not an origin: /);
+  }
+});
+
 test.each(['SIGINT', 'SIGTERM'] as const)('%s: the temporary state directory is removed', async (signal) => {
   const tmp = tempDir();
   const s = await serve([], { TMPDIR: tmp });
