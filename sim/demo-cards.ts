@@ -3,7 +3,7 @@
 // them), and the file that keeps each card's transaction counter between demo runs.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UnionPayCardSim, VisaCardSim, MastercardCardSim, type SimulatedCard, type CardOptions } from './cards/index.ts';
+import { UnionPayCardSim, UnionPaySmCardSim, VisaCardSim, MastercardCardSim, TEST_ISSUER_MASTER_KEY_AC_SM4, type SimulatedCard, type CardOptions } from './cards/index.ts';
 import { EmvCardSim } from './cards/emv-card.ts';
 
 export interface DemoCard {
@@ -17,19 +17,28 @@ export interface DemoCard {
   make(o?: CardOptions): SimulatedCard;
 }
 
-const card = (name: string, scheme: DemoCard['scheme'], label: string, pan: string, outcome: string, defaults: CardOptions = {}): DemoCard => ({
+/** `sm`: a UnionPay national-algorithm card (UnionPaySmCardSim: SM2 ODA, SM4 cryptogram). */
+const card = (name: string, scheme: DemoCard['scheme'], label: string, pan: string, outcome: string, defaults: CardOptions = {}, sm = false): DemoCard => ({
   name, scheme, label, pan, pin: '1234', outcome,
   make: (o = {}) => {
     const opts = { pan, ...defaults, ...o };
+    if (sm) return new UnionPaySmCardSim(opts);
     return scheme === 'unionpay' ? new UnionPayCardSim(opts) : scheme === 'visa' ? new VisaCardSim(opts) : new MastercardCardSim(opts);
   },
 });
+
+/** TEST ONLY: an SM4 issuer master key that is not the simulated issuer's, for an SM card whose
+ *  chip was personalised wrongly (or forged): its SM4 cryptograms cannot verify. */
+const OTHER_SM4_ISSUER_MASTER_KEY = TEST_ISSUER_MASTER_KEY_AC_SM4.map((b) => b ^ 0x5a);
 
 export const DEMO_CARDS: Record<string, DemoCard> = Object.fromEntries([
   card('unionpay', 'unionpay', 'UnionPay QuickPass (simulated)', '6228480000000000017', 'approved (CNY 10,000.00 balance)'),
   card('visa', 'visa', 'Visa payWave (simulated)', '4761739001010119', 'approved (USD 5,000.00 balance)'),
   card('visa-cvn22', 'visa', 'Visa payWave, cryptogram version 22 (simulated)', '4761739001010143', 'approved (USD 5,000.00 balance; VIS 1.6 CVN 22)', { cvn: 'visa-22' }),
   card('mastercard', 'mastercard', 'Mastercard contactless (simulated)', '5413330089010434', 'approved (EUR 5,000.00 balance)'),
+  card('unionpay-sm', 'unionpay', 'UnionPay QuickPass SM, national algorithms (simulated)', '6228480000000000042', 'approved (SM2 ODA, SM4 cryptogram; CNY 10,000.00 balance)', {}, true),
+  card('unionpay-sm-wrong-key', 'unionpay', 'UnionPay QuickPass SM, chip keyed under another SM4 issuer key (simulated)', '6228480000000000059',
+    'declined CRYPTOGRAM_FAILED (its SM4 ARQC does not verify)', { issuerMasterKeyAcSm4: OTHER_SM4_ISSUER_MASTER_KEY }, true),
   card('unionpay-low-balance', 'unionpay', 'UnionPay QuickPass, CNY 20.00 left (simulated)', '6228480000000000026', 'declined INSUFFICIENT_FUNDS above CNY 20.00'),
   card('visa-blocked', 'visa', 'Visa payWave, blocked by its issuer (simulated)', '4761739001010127', 'declined BLOCKED_CARD by the issuer'),
   // Past its expiry date (5F24 240131): the card itself answers with an AAC, the kernel declines

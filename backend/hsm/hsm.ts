@@ -55,11 +55,13 @@ export interface Hsm {
   /** Decrypts an ISO 9564 format 4 PIN block under the AES DUKPT PIN key of ksn and compares
    * the PIN with the PVV inside the HSM. The clear PIN never leaves it. */
   verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): PinCheck;
-  /** Stores an issuer master key (AC, double-length TDES) under an id. */
-  importIssuerMasterKey(imkId: string, key: Uint8Array): void;
-  hasIssuerMasterKey(imkId: string): boolean;
+  /** Stores an issuer master key (AC) under an id: the double-length TDES key, or ('sm4') the
+   * SM4 key of the same issuer for national-algorithm cards (16 bytes each). */
+  importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm?: 'tdes' | 'sm4'): void;
+  hasIssuerMasterKey(imkId: string, algorithm?: 'tdes' | 'sm4'): boolean;
   /** Verifies an ARQC with the ICC key derived from the issuer master key (backend/issuer) and
-   * answers the ARPC for the given ARC (method 1) or CSU (method 2). */
+   * answers the ARPC for the given ARC (method 1) or CSU (method 2). A PBOC card's IAD decides
+   * whether the TDES or the SM4 key of imkId is used. */
   verifyArqc(imkId: string, req: ArqcCheck): { valid: boolean; arpc?: Uint8Array };
 }
 

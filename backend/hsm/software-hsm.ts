@@ -219,24 +219,33 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  importIssuerMasterKey(imkId: string, key: Uint8Array): void {
+  importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm: 'tdes' | 'sm4' = 'tdes'): void {
     if (!/^[A-Za-z0-9._-]{1,48}$/.test(imkId)) throw new HsmError('issuer master key id must be 1..48 characters of [A-Za-z0-9._-]');
-    if (key.length !== 16) throw new HsmError('an issuer master key (AC) is a double-length TDES key (16 bytes)');
-    this.repo.putSecret(`imk/${imkId}`, this.wrap(`imk/${imkId}`, key));
+    if (key.length !== 16) throw new HsmError(`an issuer master key (AC) is ${algorithm === 'sm4' ? 'an SM4 key' : 'a double-length TDES key'} (16 bytes)`);
+    const id = imkSecretId(imkId, algorithm);
+    this.repo.putSecret(id, this.wrap(id, key));
   }
 
-  hasIssuerMasterKey(imkId: string): boolean { return !!this.repo.getSecret(`imk/${imkId}`); }
+  hasIssuerMasterKey(imkId: string, algorithm: 'tdes' | 'sm4' = 'tdes'): boolean { return !!this.repo.getSecret(imkSecretId(imkId, algorithm)); }
 
   verifyArqc(imkId: string, req: ArqcCheck): { valid: boolean; arpc?: Uint8Array } {
     const imk = this.secret(`imk/${imkId}`, `issuer master key ${imkId}`);
+    // The SM4 key only where the issuer holds one (national-algorithm cards).
+    const imkSm4 = this.hasIssuerMasterKey(imkId, 'sm4') ? this.secret(imkSecretId(imkId, 'sm4'), `SM4 issuer master key ${imkId}`) : undefined;
     try {
-      return verifyArqc({ cvn: req.cvn, issuerMasterKeyAc: imk, pan: req.pan, psn: req.psn, iccData: req.iccData }, req.arc, req.csu);
+      return verifyArqc({ cvn: req.cvn, issuerMasterKeyAc: imk, ...(imkSm4 ? { issuerMasterKeyAcSm4: imkSm4 } : {}), pan: req.pan, psn: req.psn, iccData: req.iccData }, req.arc, req.csu);
     } catch {
       return { valid: false };
     } finally {
       imk.fill(0);
+      imkSm4?.fill(0);
     }
   }
+}
+
+/** Where an issuer master key is kept: `imk/ID` (TDES, as before SM4 existed) or `imk-sm4/ID`. */
+function imkSecretId(imkId: string, algorithm: 'tdes' | 'sm4'): string {
+  return algorithm === 'sm4' ? `imk-sm4/${imkId}` : `imk/${imkId}`;
 }
 
 /** Decimal digits as values 0..9 (the AS PIN-block code's input). */

@@ -67,6 +67,9 @@ const ALG: Record<number, { name: (keyLen: number) => string; block: number }> =
   0x10000110: { name: (l) => `aes-${l * 8}-cbc`, block: 16 },
   0x10000013: { name: (l) => (l === 16 ? 'des-ede-ecb' : 'des-ede3-ecb'), block: 8 },
   0x10000113: { name: (l) => (l === 16 ? 'des-ede-cbc' : 'des-ede3-cbc'), block: 8 },
+  // SM4 for the issuer side's national-algorithm (SM) card cryptograms (backend/hsm/as/emv.ts).
+  0x10000014: { name: () => 'sm4-ecb', block: 16 },
+  0x10000114: { name: () => 'sm4-cbc', block: 16 },
 };
 const ALG_SHA256 = 0x50000004;
 const ALG_HMAC_SHA256 = 0x30000004;

@@ -15,6 +15,9 @@ import { sha256Hex } from '../util.ts';
 /** TEST ONLY: the issuer master key (AC) of every simulated card (sim/cards/personalisation.ts
  * TEST_ISSUER_MASTER_KEY_AC holds the same value). */
 export const TEST_ISSUER_MASTER_KEY_AC_HEX = '0123456789ABCDEFFEDCBA9876543210';
+/** TEST ONLY: the SM4 issuer master key (AC) of the simulated national-algorithm cards
+ * (sim/cards/personalisation.ts TEST_ISSUER_MASTER_KEY_AC_SM4 holds the same value). */
+export const TEST_ISSUER_MASTER_KEY_AC_SM4_HEX = '00112233445566778899AABBCCDDEEFF';
 export const TEST_IMK_ID = 'imk-test';
 export const TEST_PVK_ID = 'pvk-issuer-sim';
 
@@ -42,6 +45,8 @@ export const TEST_CARDS: readonly TestCard[] = [
   { name: 'mastercard', scheme: 'mastercard', pan: '5413330089010434', psn: '01', expiry: '3012', cvn: 'mastercard-16', pin: '1234', currency: '978', balanceMinor: 5_000_00, status: 'active', note: 'sim/cards MastercardCardSim default' },
   { name: 'unionpay-low-balance', scheme: 'unionpay', pan: '6228480000000000026', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 20_00, status: 'active', note: 'insufficient funds above CNY 20.00' },
   { name: 'visa-blocked', scheme: 'visa', pan: '4761739001010127', psn: '01', expiry: '3012', cvn: 'visa-18', pin: '1234', currency: '840', balanceMinor: 5_000_00, status: 'blocked', note: 'blocked by the issuer (the card itself still answers)' },
+  { name: 'unionpay-sm', scheme: 'unionpay', pan: '6228480000000000042', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'sim/cards UnionPaySmCardSim: national algorithms, SM2 ODA and an SM4 cryptogram (CVN 01, IAD algorithm indicator 04)' },
+  { name: 'unionpay-sm-wrong-key', scheme: 'unionpay', pan: '6228480000000000059', psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'an SM card whose chip was personalised under another SM4 issuer master key: its SM4 ARQC fails, CRYPTOGRAM_FAILED' },
   { name: 'unionpay-expired', scheme: 'unionpay', pan: '6228480000000000034', psn: '01', expiry: '2401', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 10_000_00, status: 'active', note: 'expired January 2024: sim/demo-cards.ts personalises its chip with 5F24 240131, so the card declines offline; the issuer would decline EXPIRED_CARD too' },
 ];
 
@@ -72,6 +77,7 @@ export class IssuerSim {
    * balances and try counters survive a restart. */
   seed(cards: readonly TestCard[] = TEST_CARDS): void {
     if (!this.hsm.hasIssuerMasterKey(TEST_IMK_ID)) this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
+    if (!this.hsm.hasIssuerMasterKey(TEST_IMK_ID, 'sm4')) this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, 'hex'), 'sm4');
     this.hsm.ensurePinVerificationKey(TEST_PVK_ID);
     this.repo.transaction(() => {
       for (const c of cards) {

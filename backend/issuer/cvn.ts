@@ -16,12 +16,13 @@ export type ArpcSpec = { method: 1; key: 'icc_master_key' | 'session_key' } | { 
 /** Issuer script secure messaging (EMV Book 2 §9) of a CVN. */
 export interface SmProfile {
   /** 'visa_atc': Visa SM session key from the ATC (session-key-visa-sm.ts);
-   *  'common_arqc': EMV common session key with R = ARQC (session-key-common.ts) */
-  sessionKey: 'visa_atc' | 'common_arqc';
+   *  'common_arqc': EMV common session key with R = ARQC (session-key-common.ts);
+   *  'pboc_atc': the PBOC ATC diversification of the AC key, in SM4 (session-key-pboc-sm4.ts) */
+  sessionKey: 'visa_atc' | 'common_arqc' | 'pboc_atc';
   /** MAC input: Visa and M/Chip put the transaction data ATC || ARQC between header and data */
   macData: 'header_atc_arqc_data' | 'header_data';
-  /** command data encipherment: sm-encipherment-visa.ts, -mastercard.ts or -emv.ts */
-  encipherment: 'visa' | 'mastercard' | 'emv';
+  /** command data encipherment: sm-encipherment-visa.ts, -mastercard.ts, -emv.ts or -pboc-sm4.ts */
+  encipherment: 'visa' | 'mastercard' | 'emv' | 'pboc_sm4';
   /** plaintext PIN block of a PIN change without the current PIN: VIS PIN block or ISO 9564-1
    *  format 2 */
   pinBlock: 'vis' | 'iso9564_2';
@@ -37,6 +38,20 @@ const SM_VISA: SmProfile = { sessionKey: 'visa_atc', macData: 'header_atc_arqc_d
 const SM_VISA_22: SmProfile = { sessionKey: 'common_arqc', macData: 'header_atc_arqc_data', encipherment: 'visa', pinBlock: 'iso9564_2', pinBlockWithCurrentPin: 'vis' };
 const SM_MCHIP: SmProfile = { sessionKey: 'common_arqc', macData: 'header_atc_arqc_data', encipherment: 'mastercard', pinBlock: 'iso9564_2', pinBlockWithCurrentPin: null };
 const SM_INTERAC: SmProfile = { ...SM_MCHIP, macData: 'header_data' };
+// PBOC national algorithms: SM4 session keys from the ATC, PBOC-SM4-MAC over header || ATC ||
+// ARQC || data (both as in an informative worked example, ta-lib.ts sm4Mac), SM4 encipherment
+// (sm-encipherment-pboc-sm4.ts: no source shows it).
+const SM_PBOC_SM4: SmProfile = { sessionKey: 'pboc_atc', macData: 'header_atc_arqc_data', encipherment: 'pboc_sm4', pinBlock: 'iso9564_2', pinBlockWithCurrentPin: null };
+
+/** The block cipher under a CVN's keys, cryptograms and MACs. */
+export type BlockCipher = 'tdes' | 'sm4';
+
+/** PBOC 3.0 IAD (9F10): length 07, key index, CVN, CVR (4), algorithm indicator — byte 8,
+ *  offset 7. 01 = TDES; 04 = the national (SM) algorithms, the value PBOC gives SM2 CA keys
+ *  too (informative: see docs/contactless.md). */
+export const PBOC_IAD_ALGORITHM_OFFSET = 7;
+export const PBOC_ALGORITHM_TDES = 0x01;
+export const PBOC_ALGORITHM_SM = 0x04;
 
 /** An AC data element: an EMV tag, or a field cut from the Issuer Application Data (9F10). */
 export type AcDataItem = string | 'cvr' | 'counters';
@@ -63,6 +78,10 @@ export interface CvnProfile {
   verified: boolean;
   /** issuer script secure messaging; absent where we know of no definition */
   sm?: SmProfile;
+  /** absent = 'tdes' */
+  cipher?: BlockCipher;
+  /** PBOC: the profile a card of this CVN uses when its IAD's algorithm indicator says SM */
+  smAlgorithmVariant?: string;
 }
 
 const CDOL_CORE = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82', '9F36'];
@@ -79,7 +98,12 @@ export const CVN_PROFILES: Readonly<Record<string, CvnProfile>> = {
   'mastercard-21': { id: 'mastercard-21', masterKeyDerivation: 'option_a', sessionKey: 'common_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr', 'counters'], cvrInIad: [2, 6], countersInIad: [10, 8], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x15, cvnInIad: 1, verified: true, sm: SM_MCHIP },
   'interac-133': { id: 'interac-133', masterKeyDerivation: 'option_a', sessionKey: 'common_atc_0000_un', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, '9F10'], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x85, cvnInIad: 2, verified: true, sm: SM_INTERAC },
   // UnionPay qPBOC: PBOC 3.0 cryptogram version 01, CVR = 9F10 bytes 4..7.
-  'unionpay-01': { id: 'unionpay-01', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, cvnInIad: 2, verified: false },
+  'unionpay-01': { id: 'unionpay-01', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, cvnInIad: 2, verified: false, smAlgorithmVariant: 'unionpay-01-sm4' },
+  // The same CVN on a national-algorithm card: SM4 master key (icc-master-key-sm4.ts), SM4 session
+  // key (session-key-pboc-sm4.ts), PBOC-SM4-MAC (ta/lib mac-iso9797.ts macAlg1 with SM4), SM4 ARPC (arpc-pboc-sm4.ts). The key
+  // chain and the AC are checked against an informative worked example
+  // (test/emv/sm4-cryptogram.test.ts); the ARPC against nothing published.
+  'unionpay-01-sm4': { id: 'unionpay-01-sm4', masterKeyDerivation: 'option_a', sessionKey: 'pboc_atc', padding: 'iso9797_1_method_2', acData: [...CDOL_CORE, 'cvr'], cvrInIad: [3, 4], arpc: { method: 1, key: 'session_key' }, cvnByte: 0x01, cvnInIad: 2, verified: false, cipher: 'sm4', sm: SM_PBOC_SM4 },
 };
 
 export class CvnError extends Error {
@@ -90,6 +114,18 @@ export function cvnProfile(id: string): CvnProfile {
   const p = CVN_PROFILES[id];
   if (!p) throw new CvnError(`unknown cryptogram version '${id}'`);
   return p;
+}
+
+/** The profile that applies to a cryptogram: a PBOC CVN whose IAD names the SM algorithms
+ *  gives way to its SM4 variant; any other profile stands. An IAD naming an algorithm the CVN
+ *  has no variant for is refused, so a card cannot pick an algorithm the issuer does not hold. */
+export function profileForIad(p: CvnProfile, iad: Uint8Array | undefined): CvnProfile {
+  // Only an IAD in the PBOC format (length byte 07) carries the indicator.
+  if (!p.smAlgorithmVariant || !iad || iad.length <= PBOC_IAD_ALGORITHM_OFFSET || iad[0] !== 0x07) return p;
+  const alg = iad[PBOC_IAD_ALGORITHM_OFFSET]!;
+  if (alg === PBOC_ALGORITHM_SM) return cvnProfile(p.smAlgorithmVariant);
+  if (alg === PBOC_ALGORITHM_TDES) return p;
+  throw new CvnError(`${p.id}: unknown algorithm indicator ${alg.toString(16).padStart(2, '0')} in the IAD`);
 }
 
 /** Assemble the AC input from transaction/card data. `values` maps tags (and 'cvr',

@@ -18,11 +18,15 @@ function fromY(issuerMasterKey: Uint8Array, y: Uint8Array): Uint8Array {
   return adjustParity(tdesEcb(issuerMasterKey, block));
 }
 
-export function iccMasterKeyOptionA(issuerMasterKey: Uint8Array, pan: string, psn = '00'): Uint8Array {
+/** Option A's Y: the rightmost 16 digits of PAN || PSN, zero-filled on the left (8 bytes).
+ *  The SM4 derivation (icc-master-key-sm4.ts) starts from the same Y. */
+export function optionAY(pan: string, psn = '00'): Uint8Array {
   checkInputs(pan, psn);
-  // Y: the rightmost 16 digits of PAN || PSN, zero-filled on the left.
-  const y = Buffer.from((pan + psn).slice(-16).padStart(16, '0'), 'hex');
-  return fromY(issuerMasterKey, y);
+  return new Uint8Array(Buffer.from((pan + psn).slice(-16).padStart(16, '0'), 'hex'));
+}
+
+export function iccMasterKeyOptionA(issuerMasterKey: Uint8Array, pan: string, psn = '00'): Uint8Array {
+  return fromY(issuerMasterKey, optionAY(pan, psn));
 }
 
 export function iccMasterKeyOptionB(issuerMasterKey: Uint8Array, pan: string, psn = '00'): Uint8Array {

@@ -12,6 +12,7 @@ import { commandMac } from './secure-messaging-mac.ts';
 import { smEncipherVisa } from './sm-encipherment-visa.ts';
 import { smEncipherMastercard } from './sm-encipherment-mastercard.ts';
 import { smEncipherEmv } from './sm-encipherment-emv.ts';
+import { smEncipherPbocSm4 } from './sm-encipherment-pboc-sm4.ts';
 import { visPinBlock } from './pin-block-vis.ts';
 import { iso9564Format2PinBlock, PinError } from './ta-lib.ts';
 
@@ -55,7 +56,9 @@ export function scriptMacInput(p: CvnProfile, header: Uint8Array, atc: Uint8Arra
 export function scriptCommandMac(c: ScriptCard, header: Uint8Array, data: Uint8Array = EMPTY, macLength = 8): Uint8Array {
   const p = checkCard(c);
   const sk = sessionKey(p, c, c.issuerMasterKeySmi);
-  try { return commandMac(sk, scriptMacInput(p, header, c.atc, c.arqc, data), macLength); } finally { sk.fill(0); }
+  const input = scriptMacInput(p, header, c.atc, c.arqc, data);
+  // PBOC national-algorithm cards MAC with SM4 (the PBOC-SM4-MAC, as their cryptogram).
+  try { return commandMac(sk, input, macLength, p.cipher); } finally { sk.fill(0); }
 }
 
 /** Encipher command data under SK_SMC as the CVN says. */
@@ -68,6 +71,7 @@ export function encipherScriptData(c: ScriptCard, data: Uint8Array): Uint8Array 
       case 'visa': return smEncipherVisa(sk, data);
       case 'mastercard': return smEncipherMastercard(sk, data);
       case 'emv': return smEncipherEmv(sk, data);
+      case 'pboc_sm4': return smEncipherPbocSm4(sk, data);
     }
   } finally { sk.fill(0); }
 }

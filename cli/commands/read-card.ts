@@ -14,17 +14,17 @@ import { fromHex } from '../../common/hex.ts';
 import type { ProgressEvent } from '../../ree/emv/outcome.ts';
 import type { TransactionRequest } from '../../ree/emv/transaction.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
-import { MastercardCardSim, UnionPayCardSim, VisaCardSim } from '../../sim/cards/index.ts';
+import { MastercardCardSim, UnionPayCardSim, UnionPaySmCardSim, VisaCardSim } from '../../sim/cards/index.ts';
 import { defineCommand, readUserFile, UsageError, UserError, type CommandSpec } from '../args.ts';
 
-const SIMS = { visa: () => new VisaCardSim(), mastercard: () => new MastercardCardSim(), unionpay: () => new UnionPayCardSim() };
+const SIMS = { visa: () => new VisaCardSim(), mastercard: () => new MastercardCardSim(), unionpay: () => new UnionPayCardSim(), 'unionpay-sm': () => new UnionPaySmCardSim() };
 
 export const spec: CommandSpec = {
-  name: 'read-card', summary: 'run the contactless kernel: read-card --replay FILE.json | --sim visa|mastercard|unionpay [--record OUT.json]',
-  synopsis: '(--replay FILE.json | --sim visa|mastercard|unionpay) [options]',
+  name: 'read-card', summary: 'run the contactless kernel: read-card --replay FILE.json | --sim visa|mastercard|unionpay|unionpay-sm [--record OUT.json]',
+  synopsis: '(--replay FILE.json | --sim visa|mastercard|unionpay|unionpay-sm) [options]',
   options: [
     { name: 'replay', value: 'FILE.json', help: 'a recorded exchange (--record, or sim/captures/)' },
-    { name: 'sim', value: 'CARD', choices: Object.keys(SIMS), help: 'a simulated card' },
+    { name: 'sim', value: 'CARD', choices: Object.keys(SIMS), help: 'a simulated card (unionpay-sm: the national-algorithm card, SM2 ODA and SM4 cryptogram)' },
     { name: 'amount', value: 'N', help: 'amount in minor units', default: "the capture's, else 1000" },
     { name: 'currency', value: 'NNNN', help: 'ISO 4217 numeric', default: "the capture's, else 0156" },
     { name: 'date', value: 'YYMMDD', help: 'transaction date', default: "the capture's, else today" },

@@ -30,7 +30,8 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   const term = terminalData(k.config, k.txn, k.un, k.indicators.ttq, tvr);
   // PBOC 3.0 (JR/T 0025.17): SM algorithm support indicator, for cards whose PDOL asks for it.
   // 01 when the reader holds an SM2 CA key (algorithm indicator 04) for this RID.
-  if (id === 7) term.set('DF69', Uint8Array.of(k.config.capks.some((c) => c.algorithm === '04' && c.rid.toUpperCase() === k.aid.slice(0, 10).toUpperCase()) ? 0x01 : 0x00));
+  const smOffered = id === 7 && k.config.capks.some((c) => c.algorithm === '04' && c.rid.toUpperCase() === k.aid.slice(0, 10).toUpperCase());
+  if (id === 7) term.set('DF69', Uint8Array.of(smOffered ? 0x01 : 0x00));
   const gpoCmd = buildGpoCommand(pdol, mapSource(term));
   // The issuer verifies the cryptogram over the TVR the card was given, not the final one.
   const tvrAtCryptogram = tvr.slice();
@@ -59,6 +60,18 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   const exp = card.get('5F24');
   summary.expiry = exp ? toHex(exp).slice(0, 4) : track2?.expiry;
   if (card.get('5F34')) summary.panSequenceNumber = toHex(card.get('5F34')!);
+  if (id === 7) {
+    // The card's cryptogram algorithm (PBOC IAD byte 8): an SM4 cryptogram is only valid when
+    // this reader offered the SM algorithms (DF69 = 01); otherwise the card is not following
+    // the protocol and the transaction ends here rather than going online with it.
+    const alg = pbocCryptogramAlgorithm(card.get('9F10')!);
+    if (alg) summary.cryptogramAlgorithm = alg;
+    if (alg === 'SM4' && !smOffered) {
+      const o = outcome('END_APPLICATION', 'TRY_ANOTHER_CARD', { reason: 'SM_ALGORITHM_NOT_OFFERED' });
+      o.card = summary;
+      return o;
+    }
+  }
 
   const cryptogramType = cid[0]! & 0xc0;
   const done = (o: Outcome) => {
@@ -103,6 +116,13 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   const extra = { cvm: cvm.cvm, ...(oda ? { oda } : {}) };
   if (cryptogramType === 0x40) return done(outcome('APPROVED', 'APPROVED', extra));
   return done(outcome('ONLINE_REQUEST', cvm.cvm === 'ONLINE_PIN' ? 'PLEASE_ENTER_PIN' : 'AUTHORISING', extra));
+}
+
+/** PBOC 3.0 IAD (JR/T 0025): length 07, key index, CVN, CVR (4 bytes), algorithm indicator
+ *  (01 TDES, 04 the SM algorithms). Undefined when the IAD is not in that format. */
+export function pbocCryptogramAlgorithm(iad: Uint8Array): 'SM4' | 'TDES' | undefined {
+  if (iad.length < 8 || iad[0] !== 0x07) return undefined;
+  return iad[7] === 0x04 ? 'SM4' : iad[7] === 0x01 ? 'TDES' : undefined;
 }
 
 export { KernelError };

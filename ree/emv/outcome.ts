@@ -31,6 +31,9 @@ export interface CardSummary {
   /** YYMM */
   expiry?: string;
   panSequenceNumber?: string;
+  /** Kernel 7: the block cipher of the card's application cryptogram, from the PBOC IAD's
+   *  algorithm indicator — 'SM4' on a national-algorithm (SM) card, 'TDES' otherwise. */
+  cryptogramAlgorithm?: 'SM4' | 'TDES';
 }
 
 export interface Outcome {

@@ -13,6 +13,7 @@ import { commandMac } from '../../backend/issuer/secure-messaging-mac.ts';
 import { smDecipherVisa } from '../../backend/issuer/sm-encipherment-visa.ts';
 import { smDecipherMastercard } from '../../backend/issuer/sm-encipherment-mastercard.ts';
 import { smDecipherEmv } from '../../backend/issuer/sm-encipherment-emv.ts';
+import { smDecipherPbocSm4 } from '../../backend/issuer/sm-encipherment-pboc-sm4.ts';
 import { pinOfVisBlock } from '../../backend/issuer/pin-block-vis.ts';
 import { iso9564Format2PinBlock, pinOfFormat2Block } from '../../backend/issuer/ta-lib.ts';
 
@@ -76,7 +77,7 @@ export function pinChangeUnblock(ctx: ScriptContext, pin: OfflinePin, apdu: Uint
   const { atc, arqc } = ctx.online;
   const skSmi = smSessionKey(ctx.cvn, ctx.iccMkSmi, atc, arqc);
   let ok: boolean;
-  try { ok = equalBytes(commandMac(skSmi, scriptMacInput(ctx.cvn, header, atc, arqc, field)), mac); } finally { skSmi.fill(0); }
+  try { ok = equalBytes(commandMac(skSmi, scriptMacInput(ctx.cvn, header, atc, arqc, field), MAC_LENGTH, ctx.cvn.cipher), mac); } finally { skSmi.fill(0); }
   if (!ok) return sw(SW.SM_DATA_INCORRECT);
   if (p2 === 0x00) { pin.unblock(); return sw(SW.OK); }
   if (!ctx.iccMkSmc || field.length === 0) return sw(SW.WRONG_DATA);
@@ -87,6 +88,7 @@ export function pinChangeUnblock(ctx: ScriptContext, pin: OfflinePin, apdu: Uint
       case 'visa': block = smDecipherVisa(skSmc, field); break;
       case 'mastercard': block = smDecipherMastercard(skSmc, field); break;
       case 'emv': block = smDecipherEmv(skSmc, field); break;
+      case 'pboc_sm4': block = smDecipherPbocSm4(skSmc, field); break;
     }
   } catch {
     return sw(SW.WRONG_DATA);

@@ -16,6 +16,9 @@ export const TEST_ISSUER_MASTER_KEY_AC = fromHex('0123456789ABCDEFFEDCBA98765432
  *  pyemv's tests, as in test/vectors/published/emv-sm.json). TEST ONLY. */
 export const TEST_ISSUER_MASTER_KEY_SMI = fromHex('FEDCBA98765432100123456789ABCDEF');
 export const TEST_ISSUER_MASTER_KEY_SMC = fromHex('89ABCDEF0123456776543210FEDCBA98');
+/** The test SM4 issuer master key (AC) of the national-algorithm (SM) cards; an issuer keeps one
+ *  key per algorithm. The simulated issuer holds the same value. TEST ONLY. */
+export const TEST_ISSUER_MASTER_KEY_AC_SM4 = fromHex('00112233445566778899AABBCCDDEEFF');
 
 export interface CardOptions {
   pan?: string;
@@ -28,6 +31,8 @@ export interface CardOptions {
   issuerMasterKeySmc?: Uint8Array;
   /** the card's offline PIN (VERIFY, and what a PIN change replaces); default 1234 */
   offlinePin?: string;
+  /** SM cards: the SM4 issuer master key their SM4 card key is derived from */
+  issuerMasterKeyAcSm4?: Uint8Array;
   atc?: number;
   /** application blocked: SELECT AID answers 6283 */
   blocked?: boolean;

@@ -5,7 +5,7 @@
 import { concat } from '../../common/hex.ts';
 import { encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import { SW } from '../../common/emv/apdu.ts';
-import { acInput } from '../../backend/issuer/cvn.ts';
+import { acInput, type CvnProfile } from '../../backend/issuer/cvn.ts';
 import { acSessionKey } from '../../backend/issuer/ac-keys.ts';
 import { applicationCryptogram } from '../../backend/issuer/application-cryptogram.ts';
 import { signDynamicData } from './certify.ts';
@@ -42,10 +42,11 @@ export abstract class QuickCardSim extends EmvCardSim {
     // Online-only readers (TTQ byte 2 bit 8) get an ARQC; an expired application declines.
     const cid = expired ? 0x00 : 0x80;
     const cvr = Uint8Array.of(0x03, cid === 0x80 ? 0xa0 : 0x80, 0x00, 0x00);
-    const iad = this.iad(cvr);
+    const keys = this.cryptogramKeys();
+    const iad = this.iad(cvr, keys.cvn);
     const values = new Map<string, Uint8Array>([...this.pdolValues, ['82', this.card.aip], ['9F36', this.atcBytes()], ['9F10', iad], ['cvr', cvr]]);
-    const sk = acSessionKey(this.card.cvn, this.card.iccMkAc, this.atcBytes(), this.pdolValues.get('9F37'));
-    const ac = applicationCryptogram(sk, acInput(this.card.cvn, (t) => values.get(t)), this.card.cvn.padding);
+    const sk = acSessionKey(keys.cvn, keys.iccMkAc, this.atcBytes(), this.pdolValues.get('9F37'));
+    const ac = applicationCryptogram(sk, acInput(keys.cvn, (t) => values.get(t)), keys.cvn.padding, keys.cvn.cipher);
     sk.fill(0);
     this.online = cid === 0x80 ? { atc: this.atcBytes(), arqc: ac } : null;
 
@@ -75,5 +76,11 @@ export abstract class QuickCardSim extends EmvCardSim {
     return track2(this.card.pan, this.card.expiry);
   }
 
-  protected abstract iad(cvr: Uint8Array): Uint8Array;
+  /** The cryptogram version and ICC master key AC this transaction uses (a dual-algorithm card
+   *  chooses by what the reader supports). */
+  protected cryptogramKeys(): { cvn: CvnProfile; iccMkAc: Uint8Array } {
+    return { cvn: this.card.cvn, iccMkAc: this.card.iccMkAc };
+  }
+
+  protected abstract iad(cvr: Uint8Array, cvn: CvnProfile): Uint8Array;
 }

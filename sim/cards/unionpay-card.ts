@@ -2,8 +2,10 @@
 // required, cryptogram in the GPO response with the PBOC cryptogram version 01, fDDA version 01,
 // card currency CNY (156).
 import { concat } from '../../common/hex.ts';
-import { personalise, type CardOptions } from './personalisation.ts';
+import { personalise, TEST_ISSUER_MASTER_KEY_AC_SM4, type CardOptions } from './personalisation.ts';
 import { QuickCardSim } from './quick-card.ts';
+import { cvnProfile, PBOC_ALGORITHM_SM, PBOC_ALGORITHM_TDES, type CvnProfile } from '../../backend/issuer/cvn.ts';
+import { deriveIccMasterKey } from '../../backend/issuer/ac-keys.ts';
 
 export const UNIONPAY_CREDIT_AID = 'A000000333010102';
 const PDOL = '9F66049F02069F03069F1A0295055F2A029A039C019F3704';
@@ -13,14 +15,15 @@ export class UnionPayCardSim extends QuickCardSim {
     const card = personalise('unionpay', o, { pan: '6228480000000000017', cvn: 'unionpay-01', aip: '2000', oda: variant.sm2 ? 'sm2' : 'rsa' }, [
       { sfi: 1, record: 1, oda: true, entries: [['5F24', (o.expiry ?? '301231')], ['5F28', '0156'], ['9F07', 'FF00'], ['9F4A', '82']] },
     ]);
-    super(variant.sm2 ? 'UnionPay qPBOC SM2 (simulated)' : 'UnionPay qPBOC (simulated)',
+    super(variant.sm2 ? 'UnionPay qPBOC SM (simulated)' : 'UnionPay qPBOC (simulated)',
       { aid: UNIONPAY_CREDIT_AID, label: 'UnionPay Credit', priority: 1, kernelId: '07', pdol: variant.sm2 ? SM_PDOL : PDOL, extraFci: [['9F51', '0156']] }, card, o);
     this.cardCvmLimit = 1000_00;
     if (o.fddaVersion !== undefined) this.fddaVersion = o.fddaVersion;
   }
 
-  protected iad(cvr: Uint8Array): Uint8Array {
-    return concat(Uint8Array.of(0x07, 0x01, this.card.cvn.cvnByte), cvr, Uint8Array.of(0x01));
+  /** PBOC IAD: length 07, key index 01, CVN, CVR (4), algorithm indicator (01 TDES, 04 SM). */
+  protected iad(cvr: Uint8Array, cvn: CvnProfile): Uint8Array {
+    return concat(Uint8Array.of(0x07, 0x01, cvn.cvnByte), cvr, Uint8Array.of(cvn.cipher === 'sm4' ? PBOC_ALGORITHM_SM : PBOC_ALGORITHM_TDES));
   }
 }
 
@@ -28,13 +31,24 @@ export class UnionPayCardSim extends QuickCardSim {
 const SM_PDOL = PDOL + 'DF6901';
 
 /**
- * A UnionPay QuickPass "SM" card (PBOC 3.0 national algorithms, JR/T 0025.17): same qPBOC
- * flow, but its ODA chain is SM2/SM3 — issuer and ICC public key certificates in the SM2
- * format under the SM2 test CA (A000000333 / F2, algorithm indicator 04) and fDDA signed with
- * SM2. The cryptogram stays the TDES PBOC one (unionpay-01): the SM4 cryptogram is not simulated.
+ * A UnionPay QuickPass "SM" card (PBOC 3.0 national algorithms, JR/T 0025.17), dual-algorithm:
+ * to a reader that says it supports the SM algorithms (DF69 = 01 in the PDOL data) its ODA is
+ * SM2/SM3 — issuer and ICC certificates in the SM2 format under the SM2 test CA (A000000333 /
+ * F2, algorithm indicator 04), fDDA signed with SM2 — and its application cryptogram is SM4
+ * (CVN 01 with algorithm indicator 04 in the IAD: backend/issuer unionpay-01-sm4, SM4 card key
+ * from the issuer's SM4 master key, `issuerMasterKeyAcSm4`). To any other reader it gives the TDES cryptogram and no ODA
+ * (it holds no RSA keys).
  */
 export class UnionPaySmCardSim extends UnionPayCardSim {
+  private readonly sm4: { cvn: CvnProfile; iccMkAc: Uint8Array };
+
   constructor(o: CardOptions & { fddaVersion?: number } = {}) {
     super(o, { sm2: true });
+    const cvn = cvnProfile(this.card.cvn.smAlgorithmVariant ?? 'unionpay-01-sm4');
+    this.sm4 = { cvn, iccMkAc: deriveIccMasterKey(cvn, o.issuerMasterKeyAcSm4 ?? TEST_ISSUER_MASTER_KEY_AC_SM4, this.card.pan, this.card.psn) };
+  }
+
+  protected cryptogramKeys(): { cvn: CvnProfile; iccMkAc: Uint8Array } {
+    return this.pdolValues.get('DF69')?.[0] === 0x01 ? this.sm4 : super.cryptogramKeys();
   }
 }

@@ -5,6 +5,7 @@
 import { concat } from '../../common/hex.ts';
 import { personalise, type CardOptions } from './personalisation.ts';
 import { QuickCardSim } from './quick-card.ts';
+import type { CvnProfile } from '../../backend/issuer/cvn.ts';
 
 export const VISA_CREDIT_AID = 'A0000000031010';
 const PDOL = '9F66049F02069F03069F1A0295055F2A029A039C019F3704';
@@ -18,11 +19,11 @@ export class VisaCardSim extends QuickCardSim {
     super('Visa qVSDC (simulated)', { aid: VISA_CREDIT_AID, label: 'VISA CREDIT', priority: 1, pdol: PDOL }, card, o);
   }
 
-  protected iad(cvr: Uint8Array): Uint8Array {
-    if (this.card.cvn.cvnInIad === 1) {
+  protected iad(cvr: Uint8Array, cvn: CvnProfile): Uint8Array {
+    if (cvn.cvnInIad === 1) {
       // Format 2: the CVR without its length byte, widened to 5 bytes; no issuer discretionary data.
-      return concat(Uint8Array.of(0x1f, this.card.cvn.cvnByte, 0x01), cvr.subarray(1), new Uint8Array(2), new Uint8Array(24));
+      return concat(Uint8Array.of(0x1f, cvn.cvnByte, 0x01), cvr.subarray(1), new Uint8Array(2), new Uint8Array(24));
     }
-    return concat(Uint8Array.of(0x06, 0x01, this.card.cvn.cvnByte), cvr);
+    return concat(Uint8Array.of(0x06, 0x01, cvn.cvnByte), cvr);
   }
 }

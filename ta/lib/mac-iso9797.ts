@@ -4,7 +4,7 @@
 //   Algorithm 3: H = CBC(K, padded data); MAC = E(K, D(K', H)). With single-DES K, K' (X9.19) the
 //   last step plus the last CBC block is one TDES-EDE(K|K') block, so it costs two host ops.
 // The whole MAC block is returned; callers truncate (X9.19 and TR-31 use the leftmost 4 bytes).
-import { AES_CBC, TDES_CBC, TDES_ECB, encrypt, decrypt } from "./cipher";
+import { AES_CBC, SM4_CBC, TDES_CBC, TDES_ECB, encrypt, decrypt } from "./cipher";
 import { pad } from "./padding";
 import { badParam, fail } from "./error";
 import { ERROR_GENERIC } from "./status";
@@ -23,17 +23,21 @@ function validDesKey(key: Uint8Array): bool {
   return key.length == 8 || key.length == 16 || key.length == 24;
 }
 
-/** MAC algorithm 1 over a DES/TDES (cbcAlg TDES_CBC; key 8, 16 or 24 bytes) or AES (AES_CBC;
- * 16, 24 or 32) block cipher. Null with BAD_PARAMETERS on a bad key length or padding. */
+/** MAC algorithm 1 over a DES/TDES (cbcAlg TDES_CBC; key 8, 16 or 24 bytes), AES (AES_CBC;
+ * 16, 24 or 32) or SM4 (SM4_CBC; 16 — the "PBOC-SM4-MAC" of PBOC 3.0 national-algorithm
+ * cards, GB/T 15852.1 MAC algorithm 1) block cipher. Null with BAD_PARAMETERS on a bad key
+ * length or padding. */
 export function macAlg1(cbcAlg: u32, key: Uint8Array, data: Uint8Array, padMethod: i32): Uint8Array | null {
   const isAes = cbcAlg == AES_CBC;
-  if (!isAes && cbcAlg != TDES_CBC) return badParam<Uint8Array>("MAC algorithm 1: cipher must be TDES_CBC or AES_CBC");
-  if (isAes ? !(key.length == 16 || key.length == 24 || key.length == 32) : !validDesKey(key))
+  const isSm4 = cbcAlg == SM4_CBC;
+  if (!isAes && !isSm4 && cbcAlg != TDES_CBC) return badParam<Uint8Array>("MAC algorithm 1: cipher must be TDES_CBC, AES_CBC or SM4_CBC");
+  if (isAes ? !(key.length == 16 || key.length == 24 || key.length == 32) : isSm4 ? key.length != 16 : !validDesKey(key))
     return badParam<Uint8Array>("MAC algorithm 1: key length not valid for the cipher");
-  const bl = isAes ? 16 : 8;
+  const wide = isAes || isSm4;
+  const bl = wide ? 16 : 8;
   const padded = pad(data, padMethod, bl);
   if (padded == null) return null;
-  const k = isAes ? key : desAsTdes(key);
+  const k = wide ? key : desAsTdes(key);
   const c = encrypt(cbcAlg, k, padded, new Uint8Array(bl));
   if (k !== key) wipe(k);
   if (c == null) return fail<Uint8Array>(ERROR_GENERIC, "MAC algorithm 1: host cipher refused the key");

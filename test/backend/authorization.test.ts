@@ -22,9 +22,9 @@ import { fromHex } from '../../common/hex.ts';
 import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import type { TerminalConfig } from '../../common/emv/config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
-import { VisaCardSim, MastercardCardSim, UnionPayCardSim, TEST_ISSUER_MASTER_KEY_AC, type SimulatedCard } from '../../sim/cards/index.ts';
+import { VisaCardSim, MastercardCardSim, UnionPayCardSim, UnionPaySmCardSim, TEST_ISSUER_MASTER_KEY_AC, TEST_ISSUER_MASTER_KEY_AC_SM4, type SimulatedCard } from '../../sim/cards/index.ts';
 import { provisionDevice } from '../../sim/oem/index.ts';
-import { TEST_CARDS, TEST_ISSUER_MASTER_KEY_AC_HEX, panHash } from '../../backend/issuer-sim/index.ts';
+import { TEST_CARDS, TEST_ISSUER_MASTER_KEY_AC_HEX, TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, panHash } from '../../backend/issuer-sim/index.ts';
 import { startTestBackend, Admin, tid, a, type Backend } from './harness.ts';
 import { healthy } from '../attest/device.ts';
 import { mkdtempSync } from 'node:fs';
@@ -168,6 +168,7 @@ afterAll(async () => { await phone?.close(); await be?.close(); });
 describe('authorization through the HTTP service', () => {
   test('the issuer-sim and the card simulators share PANs and the issuer master key', () => {
     expect(Buffer.from(TEST_ISSUER_MASTER_KEY_AC).toString('hex').toUpperCase()).toBe(TEST_ISSUER_MASTER_KEY_AC_HEX);
+    expect(Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4).toString('hex').toUpperCase()).toBe(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX);
     expect(new UnionPayCardSim().card.pan).toBe(card('unionpay').pan);
     expect(new VisaCardSim().card.pan).toBe(card('visa').pan);
     expect(new MastercardCardSim().card.pan).toBe(card('mastercard').pan);
@@ -321,6 +322,20 @@ describe('authorization through the HTTP service', () => {
     const replayed = new UnionPayCardSim({ pan: card('unionpay').pan, psn: '01', atc: 1 });
     const r2 = await phone.link.authorize((await prepare(phone, { sim: replayed, amount: 25_00 })).req);
     expect([R[r2.reason], r2.reasonText]).toEqual(['DECLINE_REASON_CRYPTOGRAM_FAILED', expect.stringMatching(/replayed/)]);
+  });
+
+  test('a UnionPay SM card: its SM4 ARQC verifies in the HSM and is answered with an SM4 ARPC; under another SM4 key CRYPTOGRAM_FAILED', async () => {
+    const c = card('unionpay-sm');
+    const sm = new UnionPaySmCardSim({ pan: c.pan, psn: c.psn, atc: 20 });
+    const p = await prepare(phone, { sim: sm, card: 'unionpay-sm', amount: 25_00 });
+    // The reader offered the SM algorithms, so the card computed its ARQC with SM4.
+    expect((sm as unknown as { cryptogramKeys: () => { cvn: { cipher?: string } } }).cryptogramKeys().cvn.cipher).toBe('sm4');
+    const r = await phone.link.authorize(p.req);
+    expect([D[r.decision], r.responseCode, r.arpc.length]).toEqual(['DECISION_APPROVED', '00', 8]);
+    const other = TEST_ISSUER_MASTER_KEY_AC_SM4.map((b) => b ^ 0x5a);
+    const forged = new UnionPaySmCardSim({ pan: c.pan, psn: c.psn, atc: 21, issuerMasterKeyAcSm4: other });
+    const r2 = await phone.link.authorize((await prepare(phone, { sim: forged, card: 'unionpay-sm', amount: 25_00 })).req);
+    expect([R[r2.reason], r2.responseCode, r2.arpc.length]).toEqual(['DECLINE_REASON_CRYPTOGRAM_FAILED', '82', 0]);
   });
 
   test('amount changed after the card signed it: INVALID_TRANSACTION', async () => {

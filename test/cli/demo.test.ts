@@ -19,7 +19,7 @@ test.each([
   [['--amount', '12,34'], "--amount must be a number in major units such as 12.34 (got '12,34')"],
   [['--amount'], '--amount needs a value (12.34)'],
   [['--currency', 'XYZ'], "unknown currency 'XYZ' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)"],
-  [['--card', 'amex'], '--card must be unionpay, visa, visa-cvn22, mastercard, unionpay-low-balance, visa-blocked or unionpay-expired (got \'amex\')'],
+  [['--card', 'amex'], '--card must be unionpay, visa, visa-cvn22, mastercard, unionpay-sm, unionpay-sm-wrong-key, unionpay-low-balance, visa-blocked or unionpay-expired (got \'amex\')'],
   [['--scenario', 'moon'], "--scenario must be none, rooted, hooked, wrong-pin, over-limit, card-removed or lost-answer (got 'moon')"],
   [['--qr', 'both'], "--qr must be merchant or consumer (got 'both')"],
   [['--pin', '12'], '--pin is 4 to 12 digits'],

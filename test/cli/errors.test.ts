@@ -31,7 +31,7 @@ test('verify-evidence with a missing evidence file or manifest: one line, exit 2
 test.each([
   [readCard, [], 'give one of --replay FILE.json or --sim CARD'],
   [readCard, ['--sim', 'visa', '--replay', 'x.json'], 'give one of --replay FILE.json or --sim CARD'],
-  [readCard, ['--sim', 'amex'], "--sim must be visa, mastercard or unionpay (got 'amex')"],
+  [readCard, ['--sim', 'amex'], "--sim must be visa, mastercard, unionpay or unionpay-sm (got 'amex')"],
   [readCard, ['--sim', 'visa', '--un', '0102'], '--un must be 4 bytes of hex'],
   [readCard, ['--sim', 'visa', '--amount', '12.50'], "--amount is in minor units, a whole number (got '12.50')"],
   [readCard, ['--sim', 'visa', '--date', '2025-11-25'], "--date is YYMMDD (got '2025-11-25')"],

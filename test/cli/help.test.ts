@@ -30,7 +30,7 @@ test('demo --help documents the exit codes and the defaults', async () => {
   expect(r.stdout).toMatch(/ {2}0 {2}approved\n {2}1 {2}declined, failed, result unknown or cancelled\n {2}2 {2}usage error/);
   expect(r.stdout).toMatch(/--isolation in-process\|worker\s+TEE isolation \(default in-process\)/);
   expect(r.stdout).toMatch(/--currency CODE .*\(default CNY\)/);
-  for (const card of ['unionpay', 'visa', 'visa-cvn22', 'mastercard', 'unionpay-low-balance', 'visa-blocked', 'unionpay-expired']) expect(r.stdout).toContain(`  ${card}: `);
+  for (const card of ['unionpay', 'visa', 'visa-cvn22', 'mastercard', 'unionpay-sm', 'unionpay-sm-wrong-key', 'unionpay-low-balance', 'visa-blocked', 'unionpay-expired']) expect(r.stdout).toContain(`  ${card}: `);
 });
 
 test('trusttap --version prints the package version', async () => {

@@ -10,7 +10,7 @@ import { runCaptured } from './cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tt-cli-rc-'));
 
-test.each(['visa', 'mastercard', 'unionpay'])('%s: recorded with a random unpredictable number, replayed with no flags: the same outcome', async (card) => {
+test.each(['visa', 'mastercard', 'unionpay', 'unionpay-sm'])('%s: recorded with a random unpredictable number, replayed with no flags: the same outcome', async (card) => {
   const file = join(dir, `${card}.json`);
   const rec = await runCaptured(readCard, ['--sim', card, '--record', file, '--amount', '2500', '--currency', '0840']);
   expect(rec.code).toBe(0);
@@ -24,6 +24,8 @@ test.each(['visa', 'mastercard', 'unionpay'])('%s: recorded with a random unpred
   expect(JSON.parse(replay.stdout)).toEqual(JSON.parse(rec.stdout));
   expect(JSON.parse(replay.stdout).onlineData['9F37']).toBe(capture.random[0]);
   expect(JSON.parse(replay.stdout).oda).toBe(JSON.parse(rec.stdout).oda);
+  // The SM card's cryptogram is SM4 (IAD algorithm indicator 04), the others' TDES or none said.
+  expect(JSON.parse(rec.stdout).card.cryptogramAlgorithm).toBe(card === 'unionpay-sm' ? 'SM4' : card === 'unionpay' ? 'TDES' : undefined);
 });
 
 test('the unpredictable number matters: overriding it breaks the recorded signature (fDDA)', async () => {

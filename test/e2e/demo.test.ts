@@ -4,6 +4,7 @@
 // code is 0 only for an approval (issue 11).
 import { test, expect, vi } from 'vitest';
 import { run } from '../../cli/commands/demo.ts';
+import { UnionPaySmCardSim } from '../../sim/cards/index.ts';
 
 async function demo(...args: string[]): Promise<Record<string, any>> {
   const lines: string[] = [];
@@ -82,6 +83,30 @@ test('the expired card (5F24 in the past) declines itself: nothing reaches the i
   expect([r.outcome, r.reason]).toEqual(['failed', 'CARD_DECLINED_OFFLINE']);
   expect(r.message).toMatch(/expired 01\/24/);
   expect(r.events).not.toContain('processing');
+});
+
+// Issue 19: a UnionPay national-algorithm card end to end — SM2 fDDA at the reader, an SM4 ARQC
+// (IAD algorithm indicator 04) verified by the back end's HSM, the SM4 ARPC in the answer.
+test.each([
+  ['1288.00', FULL_PIN_FLOW],
+  ['88.00', ['card-requested', 'card-presented', 'card-read', 'processing']],
+])('unionpay-sm CNY %s: approved on an SM4 cryptogram', async (amount, events) => {
+  const keys = vi.spyOn(UnionPaySmCardSim.prototype as unknown as { cryptogramKeys: () => { cvn: { cipher?: string } } }, 'cryptogramKeys');
+  try {
+    const r = await demo('--card', 'unionpay-sm', '--amount', amount);
+    expect([r.outcome, r.responseCode, r.application]).toEqual(['approved', '00', 'UnionPay']);
+    expect(r.events).toEqual(events);
+    expect(r.maskedPan).toMatch(/^622848\*+0042$/);
+    expect(keys.mock.results.map((x) => x.value.cvn.cipher)).toEqual(['sm4']);
+  } finally {
+    keys.mockRestore();
+  }
+});
+
+test('unionpay-sm-wrong-key: the SM4 ARQC does not verify, declined CRYPTOGRAM_FAILED', async () => {
+  const r = await demo('--card', 'unionpay-sm-wrong-key', '--amount', '88.00');
+  expect([r.outcome, r.reason]).toEqual(['declined', 'CRYPTOGRAM_FAILED']);
+  expect(r.maskedPan).toMatch(/^622848\*+0059$/);
 });
 
 test('worker isolation: the same purchase', async () => {

@@ -77,13 +77,13 @@ describe('issuer cryptography', () => {
       ]);
       const mk = deriveIccMasterKey(p, imk, pan, psn);
       const sk = acSessionKey(p, mk, icc.get('9F36')!, icc.get('9F37'));
-      icc.set('9F26', applicationCryptogram(sk, acInput(p, (t) => icc.get(t)), p.padding));
-      const ok = verifyArqc({ cvn: p.id, issuerMasterKeyAc: imk, pan, psn, iccData: icc }, unhex('3030'));
+      icc.set('9F26', applicationCryptogram(sk, acInput(p, (t) => icc.get(t)), p.padding, p.cipher));
+      const ok = verifyArqc({ cvn: p.id, issuerMasterKeyAc: imk, issuerMasterKeyAcSm4: imk, pan, psn, iccData: icc }, unhex('3030'));
       expect(ok.valid, p.id).toBe(true);
       expect(ok.arpc?.length, p.id).toBe(p.arpc.method === 2 ? 4 : 8);
       // Any change to the data the cryptogram covers must make it fail.
       icc.set('9F02', unhex('000000001501'));
-      expect(verifyArqc({ cvn: p.id, issuerMasterKeyAc: imk, pan, psn, iccData: icc }, unhex('3030')).valid, p.id).toBe(false);
+      expect(verifyArqc({ cvn: p.id, issuerMasterKeyAc: imk, issuerMasterKeyAcSm4: imk, pan, psn, iccData: icc }, unhex('3030')).valid, p.id).toBe(false);
     }
   });
 

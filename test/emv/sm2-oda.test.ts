@@ -1,7 +1,7 @@
 // SM2 offline data authentication of UnionPay "SM" cards (PBOC 3.0 national algorithms,
 // JR/T 0025.17): CA key chosen by its algorithm indicator, SM2 certificate chain, SM2 fDDA.
 import { describe, expect, it } from 'vitest';
-import { UnionPayCardSim, UnionPaySmCardSim, TEST_ISSUER_MASTER_KEY_AC, testSm2Pki, type CardOptions } from '../../sim/cards/index.ts';
+import { UnionPayCardSim, UnionPaySmCardSim, TEST_ISSUER_MASTER_KEY_AC, TEST_ISSUER_MASTER_KEY_AC_SM4, testSm2Pki, type CardOptions } from '../../sim/cards/index.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
 import { capkChecksumHex, loadSignedConfig } from '../../common/emv/signed-config.ts';
@@ -37,7 +37,7 @@ describe('UnionPay SM card: SM2 ODA', () => {
     const o = await pay(sm(), 25_00);
     expect([o.kind, o.oda, o.cvm, o.tvr]).toEqual(['ONLINE_REQUEST', 'PASSED', 'NO_CVM', '0000000000']);
     const icc = new Map(Object.entries(o.onlineData!).map(([k, v]) => [k, fromHex(v)]));
-    expect(verifyArqc({ cvn: 'unionpay-01', issuerMasterKeyAc: TEST_ISSUER_MASTER_KEY_AC, pan: PAN, psn: '01', iccData: icc }, fromHex('3030')).valid).toBe(true);
+    expect(verifyArqc({ cvn: 'unionpay-01', issuerMasterKeyAc: TEST_ISSUER_MASTER_KEY_AC, issuerMasterKeyAcSm4: TEST_ISSUER_MASTER_KEY_AC_SM4, pan: PAN, psn: '01', iccData: icc }, fromHex('3030')).valid).toBe(true);
   });
 
   it('the RSA UnionPay card still passes under the same configuration (algorithm by CA key)', async () => {

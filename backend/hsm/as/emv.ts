@@ -4,9 +4,9 @@
 // exported from the HSM module so the back end and the card simulators run the trusted apps' own
 // code instead of a TypeScript copy. Same I/O convention as hsm.ts: inputs laid end to end in
 // the I/O buffer, a length >= 0 or a GP status < 0 back, the reason in last_reason().
-import { TDES_ECB, TDES_CBC, encrypt, decrypt, cipherStatus } from "../../../ta/lib/cipher";
+import { TDES_ECB, TDES_CBC, SM4_ECB, SM4_CBC, encrypt, decrypt, cipherStatus } from "../../../ta/lib/cipher";
 import { pad, unpadMethod2Length } from "../../../ta/lib/padding";
-import { retailMac } from "../../../ta/lib/mac-iso9797";
+import { retailMac, macAlg1 } from "../../../ta/lib/mac-iso9797";
 import { kcvLegacyTdes } from "../../../ta/lib/kcv";
 import { encodeFormat2, decodeFormat2, pinBlockErrorMessage } from "../../../ta/lib/pinblock";
 import { wipe } from "../../../ta/lib/bytes";
@@ -27,6 +27,38 @@ export function tdes(keyLen: i32, ivLen: i32, dataLen: i32, decryptIt: i32): i32
   if (!out) { setReason("TDES: the host cipher refused the key, IV or data length"); return cipherStatus < 0 ? cipherStatus : BAD_PARAMETERS; }
   const n = output([out!]);
   wipe(out!);
+  return n;
+}
+
+/** in: key (16) || IV (0 for ECB, 16 for CBC) || data (whole 16-byte blocks)  out: the data
+ * enciphered (decrypt = 0) or deciphered (decrypt = 1) with SM4 (GB/T 32907) in ECB or CBC
+ * mode — the block cipher of PBOC national-algorithm (SM) cards. */
+export function sm4(keyLen: i32, ivLen: i32, dataLen: i32, decryptIt: i32): i32 {
+  const key = input(0, keyLen);
+  const iv = ivLen ? input(keyLen, ivLen) : null;
+  const data = input(keyLen + ivLen, dataLen);
+  const alg = iv ? SM4_CBC : SM4_ECB;
+  const out = decryptIt ? decrypt(alg, key, data, iv) : encrypt(alg, key, data, iv);
+  wipe(key);
+  wipe(data);
+  if (!out) { setReason("SM4: the host cipher refused the key, IV or data length"); return cipherStatus < 0 ? cipherStatus : BAD_PARAMETERS; }
+  const n = output([out!]);
+  wipe(out!);
+  return n;
+}
+
+/** in: SM4 key (16) || data  out: the 16-byte ISO/IEC 9797-1 MAC algorithm 1 block with SM4
+ * (the PBOC-SM4-MAC of SM cards' cryptograms and script MACs; callers take its leftmost bytes)
+ * with the given padding method. */
+export function sm4_mac(keyLen: i32, dataLen: i32, method: i32): i32 {
+  const key = input(0, keyLen);
+  const data = input(keyLen, dataLen);
+  const mac = macAlg1(SM4_CBC, key, data, method);
+  wipe(key);
+  wipe(data);
+  if (!mac) return failed("SM4 MAC (ISO 9797-1 algorithm 1)");
+  const n = output([mac!]);
+  wipe(mac!);
   return n;
 }
 

@@ -18,7 +18,7 @@ import { unpadMethod2Length } from "../../../ta/lib/padding";
 import { IO_CAP, input, output, failed, setReason } from "./io";
 
 export { io_buf, io_cap, last_reason } from "./io";
-export { tdes, iso9797_pad, iso9797_unpad_method_2, retail_mac, kcv_tdes, pin_block_format2, pin_block_format2_decode } from "./emv";
+export { tdes, sm4, iso9797_pad, iso9797_unpad_method_2, retail_mac, sm4_mac, kcv_tdes, pin_block_format2, pin_block_format2_decode } from "./emv";
 
 /** The receiver's derivation key of a KSN from the BDK (X9.24-3: initial key, then one step per
  * counter bit); wipes the BDK and the initial key. Null with `derivationStatus` set on failure. */
