@@ -2,6 +2,7 @@
 // crypto import (ecc_verify, ecdh, hmac) or to ta/lib/cmac.ts over the host's AES, so the kit
 // judges each runtime's host crypto through the host ABI itself. Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import { u32At } from "./le";
 import * as host from "../../ta/lib/host";
 import { cmac } from "../../ta/lib/cmac";
 import { AES_ECB } from "../../ta/lib/cipher";
@@ -14,9 +15,6 @@ const CMD_CMAC: u32 = 4;   // [keyLen][key][msg]                             -> 
 const CMD_SIGN: u32 = 5;   // [alg][priv 32][msg]                            -> [status i32][sig 64]
 const CMD_ECB: u32 = 6;    // [alg][keyLen][key][blocks]                     -> [status i32][out]
 
-function u32At(b: Uint8Array, o: i32): u32 {
-  return <u32>b[o] | (<u32>b[o + 1] << 8) | (<u32>b[o + 2] << 16) | (<u32>b[o + 3] << 24);
-}
 
 function withStatus(s: i32, data: Uint8Array | null): Uint8Array {
   const n = data ? data.length : 0;

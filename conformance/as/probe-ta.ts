@@ -2,6 +2,7 @@
 // command, including the wrong ones (traps, runaway loops, out-of-bounds pointers), so the
 // kit can check how a runtime reacts. Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import { u32At, i32Bytes } from "./le";
 import * as host from "../../ta/lib/host";
 import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
@@ -20,15 +21,7 @@ export const CMD_RANDOM: u32 = 12;
 
 const BAD: usize = 0xfffffff0;
 
-function u32At(b: Uint8Array, o: i32): u32 {
-  return <u32>b[o] | (<u32>b[o + 1] << 8) | (<u32>b[o + 2] << 16) | (<u32>b[o + 3] << 24);
-}
 
-function i32Bytes(v: i32): Uint8Array {
-  const o = new Uint8Array(4);
-  o[0] = <u8>v; o[1] = <u8>(v >> 8); o[2] = <u8>(v >> 16); o[3] = <u8>(v >> 24);
-  return o;
-}
 
 let sink: u32 = 0;
 const keep = new Array<Uint8Array>();

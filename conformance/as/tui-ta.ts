@@ -3,6 +3,7 @@
 // host functions' statuses so a test can check a runtime's trusted-UI semantics (statuses,
 // pending commands, events, Cancel, timeouts, death during an entry). Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
+import { u32At, i32Bytes } from "./le";
 import * as host from "../../ta/lib/host";
 import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
@@ -12,14 +13,6 @@ const CMD_UPDATE_NOW: u32 = 3;     // [screen]
 const CMD_CALL: u32 = 4;           // [uuid 16][cmd u32][payload]: TA-to-TA
 const CMD_PING2: u32 = 5;
 
-function u32At(b: Uint8Array, o: i32): u32 {
-  return <u32>b[o] | (<u32>b[o + 1] << 8) | (<u32>b[o + 2] << 16) | (<u32>b[o + 3] << 24);
-}
-function i32Bytes(v: i32): Uint8Array {
-  const o = new Uint8Array(4);
-  o[0] = <u8>v; o[1] = <u8>(v >> 8); o[2] = <u8>(v >> 16); o[3] = <u8>(v >> 24);
-  return o;
-}
 
 let screen = new Uint8Array(0);
 let entered: u8 = 0;

@@ -14,37 +14,32 @@ import { input, output, failed, setReason } from "./io";
 
 const BAD_PARAMETERS: i32 = <i32>0xffff0006;
 
-/** in: key (16/24) || IV (0 for ECB, 8 for CBC) || data (whole 8-byte blocks)  out: the data
- * enciphered (decrypt = 0) or deciphered (decrypt = 1) with TDES in ECB or CBC mode. */
-export function tdes(keyLen: i32, ivLen: i32, dataLen: i32, decryptIt: i32): i32 {
+/** One block-cipher pass for tdes() and sm4(): ECB when there is no IV, CBC with one. */
+function cipherPass(name: string, ecb: u32, cbc: u32, keyLen: i32, ivLen: i32, dataLen: i32, decryptIt: i32): i32 {
   const key = input(0, keyLen);
   const iv = ivLen ? input(keyLen, ivLen) : null;
   const data = input(keyLen + ivLen, dataLen);
-  const alg = iv ? TDES_CBC : TDES_ECB;
+  const alg = iv ? cbc : ecb;
   const out = decryptIt ? decrypt(alg, key, data, iv) : encrypt(alg, key, data, iv);
   wipe(key);
   wipe(data);
-  if (!out) { setReason("TDES: the host cipher refused the key, IV or data length"); return cipherStatus < 0 ? cipherStatus : BAD_PARAMETERS; }
+  if (!out) { setReason(name + ": the host cipher refused the key, IV or data length"); return cipherStatus < 0 ? cipherStatus : BAD_PARAMETERS; }
   const n = output([out!]);
   wipe(out!);
   return n;
+}
+
+/** in: key (16/24) || IV (0 for ECB, 8 for CBC) || data (whole 8-byte blocks)  out: the data
+ * enciphered (decrypt = 0) or deciphered (decrypt = 1) with TDES in ECB or CBC mode. */
+export function tdes(keyLen: i32, ivLen: i32, dataLen: i32, decryptIt: i32): i32 {
+  return cipherPass("TDES", TDES_ECB, TDES_CBC, keyLen, ivLen, dataLen, decryptIt);
 }
 
 /** in: key (16) || IV (0 for ECB, 16 for CBC) || data (whole 16-byte blocks)  out: the data
  * enciphered (decrypt = 0) or deciphered (decrypt = 1) with SM4 (GB/T 32907) in ECB or CBC
  * mode — the block cipher of PBOC national-algorithm (SM) cards. */
 export function sm4(keyLen: i32, ivLen: i32, dataLen: i32, decryptIt: i32): i32 {
-  const key = input(0, keyLen);
-  const iv = ivLen ? input(keyLen, ivLen) : null;
-  const data = input(keyLen + ivLen, dataLen);
-  const alg = iv ? SM4_CBC : SM4_ECB;
-  const out = decryptIt ? decrypt(alg, key, data, iv) : encrypt(alg, key, data, iv);
-  wipe(key);
-  wipe(data);
-  if (!out) { setReason("SM4: the host cipher refused the key, IV or data length"); return cipherStatus < 0 ? cipherStatus : BAD_PARAMETERS; }
-  const n = output([out!]);
-  wipe(out!);
-  return n;
+  return cipherPass("SM4", SM4_ECB, SM4_CBC, keyLen, ivLen, dataLen, decryptIt);
 }
 
 /** in: SM4 key (16) || data  out: the 16-byte ISO/IEC 9797-1 MAC algorithm 1 block with SM4
