@@ -8,6 +8,7 @@
 //   ecdsa_secp256r1_sha256_p1363   tee.ecc_verify(ECDSA_P256) with raw r||s
 //   ecdsa_secp256r1_sha256 (DER)   strict DER -> r||s in the test, then tee.ecc_verify; the DER
 //                                  bytes as they are must never verify
+//   ed25519                        tee.eddsa_verify(ED25519) with the raw key (host ABI 1.1)
 //   ecdh_secp256r1_ecpoint         tee.ecdh with the raw peer point
 //   hmac_sha256 / hmac_sm3         tee.hmac, tag truncated to the group's size
 //   aes_cmac                       ta/lib/cmac.ts over tee.cipher_init/cipher_update (AES-ECB)
