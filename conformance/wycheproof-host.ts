@@ -53,7 +53,11 @@ export class HostCrypto {
     return i32(await this.s.invoke(CMD.VERIFY, cat(u32(alg), u32(pub.length), pub, u32(msg.length), msg, sig))) === 0;
   }
   async eddsaVerify(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
-    return i32(await this.s.invoke(CMD.EDDSA_VERIFY, cat(u32(alg), u32(pub.length), pub, u32(msg.length), msg, sig))) === 0;
+    return (await this.eddsaVerifyStatus(alg, pub, msg, sig)) === 0;
+  }
+  /** tee.eddsa_verify's status as the TA got it (0, or a GP status as i32). */
+  async eddsaVerifyStatus(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<number> {
+    return i32(await this.s.invoke(CMD.EDDSA_VERIFY, cat(u32(alg), u32(pub.length), pub, u32(msg.length), msg, sig)));
   }
   async ecdh(priv: Uint8Array, pub: Uint8Array): Promise<Uint8Array | null> {
     const r = await this.s.invoke(CMD.ECDH, cat(priv, pub));
