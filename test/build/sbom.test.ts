@@ -12,6 +12,7 @@ import { buildTas, PROJECT_ROOT, DEV_PUBLIC_KEY_PATH } from '../../build/build.t
 import { SBOM_FILE, makeSbom, checkSbom, sbomTaByHash } from '../../build/sbom.ts';
 import { auditBuild } from '../../build/audit.ts';
 import { parseManifest } from '../../common/manifest.ts';
+import { run as sbomCommand } from '../../cli/commands/sbom.ts';
 
 const ECHO = 'test/build/fixtures/echo/ta.json';
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `tt-sbom-${p}-`));
@@ -138,5 +139,33 @@ describe('audit build checks the SBOM against the manifest', () => {
     const r = auditBuild(d, devPub);
     expect(r.sbom).toBe('missing');
     expect(r.ok).toBe(true);
+  });
+});
+
+describe('trusttap sbom', () => {
+  async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [], err: string[] = [];
+    const w = process.stdout.write.bind(process.stdout), e = console.error;
+    process.stdout.write = ((c: string) => { out.push(String(c)); return true; }) as typeof process.stdout.write;
+    console.error = (...x: unknown[]) => { err.push(x.join(' ')); };
+    try { return { code: await sbomCommand(args), out: out.join(''), err: err.join('\n') }; } finally { process.stdout.write = w; console.error = e; }
+  }
+
+  test('for an existing build: recompiles each TA to the manifest\'s bytes and writes the same SBOM the build wrote', async () => {
+    const r = await capture(['--dir', dir, '--out', '-']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(text);
+  });
+
+  test('refuses (exit 1) when the sources do not give the manifest\'s bytes, and when there is no manifest', async () => {
+    const d = tmp('stale');
+    cpSync(dir, d, { recursive: true });
+    const m = readFileSync(join(d, 'manifest.json'), 'utf8');
+    const t = JSON.parse(m).tas[0];
+    writeFileSync(join(d, 'manifest.json'), m.replace(t.sha256, 'a'.repeat(64)));
+    const r = await capture(['--dir', d, '--out', join(d, 'x.json')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`compile ${t.file} to sha256 ${t.sha256}, the manifest has ${'a'.repeat(64)}`);
+    expect((await capture(['--dir', tmp('empty')])).code).toBe(1);
   });
 });
