@@ -9,6 +9,7 @@ import { MANIFEST_FILE, SIGNATURE_FILE, parseManifest, sha256Hex, verifyManifest
 import { parseModule, importKey, importSignature, formatSignature } from '../tee/loader/imports.ts';
 import type { WasmImport } from '../tee/loader/wasm-info.ts';
 import { HOST_ABI_VERSION, debugOnlyImports, hostAbiByKey } from '../tee/abi/table.ts';
+import { SBOM_FILE, checkSbom } from './sbom.ts';
 
 export interface AuditProblem { ta: string | null; code: string; message: string }
 
@@ -36,6 +37,9 @@ export interface AuditReport {
   manifest_sha256: string | null;
   signer: string | null;
   signing_key: string | null;
+  /** The build's SBOM (sbom.cdx.json) against the manifest: each TA's SHA-256 the same. A
+   * missing SBOM is reported, not failed (a build directory from before the SBOM existed). */
+  sbom: 'ok' | 'mismatch' | 'missing' | 'invalid' | null;
   tas: AuditTa[];
   problems: AuditProblem[];
 }
@@ -45,7 +49,7 @@ export function auditBuild(dir: string, trustedPublicKeyPem: string): AuditRepor
   const add = (ta: string | null, e: LoadError | { code: string; message: string }) =>
     problems.push({ ta, code: e.code, message: e.message.replace(/^[A-Z_]+: /, '') });
   const report: AuditReport = {
-    dir, ok: false, signature: 'missing', trusted_key: null, manifest_sha256: null, signer: null, signing_key: null, tas: [], problems,
+    dir, ok: false, signature: 'missing', trusted_key: null, manifest_sha256: null, signer: null, signing_key: null, sbom: null, tas: [], problems,
   };
   try { report.trusted_key = publicKeyId(trustedPublicKeyPem); } catch { /* reported by the verification below */ }
   const mpath = join(dir, MANIFEST_FILE);
@@ -75,6 +79,10 @@ export function auditBuild(dir: string, trustedPublicKeyPem: string): AuditRepor
   }
   report.signer = manifest.signer;
   report.signing_key = manifest.signing_key;
+  const sbomPath = join(dir, SBOM_FILE);
+  const sbom = checkSbom(existsSync(sbomPath) ? readFileSync(sbomPath, 'utf8') : null, manifest);
+  report.sbom = sbom.status;
+  for (const p of sbom.problems) add(p.ta, p);
   for (const entry of manifest.tas) {
     const ta: AuditTa = {
       name: entry.name, uuid: entry.uuid, version: entry.version, file: entry.file, debug: entry.debug,
@@ -129,6 +137,8 @@ export function formatAudit(r: AuditReport, opts: { keyNote?: string } = {}): st
   L.push(`  manifest   ${MANIFEST_FILE} sha256 ${r.manifest_sha256 ?? '-'}`);
   L.push(`  signature  ${sig}, checked with ${r.trusted_key ?? 'an unreadable key'}${opts.keyNote ? ` ${opts.keyNote}` : ''}`);
   L.push(`  signer     ${r.signer ?? '-'}${r.signer === 'development' ? '  ← DEVELOPMENT ONLY key, not for production devices' : ''}  (${r.signing_key ?? '-'})`);
+  const sbom = { ok: `${SBOM_FILE}: every TA hash matches the manifest`, mismatch: `${SBOM_FILE}: MISMATCH (below)`, invalid: `${SBOM_FILE}: INVALID (below)`, missing: `none (no ${SBOM_FILE}; trusttap sbom writes it)` };
+  L.push(`  sbom       ${r.sbom ? sbom[r.sbom] : '-'}`);
   L.push('');
   const head = ['TA', 'file', 'size', 'max mem', 'hash', 'sha256'];
   const rows = r.tas.map((t) => [

@@ -18,6 +18,7 @@ import { HOST_ABI_VERSION } from '../tee/abi/table.ts';
 import { TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { moduleProblems, parseModule, importSignature } from '../tee/loader/imports.ts';
 import { publicKeyId, signManifestBytes } from '../tee/loader/manifest.ts';
+import { SBOM_FILE, makeSbom, type TaSources } from './sbom.ts';
 import {
   MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, serializeManifest, sha256Hex, type Manifest, type ManifestTa,
 } from '../common/manifest.ts';
@@ -50,6 +51,8 @@ export interface BuildOptions {
   signer?: string;
   /** Reuse outputs whose recorded inputs are unchanged (build/out/cache under root). Default true. */
   cache?: boolean;
+  /** Also write the SBOM (sbom.cdx.json, build/sbom.ts) beside the manifest. Default true. */
+  sbom?: boolean;
   log?: (line: string) => void;
 }
 
@@ -106,8 +109,9 @@ export function ascArgs(d: TaDescriptor, debug: boolean): string[] {
 interface CacheRecord { key: string; reads: [string, string | null][]; sha256: string }
 
 /** Compiles one TA in-process; every file read resolves against root. Also used for the
- * conformance kit's test TAs (build/conformance.ts). */
-export async function compile(root: string, args: string[], cacheDir: string | null): Promise<{ bytes: Uint8Array; cached: boolean }> {
+ * conformance kit's test TAs (build/conformance.ts). `sources` are the files asc read
+ * (repo-relative, sorted): what the SBOM lists for the output. */
+export async function compile(root: string, args: string[], cacheDir: string | null): Promise<{ bytes: Uint8Array; cached: boolean; sources: string[] }> {
   const key = sha256Hex(new TextEncoder().encode(JSON.stringify([ASC_VERSION, args])));
   const read = (name: string, baseDir: string): string | null => {
     try { return readFileSync(resolve(root, baseDir, name), 'utf8'); } catch { return null; }
@@ -118,7 +122,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
       const rec = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CacheRecord;
       if (rec.key === key && rec.reads.every(([p, h]) => hashOf(read(p, '.')) === h)) {
         const bytes = readFileSync(join(cacheDir, `${key}.wasm`));
-        if (sha256Hex(bytes) === rec.sha256) return { bytes, cached: true };
+        if (sha256Hex(bytes) === rec.sha256) return { bytes, cached: true, sources: rec.reads.filter(([, h]) => h !== null).map(([p]) => p) };
       }
     } catch { /* no usable cache entry */ }
   }
@@ -146,7 +150,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
     const rec: CacheRecord = { key, reads: [...reads].sort((a, b) => (a[0] < b[0] ? -1 : 1)), sha256: sha256Hex(bytes) };
     writeAtomic(join(cacheDir, `${key}.json`), JSON.stringify(rec));
   }
-  return { bytes, cached: false };
+  return { bytes, cached: false, sources: [...reads].filter(([, h]) => h !== null).map(([p]) => p).sort() };
 }
 
 /** The manifest entry for a built TA; the field order here is the manifest's byte layout. */
@@ -217,6 +221,7 @@ export async function buildTas(opts: BuildOptions = {}): Promise<BuildResult> {
   const errors: string[] = [];
   const tas: ManifestTa[] = [];
   const outputs: BuildResult['outputs'] = [];
+  const sources: TaSources = new Map();
   const paths = opts.descriptors ?? discoverDescriptors(root);
   if (!existsSync(join(root, 'asconfig.json'))) errors.push(`${join(root, 'asconfig.json')} is missing`);
   if (!paths.length) errors.push(`no TA descriptors (ta/*/ta.json) under ${root}`);
@@ -230,7 +235,7 @@ export async function buildTas(opts: BuildOptions = {}): Promise<BuildResult> {
       const file = `${d.name}${debug ? '.debug' : ''}.wasm`;
       const args = ascArgs(d, debug);
       try {
-        const { bytes, cached } = await compile(root, args, cacheDir);
+        const { bytes, cached, sources: read } = await compile(root, args, cacheDir);
         const problems = moduleProblems(parseModule(bytes), { release: !debug });
         if (problems.length) throw new BuildError(`${p} → ${file} breaks the ABI:\n  ${problems.map((x) => x.message).join('\n  ')}`);
         const entry = manifestEntry(d, file, bytes, debug, args);
@@ -238,6 +243,7 @@ export async function buildTas(opts: BuildOptions = {}): Promise<BuildResult> {
         mkdirSync(outDir, { recursive: true });
         writeAtomic(join(outDir, file), bytes);
         tas.push(entry);
+        sources.set(file, read);
         outputs.push({ file, sha256: entry.sha256, size: entry.size, cached });
         log(`${file.padEnd(24)} ${String(entry.size).padStart(7)} B  sha256 ${entry.sha256}${cached ? '  (cached)' : ''}`);
       } catch (e) {
@@ -246,7 +252,7 @@ export async function buildTas(opts: BuildOptions = {}): Promise<BuildResult> {
     }
   }
   if (errors.length) {
-    for (const f of [MANIFEST_FILE, SIGNATURE_FILE]) rmSync(join(outDir, f), { force: true });
+    for (const f of [MANIFEST_FILE, SIGNATURE_FILE, SBOM_FILE]) rmSync(join(outDir, f), { force: true });
     return { ok: false, errors, manifest: null, manifestPath: null, outputs, ms: performance.now() - t0 };
   }
   tas.sort((a, b) => (a.name === b.name ? Number(a.debug) - Number(b.debug) : a.name < b.name ? -1 : 1));
@@ -255,6 +261,15 @@ export async function buildTas(opts: BuildOptions = {}): Promise<BuildResult> {
     ({ manifest, path } = writeSignedManifest(outDir, tas, keyPath, opts.signer));
   } catch (e) {
     return { ok: false, errors: [(e as Error).message], manifest: null, manifestPath: null, outputs, ms: performance.now() - t0 };
+  }
+  if (opts.sbom !== false) {
+    try {
+      writeAtomic(join(outDir, SBOM_FILE), makeSbom({ root, manifestBytes: readFileSync(path), sources }));
+    } catch (e) {
+      rmSync(join(outDir, SBOM_FILE), { force: true });
+      return { ok: false, errors: [`${SBOM_FILE}: ${(e as Error).message}`], manifest: null, manifestPath: null, outputs, ms: performance.now() - t0 };
+    }
+    log(`${SBOM_FILE} written: the package's dependencies and ${tas.length} TA file(s) with their sources (CycloneDX 1.5)`);
   }
   log(`${MANIFEST_FILE} signed by ${manifest.signer} key ${manifest.signing_key}${manifest.signer === 'development' ? '  (DEVELOPMENT ONLY key)' : ''}`);
   return { ok: true, errors, manifest, manifestPath: path, outputs, ms: performance.now() - t0 };

@@ -1,7 +1,7 @@
 // `npm run build:package` (also `prepack`): the npm package's dist/ — compiled ESM JavaScript and
 // .d.ts (tsconfig.build.json, mirroring the source tree) plus every file the compiled code reads
 // at run time through `import.meta.url`, each at the place it has beside the sources:
-//   dist/build/          the signed TAs, manifest.json, manifest.sig, the DEVELOPMENT public key
+//   dist/build/          the signed TAs, manifest.json, manifest.sig, sbom.cdx.json, the DEVELOPMENT public key
 //                        (never the private key), and build/conformance/ when the kit's TAs exist
 //   dist/backend/hsm/    hsm.wasm: the back end's HSM module, prebuilt (the package has no AS
 //                        sources or compiler; backend/hsm/wasm.ts loads it there)
@@ -17,6 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT, BUILD_DIR, DEV_PUBLIC_KEY_PATH } from './paths.ts';
 import { parseManifest } from '../common/manifest.ts';
+import { SBOM_FILE } from './sbom.ts';
 import { hsmWasm } from '../backend/hsm/wasm.ts';
 
 export const DIST = join(PROJECT_ROOT, 'dist');
@@ -83,7 +84,7 @@ function copyBuild(): number {
     throw new PackageError('build/manifest.json or manifest.sig missing: run `npm run build` first');
   }
   const manifest = parseManifest(readFileSync(manifestPath));
-  const files = ['manifest.json', 'manifest.sig', ...manifest.tas.map((t) => t.file)];
+  const files = ['manifest.json', 'manifest.sig', SBOM_FILE, ...manifest.tas.map((t) => t.file)];
   for (const f of files) {
     if (!existsSync(join(BUILD_DIR, f))) throw new PackageError(`build/${f}, named by the manifest, is missing: run \`npm run build\``);
     copy(join(BUILD_DIR, f), join(DIST, 'build', f));

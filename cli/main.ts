@@ -37,6 +37,7 @@ const CHECKOUT_ONLY: Record<string, string> = {
   build: 'the TA sources under ta/ and the AssemblyScript compiler; the package ships the built, signed TAs',
   gen: 'the .proto sources and protobufjs-cli',
   'proto-docs': 'the .proto sources',
+  sbom: 'the TA sources under ta/ and the AssemblyScript compiler (it recompiles each TA); the package ships the build\'s SBOM, dist/build/sbom.cdx.json',
   vectors: 'the vector runner under test/',
 };
 

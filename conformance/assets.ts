@@ -25,7 +25,7 @@ export type KitTaName = keyof typeof KIT_TAS;
 
 /** The Wycheproof files the crypto category runs (each matches a host primitive). */
 export const KIT_WYCHEPROOF_FILES = ['ecdsa_secp256r1_sha256_p1363_test.json', 'ecdsa_secp256r1_sha256_test.json', 'ecdh_secp256r1_ecpoint_test.json',
-  'hmac_sha256_test.json', 'hmac_sm3_test.json', 'aes_cmac_test.json', 'aes_gcm_test.json', 'sm4_gcm_test.json'] as const;
+  'hmac_sha256_test.json', 'hmac_sm3_test.json', 'aes_cmac_test.json', 'aes_gcm_test.json', 'sm4_gcm_test.json', 'ed25519_test.json'] as const;
 /** Shipped with them: Wycheproof's licence and where the files come from. */
 export const KIT_WYCHEPROOF_NOTICES = ['LICENSE', 'README.md'] as const;
 export const KIT_WYCHEPROOF_SUBDIR = 'wycheproof';

@@ -8,6 +8,7 @@
 //   ecdsa_secp256r1_sha256_p1363   tee.ecc_verify(ECDSA_P256) with raw r||s
 //   ecdsa_secp256r1_sha256 (DER)   strict DER -> r||s in the test, then tee.ecc_verify; the DER
 //                                  bytes as they are must never verify
+//   ed25519                        tee.eddsa_verify(ED25519) with the raw key (host ABI 1.1)
 //   ecdh_secp256r1_ecpoint         tee.ecdh with the raw peer point
 //   hmac_sha256 / hmac_sm3         tee.hmac, tag truncated to the group's size
 //   aes_cmac                       ta/lib/cmac.ts over tee.cipher_init/cipher_update (AES-ECB)
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TeeContext } from '../ree/tee-client/index.ts';
 import { Alg } from '../tee/abi/algorithms.ts';
+import { Status } from '../proto/status.ts';
 import type { RuntimeFactory, RuntimeUnderTest } from './kit.ts';
 import type { Harness } from './harness.ts';
 import { KIT_ASSETS_DIR, KIT_WYCHEPROOF_FILES } from './assets.ts';
@@ -57,6 +59,20 @@ export function cryptoConformanceSuite(h: Harness, factory: RuntimeFactory, asse
         expect(results.filter((x) => x.verdict === 'skip')).toEqual([]);
       });
     }
+
+    test('Ed25519 (tee.eddsa_verify, host ABI 1.1): RFC 8032 test 1 verifies; a key or signature of another length is SIGNATURE_INVALID; another EdDSA alg (TEE_ALG_ED448) is NOT_SUPPORTED', async () => {
+      const pub = unhex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+      const sig = unhex('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b');
+      const none = new Uint8Array(0);
+      expect(await hc.eddsaVerifyStatus(Alg.ED25519, pub, none, sig)).toBe(0);
+      expect(await hc.eddsaVerifyStatus(Alg.ED25519, pub, Uint8Array.of(0), sig) >>> 0).toBe(Status.ERROR_SIGNATURE_INVALID);
+      expect(await hc.eddsaVerifyStatus(Alg.ED25519, pub.subarray(1), none, sig) >>> 0).toBe(Status.ERROR_SIGNATURE_INVALID);
+      expect(await hc.eddsaVerifyStatus(Alg.ED25519, pub, none, sig.subarray(1)) >>> 0).toBe(Status.ERROR_SIGNATURE_INVALID);
+      expect(await hc.eddsaVerifyStatus(Alg.ED25519, pub, none, cat(sig, Uint8Array.of(0))) >>> 0).toBe(Status.ERROR_SIGNATURE_INVALID);
+      expect(await hc.eddsaVerifyStatus(0x70006044 /* TEE_ALG_ED448 */, pub, none, sig) >>> 0).toBe(Status.ERROR_NOT_SUPPORTED);
+      // the ECDSA import does not take an Ed25519 key: each algorithm goes through its own import
+      expect(await hc.verify(Alg.ED25519, pub, none, sig)).toBe(false);
+    });
 
     test('SM2/SM3 (GB/T 32918.2, default ID): a signature verifies, any changed bit of message, signature or key does not', async () => {
       const d = unhex('3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8');

@@ -7,6 +7,8 @@
 //   ecdsa_p1363_verify_schema   ECDSA secp256r1/SHA-256: tee.ecc_verify with raw r||s
 //   ecdsa_verify_schema         the same after strict DER -> r||s in the test; the DER bytes as
 //                               they are must never verify
+//   eddsa_verify_schema         Ed25519 (edwards25519 groups): tee.eddsa_verify (host ABI 1.1)
+//                               with the raw 32-byte key and the signature as it is
 //   ecdh_ecpoint_test_schema    ECDH secp256r1: tee.ecdh with the raw peer point
 //   mac_test_schema             HMACSHA256 / HMACSM3: tee.hmac (tag truncated to the group's
 //                               size); AES-CMAC: ta/lib/cmac.ts over tee.cipher_* (AES-ECB)
@@ -25,7 +27,7 @@ const cat = (...p: Uint8Array[]) => new Uint8Array(Buffer.concat(p));
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getInt32(0, true);
 
 export const CRYPTO_PROBE_UUID = '0c0fe7a0-0000-4000-8000-0000000c7e57';
-const CMD = { VERIFY: 1, ECDH: 2, HMAC: 3, CMAC: 4, SIGN: 5, ECB: 6 };
+const CMD = { VERIFY: 1, ECDH: 2, HMAC: 3, CMAC: 4, SIGN: 5, ECB: 6, EDDSA_VERIFY: 7 };
 
 export interface WpCase { tcId: number; comment: string; flags: string[]; result: 'valid' | 'invalid' | 'acceptable'; [k: string]: any }
 export interface WpGroup { tests: WpCase[]; [k: string]: any }
@@ -49,6 +51,13 @@ export class HostCrypto {
   constructor(private readonly s: TeeSession) {}
   async verify(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
     return i32(await this.s.invoke(CMD.VERIFY, cat(u32(alg), u32(pub.length), pub, u32(msg.length), msg, sig))) === 0;
+  }
+  async eddsaVerify(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+    return (await this.eddsaVerifyStatus(alg, pub, msg, sig)) === 0;
+  }
+  /** tee.eddsa_verify's status as the TA got it (0, or a GP status as i32). */
+  async eddsaVerifyStatus(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<number> {
+    return i32(await this.s.invoke(CMD.EDDSA_VERIFY, cat(u32(alg), u32(pub.length), pub, u32(msg.length), msg, sig)));
   }
   async ecdh(priv: Uint8Array, pub: Uint8Array): Promise<Uint8Array | null> {
     const r = await this.s.invoke(CMD.ECDH, cat(priv, pub));
@@ -97,6 +106,9 @@ export function checkFor(file: WpFile, hc: HostCrypto): { check: Check; expected
   const p256 = (g: WpGroup) => g.publicKey?.curve === 'secp256r1' && g.sha === 'SHA-256';
   if (schema === 'ecdsa_p1363_verify_schema') {
     return { check: async (g, t) => !p256(g) ? 'skip' : (await hc.verify(Alg.ECDSA_P256, unhex(g.publicKey.uncompressed), unhex(t.msg), unhex(t.sig))) ? { accepted: true } : { accepted: false, why: 'SIGNATURE_INVALID' } };
+  }
+  if (schema === 'eddsa_verify_schema') {
+    return { check: async (g, t) => g.publicKey?.curve !== 'edwards25519' ? 'skip' : (await hc.eddsaVerify(Alg.ED25519, unhex(g.publicKey.pk), unhex(t.msg), unhex(t.sig))) ? { accepted: true } : { accepted: false, why: 'SIGNATURE_INVALID' } };
   }
   if (schema === 'ecdsa_verify_schema') {
     return {

@@ -1,5 +1,5 @@
 // The conformance kit's crypto TA: each command hands one Wycheproof case straight to a host
-// crypto import (ecc_verify, ecdh, hmac) or to ta/lib/cmac.ts over the host's AES, so the kit
+// crypto import (ecc_verify, eddsa_verify, ecdh, hmac) or to ta/lib/cmac.ts over the host's AES, so the kit
 // judges each runtime's host crypto through the host ABI itself. Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
 import { u32At } from "./le";
@@ -14,6 +14,7 @@ const CMD_HMAC: u32 = 3;   // [alg][keyLen][key][msg]                        -> 
 const CMD_CMAC: u32 = 4;   // [keyLen][key][msg]                             -> [ok u8][tag 16]
 const CMD_SIGN: u32 = 5;   // [alg][priv 32][msg]                            -> [status i32][sig 64]
 const CMD_ECB: u32 = 6;    // [alg][keyLen][key][blocks]                     -> [status i32][out]
+const CMD_EDDSA_VERIFY: u32 = 7; // as CMD_VERIFY, through tee.eddsa_verify (host ABI 1.1)
 
 
 function withStatus(s: i32, data: Uint8Array | null): Uint8Array {
@@ -27,14 +28,15 @@ function withStatus(s: i32, data: Uint8Array | null): Uint8Array {
 class CryptoProbe extends TrustedApp {
   invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {
     const bad = "malformed case";
-    if (command == CMD_VERIFY) {
+    if (command == CMD_VERIFY || command == CMD_EDDSA_VERIFY) {
       if (input.length < 8) return reply.fail(ERROR_BAD_PARAMETERS, bad);
       const pl = <i32>u32At(input, 4);
       if (input.length < 12 + pl) return reply.fail(ERROR_BAD_PARAMETERS, bad);
       const ml = <i32>u32At(input, 8 + pl);
       const mo = 12 + pl;
       if (input.length < mo + ml) return reply.fail(ERROR_BAD_PARAMETERS, bad);
-      const s = host.ecc_verify(u32At(input, 0), input.dataStart + 8, pl, input.dataStart + mo, ml, input.dataStart + mo + ml, input.length - mo - ml);
+      const alg = u32At(input, 0), pub = input.dataStart + 8, msg = input.dataStart + mo, sig = input.dataStart + mo + ml, sl = input.length - mo - ml;
+      const s = command == CMD_VERIFY ? host.ecc_verify(alg, pub, pl, msg, ml, sig, sl) : host.eddsa_verify(alg, pub, pl, msg, ml, sig, sl);
       return reply.ok(withStatus(s, null));
     }
     if (command == CMD_ECDH) {

@@ -67,11 +67,12 @@ function oob(which: u32): void {
     case 25: host.oem_certify(BAD, 65, p, 64); break;
     case 26: host.tui_begin(BAD, 16, 1000); break;
     case 27: host.tui_update(BAD, 16); break;
+    case 28: host.eddsa_verify(host.ALG_ED25519, BAD, 32, p, 16, p, 64); break;
   }
   sink += ok[0];
 }
 
-export const OOB_CASES: u32 = 28;
+export const OOB_CASES: u32 = 29;
 
 class Probe extends TrustedApp {
   invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {

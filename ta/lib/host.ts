@@ -18,11 +18,12 @@ export const ALG_HMAC_SHA256: u32 = 0x30000004;
 export const ALG_HMAC_SM3: u32 = 0x30000007;
 export const ALG_ECDSA_P256: u32 = 0x70003041;
 export const ALG_SM2_DSA_SM3: u32 = 0x70006045;
+export const ALG_ED25519: u32 = 0x70006043;
 export const ALG_ECDH_P256: u32 = 0x80003042;
 export const MODE_ENCRYPT: u32 = 0;
 export const MODE_DECRYPT: u32 = 1;
 export const CURVE_NIST_P256: u32 = 0x00000003;
-export const CURVE_SM2: u32 = 0x00000300;
+export const CURVE_SM2: u32 = 0x00000400;
 
 /** Fills [ptr, ptr+len) with bytes from the TEE's random source. */
 @external("tee", "random")
@@ -83,6 +84,11 @@ export declare function ecc_sign(alg: u32, privPtr: usize, msgPtr: usize, msgLen
 /** Returns SUCCESS or ERROR_SIGNATURE_INVALID. */
 @external("tee", "ecc_verify")
 export declare function ecc_verify(alg: u32, pubPtr: usize, pubLen: u32, msgPtr: usize, msgLen: u32, sigPtr: usize, sigLen: u32): i32;
+/** Host ABI 1.1: Ed25519 (alg ALG_ED25519, pure, over the message) with a 32-byte public key and
+ * a 64-byte signature: SUCCESS or ERROR_SIGNATURE_INVALID. A runtime older than 1.1 refuses to
+ * load a TA that calls it (UNKNOWN_IMPORT). */
+@external("tee", "eddsa_verify")
+export declare function eddsa_verify(alg: u32, pubPtr: usize, pubLen: u32, msgPtr: usize, msgLen: u32, sigPtr: usize, sigLen: u32): i32;
 /** ECDH P-256: the 32-byte shared secret x-coordinate. */
 @external("tee", "ecdh")
 export declare function ecdh(privPtr: usize, pubPtr: usize, pubLen: u32, outPtr: usize): i32;

@@ -28,8 +28,9 @@
 #define ALG_HMAC_SM3 0x30000007u
 #define ALG_ECDSA_P256 0x70003041u
 #define ALG_SM2_DSA_SM3 0x70006045u
+#define ALG_ED25519 0x70006043u
 #define CURVE_P256 0x00000003u
-#define CURVE_SM2 0x00000300u
+#define CURVE_SM2 0x00000400u
 
 #define ST(x) ((int32_t)(x))
 
@@ -310,6 +311,19 @@ int32_t crypto_ecc_verify(uint32_t alg, const uint8_t *pub, size_t pl, const uin
   int v = ECDSA_do_verify(h, 32, s, k);
   ECDSA_SIG_free(s); EC_KEY_free(k); EC_POINT_free(P);
   return v == 1 ? 0 : ST(TT_ERROR_SIGNATURE_INVALID);
+}
+
+/* Pure Ed25519 (RFC 8032): the key is a TEE_TYPE_ED25519_PUBLIC_KEY (32 bytes, raw), the
+ * message is signed as it is (no digest: EVP_DigestVerify with a NULL md). */
+int32_t crypto_eddsa_verify(uint32_t alg, const uint8_t *pub, size_t pl, const uint8_t *msg, size_t ml, const uint8_t *sig, size_t sl) {
+  if (alg != ALG_ED25519) return ST(TT_ERROR_NOT_SUPPORTED);
+  if (pl != 32 || sl != 64) return ST(TT_ERROR_SIGNATURE_INVALID);
+  EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, pl);
+  if (!k) return ST(TT_ERROR_SIGNATURE_INVALID);
+  EVP_MD_CTX *m = EVP_MD_CTX_new();
+  int v = m && EVP_DigestVerifyInit(m, NULL, NULL, NULL, k) == 1 && EVP_DigestVerify(m, sig, sl, msg, ml) == 1;
+  EVP_MD_CTX_free(m); EVP_PKEY_free(k);
+  return v ? 0 : ST(TT_ERROR_SIGNATURE_INVALID);
 }
 
 bool crypto_p256_point_valid(const uint8_t *pub, size_t pl) {

@@ -41,6 +41,7 @@ const tt_host_fn tt_host_abi[] = {
   {"tee", "ecc_sign", "(i32, i32, i32, i32, i32) -> i32", false},
 #endif
   {"tee", "ecc_verify", "(i32, i32, i32, i32, i32, i32, i32) -> i32", false},
+  {"tee", "eddsa_verify", "(i32, i32, i32, i32, i32, i32, i32) -> i32", false}, /* since 1.1 */
   {"tee", "ecdh", "(i32, i32, i32, i32) -> i32", false},
   {"tee", "session_open", "(i32) -> i32", false},
   {"tee", "session_invoke", "(i32, i32, i32, i32, i32, i32) -> i32", false},
@@ -287,6 +288,12 @@ u32 Z_teeZ_ecc_verify(struct Z_tee_instance_t *t, u32 alg, u32 qp, u32 ql, u32 m
   tt_host_ctx *c = CTX(t);
   uint8_t *q = view(c, qp, ql), *m = view(c, mp, ml), *s = view(c, sp, sl);
   return (u32)crypto_ecc_verify(alg, q, ql, m, ml, s, sl);
+}
+
+u32 Z_teeZ_eddsa_verify(struct Z_tee_instance_t *t, u32 alg, u32 qp, u32 ql, u32 mp, u32 ml, u32 sp, u32 sl) {
+  tt_host_ctx *c = CTX(t);
+  uint8_t *q = view(c, qp, ql), *m = view(c, mp, ml), *s = view(c, sp, sl);
+  return (u32)crypto_eddsa_verify(alg, q, ql, m, ml, s, sl);
 }
 
 u32 Z_teeZ_ecdh(struct Z_tee_instance_t *t, u32 pp, u32 qp, u32 ql, u32 op) {

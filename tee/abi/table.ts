@@ -9,6 +9,11 @@ import { Status } from '../../proto/status.ts';
 import { recordBoundary, recording } from './recorder.ts';
 
 export const HOST_ABI_VERSION = 1;
+/** Additions to v1 so far (docs/host-abi.md "Versions"): a function with `since` 1.1 is new in
+ * 1.1. An addition never changes an existing function, so the manifest and the measurements
+ * carry the major version only; a TA that imports an addition is refused by a runtime that
+ * lacks it (UNKNOWN_IMPORT, at load time, naming the import). */
+export const HOST_ABI_REVISION = '1.1';
 
 export type ValType = 'i32' | 'i64' | 'f64';
 export interface HostFunction {
@@ -17,6 +22,8 @@ export interface HostFunction {
   params: ValType[];
   results: ValType[];
   doc: string;
+  /** The v1 revision that added it; absent for the functions of 1.0. */
+  since?: string;
   handler: (ctx: HostContext, ...args: number[]) => number | void;
 }
 
@@ -221,6 +228,12 @@ export const hostAbi: readonly HostFunction[] = [
     doc: 'ecc_verify(alg, pubPtr, pubLen, msgPtr, msgLen, sigPtr, sigLen): SUCCESS or SIGNATURE_INVALID.',
     handler: (ctx, alg, qp, ql, mp, ml, sp, sl) => guarded(() =>
       ctx.services.crypto.eccVerify(alg, ctx.view(qp, ql), ctx.view(mp, ml), ctx.view(sp, sl)) ? 0 : err(Status.ERROR_SIGNATURE_INVALID)),
+  },
+  {
+    module: 'tee', name: 'eddsa_verify', params: [I, I, I, I, I, I, I], results: [I], since: '1.1',
+    doc: 'eddsa_verify(alg, pubPtr, pubLen, msgPtr, msgLen, sigPtr, sigLen): Ed25519 (alg TEE_ALG_ED25519, RFC 8032 pure: the message itself, no pre-hash) with a 32-byte public key (a TEE_TYPE_ED25519_PUBLIC_KEY) and a 64-byte signature: SUCCESS or SIGNATURE_INVALID (also for a key or signature of another length); NOT_SUPPORTED for another alg.',
+    handler: (ctx, alg, qp, ql, mp, ml, sp, sl) => guarded(() =>
+      ctx.services.crypto.eddsaVerify(alg, ctx.view(qp, ql), ctx.view(mp, ml), ctx.view(sp, sl)) ? 0 : err(Status.ERROR_SIGNATURE_INVALID)),
   },
   {
     module: 'tee', name: 'ecdh', params: [I, I, I, I], results: [I],

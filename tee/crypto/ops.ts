@@ -141,6 +141,19 @@ export class CryptoOps {
     throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `signature algorithm 0x${(alg >>> 0).toString(16)} not supported`);
   }
 
+  /** Pure Ed25519 (RFC 8032 §5.1.7) over the message: true when the signature verifies; false
+   * for a key that is not 32 bytes, a signature that is not 64, or any that does not verify. */
+  eddsaVerify(alg: number, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+    if ((alg >>> 0) !== Alg.ED25519) throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `EdDSA algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+    if (pub.length !== 32 || sig.length !== 64) return false;
+    try {
+      const key = nc.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(pub) }, format: 'jwk' });
+      return nc.verify(null, msg, key, sig);
+    } catch {
+      return false;
+    }
+  }
+
   ecdh(priv: Uint8Array, peerPub: Uint8Array): Uint8Array {
     const e = nc.createECDH('prime256v1');
     try {

@@ -1,5 +1,5 @@
 // The TA build: determinism (two clean builds bit-identical, also from another directory), the
-// cache never changing an output, debug variants, refusal of a TA importing outside the host ABI,
+// cache never changing an output, the SBOM with them, debug variants, refusal of a TA importing outside the host ABI,
 // key configuration, and docs/host-abi.md being current.
 import { describe, test, expect, beforeAll } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -44,7 +44,7 @@ describe('reproducible build', () => {
   test('two clean builds of the fixture TA are bit-identical (wasm, manifest, signature)', async () => {
     const second = tmp('b');
     expectOk(await buildTas({ descriptors: [ECHO], outDir: second, debug: true, cache: false }));
-    expect(Object.keys(files(first))).toEqual(['echo.debug.wasm', 'echo.wasm', 'manifest.json', 'manifest.sig']);
+    expect(Object.keys(files(first))).toEqual(['echo.debug.wasm', 'echo.wasm', 'manifest.json', 'manifest.sig', 'sbom.cdx.json']);
     expect(files(second)).toEqual(files(first));
   });
 

@@ -104,7 +104,8 @@ describe('manifest and binary verification', () => {
     const { rc, report } = await runAudit(dir);
     expect(rc).toBe(1);
     expect(report.signature).toBe('invalid');
-    expect(report.problems.map((p: any) => p.code)).toEqual(['BAD_SIGNATURE', 'HASH_MISMATCH']);
+    // the build's SBOM still has the real hash, so it disagrees with the rewritten manifest too
+    expect(report.problems.map((p: any) => p.code)).toEqual(['BAD_SIGNATURE', 'SBOM_MISMATCH', 'HASH_MISMATCH']);
   });
 
   test('a garbled signature file and the wrong trusted key → BAD_SIGNATURE', () => {

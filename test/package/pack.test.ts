@@ -49,7 +49,7 @@ test('the package holds compiled JavaScript, declarations and the signed build â
   expect(all.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(all.filter((f) => /^(test|ta|tee-c|proto\/as)\//.test(f))).toEqual([]);
   expect(all.filter((f) => f.endsWith('dev-signing-key.pem'))).toEqual([]);
-  for (const f of ['dist/build/manifest.json', 'dist/build/manifest.sig', 'dist/build/keys/dev-signing-key.pub.pem', 'dist/backend/hsm/hsm.wasm', 'dist/tee/host/ta-worker-boot.mjs', 'dist/ree/index.d.ts', 'bin/trusttap.mjs', 'README.md', 'docs/app-api.md']) {
+  for (const f of ['dist/build/manifest.json', 'dist/build/manifest.sig', 'dist/build/sbom.cdx.json', 'dist/build/keys/dev-signing-key.pub.pem', 'dist/backend/hsm/hsm.wasm', 'dist/tee/host/ta-worker-boot.mjs', 'dist/ree/index.d.ts', 'bin/trusttap.mjs', 'README.md', 'docs/app-api.md']) {
     expect(all, f).toContain(f);
   }
   const manifest = JSON.parse(readFileSync(join(inst.pkgDir, 'dist/build/manifest.json'), 'utf8')) as { tas: { file: string }[] };
@@ -141,6 +141,7 @@ test('the trusttap CLI runs from the installed package: help, version, audit of 
   expect(demoHelp.code).toBe(0);
   const audit = run(bin, ['audit', 'build'], inst.project);
   expect(audit.out).toMatch(/RESULT: PASS â€” 4 TA file\(s\), signature valid/);
+  expect(audit.out).toContain('sbom       sbom.cdx.json: every TA hash matches the manifest'); // the SBOM ships beside the manifest
   expect(audit.code).toBe(0);
   // The whole demo (back end, reference TEE in worker isolation, simulated card) and the kernel alone.
   const demo = run(bin, ['demo', '--json', '--isolation', 'worker'], inst.project);
@@ -151,6 +152,7 @@ test('the trusttap CLI runs from the installed package: help, version, audit of 
   const build = run(bin, ['build'], inst.project);
   expect(build.err).toMatch(/trusttap build: needs a checkout of the repository/);
   expect(build.code).toBe(2);
+  expect(run(bin, ['sbom'], inst.project).err).toMatch(/trusttap sbom: needs a checkout of the repository/);
 });
 
 /** What each example prints when it did what it shows (an example not listed must exit 0). */
