@@ -16,6 +16,7 @@ import { ONLINE_TAGS, sensitiveTlv, type Kernel, type KernelInput } from './kern
 import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
 import { verifyFdda } from './oda/fdda.ts';
 import { OdaError } from './oda/certificates.ts';
+import { checkCardData } from './card-data.ts';
 
 export const kernel3: Kernel = (k) => quickKernel(k, 3);
 export const kernel7: Kernel = (k) => quickKernel(k, 7);
@@ -53,6 +54,7 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   if (!cid || !ac || !atc || !card.get('9F10') || (!t2 && !card.get('5A'))) {
     return outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' });
   }
+  checkCardData(card);
   const track2 = t2 ? parseTrack2(t2) : undefined;
   const pan = track2?.pan ?? toHex(card.get('5A')!).replace(/F+$/, '');
   const summary: CardSummary = { aid: k.aid, kernel: id, maskedPan: maskPan(pan) };
