@@ -101,8 +101,10 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
       if (!(e instanceof OdaError)) throw e;
       oda = 'FAILED';
       setTvr(tvr, TVR.DDA_FAILED);
-      // Online anyway when the card says so (CTQ byte 1 bit 6) and the reader is online capable.
-      if (!(ctq && ctq[0]! & 0x20)) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: `ODA_FAILED_${e.code}`, oda }));
+      // Online anyway when the card says so (CTQ byte 1 bit 6) and the reader is online capable —
+      // for an ARQC only: a TC is an offline approval, which a failed fDDA rules out, and it is
+      // no request the issuer can answer online.
+      if (!(ctq && ctq[0]! & 0x20) || cryptogramType !== 0x80) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: `ODA_FAILED_${e.code}`, oda }));
     }
   } else {
     setTvr(tvr, TVR.ODA_NOT_PERFORMED);

@@ -221,6 +221,12 @@ describe('refused card data (recorded taps, one field changed)', () => {
     const o = await run('mastercard', (h, r) => (h === '80AE9000' ? r.replace('9F270180', '9F270140') : r));
     expect([o.kind, o.reason]).toEqual(['END_APPLICATION', 'CRYPTOGRAM_TYPE_NOT_REQUESTED']);
   });
+  it('K3: a TC whose fDDA fails is declined, not approved offline (even when the CTQ says go online)', async () => {
+    const tc = (flip: boolean) => run('visa', (h, r) => (h === '80A80000' ? r.replace('9F270180', '9F270140').replace('9F4B6008', flip ? '9F4B6009' : '9F4B6008') : r));
+    expect((await tc(false)).kind).toBe('APPROVED');
+    const o = await tc(true);
+    expect([o.kind, o.oda, o.reason?.startsWith('ODA_FAILED_')]).toEqual(['DECLINED', 'FAILED', true]);
+  });
   it('a CID or ATC of the wrong length ends the transaction', async () => {
     const cid = await run('visa', (h, r) => (h === '80A80000' ? r.replace('9F270180', '9F27028000').replace(/^7781B5/, '7781B6') : r));
     expect([cid.kind, cid.reason]).toEqual(['END_APPLICATION', 'CARD_DATA_DATA_LENGTH']);
