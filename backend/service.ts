@@ -30,6 +30,17 @@ export const DEFAULT_BDK = 'bdk-default';
 export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
 const MAX_SKEW_MS = 5 * 60_000;
 
+/** Every signed device request — challenge and enrolment included — carries its time, within
+ *  MAX_SKEW_MS of the back end's clock. A missing time (0, the protobuf default) is refused,
+ *  not read as "no time given": otherwise leaving it out would switch the check off. With the
+ *  device's counter (strictly increasing, checked in dispatch) and the single-use nonces of
+ *  challenge → evidence, this bounds how long a captured request can be replayed. */
+function checkTime(req: trusttap.attest.v1.DeviceRequest, now: number): void {
+  const t = num(req.timeMs);
+  if (!t) throw malformed('time_ms is required: the device\'s clock when it signed the request');
+  if (Math.abs(t - now) > MAX_SKEW_MS) throw replay('request time is more than 5 minutes from the back end\'s clock');
+}
+
 export interface BackendOptions {
   dataDir: string;
   /** OEM roots whose device attestation keys are trusted. */
@@ -320,6 +331,7 @@ export class BackendService {
     let ctx: Ctx | null = null;
     try {
       ctx = this.authenticate(op, body, now);
+      checkTime(ctx.req, now);
       this.checkState(ctx, op);
       const c = ctx;
       const { result, notices } = this.repo.transaction(() => {
@@ -379,8 +391,6 @@ export class BackendService {
     if (!device) return;
     if (device.state === 'disabled') throw new ApiError(403, ErrorCode.ERROR_DEVICE_DISABLED, `device disabled: ${device.stateReason}`);
     if (device.state === 'suspended' && !PAYMENT_OPS.has(op)) throw new ApiError(403, ErrorCode.ERROR_DEVICE_SUSPENDED, `device suspended: ${device.stateReason}`);
-    const t = num(req.timeMs);
-    if (t && Math.abs(t - now) > MAX_SKEW_MS) throw replay('request time is more than 5 minutes from the back end\'s clock');
   }
 
   private dispatch(op: DeviceOp, c: Ctx): Record<string, unknown> {

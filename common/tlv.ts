@@ -1,13 +1,16 @@
 // BER-TLV as EMV uses it (EMV Book 3 Annex B; ISO/IEC 8825-1 subset): tags of one to three
 // bytes, definite lengths up to four bytes, constructed objects nest. Decoding is strict about
 // truncation (cards and relays do send short data) and lenient where real cards are: '00'
-// padding between objects, 0x80 read as zero length, non-minimal long-form lengths.
+// padding between objects, non-minimal long-form lengths. BER's indefinite length (0x80) is
+// refused: EMV data objects are definite (Book 3 Annex B), and reading it as anything (zero,
+// "to the end") lets a card make the terminal see objects it did not sign.
 import { concat, fromHex, toHex } from './hex.ts';
 
 export type TlvErrorCode =
   | 'TAG_MALFORMED'      // tag runs past the end of the data
   | 'LENGTH_MALFORMED'   // length field missing or truncated
   | 'LENGTH_UNSUPPORTED' // long-form length of more than 4 bytes
+  | 'LENGTH_INDEFINITE'  // BER indefinite length (0x80), which EMV does not allow
   | 'VALUE_MALFORMED'    // value shorter than its length says
   | 'NESTING_TOO_DEEP'   // constructed objects nested beyond the limit
   | 'ENCODE_INVALID';    // a value given to the encoder cannot be encoded as asked
@@ -81,9 +84,10 @@ function decodeInto(d: Uint8Array, start: number, end: number, depth: number, o:
     }
     const tag = toHex(d.subarray(tagStart, tagEnd));
     i = tagEnd;
-    // Length: short form, or 0x8n followed by n bytes. 0x80 (indefinite in BER) is read as 0.
+    // Length: short form, or 0x8n followed by n bytes (n = 1..4). 0x80 is BER's indefinite form.
     if (i >= end) throw new TlvError('LENGTH_MALFORMED', 'Tag length malformed, expecting 1 byte(s)', tag, i);
     let len = d[i]!;
+    if (len === 0x80) throw new TlvError('LENGTH_INDEFINITE', 'Indefinite length (0x80) is not allowed in EMV data', tag, i);
     if (len & 0x80) {
       const n = len & 0x7f;
       if (n > 4) throw new TlvError('LENGTH_UNSUPPORTED', `Tag length of ${n} bytes not supported`, tag, i);

@@ -7,7 +7,7 @@ import { fromHex, toHex } from '../../common/hex.ts';
 import { generateAc, parseResponse, SW } from '../../common/emv/apdu.ts';
 import { buildGpoCommand, parseGpoResponse } from './gpo.ts';
 import { buildDol, mapSource, parseDol } from '../../common/emv/dol.ts';
-import { readRecords } from './read-records.ts';
+import { readRecords, KernelError } from './read-records.ts';
 import { decodeTlv, flatten } from '../../common/tlv.ts';
 import { maskPan, parseTrack2 } from '../../common/emv/track2.ts';
 import { terminalData } from './transaction.ts';
@@ -18,6 +18,7 @@ import { ONLINE_TAGS, sensitiveTlv, type Kernel } from './kernel.ts';
 import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
 import { verifyCda } from './oda/cda.ts';
 import { OdaError } from './oda/certificates.ts';
+import { checkCardData } from './card-data.ts';
 
 const P1_AAC = 0x00, P1_ARQC = 0x80, P1_CDA = 0x10;
 /** AIP byte 1 b2: on device cardholder verification supported (EMV Book 3 Annex C1 / C-2). */
@@ -55,6 +56,7 @@ export const kernel2: Kernel = async (k) => {
   if (!(gpo.aip[1]! & 0x80)) return outcome('END_APPLICATION', 'CARD_NOT_SUPPORTED', { reason: 'MAGSTRIPE_MODE_ONLY' });
   const records = await readRecords(k.transport, gpo.afl);
   const card = new Map([...records.data, ...gpo.data]);
+  checkCardData(card);
   const pan5a = card.get('5A'), expiry = card.get('5F24'), cdol1 = card.get('8C');
   if (!pan5a || !expiry || !cdol1) return outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' });
   const pan = toHex(pan5a).replace(/F+$/, '');
@@ -111,7 +113,18 @@ export const kernel2: Kernel = async (k) => {
   for (const [t, v] of resp) online.set(t, v);
   const cid = resp.get('9F27');
   if (!cid || !resp.get('9F36')) return done(outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' }));
+  try {
+    checkCardData(resp);
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    return done(outcome('END_APPLICATION', 'ERROR', { reason: `CARD_DATA_${e.code}` }));
+  }
   const type = cid[0]! & 0xc0;
+  // A card may answer with a lower cryptogram than asked (AAC < ARQC < TC), never a higher one
+  // (Book 3 §9.3): a TC to an ARQC request, or anything but an AAC to an AAC request, is refused.
+  if ((p1 & 0xc0) === P1_AAC ? type !== 0x00 : type === 0x40) {
+    return done(outcome('END_APPLICATION', 'ERROR', { reason: 'CRYPTOGRAM_TYPE_NOT_REQUESTED' }));
+  }
   const pcii = resp.get('DF4B');
   // A wallet that declines because the cardholder must act on the phone (verify, acknowledge):
   // "See Phone" and tap again (C-2 outcome with restart).

@@ -16,6 +16,7 @@ import { ONLINE_TAGS, sensitiveTlv, type Kernel, type KernelInput } from './kern
 import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
 import { verifyFdda } from './oda/fdda.ts';
 import { OdaError } from './oda/certificates.ts';
+import { checkCardData } from './card-data.ts';
 
 export const kernel3: Kernel = (k) => quickKernel(k, 3);
 export const kernel7: Kernel = (k) => quickKernel(k, 7);
@@ -53,6 +54,7 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
   if (!cid || !ac || !atc || !card.get('9F10') || (!t2 && !card.get('5A'))) {
     return outcome('END_APPLICATION', 'ERROR', { reason: 'ICC_DATA_MISSING' });
   }
+  checkCardData(card);
   const track2 = t2 ? parseTrack2(t2) : undefined;
   const pan = track2?.pan ?? toHex(card.get('5A')!).replace(/F+$/, '');
   const summary: CardSummary = { aid: k.aid, kernel: id, maskedPan: maskPan(pan) };
@@ -99,8 +101,10 @@ async function quickKernel(k: KernelInput, id: 3 | 7): Promise<Outcome> {
       if (!(e instanceof OdaError)) throw e;
       oda = 'FAILED';
       setTvr(tvr, TVR.DDA_FAILED);
-      // Online anyway when the card says so (CTQ byte 1 bit 6) and the reader is online capable.
-      if (!(ctq && ctq[0]! & 0x20)) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: `ODA_FAILED_${e.code}`, oda }));
+      // Online anyway when the card says so (CTQ byte 1 bit 6) and the reader is online capable —
+      // for an ARQC only: a TC is an offline approval, which a failed fDDA rules out, and it is
+      // no request the issuer can answer online.
+      if (!(ctq && ctq[0]! & 0x20) || cryptogramType !== 0x80) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: `ODA_FAILED_${e.code}`, oda }));
     }
   } else {
     setTvr(tvr, TVR.ODA_NOT_PERFORMED);

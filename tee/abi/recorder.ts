@@ -1,7 +1,9 @@
 // Test hook: every byte that crosses a TA boundary on this thread, for the PIN leak harness
 // (test/pinpad/leak.test.ts). Off unless a test installs a recorder; then the runtime reports
 // client envelopes, TA-to-TA payloads, host-ABI calls with the bytes they read from and write to
-// TA memory, trusted-UI screens and events, and the worker channel's messages.
+// TA memory, trusted-UI screens and events, and the worker channel's messages. In worker
+// isolation the host calls happen in the worker: it records them while the runtime's thread
+// has a recorder (a flag on the channel) and forwards them as OUT_RECORD outcalls.
 export type BoundaryChannel =
   | 'client-request' | 'client-response'
   | 'ta-call' | 'ta-reply'

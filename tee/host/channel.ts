@@ -6,7 +6,32 @@ export const State = { IDLE: 0, CALL: 1, DONE: 2, OUTCALL: 3, OUTDONE: 4, READY:
 export const Op = {
   CREATE: 1, OPEN: 2, INVOKE: 3, CLOSE: 4, DESTROY: 5, TUI_EVENT: 6,
   OUT_OPEN: 11, OUT_INVOKE: 12, OUT_CLOSE: 13, OUT_TUI_BEGIN: 14, OUT_TUI_UPDATE: 15,
+  /** A boundary record made inside the worker (host calls), for the runtime's recorder. */
+  OUT_RECORD: 16,
 } as const;
+
+/** Header word the runtime sets before each CALL: 1 while a boundary recorder is installed on
+ *  its thread, so the worker records its host calls too (tee/abi/recorder.ts). */
+export const RECORDING_WORD = 6;
+
+/** A boundary record as bytes for the channel: JSON header length (u32 LE), JSON header
+ *  {channel, ta, what, numbers}, then the recorded bytes. Test-hook traffic only. */
+export function encodeRecord(r: { channel: string; ta?: string; what?: string; numbers?: number[]; bytes?: Uint8Array }): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify({ channel: r.channel, ta: r.ta, what: r.what, numbers: r.numbers, hasBytes: !!r.bytes }));
+  const body = r.bytes ?? new Uint8Array(0);
+  const out = new Uint8Array(4 + head.length + body.length);
+  new DataView(out.buffer).setUint32(0, head.length, true);
+  out.set(head, 4);
+  out.set(body, 4 + head.length);
+  return out;
+}
+
+export function decodeRecord(data: Uint8Array): { channel: string; ta?: string; what?: string; numbers?: number[]; bytes?: Uint8Array } {
+  const n = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true);
+  const head = JSON.parse(new TextDecoder().decode(data.subarray(4, 4 + n))) as { channel: string; ta?: string; what?: string; numbers?: number[]; hasBytes: boolean };
+  const { hasBytes, ...rest } = head;
+  return hasBytes ? { ...rest, bytes: data.slice(4 + n) } : rest;
+}
 
 const HEADER_WORDS = 8;
 const HEADER_BYTES = HEADER_WORDS * 4;

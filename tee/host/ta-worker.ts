@@ -2,7 +2,8 @@
 // its own. It serves CALLs from the channel until the runtime terminates it. TA-to-TA calls go
 // back to the runtime as OUTCALLs, since only the runtime knows the other TAs.
 import { workerData } from 'node:worker_threads';
-import { Channel, Op, State } from './channel.ts';
+import { Channel, Op, State, RECORDING_WORD, encodeRecord } from './channel.ts';
+import { setBoundaryRecorder } from '../abi/recorder.ts';
 import { TaInstance, TaDeadError } from '../instance.ts';
 import { createServices, type DeviceAttestation } from '../services.ts';
 import { Huk } from '../huk.ts';
@@ -67,8 +68,13 @@ init.huk.fill(0);
 
 let ta: TaInstance | null = null;
 
+/** While the runtime records (leak harness), host-ABI records made here go to it, in order,
+ *  as synchronous outcalls; otherwise nothing is recorded and nothing is sent. */
+const forwardRecord = (r: Parameters<typeof encodeRecord>[0]) => { outcall(Op.OUT_RECORD, 0, 0, 0, encodeRecord(r)); };
+
 function serve(): void {
   const m = ch.read();
+  setBoundaryRecorder(Atomics.load(ch.ctrl, RECORDING_WORD) ? forwardRecord : null);
   try {
     let status = 0;
     let data: Uint8Array = new Uint8Array(0);

@@ -3,12 +3,12 @@
 // is terminated and reported dead (TARGET_DEAD), and the next open re-creates it. Worker
 // resourceLimits cap the JS heap only; Wasm memory is capped by the TA's declared maximum.
 import { Worker } from 'node:worker_threads';
-import { Channel, Op, State } from './channel.ts';
+import { Channel, Op, State, RECORDING_WORD, decodeRecord } from './channel.ts';
 import type { OutcallRouter, TaHost } from './ta-host.ts';
 import { TaDeadError, type TaReply } from '../instance.ts';
 import { Status } from '../../proto/status.ts';
 import type { DeviceAttestation } from '../services.ts';
-import { recordBoundary, recording } from '../abi/recorder.ts';
+import { recordBoundary, recording, type BoundaryRecord } from '../abi/recorder.ts';
 
 export interface WorkerHostOptions {
   module: WebAssembly.Module;
@@ -68,6 +68,8 @@ export class WorkerTaHost implements TaHost {
     const ch = this.ch;
     if (!ch || !this.worker || this.deadReason) throw new TaDeadError(this.deadReason ?? 'TA not created');
     if (recording()) recordBoundary({ channel: 'worker-call', ta: this.opts.name, what: `op ${op}`, numbers: [a, b, c], bytes: data });
+    // The worker records its host calls (as the in-process runtime does) while a recorder is on.
+    Atomics.store(ch.ctrl, RECORDING_WORD, recording() ? 1 : 0);
     ch.post(State.CALL, { op, a, b, c, data });
     let deadline = performance.now() + budgetMs;
     for (;;) {
@@ -96,6 +98,12 @@ export class WorkerTaHost implements TaHost {
 
   private serveOutcall(ch: Channel): void {
     const m = ch.read();
+    if (m.op === Op.OUT_RECORD) {
+      // A host call recorded inside the worker: to this thread's recorder, not a TA's outcall.
+      recordBoundary(decodeRecord(m.data) as BoundaryRecord);
+      ch.post(State.OUTDONE, { op: m.op, a: 0, b: 0, c: 0, data: new Uint8Array(0) });
+      return;
+    }
     const { router, uuid } = this.opts;
     if (recording()) recordBoundary({ channel: 'worker-outcall', ta: this.opts.name, what: `op ${m.op}`, numbers: [m.a, m.b, m.c], bytes: m.data });
     let a = 0;

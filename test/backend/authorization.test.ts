@@ -27,6 +27,10 @@ import { provisionDevice } from '../../sim/oem/index.ts';
 import { TEST_CARDS, TEST_ISSUER_MASTER_KEY_AC_HEX, TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, panHash } from '../../backend/issuer-sim/index.ts';
 import { startTestBackend, Admin, tid, a, type Backend } from './harness.ts';
 import { healthy } from '../attest/device.ts';
+import { encodings } from '../pinpad/pin-encodings.ts';
+
+/** Every PIN a scripted person types in this suite (the PIN checks at the end look for them). */
+const TYPED_PINS = ['1234', '9999', '1111', '0002'];
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -417,5 +421,26 @@ describe('authorization through the HTTP service', () => {
     }
     const h = JSON.stringify(be.service.history(phone.link.state.deviceId));
     for (const c of TEST_CARDS) expect(h).not.toContain(c.pan);
+    // The PINs typed in this suite, in every encoding the pinpad leak harness knows (PIN fields,
+    // clear PIN blocks of each format under each test PAN, UTF-16LE, the hex text of the ASCII
+    // digits, base64). Four-digit PINs are short: patterns of fewer than 8 bytes (the bare ASCII
+    // digits, 4-character base64) turn up by chance in a binary database (terminal ids hold
+    // '0002'), so the database is searched for the 8-byte and longer ones, the text for all
+    // but the bare digits.
+    const dbHex = db.toString('hex').toUpperCase(), walHex = wal.toString('hex').toUpperCase();
+    let patterns = 0;
+    for (const pin of TYPED_PINS) {
+      for (const c of TEST_CARDS) {
+        const enc = encodings(pin, c.pan);
+        for (const e of enc.hexes.filter((x) => x.length >= 16)) {
+          patterns++;
+          const at = [dbHex.indexOf(e), walHex.indexOf(e)];
+          expect(at.some((i) => i >= 0 && i % 2 === 0), `${c.name} PIN ${pin} as ${e}`).toBe(false);
+        }
+        for (const t of enc.texts.filter((x) => x !== pin)) expect(h.toUpperCase(), `${c.name} PIN ${pin} as ${t}`).not.toContain(t);
+        for (const b of enc.base64) expect(h, `${c.name} PIN ${pin} as base64 ${b}`).not.toContain(b);
+      }
+    }
+    expect(patterns).toBeGreaterThan(TYPED_PINS.length * TEST_CARDS.length * 8);
   });
 });

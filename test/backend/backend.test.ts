@@ -125,7 +125,7 @@ describe('attestation', () => {
   test('a replayed request (same counter) is refused; reused or foreign nonces are refused', async () => {
     const { dev, link } = await device();
     // Capture one signed attest request and send it twice.
-    const nonceReq = a.DeviceRequest.encode({ deviceId: link.state.deviceId, counter: Date.now() * 1000 + 500_000_000, challenge: {} } as any).finish();
+    const nonceReq = a.DeviceRequest.encode({ deviceId: link.state.deviceId, counter: Date.now() * 1000 + 500_000_000, timeMs: Date.now(), challenge: {} } as any).finish();
     const sig = await dev.attest.signRequest(nonceReq);
     const first = await post('/v1/device/challenge', a.SignedDeviceRequest.encode({ request: nonceReq, signature: sig }).finish());
     expect(first.status).toBe(200);
@@ -274,9 +274,43 @@ describe('bad input', () => {
     expect(a.ErrorResponse.decode(r.bytes).code).toBe(a.ErrorCode.ERROR_MALFORMED);
   });
 
+  // Issue 17 §10: every signed request has its time checked — the enrolment-time ones (no
+  // device yet, so no counter) included — and leaving time_ms out (0) does not skip the check.
+  test('time: challenge, enrolment and device requests without a time or with a stale one are refused', async () => {
+    const dev = await startDevice();
+    closers.push(() => dev.close());
+    const publicKey = (await dev.attest.getIdentity()).publicKey;
+    const { activationCode } = await admin.createTerminal('M-0001', tid());
+    const enrolTime = async (op: 'challenge' | 'enrol', timeMs: number | undefined) => {
+      const body = op === 'challenge' ? { challenge: { activationCode } } : { enrol: { activationCode } };
+      const request = a.DeviceRequest.encode({ counter: 1, ...(timeMs === undefined ? {} : { timeMs }), ...body } as any).finish();
+      return post(`/v1/device/${op}`, a.SignedDeviceRequest.encode({ request, signature: await dev.attest.signRequest(request), publicKey }).finish());
+    };
+    for (const op of ['challenge', 'enrol'] as const) {
+      expect([op, (await enrolTime(op, undefined)).error]).toEqual([op, 'ERROR_MALFORMED']);
+      expect([op, (await enrolTime(op, 0)).error]).toEqual([op, 'ERROR_MALFORMED']);
+      expect([op, (await enrolTime(op, Date.now() - 10 * 60_000)).error]).toEqual([op, 'ERROR_REPLAY']);
+      expect([op, (await enrolTime(op, Date.now() + 10 * 60_000)).error]).toEqual([op, 'ERROR_REPLAY']);
+    }
+    // With a fresh time the challenge is answered (and the incomplete enrolment fails on its content).
+    expect((await enrolTime('challenge', Date.now())).status).toBe(200);
+    expect(String((await enrolTime('enrol', Date.now())).error)).not.toMatch(/ERROR_MALFORMED|ERROR_REPLAY/);
+
+    const { dev: enrolled, link } = await device();
+    let counter = Date.now() * 1000 + 7e8;
+    const heartbeat = async (timeMs: number | undefined) => {
+      const request = a.DeviceRequest.encode({ deviceId: link.state.deviceId, counter: counter++, ...(timeMs === undefined ? {} : { timeMs }), heartbeat: {} } as any).finish();
+      return post('/v1/device/heartbeat', a.SignedDeviceRequest.encode({ request, signature: await enrolled.attest.signRequest(request) }).finish());
+    };
+    expect((await heartbeat(undefined)).error).toBe('ERROR_MALFORMED');
+    expect((await heartbeat(0)).error).toBe('ERROR_MALFORMED');
+    expect((await heartbeat(Date.now() - 6 * 60_000)).error).toBe('ERROR_REPLAY');
+    expect((await heartbeat(Date.now())).status).toBe(200);
+  });
+
   test('a body for another endpoint → 400; too large → 413; unknown route → 404', async () => {
     const { dev, link } = await device();
-    const req = a.DeviceRequest.encode({ deviceId: link.state.deviceId, counter: Date.now() * 1000 + 9e8, heartbeat: {} } as any).finish();
+    const req = a.DeviceRequest.encode({ deviceId: link.state.deviceId, counter: Date.now() * 1000 + 9e8, timeMs: Date.now(), heartbeat: {} } as any).finish();
     const body = a.SignedDeviceRequest.encode({ request: req, signature: await dev.attest.signRequest(req) }).finish();
     expect((await post('/v1/device/attest', body)).status).toBe(400);
     expect((await post('/v1/device/heartbeat', new Uint8Array(70_000))).status).toBe(413);

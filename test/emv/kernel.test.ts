@@ -7,12 +7,16 @@ import { loadSignedConfig, signConfig, ConfigError } from '../../common/emv/sign
 import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
 import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
 import { fromHex } from '../../common/hex.ts';
+import { decodeTlv } from '../../common/tlv.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ProgressEvent, Outcome } from '../../ree/emv/outcome.ts';
 import type { TerminalConfig } from '../../common/emv/config.ts';
 import type { CardTransport } from '../../ree/nfc/transport.ts';
 
 const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
 const fixedUn = (n: number) => new Uint8Array(n).fill(0x5a);
+const CAPTURES = join(import.meta.dirname, '../../sim/captures');
 
 async function pay(card: SimulatedCard, amount: number, opts: { currency?: string; cfg?: TerminalConfig; log?: string[] } = {}): Promise<Outcome> {
   const t = new InProcessTransport(card);
@@ -189,5 +193,56 @@ describe('signed terminal configuration', () => {
   });
   it('refuses garbage signatures', () => {
     expect(() => loadSignedConfig({ config: testTerminalConfig(), signature: 'zz' }, key.publicKey)).toThrow(ConfigError);
+  });
+});
+
+// Issue 17 §5: card data the kernel must refuse, from the recorded taps with one field changed.
+// Before these checks a reserved CID went online, a TC answering an ARQC request was approved
+// offline, and an indefinite length was read as zero.
+describe('refused card data (recorded taps, one field changed)', () => {
+  const capture = (name: string) => JSON.parse(readFileSync(join(CAPTURES, `${name}.json`), 'utf8')) as { transaction: { amount: number; currency: string; date: string }; exchanges: { command: string; response: string }[] };
+  const run = async (name: string, edit: (header: string, response: string) => string) => {
+    const c = capture(name);
+    const exchanges = c.exchanges.map((x) => ({ command: x.command, response: edit(x.command.slice(0, 8), x.response) }));
+    return runEntryPoint(new ReplayTransport(exchanges), config, c.transaction, { random: fixedUn });
+  };
+  it('the recorded taps go online unchanged', async () => {
+    for (const n of ['visa', 'mastercard', 'unionpay']) expect((await run(n, (_, r) => r)).kind, n).toBe('ONLINE_REQUEST');
+  });
+  it('a reserved cryptogram type (CID 11xxxxxx) ends the transaction, never online', async () => {
+    for (const n of ['visa', 'unionpay']) {
+      const o = await run(n, (h, r) => (h === '80A80000' ? r.replace('9F270180', '9F2701C0') : r));
+      expect([n, o.kind, o.reason]).toEqual([n, 'END_APPLICATION', 'CARD_DATA_CID_RESERVED']);
+    }
+    const o = await run('mastercard', (h, r) => (h === '80AE9000' ? r.replace('9F270180', '9F2701C0') : r));
+    expect([o.kind, o.reason]).toEqual(['END_APPLICATION', 'CARD_DATA_CID_RESERVED']);
+  });
+  it('a TC in answer to an ARQC request is refused, not approved offline', async () => {
+    const o = await run('mastercard', (h, r) => (h === '80AE9000' ? r.replace('9F270180', '9F270140') : r));
+    expect([o.kind, o.reason]).toEqual(['END_APPLICATION', 'CRYPTOGRAM_TYPE_NOT_REQUESTED']);
+  });
+  it('K3: a TC whose fDDA fails is declined, not approved offline (even when the CTQ says go online)', async () => {
+    const tc = (flip: boolean) => run('visa', (h, r) => (h === '80A80000' ? r.replace('9F270180', '9F270140').replace('9F4B6008', flip ? '9F4B6009' : '9F4B6008') : r));
+    expect((await tc(false)).kind).toBe('APPROVED');
+    const o = await tc(true);
+    expect([o.kind, o.oda, o.reason?.startsWith('ODA_FAILED_')]).toEqual(['DECLINED', 'FAILED', true]);
+  });
+  it('a CID or ATC of the wrong length ends the transaction', async () => {
+    const cid = await run('visa', (h, r) => (h === '80A80000' ? r.replace('9F270180', '9F27028000').replace(/^7781B5/, '7781B6') : r));
+    expect([cid.kind, cid.reason]).toEqual(['END_APPLICATION', 'CARD_DATA_DATA_LENGTH']);
+  });
+  it("BER's indefinite length (0x80) is refused where EMV requires a definite one", async () => {
+    expect(() => decodeTlv(fromHex('9F2780'))).toThrow(expect.objectContaining({ code: 'LENGTH_INDEFINITE' }));
+    const o = await run('visa', (h, r) => (h === '00B2010C' ? r.replace(/^7014/, '7080') : r));
+    expect([o.kind, o.reason]).toEqual(['END_APPLICATION', 'CARD_DATA_LENGTH_INDEFINITE']);
+  });
+  it('a certificate that does not fit its key, or a key exponent other than 3 or 65537, fails ODA with a reason, not an exception', async () => {
+    // An ICC certificate not below the issuer key's modulus (RSA recovery used to throw RangeError).
+    const notBelow = await run('unionpay', (h, r) => (h === '00B20214' ? r.replace(/9F468180[0-9A-F]{256}/, '9F468180' + 'FF'.repeat(128)) : r));
+    const exponent = await run('unionpay', (h, r) => (h === '00B20114' ? r.replace('9F320103', '9F320105') : r));
+    for (const o of [notBelow, exponent]) {
+      expect(o.oda).toBe('FAILED');
+      expect(o.tvr && (fromHex(o.tvr)[0]! & 0x08)).toBeTruthy(); // TVR byte 1: DDA failed
+    }
   });
 });

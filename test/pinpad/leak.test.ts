@@ -1,10 +1,13 @@
 // The PIN never leaks (issue 4): every byte that crosses a TA boundary is recorded (client
-// envelopes, TA-to-TA payloads, host-ABI calls with the bytes they read and write, trusted-UI
-// screens and events, the worker channel), with every log line, every sealed blob on disk and
+// envelopes, TA-to-TA payloads, host-ABI calls with the bytes they read and write — in worker
+// isolation too, where the worker forwards them — trusted-UI screens and events, the worker
+// channel), with every log line, every sealed blob on disk and
 // every error, while entries with canary PINs run — successful (format 4, 0 and UnionPay SM4), cancelled,
 // timed out, aborted by the client, too short, and failing in the key store. A canary in any
 // encoding (ASCII digits, digit values, BCD at either nibble alignment, ISO 9564 PIN fields and
-// clear PIN blocks) anywhere but the one sanctioned TEE-internal path fails the test. That path
+// clear PIN blocks; and, issue 17 §7, the digits as UTF-16LE — AssemblyScript's own string
+// encoding — as hex text of their ASCII, and any of these byte strings in base64 or base64url
+// at each of the three alignments, as text or as the ASCII bytes of that text) anywhere but the one sanctioned TEE-internal path fails the test. That path
 // is the pinpad handing the PIN field / clear PIN block to the keystore TA for DUKPT encryption
 // (keystore COMMAND_DUKPT_ENCRYPT_PIN_BLOCK, or COMMAND_ENCRYPT_PIN_BLOCK for the UnionPay SM4
 // block under a static SM4 key) and the keystore's host cipher call on it; the
@@ -18,34 +21,11 @@ import { setBoundaryRecorder, enterPin as types, type BoundaryRecord, type Perso
 import { enterPin, type PinEntryRequest, type PinEntryOutcome } from '../../ree/pin/pin-entry.ts';
 import { ks, TeeError } from '../../ree/tee-client/index.ts';
 import { startPhone, withPinpad, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, hex, pp, type Phone } from './fixture.ts';
+import { encodings } from './pin-encodings.ts';
 
 const CANARIES = ['739182504617', '48261937', '905172', '3864'];
 const ENCRYPT_PIN_BLOCK = `command ${ks.Command.COMMAND_DUKPT_ENCRYPT_PIN_BLOCK}`;
 const ENCRYPT_SM4_PIN_BLOCK = `command ${ks.Command.COMMAND_ENCRYPT_PIN_BLOCK}`;
-
-/** Every way the PIN could be written down, as hex patterns (upper case) and text. */
-export function encodings(pin: string, pan: string): { hexes: string[]; texts: string[] } {
-  const n = pin.length.toString(16).toUpperCase();
-  const field = (c: string, fill: string) => (c + n + pin).padEnd(16, fill);
-  const panField = '0000' + pan.slice(-13, -1);
-  const f0 = field('0', 'F');
-  const clear0 = hex(Uint8Array.from(Buffer.from(f0, 'hex'), (b, i) => b ^ Buffer.from(panField, 'hex')[i]));
-  // UnionPay SM4: format 0 widened to 16 bytes, PAN field = 20 zero nibbles || 12 PAN digits.
-  const sm4Field = (('0' + n + pin).padEnd(32, 'F'));
-  const sm4Pan = Buffer.from('0'.repeat(20) + pan.slice(-13, -1), 'hex');
-  const sm4Clear = hex(Uint8Array.from(Buffer.from(sm4Field, 'hex'), (b, i) => b ^ sm4Pan[i]));
-  const hexes = [
-    hex(Buffer.from(pin, 'ascii')), // ASCII digits
-    pin.split('').map((d) => '0' + d).join(''), // digit values, one per byte
-    f0, field('2', 'F'), clear0, // formats 0/2 PIN field, format 0 clear PIN block
-    field('4', 'A'), // format 4 PIN field (its first 8 bytes; the rest is random)
-    sm4Field, sm4Clear, sm4Clear.slice(16), // UnionPay SM4 PIN field and clear block (and its PAN half)
-  ];
-  // Bare BCD at any nibble alignment: only for canaries long enough not to turn up by chance.
-  if (pin.length >= 8) hexes.push(pin);
-  const texts = [pin, ...(pin.length >= 8 ? [] : [f0, clear0, field('4', 'A'), sm4Field, sm4Clear])];
-  return { hexes: hexes.filter((h) => h.length >= 6), texts };
-}
 
 interface Finding { where: string; canary: string; encoding: string }
 
@@ -100,6 +80,8 @@ class Harness {
           }
         }
         if (s.text) {
+          // base64 is case-sensitive: matched on the text as it is.
+          for (const b of enc.base64) if (s.text.includes(b)) found.push({ where: s.site, canary, encoding: `base64 ${b}` });
           const text = s.text.toUpperCase();
           // A short canary's digits turn up by chance inside long hex strings (MACs, hex dumps);
           // a PIN written as text would not be there, and a hex dump of a PIN field or block is
@@ -204,7 +186,9 @@ describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation
     const channels = new Set(h.records.map((r) => r.channel));
     const want = isolation === 'in-process'
       ? ['client-request', 'client-response', 'ta-call', 'ta-reply', 'host-call', 'host-read', 'host-write', 'tui-screen', 'tui-event']
-      : ['client-request', 'client-response', 'ta-call', 'ta-reply', 'tui-screen', 'tui-event', 'worker-call', 'worker-reply', 'worker-outcall', 'worker-outreply'];
+      : ['client-request', 'client-response', 'ta-call', 'ta-reply', 'host-call', 'host-read', 'host-write', 'tui-screen', 'tui-event', 'worker-call', 'worker-reply', 'worker-outcall', 'worker-outreply'];
+    // Host calls in worker isolation are made inside the worker: it forwards them, named by TA.
+    for (const ta of ['pinpad', 'keystore']) expect(h.records.some((r) => r.channel === 'host-call' && r.ta === ta), ta).toBe(true);
     for (const c of want) expect([...channels], c).toContain(c);
     // And the detector works: the clear PIN field does travel the sanctioned TEE-internal path.
     const inside = h.scan().filter((f) => SANCTIONED.has(f.where));
@@ -218,6 +202,20 @@ describe.each(['in-process', 'worker'] as const)('leak harness (%s)', (isolation
     if (isolation === 'in-process') expect(inside.some((f) => f.where === `ta-call:keystore:${ENCRYPT_SM4_PIN_BLOCK}`)).toBe(true);
     const planted = Buffer.from(('4' + '8' + '48261937').padEnd(16, 'A') + '0123456789ABCDEF', 'hex');
     expect(h.scan([{ site: 'planted', bytes: planted }]).some((f) => f.where === 'planted')).toBe(true);
+    // Each added encoding (issue 17 §7) is found where it is planted.
+    const pin = CANARIES[3]!; // the shortest canary: the hardest to see
+    const plants: [string, { bytes?: Uint8Array; text?: string }][] = [
+      ['utf16le', { bytes: Buffer.concat([Buffer.from('ab'), Buffer.from(`pin=${pin};`, 'utf16le')]) }],
+      ['ascii hex text', { text: `dump ${Buffer.from(pin, 'ascii').toString('hex')} end` }],
+      ['ascii hex bytes', { bytes: Buffer.from(`x${Buffer.from(pin, 'ascii').toString('hex')}y`, 'ascii') }],
+      ...[0, 1, 2].map((k) => [`base64 at offset ${k}`, { text: `{"v":"${Buffer.concat([Buffer.alloc(k, 0x41), Buffer.from(pin, 'ascii'), Buffer.from('zz')]).toString('base64')}"}` }] as [string, { text: string }]),
+      ['base64url of a clear format 0 field', { text: Buffer.concat([Buffer.from([1]), Buffer.from(('0' + pin.length.toString(16) + pin).padEnd(16, 'F'), 'hex')]).toString('base64url') }],
+      ['base64 as bytes', { bytes: Buffer.from(Buffer.from(`--${pin}--`, 'ascii').toString('base64'), 'ascii') }],
+    ];
+    for (const [what, plant] of plants) {
+      const found = h.scan([{ site: `planted ${what}`, ...plant }]).filter((f) => f.where === `planted ${what}`);
+      expect(found.some((f) => f.canary === pin), what).toBe(true);
+    }
   });
 
   test('no canary anywhere else: envelopes, UI, logs, errors, outcomes, sealed blobs, other host calls', () => {

@@ -25,6 +25,7 @@ export function verifyCda(icc: IccPublicKey, i: CdaInput): Uint8Array {
   // CDA is Kernel 2's (Mastercard, RSA); an SM2 signature format for it is not implemented.
   if (isSm2Key(icc)) throw new OdaError('SDAD_INVALID', 'CDA with an SM2 ICC key is not supported');
   const dyn = openSdad(icc, i.sdad, i.un);
+  if (dyn.length < 1) throw new OdaError('SDAD_INVALID', 'ICC dynamic data empty');
   const ldn = dyn[0]!;
   if (dyn.length < 1 + ldn + 1 + 8 + 20) throw new OdaError('SDAD_INVALID', 'ICC dynamic data too short for CDA');
   const cid = dyn.subarray(1 + ldn, 2 + ldn);
