@@ -2,7 +2,8 @@
 // MACed record becomes an approval or a decline, journaled before the answer. Checks, in order:
 //
 //   0. idempotency: a client_transaction_id already journaled for this device returns the
-//      journaled answer if the signed record is the same bytes (a retry), else INVALID_TRANSACTION;
+//      payment's current state (currentAnswer: the journaled answer, or REVERSED once reversed)
+//      if the signed record is the same bytes (a retry), else INVALID_TRANSACTION;
 //   1. device: active, a fresh ALLOW verdict token for this device key (signed_token), paymentGate;
 //   2. record: txsign signature by the device key and DUKPT MAC (checkTransactionRecord), merchant
 //      and terminal of the device, counter strictly above the last accepted one;
@@ -30,6 +31,7 @@ import { IssuerSim } from '../issuer-sim/index.ts';
 import { checkLimits, DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
 import { hex, num, u64, sha256Hex } from '../util.ts';
+import { currentAnswer } from './current.ts';
 
 const pay = trusttap.payment.v1;
 const tx = trusttap.txsign.v1;
@@ -103,7 +105,7 @@ export class Authorizer {
     // 0. Idempotency.
     const old = repo.getPayment(device.deviceId, ctid);
     if (old) {
-      if (old.recordSha256 === recordSha || old.recordSha256 === '') return pay.AuthorizeResponse.decode(old.response);
+      if (old.recordSha256 === recordSha || old.recordSha256 === '') return currentAnswer(old);
       return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
     }
 
@@ -304,7 +306,7 @@ export class Authorizer {
   status(device: DeviceRow, ctid: string): trusttap.payment.v1.ITransactionStatusResponse {
     const p = this.host.repo.getPayment(device.deviceId, ctid);
     if (!p) return { found: false, reversed: false };
-    return { found: true, result: pay.AuthorizeResponse.decode(p.response), reversed: p.reversedMs > 0 };
+    return { found: true, result: currentAnswer(p), reversed: p.reversedMs > 0 };
   }
 
   /** Reverses an approved transaction (the issuer's movement is undone, journaled). Unknown id:
@@ -336,6 +338,7 @@ export class Authorizer {
 }
 
 export { Decline as PaymentDecline };
+export { currentAnswer };
 
 function maskMatches(masked: string, pan: string): boolean {
   if (masked.length !== pan.length) return false;

@@ -7423,7 +7423,10 @@ export namespace trusttap {
                 DECISION_APPROVED = 1,
 
                 /** DECISION_DECLINED value */
-                DECISION_DECLINED = 2
+                DECISION_DECLINED = 2,
+
+                /** DECISION_REVERSED value */
+                DECISION_REVERSED = 3
             }
 
             /** DeclineReason enum. */
@@ -7532,6 +7535,9 @@ export namespace trusttap {
 
                 /** AuthorizeResponse qrMode. */
                 qrMode: string;
+
+                /** AuthorizeResponse reversedMs. */
+                reversedMs: Long;
 
                 /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
@@ -7658,6 +7664,9 @@ export namespace trusttap {
 
                     /** AuthorizeResponse qrMode */
                     qrMode?: (string|null);
+
+                    /** AuthorizeResponse reversedMs */
+                    reversedMs?: (Long|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
