@@ -30,7 +30,7 @@ import { verifyP256, sha256 } from '../crypto/p256.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
 import { checkLimits, DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
-import { hex, num, u64, sha256Hex } from '../util.ts';
+import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
 import { currentAnswer } from './current.ts';
 
 const pay = trusttap.payment.v1;
@@ -47,6 +47,10 @@ export const RESPONSE_CODE: Record<number, string> = {
   [R.DECLINE_REASON_CRYPTOGRAM_FAILED]: '82', [R.DECLINE_REASON_OVER_LIMIT]: '61', [R.DECLINE_REASON_PIN_REQUIRED]: '65',
   [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
 };
+
+/** How far a txsign record counter may pass the last accepted one: records the device made and
+ * never sent (declined locally, cancelled) use numbers too. */
+export const MAX_RECORD_COUNTER_STEP = 1_000_000;
 
 export interface AuthorizationHost {
   repo: Repository;
@@ -124,7 +128,13 @@ export class Authorizer {
     }
     const type = record.type === tx.TransactionType.TRANSACTION_TYPE_PURCHASE ? 'purchase' : record.type === tx.TransactionType.TRANSACTION_TYPE_REFUND ? 'refund' : null;
     if (!type) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
-    const counter = num(record.counter);
+    // The txsign TA numbers records one by one; a counter far ahead is refused before it is
+    // accepted (issue 17 §2), since one accepted 2^64−1 would leave no later record acceptable.
+    const last = repo.lastRecordCounter(device.deviceId);
+    const counter = exactCounter(record.counter);
+    if (counter === null || counter > last + MAX_RECORD_COUNTER_STEP) {
+      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
+    }
     if (!repo.advanceRecordCounter(device.deviceId, counter)) {
       return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${repo.lastRecordCounter(device.deviceId)} (replay)`);
     }

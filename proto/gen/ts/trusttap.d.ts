@@ -5821,7 +5821,13 @@ export namespace trusttap {
                 ERROR_INTERNAL = 18,
 
                 /** ERROR_TOO_LARGE value */
-                ERROR_TOO_LARGE = 19
+                ERROR_TOO_LARGE = 19,
+
+                /** ERROR_TIMEOUT value */
+                ERROR_TIMEOUT = 20,
+
+                /** ERROR_COUNTER_JUMP value */
+                ERROR_COUNTER_JUMP = 21
             }
 
             /**

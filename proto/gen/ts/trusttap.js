@@ -16165,6 +16165,8 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} ERROR_KEY_CONFIRMATION_FAILED=17 ERROR_KEY_CONFIRMATION_FAILED value
              * @property {number} ERROR_INTERNAL=18 ERROR_INTERNAL value
              * @property {number} ERROR_TOO_LARGE=19 ERROR_TOO_LARGE value
+             * @property {number} ERROR_TIMEOUT=20 ERROR_TIMEOUT value
+             * @property {number} ERROR_COUNTER_JUMP=21 ERROR_COUNTER_JUMP value
              */
             v1.ErrorCode = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -16188,6 +16190,8 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[17] = "ERROR_KEY_CONFIRMATION_FAILED"] = 17;
                 values[valuesById[18] = "ERROR_INTERNAL"] = 18;
                 values[valuesById[19] = "ERROR_TOO_LARGE"] = 19;
+                values[valuesById[20] = "ERROR_TIMEOUT"] = 20;
+                values[valuesById[21] = "ERROR_COUNTER_JUMP"] = 21;
                 return values;
             })();
 
@@ -16512,6 +16516,14 @@ export const trusttap = $root.trusttap = (() => {
                         case "ERROR_TOO_LARGE":
                         case 19:
                             message.code = 19;
+                            break;
+                        case "ERROR_TIMEOUT":
+                        case 20:
+                            message.code = 20;
+                            break;
+                        case "ERROR_COUNTER_JUMP":
+                        case 21:
+                            message.code = 21;
                             break;
                         default:
                             if (typeof object.code === "number" && (object.code | 0) === object.code)
