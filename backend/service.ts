@@ -4,6 +4,8 @@
 // order: body decodes (400) → signature by the device key (401) → device known (404) → device
 // state (403) → counter strictly increasing (409) → the operation. Each request's effects
 // (counter, nonce use, state, history, notices) commit in one transaction, before the answer.
+import { equalBytes } from '../common/hex.ts';
+import { decodeCanonical } from '../common/canonical.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
@@ -366,8 +368,8 @@ export class BackendService {
     let signed: trusttap.attest.v1.SignedDeviceRequest;
     let req: trusttap.attest.v1.DeviceRequest;
     try {
-      signed = a.SignedDeviceRequest.decode(body);
-      req = a.DeviceRequest.decode(signed.request);
+      signed = decodeCanonical(a.SignedDeviceRequest, body, 'the SignedDeviceRequest');
+      req = decodeCanonical(a.DeviceRequest, signed.request, 'the request');
     } catch (e) {
       throw malformed(`body is not a SignedDeviceRequest: ${(e as Error).message}`);
     }
@@ -600,7 +602,7 @@ export class BackendService {
     if (!this.hsm.checkDeviceConfirmation(s.sessionId, s.wrappedKeys, r.macTagU ?? new Uint8Array(0))) {
       throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the device\'s key confirmation tag does not match');
     }
-    if (r.kekKcv?.length && hex(r.kekKcv) !== hex(this.hsm.kekKcv(s.sessionId, s.wrappedKeys))) {
+    if (r.kekKcv?.length && !equalBytes(r.kekKcv, this.hsm.kekKcv(s.sessionId, s.wrappedKeys))) { // constant time
       throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the KEK check value differs');
     }
     const bdkId = Buffer.from(sha256Hex(DEFAULT_BDK).slice(0, 8), 'hex');

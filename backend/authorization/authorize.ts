@@ -22,6 +22,7 @@
 //
 // Declines before step 3 are not journaled (nothing was consumed): the device may fix the cause
 // (re-attest) and retry the same record.
+import { decodeCanonical } from '../../common/canonical.ts';
 import { randomBytes } from 'node:crypto';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
@@ -97,10 +98,10 @@ export class Authorizer {
     let signed: trusttap.txsign.v1.SignTransactionResponse;
     let record: trusttap.txsign.v1.TransactionRecord;
     try {
-      signed = tx.SignTransactionResponse.decode(req.signedTransaction ?? new Uint8Array(0));
-      record = tx.TransactionRecord.decode(signed.record);
-    } catch {
-      return this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, 'signed_transaction is not a txsign SignTransactionResponse');
+      signed = decodeCanonical(tx.SignTransactionResponse, req.signedTransaction ?? new Uint8Array(0), 'signed_transaction');
+      record = decodeCanonical(tx.TransactionRecord, signed.record, 'the record');
+    } catch (e) {
+      return this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, `signed_transaction is not a canonical txsign SignTransactionResponse: ${(e as Error).message}`);
     }
     const ctid = record.clientTransactionId;
     if (!ctid || ctid.length > 64) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'client_transaction_id must be 1..64 characters');
@@ -288,9 +289,9 @@ export class Authorizer {
   private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
     let st: trusttap.attest.v1.SignedToken;
     try {
-      st = at.SignedToken.decode(signedToken);
-    } catch {
-      return 'signed_token is not a SignedToken';
+      st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
+    } catch (e) {
+      return (e as Error).message;
     }
     if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
     const key = hex(sha256(Buffer.concat([st.token, st.signature])));
@@ -301,9 +302,9 @@ export class Authorizer {
     }
     let t: trusttap.attest.v1.VerdictToken;
     try {
-      t = at.VerdictToken.decode(st.token);
-    } catch {
-      return 'the verdict token does not decode';
+      t = decodeCanonical(at.VerdictToken, st.token, 'the verdict token');
+    } catch (e) {
+      return (e as Error).message;
     }
     if (t.deviceId !== device.deviceId || hex(t.deviceKeySha256) !== hex(sha256(device.publicKey))) return 'the verdict token is for another device';
     if (t.verdict !== at.Verdict.VERDICT_ALLOW) return `the verdict token says ${at.Verdict[t.verdict] ?? t.verdict}`;

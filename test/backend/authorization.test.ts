@@ -312,6 +312,32 @@ describe('authorization through the HTTP service', () => {
     expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_APPROVED');
   });
 
+  // Issue 17 §2: the high-S twin of a valid signature, and signed bytes with something appended,
+  // are refused for the verdict token and the txsign record alike; nothing is consumed.
+  test('high-S twins and trailing bytes: token → DEVICE_NOT_ALLOWED, record → INVALID_TRANSACTION; the genuine request then goes through', async () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const twin = (sig: Uint8Array) => {
+      const out = Uint8Array.from(sig);
+      out.set(Buffer.from((N - BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`)).toString(16).padStart(64, '0'), 'hex'), 32);
+      return out;
+    };
+    const junk = (b: Uint8Array) => Uint8Array.from([...b, 0x78, 0x01]);
+    const { signed } = await phone.link.attestNow();
+    const p = await prepare(phone, { amount: 2_00, token: a.SignedToken.encode(signed).finish() });
+    for (const [what, req, reason, text] of [
+      ['token twin', { ...p.req, signedToken: a.SignedToken.encode({ token: signed.token, signature: twin(signed.signature) }).finish() }, 'DECLINE_REASON_DEVICE_NOT_ALLOWED', /not signed by the back end/],
+      ['token trailing', { ...p.req, signedToken: junk(a.SignedToken.encode(signed).finish()) }, 'DECLINE_REASON_DEVICE_NOT_ALLOWED', /canonical/],
+      ['record twin', withSigned(p, (x) => { x.signature = twin(x.signature); }), 'DECLINE_REASON_INVALID_TRANSACTION', /signature/],
+      ['record trailing', { ...p.req, signedTransaction: junk(p.req.signedTransaction!) }, 'DECLINE_REASON_INVALID_TRANSACTION', /canonical/],
+    ] as const) {
+      const r = await phone.link.authorize(req);
+      expect([D[r.decision], R[r.reason]], what).toEqual(['DECISION_DECLINED', reason]);
+      expect(r.reasonText, what).toMatch(text);
+    }
+    expect((await phone.link.transactionStatus(p.ctid)).found).toBe(false);
+    expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_APPROVED');
+  });
+
   test('replayed record counter: an older record is refused after a newer one', async () => {
     const older = await prepare(phone, { amount: 1_00 });
     const newer = await prepare(phone, { amount: 2_00 });

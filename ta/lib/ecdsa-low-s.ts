@@ -1,0 +1,34 @@
+// ECDSA signature canonical form (SEC 1 §4.1.3 allows both (r, s) and (r, n − s); BIP 62 / RFC 6979
+// practice: keep s ≤ n/2). The host ABI's ecc_sign gives either (OpenSSL and a phone's TEE draw
+// s at random), so the TA makes it low-S before a signature leaves the TEE: the back end and the
+// verifiers then accept the low-S form only, so no signature has a second valid encoding.
+// P-256 only (r||s, 32 bytes each, big-endian).
+
+// n and n/2 (rounded down) of P-256 (FIPS 186-5 / SEC 2).
+const N: StaticArray<u8> = [
+  0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+const HALF_N: StaticArray<u8> = [
+  0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+];
+
+/** Replaces s by n − s in place when s > n/2 (a 64-byte P-256 r||s signature). */
+export function toLowS(sig: Uint8Array): void {
+  if (sig.length != 64) return;
+  // Compare s with n/2, most significant byte first.
+  let cmp = 0;
+  for (let i = 0; i < 32 && cmp == 0; i++) {
+    const a = <i32>sig[32 + i], b = <i32>HALF_N[i];
+    if (a != b) cmp = a > b ? 1 : -1;
+  }
+  if (cmp <= 0) return;
+  let borrow = 0;
+  for (let i = 31; i >= 0; i--) {
+    let d = <i32>N[i] - <i32>sig[32 + i] - borrow;
+    borrow = d < 0 ? 1 : 0;
+    if (d < 0) d += 256;
+    sig[32 + i] = <u8>d;
+  }
+}
