@@ -14,16 +14,23 @@ const HALF_N: StaticArray<u8> = [
   0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
 ];
 
-/** Replaces s by n − s in place when s > n/2 (a 64-byte P-256 r||s signature). */
-export function toLowS(sig: Uint8Array): void {
-  if (sig.length != 64) return;
-  // Compare s with n/2, most significant byte first.
-  let cmp = 0;
-  for (let i = 0; i < 32 && cmp == 0; i++) {
-    const a = <i32>sig[32 + i], b = <i32>HALF_N[i];
-    if (a != b) cmp = a > b ? 1 : -1;
+/** s compared with a 32-byte big-endian constant: -1, 0 or 1. */
+function compareS(sig: Uint8Array, k: StaticArray<u8>): i32 {
+  for (let i = 0; i < 32; i++) {
+    const a = <i32>sig[32 + i], b = <i32>k[i];
+    if (a != b) return a > b ? 1 : -1;
   }
-  if (cmp <= 0) return;
+  return 0;
+}
+
+/** true for a 64-byte r||s whose s is at most n/2: the only form the verifiers accept. */
+export function isLowS(sig: Uint8Array): bool {
+  return sig.length == 64 && compareS(sig, HALF_N) <= 0;
+}
+
+/** Replaces s by n − s in place when n/2 < s < n (a 64-byte P-256 r||s signature). */
+export function toLowS(sig: Uint8Array): void {
+  if (sig.length != 64 || compareS(sig, HALF_N) <= 0 || compareS(sig, N) >= 0) return;
   let borrow = 0;
   for (let i = 31; i >= 0; i--) {
     let d = <i32>N[i] - <i32>sig[32 + i] - borrow;
