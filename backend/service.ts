@@ -4,6 +4,8 @@
 // order: body decodes (400) → signature by the device key (401) → device known (404) → device
 // state (403) → counter strictly increasing (409) → the operation. Each request's effects
 // (counter, nonce use, state, history, notices) commit in one transaction, before the answer.
+import { equalBytes } from '../common/hex.ts';
+import { decodeCanonical } from '../common/canonical.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
@@ -19,7 +21,7 @@ import {
   policyFromManifests, verifiedManifest, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
 } from './attestation/policy.ts';
 import { ApiError, ErrorCode, malformed, badSignature, unknownDevice, replay } from './errors.ts';
-import { hex, num, u64, sha256Hex } from './util.ts';
+import { hex, num, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
 import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
@@ -29,6 +31,20 @@ export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
 export const DEFAULT_BDK = 'bdk-default';
 export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
 const MAX_SKEW_MS = 5 * 60_000;
+/** Issue 17 §2: how far a signed request's counter may run ahead. Counters only move forward, so
+ * one accepted counter of 2^53 or 2^64−1 would leave no higher value a device could ever send
+ * (locked out for good, by a single request a compromised REE got the attest TA to sign). The
+ * REE's counter is wall-clock microseconds (ree/attestation/backend-link.ts), so a genuine one is
+ * at most max(last accepted, back-end clock + 5 min in µs) + this step (2^32 µs ≈ 71 min); a
+ * counter that is a plain sequence also fits. A counter beyond it is refused (409
+ * ERROR_COUNTER_JUMP, nothing consumed, the last accepted unchanged). */
+export const MAX_COUNTER_STEP = 2 ** 32;
+
+/** The highest request counter accepted now; below 2^53, so every counter is an exact number. */
+export function counterBound(lastAccepted: number, nowMs: number): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.max(lastAccepted, (nowMs + MAX_SKEW_MS) * 1000) + MAX_COUNTER_STEP);
+}
+
 
 /** Every signed device request — challenge and enrolment included — carries its time, within
  *  MAX_SKEW_MS of the back end's clock. A missing time (0, the protobuf default) is refused,
@@ -364,8 +380,8 @@ export class BackendService {
     let signed: trusttap.attest.v1.SignedDeviceRequest;
     let req: trusttap.attest.v1.DeviceRequest;
     try {
-      signed = a.SignedDeviceRequest.decode(body);
-      req = a.DeviceRequest.decode(signed.request);
+      signed = decodeCanonical(a.SignedDeviceRequest, body, 'the SignedDeviceRequest');
+      req = decodeCanonical(a.DeviceRequest, signed.request, 'the request');
     } catch (e) {
       throw malformed(`body is not a SignedDeviceRequest: ${(e as Error).message}`);
     }
@@ -395,8 +411,14 @@ export class BackendService {
 
   private dispatch(op: DeviceOp, c: Ctx): Record<string, unknown> {
     const d = c.device;
+    const counter = exactCounter(c.req.counter);
+    const bound = counterBound(d?.lastCounter ?? 0, c.now);
+    if (counter === null || counter > bound) {
+      throw new ApiError(409, ErrorCode.ERROR_COUNTER_JUMP,
+        `counter ${String(c.req.counter)} runs too far ahead (at most ${bound} now, last accepted ${d?.lastCounter ?? 0}): refused, nothing consumed; send a counter within the bound (docs/backend-api.md, Counters)`);
+    }
     if (d) {
-      if (!this.repo.advanceCounter(d.deviceId, num(c.req.counter))) throw replay(`counter ${num(c.req.counter)} is not above the last accepted ${d.lastCounter}`);
+      if (!this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
       if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) this.missedHeartbeats(d, c.now);
       this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
     }
@@ -520,7 +542,7 @@ export class BackendService {
       notBeforeMs: u64(now), notAfterMs: u64(now + 2 * 365 * 86_400_000), deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
     }).finish();
     this.repo.updateDevice(d.deviceId, {
-      publicKey: c.key, oemSerial: certified.oemSerial, activationHash: '', lastCounter: num(c.req.counter), lastContactMs: now,
+      publicKey: c.key, oemSerial: certified.oemSerial, activationHash: '', lastCounter: exactCounter(c.req.counter)!, lastContactMs: now,
     });
     this.changeState(d, 'active', 'enrolled', now);
     d.publicKey = c.key;
@@ -590,7 +612,7 @@ export class BackendService {
     if (!this.hsm.checkDeviceConfirmation(s.sessionId, s.wrappedKeys, r.macTagU ?? new Uint8Array(0))) {
       throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the device\'s key confirmation tag does not match');
     }
-    if (r.kekKcv?.length && hex(r.kekKcv) !== hex(this.hsm.kekKcv(s.sessionId, s.wrappedKeys))) {
+    if (r.kekKcv?.length && !equalBytes(r.kekKcv, this.hsm.kekKcv(s.sessionId, s.wrappedKeys))) { // constant time
       throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the KEK check value differs');
     }
     const bdkId = Buffer.from(sha256Hex(DEFAULT_BDK).slice(0, 8), 'hex');

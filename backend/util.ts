@@ -10,6 +10,15 @@ export function num(x: unknown): number {
   return typeof l.toNumber === 'function' ? l.toNumber() : Number(x);
 }
 
+/** A uint64 counter as an exact number, or null past 2^53 − 1 (num() would round it). */
+export function exactCounter(x: unknown): number | null {
+  if (x === null || x === undefined) return 0;
+  if (typeof x === 'number') return Number.isSafeInteger(x) && x >= 0 ? x : null;
+  let big: bigint;
+  try { big = BigInt(String(x)); } catch { return null; } // a Long prints its exact decimal value
+  return big >= 0n && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : null;
+}
+
 /** A number for a protobufjs uint64 field (encode accepts numbers; the .d.ts says Long). */
 export const u64 = (n: number) => n as any;
 

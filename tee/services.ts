@@ -1,6 +1,7 @@
 // Host services for one TA: its sealed storage, HUK derivation, crypto operation table, clock
 // and random source, wired from the runtime's configuration. Randomness and time are
 // injectable so tests and vectors are deterministic.
+import { toLowS } from '../common/verdict-token.ts';
 import { randomFillSync, createHash, createPublicKey } from 'node:crypto';
 import type { AttestationServices, HostServices, TaIdentity, TaSessions } from './abi/context.ts';
 import { Alg } from './abi/algorithms.ts';
@@ -75,7 +76,7 @@ function attestationFor(ta: TaIdentity, dev: DeviceAttestation, crypto: CryptoOp
         taSha256: dev.taSha256.get(uuidText(ta.uuid)) ?? new Uint8Array(0),
       }).finish();
       const msg = Buffer.concat([Buffer.from(OEM_CERT_LABEL), Buffer.of(0), tbs]);
-      const signature = crypto.eccSign(Alg.ECDSA_P256, dev.oem.privateKey, msg);
+      const signature = toLowS(crypto.eccSign(Alg.ECDSA_P256, dev.oem.privateKey, msg)); // the form verifiers accept
       return a.CertificateChain.encode({ certificates: [{ tbs, signature }, issuerCert] }).finish();
     },
   };

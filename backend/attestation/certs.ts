@@ -2,6 +2,7 @@
 // leaf (TA_KEY: the attest TA's identity key, certified by the device's OEM attestation key) then
 // DEVICE_ATTESTATION (that key, certified by an OEM root the back end trusts). A key a device
 // made up itself has no such chain, so it cannot enrol.
+import { decodeCanonical } from '../../common/canonical.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { verifyP256 } from '../crypto/p256.ts';
 import { labelled, LABEL } from '../../common/signature-labels.ts';
@@ -26,7 +27,7 @@ export interface OemRootKey { name: string; publicKey: Uint8Array }
 function body(c: { tbs?: Uint8Array | null }, what: string) {
   if (!c.tbs?.length) throw new CertificateError(`${what}: empty certificate`);
   try {
-    return a.CertificateBody.decode(c.tbs);
+    return decodeCanonical(a.CertificateBody, c.tbs, 'the certificate body');
   } catch (e) {
     throw new CertificateError(`${what}: malformed certificate body (${(e as Error).message})`);
   }

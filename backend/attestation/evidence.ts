@@ -1,6 +1,7 @@
 // Opening signed evidence (proto/attest.proto SignedEvidence): the signature is checked over the
 // exact bytes received, with the label, and only then are the bytes decoded. Pure: used by the
 // service and by `trusttap verify-evidence`.
+import { decodeCanonical } from '../../common/canonical.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { verifyP256 } from '../crypto/p256.ts';
 import { labelled, LABEL } from '../../common/signature-labels.ts';
@@ -31,9 +32,9 @@ export function openEvidence(signed: trusttap.attest.v1.ISignedEvidence | null |
   // The claimed key is needed to verify when no key is expected; decoding first only reads it.
   let evidence: Evidence;
   try {
-    evidence = a.Evidence.decode(bytes);
+    evidence = decodeCanonical(a.Evidence, bytes, 'the evidence');
   } catch (e) {
-    throw new EvidenceError('MALFORMED', `evidence does not decode: ${(e as Error).message}`);
+    throw new EvidenceError('MALFORMED', (e as Error).message);
   }
   const key = expectedKey ?? evidence.devicePublicKey;
   if (expectedKey && hex(evidence.devicePublicKey) !== hex(expectedKey)) throw new EvidenceError('WRONG_KEY', 'the evidence names another device key');

@@ -1,6 +1,7 @@
 // Offline verification of a saved evidence blob against a signed build manifest, for auditors
 // (`trusttap verify-evidence`): no server, no database, only the evidence bytes, manifest.json,
 // manifest.sig and the trusted manifest key.
+import { decodeCanonical } from '../../common/canonical.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { verifyManifestSignature, parseManifest, sha256Hex } from '../../common/manifest.ts';
 import { verifyP256 } from '../crypto/p256.ts';
@@ -29,10 +30,10 @@ export function verifyEvidenceOffline(i: OfflineInput): OfflineReport {
   let signed: trusttap.attest.v1.SignedEvidence;
   let ev: trusttap.attest.v1.Evidence | null = null;
   try {
-    signed = a.SignedEvidence.decode(i.signedEvidence);
-    ev = a.Evidence.decode(signed.evidence);
+    signed = decodeCanonical(a.SignedEvidence, i.signedEvidence, 'the SignedEvidence');
+    ev = decodeCanonical(a.Evidence, signed.evidence, 'the evidence');
   } catch (e) {
-    add('decode', false, `not a SignedEvidence: ${(e as Error).message}`);
+    add('decode', false, `not a canonical SignedEvidence: ${(e as Error).message}`);
     return { ok: false, checks, evidence: null };
   }
   add('format', ev.formatVersion === 1, `evidence format ${ev.formatVersion}`);

@@ -2,7 +2,8 @@
 // MACed record becomes an approval or a decline, journaled before the answer. Checks, in order:
 //
 //   0. idempotency: a client_transaction_id already journaled for this device returns the
-//      journaled answer if the signed record is the same bytes (a retry), else INVALID_TRANSACTION;
+//      payment's current state (currentAnswer: the journaled answer, or REVERSED once reversed)
+//      if the signed record is the same bytes (a retry), else INVALID_TRANSACTION;
 //   1. device: active, a fresh ALLOW verdict token for this device key (signed_token), paymentGate;
 //   2. record: txsign signature by the device key and DUKPT MAC (checkTransactionRecord), merchant
 //      and terminal of the device, counter strictly above the last accepted one;
@@ -21,6 +22,7 @@
 //
 // Declines before step 3 are not journaled (nothing was consumed): the device may fix the cause
 // (re-attest) and retry the same record.
+import { decodeCanonical } from '../../common/canonical.ts';
 import { randomBytes } from 'node:crypto';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
@@ -29,7 +31,8 @@ import { verifyP256, sha256 } from '../crypto/p256.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
 import { checkLimits, DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
-import { hex, num, u64, sha256Hex } from '../util.ts';
+import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
+import { currentAnswer } from './current.ts';
 
 const pay = trusttap.payment.v1;
 const tx = trusttap.txsign.v1;
@@ -45,6 +48,10 @@ export const RESPONSE_CODE: Record<number, string> = {
   [R.DECLINE_REASON_CRYPTOGRAM_FAILED]: '82', [R.DECLINE_REASON_OVER_LIMIT]: '61', [R.DECLINE_REASON_PIN_REQUIRED]: '65',
   [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
 };
+
+/** How far a txsign record counter may pass the last accepted one: records the device made and
+ * never sent (declined locally, cancelled) use numbers too. */
+export const MAX_RECORD_COUNTER_STEP = 1_000_000;
 
 export interface AuthorizationHost {
   repo: Repository;
@@ -91,10 +98,10 @@ export class Authorizer {
     let signed: trusttap.txsign.v1.SignTransactionResponse;
     let record: trusttap.txsign.v1.TransactionRecord;
     try {
-      signed = tx.SignTransactionResponse.decode(req.signedTransaction ?? new Uint8Array(0));
-      record = tx.TransactionRecord.decode(signed.record);
-    } catch {
-      return this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, 'signed_transaction is not a txsign SignTransactionResponse');
+      signed = decodeCanonical(tx.SignTransactionResponse, req.signedTransaction ?? new Uint8Array(0), 'signed_transaction');
+      record = decodeCanonical(tx.TransactionRecord, signed.record, 'the record');
+    } catch (e) {
+      return this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, `signed_transaction is not a canonical txsign SignTransactionResponse: ${(e as Error).message}`);
     }
     const ctid = record.clientTransactionId;
     if (!ctid || ctid.length > 64) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'client_transaction_id must be 1..64 characters');
@@ -103,7 +110,7 @@ export class Authorizer {
     // 0. Idempotency.
     const old = repo.getPayment(device.deviceId, ctid);
     if (old) {
-      if (old.recordSha256 === recordSha || old.recordSha256 === '') return pay.AuthorizeResponse.decode(old.response);
+      if (old.recordSha256 === recordSha || old.recordSha256 === '') return currentAnswer(old);
       return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
     }
 
@@ -122,7 +129,13 @@ export class Authorizer {
     }
     const type = record.type === tx.TransactionType.TRANSACTION_TYPE_PURCHASE ? 'purchase' : record.type === tx.TransactionType.TRANSACTION_TYPE_REFUND ? 'refund' : null;
     if (!type) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
-    const counter = num(record.counter);
+    // The txsign TA numbers records one by one; a counter far ahead is refused before it is
+    // accepted (issue 17 §2), since one accepted 2^64−1 would leave no later record acceptable.
+    const last = repo.lastRecordCounter(device.deviceId);
+    const counter = exactCounter(record.counter);
+    if (counter === null || counter > last + MAX_RECORD_COUNTER_STEP) {
+      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
+    }
     if (!repo.advanceRecordCounter(device.deviceId, counter)) {
       return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${repo.lastRecordCounter(device.deviceId)} (replay)`);
     }
@@ -276,9 +289,9 @@ export class Authorizer {
   private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
     let st: trusttap.attest.v1.SignedToken;
     try {
-      st = at.SignedToken.decode(signedToken);
-    } catch {
-      return 'signed_token is not a SignedToken';
+      st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
+    } catch (e) {
+      return (e as Error).message;
     }
     if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
     const key = hex(sha256(Buffer.concat([st.token, st.signature])));
@@ -289,9 +302,9 @@ export class Authorizer {
     }
     let t: trusttap.attest.v1.VerdictToken;
     try {
-      t = at.VerdictToken.decode(st.token);
-    } catch {
-      return 'the verdict token does not decode';
+      t = decodeCanonical(at.VerdictToken, st.token, 'the verdict token');
+    } catch (e) {
+      return (e as Error).message;
     }
     if (t.deviceId !== device.deviceId || hex(t.deviceKeySha256) !== hex(sha256(device.publicKey))) return 'the verdict token is for another device';
     if (t.verdict !== at.Verdict.VERDICT_ALLOW) return `the verdict token says ${at.Verdict[t.verdict] ?? t.verdict}`;
@@ -304,7 +317,7 @@ export class Authorizer {
   status(device: DeviceRow, ctid: string): trusttap.payment.v1.ITransactionStatusResponse {
     const p = this.host.repo.getPayment(device.deviceId, ctid);
     if (!p) return { found: false, reversed: false };
-    return { found: true, result: pay.AuthorizeResponse.decode(p.response), reversed: p.reversedMs > 0 };
+    return { found: true, result: currentAnswer(p), reversed: p.reversedMs > 0 };
   }
 
   /** Reverses an approved transaction (the issuer's movement is undone, journaled). Unknown id:
@@ -336,6 +349,7 @@ export class Authorizer {
 }
 
 export { Decline as PaymentDecline };
+export { currentAnswer };
 
 function maskMatches(masked: string, pan: string): boolean {
   if (masked.length !== pan.length) return false;

@@ -1,6 +1,7 @@
 // ECDSA P-256 over SHA-256 with raw keys (FIPS 186-5; SEC 1 uncompressed points, r||s
 // signatures as in IEEE P1363), ECDH P-256 (SP 800-56A), on node:crypto. Pure helpers: the back
 // end, the REE and the tools may all use them.
+import { isLowS, toLowS } from '../../common/verdict-token.ts';
 import { createECDH, createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
 export interface P256KeyPair { privateKey: Uint8Array; publicKey: Uint8Array }
@@ -45,15 +46,17 @@ export function isP256Point(pub: Uint8Array): boolean {
   try { p256PublicKey(pub); return true; } catch { return false; }
 }
 
+/** Low-S r||s (node:crypto draws s at random; the verifiers accept the low-S form only). */
 export function signP256(priv: Uint8Array | KeyObject, msg: Uint8Array): Uint8Array {
   const key = priv instanceof Uint8Array ? p256PrivateKey(priv) : priv;
-  return new Uint8Array(sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }));
+  return toLowS(new Uint8Array(sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' })));
 }
 
-/** false for any malformed key or signature, never throws. */
+/** false for any malformed key or signature, never throws; false for a high-S signature (the
+ * twin (r, n − s) of a valid one: issue 17 §2, common/verdict-token.ts). */
 export function verifyP256(pub: Uint8Array | KeyObject, msg: Uint8Array, sig: Uint8Array): boolean {
   try {
-    if (sig.length !== 64) return false;
+    if (sig.length !== 64 || !isLowS(sig)) return false;
     const key = pub instanceof Uint8Array ? p256PublicKey(pub) : pub;
     return verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {

@@ -4,7 +4,7 @@
 // keys are stored only in that form (Repository.putSecret / RKI sessions); clear keys live in
 // memory only for the duration of an operation and are wiped. The payment algorithms run in
 // the HSM Wasm module (wasm.ts), compiled from the same AssemblyScript as the TAs.
-import { createCipheriv, createDecipheriv, randomBytes, createECDH } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, createECDH, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from '../store/repository.ts';
@@ -120,7 +120,7 @@ export class SoftwareHsm implements Hsm {
 
   checkDeviceConfirmation(sessionId: string, wrappedKeys: Uint8Array, macTagU: Uint8Array): boolean {
     const k = this.sessionKeys(wrappedKeys, sessionId);
-    const ok = macTagU.length === 32 && Buffer.compare(Buffer.from(k.tagU), Buffer.from(macTagU)) === 0;
+    const ok = macTagU.length === 32 && k.tagU.length === 32 && timingSafeEqual(k.tagU, macTagU); // constant time
     k.all.fill(0);
     return ok;
   }

@@ -24,6 +24,8 @@ export interface ServerOptions extends BackendOptions {
   sweepIntervalMs?: number;
   /** Web origins whose pages may call the device routes (CORS, ./cors.ts); default none. */
   corsOrigins?: string[];
+  /** A request's body must have arrived this long after its headers, else 408 (default 15 s). */
+  requestTimeoutMs?: number;
   /** Log one line per request (never bodies). */
   log?: (line: string) => void;
 }
@@ -38,23 +40,49 @@ export interface Backend {
 }
 
 class BodyTooLarge extends Error {}
+class BodyTimeout extends Error {}
+/** The client went away before its body was complete: nobody to answer, not a server fault. */
+class ClientGone extends Error {}
 
-function readBody(req: IncomingMessage): Promise<Uint8Array> {
+/** After a 413 the rest of the body is read and dropped (not reset: a client still writing when
+ * the connection is reset may lose the answer), up to this much, until the request's deadline. */
+export const MAX_DRAIN = 256 * 1024 * 1024;
+
+/** Reads the body, counting while it streams: past MAX_BODY it rejects at once (the 413 goes out
+ * while the client is still sending; see drain), whatever the size or framing (Content-Length or
+ * chunked). A body not complete by the deadline rejects with BodyTimeout (408). */
+function readBody(req: IncomingMessage, deadline: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
     let n = 0;
-    req.on('data', (c: Buffer) => {
+    const timer = setTimeout(() => { cleanup(); reject(new BodyTimeout()); }, Math.max(0, deadline - Date.now()));
+    const onData = (c: Buffer) => {
       n += c.length;
-      if (n > MAX_BODY) {
-        chunks.length = 0;
-        if (n > 16 * MAX_BODY) req.destroy(); // drain a modest overrun so the 413 reaches the client
-        return;
-      }
+      if (n > MAX_BODY) { chunks.length = 0; cleanup(); reject(new BodyTooLarge()); return; }
       chunks.push(c);
-    });
-    req.on('end', () => (n > MAX_BODY ? reject(new BodyTooLarge()) : resolve(new Uint8Array(Buffer.concat(chunks)))));
-    req.on('error', reject);
+    };
+    const onEnd = () => { cleanup(); resolve(new Uint8Array(Buffer.concat(chunks))); };
+    const onGone = () => { cleanup(); reject(new ClientGone()); };
+    const cleanup = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('aborted', onGone);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onGone).on('aborted', onGone);
   });
+}
+
+/** Drops the rest of a refused body so the answer reaches a client that is still sending; past
+ * MAX_DRAIN bytes or the deadline the connection is closed (the answer is already written). */
+function drain(req: IncomingMessage, deadline: number): void {
+  let n = 0;
+  const stop = () => { clearTimeout(timer); req.socket.destroy(); };
+  const timer = setTimeout(stop, Math.max(0, deadline - Date.now()));
+  timer.unref();
+  req.on('data', (c: Buffer) => { n += c.length; if (n > MAX_DRAIN) stop(); });
+  req.on('end', () => clearTimeout(timer)).on('error', () => clearTimeout(timer));
+  req.resume();
 }
 
 function send(res: ServerResponse, status: number, message: string, body: Uint8Array): void {
@@ -78,6 +106,7 @@ function decode<T>(type: { decode(b: Uint8Array): T }, body: Uint8Array, name: s
 
 export async function startBackend(opts: ServerOptions): Promise<Backend> {
   const cors = new Set((opts.corsOrigins ?? []).map(checkOrigin));
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
   const service = await BackendService.open(opts);
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(`Bearer ${adminToken}`);
@@ -156,10 +185,21 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     const parts = url.pathname.split('/').filter(Boolean);
     const method = req.method ?? 'GET';
     let body: Uint8Array;
+    const deadline = Date.now() + requestTimeoutMs;
     try {
-      body = await readBody(req);
+      body = await readBody(req, deadline);
     } catch (e) {
-      if (e instanceof BodyTooLarge) return sendError(res, new ApiError(413, ErrorCode.ERROR_TOO_LARGE, `body larger than ${MAX_BODY} bytes`));
+      if (e instanceof BodyTooLarge) {
+        // Keep reading (and dropping) what the client still sends, so the 413 is not lost to a
+        // reset. Closing after the answer (Connection: close) would make Node destroy the socket
+        // while the client writes; drained to its end, the connection stays usable instead.
+        drain(req, deadline);
+        return sendError(res, new ApiError(413, ErrorCode.ERROR_TOO_LARGE, `body larger than ${MAX_BODY} bytes`));
+      }
+      if (e instanceof BodyTimeout) {
+        res.shouldKeepAlive = false; // half a body is in flight: this connection cannot carry another request
+        return sendError(res, new ApiError(408, ErrorCode.ERROR_TIMEOUT, `the body did not arrive within ${requestTimeoutMs} ms`));
+      }
       throw e;
     }
     if (parts[0] !== 'v1') throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
@@ -202,6 +242,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   const server = createServer((req, res) => {
     const t = performance.now();
     handle(req, res).catch((e) => {
+      if (e instanceof ClientGone) return; // logged below with its status; nothing to answer
       const err = e instanceof ApiError ? e : new ApiError(500, ErrorCode.ERROR_INTERNAL, 'internal error');
       if (!(e instanceof ApiError)) opts.log?.(`internal error: ${(e as Error)?.stack ?? e}`);
       if (!res.headersSent) sendError(res, err); else res.destroy();
@@ -210,8 +251,11 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     });
   });
   server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 10_000; // a client that trickles its request is cut off
-  server.requestTimeout = 15_000;
+  // Node's own limits stay as a backstop behind readBody's deadline (which answers 408 itself):
+  // headers that trickle are cut off (Node answers 408), headers over 16 KiB — the request line
+  // (URL) counts — get 431 (maxHeaderSize).
+  server.headersTimeout = Math.min(10_000, requestTimeoutMs);
+  server.requestTimeout = requestTimeoutMs + 5_000;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

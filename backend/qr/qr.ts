@@ -37,6 +37,7 @@ import { currencyOf } from '../../common/currency.ts';
 import { verifyToken } from '../../common/verdict-token.ts';
 import { ApiError, ErrorCode, malformed } from '../errors.ts';
 import { num, u64, sha256Hex } from '../util.ts';
+import { currentAnswer } from '../authorization/current.ts';
 
 const pay = trusttap.payment.v1;
 const at = trusttap.attest.v1;
@@ -182,7 +183,7 @@ export class QrPayments {
     const p = o.state === 'paid' || o.state === 'declined' ? this.host.repo.getPayment(o.deviceId, o.clientTransactionId) : null;
     return {
       clientTransactionId: o.clientTransactionId, orderReference: o.reference, payload: o.payload, amountMinor: u64(o.amountMinor),
-      currency: o.currency, expiresMs: u64(o.expiresMs), state: STATE[o.state], result: p ? pay.AuthorizeResponse.decode(p.response) : null,
+      currency: o.currency, expiresMs: u64(o.expiresMs), state: STATE[o.state], result: p ? currentAnswer(p) : null,
     };
   }
 
@@ -207,7 +208,7 @@ export class QrPayments {
     if (!o) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, 'no such QR order at this acquirer (template 62 ID 05)');
     if (o.payload !== payload) throw new QrPayloadError('INVALID_FIELD', 'the payload differs from the order\'s (altered amount or merchant)');
     const cur = this.current(o, now);
-    const answer = () => ({ result: pay.AuthorizeResponse.decode(repo.getPayment(o.deviceId, o.clientTransactionId)!.response), merchantName: q.merchantName });
+    const answer = () => ({ result: currentAnswer(repo.getPayment(o.deviceId, o.clientTransactionId)!), merchantName: q.merchantName });
     if (cur.state === 'paid' || cur.state === 'declined') {
       if (cur.payerHash === acct.panHash) return answer(); // the wallet's retry: the same answer
       throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'this order was already paid');
@@ -239,7 +240,7 @@ export class QrPayments {
     // 0. Idempotency.
     const old = repo.getPayment(device.deviceId, ctid);
     if (old) {
-      if (old.recordSha256 === recordSha) return pay.AuthorizeResponse.decode(old.response);
+      if (old.recordSha256 === recordSha) return currentAnswer(old);
       return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
     }
     if (repo.getQrOrder(device.deviceId, ctid)) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for a QR order');

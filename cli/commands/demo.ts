@@ -274,6 +274,7 @@ function reasonOf(r: PaymentResult): string {
     case 'failed': return r.code;
     case 'result-unknown': return 'RESULT_UNKNOWN';
     case 'cancelled': return 'CANCELLED';
+    case 'reversed': return 'REVERSED';
   }
 }
 
@@ -284,6 +285,7 @@ function summaryOf(r: PaymentResult): string {
     case 'failed': return `FAILED: ${r.code} — ${r.message}. Remedy: ${r.remedy}`;
     case 'result-unknown': return `RESULT UNKNOWN — ${r.remedy}`;
     case 'cancelled': return 'CANCELLED';
+    case 'reversed': return `REVERSED (approved, then reversed at ${new Date(r.reversedMs).toISOString()}; no money moved)`;
   }
 }
 

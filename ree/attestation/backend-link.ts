@@ -58,8 +58,22 @@ export class BackendLink {
     return this.publicKey;
   }
 
-  /** Sends one signed request; returns the verified DeviceResponse. */
+  /** Sends one signed request; returns the verified DeviceResponse. A counter the back end
+   * refuses as a jump (ERROR_COUNTER_JUMP, nothing consumed) means this link's counter ran ahead
+   * of the wall clock (a corrupted or tampered saved state): it restarts from the clock and the
+   * request is sent once more (issue 17 §2; docs/backend-api.md, Counters). */
   async call(path: string, body: Record<string, unknown>): Promise<trusttap.attest.v1.DeviceResponse> {
+    try {
+      return await this.callOnce(path, body);
+    } catch (e) {
+      const clock = Date.now() * 1000;
+      if (!(e instanceof BackendError) || e.code !== a.ErrorCode.ERROR_COUNTER_JUMP || this.state.lastCounter <= clock) throw e;
+      this.state.lastCounter = clock;
+      return this.callOnce(path, body);
+    }
+  }
+
+  private async callOnce(path: string, body: Record<string, unknown>): Promise<trusttap.attest.v1.DeviceResponse> {
     const counter = this.nextCounter();
     const request = a.DeviceRequest.encode({ deviceId: this.state.deviceId, counter, timeMs: Date.now(), ...body } as any).finish();
     const signature = await this.attest.signRequest(request);

@@ -145,7 +145,11 @@ async function consumerPresented(d: QrDeps, req: Cpm, currency: Currency, emit: 
   const ctid = req.clientTransactionId;
   // A retry of an id the acquirer already has: its answer, never a second charge.
   const known = await d.link.transactionStatus(ctid).catch(() => null);
-  if (known?.found && known.result) return known.reversed ? { outcome: 'cancelled' } : qrReceipt(d.result(known.result), 'consumer-presented');
+  if (known?.found && known.result) {
+    // A reversed approval is 'reversed' (resultOf); a tombstone (reversed, never approved) is 'cancelled'.
+    const reversedApproval = known.result.decision === pay.Decision.DECISION_REVERSED;
+    return known.reversed && !reversedApproval ? { outcome: 'cancelled' } : qrReceipt(d.result(known.result), 'consumer-presented');
+  }
   const token = await d.token();
   if (signal.aborted) throw new Cancelled();
   emit({ type: 'processing' });

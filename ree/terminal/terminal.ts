@@ -195,7 +195,9 @@ export class Terminal {
   async resolve(clientTransactionId: string): Promise<PaymentResult> {
     const r = await this.link.transactionStatus(clientTransactionId);
     if (!r.found || !r.result) return (await resolveQrOrder(this.link, clientTransactionId)) ?? failed('INVALID_REQUEST', `no payment ${clientTransactionId} reached the acquirer`, 'start the payment again');
-    if (r.reversed) return { outcome: 'cancelled' };
+    // An approval that was reversed answers DECISION_REVERSED (resultOf: 'reversed'); a reversal
+    // journaled before any authorization (a tombstone) is a decline marked reversed: nothing moved.
+    if (r.reversed && r.result.decision !== pay.Decision.DECISION_REVERSED) return { outcome: 'cancelled' };
     return this.resultOf(r.result, null);
   }
 
@@ -225,7 +227,9 @@ export class Terminal {
     try {
       // A retry of an id the acquirer already has: its answer, never a second charge.
       const known = await this.link.transactionStatus(req.clientTransactionId).catch(() => null);
-      if (known?.found && known.result) return known.reversed ? { outcome: 'cancelled' } : this.resultOf(known.result, null);
+      if (known?.found && known.result) {
+        return known.reversed && known.result.decision !== pay.Decision.DECISION_REVERSED ? { outcome: 'cancelled' } : this.resultOf(known.result, null);
+      }
       await this.freshToken();
       if (signal.aborted) throw new Cancelled();
 
@@ -373,6 +377,7 @@ export class Terminal {
     };
     if (r.qrMode === 'merchant-presented' || r.qrMode === 'consumer-presented') { receipt.qr = r.qrMode; receipt.application = 'QR wallet'; }
     if (r.decision === pay.Decision.DECISION_APPROVED) return { outcome: 'approved', receipt };
+    if (r.decision === pay.Decision.DECISION_REVERSED) return { outcome: 'reversed', receipt, reversedMs: Number(r.reversedMs ?? 0) };
     return { outcome: 'declined', reason: (pay.DeclineReason[r.reason ?? 0] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText ?? '', receipt };
   }
 }

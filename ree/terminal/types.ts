@@ -86,6 +86,9 @@ export type PaymentResult =
   | { outcome: 'declined'; reason: string; reasonText: string; receipt: Receipt }
   | { outcome: 'result-unknown'; clientTransactionId: string; remedy: string }
   | { outcome: 'cancelled' }
+  /** Approved, then reversed at the acquirer (reverse(), or a cancel that raced the approval):
+   * no money moved; the receipt is the original approval's, for the merchant's records. */
+  | { outcome: 'reversed'; receipt: Receipt; reversedMs: number }
   | { outcome: 'failed'; code: FailureCode; message: string; remedy: string; qrError?: QrErrorCode; httpStatus?: number };
 
 export interface Capability {

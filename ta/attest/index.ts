@@ -2,6 +2,7 @@
 // with it over the runtime's own measurements and the REE's health signals, signatures for the
 // back-end link and for the txsign TA, and the device side of remote key injection.
 // Commands and formats: proto/attest.proto; design: docs/attestation.md.
+import { toLowS } from "../lib/ecdsa-low-s";
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../lib/entry";
 import {
   Command, IdentityResponse, EvidenceRequest, EvidenceResponse, Evidence, SignedEvidence, Measurements,
@@ -59,7 +60,9 @@ function signLabelled(id: identity.Identity, label: string, prefix: Uint8Array, 
   msg.set(data, l.length + 1 + prefix.length);
   const sig = new Uint8Array(64);
   const n = host.ecc_sign(host.ALG_ECDSA_P256, id.priv.dataStart, msg.dataStart, msg.length, sig.dataStart);
-  return n == 64 ? sig : null;
+  if (n != 64) return null;
+  toLowS(sig); // the one encoding verifiers accept (lib/ecdsa-low-s.ts)
+  return sig;
 }
 
 function sha256(data: Uint8Array): Uint8Array {

@@ -7,11 +7,13 @@
 //     it (a back end may prefix its own challenge, up to 64 bytes in all); the nonce is used once;
 //   - is fresh: the nonce was issued at most token_max_age_s ago (TEE monotonic clock), the token
 //     was issued at most token_max_age_s ago and has not expired (REE time);
-//   - says ALLOW.
+//   - says ALLOW;
+//   - is in low-S form and its bytes are the canonical encoding (issue 17 §2).
 import * as host from "../lib/host";
 import { VerdictToken, Verdict } from "../../proto/gen/as/attest";
 import { SealedConfig, Policy, TokenRefusal } from "../../proto/gen/as/pinpad";
 import { equalCT } from "../lib/bytes";
+import { isLowS } from "../lib/ecdsa-low-s";
 import { reeNow } from "./state";
 
 export const NONCE_LEN = 32;
@@ -44,12 +46,15 @@ function answersNonce(tokenNonce: Uint8Array, slot: NonceSlot): bool {
 export function checkToken(cfg: SealedConfig, policy: Policy, token: Uint8Array, signature: Uint8Array, slot: NonceSlot | null): TokenRefusal {
   const pub = cfg.tokenPublicKey;
   if (pub.length != 65 || cfg.deviceKeySha256.length != 32) return TokenRefusal.TOKEN_REFUSAL_NOT_PROVISIONED;
-  if (signature.length != 64 || token.length == 0) return TokenRefusal.TOKEN_REFUSAL_FORGED;
+  // Low-S only (issue 17 §2): the high-S twin of the back end's signature is not a second token.
+  if (signature.length != 64 || token.length == 0 || !isLowS(signature)) return TokenRefusal.TOKEN_REFUSAL_FORGED;
   if (host.ecc_verify(host.ALG_ECDSA_P256, pub.dataStart, pub.length, token.dataStart, token.length, signature.dataStart, signature.length) != 0) {
     return TokenRefusal.TOKEN_REFUSAL_FORGED;
   }
   const t = VerdictToken.decode(token);
   if (!t) return TokenRefusal.TOKEN_REFUSAL_FORGED;
+  // Only the canonical encoding (as common/canonical.ts): nothing appended or reordered under the signature.
+  if (!equalCT(t.encode(), token)) return TokenRefusal.TOKEN_REFUSAL_FORGED;
   if (t.keyId.length && !equalCT(t.keyId, sha256(pub))) return TokenRefusal.TOKEN_REFUSAL_WRONG_DEVICE;
   if (!equalCT(t.deviceKeySha256, cfg.deviceKeySha256)) return TokenRefusal.TOKEN_REFUSAL_WRONG_DEVICE;
   if (!slot || !answersNonce(t.nonce, slot)) return TokenRefusal.TOKEN_REFUSAL_NONCE;

@@ -79,6 +79,7 @@ int oem_certify(const uint8_t uuid[16], const uint8_t pub[65], tt_buf *out, uint
   buf_put(&msg, tbs.p, tbs.n);
   uint8_t sig[64];
   int32_t sr = crypto_ecc_sign(ALG_ECDSA_P256, priv, msg.p, msg.n, sig);
+  if (sr >= 0) crypto_p256_low_s(sig); /* the form the back end accepts */
   tt_wipe(priv, 32);
   buf_free(&msg);
   if (sr < 0) { buf_free(&tbs); *status = (uint32_t)sr; return -1; }

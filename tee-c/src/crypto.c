@@ -294,6 +294,14 @@ int32_t crypto_ecc_sign(uint32_t alg, const uint8_t priv[32], const uint8_t *msg
   return rc;
 }
 
+void crypto_p256_low_s(uint8_t sig[64]) {
+  const EC_GROUP *g = group(NID_X9_62_prime256v1);
+  const BIGNUM *n = EC_GROUP_get0_order(g);
+  BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL), *half = BN_dup(n);
+  if (s && half && BN_rshift1(half, n) && BN_cmp(s, half) > 0 && BN_cmp(s, n) < 0 && BN_sub(s, n, s)) BN_bn2binpad(s, sig + 32, 32);
+  BN_free(s); BN_free(half);
+}
+
 int32_t crypto_ecc_verify(uint32_t alg, const uint8_t *pub, size_t pl, const uint8_t *msg, size_t ml, const uint8_t *sig, size_t sl) {
   if (alg == ALG_SM2_DSA_SM3) return sm2_verify(pub, pl, msg, ml, sig, sl) ? 0 : ST(TT_ERROR_SIGNATURE_INVALID);
   if (alg != ALG_ECDSA_P256) return ST(TT_ERROR_NOT_SUPPORTED);

@@ -94,6 +94,8 @@ int32_t crypto_digest(uint32_t alg, const uint8_t *in, size_t len, uint8_t out[3
 int32_t crypto_hmac(uint32_t alg, const uint8_t *key, size_t kl, const uint8_t *in, size_t len, uint8_t out[32]);
 int32_t crypto_ecc_generate(uint32_t curve, uint8_t priv[32], uint8_t pub[65]);
 int32_t crypto_ecc_sign(uint32_t alg, const uint8_t priv[32], const uint8_t *msg, size_t ml, uint8_t sig[64]);
+/* s -> n - s when s > n/2 (P-256 r||s): the only form TrustTap's verifiers accept (issue 17 §2). */
+void crypto_p256_low_s(uint8_t sig[64]);
 int32_t crypto_ecc_verify(uint32_t alg, const uint8_t *pub, size_t pl, const uint8_t *msg, size_t ml, const uint8_t *sig, size_t sl);
 int32_t crypto_eddsa_verify(uint32_t alg, const uint8_t *pub, size_t pl, const uint8_t *msg, size_t ml, const uint8_t *sig, size_t sl);
 int32_t crypto_ecdh(const uint8_t priv[32], const uint8_t *pub, size_t pl, uint8_t out[32]);

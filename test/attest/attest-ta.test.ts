@@ -4,6 +4,7 @@
 // against an independent TypeScript computation (stand-in keystore receives the KEK). The same
 // file runs on the C host (c-host-attest.test.ts sets the device runtime hook); the runtime
 // version in the measurements is the one expectation that differs (the factory's capability).
+import { isLowS } from '../../common/verdict-token.ts';
 import { test, expect, beforeAll, afterAll, describe } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +42,21 @@ describe('attest TA', () => {
     expect(hex(p.uuid)).toBe(ATTEST_UUID);
   });
 
+  // Issue 17 §2: the attest TA gives every signature in low-S form (ta/lib/ecdsa-low-s.ts), whatever
+  // the runtime's ecc_sign draws, and OEM leaf certificates are low-S too: the verifiers take no other.
+  test('signatures leave the TEE in low-S form (requests; OEM leaf certificates of fresh devices)', async () => {
+    for (let i = 0; i < 24; i++) expect(isLowS(await dev.attest.signRequest(new Uint8Array([i])))).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const d = await startDevice({ only: ['attest'] });
+      try {
+        const leaf = (await d.attest.getIdentity()).chain.certificates[0] as { signature: Uint8Array };
+        expect(isLowS(leaf.signature)).toBe(true);
+      } finally {
+        await d.close();
+      }
+    }
+  });
+
   test('identity key: made once, survives a restart, certified by the OEM chain for the attest TA only', async () => {
     const id = await dev.attest.getIdentity();
     expect(id.publicKey.length).toBe(65);
@@ -56,6 +72,7 @@ describe('attest TA', () => {
     expect(hex(leafBody.taUuid)).toBe(ATTEST_UUID);
     expect(hex(leafBody.taSha256)).toBe(manifest.tas.find((t: any) => t.name === 'attest' && !t.debug).sha256);
     expect(verifyP256(deviceBody.subjectPublicKey, labelled(LABEL.oemCert, leaf.tbs), leaf.signature)).toBe(true);
+    expect(isLowS(leaf.signature)).toBe(true); // issue 17 §2: the runtime's OEM signer gives low-S
     // Restart on the same device state: same key.
     const again = await startDevice({ dataDir: dev.dataDir, only: ['attest'] });
     expect(hex((await again.attest.getIdentity()).publicKey)).toBe(hex(id.publicKey));

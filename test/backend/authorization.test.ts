@@ -229,10 +229,64 @@ describe('authorization through the HTTP service', () => {
     expect(balance('unionpay')).toBe(before);
     const moves = be.service.repo.accountMovements(panHash(card('unionpay').pan)).filter((m) => m.reference === st.result!.transactionReference);
     expect(moves.map((m) => [m.kind, m.deltaMinor])).toEqual([['purchase', -88_00], ['reversal', 88_00]]);
-    // A retry of the original after the reversal gets the journaled answer, not a second charge.
-    expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_APPROVED');
+    // A retry of the original after the reversal gets its current state (reversed), not the
+    // journaled approval and not a second charge.
+    expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_REVERSED');
     expect(balance('unionpay')).toBe(before);
     expect((await phone.link.transactionStatus(p.ctid)).reversed).toBe(true);
+  });
+
+  // Issue 17 §3: every state an id can be in (unknown, approved, declined, reversed) under each
+  // operation (resend of the same request, transaction-status, reverse), over HTTP. A resend or a
+  // status query answers the payment's current state, never the approval journaled before a reversal.
+  test('journal states: unknown, approved, declined, reversed × resend, status, reverse', async () => {
+    const view = (r: trusttap.payment.v1.IAuthorizeResponse) => ({ decision: D[r.decision!], arpc: r.arpc?.length ?? 0, reversedMs: Number(r.reversedMs ?? 0) > 0 });
+    const bal = () => balance('unionpay')!;
+
+    // unknown: status → not found; resend = the first send → approved; reverse → tombstone.
+    const u = await prepare(phone, { amount: 6_00 });
+    expect((await phone.link.transactionStatus(u.ctid)).found).toBe(false);
+    const b0 = bal();
+    const approved = await phone.link.authorize(u.req);
+    expect(view(approved)).toEqual({ decision: 'DECISION_APPROVED', arpc: 8, reversedMs: false });
+    expect(bal()).toBe(b0 - 6_00);
+    const u2 = await prepare(phone, { amount: 6_50 });
+    const tomb = await phone.link.reverse(u2.ctid);
+    expect([tomb.reversed, D[tomb.status!.result!.decision!], tomb.status!.result!.reasonText]).toEqual([true, 'DECISION_DECLINED', 'reversed before it was authorized']);
+    expect(D[(await phone.link.authorize(u2.req)).decision]).toBe('DECISION_DECLINED');
+
+    // approved: resend → the same bytes; status → approved, not reversed.
+    expect(pay.AuthorizeResponse.toObject(await phone.link.authorize(u.req))).toEqual(pay.AuthorizeResponse.toObject(approved));
+    let st = await phone.link.transactionStatus(u.ctid);
+    expect([st.found, st.reversed, view(st.result!)]).toEqual([true, false, view(approved)]);
+
+    // declined: resend → the same decline; status → the decline; reverse → nothing to undo.
+    const dReq = await prepare(phone, { amount: 6_000_00, cfg: loose });
+    const declined = await phone.link.authorize(dReq.req);
+    expect([D[declined.decision], R[declined.reason]]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_OVER_LIMIT']);
+    expect(pay.AuthorizeResponse.toObject(await phone.link.authorize(dReq.req))).toEqual(pay.AuthorizeResponse.toObject(declined));
+    st = await phone.link.transactionStatus(dReq.ctid);
+    expect([st.found, st.reversed, D[st.result!.decision!]]).toEqual([true, false, 'DECISION_DECLINED']);
+    const dRev = await phone.link.reverse(dReq.ctid);
+    expect([dRev.reversed, D[dRev.status!.result!.decision!]]).toEqual([false, 'DECISION_DECLINED']);
+    expect(D[(await phone.link.authorize(dReq.req)).decision]).toBe('DECISION_DECLINED');
+
+    // approved → reverse: the balance comes back; from now on every path answers REVERSED.
+    const b1 = bal();
+    const rev = await phone.link.reverse(u.ctid);
+    expect([rev.reversed, rev.status!.reversed, view(rev.status!.result!)]).toEqual([true, true, { decision: 'DECISION_REVERSED', arpc: 0, reversedMs: true }]);
+    expect(bal()).toBe(b1 + 6_00);
+    // reversed: resend → REVERSED (same reference, no ARPC for the card), no charge.
+    const resent = await phone.link.authorize(u.req);
+    expect(view(resent)).toEqual({ decision: 'DECISION_REVERSED', arpc: 0, reversedMs: true });
+    expect([resent.transactionReference, resent.authorizationCode, resent.issuerAuthenticationData.length]).toEqual([approved.transactionReference, approved.authorizationCode, 0]);
+    expect(bal()).toBe(b1 + 6_00);
+    // reversed: status → REVERSED and reversed; reverse again → idempotent.
+    st = await phone.link.transactionStatus(u.ctid);
+    expect([st.found, st.reversed, view(st.result!)]).toEqual([true, true, { decision: 'DECISION_REVERSED', arpc: 0, reversedMs: true }]);
+    const again = await phone.link.reverse(u.ctid);
+    expect([again.reversed, D[again.status!.result!.decision!]]).toEqual([true, 'DECISION_REVERSED']);
+    expect(bal()).toBe(b1 + 6_00);
   });
 
   test('reversal of a transaction the back end never saw: a late authorization under that id is declined', async () => {
@@ -257,6 +311,32 @@ describe('authorization through the HTTP service', () => {
       const r = await phone.link.authorize(req);
       expect([D[r.decision], R[r.reason]], what).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_INVALID_TRANSACTION']);
       expect(r.reasonText, what).toMatch(what === 'record' || what === 'signature' ? /signature/ : /MAC/);
+    }
+    expect((await phone.link.transactionStatus(p.ctid)).found).toBe(false);
+    expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_APPROVED');
+  });
+
+  // Issue 17 §2: the high-S twin of a valid signature, and signed bytes with something appended,
+  // are refused for the verdict token and the txsign record alike; nothing is consumed.
+  test('high-S twins and trailing bytes: token → DEVICE_NOT_ALLOWED, record → INVALID_TRANSACTION; the genuine request then goes through', async () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const twin = (sig: Uint8Array) => {
+      const out = Uint8Array.from(sig);
+      out.set(Buffer.from((N - BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`)).toString(16).padStart(64, '0'), 'hex'), 32);
+      return out;
+    };
+    const junk = (b: Uint8Array) => Uint8Array.from([...b, 0x78, 0x01]);
+    const { signed } = await phone.link.attestNow();
+    const p = await prepare(phone, { amount: 2_00, token: a.SignedToken.encode(signed).finish() });
+    for (const [what, req, reason, text] of [
+      ['token twin', { ...p.req, signedToken: a.SignedToken.encode({ token: signed.token, signature: twin(signed.signature) }).finish() }, 'DECLINE_REASON_DEVICE_NOT_ALLOWED', /not signed by the back end/],
+      ['token trailing', { ...p.req, signedToken: junk(a.SignedToken.encode(signed).finish()) }, 'DECLINE_REASON_DEVICE_NOT_ALLOWED', /canonical/],
+      ['record twin', withSigned(p, (x) => { x.signature = twin(x.signature); }), 'DECLINE_REASON_INVALID_TRANSACTION', /signature/],
+      ['record trailing', { ...p.req, signedTransaction: junk(p.req.signedTransaction!) }, 'DECLINE_REASON_INVALID_TRANSACTION', /canonical/],
+    ] as const) {
+      const r = await phone.link.authorize(req);
+      expect([D[r.decision], R[r.reason]], what).toEqual(['DECISION_DECLINED', reason]);
+      expect(r.reasonText, what).toMatch(text);
     }
     expect((await phone.link.transactionStatus(p.ctid)).found).toBe(false);
     expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_APPROVED');

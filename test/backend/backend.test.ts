@@ -356,3 +356,42 @@ test('nothing secret in the database: activation codes hashed, keys only wrapped
   expect(dump).toContain(createHash('sha256').update(unused.activationCode.replace(/-/g, '')).digest('hex'));
   expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
 });
+
+// Issue 17 §2: a counter far ahead (2^53, 2^64−1, or just past the bound) signed by the device's
+// own attest TA — what a compromised REE can get — is refused with ERROR_COUNTER_JUMP, consumes
+// nothing, and the device goes on working; a link whose saved counter ran ahead recovers by itself.
+describe('counter jumps', () => {
+  const signedHeartbeat = async (dev: Awaited<ReturnType<typeof device>>['dev'], deviceId: string, counter: unknown) => {
+    const req = a.DeviceRequest.encode({ deviceId, counter, timeMs: Date.now(), heartbeat: {} } as any).finish();
+    return a.SignedDeviceRequest.encode({ request: req, signature: await dev.attest.signRequest(req) }).finish();
+  };
+
+  test.each([
+    ['2^53', 2 ** 53],
+    ['2^64−1', '18446744073709551615'],
+    ['just past the bound', 'bound+1'],
+  ])('a counter of %s: 409 ERROR_COUNTER_JUMP, the last accepted unchanged, the device still works', async (_, jump) => {
+    const { dev, link } = await device();
+    const id = link.state.deviceId;
+    const before = (await admin.device(id)).lastCounter;
+    const { counterBound } = await import('../../backend/service.ts');
+    const value = jump === 'bound+1' ? counterBound(Number(before), Date.now() + 60_000) + 1 : jump;
+    const r = await post('/v1/device/heartbeat', await signedHeartbeat(dev, id, value));
+    expect([r.status, r.error]).toEqual([409, 'ERROR_COUNTER_JUMP']);
+    const answer = a.DeviceResponse.decode(a.SignedDeviceResponse.decode(r.bytes).response);
+    expect(answer.error!.message).toMatch(/runs too far ahead/);
+    expect(String((await admin.device(id)).lastCounter)).toBe(String(before));
+    const hist = await admin.history(id);
+    expect(hist.some((h) => /ERROR_COUNTER_JUMP/.test(h.detail ?? ''))).toBe(true);
+    // The genuine device goes on: heartbeat and a fresh attestation are answered.
+    await link.heartbeat();
+    expect((await link.attestNow()).token.verdict).toBe(V.VERDICT_ALLOW);
+  });
+
+  test('a link whose saved counter ran ahead (2^53) restarts from the clock after the refusal and is answered', async () => {
+    const { link } = await device();
+    link.state.lastCounter = 2 ** 53;
+    await link.heartbeat();
+    expect(link.state.lastCounter).toBeLessThan((Date.now() + 60_000) * 1000);
+  });
+});

@@ -124,3 +124,26 @@ test('each back-end or TEE error has its own code; an HTTP error carries its sta
   expect(failureOf(new TeeError(Status.ERROR_COMMUNICATION, Origin.COMMS, 'gone'))).toMatchObject({ code: 'TEE_ERROR' });
   expect(failureOf(new RangeError('a bug'))).toBeNull();
 });
+
+// Issue 17 §3: the app learns a payment's current state. Approved, then reversed: resolve() and a
+// payment started again under the same id both say 'reversed' (no money moved), never 'approved'.
+test('a reversed approval resolves to reversed, and a restart under its id does not charge again', async () => {
+  const be = await backend();
+  const { terminal, nfc } = await phone(true, be.url);
+  await enrol(be, terminal, 'TCAP0002');
+  const pay = async () => {
+    const payment = terminal.startPayment({ amount: 12_00, currency: 'CNY', clientTransactionId: 'cap-rev-1' });
+    for await (const e of payment.events) {
+      if (e.type === 'card-requested') nfc.tap();
+      if (e.type === 'card-read') nfc.remove();
+    }
+    return payment.result;
+  };
+  const first = await pay();
+  expect(first).toMatchObject({ outcome: 'approved' });
+  expect(await terminal.resolve('cap-rev-1')).toMatchObject({ outcome: 'approved' });
+  expect(await terminal.reverse('cap-rev-1')).toBe(true);
+  const ref = first.outcome === 'approved' ? first.receipt.transactionReference : '';
+  expect(await terminal.resolve('cap-rev-1')).toMatchObject({ outcome: 'reversed', receipt: { transactionReference: ref, amount: 12_00 }, reversedMs: expect.any(Number) });
+  expect(await pay()).toMatchObject({ outcome: 'reversed', receipt: { transactionReference: ref } });
+});

@@ -136,7 +136,8 @@ describe('merchant-presented (dynamic) QR', () => {
     });
     expect(result).toEqual({ outcome: 'cancelled' });
     expect((await w.balance()).balanceMinor).toBe(before);
-    expect(await terminal.resolve(id)).toEqual({ outcome: 'cancelled' });
+    // Asked later, the acquirer's journal says what happened: approved, then reversed (issue 17 §3).
+    expect(await terminal.resolve(id)).toMatchObject({ outcome: 'reversed', receipt: { amount: 15_00 }, reversedMs: expect.any(Number) });
   });
 
   test('invalid CRC, altered amount and malformed payloads: typed errors in the wallet and at the acquirer', async () => {

@@ -4,6 +4,7 @@
 // The key import runs once per test file (a template data directory); each phone gets a copy.
 // The runtime is a hook (setPhoneRuntime): test/pinpad/c-host-pinpad.test.ts points it at the C
 // host and imports pinpad.test.ts, so one suite runs on both runtimes.
+import { toLowS } from '../../common/verdict-token.ts';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +138,7 @@ export class TestBackend {
   }
 
   sign(bytes: Uint8Array): Uint8Array {
-    return new Uint8Array(sign('sha256', bytes, { key: this.key, dsaEncoding: 'ieee-p1363' }));
+    return toLowS(new Uint8Array(sign('sha256', bytes, { key: this.key, dsaEncoding: 'ieee-p1363' }))); // as the back end's HSM signs
   }
 }
 

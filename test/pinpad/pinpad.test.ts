@@ -209,6 +209,12 @@ describe('limits, accessibility, layout (in-process, injected clocks)', () => {
     expect(await refused((n) => b.token(phone.deviceKeySha256, n, now.ree, { expiresMs: now.ree - 1 }))).toBe('stale');
     expect(await refused((n) => new TestBackend().token(phone.deviceKeySha256, n, now.ree))).toBe('forged');
     expect(await refused((n) => { const t = b.token(phone.deviceKeySha256, n, now.ree); t.token[5] ^= 1; return t; })).toBe('forged');
+    // Issue 17 §2: the high-S twin of a genuine signature, and a token with a field appended under a
+    // valid signature, are forged too.
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const twin = (sig: Uint8Array) => { const o = Uint8Array.from(sig); o.set(Buffer.from((N - BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`)).toString(16).padStart(64, '0'), 'hex'), 32); return o; };
+    expect(await refused((n) => { const t = b.token(phone.deviceKeySha256, n, now.ree); return { token: t.token, signature: twin(t.signature) }; })).toBe('forged');
+    expect(await refused((n) => { const t = Uint8Array.from([...b.token(phone.deviceKeySha256, n, now.ree).token, 0x78, 0x01]); return { token: t, signature: b.sign(t) }; })).toBe('forged');
     let kept: { token: Uint8Array; signature: Uint8Array } | null = null;
     phone.person.enqueue(types('1111'));
     expect((await run((n) => (kept = b.token(phone.deviceKeySha256, n, now.ree)))).kind).toBe('pin-block');

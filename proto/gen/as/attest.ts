@@ -3596,6 +3596,8 @@ export enum ErrorCode {
   ERROR_KEY_CONFIRMATION_FAILED = 17,
   ERROR_INTERNAL = 18,
   ERROR_TOO_LARGE = 19,
+  ERROR_TIMEOUT = 20,
+  ERROR_COUNTER_JUMP = 21,
 }
 
 /** message trusttap.attest.v1.ErrorResponse */

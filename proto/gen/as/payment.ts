@@ -110,6 +110,7 @@ export enum Decision {
   DECISION_UNSPECIFIED = 0,
   DECISION_APPROVED = 1,
   DECISION_DECLINED = 2,
+  DECISION_REVERSED = 3,
 }
 
 /** enum trusttap.payment.v1.DeclineReason */
@@ -146,6 +147,7 @@ export class AuthorizeResponse {
   transactionReference: string = "";
   issuerAuthenticationData: Uint8Array = new Uint8Array(0);
   qrMode: string = "";
+  reversedMs: u64 = 0;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -211,6 +213,10 @@ export class AuthorizeResponse {
       w.tag(14, 2);
       w.string(this.qrMode);
     }
+    if (this.reversedMs != 0) {
+      w.tag(15, 0);
+      w.uint64(this.reversedMs);
+    }
   }
 
   /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
@@ -264,6 +270,8 @@ export class AuthorizeResponse {
         this.issuerAuthenticationData = r.bytes();
       } else if (f == 14 && wt == 2) {
         this.qrMode = r.string();
+      } else if (f == 15 && wt == 0) {
+        this.reversedMs = r.uint64();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

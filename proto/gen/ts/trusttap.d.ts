@@ -5821,7 +5821,13 @@ export namespace trusttap {
                 ERROR_INTERNAL = 18,
 
                 /** ERROR_TOO_LARGE value */
-                ERROR_TOO_LARGE = 19
+                ERROR_TOO_LARGE = 19,
+
+                /** ERROR_TIMEOUT value */
+                ERROR_TIMEOUT = 20,
+
+                /** ERROR_COUNTER_JUMP value */
+                ERROR_COUNTER_JUMP = 21
             }
 
             /**
@@ -7423,7 +7429,10 @@ export namespace trusttap {
                 DECISION_APPROVED = 1,
 
                 /** DECISION_DECLINED value */
-                DECISION_DECLINED = 2
+                DECISION_DECLINED = 2,
+
+                /** DECISION_REVERSED value */
+                DECISION_REVERSED = 3
             }
 
             /** DeclineReason enum. */
@@ -7532,6 +7541,9 @@ export namespace trusttap {
 
                 /** AuthorizeResponse qrMode. */
                 qrMode: string;
+
+                /** AuthorizeResponse reversedMs. */
+                reversedMs: Long;
 
                 /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
@@ -7658,6 +7670,9 @@ export namespace trusttap {
 
                     /** AuthorizeResponse qrMode */
                     qrMode?: (string|null);
+
+                    /** AuthorizeResponse reversedMs */
+                    reversedMs?: (Long|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

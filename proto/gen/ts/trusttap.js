@@ -16165,6 +16165,8 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} ERROR_KEY_CONFIRMATION_FAILED=17 ERROR_KEY_CONFIRMATION_FAILED value
              * @property {number} ERROR_INTERNAL=18 ERROR_INTERNAL value
              * @property {number} ERROR_TOO_LARGE=19 ERROR_TOO_LARGE value
+             * @property {number} ERROR_TIMEOUT=20 ERROR_TIMEOUT value
+             * @property {number} ERROR_COUNTER_JUMP=21 ERROR_COUNTER_JUMP value
              */
             v1.ErrorCode = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -16188,6 +16190,8 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[17] = "ERROR_KEY_CONFIRMATION_FAILED"] = 17;
                 values[valuesById[18] = "ERROR_INTERNAL"] = 18;
                 values[valuesById[19] = "ERROR_TOO_LARGE"] = 19;
+                values[valuesById[20] = "ERROR_TIMEOUT"] = 20;
+                values[valuesById[21] = "ERROR_COUNTER_JUMP"] = 21;
                 return values;
             })();
 
@@ -16512,6 +16516,14 @@ export const trusttap = $root.trusttap = (() => {
                         case "ERROR_TOO_LARGE":
                         case 19:
                             message.code = 19;
+                            break;
+                        case "ERROR_TIMEOUT":
+                        case 20:
+                            message.code = 20;
+                            break;
+                        case "ERROR_COUNTER_JUMP":
+                        case 21:
+                            message.code = 21;
                             break;
                         default:
                             if (typeof object.code === "number" && (object.code | 0) === object.code)
@@ -21015,12 +21027,14 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} DECISION_UNSPECIFIED=0 DECISION_UNSPECIFIED value
              * @property {number} DECISION_APPROVED=1 DECISION_APPROVED value
              * @property {number} DECISION_DECLINED=2 DECISION_DECLINED value
+             * @property {number} DECISION_REVERSED=3 DECISION_REVERSED value
              */
             v1.Decision = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "DECISION_UNSPECIFIED"] = 0;
                 values[valuesById[1] = "DECISION_APPROVED"] = 1;
                 values[valuesById[2] = "DECISION_DECLINED"] = 2;
+                values[valuesById[3] = "DECISION_REVERSED"] = 3;
                 return values;
             })();
 
@@ -21081,6 +21095,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {string|null} [transactionReference] AuthorizeResponse transactionReference
                  * @property {Uint8Array|null} [issuerAuthenticationData] AuthorizeResponse issuerAuthenticationData
                  * @property {string|null} [qrMode] AuthorizeResponse qrMode
+                 * @property {Long|null} [reversedMs] AuthorizeResponse reversedMs
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -21225,6 +21240,14 @@ export const trusttap = $root.trusttap = (() => {
                 AuthorizeResponse.prototype.qrMode = "";
 
                 /**
+                 * AuthorizeResponse reversedMs.
+                 * @member {Long} reversedMs
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.reversedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
                  * @function create
                  * @memberof trusttap.payment.v1.AuthorizeResponse
@@ -21284,6 +21307,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 13, wireType 2 =*/106).bytes(message.issuerAuthenticationData);
                     if (message.qrMode != null && $Object.hasOwnProperty.call(message, "qrMode") && message.qrMode !== "")
                         writer.uint32(/* id 14, wireType 2 =*/114).string(message.qrMode);
+                    if (message.reversedMs != null && $Object.hasOwnProperty.call(message, "reversedMs") && (typeof message.reversedMs === "object" ? message.reversedMs.low || message.reversedMs.high : message.reversedMs !== 0))
+                        writer.uint32(/* id 15, wireType 0 =*/120).uint64(message.reversedMs);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -21467,6 +21492,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.qrMode;
                                 continue;
                             }
+                        case 15: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.reversedMs = value;
+                                else
+                                    delete message.reversedMs;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -21557,6 +21591,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.qrMode != null && $Object.hasOwnProperty.call(message, "qrMode"))
                         if (!$util.isString(message.qrMode))
                             return "qrMode: string expected";
+                    if (message.reversedMs != null && $Object.hasOwnProperty.call(message, "reversedMs"))
+                        if (!$util.isInteger(message.reversedMs) && !(message.reversedMs && $util.isInteger(message.reversedMs.low) && $util.isInteger(message.reversedMs.high)))
+                            return "reversedMs: integer|Long expected";
                     return null;
                 };
 
@@ -21591,6 +21628,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECISION_DECLINED":
                         case 2:
                             message.decision = 2;
+                            break;
+                        case "DECISION_REVERSED":
+                        case 3:
+                            message.decision = 3;
                             break;
                         default:
                             if (typeof object.decision === "number" && (object.decision | 0) === object.decision)
@@ -21714,6 +21755,16 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.qrMode != null)
                         if (typeof object.qrMode !== "string" || object.qrMode.length)
                             message.qrMode = $String(object.qrMode);
+                    if (object.reversedMs != null)
+                        if (typeof object.reversedMs === "object" ? object.reversedMs.low || object.reversedMs.high : $Number(object.reversedMs) !== 0)
+                            if ($util.Long)
+                                message.reversedMs = $util.Long.fromValue(object.reversedMs, true);
+                            else if (typeof object.reversedMs === "string")
+                                message.reversedMs = $parseInt(object.reversedMs, 10);
+                            else if (typeof object.reversedMs === "number")
+                                message.reversedMs = object.reversedMs;
+                            else if (typeof object.reversedMs === "object")
+                                message.reversedMs = new $util.LongBits(object.reversedMs.low >>> 0, object.reversedMs.high >>> 0).toNumber(true);
                     return message;
                 };
 
@@ -21769,6 +21820,11 @@ export const trusttap = $root.trusttap = (() => {
                                 object.issuerAuthenticationData = $util.newBuffer(object.issuerAuthenticationData);
                         }
                         object.qrMode = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.reversedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.reversedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                     }
                     if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
                         object.decision = options.enums === $String ? $root.trusttap.payment.v1.Decision[message.decision] === $undefined ? message.decision : $root.trusttap.payment.v1.Decision[message.decision] : message.decision;
@@ -21808,6 +21864,13 @@ export const trusttap = $root.trusttap = (() => {
                         object.issuerAuthenticationData = options.bytes === $String ? $util.base64.encode(message.issuerAuthenticationData, 0, message.issuerAuthenticationData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.issuerAuthenticationData) : message.issuerAuthenticationData;
                     if (message.qrMode != null && $Object.hasOwnProperty.call(message, "qrMode"))
                         object.qrMode = message.qrMode;
+                    if (message.reversedMs != null && $Object.hasOwnProperty.call(message, "reversedMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.reversedMs = typeof message.reversedMs === "number" ? $BigInt(message.reversedMs) : $util.Long.fromBits(message.reversedMs.low >>> 0, message.reversedMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.reversedMs === "number")
+                            object.reversedMs = options.longs === $String ? $String(message.reversedMs) : message.reversedMs;
+                        else
+                            object.reversedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.reversedMs) : options.longs === $Number ? new $util.LongBits(message.reversedMs.low >>> 0, message.reversedMs.high >>> 0).toNumber(true) : message.reversedMs;
                     return object;
                 };
 
