@@ -8,7 +8,7 @@ import { decodeTlv, encodeTlv, type TlvEntry } from '../../common/tlv.ts';
 import { parseDol } from '../../common/emv/dol.ts';
 import { CardTornError, CONTACTLESS_ATR, type SimulatedCard } from './card.ts';
 import { defaultRandom, type CardOptions, type Personalised } from './personalisation.ts';
-import { OfflinePin, pinChangeUnblock, verifyPlaintextPin } from './issuer-script.ts';
+import { OfflinePin, pinChangeUnblock, verifyPlaintextPin, type ScriptContext } from './issuer-script.ts';
 
 export const sw = (code: number, data: Uint8Array = new Uint8Array(0)): Uint8Array => concat(data, Uint8Array.of(code >> 8, code & 0xff));
 
@@ -73,7 +73,7 @@ export abstract class EmvCardSim implements SimulatedCard {
       case 0x24:
         if (cla !== 0x84) return sw(SW.CLA_NOT_SUPPORTED);
         if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
-        return pinChangeUnblock({ ...this.card, online: this.online }, this.offlinePin, apdu);
+        return pinChangeUnblock(this.scriptContext(), this.offlinePin, apdu);
       case 0x20:
         if (cla !== 0x00) return sw(SW.CLA_NOT_SUPPORTED);
         if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
@@ -142,6 +142,12 @@ export abstract class EmvCardSim implements SimulatedCard {
   /** The application has expired when the transaction date (9A, YYMMDD) is past 5F24. */
   protected expired(txnDate: Uint8Array | undefined): boolean {
     return !!txnDate && Buffer.from(txnDate).toString('hex') > this.card.expiry;
+  }
+
+  /** The CVN, keys and transaction an issuer script is checked against: the card's own (a
+   *  dual-algorithm card answers with the algorithm of the transaction that carries the script). */
+  protected scriptContext(): ScriptContext {
+    return { ...this.card, online: this.online };
   }
 
   protected abstract gpo(): Uint8Array;

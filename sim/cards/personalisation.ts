@@ -19,6 +19,10 @@ export const TEST_ISSUER_MASTER_KEY_SMC = fromHex('89ABCDEF0123456776543210FEDCB
 /** The test SM4 issuer master key (AC) of the national-algorithm (SM) cards; an issuer keeps one
  *  key per algorithm. The simulated issuer holds the same value. TEST ONLY. */
 export const TEST_ISSUER_MASTER_KEY_AC_SM4 = fromHex('00112233445566778899AABBCCDDEEFF');
+/** The test SM4 issuer master keys for issuer-script integrity (SMI) and confidentiality (SMC)
+ *  of the SM cards, beside their SM4 AC key. The simulated issuer holds the same values. TEST ONLY. */
+export const TEST_ISSUER_MASTER_KEY_SMI_SM4 = fromHex('FFEEDDCCBBAA99887766554433221100');
+export const TEST_ISSUER_MASTER_KEY_SMC_SM4 = fromHex('0F1E2D3C4B5A69788796A5B4C3D2E1F0');
 
 export interface CardOptions {
   pan?: string;
@@ -33,6 +37,9 @@ export interface CardOptions {
   offlinePin?: string;
   /** SM cards: the SM4 issuer master key their SM4 card key is derived from */
   issuerMasterKeyAcSm4?: Uint8Array;
+  /** SM cards: the SM4 issuer master keys SMI / SMC their SM4 secure-messaging keys are derived from */
+  issuerMasterKeySmiSm4?: Uint8Array;
+  issuerMasterKeySmcSm4?: Uint8Array;
   atc?: number;
   /** application blocked: SELECT AID answers 6283 */
   blocked?: boolean;

@@ -2,7 +2,8 @@
 // required, cryptogram in the GPO response with the PBOC cryptogram version 01, fDDA version 01,
 // card currency CNY (156).
 import { concat } from '../../common/hex.ts';
-import { personalise, TEST_ISSUER_MASTER_KEY_AC_SM4, type CardOptions } from './personalisation.ts';
+import { personalise, TEST_ISSUER_MASTER_KEY_AC_SM4, TEST_ISSUER_MASTER_KEY_SMC_SM4, TEST_ISSUER_MASTER_KEY_SMI_SM4, type CardOptions } from './personalisation.ts';
+import type { ScriptContext } from './issuer-script.ts';
 import { QuickCardSim } from './quick-card.ts';
 import { cvnProfile, PBOC_ALGORITHM_SM, PBOC_ALGORITHM_TDES, type CvnProfile } from '../../backend/issuer/cvn.ts';
 import { deriveIccMasterKey } from '../../backend/issuer/ac-keys.ts';
@@ -37,18 +38,44 @@ const SM_PDOL = PDOL + 'DF6901';
  * F2, algorithm indicator 04), fDDA signed with SM2 — and its application cryptogram is SM4
  * (CVN 01 with algorithm indicator 04 in the IAD: backend/issuer unionpay-01-sm4, SM4 card key
  * from the issuer's SM4 master key, `issuerMasterKeyAcSm4`). To any other reader it gives the TDES cryptogram and no ODA
- * (it holds no RSA keys).
+ * (it holds no RSA keys). An issuer script (PIN CHANGE/UNBLOCK) after an SM4 cryptogram is
+ * checked with the SM4 profile: SM4 SMI / SMC card keys from the issuer's SM4 SMI / SMC master
+ * keys (`issuerMasterKeySmiSm4` / `issuerMasterKeySmcSm4`), PBOC-SM4-MAC, SM4 encipherment.
+ * After a TDES cryptogram it is checked as the TDES `unionpay-01`, which has no secure messaging.
  */
 export class UnionPaySmCardSim extends UnionPayCardSim {
-  private readonly sm4: { cvn: CvnProfile; iccMkAc: Uint8Array };
+  private readonly sm4: { cvn: CvnProfile; iccMkAc: Uint8Array; iccMkSmi: Uint8Array; iccMkSmc: Uint8Array };
+  /** whether the last GPO (the transaction an issuer script belongs to) used the SM4 keys */
+  private transactionSm4 = false;
 
   constructor(o: CardOptions & { fddaVersion?: number } = {}) {
     super(o, { sm2: true });
     const cvn = cvnProfile(this.card.cvn.smAlgorithmVariant ?? 'unionpay-01-sm4');
-    this.sm4 = { cvn, iccMkAc: deriveIccMasterKey(cvn, o.issuerMasterKeyAcSm4 ?? TEST_ISSUER_MASTER_KEY_AC_SM4, this.card.pan, this.card.psn) };
+    const { pan, psn } = this.card;
+    this.sm4 = {
+      cvn,
+      iccMkAc: deriveIccMasterKey(cvn, o.issuerMasterKeyAcSm4 ?? TEST_ISSUER_MASTER_KEY_AC_SM4, pan, psn),
+      iccMkSmi: deriveIccMasterKey(cvn, o.issuerMasterKeySmiSm4 ?? TEST_ISSUER_MASTER_KEY_SMI_SM4, pan, psn),
+      iccMkSmc: deriveIccMasterKey(cvn, o.issuerMasterKeySmcSm4 ?? TEST_ISSUER_MASTER_KEY_SMC_SM4, pan, psn),
+    };
+  }
+
+  private smReader(): boolean {
+    return this.pdolValues.get('DF69')?.[0] === 0x01;
+  }
+
+  protected gpo(): Uint8Array {
+    // The algorithm is fixed per transaction, when the cryptogram is computed; a script that
+    // arrives later (after a new SELECT) is checked with the same one.
+    this.transactionSm4 = this.smReader();
+    return super.gpo();
   }
 
   protected cryptogramKeys(): { cvn: CvnProfile; iccMkAc: Uint8Array } {
-    return this.pdolValues.get('DF69')?.[0] === 0x01 ? this.sm4 : super.cryptogramKeys();
+    return this.smReader() ? { cvn: this.sm4.cvn, iccMkAc: this.sm4.iccMkAc } : super.cryptogramKeys();
+  }
+
+  protected scriptContext(): ScriptContext {
+    return this.transactionSm4 ? { ...this.sm4, online: this.online } : super.scriptContext();
   }
 }
