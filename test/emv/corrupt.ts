@@ -8,17 +8,8 @@ import { fromHex, toHex } from '../../common/hex.ts';
 import { decodeTlv, type Tlv } from '../../common/tlv.ts';
 import type { Exchange } from '../../ree/nfc/replay.ts';
 
-/** mulberry32: small, fast, good enough to spread corruptions; the seed makes a run reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32): the seed makes a run reproducible. */
+export { mulberry32 as prng } from '../helpers/mulberry32.ts';
 
 type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);

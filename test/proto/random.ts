@@ -7,16 +7,7 @@ import Long from 'long';
 export type Rng = () => number;
 
 /** Deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../helpers/mulberry32.ts';
 
 const pick = <T>(r: Rng, a: readonly T[]): T => a[Math.floor(r() * a.length)];
 const u32 = (r: Rng) => Math.floor(r() * 4294967296) >>> 0;
