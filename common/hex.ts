@@ -29,6 +29,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Constant time in the contents (a length mismatch returns at once: lengths are public). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;
