@@ -31,33 +31,24 @@ export function ofb(enc: BlockEncrypt, iv: Uint8Array, data: Uint8Array): Uint8A
   return out;
 }
 
-/** CFB with 128-bit segments: C_j = P_j XOR E(C_{j-1}), C_0 = IV. */
-export function cfb128Encrypt(enc: BlockEncrypt, iv: Uint8Array, pt: Uint8Array): Uint8Array {
+/** CFB with 128-bit segments (SP 800-38A §6.3): out_j = in_j XOR E(C_{j-1}), C_0 = IV, where the
+ * ciphertext fed back is the output when enciphering and the input when deciphering. */
+function cfb128(enc: BlockEncrypt, iv: Uint8Array, input: Uint8Array, decrypt: boolean): Uint8Array {
   checkIv(iv);
-  const out = new Uint8Array(pt.length);
+  const out = new Uint8Array(input.length);
+  const ct = decrypt ? input : out;
   let prev: Uint8Array = Uint8Array.from(iv);
-  for (let i = 0; i < pt.length; i += BLOCK) {
+  for (let i = 0; i < input.length; i += BLOCK) {
     const k = block(enc, prev);
-    const n = Math.min(BLOCK, pt.length - i);
-    for (let j = 0; j < n; j++) out[i + j] = pt[i + j]! ^ k[j]!;
-    prev = out.slice(i, i + BLOCK);
-  }
-  return out;
-}
-
-/** CFB-128 decryption: P_j = C_j XOR E(C_{j-1}). */
-export function cfb128Decrypt(enc: BlockEncrypt, iv: Uint8Array, ct: Uint8Array): Uint8Array {
-  checkIv(iv);
-  const out = new Uint8Array(ct.length);
-  let prev: Uint8Array = Uint8Array.from(iv);
-  for (let i = 0; i < ct.length; i += BLOCK) {
-    const k = block(enc, prev);
-    const n = Math.min(BLOCK, ct.length - i);
-    for (let j = 0; j < n; j++) out[i + j] = ct[i + j]! ^ k[j]!;
+    const n = Math.min(BLOCK, input.length - i);
+    for (let j = 0; j < n; j++) out[i + j] = input[i + j]! ^ k[j]!;
     prev = ct.slice(i, i + BLOCK);
   }
   return out;
 }
+
+export const cfb128Encrypt = (enc: BlockEncrypt, iv: Uint8Array, pt: Uint8Array): Uint8Array => cfb128(enc, iv, pt, false);
+export const cfb128Decrypt = (enc: BlockEncrypt, iv: Uint8Array, ct: Uint8Array): Uint8Array => cfb128(enc, iv, ct, true);
 
 /** CTR with the whole 128-bit block as a big-endian counter starting at the IV (SP 800-38A
  * B.1's standard incrementing function over all bits, as OpenSSL's sm4-ctr). Its own inverse. */
