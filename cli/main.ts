@@ -43,7 +43,6 @@ const CHECKOUT_ONLY: Record<string, string> = {
 
 /** Every command (test/package/cli-table.test.ts holds it equal to cli/commands/). */
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(SHIPPED), ...Object.keys(CHECKOUT_ONLY)].sort();
-const NAMES = COMMAND_NAMES;
 
 /** In the package, a command that needs a checkout; null where it can run. */
 function needsCheckout(name: string): string | null {
@@ -68,7 +67,7 @@ export function version(): string {
 
 async function overview(): Promise<string> {
   const lines = ['usage: trusttap <command> [options]   (trusttap <command> --help for its options)', '', 'commands:'];
-  for (const n of NAMES) {
+  for (const n of COMMAND_NAMES) {
     const summary = needsCheckout(n) ? `(needs a checkout of the repository: ${CHECKOUT_ONLY[n]})` : (await load(n)).summary;
     lines.push(`  ${n.padEnd(16)} ${summary}`);
   }
@@ -85,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === 'help' || HELP_FLAGS.includes(name)) {
     const topic = name === 'help' ? args[0] : undefined;
     if (topic) {
-      if (!NAMES.includes(topic)) { console.error(`trusttap: unknown command '${topic}' (try 'trusttap help')`); return 2; }
+      if (!COMMAND_NAMES.includes(topic)) { console.error(`trusttap: unknown command '${topic}' (try 'trusttap help')`); return 2; }
       const checkout = needsCheckout(topic);
       console.log(checkout ?? usage((await load(topic)).spec));
       return 0;
@@ -94,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     (name ? console.log : console.error)(await overview());
     return name ? 0 : 2;
   }
-  if (!NAMES.includes(name)) {
+  if (!COMMAND_NAMES.includes(name)) {
     console.error(`trusttap: unknown command '${name}' (try 'trusttap help')`);
     return 2;
   }
