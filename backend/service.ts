@@ -67,6 +67,9 @@ export interface BackendOptions {
   manifests?: ManifestUpload[];
   repo?: Repository;
   hsm?: Hsm;
+  /** The software HSM's 32-byte master key; default dataDir/hsm/master.key (made on first start).
+   * Nodes sharing one database must all be given the same key. */
+  masterKey?: Uint8Array;
   sqlite?: SqliteOptions;
   now?: () => number;
   activationTtlMs?: number;
@@ -149,31 +152,31 @@ export class BackendService {
 
   static async open(opts: BackendOptions): Promise<BackendService> {
     const repo = opts.repo ?? new SqliteRepository(join(opts.dataDir, 'backend.db'), opts.sqlite);
-    const hsm = opts.hsm ?? await SoftwareHsm.open(join(opts.dataDir, 'hsm'), repo);
+    const hsm = opts.hsm ?? await SoftwareHsm.open(join(opts.dataDir, 'hsm'), repo, { masterKey: opts.masterKey });
     const s = new BackendService(repo, hsm, opts, opts.now ?? Date.now);
-    s.loadPolicy();
-    for (const m of opts.manifests ?? []) s.allowManifest(m, false);
-    for (const k of ['response', 'token', 'device-ca', 'key-agreement'] as const) hsm.publicKey(k);
-    if (!hsm.hasBdk(DEFAULT_BDK)) hsm.generateBdk(DEFAULT_BDK);
-    if (opts.seedTestCards ?? true) { s.payments.issuer.seed(); s.qr.wallets.seed(); }
+    await s.loadPolicy();
+    for (const m of opts.manifests ?? []) await s.allowManifest(m, false);
+    // Another node may make the BDK at the same moment: generateBdk refuses then, and the stored one is used.
+    if (!await hsm.hasBdk(DEFAULT_BDK)) await hsm.generateBdk(DEFAULT_BDK).catch((e) => { if (!(e instanceof HsmError)) throw e; });
+    if (opts.seedTestCards ?? true) { await s.payments.issuer.seed(); await s.qr.wallets.seed(); }
     return s;
   }
 
-  close(): void { this.repo.close(); }
+  close(): Promise<void> { return this.repo.close(); }
 
-  private loadPolicy(): void {
-    const p = this.repo.latestPolicy();
+  private async loadPolicy(): Promise<void> {
+    const p = await this.repo.latestPolicy();
     this.policy = p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []);
   }
 
   get policyVersion(): number { return this.policy.version; }
   currentPolicy(): Policy { return this.policy; }
 
-  private savePolicy(p: Policy, notify: boolean): void {
+  private async savePolicy(p: Policy, notify: boolean): Promise<void> {
     const now = this.now();
-    this.repo.transaction(() => {
-      this.repo.putPolicy(p.version, a.Policy.encode(p).finish(), now);
-      if (notify) for (const d of this.repo.listDevices(['active', 'suspended'])) this.notice(d.deviceId, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
+    await this.repo.transaction(async () => {
+      await this.repo.putPolicy(p.version, a.Policy.encode(p).finish(), now);
+      if (notify) for (const d of await this.repo.listDevices(['active', 'suspended'])) await this.notice(d.deviceId, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
     });
     this.policy = p;
   }
@@ -181,7 +184,7 @@ export class BackendService {
   // ------------------------------------------------------------------ back office
 
   /** Verifies a signed manifest and adds its TAs to the allowlist (a new policy version). */
-  allowManifest(m: ManifestUpload, notify = true): number {
+  async allowManifest(m: ManifestUpload, notify = true): Promise<number> {
     let vm;
     try {
       vm = verifiedManifest(m, this.opts.manifestKeyPem);
@@ -189,13 +192,13 @@ export class BackendService {
       throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`);
     }
     if (this.policy.manifestSha256.some((s) => hex(s) === vm.sha256)) return this.policy.version;
-    this.savePolicy(policyFromManifests(this.policy.version + 1, [vm], this.policy.version ? this.policy : null), notify);
+    await this.savePolicy(policyFromManifests(this.policy.version + 1, [vm], this.policy.version ? this.policy : null), notify);
     return this.policy.version;
   }
 
   /** Replaces the policy's tunables with p's (a whole Policy, as GET returns it); the TA and
    * manifest allowlists stay manifest-driven. Returns the new version. */
-  updatePolicy(p: trusttap.attest.v1.IPolicy): number {
+  async updatePolicy(p: trusttap.attest.v1.IPolicy): Promise<number> {
     if (!p.runtimeVersions?.length || !p.bootStates?.length) throw malformed('a policy needs runtime_versions and boot_states (send the whole policy as GET returns it)');
     const next = a.Policy.create({
       ...this.policy,
@@ -205,11 +208,11 @@ export class BackendService {
       emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
       version: this.policy.version + 1,
     });
-    this.savePolicy(next, true);
+    await this.savePolicy(next, true);
     return next.version;
   }
 
-  createTerminal(merchantId: string, terminalId: string): { deviceId: string; activationCode: string; expiresMs: number } {
+  async createTerminal(merchantId: string, terminalId: string): Promise<{ deviceId: string; activationCode: string; expiresMs: number }> {
     // EMV Merchant Identifier (9F16, ans 15) and Terminal Identification (9F1C, an 8).
     if (!/^[A-Za-z0-9._-]{1,15}$/.test(merchantId)) throw malformed('merchant_id must be 1..15 characters of [A-Za-z0-9._-]');
     if (!/^[A-Za-z0-9._-]{1,8}$/.test(terminalId)) throw malformed('terminal_id must be 1..8 characters of [A-Za-z0-9._-]');
@@ -220,45 +223,45 @@ export class BackendService {
     const raw = randomBytes(20);
     const code = [...raw].map((b) => alphabet[b & 31]).join('').replace(/(.{5})(?!$)/g, '$1-');
     const expiresMs = now + (this.opts.activationTtlMs ?? 24 * 3600_000);
-    this.repo.transaction(() => {
-      if (this.repo.getDeviceByTerminal(merchantId, terminalId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `terminal ${merchantId}/${terminalId} exists`);
-      this.repo.createDevice({ deviceId, merchantId, terminalId, activationHash: activationHash(code), activationExpiresMs: expiresMs, createdMs: now });
-      this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: 'registered by the back office', policyVersion: this.policy.version });
+    await this.repo.transaction(async () => {
+      if (await this.repo.getDeviceByTerminal(merchantId, terminalId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `terminal ${merchantId}/${terminalId} exists`);
+      await this.repo.createDevice({ deviceId, merchantId, terminalId, activationHash: activationHash(code), activationExpiresMs: expiresMs, createdMs: now });
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: 'registered by the back office', policyVersion: this.policy.version });
     });
     return { deviceId, activationCode: code, expiresMs };
   }
 
-  setState(deviceId: string, state: DeviceStateName, reason: string): DeviceRow {
+  async setState(deviceId: string, state: DeviceStateName, reason: string): Promise<DeviceRow> {
     const now = this.now();
-    return this.repo.transaction(() => {
-      const d = this.repo.getDevice(deviceId);
+    return this.repo.transaction(async () => {
+      const d = await this.repo.getDevice(deviceId);
       if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
       if (d.state === state) return d;
       if (!TRANSITIONS[d.state].includes(state)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `a ${d.state} device cannot become ${state}`);
-      this.changeState(d, state, reason || 'back office', now);
-      return this.repo.getDevice(deviceId)!;
+      await this.changeState(d, state, reason || 'back office', now);
+      return (await this.repo.getDevice(deviceId))!;
     });
   }
 
-  private changeState(d: DeviceRow, state: DeviceStateName, reason: string, now: number): void {
+  private async changeState(d: DeviceRow, state: DeviceStateName, reason: string, now: number): Promise<void> {
     const patch: Partial<DeviceRow> = { state, stateReason: reason };
     if (state === 'active' && d.state === 'suspended') {
       patch.attestationRequired = true;
-      this.notice(d.deviceId, 'DEVICE_REACTIVATED', reason, now);
+      await this.notice(d.deviceId, 'DEVICE_REACTIVATED', reason, now);
     }
-    if (state === 'suspended') this.notice(d.deviceId, 'DEVICE_SUSPENDED', reason, now);
-    this.repo.updateDevice(d.deviceId, patch);
-    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}`, policyVersion: this.policy.version });
+    if (state === 'suspended') await this.notice(d.deviceId, 'DEVICE_SUSPENDED', reason, now);
+    await this.repo.updateDevice(d.deviceId, patch);
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}`, policyVersion: this.policy.version });
     d.state = state;
   }
 
-  private notice(deviceId: string, type: NoticeTypeName, reason: string, now: number, policyVersion = this.policy.version): void {
-    this.repo.addNotice({ deviceId, type, reason, createdMs: now, policyVersion });
-    this.repo.appendHistory({ deviceId, timeMs: now, kind: 'notice', verdict: '', detail: `${type}: ${reason}`, policyVersion });
+  private async notice(deviceId: string, type: NoticeTypeName, reason: string, now: number, policyVersion = this.policy.version): Promise<void> {
+    await this.repo.addNotice({ deviceId, type, reason, createdMs: now, policyVersion });
+    await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'notice', verdict: '', detail: `${type}: ${reason}`, policyVersion });
   }
 
-  deviceRecord(deviceId: string): trusttap.attest.v1.DeviceRecord {
-    const d = this.repo.getDevice(deviceId);
+  async deviceRecord(deviceId: string): Promise<trusttap.attest.v1.DeviceRecord> {
+    const d = await this.repo.getDevice(deviceId);
     if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
     return a.DeviceRecord.create({
       deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId, state: STATE[d.state], stateReason: d.stateReason,
@@ -267,16 +270,16 @@ export class BackendService {
     });
   }
 
-  history(deviceId: string): trusttap.attest.v1.HistoryEntry[] {
-    if (!this.repo.getDevice(deviceId)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
-    return this.repo.history(deviceId).map((h) => a.HistoryEntry.create({
+  async history(deviceId: string): Promise<trusttap.attest.v1.HistoryEntry[]> {
+    if (!await this.repo.getDevice(deviceId)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
+    return (await this.repo.history(deviceId)).map((h) => a.HistoryEntry.create({
       id: u64(h.id), deviceId: h.deviceId, timeMs: u64(h.timeMs), kind: h.kind, verdict: h.verdict ? VERDICT[h.verdict] : 0, detail: h.detail, policyVersion: h.policyVersion,
     }));
   }
 
   /** Whether the device may take a payment now (issue 7's authorization asks this first). */
-  paymentGate(deviceId: string, device?: DeviceRow): { allowed: boolean; reason: string } {
-    const d = device ?? this.repo.getDevice(deviceId);
+  async paymentGate(deviceId: string, device?: DeviceRow): Promise<{ allowed: boolean; reason: string }> {
+    const d = device ?? await this.repo.getDevice(deviceId);
     const now = this.now();
     if (!d) return { allowed: false, reason: 'unknown device' };
     if (d.state !== 'active') return { allowed: false, reason: `device ${d.state}${d.stateReason ? `: ${d.stateReason}` : ''}` };
@@ -292,41 +295,41 @@ export class BackendService {
   }
 
   /** Monitoring sweep: active devices silent past the heartbeat timeout need a fresh attestation. */
-  sweep(): number {
+  async sweep(): Promise<number> {
     const now = this.now();
     let n = 0;
-    this.repo.transaction(() => {
-      for (const d of this.repo.listDevices(['active'])) {
-        if (!d.attestationRequired && this.heartbeatMissed(d, now)) { this.missedHeartbeats(d, now); n++; }
+    await this.repo.transaction(async () => {
+      for (const d of await this.repo.listDevices(['active'])) {
+        if (!d.attestationRequired && this.heartbeatMissed(d, now)) { await this.missedHeartbeats(d, now); n++; }
       }
-      this.repo.purgeNonces(now - 60_000);
+      await this.repo.purgeNonces(now - 60_000);
     });
     return n;
   }
 
-  private missedHeartbeats(d: DeviceRow, now: number): void {
-    this.repo.updateDevice(d.deviceId, { attestationRequired: true });
+  private async missedHeartbeats(d: DeviceRow, now: number): Promise<void> {
+    await this.repo.updateDevice(d.deviceId, { attestationRequired: true });
     d.attestationRequired = true;
-    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: '', detail: 'missed heartbeats: payments refused until a fresh attestation', policyVersion: this.policy.version });
-    this.notice(d.deviceId, 'ATTESTATION_REQUIRED', 'missed heartbeats', now);
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: '', detail: 'missed heartbeats: payments refused until a fresh attestation', policyVersion: this.policy.version });
+    await this.notice(d.deviceId, 'ATTESTATION_REQUIRED', 'missed heartbeats', now);
   }
 
   /** Checks a txsign record (proto/txsign.proto) for issue 7's authorization: the device is
    * known, the signature is the attest TA's SIGN for the txsign TA over exactly these bytes by the
    * enrolled device key, and the DUKPT MAC (AES-CMAC, MAC generation key of macKsn) verifies
    * under the BDK. Counters and journaling are the authorization's. */
-  checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow): { ok: boolean; reason: string } {
-    const d = device ?? this.repo.getDevice(deviceId);
+  async checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow): Promise<{ ok: boolean; reason: string }> {
+    const d = device ?? await this.repo.getDevice(deviceId);
     if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
     const msg = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex'), record]);
     if (!verifyP256(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
-    if (!this.hsm.verifyDukptMac(DEFAULT_BDK, macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
+    if (!await this.hsm.verifyDukptMac(DEFAULT_BDK, macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
     return { ok: true, reason: '' };
   }
 
-  generateBdk(bdkId: string): Uint8Array {
+  async generateBdk(bdkId: string): Promise<Uint8Array> {
     try {
-      return this.hsm.generateBdk(bdkId);
+      return await this.hsm.generateBdk(bdkId);
     } catch (e) {
       if (e instanceof HsmError) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, e.message);
       throw e;
@@ -342,27 +345,27 @@ export class BackendService {
 
   // ------------------------------------------------------------------ device API
 
-  handleDevice(op: DeviceOp, body: Uint8Array): DeviceAnswer {
+  async handleDevice(op: DeviceOp, body: Uint8Array): Promise<DeviceAnswer> {
     const now = this.now();
     let ctx: Ctx | null = null;
     try {
-      ctx = this.authenticate(op, body, now);
+      ctx = await this.authenticate(op, body, now);
       checkTime(ctx.req, now);
       this.checkState(ctx, op);
       const c = ctx;
-      const { result, notices } = this.repo.transaction(() => {
-        const result = this.dispatch(op, c);
+      const { result, notices } = await this.repo.transaction(async () => {
+        const result = await this.dispatch(op, c);
         const id = c.device?.deviceId;
-        return { result, notices: id ? this.repo.takeNotices(id) : [] };
+        return { result, notices: id ? await this.repo.takeNotices(id) : [] };
       });
-      return this.answer(c, 200, result, notices);
+      return await this.answer(c, 200, result, notices);
     } catch (e) {
       const err = e instanceof ApiError ? e : internal(e);
       const used = ctx?.consumed;
       if (used && (used.nonces.length || used.rkiSessions.length)) {
-        this.repo.transaction(() => {
-          for (const n of used.nonces) this.repo.takeNonce(n);
-          for (const r of used.rkiSessions) this.repo.takeRkiSession(r);
+        await this.repo.transaction(async () => {
+          for (const n of used.nonces) await this.repo.takeNonce(n);
+          for (const r of used.rkiSessions) await this.repo.takeRkiSession(r);
         });
       }
       if (!ctx || !ctx.device || ctx.device.publicKey.length === 0 || err.http === 401) {
@@ -370,13 +373,13 @@ export class BackendService {
       }
       const d = ctx.device;
       try {
-        this.repo.transaction(() => this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policy.version }));
+        await this.repo.transaction(async () => await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policy.version }));
       } catch { /* history is best effort for refusals */ }
-      return { ...this.answer(ctx, err.http, { error: { code: err.code, message: err.message } }), error: err };
+      return { ...(await this.answer(ctx, err.http, { error: { code: err.code, message: err.message } })), error: err };
     }
   }
 
-  private authenticate(op: DeviceOp, body: Uint8Array, now: number): Ctx {
+  private async authenticate(op: DeviceOp, body: Uint8Array, now: number): Promise<Ctx> {
     let signed: trusttap.attest.v1.SignedDeviceRequest;
     let req: trusttap.attest.v1.DeviceRequest;
     try {
@@ -395,7 +398,7 @@ export class BackendService {
       if (!verifyP256(signed.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
       return { now, request: signed.request, req, device: null, key: signed.publicKey, consumed: { nonces: [], rkiSessions: [] } };
     }
-    const device = this.repo.getDevice(req.deviceId);
+    const device = await this.repo.getDevice(req.deviceId);
     if (!device || device.publicKey.length === 0) throw unknownDevice(`no enrolled device ${req.deviceId}`);
     if (!verifyP256(device.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the device key');
     return { now, request: signed.request, req, device, key: device.publicKey, consumed: { nonces: [], rkiSessions: [] } };
@@ -409,7 +412,7 @@ export class BackendService {
     if (device.state === 'suspended' && !PAYMENT_OPS.has(op)) throw new ApiError(403, ErrorCode.ERROR_DEVICE_SUSPENDED, `device suspended: ${device.stateReason}`);
   }
 
-  private dispatch(op: DeviceOp, c: Ctx): Record<string, unknown> {
+  private async dispatch(op: DeviceOp, c: Ctx): Promise<Record<string, unknown>> {
     const d = c.device;
     const counter = exactCounter(c.req.counter);
     const bound = counterBound(d?.lastCounter ?? 0, c.now);
@@ -418,29 +421,29 @@ export class BackendService {
         `counter ${String(c.req.counter)} runs too far ahead (at most ${bound} now, last accepted ${d?.lastCounter ?? 0}): refused, nothing consumed; send a counter within the bound (docs/backend-api.md, Counters)`);
     }
     if (d) {
-      if (!this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
-      if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) this.missedHeartbeats(d, c.now);
-      this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
+      if (!await this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
+      if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) await this.missedHeartbeats(d, c.now);
+      await this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
     }
     switch (op) {
-      case 'challenge': return { challenge: this.challenge(c) };
-      case 'enrol': return { enrol: this.enrol(c) };
-      case 'attest': return { attest: this.attest(c) };
-      case 'heartbeat': return { heartbeat: this.heartbeat(c) };
-      case 'key_exchange': return { keyExchange: this.keyExchange(c) };
-      case 'key_download': return { keyDownload: this.keyDownload(c) };
-      case 'authorize': return { authorize: this.payments.authorize(d!, c.req.authorize!, c.now) };
-      case 'transaction_status': return { transactionStatus: this.payments.status(d!, this.ctid(c.req.transactionStatus?.clientTransactionId)) };
-      case 'reverse': return { reverse: this.payments.reverse(d!, this.ctid(c.req.reverse?.clientTransactionId), c.now) };
-      case 'qr_order': return { qrOrder: this.qr.order(d!, c.req.qrOrder!, c.now) };
-      case 'qr_status': return { qrStatus: this.qr.status(d!, c.req.qrStatus!, c.now) };
-      case 'qr_authorize': return { qrAuthorize: this.qr.authorize(d!, c.req.qrAuthorize!, c.now) };
+      case 'challenge': return { challenge: await this.challenge(c) };
+      case 'enrol': return { enrol: await this.enrol(c) };
+      case 'attest': return { attest: await this.attest(c) };
+      case 'heartbeat': return { heartbeat: await this.heartbeat(c) };
+      case 'key_exchange': return { keyExchange: await this.keyExchange(c) };
+      case 'key_download': return { keyDownload: await this.keyDownload(c) };
+      case 'authorize': return { authorize: await this.payments.authorize(d!, c.req.authorize!, c.now) };
+      case 'transaction_status': return { transactionStatus: await this.payments.status(d!, this.ctid(c.req.transactionStatus?.clientTransactionId)) };
+      case 'reverse': return { reverse: await this.payments.reverse(d!, this.ctid(c.req.reverse?.clientTransactionId), c.now) };
+      case 'qr_order': return { qrOrder: await this.qr.order(d!, c.req.qrOrder!, c.now) };
+      case 'qr_status': return { qrStatus: await this.qr.status(d!, c.req.qrStatus!, c.now) };
+      case 'qr_authorize': return { qrAuthorize: await this.qr.authorize(d!, c.req.qrAuthorize!, c.now) };
     }
   }
 
-  private answer(c: Ctx, http: number, body: Record<string, unknown>, taken?: NoticeRow[]): DeviceAnswer {
+  private async answer(c: Ctx, http: number, body: Record<string, unknown>, taken?: NoticeRow[]): Promise<DeviceAnswer> {
     const deviceId = c.device?.deviceId ?? '';
-    const notices = taken ?? (deviceId ? this.repo.transaction(() => this.repo.takeNotices(deviceId)) : []);
+    const notices = taken ?? (deviceId ? await this.repo.transaction(async () => await this.repo.takeNotices(deviceId)) : []);
     const response = a.DeviceResponse.encode({
       requestSha256: sha256(c.request), counter: c.req.counter, deviceId, timeMs: u64(c.now),
       notices: notices.map((n) => ({ id: u64(n.id), type: NOTICE[n.type], reason: n.reason, createdMs: u64(n.createdMs), policyVersion: n.policyVersion })),
@@ -450,20 +453,20 @@ export class BackendService {
     return { http, message: 'SignedDeviceResponse', body: signed };
   }
 
-  private challenge(c: Ctx) {
+  private async challenge(c: Ctx) {
     const nonce = randomBytes(32);
     const expiresMs = c.now + ttl(this.policy, 'nonceTtlMs');
     if (c.device) {
-      this.repo.putNonce({ nonce: hex(nonce), deviceId: c.device.deviceId, activationHash: '', keyHash: '', expiresMs });
+      await this.repo.putNonce({ nonce: hex(nonce), deviceId: c.device.deviceId, activationHash: '', keyHash: '', expiresMs });
     } else {
-      const d = this.activatable(c.req.challenge?.activationCode ?? '', c.now);
-      this.repo.putNonce({ nonce: hex(nonce), deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key), expiresMs });
+      const d = await this.activatable(c.req.challenge?.activationCode ?? '', c.now);
+      await this.repo.putNonce({ nonce: hex(nonce), deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key), expiresMs });
     }
     return { nonce, expiresMs: u64(expiresMs) };
   }
 
-  private activatable(code: string, now: number): DeviceRow {
-    const d = code ? this.repo.getDeviceByActivation(activationHash(code)) : null;
+  private async activatable(code: string, now: number): Promise<DeviceRow> {
+    const d = code ? await this.repo.getDeviceByActivation(activationHash(code)) : null;
     if (!d || d.state !== 'registered') throw new ApiError(403, ErrorCode.ERROR_BAD_ACTIVATION_CODE, 'unknown or used activation code');
     if (now > d.activationExpiresMs) throw new ApiError(403, ErrorCode.ERROR_BAD_ACTIVATION_CODE, 'the activation code has expired');
     return d;
@@ -472,9 +475,9 @@ export class BackendService {
   /** Takes the evidence's nonce (single use) and checks it was issued to this party. The
    * evidence nonce is the back end's 32-byte challenge, optionally followed by up to 32 bytes of
    * the device's own (the pinpad TA's nonce, so the verdict token answers both). */
-  private useNonce(nonce: Uint8Array, c: Ctx, expect: { deviceId: string; activationHash?: string; keyHash?: string }): void {
+  private async useNonce(nonce: Uint8Array, c: Ctx, expect: { deviceId: string; activationHash?: string; keyHash?: string }): Promise<void> {
     if (nonce.length < 32 || nonce.length > 64) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce must be the 32-byte challenge, optionally followed by up to 32 bytes of the device\'s own');
-    const n = this.repo.takeNonce(hex(nonce.subarray(0, 32)));
+    const n = await this.repo.takeNonce(hex(nonce.subarray(0, 32)));
     if (n) c.consumed.nonces.push(n.nonce);
     if (!n) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'the evidence nonce is unknown or was already used');
     if (n.deviceId !== expect.deviceId || (expect.activationHash !== undefined && n.activationHash !== expect.activationHash) || (expect.keyHash !== undefined && n.keyHash !== expect.keyHash)) {
@@ -502,25 +505,25 @@ export class BackendService {
     return { token, signature: this.hsm.sign('token', token) };
   }
 
-  private recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string): void {
+  private async recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string): Promise<void> {
     const patch: Partial<DeviceRow> = {
       lastAttestationMs: now, lastHeartbeatMs: now, lastVerdict: verdict, attestationRequired: verdict !== 'allow',
       lastIp: ree?.ipAddress || d.lastIp, reeDeviceId: d.reeDeviceId || ree?.deviceId || '',
     };
     if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
-    this.repo.updateDevice(d.deviceId, patch);
-    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policy.version });
+    await this.repo.updateDevice(d.deviceId, patch);
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policy.version });
     if (verdict === 'suspend' && d.state === 'active') {
-      this.notice(d.deviceId, 'THREAT_ALERT', reasons.filter((r) => r.startsWith('suspend')).join('; '), now);
-      this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), now);
+      await this.notice(d.deviceId, 'THREAT_ALERT', reasons.filter((r) => r.startsWith('suspend')).join('; '), now);
+      await this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), now);
     } else if (verdict === 'step-up') {
-      this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), now);
+      await this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), now);
     }
   }
 
-  private enrol(c: Ctx) {
+  private async enrol(c: Ctx) {
     const r = c.req.enrol!;
-    const d = this.activatable(r.activationCode ?? '', c.now);
+    const d = await this.activatable(r.activationCode ?? '', c.now);
     let certified;
     try {
       certified = verifyOemChain(r.oemChain, this.opts.oemRoots, ATTEST_TA_UUID, c.now);
@@ -530,7 +533,7 @@ export class BackendService {
     }
     if (hex(certified.publicKey) !== hex(c.key)) throw new ApiError(403, ErrorCode.ERROR_BAD_CERTIFICATE, 'the OEM chain certifies another key than the one that signed');
     const { evidence, sha256: evSha } = this.open(r.evidence, c.key);
-    this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
+    await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy)]);
     if (verdict === 'suspend') {
       throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REFUSED, `enrolment refused: ${reasons.filter((x) => x.startsWith('suspend')).join('; ')}`);
@@ -541,14 +544,14 @@ export class BackendService {
       issuer: 'TrustTap acquirer device CA', subject: `device:${d.deviceId}`, subjectPublicKey: c.key,
       notBeforeMs: u64(now), notAfterMs: u64(now + 2 * 365 * 86_400_000), deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
     }).finish();
-    this.repo.updateDevice(d.deviceId, {
+    await this.repo.updateDevice(d.deviceId, {
       publicKey: c.key, oemSerial: certified.oemSerial, activationHash: '', lastCounter: exactCounter(c.req.counter)!, lastContactMs: now,
     });
-    this.changeState(d, 'active', 'enrolled', now);
+    await this.changeState(d, 'active', 'enrolled', now);
     d.publicKey = c.key;
-    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policy.version });
-    this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict');
-    c.device = this.repo.getDevice(d.deviceId);
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policy.version });
+    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict');
+    c.device = await this.repo.getDevice(d.deviceId);
     return {
       deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
       deviceCertificate: { tbs: cert, signature: this.hsm.sign('device-ca', cert) },
@@ -558,16 +561,16 @@ export class BackendService {
     };
   }
 
-  private attest(c: Ctx) {
+  private async attest(c: Ctx) {
     const d = c.device!;
     const { evidence, sha256: evSha } = this.open(c.req.attest?.evidence, d.publicKey);
-    this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
+    await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy)]);
-    this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict');
+    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict');
     return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
   }
 
-  private heartbeat(c: Ctx) {
+  private async heartbeat(c: Ctx) {
     const d = c.device!;
     const ree = c.req.heartbeat?.ree;
     const findings = assessSignals(ree, d, this.policy).filter((r) => !r.startsWith('step-up: no REE'));
@@ -575,17 +578,17 @@ export class BackendService {
     const patch: Partial<DeviceRow> = { lastHeartbeatMs: c.now, lastIp: ree?.ipAddress || d.lastIp };
     if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
     if (verdict !== 'allow') patch.attestationRequired = true;
-    this.repo.updateDevice(d.deviceId, patch);
+    await this.repo.updateDevice(d.deviceId, patch);
     if (verdict !== 'allow') {
-      this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'rule', verdict, detail: `heartbeat: ${reasons.join('; ')}`, policyVersion: this.policy.version });
-      this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), c.now);
-      if (verdict === 'suspend') this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), c.now);
+      await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'rule', verdict, detail: `heartbeat: ${reasons.join('; ')}`, policyVersion: this.policy.version });
+      await this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), c.now);
+      if (verdict === 'suspend') await this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), c.now);
     }
-    const now = this.repo.getDevice(d.deviceId)!;
+    const now = (await this.repo.getDevice(d.deviceId))!;
     return { policyVersion: this.policy.version, attestationRequired: now.attestationRequired || now.state !== 'active' };
   }
 
-  private keyExchange(c: Ctx) {
+  private async keyExchange(c: Ctx) {
     const d = c.device!;
     if (d.attestationRequired || d.lastVerdict !== 'allow' || c.now - d.lastAttestationMs > ttl(this.policy, 'tokenTtlMs')) {
       throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REQUIRED, 'key injection needs a fresh ALLOW attestation');
@@ -593,19 +596,19 @@ export class BackendService {
     const sessionId = `rki-${randomBytes(12).toString('hex')}`;
     const ka = this.hsm.agreeKek(d.publicKey, sessionId);
     const expiresMs = c.now + (this.opts.rkiSessionTtlMs ?? 5 * 60_000);
-    this.repo.putRkiSession({ sessionId, deviceId: d.deviceId, wrappedKeys: ka.wrappedKeys, expiresMs });
+    await this.repo.putRkiSession({ sessionId, deviceId: d.deviceId, wrappedKeys: ka.wrappedKeys, expiresMs });
     const offer = a.KeyAgreementOffer.encode({
       sessionId, deviceId: d.deviceId, deviceKeySha256: sha256(d.publicKey), backendEphemeralPublicKey: ka.ephemeralPublicKey,
       expiresMs: u64(expiresMs), macTagV: ka.macTagV, kekKeyId: `kek.${sessionId.slice(4, 16)}`,
     }).finish();
-    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `key agreement ${sessionId} offered`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `key agreement ${sessionId} offered`, policyVersion: this.policy.version });
     return { offer, offerSignature: this.hsm.sign('key-agreement', offer) };
   }
 
-  private keyDownload(c: Ctx) {
+  private async keyDownload(c: Ctx) {
     const d = c.device!;
     const r = c.req.keyDownload!;
-    const s = this.repo.takeRkiSession(r.sessionId ?? '');
+    const s = await this.repo.takeRkiSession(r.sessionId ?? '');
     if (s) c.consumed.rkiSessions.push(s.sessionId);
     if (!s || s.deviceId !== d.deviceId) throw new ApiError(409, ErrorCode.ERROR_NONCE_UNKNOWN, 'no such key agreement session (unknown, used or another device\'s)');
     if (c.now > s.expiresMs) throw new ApiError(409, ErrorCode.ERROR_NONCE_EXPIRED, 'the key agreement session has expired');
@@ -617,8 +620,8 @@ export class BackendService {
     }
     const bdkId = Buffer.from(sha256Hex(DEFAULT_BDK).slice(0, 8), 'hex');
     const derivationId = Buffer.from(sha256Hex(d.deviceId, s.sessionId).slice(0, 8), 'hex');
-    const ik = this.hsm.wrapDukptInitialKey(s.sessionId, s.wrappedKeys, DEFAULT_BDK, Buffer.concat([bdkId, derivationId]), 'dukpt.ik');
-    this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `${s.sessionId}: AES DUKPT initial key ${hex(ik.initialKeyId!)} sent (KCV ${hex(ik.kcv)})`, policyVersion: this.policy.version });
+    const ik = await this.hsm.wrapDukptInitialKey(s.sessionId, s.wrappedKeys, DEFAULT_BDK, Buffer.concat([bdkId, derivationId]), 'dukpt.ik');
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `${s.sessionId}: AES DUKPT initial key ${hex(ik.initialKeyId!)} sent (KCV ${hex(ik.kcv)})`, policyVersion: this.policy.version });
     return { keys: [{ keyId: ik.keyId, tr31: ik.tr31, kcv: ik.kcv, initialKeyId: ik.initialKeyId }] };
   }
 

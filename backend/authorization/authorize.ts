@@ -58,8 +58,8 @@ export interface AuthorizationHost {
   hsm: Hsm;
   bdkId: string;
   policyVersion(): number;
-  paymentGate(device: DeviceRow): { allowed: boolean; reason: string };
-  checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): { ok: boolean; reason: string };
+  paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
+  checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): Promise<{ ok: boolean; reason: string }>;
 }
 
 class Decline {
@@ -93,7 +93,7 @@ export class Authorizer {
   }
 
   /** Runs inside the request's SQLite transaction (BackendService.handleDevice). */
-  authorize(device: DeviceRow, req: trusttap.payment.v1.IAuthorizeRequest, now: number): AuthorizeResponse {
+  async authorize(device: DeviceRow, req: trusttap.payment.v1.IAuthorizeRequest, now: number): Promise<AuthorizeResponse> {
     const { repo } = this.host;
     let signed: trusttap.txsign.v1.SignTransactionResponse;
     let record: trusttap.txsign.v1.TransactionRecord;
@@ -101,43 +101,43 @@ export class Authorizer {
       signed = decodeCanonical(tx.SignTransactionResponse, req.signedTransaction ?? new Uint8Array(0), 'signed_transaction');
       record = decodeCanonical(tx.TransactionRecord, signed.record, 'the record');
     } catch (e) {
-      return this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, `signed_transaction is not a canonical txsign SignTransactionResponse: ${(e as Error).message}`);
+      return await this.refuse(device, now, '', R.DECLINE_REASON_INVALID_TRANSACTION, `signed_transaction is not a canonical txsign SignTransactionResponse: ${(e as Error).message}`);
     }
     const ctid = record.clientTransactionId;
-    if (!ctid || ctid.length > 64) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'client_transaction_id must be 1..64 characters');
+    if (!ctid || ctid.length > 64) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'client_transaction_id must be 1..64 characters');
     const recordSha = sha256Hex(signed.record);
 
     // 0. Idempotency.
-    const old = repo.getPayment(device.deviceId, ctid);
+    const old = await repo.getPayment(device.deviceId, ctid);
     if (old) {
       if (old.recordSha256 === recordSha || old.recordSha256 === '') return currentAnswer(old);
-      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
     }
 
     // 1. Device.
-    if (device.state !== 'active') return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, `device ${device.state}${device.stateReason ? `: ${device.stateReason}` : ''}`);
+    if (device.state !== 'active') return await this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, `device ${device.state}${device.stateReason ? `: ${device.stateReason}` : ''}`);
     const tokenWhy = this.checkToken(device, req.signedToken ?? new Uint8Array(0), now);
-    if (tokenWhy) return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, tokenWhy);
-    const gate = this.host.paymentGate(device);
-    if (!gate.allowed) return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, gate.reason);
+    if (tokenWhy) return await this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, tokenWhy);
+    const gate = await this.host.paymentGate(device);
+    if (!gate.allowed) return await this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, gate.reason);
 
     // 2. The record.
-    const check = this.host.checkTransactionRecord(device, signed.record, signed.signature, signed.mac, signed.macKsn);
-    if (!check.ok) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, check.reason);
+    const check = await this.host.checkTransactionRecord(device, signed.record, signed.signature, signed.mac, signed.macKsn);
+    if (!check.ok) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, check.reason);
     if (record.merchantId !== device.merchantId || record.terminalId !== device.terminalId) {
-      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for another merchant or terminal');
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for another merchant or terminal');
     }
     const type = record.type === tx.TransactionType.TRANSACTION_TYPE_PURCHASE ? 'purchase' : record.type === tx.TransactionType.TRANSACTION_TYPE_REFUND ? 'refund' : null;
-    if (!type) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
+    if (!type) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
     // The txsign TA numbers records one by one; a counter far ahead is refused before it is
     // accepted (issue 17 §2), since one accepted 2^64−1 would leave no later record acceptable.
-    const last = repo.lastRecordCounter(device.deviceId);
+    const last = await repo.lastRecordCounter(device.deviceId);
     const counter = exactCounter(record.counter);
     if (counter === null || counter > last + MAX_RECORD_COUNTER_STEP) {
-      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
     }
-    if (!repo.advanceRecordCounter(device.deviceId, counter)) {
-      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${repo.lastRecordCounter(device.deviceId)} (replay)`);
+    if (!await repo.advanceRecordCounter(device.deviceId, counter)) {
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${await repo.lastRecordCounter(device.deviceId)} (replay)`);
     }
 
     // 3.–8. Journaled from here on.
@@ -148,15 +148,15 @@ export class Authorizer {
     };
     let outcome: Decline | null;
     try {
-      outcome = this.decide(c, signed, req);
+      outcome = await this.decide(c, signed, req);
     } catch (e) {
       if (!(e instanceof Decline)) throw e;
       outcome = e;
     }
-    return this.journal(c, outcome);
+    return await this.journal(c, outcome);
   }
 
-  private decide(c: Ctx, signed: trusttap.txsign.v1.SignTransactionResponse, req: trusttap.payment.v1.IAuthorizeRequest): Decline | null {
+  private async decide(c: Ctx, signed: trusttap.txsign.v1.SignTransactionResponse, req: trusttap.payment.v1.IAuthorizeRequest): Promise<Decline | null> {
     const { hsm } = this.host;
     const r = c.record;
     const bad = (why: string) => new Decline(R.DECLINE_REASON_INVALID_TRANSACTION, why);
@@ -189,7 +189,7 @@ export class Authorizer {
 
     // 5. Card data, decrypted in the HSM.
     if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');
-    const clear = hsm.decryptDukptData(this.host.bdkId, signed.macKsn, r.encryptedCardData);
+    const clear = await hsm.decryptDukptData(this.host.bdkId, signed.macKsn, r.encryptedCardData);
     if (!clear) throw bad('the card data does not decrypt under the record\'s DUKPT data key');
     let card: Map<string, Uint8Array>;
     try {
@@ -207,7 +207,7 @@ export class Authorizer {
     for (const v of card.values()) v.fill(0);
     if (c.maskedPan && !maskMatches(c.maskedPan, pan)) throw bad('the masked PAN does not match the card data');
     c.maskedPan = c.maskedPan || pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
-    const acct = this.issuer.account(pan);
+    const acct = await this.issuer.account(pan);
     if (!acct) throw new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the issuer does not know this card');
     c.panHash = acct.panHash;
 
@@ -216,9 +216,9 @@ export class Authorizer {
       if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
       const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
       if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
-      const v = hsm.verifyDukptPin(this.host.bdkId, r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
+      const v = await hsm.verifyDukptPin(this.host.bdkId, r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
       if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
-      const p = this.issuer.pinResult(acct, v === 'match');
+      const p = await this.issuer.pinResult(acct, v === 'match');
       if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');
       if (p === 'wrong') throw new Decline(R.DECLINE_REASON_INCORRECT_PIN, `incorrect PIN (${acct.pinTryLimit - acct.pinTries} tries left)`);
     }
@@ -227,33 +227,33 @@ export class Authorizer {
     const atcN = (atc[0] << 8) | atc[1];
     const arqc = { cvn: acct.cvn, pan, psn, iccData: icc, arc: arcOf('00'), csu: csuOf(true) };
     if (atcN <= acct.lastAtc) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, `application transaction counter ${atcN} replayed (last ${acct.lastAtc})`);
-    const v = hsm.verifyArqc(acct.imkId, arqc);
+    const v = await hsm.verifyArqc(acct.imkId, arqc);
     if (!v.valid) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, 'the ARQC does not verify');
-    this.host.repo.updateCardAccount(acct.panHash, { lastAtc: atcN });
+    await this.host.repo.updateCardAccount(acct.panHash, { lastAtc: atcN });
     c.arpc = v.arpc!;
     const method2 = v.arpc!.length === 4;
     c.iad = Buffer.concat([v.arpc!, method2 ? arqc.csu : arqc.arc]);
-    const final = (d: Decline) => {
-      const again = hsm.verifyArqc(acct.imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
+    const final = async (d: Decline) => {
+      const again = await hsm.verifyArqc(acct.imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
       if (again.valid) { c.arpc = again.arpc!; c.iad = Buffer.concat([again.arpc!, method2 ? csuOf(false) : arcOf(RESPONSE_CODE[d.reason])]); }
       return d;
     };
 
     // 8. The issuer's decision.
     const date = icc.get('9A') ? bcdDigits(icc.get('9A')!) : '';
-    const d = this.issuer.decide(acct, { type: c.type, amountMinor: c.amount, currency: c.currency, date, chipExpiry, reference: c.reference, nowMs: c.now });
+    const d = await this.issuer.decide(acct, { type: c.type, amountMinor: c.amount, currency: c.currency, date, chipExpiry, reference: c.reference, nowMs: c.now });
     if (!d.ok) {
-      if (d.why === 'blocked') return final(new Decline(R.DECLINE_REASON_BLOCKED_CARD, 'the card is blocked'));
-      if (d.why === 'expired') return final(new Decline(R.DECLINE_REASON_EXPIRED_CARD, 'the card has expired'));
-      if (d.why === 'currency') return final(bad(`the issuer cannot convert currency ${c.currency}`));
-      return final(new Decline(R.DECLINE_REASON_INSUFFICIENT_FUNDS, 'insufficient funds'));
+      if (d.why === 'blocked') return await final(new Decline(R.DECLINE_REASON_BLOCKED_CARD, 'the card is blocked'));
+      if (d.why === 'expired') return await final(new Decline(R.DECLINE_REASON_EXPIRED_CARD, 'the card has expired'));
+      if (d.why === 'currency') return await final(bad(`the issuer cannot convert currency ${c.currency}`));
+      return await final(new Decline(R.DECLINE_REASON_INSUFFICIENT_FUNDS, 'insufficient funds'));
     }
     c.delta = d.delta;
     return null;
   }
 
   /** 9. The journal row and the answer (the same bytes are returned to every retry). */
-  private journal(c: Ctx, d: Decline | null): AuthorizeResponse {
+  private async journal(c: Ctx, d: Decline | null): Promise<AuthorizeResponse> {
     const approved = !d;
     const reason = d?.reason ?? R.DECLINE_REASON_NONE;
     const res: AuthorizeResponse = {
@@ -268,21 +268,21 @@ export class Authorizer {
       recordCounter: num(c.record.counter), type: c.type, amountMinor: c.amount, currency: c.currency, accountDelta: c.delta, panHash: c.panHash,
       decision: approved ? 'approved' : 'declined', reason, response: bytes, createdMs: c.now, reversedMs: 0,
     };
-    this.host.repo.insertPayment(row); // the journal is the payment's record (no history row: one write less per payment)
+    await this.host.repo.insertPayment(row); // the journal is the payment's record (no history row: one write less per payment)
     return pay.AuthorizeResponse.decode(bytes);
   }
 
   /** A decline before anything was consumed: not journaled, recorded in the device history. */
-  private refuse(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): AuthorizeResponse {
-    this.history(device.deviceId, now, `${ctid || '(no id)'}: refused ${pay.DeclineReason[reason]}: ${text}`);
+  private async refuse(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): Promise<AuthorizeResponse> {
+    await this.history(device.deviceId, now, `${ctid || '(no id)'}: refused ${pay.DeclineReason[reason]}: ${text}`);
     return {
       decision: pay.Decision.DECISION_DECLINED, reason, reasonText: text, responseCode: RESPONSE_CODE[reason], clientTransactionId: ctid,
       journaledMs: u64(0),
     };
   }
 
-  private history(deviceId: string, now: number, detail: string): void {
-    this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
+  private async history(deviceId: string, now: number, detail: string): Promise<void> {
+    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
   }
 
   /** The verdict token as common/verdict-token.ts checks it, bound to this device; '' if good. */
@@ -314,17 +314,17 @@ export class Authorizer {
 
   // ------------------------------------------------------------ status and reversal
 
-  status(device: DeviceRow, ctid: string): trusttap.payment.v1.ITransactionStatusResponse {
-    const p = this.host.repo.getPayment(device.deviceId, ctid);
+  async status(device: DeviceRow, ctid: string): Promise<trusttap.payment.v1.ITransactionStatusResponse> {
+    const p = await this.host.repo.getPayment(device.deviceId, ctid);
     if (!p) return { found: false, reversed: false };
     return { found: true, result: currentAnswer(p), reversed: p.reversedMs > 0 };
   }
 
   /** Reverses an approved transaction (the issuer's movement is undone, journaled). Unknown id:
    * a tombstone is journaled, so an authorization with this id arriving later is declined. */
-  reverse(device: DeviceRow, ctid: string, now: number): trusttap.payment.v1.IReverseResponse {
+  async reverse(device: DeviceRow, ctid: string, now: number): Promise<trusttap.payment.v1.IReverseResponse> {
     const { repo } = this.host;
-    const p = repo.getPayment(device.deviceId, ctid);
+    const p = await repo.getPayment(device.deviceId, ctid);
     if (!p) {
       const reference = `TT${randomBytes(8).toString('hex').toUpperCase()}`;
       const reason = R.DECLINE_REASON_INVALID_TRANSACTION;
@@ -332,18 +332,18 @@ export class Authorizer {
         decision: pay.Decision.DECISION_DECLINED, reason, reasonText: 'reversed before it was authorized', responseCode: RESPONSE_CODE[reason],
         clientTransactionId: ctid, journaledMs: u64(now), transactionReference: reference,
       }).finish();
-      repo.insertPayment({
+      await repo.insertPayment({
         deviceId: device.deviceId, clientTransactionId: ctid, reference, recordSha256: '', recordCounter: 0, type: 'purchase', amountMinor: 0, currency: '',
         accountDelta: 0, panHash: '', decision: 'declined', reason, response: res, createdMs: now, reversedMs: now,
       });
-      this.history(device.deviceId, now, `${ctid} ${reference}: reversal of an unknown transaction (tombstone: a later authorization is declined)`);
-      return { reversed: true, status: this.status(device, ctid) };
+      await this.history(device.deviceId, now, `${ctid} ${reference}: reversal of an unknown transaction (tombstone: a later authorization is declined)`);
+      return { reversed: true, status: await this.status(device, ctid) };
     }
-    if (p.decision === 'approved' && repo.markReversed(device.deviceId, ctid, now)) {
-      this.issuer.reverse(p.panHash, p.accountDelta, p.reference, now);
-      this.history(device.deviceId, now, `${ctid} ${p.reference}: reversed (${-p.accountDelta} restored)`);
+    if (p.decision === 'approved' && await repo.markReversed(device.deviceId, ctid, now)) {
+      await this.issuer.reverse(p.panHash, p.accountDelta, p.reference, now);
+      await this.history(device.deviceId, now, `${ctid} ${p.reference}: reversed (${-p.accountDelta} restored)`);
     }
-    const status = this.status(device, ctid);
+    const status = await this.status(device, ctid);
     return { reversed: !!status.reversed, status };
   }
 }

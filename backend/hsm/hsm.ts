@@ -1,7 +1,8 @@
 // The back end's HSM interface: every private or secret key the back end uses stays behind it.
 // The default implementation (software-hsm.ts) keeps keys encrypted under a local master key and
 // runs the payment algorithms in the same AssemblyScript code as the TAs (wasm.ts).
-export type ServiceKeyName = 'response' | 'token' | 'device-ca' | 'key-agreement';
+export const SERVICE_KEYS = ['response', 'token', 'device-ca', 'key-agreement'] as const;
+export type ServiceKeyName = typeof SERVICE_KEYS[number];
 
 export interface KeyAgreement {
   /** The back end's ephemeral public key (65 bytes). */
@@ -20,15 +21,18 @@ export interface WrappedKey {
   initialKeyId?: Uint8Array;
 }
 
+/** Methods that read a stored key are asynchronous (the keys are held wrapped in the database, and
+ * a network HSM answers over a socket); signing with the service keys, loaded when the HSM opens,
+ * is not. */
 export interface Hsm {
-  /** Public point (65 bytes) of a service signing key, created on first use. */
+  /** Public point (65 bytes) of a service signing key (made when the HSM first opened on this database). */
   publicKey(name: ServiceKeyName): Uint8Array;
   /** ECDSA P-256/SHA-256 r||s with a service key. */
   sign(name: ServiceKeyName, message: Uint8Array): Uint8Array;
 
   /** Creates a base derivation key (AES-128 for AES DUKPT) under an id; returns its KCV. */
-  generateBdk(bdkId: string): Uint8Array;
-  hasBdk(bdkId: string): boolean;
+  generateBdk(bdkId: string): Promise<Uint8Array>;
+  hasBdk(bdkId: string): Promise<boolean>;
 
   /** ECDH with the device identity key, SP 800-56C KDF, back-end confirmation tag. */
   agreeKek(devicePublicKey: Uint8Array, sessionId: string): KeyAgreement;
@@ -36,33 +40,33 @@ export interface Hsm {
   checkDeviceConfirmation(sessionId: string, wrappedKeys: Uint8Array, macTagU: Uint8Array): boolean;
   /** Derives the AES DUKPT initial key for initialKeyId from the BDK and wraps it in a TR-31 D
    * block (usage B1, mode X, optional block IK) under the session's KEK. */
-  wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): WrappedKey;
+  wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): Promise<WrappedKey>;
   /** Checks an AES DUKPT request MAC (AES-CMAC under the MAC generation key of ksn, derived
    * from the BDK) over data; false if it does not match. */
-  verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): boolean;
+  verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): Promise<boolean>;
   /** KCV (AES-CMAC, 5 bytes) of the session's KEK, to compare with the device's. */
   kekKcv(sessionId: string, wrappedKeys: Uint8Array): Uint8Array;
 
   // ---- authorization (issue 7)
   /** Decrypts data the device encrypted under the AES DUKPT data-encryption request key of ksn
    * (AES-CBC, zero IV, ISO 9797-1 padding 2 removed); null if it does not decrypt (bad padding). */
-  decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Uint8Array | null;
+  decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Promise<Uint8Array | null>;
   /** Creates the PIN verification key (AES-128) under an id if absent. */
-  ensurePinVerificationKey(pvkId: string): void;
+  ensurePinVerificationKey(pvkId: string): Promise<void>;
   /** Issuance: the PIN verification value of a PAN's PIN (8 bytes) — what an issuer stores
    * instead of the PIN. */
-  pinVerificationValue(pvkId: string, pan: string, pin: string): Uint8Array;
+  pinVerificationValue(pvkId: string, pan: string, pin: string): Promise<Uint8Array>;
   /** Decrypts an ISO 9564 format 4 PIN block under the AES DUKPT PIN key of ksn and compares
    * the PIN with the PVV inside the HSM. The clear PIN never leaves it. */
-  verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): PinCheck;
+  verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): Promise<PinCheck>;
   /** Stores an issuer master key (AC) under an id: the double-length TDES key, or ('sm4') the
    * SM4 key of the same issuer for national-algorithm cards (16 bytes each). */
-  importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm?: 'tdes' | 'sm4'): void;
-  hasIssuerMasterKey(imkId: string, algorithm?: 'tdes' | 'sm4'): boolean;
+  importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm?: 'tdes' | 'sm4'): Promise<void>;
+  hasIssuerMasterKey(imkId: string, algorithm?: 'tdes' | 'sm4'): Promise<boolean>;
   /** Verifies an ARQC with the ICC key derived from the issuer master key (backend/issuer) and
    * answers the ARPC for the given ARC (method 1) or CSU (method 2). A PBOC card's IAD decides
    * whether the TDES or the SM4 key of imkId is used. */
-  verifyArqc(imkId: string, req: ArqcCheck): { valid: boolean; arpc?: Uint8Array };
+  verifyArqc(imkId: string, req: ArqcCheck): Promise<{ valid: boolean; arpc?: Uint8Array }>;
 }
 
 export type PinCheck = 'match' | 'mismatch' | 'bad-block';

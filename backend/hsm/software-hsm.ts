@@ -8,7 +8,7 @@ import { createCipheriv, createDecipheriv, randomBytes, createECDH, timingSafeEq
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from '../store/repository.ts';
-import type { Hsm, KeyAgreement, ServiceKeyName, WrappedKey, PinCheck, ArqcCheck } from './hsm.ts';
+import { SERVICE_KEYS, type Hsm, type KeyAgreement, type ServiceKeyName, type WrappedKey, type PinCheck, type ArqcCheck } from './hsm.ts';
 import { verifyArqc } from '../issuer/issuer-host.ts';
 import { HsmModule, HsmModuleError } from './wasm.ts';
 import { generateP256, signP256, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
@@ -23,17 +23,29 @@ export class SoftwareHsm implements Hsm {
 
   private constructor(private readonly master: Buffer, private readonly repo: Repository, private readonly mod: HsmModule) {}
 
-  static async open(dir: string, repo: Repository): Promise<SoftwareHsm> {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, 'master.key');
-    if (!existsSync(file)) {
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
-      renameSync(tmp, file);
+  /** Opens the HSM on a repository. The master key is `opts.masterKey` (every node of a
+   * multi-node deployment is given the same one: environment or file, see cli serve) or else
+   * dir/master.key, made on first start. The four service signing keys are loaded (made on the
+   * first open of the database) so that signing needs no database round trip. */
+  static async open(dir: string, repo: Repository, opts: { masterKey?: Uint8Array } = {}): Promise<SoftwareHsm> {
+    let master: Buffer;
+    if (opts.masterKey) {
+      master = Buffer.from(opts.masterKey);
+      if (master.length !== 32) throw new HsmError('the master key must be 32 bytes');
+    } else {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = join(dir, 'master.key');
+      if (!existsSync(file)) {
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
+        renameSync(tmp, file);
+      }
+      master = readFileSync(file);
+      if (master.length !== 32) throw new HsmError(`${file} must hold 32 bytes`);
     }
-    const master = readFileSync(file);
-    if (master.length !== 32) throw new HsmError(`${file} must hold 32 bytes`);
-    return new SoftwareHsm(master, repo, await HsmModule.load());
+    const hsm = new SoftwareHsm(master, repo, await HsmModule.load());
+    for (const name of SERVICE_KEYS) await hsm.loadSigner(name);
+    return hsm;
   }
 
   /** AES-256-GCM under the master key: iv(12) || ciphertext || tag(16). */
@@ -57,40 +69,46 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  private signer(name: ServiceKeyName) {
-    let s = this.signers.get(name);
-    if (s) return s;
+  private async loadSigner(name: ServiceKeyName): Promise<void> {
     const id = `service-key/${name}`;
-    let wrapped = this.repo.getSecret(id);
+    let wrapped = await this.repo.getSecret(id);
     if (!wrapped) {
       const k = generateP256();
-      wrapped = this.wrap(id, k.privateKey);
+      const mine = this.wrap(id, k.privateKey);
       k.privateKey.fill(0);
-      this.repo.putSecret(id, wrapped);
-      wrapped = this.repo.getSecret(id)!; // another node may have won the race: use what is stored
+      // Another node may create it at the same moment: one insert wins, everyone uses the stored one.
+      await this.repo.addSecret(id, mine);
+      wrapped = await this.repo.getSecret(id);
+      if (!wrapped) throw new HsmError(`service key ${name} was not stored`);
     }
     const priv = this.unwrap(id, wrapped);
-    s = { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) };
+    this.signers.set(name, { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) });
     priv.fill(0);
-    this.signers.set(name, s);
+  }
+
+  private signer(name: ServiceKeyName) {
+    const s = this.signers.get(name);
+    if (!s) throw new HsmError(`no service key ${name}`);
     return s;
   }
 
   publicKey(name: ServiceKeyName): Uint8Array { return this.signer(name).pub; }
   sign(name: ServiceKeyName, message: Uint8Array): Uint8Array { return signP256(this.signer(name).key, message); }
 
-  generateBdk(bdkId: string): Uint8Array {
+  async generateBdk(bdkId: string): Promise<Uint8Array> {
     if (!/^[A-Za-z0-9._-]{1,48}$/.test(bdkId)) throw new HsmError('bdk id must be 1..48 characters of [A-Za-z0-9._-]');
     const id = `bdk/${bdkId}`;
-    if (this.repo.getSecret(id)) throw new HsmError(`BDK ${bdkId} exists`);
     const bdk = randomBytes(16);
-    this.repo.putSecret(id, this.wrap(id, bdk));
-    const kcv = this.mod.call('kcv_aes', [bdk]);
-    bdk.fill(0);
-    return kcv;
+    try {
+      // Insert-if-absent: two nodes creating the same BDK cannot overwrite each other's.
+      if (!await this.repo.addSecret(id, this.wrap(id, bdk))) throw new HsmError(`BDK ${bdkId} exists`);
+      return this.mod.call('kcv_aes', [bdk]);
+    } finally {
+      bdk.fill(0);
+    }
   }
 
-  hasBdk(bdkId: string): boolean { return !!this.repo.getSecret(`bdk/${bdkId}`); }
+  async hasBdk(bdkId: string): Promise<boolean> { return !!await this.repo.getSecret(`bdk/${bdkId}`); }
 
   agreeKek(devicePublicKey: Uint8Array, sessionId: string): KeyAgreement {
     const e = createECDH('prime256v1');
@@ -125,8 +143,8 @@ export class SoftwareHsm implements Hsm {
     return ok;
   }
 
-  wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): WrappedKey {
-    const wrappedBdk = this.repo.getSecret(`bdk/${bdkId}`);
+  async wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): Promise<WrappedKey> {
+    const wrappedBdk = await this.repo.getSecret(`bdk/${bdkId}`);
     if (!wrappedBdk) throw new HsmError(`no BDK ${bdkId}`);
     if (initialKeyId.length !== 8) throw new HsmError('the AES DUKPT initial key ID is 8 bytes (BDK ID || derivation ID)');
     const bdk = this.unwrap(`bdk/${bdkId}`, wrappedBdk);
@@ -140,8 +158,8 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): boolean {
-    const wrappedBdk = this.repo.getSecret(`bdk/${bdkId}`);
+  async verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
+    const wrappedBdk = await this.repo.getSecret(`bdk/${bdkId}`);
     if (!wrappedBdk) throw new HsmError(`no BDK ${bdkId}`);
     const bdk = this.unwrap(`bdk/${bdkId}`, wrappedBdk);
     try {
@@ -164,14 +182,14 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  private secret(id: string, what: string): Uint8Array {
-    const wrapped = this.repo.getSecret(id);
+  private async secret(id: string, what: string): Promise<Uint8Array> {
+    const wrapped = await this.repo.getSecret(id);
     if (!wrapped) throw new HsmError(`no ${what}`);
     return this.unwrap(id, wrapped);
   }
 
-  decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Uint8Array | null {
-    const bdk = this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+  async decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Promise<Uint8Array | null> {
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
     try {
       return this.mod.call('dukpt_aes_decrypt_data', [bdk, ksn, data]);
     } catch (e) {
@@ -182,17 +200,17 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  ensurePinVerificationKey(pvkId: string): void {
+  async ensurePinVerificationKey(pvkId: string): Promise<void> {
     const id = `pvk/${pvkId}`;
-    if (this.repo.getSecret(id)) return;
+    if (await this.repo.getSecret(id)) return;
     const k = randomBytes(16);
-    this.repo.putSecret(id, this.wrap(id, k));
+    await this.repo.addSecret(id, this.wrap(id, k)); // if another node made it first, theirs stays
     k.fill(0);
   }
 
-  pinVerificationValue(pvkId: string, pan: string, pin: string): Uint8Array {
+  async pinVerificationValue(pvkId: string, pan: string, pin: string): Promise<Uint8Array> {
     if (!/^\d{12,19}$/.test(pan) || !/^\d{4,12}$/.test(pin)) throw new HsmError('PVV: PIN must be 4..12 digits, PAN 12..19 digits');
-    const pvk = this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
+    const pvk = await this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
     const pinDigits = digits(pin);
     try {
       return this.mod.call('pin_verification_value', [pvk, digits(pan), pinDigits]);
@@ -202,11 +220,11 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): PinCheck {
+  async verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): Promise<PinCheck> {
     if (!/^\d{12,19}$/.test(pan)) throw new HsmError('PIN verify: PAN must be 12..19 digits');
     if (ksn.length !== 12 || pinBlock.length !== 16 || pvv.length !== 8) return 'bad-block';
-    const bdk = this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
-    const pvk = this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+    const pvk = await this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
     try {
       const r = this.mod.call('dukpt_aes_verify_pin', [bdk, ksn, pinBlock, digits(pan), pvk, pvv]);
       return r[0] === 0 ? 'match' : r[0] === 1 ? 'mismatch' : 'bad-block';
@@ -219,19 +237,19 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
-  importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm: 'tdes' | 'sm4' = 'tdes'): void {
+  async importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm: 'tdes' | 'sm4' = 'tdes'): Promise<void> {
     if (!/^[A-Za-z0-9._-]{1,48}$/.test(imkId)) throw new HsmError('issuer master key id must be 1..48 characters of [A-Za-z0-9._-]');
     if (key.length !== 16) throw new HsmError(`an issuer master key (AC) is ${algorithm === 'sm4' ? 'an SM4 key' : 'a double-length TDES key'} (16 bytes)`);
     const id = imkSecretId(imkId, algorithm);
-    this.repo.putSecret(id, this.wrap(id, key));
+    await this.repo.putSecret(id, this.wrap(id, key));
   }
 
-  hasIssuerMasterKey(imkId: string, algorithm: 'tdes' | 'sm4' = 'tdes'): boolean { return !!this.repo.getSecret(imkSecretId(imkId, algorithm)); }
+  async hasIssuerMasterKey(imkId: string, algorithm: 'tdes' | 'sm4' = 'tdes'): Promise<boolean> { return !!await this.repo.getSecret(imkSecretId(imkId, algorithm)); }
 
-  verifyArqc(imkId: string, req: ArqcCheck): { valid: boolean; arpc?: Uint8Array } {
-    const imk = this.secret(`imk/${imkId}`, `issuer master key ${imkId}`);
+  async verifyArqc(imkId: string, req: ArqcCheck): Promise<{ valid: boolean; arpc?: Uint8Array }> {
+    const imk = await this.secret(`imk/${imkId}`, `issuer master key ${imkId}`);
     // The SM4 key only where the issuer holds one (national-algorithm cards).
-    const imkSm4 = this.hasIssuerMasterKey(imkId, 'sm4') ? this.secret(imkSecretId(imkId, 'sm4'), `SM4 issuer master key ${imkId}`) : undefined;
+    const imkSm4 = await this.hasIssuerMasterKey(imkId, 'sm4') ? await this.secret(imkSecretId(imkId, 'sm4'), `SM4 issuer master key ${imkId}`) : undefined;
     try {
       return verifyArqc({ cvn: req.cvn, issuerMasterKeyAc: imk, ...(imkSm4 ? { issuerMasterKeyAcSm4: imkSm4 } : {}), pan: req.pan, psn: req.psn, iccData: req.iccData }, req.arc, req.csu);
     } catch {

@@ -116,64 +116,74 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     return h.length === tokenBytes.length && timingSafeEqual(h, tokenBytes);
   };
 
-  // Group commit: device requests whose bodies arrived in the same turn of the event loop run
-  // one after another in one SQLite transaction, each in its own savepoint (a refused request
-  // rolls back alone), and share one fsync'd commit; no answer leaves before that commit.
+  // Group commit (the embedded SQLite): device requests whose bodies arrived in the same turn of
+  // the event loop run one after another in one SQLite transaction, each in its own savepoint (a
+  // refused request rolls back alone), and share one fsync'd commit; no answer leaves before that
+  // commit. A shared server database (PostgreSQL, several nodes) runs each request in its own
+  // transaction instead: they run concurrently on the pool, and a serialization conflict re-runs
+  // one request, not a batch.
   const queue: { op: DeviceOp; body: Uint8Array; resolve: (a: DeviceAnswer) => void; reject: (e: unknown) => void }[] = [];
-  const flush = () => {
+  const flush = async () => {
     const batch = queue.splice(0);
     let answers: DeviceAnswer[];
     try {
-      answers = service.repo.transaction(() => batch.map((b) => service.handleDevice(b.op, b.body)));
+      answers = await service.repo.transaction(async () => {
+        const out: DeviceAnswer[] = [];
+        for (const b of batch) out.push(await service.handleDevice(b.op, b.body));
+        return out;
+      });
     } catch (e) {
       for (const b of batch) b.reject(e);
       return;
     }
     batch.forEach((b, i) => b.resolve(answers[i]));
   };
-  const device = (op: DeviceOp, body: Uint8Array) => new Promise<DeviceAnswer>((resolve, reject) => {
-    queue.push({ op, body, resolve, reject });
-    if (queue.length === 1) setImmediate(flush);
-  });
+  const device = (op: DeviceOp, body: Uint8Array): Promise<DeviceAnswer> => {
+    if (service.repo.shared) return service.repo.transaction(() => service.handleDevice(op, body));
+    return new Promise<DeviceAnswer>((resolve, reject) => {
+      queue.push({ op, body, resolve, reject });
+      if (queue.length === 1) setImmediate(() => void flush());
+    });
+  };
 
   async function admin(method: string, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
     const [what, id, sub] = parts;
     if (what === 'terminals' && method === 'POST' && !id) {
       const r = decode(a.CreateTerminalRequest, body, 'CreateTerminalRequest');
-      const t = service.createTerminal(r.merchantId, r.terminalId);
+      const t = await service.createTerminal(r.merchantId, r.terminalId);
       return send(res, 201, 'CreateTerminalResponse', a.CreateTerminalResponse.encode({ deviceId: t.deviceId, activationCode: t.activationCode, activationExpiresMs: t.expiresMs as any }).finish());
     }
     if (what === 'devices' && id && !sub && method === 'GET') {
-      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(service.deviceRecord(id)).finish());
+      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
     }
     if (what === 'devices' && id && sub === 'history' && method === 'GET') {
-      return send(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: service.history(id) }).finish());
+      return send(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: await service.history(id) }).finish());
     }
     if (what === 'devices' && id && sub === 'state' && method === 'POST') {
       const r = decode(a.SetDeviceStateRequest, body, 'SetDeviceStateRequest');
       const state = BackendService.stateName(r.state);
       if (!state) throw new ApiError(400, ErrorCode.ERROR_MALFORMED, 'state must be REGISTERED, ACTIVE, SUSPENDED or DISABLED');
-      service.setState(id, state, r.reason);
-      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(service.deviceRecord(id)).finish());
+      await service.setState(id, state, r.reason);
+      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
     }
     if (what === 'policy' && !id && method === 'GET') return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     if (what === 'policy' && !id && method === 'PUT') {
-      service.updatePolicy(decode(a.Policy, body, 'Policy'));
+      await service.updatePolicy(decode(a.Policy, body, 'Policy'));
       return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     }
     if (what === 'manifests' && !id && method === 'POST') {
       const r = decode(a.UploadManifestRequest, body, 'UploadManifestRequest');
-      service.allowManifest({ bytes: r.manifest, signature: r.signature });
+      await service.allowManifest({ bytes: r.manifest, signature: r.signature });
       return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     }
     if (what === 'wallets' && id === 'login' && !sub && method === 'POST') {
       // The simulated issuer provisions its wallet app (a real wallet logs its holder in).
       const r = decode(pay.WalletLoginRequest, body, 'WalletLoginRequest');
-      const out = service.repo.transaction(() => service.qr.walletLogin(r.accountId, service.now()));
+      const out = await service.repo.transaction(() => service.qr.walletLogin(r.accountId, service.now()));
       return send(res, 200, 'WalletLoginResponse', pay.WalletLoginResponse.encode(out).finish());
     }
     if (what === 'sweep' && method === 'POST') {
-      service.sweep();
+      await service.sweep();
       return send(res, 204, 'none', new Uint8Array(0));
     }
     throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
@@ -220,15 +230,15 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       const now = service.now();
       if (parts[2] === 'pay' && method === 'POST') {
         const r = decode(pay.WalletPayRequest, body, 'WalletPayRequest');
-        const out = service.repo.transaction(() => service.qr.walletPay(token, r.payload, now));
+        const out = await service.repo.transaction(() => service.qr.walletPay(token, r.payload, now));
         return send(res, 200, 'WalletPayResponse', pay.WalletPayResponse.encode(out).finish());
       }
       if (parts[2] === 'codes' && method === 'POST') {
-        const out = service.repo.transaction(() => service.qr.walletCode(token, now));
+        const out = await service.repo.transaction(() => service.qr.walletCode(token, now));
         return send(res, 201, 'WalletCodeResponse', pay.WalletCodeResponse.encode(out).finish());
       }
       if (parts[2] === 'balance' && method === 'GET') {
-        return send(res, 200, 'WalletBalanceResponse', pay.WalletBalanceResponse.encode(service.qr.walletBalance(token, now)).finish());
+        return send(res, 200, 'WalletBalanceResponse', pay.WalletBalanceResponse.encode(await service.qr.walletBalance(token, now)).finish());
       }
       throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no wallet route ${method} ${url.pathname}`);
     }
@@ -262,19 +272,19 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
     });
   } catch (e) {
-    service.close(); // the database is not left open behind a port that could not be had
+    await service.close(); // the database is not left open behind a port that could not be had
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
   const interval = opts.sweepIntervalMs ?? 30_000;
-  const timer = interval > 0 ? setInterval(() => { try { service.sweep(); } catch (e) { opts.log?.(`sweep failed: ${(e as Error).message}`); } }, interval) : null;
+  const timer = interval > 0 ? setInterval(() => { service.sweep().catch((e) => opts.log?.(`sweep failed: ${(e as Error).message}`)); }, interval) : null;
   timer?.unref();
   return {
     url: `http://127.0.0.1:${port}`, port, adminToken, service, server,
     async close() {
       if (timer) clearInterval(timer);
       await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
-      service.close();
+      await service.close();
     },
   };
 }

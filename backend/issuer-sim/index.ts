@@ -75,44 +75,44 @@ export class IssuerSim {
 
   /** Issues the test cards (keys into the HSM, accounts with their PVV) unless they exist:
    * balances and try counters survive a restart. */
-  seed(cards: readonly TestCard[] = TEST_CARDS): void {
-    if (!this.hsm.hasIssuerMasterKey(TEST_IMK_ID)) this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
-    if (!this.hsm.hasIssuerMasterKey(TEST_IMK_ID, 'sm4')) this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, 'hex'), 'sm4');
-    this.hsm.ensurePinVerificationKey(TEST_PVK_ID);
-    this.repo.transaction(() => {
+  async seed(cards: readonly TestCard[] = TEST_CARDS): Promise<void> {
+    if (!await this.hsm.hasIssuerMasterKey(TEST_IMK_ID)) await this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
+    if (!await this.hsm.hasIssuerMasterKey(TEST_IMK_ID, 'sm4')) await this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, 'hex'), 'sm4');
+    await this.hsm.ensurePinVerificationKey(TEST_PVK_ID);
+    await this.repo.transaction(async () => {
       for (const c of cards) {
-        if (this.repo.getCardAccount(panHash(c.pan))) continue;
-        this.issue(c);
+        if (await this.repo.getCardAccount(panHash(c.pan))) continue;
+        await this.issue(c);
       }
     });
   }
 
   /** (Re)issues one card: a fresh account with the given balance and PIN. */
-  issue(c: TestCard): void {
+  async issue(c: TestCard): Promise<void> {
     const row: CardAccountRow = {
       panHash: panHash(c.pan), maskedPan: maskPan(c.pan), scheme: c.scheme, cvn: c.cvn, imkId: TEST_IMK_ID, currency: c.currency,
-      balanceMinor: c.balanceMinor, status: c.status, expiry: c.expiry, pvv: this.hsm.pinVerificationValue(TEST_PVK_ID, c.pan, c.pin),
+      balanceMinor: c.balanceMinor, status: c.status, expiry: c.expiry, pvv: await this.hsm.pinVerificationValue(TEST_PVK_ID, c.pan, c.pin),
       pvkId: TEST_PVK_ID, pinTries: 0, pinTryLimit: PIN_TRY_LIMIT, lastAtc: -1,
     };
-    this.repo.putCardAccount(row);
+    await this.repo.putCardAccount(row);
   }
 
-  account(pan: string): CardAccountRow | null {
+  async account(pan: string): Promise<CardAccountRow | null> {
     return this.repo.getCardAccount(panHash(pan));
   }
 
-  balance(pan: string): number | null {
-    return this.account(pan)?.balanceMinor ?? null;
+  async balance(pan: string): Promise<number | null> {
+    return (await this.account(pan))?.balanceMinor ?? null;
   }
 
   /** Records a PIN check on the account; returns the decision the issuer takes on it. */
-  pinResult(acct: CardAccountRow, match: boolean): 'ok' | 'wrong' | 'exhausted' {
+  async pinResult(acct: CardAccountRow, match: boolean): Promise<'ok' | 'wrong' | 'exhausted'> {
     if (match) {
-      if (acct.pinTries) this.repo.updateCardAccount(acct.panHash, { pinTries: 0 });
+      if (acct.pinTries) await this.repo.updateCardAccount(acct.panHash, { pinTries: 0 });
       return 'ok';
     }
     const tries = acct.pinTries + 1;
-    this.repo.updateCardAccount(acct.panHash, { pinTries: tries });
+    await this.repo.updateCardAccount(acct.panHash, { pinTries: tries });
     acct.pinTries = tries;
     return tries >= acct.pinTryLimit ? 'exhausted' : 'wrong';
   }
@@ -120,8 +120,8 @@ export class IssuerSim {
   /** The issuer's decision on an authenticated card (ARQC verified): card status, expiry (its
    * records' and the chip's, YYMM) at the transaction date (9A, YYMMDD), funds. On approval the
    * balance moves and the ledger records it. */
-  decide(acct: CardAccountRow, t: { type: 'purchase' | 'refund'; amountMinor: number; currency: string; date: string; chipExpiry?: string; reference: string; nowMs: number }):
-    { ok: true; delta: number } | { ok: false; why: 'blocked' | 'expired' | 'funds' | 'currency' } {
+  async decide(acct: CardAccountRow, t: { type: 'purchase' | 'refund'; amountMinor: number; currency: string; date: string; chipExpiry?: string; reference: string; nowMs: number }):
+    Promise<{ ok: true; delta: number } | { ok: false; why: 'blocked' | 'expired' | 'funds' | 'currency' }> {
     if (acct.status === 'blocked') return { ok: false, why: 'blocked' };
     const month = t.date.slice(0, 4);
     if (!/^\d{4}$/.test(month) || month > acct.expiry || (t.chipExpiry && month > t.chipExpiry)) return { ok: false, why: 'expired' };
@@ -129,19 +129,19 @@ export class IssuerSim {
     if (amount === null) return { ok: false, why: 'currency' };
     const delta = t.type === 'refund' ? amount : -amount;
     if (acct.balanceMinor + delta < 0) return { ok: false, why: 'funds' };
-    this.move(acct.panHash, acct.balanceMinor + delta, delta, t.reference, t.type, t.nowMs);
+    await this.move(acct.panHash, acct.balanceMinor + delta, delta, t.reference, t.type, t.nowMs);
     return { ok: true, delta };
   }
 
   /** Undoes an approved movement (a reversal). */
-  reverse(panHashHex: string, delta: number, reference: string, nowMs: number): void {
-    const acct = this.repo.getCardAccount(panHashHex);
+  async reverse(panHashHex: string, delta: number, reference: string, nowMs: number): Promise<void> {
+    const acct = await this.repo.getCardAccount(panHashHex);
     if (!acct || !delta) return;
-    this.move(panHashHex, acct.balanceMinor - delta, -delta, reference, 'reversal', nowMs);
+    await this.move(panHashHex, acct.balanceMinor - delta, -delta, reference, 'reversal', nowMs);
   }
 
-  private move(panHashHex: string, balance: number, delta: number, reference: string, kind: string, nowMs: number): void {
-    this.repo.updateCardAccount(panHashHex, { balanceMinor: balance });
-    this.repo.addAccountMovement({ panHash: panHashHex, reference, deltaMinor: delta, kind, timeMs: nowMs });
+  private async move(panHashHex: string, balance: number, delta: number, reference: string, kind: string, nowMs: number): Promise<void> {
+    await this.repo.updateCardAccount(panHashHex, { balanceMinor: balance });
+    await this.repo.addAccountMovement({ panHash: panHashHex, reference, deltaMinor: delta, kind, timeMs: nowMs });
   }
 }

@@ -45,49 +45,49 @@ export class WalletIssuer {
   constructor(private readonly repo: Repository) {}
 
   /** Opens the test wallets unless they exist (balances survive a restart). */
-  seed(wallets: readonly TestWallet[] = TEST_WALLETS): void {
-    this.repo.transaction(() => {
-      for (const w of wallets) if (!this.repo.getCardAccount(panHash(w.number))) this.open(w);
+  async seed(wallets: readonly TestWallet[] = TEST_WALLETS): Promise<void> {
+    await this.repo.transaction(async () => {
+      for (const w of wallets) if (!await this.repo.getCardAccount(panHash(w.number))) await this.open(w);
     });
   }
 
   /** (Re)opens a wallet account with the given balance. */
-  open(w: TestWallet): void {
-    this.repo.putCardAccount({
+  async open(w: TestWallet): Promise<void> {
+    await this.repo.putCardAccount({
       panHash: panHash(w.number), maskedPan: maskPan(w.number), scheme: 'wallet', cvn: '', imkId: '', currency: w.currency,
       balanceMinor: w.balanceMinor, status: w.status, expiry: '9912', pvv: new Uint8Array(0), pvkId: '', pinTries: 0, pinTryLimit: 0, lastAtc: -1,
     });
   }
 
-  account(id: string, wallets: readonly TestWallet[] = TEST_WALLETS): CardAccountRow | null {
+  async account(id: string, wallets: readonly TestWallet[] = TEST_WALLETS): Promise<CardAccountRow | null> {
     const w = wallets.find((x) => x.id === id);
-    return w ? this.repo.getCardAccount(panHash(w.number)) : null;
+    return w ? await this.repo.getCardAccount(panHash(w.number)) : null;
   }
 
   /** The wallet app's bearer token for an account. */
-  login(id: string, nowMs: number): { token: string; expiresMs: number; account: CardAccountRow } | null {
-    const account = this.account(id);
+  async login(id: string, nowMs: number): Promise<{ token: string; expiresMs: number; account: CardAccountRow } | null> {
+    const account = await this.account(id);
     if (!account) return null;
     const token = randomBytes(32).toString('base64url');
     const expiresMs = nowMs + WALLET_TOKEN_TTL_MS;
-    this.repo.putWalletSession(tokenHash(token), account.panHash, expiresMs);
+    await this.repo.putWalletSession(tokenHash(token), account.panHash, expiresMs);
     return { token, expiresMs, account };
   }
 
   /** The account behind a bearer token, or null (unknown or expired). */
-  authenticate(token: string, nowMs: number): CardAccountRow | null {
+  async authenticate(token: string, nowMs: number): Promise<CardAccountRow | null> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
-    const s = this.repo.getWalletSession(tokenHash(token));
+    const s = await this.repo.getWalletSession(tokenHash(token));
     if (!s || nowMs >= s.expiresMs) return null;
     return this.repo.getCardAccount(s.accountHash);
   }
 
   /** A one-time consumer-presented payment code for the account. */
-  issueCode(account: CardAccountRow, nowMs: number): { code: string; cpm: string; expiresMs: number } {
+  async issueCode(account: CardAccountRow, nowMs: number): Promise<{ code: string; cpm: string; expiresMs: number }> {
     const code = `62${Array.from({ length: 17 }, () => randomInt(10)).join('')}`;
     const cryptogram = randomBytes(8).toString('hex').toUpperCase();
     const expiresMs = nowMs + PAYMENT_CODE_TTL_MS;
-    this.repo.putWalletCode({ codeHash: codeHash(code), accountHash: account.panHash, cryptogram, expiresMs });
+    await this.repo.putWalletCode({ codeHash: codeHash(code), accountHash: account.panHash, cryptogram, expiresMs });
     const cpm = Buffer.from(encodeTlv([
       ['85', Buffer.from('CPV01').toString('hex')],
       ['61', [['4F', WALLET_AID], ['50', Buffer.from('TrustTap Wallet').toString('hex')], ['5A', `${code}F`],
@@ -98,13 +98,13 @@ export class WalletIssuer {
 
   /** Redeems a payment code once: known, unused, not expired, the cryptogram (CPM) matching.
    * The code is used up by this call whatever the payment's outcome. */
-  redeemCode(code: string, cryptogram: string | null, nowMs: number): CodeCheck {
-    const c = this.repo.getWalletCode(codeHash(code));
+  async redeemCode(code: string, cryptogram: string | null, nowMs: number): Promise<CodeCheck> {
+    const c = await this.repo.getWalletCode(codeHash(code));
     if (!c || (cryptogram !== null && cryptogram.toUpperCase() !== c.cryptogram)) return { ok: false, why: 'unknown' };
     if (c.usedMs) return { ok: false, why: 'used' };
-    if (!this.repo.useWalletCode(c.codeHash, nowMs)) return { ok: false, why: 'used' };
+    if (!await this.repo.useWalletCode(c.codeHash, nowMs)) return { ok: false, why: 'used' };
     if (nowMs >= c.expiresMs) return { ok: false, why: 'expired' };
-    const account = this.repo.getCardAccount(c.accountHash);
+    const account = await this.repo.getCardAccount(c.accountHash);
     return account ? { ok: true, account } : { ok: false, why: 'unknown' };
   }
 }

@@ -82,7 +82,7 @@ export interface QrHost {
   hsm: Hsm;
   issuer: IssuerSim;
   policyVersion(): number;
-  paymentGate(device: DeviceRow): { allowed: boolean; reason: string };
+  paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
   merchant?: QrMerchantProfile;
 }
 
@@ -115,19 +115,19 @@ export class QrPayments {
   // ------------------------------------------------------------ merchant-presented
 
   /** qr_order: runs inside the device request's SQLite transaction. */
-  order(device: DeviceRow, req: trusttap.payment.v1.IQrOrderRequest, now: number): trusttap.payment.v1.IQrOrder {
+  async order(device: DeviceRow, req: trusttap.payment.v1.IQrOrderRequest, now: number): Promise<trusttap.payment.v1.IQrOrder> {
     const { repo } = this.host;
     const ctid = ctidOf(req.clientTransactionId);
     const amount = amountOf(req.amountMinor);
     const currency = currencyNumeric(req.currency);
-    const old = repo.getQrOrder(device.deviceId, ctid);
+    const old = await repo.getQrOrder(device.deviceId, ctid);
     if (old) {
-      if (old.amountMinor !== amount || old.currency !== currency) return this.refusedOrder(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another order');
-      return this.orderMessage(this.current(old, now));
+      if (old.amountMinor !== amount || old.currency !== currency) return await this.refusedOrder(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another order');
+      return await this.orderMessage(await this.current(old, now));
     }
-    if (repo.getPayment(device.deviceId, ctid)) return this.refusedOrder(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
-    const why = this.deviceWhy(device, req.signedToken, now);
-    if (why) return this.refusedOrder(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, why);
+    if (await repo.getPayment(device.deviceId, ctid)) return await this.refusedOrder(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
+    const why = await this.deviceWhy(device, req.signedToken, now);
+    if (why) return await this.refusedOrder(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, why);
 
     const ttl = num(req.ttlMs) || QR_TTL_DEFAULT_MS;
     const expiresMs = now + Math.min(QR_TTL_MAX_MS, Math.max(QR_TTL_MIN_MS, ttl));
@@ -137,9 +137,9 @@ export class QrPayments {
       deviceId: device.deviceId, clientTransactionId: ctid, reference, payload, amountMinor: amount, currency, state: 'pending',
       createdMs: now, expiresMs, updatedMs: now, payerHash: '',
     };
-    repo.insertQrOrder(row);
-    this.history(device.deviceId, now, `${ctid} ${reference}: QR order for ${amount} (${currency}) until ${new Date(expiresMs).toISOString()}`);
-    return this.orderMessage(row);
+    await repo.insertQrOrder(row);
+    await this.history(device.deviceId, now, `${ctid} ${reference}: QR order for ${amount} (${currency}) until ${new Date(expiresMs).toISOString()}`);
+    return await this.orderMessage(row);
   }
 
   /** The EMVCo MPM payload of an order (common/qr's generator). */
@@ -159,43 +159,43 @@ export class QrPayments {
 
   /** qr_status: the order now (a pending order past its expiry becomes EXPIRED); cancel = true
    * cancels a pending one. */
-  status(device: DeviceRow, req: trusttap.payment.v1.IQrStatusRequest, now: number): trusttap.payment.v1.IQrStatusResponse {
+  async status(device: DeviceRow, req: trusttap.payment.v1.IQrStatusRequest, now: number): Promise<trusttap.payment.v1.IQrStatusResponse> {
     const ctid = ctidOf(req.clientTransactionId);
-    const o = this.host.repo.getQrOrder(device.deviceId, ctid);
+    const o = await this.host.repo.getQrOrder(device.deviceId, ctid);
     if (!o) return { found: false };
-    let cur = this.current(o, now);
-    if (req.cancel && cur.state === 'pending' && this.host.repo.setQrOrderState(o.deviceId, ctid, 'pending', 'cancelled', now)) {
-      this.history(device.deviceId, now, `${ctid} ${o.reference}: QR order cancelled by the terminal`);
+    let cur = await this.current(o, now);
+    if (req.cancel && cur.state === 'pending' && await this.host.repo.setQrOrderState(o.deviceId, ctid, 'pending', 'cancelled', now)) {
+      await this.history(device.deviceId, now, `${ctid} ${o.reference}: QR order cancelled by the terminal`);
       cur = { ...cur, state: 'cancelled', updatedMs: now };
     }
-    return { found: true, order: this.orderMessage(cur) };
+    return { found: true, order: await this.orderMessage(cur) };
   }
 
-  private current(o: QrOrderRow, now: number): QrOrderRow {
-    if (o.state === 'pending' && now >= o.expiresMs && this.host.repo.setQrOrderState(o.deviceId, o.clientTransactionId, 'pending', 'expired', now)) {
-      this.history(o.deviceId, now, `${o.clientTransactionId} ${o.reference}: QR order expired unpaid`);
+  private async current(o: QrOrderRow, now: number): Promise<QrOrderRow> {
+    if (o.state === 'pending' && now >= o.expiresMs && await this.host.repo.setQrOrderState(o.deviceId, o.clientTransactionId, 'pending', 'expired', now)) {
+      await this.history(o.deviceId, now, `${o.clientTransactionId} ${o.reference}: QR order expired unpaid`);
       return { ...o, state: 'expired', updatedMs: now };
     }
     return o;
   }
 
-  private orderMessage(o: QrOrderRow): trusttap.payment.v1.IQrOrder {
-    const p = o.state === 'paid' || o.state === 'declined' ? this.host.repo.getPayment(o.deviceId, o.clientTransactionId) : null;
+  private async orderMessage(o: QrOrderRow): Promise<trusttap.payment.v1.IQrOrder> {
+    const p = o.state === 'paid' || o.state === 'declined' ? await this.host.repo.getPayment(o.deviceId, o.clientTransactionId) : null;
     return {
       clientTransactionId: o.clientTransactionId, orderReference: o.reference, payload: o.payload, amountMinor: u64(o.amountMinor),
       currency: o.currency, expiresMs: u64(o.expiresMs), state: STATE[o.state], result: p ? currentAnswer(p) : null,
     };
   }
 
-  private refusedOrder(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): trusttap.payment.v1.IQrOrder {
-    this.history(device.deviceId, now, `${ctid}: QR order refused ${pay.DeclineReason[reason]}: ${text}`);
+  private async refusedOrder(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): Promise<trusttap.payment.v1.IQrOrder> {
+    await this.history(device.deviceId, now, `${ctid}: QR order refused ${pay.DeclineReason[reason]}: ${text}`);
     return { clientTransactionId: ctid, state: pay.QrOrderState.QR_ORDER_STATE_UNSPECIFIED, refusedReason: reason, refusedText: text };
   }
 
   /** POST /v1/wallet/pay: a wallet pays the order it scanned. Run inside a SQLite transaction. */
-  walletPay(token: string, payload: string, now: number): trusttap.payment.v1.IWalletPayResponse {
+  async walletPay(token: string, payload: string, now: number): Promise<trusttap.payment.v1.IWalletPayResponse> {
     const { repo } = this.host;
-    const acct = this.walletAccount(token, now);
+    const acct = await this.walletAccount(token, now);
     let q;
     try {
       q = parseMerchantQr(payload);
@@ -204,31 +204,31 @@ export class QrPayments {
       throw e;
     }
     const ref = q.additionalData?.['05'] ?? '';
-    const o = ref ? repo.getQrOrderByReference(ref) : null;
+    const o = ref ? await repo.getQrOrderByReference(ref) : null;
     if (!o) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, 'no such QR order at this acquirer (template 62 ID 05)');
     if (o.payload !== payload) throw new QrPayloadError('INVALID_FIELD', 'the payload differs from the order\'s (altered amount or merchant)');
-    const cur = this.current(o, now);
-    const answer = () => ({ result: currentAnswer(repo.getPayment(o.deviceId, o.clientTransactionId)!), merchantName: q.merchantName });
+    const cur = await this.current(o, now);
+    const answer = async () => ({ result: currentAnswer((await repo.getPayment(o.deviceId, o.clientTransactionId))!), merchantName: q.merchantName });
     if (cur.state === 'paid' || cur.state === 'declined') {
-      if (cur.payerHash === acct.panHash) return answer(); // the wallet's retry: the same answer
+      if (cur.payerHash === acct.panHash) return await answer(); // the wallet's retry: the same answer
       throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'this order was already paid');
     }
     if (cur.state === 'expired') throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'this order has expired');
-    if (cur.state === 'cancelled' || repo.getPayment(o.deviceId, o.clientTransactionId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'this order was cancelled');
+    if (cur.state === 'cancelled' || await repo.getPayment(o.deviceId, o.clientTransactionId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'this order was cancelled');
 
-    const { decline, delta } = this.decide(acct, o.reference, o.amountMinor, o.currency, now);
-    const res = this.journal(o.deviceId, o.clientTransactionId, o.reference, `qr-mpm:${o.reference}`, o.amountMinor, o.currency, acct, decline, delta, now, 'merchant-presented');
-    if (!repo.setQrOrderState(o.deviceId, o.clientTransactionId, 'pending', decline ? 'declined' : 'paid', now, acct.panHash)) {
+    const { decline, delta } = await this.decide(acct, o.reference, o.amountMinor, o.currency, now);
+    const res = await this.journal(o.deviceId, o.clientTransactionId, o.reference, `qr-mpm:${o.reference}`, o.amountMinor, o.currency, acct, decline, delta, now, 'merchant-presented');
+    if (!await repo.setQrOrderState(o.deviceId, o.clientTransactionId, 'pending', decline ? 'declined' : 'paid', now, acct.panHash)) {
       throw new ApiError(409, ErrorCode.ERROR_CONFLICT, 'the order changed meanwhile'); // rolls the transaction back
     }
-    this.history(o.deviceId, now, `${o.clientTransactionId} ${o.reference}: QR order ${decline ? `declined (${pay.DeclineReason[decline.reason]})` : 'paid'} by wallet ${acct.maskedPan}`);
+    await this.history(o.deviceId, now, `${o.clientTransactionId} ${o.reference}: QR order ${decline ? `declined (${pay.DeclineReason[decline.reason]})` : 'paid'} by wallet ${acct.maskedPan}`);
     return { result: res, merchantName: q.merchantName };
   }
 
   // ------------------------------------------------------------ consumer-presented
 
   /** qr_authorize: runs inside the device request's SQLite transaction. */
-  authorize(device: DeviceRow, req: trusttap.payment.v1.IQrAuthorizeRequest, now: number): AuthorizeResponse {
+  async authorize(device: DeviceRow, req: trusttap.payment.v1.IQrAuthorizeRequest, now: number): Promise<AuthorizeResponse> {
     const { repo } = this.host;
     const ctid = ctidOf(req.clientTransactionId);
     const amount = amountOf(req.amountMinor);
@@ -238,16 +238,16 @@ export class QrPayments {
     const recordSha = `qr-cpm:${sha256Hex(code, '\0', String(amount), '\0', currency)}`;
 
     // 0. Idempotency.
-    const old = repo.getPayment(device.deviceId, ctid);
+    const old = await repo.getPayment(device.deviceId, ctid);
     if (old) {
       if (old.recordSha256 === recordSha) return currentAnswer(old);
-      return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
     }
-    if (repo.getQrOrder(device.deviceId, ctid)) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for a QR order');
+    if (await repo.getQrOrder(device.deviceId, ctid)) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for a QR order');
 
     // 1. Device, and the code's format.
-    const why = this.deviceWhy(device, req.signedToken, now);
-    if (why) return this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, why);
+    const why = await this.deviceWhy(device, req.signedToken, now);
+    if (why) return await this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, why);
     let number: string, cryptogram: string | null = null;
     if (/^\d{19}$/.test(code)) {
       number = code;
@@ -262,14 +262,14 @@ export class QrPayments {
         cryptogram = cpm.applications[i]?.transparentData['9F26'] ?? null;
       } catch (e) {
         if (!(e instanceof QrError)) throw e;
-        return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `the payment code is refused (EMVCo CPM): ${e.code}: ${e.message}`);
+        return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `the payment code is refused (EMVCo CPM): ${e.code}: ${e.message}`);
       }
-      if (!cryptogram) return this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the CPM payment code carries no cryptogram (9F26 in template 63 or 64)');
+      if (!cryptogram) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the CPM payment code carries no cryptogram (9F26 in template 63 or 64)');
     }
 
     // 2. Journaled from here on: the issuer redeems the code and decides.
     const reference = `QR${randomBytes(8).toString('hex').toUpperCase()}`;
-    const r = this.wallets.redeemCode(number, cryptogram, now);
+    const r = await this.wallets.redeemCode(number, cryptogram, now);
     let acct: CardAccountRow | null = null;
     let decline: Decline | null, delta = 0;
     if (!r.ok) {
@@ -278,17 +278,17 @@ export class QrPayments {
         : new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the issuer does not know this payment code');
     } else {
       acct = r.account;
-      ({ decline, delta } = this.decide(acct, reference, amount, currency, now));
+      ({ decline, delta } = await this.decide(acct, reference, amount, currency, now));
     }
-    const res = this.journal(device.deviceId, ctid, reference, recordSha, amount, currency, acct, decline, delta, now, 'consumer-presented', maskCode(number));
-    this.history(device.deviceId, now, `${ctid} ${reference}: consumer-presented QR ${decline ? `declined (${pay.DeclineReason[decline.reason]})` : 'approved'}`);
+    const res = await this.journal(device.deviceId, ctid, reference, recordSha, amount, currency, acct, decline, delta, now, 'consumer-presented', maskCode(number));
+    await this.history(device.deviceId, now, `${ctid} ${reference}: consumer-presented QR ${decline ? `declined (${pay.DeclineReason[decline.reason]})` : 'approved'}`);
     return res;
   }
 
   // ------------------------------------------------------------ shared
 
   /** '' if the device may take a payment now: active, a fresh ALLOW token for its key, the gate. */
-  private deviceWhy(device: DeviceRow, signedToken: Uint8Array | null | undefined, now: number): string {
+  private async deviceWhy(device: DeviceRow, signedToken: Uint8Array | null | undefined, now: number): Promise<string> {
     if (device.state !== 'active') return `device ${device.state}${device.stateReason ? `: ${device.stateReason}` : ''}`;
     try {
       const t = verifyToken(at.SignedToken.decode(signedToken ?? new Uint8Array(0)), this.host.hsm.publicKey('token'), device.publicKey, now);
@@ -297,15 +297,15 @@ export class QrPayments {
     } catch (e) {
       return `verdict token: ${(e as Error).message}`;
     }
-    const gate = this.host.paymentGate(device);
+    const gate = await this.host.paymentGate(device);
     return gate.allowed ? '' : gate.reason;
   }
 
   /** The issuer's decision on a wallet account (the balance moves on approval); null = approved. */
-  private decide(acct: CardAccountRow, reference: string, amount: number, currency: string, now: number): { decline: Decline | null; delta: number } {
+  private async decide(acct: CardAccountRow, reference: string, amount: number, currency: string, now: number): Promise<{ decline: Decline | null; delta: number }> {
     const d = new Date(now);
     const date = `${String(d.getUTCFullYear()).slice(2)}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
-    const r = this.host.issuer.decide(acct, { type: 'purchase', amountMinor: amount, currency, date, reference, nowMs: now });
+    const r = await this.host.issuer.decide(acct, { type: 'purchase', amountMinor: amount, currency, date, reference, nowMs: now });
     if (r.ok) return { decline: null, delta: r.delta };
     const no = (reason: Reason, text: string) => ({ decline: new Decline(reason, text), delta: 0 });
     if (r.why === 'blocked') return no(R.DECLINE_REASON_BLOCKED_CARD, 'the wallet account is blocked');
@@ -315,8 +315,8 @@ export class QrPayments {
   }
 
   /** The payments journal row and the answer (the same bytes to every retry). */
-  private journal(deviceId: string, ctid: string, reference: string, recordSha: string, amount: number, currency: string,
-    acct: CardAccountRow | null, d: Decline | null, delta: number, now: number, qrMode: string, fallbackMask = ''): AuthorizeResponse {
+  private async journal(deviceId: string, ctid: string, reference: string, recordSha: string, amount: number, currency: string,
+    acct: CardAccountRow | null, d: Decline | null, delta: number, now: number, qrMode: string, fallbackMask = ''): Promise<AuthorizeResponse> {
     const approved = !d;
     const reason = d?.reason ?? R.DECLINE_REASON_NONE;
     const bytes = pay.AuthorizeResponse.encode({
@@ -324,46 +324,46 @@ export class QrPayments {
       responseCode: RESPONSE_CODE[reason] ?? '05', authorizationCode: approved ? authCode() : '', clientTransactionId: ctid,
       amountMinor: u64(amount), currency, maskedPan: acct?.maskedPan ?? fallbackMask, journaledMs: u64(now), transactionReference: reference, qrMode,
     }).finish();
-    this.host.repo.insertPayment({
+    await this.host.repo.insertPayment({
       deviceId, clientTransactionId: ctid, reference, recordSha256: recordSha, recordCounter: 0, type: 'purchase', amountMinor: amount, currency,
       accountDelta: delta, panHash: acct?.panHash ?? '', decision: approved ? 'approved' : 'declined', reason, response: bytes, createdMs: now, reversedMs: 0,
     });
     return pay.AuthorizeResponse.decode(bytes);
   }
 
-  private refuse(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): AuthorizeResponse {
-    this.history(device.deviceId, now, `${ctid}: QR payment refused ${pay.DeclineReason[reason]}: ${text}`);
+  private async refuse(device: DeviceRow, now: number, ctid: string, reason: Reason, text: string): Promise<AuthorizeResponse> {
+    await this.history(device.deviceId, now, `${ctid}: QR payment refused ${pay.DeclineReason[reason]}: ${text}`);
     return {
       decision: pay.Decision.DECISION_DECLINED, reason, reasonText: text, responseCode: RESPONSE_CODE[reason], clientTransactionId: ctid, journaledMs: u64(0),
     };
   }
 
-  private history(deviceId: string, now: number, detail: string): void {
-    this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
+  private async history(deviceId: string, now: number, detail: string): Promise<void> {
+    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
   }
 
   // ------------------------------------------------------------ wallet routes
 
-  walletAccount(token: string, now: number): CardAccountRow {
-    const acct = this.wallets.authenticate(token, now);
+  async walletAccount(token: string, now: number): Promise<CardAccountRow> {
+    const acct = await this.wallets.authenticate(token, now);
     if (!acct || acct.scheme !== 'wallet') throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'wallet routes need a valid wallet bearer token');
     return acct;
   }
 
-  walletCode(token: string, now: number): trusttap.payment.v1.IWalletCodeResponse {
-    const acct = this.walletAccount(token, now);
-    const c = this.wallets.issueCode(acct, now);
+  async walletCode(token: string, now: number): Promise<trusttap.payment.v1.IWalletCodeResponse> {
+    const acct = await this.walletAccount(token, now);
+    const c = await this.wallets.issueCode(acct, now);
     return { cpm: c.cpm, code: c.code, expiresMs: u64(c.expiresMs) };
   }
 
-  walletLogin(accountId: string, now: number): trusttap.payment.v1.IWalletLoginResponse {
-    const r = this.wallets.login(accountId, now);
+  async walletLogin(accountId: string, now: number): Promise<trusttap.payment.v1.IWalletLoginResponse> {
+    const r = await this.wallets.login(accountId, now);
     if (!r) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no wallet ${accountId}`);
     return { token: r.token, expiresMs: u64(r.expiresMs), maskedAccount: r.account.maskedPan };
   }
 
-  walletBalance(token: string, now: number): trusttap.payment.v1.IWalletBalanceResponse {
-    const acct = this.walletAccount(token, now);
+  async walletBalance(token: string, now: number): Promise<trusttap.payment.v1.IWalletBalanceResponse> {
+    const acct = await this.walletAccount(token, now);
     return { maskedAccount: acct.maskedPan, balanceMinor: u64(acct.balanceMinor), currency: acct.currency };
   }
 }

@@ -1,6 +1,7 @@
 // The back end's storage, behind one interface so the embedded default (SQLite, sqlite.ts) and a
-// server database can be swapped. Every method is atomic; transaction() groups several into
-// one all-or-nothing unit (a crash leaves either all of it or none of it). Nothing stored here
+// server database (PostgreSQL, postgres.ts) can be swapped. Every method is asynchronous (a
+// server database answers over a socket) and atomic; transaction() groups several into one
+// all-or-nothing unit (a crash leaves either all of it or none of it). Nothing stored here
 // is secret in clear: activation codes are kept as SHA-256, BDKs and KEKs only as ciphertext
 // under the HSM's master key (hsm/), and evidence as the signed bytes.
 
@@ -148,66 +149,79 @@ export interface WalletCodeRow {
 }
 
 export interface Repository {
-  transaction<T>(fn: () => T): T;
+  /** True when other processes may write the same database (a server database shared by several
+   * nodes): the service then re-reads what it would otherwise keep in memory (the policy), and
+   * each request commits in its own transaction instead of an in-process group commit. */
+  readonly shared: boolean;
 
-  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): void;
-  getDevice(deviceId: string): DeviceRow | null;
-  getDeviceByTerminal(merchantId: string, terminalId: string): DeviceRow | null;
-  getDeviceByActivation(activationHash: string): DeviceRow | null;
-  listDevices(states?: DeviceStateName[]): DeviceRow[];
-  updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): void;
+  /** Runs fn as one all-or-nothing unit and returns its result. Nested (called from inside fn), a
+   * savepoint: a failing inner unit rolls back alone. Inside fn, nested units run one after
+   * another (await each). A server database may run fn again after a serialization conflict, so
+   * fn must have no effect outside the repository that a second run would repeat. */
+  transaction<T>(fn: () => Promise<T> | T): Promise<T>;
+
+  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void>;
+  getDevice(deviceId: string): Promise<DeviceRow | null>;
+  getDeviceByTerminal(merchantId: string, terminalId: string): Promise<DeviceRow | null>;
+  getDeviceByActivation(activationHash: string): Promise<DeviceRow | null>;
+  listDevices(states?: DeviceStateName[]): Promise<DeviceRow[]>;
+  updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): Promise<void>;
   /** Accepts the counter only if it is above the last one (compare-and-set); false = replay. */
-  advanceCounter(deviceId: string, counter: number): boolean;
+  advanceCounter(deviceId: string, counter: number): Promise<boolean>;
 
-  putNonce(n: NonceRow): void;
+  putNonce(n: NonceRow): Promise<void>;
   /** Removes and returns the nonce (single use); null if unknown or already used. */
-  takeNonce(nonce: string): NonceRow | null;
-  purgeNonces(beforeMs: number): number;
+  takeNonce(nonce: string): Promise<NonceRow | null>;
+  purgeNonces(beforeMs: number): Promise<number>;
 
-  appendHistory(h: Omit<HistoryRow, 'id'>): number;
-  history(deviceId: string, limit?: number): HistoryRow[];
+  appendHistory(h: Omit<HistoryRow, 'id'>): Promise<number>;
+  history(deviceId: string, limit?: number): Promise<HistoryRow[]>;
 
-  addNotice(n: Omit<NoticeRow, 'id'>): number;
+  addNotice(n: Omit<NoticeRow, 'id'>): Promise<number>;
   /** Pending notices, marked delivered in the same step (delivered once). */
-  takeNotices(deviceId: string): NoticeRow[];
+  takeNotices(deviceId: string): Promise<NoticeRow[]>;
 
-  putPolicy(version: number, bytes: Uint8Array, createdMs: number): void;
-  latestPolicy(): { version: number; bytes: Uint8Array } | null;
+  putPolicy(version: number, bytes: Uint8Array, createdMs: number): Promise<void>;
+  latestPolicy(): Promise<{ version: number; bytes: Uint8Array } | null>;
 
-  putRkiSession(s: RkiSessionRow): void;
-  takeRkiSession(sessionId: string): RkiSessionRow | null;
+  putRkiSession(s: RkiSessionRow): Promise<void>;
+  takeRkiSession(sessionId: string): Promise<RkiSessionRow | null>;
 
   // ---- payments (issue 7): the journal, per-device record counters, the simulated issuer
-  getPayment(deviceId: string, clientTransactionId: string): PaymentRow | null;
-  insertPayment(p: PaymentRow): void;
+  getPayment(deviceId: string, clientTransactionId: string): Promise<PaymentRow | null>;
+  insertPayment(p: PaymentRow): Promise<void>;
   /** Marks a payment reversed; false if it was already reversed or unknown. */
-  markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): boolean;
+  markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): Promise<boolean>;
   /** Accepts a txsign record counter only if above the last accepted for the device. */
-  advanceRecordCounter(deviceId: string, counter: number): boolean;
-  lastRecordCounter(deviceId: string): number;
+  advanceRecordCounter(deviceId: string, counter: number): Promise<boolean>;
+  lastRecordCounter(deviceId: string): Promise<number>;
 
-  putCardAccount(c: CardAccountRow): void;
-  getCardAccount(panHash: string): CardAccountRow | null;
-  updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): void;
+  putCardAccount(c: CardAccountRow): Promise<void>;
+  getCardAccount(panHash: string): Promise<CardAccountRow | null>;
+  updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void>;
   /** Appends to the account ledger (every balance change, with its reference). */
-  addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): void;
-  accountMovements(panHash: string): { reference: string; deltaMinor: number; kind: string; timeMs: number }[];
+  addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): Promise<void>;
+  accountMovements(panHash: string): Promise<{ reference: string; deltaMinor: number; kind: string; timeMs: number }[]>;
 
   // ---- QR payments: merchant-presented orders, the issuer sim's wallet sessions and codes
-  insertQrOrder(o: QrOrderRow): void;
-  getQrOrder(deviceId: string, clientTransactionId: string): QrOrderRow | null;
-  getQrOrderByReference(reference: string): QrOrderRow | null;
+  insertQrOrder(o: QrOrderRow): Promise<void>;
+  getQrOrder(deviceId: string, clientTransactionId: string): Promise<QrOrderRow | null>;
+  getQrOrderByReference(reference: string): Promise<QrOrderRow | null>;
   /** Compare-and-set of the order's state; false if it was not in `from`. */
-  setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash?: string): boolean;
-  putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): void;
-  getWalletSession(tokenHash: string): { accountHash: string; expiresMs: number } | null;
-  putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): void;
-  getWalletCode(codeHash: string): WalletCodeRow | null;
+  setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash?: string): Promise<boolean>;
+  putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): Promise<void>;
+  getWalletSession(tokenHash: string): Promise<{ accountHash: string; expiresMs: number } | null>;
+  putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): Promise<void>;
+  getWalletCode(codeHash: string): Promise<WalletCodeRow | null>;
   /** Marks a code used (compare-and-set); false if it was used already. */
-  useWalletCode(codeHash: string, usedMs: number): boolean;
+  useWalletCode(codeHash: string, usedMs: number): Promise<boolean>;
 
-  putSecret(id: string, wrapped: Uint8Array): void;
-  getSecret(id: string): Uint8Array | null;
+  /** Stores (or replaces) a wrapped secret. */
+  putSecret(id: string, wrapped: Uint8Array): Promise<void>;
+  /** Stores a wrapped secret only if the id is free; false if one is stored already (two nodes
+   * creating the same key at once: one wins, both then use the stored one). */
+  addSecret(id: string, wrapped: Uint8Array): Promise<boolean>;
+  getSecret(id: string): Promise<Uint8Array | null>;
 
-  close(): void;
+  close(): Promise<void>;
 }

@@ -4,6 +4,7 @@
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
   QrOrderRow, QrOrderStateName, WalletCodeRow,
@@ -205,6 +206,8 @@ export interface SqliteOptions {
 }
 
 export class SqliteRepository implements Repository {
+  /** One process owns the file (group commit in the HTTP server). */
+  readonly shared = false;
   readonly db: Db;
   private readonly st: Record<string, Statement>;
   /** Prepared statements of dynamically built SQL (column subsets of updates), by text. */
@@ -247,6 +250,7 @@ export class SqliteRepository implements Repository {
       delRki: p('DELETE FROM rki_sessions WHERE session_id = ?'),
       putSecret: p('INSERT INTO secrets (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped'),
       getSecret: p('SELECT wrapped FROM secrets WHERE id = ?'),
+      addSecret: p('INSERT INTO secrets (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
       getPayment: p('SELECT * FROM payments WHERE device_id = ? AND client_transaction_id = ?'),
       insertPayment: p(`INSERT INTO payments (device_id, client_transaction_id, reference, record_sha256, record_counter, type, amount_minor, currency,
                         account_delta, pan_hash, decision, reason, response, created_ms, reversed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -295,202 +299,330 @@ export class SqliteRepository implements Repository {
     return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
   }
 
+  /** Transactions are async (fn may await) on one connection: a transaction holds the
+   * connection until it ends (`lock`), and work outside it waits its turn rather than run inside
+   * someone else's transaction. Whose transaction is running is the async context's (`tx`). */
+  private readonly tx = new AsyncLocalStorage<{ open: boolean; savepoints: number }>();
+  private lock: { waiters: (() => void)[] } | null = null;
+
+  private acquire(): Promise<() => void> {
+    const release = () => {
+      const next = this.lock!.waiters.shift();
+      if (next) next(); else this.lock = null;
+    };
+    if (!this.lock) { this.lock = { waiters: [] }; return Promise.resolve(release); }
+    const lock = this.lock;
+    return new Promise((resolve) => lock.waiters.push(() => resolve(release)));
+  }
+
+  /** Runs one statement group now if the connection is free or this context's transaction holds
+   * it; else after the running transaction. */
+  private run<T>(f: () => T): Promise<T> {
+    if (!this.lock || this.tx.getStore()?.open) {
+      try { return Promise.resolve(f()); } catch (e) { return Promise.reject(e); }
+    }
+    return this.acquire().then((release) => { try { return f(); } finally { release(); } });
+  }
+
+  /** A synchronous all-or-nothing group inside one method (take = read + delete). */
+  private atomic<T>(f: () => T): T {
+    return this.db.inTransaction ? this.db.transaction(f)() : this.db.transaction(f).immediate();
+  }
+
   /** BEGIN IMMEDIATE … COMMIT; nested, a SAVEPOINT (so a failing inner unit rolls back alone —
    * the HTTP server's group commit runs each request in one). */
-  transaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return this.db.transaction(fn)();
-    return this.db.transaction(fn).immediate();
+  async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
+    const ctx = this.tx.getStore();
+    if (ctx?.open) {
+      const sp = `sp${++ctx.savepoints}`;
+      this.db.exec(`SAVEPOINT ${sp}`);
+      try {
+        const r = await fn();
+        this.db.exec(`RELEASE ${sp}`);
+        return r;
+      } catch (e) {
+        this.db.exec(`ROLLBACK TO ${sp}`);
+        this.db.exec(`RELEASE ${sp}`);
+        throw e;
+      }
+    }
+    const release = await this.acquire();
+    const mine = { open: true, savepoints: 0 };
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const r = await this.tx.run(mine, fn);
+        this.db.exec('COMMIT');
+        return r;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    } finally {
+      mine.open = false;
+      release();
+    }
   }
 
-  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): void {
-    this.st.insertDevice.run(d.deviceId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs);
-  }
-
-  getDevice(deviceId: string) { return toDevice(this.st.getDevice.get(deviceId)); }
-  getDeviceByTerminal(m: string, t: string) { return toDevice(this.st.byTerminal.get(m, t)); }
-  getDeviceByActivation(h: string) { return toDevice(this.st.byActivation.get(h)); }
-
-  listDevices(states?: DeviceStateName[]): DeviceRow[] {
-    const rows = states?.length
-      ? this.db.prepare(`SELECT * FROM devices WHERE state IN (${states.map(() => '?').join(',')})`).all(...states)
-      : this.db.prepare('SELECT * FROM devices').all();
-    return rows.map((r: unknown) => toDevice(r)!);
-  }
-
-  updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): void {
-    const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
-    if (!keys.length) return;
-    const sets = keys.map((k) => { if (!COLS[k]) throw new Error(`unknown device column ${k}`); return `${COLS[k]} = ?`; });
-    const vals = keys.map((k) => { const v = (patch as any)[k]; return typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array ? Buffer.from(v) : v; });
-    this.cached(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...vals, deviceId);
-  }
-
-  advanceCounter(deviceId: string, counter: number): boolean {
-    return this.st.advance.run(counter, deviceId, counter).changes === 1;
-  }
-
-  putNonce(n: NonceRow): void {
-    this.st.putNonce.run(n.nonce, n.deviceId, n.activationHash, n.keyHash, n.expiresMs);
-  }
-
-  takeNonce(nonce: string): NonceRow | null {
-    return this.transaction(() => {
-      const r = this.st.getNonce.get(nonce) as any;
-      if (!r) return null;
-      this.st.delNonce.run(nonce);
-      return { nonce: r.nonce, deviceId: r.device_id, activationHash: r.activation_hash, keyHash: r.key_hash, expiresMs: r.expires_ms };
+  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void> {
+    return this.run(() => {
+      this.st.insertDevice.run(d.deviceId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs);
     });
   }
 
-  purgeNonces(beforeMs: number): number { return this.st.purgeNonces.run(beforeMs).changes; }
+  getDevice(deviceId: string) { return this.run(() => toDevice(this.st.getDevice.get(deviceId))); }
+  getDeviceByTerminal(m: string, t: string) { return this.run(() => toDevice(this.st.byTerminal.get(m, t))); }
+  getDeviceByActivation(h: string) { return this.run(() => toDevice(this.st.byActivation.get(h))); }
 
-  appendHistory(h: Omit<HistoryRow, 'id'>): number {
-    return Number(this.st.history.run(h.deviceId, h.timeMs, h.kind, h.verdict, h.detail, h.policyVersion).lastInsertRowid);
-  }
-
-  history(deviceId: string, limit = 1000): HistoryRow[] {
-    return (this.st.listHistory.all(deviceId, limit) as any[]).map((r) => ({
-      id: r.id, deviceId: r.device_id, timeMs: r.time_ms, kind: r.kind, verdict: r.verdict, detail: r.detail, policyVersion: r.policy_version,
-    })).reverse();
-  }
-
-  addNotice(n: Omit<NoticeRow, 'id'>): number {
-    return Number(this.st.notice.run(n.deviceId, n.type, n.reason, n.createdMs, n.policyVersion).lastInsertRowid);
-  }
-
-  takeNotices(deviceId: string): NoticeRow[] {
-    return this.transaction(() => {
-      const rows = (this.st.pending.all(deviceId) as any[]).map((r) => ({
-        id: r.id, deviceId: r.device_id, type: r.type, reason: r.reason, createdMs: r.created_ms, policyVersion: r.policy_version,
-      }));
-      if (rows.length) this.st.deliver.run(deviceId, rows[rows.length - 1].id);
-      return rows;
+  listDevices(states?: DeviceStateName[]): Promise<DeviceRow[]> {
+    return this.run(() => {
+      const rows = states?.length
+        ? this.db.prepare(`SELECT * FROM devices WHERE state IN (${states.map(() => '?').join(',')})`).all(...states)
+        : this.db.prepare('SELECT * FROM devices').all();
+      return rows.map((r: unknown) => toDevice(r)!);
     });
   }
 
-  putPolicy(version: number, bytes: Uint8Array, createdMs: number): void {
-    this.st.putPolicy.run(version, Buffer.from(bytes), createdMs);
+  updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): Promise<void> {
+    return this.run(() => {
+      const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+      if (!keys.length) return;
+      const sets = keys.map((k) => { if (!COLS[k]) throw new Error(`unknown device column ${k}`); return `${COLS[k]} = ?`; });
+      const vals = keys.map((k) => { const v = (patch as any)[k]; return typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array ? Buffer.from(v) : v; });
+      this.cached(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...vals, deviceId);
+    });
+  }
+
+  advanceCounter(deviceId: string, counter: number): Promise<boolean> {
+    return this.run(() => {
+      return this.st.advance.run(counter, deviceId, counter).changes === 1;
+    });
+  }
+
+  putNonce(n: NonceRow): Promise<void> {
+    return this.run(() => {
+      this.st.putNonce.run(n.nonce, n.deviceId, n.activationHash, n.keyHash, n.expiresMs);
+    });
+  }
+
+  takeNonce(nonce: string): Promise<NonceRow | null> {
+    return this.run(() => {
+      return this.atomic(() => {
+        const r = this.st.getNonce.get(nonce) as any;
+        if (!r) return null;
+        this.st.delNonce.run(nonce);
+        return { nonce: r.nonce, deviceId: r.device_id, activationHash: r.activation_hash, keyHash: r.key_hash, expiresMs: r.expires_ms };
+      });
+    });
+  }
+
+  purgeNonces(beforeMs: number): Promise<number> { return this.run(() => this.st.purgeNonces.run(beforeMs).changes); }
+
+  appendHistory(h: Omit<HistoryRow, 'id'>): Promise<number> {
+    return this.run(() => {
+      return Number(this.st.history.run(h.deviceId, h.timeMs, h.kind, h.verdict, h.detail, h.policyVersion).lastInsertRowid);
+    });
+  }
+
+  history(deviceId: string, limit = 1000): Promise<HistoryRow[]> {
+    return this.run(() => {
+      return (this.st.listHistory.all(deviceId, limit) as any[]).map((r) => ({
+        id: r.id, deviceId: r.device_id, timeMs: r.time_ms, kind: r.kind, verdict: r.verdict, detail: r.detail, policyVersion: r.policy_version,
+      })).reverse();
+    });
+  }
+
+  addNotice(n: Omit<NoticeRow, 'id'>): Promise<number> {
+    return this.run(() => {
+      return Number(this.st.notice.run(n.deviceId, n.type, n.reason, n.createdMs, n.policyVersion).lastInsertRowid);
+    });
+  }
+
+  takeNotices(deviceId: string): Promise<NoticeRow[]> {
+    return this.run(() => {
+      return this.atomic(() => {
+        const rows = (this.st.pending.all(deviceId) as any[]).map((r) => ({
+          id: r.id, deviceId: r.device_id, type: r.type, reason: r.reason, createdMs: r.created_ms, policyVersion: r.policy_version,
+        }));
+        if (rows.length) this.st.deliver.run(deviceId, rows[rows.length - 1].id);
+        return rows;
+      });
+    });
+  }
+
+  putPolicy(version: number, bytes: Uint8Array, createdMs: number): Promise<void> {
+    return this.run(() => {
+      this.st.putPolicy.run(version, Buffer.from(bytes), createdMs);
+    });
   }
 
   latestPolicy() {
-    const r = this.st.latestPolicy.get() as any;
-    return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
-  }
-
-  putRkiSession(s: RkiSessionRow): void {
-    this.st.putRki.run(s.sessionId, s.deviceId, Buffer.from(s.wrappedKeys), s.expiresMs);
-  }
-
-  takeRkiSession(sessionId: string): RkiSessionRow | null {
-    return this.transaction(() => {
-      const r = this.st.getRki.get(sessionId) as any;
-      if (!r) return null;
-      this.st.delRki.run(sessionId);
-      return { sessionId: r.session_id, deviceId: r.device_id, wrappedKeys: new Uint8Array(r.wrapped_keys), expiresMs: r.expires_ms };
+    return this.run(() => {
+      const r = this.st.latestPolicy.get() as any;
+      return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
     });
   }
 
-  getPayment(deviceId: string, clientTransactionId: string): PaymentRow | null {
-    const r = this.st.getPayment.get(deviceId, clientTransactionId) as any;
-    if (!r) return null;
-    return {
-      deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
-      recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
-      panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
-    };
+  putRkiSession(s: RkiSessionRow): Promise<void> {
+    return this.run(() => {
+      this.st.putRki.run(s.sessionId, s.deviceId, Buffer.from(s.wrappedKeys), s.expiresMs);
+    });
   }
 
-  insertPayment(p: PaymentRow): void {
-    this.st.insertPayment.run(p.deviceId, p.clientTransactionId, p.reference, p.recordSha256, p.recordCounter, p.type, p.amountMinor, p.currency,
-      p.accountDelta, p.panHash, p.decision, p.reason, Buffer.from(p.response), p.createdMs, p.reversedMs);
+  takeRkiSession(sessionId: string): Promise<RkiSessionRow | null> {
+    return this.run(() => {
+      return this.atomic(() => {
+        const r = this.st.getRki.get(sessionId) as any;
+        if (!r) return null;
+        this.st.delRki.run(sessionId);
+        return { sessionId: r.session_id, deviceId: r.device_id, wrappedKeys: new Uint8Array(r.wrapped_keys), expiresMs: r.expires_ms };
+      });
+    });
   }
 
-  markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): boolean {
-    return this.st.reversePayment.run(reversedMs, deviceId, clientTransactionId).changes === 1;
+  getPayment(deviceId: string, clientTransactionId: string): Promise<PaymentRow | null> {
+    return this.run(() => {
+      const r = this.st.getPayment.get(deviceId, clientTransactionId) as any;
+      if (!r) return null;
+      return {
+        deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
+        recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
+        panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
+      };
+    });
   }
 
-  advanceRecordCounter(deviceId: string, counter: number): boolean {
-    return this.st.advanceRecordCounter.run(counter, deviceId, counter).changes === 1;
+  insertPayment(p: PaymentRow): Promise<void> {
+    return this.run(() => {
+      this.st.insertPayment.run(p.deviceId, p.clientTransactionId, p.reference, p.recordSha256, p.recordCounter, p.type, p.amountMinor, p.currency,
+        p.accountDelta, p.panHash, p.decision, p.reason, Buffer.from(p.response), p.createdMs, p.reversedMs);
+    });
   }
 
-  lastRecordCounter(deviceId: string): number {
-    return (this.st.getRecordCounter.get(deviceId) as { c: number } | undefined)?.c ?? 0;
+  markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): Promise<boolean> {
+    return this.run(() => {
+      return this.st.reversePayment.run(reversedMs, deviceId, clientTransactionId).changes === 1;
+    });
   }
 
-  putCardAccount(c: CardAccountRow): void {
-    this.st.putAccount.run(c.panHash, c.maskedPan, c.scheme, c.cvn, c.imkId, c.currency, c.balanceMinor, c.status, c.expiry, Buffer.from(c.pvv),
-      c.pvkId, c.pinTries, c.pinTryLimit, c.lastAtc);
+  advanceRecordCounter(deviceId: string, counter: number): Promise<boolean> {
+    return this.run(() => {
+      return this.st.advanceRecordCounter.run(counter, deviceId, counter).changes === 1;
+    });
   }
 
-  getCardAccount(panHash: string): CardAccountRow | null {
-    const r = this.st.getAccount.get(panHash) as any;
-    if (!r) return null;
-    return {
-      panHash: r.pan_hash, maskedPan: r.masked_pan, scheme: r.scheme, cvn: r.cvn, imkId: r.imk_id, currency: r.currency, balanceMinor: r.balance_minor,
-      status: r.status, expiry: r.expiry, pvv: new Uint8Array(r.pvv), pvkId: r.pvk_id, pinTries: r.pin_tries, pinTryLimit: r.pin_try_limit, lastAtc: r.last_atc,
-    };
+  lastRecordCounter(deviceId: string): Promise<number> {
+    return this.run(() => {
+      return (this.st.getRecordCounter.get(deviceId) as { c: number } | undefined)?.c ?? 0;
+    });
   }
 
-  updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): void {
-    const cols: Record<string, string> = { balanceMinor: 'balance_minor', status: 'status', pinTries: 'pin_tries', lastAtc: 'last_atc' };
-    const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
-    if (!keys.length) return;
-    this.cached(`UPDATE card_accounts SET ${keys.map((k) => `${cols[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
+  putCardAccount(c: CardAccountRow): Promise<void> {
+    return this.run(() => {
+      this.st.putAccount.run(c.panHash, c.maskedPan, c.scheme, c.cvn, c.imkId, c.currency, c.balanceMinor, c.status, c.expiry, Buffer.from(c.pvv),
+        c.pvkId, c.pinTries, c.pinTryLimit, c.lastAtc);
+    });
   }
 
-  addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): void {
-    this.st.movement.run(m.panHash, m.reference, m.deltaMinor, m.kind, m.timeMs);
+  getCardAccount(panHash: string): Promise<CardAccountRow | null> {
+    return this.run(() => {
+      const r = this.st.getAccount.get(panHash) as any;
+      if (!r) return null;
+      return {
+        panHash: r.pan_hash, maskedPan: r.masked_pan, scheme: r.scheme, cvn: r.cvn, imkId: r.imk_id, currency: r.currency, balanceMinor: r.balance_minor,
+        status: r.status, expiry: r.expiry, pvv: new Uint8Array(r.pvv), pvkId: r.pvk_id, pinTries: r.pin_tries, pinTryLimit: r.pin_try_limit, lastAtc: r.last_atc,
+      };
+    });
+  }
+
+  updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void> {
+    return this.run(() => {
+      const cols: Record<string, string> = { balanceMinor: 'balance_minor', status: 'status', pinTries: 'pin_tries', lastAtc: 'last_atc' };
+      const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+      if (!keys.length) return;
+      this.cached(`UPDATE card_accounts SET ${keys.map((k) => `${cols[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
+    });
+  }
+
+  addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): Promise<void> {
+    return this.run(() => {
+      this.st.movement.run(m.panHash, m.reference, m.deltaMinor, m.kind, m.timeMs);
+    });
   }
 
   accountMovements(panHash: string) {
-    return (this.st.movements.all(panHash) as any[]).map((r) => ({ reference: r.reference, deltaMinor: r.delta_minor, kind: r.kind, timeMs: r.time_ms }));
+    return this.run(() => {
+      return (this.st.movements.all(panHash) as any[]).map((r) => ({ reference: r.reference, deltaMinor: r.delta_minor, kind: r.kind, timeMs: r.time_ms }));
+    });
   }
 
-  insertQrOrder(o: QrOrderRow): void {
-    this.st.insertQrOrder.run(o.deviceId, o.clientTransactionId, o.reference, o.payload, o.amountMinor, o.currency, o.state, o.createdMs, o.expiresMs, o.updatedMs, o.payerHash);
+  insertQrOrder(o: QrOrderRow): Promise<void> {
+    return this.run(() => {
+      this.st.insertQrOrder.run(o.deviceId, o.clientTransactionId, o.reference, o.payload, o.amountMinor, o.currency, o.state, o.createdMs, o.expiresMs, o.updatedMs, o.payerHash);
+    });
   }
 
-  getQrOrder(deviceId: string, clientTransactionId: string): QrOrderRow | null {
-    return toQrOrder(this.st.getQrOrder.get(deviceId, clientTransactionId));
+  getQrOrder(deviceId: string, clientTransactionId: string): Promise<QrOrderRow | null> {
+    return this.run(() => {
+      return toQrOrder(this.st.getQrOrder.get(deviceId, clientTransactionId));
+    });
   }
 
-  getQrOrderByReference(reference: string): QrOrderRow | null {
-    return toQrOrder(this.st.qrOrderByRef.get(reference));
+  getQrOrderByReference(reference: string): Promise<QrOrderRow | null> {
+    return this.run(() => {
+      return toQrOrder(this.st.qrOrderByRef.get(reference));
+    });
   }
 
-  setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash = ''): boolean {
-    return this.st.setQrState.run(to, updatedMs, payerHash, deviceId, clientTransactionId, from).changes === 1;
+  setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash = ''): Promise<boolean> {
+    return this.run(() => {
+      return this.st.setQrState.run(to, updatedMs, payerHash, deviceId, clientTransactionId, from).changes === 1;
+    });
   }
 
-  putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): void {
-    this.st.putWalletSession.run(tokenHash, accountHash, expiresMs);
+  putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): Promise<void> {
+    return this.run(() => {
+      this.st.putWalletSession.run(tokenHash, accountHash, expiresMs);
+    });
   }
 
-  getWalletSession(tokenHash: string): { accountHash: string; expiresMs: number } | null {
-    const r = this.st.getWalletSession.get(tokenHash) as any;
-    return r ? { accountHash: r.account_hash, expiresMs: r.expires_ms } : null;
+  getWalletSession(tokenHash: string): Promise<{ accountHash: string; expiresMs: number } | null> {
+    return this.run(() => {
+      const r = this.st.getWalletSession.get(tokenHash) as any;
+      return r ? { accountHash: r.account_hash, expiresMs: r.expires_ms } : null;
+    });
   }
 
-  putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): void {
-    this.st.putWalletCode.run(c.codeHash, c.accountHash, c.cryptogram, c.expiresMs);
+  putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): Promise<void> {
+    return this.run(() => {
+      this.st.putWalletCode.run(c.codeHash, c.accountHash, c.cryptogram, c.expiresMs);
+    });
   }
 
-  getWalletCode(codeHash: string): WalletCodeRow | null {
-    const r = this.st.getWalletCode.get(codeHash) as any;
-    return r ? { codeHash: r.code_hash, accountHash: r.account_hash, cryptogram: r.cryptogram, expiresMs: r.expires_ms, usedMs: r.used_ms } : null;
+  getWalletCode(codeHash: string): Promise<WalletCodeRow | null> {
+    return this.run(() => {
+      const r = this.st.getWalletCode.get(codeHash) as any;
+      return r ? { codeHash: r.code_hash, accountHash: r.account_hash, cryptogram: r.cryptogram, expiresMs: r.expires_ms, usedMs: r.used_ms } : null;
+    });
   }
 
-  useWalletCode(codeHash: string, usedMs: number): boolean {
-    return this.st.useWalletCode.run(usedMs, codeHash).changes === 1;
+  useWalletCode(codeHash: string, usedMs: number): Promise<boolean> {
+    return this.run(() => {
+      return this.st.useWalletCode.run(usedMs, codeHash).changes === 1;
+    });
   }
 
-  putSecret(id: string, wrapped: Uint8Array): void { this.st.putSecret.run(id, Buffer.from(wrapped)); }
-  getSecret(id: string): Uint8Array | null {
-    const r = this.st.getSecret.get(id) as any;
-    return r ? new Uint8Array(r.wrapped) : null;
+  putSecret(id: string, wrapped: Uint8Array): Promise<void> { return this.run(() => { this.st.putSecret.run(id, Buffer.from(wrapped)); }); }
+  addSecret(id: string, wrapped: Uint8Array): Promise<boolean> { return this.run(() => this.st.addSecret.run(id, Buffer.from(wrapped)).changes === 1); }
+  getSecret(id: string): Promise<Uint8Array | null> {
+    return this.run(() => {
+      const r = this.st.getSecret.get(id) as any;
+      return r ? new Uint8Array(r.wrapped) : null;
+    });
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  /** Waits for a running transaction, then closes the connection. */
+  close(): Promise<void> {
+    return this.run(() => { if (this.db.open) this.db.close(); });
   }
 }

@@ -56,7 +56,7 @@ try {
   console.log(`capability: contactless ${cap.contactless}, PIN ${cap.pin}, keys in ${cap.keyStorage}${cap.missing.length ? `, missing: ${cap.missing.map((m) => m.what).join(', ')}` : ''}`);
 
   // The merchant portal creates the terminal and shows its activation code; the merchant types it.
-  const { activationCode } = backend.service.createTerminal('M-EXAMPLE-01', 'T0000001');
+  const { activationCode } = await backend.service.createTerminal('M-EXAMPLE-01', 'T0000001');
   const enrolled = await terminal.enroll(activationCode);
   console.log(`enrolled as ${enrolled.deviceId} (merchant ${enrolled.merchantId}, terminal ${enrolled.terminalId})`);
 

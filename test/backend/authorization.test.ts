@@ -179,7 +179,7 @@ describe('authorization through the HTTP service', () => {
   });
 
   test.each(['unionpay', 'visa', 'visa-cvn22', 'mastercard'])('%s: approved, ARPC for the card, balance debited once, status found', async (name) => {
-    const before = balance(name)!;
+    const before = (await balance(name))!;
     const p = await prepare(phone, { card: name, amount: 25_00 });
     const r = await phone.link.authorize(p.req);
     expect([D[r.decision], R[r.reason], r.responseCode], r.reasonText).toEqual(['DECISION_APPROVED', 'DECLINE_REASON_NONE', '00']);
@@ -189,28 +189,28 @@ describe('authorization through the HTTP service', () => {
     expect(r.issuerAuthenticationData.length).toBe(method2 ? 8 : 10);
     expect(r.maskedPan).toBe(card(name).pan.slice(0, 6) + '*'.repeat(card(name).pan.length - 10) + card(name).pan.slice(-4));
     expect(r.clientTransactionId).toBe(p.ctid);
-    expect(balance(name)).toBe(before - 25_00);
+    expect(await balance(name)).toBe(before - 25_00);
     const st = await phone.link.transactionStatus(p.ctid);
     expect([st.found, st.reversed, st.result!.transactionReference]).toEqual([true, false, r.transactionReference]);
   });
 
   test('idempotent retry: the same request gets the same journaled answer and one charge; another record under the id is refused', async () => {
-    const before = balance('unionpay')!;
+    const before = (await balance('unionpay'))!;
     const p = await prepare(phone, { amount: 12_34 });
     const first = await phone.link.authorize(p.req);
     const again = await phone.link.authorize(p.req);
     expect(D[first.decision]).toBe('DECISION_APPROVED');
     expect(pay.AuthorizeResponse.toObject(again)).toEqual(pay.AuthorizeResponse.toObject(first));
-    expect(balance('unionpay')).toBe(before - 12_34);
+    expect(await balance('unionpay')).toBe(before - 12_34);
     const other = await prepare(phone, { amount: 99_00, ctid: p.ctid });
     const r = await phone.link.authorize(other.req);
     expect([D[r.decision], R[r.reason]]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_INVALID_TRANSACTION']);
     expect(r.reasonText).toMatch(/another transaction/);
-    expect(balance('unionpay')).toBe(before - 12_34);
+    expect(await balance('unionpay')).toBe(before - 12_34);
   });
 
   test('lost answer → transaction status → reversal restores the balance (journaled, idempotent)', async () => {
-    const before = balance('unionpay')!;
+    const before = (await balance('unionpay'))!;
     const p = await prepare(phone, { amount: 88_00 });
     const realFetch = globalThis.fetch;
     globalThis.fetch = (async (...args: Parameters<typeof fetch>) => { await realFetch(...args); throw new TypeError('fetch failed: connection reset'); }) as typeof fetch;
@@ -219,20 +219,20 @@ describe('authorization through the HTTP service', () => {
     } finally {
       globalThis.fetch = realFetch;
     }
-    expect(balance('unionpay')).toBe(before - 88_00); // the back end did approve
+    expect(await balance('unionpay')).toBe(before - 88_00); // the back end did approve
     const st = await phone.link.transactionStatus(p.ctid);
     expect([st.found, D[st.result!.decision!], st.reversed]).toEqual([true, 'DECISION_APPROVED', false]);
     const rev = await phone.link.reverse(p.ctid);
     expect([rev.reversed, rev.status!.reversed]).toEqual([true, true]);
-    expect(balance('unionpay')).toBe(before);
+    expect(await balance('unionpay')).toBe(before);
     expect((await phone.link.reverse(p.ctid)).reversed).toBe(true);
-    expect(balance('unionpay')).toBe(before);
-    const moves = be.service.repo.accountMovements(panHash(card('unionpay').pan)).filter((m) => m.reference === st.result!.transactionReference);
+    expect(await balance('unionpay')).toBe(before);
+    const moves = (await be.service.repo.accountMovements(panHash(card('unionpay').pan))).filter((m) => m.reference === st.result!.transactionReference);
     expect(moves.map((m) => [m.kind, m.deltaMinor])).toEqual([['purchase', -88_00], ['reversal', 88_00]]);
     // A retry of the original after the reversal gets its current state (reversed), not the
     // journaled approval and not a second charge.
     expect(D[(await phone.link.authorize(p.req)).decision]).toBe('DECISION_REVERSED');
-    expect(balance('unionpay')).toBe(before);
+    expect(await balance('unionpay')).toBe(before);
     expect((await phone.link.transactionStatus(p.ctid)).reversed).toBe(true);
   });
 
@@ -241,15 +241,15 @@ describe('authorization through the HTTP service', () => {
   // status query answers the payment's current state, never the approval journaled before a reversal.
   test('journal states: unknown, approved, declined, reversed × resend, status, reverse', async () => {
     const view = (r: trusttap.payment.v1.IAuthorizeResponse) => ({ decision: D[r.decision!], arpc: r.arpc?.length ?? 0, reversedMs: Number(r.reversedMs ?? 0) > 0 });
-    const bal = () => balance('unionpay')!;
+    const bal = async () => (await balance('unionpay'))!;
 
     // unknown: status → not found; resend = the first send → approved; reverse → tombstone.
     const u = await prepare(phone, { amount: 6_00 });
     expect((await phone.link.transactionStatus(u.ctid)).found).toBe(false);
-    const b0 = bal();
+    const b0 = await bal();
     const approved = await phone.link.authorize(u.req);
     expect(view(approved)).toEqual({ decision: 'DECISION_APPROVED', arpc: 8, reversedMs: false });
-    expect(bal()).toBe(b0 - 6_00);
+    expect(await bal()).toBe(b0 - 6_00);
     const u2 = await prepare(phone, { amount: 6_50 });
     const tomb = await phone.link.reverse(u2.ctid);
     expect([tomb.reversed, D[tomb.status!.result!.decision!], tomb.status!.result!.reasonText]).toEqual([true, 'DECISION_DECLINED', 'reversed before it was authorized']);
@@ -272,31 +272,31 @@ describe('authorization through the HTTP service', () => {
     expect(D[(await phone.link.authorize(dReq.req)).decision]).toBe('DECISION_DECLINED');
 
     // approved → reverse: the balance comes back; from now on every path answers REVERSED.
-    const b1 = bal();
+    const b1 = await bal();
     const rev = await phone.link.reverse(u.ctid);
     expect([rev.reversed, rev.status!.reversed, view(rev.status!.result!)]).toEqual([true, true, { decision: 'DECISION_REVERSED', arpc: 0, reversedMs: true }]);
-    expect(bal()).toBe(b1 + 6_00);
+    expect(await bal()).toBe(b1 + 6_00);
     // reversed: resend → REVERSED (same reference, no ARPC for the card), no charge.
     const resent = await phone.link.authorize(u.req);
     expect(view(resent)).toEqual({ decision: 'DECISION_REVERSED', arpc: 0, reversedMs: true });
     expect([resent.transactionReference, resent.authorizationCode, resent.issuerAuthenticationData.length]).toEqual([approved.transactionReference, approved.authorizationCode, 0]);
-    expect(bal()).toBe(b1 + 6_00);
+    expect(await bal()).toBe(b1 + 6_00);
     // reversed: status → REVERSED and reversed; reverse again → idempotent.
     st = await phone.link.transactionStatus(u.ctid);
     expect([st.found, st.reversed, view(st.result!)]).toEqual([true, true, { decision: 'DECISION_REVERSED', arpc: 0, reversedMs: true }]);
     const again = await phone.link.reverse(u.ctid);
     expect([again.reversed, D[again.status!.result!.decision!]]).toEqual([true, 'DECISION_REVERSED']);
-    expect(bal()).toBe(b1 + 6_00);
+    expect(await bal()).toBe(b1 + 6_00);
   });
 
   test('reversal of a transaction the back end never saw: a late authorization under that id is declined', async () => {
-    const before = balance('unionpay')!;
+    const before = (await balance('unionpay'))!;
     const p = await prepare(phone, { amount: 5_00 });
     const rev = await phone.link.reverse(p.ctid);
     expect(rev.reversed).toBe(true);
     const r = await phone.link.authorize(p.req);
     expect([D[r.decision], r.reasonText]).toEqual(['DECISION_DECLINED', 'reversed before it was authorized']);
-    expect(balance('unionpay')).toBe(before);
+    expect(await balance('unionpay')).toBe(before);
     expect((await phone.link.transactionStatus('never-used')).found).toBe(false);
   });
 
@@ -360,11 +360,11 @@ describe('authorization through the HTTP service', () => {
     expect([R[r.reason], r.responseCode]).toEqual(['DECLINE_REASON_PIN_REQUIRED', '65']);
     // CNY 1000.00 is the UnionPay no-CVM limit: no PIN needed.
     expect(D[(await phone.link.authorize((await prepare(phone, { amount: 1_000_00 })).req)).decision]).toBe('DECISION_APPROVED');
-    const before = balance('unionpay')!;
+    const before = (await balance('unionpay'))!;
     const withPin = await prepare(phone, { amount: 1_500_00, pin: '1234' });
     const ok = await phone.link.authorize(withPin.req);
     expect([D[ok.decision], ok.reasonText]).toEqual(['DECISION_APPROVED', 'approved']);
-    expect(balance('unionpay')).toBe(before - 1_500_00);
+    expect(await balance('unionpay')).toBe(before - 1_500_00);
   });
 
   test('wrong PIN: INCORRECT_PIN, then PIN_TRIES_EXCEEDED at the third, even with the right PIN after', async () => {
@@ -395,7 +395,7 @@ describe('authorization through the HTTP service', () => {
       const r = await phone.link.authorize((await prepare(phone, o)).req);
       expect([D[r.decision], R[r.reason], r.responseCode], `${what}: ${r.reasonText}`).toEqual(['DECISION_DECLINED', reason, code]);
     }
-    expect(balance('unionpay-low-balance')).toBe(20_00);
+    expect(await balance('unionpay-low-balance')).toBe(20_00);
     expect(D[(await phone.link.authorize((await prepare(phone, { card: 'unionpay-low-balance', amount: 19_99 })).req)).decision]).toBe('DECISION_APPROVED');
   });
 
@@ -474,24 +474,24 @@ describe('authorization through the HTTP service', () => {
   test('group commit: concurrent requests share a commit, a refused one rolls back alone', async () => {
     // (Two requests only: the envelope counters of one device must arrive in order, and a refused
     // request's counter advance is rolled back with its savepoint, so either order works.)
-    const before = balance('unionpay')!;
+    const before = (await balance('unionpay'))!;
     const x = await prepare(phone, { amount: 1_11 });
     const [rx, bad] = await Promise.allSettled([phone.link.authorize(x.req), phone.link.reverse('')]);
     expect(rx.status === 'fulfilled' && D[rx.value.decision]).toBe('DECISION_APPROVED');
     expect(bad.status === 'rejected' && String(bad.reason)).toMatch(/400 ERROR_MALFORMED/);
-    expect(balance('unionpay')).toBe(before - 1_11);
+    expect(await balance('unionpay')).toBe(before - 1_11);
     expect((await phone.link.transactionStatus(x.ctid)).found).toBe(true);
   });
 
   test('refund credits the account', async () => {
-    const before = balance('mastercard')!;
+    const before = (await balance('mastercard'))!;
     const r = await phone.link.authorize((await prepare(phone, { card: 'mastercard', amount: 7_50, type: 'refund' })).req);
     expect(D[r.decision]).toBe('DECISION_APPROVED');
-    expect(balance('mastercard')).toBe(before + 7_50);
+    expect(await balance('mastercard')).toBe(before + 7_50);
   });
 
   test('no clear PAN or PIN in the database, the history or the journal', async () => {
-    be.service.repo.transaction(() => undefined);
+    await be.service.repo.transaction(() => undefined);
     const db = readFileSync(join((be.service.repo as unknown as { db: { name: string } }).db.name));
     const wal = (() => { try { return readFileSync(`${(be.service.repo as unknown as { db: { name: string } }).db.name}-wal`); } catch { return Buffer.alloc(0); } })();
     for (const c of TEST_CARDS) {
@@ -499,7 +499,7 @@ describe('authorization through the HTTP service', () => {
         expect(db.includes(bytes) || wal.includes(bytes), c.name).toBe(false);
       }
     }
-    const h = JSON.stringify(be.service.history(phone.link.state.deviceId));
+    const h = JSON.stringify(await be.service.history(phone.link.state.deviceId));
     for (const c of TEST_CARDS) expect(h).not.toContain(c.pan);
     // The PINs typed in this suite, in every encoding the pinpad leak harness knows (PIN fields,
     // clear PIN blocks of each format under each test PAN, UTF-16LE, the hex text of the ASCII

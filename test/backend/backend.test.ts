@@ -114,7 +114,7 @@ describe('attestation', () => {
     const other = (await startDevice()).attest;
     expect(() => verifyToken(signed, link.state.keys!.token, new Uint8Array(65).fill(4))).toThrow(/another device/);
     await other.close();
-    expect(be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: true, reason: '' });
+    expect(await be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: true, reason: '' });
     // A device nonce (the pinpad TA's) rides after the challenge: the token's nonce ends with it.
     const pinpadNonce = new Uint8Array(32).fill(0x5a);
     const bound = await link.attestNow(pinpadNonce);
@@ -192,7 +192,7 @@ describe('monitoring rules and responses', () => {
     expect(types).toEqual(expect.arrayContaining(['NOTICE_THREAT_ALERT', 'NOTICE_DEVICE_SUSPENDED']));
     const e = await expectRefused(link.heartbeat(), 403, 'ERROR_DEVICE_SUSPENDED');
     expect(e.reason).toMatch(why);
-    expect(be.service.paymentGate(link.state.deviceId).allowed).toBe(false);
+    expect((await be.service.paymentGate(link.state.deviceId)).allowed).toBe(false);
     const h = await admin.history(link.state.deviceId);
     expect(h.some((x) => x.kind === 'verdict' && x.verdict === V.VERDICT_SUSPEND)).toBe(true);
   });
@@ -215,12 +215,12 @@ describe('monitoring rules and responses', () => {
     const { token } = await link.attestNow();
     expect(token.verdict).toBe(V.VERDICT_STEP_UP);
     expect(token.reasons.join()).toMatch(why);
-    expect(be.service.paymentGate(link.state.deviceId).allowed).toBe(false);
+    expect((await be.service.paymentGate(link.state.deviceId)).allowed).toBe(false);
     expect(link.notices.some((n) => n.type === a.NoticeType.NOTICE_THREAT_ALERT)).toBe(true);
     if (!('developerOptions' in change)) {
       const again = await link.attestNow(); // same IP / place as last seen now
       expect(again.token.verdict).toBe(V.VERDICT_ALLOW);
-      expect(be.service.paymentGate(link.state.deviceId).allowed).toBe(true);
+      expect((await be.service.paymentGate(link.state.deviceId)).allowed).toBe(true);
     }
   });
 
@@ -234,12 +234,12 @@ describe('monitoring rules and responses', () => {
       expect(hb.policyVersion).toBe(before + 1);
       await new Promise((r) => setTimeout(r, 400));
       expect((await admin.req('POST', '/v1/admin/sweep')).status).toBe(204);
-      expect(be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: false, reason: 'a fresh attestation is required' });
+      expect(await be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: false, reason: 'a fresh attestation is required' });
       const hb2 = await link.heartbeat();
       expect(hb2.attestationRequired).toBe(true);
       expect(link.notices.some((n) => n.type === a.NoticeType.NOTICE_ATTESTATION_REQUIRED)).toBe(true);
       await link.attestNow();
-      expect(be.service.paymentGate(link.state.deviceId).allowed).toBe(true);
+      expect((await be.service.paymentGate(link.state.deviceId)).allowed).toBe(true);
     } finally {
       await admin.putPolicy({ heartbeatTimeoutMs: 15 * 60_000 });
     }
@@ -253,10 +253,10 @@ describe('monitoring rules and responses', () => {
     expect(e.reason).toMatch(/merchant reported theft/);
     expect(link.notices.some((n) => n.type === a.NoticeType.NOTICE_DEVICE_SUSPENDED && n.reason === 'merchant reported theft')).toBe(true);
     await admin.setState(id, a.DeviceState.DEVICE_STATE_ACTIVE, 'cleared');
-    expect(be.service.paymentGate(id).allowed).toBe(false);
+    expect((await be.service.paymentGate(id)).allowed).toBe(false);
     await link.attestNow();
     expect(link.notices.some((n) => n.type === a.NoticeType.NOTICE_DEVICE_REACTIVATED)).toBe(true);
-    expect(be.service.paymentGate(id).allowed).toBe(true);
+    expect((await be.service.paymentGate(id)).allowed).toBe(true);
     await admin.setState(id, a.DeviceState.DEVICE_STATE_DISABLED, 'returned');
     await expectRefused(link.heartbeat(), 403, 'ERROR_DEVICE_DISABLED');
     const r = await admin.setState(id, a.DeviceState.DEVICE_STATE_ACTIVE, 'no');

@@ -33,19 +33,19 @@ test('enrol → attest → key injection → signed transaction verified by the 
       dukptKeyId: 'dukpt',
     }).finish()));
     await s.close();
-    expect(be.service.checkTransactionRecord(link.state.deviceId, r.record, r.signature, r.mac, r.macKsn)).toEqual({ ok: true, reason: '' });
+    expect(await be.service.checkTransactionRecord(link.state.deviceId, r.record, r.signature, r.mac, r.macKsn)).toEqual({ ok: true, reason: '' });
     expect(Buffer.from(r.macKsn.subarray(0, 8)).equals(Buffer.from(keys[0].initialKeyId))).toBe(true);
     const changed = Buffer.from(r.record);
     changed[changed.length - 1] ^= 1;
-    expect(be.service.checkTransactionRecord(link.state.deviceId, changed, r.signature, r.mac, r.macKsn).reason).toMatch(/signature/);
+    expect((await be.service.checkTransactionRecord(link.state.deviceId, changed, r.signature, r.mac, r.macKsn)).reason).toMatch(/signature/);
     const badMac = Buffer.from(r.mac);
     badMac[0] ^= 1;
-    expect(be.service.checkTransactionRecord(link.state.deviceId, r.record, r.signature, badMac, r.macKsn).reason).toMatch(/MAC/);
-    expect(be.service.paymentGate(link.state.deviceId).allowed).toBe(true);
+    expect((await be.service.checkTransactionRecord(link.state.deviceId, r.record, r.signature, badMac, r.macKsn)).reason).toMatch(/MAC/);
+    expect((await be.service.paymentGate(link.state.deviceId)).allowed).toBe(true);
 
     dev.health.hookingFramework = true;
     expect((await link.attestNow()).token.verdict).toBe(a.Verdict.VERDICT_SUSPEND);
-    expect(be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: false, reason: 'device suspended: hooking framework detected' });
+    expect(await be.service.paymentGate(link.state.deviceId)).toEqual({ allowed: false, reason: 'device suspended: hooking framework detected' });
     const e = await link.heartbeat().catch((x) => x);
     expect(e).toBeInstanceOf(BackendError);
     expect((e as BackendError).http).toBe(403);

@@ -96,7 +96,7 @@ describe('remote key injection', () => {
       const { header, key } = unwrapD(keys[0].tr31, kek);
       expect(header).toMatch(/^D\d{4}B1AX00N0200IK14[0-9A-F]{16}PB/);
       const hsm = be.service.hsm as SoftwareHsm;
-      const bdk = hsm.unwrap('bdk/bdk-default', be.service.repo.getSecret('bdk/bdk-default')!);
+      const bdk = hsm.unwrap('bdk/bdk-default', (await be.service.repo.getSecret('bdk/bdk-default'))!);
       expect(Buffer.from(key).toString('hex')).toBe(Buffer.from(dukptAesInitialKey(bdk, keys[0].initialKeyId)).toString('hex'));
       expect(header.slice(20, 36)).toBe(Buffer.from(keys[0].initialKeyId).toString('hex').toUpperCase());
     });

@@ -34,7 +34,7 @@ import { DEFAULT_BDK } from '../../backend/service.ts';
 import { TEST_IMK_ID, TEST_PVK_ID } from '../../backend/issuer-sim/index.ts';
 import { parseTlv } from '../../backend/authorization/tlv.ts';
 import { startDevice, type Device } from '../attest/device.ts';
-import { median, timeSync, type Section } from './measure.ts';
+import { median, timeAsync, type Section } from './measure.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -49,7 +49,7 @@ interface BenchDevice { dev: Device; link: BackendLink; merchantId: string; term
 async function setUp(be: Backend, i: number): Promise<BenchDevice> {
   const dev = await startDevice();
   const link = new BackendLink(be.url, dev.attest, dev.collector);
-  const t = be.service.createTerminal('M-BENCH', `TA-${i}`);
+  const t = await be.service.createTerminal('M-BENCH', `TA-${i}`);
   const enrol = await link.enrol(t.activationCode);
   await link.attestNow();
   const { kekKeyId, keys } = await link.injectKeys();
@@ -58,7 +58,7 @@ async function setUp(be: Backend, i: number): Promise<BenchDevice> {
   await ks.close();
   // A card of its own per device, so each card's ATCs arrive in order.
   const pan = `62284800000009${String(i).padStart(4, '0')}1`;
-  be.service.payments.issuer.issue({ name: `bench-${i}`, scheme: 'unionpay', pan, psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 1e12, status: 'active', note: 'bench' });
+  await be.service.payments.issuer.issue({ name: `bench-${i}`, scheme: 'unionpay', pan, psn: '01', expiry: '3012', cvn: 'unionpay-01', pin: '1234', currency: '156', balanceMinor: 1e12, status: 'active', note: 'bench' });
   return { dev, link, merchantId: enrol.merchantId, terminalId: enrol.terminalId, pan, card: new UnionPayCardSim({ pan, psn: '01', atc: 1 }), seq: 0 };
 }
 
@@ -140,7 +140,7 @@ export async function run(): Promise<Section> {
     const ti = performance.now();
     for (const body of order) {
       const t = performance.now();
-      const r = be.service.handleDevice('authorize', body);
+      const r = await be.service.handleDevice('authorize', body);
       lat.push(performance.now() - t);
       if (r.http !== 200 || decisionOf(r.body) !== pay.Decision.DECISION_APPROVED) bad++;
     }
@@ -171,16 +171,17 @@ export async function run(): Promise<Section> {
     const devKey = (await d0.dev.attest.getIdentity()).publicKey;
     const hsm = be.service.hsm;
     const icc = parseTlv(rec.cryptogramData).set('9F26', rec.applicationCryptogram);
-    const steps: [string, () => unknown][] = [
-      ['ECDSA P-256 verify (envelope; the record\'s is another)', () => verifyP256(devKey, labelled(LABEL.deviceRequest, signedReq.request), signedReq.signature)],
+    const steps: [string, () => Promise<unknown>][] = [
+      ['ECDSA P-256 verify (envelope; the record\'s is another)', async () => verifyP256(devKey, labelled(LABEL.deviceRequest, signedReq.request), signedReq.signature)],
       ['DUKPT MAC verify in the HSM (BDK unwrap + AS Wasm)', () => hsm.verifyDukptMac(DEFAULT_BDK, st.macKsn, st.record, st.mac)],
       ['card data decrypt in the HSM (BDK unwrap + AS Wasm)', () => hsm.decryptDukptData(DEFAULT_BDK, st.macKsn, rec.encryptedCardData)],
       ['PIN block check in the HSM (BDK+PVK unwrap + AS Wasm)', () => hsm.verifyDukptPin(DEFAULT_BDK, st.macKsn, new Uint8Array(16), d0.pan, TEST_PVK_ID, new Uint8Array(8))],
       ['ARQC verify + ARPC (IMK unwrap, TDES on node:crypto)', () => hsm.verifyArqc(TEST_IMK_ID, { cvn: 'unionpay-01', pan: d0.pan, psn: '01', iccData: icc, arc: Uint8Array.of(0x30, 0x30), csu: new Uint8Array(4) })],
-      ['ECDSA P-256 sign (answer)', () => hsm.sign('response', signedReq.request)],
+      ['ECDSA P-256 sign (answer)', async () => hsm.sign('response', signedReq.request)],
       ['SQLite commit with fsync (synchronous=FULL)', () => be.service.repo.transaction(() => be.service.repo.appendHistory({ deviceId: 'bench', timeMs: 0, kind: 'bench', verdict: '', detail: '', policyVersion: 0 }))],
     ];
-    const cost = steps.map(([name, fn]) => ({ name, us: timeSync(fn, 100, 5) }));
+    const cost: { name: string; us: number }[] = [];
+    for (const [name, fn] of steps) cost.push({ name, us: await timeAsync(fn, 100, 5) });
     const total = median(lat) * 1000;
     return {
       title: 'Back end: authorizations (durable journal, synchronous=FULL)',

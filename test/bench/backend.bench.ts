@@ -65,7 +65,7 @@ export async function run(): Promise<Section> {
       const chain = (await dev.attest.getIdentity()).chain;
       const list: Uint8Array[] = [];
       for (let j = 0; j < ENROLS_PER_DEVICE; j++) {
-        const t = be.service.createTerminal('M-BENCH', `T-${i}-${j}`);
+        const t = await be.service.createTerminal('M-BENCH', `T-${i}-${j}`);
         const ch = await post(`${be.url}/v1/device/challenge`, await signed(dev, { challenge: { activationCode: t.activationCode } }, '', j + 1, true));
         const ev = await dev.attest.getEvidence(nonceOf(ch.bytes), dev.collector.collect());
         list.push(await signed(dev, { enrol: { activationCode: t.activationCode, evidence: ev, oemChain: chain } }, '', j + 1, true));
@@ -78,7 +78,7 @@ export async function run(): Promise<Section> {
     const attests: Uint8Array[][] = [];
     for (const [i, dev] of devices.entries()) {
       const link = new BackendLink(be.url, dev.attest, dev.collector);
-      const t = be.service.createTerminal('M-BENCH', `A-${i}`);
+      const t = await be.service.createTerminal('M-BENCH', `A-${i}`);
       await link.enrol(t.activationCode);
       const evidence = [];
       for (let j = 0; j < ATTESTS_PER_DEVICE; j++) {
