@@ -172,11 +172,17 @@ export class BackendService {
   get policyVersion(): number { return this.policy.version; }
   currentPolicy(): Policy { return this.policy; }
 
-  private async savePolicy(p: Policy, notify: boolean): Promise<void> {
+  /** by: who rolled it out and why (the console), written into each notified device's history. */
+  private async savePolicy(p: Policy, notify: boolean, by?: { actor: string; reason: string }): Promise<void> {
     const now = this.now();
     await this.repo.transaction(async () => {
       await this.repo.putPolicy(p.version, a.Policy.encode(p).finish(), now);
-      if (notify) for (const d of await this.repo.listDevices(['active', 'suspended'])) await this.notice(d.deviceId, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
+      if (notify) {
+        for (const d of await this.repo.listDevices(['active', 'suspended'])) {
+          await this.notice(d.deviceId, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
+          if (by) await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'policy', verdict: '', detail: `policy version ${p.version} rolled out: ${by.reason} (by ${by.actor})`, policyVersion: p.version });
+        }
+      }
     });
     this.policy = p;
   }
@@ -184,7 +190,7 @@ export class BackendService {
   // ------------------------------------------------------------------ back office
 
   /** Verifies a signed manifest and adds its TAs to the allowlist (a new policy version). */
-  async allowManifest(m: ManifestUpload, notify = true): Promise<number> {
+  async allowManifest(m: ManifestUpload, notify = true, by?: { actor: string; reason: string }): Promise<number> {
     let vm;
     try {
       vm = verifiedManifest(m, this.opts.manifestKeyPem);
@@ -192,15 +198,35 @@ export class BackendService {
       throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`);
     }
     if (this.policy.manifestSha256.some((s) => hex(s) === vm.sha256)) return this.policy.version;
-    await this.savePolicy(policyFromManifests(this.policy.version + 1, [vm], this.policy.version ? this.policy : null), notify);
+    await this.savePolicy(this.policyWithManifest(vm), notify, by);
     return this.policy.version;
+  }
+
+  private policyWithManifest(vm: ReturnType<typeof verifiedManifest>): Policy {
+    return policyFromManifests(this.policy.version + 1, [vm], this.policy.version ? this.policy : null);
+  }
+
+  /** The policy allowManifest / updatePolicy would make, without saving it (the console's preview). */
+  proposedPolicy(change: { manifest: ManifestUpload } | { tunables: trusttap.attest.v1.IPolicy }): Policy {
+    if ('manifest' in change) {
+      let vm;
+      try { vm = verifiedManifest(change.manifest, this.opts.manifestKeyPem); } catch (e) { throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`); }
+      return this.policy.manifestSha256.some((s) => hex(s) === vm.sha256) ? this.policy : this.policyWithManifest(vm);
+    }
+    return this.policyWithTunables(change.tunables);
   }
 
   /** Replaces the policy's tunables with p's (a whole Policy, as GET returns it); the TA and
    * manifest allowlists stay manifest-driven. Returns the new version. */
-  async updatePolicy(p: trusttap.attest.v1.IPolicy): Promise<number> {
+  async updatePolicy(p: trusttap.attest.v1.IPolicy, by?: { actor: string; reason: string }): Promise<number> {
+    const next = this.policyWithTunables(p);
+    await this.savePolicy(next, true, by);
+    return next.version;
+  }
+
+  private policyWithTunables(p: trusttap.attest.v1.IPolicy): Policy {
     if (!p.runtimeVersions?.length || !p.bootStates?.length) throw malformed('a policy needs runtime_versions and boot_states (send the whole policy as GET returns it)');
-    const next = a.Policy.create({
+    return a.Policy.create({
       ...this.policy,
       runtimeVersions: p.runtimeVersions, bootStates: p.bootStates, requiredTas: p.requiredTas ?? [],
       nonceTtlMs: p.nonceTtlMs ?? u64(0), tokenTtlMs: p.tokenTtlMs ?? u64(0), heartbeatTimeoutMs: p.heartbeatTimeoutMs ?? u64(0),
@@ -208,11 +234,9 @@ export class BackendService {
       emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
       version: this.policy.version + 1,
     });
-    await this.savePolicy(next, true);
-    return next.version;
   }
 
-  async createTerminal(merchantId: string, terminalId: string): Promise<{ deviceId: string; activationCode: string; expiresMs: number }> {
+  async createTerminal(merchantId: string, terminalId: string, actor?: string): Promise<{ deviceId: string; activationCode: string; expiresMs: number }> {
     // EMV Merchant Identifier (9F16, ans 15) and Terminal Identification (9F1C, an 8).
     if (!/^[A-Za-z0-9._-]{1,15}$/.test(merchantId)) throw malformed('merchant_id must be 1..15 characters of [A-Za-z0-9._-]');
     if (!/^[A-Za-z0-9._-]{1,8}$/.test(terminalId)) throw malformed('terminal_id must be 1..8 characters of [A-Za-z0-9._-]');
@@ -226,24 +250,55 @@ export class BackendService {
     await this.repo.transaction(async () => {
       if (await this.repo.getDeviceByTerminal(merchantId, terminalId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `terminal ${merchantId}/${terminalId} exists`);
       await this.repo.createDevice({ deviceId, merchantId, terminalId, activationHash: activationHash(code), activationExpiresMs: expiresMs, createdMs: now });
-      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: 'registered by the back office', policyVersion: this.policy.version });
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: `registered by the back office${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policy.version });
     });
     return { deviceId, activationCode: code, expiresMs };
   }
 
-  async setState(deviceId: string, state: DeviceStateName, reason: string): Promise<DeviceRow> {
+  /** actor: who asked (the console's operator), written into the device history with the reason. */
+  async setState(deviceId: string, state: DeviceStateName, reason: string, actor?: string): Promise<DeviceRow> {
     const now = this.now();
     return this.repo.transaction(async () => {
       const d = await this.repo.getDevice(deviceId);
       if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
       if (d.state === state) return d;
       if (!TRANSITIONS[d.state].includes(state)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `a ${d.state} device cannot become ${state}`);
-      await this.changeState(d, state, reason || 'back office', now);
+      await this.changeState(d, state, reason || 'back office', now, actor);
       return (await this.repo.getDevice(deviceId))!;
     });
   }
 
-  private async changeState(d: DeviceRow, state: DeviceStateName, reason: string, now: number): Promise<void> {
+  /** Ends a terminal's unused activation code now (a code handed to the wrong person). */
+  async expireActivation(deviceId: string, reason: string, actor: string): Promise<DeviceRow> {
+    const now = this.now();
+    return this.repo.transaction(async () => {
+      const d = await this.repo.getDevice(deviceId);
+      if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
+      if (d.state !== 'registered' || !d.activationHash) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `device ${deviceId} has no unused activation code`);
+      if (d.activationExpiresMs <= now) return d;
+      await this.repo.updateDevice(deviceId, { activationExpiresMs: now });
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'activation', verdict: '', detail: `activation code expired: ${reason} (by ${actor})`, policyVersion: this.policy.version });
+      return (await this.repo.getDevice(deviceId))!;
+    });
+  }
+
+  /** The back office reverses a journaled approval (the same reversal a device asks for, with
+   * who and why in the history). Unknown → 404; a decline cannot be reversed → 409. */
+  async reversePayment(deviceId: string, clientTransactionId: string, reason: string, actor: string): Promise<trusttap.payment.v1.IReverseResponse> {
+    const now = this.now();
+    return this.repo.transaction(async () => {
+      const d = await this.repo.getDevice(deviceId);
+      const p = d ? await this.repo.getPayment(deviceId, clientTransactionId) : null;
+      if (!d || !p) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no payment ${clientTransactionId} of device ${deviceId}`);
+      if (p.decision !== 'approved') throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `payment ${p.reference} was declined: nothing to reverse`);
+      if (p.reversedMs > 0) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `payment ${p.reference} is already reversed`);
+      const out = await this.payments.reverse(d, clientTransactionId, now);
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail: `${p.reference}: reversal by the back office: ${reason} (by ${actor})`, policyVersion: this.policy.version });
+      return out;
+    });
+  }
+
+  private async changeState(d: DeviceRow, state: DeviceStateName, reason: string, now: number, actor?: string): Promise<void> {
     const patch: Partial<DeviceRow> = { state, stateReason: reason };
     if (state === 'active' && d.state === 'suspended') {
       patch.attestationRequired = true;
@@ -251,7 +306,7 @@ export class BackendService {
     }
     if (state === 'suspended') await this.notice(d.deviceId, 'DEVICE_SUSPENDED', reason, now);
     await this.repo.updateDevice(d.deviceId, patch);
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policy.version });
     d.state = state;
   }
 
@@ -505,7 +560,26 @@ export class BackendService {
     return { token, signature: this.hsm.sign('token', token) };
   }
 
-  private async recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string): Promise<void> {
+  /** Keeps what the REE reported when it differs from the last kept (console: IP and location
+   * history, health signals; the measurements let a new policy be tried on the device). */
+  private async keepSignals(deviceId: string, source: 'attestation' | 'heartbeat', ree: trusttap.attest.v1.IReeSignals | null | undefined, m: trusttap.attest.v1.IMeasurements | null | undefined, now: number): Promise<void> {
+    if (!ree && !m) return;
+    const signals = JSON.stringify(ree ? {
+      rooted: !!ree.rooted, debuggerAttached: !!ree.debuggerAttached, hookingFramework: !!ree.hookingFramework, emulator: !!ree.emulator,
+      developerOptions: !!ree.developerOptions, deviceId: ree.deviceId ?? '', osVersion: ree.osVersion ?? '', appVersion: ree.appVersion ?? '',
+    } : {});
+    const measurements = m ? JSON.stringify({
+      runtimeVersion: m.runtimeVersion ?? '', bootState: m.bootState ?? 0, manifestSha256: hex(m.manifestSha256 ?? new Uint8Array(0)),
+      tas: (m.tas ?? []).map((t) => ({ name: t.name ?? '', uuid: hex(t.uuid ?? new Uint8Array(0)), sha256: hex(t.sha256 ?? new Uint8Array(0)) })),
+    }) : '';
+    const row = { deviceId, timeMs: now, source, ip: ree?.ipAddress ?? '', latE6: ree?.location ? ree.location.latitudeE6 ?? 0 : null, lonE6: ree?.location ? ree.location.longitudeE6 ?? 0 : null, signals, measurements };
+    const last = (await this.repo.deviceSignals(deviceId, 1))[0];
+    const same = last && last.ip === row.ip && last.latE6 === row.latE6 && last.lonE6 === row.lonE6 && last.signals === row.signals && (!measurements || last.measurements === measurements);
+    if (!same) await this.repo.appendDeviceSignals({ ...row, measurements: measurements || last?.measurements || '' });
+  }
+
+  private async recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string, m?: trusttap.attest.v1.IMeasurements | null): Promise<void> {
+    await this.keepSignals(d.deviceId, 'attestation', ree, m, now);
     const patch: Partial<DeviceRow> = {
       lastAttestationMs: now, lastHeartbeatMs: now, lastVerdict: verdict, attestationRequired: verdict !== 'allow',
       lastIp: ree?.ipAddress || d.lastIp, reeDeviceId: d.reeDeviceId || ree?.deviceId || '',
@@ -550,7 +624,7 @@ export class BackendService {
     await this.changeState(d, 'active', 'enrolled', now);
     d.publicKey = c.key;
     await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policy.version });
-    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict');
+    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict', evidence.measurements);
     c.device = await this.repo.getDevice(d.deviceId);
     return {
       deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
@@ -566,7 +640,7 @@ export class BackendService {
     const { evidence, sha256: evSha } = this.open(c.req.attest?.evidence, d.publicKey);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy)]);
-    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict');
+    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements);
     return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
   }
 
@@ -575,6 +649,7 @@ export class BackendService {
     const ree = c.req.heartbeat?.ree;
     const findings = assessSignals(ree, d, this.policy).filter((r) => !r.startsWith('step-up: no REE'));
     const { verdict, reasons } = verdictOf(findings);
+    await this.keepSignals(d.deviceId, 'heartbeat', ree, null, c.now);
     const patch: Partial<DeviceRow> = { lastHeartbeatMs: c.now, lastIp: ree?.ipAddress || d.lastIp };
     if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
     if (verdict !== 'allow') patch.attestationRequired = true;

@@ -2,7 +2,8 @@
 // .d.ts (tsconfig.build.json, mirroring the source tree) plus every file the compiled code reads
 // at run time through `import.meta.url`, each at the place it has beside the sources:
 //   dist/build/          the signed TAs, manifest.json, manifest.sig, sbom.cdx.json, the DEVELOPMENT public key
-//                        (never the private key), and build/conformance/ when the kit's TAs exist
+//                        (never the private key), build/conformance/ when the kit's TAs exist, and
+//                        build/console/ (the operators' console page, served by the back end)
 //   dist/backend/hsm/    hsm.wasm: the back end's HSM module, prebuilt (the package has no AS
 //                        sources or compiler; backend/hsm/wasm.ts loads it there)
 //   dist/proto/gen/ts/   the generated protobufjs module (JavaScript already) and its .d.ts
@@ -93,7 +94,11 @@ function copyBuild(): number {
   // The conformance kit's own test TAs, when the kit's build step made them.
   const kit = join(BUILD_DIR, 'conformance');
   for (const f of walk(kit)) copy(f, join(DIST, 'build', relative(BUILD_DIR, f)));
-  return files.length + 1;
+  // The operators' console page (build/console.ts), served by the back end from dist/build/console/.
+  const consoleFiles = walk(join(BUILD_DIR, 'console'));
+  if (!consoleFiles.some((f) => f.endsWith('app.js'))) throw new PackageError('build/console/app.js missing: run `npm run build` (it bundles the operators\' console)');
+  for (const f of consoleFiles) copy(f, join(DIST, 'build', relative(BUILD_DIR, f)));
+  return files.length + 1 + consoleFiles.length;
 }
 
 function copyData(): number {

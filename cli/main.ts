@@ -25,6 +25,7 @@ const SHIPPED: Record<string, Loader> = {
   'abi-docs': () => import('./commands/abi-docs.ts'),
   audit: () => import('./commands/audit.ts'),
   demo: () => import('./commands/demo.ts'),
+  operator: () => import('./commands/operator.ts'),
   qr: () => import('./commands/qr.ts'),
   'read-card': () => import('./commands/read-card.ts'),
   serve: () => import('./commands/serve.ts'),

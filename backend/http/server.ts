@@ -9,6 +9,7 @@ import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type De
 import { ApiError, ErrorCode } from '../errors.ts';
 import { QrPayloadError } from '../qr/qr.ts';
 import { applyCors, checkOrigin } from './cors.ts';
+import { consoleHandler } from '../console/routes.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -26,6 +27,8 @@ export interface ServerOptions extends BackendOptions {
   corsOrigins?: string[];
   /** A request's body must have arrived this long after its headers, else 408 (default 15 s). */
   requestTimeoutMs?: number;
+  /** Mark the console's session cookie Secure on plain HTTP too (TLS ends at a proxy in front). */
+  consoleSecureCookies?: boolean;
   /** Log one line per request (never bodies). */
   log?: (line: string) => void;
 }
@@ -110,6 +113,8 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   const service = await BackendService.open(opts);
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(`Bearer ${adminToken}`);
+
+  const operatorsConsole = consoleHandler({ service, adminToken, secureCookies: opts.consoleSecureCookies });
 
   const isAdmin = (req: IncomingMessage) => {
     const h = Buffer.from(req.headers.authorization ?? '');
@@ -212,6 +217,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       }
       throw e;
     }
+    if (parts[0] === 'console') return operatorsConsole(req, res, url, body);
     if (parts[0] !== 'v1') throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
     if (parts[1] === 'device' && parts.length === 3) {
       const op = DEVICE_OPS[parts[2]];

@@ -148,6 +148,64 @@ export interface WalletCodeRow {
   usedMs: number;
 }
 
+/** A console operator (backend/console): the password only as its scrypt hash (accounts.ts). */
+export type OperatorRoleName = 'viewer' | 'operator';
+export interface OperatorRow {
+  username: string;
+  role: OperatorRoleName;
+  /** 'scrypt$N$r$p$salt$hash' (base64url), backend/console/accounts.ts. */
+  passwordHash: string;
+  createdMs: number;
+  disabled: boolean;
+}
+
+/** A signed-in console session; the cookie's token only as SHA-256. role 'admin' = the admin token. */
+export interface ConsoleSessionRow {
+  tokenHash: string;
+  username: string;
+  role: OperatorRoleName | 'admin';
+  createdMs: number;
+  expiresMs: number;
+}
+
+/** What a device's REE reported (attestation or heartbeat), kept when it changed: the console's
+ * IP and location history and REE health signals, and what a new policy would say of the device. */
+export interface DeviceSignalsRow {
+  id: number;
+  deviceId: string;
+  timeMs: number;
+  source: 'attestation' | 'heartbeat';
+  ip: string;
+  latE6: number | null;
+  lonE6: number | null;
+  /** JSON of the REE signals (booleans, REE device id, OS and app version); no secret. */
+  signals: string;
+  /** JSON of the last evidence's measurements (runtime, boot state, manifest, TA hashes), '' for heartbeats. */
+  measurements: string;
+}
+
+/** The console's journal search; every field optional, ANDed. */
+export interface PaymentSearch {
+  reference?: string;
+  clientTransactionId?: string;
+  deviceId?: string;
+  /** approved, declined, or reversed (an approval reversed since). */
+  outcome?: 'approved' | 'declined' | 'reversed';
+  fromMs?: number;
+  toMs?: number;
+  /** Newest first; at most this many (default 100). */
+  limit?: number;
+}
+
+export interface NoticeSearch {
+  /** Only notices with a larger id (polling). */
+  afterId?: number;
+  deviceId?: string;
+  types?: NoticeTypeName[];
+  /** Newest first; at most this many (default 100). */
+  limit?: number;
+}
+
 export interface Repository {
   /** True when other processes may write the same database (a server database shared by several
    * nodes): the service then re-reads what it would otherwise keep in memory (the policy), and
@@ -215,6 +273,28 @@ export interface Repository {
   getWalletCode(codeHash: string): Promise<WalletCodeRow | null>;
   /** Marks a code used (compare-and-set); false if it was used already. */
   useWalletCode(codeHash: string, usedMs: number): Promise<boolean>;
+
+  // ---- operators' console (issue 12 §1): accounts, sessions, device signal history, searches
+  /** Adds an operator or replaces its role, password hash and disabled flag (created_ms kept). */
+  putOperator(o: OperatorRow): Promise<void>;
+  getOperator(username: string): Promise<OperatorRow | null>;
+  listOperators(): Promise<OperatorRow[]>;
+  putConsoleSession(s: ConsoleSessionRow): Promise<void>;
+  getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | null>;
+  deleteConsoleSession(tokenHash: string): Promise<void>;
+  purgeConsoleSessions(beforeMs: number): Promise<number>;
+  appendDeviceSignals(s: Omit<DeviceSignalsRow, 'id'>): Promise<number>;
+  /** Oldest first, the last `limit` (default 100). */
+  deviceSignals(deviceId: string, limit?: number): Promise<DeviceSignalsRow[]>;
+  searchPayments(q: PaymentSearch): Promise<PaymentRow[]>;
+  /** Journaled payments per time bucket (created_ms / bucketMs · bucketMs), outcome (an approval
+   * reversed since counts as 'reversed') and decline reason. */
+  paymentCounts(fromMs: number, toMs: number, bucketMs: number): Promise<{ bucketMs: number; outcome: 'approved' | 'declined' | 'reversed'; reason: number; n: number }[]>;
+  /** Attestation verdicts (history kind 'verdict') per time bucket. */
+  verdictCounts(fromMs: number, toMs: number, bucketMs: number): Promise<{ bucketMs: number; verdict: VerdictName; n: number }[]>;
+  listNotices(q: NoticeSearch): Promise<(NoticeRow & { delivered: boolean })[]>;
+  /** Every policy version, oldest first. */
+  listPolicies(): Promise<{ version: number; bytes: Uint8Array; createdMs: number }[]>;
 
   /** Stores (or replaces) a wrapped secret. */
   putSecret(id: string, wrapped: Uint8Array): Promise<void>;

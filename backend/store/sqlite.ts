@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
-  QrOrderRow, QrOrderStateName, WalletCodeRow,
+  QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
 } from './repository.ts';
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
@@ -169,6 +169,42 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'operators\' console: operator accounts, console sessions, device signal history, journal and history indexes',
+    sql: `
+      CREATE TABLE operators (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('viewer','operator')),
+        password_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+      );
+      -- The session cookie's token as SHA-256 only.
+      CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+      );
+      CREATE TABLE device_signals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        ip TEXT NOT NULL DEFAULT '',
+        lat_e6 INTEGER,
+        lon_e6 INTEGER,
+        signals TEXT NOT NULL DEFAULT '{}',
+        measurements TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX device_signals_device ON device_signals (device_id, id);
+      CREATE INDEX payments_created ON payments (created_ms);
+      CREATE INDEX payments_reference ON payments (reference);
+      CREATE INDEX history_verdicts ON history (time_ms) WHERE kind = 'verdict';
+    `,
+  },
 ];
 
 const COLS: Record<string, string> = {
@@ -190,6 +226,19 @@ function toDevice(r: any): DeviceRow | null {
     lastVerdict: r.last_verdict, attestationRequired: !!r.attestation_required, reeDeviceId: r.ree_device_id,
     lastIp: r.last_ip, lastLatE6: r.last_lat_e6, lastLonE6: r.last_lon_e6, createdMs: r.created_ms,
   };
+}
+
+function toPayment(r: any): PaymentRow {
+  return {
+    deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
+    recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
+    panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
+  };
+}
+
+function toOperator(r: any): OperatorRow | null {
+  if (!r) return null;
+  return { username: r.username, role: r.role, passwordHash: r.password_hash, createdMs: r.created_ms, disabled: !!r.disabled };
 }
 
 function toQrOrder(r: any): QrOrderRow | null {
@@ -610,6 +659,107 @@ export class SqliteRepository implements Repository {
     return this.run(() => {
       return this.st.useWalletCode.run(usedMs, codeHash).changes === 1;
     });
+  }
+
+  // ---- operators' console
+
+  putOperator(o: OperatorRow): Promise<void> {
+    return this.run(() => {
+      this.cached(`INSERT INTO operators (username, role, password_hash, created_ms, disabled) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled`)
+        .run(o.username, o.role, o.passwordHash, o.createdMs, o.disabled ? 1 : 0);
+    });
+  }
+
+  getOperator(username: string): Promise<OperatorRow | null> {
+    return this.run(() => toOperator(this.cached('SELECT * FROM operators WHERE username = ?').get(username)));
+  }
+
+  listOperators(): Promise<OperatorRow[]> {
+    return this.run(() => this.cached('SELECT * FROM operators ORDER BY username').all().map((r) => toOperator(r)!));
+  }
+
+  putConsoleSession(s: ConsoleSessionRow): Promise<void> {
+    return this.run(() => {
+      this.cached('INSERT INTO console_sessions (token_hash, username, role, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)')
+        .run(s.tokenHash, s.username, s.role, s.createdMs, s.expiresMs);
+    });
+  }
+
+  getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | null> {
+    return this.run(() => {
+      const r = this.cached('SELECT * FROM console_sessions WHERE token_hash = ?').get(tokenHash) as any;
+      return r ? { tokenHash: r.token_hash, username: r.username, role: r.role, createdMs: r.created_ms, expiresMs: r.expires_ms } : null;
+    });
+  }
+
+  deleteConsoleSession(tokenHash: string): Promise<void> {
+    return this.run(() => { this.cached('DELETE FROM console_sessions WHERE token_hash = ?').run(tokenHash); });
+  }
+
+  purgeConsoleSessions(beforeMs: number): Promise<number> {
+    return this.run(() => this.cached('DELETE FROM console_sessions WHERE expires_ms < ?').run(beforeMs).changes);
+  }
+
+  appendDeviceSignals(s: Omit<DeviceSignalsRow, 'id'>): Promise<number> {
+    return this.run(() => Number(this.cached(`INSERT INTO device_signals (device_id, time_ms, source, ip, lat_e6, lon_e6, signals, measurements)
+                                              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(s.deviceId, s.timeMs, s.source, s.ip, s.latE6, s.lonE6, s.signals, s.measurements).lastInsertRowid));
+  }
+
+  deviceSignals(deviceId: string, limit = 100): Promise<DeviceSignalsRow[]> {
+    return this.run(() => (this.cached('SELECT * FROM device_signals WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, limit) as any[]).map((r) => ({
+      id: r.id, deviceId: r.device_id, timeMs: r.time_ms, source: r.source, ip: r.ip, latE6: r.lat_e6, lonE6: r.lon_e6, signals: r.signals, measurements: r.measurements,
+    })).reverse());
+  }
+
+  searchPayments(q: PaymentSearch): Promise<PaymentRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.reference) { where.push('reference = ?'); args.push(q.reference); }
+    if (q.clientTransactionId) { where.push('client_transaction_id = ?'); args.push(q.clientTransactionId); }
+    if (q.deviceId) { where.push('device_id = ?'); args.push(q.deviceId); }
+    if (q.outcome === 'reversed') where.push("decision = 'approved' AND reversed_ms > 0");
+    else if (q.outcome === 'approved') where.push("decision = 'approved' AND reversed_ms = 0");
+    else if (q.outcome === 'declined') where.push("decision = 'declined'");
+    if (q.fromMs !== undefined) { where.push('created_ms >= ?'); args.push(q.fromMs); }
+    if (q.toMs !== undefined) { where.push('created_ms < ?'); args.push(q.toMs); }
+    const sql = `SELECT * FROM payments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC LIMIT ?`;
+    return this.run(() => (this.cached(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as any[]).map(toPayment));
+  }
+
+  paymentCounts(fromMs: number, toMs: number, bucketMs: number) {
+    return this.run(() => this.cached(`SELECT (created_ms / ?) * ? AS bucket,
+                                                CASE WHEN decision = 'approved' AND reversed_ms > 0 THEN 'reversed' ELSE decision END AS outcome,
+                                                reason, COUNT(*) AS n
+                                         FROM payments WHERE created_ms >= ? AND created_ms < ? GROUP BY bucket, outcome, reason ORDER BY bucket`)
+      .all(bucketMs, bucketMs, fromMs, toMs)
+      .map((r: any) => ({ bucketMs: r.bucket as number, outcome: r.outcome as 'approved' | 'declined' | 'reversed', reason: r.reason as number, n: r.n as number })));
+  }
+
+  verdictCounts(fromMs: number, toMs: number, bucketMs: number) {
+    return this.run(() => this.cached(`SELECT (time_ms / ?) * ? AS bucket, verdict, COUNT(*) AS n FROM history
+                                         WHERE kind = 'verdict' AND time_ms >= ? AND time_ms < ? GROUP BY bucket, verdict ORDER BY bucket`)
+      .all(bucketMs, bucketMs, fromMs, toMs)
+      .map((r: any) => ({ bucketMs: r.bucket as number, verdict: r.verdict as VerdictName, n: r.n as number })));
+  }
+
+  listNotices(q: NoticeSearch) {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.afterId) { where.push('id > ?'); args.push(q.afterId); }
+    if (q.deviceId) { where.push('device_id = ?'); args.push(q.deviceId); }
+    if (q.types?.length) { where.push(`type IN (${q.types.map(() => '?').join(',')})`); args.push(...q.types); }
+    const sql = `SELECT * FROM notices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return this.run(() => (this.cached(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as any[]).map((r) => ({
+      id: r.id as number, deviceId: r.device_id as string, type: r.type, reason: r.reason as string, createdMs: r.created_ms as number,
+      policyVersion: r.policy_version as number, delivered: !!r.delivered,
+    })));
+  }
+
+  listPolicies() {
+    return this.run(() => (this.cached('SELECT version, bytes, created_ms FROM policies ORDER BY version').all() as any[])
+      .map((r) => ({ version: r.version as number, bytes: new Uint8Array(r.bytes), createdMs: r.created_ms as number })));
   }
 
   putSecret(id: string, wrapped: Uint8Array): Promise<void> { return this.run(() => { this.st.putSecret.run(id, Buffer.from(wrapped)); }); }

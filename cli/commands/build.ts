@@ -1,11 +1,12 @@
 // `trusttap build [--debug] [--key PATH] [--signer NAME] [--out DIR] [--no-cache]`: compiles every
 // ta/*/ta.json to build/<name>.wasm and writes the signed build/manifest.json (build/build.ts),
 // then the conformance kit's test TAs and Wycheproof files into build/conformance/
-// (build/conformance.ts). All of its output is progress, so it goes to stderr: `npm run -s demo
+// (build/conformance.ts), then the operators' console page into build/console/ (build/console.ts). All of its output is progress, so it goes to stderr: `npm run -s demo
 // -- --json` (whose predemo step is this build) then writes only the demo's JSON line to stdout.
 import { join } from 'node:path';
 import { buildTas } from '../../build/build.ts';
 import { buildConformanceKit } from '../../build/conformance.ts';
+import { buildConsole } from '../../build/console.ts';
 import { defineCommand, type CommandSpec } from '../args.ts';
 
 export const spec: CommandSpec = {
@@ -17,7 +18,7 @@ export const spec: CommandSpec = {
     { name: 'out', value: 'DIR', help: 'output directory', default: 'build/' },
     { name: 'no-cache', help: 'recompile even when the sources have not changed' },
   ],
-  exitCodes: [[0, 'built and signed, conformance kit built'], [1, 'a TA failed to compile or check (no manifest was signed), or the conformance kit did not build'], [2, 'usage error']],
+  exitCodes: [[0, 'built and signed, conformance kit and console built'], [1, 'a TA failed to compile or check (no manifest was signed), or the conformance kit or the console did not build'], [2, 'usage error']],
   notes: 'Progress and the summary go to stderr.',
 };
 export const summary = spec.summary;
@@ -37,6 +38,12 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     console.error(`\ntrusttap build FAILED (conformance kit): ${(e as Error).message}`);
     return 1;
   }
-  console.error(`built ${r.outputs.length} TA file(s) and the conformance kit in ${(r.ms / 1000).toFixed(2)} s`);
+  try {
+    await buildConsole({ outDir: opts.out ? join(opts.out, 'console') : undefined, log: (l) => console.error(l) });
+  } catch (e) {
+    console.error(`\ntrusttap build FAILED (operators' console): ${(e as Error).message}`);
+    return 1;
+  }
+  console.error(`built ${r.outputs.length} TA file(s), the conformance kit and the console in ${(r.ms / 1000).toFixed(2)} s`);
   return 0;
 });

@@ -1,6 +1,7 @@
 // `trusttap serve [--port N] [--data DIR] [--build DIR] [--admin-token T] [--sync full|normal]`:
 // runs the acquirer back end (backend/) on 127.0.0.1 until SIGINT/SIGTERM; --cors-origin opens
-// the device API to web origins (a WebView app's page, backend/http/cors.ts). The TA allowlist comes
+// the device API to web origins (a WebView app's page, backend/http/cors.ts). The operators'
+// console is at /console (backend/console/). The TA allowlist comes
 // from the build's signed manifest; the trusted OEM root is the test root of sim/oem/. Without
 // --data the state lives in a temporary directory that is removed when the server stops.
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ export const spec: CommandSpec = {
     { name: 'admin-token', value: 'TOKEN', help: 'bearer token of the back-office API', default: '$TRUSTTAP_ADMIN_TOKEN, else a random one, printed' },
     { name: 'sync', value: 'MODE', choices: ['full', 'normal'], help: 'SQLite synchronous mode', default: 'full' },
     { name: 'cors-origin', value: 'ORIGIN,...', help: 'web origins whose pages may call the device API (CORS)\ne.g. https://localhost,capacitor://localhost for a WebView app', default: 'none' },
+    { name: 'console-secure-cookie', help: "mark the operators' console session cookie Secure (TLS ends at a proxy in front);\nwithout it the cookie is Secure only on a TLS connection" },
     { name: 'quiet', help: 'no request log on stderr' },
   ],
   exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [1, 'could not start (port in use, unreadable state)'], [2, 'usage error']],
@@ -52,7 +54,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     be = await startBackend({
       dataDir, port, adminToken: opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN,
       oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
-      manifestKeyPem, manifests, corsOrigins, sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
+      manifestKeyPem, manifests, corsOrigins, consoleSecureCookies: flags.has('console-secure-cookie'), sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
       log: flags.has('quiet') ? undefined : (line) => console.error(line),
     });
   } catch (e) {
@@ -67,6 +69,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   }
   console.log(`trusttap back end listening on ${be.url} (data ${dataDir}${temporary ? ', removed at exit' : ''})`);
   if (!opts['admin-token'] && !process.env.TRUSTTAP_ADMIN_TOKEN) console.log(`admin token: ${be.adminToken}`);
+  console.log(`operators' console: ${be.url}/console (sign in with the admin token or an account of trusttap operator add)`);
   await stopped;
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);

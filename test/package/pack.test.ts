@@ -6,7 +6,7 @@ import { test, expect, beforeAll, afterAll } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { installTarball, REPO, type Installed } from './install.ts';
 
 const MINUTES = 60_000;
@@ -49,7 +49,8 @@ test('the package holds compiled JavaScript, declarations and the signed build â
   expect(all.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(all.filter((f) => /^(test|ta|tee-c|proto\/as)\//.test(f))).toEqual([]);
   expect(all.filter((f) => f.endsWith('dev-signing-key.pem'))).toEqual([]);
-  for (const f of ['dist/build/manifest.json', 'dist/build/manifest.sig', 'dist/build/sbom.cdx.json', 'dist/build/keys/dev-signing-key.pub.pem', 'dist/backend/hsm/hsm.wasm', 'dist/tee/host/ta-worker-boot.mjs', 'dist/ree/index.d.ts', 'bin/trusttap.mjs', 'README.md', 'docs/app-api.md']) {
+  for (const f of ['dist/build/manifest.json', 'dist/build/manifest.sig', 'dist/build/sbom.cdx.json', 'dist/build/keys/dev-signing-key.pub.pem', 'dist/backend/hsm/hsm.wasm', 'dist/tee/host/ta-worker-boot.mjs', 'dist/ree/index.d.ts', 'bin/trusttap.mjs', 'README.md', 'docs/app-api.md',
+    'dist/build/console/index.html', 'dist/build/console/app.js', 'dist/build/console/app.css', 'docs/operations.md']) {
     expect(all, f).toContain(f);
   }
   const manifest = JSON.parse(readFileSync(join(inst.pkgDir, 'dist/build/manifest.json'), 'utf8')) as { tas: { file: string }[] };
@@ -154,6 +155,29 @@ test('the trusttap CLI runs from the installed package: help, version, audit of 
   expect(build.code).toBe(2);
   expect(run(bin, ['sbom'], inst.project).err).toMatch(/trusttap sbom: needs a checkout of the repository/);
 });
+
+test("the installed package's trusttap serve serves the operators' console from the package (no CDN, no build step)", async () => {
+  const child = spawn(join(inst.project, 'node_modules/.bin/trusttap'), ['serve', '--port', '0', '--quiet', '--admin-token', 'pack-test-admin-token'], { cwd: inst.project, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => { out += d; const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1]); });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+    });
+    const page = await fetch(`${url}/console`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="/console/app.js">');
+    for (const f of ['app.js', 'app.css']) {
+      const r = await fetch(`${url}/console/${f}`);
+      expect(r.status, f).toBe(200);
+      expect((await r.arrayBuffer()).byteLength, f).toBe(statSync(join(inst.pkgDir, 'dist/build/console', f)).size);
+    }
+    const signIn = await fetch(`${url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ adminToken: 'pack-test-admin-token' }) });
+    expect(signIn.status).toBe(200);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}, 2 * MINUTES);
 
 /** What each example prints when it did what it shows (an example not listed must exit 0). */
 const EXPECT: Record<string, RegExp[]> = {
