@@ -19,7 +19,9 @@ import { ConsoleViews, type PolicyChange } from './views.ts';
 
 /** build/console/ beside the sources (backend/console → ../../build), or dist/build/console/ in the package. */
 export const CONSOLE_DIR = fileURLToPath(new URL('../../build/console/', import.meta.url));
-const FILES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+const FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8', 'licenses.txt': 'text/plain; charset=utf-8',
+};
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /** Failed sign-ins per name (and in all) within a window before sign-in is refused for a while. */
 const MAX_FAILURES = 5, FAILURE_WINDOW_MS = 15 * 60_000;
@@ -136,7 +138,7 @@ export function consoleHandler(o: ConsoleOptions) {
         if (!m) continue;
         if (r.method !== method) continue;
         if (RANK[s.row.role] < RANK[r.role]) throw new ApiError(403, ErrorCode.ERROR_UNAUTHORIZED, `${s.row.role} may not do this (needs ${r.role})`);
-        const out = await r.run({ s, q: url.searchParams, body: parsed, p: m.slice(1).map(decodeURIComponent) });
+        const out = await r.run({ s, q: url.searchParams, body: parsed, p: m.slice(1).map(decodePart) });
         return json(res, 200, out);
       }
       throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no console route ${method} /console/api/${path}`);
@@ -166,6 +168,10 @@ export function consoleHandler(o: ConsoleOptions) {
 
 const actor = (s: Session) => (s.row.role === 'admin' ? 'admin token' : `operator ${s.row.username}`);
 const me = (s: Session) => ({ username: s.row.username, role: s.row.role, csrfToken: s.csrf, expiresMs: s.row.expiresMs });
+
+function decodePart(p: string): string {
+  try { return decodeURIComponent(p); } catch { throw malformed(`bad %-escape in the path: ${p}`); }
+}
 
 function int(q: URLSearchParams, k: string): number | undefined {
   const v = q.get(k);

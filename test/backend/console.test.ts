@@ -243,6 +243,7 @@ describe('operators\' console API', () => {
     expect(s.toMs - s.fromMs).toBe(3_600_000);
     expect(s.verdicts.reduce((n: number, v: any) => n + (v.verdict === 'allow' ? v.n : 0), 0)).toBeGreaterThanOrEqual(1);
     expect((await victor.call('GET', 'stats?minutes=0')).status).toBe(400);
+    expect((await victor.call('GET', 'payments/dev-x/%E0%A4%A')).status).toBe(400); // a broken %-escape is the caller's error, not a 500
   });
 
   it('ends a session on sign-out and after 8 hours', async () => {
@@ -288,5 +289,8 @@ describe('operators\' console API', () => {
     const js = await fetch(`${be.url}/console/app.js`);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect((await fetch(`${be.url}/console/../backend.db`)).status).toBe(404);
+    expect((await fetch(`${be.url}/console/build.ts`)).status).toBe(404);
+    const lic = await (await fetch(`${be.url}/console/licenses.txt`)).text();
+    for (const p of ['preact', 'htm', 'uplot']) expect(lic).toMatch(new RegExp(`^== ${p} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
   });
 });
