@@ -6,6 +6,8 @@ import { useState, useEffect } from 'preact/hooks';
 import { api, query } from './api.ts';
 import { html, time, ErrorLine, canChange, type Me } from './ui.ts';
 
+const REFRESH_MS = 5000;
+
 interface DeviceSummary {
   deviceId: string; merchantId: string; terminalId: string; state: string; stateReason: string; lastVerdict: string;
   attestationRequired: boolean; lastAttestationMs: number; lastHeartbeatMs: number; lastContactMs: number; lastIp: string;
@@ -20,7 +22,11 @@ export function Devices({ me, focus }: { me: Me; focus: string }) {
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
   const load = () => api<DeviceSummary[]>('GET', `devices${query({ state, q: text })}`).then((l) => { setList(l); setError(''); }, (e) => setError(e.message));
-  useEffect(() => { load(); }, [state, text, tick]);
+  useEffect(() => {
+    load();
+    const timer = setInterval(load, REFRESH_MS); // states change by rules too (a root finding suspends)
+    return () => clearInterval(timer);
+  }, [state, text, tick]);
   useEffect(() => { if (focus) setOpen(focus); }, [focus]);
   return html`<section aria-labelledby="devices-h">
     <h2 id="devices-h">Devices</h2>
@@ -31,6 +37,7 @@ export function Devices({ me, focus }: { me: Me; focus: string }) {
       </select></label>
       <label>Search <input type="search" value=${text} placeholder="device, merchant, terminal, IP" onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} /></label>
       <button type="button" onClick=${() => setTick(tick + 1)}>Refresh</button>
+      <span class="note">(the list refreshes every ${REFRESH_MS / 1000} s)</span>
     </form>
     <${ErrorLine} error=${error} />
     <table aria-label="Devices">
