@@ -18,11 +18,12 @@ import { labelled, LABEL } from '../common/signature-labels.ts';
 import { verifyOemChain, CertificateError, type OemRootKey } from './attestation/certs.ts';
 import { openEvidence, EvidenceError } from './attestation/evidence.ts';
 import {
-  policyFromManifests, verifiedManifest, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
+  policyFromManifests, verifiedManifest, checkRevocations, unionBytes, raiseFloors, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
 } from './attestation/policy.ts';
 import { ApiError, ErrorCode, malformed, badSignature, unknownDevice, replay } from './errors.ts';
 import { hex, num, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
+import { witness, pinpadEpoch, versionNumber } from './attestation/witness.ts';
 import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
 
@@ -96,7 +97,7 @@ const BODY_FIELD: Record<DeviceOp, string> = {
 };
 /** Payment operations answer a suspended device (a decline, or the status/reversal of an earlier
  * payment) instead of refusing it with 403; a disabled device is still refused. */
-const PAYMENT_OPS = new Set<DeviceOp>(['authorize', 'transaction_status', 'reverse', 'qr_order', 'qr_status', 'qr_authorize']);
+export const PAYMENT_OPS = new Set<DeviceOp>(['authorize', 'transaction_status', 'reverse', 'qr_order', 'qr_status', 'qr_authorize']);
 
 export interface DeviceAnswer {
   http: number;
@@ -143,6 +144,7 @@ export class BackendService {
       repo, hsm, bdkId: DEFAULT_BDK, policyVersion: () => this.policy.version,
       paymentGate: (d) => this.paymentGate(d.deviceId, d),
       checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
+      rollbackDetected: (d, reason, now) => this.rollbackDetected(d, reason, now),
     }, opts.paymentLimits);
     this.qr = new QrPayments({
       repo, hsm, issuer: this.payments.issuer, policyVersion: () => this.policy.version,
@@ -197,6 +199,7 @@ export class BackendService {
     } catch (e) {
       throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`);
     }
+    if (this.policy.revokedManifestSha256.some((s) => hex(s) === vm.sha256)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `manifest ${vm.sha256.slice(0, 16)}… is revoked`);
     if (this.policy.manifestSha256.some((s) => hex(s) === vm.sha256)) return this.policy.version;
     await this.savePolicy(this.policyWithManifest(vm), notify, by);
     return this.policy.version;
@@ -226,12 +229,20 @@ export class BackendService {
 
   private policyWithTunables(p: trusttap.attest.v1.IPolicy): Policy {
     if (!p.runtimeVersions?.length || !p.bootStates?.length) throw malformed('a policy needs runtime_versions and boot_states (send the whole policy as GET returns it)');
+    try {
+      checkRevocations(p);
+    } catch (e) {
+      throw malformed((e as Error).message);
+    }
     return a.Policy.create({
       ...this.policy,
       runtimeVersions: p.runtimeVersions, bootStates: p.bootStates, requiredTas: p.requiredTas ?? [],
       nonceTtlMs: p.nonceTtlMs ?? u64(0), tokenTtlMs: p.tokenTtlMs ?? u64(0), heartbeatTimeoutMs: p.heartbeatTimeoutMs ?? u64(0),
       locationJumpKm: p.locationJumpKm ?? 0, developerOptionsStepUp: !!p.developerOptionsStepUp,
       emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
+      // Revocations (issue 17 §10) only add up: a PUT that leaves one out does not un-revoke it.
+      revokedManifestSha256: unionBytes(this.policy.revokedManifestSha256, p.revokedManifestSha256 ?? []),
+      taMinVersions: raiseFloors(this.policy.taMinVersions, p.taMinVersions ?? []),
       version: this.policy.version + 1,
     });
   }
@@ -308,6 +319,40 @@ export class BackendService {
     await this.repo.updateDevice(d.deviceId, patch);
     await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policy.version });
     d.state = state;
+  }
+
+  /** Issue 17 §1: a TEE counter the back end witnessed went back. A monitoring event (history,
+   * THREAT_ALERT notice) that suspends an active device; the back office may reactivate it after
+   * looking (the device must then attest afresh, with counters above the witnessed ones). */
+  private async rollbackDetected(d: DeviceRow, reason: string, now: number): Promise<void> {
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: reason, policyVersion: this.policy.version });
+    await this.notice(d.deviceId, 'THREAT_ALERT', reason, now);
+    if (d.state === 'active') await this.changeState(d, 'suspended', reason, now);
+  }
+
+  /** The counters evidence carries, witnessed: the RPMB write counter (equal is fine: no write
+   * in between) and the pinpad's entry epoch when its nonce rides along. Suspend findings. */
+  private async assessCounters(d: DeviceRow, evidence: trusttap.attest.v1.Evidence): Promise<string[]> {
+    const out: string[] = [];
+    const rpmb = evidence.measurements?.rpmbWriteCounter ?? 0;
+    if (rpmb > 0) {
+      const why = await witness(this.repo, d.deviceId, 'rpmb', rpmb, false, 'RPMB write counter');
+      if (why) out.push(`suspend: ${why}`);
+    }
+    // Each TA's version only moves forward on a device (the back end's side of TA anti-rollback,
+    // issue 17 §10): an older build, however correctly signed, suspends.
+    for (const t of evidence.measurements?.tas ?? []) {
+      const v = versionNumber(t.version ?? '');
+      if (v === null) continue;
+      const why = await witness(this.repo, d.deviceId, `ta-version:${hex(t.uuid ?? new Uint8Array(0))}`, v, false, `TA ${t.name} version (${t.version}, as a number)`);
+      if (why) out.push(`suspend: ${why}`);
+    }
+    const epoch = pinpadEpoch(evidence.nonce);
+    if (epoch !== null) {
+      const why = await witness(this.repo, d.deviceId, 'pinpad-epoch', epoch, true, 'pinpad entry epoch');
+      if (why) out.push(`suspend: ${why}`);
+    }
+    return out;
   }
 
   private async notice(deviceId: string, type: NoticeTypeName, reason: string, now: number, policyVersion = this.policy.version): Promise<void> {
@@ -608,7 +653,7 @@ export class BackendService {
     if (hex(certified.publicKey) !== hex(c.key)) throw new ApiError(403, ErrorCode.ERROR_BAD_CERTIFICATE, 'the OEM chain certifies another key than the one that signed');
     const { evidence, sha256: evSha } = this.open(r.evidence, c.key);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
-    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy)]);
+    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy), ...await this.assessCounters(d, evidence)]);
     if (verdict === 'suspend') {
       throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REFUSED, `enrolment refused: ${reasons.filter((x) => x.startsWith('suspend')).join('; ')}`);
     }
@@ -639,7 +684,7 @@ export class BackendService {
     const d = c.device!;
     const { evidence, sha256: evSha } = this.open(c.req.attest?.evidence, d.publicKey);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
-    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy)]);
+    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy), ...await this.assessCounters(d, evidence)]);
     await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements);
     return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
   }

@@ -18,7 +18,8 @@ export type LoadErrorCode =
   | 'DEBUG_TA_IN_RELEASE' // a debug build where a release build is required
   | 'MISSING_EXPORT' // a TA ABI export is missing or of the wrong kind
   | 'NO_MEMORY' // the module has no memory
-  | 'NO_MAXIMUM_MEMORY'; // the memory declares no maximum
+  | 'NO_MAXIMUM_MEMORY' // the memory declares no maximum
+  | 'TA_ROLLBACK'; // a correctly signed TA older than one this device loaded before
 
 export class LoadError extends Error {
   constructor(readonly code: LoadErrorCode, message: string) {

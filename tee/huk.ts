@@ -28,6 +28,12 @@ export class Huk {
     return Uint8Array.from(this.key);
   }
 
+  /** A key for the TEE core itself (the RPMB authentication key): another HKDF salt, so no
+   * TA's derive() can reach it whatever UUID and label it uses. */
+  deriveCore(label: string, len = 32): Uint8Array {
+    return new Uint8Array(hkdfSync('sha256', this.key, 'TrustTap HUK core v1', new TextEncoder().encode(label), len));
+  }
+
   derive(taUuid: Uint8Array, label: Uint8Array | string, len = 32): Uint8Array {
     const l = typeof label === 'string' ? new TextEncoder().encode(label) : label;
     const info = new Uint8Array(taUuid.length + l.length);

@@ -11,7 +11,9 @@ import { Login, TUI_PENDING } from './abi/ta-exports.ts';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import { checkTaModule } from './loader/imports.ts';
 import { Huk } from './huk.ts';
-import { createServices, type ServiceOptions, type DeviceAttestation, type OemDeviceKey } from './services.ts';
+import { enforceVersionFloors } from './ta-floor.ts';
+import { RpmbSlots } from './storage/rpmb-slots.ts';
+import { createServices, rpmbFor, type ServiceOptions, type DeviceAttestation, type OemDeviceKey } from './services.ts';
 import { HOST_ABI_VERSION } from './abi/table.ts';
 import { TaDeadError, type TaReply } from './instance.ts';
 import type { OutcallRouter, TaHost } from './host/ta-host.ts';
@@ -62,6 +64,9 @@ export interface RuntimeOptions {
 
 export type BootStateName = 'verified' | 'self-signed' | 'unlocked' | 'failed' | 'unspecified';
 const BOOT_STATES: Record<BootStateName, number> = { unspecified: 0, verified: 1, 'self-signed': 2, unlocked: 3, failed: 4 };
+
+/** The simulated RPMB device's image: beside the HUK, outside the sealed storage tree. */
+export const RPMB_IMAGE_FILE = join('device', 'rpmb.img');
 
 /** Where provisioning (sim/oem/) leaves the device's OEM attestation key. */
 export const OEM_KEY_FILE = join('device', 'oem-attestation.json');
@@ -127,6 +132,7 @@ export class TeeRuntime {
   private nextSession = 1;
   private readonly huk: Huk;
   private readonly storageDir: string;
+  private readonly rpmbPath: string;
   private attestation: DeviceAttestation | undefined;
   readonly isolation: Isolation;
 
@@ -136,11 +142,13 @@ export class TeeRuntime {
     mkdirSync(opts.dataDir, { recursive: true });
     this.huk = Huk.openSimulated(join(opts.dataDir, 'device', 'huk.bin'));
     this.storageDir = join(opts.dataDir, 'storage');
+    this.rpmbPath = join(opts.dataDir, RPMB_IMAGE_FILE);
   }
 
   /** Checks every image's imports and exports against the ABI and compiles it. */
   static async start(opts: RuntimeOptions): Promise<TeeRuntime> {
     const rt = new TeeRuntime(opts);
+    enforceVersionFloors(new RpmbSlots(rpmbFor({ storageDir: rt.storageDir, rpmbPath: rt.rpmbPath, huk: rt.huk })), opts.tas);
     for (const image of opts.tas) {
       checkTaModule(image.wasm, { release: !opts.allowDebugImports });
       const module = await WebAssembly.compile(new Uint8Array(image.wasm));
@@ -259,13 +267,13 @@ export class TeeRuntime {
   private newHost(rec: TaRecord): TaHost {
     if (this.isolation === 'worker') {
       return new WorkerTaHost({
-        module: rec.module, name: rec.image.name, uuid: rec.uuid, storageDir: this.storageDir,
+        module: rec.module, name: rec.image.name, uuid: rec.uuid, storageDir: this.storageDir, rpmbPath: this.rpmbPath,
         huk: this.hukBytesForWorker(), timeBudgetMs: this.opts.timeBudgetMs ?? 5_000, router: this.router,
         debug: !!this.opts.allowDebugImports, attestation: this.attestation,
       });
     }
     const services = createServices({ name: rec.image.name, uuid: rec.uuid }, {
-      storageDir: this.storageDir, huk: this.huk, random: this.opts.random, clockMs: this.opts.clockMs,
+      storageDir: this.storageDir, rpmbPath: this.rpmbPath, huk: this.huk, random: this.opts.random, clockMs: this.opts.clockMs,
       reeTimeMs: this.opts.reeTimeMs, log: this.opts.log, attestation: this.attestation,
     }, this.sessionsFor(rec));
     services.tui = this.tuiPort(rec);

@@ -10,10 +10,15 @@ import { trusttap } from '../proto/gen/ts/trusttap.js';
 import type Long from 'long';
 import { CryptoOps, CryptoError } from './crypto/ops.ts';
 import { SealedStorage } from './storage/sealed.ts';
+import { RpmbClient, SimulatedRpmb } from './storage/rpmb.ts';
+import { join } from 'node:path';
 import type { Huk } from './huk.ts';
 
 export interface ServiceOptions {
   storageDir: string;
+  /** The simulated RPMB device's image (the runtime: dataDir/device/rpmb.img); default
+   * storageDir/rpmb.img, beside — never inside — the TAs' object trees. */
+  rpmbPath?: string;
   huk: Huk;
   random?: (out: Uint8Array) => void;
   clockMs?: () => number;
@@ -48,10 +53,20 @@ function uuidText(u: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function attestationFor(ta: TaIdentity, dev: DeviceAttestation, crypto: CryptoOps, now: () => number): AttestationServices {
+/** The TEE core's client of the simulated RPMB device, keyed from the HUK. */
+export function rpmbFor(opts: Pick<ServiceOptions, 'storageDir' | 'rpmbPath' | 'huk'>): RpmbClient {
+  return new RpmbClient(new SimulatedRpmb(opts.rpmbPath ?? join(opts.storageDir, 'rpmb.img')), opts.huk.deriveCore('rpmb-authentication-key'));
+}
+
+function attestationFor(ta: TaIdentity, dev: DeviceAttestation, crypto: CryptoOps, now: () => number, rpmb: RpmbClient): AttestationServices {
   const a = trusttap.attest.v1;
   return {
-    measurements: () => dev.measurements.slice(),
+    // The measurements of the start, with the RPMB write counter read now (fresh nonce, MAC).
+    measurements: () => {
+      const m = a.Measurements.decode(dev.measurements);
+      m.rpmbWriteCounter = rpmb.writeCounter();
+      return a.Measurements.encode(m).finish();
+    },
     oemCertify(publicKey) {
       if (publicKey.length !== 65 || publicKey[0] !== 4) throw new CryptoError(Status.ERROR_BAD_PARAMETERS, 'oem_certify: not an uncompressed P-256 point');
       try {
@@ -93,11 +108,12 @@ const start = performance.now();
 
 export function createServices(ta: TaIdentity, opts: ServiceOptions, sessions: TaSessions = noSessions): HostServices {
   const crypto = new CryptoOps();
+  const rpmb = rpmbFor(opts);
   return {
     ta,
-    storage: new SealedStorage(opts.storageDir, ta.uuid, opts.huk),
+    storage: new SealedStorage(opts.storageDir, ta.uuid, opts.huk, rpmb),
     crypto,
-    attestation: opts.attestation ? attestationFor(ta, opts.attestation, crypto, opts.reeTimeMs ?? (() => Date.now())) : undefined,
+    attestation: opts.attestation ? attestationFor(ta, opts.attestation, crypto, opts.reeTimeMs ?? (() => Date.now()), rpmb) : undefined,
     hukDerive: (label, len) => opts.huk.derive(ta.uuid, label, len),
     random: opts.random ?? ((out) => randomFillSync(out)),
     clockMs: opts.clockMs ?? (() => performance.now() - start),

@@ -7,6 +7,16 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { verifyManifestSignature, parseManifest, sha256Hex, type Manifest } from '../../common/manifest.ts';
 import type { DeviceRow, VerdictName } from '../store/repository.ts';
 import { hex, u64, num } from '../util.ts';
+import { compareTaVersions, parseTaVersion } from '../../common/ta-version.ts';
+
+/** Checks the revocation lists an administrator sends (policy PUT); throws with the reason. */
+export function checkRevocations(p: trusttap.attest.v1.IPolicy): void {
+  for (const s of p.revokedManifestSha256 ?? []) if (s.length !== 32) throw new Error('revoked_manifest_sha256 entries are 32-byte SHA-256 values');
+  for (const f of p.taMinVersions ?? []) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(f.uuid ?? '')) throw new Error(`ta_min_versions: ${JSON.stringify(f.uuid)} is not a lower-case UUID`);
+    parseTaVersion(f.minVersion ?? '');
+  }
+}
 
 const a = trusttap.attest.v1;
 export type Policy = trusttap.attest.v1.Policy;
@@ -49,6 +59,8 @@ export function policyFromManifests(version: number, manifests: { manifest: Mani
     developerOptionsStepUp: base ? base.developerOptionsStepUp : true,
     emulatorSuspend: base ? base.emulatorSuspend : true,
     debuggerSuspend: base ? base.debuggerSuspend : true,
+    revokedManifestSha256: base?.revokedManifestSha256 ?? [],
+    taMinVersions: base?.taMinVersions ?? [],
   });
 }
 
@@ -92,15 +104,28 @@ export function assessMeasurements(m: trusttap.attest.v1.IMeasurements | null | 
   if (!policy.runtimeVersions.includes(m.runtimeVersion ?? '')) out.push(`suspend: runtime version ${m.runtimeVersion} is not allowed`);
   if (!policy.bootStates.includes(m.bootState ?? 0)) out.push(`suspend: boot state ${a.BootState[m.bootState ?? 0] ?? m.bootState} is not allowed`);
   const manifest = hex(m.manifestSha256 ?? new Uint8Array(0));
-  if (!policy.manifestSha256.some((s) => hex(s) === manifest)) out.push('suspend: the TAs were not loaded from an allowed signed manifest');
+  if ((policy.revokedManifestSha256 ?? []).some((s) => hex(s) === manifest)) out.push(`suspend: revoked: the TAs were loaded from manifest ${manifest.slice(0, 16)}…, which is revoked`);
+  else if (!policy.manifestSha256.some((s) => hex(s) === manifest)) out.push('suspend: the TAs were not loaded from an allowed signed manifest');
+  const floors = new Map((policy.taMinVersions ?? []).map((f) => [(f.uuid ?? '').replace(/-/g, '').toLowerCase(), f.minVersion ?? '']));
   const allowed = new Set(policy.tas.map((t) => `${(t.uuid ?? '').replace(/-/g, '')}/${hex(t.sha256 ?? new Uint8Array(0))}`));
   const names = new Set<string>();
   for (const t of m.tas ?? []) {
     names.add(t.name ?? '');
+    const floor = floors.get(hex(t.uuid ?? new Uint8Array(0)));
+    if (floor && olderThan(t.version ?? '', floor)) out.push(`suspend: revoked: TA ${t.name} version ${t.version} is below the minimum ${floor} the policy accepts`);
     if (!allowed.has(`${hex(t.uuid ?? new Uint8Array(0))}/${hex(t.sha256 ?? new Uint8Array(0))}`)) out.push(`suspend: TA ${t.name} image ${hex(t.sha256 ?? new Uint8Array(0)).slice(0, 16)}… is not on the allowlist`);
   }
   for (const r of policy.requiredTas) if (!names.has(r)) out.push(`suspend: required TA ${r} is not loaded`);
   return out;
+}
+
+/** A version that does not parse counts as older than any floor. */
+function olderThan(version: string, floor: string): boolean {
+  try {
+    return compareTaVersions(version, floor) < 0;
+  } catch {
+    return true;
+  }
 }
 
 export function verdictOf(reasons: string[]): Assessment {
@@ -109,3 +134,20 @@ export function verdictOf(reasons: string[]): Assessment {
 }
 
 export const ttl = (policy: Policy, k: 'nonceTtlMs' | 'tokenTtlMs' | 'heartbeatTimeoutMs') => num(policy[k]) || DEFAULTS[k];
+
+/** The revoked manifests of both lists, each once. */
+export function unionBytes(a: Uint8Array[], b: Uint8Array[]): Uint8Array[] {
+  const seen = new Map<string, Uint8Array>();
+  for (const x of [...a, ...b]) seen.set(hex(x), x);
+  return [...seen.values()];
+}
+
+/** Per TA, the higher of the two minimum versions: a floor is only ever raised. */
+export function raiseFloors(a: trusttap.attest.v1.ITaVersionFloor[], b: trusttap.attest.v1.ITaVersionFloor[]): trusttap.attest.v1.ITaVersionFloor[] {
+  const out = new Map<string, string>();
+  for (const f of [...a, ...b]) {
+    const cur = out.get(f.uuid ?? '');
+    if (!cur || compareTaVersions(f.minVersion ?? '', cur) > 0) out.set(f.uuid ?? '', f.minVersion ?? '');
+  }
+  return [...out].map(([uuid, minVersion]) => ({ uuid, minVersion }));
+}

@@ -33,6 +33,7 @@ import { checkLimits, DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
 import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
 import { currentAnswer } from './current.ts';
+import { ksnCounter, witness } from '../attestation/witness.ts';
 
 const pay = trusttap.payment.v1;
 const tx = trusttap.txsign.v1;
@@ -60,6 +61,8 @@ export interface AuthorizationHost {
   policyVersion(): number;
   paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
   checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): Promise<{ ok: boolean; reason: string }>;
+  /** A TEE counter went back (issue 17 §1): a monitoring event that suspends the device. */
+  rollbackDetected(device: DeviceRow, reason: string, now: number): Promise<void>;
 }
 
 class Decline {
@@ -135,6 +138,29 @@ export class Authorizer {
     const counter = exactCounter(record.counter);
     if (counter === null || counter > last + MAX_RECORD_COUNTER_STEP) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
+    }
+    // Issue 17 §1: a record counter, or a DUKPT KSN, that the back end has seen before means the
+    // device's storage was set back (restored or cloned): refused, and the device suspended.
+    // A lower record counter never seen is a record sent out of order: refused, nothing more.
+    const rollback: string[] = [];
+    if (counter <= last) {
+      const earlier = await repo.paymentByRecordCounter(device.deviceId, counter);
+      if (!earlier) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${last} (replay)`);
+      rollback.push(`rollback: txsign record counter ${counter} already numbered payment ${earlier.clientTransactionId}, another record — the device's storage was restored or cloned`);
+    }
+    // One DUKPT transaction may serve the PIN block and the record's MAC and data (X9.24-3 derives
+    // all three from one transaction key): the same KSN twice in one record is one use.
+    const sameKsn = record.pinKsn.length > 0 && Buffer.from(record.pinKsn).equals(Buffer.from(signed.macKsn));
+    for (const [ksn, what] of [[record.pinKsn, sameKsn ? 'PIN and data/MAC' : 'PIN'], [sameKsn ? new Uint8Array(0) : signed.macKsn, 'data/MAC']] as const) {
+      if (!ksn.length) continue;
+      const k = ksnCounter(ksn);
+      if (!k) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `the ${what} KSN is ${ksn.length} bytes, neither AES (12) nor TDES (10) DUKPT`);
+      const why = await witness(repo, device.deviceId, k.name, k.counter, true, `DUKPT ${what} KSN counter (key ${k.name.slice(4)})`);
+      if (why) rollback.push(why);
+    }
+    if (rollback.length) {
+      await this.host.rollbackDetected(device, rollback.join('; '), now);
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, rollback.join('; '));
     }
     if (!await repo.advanceRecordCounter(device.deviceId, counter)) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${await repo.lastRecordCounter(device.deviceId)} (replay)`);

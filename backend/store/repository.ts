@@ -254,6 +254,19 @@ export interface Repository {
   advanceRecordCounter(deviceId: string, counter: number): Promise<boolean>;
   lastRecordCounter(deviceId: string): Promise<number>;
 
+  // ---- issue 17 §1: TEE counters the back end witnesses (backend/attestation/witness.ts): DUKPT
+  // transaction counters per initial key ("ksn:<key id hex>"), the RPMB write counter ("rpmb"),
+  // the pinpad's entry epoch ("pinpad-epoch"), TA versions ("ta-version:<uuid hex>"). One row per
+  // (device, name); values only go up.
+  /** The highest value witnessed for the device's counter `name`, or null if never seen. */
+  witnessedCounter(deviceId: string, name: string): Promise<number | null>;
+  /** Records `value` if it is above the witnessed one (strict) or at least equal to it (not
+   * strict), or if none was witnessed (compare-and-set); false = it went back, nothing changed. */
+  witnessCounter(deviceId: string, name: string, value: number, strict: boolean): Promise<boolean>;
+  /** The journaled payment whose txsign record carried this counter, if any (a counter used for
+   * two different records proves the device's storage went back). */
+  paymentByRecordCounter(deviceId: string, recordCounter: number): Promise<PaymentRow | null>;
+
   putCardAccount(c: CardAccountRow): Promise<void>;
   getCardAccount(panHash: string): Promise<CardAccountRow | null>;
   updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void>;

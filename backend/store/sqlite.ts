@@ -205,6 +205,21 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX history_verdicts ON history (time_ms) WHERE kind = 'verdict';
     `,
   },
+  {
+    version: 5,
+    name: 'witnessed TEE counters (issue 17 §1)',
+    sql: `
+      -- Counters the device's TEE keeps and the back end sees (DUKPT KSN counters per initial key,
+      -- the RPMB write counter, the pinpad entry epoch): a restored device storage sets them back.
+      CREATE TABLE device_counters (
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (device_id, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX payments_by_record_counter ON payments (device_id, record_counter);
+    `,
+  },
 ];
 
 const COLS: Record<string, string> = {
@@ -306,6 +321,12 @@ export class SqliteRepository implements Repository {
       reversePayment: p('UPDATE payments SET reversed_ms = ? WHERE device_id = ? AND client_transaction_id = ? AND reversed_ms = 0'),
       getRecordCounter: p('SELECT last_record_counter AS c FROM devices WHERE device_id = ?'),
       advanceRecordCounter: p('UPDATE devices SET last_record_counter = ? WHERE device_id = ? AND last_record_counter < ?'),
+      paymentByRecordCounter: p('SELECT * FROM payments WHERE device_id = ? AND record_counter = ? AND record_sha256 <> \'\' LIMIT 1'),
+      getWitnessed: p('SELECT value FROM device_counters WHERE device_id = ? AND name = ?'),
+      witnessStrict: p(`INSERT INTO device_counters (device_id, name, value) VALUES (?, ?, ?)
+                        ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value WHERE device_counters.value < excluded.value`),
+      witnessEqual: p(`INSERT INTO device_counters (device_id, name, value) VALUES (?, ?, ?)
+                       ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value WHERE device_counters.value <= excluded.value`),
       putAccount: p(`INSERT INTO card_accounts (pan_hash, masked_pan, scheme, cvn, imk_id, currency, balance_minor, status, expiry, pvv, pvk_id, pin_tries, pin_try_limit, last_atc)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                      ON CONFLICT (pan_hash) DO UPDATE SET masked_pan = excluded.masked_pan, scheme = excluded.scheme, cvn = excluded.cvn, imk_id = excluded.imk_id,
@@ -530,15 +551,29 @@ export class SqliteRepository implements Repository {
   }
 
   getPayment(deviceId: string, clientTransactionId: string): Promise<PaymentRow | null> {
-    return this.run(() => {
-      const r = this.st.getPayment.get(deviceId, clientTransactionId) as any;
-      if (!r) return null;
-      return {
-        deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
-        recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
-        panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
-      };
-    });
+    return this.run(() => this.toPayment(this.st.getPayment.get(deviceId, clientTransactionId)));
+  }
+
+  private toPayment(r: any): PaymentRow | null {
+    if (!r) return null;
+    return {
+      deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
+      recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
+      panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
+    };
+  }
+
+  // issue 17 §1: witnessed TEE counters (repository.ts)
+  paymentByRecordCounter(deviceId: string, recordCounter: number): Promise<PaymentRow | null> {
+    return this.run(() => this.toPayment(this.st.paymentByRecordCounter.get(deviceId, recordCounter)));
+  }
+
+  witnessedCounter(deviceId: string, name: string): Promise<number | null> {
+    return this.run(() => (this.st.getWitnessed.get(deviceId, name) as { value: number } | undefined)?.value ?? null);
+  }
+
+  witnessCounter(deviceId: string, name: string, value: number, strict: boolean): Promise<boolean> {
+    return this.run(() => (strict ? this.st.witnessStrict : this.st.witnessEqual).run(deviceId, name, value).changes === 1);
   }
 
   insertPayment(p: PaymentRow): Promise<void> {

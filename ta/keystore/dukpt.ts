@@ -1,7 +1,9 @@
 // DUKPT key sets in the keystore: the originator's registers live in the sealed record of a B1
 // key; every state change is saved before any key of the new transaction is used, so the
 // counter never goes back (sealed storage's rollback protection covers the record itself).
-// One transaction encrypts at most one PIN block: a second PIN starts a new transaction.
+// One transaction encrypts at most one PIN block: a second PIN starts a new transaction. A
+// transaction started for a record without a PIN (NEXT_TRANSACTION) is taken too, so a later PIN
+// block never shares its KSN: one KSN, one payment (the back end refuses a KSN it has seen).
 import { Reply } from "../lib/entry";
 import {
   DukptStatus, DukptNextTransactionRequest, DukptNextTransactionResponse, DukptStatusRequest, DukptStatusResponse,
@@ -64,10 +66,11 @@ export function loadDukpt(reply: Reply, rec: StoredKey, initialKey: Uint8Array, 
   return true;
 }
 
-/** Saves the advanced state before anything of the new transaction is used. */
-function advance(reply: Reply, rec: StoredKey, o: Originator): bool {
+/** Saves the advanced state before anything of the new transaction is used; taken: no PIN block
+ * may join this transaction (it was started for a record without one). */
+function advance(reply: Reply, rec: StoredKey, o: Originator, taken: bool = false): bool {
   if (!o.begin()) { algorithmFailed(reply, "starting a DUKPT transaction"); return false; }
-  rec.dukpt = fromOriginator(o, false);
+  rec.dukpt = fromOriginator(o, taken);
   rec.info!.dukpt = statusOf(o);
   if (keyring.save(rec) < 0) { storageFailed(reply, "saving the DUKPT state"); return false; }
   return true;
@@ -92,7 +95,7 @@ export function nextTransaction(input: Uint8Array, reply: Reply): void {
   const rec = loadSet(reply, req.keyId);
   if (!rec) return;
   const o = toOriginator(rec.dukpt!);
-  if (advance(reply, rec, o)) {
+  if (advance(reply, rec, o, true)) {
     const res = new DukptNextTransactionResponse();
     res.status = statusOf(o);
     reply.ok(res.encode());
@@ -159,7 +162,7 @@ export function generateMac(input: Uint8Array, reply: Reply): void {
   const rec = loadSet(reply, req.keyId);
   if (!rec) return;
   const o = toOriginator(rec.dukpt!);
-  if (o.currentCounter == 0 && !advance(reply, rec, o)) { wipeState(rec, o); return; }
+  if (o.currentCounter == 0 && !advance(reply, rec, o, true)) { wipeState(rec, o); return; }
   const ksn = o.ksnOf(o.currentCounter);
   const mac = o.aes
     ? aes.macWithUsage(o.currentKey, ksn, aes.aesKeyTypeOf(o.currentKey.length), req.data, false)
@@ -180,7 +183,7 @@ export function encryptData(input: Uint8Array, reply: Reply): void {
   const rec = loadSet(reply, req.keyId);
   if (!rec) { wipe(req.data); return; }
   const o = toOriginator(rec.dukpt!);
-  if (o.currentCounter == 0 && !advance(reply, rec, o)) { wipe(req.data); wipeState(rec, o); return; }
+  if (o.currentCounter == 0 && !advance(reply, rec, o, true)) { wipe(req.data); wipeState(rec, o); return; }
   const ksn = o.ksnOf(o.currentCounter);
   const padded = pad(req.data, PAD_METHOD_2, o.aes ? 16 : 8);
   wipe(req.data);

@@ -91,7 +91,12 @@ class Pinpad extends TrustedApp {
   }
 
   nonce(session: u32, reply: Reply): void {
-    const slot = newNonce();
+    // Each nonce opens a new entry epoch, sealed before the nonce leaves (issue 17 §1).
+    const tries = state.loadTries();
+    if (!tries) return storageFailed(reply, "reading the try counter");
+    tries.epoch += 1;
+    if (state.saveTries(tries) < 0) return storageFailed(reply, "counting the entry epoch");
+    const slot = newNonce(tries.epoch);
     nonces.set(session, slot);
     const res = new NonceResponse();
     res.nonce = slot.nonce;

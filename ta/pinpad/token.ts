@@ -30,9 +30,14 @@ export function sha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
-export function newNonce(): NonceSlot {
+/** "TTpe" || the entry epoch (8 bytes, big-endian) || 20 random bytes: the back end reads the
+ * epoch from the evidence nonce and refuses one that goes back (backend/attestation/witness.ts);
+ * 160 random bits keep it unpredictable. */
+export function newNonce(epoch: u64): NonceSlot {
   const n = new Uint8Array(NONCE_LEN);
   host.random(n.dataStart, n.length);
+  n[0] = 0x54; n[1] = 0x54; n[2] = 0x70; n[3] = 0x65; // "TTpe"
+  for (let i = 0; i < 8; i++) n[4 + i] = <u8>(epoch >> (<u64>(56 - 8 * i)));
   return new NonceSlot(n, host.clock_ms());
 }
 

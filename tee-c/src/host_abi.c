@@ -348,9 +348,17 @@ u32 Z_teeZ_attest_measurements(struct Z_tee_instance_t *t, u32 op, u32 cap) {
   size_t n;
   const uint8_t *m = rt_measurements(&n);
   if (!m) return ERR(TT_ERROR_NOT_SUPPORTED);
-  if (n > cap) return ERR(TT_ERROR_SHORT_BUFFER);
-  memcpy(view(c, op, (u32)n), m, n);
-  return (u32)n;
+  /* The measurements of the start, then rpmb_write_counter = 6 read now (fresh nonce, MAC). */
+  uint32_t counter = 0, st = rpmb_write_counter(&counter);
+  if (st) return ERR(st);
+  tt_buf b = {0};
+  buf_put(&b, m, n);
+  pb_varint(&b, 6, counter);
+  if (b.n > cap) { buf_free(&b); return ERR(TT_ERROR_SHORT_BUFFER); }
+  memcpy(view(c, op, (u32)b.n), b.p, b.n);
+  u32 len = (u32)b.n;
+  buf_free(&b);
+  return len;
 }
 
 int oem_certify(const uint8_t uuid[16], const uint8_t pub[65], tt_buf *out, uint32_t *status); /* attest.c */

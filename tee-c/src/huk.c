@@ -54,3 +54,16 @@ int huk_derive(const uint8_t uuid[16], const uint8_t *label, size_t label_len, u
   tt_wipe(info, sizeof info);
   return ok ? 0 : -1;
 }
+
+/* A key for the TEE core itself (the RPMB authentication key), as tee/huk.ts deriveCore: another
+ * HKDF salt, so no TA's derivation can reach it whatever UUID and label it uses. */
+int huk_derive_core(const uint8_t *label, size_t label_len, uint8_t *out, size_t out_len) {
+  if (!g_huk_ok) return -1;
+  EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+  int ok = pc && EVP_PKEY_derive_init(pc) > 0 && EVP_PKEY_CTX_set_hkdf_md(pc, EVP_sha256()) > 0 &&
+           EVP_PKEY_CTX_set1_hkdf_salt(pc, (const unsigned char *)"TrustTap HUK core v1", 20) > 0 &&
+           EVP_PKEY_CTX_set1_hkdf_key(pc, g_huk, 32) > 0 &&
+           EVP_PKEY_CTX_add1_hkdf_info(pc, label, (int)label_len) > 0 && EVP_PKEY_derive(pc, out, &out_len) > 0;
+  EVP_PKEY_CTX_free(pc);
+  return ok ? 0 : -1;
+}

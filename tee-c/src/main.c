@@ -191,6 +191,7 @@ int main(int argc, char **argv) {
   wasm_rt_init();
   ta_entry_init();
   if (huk_open(g_cfg.data_dir)) load_error("DEVICE: cannot open the simulated hardware unique key");
+  if (rpmb_open(g_cfg.data_dir)) load_error("DEVICE: cannot open the simulated RPMB");
   char err[2048];
   if (build) {
     if (!key) load_error("BAD_SIGNATURE: no trusted manifest key (--key)");
@@ -207,6 +208,7 @@ int main(int argc, char **argv) {
     if (rt_add_ta(name, uuid, ver, wasm, n, err, sizeof err)) load_error(err);
     free(wasm);
   }
+  if (rt_enforce_version_floors(err, sizeof err)) load_error(err);
   rt_finish_load();
   if (send_frame((const uint8_t *)"", 0)) return 1; /* ready */
   inbuf in = {0};

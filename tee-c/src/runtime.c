@@ -143,6 +143,85 @@ void rt_finish_load(void) {
 }
 
 const uint8_t *rt_measurements(size_t *n) { *n = g_measurements.n; return g_measurements.p; }
+
+/* major[.minor[.patch]][-pre-release] as common/ta-version.ts parses it: 0 and v[4] =
+ * {major, minor, patch, 1 release / 0 pre-release}, or -1. */
+static int parse_version(const char *s, long v[4]) {
+  v[0] = v[1] = v[2] = 0; v[3] = 1;
+  for (int part = 0; part < 3; part++) {
+    if (*s < '0' || *s > '9') return -1;
+    long x = 0; int digits = 0;
+    while (*s >= '0' && *s <= '9') { if (++digits > 9) return -1; x = x * 10 + (*s++ - '0'); }
+    v[part] = x;
+    if (*s != '.') break;
+    if (part == 2) return -1;
+    s++;
+  }
+  if (*s == '-') {
+    if (!s[1]) return -1;
+    for (const char *p = s + 1; *p; p++) if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '.' || *p == '-')) return -1;
+    v[3] = 0;
+  } else if (*s) return -1;
+  return 0;
+}
+
+static int compare_versions(const long a[4], const long b[4]) {
+  for (int i = 0; i < 4; i++) if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
+/* The core slot: [count u16] then per TA [uuid 16][length u8][version]. */
+int rt_enforce_version_floors(char *err, size_t errn) {
+  uint8_t *b = NULL; size_t n = 0; bool found;
+  if (rpmb_slot_read(NULL, &b, &n, &found)) { snprintf(err, errn, "TA_ROLLBACK: the TA version floors in replay-protected storage are unreadable"); return -1; }
+  struct { uint8_t uuid[16]; char version[64]; } floors[MAX_TAS + 64];
+  int nf = 0;
+  size_t i = 2;
+  if (found && n >= 2) {
+    int cnt = b[0] << 8 | b[1];
+    for (int k = 0; k < cnt && nf < (int)(sizeof floors / sizeof floors[0]) && i + 17 <= n; k++) {
+      memcpy(floors[nf].uuid, b + i, 16); i += 16;
+      size_t l = b[i++];
+      if (l >= sizeof floors[nf].version || i + l > n) break;
+      memcpy(floors[nf].version, b + i, l); floors[nf].version[l] = 0; i += l;
+      nf++;
+    }
+  }
+  free(b);
+  bool raised = false;
+  for (int t = 0; t < g_ntas; t++) {
+    long have[4], floor[4];
+    if (parse_version(g_tas[t].version, have)) { snprintf(err, errn, "BAD_MANIFEST: TA %s version \"%s\" is not major[.minor[.patch]][-pre-release]", g_tas[t].name, g_tas[t].version); return -1; }
+    int k = 0;
+    while (k < nf && memcmp(floors[k].uuid, g_tas[t].uuid, 16)) k++;
+    if (k < nf && !parse_version(floors[k].version, floor) && compare_versions(have, floor) < 0) {
+      snprintf(err, errn, "TA_ROLLBACK: TA %s version %s is older than version %s this device loaded before (anti-rollback floor)", g_tas[t].name, g_tas[t].version, floors[k].version);
+      return -1;
+    }
+  }
+  for (int t = 0; t < g_ntas; t++) {
+    long have[4], floor[4];
+    parse_version(g_tas[t].version, have);
+    int k = 0;
+    while (k < nf && memcmp(floors[k].uuid, g_tas[t].uuid, 16)) k++;
+    if (k < nf && !parse_version(floors[k].version, floor) && compare_versions(have, floor) <= 0) continue;
+    if (k == nf) { if (nf >= (int)(sizeof floors / sizeof floors[0])) continue; memcpy(floors[nf++].uuid, g_tas[t].uuid, 16); }
+    snprintf(floors[k].version, sizeof floors[k].version, "%s", g_tas[t].version);
+    raised = true;
+  }
+  if (!raised) return 0;
+  tt_buf o = {0};
+  uint8_t h[2] = {(uint8_t)(nf >> 8), (uint8_t)nf};
+  buf_put(&o, h, 2);
+  for (int k = 0; k < nf; k++) {
+    uint8_t l = (uint8_t)strlen(floors[k].version);
+    buf_put(&o, floors[k].uuid, 16); buf_put(&o, &l, 1); buf_put(&o, floors[k].version, l);
+  }
+  uint32_t st = rpmb_slot_write(NULL, o.p, o.n);
+  buf_free(&o);
+  if (st) { snprintf(err, errn, "DEVICE: cannot write the TA version floors to the RPMB (0x%08x)", st); return -1; }
+  return 0;
+}
 const uint8_t *rt_ta_sha256(const uint8_t uuid[16]) {
   for (int i = 0; i < g_ntas; i++) if (!memcmp(g_tas[i].uuid, uuid, 16)) return g_tas[i].sha256;
   return NULL;

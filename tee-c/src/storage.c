@@ -1,9 +1,10 @@
 /* Sealed storage for one TA, with the guarantees of tee/storage/sealed.ts (blobs are not
  * interchangeable with the Node runtime's): AES-256-GCM under a key derived from the HUK and the
- * TA's UUID; a rollback counter per object in a simulated RPMB file authenticated by a
- * HUK-derived HMAC-SHA256 key; blob first, counter second, both written atomically (temp file,
- * fsync, rename, fsync of the directory). A blob failing its tag is CORRUPT_OBJECT; a version
- * older than its counter, a removed blob or an altered counter area is SECURITY.
+ * TA's UUID; a rollback counter per object in this TA's slot of the simulated RPMB device
+ * (rpmb.c: a separate device, authenticated frames only); blob first, counter second, both
+ * written atomically (temp file, fsync, rename, fsync of the directory). A blob failing its tag
+ * is CORRUPT_OBJECT; a version older than its counter, a removed blob, or an RPMB answer that
+ * fails its MAC or nonce is SECURITY.
  * On OP-TEE: TEE_CreatePersistentObject / TEE_OpenPersistentObject with TEE_STORAGE_PRIVATE_RPMB. */
 #include <dirent.h>
 #include <errno.h>
@@ -25,8 +26,8 @@ static const uint8_t MAGIC[4] = {'T', 'T', 'C', '1'};
 
 typedef struct { uint8_t id[MAX_ID]; uint8_t idn; uint64_t v; bool deleted; } entry;
 struct tt_storage {
-  char objects[4096], rpmb[4096];
-  uint8_t uuid[16], seal_key[32], rpmb_key[32];
+  char objects[4096];
+  uint8_t uuid[16], seal_key[32];
   entry *e; int ne;
 };
 
@@ -89,22 +90,20 @@ tt_storage *storage_open(const char *root, const uint8_t uuid[16]) {
   hexs(uuid, 16, u);
   memcpy(s->uuid, uuid, 16);
   snprintf(s->objects, sizeof s->objects, "%s/%s/objects", root, u);
-  snprintf(dir, sizeof dir, "%s/rpmb", root);
-  snprintf(s->rpmb, sizeof s->rpmb, "%s/rpmb/%s.counters-c", root, u);
-  if (mkdirs(s->objects) || mkdirs(dir) ||
-      huk_derive(uuid, (const uint8_t *)"sealed-storage", 14, s->seal_key, 32) ||
-      huk_derive(uuid, (const uint8_t *)"rpmb-mac", 8, s->rpmb_key, 32)) { storage_close(s); return NULL; }
+  (void)dir;
+  if (mkdirs(s->objects) ||
+      huk_derive(uuid, (const uint8_t *)"sealed-storage", 14, s->seal_key, 32)) { storage_close(s); return NULL; }
   return s;
 }
 
 void storage_close(tt_storage *s) {
   if (!s) return;
-  tt_wipe(s->seal_key, 32); tt_wipe(s->rpmb_key, 32);
+  tt_wipe(s->seal_key, 32);
   free(s->e);
   free(s);
 }
 
-/* ---- simulated RPMB: [count u32][entries: idn u8, id, v u64 BE, deleted u8][HMAC-SHA256] ---- */
+/* ---- the counter table in the TA's RPMB slot: [count u32][entries: idn u8, id, v u64 BE, deleted u8] ---- */
 static bool any_blob(tt_storage *s) {
   DIR *d = opendir(s->objects);
   if (!d) return false;
@@ -116,20 +115,19 @@ static bool any_blob(tt_storage *s) {
 
 static uint32_t load_counters(tt_storage *s) {
   free(s->e); s->e = NULL; s->ne = 0;
-  uint8_t *b; size_t n;
-  if (read_file(s->rpmb, &b, &n)) {
+  uint8_t *b = NULL; size_t n = 0; bool found;
+  uint32_t rs = rpmb_slot_read(s->uuid, &b, &n, &found);
+  if (rs) return rs == TT_ERROR_STORAGE_NO_SPACE ? rs : TT_ERROR_SECURITY;
+  if (!found) {
     if (any_blob(s)) return TT_ERROR_SECURITY; /* counters missing while sealed objects exist */
     return TT_SUCCESS;
   }
   uint32_t st = TT_ERROR_SECURITY;
-  if (n < 4 + 32) goto out;
-  uint8_t mac[32]; unsigned ml = 32;
-  HMAC(EVP_sha256(), s->rpmb_key, 32, b, n - 32, mac, &ml);
-  if (CRYPTO_memcmp(mac, b + n - 32, 32)) goto out; /* altered */
+  if (n < 4) goto out;
   uint32_t cnt = (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
   if (cnt > MAX_ENTRIES) goto out;
   s->e = calloc(cnt ? cnt : 1, sizeof(entry));
-  size_t i = 4, end = n - 32;
+  size_t i = 4, end = n;
   for (uint32_t k = 0; k < cnt; k++) {
     if (i >= end) goto out;
     uint8_t idn = b[i++];
@@ -157,12 +155,10 @@ static uint32_t save_counters(tt_storage *s) {
     v[8] = e->deleted;
     buf_put(&b, v, 9);
   }
-  uint8_t mac[32]; unsigned ml = 32;
-  HMAC(EVP_sha256(), s->rpmb_key, 32, b.p, b.n, mac, &ml);
-  buf_put(&b, mac, 32);
-  int r = atomic_write(s->rpmb, b.p, b.n);
+  uint32_t r = rpmb_slot_write(s->uuid, b.p, b.n);
   buf_free(&b);
-  return r ? TT_ERROR_STORAGE_NO_SPACE : TT_SUCCESS;
+  if (r == TT_SUCCESS || r == TT_ERROR_STORAGE_NO_SPACE) return r;
+  return TT_ERROR_SECURITY;
 }
 
 static entry *find(tt_storage *s, const uint8_t *id, size_t idn) {

@@ -69,6 +69,14 @@ void pb_bytes_always(tt_buf *b, uint32_t field, const void *d, size_t n);
 /* ---- simulated HUK (huk.c) ---- */
 int huk_open(const char *data_dir);
 int huk_derive(const uint8_t uuid[16], const uint8_t *label, size_t label_len, uint8_t *out, size_t out_len);
+int huk_derive_core(const uint8_t *label, size_t label_len, uint8_t *out, size_t out_len);
+
+/* ---- simulated RPMB (rpmb.c): JEDEC eMMC 5.1 §6.6.22 frames; slot 0 the core's, 1..31 a TA's ---- */
+int rpmb_open(const char *data_dir);
+uint32_t rpmb_write_counter(uint32_t *out);
+/* uuid NULL: the core's slot. *out malloc'd when *found. */
+uint32_t rpmb_slot_read(const uint8_t *uuid, uint8_t **out, size_t *outn, bool *found);
+uint32_t rpmb_slot_write(const uint8_t *uuid, const uint8_t *d, size_t n);
 
 /* ---- sealed storage (storage.c) ---- */
 typedef struct tt_storage tt_storage;
@@ -166,6 +174,9 @@ extern tt_config g_cfg;
 
 int rt_add_ta(const char *name, const char *uuid_text, const char *version, const uint8_t *wasm, size_t n, char *err, size_t errn);
 void rt_finish_load(void);
+/* TA anti-rollback (tee/ta-floor.ts): refuses a TA older than the highest version this device
+ * loaded (TA_ROLLBACK in err), then raises the floors kept in the RPMB core slot. */
+int rt_enforce_version_floors(char *err, size_t errn);
 void rt_open_session(const uint8_t *uuid, const char *name, uint32_t login, const uint8_t *client, size_t client_len, tt_result *r);
 void rt_invoke(uint32_t session, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r);
 void rt_close_session(uint32_t session, tt_result *r);

@@ -16,6 +16,7 @@ interface WorkerInit {
   name: string;
   uuid: Uint8Array;
   storageDir: string;
+  rpmbPath: string;
   huk: Uint8Array;
   debug: boolean;
   attestation?: DeviceAttestation;
@@ -56,7 +57,7 @@ const sessions: TaSessions = {
 
 const services = createServices(
   { name: init.name, uuid: init.uuid },
-  { storageDir: init.storageDir, huk: Huk.fromBytes(init.huk), log: init.debug ? (ta, l) => console.error(`[${ta}] ${l}`) : undefined, attestation: init.attestation },
+  { storageDir: init.storageDir, rpmbPath: init.rpmbPath, huk: Huk.fromBytes(init.huk), log: init.debug ? (ta, l) => console.error(`[${ta}] ${l}`) : undefined, attestation: init.attestation },
   sessions,
 );
 // The trusted UI lives with the runtime: screens go there as outcalls, events come back as calls.

@@ -15,6 +15,7 @@ export interface WorkerHostOptions {
   name: string;
   uuid: Uint8Array;
   storageDir: string;
+  rpmbPath: string;
   huk: Uint8Array;
   timeBudgetMs: number;
   router: OutcallRouter;
@@ -50,7 +51,7 @@ export class WorkerTaHost implements TaHost {
     this.worker = new Worker(workerUrl, {
       workerData: {
         sab: ch.sab, module: this.opts.module, name: this.opts.name, uuid: this.opts.uuid,
-        storageDir: this.opts.storageDir, huk: this.opts.huk, debug: !!this.opts.debug, attestation: this.opts.attestation,
+        storageDir: this.opts.storageDir, rpmbPath: this.opts.rpmbPath, huk: this.opts.huk, debug: !!this.opts.debug, attestation: this.opts.attestation,
       },
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
       stdout: false,

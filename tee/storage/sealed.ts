@@ -1,13 +1,17 @@
 // Sealed storage for one TA (GP TEE_OpenPersistentObject & co, simplified to whole objects):
 // AES-256-GCM under a key derived from the HUK and the TA's UUID, with a rollback counter per
-// object kept in a simulated replay-protected memory block (RPMB) that is authenticated by a
-// HUK-derived HMAC key. A blob that fails its tag is CORRUPT_OBJECT; an older version than the
-// counter (a replayed file) or a counter area that was altered is SECURITY. Writes are atomic.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// object kept in the (simulated) replay-protected memory block — a separate device, rpmb.ts,
+// reached only through its authenticated frames — in this TA's slot there (rpmb-slots.ts). A
+// blob that fails its tag is CORRUPT_OBJECT; an older version than the counter (a replayed
+// file), an RPMB answer that fails its MAC or nonce, or a missing counter table while objects
+// exist is SECURITY. Writes are atomic.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Status } from '../../proto/status.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { RpmbError, type RpmbClient } from './rpmb.ts';
+import { RpmbSlots, SlotError } from './rpmb-slots.ts';
 import type { Huk } from '../huk.ts';
 
 export class StorageError extends Error {
@@ -27,20 +31,19 @@ type Counters = Record<string, CounterEntry>;
 export class SealedStorage {
   private readonly dir: string;
   private readonly objects: string;
-  private readonly rpmbPath: string;
   private readonly sealKey: Uint8Array;
-  private readonly rpmbKey: Uint8Array;
   private readonly uuid: Uint8Array;
+  private readonly slots: RpmbSlots;
 
-  constructor(root: string, uuid: Uint8Array, huk: Huk) {
+  /** root: the TEE's storage directory (this TA's objects go under root/<uuid>/objects); rpmb:
+   * the TEE core's client of the RPMB device, which lives elsewhere (runtime: device/rpmb.img). */
+  constructor(root: string, uuid: Uint8Array, huk: Huk, rpmb: RpmbClient) {
     this.uuid = uuid;
     this.dir = join(root, Buffer.from(uuid).toString('hex'));
     this.objects = join(this.dir, 'objects');
-    this.rpmbPath = join(root, 'rpmb', `${Buffer.from(uuid).toString('hex')}.counters`);
     mkdirSync(this.objects, { recursive: true });
-    mkdirSync(join(root, 'rpmb'), { recursive: true });
     this.sealKey = huk.derive(uuid, 'sealed-storage', 32);
-    this.rpmbKey = huk.derive(uuid, 'rpmb-mac', 32);
+    this.slots = new RpmbSlots(rpmb);
   }
 
   private checkId(id: Uint8Array): string {
@@ -54,32 +57,54 @@ export class SealedStorage {
     return join(this.objects, `${hexId}.blob`);
   }
 
-  // --- simulated RPMB: {counters, mac} ---
+  // --- the counter table, in this TA's RPMB slot: count u16, then per object: id length u8,
+  // id, version u64, deleted u8 ---
   private readCounters(): Counters {
-    if (!existsSync(this.rpmbPath)) {
+    let raw: Uint8Array | null;
+    try {
+      raw = this.slots.read(this.uuid);
+    } catch (e) {
+      throw securityError(e);
+    }
+    if (!raw) {
       const stored = readdirSync(this.objects).filter((f) => f.endsWith('.blob'));
       if (stored.length) throw new StorageError(Status.ERROR_SECURITY, 'rollback counters missing while sealed objects exist');
       return {};
     }
-    let parsed: { counters: Counters; mac: string };
+    const b = Buffer.from(raw);
+    const c: Counters = {};
     try {
-      parsed = JSON.parse(readFileSync(this.rpmbPath, 'utf8'));
+      let o = 2;
+      for (let i = 0, n = b.readUInt16BE(0); i < n; i++) {
+        const len = b[o++];
+        const id = b.subarray(o, o + len).toString('hex');
+        o += len;
+        const v = Number(b.readBigUInt64BE(o));
+        o += 8;
+        c[id] = b[o++] ? { v, deleted: true } : { v };
+      }
     } catch {
-      throw new StorageError(Status.ERROR_SECURITY, 'rollback counter area is unreadable');
+      throw new StorageError(Status.ERROR_SECURITY, 'rollback counter table is unreadable');
     }
-    const body = JSON.stringify(parsed.counters ?? null);
-    const mac = createHmac('sha256', this.rpmbKey).update(body).digest();
-    const got = Buffer.from(String(parsed.mac), 'hex');
-    if (got.length !== mac.length || !timingSafeEqual(got, mac)) {
-      throw new StorageError(Status.ERROR_SECURITY, 'rollback counter area was altered');
-    }
-    return parsed.counters;
+    return c;
   }
 
   private writeCounters(c: Counters): void {
-    const body = JSON.stringify(c);
-    const mac = createHmac('sha256', this.rpmbKey).update(body).digest('hex');
-    writeFileAtomic(this.rpmbPath, Buffer.from(JSON.stringify({ counters: c, mac })));
+    const parts: Buffer[] = [Buffer.alloc(2)];
+    const entries = Object.entries(c);
+    parts[0].writeUInt16BE(entries.length);
+    for (const [id, e] of entries) {
+      const idb = Buffer.from(id, 'hex');
+      const v = Buffer.alloc(8);
+      v.writeBigUInt64BE(BigInt(e.v));
+      parts.push(Buffer.of(idb.length), idb, v, Buffer.of(e.deleted ? 1 : 0));
+    }
+    try {
+      this.slots.write(this.uuid, Buffer.concat(parts));
+    } catch (e) {
+      if (e instanceof SlotError) throw new StorageError(Status.ERROR_STORAGE_NO_SPACE, e.message);
+      throw securityError(e);
+    }
   }
 
   private aad(hexId: string, version: number): Buffer {
@@ -166,4 +191,9 @@ export class SealedStorage {
       .map(([hex]) => new Uint8Array(Buffer.from(hex, 'hex')))
       .sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
   }
+}
+
+function securityError(e: unknown): unknown {
+  if (e instanceof RpmbError) return new StorageError(Status.ERROR_SECURITY, `replay-protected storage: ${e.message}`);
+  return e;
 }

@@ -103,6 +103,11 @@ describe('attest TA', () => {
     expect(m.hostAbiVersion).toBe(1);
     expect(hex(m.manifestSha256)).toBe(dev.manifestSha256);
     expect(m.bootState).toBe(a.BootState.BOOT_STATE_VERIFIED);
+    // The replay-protected storage's write counter, read when the evidence was made (issue 17 §1):
+    // the identity key's sealed object was written, so it is above 0, and it never goes down.
+    expect(m.rpmbWriteCounter).toBeGreaterThan(0);
+    const later = a.Evidence.decode((await dev.attest.getEvidence(nonce, ree)).evidence).measurements!;
+    expect(later.rpmbWriteCounter).toBeGreaterThanOrEqual(m.rpmbWriteCounter);
     const attestEntry = manifest.tas.find((t: any) => t.name === 'attest' && !t.debug);
     expect(tas.map((t) => t.name)).toEqual(['attest', 'txsign', 'keystore', 'other']);
     expect(hex(tas[0].sha256)).toBe(attestEntry.sha256);

@@ -8,6 +8,8 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { DEFAULT_BUILD_DIR } from '../../tee/index.ts';
 import { run } from '../../cli/commands/verify-evidence.ts';
 import { startDevice, healthy, type Device } from './device.ts';
+import { TEST_OEM_ROOT, rogueOemRoot } from '../../sim/oem/index.ts';
+import { createPublicKey } from 'node:crypto';
 
 const a = trusttap.attest.v1;
 const dir = mkdtempSync(join(tmpdir(), 'tt-ve-'));
@@ -78,4 +80,45 @@ test('the CLI: exit codes through bin/trusttap.mjs', async () => {
   expect(ok.status).toBe(0);
   const usage = spawnSync(process.execPath, ['bin/trusttap.mjs', 'verify-evidence', f], { encoding: 'utf8' });
   expect(usage.status).toBe(2);
+});
+
+test('--oem-root and --chain prove which device made the evidence: the chain to the given root, the certified key, not the enclosed one', async () => {
+  const f = await save('identity.bin', dev);
+  const chain = join(dir, 'chain.bin');
+  writeFileSync(chain, a.CertificateChain.encode((await dev.attest.getIdentity()).chain).finish());
+  const rootHex = join(dir, 'root.hex');
+  writeFileSync(rootHex, Buffer.from(TEST_OEM_ROOT.publicKey).toString('hex'));
+  const p = TEST_OEM_ROOT.publicKey;
+  const rootPem = join(dir, 'root.pem');
+  writeFileSync(rootPem, createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(p.subarray(1, 33)).toString('base64url'), y: Buffer.from(p.subarray(33)).toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+
+  for (const root of [rootHex, rootPem]) {
+    const r = await cli([f, '--manifest', manifest, '--oem-root', root, '--chain', chain]);
+    expect(r.out).toMatch(/ok +OEM chain +the attest TA key [0-9a-f]{16}… is certified by device attestation key serial \S+, signed by the given OEM root/);
+    expect(r.out).toMatch(/ok +signature .* by the OEM-certified device key/);
+    expect(r.out).toMatch(/^device identity: proven/m);
+    expect(r.code).toBe(0);
+  }
+  // Another root: the chain does not lead to it.
+  const rogue = join(dir, 'rogue.hex');
+  writeFileSync(rogue, Buffer.from(rogueOemRoot().publicKey).toString('hex'));
+  const r2 = await cli([f, '--manifest', manifest, '--oem-root', rogue, '--chain', chain]);
+  expect(r2.out).toMatch(/FAIL +OEM chain +the device is not proven: the device attestation certificate is not signed by a trusted OEM root/);
+  expect(r2.out).toMatch(/^device identity: NOT proven/m);
+  expect(r2.code).toBe(1);
+  // Evidence from another device, shown with this device's chain: the enclosed key does not count.
+  const other = await startDevice();
+  const g = await save('other-device.bin', other);
+  await other.close();
+  const r3 = await cli([g, '--manifest', manifest, '--oem-root', rootHex, '--chain', chain]);
+  expect(r3.out).toMatch(/FAIL +evidence key/);
+  expect(r3.out).toMatch(/FAIL +signature/);
+  expect(r3.code).toBe(1);
+  // Without a root, the output says the identity is unproven (the other checks may still pass).
+  const r4 = await cli([g, '--manifest', manifest]);
+  expect(r4.out).toMatch(/^device identity: UNPROVEN — no --oem-root given/m);
+  expect(r4.out).toMatch(/by the enclosed \(unproven\) device key/);
+  expect(r4.code).toBe(0);
+  expect(JSON.parse((await cli([g, '--manifest', manifest, '--json'])).out).identity).toBe('unproven');
+  expect(await cli([f, '--manifest', manifest, '--oem-root', rootHex]).catch(() => ({ code: 2 }))).toMatchObject({ code: 2 });
 });

@@ -15,7 +15,7 @@ const attrs = { algorithm: ks.KeyAlgorithm.KEY_ALGORITHM_AES_128, usage: ks.KeyU
 
 test('the debug keystore imports a clear key', async () => {
   const wasm = await compileAs('ta/keystore/index.ts', ['--use', 'TA_DEBUG=1', '--maximumMemory', '16']);
-  const image = { name: 'keystore', uuid: UUID, version: 'debug', wasm };
+  const image = { name: 'keystore', uuid: UUID, version: '0.2.0-debug', wasm };
   const rt = await TeeRuntime.start({ tas: [image], dataDir: mkdtempSync(join(tmpdir(), 'tt-dbg-')), allowDebugImports: true });
   const ctx = await TeeContext.initialize(new InProcessTeeDriver(rt));
   const keystore = await KeystoreClient.open(ctx);

@@ -72,7 +72,7 @@ export async function startBench(seed = 1, extra: TaImage[] = []): Promise<Bench
   // Probes stand in for the TAs not loaded for real (a real TA keeps its own identity).
   const probes = (['pinpad', 'txsign', 'attest', 'stranger'] as const)
     .filter((n) => !extra.some((t) => t.uuid === UUID[n]))
-    .map((n) => ({ name: `probe-${n}`, uuid: UUID[n], version: '1', wasm: probe }));
+    .map((n) => ({ name: `probe-${n}`, uuid: UUID[n], version: '0.0.0-probe', wasm: probe }));
   const tas = [...images, ...probes, ...extra];
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-ksb-'));
   const now = { ms: Date.UTC(2026, 10, 25) };

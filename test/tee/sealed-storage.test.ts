@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SealedStorage, StorageError } from '../../tee/storage/sealed.ts';
 import { atomicFaults } from '../../tee/storage/atomic.ts';
 import { Huk } from '../../tee/huk.ts';
+import { rpmbFor } from '../../tee/services.ts';
 import { Status } from '../../proto/status.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -14,7 +15,12 @@ const uuidB = new Uint8Array(16).fill(0xb);
 function fresh() {
   const dir = mkdtempSync(join(tmpdir(), 'tt-sealed-'));
   const huk = Huk.fromBytes(new Uint8Array(32).fill(7));
-  return { dir, huk, store: new SealedStorage(dir, uuidA, huk) };
+  return { dir, huk, store: open(dir, uuidA, huk) };
+}
+
+/** A TA's sealed storage with the TEE core's client of the simulated RPMB at dir/rpmb.img. */
+function open(dir: string, uuid: Uint8Array, huk: Huk) {
+  return new SealedStorage(dir, uuid, huk, rpmbFor({ storageDir: dir, huk }));
 }
 
 function statusOf(fn: () => unknown): number | null {
@@ -45,9 +51,9 @@ describe('sealed storage', () => {
   test('another TA identity or another HUK cannot read the objects', () => {
     const { dir, huk, store } = fresh();
     store.write(enc('k'), enc('v'));
-    expect(new SealedStorage(dir, uuidB, huk).read(enc('k'))).toBeNull();
-    // Same TA, different device key: the counter area's MAC fails first.
-    expect(statusOf(() => new SealedStorage(dir, uuidA, Huk.fromBytes(new Uint8Array(32).fill(8))).read(enc('k')))).toBe(Status.ERROR_SECURITY);
+    expect(open(dir, uuidB, huk).read(enc('k'))).toBeNull();
+    // Same TA, different device key: the RPMB's answers do not carry this TEE's MAC.
+    expect(statusOf(() => open(dir, uuidA, Huk.fromBytes(new Uint8Array(32).fill(8))).read(enc('k')))).toBe(Status.ERROR_SECURITY);
   });
 
   test('a crash before the rename leaves the old value; a crash between blob and counter is recovered', () => {
@@ -59,23 +65,23 @@ describe('sealed storage', () => {
     } finally {
       atomicFaults.beforeRename = undefined;
     }
-    const reopened = new SealedStorage(dir, uuidA, huk);
+    const reopened = open(dir, uuidA, huk);
     expect(new TextDecoder().decode(reopened.read(enc('k'))!)).toBe('old');
     // Crash after the blob rename but before the counter write: the blob is one version ahead.
     let n = 0;
-    atomicFaults.beforeRename = (p) => { if (p.endsWith('.counters') && n++ === 0) throw new Error('power cut'); };
+    atomicFaults.beforeRename = (p) => { if (p.endsWith('rpmb.img') && n++ === 0) throw new Error('power cut'); };
     try {
       expect(() => reopened.write(enc('k'), enc('newer'))).toThrow('power cut');
     } finally {
       atomicFaults.beforeRename = undefined;
     }
-    const again = new SealedStorage(dir, uuidA, huk);
+    const again = open(dir, uuidA, huk);
     expect(new TextDecoder().decode(again.read(enc('k'))!)).toBe('newer');
     again.write(enc('k'), enc('newest'));
     expect(new TextDecoder().decode(again.read(enc('k'))!)).toBe('newest');
   });
 
-  test('replayed blob is SECURITY, altered blob CORRUPT_OBJECT, altered counters SECURITY; other objects unaffected', () => {
+  test('replayed blob is SECURITY, altered blob CORRUPT_OBJECT, an RPMB set back or of another key SECURITY; other objects unaffected', () => {
     const { dir, huk, store } = fresh();
     const objDir = join(dir, Buffer.from(uuidA).toString('hex'), 'objects');
     const path = (id: string) => join(objDir, `${Buffer.from(id).toString('hex')}.blob`);
@@ -91,10 +97,20 @@ describe('sealed storage', () => {
     writeFileSync(path('t'), t);
     expect(statusOf(() => store.read(enc('t')))).toBe(Status.ERROR_CORRUPT_OBJECT);
     expect(new TextDecoder().decode(store.read(enc('ok'))!)).toBe('fine');
-    const counters = join(dir, 'rpmb', `${Buffer.from(uuidA).toString('hex')}.counters`);
-    writeFileSync(counters, readFileSync(counters, 'utf8').replace('"v":2', '"v":1'));
-    expect(statusOf(() => new SealedStorage(dir, uuidA, huk).read(enc('ok')))).toBe(Status.ERROR_SECURITY);
-    expect(existsSync(counters)).toBe(true);
+    // The RPMB image alone set back (an older copy of the device file): the objects are now
+    // more than one version ahead of their counters.
+    const image = join(dir, 'rpmb.img');
+    const oldImage = readFileSync(image);
+    store.write(enc('ok'), enc('fine again'));
+    store.write(enc('ok'), enc('fine once more'));
+    writeFileSync(image, oldImage);
+    expect(statusOf(() => open(dir, uuidA, huk).read(enc('ok')))).toBe(Status.ERROR_SECURITY);
+    // A different key programmed into the image (another device's RPMB): no answer verifies.
+    const other = Buffer.from(readFileSync(image));
+    other[9] ^= 1;
+    writeFileSync(image, other);
+    expect(statusOf(() => open(dir, uuidA, huk).read(enc('ok')))).toBe(Status.ERROR_SECURITY);
+    expect(existsSync(image)).toBe(true);
   });
 
   test('object ids are bounded', () => {

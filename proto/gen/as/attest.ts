@@ -790,6 +790,7 @@ export class Measurements {
   manifestSha256: Uint8Array = new Uint8Array(0);
   tas: Array<TaMeasurement> = new Array<TaMeasurement>();
   bootState: BootState = BootState.BOOT_STATE_UNSPECIFIED;
+  rpmbWriteCounter: u32 = 0;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -820,6 +821,10 @@ export class Measurements {
     if (this.bootState != 0) {
       w.tag(5, 0);
       w.int32(this.bootState);
+    }
+    if (this.rpmbWriteCounter != 0) {
+      w.tag(6, 0);
+      w.uint32(this.rpmbWriteCounter);
     }
   }
 
@@ -857,6 +862,8 @@ export class Measurements {
         if (v.mergeFrom(r, r.length())) this.tas.push(v);
       } else if (f == 5 && wt == 0) {
         this.bootState = r.int32();
+      } else if (f == 6 && wt == 0) {
+        this.rpmbWriteCounter = r.uint32();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
@@ -4204,6 +4211,8 @@ export class Policy {
   developerOptionsStepUp: bool = false;
   emulatorSuspend: bool = false;
   debuggerSuspend: bool = false;
+  revokedManifestSha256: Array<Uint8Array> = new Array<Uint8Array>();
+  taMinVersions: Array<TaVersionFloor> = new Array<TaVersionFloor>();
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -4270,6 +4279,16 @@ export class Policy {
       w.tag(13, 0);
       w.bool(this.debuggerSuspend);
     }
+    for (let i = 0, a = this.revokedManifestSha256; i < a.length; i++) {
+      w.tag(14, 2);
+      w.bytes(unchecked(a[i]));
+    }
+    for (let i = 0, a = this.taMinVersions; i < a.length; i++) {
+      w.tag(15, 2);
+      const p = w.fork();
+      unchecked(a[i]).encodeTo(w);
+      w.ldelim(p);
+    }
   }
 
   /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
@@ -4326,6 +4345,70 @@ export class Policy {
         this.emulatorSuspend = r.bool();
       } else if (f == 13 && wt == 0) {
         this.debuggerSuspend = r.bool();
+      } else if (f == 14 && wt == 2) {
+        this.revokedManifestSha256.push(r.bytes());
+      } else if (f == 15 && wt == 2) {
+        const v = new TaVersionFloor();
+        if (v.mergeFrom(r, r.length())) this.taMinVersions.push(v);
+      } else {
+        r.skip(wt); // unknown field, or a known one with another wire type
+      }
+    }
+    r.leave(saved);
+    return r.ok();
+  }
+}
+
+/** message trusttap.attest.v1.TaVersionFloor */
+export class TaVersionFloor {
+  uuid: string = "";
+  minVersion: string = "";
+
+  encode(): Uint8Array {
+    const w = new PbWriter();
+    this.encodeTo(w);
+    return w.finish();
+  }
+
+  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */
+  encodeTo(w: PbWriter): void {
+    if (this.uuid.length > 0) {
+      w.tag(1, 2);
+      w.string(this.uuid);
+    }
+    if (this.minVersion.length > 0) {
+      w.tag(2, 2);
+      w.string(this.minVersion);
+    }
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): TaVersionFloor | null {
+    const r = new PbReader(bytes);
+    const m = new TaVersionFloor();
+    const ok = m.mergeFrom(r, bytes.length);
+    setLastError(r);
+    return ok ? m : null;
+  }
+
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): TaVersionFloor | null {
+    const m = new TaVersionFloor();
+    return m.mergeFrom(r, len) ? m : null;
+  }
+
+  /** Merges the next len bytes of r into this message (protobuf merge semantics). */
+  mergeFrom(r: PbReader, len: i32): bool {
+    const saved = r.enter(len);
+    if (saved < 0) return false;
+    while (r.more()) {
+      const tag = r.tag();
+      if (!r.ok()) break;
+      const f = tag >>> 3, wt = tag & 7;
+      if (f == 1 && wt == 2) {
+        this.uuid = r.string();
+      } else if (f == 2 && wt == 2) {
+        this.minVersion = r.string();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

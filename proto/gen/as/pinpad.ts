@@ -909,6 +909,7 @@ export class SealedConfig {
 export class SealedTries {
   failures: u32 = 0;
   lockedUntilMs: u64 = 0;
+  epoch: u64 = 0;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -925,6 +926,10 @@ export class SealedTries {
     if (this.lockedUntilMs != 0) {
       w.tag(2, 0);
       w.uint64(this.lockedUntilMs);
+    }
+    if (this.epoch != 0) {
+      w.tag(3, 0);
+      w.uint64(this.epoch);
     }
   }
 
@@ -955,6 +960,8 @@ export class SealedTries {
         this.failures = r.uint32();
       } else if (f == 2 && wt == 0) {
         this.lockedUntilMs = r.uint64();
+      } else if (f == 3 && wt == 0) {
+        this.epoch = r.uint64();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

@@ -1658,6 +1658,9 @@ export namespace trusttap {
                 /** Measurements bootState. */
                 bootState: trusttap.attest.v1.BootState;
 
+                /** Measurements rpmbWriteCounter. */
+                rpmbWriteCounter: number;
+
                 /**
                  * Creates a new Measurements instance using the specified properties.
                  * @param [properties] Properties to set
@@ -1756,6 +1759,9 @@ export namespace trusttap {
 
                     /** Measurements bootState */
                     bootState?: (trusttap.attest.v1.BootState|null);
+
+                    /** Measurements rpmbWriteCounter */
+                    rpmbWriteCounter?: (number|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -6981,6 +6987,12 @@ export namespace trusttap {
                 /** Policy debuggerSuspend. */
                 debuggerSuspend: boolean;
 
+                /** Policy revokedManifestSha256. */
+                revokedManifestSha256: Uint8Array[];
+
+                /** Policy taMinVersions. */
+                taMinVersions: trusttap.attest.v1.TaVersionFloor.$Properties[];
+
                 /**
                  * Creates a new Policy instance using the specified properties.
                  * @param [properties] Properties to set
@@ -7104,12 +7116,141 @@ export namespace trusttap {
                     /** Policy debuggerSuspend */
                     debuggerSuspend?: (boolean|null);
 
+                    /** Policy revokedManifestSha256 */
+                    revokedManifestSha256?: (Uint8Array[]|null);
+
+                    /** Policy taMinVersions */
+                    taMinVersions?: (trusttap.attest.v1.TaVersionFloor.$Properties[]|null);
+
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
                 }
 
                 /** Shape of a Policy. */
                 type $Shape = trusttap.attest.v1.Policy.$Properties;
+            }
+
+            /**
+             * Properties of a TaVersionFloor.
+             * @deprecated Use trusttap.attest.v1.TaVersionFloor.$Properties instead.
+             */
+            interface ITaVersionFloor extends trusttap.attest.v1.TaVersionFloor.$Properties {
+            }
+
+            /** Represents a TaVersionFloor. */
+            class TaVersionFloor {
+
+                /**
+                 * Constructs a new TaVersionFloor.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.TaVersionFloor.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** TaVersionFloor uuid. */
+                uuid: string;
+
+                /** TaVersionFloor minVersion. */
+                minVersion: string;
+
+                /**
+                 * Creates a new TaVersionFloor instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns TaVersionFloor instance
+                 */
+                static create(properties: trusttap.attest.v1.TaVersionFloor.$Shape): trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape;
+                static create(properties?: trusttap.attest.v1.TaVersionFloor.$Properties): trusttap.attest.v1.TaVersionFloor;
+
+                /**
+                 * Encodes the specified TaVersionFloor message. Does not implicitly {@link trusttap.attest.v1.TaVersionFloor.verify|verify} messages.
+                 * @param message TaVersionFloor message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.TaVersionFloor.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified TaVersionFloor message, length delimited. Does not implicitly {@link trusttap.attest.v1.TaVersionFloor.verify|verify} messages.
+                 * @param message TaVersionFloor message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.TaVersionFloor.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a TaVersionFloor message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape} TaVersionFloor
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape;
+
+                /**
+                 * Decodes a TaVersionFloor message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape} TaVersionFloor
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape;
+
+                /**
+                 * Verifies a TaVersionFloor message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a TaVersionFloor message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns TaVersionFloor
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.TaVersionFloor;
+
+                /**
+                 * Creates a plain object from a TaVersionFloor message. Also converts values to other types if specified.
+                 * @param message TaVersionFloor
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.TaVersionFloor, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this TaVersionFloor to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for TaVersionFloor
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace TaVersionFloor {
+
+                /** Properties of a TaVersionFloor. */
+                interface $Properties {
+
+                    /** TaVersionFloor uuid */
+                    uuid?: (string|null);
+
+                    /** TaVersionFloor minVersion */
+                    minVersion?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a TaVersionFloor. */
+                type $Shape = trusttap.attest.v1.TaVersionFloor.$Properties;
             }
 
             /**
@@ -16924,6 +17065,9 @@ export namespace trusttap {
                 /** SealedTries lockedUntilMs. */
                 lockedUntilMs: Long;
 
+                /** SealedTries epoch. */
+                epoch: Long;
+
                 /**
                  * Creates a new SealedTries instance using the specified properties.
                  * @param [properties] Properties to set
@@ -17013,6 +17157,9 @@ export namespace trusttap {
 
                     /** SealedTries lockedUntilMs */
                     lockedUntilMs?: (Long|null);
+
+                    /** SealedTries epoch */
+                    epoch?: (Long|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

@@ -4020,6 +4020,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {Uint8Array|null} [manifestSha256] Measurements manifestSha256
                  * @property {Array.<trusttap.attest.v1.TaMeasurement.$Properties>|null} [tas] Measurements tas
                  * @property {trusttap.attest.v1.BootState|null} [bootState] Measurements bootState
+                 * @property {number|null} [rpmbWriteCounter] Measurements rpmbWriteCounter
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -4093,6 +4094,14 @@ export const trusttap = $root.trusttap = (() => {
                 Measurements.prototype.bootState = 0;
 
                 /**
+                 * Measurements rpmbWriteCounter.
+                 * @member {number} rpmbWriteCounter
+                 * @memberof trusttap.attest.v1.Measurements
+                 * @instance
+                 */
+                Measurements.prototype.rpmbWriteCounter = 0;
+
+                /**
                  * Creates a new Measurements instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.Measurements
@@ -4135,6 +4144,8 @@ export const trusttap = $root.trusttap = (() => {
                             $root.trusttap.attest.v1.TaMeasurement.encode(message.tas[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
                     if (message.bootState != null && $Object.hasOwnProperty.call(message, "bootState") && message.bootState !== 0)
                         writer.uint32(/* id 5, wireType 0 =*/40).int32(message.bootState);
+                    if (message.rpmbWriteCounter != null && $Object.hasOwnProperty.call(message, "rpmbWriteCounter") && message.rpmbWriteCounter !== 0)
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.rpmbWriteCounter);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -4236,6 +4247,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.bootState;
                                 continue;
                             }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rpmbWriteCounter = value;
+                                else
+                                    delete message.rpmbWriteCounter;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -4305,6 +4325,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.bootState != null && $Object.hasOwnProperty.call(message, "bootState"))
                         if (typeof message.bootState !== "number" || (message.bootState | 0) !== message.bootState)
                             return "bootState: enum value expected";
+                    if (message.rpmbWriteCounter != null && $Object.hasOwnProperty.call(message, "rpmbWriteCounter"))
+                        if (!$util.isInteger(message.rpmbWriteCounter))
+                            return "rpmbWriteCounter: integer expected";
                     return null;
                 };
 
@@ -4374,6 +4397,9 @@ export const trusttap = $root.trusttap = (() => {
                             if (typeof object.bootState === "number" && (object.bootState | 0) === object.bootState)
                                 message.bootState = object.bootState;
                         }
+                    if (object.rpmbWriteCounter != null)
+                        if ($Number(object.rpmbWriteCounter) !== 0)
+                            message.rpmbWriteCounter = object.rpmbWriteCounter >>> 0;
                     return message;
                 };
 
@@ -4407,6 +4433,7 @@ export const trusttap = $root.trusttap = (() => {
                                 object.manifestSha256 = $util.newBuffer(object.manifestSha256);
                         }
                         object.bootState = options.enums === $String ? "BOOT_STATE_UNSPECIFIED" : 0;
+                        object.rpmbWriteCounter = 0;
                     }
                     if (message.runtimeVersion != null && $Object.hasOwnProperty.call(message, "runtimeVersion"))
                         object.runtimeVersion = message.runtimeVersion;
@@ -4421,6 +4448,8 @@ export const trusttap = $root.trusttap = (() => {
                     }
                     if (message.bootState != null && $Object.hasOwnProperty.call(message, "bootState"))
                         object.bootState = options.enums === $String ? $root.trusttap.attest.v1.BootState[message.bootState] === $undefined ? message.bootState : $root.trusttap.attest.v1.BootState[message.bootState] : message.bootState;
+                    if (message.rpmbWriteCounter != null && $Object.hasOwnProperty.call(message, "rpmbWriteCounter"))
+                        object.rpmbWriteCounter = message.rpmbWriteCounter;
                     return object;
                 };
 
@@ -19413,6 +19442,8 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {boolean|null} [developerOptionsStepUp] Policy developerOptionsStepUp
                  * @property {boolean|null} [emulatorSuspend] Policy emulatorSuspend
                  * @property {boolean|null} [debuggerSuspend] Policy debuggerSuspend
+                 * @property {Array.<Uint8Array>|null} [revokedManifestSha256] Policy revokedManifestSha256
+                 * @property {Array.<trusttap.attest.v1.TaVersionFloor.$Properties>|null} [taMinVersions] Policy taMinVersions
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -19443,6 +19474,8 @@ export const trusttap = $root.trusttap = (() => {
                     this.manifestSha256 = [];
                     this.tas = [];
                     this.requiredTas = [];
+                    this.revokedManifestSha256 = [];
+                    this.taMinVersions = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -19554,6 +19587,22 @@ export const trusttap = $root.trusttap = (() => {
                 Policy.prototype.debuggerSuspend = false;
 
                 /**
+                 * Policy revokedManifestSha256.
+                 * @member {Array.<Uint8Array>} revokedManifestSha256
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.revokedManifestSha256 = $util.emptyArray;
+
+                /**
+                 * Policy taMinVersions.
+                 * @member {Array.<trusttap.attest.v1.TaVersionFloor.$Properties>} taMinVersions
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.taMinVersions = $util.emptyArray;
+
+                /**
                  * Creates a new Policy instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.Policy
@@ -19615,6 +19664,12 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 12, wireType 0 =*/96).bool(message.emulatorSuspend);
                     if (message.debuggerSuspend != null && $Object.hasOwnProperty.call(message, "debuggerSuspend") && message.debuggerSuspend !== false)
                         writer.uint32(/* id 13, wireType 0 =*/104).bool(message.debuggerSuspend);
+                    if (message.revokedManifestSha256 != null && message.revokedManifestSha256.length)
+                        for (let i = 0; i < message.revokedManifestSha256.length; ++i)
+                            writer.uint32(/* id 14, wireType 2 =*/114).bytes(message.revokedManifestSha256[i]);
+                    if (message.taMinVersions != null && message.taMinVersions.length)
+                        for (let i = 0; i < message.taMinVersions.length; ++i)
+                            $root.trusttap.attest.v1.TaVersionFloor.encode(message.taMinVersions[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -19790,6 +19845,22 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.debuggerSuspend;
                                 continue;
                             }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.revokedManifestSha256 && message.revokedManifestSha256.length))
+                                    message.revokedManifestSha256 = [];
+                                message.revokedManifestSha256.push(reader.bytes());
+                                continue;
+                            }
+                        case 15: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.taMinVersions && message.taMinVersions.length))
+                                    message.taMinVersions = [];
+                                message.taMinVersions.push($root.trusttap.attest.v1.TaVersionFloor.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -19899,6 +19970,22 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.debuggerSuspend != null && $Object.hasOwnProperty.call(message, "debuggerSuspend"))
                         if (typeof message.debuggerSuspend !== "boolean")
                             return "debuggerSuspend: boolean expected";
+                    if (message.revokedManifestSha256 != null && $Object.hasOwnProperty.call(message, "revokedManifestSha256")) {
+                        if (!$Array.isArray(message.revokedManifestSha256))
+                            return "revokedManifestSha256: array expected";
+                        for (let i = 0; i < message.revokedManifestSha256.length; ++i)
+                            if (!(message.revokedManifestSha256[i] && typeof message.revokedManifestSha256[i].length === "number" || $util.isString(message.revokedManifestSha256[i])))
+                                return "revokedManifestSha256: buffer[] expected";
+                    }
+                    if (message.taMinVersions != null && $Object.hasOwnProperty.call(message, "taMinVersions")) {
+                        if (!$Array.isArray(message.taMinVersions))
+                            return "taMinVersions: array expected";
+                        for (let i = 0; i < message.taMinVersions.length; ++i) {
+                            let error = $root.trusttap.attest.v1.TaVersionFloor.verify(message.taMinVersions[i], _depth + 1);
+                            if (error)
+                                return "taMinVersions." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -20030,6 +20117,26 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.debuggerSuspend != null)
                         if (object.debuggerSuspend)
                             message.debuggerSuspend = $Boolean(object.debuggerSuspend);
+                    if (object.revokedManifestSha256) {
+                        if (!$Array.isArray(object.revokedManifestSha256))
+                            throw $TypeError(".trusttap.attest.v1.Policy.revokedManifestSha256: array expected");
+                        message.revokedManifestSha256 = $Array(object.revokedManifestSha256.length);
+                        for (let i = 0; i < object.revokedManifestSha256.length; ++i)
+                            if (typeof object.revokedManifestSha256[i] === "string")
+                                $util.base64.decode(object.revokedManifestSha256[i], message.revokedManifestSha256[i] = $util.newBuffer($util.base64.length(object.revokedManifestSha256[i])), 0);
+                            else if (object.revokedManifestSha256[i].length >= 0)
+                                message.revokedManifestSha256[i] = object.revokedManifestSha256[i];
+                    }
+                    if (object.taMinVersions) {
+                        if (!$Array.isArray(object.taMinVersions))
+                            throw $TypeError(".trusttap.attest.v1.Policy.taMinVersions: array expected");
+                        message.taMinVersions = $Array(object.taMinVersions.length);
+                        for (let i = 0; i < object.taMinVersions.length; ++i) {
+                            if (!$util.isObject(object.taMinVersions[i]))
+                                throw $TypeError(".trusttap.attest.v1.Policy.taMinVersions: object expected");
+                            message.taMinVersions[i] = $root.trusttap.attest.v1.TaVersionFloor.fromObject(object.taMinVersions[i], _depth + 1);
+                        }
+                    }
                     return message;
                 };
 
@@ -20056,6 +20163,8 @@ export const trusttap = $root.trusttap = (() => {
                         object.manifestSha256 = [];
                         object.tas = [];
                         object.requiredTas = [];
+                        object.revokedManifestSha256 = [];
+                        object.taMinVersions = [];
                     }
                     if (options.defaults) {
                         object.version = 0;
@@ -20135,6 +20244,16 @@ export const trusttap = $root.trusttap = (() => {
                         object.emulatorSuspend = message.emulatorSuspend;
                     if (message.debuggerSuspend != null && $Object.hasOwnProperty.call(message, "debuggerSuspend"))
                         object.debuggerSuspend = message.debuggerSuspend;
+                    if (message.revokedManifestSha256 && message.revokedManifestSha256.length) {
+                        object.revokedManifestSha256 = $Array(message.revokedManifestSha256.length);
+                        for (let j = 0; j < message.revokedManifestSha256.length; ++j)
+                            object.revokedManifestSha256[j] = options.bytes === $String ? $util.base64.encode(message.revokedManifestSha256[j], 0, message.revokedManifestSha256[j].length) : options.bytes === $Array ? $Array.prototype.slice.call(message.revokedManifestSha256[j]) : message.revokedManifestSha256[j];
+                    }
+                    if (message.taMinVersions && message.taMinVersions.length) {
+                        object.taMinVersions = $Array(message.taMinVersions.length);
+                        for (let j = 0; j < message.taMinVersions.length; ++j)
+                            object.taMinVersions[j] = $root.trusttap.attest.v1.TaVersionFloor.toObject(message.taMinVersions[j], options, _depth + 1);
+                    }
                     return object;
                 };
 
@@ -20164,6 +20283,311 @@ export const trusttap = $root.trusttap = (() => {
                 };
 
                 return Policy;
+            })();
+
+            v1.TaVersionFloor = (function() {
+
+                /**
+                 * Properties of a TaVersionFloor.
+                 * @typedef {Object} trusttap.attest.v1.TaVersionFloor.$Properties
+                 * @property {string|null} [uuid] TaVersionFloor uuid
+                 * @property {string|null} [minVersion] TaVersionFloor minVersion
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a TaVersionFloor.
+                 * @memberof trusttap.attest.v1
+                 * @interface ITaVersionFloor
+                 * @augments trusttap.attest.v1.TaVersionFloor.$Properties
+                 * @deprecated Use trusttap.attest.v1.TaVersionFloor.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a TaVersionFloor.
+                 * @typedef {trusttap.attest.v1.TaVersionFloor.$Properties} trusttap.attest.v1.TaVersionFloor.$Shape
+                 */
+
+                /**
+                 * Constructs a new TaVersionFloor.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a TaVersionFloor.
+                 * @constructor
+                 * @param {trusttap.attest.v1.TaVersionFloor.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const TaVersionFloor = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * TaVersionFloor uuid.
+                 * @member {string} uuid
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @instance
+                 */
+                TaVersionFloor.prototype.uuid = "";
+
+                /**
+                 * TaVersionFloor minVersion.
+                 * @member {string} minVersion
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @instance
+                 */
+                TaVersionFloor.prototype.minVersion = "";
+
+                /**
+                 * Creates a new TaVersionFloor instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {trusttap.attest.v1.TaVersionFloor.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.TaVersionFloor} TaVersionFloor instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.TaVersionFloor.$Shape): trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape;
+                 *   (properties?: trusttap.attest.v1.TaVersionFloor.$Properties): trusttap.attest.v1.TaVersionFloor;
+                 * }}
+                 */
+                TaVersionFloor.create = function(properties) {
+                    return new TaVersionFloor(properties);
+                };
+
+                /**
+                 * Encodes the specified TaVersionFloor message. Does not implicitly {@link trusttap.attest.v1.TaVersionFloor.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {trusttap.attest.v1.TaVersionFloor.$Properties} message TaVersionFloor message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TaVersionFloor.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.uuid != null && $Object.hasOwnProperty.call(message, "uuid") && message.uuid !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.uuid);
+                    if (message.minVersion != null && $Object.hasOwnProperty.call(message, "minVersion") && message.minVersion !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.minVersion);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified TaVersionFloor message, length delimited. Does not implicitly {@link trusttap.attest.v1.TaVersionFloor.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {trusttap.attest.v1.TaVersionFloor.$Properties} message TaVersionFloor message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TaVersionFloor.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a TaVersionFloor message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape} TaVersionFloor
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TaVersionFloor.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.TaVersionFloor();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.uuid = value;
+                                else
+                                    delete message.uuid;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.minVersion = value;
+                                else
+                                    delete message.minVersion;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a TaVersionFloor message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.TaVersionFloor & trusttap.attest.v1.TaVersionFloor.$Shape} TaVersionFloor
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TaVersionFloor.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a TaVersionFloor message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                TaVersionFloor.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.uuid != null && $Object.hasOwnProperty.call(message, "uuid"))
+                        if (!$util.isString(message.uuid))
+                            return "uuid: string expected";
+                    if (message.minVersion != null && $Object.hasOwnProperty.call(message, "minVersion"))
+                        if (!$util.isString(message.minVersion))
+                            return "minVersion: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a TaVersionFloor message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.TaVersionFloor} TaVersionFloor
+                 */
+                TaVersionFloor.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.TaVersionFloor)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.TaVersionFloor: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.TaVersionFloor();
+                    if (object.uuid != null)
+                        if (typeof object.uuid !== "string" || object.uuid.length)
+                            message.uuid = $String(object.uuid);
+                    if (object.minVersion != null)
+                        if (typeof object.minVersion !== "string" || object.minVersion.length)
+                            message.minVersion = $String(object.minVersion);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a TaVersionFloor message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {trusttap.attest.v1.TaVersionFloor} message TaVersionFloor
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                TaVersionFloor.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.uuid = "";
+                        object.minVersion = "";
+                    }
+                    if (message.uuid != null && $Object.hasOwnProperty.call(message, "uuid"))
+                        object.uuid = message.uuid;
+                    if (message.minVersion != null && $Object.hasOwnProperty.call(message, "minVersion"))
+                        object.minVersion = message.minVersion;
+                    return object;
+                };
+
+                /**
+                 * Converts this TaVersionFloor to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                TaVersionFloor.prototype.toJSON = function() {
+                    return TaVersionFloor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for TaVersionFloor
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.TaVersionFloor
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                TaVersionFloor.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.TaVersionFloor";
+                };
+
+                return TaVersionFloor;
             })();
 
             v1.UploadManifestRequest = (function() {
@@ -45833,6 +46257,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @typedef {Object} trusttap.pinpad.v1.SealedTries.$Properties
                  * @property {number|null} [failures] SealedTries failures
                  * @property {Long|null} [lockedUntilMs] SealedTries lockedUntilMs
+                 * @property {Long|null} [epoch] SealedTries epoch
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -45881,6 +46306,14 @@ export const trusttap = $root.trusttap = (() => {
                 SealedTries.prototype.lockedUntilMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * SealedTries epoch.
+                 * @member {Long} epoch
+                 * @memberof trusttap.pinpad.v1.SealedTries
+                 * @instance
+                 */
+                SealedTries.prototype.epoch = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
                  * Creates a new SealedTries instance using the specified properties.
                  * @function create
                  * @memberof trusttap.pinpad.v1.SealedTries
@@ -45916,6 +46349,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.failures);
                     if (message.lockedUntilMs != null && $Object.hasOwnProperty.call(message, "lockedUntilMs") && (typeof message.lockedUntilMs === "object" ? message.lockedUntilMs.low || message.lockedUntilMs.high : message.lockedUntilMs !== 0))
                         writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.lockedUntilMs);
+                    if (message.epoch != null && $Object.hasOwnProperty.call(message, "epoch") && (typeof message.epoch === "object" ? message.epoch.low || message.epoch.high : message.epoch !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.epoch);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -45991,6 +46426,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.lockedUntilMs;
                                 continue;
                             }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.epoch = value;
+                                else
+                                    delete message.epoch;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -46045,6 +46489,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.lockedUntilMs != null && $Object.hasOwnProperty.call(message, "lockedUntilMs"))
                         if (!$util.isInteger(message.lockedUntilMs) && !(message.lockedUntilMs && $util.isInteger(message.lockedUntilMs.low) && $util.isInteger(message.lockedUntilMs.high)))
                             return "lockedUntilMs: integer|Long expected";
+                    if (message.epoch != null && $Object.hasOwnProperty.call(message, "epoch"))
+                        if (!$util.isInteger(message.epoch) && !(message.epoch && $util.isInteger(message.epoch.low) && $util.isInteger(message.epoch.high)))
+                            return "epoch: integer|Long expected";
                     return null;
                 };
 
@@ -46079,6 +46526,16 @@ export const trusttap = $root.trusttap = (() => {
                                 message.lockedUntilMs = object.lockedUntilMs;
                             else if (typeof object.lockedUntilMs === "object")
                                 message.lockedUntilMs = new $util.LongBits(object.lockedUntilMs.low >>> 0, object.lockedUntilMs.high >>> 0).toNumber(true);
+                    if (object.epoch != null)
+                        if (typeof object.epoch === "object" ? object.epoch.low || object.epoch.high : $Number(object.epoch) !== 0)
+                            if ($util.Long)
+                                message.epoch = $util.Long.fromValue(object.epoch, true);
+                            else if (typeof object.epoch === "string")
+                                message.epoch = $parseInt(object.epoch, 10);
+                            else if (typeof object.epoch === "number")
+                                message.epoch = object.epoch;
+                            else if (typeof object.epoch === "object")
+                                message.epoch = new $util.LongBits(object.epoch.low >>> 0, object.epoch.high >>> 0).toNumber(true);
                     return message;
                 };
 
@@ -46106,6 +46563,11 @@ export const trusttap = $root.trusttap = (() => {
                             object.lockedUntilMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                         } else
                             object.lockedUntilMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.epoch = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.epoch = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                     }
                     if (message.failures != null && $Object.hasOwnProperty.call(message, "failures"))
                         object.failures = message.failures;
@@ -46116,6 +46578,13 @@ export const trusttap = $root.trusttap = (() => {
                             object.lockedUntilMs = options.longs === $String ? $String(message.lockedUntilMs) : message.lockedUntilMs;
                         else
                             object.lockedUntilMs = options.longs === $String ? $util.Long.prototype.toString.call(message.lockedUntilMs) : options.longs === $Number ? new $util.LongBits(message.lockedUntilMs.low >>> 0, message.lockedUntilMs.high >>> 0).toNumber(true) : message.lockedUntilMs;
+                    if (message.epoch != null && $Object.hasOwnProperty.call(message, "epoch"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.epoch = typeof message.epoch === "number" ? $BigInt(message.epoch) : $util.Long.fromBits(message.epoch.low >>> 0, message.epoch.high >>> 0, true).toBigInt();
+                        else if (typeof message.epoch === "number")
+                            object.epoch = options.longs === $String ? $String(message.epoch) : message.epoch;
+                        else
+                            object.epoch = options.longs === $String ? $util.Long.prototype.toString.call(message.epoch) : options.longs === $Number ? new $util.LongBits(message.epoch.low >>> 0, message.epoch.high >>> 0).toNumber(true) : message.epoch;
                     return object;
                 };
 
