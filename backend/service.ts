@@ -330,8 +330,9 @@ export class BackendService {
     if (d.state === 'active') await this.changeState(d, 'suspended', reason, now);
   }
 
-  /** The counters evidence carries, witnessed: the RPMB write counter (equal is fine: no write
-   * in between) and the pinpad's entry epoch when its nonce rides along. Suspend findings. */
+  /** The counters evidence carries, witnessed (backend/attestation/witness.ts): the RPMB write
+   * counter and each TA's version (equal is fine: nothing changed in between) and the pinpad's
+   * entry epoch when its nonce rides along (strictly up). Suspend findings. */
   private async assessCounters(d: DeviceRow, evidence: trusttap.attest.v1.Evidence): Promise<string[]> {
     const out: string[] = [];
     const rpmb = evidence.measurements?.rpmbWriteCounter ?? 0;

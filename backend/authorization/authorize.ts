@@ -6,7 +6,9 @@
 //      if the signed record is the same bytes (a retry), else INVALID_TRANSACTION;
 //   1. device: active, a fresh ALLOW verdict token for this device key (signed_token), paymentGate;
 //   2. record: txsign signature by the device key and DUKPT MAC (checkTransactionRecord), merchant
-//      and terminal of the device, counter strictly above the last accepted one;
+//      and terminal of the device, counter strictly above the last accepted one; a record counter
+//      that numbered another journaled payment or a DUKPT KSN not above the last one seen is a
+//      rollback of the device's storage (issue 17 §1): refused, and the device suspended;
 //   ---- from here the decision is journaled (the counter is consumed) ----
 //   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27);
 //   4. amount limits per currency (OVER_LIMIT, PIN_REQUIRED without online PIN or CDCVM);
