@@ -23,22 +23,41 @@ export async function buildConsole(opts: { outDir?: string; log?: (line: string)
     entryPoints: { app: join(CONSOLE_SRC, 'app.css') }, bundle: true, minify: true, outdir: out, absWorkingDir: PROJECT_ROOT, logLevel: 'error', metafile: true,
   });
   copyFileSync(join(CONSOLE_SRC, 'index.html'), join(out, 'index.html'));
-  writeFileSync(join(out, 'licenses.txt'), licences([...Object.keys(js.metafile.inputs), ...Object.keys(css.metafile.inputs)]));
+  const inputs = [...Object.keys(js.metafile.inputs), ...Object.keys(css.metafile.inputs)];
+  checkDeclared(bundledPackages(inputs));
+  writeFileSync(join(out, 'licenses.txt'), licences(inputs));
   const files = ['index.html', 'app.js', 'app.css', 'licenses.txt'];
   opts.log?.(`console: ${files.join(', ')} in ${out}`);
   return { files };
 }
 
-/** The packages among the bundle's inputs (node_modules/<name>/…), each with its version, licence
- * id and licence text, sorted by name. */
-export function licences(inputs: string[]): string {
+/** The packages among the bundle's inputs (node_modules/<name>/…), sorted by name. */
+export function bundledPackages(inputs: string[]): string[] {
   const names = new Set<string>();
   for (const f of inputs) {
     const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f);
     if (m) names.add(m[1]);
   }
+  return [...names].sort();
+}
+
+/** package.json's `trusttap.consoleBundle` names the devDependencies that ship inside the bundle,
+ * so the SBOM (build/sbom.ts) counts them as shipped code; a bundle that holds another package, or
+ * no longer one of them, fails the build instead of leaving the SBOM wrong. */
+function checkDeclared(found: string[]): void {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { trusttap?: { consoleBundle?: string[] } };
+  const declared = [...(pkg.trusttap?.consoleBundle ?? [])].sort();
+  if (declared.join() !== found.join()) {
+    throw new Error(`the console bundle holds [${found.join(', ')}] but package.json's trusttap.consoleBundle says [${declared.join(', ')}]: update the declaration (the SBOM reads it)`);
+  }
+}
+
+/** The packages among the bundle's inputs, each with its version, licence id and licence text,
+ * sorted by name. */
+export function licences(inputs: string[]): string {
+  const names = bundledPackages(inputs);
   const parts = ['Third-party software in the TrustTap operators\' console bundle (app.js, app.css):', ''];
-  for (const name of [...names].sort()) {
+  for (const name of names) {
     const dir = join(PROJECT_ROOT, 'node_modules', name);
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; license?: string };
     const file = ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'license'].map((f) => join(dir, f)).find((f) => existsSync(f));

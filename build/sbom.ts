@@ -52,7 +52,9 @@ function licences(l: unknown): object[] | undefined {
 interface LockPackage { version?: string; integrity?: string; resolved?: string; license?: string; dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean }
 
 /** One component per package of the lockfile (v2/v3 `packages`), deduplicated by purl. */
-function npmComponents(lock: { packages?: Record<string, LockPackage> }): object[] {
+/** `shipped`: development packages whose code ships all the same, bundled into a file of the
+ * package (package.json's trusttap.consoleBundle: the operators' console bundle). */
+function npmComponents(lock: { packages?: Record<string, LockPackage> }, shipped: ReadonlySet<string>): object[] {
   const out = new Map<string, object>();
   for (const [path, p] of Object.entries(lock.packages ?? {})) {
     if (!path || p.link || !p.version) continue; // "" is the root package itself
@@ -67,7 +69,8 @@ function npmComponents(lock: { packages?: Record<string, LockPackage> }): object
       'bom-ref': ref,
       ...(slash > 0 ? { group: name.slice(0, slash), name: name.slice(slash + 1) } : { name }),
       version: p.version,
-      scope: p.dev ? 'excluded' : p.optional || p.devOptional ? 'optional' : 'required',
+      scope: shipped.has(name) ? 'required' : p.dev ? 'excluded' : p.optional || p.devOptional ? 'optional' : 'required',
+      ...(shipped.has(name) ? { properties: [prop('shipped-in', 'build/console/app.js')] } : {}),
       ...(hashAlg && digest ? { hashes: [{ alg: hashAlg, content: hexOfBase64(digest) }] } : {}),
       ...(licences(p.license) ? { licenses: licences(p.license) } : {}),
       purl: ref,
@@ -151,7 +154,7 @@ export function makeSbom(input: SbomInput): string {
   const pkg = readJson('package.json', 'the package description');
   const lock = readJson('package-lock.json', 'the lockfile');
   const asconfig = existsSync(join(root, 'asconfig.json')) ? JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8')) : null;
-  const deps = npmComponents(lock) as { 'bom-ref': string; name: string; group?: string }[];
+  const deps = npmComponents(lock, new Set<string>(pkg.trusttap?.consoleBundle ?? [])) as { 'bom-ref': string; name: string; group?: string }[];
   // the compiler as the lockfile pins it: "assemblyscript 0.28.20" -> pkg:npm/assemblyscript@0.28.20
   const [compilerName, compilerVersion] = manifest.compiler.split(' ');
   const compilerRef = deps.find((d) => d['bom-ref'] === purl(compilerName, compilerVersion))?.['bom-ref'] ?? null;

@@ -55,6 +55,10 @@ describe('the SBOM a build writes', () => {
       licenses: [{ license: { id: entry.license } }],
     });
     expect(npm.find((c: any) => c.name === 'vitest').scope).toBe('excluded'); // a devDependency
+    // devDependencies bundled into the operators' console ship all the same: required, and where
+    for (const name of ['preact', 'htm', 'uplot']) {
+      expect(npm.find((c: any) => c.name === name)).toMatchObject({ scope: 'required', properties: [{ name: 'trusttap:shipped-in', value: 'build/console/app.js' }] });
+    }
     // a dual licence is an SPDX expression, not an id
     const dual = Object.entries(lock.packages).find(([p, v]: [string, any]) => p && / OR /.test(v.license ?? ''));
     if (dual) expect(npm.find((c: any) => c['bom-ref'].endsWith(`@${(dual[1] as any).version}`) && `node_modules/${c.group ? `${c.group}/` : ''}${c.name}` === dual[0].slice(dual[0].lastIndexOf('node_modules/'))).licenses[0].expression).toMatch(/ OR /);
