@@ -48,8 +48,12 @@ static int verify_signature(const uint8_t *m, size_t mn, const char *sigtext, co
   bool shape = k > 0;
   for (; k < sl && sigtext[k] == '='; k++) pad++;
   shape = shape && k == sl && pad <= 2;
-  uint8_t sig[128];
-  int dl = shape && sl <= 172 && sl % 4 == 0 ? EVP_DecodeBlock(sig, (const unsigned char *)sigtext, (int)sl) : -1;
+  /* EVP_DecodeBlock writes 3 bytes per 4 characters, padding included: the text is bounded
+   * by what the output holds before anything is decoded (issue 17 §9: 172 characters used to
+   * be decoded into 128 bytes). An Ed25519 signature is 88 characters. */
+  enum { SIG_TEXT_MAX = 88 };
+  uint8_t sig[SIG_TEXT_MAX / 4 * 3];
+  int dl = shape && sl <= SIG_TEXT_MAX && sl % 4 == 0 ? EVP_DecodeBlock(sig, (const unsigned char *)sigtext, (int)sl) : -1;
   if (dl >= 0) dl -= (int)pad;
   if (dl != 64) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: manifest.sig is not a base64 Ed25519 signature (64 bytes)"); return -1; }
   EVP_MD_CTX *c = EVP_MD_CTX_new();

@@ -166,15 +166,18 @@ extern tt_config g_cfg;
 
 int rt_add_ta(const char *name, const char *uuid_text, const char *version, const uint8_t *wasm, size_t n, char *err, size_t errn);
 void rt_finish_load(void);
-void rt_open_session(const uint8_t *uuid, const char *name, uint32_t login, const uint8_t *client, size_t client_len, tt_result *r);
-void rt_invoke(uint32_t session, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r);
-void rt_close_session(uint32_t session, tt_result *r);
+/* The client API (client = the connection, 0 on stdio): a session is usable only by the client
+ * that opened it; TA-to-TA sessions only by the TA that opened them (rt_ta_session_*). */
+void rt_open_session(uint32_t client, const uint8_t *uuid, const char *name, uint32_t login, tt_result *r);
+void rt_invoke(uint32_t client, uint32_t session, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r);
+void rt_close_session(uint32_t client, uint32_t session, tt_result *r);
+void rt_client_gone(uint32_t client); /* closes every session the client opened */
 void rt_shutdown(void);
 size_t rt_loaded_count(void);
 /* envelope: one ClientRequest in, one ClientResponse out (malloc'd). Returns false when the
  * answer is deferred (an invoke that began a trusted-UI entry): out stays empty and the answer
  * is sent later with tt_send_client_frame. */
-bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out);
+bool rt_handle_request(uint32_t client, const uint8_t *req, size_t n, tt_buf *out);
 /* ---- trusted UI (runtime.c; docs/trusted-ui.md) ---- */
 #define TT_TUI_PENDING 1u
 /* UI channel messages: [type u8][entry id u32 BE][position u32 BE, TOUCH only | screen bytes] */
@@ -191,7 +194,7 @@ void rt_after_request(void);                       /* deliver aborts a Cancel as
 double rt_next_deadline(void);                     /* earliest entry timer (tt_real_ms), or -1 */
 void rt_tick(void);                                /* deliver TIMEOUT to entries past their timer */
 /* main.c */
-int tt_send_client_frame(const uint8_t *p, size_t n);
+int tt_send_client_frame(uint32_t client, const uint8_t *p, size_t n); /* to one client connection */
 int tt_send_ui_frame(uint8_t type, uint32_t entry, const uint8_t *p, size_t n);
 double tt_real_ms(void); /* the host's own monotonic clock for its timers (never a test clock) */
 
