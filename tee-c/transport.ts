@@ -57,6 +57,7 @@ export class CHostTransport implements TeeTransport {
   private nextTag = 1;
   private ready!: Promise<void>;
   private exited: Error | null = null;
+  private exitCode: number | null = null;
   private stderr = '';
   private readonly displays = new Map<number, TuiDisplay>();
 
@@ -92,7 +93,10 @@ export class CHostTransport implements TeeTransport {
     });
     t.proc.on('exit', (code, signal) => {
       const load = /LOAD_ERROR: (.*)/.exec(t.stderr)?.[1];
-      t.exited = new Error(load ?? `C host exited (${signal ?? `status ${code}`})${t.stderr ? `: ${t.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+      t.exitCode = code;
+      // a sanitized host (tee-c/build.ts SANITIZE_CFLAGS) names the error in its SUMMARY line
+      const sanitizer = /SUMMARY: \w+Sanitizer: .*|runtime error: .*/.exec(t.stderr)?.[0];
+      t.exited = new Error(load ?? `C host exited (${signal ?? `status ${code}`})${sanitizer ? `: ${sanitizer}` : t.stderr ? `: ${t.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
       if (!isReady) readyReject(t.exited);
       for (const p of [...t.untagged.splice(0), ...t.tagged.values()]) p.reject(t.exited);
       t.tagged.clear();
@@ -191,13 +195,16 @@ export class CHostTransport implements TeeTransport {
 
   get pid(): number | undefined { return this.proc.pid; }
 
-  /** Closes stdin (the host closes its sessions and exits) and waits for the exit. */
+  /** Closes stdin (the host closes its sessions and exits) and waits for the exit. A host that
+   * ends with a sanitizer report (even while closing its sessions) rejects with it. */
   async close(): Promise<void> {
-    if (this.exited) return;
-    const done = new Promise<void>((res) => this.proc.once('exit', () => res()));
-    this.proc.stdin.end();
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(timer);
+    if (!this.exited) {
+      const done = new Promise<void>((res) => this.proc.once('exit', () => res()));
+      this.proc.stdin.end();
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+      await done;
+      clearTimeout(timer);
+    }
+    if (/Sanitizer|runtime error:/.test(this.stderr) && this.exitCode !== 0) throw this.exited ?? new Error('C host: sanitizer report');
   }
 }
