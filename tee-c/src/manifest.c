@@ -30,6 +30,30 @@ static void hex(const uint8_t *b, size_t n, char *out) {
   for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/* Strict base64 (RFC 4648 §4, padded) into at most `cap` bytes: the length is checked against
+ * `cap` before a byte is written (issue 17 §9: manifest.sig was decoded into a fixed buffer by
+ * its own length). Returns the decoded length, or -1 (bad text, or more than `cap` bytes). */
+int b64_decode(const char *t, size_t n, uint8_t *out, size_t cap) {
+  if (n == 0 || n % 4) return -1;
+  size_t pad = t[n - 1] == '=' ? (t[n - 2] == '=' ? 2 : 1) : 0;
+  size_t len = n / 4 * 3 - pad;
+  if (len > cap) return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < 4; j++) {
+      char c = t[i + j];
+      int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+      if (c == '=' && i + 4 == n && j >= 4 - pad) d = 0;
+      if (d < 0) return -1;
+      v = v << 6 | (uint32_t)d;
+    }
+    uint8_t b[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    for (size_t j = 0; j < 3 && k < len; j++) out[k++] = b[j];
+  }
+  return (int)len;
+}
+
 static int verify_signature(const uint8_t *m, size_t mn, const char *sigtext, const char *key_pem_path, char *err, size_t errn) {
   if (!sigtext) { snprintf(err, errn, "UNSIGNED: the manifest has no signature (manifest.sig missing or empty)"); return -1; }
   /* trim */
@@ -42,20 +66,8 @@ static int verify_signature(const uint8_t *m, size_t mn, const char *sigtext, co
   if (kf) fclose(kf);
   if (!key) { snprintf(err, errn, "BAD_SIGNATURE: the trusted public key is unreadable: %s", key_pem_path); return -1; }
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: the trusted key must be Ed25519"); return -1; }
-  /* ^[A-Za-z0-9+/]+={0,2}$ and 64 bytes */
-  size_t pad = 0, k = 0;
-  for (; k < sl && (isalnum((unsigned char)sigtext[k]) || sigtext[k] == '+' || sigtext[k] == '/'); k++) {}
-  bool shape = k > 0;
-  for (; k < sl && sigtext[k] == '='; k++) pad++;
-  shape = shape && k == sl && pad <= 2;
-  /* EVP_DecodeBlock writes 3 bytes per 4 characters, padding included: the text is bounded
-   * by what the output holds before anything is decoded (issue 17 §9: 172 characters used to
-   * be decoded into 128 bytes). An Ed25519 signature is 88 characters. */
-  enum { SIG_TEXT_MAX = 88 };
-  uint8_t sig[SIG_TEXT_MAX / 4 * 3];
-  int dl = shape && sl <= SIG_TEXT_MAX && sl % 4 == 0 ? EVP_DecodeBlock(sig, (const unsigned char *)sigtext, (int)sl) : -1;
-  if (dl >= 0) dl -= (int)pad;
-  if (dl != 64) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: manifest.sig is not a base64 Ed25519 signature (64 bytes)"); return -1; }
+  uint8_t sig[64];
+  if (b64_decode(sigtext, sl, sig, sizeof sig) != 64) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: manifest.sig is not a base64 Ed25519 signature (64 bytes)"); return -1; }
   EVP_MD_CTX *c = EVP_MD_CTX_new();
   int ok = EVP_DigestVerifyInit(c, NULL, NULL, NULL, key) > 0 && EVP_DigestVerify(c, sig, 64, m, mn) == 1;
   EVP_MD_CTX_free(c);

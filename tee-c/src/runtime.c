@@ -187,6 +187,7 @@ static void free_host(tt_ta *t, bool call_destroy) {
   crypto_destroy(c->crypto);
   rt_ta_sessions_close_all(c);
   storage_close(c->storage);
+  free(c->opened);
   free(c);
 }
 
@@ -562,7 +563,12 @@ int32_t rt_ta_session_open(tt_host_ctx *c, const uint8_t callee[16]) {
   open_session(0, callee, NULL, TT_LOGIN_TRUSTED_APP, c->uuid, 16, &r);
   result_free(&r);
   if (r.status) return (int32_t)r.status;
-  if (c->nopened < (int)(sizeof c->opened / sizeof *c->opened)) c->opened[c->nopened++] = r.session;
+  if (c->nopened == c->capopened) {
+    uint32_t *o = realloc(c->opened, (c->capopened ? c->capopened * 2 : 16) * sizeof *o);
+    if (!o) { tt_result x; close_session(r.session, &x); result_free(&x); return (int32_t)TT_ERROR_OUT_OF_MEMORY; }
+    c->opened = o; c->capopened = c->capopened ? c->capopened * 2 : 16;
+  }
+  c->opened[c->nopened++] = r.session;
   return (int32_t)r.session;
 }
 
@@ -579,7 +585,7 @@ int32_t rt_ta_session_invoke(tt_host_ctx *c, uint32_t sid, uint32_t cmd, const u
 }
 
 void rt_ta_session_close(tt_host_ctx *c, uint32_t sid) {
-  for (int i = 0; i < c->nopened; i++) if (c->opened[i] == sid) {
+  for (size_t i = 0; i < c->nopened; i++) if (c->opened[i] == sid) {
     c->opened[i] = c->opened[--c->nopened];
     tt_result r;
     close_session(sid, &r);

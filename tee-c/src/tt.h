@@ -211,7 +211,7 @@ struct tt_host_ctx {
   const tt_module *mod;
   tt_storage *storage;
   tt_crypto *crypto;
-  uint32_t opened[64]; int nopened; /* TA-to-TA sessions this instance opened */
+  uint32_t *opened; size_t nopened, capopened; /* TA-to-TA sessions this instance opened (all closed with it) */
   struct Z_tee_instance_t tee;
   struct Z_env_instance_t env;
 };
@@ -235,4 +235,6 @@ const char *tt_status_name(uint32_t s);
 
 /* manifest.c */
 int manifest_load(const char *build_dir, const char *key_pem_path, bool debug, char *err, size_t errn);
+/* strict padded base64 into at most cap bytes; the decoded length or -1 */
+int b64_decode(const char *t, size_t n, uint8_t *out, size_t cap);
 #endif
