@@ -177,4 +177,6 @@ jnode *json_get(const jnode *obj, const char *key) {
   for (size_t k = 0; k < obj->n; k++) if (!strcmp(obj->keys[k], key)) found = obj->items[k]; /* last wins, as JSON.parse */
   return found;
 }
-const char *json_str(const jnode *obj, const char *key) { jnode *j = json_get(obj, key); return j && j->t == J_STR ? j->s : NULL; }
+/* A string with a NUL inside (\u0000) is no C string: NULL, as for a missing one, never the part
+ * before the NUL. */
+const char *json_str(const jnode *obj, const char *key) { jnode *j = json_get(obj, key); return j && j->t == J_STR && strlen(j->s) == j->slen ? j->s : NULL; }

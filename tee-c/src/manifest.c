@@ -93,20 +93,10 @@ static bool nonneg_int(const jnode *j) { return j && j->t == J_NUM && j->is_int 
 
 #define BAD(...) do { snprintf(err, errn, "BAD_MANIFEST: manifest.json: " __VA_ARGS__); goto fail; } while (0)
 
-int manifest_load(const char *dir, const char *key_pem_path, bool debug, char *err, size_t errn) {
-  char path[4200];
-  uint8_t *m = NULL, *sig = NULL, *wasm = NULL;
-  size_t mn, sn, wn;
+/* The manifest's JSON and shape, as tee/loader/manifest.ts checks them: the parsed tree, or NULL
+ * with "CODE: message" in err. Separate from the signature so it can be fuzzed (tee-c/fuzz/). */
+jnode *manifest_parse(const uint8_t *m, size_t mn, char *err, size_t errn) {
   jnode *j = NULL;
-  int rc = -1;
-  snprintf(path, sizeof path, "%s/manifest.json", dir);
-  if (read_whole(path, &m, &mn)) { snprintf(err, errn, "NO_MANIFEST: no manifest.json in %s", dir); return -1; }
-  snprintf(path, sizeof path, "%s/manifest.sig", dir);
-  char *sigtext = NULL;
-  if (!read_whole(path, &sig, &sn)) { sigtext = calloc(1, sn + 1); memcpy(sigtext, sig, sn); }
-  int v = verify_signature(m, mn, sigtext, key_pem_path, err, errn);
-  free(sigtext);
-  if (v) goto fail;
   char jerr[256];
   j = json_parse((const char *)m, mn, jerr, sizeof jerr);
   if (!j) BAD("not valid UTF-8 JSON: %s", jerr);
@@ -147,6 +137,28 @@ int manifest_load(const char *dir, const char *key_pem_path, bool debug, char *e
     }
   }
   if (hv->num != TT_HOST_ABI_VERSION) { snprintf(err, errn, "ABI_MISMATCH: manifest is for host ABI v%g; this runtime implements v%d", hv->num, TT_HOST_ABI_VERSION); goto fail; }
+  return j;
+fail:
+  json_free(j);
+  return NULL;
+}
+
+int manifest_load(const char *dir, const char *key_pem_path, bool debug, char *err, size_t errn) {
+  char path[4200];
+  uint8_t *m = NULL, *sig = NULL, *wasm = NULL;
+  size_t mn, sn, wn;
+  jnode *j = NULL;
+  int rc = -1;
+  snprintf(path, sizeof path, "%s/manifest.json", dir);
+  if (read_whole(path, &m, &mn)) { snprintf(err, errn, "NO_MANIFEST: no manifest.json in %s", dir); return -1; }
+  snprintf(path, sizeof path, "%s/manifest.sig", dir);
+  char *sigtext = NULL;
+  if (!read_whole(path, &sig, &sn)) { sigtext = calloc(1, sn + 1); memcpy(sigtext, sig, sn); }
+  int v = verify_signature(m, mn, sigtext, key_pem_path, err, errn);
+  free(sigtext);
+  if (v) goto fail;
+  if (!(j = manifest_parse(m, mn, err, errn))) goto fail;
+  jnode *tas = json_get(j, "tas");
 
   /* the manifest hash is what attestation reports */
   static char mhex[65];

@@ -235,6 +235,8 @@ const char *tt_status_name(uint32_t s);
 
 /* manifest.c */
 int manifest_load(const char *build_dir, const char *key_pem_path, bool debug, char *err, size_t errn);
+/* the manifest's JSON and shape (no signature): a jnode tree (json.h) or NULL with err */
+struct jnode *manifest_parse(const uint8_t *m, size_t mn, char *err, size_t errn);
 /* strict padded base64 into at most cap bytes; the decoded length or -1 */
 int b64_decode(const char *t, size_t n, uint8_t *out, size_t cap);
 #endif
