@@ -12,7 +12,7 @@
 // readers run no TA code (the TA targets of `npm run fuzz` count those).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -130,6 +130,7 @@ export async function fuzzTarget(target: CHostFuzzTarget, o: CHostFuzzOptions = 
   if (Number.isNaN(inputs)) inputs = Number(/#(\d+)\s+(?:DONE|INITED|NEW|REDUCE|pulse)/g.exec(stderr)?.[1] ?? 0);
   if (Number.isNaN(stat('number_of_executed_units')) && !found.length) throw new Error(`fuzz target ${target} ended without its statistics: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
   const r: CHostFuzzResult = { target: `c-host/${target}`, inputs, crashes, hangs, traps: 0, artifacts: found.map((f) => join(artifacts, f)) };
+  if (!found.length) rmSync(work, { recursive: true, force: true }); /* kept only to reproduce a finding */
   o.log?.(`${r.target}: ${r.inputs} inputs, ${r.crashes} crashes, ${r.hangs} hangs, ${r.traps} traps`);
   return r;
 }
