@@ -28,7 +28,13 @@ export interface CHostFuzzOptions {
   log?: (line: string) => void;
 }
 
-export interface CHostFuzzResult { target: string; inputs: number; crashes: number; hangs: number; traps: number; artifacts: string[] }
+export interface CHostFuzzResult {
+  target: string; inputs: number; crashes: number; hangs: number; traps: number;
+  /** libFuzzer's average executions per second (its final stats). */
+  perSecond: number;
+  /** Inputs that crashed or hung, kept to reproduce (`<binary> <file>`). */
+  artifacts: string[];
+}
 
 export const C_HOST_FUZZ_TARGETS = ['wasm', 'pb', 'json', 'frame'] as const;
 export type CHostFuzzTarget = (typeof C_HOST_FUZZ_TARGETS)[number];
@@ -129,9 +135,10 @@ export async function fuzzTarget(target: CHostFuzzTarget, o: CHostFuzzOptions = 
   let inputs = stat('number_of_executed_units');
   if (Number.isNaN(inputs)) inputs = Number(/#(\d+)\s+(?:DONE|INITED|NEW|REDUCE|pulse)/g.exec(stderr)?.[1] ?? 0);
   if (Number.isNaN(stat('number_of_executed_units')) && !found.length) throw new Error(`fuzz target ${target} ended without its statistics: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
-  const r: CHostFuzzResult = { target: `c-host/${target}`, inputs, crashes, hangs, traps: 0, artifacts: found.map((f) => join(artifacts, f)) };
+  const r: CHostFuzzResult = { target: `c-host/${target}`, inputs, crashes, hangs, traps: 0, perSecond: stat('average_exec_per_sec'), artifacts: found.map((f) => join(artifacts, f)) };
   if (!found.length) rmSync(work, { recursive: true, force: true }); /* kept only to reproduce a finding */
   o.log?.(`${r.target}: ${r.inputs} inputs, ${r.crashes} crashes, ${r.hangs} hangs, ${r.traps} traps`);
+  if (o.log && !Number.isNaN(r.perSecond)) o.log(`  ${r.perSecond} inputs/s`);
   return r;
 }
 
