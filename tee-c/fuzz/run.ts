@@ -137,8 +137,8 @@ export async function fuzzTarget(target: CHostFuzzTarget, o: CHostFuzzOptions = 
   if (Number.isNaN(stat('number_of_executed_units')) && !found.length) throw new Error(`fuzz target ${target} ended without its statistics: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
   const r: CHostFuzzResult = { target: `c-host/${target}`, inputs, crashes, hangs, traps: 0, perSecond: stat('average_exec_per_sec'), artifacts: found.map((f) => join(artifacts, f)) };
   if (!found.length) rmSync(work, { recursive: true, force: true }); /* kept only to reproduce a finding */
+  if (o.log && !Number.isNaN(r.perSecond)) o.log(`${r.target}: ${r.perSecond} inputs/s`);
   o.log?.(`${r.target}: ${r.inputs} inputs, ${r.crashes} crashes, ${r.hangs} hangs, ${r.traps} traps`);
-  if (o.log && !Number.isNaN(r.perSecond)) o.log(`  ${r.perSecond} inputs/s`);
   return r;
 }
 
