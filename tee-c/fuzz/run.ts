@@ -17,7 +17,7 @@ import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { OUT, ROOT } from '../build.ts';
+import { OUT, ROOT, taCacheDir, translateTa } from '../build.ts';
 
 export interface CHostFuzzOptions {
   /** Inputs per target (libFuzzer -runs). */
@@ -43,7 +43,8 @@ const FUZZ_DIR = join(ROOT, 'tee-c', 'fuzz');
 const SRC = join(ROOT, 'tee-c', 'src');
 const WASM_RT_DIR = '/usr/share/wabt/wasm2c';
 const CLANG = 'clang-14';
-const CFLAGS = ['-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-w'];
+// -rdynamic: the frame target dlopens translated TAs, which resolve the host's functions in it
+const CFLAGS = ['-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-rdynamic', '-w'];
 const HANG_SECONDS = 10;
 
 /** What is missing to build the targets (clang-14 and its libFuzzer runtime), or null. */
@@ -72,6 +73,20 @@ export function buildFuzzTarget(target: CHostFuzzTarget): string {
   return bin;
 }
 
+/** The conformance kit's probe TA (conformance/kit.ts), loaded twice into the frame target. */
+const PROBE = { name: 'probe', uuid: '0c0fe7a0-0000-4000-8000-00000000c0de' };
+const PROBE_2 = { name: 'probe2', uuid: '0c0fe7a0-0000-4000-8000-00000000c0d2' };
+const PROBE2 = Buffer.from(PROBE_2.uuid.replace(/-/g, ''), 'hex');
+
+/** TT_FUZZ_TAS / TT_FUZZ_CACHE for the frame target: the probe TA, translated as tt-host needs it. */
+function frameTargetEnv(work: string): Record<string, string> {
+  const wasm = readFileSync(join(ROOT, 'build', 'conformance', 'probe.wasm'));
+  if (!translateTa(wasm)) throw new Error('wasm2c refused the conformance probe TA');
+  const file = join(work, 'probe.wasm');
+  writeFileSync(file, wasm);
+  return { TT_FUZZ_TAS: [PROBE, PROBE_2].map((t) => `${t.name}:${t.uuid}:1.0.0:${file}`).join(';'), TT_FUZZ_CACHE: taCacheDir() };
+}
+
 const frame = (b: Uint8Array, ui = false) => { const h = Buffer.alloc(4); h.writeUInt32BE((b.length | (ui ? 0x8000_0000 : 0)) >>> 0); return Buffer.concat([h, b]); };
 
 /** Client requests as the REE sends them: opening each release TA by name and UUID, an invoke with
@@ -85,6 +100,11 @@ function requests(): Uint8Array[] {
     out.push(v1.ClientRequest.encode({ id: i + 1, openSession: { uuid: Buffer.from(t.uuid.replace(/-/g, ''), 'hex'), login: 0 } }).finish());
   }
   out.push(v1.ClientRequest.encode({ id: 7, invoke: { session: 1, command: 1, payload: Buffer.from('0a0470696e67', 'hex'), responseCapacity: 4096 } }).finish());
+  // the frame target's probe TAs: open, echo, a TA-to-TA call, a held session
+  out.push(v1.ClientRequest.encode({ id: 10, openSession: { name: 'probe' } }).finish());
+  out.push(v1.ClientRequest.encode({ id: 11, invoke: { session: 1, command: 9, payload: Uint8Array.of(1, 2, 3) } }).finish());
+  out.push(v1.ClientRequest.encode({ id: 12, invoke: { session: 1, command: 7, payload: Buffer.concat([PROBE2, Buffer.from([8, 0, 0, 0])]) } }).finish());
+  out.push(v1.ClientRequest.encode({ id: 13, invoke: { session: 1, command: 13, payload: Buffer.concat([PROBE2, Buffer.from([3, 0, 0, 0])]) } }).finish());
   out.push(v1.ClientRequest.encode({ id: 8, closeSession: { session: 1 } }).finish());
   out.push(v1.ClientRequest.encode({ id: 9, cancel: { session: 1 } }).finish());
   out.push(v1.TuiScreen.encode({ title: 'Enter PIN', mode: 1 }).finish());
@@ -122,7 +142,8 @@ export async function fuzzTarget(target: CHostFuzzTarget, o: CHostFuzzOptions = 
   if (o.seconds) args.push(`-max_total_time=${o.seconds}`);
   args.push(corpus);
   const stderr = await new Promise<string>((resolve, reject) => {
-    const p = spawn('nice', ['-n', '10', bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env, ...(target === 'frame' ? frameTargetEnv(work) : {}) };
+    const p = spawn('nice', ['-n', '10', bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let err = '';
     p.stderr.on('data', (d: Buffer) => { err = (err + d.toString('utf8')).slice(-1 << 20); });
     p.on('error', reject);
