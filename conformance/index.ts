@@ -15,7 +15,7 @@ import { tuiConformanceSuite } from './kit-tui.ts';
 import { createNodeHarness, type NodeRunOptions, type RunResult } from './node-runner.ts';
 
 export {
-  conformanceSuite, buildConformanceSuite, expectTeeError, probeImages, ConformanceError, OOB_CASES, PROBE_UUID, PROBE2_UUID,
+  conformanceSuite, buildConformanceSuite, expectTeeError, rawRequest, probeImages, ConformanceError, OOB_CASES, PROBE_UUID, PROBE2_UUID,
   type RuntimeFactory, type RuntimeUnderTest, type TaImage,
 } from './kit.ts';
 export { cryptoConformanceSuite } from './kit-crypto.ts';

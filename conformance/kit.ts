@@ -41,14 +41,22 @@ export interface RuntimeFactory {
 
 export const PROBE_UUID = '0c0fe7a0-0000-4000-8000-00000000c0de';
 export const PROBE2_UUID = '0c0fe7a0-0000-4000-8000-00000000c0d2';
-const CMD = { TRAP: 1, LOOP: 2, OOB: 3, PUT: 4, GET: 5, DEL: 6, CALL_TA: 7, WHOAMI: 8, ECHO: 9, BIG: 10, ALLOC: 11, RANDOM: 12 };
+const CMD = { TRAP: 1, LOOP: 2, OOB: 3, PUT: 4, GET: 5, DEL: 6, CALL_TA: 7, WHOAMI: 8, ECHO: 9, BIG: 10, ALLOC: 11, RANDOM: 12, HOLD: 13, HELD_CALL: 14, RELEASE: 15, CALL_THEN_LOOP: 16 };
 /** Cases of the probe TA's oob() switch (test/conformance/kit-self.test.ts keeps this true). */
 export const OOB_CASES = 29;
 
 const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
 const cat = (...parts: Uint8Array[]) => { const o = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let i = 0; for (const p of parts) { o.set(p, i); i += p.length; } return o; };
 const idArg = (id: string, data: Uint8Array = new Uint8Array(0)) => cat(Uint8Array.of(id.length), new TextEncoder().encode(id), data);
+const le32 = (b: Uint8Array, at = 0) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(at, true);
 const uuidBytes = (u: string) => new Uint8Array(Buffer.from(u.replace(/-/g, ''), 'hex'));
+
+/** One raw ClientRequest on a transport, for requests TeeContext would never send (a session id
+ * that is not this client's): the decoded ClientResponse. */
+export async function rawRequest(t: TeeTransport, op: { invoke?: { session: number; command: number; payload?: Uint8Array }; closeSession?: { session: number }; cancel?: { session: number } }): Promise<trusttap.tee.v1.ClientResponse> {
+  const bytes = trusttap.tee.v1.ClientRequest.encode({ id: 0x7ee, ...op }).finish();
+  return trusttap.tee.v1.ClientResponse.decode(await t.exchange(bytes));
+}
 
 /** A kit check that failed outside an expect (expectTeeError): names what was expected. */
 export class ConformanceError extends Error {
@@ -233,6 +241,32 @@ export function conformanceSuite(h: Harness, factory: RuntimeFactory, assetsDir:
       await a.close();
     });
 
+    test('sessions belong to whoever opened them: a client cannot invoke, cancel or close a session a TA opened', async () => {
+      const a = await ctx.openSession('probe');
+      const held = await a.invoke(CMD.HOLD, uuidBytes(PROBE2_UUID));
+      const sid = le32(held);
+      for (const op of [{ invoke: { session: sid, command: CMD.WHOAMI } }, { cancel: { session: sid } }, { closeSession: { session: sid } }]) {
+        const r = await rawRequest(rt.transport, op);
+        expect(r.status >>> 0).toBe(Status.ERROR_BAD_PARAMETERS >>> 0);
+        expect(r.payload.length).toBe(0);
+      }
+      // still open, and still the TA's: it speaks with the probe's identity through it
+      const who = await a.invoke(CMD.HELD_CALL, cat(u32(0), u32(CMD.WHOAMI)));
+      expect(Buffer.from(who.subarray(4)).toString('hex')).toBe(PROBE_UUID.replace(/-/g, ''));
+      expect(le32(await a.invoke(CMD.RELEASE))).toBe(1);
+      await a.close();
+    });
+
+    test('a TA opening many TA-to-TA sessions inside one invoke (the session table grows) answers that invoke', async () => {
+      const a = await ctx.openSession('probe');
+      const ids = await a.invoke(CMD.HOLD, cat(uuidBytes(PROBE2_UUID), u32(64)));
+      expect(ids.length).toBe(64 * 4);
+      expect(new Set(Array.from({ length: 64 }, (_, i) => le32(ids, i * 4))).size).toBe(64);
+      expect(Buffer.from(await a.invoke(CMD.HELD_CALL, cat(u32(63), u32(CMD.ECHO), Uint8Array.of(7))))).toEqual(Buffer.from([7]));
+      expect(le32(await a.invoke(CMD.RELEASE))).toBe(64);
+      await a.close();
+    });
+
     const watchdogCase = 'a TA that runs away is stopped by the watchdog (worker isolation)';
     // in-process isolation has no preemption (documented): the case does not apply there
     if (!factory.watchdog) h.skip(watchdogCase, 'the factory declares no watchdog (watchdog: false)');
@@ -244,6 +278,17 @@ export function conformanceSuite(h: Harness, factory: RuntimeFactory, assetsDir:
       const again = await ctx.openSession('probe');
       expect(Array.from(await again.invoke(CMD.ECHO, Uint8Array.of(5)))).toEqual([5]);
       await again.close(); await b.close();
+    });
+
+    const nestedCase = 'a caller whose TA-to-TA callee was killed by the watchdog is still limited';
+    if (!factory.watchdog) h.skip(nestedCase, 'the factory declares no watchdog (watchdog: false)');
+    else test(nestedCase, async () => {
+      const s = await ctx.openSession('probe');
+      // probe → probe2 runs away and is killed; then probe runs away itself and must be stopped too
+      await expectTeeError(s.invoke(CMD.CALL_THEN_LOOP, cat(uuidBytes(PROBE2_UUID), u32(CMD.LOOP))), Status.ERROR_TARGET_DEAD, Origin.TEE);
+      const again = await ctx.openSession('probe');
+      expect(Array.from(await again.invoke(CMD.ECHO, Uint8Array.of(6)))).toEqual([6]);
+      await again.close();
     });
 
     test('a TA importing a function outside the host ABI is refused at load, naming it', async () => {

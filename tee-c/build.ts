@@ -23,12 +23,26 @@ const WASM_RT_DIR = '/usr/share/wabt/wasm2c';
 export const TA_CFLAGS = ['-O2', '-fPIC', '-shared', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-DWASM_RT_MAX_CALL_STACK_DEPTH=4000', '-w'];
 const HOST_CFLAGS = ['-O2', '-std=gnu11', '-Wall', '-Wno-unused-function', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-rdynamic'];
 
+/** AddressSanitizer + UndefinedBehaviorSanitizer (issue 17 §8/§9): any memory error or undefined
+ * behaviour in the host ends it at once with a report on stderr (-fno-sanitize-recover=all).
+ * Added to every variant when TRUSTTAP_C_SANITIZE=1 (CI runs the kit and the C-host suites so,
+ * .ci/run), and always for the 'sanitized' variant (test/conformance/c-host-memory.test.ts).
+ * The TA images stay as they are: the sanitizers watch the host, which holds the pointers. */
+export const SANITIZE_CFLAGS = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer', '-g', '-DTT_SANITIZE'];
+
+/** Whether TRUSTTAP_C_SANITIZE asks for sanitized hosts. */
+export function sanitizeRequested(): boolean {
+  const v = process.env.TRUSTTAP_C_SANITIZE;
+  return v !== undefined && !['', '0', 'false'].includes(v.toLowerCase());
+}
+
 /** The host variants the tests build: the real one, one with test hooks (deterministic random
  * source, settable REE clock: test-only flags), and deliberately broken ones for the kit. */
-export type HostVariant = 'release' | 'test' | 'broken-bounds' | 'broken-signature';
+export type HostVariant = 'release' | 'test' | 'sanitized' | 'broken-bounds' | 'broken-signature';
 const VARIANT_FLAGS: Record<HostVariant, string[]> = {
   release: [],
   test: ['-DTT_TEST_HOOKS'],
+  sanitized: ['-DTT_TEST_HOOKS', ...SANITIZE_CFLAGS],
   'broken-bounds': ['-DTT_TEST_HOOKS', '-DBROKEN_BOUNDS'],
   'broken-signature': ['-DTT_TEST_HOOKS', '-DBROKEN_SIGNATURE'],
 };
@@ -51,6 +65,8 @@ export function toolchain(): Toolchain {
   if (!which('wasm2c') || !existsSync(join(WASM_RT_DIR, 'wasm-rt-impl.c'))) missing.push('wasm2c + wasm-rt-impl.c (Debian package wabt)');
   if (!which('gcc')) missing.push('gcc');
   if (!existsSync('/usr/include/openssl/evp.h')) missing.push('OpenSSL headers (Debian package libssl-dev)');
+  // the sanitized host (AddressSanitizer + UBSan runtimes ship with Debian's gcc: libasan8, libubsan1)
+  if (which('gcc') && !['libasan.so', 'libubsan.so'].every((l) => execFileSync('gcc', [`-print-file-name=${l}`], { encoding: 'utf8' }).trim().startsWith('/'))) missing.push('the gcc sanitizer runtimes (Debian packages libasan8, libubsan1)');
   let wasm2cVersion: string | undefined;
   if (!missing.length) wasm2cVersion = execFileSync('wasm2c', ['--version'], { encoding: 'utf8' }).trim();
   return { ok: missing.length === 0, missing, wasm2cVersion };
@@ -84,10 +100,11 @@ function atomicDir<T>(final: string, make: (tmp: string) => T): void {
 /** Builds (or finds cached) the host binary of a variant; returns its path. */
 export function buildHost(variant: HostVariant = 'test'): string {
   const files = readdirSync(SRC).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort();
-  const key = sha([...files.map((f) => f + readFileSync(join(SRC, f), 'utf8')), HOST_CFLAGS.join(' '), VARIANT_FLAGS[variant].join(' '), toolchain().wasm2cVersion ?? ''].join('\0')).slice(0, 16);
-  const dir = join(OUT, `host-${variant}-${key}`);
+  const flags = [...VARIANT_FLAGS[variant], ...(sanitizeRequested() && variant !== 'sanitized' ? SANITIZE_CFLAGS : [])];
+  const key = sha([...files.map((f) => f + readFileSync(join(SRC, f), 'utf8')), HOST_CFLAGS.join(' '), flags.join(' '), toolchain().wasm2cVersion ?? ''].join('\0')).slice(0, 16);
+  const dir = join(OUT, `host-${variant}${flags.includes('-DTT_SANITIZE') && variant !== 'sanitized' ? '-sanitized' : ''}-${key}`);
   atomicDir(dir, (tmp) => {
-    execFileSync("gcc", [...HOST_CFLAGS, ...VARIANT_FLAGS[variant], `-I${SRC}`, `-I${WASM_RT_DIR}`,
+    execFileSync("gcc", [...HOST_CFLAGS, ...flags, `-I${SRC}`, `-I${WASM_RT_DIR}`,
       ...files.filter((f) => f.endsWith('.c')).map((f) => join(SRC, f)), join(WASM_RT_DIR, 'wasm-rt-impl.c'),
       '-o', join(tmp, 'tt-host'), '-lcrypto', '-ldl', '-lm'], { stdio: ['ignore', 'ignore', 'pipe'] });
   });

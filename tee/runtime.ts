@@ -110,6 +110,8 @@ interface Session {
   ta: TaRecord;
   /** The TA that opened it, for TA-to-TA sessions. */
   caller: Uint8Array | null;
+  /** Opened by a TA (TA-to-TA): only that TA may use it, never a client (issue 17 §9). */
+  byTa: boolean;
   /** Set when the TA died under this session: every later call is TARGET_DEAD. */
   dead: boolean;
 }
@@ -196,26 +198,26 @@ export class TeeRuntime {
     const opened = new Set<number>();
     return {
       open: (callee) => {
-        const r = this.openSession({ uuid: callee }, Login.TRUSTED_APP, rec.uuid);
+        const r = this.openSessionFor({ uuid: callee }, Login.TRUSTED_APP, rec.uuid, true);
         if (r.status !== Status.SUCCESS) return r.status | 0;
         opened.add(r.session!);
         return r.session!;
       },
       invoke: (session, command, input, outCap) => this.invokeAsTa(rec.uuid, session, command, input, outCap),
-      close: (session) => { if (opened.delete(session)) this.closeSession(session); },
-      closeAll: () => { for (const s of opened) this.closeSession(s); opened.clear(); },
+      close: (session) => { if (opened.delete(session)) this.closeAny(session); },
+      closeAll: () => { for (const s of opened) this.closeAny(s); opened.clear(); },
     };
   }
 
   private readonly router: OutcallRouter = {
     open: (caller, callee) => {
-      const r = this.openSession({ uuid: callee }, Login.TRUSTED_APP, caller);
+      const r = this.openSessionFor({ uuid: callee }, Login.TRUSTED_APP, caller, true);
       return r.status === Status.SUCCESS ? r.session! : r.status | 0;
     },
     invoke: (caller, session, command, input, outCap) => this.invokeAsTa(caller, session, command, input, outCap),
     close: (caller, session) => {
       const s = this.sessions.get(session);
-      if (s && s.caller && Buffer.from(s.caller).equals(Buffer.from(caller))) this.closeSession(session);
+      if (s && s.byTa && s.caller && Buffer.from(s.caller).equals(Buffer.from(caller))) this.closeAny(session);
     },
     tuiBegin: (caller, screen, timeoutMs) => {
       const rec = this.find({ uuid: caller });
@@ -255,11 +257,11 @@ export class TeeRuntime {
   /** A TA may use only sessions it opened itself. */
   private invokeAsTa(caller: Uint8Array, session: number, command: number, input: Uint8Array, outCap: number): TaReply {
     const s = this.sessions.get(session);
-    if (!s || !s.caller || !Buffer.from(s.caller).equals(Buffer.from(caller))) {
+    if (!s || !s.byTa || !s.caller || !Buffer.from(s.caller).equals(Buffer.from(caller))) {
       return { status: Status.ERROR_BAD_PARAMETERS, payload: new Uint8Array(0) };
     }
     if (recording()) recordBoundary({ channel: 'ta-call', ta: s.ta.image.name, what: `command ${command}`, bytes: input });
-    const r = this.invoke(session, command, input, outCap);
+    const r = this.invokeAny(session, command, input, outCap);
     if (recording()) recordBoundary({ channel: 'ta-reply', ta: s.ta.image.name, what: `${r.status >>> 0} ${r.message}`, bytes: r.payload ?? new Uint8Array(0) });
     return { status: r.status, payload: r.payload ?? new Uint8Array(0) };
   }
@@ -323,19 +325,37 @@ export class TeeRuntime {
     }
   }
 
+  /** Opens a session for a client (the client API; TA-to-TA sessions go through the router). */
   openSession(target: { uuid?: Uint8Array; name?: string }, login: number = Login.PUBLIC, client: Uint8Array = new Uint8Array(0)): Result {
+    return this.openSessionFor(target, login, client, false);
+  }
+
+  /** A session of a client (byTa false) or of the TA whose UUID is `client` (byTa true). */
+  private openSessionFor(target: { uuid?: Uint8Array; name?: string }, login: number, client: Uint8Array, byTa: boolean): Result {
     const rec = this.find(target);
     if (!rec) return fail(Status.ERROR_ITEM_NOT_FOUND, Origin.TEE, `no trusted app ${target.name ?? Buffer.from(target.uuid ?? []).toString('hex')} is loaded`);
     const id = this.nextSession++;
     const r = this.enter(rec, (host) => host.openSession(id, login >>> 0, client));
     if (typeof r !== 'number') return r;
     if (r !== Status.SUCCESS) return fail(r, Origin.TRUSTED_APP, `TA ${rec.image.name} refused the session: ${statusName(r)}`);
-    this.sessions.set(id, { id, ta: rec, caller: login === Login.TRUSTED_APP ? client.slice() : null, dead: false });
+    this.sessions.set(id, { id, ta: rec, caller: login === Login.TRUSTED_APP ? client.slice() : null, byTa, dead: false });
     rec.sessions.add(id);
     return ok({ session: id });
   }
 
+  /** A session the client API may use: one a client opened. A TA's session reads as unknown. */
+  private clientSession(session: number): Session | undefined {
+    const s = this.sessions.get(session);
+    return s && !s.byTa ? s : undefined;
+  }
+
+  /** The client API's invoke: never a session a TA opened (issue 17 §9). */
   invoke(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Result {
+    if (!this.clientSession(session)) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    return this.invokeAny(session, command, payload, responseCapacity);
+  }
+
+  private invokeAny(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Result {
     const s = this.sessions.get(session);
     if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
     if (s.dead) return fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${s.ta.image.name} died; open a new session`);
@@ -368,7 +388,7 @@ export class TeeRuntime {
    * (tui_begin, then TUI_PENDING), the answer comes when the TA finishes it. Everything else
    * answers as invoke() does. */
   invokeAsync(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Promise<Result> {
-    const s = this.sessions.get(session);
+    const s = this.clientSession(session);
     if (!s || s.dead || s.ta.entry?.session === session || !this.opts.ui) return Promise.resolve(this.invoke(session, command, payload, responseCapacity));
     const rec = s.ta;
     rec.tuiSession = session;
@@ -407,14 +427,20 @@ export class TeeRuntime {
   /** GP TEEC_RequestCancellation: a pending entry of this session gets an ABORT event and ends
    * with the TA's own outcome (which answers the pending command). SUCCESS either way. */
   cancel(session: number): Result {
-    const s = this.sessions.get(session);
+    const s = this.clientSession(session);
     if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
     const entry = s.ta.entry;
     if (entry && entry.session === session) entry.push(trusttap.tee.v1.TuiEventKind.TUI_EVENT_ABORT);
     return ok();
   }
 
+  /** The client API's close: never a session a TA opened (issue 17 §9). */
   closeSession(session: number): Result {
+    if (!this.clientSession(session)) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    return this.closeAny(session);
+  }
+
+  private closeAny(session: number): Result {
     const s = this.sessions.get(session);
     if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
     const entry = s.ta.entry;
@@ -437,7 +463,7 @@ export class TeeRuntime {
 
   /** Closes every session and destroys every TA instance. */
   shutdown(): void {
-    for (const id of [...this.sessions.keys()]) this.closeSession(id);
+    for (const id of [...this.sessions.keys()]) this.closeAny(id);
     for (const rec of this.byUuid.values()) {
       try { rec.host?.destroy(); } catch { /* ignore */ }
       rec.host = null;

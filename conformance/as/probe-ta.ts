@@ -18,6 +18,14 @@ export const CMD_ECHO: u32 = 9;
 export const CMD_BIG: u32 = 10;
 export const CMD_ALLOC: u32 = 11;
 export const CMD_RANDOM: u32 = 12;
+/** Opens [count u32, default 1] sessions to [uuid 16] and keeps them; answers their ids (u32 each). */
+export const CMD_HOLD: u32 = 13;
+/** Invokes held session [index u32] with [cmd u32][payload]. */
+export const CMD_HELD_CALL: u32 = 14;
+/** Closes every held session; answers how many. */
+export const CMD_RELEASE: u32 = 15;
+/** CALL_TA, then runs away itself: the watchdog must still stop the caller after a killed callee. */
+export const CMD_CALL_THEN_LOOP: u32 = 16;
 
 const BAD: usize = 0xfffffff0;
 
@@ -25,6 +33,7 @@ const BAD: usize = 0xfffffff0;
 
 let sink: u32 = 0;
 const keep = new Array<Uint8Array>();
+const held = new Array<i32>();
 
 /** Calls host function number `which` with a pointer outside TA memory. */
 function oob(which: u32): void {
@@ -110,6 +119,42 @@ class Probe extends TrustedApp {
       host.session_close(s);
       if (n < 0) return reply.fail(<u32>n, "callee failed");
       return reply.ok(out.slice(0, n));
+    }
+    if (command == CMD_CALL_THEN_LOOP) {
+      if (input.length < 20) return reply.fail(ERROR_BAD_PARAMETERS, "[uuid 16][cmd u32][payload]");
+      const s = host.session_open(input.dataStart);
+      if (s >= 0) {
+        const out = new Uint8Array(64);
+        host.session_invoke(s, u32At(input, 16), input.dataStart + 20, input.length - 20, out.dataStart, out.length);
+        host.session_close(s);
+      }
+      while (sink != 0xdeadbeef) { sink = sink * 1664525 + 1013904223; if (sink == 0xdeadbeef) sink = 1; }
+      return reply.ok(new Uint8Array(0));
+    }
+    if (command == CMD_HOLD) {
+      if (input.length < 16) return reply.fail(ERROR_BAD_PARAMETERS, "[uuid 16][count u32]");
+      const count = input.length >= 20 ? u32At(input, 16) : 1;
+      const ids = new Uint8Array(<i32>count * 4);
+      for (let i: u32 = 0; i < count; i++) {
+        const s = host.session_open(input.dataStart);
+        if (s < 0) return reply.fail(<u32>s, "open failed");
+        held.push(s);
+        ids.set(i32Bytes(s), <i32>i * 4);
+      }
+      return reply.ok(ids);
+    }
+    if (command == CMD_HELD_CALL) {
+      if (input.length < 8 || u32At(input, 0) >= <u32>held.length) return reply.fail(ERROR_BAD_PARAMETERS, "[index u32][cmd u32][payload]");
+      const out = new Uint8Array(4096);
+      const n = host.session_invoke(held[<i32>u32At(input, 0)], u32At(input, 4), input.dataStart + 8, input.length - 8, out.dataStart, out.length);
+      if (n < 0) return reply.fail(<u32>n, "callee failed");
+      return reply.ok(out.slice(0, n));
+    }
+    if (command == CMD_RELEASE) {
+      const n = held.length;
+      for (let i = 0; i < n; i++) host.session_close(held[i]);
+      held.length = 0;
+      return reply.ok(i32Bytes(n));
     }
     if (command == CMD_WHOAMI) {
       const out = new Uint8Array(4 + client.identity.length);

@@ -40,12 +40,7 @@ int oem_certify(const uint8_t uuid[16], const uint8_t pub[65], tt_buf *out, uint
   const char *pk = json_str(j, "private_key"), *cert64 = json_str(j, "certificate");
   uint8_t priv[32], cert[8192];
   int certn = -1;
-  if (pk && cert64 && unhex(pk, priv, 32) == 32 && strlen(cert64) < sizeof cert * 3 / 4 && strlen(cert64) % 4 == 0) {
-    certn = EVP_DecodeBlock(cert, (const unsigned char *)cert64, (int)strlen(cert64));
-    size_t l = strlen(cert64);
-    if (certn >= 0 && l && cert64[l - 1] == '=') certn--;
-    if (certn >= 0 && l > 1 && cert64[l - 2] == '=') certn--;
-  }
+  if (pk && cert64 && unhex(pk, priv, 32) == 32) certn = b64_decode(cert64, strlen(cert64), cert, sizeof cert); /* bounded by cert */
   json_free(j);
   if (certn < 0) { *status = TT_ERROR_ITEM_NOT_FOUND; return -1; }
   /* issuer certificate: Certificate{tbs=1, signature=2}; its body: subject=5, not_after_ms=8 */

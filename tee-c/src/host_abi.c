@@ -131,7 +131,7 @@ void Z_envZ_trace(struct Z_env_instance_t *e, u32 msg, u32 n, f64 a0, f64 a1, f6
   double a[5] = {a0, a1, a2, a3, a4};
   char line[1400];
   int o = snprintf(line, sizeof line, "trace: %s", m);
-  for (u32 i = 0; i < n && i < 5; i++) o += snprintf(line + o, sizeof line - o, "%s%g", i ? ", " : " ", a[i]);
+  for (u32 i = 0; i < n && i < 5 && o >= 0 && (size_t)o < sizeof line; i++) o += snprintf(line + o, sizeof line - o, "%s%g", i ? ", " : " ", a[i]);
   tt_log("[%s] %s", CTX(e)->name, line);
 }
 

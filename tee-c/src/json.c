@@ -1,9 +1,11 @@
 /* A small strict JSON reader: objects, arrays, strings with every escape, numbers, literals;
- * rejects trailing data, invalid UTF-8 and nesting deeper than 32. */
+ * rejects trailing data, nesting deeper than 32, invalid UTF-8 (overlong forms, surrogates,
+ * code points above U+10FFFF, raw or escaped) and numbers it cannot hold exactly. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <errno.h>
 #include "json.h"
 
 typedef struct { const char *p; size_t n, i; int depth; char *err; size_t errn; bool bad; } P;
@@ -44,12 +46,16 @@ static char *string(P *p, size_t *len) {
         case 'b': o[k++] = '\b'; break; case 'f': o[k++] = '\f'; break; case 'n': o[k++] = '\n'; break;
         case 'r': o[k++] = '\r'; break; case 't': o[k++] = '\t'; break;
         case 'u': {
+          /* a surrogate is valid only as a high-low pair: a lone one is refused, as it has no
+           * UTF-8 form (issue 17 §9) */
           int u = hex4(p);
-          if (u < 0) goto bad;
-          if (u >= 0xd800 && u < 0xdc00 && p->n - p->i >= 6 && p->p[p->i] == '\\' && p->p[p->i + 1] == 'u') {
-            size_t save = p->i; p->i += 2;
+          if (u < 0 || (u >= 0xdc00 && u < 0xe000)) goto bad;
+          if (u >= 0xd800 && u < 0xdc00) {
+            if (p->n - p->i < 6 || p->p[p->i] != '\\' || p->p[p->i + 1] != 'u') goto bad;
+            p->i += 2;
             int lo = hex4(p);
-            if (lo >= 0xdc00 && lo < 0xe000) u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00); else p->i = save;
+            if (lo < 0xdc00 || lo >= 0xe000) goto bad;
+            u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
           }
           put_utf8(o, &k, (unsigned)u);
           break;
@@ -58,15 +64,22 @@ static char *string(P *p, size_t *len) {
       }
       continue;
     }
-    /* UTF-8 sequence: validate */
+    /* UTF-8 (RFC 3629): the shortest form only, no surrogates (U+D800..DFFF), nothing above
+     * U+10FFFF */
     int extra = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
-    if (extra < 0 || (c & 0xfe) == 0xc0 || p->n - p->i <= (size_t)extra) { fail(p, "invalid UTF-8"); free(o); return NULL; }
-    o[k++] = (char)c; p->i++;
-    for (int j = 0; j < extra; j++) {
-      unsigned char d = (unsigned char)p->p[p->i];
+    if (extra < 0 || p->n - p->i <= (size_t)extra) { fail(p, "invalid UTF-8"); free(o); return NULL; }
+    unsigned cp = extra == 0 ? c : extra == 1 ? c & 0x1fu : extra == 2 ? c & 0x0fu : c & 0x07u;
+    for (int j = 1; j <= extra; j++) {
+      unsigned char d = (unsigned char)p->p[p->i + j];
       if ((d & 0xc0) != 0x80) { fail(p, "invalid UTF-8"); free(o); return NULL; }
-      o[k++] = (char)d; p->i++;
+      cp = cp << 6 | (d & 0x3fu);
     }
+    static const unsigned least[4] = {0, 0x80, 0x800, 0x10000};
+    if (cp < least[extra]) { fail(p, "overlong UTF-8"); free(o); return NULL; }
+    if (cp >= 0xd800 && cp < 0xe000) { fail(p, "UTF-8 encodes a surrogate"); free(o); return NULL; }
+    if (cp > 0x10ffff) { fail(p, "UTF-8 beyond U+10FFFF"); free(o); return NULL; }
+    memcpy(o + k, p->p + p->i, (size_t)extra + 1);
+    k += (size_t)extra + 1; p->i += (size_t)extra + 1;
   }
 bad:
   fail(p, "bad string");
@@ -122,12 +135,20 @@ static jnode *value(P *p) {
     bool integer = true;
     if (p->i < p->n && p->p[p->i] == '.') { integer = false; p->i++; size_t d = p->i; while (p->i < p->n && p->p[p->i] >= '0' && p->p[p->i] <= '9') p->i++; if (d == p->i) { fail(p, "bad number"); return NULL; } }
     if (p->i < p->n && (p->p[p->i] == 'e' || p->p[p->i] == 'E')) { integer = false; p->i++; if (p->i < p->n && (p->p[p->i] == '+' || p->p[p->i] == '-')) p->i++; size_t d = p->i; while (p->i < p->n && p->p[p->i] >= '0' && p->p[p->i] <= '9') p->i++; if (d == p->i) { fail(p, "bad number"); return NULL; } }
+    /* A number must read back as exactly what it says where that matters: a literal longer
+     * than any double needs, an overflow to infinity, or an integer beyond 2^53 - 1 (which a double
+     * cannot hold exactly) is refused rather than truncated or rounded (issue 17 §9). */
     char tmp[64];
-    size_t l = p->i - s < 63 ? p->i - s : 63;
+    size_t l = p->i - s;
+    if (l >= sizeof tmp) { p->i = s; fail(p, "number too long"); return NULL; }
     memcpy(tmp, p->p + s, l); tmp[l] = 0;
+    errno = 0;
+    double num = strtod(tmp, NULL);
+    if (errno == ERANGE && (num == HUGE_VAL || num == -HUGE_VAL)) { p->i = s; fail(p, "number out of range"); return NULL; }
+    if (integer && fabs(num) > 9007199254740991.0) { p->i = s; fail(p, "integer beyond 2^53 - 1 cannot be represented exactly"); return NULL; }
     jnode *j = node(J_NUM);
-    j->num = strtod(tmp, NULL);
-    j->is_int = integer || (j->num == floor(j->num) && fabs(j->num) < 9007199254740992.0);
+    j->num = num;
+    j->is_int = integer || (j->num == floor(j->num) && fabs(j->num) <= 9007199254740992.0);
     return j;
   }
   fail(p, "unexpected character");
@@ -156,4 +177,6 @@ jnode *json_get(const jnode *obj, const char *key) {
   for (size_t k = 0; k < obj->n; k++) if (!strcmp(obj->keys[k], key)) found = obj->items[k]; /* last wins, as JSON.parse */
   return found;
 }
-const char *json_str(const jnode *obj, const char *key) { jnode *j = json_get(obj, key); return j && j->t == J_STR ? j->s : NULL; }
+/* A string with a NUL inside (\u0000) is no C string: NULL, as for a missing one, never the part
+ * before the NUL. */
+const char *json_str(const jnode *obj, const char *key) { jnode *j = json_get(obj, key); return j && j->t == J_STR && strlen(j->s) == j->slen ? j->s : NULL; }

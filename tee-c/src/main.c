@@ -25,12 +25,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "wasm-rt.h"
 #include "tt.h"
 #include "ta_entry.h"
 
 int read_whole(const char *path, uint8_t **out, size_t *n);
+
+#ifdef TT_SANITIZE
+/* The sanitized build (tee-c/build.ts SANITIZE_CFLAGS): the first error ends the host with its
+ * report (the tests see the exit); leaks are not this build's question (a host lives as long as
+ * its device), and SIGALRM is the watchdog's, never ASan's. */
+const char *__asan_default_options(void) { return "detect_leaks=0:abort_on_error=0:exitcode=86:allow_user_segv_handler=1"; }
+const char *__ubsan_default_options(void) { return "print_stacktrace=1:halt_on_error=1:exitcode=86"; }
+#endif
 static bool g_verbose;
 static struct timespec g_start;
 
@@ -104,7 +114,23 @@ static int send_frame_fd(int fd, const uint8_t *p, size_t n) {
   return write_full(fd, h, 4) || write_full(fd, p, n) ? -1 : 0;
 }
 static int send_frame(const uint8_t *p, size_t n) { return send_frame_fd(1, p, n); }
-int tt_send_client_frame(const uint8_t *p, size_t n) { return send_frame(p, n); }
+
+/* Client connections: on stdio one client (id 0); with --listen, each accepted connection of the
+ * Unix socket is a client with its own id, its own sessions and its own answers. */
+#define MAX_CLIENTS 64
+typedef struct { uint8_t *p; size_t n, cap; } inbuf;
+typedef struct { int fd; uint32_t id; inbuf in; bool used; } client;
+static client g_clients[MAX_CLIENTS];
+static uint32_t g_next_client = 1;
+static client *client_by_id(uint32_t id) {
+  for (int i = 0; i < MAX_CLIENTS; i++) if (g_clients[i].used && g_clients[i].id == id) return &g_clients[i];
+  return NULL;
+}
+int tt_send_client_frame(uint32_t id, const uint8_t *p, size_t n) {
+  client *c = client_by_id(id);
+  if (!c) return -1; /* the client has gone: its answer is dropped */
+  return send_frame_fd(c->fd, p, n);
+}
 
 #define UI_BIT 0x80000000u
 int tt_send_ui_frame(uint8_t type, uint32_t entry, const uint8_t *p, size_t n) {
@@ -120,7 +146,6 @@ int tt_send_ui_frame(uint8_t type, uint32_t entry, const uint8_t *p, size_t n) {
 }
 
 /* Non-blocking-ish frame reader for one fd: appends what read() gives, hands out whole frames. */
-typedef struct { uint8_t *p; size_t n, cap; } inbuf;
 static int fill(int fd, inbuf *b) {
   if (b->cap - b->n < 65536) { b->cap = b->cap ? b->cap * 2 : 1 << 17; b->p = realloc(b->p, b->cap); }
   ssize_t r;
@@ -149,12 +174,78 @@ static int frame_at(inbuf *b, uint32_t *len) {
   return 1;
 }
 
+/* Frames of one client: requests answered on its own connection. Non-zero: the client is done
+ * (end of input, a write failure or a frame too long). */
+static int serve(client *c, int in_fd) {
+  if (fill(in_fd, &c->in)) return -1;
+  uint32_t n;
+  int f;
+  while ((f = frame_at(&c->in, &n)) == 1) {
+    if (c->in.p[0] & 0x80) { /* the secure display channel (stdio only): an event for an entry */
+      if (g_cfg.ui_fd >= 0 && in_fd == 0) rt_ui_message(c->in.p + 4, n);
+      consume(&c->in, 4 + n);
+      continue;
+    }
+    tt_buf out = {0};
+    bool now = rt_handle_request(c->id, c->in.p + 4, n, &out);
+    consume(&c->in, 4 + n);
+    int w = now ? send_frame_fd(c->fd, out.p ? out.p : (const uint8_t *)"", out.n) : 0;
+    buf_free(&out);
+    if (w) return -1;
+    rt_after_request();
+  }
+  if (f < 0) { fprintf(stderr, "tt-host: frame too long\n"); return -1; }
+  return 0;
+}
+
+/* With --listen, stdin carries only display-channel frames. */
+static int serve_ui(inbuf *in) {
+  uint32_t n;
+  int f;
+  while ((f = frame_at(in, &n)) == 1) {
+    if ((in->p[0] & 0x80) && g_cfg.ui_fd >= 0) rt_ui_message(in->p + 4, n);
+    consume(in, 4 + n);
+  }
+  return f < 0 ? -1 : 0;
+}
+
+static int listen_on(const char *path) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof a.sun_path) { errno = ENAMETOOLONG; return -1; }
+  memcpy(a.sun_path, path, strlen(path) + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  unlink(path);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64)) { int e = errno; close(fd); errno = e; return -1; }
+  return fd;
+}
+
+static void accept_client(int lfd) {
+  int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0) return;
+  for (int i = 0; i < MAX_CLIENTS; i++) if (!g_clients[i].used) {
+    g_clients[i] = (client){.fd = fd, .id = g_next_client++, .used = true};
+    return;
+  }
+  close(fd); /* full: the client sees the connection end */
+}
+
+/* A client that went away: its sessions are closed (pending trusted-UI commands included). */
+static void drop_client(client *c) {
+  uint32_t id = c->id;
+  close(c->fd);
+  free(c->in.p);
+  *c = (client){0};
+  rt_client_gone(id);
+}
+
 int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &g_start);
   signal(SIGPIPE, SIG_IGN);
   g_cfg.ui_fd = -1;
   const char *build = NULL, *key = NULL;
   const char *tas[64]; int ntas = 0;
+  const char *listen_path = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -179,6 +270,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--allow-debug")) g_cfg.allow_debug = true;
     else if (!strcmp(a, "--verbose")) g_verbose = true;
     else if (!strcmp(a, "--ui")) g_cfg.ui_fd = 1;
+    else if (!strcmp(a, "--listen") && next) listen_path = argv[++i];
 #ifdef TT_TEST_HOOKS
     else if (!strcmp(a, "--test-random-lcg") && next) { g_cfg.test_lcg = true; g_cfg.lcg_state = (uint32_t)strtoul(argv[++i], NULL, 10); }
     else if (!strcmp(a, "--test-random-log") && next) g_cfg.random_log = argv[++i];
@@ -210,38 +302,41 @@ int main(int argc, char **argv) {
   }
   if (rt_enforce_version_floors(err, sizeof err)) load_error(err);
   rt_finish_load();
-  if (send_frame((const uint8_t *)"", 0)) return 1; /* ready */
-  inbuf in = {0};
+  int lfd = -1;
+  if (listen_path && (lfd = listen_on(listen_path)) < 0) { snprintf(err, sizeof err, "LISTEN: cannot listen on %s: %s", listen_path, strerror(errno)); load_error(err); }
+  if (send_frame((const uint8_t *)"", 0)) return 1; /* ready (with --listen: the socket accepts) */
+  /* stdio: client 0 on fd 0/1, the secure display channel multiplexed on it. With --listen,
+   * stdin carries only the display channel and its end stops the host. */
+  inbuf ui_in = {0};
+  if (lfd < 0) g_clients[0] = (client){.fd = 1, .id = 0, .used = true};
   for (;;) {
-    struct pollfd p = {0, POLLIN, 0};
+    struct pollfd p[MAX_CLIENTS + 2];
+    int who[MAX_CLIENTS + 2], np = 0;
+    p[np] = (struct pollfd){0, POLLIN, 0}; who[np++] = -1;
+    if (lfd >= 0) { p[np] = (struct pollfd){lfd, POLLIN, 0}; who[np++] = -2; }
+    if (lfd >= 0) for (int i = 0; i < MAX_CLIENTS; i++) if (g_clients[i].used) { p[np] = (struct pollfd){g_clients[i].fd, POLLIN, 0}; who[np++] = i; }
     double d = rt_next_deadline();
     int timeout = -1;
     if (d >= 0) { double left = d - tt_real_ms(); timeout = left <= 0 ? 0 : (int)left + 1; }
-    int k = poll(&p, 1, timeout);
+    int k = poll(p, (nfds_t)np, timeout);
     if (k < 0) { if (errno == EINTR) continue; break; }
     rt_tick(); /* the host's own timers: TIMEOUT events */
-    if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    if (fill(0, &in)) break;
-    uint32_t n;
-    int f;
-    bool fail = false;
-    while ((f = frame_at(&in, &n)) == 1) {
-      if (in.p[0] & 0x80) { /* the secure display channel: an event for an entry */
-        if (g_cfg.ui_fd >= 0) rt_ui_message(in.p + 4, n);
-        consume(&in, 4 + n);
+    bool stop = false;
+    for (int j = 0; j < np && !stop; j++) {
+      if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (who[j] == -2) { accept_client(lfd); continue; }
+      if (who[j] == -1) { /* stdin */
+        if (lfd < 0) { if (serve(&g_clients[0], 0)) stop = true; }
+        else if (fill(0, &ui_in) || serve_ui(&ui_in)) stop = true;
         continue;
       }
-      tt_buf out = {0};
-      bool now = rt_handle_request(in.p + 4, n, &out);
-      consume(&in, 4 + n);
-      int w = now ? send_frame(out.p ? out.p : (const uint8_t *)"", out.n) : 0;
-      buf_free(&out);
-      if (w) { fail = true; break; }
-      rt_after_request();
+      client *c = &g_clients[who[j]];
+      if (c->used && serve(c, c->fd)) drop_client(c);
     }
-    if (f < 0) { fprintf(stderr, "tt-host: frame too long\n"); break; }
-    if (fail) break;
+    if (stop) break;
   }
+  for (int i = 0; i < MAX_CLIENTS; i++) if (g_clients[i].used && lfd >= 0) drop_client(&g_clients[i]);
+  if (lfd >= 0) { close(lfd); unlink(listen_path); }
   rt_shutdown();
   return 0;
 }

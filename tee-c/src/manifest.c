@@ -30,6 +30,30 @@ static void hex(const uint8_t *b, size_t n, char *out) {
   for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/* Strict base64 (RFC 4648 §4, padded) into at most `cap` bytes: the length is checked against
+ * `cap` before a byte is written (issue 17 §9: manifest.sig was decoded into a fixed buffer by
+ * its own length). Returns the decoded length, or -1 (bad text, or more than `cap` bytes). */
+int b64_decode(const char *t, size_t n, uint8_t *out, size_t cap) {
+  if (n == 0 || n % 4) return -1;
+  size_t pad = t[n - 1] == '=' ? (t[n - 2] == '=' ? 2 : 1) : 0;
+  size_t len = n / 4 * 3 - pad;
+  if (len > cap) return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < 4; j++) {
+      char c = t[i + j];
+      int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+      if (c == '=' && i + 4 == n && j >= 4 - pad) d = 0;
+      if (d < 0) return -1;
+      v = v << 6 | (uint32_t)d;
+    }
+    uint8_t b[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    for (size_t j = 0; j < 3 && k < len; j++) out[k++] = b[j];
+  }
+  return (int)len;
+}
+
 static int verify_signature(const uint8_t *m, size_t mn, const char *sigtext, const char *key_pem_path, char *err, size_t errn) {
   if (!sigtext) { snprintf(err, errn, "UNSIGNED: the manifest has no signature (manifest.sig missing or empty)"); return -1; }
   /* trim */
@@ -42,16 +66,8 @@ static int verify_signature(const uint8_t *m, size_t mn, const char *sigtext, co
   if (kf) fclose(kf);
   if (!key) { snprintf(err, errn, "BAD_SIGNATURE: the trusted public key is unreadable: %s", key_pem_path); return -1; }
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: the trusted key must be Ed25519"); return -1; }
-  /* ^[A-Za-z0-9+/]+={0,2}$ and 64 bytes */
-  size_t pad = 0, k = 0;
-  for (; k < sl && (isalnum((unsigned char)sigtext[k]) || sigtext[k] == '+' || sigtext[k] == '/'); k++) {}
-  bool shape = k > 0;
-  for (; k < sl && sigtext[k] == '='; k++) pad++;
-  shape = shape && k == sl && pad <= 2;
-  uint8_t sig[128];
-  int dl = shape && sl <= 172 && sl % 4 == 0 ? EVP_DecodeBlock(sig, (const unsigned char *)sigtext, (int)sl) : -1;
-  if (dl >= 0) dl -= (int)pad;
-  if (dl != 64) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: manifest.sig is not a base64 Ed25519 signature (64 bytes)"); return -1; }
+  uint8_t sig[64];
+  if (b64_decode(sigtext, sl, sig, sizeof sig) != 64) { EVP_PKEY_free(key); snprintf(err, errn, "BAD_SIGNATURE: manifest.sig is not a base64 Ed25519 signature (64 bytes)"); return -1; }
   EVP_MD_CTX *c = EVP_MD_CTX_new();
   int ok = EVP_DigestVerifyInit(c, NULL, NULL, NULL, key) > 0 && EVP_DigestVerify(c, sig, 64, m, mn) == 1;
   EVP_MD_CTX_free(c);
@@ -77,20 +93,10 @@ static bool nonneg_int(const jnode *j) { return j && j->t == J_NUM && j->is_int 
 
 #define BAD(...) do { snprintf(err, errn, "BAD_MANIFEST: manifest.json: " __VA_ARGS__); goto fail; } while (0)
 
-int manifest_load(const char *dir, const char *key_pem_path, bool debug, char *err, size_t errn) {
-  char path[4200];
-  uint8_t *m = NULL, *sig = NULL, *wasm = NULL;
-  size_t mn, sn, wn;
+/* The manifest's JSON and shape, as tee/loader/manifest.ts checks them: the parsed tree, or NULL
+ * with "CODE: message" in err. Separate from the signature so it can be fuzzed (tee-c/fuzz/). */
+jnode *manifest_parse(const uint8_t *m, size_t mn, char *err, size_t errn) {
   jnode *j = NULL;
-  int rc = -1;
-  snprintf(path, sizeof path, "%s/manifest.json", dir);
-  if (read_whole(path, &m, &mn)) { snprintf(err, errn, "NO_MANIFEST: no manifest.json in %s", dir); return -1; }
-  snprintf(path, sizeof path, "%s/manifest.sig", dir);
-  char *sigtext = NULL;
-  if (!read_whole(path, &sig, &sn)) { sigtext = calloc(1, sn + 1); memcpy(sigtext, sig, sn); }
-  int v = verify_signature(m, mn, sigtext, key_pem_path, err, errn);
-  free(sigtext);
-  if (v) goto fail;
   char jerr[256];
   j = json_parse((const char *)m, mn, jerr, sizeof jerr);
   if (!j) BAD("not valid UTF-8 JSON: %s", jerr);
@@ -131,6 +137,28 @@ int manifest_load(const char *dir, const char *key_pem_path, bool debug, char *e
     }
   }
   if (hv->num != TT_HOST_ABI_VERSION) { snprintf(err, errn, "ABI_MISMATCH: manifest is for host ABI v%g; this runtime implements v%d", hv->num, TT_HOST_ABI_VERSION); goto fail; }
+  return j;
+fail:
+  json_free(j);
+  return NULL;
+}
+
+int manifest_load(const char *dir, const char *key_pem_path, bool debug, char *err, size_t errn) {
+  char path[4200];
+  uint8_t *m = NULL, *sig = NULL, *wasm = NULL;
+  size_t mn, sn, wn;
+  jnode *j = NULL;
+  int rc = -1;
+  snprintf(path, sizeof path, "%s/manifest.json", dir);
+  if (read_whole(path, &m, &mn)) { snprintf(err, errn, "NO_MANIFEST: no manifest.json in %s", dir); return -1; }
+  snprintf(path, sizeof path, "%s/manifest.sig", dir);
+  char *sigtext = NULL;
+  if (!read_whole(path, &sig, &sn)) { sigtext = calloc(1, sn + 1); memcpy(sigtext, sig, sn); }
+  int v = verify_signature(m, mn, sigtext, key_pem_path, err, errn);
+  free(sigtext);
+  if (v) goto fail;
+  if (!(j = manifest_parse(m, mn, err, errn))) goto fail;
+  jnode *tas = json_get(j, "tas");
 
   /* the manifest hash is what attestation reports */
   static char mhex[65];

@@ -25,10 +25,15 @@ struct tt_ta {
    * during it, and the entry on display (one per TA instance). */
   uint32_t tui_session;
   uint8_t *begun; size_t begun_n; uint32_t begun_timeout; bool has_begun;
-  struct { bool active, abort_pending, timer_fired; uint32_t session, req_id, id; size_t cap; double deadline; } entry;
+  struct { bool active, abort_pending, timer_fired; uint32_t session, req_id, id, client; size_t cap; double deadline; } entry;
 };
 
-typedef struct { uint32_t id; tt_ta *ta; bool has_caller; uint8_t caller[16]; bool dead; bool used; } session;
+/* A session belongs to whoever opened it: a client connection (`client`) or, for TA-to-TA
+ * sessions, the calling TA (`caller`, login TRUSTED_APP). Only its owner may invoke, cancel or
+ * close it (issue 17 §9). The table is reallocated when it grows, and any TA call can grow it
+ * (a TA opening a TA-to-TA session): no `session *` is kept across a call into a TA; code looks
+ * the session up again by its id (ids are never reused). */
+typedef struct { uint32_t id; tt_ta *ta; bool has_caller; uint8_t caller[16]; uint32_t client; bool dead; bool used; } session;
 
 #define MAX_TAS 32
 static tt_ta g_tas[MAX_TAS];
@@ -261,6 +266,7 @@ static void free_host(tt_ta *t, bool call_destroy) {
   crypto_destroy(c->crypto);
   rt_ta_sessions_close_all(c);
   storage_close(c->storage);
+  free(c->opened);
   free(c);
 }
 
@@ -310,7 +316,9 @@ static bool enter(tt_ta *t, tt_result *r) {
   return true;
 }
 
-void rt_open_session(const uint8_t *uuid, const char *name, uint32_t login, const uint8_t *client, size_t cl, tt_result *r) {
+/* Opens a session owned by client connection `owner` (login PUBLIC) or by the TA whose UUID
+ * is `client` (login TRUSTED_APP, cl == 16). */
+static void open_session(uint32_t owner, const uint8_t *uuid, const char *name, uint32_t login, const uint8_t *client, size_t cl, tt_result *r) {
   memset(r, 0, sizeof *r);
   tt_ta *t = find_ta(uuid, name);
   if (!t) {
@@ -330,6 +338,7 @@ void rt_open_session(const uint8_t *uuid, const char *name, uint32_t login, cons
   session *s = new_session();
   memset(s, 0, sizeof *s);
   s->used = true; s->id = id; s->ta = t;
+  s->client = owner;
   if (login == TT_LOGIN_TRUSTED_APP && cl == 16) { s->has_caller = true; memcpy(s->caller, client, 16); }
   set(r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");
   r->session = id;
@@ -374,12 +383,11 @@ static void reply_to_result(tt_ta *t, ta_reply *rep, size_t cap, tt_result *r) {
 }
 
 /* Runs ta_invoke; false (r set) when the call did not reach the TA or the TA died. */
-static bool invoke_raw(session *s, uint32_t command, const uint8_t *in, size_t inl, ta_reply *rep, tt_result *r) {
-  tt_ta *t = s->ta;
+static bool invoke_raw(tt_ta *t, uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, ta_reply *rep, tt_result *r) {
   if (!enter(t, r)) return false;
   t->busy = true;
   char why[768];
-  uint32_t st = TA_InvokeCommandEntryPoint(t->host, s->id, command, in, inl, rep, why, sizeof why);
+  uint32_t st = TA_InvokeCommandEntryPoint(t->host, sid, command, in, inl, rep, why, sizeof why);
   t->busy = false;
   if (st) { bury(t, why, r); return false; }
   return true;
@@ -392,13 +400,21 @@ static bool check_session(session *s, uint32_t sid, tt_result *r) {
   return true;
 }
 
-void rt_invoke(uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r) {
-  memset(r, 0, sizeof *r);
-  session *s = find_session(sid);
+/* Whether the caller may use session s: its owner only. Anyone else is told it does not exist,
+ * as for an unknown id (nothing says the session is there). */
+static bool owned(const session *s, uint32_t client, const uint8_t *caller) {
+  if (!s) return false;
+  if (caller) return s->has_caller && !memcmp(s->caller, caller, 16);
+  return !s->has_caller && s->client == client;
+}
+
+/* Invokes a session its owner has already been checked for (s is not used after the call). */
+static void invoke_session(session *s, uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r) {
   if (!check_session(s, sid, r)) return;
+  tt_ta *t = s->ta;
   ta_reply rep = {0};
-  if (!invoke_raw(s, command, in, inl, &rep, r)) return;
-  reply_to_result(s->ta, &rep, cap, r);
+  if (!invoke_raw(t, sid, command, in, inl, &rep, r)) return;
+  reply_to_result(t, &rep, cap, r);
 }
 
 /* ---- trusted UI (docs/trusted-ui.md): pending commands, events, the host's timers ---- */
@@ -456,7 +472,7 @@ static void finish_entry(tt_ta *t, tt_result *r) {
   tt_send_ui_frame(TT_UI_CLOSE, t->entry.id, NULL, 0);
   tt_buf out = {0};
   encode(t->entry.req_id, r, &out);
-  tt_send_client_frame(out.p ? out.p : (const uint8_t *)"", out.n);
+  tt_send_client_frame(t->entry.client, out.p ? out.p : (const uint8_t *)"", out.n);
   buf_free(&out);
   result_free(r);
 }
@@ -490,16 +506,18 @@ static void abort_now(tt_ta *t, uint32_t status, const char *why) {
 }
 
 /* A client invoke that may wait for a person (the envelope's Invoke). */
-static bool invoke_client(uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, uint32_t req_id, tt_result *r) {
+static bool invoke_client(uint32_t client, uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, uint32_t req_id, tt_result *r) {
   memset(r, 0, sizeof *r);
   session *s = find_session(sid);
+  if (!owned(s, client, NULL)) s = NULL;
+  if (g_cfg.ui_fd < 0) { invoke_session(s, sid, command, in, inl, cap, r); return false; }
   if (!check_session(s, sid, r)) return false;
   tt_ta *t = s->ta;
-  if (g_cfg.ui_fd < 0) { rt_invoke(sid, command, in, inl, cap, r); return false; }
+  s = NULL; /* the call below may grow the session table */
   t->tui_session = sid;
   t->has_begun = false;
   ta_reply rep = {0};
-  bool ran = invoke_raw(s, command, in, inl, &rep, r);
+  bool ran = invoke_raw(t, sid, command, in, inl, &rep, r);
   t->tui_session = 0;
   bool begun = t->has_begun;
   uint8_t *screen = t->begun; size_t sn = t->begun_n; uint32_t timeout = t->begun_timeout;
@@ -511,7 +529,7 @@ static bool invoke_client(uint32_t sid, uint32_t command, const uint8_t *in, siz
   }
   free(rep.payload);
   t->entry.active = true; t->entry.abort_pending = false; t->entry.timer_fired = false;
-  t->entry.session = sid; t->entry.req_id = req_id; t->entry.id = g_next_entry++; t->entry.cap = cap;
+  t->entry.session = sid; t->entry.req_id = req_id; t->entry.client = client; t->entry.id = g_next_entry++; t->entry.cap = cap;
   t->entry.deadline = tt_real_ms() + timeout;
   (void)screen_mode;
   int w = tt_send_ui_frame(TT_UI_OPEN, t->entry.id, screen, sn);
@@ -560,13 +578,19 @@ void rt_tick(void) {
   }
 }
 
-void rt_close_session(uint32_t sid, tt_result *r) {
+/* Closes a session its owner has already been checked for. */
+static void close_session(uint32_t sid, tt_result *r) {
   memset(r, 0, sizeof *r);
   session *s = find_session(sid);
   if (!s) { set(r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid); return; }
   tt_ta *t = s->ta;
-  /* The entry ends first, with the TA's outcome for an abort; the pending command gets it. */
-  if (t->entry.active && t->entry.session == sid && !t->busy) abort_now(t, TT_ERROR_CANCEL, "session closed during a trusted-UI entry");
+  /* The entry ends first, with the TA's outcome for an abort; the pending command gets it.
+   * The TA runs there (and may grow the session table): look the session up again after. */
+  if (t->entry.active && t->entry.session == sid && !t->busy) {
+    abort_now(t, TT_ERROR_CANCEL, "session closed during a trusted-UI entry");
+    s = find_session(sid);
+    if (!s) { set(r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, ""); return; }
+  }
   bool dead = s->dead;
   s->used = false;
   set(r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");
@@ -581,26 +605,58 @@ void rt_close_session(uint32_t sid, tt_result *r) {
   if (live_sessions(t) == 0 && t->host && !t->busy) free_host(t, true);
 }
 
+/* Public API of the client side: the session must be this client's own. */
+void rt_open_session(uint32_t client, const uint8_t *uuid, const char *name, uint32_t login, tt_result *r) {
+  open_session(client, uuid, name, login, NULL, 0, r);
+}
+void rt_invoke(uint32_t client, uint32_t sid, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r) {
+  memset(r, 0, sizeof *r);
+  session *s = find_session(sid);
+  invoke_session(owned(s, client, NULL) ? s : NULL, sid, command, in, inl, cap, r);
+}
+void rt_close_session(uint32_t client, uint32_t sid, tt_result *r) {
+  memset(r, 0, sizeof *r);
+  if (!owned(find_session(sid), client, NULL)) { set(r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid); return; }
+  close_session(sid, r);
+}
+
+/* A client connection went away: its sessions close, as a TEE closes a dead client's sessions
+ * (GP TEEC_FinalizeContext done for it). */
+void rt_client_gone(uint32_t client) {
+  for (size_t i = 0; i < g_nsessions; i++) {
+    if (!g_sessions[i].used || g_sessions[i].has_caller || g_sessions[i].client != client) continue;
+    tt_result r;
+    close_session(g_sessions[i].id, &r); /* by index: the table may move during the call */
+    result_free(&r);
+  }
+}
+
 void rt_shutdown(void) {
-  for (size_t i = 0; i < g_nsessions; i++) if (g_sessions[i].used) { tt_result r; rt_close_session(g_sessions[i].id, &r); result_free(&r); }
+  for (size_t i = 0; i < g_nsessions; i++) if (g_sessions[i].used) { tt_result r; close_session(g_sessions[i].id, &r); result_free(&r); }
   for (int i = 0; i < g_ntas; i++) free_host(&g_tas[i], true);
 }
 
 /* ---- TA-to-TA (tee.session_*): a TA may use only sessions it opened itself ---- */
 int32_t rt_ta_session_open(tt_host_ctx *c, const uint8_t callee[16]) {
   tt_result r;
-  rt_open_session(callee, NULL, TT_LOGIN_TRUSTED_APP, c->uuid, 16, &r);
+  open_session(0, callee, NULL, TT_LOGIN_TRUSTED_APP, c->uuid, 16, &r);
   result_free(&r);
   if (r.status) return (int32_t)r.status;
-  if (c->nopened < (int)(sizeof c->opened / sizeof *c->opened)) c->opened[c->nopened++] = r.session;
+  if (c->nopened == c->capopened) {
+    uint32_t *o = realloc(c->opened, (c->capopened ? c->capopened * 2 : 16) * sizeof *o);
+    if (!o) { tt_result x; close_session(r.session, &x); result_free(&x); return (int32_t)TT_ERROR_OUT_OF_MEMORY; }
+    c->opened = o; c->capopened = c->capopened ? c->capopened * 2 : 16;
+  }
+  c->opened[c->nopened++] = r.session;
   return (int32_t)r.session;
 }
 
 int32_t rt_ta_session_invoke(tt_host_ctx *c, uint32_t sid, uint32_t cmd, const uint8_t *in, size_t inl, size_t cap, tt_buf *out, uint32_t *status) {
   session *s = find_session(sid);
-  if (!s || !s->has_caller || memcmp(s->caller, c->uuid, 16)) { *status = TT_ERROR_BAD_PARAMETERS; return 0; }
+  if (!owned(s, 0, c->uuid)) { *status = TT_ERROR_BAD_PARAMETERS; return 0; }
   tt_result r;
-  rt_invoke(sid, cmd, in, inl, cap, &r);
+  memset(&r, 0, sizeof r);
+  invoke_session(s, sid, cmd, in, inl, cap, &r);
   *status = r.status;
   if (r.payload_len) buf_put(out, r.payload, r.payload_len);
   result_free(&r);
@@ -608,10 +664,10 @@ int32_t rt_ta_session_invoke(tt_host_ctx *c, uint32_t sid, uint32_t cmd, const u
 }
 
 void rt_ta_session_close(tt_host_ctx *c, uint32_t sid) {
-  for (int i = 0; i < c->nopened; i++) if (c->opened[i] == sid) {
+  for (size_t i = 0; i < c->nopened; i++) if (c->opened[i] == sid) {
     c->opened[i] = c->opened[--c->nopened];
     tt_result r;
-    rt_close_session(sid, &r);
+    close_session(sid, &r);
     result_free(&r);
     return;
   }
@@ -621,7 +677,7 @@ void rt_ta_sessions_close_all(tt_host_ctx *c) {
   while (c->nopened > 0) {
     uint32_t sid = c->opened[--c->nopened];
     tt_result r;
-    rt_close_session(sid, &r);
+    close_session(sid, &r);
     result_free(&r);
   }
 }
@@ -639,7 +695,7 @@ static void encode(uint32_t id, const tt_result *r, tt_buf *out) {
 
 static bool u32_field(uint32_t wire, uint64_t v, uint32_t *out) { if (wire != 0) return true; *out = (uint32_t)v; return true; }
 
-bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
+bool rt_handle_request(uint32_t client, const uint8_t *req, size_t n, tt_buf *out) {
   tt_result r;
   memset(&r, 0, sizeof r);
   pb_reader rd = {req, n, 0, false};
@@ -661,8 +717,8 @@ bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
     if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
     if (un) {
       if (un != 16) { set(&r, TT_ERROR_ITEM_NOT_FOUND, TT_ORIGIN_TEE, "no trusted app with a %zu-byte UUID is loaded", un); }
-      else rt_open_session(uuid, NULL, login, NULL, 0, &r);
-    } else rt_open_session(NULL, name, login, NULL, 0, &r);
+      else rt_open_session(client, uuid, NULL, login, &r);
+    } else rt_open_session(client, NULL, name, login, &r);
   } else if (op == 3) { /* Invoke{session=1, command=2, payload=3, response_capacity=4} */
     uint32_t sid = 0, cmd = 0, cap = 0; const uint8_t *p = NULL; size_t pn = 0;
     while (pb_next(&b, &f, &w, &v, &d, &dn)) {
@@ -672,18 +728,18 @@ bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out) {
     if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
     size_t c = cap ? cap : TT_MAX_RESPONSE;
     if (c > TT_MAX_RESPONSE) c = TT_MAX_RESPONSE;
-    if (invoke_client(sid, cmd, p ? p : (const uint8_t *)"", pn, c, id, &r)) return false; /* answered when the entry ends */
+    if (invoke_client(client, sid, cmd, p ? p : (const uint8_t *)"", pn, c, id, &r)) return false; /* answered when the entry ends */
   } else if (op == 4) { /* CloseSession{session=1} */
     uint32_t sid = 0;
     while (pb_next(&b, &f, &w, &v, &d, &dn)) if (f == 1) u32_field(w, v, &sid);
     if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
-    rt_close_session(sid, &r);
+    rt_close_session(client, sid, &r);
   } else if (op == 5) { /* Cancel{session=1}: GP TEEC_RequestCancellation; ABORT after the answer */
     uint32_t sid = 0;
     while (pb_next(&b, &f, &w, &v, &d, &dn)) if (f == 1) u32_field(w, v, &sid);
     if (b.err) { set(&r, TT_ERROR_BAD_FORMAT, TT_ORIGIN_COMMS, "malformed ClientRequest"); encode(0, &r, out); return true; }
     session *s = find_session(sid);
-    if (!s) set(&r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid);
+    if (!owned(s, client, NULL)) set(&r, TT_ERROR_BAD_PARAMETERS, TT_ORIGIN_API, "no open session %u", sid);
     else {
       if (s->ta->entry.active && s->ta->entry.session == sid) s->ta->entry.abort_pending = true;
       set(&r, TT_SUCCESS, TT_ORIGIN_TRUSTED_APP, "");

@@ -84,10 +84,23 @@ void ta_entry_init(void) {
   sigaction(SIGALRM, &sa, NULL);
 }
 
-static void arm(uint32_t ms) {
-  struct itimerval t = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
+static void disarm(void) {
+  struct itimerval t = {{0, 0}, {0, 0}};
   setitimer(ITIMER_REAL, &t, NULL);
 }
+/* The alarm at `deadline` (tt_real_ms); one already past fires at once (1 µs). */
+static void arm_until(double deadline) {
+  double left = deadline - tt_real_ms();
+  long us = left <= 0.001 ? 1 : (long)(left * 1000.0);
+  struct itimerval t = {{0, 0}, {us / 1000000, us % 1000000}};
+  setitimer(ITIMER_REAL, &t, NULL);
+}
+
+/* Every TA entry, at any depth, runs under a deadline (issue 17 §9): its own budget, never later
+ * than its caller's. When a nested (TA-to-TA) call returns, killed or not, the alarm is set back
+ * to the caller's deadline, so the caller stays limited. g_deadline is the running entry's;
+ * 0 means none (time budget 0: no watchdog). */
+static double g_deadline;
 
 /* Runs fn inside a trap guard that nests (a TA-to-TA call runs a guard inside a guard). */
 typedef struct { tt_host_ctx *c; int op; uint32_t a, b, cc; uint32_t ret; } call;
@@ -114,13 +127,19 @@ static uint32_t guarded(call *k, char *why, size_t whyn) {
   memcpy(saved, wasm_rt_jmp_buf, sizeof saved);
   uint32_t saved_depth = wasm_rt_saved_call_stack_depth;
   volatile bool outer = g_wasm_depth == 0;
-  if (outer) { g_watchdog_fired = 0; arm(g_cfg.time_budget_ms); }
+  volatile double parent = outer ? 0 : g_deadline;
+  double mine = g_cfg.time_budget_ms ? tt_real_ms() + g_cfg.time_budget_ms : 0;
+  if (parent && (!mine || parent < mine)) mine = parent;
+  if (outer) g_watchdog_fired = 0;
+  g_deadline = mine;
+  if (mine) arm_until(mine);
   g_wasm_depth++;
   g_panic[0] = 0;
   int trap = wasm_rt_impl_try();
   if (trap == 0) dispatch(k);
   g_wasm_depth--;
-  if (outer) arm(0);
+  g_deadline = parent;
+  if (parent) arm_until(parent); else disarm();
   memcpy(wasm_rt_jmp_buf, saved, sizeof saved);
   wasm_rt_saved_call_stack_depth = saved_depth;
   if (trap == 0) return TT_SUCCESS;

@@ -177,15 +177,18 @@ void rt_finish_load(void);
 /* TA anti-rollback (tee/ta-floor.ts): refuses a TA older than the highest version this device
  * loaded (TA_ROLLBACK in err), then raises the floors kept in the RPMB core slot. */
 int rt_enforce_version_floors(char *err, size_t errn);
-void rt_open_session(const uint8_t *uuid, const char *name, uint32_t login, const uint8_t *client, size_t client_len, tt_result *r);
-void rt_invoke(uint32_t session, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r);
-void rt_close_session(uint32_t session, tt_result *r);
+/* The client API (client = the connection, 0 on stdio): a session is usable only by the client
+ * that opened it; TA-to-TA sessions only by the TA that opened them (rt_ta_session_*). */
+void rt_open_session(uint32_t client, const uint8_t *uuid, const char *name, uint32_t login, tt_result *r);
+void rt_invoke(uint32_t client, uint32_t session, uint32_t command, const uint8_t *in, size_t inl, size_t cap, tt_result *r);
+void rt_close_session(uint32_t client, uint32_t session, tt_result *r);
+void rt_client_gone(uint32_t client); /* closes every session the client opened */
 void rt_shutdown(void);
 size_t rt_loaded_count(void);
 /* envelope: one ClientRequest in, one ClientResponse out (malloc'd). Returns false when the
  * answer is deferred (an invoke that began a trusted-UI entry): out stays empty and the answer
  * is sent later with tt_send_client_frame. */
-bool rt_handle_request(const uint8_t *req, size_t n, tt_buf *out);
+bool rt_handle_request(uint32_t client, const uint8_t *req, size_t n, tt_buf *out);
 /* ---- trusted UI (runtime.c; docs/trusted-ui.md) ---- */
 #define TT_TUI_PENDING 1u
 /* UI channel messages: [type u8][entry id u32 BE][position u32 BE, TOUCH only | screen bytes] */
@@ -202,7 +205,7 @@ void rt_after_request(void);                       /* deliver aborts a Cancel as
 double rt_next_deadline(void);                     /* earliest entry timer (tt_real_ms), or -1 */
 void rt_tick(void);                                /* deliver TIMEOUT to entries past their timer */
 /* main.c */
-int tt_send_client_frame(const uint8_t *p, size_t n);
+int tt_send_client_frame(uint32_t client, const uint8_t *p, size_t n); /* to one client connection */
 int tt_send_ui_frame(uint8_t type, uint32_t entry, const uint8_t *p, size_t n);
 double tt_real_ms(void); /* the host's own monotonic clock for its timers (never a test clock) */
 
@@ -219,7 +222,7 @@ struct tt_host_ctx {
   const tt_module *mod;
   tt_storage *storage;
   tt_crypto *crypto;
-  uint32_t opened[64]; int nopened; /* TA-to-TA sessions this instance opened */
+  uint32_t *opened; size_t nopened, capopened; /* TA-to-TA sessions this instance opened (all closed with it) */
   struct Z_tee_instance_t tee;
   struct Z_env_instance_t env;
 };
@@ -243,4 +246,8 @@ const char *tt_status_name(uint32_t s);
 
 /* manifest.c */
 int manifest_load(const char *build_dir, const char *key_pem_path, bool debug, char *err, size_t errn);
+/* the manifest's JSON and shape (no signature): a jnode tree (json.h) or NULL with err */
+struct jnode *manifest_parse(const uint8_t *m, size_t mn, char *err, size_t errn);
+/* strict padded base64 into at most cap bytes; the decoded length or -1 */
+int b64_decode(const char *t, size_t n, uint8_t *out, size_t cap);
 #endif

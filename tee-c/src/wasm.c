@@ -32,8 +32,16 @@ static const char *vt(uint8_t t) {
 }
 
 #define MAX_TYPES 512
+#define SIG_TOO_LONG "(signature too long)"
+typedef struct { char s[sizeof ((tt_import *)0)->sig]; size_t n; bool over; } sigbuf;
+static void put(sigbuf *b, const char *t) {
+  size_t l = strlen(t);
+  if (b->over || l >= sizeof b->s - b->n) { b->over = true; return; }
+  memcpy(b->s + b->n, t, l + 1);
+  b->n += l;
+}
 int wasm_read_info(const uint8_t *b, size_t n, tt_wasm_info *info, char *err, size_t errn) {
-  static char sigs[MAX_TYPES][96];
+  static char sigs[MAX_TYPES][sizeof ((tt_import *)0)->sig];
   int ntypes = 0;
   memset(info, 0, sizeof *info);
   info->mem_initial = info->mem_max = -1;
@@ -49,16 +57,21 @@ int wasm_read_info(const uint8_t *b, size_t n, tt_wasm_info *info, char *err, si
       uint64_t cnt = leb(&s);
       for (uint64_t k = 0; k < cnt && !s.err; k++) {
         if (byte(&s) != 0x60 || ntypes >= MAX_TYPES) { s.err = true; break; }
-        char out[96] = "(";
+        /* "(i32, i64) -> void" built with a bounded append (issue 17 §9: this was strcat into a
+         * fixed buffer). A type too long for the buffer cannot be any host ABI signature: it is
+         * kept as TOO_LONG, so an import of it is refused and an internal one is harmless. */
+        sigbuf out = {{0}, 0, false};
+        put(&out, "(");
         uint64_t np = leb(&s);
-        for (uint64_t j = 0; j < np && !s.err && j < 16; j++) { if (j) strcat(out, ", "); strcat(out, vt(byte(&s))); }
-        if (np >= 16) s.err = true;
-        strcat(out, ") -> ");
-        uint64_t nr = leb(&s);
-        if (nr == 0) strcat(out, "void");
-        else if (nr == 1) strcat(out, vt(byte(&s)));
-        else { strcat(out, "("); for (uint64_t j = 0; j < nr && j < 4 && !s.err; j++) { if (j) strcat(out, ", "); strcat(out, vt(byte(&s))); } strcat(out, ")"); if (nr >= 4) s.err = true; }
-        memcpy(sigs[ntypes++], out, sizeof out);
+        for (uint64_t j = 0; j < np && !s.err; j++) { if (j) put(&out, ", "); put(&out, vt(byte(&s))); }
+        put(&out, ") -> ");
+        uint64_t nr = s.err ? 0 : leb(&s);
+        if (nr == 0) put(&out, "void");
+        else if (nr == 1) put(&out, vt(byte(&s)));
+        else { put(&out, "("); for (uint64_t j = 0; j < nr && !s.err; j++) { if (j) put(&out, ", "); put(&out, vt(byte(&s))); } put(&out, ")"); }
+        if (s.err) break;
+        if (out.over) snprintf(out.s, sizeof out.s, "%s", SIG_TOO_LONG);
+        memcpy(sigs[ntypes++], out.s, sizeof out.s);
       }
     } else if (id == 2) {
       uint64_t cnt = leb(&s);
@@ -71,10 +84,10 @@ int wasm_read_info(const uint8_t *b, size_t n, tt_wasm_info *info, char *err, si
         if (kind == 0) {
           uint64_t t = leb(&s);
           if (t >= (uint64_t)ntypes) { s.err = true; break; }
-          strcpy(im->kind, "function"); strcpy(im->sig, sigs[t]);
-        } else if (kind == 1) { strcpy(im->kind, "table"); byte(&s); uint8_t f = byte(&s); leb(&s); if (f & 1) leb(&s); }
-        else if (kind == 2) { strcpy(im->kind, "memory"); uint8_t f = byte(&s); leb(&s); if (f & 1) leb(&s); }
-        else if (kind == 3) { strcpy(im->kind, "global"); byte(&s); byte(&s); }
+          snprintf(im->kind, sizeof im->kind, "function"); snprintf(im->sig, sizeof im->sig, "%s", sigs[t]);
+        } else if (kind == 1) { snprintf(im->kind, sizeof im->kind, "table"); byte(&s); uint8_t f = byte(&s); leb(&s); if (f & 1) leb(&s); }
+        else if (kind == 2) { snprintf(im->kind, sizeof im->kind, "memory"); uint8_t f = byte(&s); leb(&s); if (f & 1) leb(&s); }
+        else if (kind == 3) { snprintf(im->kind, sizeof im->kind, "global"); byte(&s); byte(&s); }
         else s.err = true;
       }
     } else if (id == 5) {
@@ -93,7 +106,7 @@ int wasm_read_info(const uint8_t *b, size_t n, tt_wasm_info *info, char *err, si
         name(&s, ex->name, sizeof ex->name);
         uint8_t kind = byte(&s);
         leb(&s);
-        strcpy(ex->kind, kind == 0 ? "function" : kind == 1 ? "table" : kind == 2 ? "memory" : kind == 3 ? "global" : "?");
+        snprintf(ex->kind, sizeof ex->kind, "%s", kind == 0 ? "function" : kind == 1 ? "table" : kind == 2 ? "memory" : kind == 3 ? "global" : "?");
       }
     }
     if (s.err) { r.err = true; break; }

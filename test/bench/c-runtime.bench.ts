@@ -66,7 +66,18 @@ export async function run(): Promise<Section> {
   const cS = await cCtx.openSession('probe');
   const cUs = await timeAsync(() => cS.invoke(ECHO, empty), 2000, 7);
   await cCtx.finalize(); await c.close();
+  // The same over the host's Unix socket (issue 15): one client alone, then each of 4 clients
+  // sending at once (the host serves them in turn, one thread).
+  const sock = join(mkdtempSync(join(tmpdir(), 'tt-bcs-')), 'tt.sock');
+  const server = await startCHost(probes, mkdtempSync(join(tmpdir(), 'tt-bc-')), { variant: 'release', listen: sock });
+  const clients = await Promise.all(Array.from({ length: 4 }, async () => { const t = await server.connect(); const ctx = await TeeContext.initialize(t); return { t, ctx, s: await ctx.openSession('probe') }; }));
+  const sockUs = await timeAsync(() => clients[0].s.invoke(ECHO, empty), 2000, 7);
+  const sock4Us = await timeAsync(() => Promise.all(clients.map((k) => k.s.invoke(ECHO, empty))), 500, 7);
+  for (const k of clients) { await k.ctx.finalize(); await k.t.close(); }
+  await server.close();
   figures.push({ name: 'empty command round trip, C host (pipe to tt-host)', value: cUs, unit: 'µs' });
+  figures.push({ name: 'empty command round trip, C host over its Unix socket, one client', value: sockUs, unit: 'µs' });
+  figures.push({ name: 'empty command round trip, C host Unix socket, 4 clients at once (per round of 4)', value: sock4Us, unit: 'µs' });
   figures.push({ name: 'empty command round trip, reference runtime in-process', value: refUs, unit: 'µs' });
   figures.push({ name: 'empty command round trip, reference runtime worker isolation', value: wrkUs, unit: 'µs' });
   figures.push({ name: '  ratio C host / reference in-process', value: cUs / refUs, unit: '×' });
@@ -112,7 +123,7 @@ export async function run(): Promise<Section> {
     figures,
     notes: [
       `wasm2c ${t.wasm2cVersion}; TAs compiled with explicit bounds checks (no guard pages)`,
-      'the C host round trip includes a pipe to another process each way; the in-process figure has none',
+      'the C host round trip includes a pipe (or its Unix socket) to another process each way; the in-process figure has none',
       'the PIN-block command saves DUKPT state in sealed storage (fsync) on both runtimes',
       'instances of one image share its .so; a further instance costs the linear memory it touches (calloc: untouched pages stay unmapped)',
     ],

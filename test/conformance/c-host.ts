@@ -37,6 +37,8 @@ export interface CHostStartOptions {
   extraArgs?: string[];
   /** Trusted UI providers, reached through the host's secure display channel (tee-c/README.md). */
   ui?: UiProviders;
+  /** Serve clients on this Unix socket instead of stdio (CHostTransport.connect). */
+  listen?: string;
 }
 
 /** Writes images to files, translates each (cached by SHA-256) and starts the host on them. */
@@ -49,13 +51,18 @@ export async function startCHost(tas: TaImage[], dataDir: string, o: CHostStartO
     writeFileSync(file, t.wasm);
     return { name: t.name, uuid: t.uuid, version: t.version, file };
   });
-  return CHostTransport.start({ host, cacheDir: taCacheDir(), dataDir, tas: files, timeBudgetMs: o.timeBudgetMs, extraArgs: o.extraArgs, ui: o.ui });
+  return CHostTransport.start({ host, cacheDir: taCacheDir(), dataDir, tas: files, timeBudgetMs: o.timeBudgetMs, extraArgs: o.extraArgs, ui: o.ui, listen: o.listen });
 }
 
-export async function startCHostFromBuild(buildDir: string, dataDir: string, o: CHostStartOptions = {}): Promise<CHostTransport> {
+/** The same host serving a Unix socket (`--listen`, issue 15): connect() gives one client each. */
+export async function startCHostServer(tas: TaImage[], dataDir: string, socketPath: string, o: CHostStartOptions = {}): Promise<CHostTransport> {
+  return startCHost(tas, dataDir, { ...o, listen: socketPath });
+}
+
+export async function startCHostFromBuild(buildDir: string, dataDir: string, o: CHostStartOptions & { keyPem?: string } = {}): Promise<CHostTransport> {
   const host = buildHost(o.variant ?? 'test');
   for (const f of readdirSync(buildDir)) if (f.endsWith('.wasm')) translateTa(readFileSync(join(buildDir, f)));
-  return CHostTransport.start({ host, cacheDir: taCacheDir(), dataDir, buildDir, keyPem: join(buildDir, 'keys', 'dev-signing-key.pub.pem'), timeBudgetMs: o.timeBudgetMs, extraArgs: o.extraArgs });
+  return CHostTransport.start({ host, cacheDir: taCacheDir(), dataDir, buildDir, keyPem: o.keyPem ?? join(buildDir, 'keys', 'dev-signing-key.pub.pem'), timeBudgetMs: o.timeBudgetMs, extraArgs: o.extraArgs });
 }
 
 export function cHostFactory(o: CHostStartOptions = {}): RuntimeFactory {
