@@ -11,6 +11,7 @@ import { hasPixels, readKeys } from './eyes.ts';
 export type Action =
   | { digits: string }
   | { touch: number }
+  | { touchAt: [number, number] }
   | { wait: number }
   | 'ok' | 'clear' | 'cancel';
 
@@ -67,6 +68,7 @@ export class ScriptedUiProvider implements UiProvider {
     for (const a of person) {
       if (typeof a === 'string') steps.push({ run: () => this.press(a, sink), wait: 0 });
       else if ('touch' in a) steps.push({ run: () => sink.touch(a.touch), wait: 0 });
+      else if ('touchAt' in a) steps.push({ run: () => sink.touchAt(a.touchAt[0], a.touchAt[1]), wait: 0 });
       else if ('wait' in a) steps.push({ run: () => undefined, wait: a.wait });
       else for (const d of a.digits) steps.push({ run: () => this.press(d, sink), wait: 0 });
     }
@@ -102,11 +104,12 @@ export class ScriptedUiProvider implements UiProvider {
    * the function keys by the provider's own buttons. */
   private press(what: string, sink: TuiSink): void {
     const screen = this.display.current;
+    const fn = what === 'ok' || what === 'clear' || what === 'cancel';
     if (screen && hasPixels(screen)) {
       const key = this.listening(screen) ? this.byEar(screen, what) : readKeys(screen).find((k) => k.text === what.toUpperCase());
-      if (!key) throw new Error('the simulated person cannot find that key on the screen');
-      sink.touchAt(key.x, key.y);
-      return;
+      if (key) { sink.touchAt(key.x, key.y); return; }
+      if (!fn) throw new Error('the simulated person cannot find that key on the screen');
+      // a screen without such a key: the display's own button
     }
     if (what === 'ok') sink.ok();
     else if (what === 'clear') sink.clear();
