@@ -78,14 +78,19 @@ export function readKeys(s: TuiScreen): SeenKey[] {
   });
 }
 
-/** The pixels as text, two pixel rows per line (half blocks), for a terminal. */
-export function drawAsText(s: TuiScreen): string {
+/** The pixels as text for a terminal: each character is two blocks of `shrink` x `shrink`
+ * pixels (half blocks), a block inked if any pixel in it is. */
+export function drawAsText(s: TuiScreen, shrink = 1): string {
   if (!hasPixels(s)) return '';
+  const block = (bx: number, by: number) => {
+    for (let y = by * shrink; y < (by + 1) * shrink; y++) for (let x = bx * shrink; x < (bx + 1) * shrink; x++) if (ink(s, x, y)) return true;
+    return false;
+  };
   const lines: string[] = [];
-  for (let y = 0; y < s.height!; y += 2) {
+  for (let by = 0; by * shrink < s.height!; by += 2) {
     let line = '';
-    for (let x = 0; x < s.width!; x++) {
-      const top = ink(s, x, y), bottom = ink(s, x, y + 1);
+    for (let bx = 0; bx * shrink < s.width!; bx++) {
+      const top = block(bx, by), bottom = block(bx, by + 1);
       line += top && bottom ? '█' : top ? '▀' : bottom ? '▄' : ' ';
     }
     lines.push(line.trimEnd());
