@@ -1,0 +1,101 @@
+// `npm run fuzz -- --runs N [--target ta|http|kernel|c-host] [--seed S]` (issue 17 §8; not part
+// of `npm test`, which runs the 10⁴-input smoke run in test/fuzz/smoke.test.ts). Records one real
+// session (test/fuzz/record.ts), then grows inputs from it: N per TA on each runtime (ta), N per
+// route family (http), N corrupted taps (kernel); c-host runs the C host's own harness
+// (tee-c/fuzz/, runCHostFuzz). Each target ends with the line
+// `N inputs, C crashes, H hangs, T traps`; exit 1 if any target found a crash, hang or unplanned trap.
+import { existsSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cpus } from 'node:os';
+import { defineCommand, UsageError, type CommandSpec } from '../../cli/args.ts';
+import { recordSession } from './record.ts';
+import { fuzzTas, taRuntimes } from './ta.ts';
+import { fuzzHttp } from './http.ts';
+import { fuzzKernel } from './kernel.ts';
+import { closingLine, rate, type Counts } from './counts.ts';
+
+const TARGETS = ['ta', 'http', 'kernel', 'c-host'] as const;
+
+const spec: CommandSpec = {
+  name: 'fuzz',
+  summary: 'Fuzz the TAs (both runtimes), the back end\'s HTTP API and the EMV kernel with inputs grown from a recorded real session.',
+  options: [
+    { name: 'runs', value: 'N', default: '10000', help: 'inputs per TA and runtime (ta), per route family (http), in all (kernel), for the C host (c-host)' },
+    { name: 'target', value: 'TARGET', choices: TARGETS, default: 'all four', help: 'one target only' },
+    { name: 'seed', value: 'S', default: '0x1708', help: 'the PRNG seed (a finding replays from it)' },
+    { name: 'seconds', value: 'S', help: 'c-host only: the time budget per reader (passed to runCHostFuzz)' },
+    { name: 'max-seconds', value: 'S', help: 'stop a target early after S seconds (per runtime for ta, per route family for http) and report the\ninputs it got through' },
+  ],
+  exitCodes: [[0, 'no crash, hang or unplanned trap'], [1, 'something was found (printed above its closing line)'], [2, 'usage error']],
+  notes: 'A trap made on purpose (the conformance probe TA, every 1,000th TA input) is counted in T; it must answer\nTARGET_DEAD and be followed by a working session, else it counts as a crash.',
+};
+
+const positive = (v: string | undefined, name: string, dflt: number) => {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer (got '${v}')`);
+  return n;
+};
+
+function report(c: Counts): boolean {
+  const unplanned = c.traps - c.trapsOnPurpose;
+  const traps = c.target.startsWith('ta:') ? `; ${c.trapsOnPurpose} traps on purpose (TARGET_DEAD, then a working session), ${unplanned} found` : '';
+  console.log(`${c.target}: ${rate(c)} over ${(c.ms / 1000).toFixed(1)} s${traps}`);
+  for (const f of c.findings) console.log(`  finding: ${f}`);
+  console.log(closingLine(c));
+  return c.crashes === 0 && c.hangs === 0 && unplanned === 0;
+}
+
+/** The C host's own fuzz harness (the chost part of issue 17: tee-c/fuzz/), if this tree has it. */
+async function cHost(runs: number, seconds: number | undefined): Promise<boolean> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '../../tee-c/fuzz');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')) : [];
+  for (const f of files) {
+    const m = await import(pathToFileURL(join(dir, f)).href) as { runCHostFuzz?: (o: { runs?: number; seconds?: number }) => Promise<unknown> };
+    if (typeof m.runCHostFuzz !== 'function') continue;
+    const result = await m.runCHostFuzz({ runs, ...(seconds ? { seconds } : {}) });
+    // The harness prints its own per-reader lines; a Counts-shaped answer gets the closing line.
+    const list = (Array.isArray(result) ? result : [result]) as Partial<Counts>[];
+    let ok = true;
+    for (const c of list) {
+      if (c && typeof c.inputs === 'number') {
+        console.log(`${c.target ?? 'c-host'}: ${c.inputs} inputs, ${c.crashes ?? 0} crashes, ${c.hangs ?? 0} hangs, ${c.traps ?? 0} traps`);
+        ok &&= !c.crashes && !c.hangs;
+      }
+    }
+    return ok;
+  }
+  console.log('c-host: not available yet — tee-c/fuzz/ (runCHostFuzz, the C host part of issue 17 §8) is not in this tree');
+  return true;
+}
+
+export const run = defineCommand(spec, async (p) => {
+  const runs = positive(p.opts.runs, 'runs', 10_000);
+  const seed = p.opts.seed ? positive(String(Number(p.opts.seed)), 'seed', 0x1708) : 0x1708;
+  const seconds = p.opts.seconds ? positive(p.opts.seconds, 'seconds', 1) : undefined;
+  const maxSeconds = p.opts['max-seconds'] ? positive(p.opts['max-seconds'], 'max-seconds', 1) : Infinity;
+  const targets = p.opts.target ? [p.opts.target] : [...TARGETS];
+  const log = (s: string) => console.log(s);
+  console.log(`trusttap fuzz: ${runs} runs, seed ${seed}, targets ${targets.join(', ')}; ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}`);
+  let ok = true;
+  const needsRecording = targets.includes('ta') || targets.includes('http');
+  const rec = needsRecording ? await recordSession() : null;
+  if (rec) console.log(`recorded: ${rec.tee.length} TEE requests (${[...new Set(rec.tee.map((s) => s.ta))].join(', ')}), ${rec.http.length} HTTP requests`);
+  try {
+    if (targets.includes('ta')) {
+      for (const rt of taRuntimes()) for (const c of await fuzzTas(rec!, rt, runs, seed, log, maxSeconds)) ok = report(c) && ok;
+      if (!taRuntimes().includes('c-host')) console.log('ta on the C host: skipped (the C toolchain is missing: bash .ci/setup-c-runtime.sh)');
+    }
+    if (targets.includes('http')) for (const c of await fuzzHttp(rec!, runs, seed, log, maxSeconds)) ok = report(c) && ok;
+    if (targets.includes('kernel')) ok = report(await fuzzKernel(runs, seed, log, maxSeconds)) && ok;
+    if (targets.includes('c-host')) ok = (await cHost(runs, seconds)) && ok;
+  } finally {
+    rec?.dispose();
+  }
+  return ok ? 0 : 1;
+});
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run(process.argv.slice(2)).then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });
+}
