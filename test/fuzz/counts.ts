@@ -10,12 +10,14 @@ export interface Counts {
   traps: number;
   /** Traps caused on purpose (each checked: TARGET_DEAD, then a new session that works). */
   trapsOnPurpose: number;
+  /** Inputs that got a success answer (a TA's SUCCESS, an HTTP 2xx): the fuzz reaches past the decoders. */
+  accepted: number;
   ms: number;
   /** The first few findings, to replay (never logged elsewhere). */
   findings: string[];
 }
 
-export const newCounts = (target: string): Counts => ({ target, inputs: 0, crashes: 0, hangs: 0, traps: 0, trapsOnPurpose: 0, ms: 0, findings: [] });
+export const newCounts = (target: string): Counts => ({ target, inputs: 0, crashes: 0, hangs: 0, traps: 0, trapsOnPurpose: 0, accepted: 0, ms: 0, findings: [] });
 
 export function finding(c: Counts, what: string): void {
   if (c.findings.length < 10) c.findings.push(what);

@@ -77,6 +77,7 @@ export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: 
       try {
         const res = await deadline(fetch(`${be.url}${path}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(body) }), HANG_MS);
         await deadline(res.arrayBuffer(), HANG_MS);
+        if (res.status < 300) c.accepted++;
         if (res.status >= 500) {
           c.crashes++;
           finding(c, `${res.status} ${res.headers.get('x-trusttap-error')}: ${method} ${path} body ${Buffer.from(body).toString('hex')}`);

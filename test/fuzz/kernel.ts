@@ -24,6 +24,7 @@ export async function fuzzKernel(runs: number, seed: number, log: (s: string) =>
     try {
       const o = await deadline(runEntryPoint(new ReplayTransport(ex), config, s.txn, { random }), HANG_MS);
       const why = violation(o);
+      if (o.kind === 'APPROVED' || o.kind === 'ONLINE_REQUEST') c.accepted++;
       if (why) { c.crashes++; finding(c, `seed ${seed} run ${run} (${s.name}): ${why}`); }
     } catch (e) {
       if (e instanceof Hang) c.hangs++; else c.crashes++;

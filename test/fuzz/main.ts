@@ -41,7 +41,7 @@ const positive = (v: string | undefined, name: string, dflt: number) => {
 function report(c: Counts): boolean {
   const unplanned = c.traps - c.trapsOnPurpose;
   const traps = c.target.startsWith('ta:') ? `; ${c.trapsOnPurpose} traps on purpose (TARGET_DEAD, then a working session), ${unplanned} found` : '';
-  console.log(`${c.target}: ${rate(c)} over ${(c.ms / 1000).toFixed(1)} s${traps}`);
+  console.log(`${c.target}: ${rate(c)} over ${(c.ms / 1000).toFixed(1)} s, ${c.accepted} accepted${traps}`);
   for (const f of c.findings) console.log(`  finding: ${f}`);
   console.log(closingLine(c));
   return c.crashes === 0 && c.hangs === 0 && unplanned === 0;

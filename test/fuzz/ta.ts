@@ -97,6 +97,7 @@ export async function fuzzTas(rec: Recording, runtime: TaRuntimeName, runs: numb
       if (c.inputs === 1 || c.inputs % 1000 === 0) await trapOnPurpose(c);
       const s = await session(ta);
       await deadline(s.invoke(command, payload), HANG_MS);
+      c.accepted++;
     } catch (e) {
       if (e instanceof TeeError && e.status === Status.ERROR_TARGET_DEAD) {
         c.traps++;
