@@ -25,7 +25,7 @@ const spec: CommandSpec = {
     { name: 'target', value: 'TARGET', choices: TARGETS, default: 'all four', help: 'one target only' },
     { name: 'seed', value: 'S', default: '0x1708', help: 'the PRNG seed (a finding replays from it)' },
     { name: 'seconds', value: 'S', help: 'c-host only: the time budget per reader (passed to runCHostFuzz)' },
-    { name: 'max-seconds', value: 'S', help: 'stop a target early after S seconds (per runtime for ta, per route family for http) and report the\ninputs it got through' },
+    { name: 'max-seconds', value: 'S', help: 'stop a target early after S seconds (per runtime for ta, shared equally by the four TAs; per route\nfamily for http) and report the inputs it got through' },
   ],
   exitCodes: [[0, 'no crash, hang or unplanned trap'], [1, 'something was found (printed above its closing line)'], [2, 'usage error']],
   notes: 'A trap made on purpose (the conformance probe TA, every 1,000th TA input) is counted in T; it must answer\nTARGET_DEAD and be followed by a working session, else it counts as a crash.',
