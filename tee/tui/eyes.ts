@@ -97,3 +97,15 @@ export function drawAsText(s: TuiScreen, shrink = 1): string {
   }
   return lines.join('\n');
 }
+
+/** The pixels as a binary PBM image (Netpbm P4: 1 = ink, rows padded to whole bytes), for a
+ * test artifact of what the trusted display showed. */
+export function toPbm(s: TuiScreen): Uint8Array {
+  if (!hasPixels(s)) return new Uint8Array(0);
+  const w = s.width!, h = s.height!, rowBytes = (w + 7) >> 3;
+  const head = new TextEncoder().encode(`P4\n${w} ${h}\n`);
+  const out = new Uint8Array(head.length + rowBytes * h);
+  out.set(head);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (ink(s, x, y)) out[head.length + y * rowBytes + (x >> 3)] |= 0x80 >> (x & 7);
+  return out;
+}
