@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus } from 'node:os';
 import { defineCommand, UsageError, type CommandSpec } from '../../cli/args.ts';
 import { recordSession } from './record.ts';
-import { fuzzTas, taRuntimes } from './ta.ts';
+import { fuzzTas, taRuntimes, type TaRuntimeName } from './ta.ts';
 import { fuzzHttp } from './http.ts';
 import { fuzzKernel } from './kernel.ts';
 import { closingLine, rate, type Counts } from './counts.ts';
@@ -23,6 +23,7 @@ const spec: CommandSpec = {
   options: [
     { name: 'runs', value: 'N', default: '10000', help: 'inputs per TA and runtime (ta), per route family (http), in all (kernel), for the C host (c-host)' },
     { name: 'target', value: 'TARGET', choices: TARGETS, default: 'all four', help: 'one target only' },
+    { name: 'runtime', value: 'RUNTIME', choices: ['in-process', 'worker', 'c-host'], default: 'each one available', help: 'ta only: one runtime' },
     { name: 'seed', value: 'S', default: '0x1708', help: 'the PRNG seed (a finding replays from it)' },
     { name: 'seconds', value: 'S', help: 'c-host only: the time budget per reader (passed to runCHostFuzz)' },
     { name: 'max-seconds', value: 'S', help: 'stop a target early after S seconds (per runtime for ta, shared equally by the four TAs; per route\nfamily for http) and report the inputs it got through' },
@@ -84,7 +85,9 @@ export const run = defineCommand(spec, async (p) => {
   if (rec) console.log(`recorded: ${rec.tee.length} TEE requests (${[...new Set(rec.tee.map((s) => s.ta))].join(', ')}), ${rec.http.length} HTTP requests`);
   try {
     if (targets.includes('ta')) {
-      for (const rt of taRuntimes()) for (const c of await fuzzTas(rec!, rt, runs, seed, log, maxSeconds)) ok = report(c) && ok;
+      const only = p.opts.runtime as TaRuntimeName | undefined;
+      if (only === 'c-host' && !taRuntimes().includes('c-host')) throw new UsageError('--runtime c-host: the C host cannot be built here (bash .ci/setup-c-runtime.sh)');
+      for (const rt of only ? [only] : taRuntimes()) for (const c of await fuzzTas(rec!, rt, runs, seed, log, maxSeconds)) ok = report(c) && ok;
       if (!taRuntimes().includes('c-host')) console.log('ta on the C host: skipped (the C toolchain is missing: bash .ci/setup-c-runtime.sh)');
     }
     if (targets.includes('http')) for (const c of await fuzzHttp(rec!, runs, seed, log, maxSeconds)) ok = report(c) && ok;
