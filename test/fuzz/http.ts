@@ -11,6 +11,7 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { DEVICE_OPS } from '../../backend/service.ts';
 import type { Backend } from '../../backend/http/server.ts';
 import { startTestBackend } from '../backend/harness.ts';
+import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 import { mulberry32, mutate, randomMessage, int, pick, randomBytes, type Rand } from './mutate.ts';
 import { newCounts, finding, deadline, Hang, type Counts } from './counts.ts';
 import type { Recording, HttpSeed } from './record.ts';
@@ -54,7 +55,7 @@ export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: 
   let be: Backend = await startTestBackend({ dataDir });
   const login = await fetch(`${be.url}/v1/admin/wallets/login`, {
     method: 'POST', headers: { authorization: `Bearer ${be.adminToken}` },
-    body: Buffer.from(trusttap.payment.v1.WalletLoginRequest.encode({ accountId: 'fuzz' }).finish()),
+    body: Buffer.from(trusttap.payment.v1.WalletLoginRequest.encode({ accountId: TEST_WALLETS[0]!.id }).finish()),
   });
   const walletToken = login.ok ? trusttap.payment.v1.WalletLoginResponse.decode(new Uint8Array(await login.arrayBuffer())).token : '';
   const out: Counts[] = [];

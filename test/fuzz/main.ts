@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { defineCommand, UsageError, type CommandSpec } from '../../cli/args.ts';
 import { recordSession } from './record.ts';
 import { fuzzTas, taRuntimes, type TaRuntimeName } from './ta.ts';
-import { fuzzHttp } from './http.ts';
+import { fuzzHttp, FAMILIES, type Family } from './http.ts';
 import { fuzzKernel } from './kernel.ts';
 import { closingLine, rate, type Counts } from './counts.ts';
 
@@ -24,6 +24,7 @@ const spec: CommandSpec = {
     { name: 'runs', value: 'N', default: '10000', help: 'inputs per TA and runtime (ta), per route family (http), in all (kernel), for the C host (c-host)' },
     { name: 'target', value: 'TARGET', choices: TARGETS, default: 'all four', help: 'one target only' },
     { name: 'runtime', value: 'RUNTIME', choices: ['in-process', 'worker', 'c-host'], default: 'each one available', help: 'ta only: one runtime' },
+    { name: 'family', value: 'FAMILY', choices: FAMILIES, default: 'all four', help: 'http only: one route family' },
     { name: 'seed', value: 'S', default: '0x1708', help: 'the PRNG seed (a finding replays from it)' },
     { name: 'seconds', value: 'S', help: 'c-host only: the time budget per reader (passed to runCHostFuzz)' },
     { name: 'max-seconds', value: 'S', help: 'stop a target early after S seconds (per runtime for ta, shared equally by the four TAs; per route\nfamily for http) and report the inputs it got through' },
@@ -90,7 +91,8 @@ export const run = defineCommand(spec, async (p) => {
       for (const rt of only ? [only] : taRuntimes()) for (const c of await fuzzTas(rec!, rt, runs, seed, log, maxSeconds)) ok = report(c) && ok;
       if (!taRuntimes().includes('c-host')) console.log('ta on the C host: skipped (the C toolchain is missing: bash .ci/setup-c-runtime.sh)');
     }
-    if (targets.includes('http')) for (const c of await fuzzHttp(rec!, runs, seed, log, maxSeconds)) ok = report(c) && ok;
+    const families = p.opts.family ? [p.opts.family as Family] : FAMILIES;
+    if (targets.includes('http')) for (const c of await fuzzHttp(rec!, runs, seed, log, maxSeconds, families)) ok = report(c) && ok;
     if (targets.includes('kernel')) ok = report(await fuzzKernel(runs, seed, log, maxSeconds)) && ok;
     if (targets.includes('c-host')) ok = (await cHost(runs, seconds)) && ok;
   } finally {

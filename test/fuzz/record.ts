@@ -16,6 +16,7 @@ import { Terminal } from '../../ree/terminal/index.ts';
 import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
 import { Admin, startTestBackend, a } from '../backend/harness.ts';
+import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 
 export interface TeeSeed { ta: string; command: number; payload: Uint8Array }
 export interface HttpSeed { method: string; path: string; body: Uint8Array; admin: boolean }
@@ -100,7 +101,7 @@ export async function recordSession(): Promise<Recording> {
     await admin.device(deviceId);
     await admin.history(deviceId);
     await admin.req('GET', '/v1/admin/policy');
-    await admin.req('POST', '/v1/admin/wallets/login', trusttap.payment.v1.WalletLoginRequest.encode({ accountId: 'fuzz' }).finish());
+    await admin.req('POST', '/v1/admin/wallets/login', trusttap.payment.v1.WalletLoginRequest.encode({ accountId: TEST_WALLETS[0]!.id }).finish());
     await admin.setState(deviceId, a.DeviceState.DEVICE_STATE_ACTIVE, 'fuzz recording');
     await realFetch(`${be.url}/v1/keys`).then((r) => r.arrayBuffer());
     http.push({ method: 'GET', path: '/v1/keys', body: new Uint8Array(0), admin: false });

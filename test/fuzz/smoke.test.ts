@@ -56,7 +56,9 @@ describe(`fuzz smoke run: 10,000 inputs (seed ${SEED}${cHost ? '' : '; C host no
     all.push(...counts);
     expect(counts.map((c) => c.target)).toEqual(FAMILIES.map((f) => `http:${f}`));
     expect(counts.map(clean)).toEqual(counts.map((c) => ({ ...expected(c), line: `${PER_FAMILY} inputs, 0 crashes, 0 hangs, 0 traps` })));
-    expect(counts.find((c) => c.target === 'http:keys')!.accepted).toBeGreaterThan(0);
+    // the fuzz gets past authentication where the route has it: the keys, back-office and wallet
+    // routes answer some inputs 2xx (device requests are signed: a mutated one is refused)
+    for (const f of ['keys', 'admin', 'wallet']) expect(counts.find((c) => c.target === `http:${f}`)!.accepted, f).toBeGreaterThan(0);
   }, 180_000);
 
   it(`the kernel: ${KERNEL} corrupted taps, each exactly one typed outcome`, async () => {
