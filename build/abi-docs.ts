@@ -31,6 +31,13 @@ export function hostAbiMarkdown(): string {
   L.push('(in the manifest, and in `trusttap audit build`) says which revision it needs. Changing or');
   L.push('removing a function would be a new major version.');
   L.push('');
+  L.push('Revision 1.2 adds no function: it adds fields to the trusted-UI screen (`TuiScreen.pixels`,');
+  L.push('`width`, `height`, `speech`; `TuiKey` rectangles) and one event kind (`TUI_EVENT_TOUCH_AT`), so');
+  L.push('that a TA draws its own keypad and the display provider sees pixels and touch coordinates only');
+  L.push('(docs/trusted-ui.md). Screens and events of 1.1 mean what they meant. A 1.1 runtime decodes a 1.2');
+  L.push('screen but does not route its speech, and its provider cannot read unlabelled keys: a TA that');
+  L.push('draws its keypad needs a 1.2 runtime (both TrustTap runtimes are).');
+  L.push('');
   L.push(`| import | signature | release | since | description |`);
   L.push(`| --- | --- | --- | --- | --- |`);
   for (const f of hostAbi) {

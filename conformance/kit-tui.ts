@@ -61,7 +61,7 @@ export function tuiConformanceSuite(h: Harness, factory: TuiRuntimeFactory, asse
       return s.invoke(CMD.BEGIN, begin(timeoutMs, mode));
     };
     beforeAll(async () => {
-      rt = await factory.start(await tuiProbeImages(assetsDir), mkdtempSync(join(tmpdir(), 'tt-tui-')), { standard: person });
+      rt = await factory.start(await tuiProbeImages(assetsDir), mkdtempSync(join(tmpdir(), 'tt-tui-')), { standard: person, audio: person.ears });
       ctx = await TeeContext.initialize(rt.transport);
     });
     afterAll(async () => { await ctx?.finalize(); await rt?.close(); });
@@ -105,6 +105,25 @@ export function tuiConformanceSuite(h: Harness, factory: TuiRuntimeFactory, asse
       expect(person.opened[before].title).toBe('Enter PIN');
       expect(person.display.history.slice(-3).map((x) => x.entered)).toEqual([1, 2, 1]);
       expect(person.closed).toBe(person.opened.length);
+      await s.close();
+    });
+
+    test('host ABI 1.2: a drawn screen reaches the display with its pixels and without its speech, which goes to the audio path; touches come back as coordinates (TOUCH_AT)', async () => {
+      const s = await open();
+      const before = person.opened.length, heard = person.heard.length;
+      const pixels = Uint8Array.from({ length: 16 }, (_, i) => (i * 37) & 0xff);
+      const drawn = trusttap.tee.v1.TuiScreen.encode({
+        title: 'Enter PIN', width: 16, height: 8, pixels, speech: ['the keys, from the top left'],
+        keys: [{ position: 0, x: 0, y: 0, width: 8, height: 8 }, { position: 1, x: 8, y: 0, width: 8, height: 8 }],
+      }).finish();
+      person.enqueue([{ touchAt: [0x25, 3] }, { touchAt: [9, 7] }, 'ok']);
+      const r = events(await s.invoke(CMD.BEGIN, begin(30_000, 0, drawn)));
+      // the probe logs the low byte of the position: y << 16 | x
+      expect(r.events).toEqual([[K.TUI_EVENT_TOUCH_AT, 0x25, 0], [K.TUI_EVENT_TOUCH_AT, 9, 0], [K.TUI_EVENT_OK, 0, 0]]);
+      const shown = person.opened[before];
+      expect([shown.width, shown.height, Buffer.from(shown.pixels ?? []).toString('hex')]).toEqual([16, 8, Buffer.from(pixels).toString('hex')]);
+      expect(shown.speech ?? []).toEqual([]);
+      expect(person.heard.slice(heard)).toEqual(['the keys, from the top left']);
       await s.close();
     });
 

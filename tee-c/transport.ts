@@ -17,7 +17,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import type { TeeTransport } from '../common/tee-transport.ts';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
-import type { TuiDisplay, UiProviders } from '../tee/tui/provider.ts';
+import { openOnDisplay, touchPoint, type TuiDisplay, type UiProviders } from '../tee/tui/provider.ts';
 
 export interface CHostOptions {
   /** Path of the tt-host binary (tee-c/build.ts buildHost). */
@@ -52,7 +52,7 @@ function hostArgs(o: CHostOptions): string[] {
 }
 
 /** Secure display channel messages: [type u8][entry u32 BE][body] (tee-c/src/tt.h TT_UI_*). */
-export const UiFrame = { OPEN: 1, SHOW: 2, CLOSE: 3, TOUCH: 16, OK: 17, CLEAR: 18, CANCEL: 19, FAIL: 20 } as const;
+export const UiFrame = { OPEN: 1, SHOW: 2, CLOSE: 3, TOUCH: 16, OK: 17, CLEAR: 18, CANCEL: 19, FAIL: 20, TOUCH_AT: 21 } as const;
 const UI_BIT = 0x8000_0000;
 
 type Waiter = { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; id: number };
@@ -208,9 +208,10 @@ export class CHostTransport implements TeeTransport {
       const send = (t: number, b: number[] = []) => { if (live) this.sendUi(t, entry, b); };
       try {
         const screen = trusttap.tee.v1.TuiScreen.decode(body);
-        const provider = screen.mode === trusttap.tee.v1.TuiMode.TUI_MODE_ACCESSIBLE ? this.ui.accessible ?? this.ui.standard : this.ui.standard;
-        const display = provider.open(screen, {
-          touch: (p) => { const b = Buffer.alloc(4); b.writeUInt32BE(p >>> 0); send(UiFrame.TOUCH, [...b]); },
+        const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return [...b]; };
+        const display = openOnDisplay(this.ui, screen, {
+          touch: (p) => send(UiFrame.TOUCH, u32(p)),
+          touchAt: (x, y) => send(UiFrame.TOUCH_AT, u32(touchPoint(x, y))),
           ok: () => send(UiFrame.OK),
           clear: () => send(UiFrame.CLEAR),
           cancel: () => send(UiFrame.CANCEL),

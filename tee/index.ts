@@ -1,7 +1,8 @@
 // Public surface of the reference runtime.
 export { TeeRuntime, RuntimeError, RUNTIME_VERSION, type RuntimeOptions, type TaImage, type Isolation, type Result } from './runtime.ts';
 export { InProcessTeeDriver, handleClientRequest, handleClientRequestAsync } from './driver.ts';
-export type { UiProvider, UiProviders, TuiScreen, TuiSink, TuiDisplay } from './tui/provider.ts';
+export type { UiProvider, UiProviders, TuiScreen, TuiSink, TuiDisplay, AudioOut } from './tui/provider.ts';
+export { readKeys, drawAsText, type SeenKey } from './tui/eyes.ts';
 export { ScriptedUiProvider, ScriptedAccessibleUiProvider, SimulatedDisplay, enterPin, type Person, type Action } from './tui/scripted.ts';
 export { setBoundaryRecorder, type BoundaryRecord } from './abi/recorder.ts';
 export { loadTaImages, DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY, type LoadOptions } from './loader/from-build.ts';

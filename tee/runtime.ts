@@ -20,7 +20,7 @@ import type { OutcallRouter, TaHost } from './host/ta-host.ts';
 import { InProcessTaHost } from './host/in-process.ts';
 import { WorkerTaHost } from './host/worker.ts';
 import type { TaSessions, TuiPort } from './abi/context.ts';
-import { decodeScreen, TuiMode, type UiProviders, type TuiScreen } from './tui/provider.ts';
+import { decodeScreen, type UiProviders, type TuiScreen } from './tui/provider.ts';
 import { PendingEntry } from './tui/entries.ts';
 import { recordBoundary, recording } from './abi/recorder.ts';
 
@@ -414,10 +414,8 @@ export class TeeRuntime {
         resolve(result);
       });
       rec.entry = entry;
-      const ui = this.opts.ui!;
-      const provider = begun.screen.mode === TuiMode.TUI_MODE_ACCESSIBLE ? ui.accessible ?? ui.standard : ui.standard;
       try {
-        entry.start(provider, begun.screen, begun.timeoutMs);
+        entry.start(this.opts.ui!, begun.screen, begun.timeoutMs);
       } catch (e) {
         entry.abortNow(fail(Status.ERROR_GENERIC, Origin.TEE, `trusted UI failed: ${(e as Error).message}`));
       }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { startBackend, type Backend } from '../../backend/http/server.ts';
 import { startRuntimeFromBuild, InProcessTeeDriver, DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY, type TeeRuntime } from '../../tee/index.ts';
 import { ScriptedUiProvider, enterPin } from '../../tee/tui/scripted.ts';
+import { drawAsText } from '../../tee/tui/eyes.ts';
+import type { UiProvider } from '../../tee/tui/provider.ts';
 import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
 import type { SimulatedCard } from '../../sim/cards/index.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
@@ -137,7 +139,16 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     const deviceDir = join(work, 'device');
     const device = simulatedDevice(deviceDir);
     const person = new ScriptedUiProvider();
-    runtime = await startRuntimeFromBuild({ dataDir: deviceDir, isolation, bootState: device.bootState, ui: { standard: person } });
+    // The simulated trusted display: draws the pinpad TA's own pixels (it is given no labels) for
+    // the person to read; the keypad's order is new for every entry and says nothing of the PIN.
+    const display: UiProvider = {
+      open: (screen, sink) => {
+        const art = drawAsText(screen, 3);
+        if (art) say(`     trusted display (${screen.title}; the TA drew the keys):\n${art.split('\n').map((l) => `       ${l}`).join('\n')}`);
+        return person.open(screen, sink);
+      },
+    };
+    runtime = await startRuntimeFromBuild({ dataDir: deviceDir, isolation, bootState: device.bootState, ui: { standard: display } });
     const health = healthy();
     const counterFile = counters ? new CardCounterFile(counters) : null;
     const atc = counterFile?.atc(demoCard.pan);

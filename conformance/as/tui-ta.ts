@@ -62,7 +62,7 @@ class TuiProbe extends TrustedApp {
     if (kind == host.TUI_EVENT_TOUCH) { entered++; st = update(Uint8Array.wrap(bytes2(0x20, entered))); } // TuiScreen.entered
     else if (kind == host.TUI_EVENT_CLEAR) { entered = 0; st = update(bytes3(0x0a, 0xff, 0x01)); } // does not decode: BAD_FORMAT
     log.push(<u8>kind); log.push(<u8>position); log.push(<u8>(st & 0xff)); // low byte of the GP status
-    if (kind == host.TUI_EVENT_TOUCH || kind == host.TUI_EVENT_CLEAR) return reply.pending();
+    if (kind == host.TUI_EVENT_TOUCH || kind == host.TUI_EVENT_CLEAR || kind == host.TUI_EVENT_TOUCH_AT) return reply.pending();
     const out = new Uint8Array(log.length);
     for (let i = 0; i < log.length; i++) out[i] = log[i];
     reply.ok(out);

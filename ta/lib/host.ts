@@ -135,3 +135,5 @@ export const TUI_EVENT_CLEAR: u32 = 3;
 export const TUI_EVENT_CANCEL: u32 = 4;
 export const TUI_EVENT_TIMEOUT: u32 = 5;
 export const TUI_EVENT_ABORT: u32 = 6;
+/** A touch on the TA's own pixels; position = y << 16 | x (host ABI 1.2). */
+export const TUI_EVENT_TOUCH_AT: u32 = 7;

@@ -1,9 +1,10 @@
 // The keypad the person sees: a fresh uniformly random assignment of the ten digits to the ten
 // key positions for every entry, drawn from the TEE random source (Fisher-Yates with rejection
 // sampling, so no position favours a digit). Only positions come back as events; this file is
-// the only place that knows which digit a position is.
+// the only place that knows which digit a position is (./keypad.ts draws it into pixels).
 import * as host from "../lib/host";
-import { TuiScreen, TuiKey, TuiMode } from "../../proto/gen/as/tee";
+import { TuiScreen, TuiMode } from "../../proto/gen/as/tee";
+import { drawKeypad } from "./keypad";
 
 export const KEYS = 10;
 const SPOKEN: string[] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
@@ -27,27 +28,20 @@ export function randomLayout(): Uint8Array {
   return d;
 }
 
-/** Standard: 3 columns, positions 0..8 in three rows and 9 centred below. Accessible: large
- * keys in 2 columns of 5 rows, each with its spoken label. */
+/** The PIN screen: the keypad drawn into the screen's pixels (./keypad.ts), keys without labels.
+ * Accessible: large keys, and the layout spoken on the TEE's audio path (TuiScreen.speech, which
+ * the runtime takes off the screen before the display provider sees it): the digits of the
+ * keys in reading order, then where the function keys are. */
 export function screenFor(digitAt: Uint8Array, accessible: bool, lines: Array<string>): TuiScreen {
   const s = new TuiScreen();
   s.title = "Enter PIN";
   s.lines = lines;
   s.mode = accessible ? TuiMode.TUI_MODE_ACCESSIBLE : TuiMode.TUI_MODE_STANDARD;
-  s.columns = accessible ? 2 : 3;
-  for (let p = 0; p < KEYS; p++) {
-    const k = new TuiKey();
-    k.position = <u32>p;
-    k.label = String.fromCharCode(48 + <i32>digitAt[p]);
-    if (accessible) {
-      k.speech = SPOKEN[<i32>digitAt[p]];
-      k.row = <u32>(p / 2);
-      k.column = <u32>(p % 2);
-    } else {
-      k.row = p < 9 ? <u32>(p / 3) : 3;
-      k.column = p < 9 ? <u32>(p % 3) : 1;
-    }
-    s.keys.push(k);
+  drawKeypad(s, digitAt, accessible);
+  if (accessible) {
+    s.speech.push("Enter your PIN. Ten digit keys, two per row, from the top left:");
+    for (let p = 0; p < KEYS; p++) s.speech.push(SPOKEN[<i32>digitAt[p]]);
+    s.speech.push("Below them clear on the left and OK on the right; cancel across the bottom.");
   }
   return s;
 }

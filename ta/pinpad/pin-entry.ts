@@ -18,6 +18,7 @@ import {
 import { EntryResponse, Outcome, PinFormat, Policy, SealedTries } from "../../proto/gen/as/pinpad";
 import { ERROR_GENERIC, ERROR_BAD_FORMAT, ERROR_BAD_STATE } from "../lib/status";
 import { KEYS } from "./layout";
+import { KEY_CLEAR, KEY_OK, KEY_CANCEL, keyAt } from "./keypad";
 import * as state from "./state";
 
 const keystoreUuid = uuidBytes(KEYSTORE_UUID);
@@ -42,6 +43,7 @@ export class Entry {
     wipe(this.digits);
     wipe(this.digitAt);
     wipe(this.pan);
+    wipe(this.screen.pixels); // the drawing shows the layout as plainly as digitAt
     this.len = 0;
   }
 }
@@ -56,6 +58,7 @@ export function begin(e: Entry): void {
 function show(e: Entry, notice: string): void {
   e.screen.entered = <u32>e.len;
   e.screen.notice = notice;
+  e.screen.speech = new Array<string>(); // the layout was spoken when the entry opened
   const b = e.screen.encode();
   host.tui_update(b.dataStart, b.length);
 }
@@ -87,13 +90,25 @@ export function onEvent(session: u32, kind: u32, position: u32, reply: Reply): v
   const e = active;
   if (!e || e.session != session) return reply.fail(ERROR_BAD_STATE, "no PIN entry is active on this session");
   if (kind != host.TUI_EVENT_ABORT && host.clock_ms() - e.startedAt > <f64>e.policy.timeoutMs) kind = host.TUI_EVENT_TIMEOUT;
+  // A touch on the drawn keypad is mapped here, and only here, to the key under it.
+  if (kind == host.TUI_EVENT_TOUCH_AT) {
+    const key = keyAt(e.screen, position & 0xffff, position >>> 16);
+    if (key < 0) { reply.pending(); return; } // between keys
+    kind = host.TUI_EVENT_TOUCH;
+    position = <u32>key;
+  }
   if (kind == host.TUI_EVENT_TOUCH) {
-    if (position >= <u32>KEYS) { reply.pending(); return; } // not a key of this layout
-    if (e.len >= <i32>e.policy.maxLength) { show(e, "Maximum PIN length"); reply.pending(); return; }
-    e.digits[e.len++] = e.digitAt[position];
-    show(e, "");
-    reply.pending();
-    return;
+    if (position == KEY_CLEAR) kind = host.TUI_EVENT_CLEAR;
+    else if (position == KEY_OK) kind = host.TUI_EVENT_OK;
+    else if (position == KEY_CANCEL) kind = host.TUI_EVENT_CANCEL;
+    else if (position >= <u32>KEYS) { reply.pending(); return; } // not a key of this layout
+    else {
+      if (e.len >= <i32>e.policy.maxLength) { show(e, "Maximum PIN length"); reply.pending(); return; }
+      e.digits[e.len++] = e.digitAt[position];
+      show(e, "");
+      reply.pending();
+      return;
+    }
   }
   if (kind == host.TUI_EVENT_CLEAR) {
     wipe(e.digits);

@@ -425,8 +425,9 @@ static bool screen_valid(const uint8_t *p, size_t n, bool key) {
   pb_reader rd = {p, n, 0, false};
   uint32_t f, w; uint64_t v; const uint8_t *d; size_t dn;
   while (pb_next(&rd, &f, &w, &v, &d, &dn)) {
-    bool str = key ? (f == 2 || f == 3) : (f == 1 || f == 2 || f == 5);
-    bool num = key ? (f == 1 || f == 4 || f == 5) : (f == 4 || f == 6 || f == 7);
+    /* 1.2 added the key rectangles (6..9) and the screen's width, height, pixels, speech (8..11) */
+    bool str = key ? (f == 2 || f == 3) : (f == 1 || f == 2 || f == 5 || f == 10 || f == 11);
+    bool num = key ? (f == 1 || (f >= 4 && f <= 9)) : (f == 4 || f == 6 || f == 7 || f == 8 || f == 9);
     if (str && w != 2) return false;
     if (num && w != 0) return false;
     if (!key && f == 3) { if (w != 2 || !screen_valid(d, dn, true)) return false; }
@@ -550,6 +551,7 @@ void rt_ui_message(const uint8_t *m, size_t n) {
   if (!t) return; /* the entry is over: late events are dropped */
   switch (m[0]) {
     case TT_UI_TOUCH: if (n >= 9) deliver(t, 1, (uint32_t)m[5] << 24 | m[6] << 16 | m[7] << 8 | m[8]); break;
+    case TT_UI_TOUCH_AT: if (n >= 9) deliver(t, 7, (uint32_t)m[5] << 24 | m[6] << 16 | m[7] << 8 | m[8]); break;
     case TT_UI_OK: deliver(t, 2, 0); break;
     case TT_UI_CLEAR: deliver(t, 3, 0); break;
     case TT_UI_CANCEL: deliver(t, 4, 0); break;

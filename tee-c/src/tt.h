@@ -200,6 +200,7 @@ bool rt_handle_request(uint32_t client, const uint8_t *req, size_t n, tt_buf *ou
 #define TT_UI_CLEAR 18
 #define TT_UI_CANCEL 19
 #define TT_UI_FAIL 20
+#define TT_UI_TOUCH_AT 21 /* host ABI 1.2: y << 16 | x on the TA's pixels */
 void rt_ui_message(const uint8_t *m, size_t n);  /* one frame from the UI channel */
 void rt_after_request(void);                       /* deliver aborts a Cancel asked for */
 double rt_next_deadline(void);                     /* earliest entry timer (tt_real_ms), or -1 */

@@ -10,10 +10,11 @@ import { recordBoundary, recording } from './recorder.ts';
 
 export const HOST_ABI_VERSION = 1;
 /** Additions to v1 so far (docs/host-abi.md "Versions"): a function with `since` 1.1 is new in
- * 1.1. An addition never changes an existing function, so the manifest and the measurements
+ * 1.1; 1.2 adds to the trusted-UI screen the TA's own pixels and key rectangles, spoken
+ * guidance for the TEE's audio path, and the event TUI_EVENT_TOUCH_AT (coordinates). An addition never changes an existing function, so the manifest and the measurements
  * carry the major version only; a TA that imports an addition is refused by a runtime that
  * lacks it (UNKNOWN_IMPORT, at load time, naming the import). */
-export const HOST_ABI_REVISION = '1.1';
+export const HOST_ABI_REVISION = '1.2';
 
 export type ValType = 'i32' | 'i64' | 'f64';
 export interface HostFunction {
@@ -306,7 +307,7 @@ export const hostAbi: readonly HostFunction[] = [
   },
   {
     module: 'tee', name: 'tui_begin', params: [I, I, I], results: [I],
-    doc: 'tui_begin(screenPtr, screenLen, timeoutMs): hands an encoded trusttap.tee.v1.TuiScreen (key positions and the labels the display draws; only the TA knows which digit a position is) to the TEE-side UI provider; the command being invoked stays pending when the TA then returns TUI_PENDING (1), and the provider\'s events (touched position, OK, clear, cancel) and the runtime\'s timeout (100..600000 ms) arrive through the TA\'s export ta_tui_event. SUCCESS, BUSY (the TA already has an entry on display), BAD_FORMAT (screen does not decode), BAD_PARAMETERS (timeout), BAD_STATE (not inside a client\'s invoke), NOT_SUPPORTED (no trusted UI; answered before any other check, so a zero timeout probes for a UI without showing anything). A TA that imports it must export ta_tui_event.',
+    doc: 'tui_begin(screenPtr, screenLen, timeoutMs): hands an encoded trusttap.tee.v1.TuiScreen to the TEE-side UI provider: since 1.2 the keypad as the TA drew it (width x height pixels, 1 bit each, key rectangles without labels; only the TA knows which digit a key shows), or key positions with labels; its `speech` lines go to the TEE\'s audio output and are removed before the provider sees the screen. The command being invoked stays pending when the TA then returns TUI_PENDING (1), and the provider\'s events (a touch at x, y on the pixels as TUI_EVENT_TOUCH_AT with y << 16 | x, since 1.2; a touched key position; OK, clear, cancel) and the runtime\'s timeout (100..600000 ms) arrive through the TA\'s export ta_tui_event. SUCCESS, BUSY (the TA already has an entry on display), BAD_FORMAT (screen does not decode), BAD_PARAMETERS (timeout), BAD_STATE (not inside a client\'s invoke), NOT_SUPPORTED (no trusted UI; answered before any other check, so a zero timeout probes for a UI without showing anything). A TA that imports it must export ta_tui_event.',
     handler: (ctx, sp, sl, timeoutMs) => {
       const screen = ctx.read(sp, sl);
       const tui = ctx.services.tui;

@@ -2,7 +2,7 @@
 // events are queued and delivered to the TA one at a time (never while the TA is running), with
 // the runtime's timer as the last event. Whatever ends it — the TA's final reply, an abort by the
 // client, the TA's death — resolves the pending command exactly once.
-import { TuiEventKind, type TuiDisplay, type TuiScreen, type UiProvider } from './provider.ts';
+import { TuiEventKind, openOnDisplay, touchPoint, type TuiDisplay, type TuiScreen, type UiProviders } from './provider.ts';
 import { recordBoundary, recording } from '../abi/recorder.ts';
 
 /** What delivering one event gave: null while the TA keeps the entry pending. */
@@ -23,10 +23,11 @@ export class PendingEntry<R> {
   ) {}
 
   /** Shows the screen and arms the timer. */
-  start(provider: UiProvider, screen: TuiScreen, timeoutMs: number): void {
+  start(ui: UiProviders, screen: TuiScreen, timeoutMs: number): void {
     const push = (kind: number, position = 0) => this.push(kind, position);
-    this.display = provider.open(screen, {
+    this.display = openOnDisplay(ui, screen, {
       touch: (p) => push(TuiEventKind.TUI_EVENT_TOUCH, p >>> 0),
+      touchAt: (x, y) => push(TuiEventKind.TUI_EVENT_TOUCH_AT, touchPoint(x, y)),
       ok: () => push(TuiEventKind.TUI_EVENT_OK),
       clear: () => push(TuiEventKind.TUI_EVENT_CLEAR),
       cancel: () => push(TuiEventKind.TUI_EVENT_CANCEL),

@@ -61,7 +61,7 @@ async function startPhone(be: Backend, admin: Admin): Promise<Phone> {
   provisionDevice(dataDir, {});
   const { images, manifestSha256 } = loadTaImages();
   const person = new ScriptedUiProvider();
-  const runtime = await TeeRuntime.start({ tas: images, dataDir, manifestSha256, bootState: 'verified', ui: { standard: person, accessible: new ScriptedAccessibleUiProvider() } });
+  const runtime = await TeeRuntime.start({ tas: images, dataDir, manifestSha256, bootState: 'verified', ui: (() => { const blind = new ScriptedAccessibleUiProvider(); return { standard: person, accessible: blind, audio: blind.ears }; })() });
   const ctx = await TeeContext.initialize(new InProcessTeeDriver(runtime));
   const attest = await AttestClient.open(ctx);
   const health = healthy();

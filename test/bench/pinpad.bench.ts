@@ -1,12 +1,12 @@
 // PIN entry (issue 4): the TEE's processing time for one entry, without the person — START
 // (nonce, verdict-token signature check, random layout, screen to the trusted UI), each touch
-// (TA maps a position, redraws the dots), and OK to the encrypted block (PIN field, TA-to-TA
+// (TA maps the touched point to its key, redraws the dots), and OK to the encrypted block (PIN field, TA-to-TA
 // DUKPT encryption in the keystore with its sealed state save, try counter reset) — in-process
-// and in worker isolation. A timing person drives the UI with no think time and stamps each
-// event; the figures are medians over the entries.
+// and in worker isolation. A timing person reads the drawn keys once (outside the timed
+// touches), drives the UI with no think time and stamps each event; the figures are medians.
 import { startPhone, PAN, withPinpad } from '../pinpad/fixture.ts';
 import { enterPin } from '../../ree/pin/pin-entry.ts';
-import type { TuiScreen, TuiSink, UiProvider } from '../../tee/index.ts';
+import { readKeys, type TuiScreen, type TuiSink, type UiProvider } from '../../tee/index.ts';
 import { median, type Section } from './measure.ts';
 
 class TimingPerson implements UiProvider {
@@ -17,13 +17,14 @@ class TimingPerson implements UiProvider {
   constructor(private readonly pin: string) {}
   open(screen: TuiScreen, sink: TuiSink) {
     this.opened = performance.now();
-    const keys = new Map(screen.keys.map((k) => [k.label, k.position]));
+    const keys = new Map(readKeys(screen).map((k) => [k.text, k]));
     const digits = [...this.pin];
     const next = () => {
       const d = digits.shift();
       if (d === undefined) { this.okAt = performance.now(); sink.ok(); return; }
       this.touchAt = performance.now();
-      sink.touch(keys.get(d)!);
+      const k = keys.get(d)!;
+      sink.touchAt(k.x, k.y);
     };
     setImmediate(next);
     return {

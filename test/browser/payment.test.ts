@@ -8,14 +8,15 @@
 // skips and says why, unless TRUSTTAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startRuntimeFromBuild, ScriptedUiProvider, enterPin, type TeeRuntime } from '../../tee/index.ts';
+import { startRuntimeFromBuild, ScriptedUiProvider, enterPin, readKeys, type TeeRuntime, type TuiScreen, type UiProvider } from '../../tee/index.ts';
+import { toPbm } from '../../tee/tui/eyes.ts';
 import { simulatedDevice } from '../../sim/oem/index.ts';
 import { DEMO_CARDS } from '../../sim/demo-cards.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
@@ -27,6 +28,8 @@ const PAGE_DIR = join(ROOT, 'test/browser/page');
 /** Debian's chromium package; TRUSTTAP_CHROMIUM names another system binary (nothing is downloaded). */
 const CHROMIUM = process.env.TRUSTTAP_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACT = join(ROOT, '.data/artifacts/browser-payment.png');
+// What the simulated trusted display showed: the pinpad TA's own pixels (never the page's).
+const KEYPAD_ARTIFACT = join(ROOT, '.data/artifacts/browser-trusted-keypad.pbm');
 const required = process.env.TRUSTTAP_REQUIRE_BROWSER === '1';
 const why = existsSync(CHROMIUM) ? '' : `${CHROMIUM} not found (Debian: apt-get install chromium, or .ci/setup-browser.sh)`;
 if (why && !required) console.warn(`browser tests skipped: ${why}`);
@@ -89,6 +92,10 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
   const card = DEMO_CARDS.unionpay;
   let work = '';
   const person = new ScriptedUiProvider();
+  // The trusted display draws the TA's pixels for the person; it keeps the first screen so the
+  // test can save it and check that the drawing never reached the page.
+  const shown: TuiScreen[] = [];
+  const display: UiProvider = { open: (screen, sink) => { shown.push(screen); return person.open(screen, sink); } };
   let runtime: TeeRuntime;
   let bridge: Bridge;
   let backend: { child: ChildProcess; url: string };
@@ -102,7 +109,7 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
     const bundle = await bundlePage();
     inputs = bundle.inputs;
     const device = simulatedDevice(join(work, 'device'));
-    runtime = await startRuntimeFromBuild({ dataDir: join(work, 'device'), bootState: device.bootState, ui: { standard: person } });
+    runtime = await startRuntimeFromBuild({ dataDir: join(work, 'device'), bootState: device.bootState, ui: { standard: display } });
     bridge = await startBridge({
       runtime, card: card.make(),
       files: {
@@ -187,6 +194,13 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
     // body the page sent or received — neither as text nor as a clear ISO 9564 PIN field.
     expect(person.pending).toBe(0);
     expect(person.errors).toEqual([]);
+    // The keypad was the TA's drawing, read by the person off its pixels (13 keys: ten digits,
+    // CLEAR, OK, CANCEL); the drawing stayed on the TEE side.
+    expect(shown.length).toBe(1);
+    writeFileSync(KEYPAD_ARTIFACT, toPbm(shown[0]!));
+    expect(readKeys(shown[0]!).map((k) => k.text).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'CANCEL', 'CLEAR', 'OK']);
+    // (rows 10 to 13 of the drawing: the top row of digits, which differ with every layout)
+    expect(seenBy(bridge, shown[0]!.pixels!.subarray(180, 252)).map((t) => t.path)).toEqual([]);
     const pin = card.pin;
     const field = (format: number, fill: string) => Buffer.from(`${format}${pin.length.toString(16)}${pin}`.padEnd(16, fill), 'hex');
     for (const needle of [Buffer.from(pin, 'ascii'), field(0, 'F'), field(4, 'A')]) {

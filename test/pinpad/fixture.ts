@@ -186,7 +186,7 @@ export async function startPhone(o: PhoneOptions = {}, backend = new TestBackend
     const blind = new ScriptedAccessibleUiProvider();
     const rt = await factory.start(tas, dataDir, {
       isolation: opts.isolation ?? 'in-process', log: opts.log, now: opts.now,
-      ui: opts.withUi === false ? undefined : opts.ui ?? { standard: person, accessible: blind },
+      ui: opts.withUi === false ? undefined : opts.ui ?? { standard: person, accessible: blind, audio: blind.ears },
     });
     const ctx = await TeeContext.initialize(rt.transport);
     return { person, blind, rt, runtime: rt.runtime as TeeRuntime, ctx };

@@ -15,6 +15,8 @@ import { ks } from '../../ree/tee-client/index.ts';
 import { expectTeeError, probeImages } from '../../conformance/index.ts';
 import { startPhone, withPinpad, phoneRuntime, PAN, decryptFormat4, decryptFormat0, decryptUnionPaySm4, TestBackend, hex, type Phone } from './fixture.ts';
 import { createHash } from 'node:crypto';
+import { readKeys } from '../../tee/tui/eyes.ts';
+import { SPOKEN } from '../../tee/tui/scripted.ts';
 
 const at = trusttap.attest.v1;
 const { caps } = phoneRuntime();
@@ -67,13 +69,16 @@ describe.each(caps.workerIsolation ? ['in-process', 'worker'] as const : ['in-pr
     }
   });
 
-  test('the person sees the amount, finds digits on the screen, and only positions come back', async () => {
+  test('the person sees the amount, reads the digits off the TA\'s pixels, and only coordinates come back', async () => {
     const before = phone.person.opened.length;
     await entry(phone, types('2468'));
     const screen = phone.person.opened[before];
     expect(screen.lines).toContain('Amount: EUR 42.50');
-    expect(screen.keys.map((k) => k.label).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-    expect(screen.keys.map((k) => k.position ?? -1).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The keys carry rectangles, no label and no speech: what they show is only in the pixels.
+    expect(screen.keys.every((k) => !k.label && !k.speech && (k.width ?? 0) > 0 && (k.height ?? 0) > 0)).toBe(true);
+    expect(screen.pixels?.length).toBe(Math.ceil((screen.width ?? 0) * (screen.height ?? 0) / 8));
+    expect(readKeys(screen).map((k) => k.text).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'CANCEL', 'CLEAR', 'OK']);
+    expect(screen.keys.map((k) => k.position ?? -1).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     // Masked progress: the display learns how many digits, never which.
     expect(phone.person.display.history.map((s) => s.entered)).toEqual(expect.arrayContaining([1, 2, 3, 4]));
     expect(phone.person.closed).toBe(phone.person.opened.length); // every entry's display was closed
@@ -121,9 +126,10 @@ describe('limits, accessibility, layout (in-process, injected clocks)', () => {
     const start = phone.person.opened.length;
     for (let i = 0; i < n; i++) expect((await entry(phone, types('0000'))).kind).toBe('pin-block');
     for (const s of phone.person.opened.slice(start)) {
-      const layout = s.keys.map((k) => k.label).join('');
-      seen.add(layout);
-      for (const k of s.keys) counts[k.position ?? 0][Number(k.label)]++;
+      const digits = readKeys(s).filter((k) => /^\d$/.test(k.text));
+      expect(digits.length).toBe(10);
+      seen.add(digits.map((k) => k.text).join(''));
+      for (const k of digits) counts[k.position][Number(k.text)]++;
     }
     expect(seen.size).toBe(n);
     const e = n / 10;
@@ -150,13 +156,20 @@ describe('limits, accessibility, layout (in-process, injected clocks)', () => {
     await policy({});
   });
 
-  test('accessible mode by policy: spoken labels and large keys, found by listening', async () => {
+  test('accessible mode by policy: large keys, the layout spoken on the TEE audio path (not to the display), found by listening', async () => {
+    const heard = phone.blind.heard.length;
     const r = await (phone.blind.enqueue(types('9513')), enterPin(phone.ctx, req(phone, { accessible: true })));
     expect(r.kind === 'pin-block' && r.accessible && decryptFormat4(r.encryptedPinBlock, r.ksn, PAN)).toBe('9513');
     const s = phone.blind.opened.at(-1)!;
     expect(s.mode).toBe(trusttap.tee.v1.TuiMode.TUI_MODE_ACCESSIBLE);
     expect(s.columns).toBe(2);
-    expect(s.keys.every((k) => (k.speech ?? '').length > 0)).toBe(true);
+    // The display provider got no speech at all; the ears got the ten digit words in key order,
+    // which are what the drawn keys show when read from the top left.
+    expect(s.speech ?? []).toEqual([]);
+    expect(s.keys.every((k) => !k.speech && !k.label)).toBe(true);
+    const words = phone.blind.heard.slice(heard).filter((w) => SPOKEN.includes(w));
+    const shown = readKeys(s).sort((a, b) => a.y - b.y || a.x - b.x).slice(0, 10).map((k) => SPOKEN[Number(k.text)]);
+    expect(words).toEqual(shown);
     await policy({ accessibility: pp.Accessibility.ACCESSIBILITY_DISABLED });
     const d = await entry(phone, types('9513'), { accessible: true });
     expect(d.kind === 'pin-block' && d.accessible).toBe(false);

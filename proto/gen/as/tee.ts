@@ -692,6 +692,7 @@ export enum TuiEventKind {
   TUI_EVENT_CANCEL = 4,
   TUI_EVENT_TIMEOUT = 5,
   TUI_EVENT_ABORT = 6,
+  TUI_EVENT_TOUCH_AT = 7,
 }
 
 /** enum trusttap.tee.v1.TuiMode */
@@ -707,6 +708,10 @@ export class TuiKey {
   speech: string = "";
   row: u32 = 0;
   column: u32 = 0;
+  x: u32 = 0;
+  y: u32 = 0;
+  width: u32 = 0;
+  height: u32 = 0;
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -735,6 +740,22 @@ export class TuiKey {
     if (this.column != 0) {
       w.tag(5, 0);
       w.uint32(this.column);
+    }
+    if (this.x != 0) {
+      w.tag(6, 0);
+      w.uint32(this.x);
+    }
+    if (this.y != 0) {
+      w.tag(7, 0);
+      w.uint32(this.y);
+    }
+    if (this.width != 0) {
+      w.tag(8, 0);
+      w.uint32(this.width);
+    }
+    if (this.height != 0) {
+      w.tag(9, 0);
+      w.uint32(this.height);
     }
   }
 
@@ -771,6 +792,14 @@ export class TuiKey {
         this.row = r.uint32();
       } else if (f == 5 && wt == 0) {
         this.column = r.uint32();
+      } else if (f == 6 && wt == 0) {
+        this.x = r.uint32();
+      } else if (f == 7 && wt == 0) {
+        this.y = r.uint32();
+      } else if (f == 8 && wt == 0) {
+        this.width = r.uint32();
+      } else if (f == 9 && wt == 0) {
+        this.height = r.uint32();
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }
@@ -789,6 +818,10 @@ export class TuiScreen {
   notice: string = "";
   mode: TuiMode = TuiMode.TUI_MODE_STANDARD;
   columns: u32 = 0;
+  width: u32 = 0;
+  height: u32 = 0;
+  pixels: Uint8Array = new Uint8Array(0);
+  speech: Array<string> = new Array<string>();
 
   encode(): Uint8Array {
     const w = new PbWriter();
@@ -827,6 +860,22 @@ export class TuiScreen {
     if (this.columns != 0) {
       w.tag(7, 0);
       w.uint32(this.columns);
+    }
+    if (this.width != 0) {
+      w.tag(8, 0);
+      w.uint32(this.width);
+    }
+    if (this.height != 0) {
+      w.tag(9, 0);
+      w.uint32(this.height);
+    }
+    if (this.pixels.length > 0) {
+      w.tag(10, 2);
+      w.bytes(this.pixels);
+    }
+    for (let i = 0, a = this.speech; i < a.length; i++) {
+      w.tag(11, 2);
+      w.string(unchecked(a[i]));
     }
   }
 
@@ -868,6 +917,14 @@ export class TuiScreen {
         this.mode = r.int32();
       } else if (f == 7 && wt == 0) {
         this.columns = r.uint32();
+      } else if (f == 8 && wt == 0) {
+        this.width = r.uint32();
+      } else if (f == 9 && wt == 0) {
+        this.height = r.uint32();
+      } else if (f == 10 && wt == 2) {
+        this.pixels = r.bytes();
+      } else if (f == 11 && wt == 2) {
+        this.speech.push(r.string());
       } else {
         r.skip(wt); // unknown field, or a known one with another wire type
       }

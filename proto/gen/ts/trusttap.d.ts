@@ -18417,7 +18417,10 @@ export namespace trusttap {
                 TUI_EVENT_TIMEOUT = 5,
 
                 /** TUI_EVENT_ABORT value */
-                TUI_EVENT_ABORT = 6
+                TUI_EVENT_ABORT = 6,
+
+                /** TUI_EVENT_TOUCH_AT value */
+                TUI_EVENT_TOUCH_AT = 7
             }
 
             /** TuiMode enum. */
@@ -18463,6 +18466,18 @@ export namespace trusttap {
 
                 /** TuiKey column. */
                 column: number;
+
+                /** TuiKey x. */
+                x: number;
+
+                /** TuiKey y. */
+                y: number;
+
+                /** TuiKey width. */
+                width: number;
+
+                /** TuiKey height. */
+                height: number;
 
                 /**
                  * Creates a new TuiKey instance using the specified properties.
@@ -18563,6 +18578,18 @@ export namespace trusttap {
                     /** TuiKey column */
                     column?: (number|null);
 
+                    /** TuiKey x */
+                    x?: (number|null);
+
+                    /** TuiKey y */
+                    y?: (number|null);
+
+                    /** TuiKey width */
+                    width?: (number|null);
+
+                    /** TuiKey height */
+                    height?: (number|null);
+
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
                 }
@@ -18610,6 +18637,18 @@ export namespace trusttap {
 
                 /** TuiScreen columns. */
                 columns: number;
+
+                /** TuiScreen width. */
+                width: number;
+
+                /** TuiScreen height. */
+                height: number;
+
+                /** TuiScreen pixels. */
+                pixels: Uint8Array;
+
+                /** TuiScreen speech. */
+                speech: string[];
 
                 /**
                  * Creates a new TuiScreen instance using the specified properties.
@@ -18715,6 +18754,18 @@ export namespace trusttap {
 
                     /** TuiScreen columns */
                     columns?: (number|null);
+
+                    /** TuiScreen width */
+                    width?: (number|null);
+
+                    /** TuiScreen height */
+                    height?: (number|null);
+
+                    /** TuiScreen pixels */
+                    pixels?: (Uint8Array|null);
+
+                    /** TuiScreen speech */
+                    speech?: (string[]|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

@@ -49828,6 +49828,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} TUI_EVENT_CANCEL=4 TUI_EVENT_CANCEL value
              * @property {number} TUI_EVENT_TIMEOUT=5 TUI_EVENT_TIMEOUT value
              * @property {number} TUI_EVENT_ABORT=6 TUI_EVENT_ABORT value
+             * @property {number} TUI_EVENT_TOUCH_AT=7 TUI_EVENT_TOUCH_AT value
              */
             v1.TuiEventKind = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -49838,6 +49839,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[4] = "TUI_EVENT_CANCEL"] = 4;
                 values[valuesById[5] = "TUI_EVENT_TIMEOUT"] = 5;
                 values[valuesById[6] = "TUI_EVENT_ABORT"] = 6;
+                values[valuesById[7] = "TUI_EVENT_TOUCH_AT"] = 7;
                 return values;
             })();
 
@@ -49865,6 +49867,10 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {string|null} [speech] TuiKey speech
                  * @property {number|null} [row] TuiKey row
                  * @property {number|null} [column] TuiKey column
+                 * @property {number|null} [x] TuiKey x
+                 * @property {number|null} [y] TuiKey y
+                 * @property {number|null} [width] TuiKey width
+                 * @property {number|null} [height] TuiKey height
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -49937,6 +49943,38 @@ export const trusttap = $root.trusttap = (() => {
                 TuiKey.prototype.column = 0;
 
                 /**
+                 * TuiKey x.
+                 * @member {number} x
+                 * @memberof trusttap.tee.v1.TuiKey
+                 * @instance
+                 */
+                TuiKey.prototype.x = 0;
+
+                /**
+                 * TuiKey y.
+                 * @member {number} y
+                 * @memberof trusttap.tee.v1.TuiKey
+                 * @instance
+                 */
+                TuiKey.prototype.y = 0;
+
+                /**
+                 * TuiKey width.
+                 * @member {number} width
+                 * @memberof trusttap.tee.v1.TuiKey
+                 * @instance
+                 */
+                TuiKey.prototype.width = 0;
+
+                /**
+                 * TuiKey height.
+                 * @member {number} height
+                 * @memberof trusttap.tee.v1.TuiKey
+                 * @instance
+                 */
+                TuiKey.prototype.height = 0;
+
+                /**
                  * Creates a new TuiKey instance using the specified properties.
                  * @function create
                  * @memberof trusttap.tee.v1.TuiKey
@@ -49978,6 +50016,14 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.row);
                     if (message.column != null && $Object.hasOwnProperty.call(message, "column") && message.column !== 0)
                         writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.column);
+                    if (message.x != null && $Object.hasOwnProperty.call(message, "x") && message.x !== 0)
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.x);
+                    if (message.y != null && $Object.hasOwnProperty.call(message, "y") && message.y !== 0)
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.y);
+                    if (message.width != null && $Object.hasOwnProperty.call(message, "width") && message.width !== 0)
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.width);
+                    if (message.height != null && $Object.hasOwnProperty.call(message, "height") && message.height !== 0)
+                        writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.height);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -50080,6 +50126,42 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.column;
                                 continue;
                             }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.x = value;
+                                else
+                                    delete message.x;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.y = value;
+                                else
+                                    delete message.y;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.width = value;
+                                else
+                                    delete message.width;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.height = value;
+                                else
+                                    delete message.height;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -50143,6 +50225,18 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.column != null && $Object.hasOwnProperty.call(message, "column"))
                         if (!$util.isInteger(message.column))
                             return "column: integer expected";
+                    if (message.x != null && $Object.hasOwnProperty.call(message, "x"))
+                        if (!$util.isInteger(message.x))
+                            return "x: integer expected";
+                    if (message.y != null && $Object.hasOwnProperty.call(message, "y"))
+                        if (!$util.isInteger(message.y))
+                            return "y: integer expected";
+                    if (message.width != null && $Object.hasOwnProperty.call(message, "width"))
+                        if (!$util.isInteger(message.width))
+                            return "width: integer expected";
+                    if (message.height != null && $Object.hasOwnProperty.call(message, "height"))
+                        if (!$util.isInteger(message.height))
+                            return "height: integer expected";
                     return null;
                 };
 
@@ -50179,6 +50273,18 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.column != null)
                         if ($Number(object.column) !== 0)
                             message.column = object.column >>> 0;
+                    if (object.x != null)
+                        if ($Number(object.x) !== 0)
+                            message.x = object.x >>> 0;
+                    if (object.y != null)
+                        if ($Number(object.y) !== 0)
+                            message.y = object.y >>> 0;
+                    if (object.width != null)
+                        if ($Number(object.width) !== 0)
+                            message.width = object.width >>> 0;
+                    if (object.height != null)
+                        if ($Number(object.height) !== 0)
+                            message.height = object.height >>> 0;
                     return message;
                 };
 
@@ -50205,6 +50311,10 @@ export const trusttap = $root.trusttap = (() => {
                         object.speech = "";
                         object.row = 0;
                         object.column = 0;
+                        object.x = 0;
+                        object.y = 0;
+                        object.width = 0;
+                        object.height = 0;
                     }
                     if (message.position != null && $Object.hasOwnProperty.call(message, "position"))
                         object.position = message.position;
@@ -50216,6 +50326,14 @@ export const trusttap = $root.trusttap = (() => {
                         object.row = message.row;
                     if (message.column != null && $Object.hasOwnProperty.call(message, "column"))
                         object.column = message.column;
+                    if (message.x != null && $Object.hasOwnProperty.call(message, "x"))
+                        object.x = message.x;
+                    if (message.y != null && $Object.hasOwnProperty.call(message, "y"))
+                        object.y = message.y;
+                    if (message.width != null && $Object.hasOwnProperty.call(message, "width"))
+                        object.width = message.width;
+                    if (message.height != null && $Object.hasOwnProperty.call(message, "height"))
+                        object.height = message.height;
                     return object;
                 };
 
@@ -50259,6 +50377,10 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {string|null} [notice] TuiScreen notice
                  * @property {trusttap.tee.v1.TuiMode|null} [mode] TuiScreen mode
                  * @property {number|null} [columns] TuiScreen columns
+                 * @property {number|null} [width] TuiScreen width
+                 * @property {number|null} [height] TuiScreen height
+                 * @property {Uint8Array|null} [pixels] TuiScreen pixels
+                 * @property {Array.<string>|null} [speech] TuiScreen speech
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -50286,6 +50408,7 @@ export const trusttap = $root.trusttap = (() => {
                 const TuiScreen = function (properties) {
                     this.lines = [];
                     this.keys = [];
+                    this.speech = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -50349,6 +50472,38 @@ export const trusttap = $root.trusttap = (() => {
                 TuiScreen.prototype.columns = 0;
 
                 /**
+                 * TuiScreen width.
+                 * @member {number} width
+                 * @memberof trusttap.tee.v1.TuiScreen
+                 * @instance
+                 */
+                TuiScreen.prototype.width = 0;
+
+                /**
+                 * TuiScreen height.
+                 * @member {number} height
+                 * @memberof trusttap.tee.v1.TuiScreen
+                 * @instance
+                 */
+                TuiScreen.prototype.height = 0;
+
+                /**
+                 * TuiScreen pixels.
+                 * @member {Uint8Array} pixels
+                 * @memberof trusttap.tee.v1.TuiScreen
+                 * @instance
+                 */
+                TuiScreen.prototype.pixels = $util.newBuffer([]);
+
+                /**
+                 * TuiScreen speech.
+                 * @member {Array.<string>} speech
+                 * @memberof trusttap.tee.v1.TuiScreen
+                 * @instance
+                 */
+                TuiScreen.prototype.speech = $util.emptyArray;
+
+                /**
                  * Creates a new TuiScreen instance using the specified properties.
                  * @function create
                  * @memberof trusttap.tee.v1.TuiScreen
@@ -50396,6 +50551,15 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 6, wireType 0 =*/48).int32(message.mode);
                     if (message.columns != null && $Object.hasOwnProperty.call(message, "columns") && message.columns !== 0)
                         writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.columns);
+                    if (message.width != null && $Object.hasOwnProperty.call(message, "width") && message.width !== 0)
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.width);
+                    if (message.height != null && $Object.hasOwnProperty.call(message, "height") && message.height !== 0)
+                        writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.height);
+                    if (message.pixels != null && $Object.hasOwnProperty.call(message, "pixels") && message.pixels.length)
+                        writer.uint32(/* id 10, wireType 2 =*/82).bytes(message.pixels);
+                    if (message.speech != null && message.speech.length)
+                        for (let i = 0; i < message.speech.length; ++i)
+                            writer.uint32(/* id 11, wireType 2 =*/90).string(message.speech[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -50514,6 +50678,41 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.columns;
                                 continue;
                             }
+                        case 8: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.width = value;
+                                else
+                                    delete message.width;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.height = value;
+                                else
+                                    delete message.height;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.pixels = value;
+                                else
+                                    delete message.pixels;
+                                continue;
+                            }
+                        case 11: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.speech && message.speech.length))
+                                    message.speech = [];
+                                message.speech.push(reader.stringVerify());
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -50593,6 +50792,22 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.columns != null && $Object.hasOwnProperty.call(message, "columns"))
                         if (!$util.isInteger(message.columns))
                             return "columns: integer expected";
+                    if (message.width != null && $Object.hasOwnProperty.call(message, "width"))
+                        if (!$util.isInteger(message.width))
+                            return "width: integer expected";
+                    if (message.height != null && $Object.hasOwnProperty.call(message, "height"))
+                        if (!$util.isInteger(message.height))
+                            return "height: integer expected";
+                    if (message.pixels != null && $Object.hasOwnProperty.call(message, "pixels"))
+                        if (!(message.pixels && typeof message.pixels.length === "number" || $util.isString(message.pixels)))
+                            return "pixels: buffer expected";
+                    if (message.speech != null && $Object.hasOwnProperty.call(message, "speech")) {
+                        if (!$Array.isArray(message.speech))
+                            return "speech: array expected";
+                        for (let i = 0; i < message.speech.length; ++i)
+                            if (!$util.isString(message.speech[i]))
+                                return "speech: string[] expected";
+                    }
                     return null;
                 };
 
@@ -50657,6 +50872,25 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.columns != null)
                         if ($Number(object.columns) !== 0)
                             message.columns = object.columns >>> 0;
+                    if (object.width != null)
+                        if ($Number(object.width) !== 0)
+                            message.width = object.width >>> 0;
+                    if (object.height != null)
+                        if ($Number(object.height) !== 0)
+                            message.height = object.height >>> 0;
+                    if (object.pixels != null)
+                        if (object.pixels.length)
+                            if (typeof object.pixels === "string")
+                                $util.base64.decode(object.pixels, message.pixels = $util.newBuffer($util.base64.length(object.pixels)), 0);
+                            else if (object.pixels.length >= 0)
+                                message.pixels = object.pixels;
+                    if (object.speech) {
+                        if (!$Array.isArray(object.speech))
+                            throw $TypeError(".trusttap.tee.v1.TuiScreen.speech: array expected");
+                        message.speech = $Array(object.speech.length);
+                        for (let i = 0; i < object.speech.length; ++i)
+                            message.speech[i] = $String(object.speech[i]);
+                    }
                     return message;
                 };
 
@@ -50680,6 +50914,7 @@ export const trusttap = $root.trusttap = (() => {
                     if (options.arrays || options.defaults) {
                         object.lines = [];
                         object.keys = [];
+                        object.speech = [];
                     }
                     if (options.defaults) {
                         object.title = "";
@@ -50687,6 +50922,15 @@ export const trusttap = $root.trusttap = (() => {
                         object.notice = "";
                         object.mode = options.enums === $String ? "TUI_MODE_STANDARD" : 0;
                         object.columns = 0;
+                        object.width = 0;
+                        object.height = 0;
+                        if (options.bytes === $String)
+                            object.pixels = "";
+                        else {
+                            object.pixels = [];
+                            if (options.bytes !== $Array)
+                                object.pixels = $util.newBuffer(object.pixels);
+                        }
                     }
                     if (message.title != null && $Object.hasOwnProperty.call(message, "title"))
                         object.title = message.title;
@@ -50708,6 +50952,17 @@ export const trusttap = $root.trusttap = (() => {
                         object.mode = options.enums === $String ? $root.trusttap.tee.v1.TuiMode[message.mode] === $undefined ? message.mode : $root.trusttap.tee.v1.TuiMode[message.mode] : message.mode;
                     if (message.columns != null && $Object.hasOwnProperty.call(message, "columns"))
                         object.columns = message.columns;
+                    if (message.width != null && $Object.hasOwnProperty.call(message, "width"))
+                        object.width = message.width;
+                    if (message.height != null && $Object.hasOwnProperty.call(message, "height"))
+                        object.height = message.height;
+                    if (message.pixels != null && $Object.hasOwnProperty.call(message, "pixels"))
+                        object.pixels = options.bytes === $String ? $util.base64.encode(message.pixels, 0, message.pixels.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.pixels) : message.pixels;
+                    if (message.speech && message.speech.length) {
+                        object.speech = $Array(message.speech.length);
+                        for (let j = 0; j < message.speech.length; ++j)
+                            object.speech[j] = message.speech[j];
+                    }
                     return object;
                 };
 

@@ -1,0 +1,128 @@
+// `npm run fuzz -- --target ta` (issue 17 §8): mutated recorded requests and random ones through
+// the client API (TeeContext) into each TA — keystore, pinpad, txsign, attest — on the reference
+// runtime in-process and in worker isolation, and on the C host when it can be built here. Every
+// thousandth input (and the first) traps the conformance probe TA on purpose: it must answer
+// TARGET_DEAD, and a new session to it must then work.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TeeRuntime, InProcessTeeDriver, loadTaImages, type TaImage, type UiProviders } from '../../tee/index.ts';
+import { TeeContext, TeeError, type TeeSession } from '../../ree/tee-client/index.ts';
+import { Status } from '../../proto/status.ts';
+import { probeImages } from '../../conformance/index.ts';
+import type { TeeTransport } from '../../common/tee-transport.ts';
+import { cHostAvailable, startCHost } from '../conformance/c-host.ts';
+import { mulberry32, mutate, randomMessage, int, pick, randomBytes } from './mutate.ts';
+import { newCounts, finding, deadline, Hang, type Counts } from './counts.ts';
+import type { Recording, TeeSeed } from './record.ts';
+
+export const TAS = ['keystore', 'pinpad', 'txsign', 'attest'] as const;
+export type TaRuntimeName = 'in-process' | 'worker' | 'c-host';
+const CMD_TRAP = 1, CMD_ECHO = 9; // conformance/as/probe-ta.ts
+const HANG_MS = 15_000;
+
+/** A display where the person cancels at once: a START_ENTRY that gets through never waits. */
+const cancelling: UiProviders = {
+  standard: { open: (_s, sink) => { setImmediate(() => sink.cancel()); return { show: () => undefined, close: () => undefined }; } },
+};
+
+interface Running { transport: TeeTransport; close(): Promise<void> }
+
+async function start(runtime: TaRuntimeName, tas: TaImage[], dataDir: string): Promise<Running> {
+  if (runtime === 'c-host') {
+    const t = await startCHost(tas, dataDir, { ui: cancelling });
+    return { transport: t, close: () => t.close() };
+  }
+  const rt = await TeeRuntime.start({ tas, dataDir, isolation: runtime, bootState: 'verified', ui: cancelling });
+  return { transport: new InProcessTeeDriver(rt), close: async () => rt.shutdown() };
+}
+
+export function taRuntimes(): TaRuntimeName[] {
+  return cHostAvailable() ? ['in-process', 'worker', 'c-host'] : ['in-process', 'worker'];
+}
+
+/** `runs` inputs into each TA on one runtime; one Counts per TA, named `ta:<name> (<runtime>)`. */
+export async function fuzzTas(rec: Recording, runtime: TaRuntimeName, runs: number, seed: number, log: (s: string) => void = () => undefined, maxSeconds = Infinity): Promise<Counts[]> {
+  const images = [...loadTaImages({ only: [...TAS] }).images, ...(await probeImages())];
+  const dataDir = mkdtempSync(join(tmpdir(), 'tt-fuzz-ta-'));
+  cpSync(rec.deviceDir, dataDir, { recursive: true });
+  let running = await start(runtime, images, dataDir);
+  let ctx = await TeeContext.initialize(running.transport);
+  const sessions = new Map<string, TeeSession>();
+  const counts = TAS.map((ta) => newCounts(`ta:${ta} (${runtime})`));
+  const seeds = new Map<string, TeeSeed[]>(TAS.map((ta) => [ta, rec.tee.filter((s) => s.ta === ta)]));
+  const r = mulberry32(seed);
+
+  const restart = async () => {
+    try { await running.close(); } catch { /* already gone */ }
+    running = await start(runtime, images, dataDir);
+    ctx = await TeeContext.initialize(running.transport);
+    sessions.clear();
+  };
+  const session = async (ta: string) => {
+    let s = sessions.get(ta);
+    if (!s) { s = await ctx.openSession(ta); sessions.set(ta, s); }
+    return s;
+  };
+
+  /** The on-purpose trap: TARGET_DEAD, then a new session that works. */
+  const trapOnPurpose = async (c: Counts) => {
+    const s = await ctx.openSession('probe');
+    let status = 0;
+    try { await deadline(s.invoke(CMD_TRAP), HANG_MS); } catch (e) { status = e instanceof TeeError ? e.status : -1; }
+    ctx.forget(s);
+    if (status !== Status.ERROR_TARGET_DEAD) { c.crashes++; finding(c, `on-purpose trap answered ${status}, not TARGET_DEAD`); return; }
+    const again = await ctx.openSession('probe');
+    const echo = await deadline(again.invoke(CMD_ECHO, Uint8Array.of(1, 2, 3)), HANG_MS);
+    await again.close();
+    if (Buffer.compare(Buffer.from(echo), Buffer.from([1, 2, 3])) !== 0) { c.crashes++; finding(c, 'the session after the trap did not work'); return; }
+    c.traps++;
+    c.trapsOnPurpose++;
+  };
+
+  // One TA after another, each with its share of the time: a slow TA (txsign signs and saves its
+  // counter on every accepted request) does not hold the others back.
+  for (let k = 0; k < TAS.length; k++) {
+    const ta = TAS[k]!, c = counts[k]!, own = seeds.get(ta)!;
+    const t0 = Date.now();
+    for (let i = 0; i < runs; i++) {
+      if (Date.now() - t0 > maxSeconds * 1000 / TAS.length) break; // out of time: the counts say how far it got
+      let command: number, payload: Uint8Array;
+      const roll = r();
+      if (own.length && roll < 0.8) { const s = pick(r, own); command = s.command; payload = mutate(r, s.payload); }
+      else if (own.length && roll < 0.9) { command = pick(r, own).command; payload = randomMessage(r); }
+      else { command = pick(r, [int(r, 40), 0xffffffff, 0x7fffffff, 0x80000000]); payload = r() < 0.5 ? randomMessage(r) : randomBytes(r, int(r, 300)); }
+      c.inputs++;
+      try {
+        if (c.inputs === 1 || c.inputs % 1000 === 0) await trapOnPurpose(c);
+        const s = await session(ta);
+        await deadline(s.invoke(command, payload), HANG_MS);
+        c.accepted++;
+      } catch (e) {
+        if (e instanceof TeeError && e.status === Status.ERROR_TARGET_DEAD) {
+          c.traps++;
+          finding(c, `TARGET_DEAD: ${ta} command ${command} payload ${Buffer.from(payload).toString('hex')}`);
+          const s = sessions.get(ta);
+          if (s) ctx.forget(s);
+          sessions.delete(ta);
+        } else if (e instanceof TeeError) {
+          // a typed refusal: what bad input should get
+        } else if (e instanceof Hang) {
+          c.hangs++;
+          finding(c, `hang: ${ta} command ${command} payload ${Buffer.from(payload).toString('hex')}`);
+          await restart();
+        } else {
+          c.crashes++;
+          finding(c, `crash: ${ta} command ${command} payload ${Buffer.from(payload).toString('hex')}: ${(e as Error)?.message}`);
+          await restart();
+        }
+      }
+      if ((i + 1) % 20_000 === 0) log(`  ${ta} (${runtime}): ${i + 1} inputs (${Math.round((i + 1) / ((Date.now() - t0) / 1000))}/s)`);
+    }
+    c.ms = Date.now() - t0;
+  }
+  try { await ctx.finalize(); } catch { /* the runtime may be gone */ }
+  await running.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  return counts;
+}
