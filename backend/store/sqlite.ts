@@ -9,6 +9,7 @@ import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
   QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
 } from './repository.ts';
+import { DEVICE_COLUMNS as COLS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, ACCOUNT_COLUMNS } from './rows.ts';
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -221,48 +222,6 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     `,
   },
 ];
-
-const COLS: Record<string, string> = {
-  merchantId: 'merchant_id', terminalId: 'terminal_id', state: 'state', stateReason: 'state_reason',
-  activationHash: 'activation_hash', activationExpiresMs: 'activation_expires_ms', publicKey: 'public_key',
-  oemSerial: 'oem_serial', lastCounter: 'last_counter', lastContactMs: 'last_contact_ms',
-  lastHeartbeatMs: 'last_heartbeat_ms', lastAttestationMs: 'last_attestation_ms', lastVerdict: 'last_verdict',
-  attestationRequired: 'attestation_required', reeDeviceId: 'ree_device_id', lastIp: 'last_ip',
-  lastLatE6: 'last_lat_e6', lastLonE6: 'last_lon_e6',
-};
-
-function toDevice(r: any): DeviceRow | null {
-  if (!r) return null;
-  return {
-    deviceId: r.device_id, merchantId: r.merchant_id, terminalId: r.terminal_id, state: r.state,
-    stateReason: r.state_reason, activationHash: r.activation_hash, activationExpiresMs: r.activation_expires_ms,
-    publicKey: new Uint8Array(r.public_key), oemSerial: r.oem_serial, lastCounter: r.last_counter,
-    lastContactMs: r.last_contact_ms, lastHeartbeatMs: r.last_heartbeat_ms, lastAttestationMs: r.last_attestation_ms,
-    lastVerdict: r.last_verdict, attestationRequired: !!r.attestation_required, reeDeviceId: r.ree_device_id,
-    lastIp: r.last_ip, lastLatE6: r.last_lat_e6, lastLonE6: r.last_lon_e6, createdMs: r.created_ms,
-  };
-}
-
-function toPayment(r: any): PaymentRow {
-  return {
-    deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
-    recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
-    panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
-  };
-}
-
-function toOperator(r: any): OperatorRow | null {
-  if (!r) return null;
-  return { username: r.username, role: r.role, passwordHash: r.password_hash, createdMs: r.created_ms, disabled: !!r.disabled };
-}
-
-function toQrOrder(r: any): QrOrderRow | null {
-  if (!r) return null;
-  return {
-    deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, payload: r.payload, amountMinor: r.amount_minor,
-    currency: r.currency, state: r.state, createdMs: r.created_ms, expiresMs: r.expires_ms, updatedMs: r.updated_ms, payerHash: r.payer_hash,
-  };
-}
 
 export interface SqliteOptions {
   /** 'FULL' (default): durable across power loss; 'NORMAL': durable across process crashes only. */
@@ -551,21 +510,12 @@ export class SqliteRepository implements Repository {
   }
 
   getPayment(deviceId: string, clientTransactionId: string): Promise<PaymentRow | null> {
-    return this.run(() => this.toPayment(this.st.getPayment.get(deviceId, clientTransactionId)));
-  }
-
-  private toPayment(r: any): PaymentRow | null {
-    if (!r) return null;
-    return {
-      deviceId: r.device_id, clientTransactionId: r.client_transaction_id, reference: r.reference, recordSha256: r.record_sha256,
-      recordCounter: r.record_counter, type: r.type, amountMinor: r.amount_minor, currency: r.currency, accountDelta: r.account_delta,
-      panHash: r.pan_hash, decision: r.decision, reason: r.reason, response: new Uint8Array(r.response), createdMs: r.created_ms, reversedMs: r.reversed_ms,
-    };
+    return this.run(() => toPayment(this.st.getPayment.get(deviceId, clientTransactionId)));
   }
 
   // issue 17 §1: witnessed TEE counters (repository.ts)
   paymentByRecordCounter(deviceId: string, recordCounter: number): Promise<PaymentRow | null> {
-    return this.run(() => this.toPayment(this.st.paymentByRecordCounter.get(deviceId, recordCounter)));
+    return this.run(() => toPayment(this.st.paymentByRecordCounter.get(deviceId, recordCounter)));
   }
 
   witnessedCounter(deviceId: string, name: string): Promise<number | null> {
@@ -609,22 +559,15 @@ export class SqliteRepository implements Repository {
   }
 
   getCardAccount(panHash: string): Promise<CardAccountRow | null> {
-    return this.run(() => {
-      const r = this.st.getAccount.get(panHash) as any;
-      if (!r) return null;
-      return {
-        panHash: r.pan_hash, maskedPan: r.masked_pan, scheme: r.scheme, cvn: r.cvn, imkId: r.imk_id, currency: r.currency, balanceMinor: r.balance_minor,
-        status: r.status, expiry: r.expiry, pvv: new Uint8Array(r.pvv), pvkId: r.pvk_id, pinTries: r.pin_tries, pinTryLimit: r.pin_try_limit, lastAtc: r.last_atc,
-      };
-    });
+    return this.run(() => toCardAccount(this.st.getAccount.get(panHash)));
   }
+
 
   updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void> {
     return this.run(() => {
-      const cols: Record<string, string> = { balanceMinor: 'balance_minor', status: 'status', pinTries: 'pin_tries', lastAtc: 'last_atc' };
       const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
       if (!keys.length) return;
-      this.cached(`UPDATE card_accounts SET ${keys.map((k) => `${cols[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
+      this.cached(`UPDATE card_accounts SET ${keys.map((k) => `${ACCOUNT_COLUMNS[k]} = ?`).join(', ')} WHERE pan_hash = ?`).run(...keys.map((k) => (patch as any)[k]), panHash);
     });
   }
 
@@ -760,7 +703,7 @@ export class SqliteRepository implements Repository {
     if (q.fromMs !== undefined) { where.push('created_ms >= ?'); args.push(q.fromMs); }
     if (q.toMs !== undefined) { where.push('created_ms < ?'); args.push(q.toMs); }
     const sql = `SELECT * FROM payments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC LIMIT ?`;
-    return this.run(() => (this.cached(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as any[]).map(toPayment));
+    return this.run(() => (this.cached(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as any[]).map((r) => toPayment(r)!));
   }
 
   paymentCounts(fromMs: number, toMs: number, bucketMs: number) {

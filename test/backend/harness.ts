@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { startBackend, type Backend, type ServerOptions } from '../../backend/http/server.ts';
+import type { Repository } from '../../backend/store/repository.ts';
+import type { SqliteRepository } from '../../backend/store/sqlite.ts';
+import { PostgresRepository } from '../../backend/store/postgres.ts';
+import { freshDatabase } from '../helpers/postgres.ts';
 import { DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/index.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
 import { BackendLink } from '../../ree/attestation/backend-link.ts';
@@ -17,8 +21,27 @@ export const buildManifest = () => ({
   signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8'),
 });
 
+/** Which store the back-end suites run on: the `postgres` vitest project sets TRUSTTAP_TEST_DB. */
+export const testDb: 'sqlite' | 'postgres' = process.env.TRUSTTAP_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A store for one test back end: undefined (the service opens SQLite in its dataDir) or a
+ * PostgreSQL repository on a fresh database of the run's throwaway cluster. */
+export async function testRepository(): Promise<Repository | undefined> {
+  if (testDb !== 'postgres') return undefined;
+  const { inject } = await import('vitest');
+  return PostgresRepository.open(await freshDatabase(inject('pgUrl')));
+}
+
+/** Rows of a table, whatever the store (for checks on what is stored). */
+export async function tableRows(be: Backend, sql: string): Promise<Record<string, unknown>[]> {
+  const repo = be.service.repo;
+  if (repo instanceof PostgresRepository) return repo.query(sql);
+  return (repo as SqliteRepository).db.prepare(sql).all() as Record<string, unknown>[];
+}
+
 export async function startTestBackend(o: Partial<ServerOptions> = {}): Promise<Backend> {
   return startBackend({
+    repo: await testRepository(),
     dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tt-be-')),
     oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
     manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),

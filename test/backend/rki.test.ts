@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { SoftwareHsm } from '../../backend/hsm/software-hsm.ts';
 import { aesCmac, dukptAesInitialKey } from '../paylib/ref.ts';
 import { peerImage } from '../attest/device.ts';
-import { a, Admin, startTestBackend, enrolledDevice, buildManifest, type Backend } from './harness.ts';
+import { a, Admin, startTestBackend, enrolledDevice, buildManifest, tableRows, type Backend } from './harness.ts';
 
 let be: Backend;
 let admin: Admin;
@@ -125,8 +125,7 @@ describe('remote key injection', () => {
   });
 
   test('BDKs and service keys are stored only wrapped under the master key', async () => {
-    const db = (be.service.repo as any).db;
-    const rows = db.prepare('SELECT id, wrapped FROM secrets').all() as { id: string; wrapped: Buffer }[];
+    const rows = (await tableRows(be, 'SELECT id, wrapped FROM secrets')).map((r) => ({ id: r.id as string, wrapped: Buffer.from(r.wrapped as Uint8Array) }));
     expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(['bdk/bdk-default', 'service-key/token']));
     const hsm = be.service.hsm as SoftwareHsm;
     const bdk = hsm.unwrap('bdk/bdk-default', rows.find((r) => r.id === 'bdk/bdk-default')!.wrapped);

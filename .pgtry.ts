@@ -1,0 +1,11 @@
+import { startCluster } from '/work/wt/pg/test/helpers/postgres.ts';
+import { PostgresRepository } from '/work/wt/pg/backend/store/postgres.ts';
+const c = await startCluster();
+console.log(c.url);
+const r = await PostgresRepository.open(c.url);
+console.log('schema', await r.schemaVersion());
+await r.createDevice({ deviceId: 'd1', merchantId: 'm', terminalId: 't', activationHash: 'h', activationExpiresMs: 1, createdMs: 2 });
+console.log(await r.getDevice('d1'));
+console.log(await r.advanceCounter('d1', 5), await r.advanceCounter('d1', 5));
+await r.close();
+c.destroy();

@@ -1,0 +1,612 @@
+// The server store: PostgreSQL (node-postgres `pg` 8) behind the same Repository interface as the
+// embedded SQLite (sqlite.ts), for several stateless back-end nodes sharing one database.
+//
+//   - transaction() is BEGIN ISOLATION LEVEL SERIALIZABLE … COMMIT on one pooled connection; a
+//     serialization failure or deadlock (SQLSTATE 40001, 40P01) or a unique violation from a
+//     concurrent insert (23505) runs the whole unit again, so counters, ATCs, nonces, idempotency
+//     keys and balances are decided by the database across connections and nodes, never by a lock
+//     in this process. Nested, a SAVEPOINT.
+//   - The connection string may name several hosts, libpq style
+//     (postgres://u@h1:5432,h2:5432/db?target_session_attrs=read-write): the store connects to the
+//     one that accepts writes (not in recovery). When a connection is lost (the primary died, a
+//     standby was promoted) it finds the writable host again and re-runs the unit if COMMIT was not
+//     yet sent; if the connection died during COMMIT the outcome is unknown and the caller gets
+//     CommitUnknownError (the device resolves its payment by client transaction id).
+//   - Numbered migrations (the same numbers as SQLite's) in schema_migrations, applied under an
+//     advisory lock so nodes starting together migrate once.
+import pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
+  QrOrderRow, QrOrderStateName, WalletCodeRow,
+} from './repository.ts';
+import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount } from './rows.ts';
+
+/** PostgreSQL migrations; version N is SQLite's version N in this dialect. Append, never edit. */
+export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'devices, nonces, history, notices, policies, rki sessions, secrets',
+    sql: `
+      CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('registered','active','suspended','disabled')),
+        state_reason TEXT NOT NULL DEFAULT '',
+        activation_hash TEXT NOT NULL DEFAULT '',
+        activation_expires_ms BIGINT NOT NULL DEFAULT 0,
+        public_key BYTEA NOT NULL DEFAULT ''::bytea,
+        oem_serial TEXT NOT NULL DEFAULT '',
+        last_counter BIGINT NOT NULL DEFAULT 0,
+        last_contact_ms BIGINT NOT NULL DEFAULT 0,
+        last_heartbeat_ms BIGINT NOT NULL DEFAULT 0,
+        last_attestation_ms BIGINT NOT NULL DEFAULT 0,
+        last_verdict TEXT NOT NULL DEFAULT '',
+        attestation_required BOOLEAN NOT NULL DEFAULT FALSE,
+        ree_device_id TEXT NOT NULL DEFAULT '',
+        last_ip TEXT NOT NULL DEFAULT '',
+        last_lat_e6 BIGINT,
+        last_lon_e6 BIGINT,
+        created_ms BIGINT NOT NULL,
+        UNIQUE (merchant_id, terminal_id)
+      );
+      CREATE INDEX devices_activation ON devices (activation_hash) WHERE activation_hash <> '';
+      CREATE INDEX devices_state ON devices (state);
+      CREATE TABLE nonces (
+        nonce TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        activation_hash TEXT NOT NULL DEFAULT '',
+        key_hash TEXT NOT NULL DEFAULT '',
+        expires_ms BIGINT NOT NULL
+      );
+      CREATE INDEX nonces_expiry ON nonces (expires_ms);
+      CREATE TABLE history (
+        id BIGSERIAL PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        verdict TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '',
+        policy_version INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX history_device ON history (device_id, id);
+      CREATE TABLE notices (
+        id BIGSERIAL PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_ms BIGINT NOT NULL,
+        policy_version INTEGER NOT NULL DEFAULT 0,
+        delivered BOOLEAN NOT NULL DEFAULT FALSE
+      );
+      CREATE INDEX notices_pending ON notices (device_id, id) WHERE NOT delivered;
+      CREATE TABLE policies (
+        version INTEGER PRIMARY KEY,
+        bytes BYTEA NOT NULL,
+        created_ms BIGINT NOT NULL
+      );
+      CREATE TABLE rki_sessions (
+        session_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        wrapped_keys BYTEA NOT NULL,
+        expires_ms BIGINT NOT NULL
+      );
+      CREATE TABLE secrets (
+        id TEXT PRIMARY KEY,
+        wrapped BYTEA NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'payments journal, txsign record counter per device, simulated issuer accounts and ledger',
+    sql: `
+      CREATE TABLE payments (
+        device_id TEXT NOT NULL,
+        client_transaction_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        record_sha256 TEXT NOT NULL,
+        record_counter BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        amount_minor BIGINT NOT NULL,
+        currency TEXT NOT NULL,
+        account_delta BIGINT NOT NULL DEFAULT 0,
+        pan_hash TEXT NOT NULL DEFAULT '',
+        decision TEXT NOT NULL CHECK (decision IN ('approved','declined')),
+        reason INTEGER NOT NULL DEFAULT 0,
+        response BYTEA NOT NULL,
+        created_ms BIGINT NOT NULL,
+        reversed_ms BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, client_transaction_id)
+      );
+      ALTER TABLE devices ADD COLUMN last_record_counter BIGINT NOT NULL DEFAULT 0;
+      CREATE TABLE card_accounts (
+        pan_hash TEXT PRIMARY KEY,
+        masked_pan TEXT NOT NULL,
+        scheme TEXT NOT NULL,
+        cvn TEXT NOT NULL,
+        imk_id TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        balance_minor BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active','blocked')),
+        expiry TEXT NOT NULL,
+        pvv BYTEA NOT NULL,
+        pvk_id TEXT NOT NULL,
+        pin_tries INTEGER NOT NULL DEFAULT 0,
+        pin_try_limit INTEGER NOT NULL DEFAULT 3,
+        last_atc INTEGER NOT NULL DEFAULT -1
+      );
+      CREATE TABLE account_movements (
+        id BIGSERIAL PRIMARY KEY,
+        pan_hash TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        delta_minor BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        time_ms BIGINT NOT NULL
+      );
+      CREATE INDEX account_movements_pan ON account_movements (pan_hash, id);
+    `,
+  },
+  {
+    version: 3,
+    name: 'QR payments: merchant-presented orders, wallet sessions and one-time consumer payment codes',
+    sql: `
+      CREATE TABLE qr_orders (
+        device_id TEXT NOT NULL,
+        client_transaction_id TEXT NOT NULL,
+        reference TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL,
+        amount_minor BIGINT NOT NULL,
+        currency TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending','paid','declined','expired','cancelled')),
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        payer_hash TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (device_id, client_transaction_id)
+      );
+      CREATE TABLE wallet_sessions (
+        token_hash TEXT PRIMARY KEY,
+        account_hash TEXT NOT NULL,
+        expires_ms BIGINT NOT NULL
+      );
+      CREATE TABLE wallet_codes (
+        code_hash TEXT PRIMARY KEY,
+        account_hash TEXT NOT NULL,
+        cryptogram TEXT NOT NULL,
+        expires_ms BIGINT NOT NULL,
+        used_ms BIGINT NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];
+
+/** The database took the transaction's COMMIT but the connection died before it answered: it may
+ * or may not have committed. Nothing is retried (a second run could decide differently); the
+ * device asks for its payment's status by client transaction id. */
+export class CommitUnknownError extends Error {
+  constructor(cause: unknown) { super(`the connection to PostgreSQL was lost during COMMIT: outcome unknown (${(cause as Error)?.message ?? cause})`); this.name = 'CommitUnknownError'; }
+}
+
+export class PostgresConfigError extends Error {
+  constructor(message: string) { super(message); this.name = 'PostgresConfigError'; }
+}
+
+export interface PostgresOptions {
+  /** Connections per node (default 10). */
+  poolSize?: number;
+  /** How long to keep looking for a writable host after a connection is lost (default 60 s). */
+  reconnectMs?: number;
+  /** Called with a line when the store reconnects (never with data). */
+  log?: (line: string) => void;
+}
+
+const CONFLICT = new Set(['40001', '40P01', '23505']);
+const LOST_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '25006', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const MAX_CONFLICT_RETRIES = 30;
+
+/** Serialization failures, deadlocks and concurrent unique inserts: run the unit again. */
+export function isConflict(e: unknown): boolean {
+  return CONFLICT.has((e as { code?: string })?.code ?? '');
+}
+
+/** The connection (or the primary behind it) is gone, or it is a standby now: find the primary. */
+export function isConnectionLost(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? '';
+  if (LOST_CODES.has(code)) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|not queryable|socket hang up/i.test((e as Error)?.message ?? '');
+}
+
+/** Splits a libpq-style multi-host URL into one URL per host (target_session_attrs handled here). */
+export function hostUrls(url: string): string[] {
+  const m = /^(postgres(?:ql)?:\/\/)([^@/?]*@)?([^/?]*)(.*)$/.exec(url);
+  if (!m) throw new PostgresConfigError('the database URL must look like postgres://user@host:port[,host2:port2]/database');
+  const hosts = m[3].split(',').filter(Boolean);
+  if (!hosts.length) throw new PostgresConfigError('the database URL names no host');
+  const rest = m[4].replace(/([?&])target_session_attrs=[^&]*&?/, '$1').replace(/[?&]$/, '');
+  return hosts.map((h) => `${m[1]}${m[2] ?? ''}${h}${rest}`);
+}
+
+/** Where a URL points, without its password (for logs and errors). */
+const where = (u: string) => u.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, '//$1@');
+
+// int8 (counters, milliseconds, balances) as numbers: every value the back end stores is below 2^53.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+interface TxCtx { client: pg.PoolClient; open: boolean; savepoints: number; conflict: unknown; lost: unknown; committing: boolean }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class PostgresRepository implements Repository {
+  readonly shared = true;
+  private pool!: pg.Pool;
+  private current = '';
+  private finding: Promise<void> | null = null;
+  private closed = false;
+  private readonly tx = new AsyncLocalStorage<TxCtx>();
+  private readonly urls: string[];
+
+  private constructor(url: string, private readonly opts: PostgresOptions) {
+    this.urls = hostUrls(url);
+  }
+
+  /** Connects to the writable host and applies pending migrations. */
+  static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresRepository> {
+    const r = new PostgresRepository(url, opts);
+    await r.findPrimary();
+    await r.migrate();
+    return r;
+  }
+
+  /** The URL (without password) of the host in use. */
+  get host(): string { return where(this.current); }
+
+  private newPool(url: string): pg.Pool {
+    const pool = new pg.Pool({ connectionString: url, max: this.opts.poolSize ?? 10, types, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+    // An idle connection dying (the server went away) is reported here; the next query reconnects.
+    pool.on('error', () => { /* handled when the next query fails */ });
+    return pool;
+  }
+
+  /** Probes each host for one that is up and not in recovery; replaces the pool with one to it. */
+  private findPrimary(): Promise<void> {
+    if (this.finding) return this.finding;
+    this.finding = (async () => {
+      const deadline = Date.now() + (this.opts.reconnectMs ?? 60_000);
+      let last: unknown = null;
+      for (let round = 0; ; round++) {
+        for (const url of this.urls) {
+          const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+          c.on('error', () => { /* a probe that dies is just not the primary */ });
+          try {
+            await c.connect();
+            const r = await c.query('SELECT pg_is_in_recovery() AS standby');
+            if (!r.rows[0].standby) {
+              const old = this.pool;
+              this.pool = this.newPool(url);
+              if (this.current && this.current !== url) this.opts.log?.(`PostgreSQL: now writing to ${where(url)} (was ${where(this.current)})`);
+              this.current = url;
+              if (old) old.end().catch(() => undefined);
+              return;
+            }
+            last = new Error(`${where(url)} is a standby`);
+          } catch (e) {
+            last = e;
+          } finally {
+            c.end().catch(() => undefined);
+          }
+        }
+        if (this.closed || Date.now() > deadline) throw new PostgresConfigError(`no writable PostgreSQL host among ${this.urls.map(where).join(', ')}: ${(last as Error)?.message ?? last}`);
+        await sleep(Math.min(1000, 100 * 2 ** round));
+      }
+    })().finally(() => { this.finding = null; });
+    return this.finding;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async () => {
+      // One node migrates at a time; the others wait here, then find nothing to do.
+      await this.q('SELECT pg_advisory_xact_lock(7013013)');
+      await this.q('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)');
+      const have = new Set((await this.q('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number));
+      for (const m of PG_MIGRATIONS) {
+        if (have.has(m.version)) continue;
+        await this.q(m.sql);
+        await this.q('INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  async schemaVersion(): Promise<number> {
+    return (await this.q('SELECT MAX(version) AS v FROM schema_migrations')).rows[0].v as number;
+  }
+
+  /** One statement: in the running transaction of this async context, else on its own (with
+   * reconnection: a lone statement that failed to reach the database is sent again). */
+  private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+    const ctx = this.tx.getStore();
+    if (ctx?.open) {
+      try {
+        return await ctx.client.query(sql, params);
+      } catch (e) {
+        if (isConflict(e)) ctx.conflict ??= e;
+        if (isConnectionLost(e)) ctx.lost ??= e;
+        throw e;
+      }
+    }
+    return this.transaction(() => this.q(sql, params));
+  }
+
+  async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
+    const outer = this.tx.getStore();
+    if (outer?.open) {
+      const sp = `sp${++outer.savepoints}`;
+      await this.q(`SAVEPOINT ${sp}`);
+      try {
+        const r = await fn();
+        await this.q(`RELEASE SAVEPOINT ${sp}`);
+        return r;
+      } catch (e) {
+        // After a conflict or a lost connection the whole transaction is done for: the top runs it again.
+        if (!outer.conflict && !outer.lost) {
+          await this.q(`ROLLBACK TO SAVEPOINT ${sp}`);
+          await this.q(`RELEASE SAVEPOINT ${sp}`);
+        }
+        throw e;
+      }
+    }
+    const deadline = Date.now() + (this.opts.reconnectMs ?? 60_000);
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new Error('the PostgreSQL repository is closed');
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (e) {
+        if (!isConnectionLost(e) || Date.now() > deadline) throw e;
+        await this.findPrimary();
+        continue;
+      }
+      const ctx: TxCtx = { client, open: true, savepoints: 0, conflict: null, lost: null, committing: false };
+      let result!: T;
+      try {
+        await this.tx.run(ctx, async () => {
+          await this.q('BEGIN ISOLATION LEVEL SERIALIZABLE');
+          result = await fn();
+          if (ctx.conflict) throw ctx.conflict; // fn caught it: the unit still has to run again
+          if (ctx.lost) throw ctx.lost;
+          ctx.committing = true;
+          const c = await this.q('COMMIT');
+          // COMMIT of a transaction an error aborted answers ROLLBACK: nothing was stored.
+          if (c.command === 'ROLLBACK') throw new Error('the transaction was rolled back by an earlier error');
+        });
+        ctx.open = false;
+        client.release();
+        return result;
+      } catch (e) {
+        ctx.open = false;
+        const lost = ctx.lost ?? (isConnectionLost(e) ? e : null);
+        const conflict = ctx.conflict ?? (isConflict(e) ? e : null);
+        let broken: unknown = null;
+        if (!lost) await client.query('ROLLBACK').catch((x) => { broken = x; });
+        client.release((lost ?? broken ?? undefined) as Error | undefined); // a dead connection leaves the pool
+        if (lost) {
+          if (ctx.committing) throw new CommitUnknownError(lost);
+          if (Date.now() > deadline) throw lost;
+          await this.findPrimary();
+          continue;
+        }
+        if (conflict && attempt < MAX_CONFLICT_RETRIES) {
+          await sleep(Math.random() * Math.min(50, 2 ** attempt)); // back off a little, with jitter
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Rows of one read-only statement (operators' checks and tests; the service uses the methods). */
+  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return (await this.q(sql, params)).rows;
+  }
+
+  async createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void> {
+    await this.q(`INSERT INTO devices (device_id, merchant_id, terminal_id, state, activation_hash, activation_expires_ms, created_ms)
+                  VALUES ($1, $2, $3, 'registered', $4, $5, $6)`, [d.deviceId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs]);
+  }
+
+  async getDevice(deviceId: string) { return toDevice((await this.q('SELECT * FROM devices WHERE device_id = $1', [deviceId])).rows[0]); }
+  async getDeviceByTerminal(m: string, t: string) { return toDevice((await this.q('SELECT * FROM devices WHERE merchant_id = $1 AND terminal_id = $2', [m, t])).rows[0]); }
+  async getDeviceByActivation(h: string) { return toDevice((await this.q("SELECT * FROM devices WHERE activation_hash = $1 AND activation_hash <> ''", [h])).rows[0]); }
+
+  async listDevices(states?: DeviceStateName[]): Promise<DeviceRow[]> {
+    const r = states?.length ? await this.q('SELECT * FROM devices WHERE state = ANY($1) ORDER BY device_id', [states]) : await this.q('SELECT * FROM devices ORDER BY device_id');
+    return r.rows.map((x) => toDevice(x)!);
+  }
+
+  async updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): Promise<void> {
+    const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+    if (!keys.length) return;
+    const sets = keys.map((k, i) => { if (!DEVICE_COLUMNS[k]) throw new Error(`unknown device column ${k}`); return `${DEVICE_COLUMNS[k]} = $${i + 1}`; });
+    const vals = keys.map((k) => { const v = (patch as any)[k]; return v instanceof Uint8Array ? Buffer.from(v) : v; });
+    await this.q(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${keys.length + 1}`, [...vals, deviceId]);
+  }
+
+  async advanceCounter(deviceId: string, counter: number): Promise<boolean> {
+    // Compare-and-set: a concurrent request with the same counter waits on the row lock, then finds
+    // the condition false (or conflicts and runs again): one of them wins.
+    return (await this.q('UPDATE devices SET last_counter = $1 WHERE device_id = $2 AND last_counter < $1', [counter, deviceId])).rowCount === 1;
+  }
+
+  async putNonce(n: NonceRow): Promise<void> {
+    await this.q('INSERT INTO nonces (nonce, device_id, activation_hash, key_hash, expires_ms) VALUES ($1, $2, $3, $4, $5)', [n.nonce, n.deviceId, n.activationHash, n.keyHash, n.expiresMs]);
+  }
+
+  async takeNonce(nonce: string): Promise<NonceRow | null> {
+    // DELETE … RETURNING: read and remove in one statement, so two takers cannot both get it.
+    const r = (await this.q('DELETE FROM nonces WHERE nonce = $1 RETURNING *', [nonce])).rows[0];
+    return r ? { nonce: r.nonce, deviceId: r.device_id, activationHash: r.activation_hash, keyHash: r.key_hash, expiresMs: r.expires_ms } : null;
+  }
+
+  async purgeNonces(beforeMs: number): Promise<number> { return (await this.q('DELETE FROM nonces WHERE expires_ms < $1', [beforeMs])).rowCount ?? 0; }
+
+  async appendHistory(h: Omit<HistoryRow, 'id'>): Promise<number> {
+    return (await this.q('INSERT INTO history (device_id, time_ms, kind, verdict, detail, policy_version) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+      [h.deviceId, h.timeMs, h.kind, h.verdict, h.detail, h.policyVersion])).rows[0].id;
+  }
+
+  async history(deviceId: string, limit = 1000): Promise<HistoryRow[]> {
+    return (await this.q('SELECT * FROM history WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [deviceId, limit])).rows.map((r) => ({
+      id: r.id, deviceId: r.device_id, timeMs: r.time_ms, kind: r.kind, verdict: r.verdict, detail: r.detail, policyVersion: r.policy_version,
+    })).reverse();
+  }
+
+  async addNotice(n: Omit<NoticeRow, 'id'>): Promise<number> {
+    return (await this.q('INSERT INTO notices (device_id, type, reason, created_ms, policy_version) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [n.deviceId, n.type, n.reason, n.createdMs, n.policyVersion])).rows[0].id;
+  }
+
+  async takeNotices(deviceId: string): Promise<NoticeRow[]> {
+    // UPDATE … RETURNING: delivered once even when two requests of a device run at the same time.
+    const rows = (await this.q('UPDATE notices SET delivered = TRUE WHERE device_id = $1 AND NOT delivered RETURNING *', [deviceId])).rows;
+    return rows.map((r) => ({ id: r.id, deviceId: r.device_id, type: r.type, reason: r.reason, createdMs: r.created_ms, policyVersion: r.policy_version }))
+      .sort((x, y) => x.id - y.id);
+  }
+
+  async putPolicy(version: number, bytes: Uint8Array, createdMs: number): Promise<void> {
+    await this.q('INSERT INTO policies (version, bytes, created_ms) VALUES ($1, $2, $3)', [version, Buffer.from(bytes), createdMs]);
+  }
+
+  async latestPolicy() {
+    const r = (await this.q('SELECT version, bytes FROM policies ORDER BY version DESC LIMIT 1')).rows[0];
+    return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
+  }
+
+  async putRkiSession(s: RkiSessionRow): Promise<void> {
+    await this.q('INSERT INTO rki_sessions (session_id, device_id, wrapped_keys, expires_ms) VALUES ($1, $2, $3, $4)', [s.sessionId, s.deviceId, Buffer.from(s.wrappedKeys), s.expiresMs]);
+  }
+
+  async takeRkiSession(sessionId: string): Promise<RkiSessionRow | null> {
+    const r = (await this.q('DELETE FROM rki_sessions WHERE session_id = $1 RETURNING *', [sessionId])).rows[0];
+    return r ? { sessionId: r.session_id, deviceId: r.device_id, wrappedKeys: new Uint8Array(r.wrapped_keys), expiresMs: r.expires_ms } : null;
+  }
+
+  async getPayment(deviceId: string, clientTransactionId: string): Promise<PaymentRow | null> {
+    return toPayment((await this.q('SELECT * FROM payments WHERE device_id = $1 AND client_transaction_id = $2', [deviceId, clientTransactionId])).rows[0]);
+  }
+
+  async insertPayment(p: PaymentRow): Promise<void> {
+    // The primary key (device, client transaction id) is the idempotency key: a concurrent second
+    // insert fails (23505) and its unit runs again, finding this row.
+    await this.q(`INSERT INTO payments (device_id, client_transaction_id, reference, record_sha256, record_counter, type, amount_minor, currency,
+                  account_delta, pan_hash, decision, reason, response, created_ms, reversed_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+    [p.deviceId, p.clientTransactionId, p.reference, p.recordSha256, p.recordCounter, p.type, p.amountMinor, p.currency,
+      p.accountDelta, p.panHash, p.decision, p.reason, Buffer.from(p.response), p.createdMs, p.reversedMs]);
+  }
+
+  async markReversed(deviceId: string, clientTransactionId: string, reversedMs: number): Promise<boolean> {
+    return (await this.q('UPDATE payments SET reversed_ms = $1 WHERE device_id = $2 AND client_transaction_id = $3 AND reversed_ms = 0', [reversedMs, deviceId, clientTransactionId])).rowCount === 1;
+  }
+
+  async advanceRecordCounter(deviceId: string, counter: number): Promise<boolean> {
+    return (await this.q('UPDATE devices SET last_record_counter = $1 WHERE device_id = $2 AND last_record_counter < $1', [counter, deviceId])).rowCount === 1;
+  }
+
+  async lastRecordCounter(deviceId: string): Promise<number> {
+    return (await this.q('SELECT last_record_counter AS c FROM devices WHERE device_id = $1', [deviceId])).rows[0]?.c ?? 0;
+  }
+
+  async putCardAccount(c: CardAccountRow): Promise<void> {
+    await this.q(`INSERT INTO card_accounts (pan_hash, masked_pan, scheme, cvn, imk_id, currency, balance_minor, status, expiry, pvv, pvk_id, pin_tries, pin_try_limit, last_atc)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                  ON CONFLICT (pan_hash) DO UPDATE SET masked_pan = excluded.masked_pan, scheme = excluded.scheme, cvn = excluded.cvn, imk_id = excluded.imk_id,
+                    currency = excluded.currency, balance_minor = excluded.balance_minor, status = excluded.status, expiry = excluded.expiry, pvv = excluded.pvv,
+                    pvk_id = excluded.pvk_id, pin_tries = excluded.pin_tries, pin_try_limit = excluded.pin_try_limit, last_atc = excluded.last_atc`,
+    [c.panHash, c.maskedPan, c.scheme, c.cvn, c.imkId, c.currency, c.balanceMinor, c.status, c.expiry, Buffer.from(c.pvv), c.pvkId, c.pinTries, c.pinTryLimit, c.lastAtc]);
+  }
+
+  async getCardAccount(panHash: string): Promise<CardAccountRow | null> {
+    return toCardAccount((await this.q('SELECT * FROM card_accounts WHERE pan_hash = $1', [panHash])).rows[0]);
+  }
+
+  async updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void> {
+    const keys = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+    if (!keys.length) return;
+    await this.q(`UPDATE card_accounts SET ${keys.map((k, i) => `${ACCOUNT_COLUMNS[k]} = $${i + 1}`).join(', ')} WHERE pan_hash = $${keys.length + 1}`,
+      [...keys.map((k) => (patch as any)[k]), panHash]);
+  }
+
+  async addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): Promise<void> {
+    await this.q('INSERT INTO account_movements (pan_hash, reference, delta_minor, kind, time_ms) VALUES ($1, $2, $3, $4, $5)', [m.panHash, m.reference, m.deltaMinor, m.kind, m.timeMs]);
+  }
+
+  async accountMovements(panHash: string) {
+    return (await this.q('SELECT * FROM account_movements WHERE pan_hash = $1 ORDER BY id', [panHash])).rows
+      .map((r) => ({ reference: r.reference as string, deltaMinor: r.delta_minor as number, kind: r.kind as string, timeMs: r.time_ms as number }));
+  }
+
+  async insertQrOrder(o: QrOrderRow): Promise<void> {
+    await this.q(`INSERT INTO qr_orders (device_id, client_transaction_id, reference, payload, amount_minor, currency, state, created_ms, expires_ms, updated_ms, payer_hash)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [o.deviceId, o.clientTransactionId, o.reference, o.payload, o.amountMinor, o.currency, o.state, o.createdMs, o.expiresMs, o.updatedMs, o.payerHash]);
+  }
+
+  async getQrOrder(deviceId: string, clientTransactionId: string): Promise<QrOrderRow | null> {
+    return toQrOrder((await this.q('SELECT * FROM qr_orders WHERE device_id = $1 AND client_transaction_id = $2', [deviceId, clientTransactionId])).rows[0]);
+  }
+
+  async getQrOrderByReference(reference: string): Promise<QrOrderRow | null> {
+    return toQrOrder((await this.q('SELECT * FROM qr_orders WHERE reference = $1', [reference])).rows[0]);
+  }
+
+  async setQrOrderState(deviceId: string, clientTransactionId: string, from: QrOrderStateName, to: QrOrderStateName, updatedMs: number, payerHash = ''): Promise<boolean> {
+    return (await this.q('UPDATE qr_orders SET state = $1, updated_ms = $2, payer_hash = $3 WHERE device_id = $4 AND client_transaction_id = $5 AND state = $6',
+      [to, updatedMs, payerHash, deviceId, clientTransactionId, from])).rowCount === 1;
+  }
+
+  async putWalletSession(tokenHash: string, accountHash: string, expiresMs: number): Promise<void> {
+    await this.q('INSERT INTO wallet_sessions (token_hash, account_hash, expires_ms) VALUES ($1, $2, $3)', [tokenHash, accountHash, expiresMs]);
+  }
+
+  async getWalletSession(tokenHash: string): Promise<{ accountHash: string; expiresMs: number } | null> {
+    const r = (await this.q('SELECT * FROM wallet_sessions WHERE token_hash = $1', [tokenHash])).rows[0];
+    return r ? { accountHash: r.account_hash, expiresMs: r.expires_ms } : null;
+  }
+
+  async putWalletCode(c: Omit<WalletCodeRow, 'usedMs'>): Promise<void> {
+    await this.q('INSERT INTO wallet_codes (code_hash, account_hash, cryptogram, expires_ms) VALUES ($1, $2, $3, $4)', [c.codeHash, c.accountHash, c.cryptogram, c.expiresMs]);
+  }
+
+  async getWalletCode(codeHash: string): Promise<WalletCodeRow | null> {
+    const r = (await this.q('SELECT * FROM wallet_codes WHERE code_hash = $1', [codeHash])).rows[0];
+    return r ? { codeHash: r.code_hash, accountHash: r.account_hash, cryptogram: r.cryptogram, expiresMs: r.expires_ms, usedMs: r.used_ms } : null;
+  }
+
+  async useWalletCode(codeHash: string, usedMs: number): Promise<boolean> {
+    return (await this.q('UPDATE wallet_codes SET used_ms = $1 WHERE code_hash = $2 AND used_ms = 0', [usedMs, codeHash])).rowCount === 1;
+  }
+
+  async putSecret(id: string, wrapped: Uint8Array): Promise<void> {
+    await this.q('INSERT INTO secrets (id, wrapped) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped', [id, Buffer.from(wrapped)]);
+  }
+
+  async addSecret(id: string, wrapped: Uint8Array): Promise<boolean> {
+    return (await this.q('INSERT INTO secrets (id, wrapped) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, Buffer.from(wrapped)])).rowCount === 1;
+  }
+
+  async getSecret(id: string): Promise<Uint8Array | null> {
+    const r = (await this.q('SELECT wrapped FROM secrets WHERE id = $1', [id])).rows[0];
+    return r ? new Uint8Array(r.wrapped) : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool?.end().catch(() => undefined);
+  }
+}

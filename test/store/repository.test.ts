@@ -1,0 +1,216 @@
+// The Repository contract, on the store the project runs (project `default`: SQLite; project
+// `postgres`: PostgreSQL, TRUSTTAP_TEST_DB=postgres): each method's meaning, transactions and
+// savepoints, and the single-use and compare-and-set steps under concurrency across two
+// connections (two repositories on one database: two nodes, as far as the store can tell).
+import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Repository, PaymentRow, CardAccountRow } from '../../backend/store/repository.ts';
+import { SqliteRepository } from '../../backend/store/sqlite.ts';
+import { PostgresRepository } from '../../backend/store/postgres.ts';
+import { freshDatabase } from '../helpers/postgres.ts';
+
+const onPostgres = process.env.TRUSTTAP_TEST_DB === 'postgres';
+
+/** Two connections to one fresh database. */
+async function openPair(): Promise<[Repository, Repository]> {
+  if (onPostgres) {
+    const { inject } = await import('vitest');
+    const url = await freshDatabase(inject('pgUrl'));
+    return [await PostgresRepository.open(url), await PostgresRepository.open(url)];
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'tt-repo-')), 'backend.db');
+  return [new SqliteRepository(file), new SqliteRepository(file)];
+}
+
+let r: Repository, other: Repository;
+beforeAll(async () => { [r, other] = await openPair(); });
+afterAll(async () => { await r?.close(); await other?.close(); });
+
+const device = (id: string) => ({ deviceId: id, merchantId: 'M-1', terminalId: id.slice(-8), activationHash: `h-${id}`, activationExpiresMs: 1000, createdMs: 5 });
+const account = (panHash: string, balanceMinor: number): CardAccountRow => ({
+  panHash, maskedPan: '622848******0017', scheme: 'unionpay', cvn: 'unionpay-01', imkId: 'imk', currency: '156', balanceMinor, status: 'active',
+  expiry: '3012', pvv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), pvkId: 'pvk', pinTries: 0, pinTryLimit: 3, lastAtc: -1,
+});
+const payment = (deviceId: string, ctid: string, accountDelta = -100): PaymentRow => ({
+  deviceId, clientTransactionId: ctid, reference: `TT${ctid}`, recordSha256: 'ab', recordCounter: 1, type: 'purchase', amountMinor: 100, currency: '156',
+  accountDelta, panHash: 'p', decision: 'approved', reason: 0, response: Uint8Array.of(9, 9), createdMs: 7, reversedMs: 0,
+});
+
+describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
+  test('devices: create, read by id, terminal and activation, update, list by state', async () => {
+    await r.createDevice(device('dev-a0000001'));
+    const d = (await r.getDevice('dev-a0000001'))!;
+    expect(d).toMatchObject({ merchantId: 'M-1', terminalId: 'a0000001', state: 'registered', lastCounter: 0, attestationRequired: false, lastLatE6: null });
+    expect(d.publicKey).toEqual(new Uint8Array(0));
+    expect((await r.getDeviceByTerminal('M-1', 'a0000001'))?.deviceId).toBe('dev-a0000001');
+    expect((await r.getDeviceByActivation('h-dev-a0000001'))?.deviceId).toBe('dev-a0000001');
+    expect(await r.getDeviceByActivation('')).toBeNull();
+    await r.updateDevice('dev-a0000001', { state: 'active', publicKey: Uint8Array.of(4, 1, 2), attestationRequired: true, lastLatE6: -33_000_000, lastCounter: 2 ** 52 });
+    const u = (await other.getDevice('dev-a0000001'))!; // the other connection sees the commit
+    expect(u).toMatchObject({ state: 'active', attestationRequired: true, lastLatE6: -33_000_000, lastCounter: 2 ** 52 });
+    expect(u.publicKey).toEqual(Uint8Array.of(4, 1, 2));
+    expect((await r.listDevices(['active'])).map((x) => x.deviceId)).toContain('dev-a0000001');
+    expect((await r.listDevices(['disabled'])).map((x) => x.deviceId)).not.toContain('dev-a0000001');
+    await expect(r.createDevice({ ...device('dev-a0000002'), terminalId: 'a0000001' })).rejects.toThrow(); // (merchant, terminal) is unique
+    await expect(r.updateDevice('dev-a0000001', { nope: 1 } as any)).rejects.toThrow(/unknown device column/);
+  });
+
+  test('a transaction is all or nothing; a failing nested unit rolls back alone', async () => {
+    await r.createDevice(device('dev-b0000001'));
+    await expect(r.transaction(async () => {
+      await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 1, kind: 'x', verdict: '', detail: 'gone', policyVersion: 0 });
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(await r.history('dev-b0000001')).toEqual([]);
+    const out = await r.transaction(async () => {
+      await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 1, kind: 'x', verdict: '', detail: 'kept', policyVersion: 0 });
+      await r.transaction(async () => {
+        await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 2, kind: 'x', verdict: '', detail: 'inner, rolled back', policyVersion: 0 });
+        throw new Error('inner');
+      }).catch(() => undefined);
+      return 42;
+    });
+    expect(out).toBe(42);
+    expect((await r.history('dev-b0000001')).map((h) => h.detail)).toEqual(['kept']);
+  });
+
+  test('work outside a transaction waits for it instead of joining it', async () => {
+    await r.createDevice(device('dev-c0000001'));
+    let release!: () => void;
+    const gate = new Promise<void>((res) => { release = res; });
+    const t = r.transaction(async () => {
+      await r.appendHistory({ deviceId: 'dev-c0000001', timeMs: 1, kind: 'x', verdict: '', detail: 'in tx', policyVersion: 0 });
+      await gate;
+      throw new Error('rolled back');
+    });
+    // Issued while the transaction is open, from outside it: must not be rolled back with it.
+    const outside = r.appendHistory({ deviceId: 'dev-c0000001', timeMs: 2, kind: 'x', verdict: '', detail: 'outside', policyVersion: 0 });
+    await new Promise((res) => setTimeout(res, 20));
+    release();
+    await expect(t).rejects.toThrow('rolled back');
+    await outside;
+    expect((await r.history('dev-c0000001')).map((h) => h.detail)).toEqual(['outside']);
+  });
+
+  test('nonces, RKI sessions and notices are taken once', async () => {
+    await r.putNonce({ nonce: 'n1', deviceId: 'd', activationHash: 'a', keyHash: 'k', expiresMs: 10 });
+    expect(await r.takeNonce('n1')).toEqual({ nonce: 'n1', deviceId: 'd', activationHash: 'a', keyHash: 'k', expiresMs: 10 });
+    expect(await r.takeNonce('n1')).toBeNull();
+    await r.putNonce({ nonce: 'old', deviceId: 'd', activationHash: '', keyHash: '', expiresMs: 5 });
+    expect(await r.purgeNonces(6)).toBe(1);
+    await r.putRkiSession({ sessionId: 's1', deviceId: 'd', wrappedKeys: Uint8Array.of(1, 2), expiresMs: 9 });
+    expect((await r.takeRkiSession('s1'))?.wrappedKeys).toEqual(Uint8Array.of(1, 2));
+    expect(await r.takeRkiSession('s1')).toBeNull();
+    const id1 = await r.addNotice({ deviceId: 'dn', type: 'THREAT_ALERT', reason: 'one', createdMs: 1, policyVersion: 3 });
+    const id2 = await r.addNotice({ deviceId: 'dn', type: 'POLICY_UPDATE', reason: 'two', createdMs: 2, policyVersion: 3 });
+    expect(id2).toBeGreaterThan(id1);
+    expect((await r.takeNotices('dn')).map((n) => n.reason)).toEqual(['one', 'two']);
+    expect(await r.takeNotices('dn')).toEqual([]);
+  });
+
+  test('policies, secrets (replace and insert-if-absent), payments, reversal, record counter', async () => {
+    await r.putPolicy(1, Uint8Array.of(1), 1);
+    await r.putPolicy(2, Uint8Array.of(2), 2);
+    expect(await other.latestPolicy()).toEqual({ version: 2, bytes: Uint8Array.of(2) });
+    await r.putSecret('k', Uint8Array.of(1));
+    await r.putSecret('k', Uint8Array.of(2));
+    expect(await r.getSecret('k')).toEqual(Uint8Array.of(2));
+    expect(await r.addSecret('k', Uint8Array.of(3))).toBe(false);
+    expect(await r.addSecret('k2', Uint8Array.of(3))).toBe(true);
+    expect(await other.getSecret('k2')).toEqual(Uint8Array.of(3));
+    expect(await r.getSecret('none')).toBeNull();
+
+    await r.createDevice(device('dev-d0000001'));
+    await r.insertPayment(payment('dev-d0000001', 'c1'));
+    expect(await r.getPayment('dev-d0000001', 'c1')).toEqual(payment('dev-d0000001', 'c1'));
+    await expect(r.insertPayment(payment('dev-d0000001', 'c1'))).rejects.toThrow(); // the idempotency key is unique
+    expect(await r.markReversed('dev-d0000001', 'c1', 99)).toBe(true);
+    expect(await r.markReversed('dev-d0000001', 'c1', 100)).toBe(false);
+    expect((await r.getPayment('dev-d0000001', 'c1'))?.reversedMs).toBe(99);
+    expect(await r.lastRecordCounter('dev-d0000001')).toBe(0);
+    expect(await r.advanceRecordCounter('dev-d0000001', 5)).toBe(true);
+    expect(await r.advanceRecordCounter('dev-d0000001', 5)).toBe(false);
+    expect(await r.lastRecordCounter('dev-d0000001')).toBe(5);
+  });
+
+  test('card accounts, ledger, QR orders, wallet sessions and codes', async () => {
+    await r.putCardAccount(account('pan-1', 500));
+    await r.updateCardAccount('pan-1', { balanceMinor: 400, lastAtc: 7, pinTries: 1 });
+    expect(await r.getCardAccount('pan-1')).toEqual({ ...account('pan-1', 400), lastAtc: 7, pinTries: 1 });
+    await r.addAccountMovement({ panHash: 'pan-1', reference: 'R1', deltaMinor: -100, kind: 'purchase', timeMs: 3 });
+    expect(await r.accountMovements('pan-1')).toEqual([{ reference: 'R1', deltaMinor: -100, kind: 'purchase', timeMs: 3 }]);
+    const order = { deviceId: 'dq', clientTransactionId: 'q1', reference: 'QR1', payload: 'p', amountMinor: 5, currency: '156', state: 'pending' as const, createdMs: 1, expiresMs: 2, updatedMs: 1, payerHash: '' };
+    await r.insertQrOrder(order);
+    expect(await r.getQrOrderByReference('QR1')).toEqual(order);
+    expect(await r.setQrOrderState('dq', 'q1', 'pending', 'paid', 5, 'payer')).toBe(true);
+    expect(await r.setQrOrderState('dq', 'q1', 'pending', 'cancelled', 6)).toBe(false);
+    expect(await r.getQrOrder('dq', 'q1')).toMatchObject({ state: 'paid', updatedMs: 5, payerHash: 'payer' });
+    await r.putWalletSession('t1', 'acct', 50);
+    expect(await r.getWalletSession('t1')).toEqual({ accountHash: 'acct', expiresMs: 50 });
+    await r.putWalletCode({ codeHash: 'c1', accountHash: 'acct', cryptogram: 'AB', expiresMs: 60 });
+    expect(await r.useWalletCode('c1', 10)).toBe(true);
+    expect(await r.useWalletCode('c1', 11)).toBe(false);
+    expect(await r.getWalletCode('c1')).toEqual({ codeHash: 'c1', accountHash: 'acct', cryptogram: 'AB', expiresMs: 60, usedMs: 10 });
+  });
+});
+
+// Concurrency: on PostgreSQL across two connections (two nodes, as far as the database can tell) —
+// the database decides, not a lock in this process. SQLite is one process's file on one connection
+// (a second connection in the same process would wait for the lock on the event loop's thread), so
+// there the racers share the connection and its transaction queue.
+describe(`concurrent clients (${onPostgres ? 'PostgreSQL, two connections' : 'SQLite, one connection'})`, () => {
+  const N = 20;
+  const both = <T>(f: (repo: Repository, i: number) => Promise<T>) => Promise.all(Array.from({ length: N }, (_, i) => f(i % 2 && onPostgres ? other : r, i)));
+
+  test('a device counter is accepted once per value: exactly one of the racers wins each step', async () => {
+    await r.createDevice(device('dev-e0000001'));
+    for (let step = 1; step <= 5; step++) {
+      const wins = (await both((repo) => repo.transaction(() => repo.advanceCounter('dev-e0000001', step * 10)))).filter(Boolean).length;
+      expect(wins).toBe(1);
+    }
+    expect((await r.getDevice('dev-e0000001'))!.lastCounter).toBe(50);
+  });
+
+  test('a nonce is taken by exactly one of the racers', async () => {
+    for (let k = 0; k < 5; k++) {
+      await r.putNonce({ nonce: `race-${k}`, deviceId: 'd', activationHash: '', keyHash: '', expiresMs: 1 });
+      const got = (await both((repo) => repo.transaction(() => repo.takeNonce(`race-${k}`)))).filter(Boolean).length;
+      expect(got).toBe(1);
+    }
+  });
+
+  test('an idempotency key journals once: racers check, then insert, in one transaction each', async () => {
+    await r.createDevice(device('dev-f0000001'));
+    const results = await both((repo, i) => repo.transaction(async () => {
+      const old = await repo.getPayment('dev-f0000001', 'same-ctid');
+      if (old) return `existing ${old.reference}`;
+      await repo.insertPayment({ ...payment('dev-f0000001', 'same-ctid'), reference: `R${i}` });
+      return `inserted R${i}`;
+    }));
+    const inserted = results.filter((x) => x.startsWith('inserted'));
+    expect(inserted).toHaveLength(1);
+    // Every racer that lost saw the winner's row (its retry or its wait found it).
+    const winner = inserted[0].slice('inserted '.length);
+    expect(results.filter((x) => x === `existing ${winner}`)).toHaveLength(N - 1);
+  });
+
+  test('ledger updates are not lost: read-modify-write debits and an ATC per debit, from two connections', async () => {
+    await r.putCardAccount(account('pan-race', 10_000));
+    const approved = await both((repo, i) => repo.transaction(async () => {
+      const a = (await repo.getCardAccount('pan-race'))!;
+      const atc = i + 1;
+      if (atc <= a.lastAtc) return false; // the ATC check reads what the others committed
+      await repo.updateCardAccount('pan-race', { balanceMinor: a.balanceMinor - 100, lastAtc: Math.max(a.lastAtc, atc) });
+      await repo.addAccountMovement({ panHash: 'pan-race', reference: `R${i}`, deltaMinor: -100, kind: 'purchase', timeMs: i });
+      return true;
+    }));
+    const n = approved.filter(Boolean).length;
+    expect(n).toBeGreaterThan(0);
+    const a = (await other.getCardAccount('pan-race'))!;
+    const moves = await other.accountMovements('pan-race');
+    expect(moves).toHaveLength(n);
+    expect(a.balanceMinor).toBe(10_000 - 100 * n); // the balance and the ledger agree: no update lost
+  });
+});
