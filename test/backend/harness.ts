@@ -39,6 +39,24 @@ export async function tableRows(be: Backend, sql: string): Promise<Record<string
   return (repo as SqliteRepository).db.prepare(sql).all() as Record<string, unknown>[];
 }
 
+/** Everything the store holds, as bytes: SQLite's file and WAL; on PostgreSQL every value of every
+ * table (bytea raw, the rest as text), which is what its files hold. */
+export async function storedBytes(be: Backend): Promise<{ db: Buffer; wal: Buffer }> {
+  const repo = be.service.repo;
+  if (repo instanceof PostgresRepository) {
+    const parts: Buffer[] = [];
+    for (const t of await repo.query("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")) {
+      for (const row of await repo.query(`SELECT * FROM ${t.t as string}`)) {
+        for (const v of Object.values(row)) parts.push(Buffer.isBuffer(v) ? v : Buffer.from(String(v)));
+      }
+    }
+    return { db: Buffer.concat(parts), wal: Buffer.alloc(0) };
+  }
+  const file = (repo as unknown as { db: { name: string } }).db.name;
+  const wal = (() => { try { return readFileSync(`${file}-wal`); } catch { return Buffer.alloc(0); } })();
+  return { db: readFileSync(file), wal };
+}
+
 export async function startTestBackend(o: Partial<ServerOptions> = {}): Promise<Backend> {
   return startBackend({
     repo: await testRepository(),
