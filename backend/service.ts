@@ -168,7 +168,14 @@ export class BackendService {
 
   private async loadPolicy(): Promise<void> {
     const p = await this.repo.latestPolicy();
+    if (p && this.policy && p.version === this.policy.version) return;
     this.policy = p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []);
+  }
+
+  /** On a shared database (several nodes) another node may have changed the policy: re-read it
+   * before a request uses it (one indexed row; decoded only when its version moved). */
+  async refreshPolicy(): Promise<void> {
+    if (this.repo.shared) await this.loadPolicy();
   }
 
   get policyVersion(): number { return this.policy.version; }
@@ -450,6 +457,7 @@ export class BackendService {
     const now = this.now();
     let ctx: Ctx | null = null;
     try {
+      await this.refreshPolicy();
       ctx = await this.authenticate(op, body, now);
       checkTime(ctx.req, now);
       this.checkState(ctx, op);

@@ -39,7 +39,13 @@ export interface Backend {
   adminToken: string;
   service: BackendService;
   server: Server;
-  close(): Promise<void>;
+  /** Drains, then closes the store: no new request is taken (a request arriving on an open
+   * connection gets 503 and `Connection: close`, so a load balancer or the device sends it to
+   * another node), the requests in flight finish and are answered (up to drainMs, default 10 s),
+   * then the connections and the database are closed. `trusttap serve` calls it on SIGTERM. */
+  close(drainMs?: number): Promise<void>;
+  /** Requests being handled now. */
+  readonly inFlight: number;
 }
 
 class BodyTooLarge extends Error {}
@@ -153,6 +159,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
 
   async function admin(method: string, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
     const [what, id, sub] = parts;
+    await service.refreshPolicy();
     if (what === 'terminals' && method === 'POST' && !id) {
       const r = decode(a.CreateTerminalRequest, body, 'CreateTerminalRequest');
       const t = await service.createTerminal(r.merchantId, r.terminalId);
@@ -255,8 +262,18 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
   }
 
+  let draining = false;
+  const active = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const t = performance.now();
+    if (draining) {
+      res.shouldKeepAlive = false;
+      sendError(res, new ApiError(503, ErrorCode.ERROR_INTERNAL, 'this node is shutting down: send the request to another node'));
+      opts.log?.(`${req.method} ${req.url} 503 draining`);
+      return;
+    }
+    active.add(res);
+    res.once('close', () => active.delete(res));
     handle(req, res).catch((e) => {
       if (e instanceof ClientGone) return; // logged below with its status; nothing to answer
       const err = e instanceof ApiError ? e : new ApiError(500, ErrorCode.ERROR_INTERNAL, 'internal error');
@@ -287,9 +304,16 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   timer?.unref();
   return {
     url: `http://127.0.0.1:${port}`, port, adminToken, service, server,
-    async close() {
+    get inFlight() { return active.size; },
+    async close(drainMs = 10_000) {
       if (timer) clearInterval(timer);
-      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+      draining = true;
+      const closed = new Promise<void>((r) => server.close(() => r())); // no new connections
+      server.closeIdleConnections();
+      const deadline = Date.now() + drainMs;
+      while (active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      server.closeAllConnections();
+      await closed;
       await service.close();
     },
   };

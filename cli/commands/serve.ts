@@ -1,5 +1,10 @@
-// `trusttap serve [--port N] [--data DIR] [--build DIR] [--admin-token T] [--sync full|normal]`:
-// runs the acquirer back end (backend/) on 127.0.0.1 until SIGINT/SIGTERM; --cors-origin opens
+// `trusttap serve [--port N] [--data DIR] [--build DIR] [--admin-token T] [--sync full|normal]
+// [--db postgres://… --master-key-file FILE]`: runs the acquirer back end (backend/) on 127.0.0.1
+// until SIGINT/SIGTERM (SIGTERM drains: requests in flight finish, new ones get 503, then exit).
+// --db postgres://… puts the state in PostgreSQL (backend/store/postgres.ts) so that several
+// `serve` processes — on one machine or many — serve the same devices; they then share the HSM's
+// master key (--master-key-file or $TRUSTTAP_MASTER_KEY), under which the BDKs and the signing
+// keys are held in the database. --cors-origin opens
 // the device API to web origins (a WebView app's page, backend/http/cors.ts). The operators'
 // console is at /console (backend/console/). The TA allowlist comes
 // from the build's signed manifest; the trusted OEM root is the test root of sim/oem/. Without
@@ -11,7 +16,21 @@ import { startBackend, type Backend } from '../../backend/http/server.ts';
 import { parseOrigins } from '../../backend/http/cors.ts';
 import { DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/loader/from-build.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
+import { PostgresRepository, PostgresConfigError } from '../../backend/store/postgres.ts';
+import { HsmError } from '../../backend/hsm/software-hsm.ts';
 import { defineCommand, readUserFile, UsageError, UserError, type CommandSpec } from '../args.ts';
+
+/** The master key from --master-key-file (32 raw bytes or 64 hex digits) or $TRUSTTAP_MASTER_KEY. */
+async function readMasterKey(file: string | undefined): Promise<Uint8Array | undefined> {
+  let raw: Buffer | undefined;
+  if (file !== undefined) raw = Buffer.from(await readUserFile(file, 'master key'));
+  else if (process.env.TRUSTTAP_MASTER_KEY) raw = Buffer.from(process.env.TRUSTTAP_MASTER_KEY);
+  if (!raw) return undefined;
+  if (raw.length === 32) return new Uint8Array(raw);
+  const text = raw.toString('latin1').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
+  throw new UsageError('the master key must be 32 bytes or 64 hex digits');
+}
 
 export const spec: CommandSpec = {
   name: 'serve', summary: 'run the back end on 127.0.0.1: serve [--port 8443] [--data DIR] [--build build/] [--admin-token T]',
@@ -23,6 +42,8 @@ export const spec: CommandSpec = {
     { name: 'sync', value: 'MODE', choices: ['full', 'normal'], help: 'SQLite synchronous mode', default: 'full' },
     { name: 'cors-origin', value: 'ORIGIN,...', help: 'web origins whose pages may call the device API (CORS)\ne.g. https://localhost,capacitor://localhost for a WebView app', default: 'none' },
     { name: 'console-secure-cookie', help: "mark the operators' console session cookie Secure (TLS ends at a proxy in front);\nwithout it the cookie is Secure only on a TLS connection" },
+    { name: 'db', value: 'URL', help: 'where the state lives: sqlite (in --data) or postgres://user@host:port[,host2:port2]/db[?target_session_attrs=read-write]\n(several hosts: the writable one is used, and found again after a failover)', default: '$TRUSTTAP_DB, else sqlite' },
+    { name: 'master-key-file', value: 'FILE', help: 'the HSM master key (32 bytes, or 64 hex digits), the same for every node of one database', default: '$TRUSTTAP_MASTER_KEY (64 hex digits), else DIR/hsm/master.key (made on first start; SQLite only)' },
     { name: 'quiet', help: 'no request log on stderr' },
   ],
   exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [1, 'could not start (port in use, unreadable state)'], [2, 'usage error']],
@@ -34,6 +55,12 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   if (!/^\d+$/.test(opts.port ?? '0') || port > 65535) throw new UsageError(`--port must be 0..65535 (got '${opts.port}')`);
   let corsOrigins: string[] = [];
   try { if (opts['cors-origin'] !== undefined) corsOrigins = parseOrigins(opts['cors-origin']); } catch (e) { throw new UsageError(`--cors-origin: ${(e as Error).message}`); }
+  const db = opts.db ?? process.env.TRUSTTAP_DB ?? 'sqlite';
+  if (db !== 'sqlite' && !/^postgres(ql)?:\/\//.test(db)) throw new UsageError(`--db must be sqlite or a postgres:// URL (got '${db}')`);
+  const masterKey = await readMasterKey(opts['master-key-file']);
+  if (db !== 'sqlite' && !masterKey) {
+    throw new UsageError('--db postgres://… needs the master key every node shares: --master-key-file FILE or TRUSTTAP_MASTER_KEY (64 hex digits)');
+  }
   const build = opts.build ?? DEFAULT_BUILD_DIR;
   const manifests = existsSync(join(build, 'manifest.json'))
     ? [{ bytes: new Uint8Array(readFileSync(join(build, 'manifest.json'))), signature: readFileSync(join(build, 'manifest.sig'), 'utf8') }]
@@ -50,24 +77,31 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let be: Backend;
+  let repo: PostgresRepository | undefined;
   try {
+    const log = flags.has('quiet') ? undefined : (line: string) => console.error(line);
+    repo = db === 'sqlite' ? undefined : await PostgresRepository.open(db, { log: (l) => console.error(l) });
     be = await startBackend({
+      repo, masterKey,
       dataDir, port, adminToken: opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN,
       oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
       manifestKeyPem, manifests, corsOrigins, consoleSecureCookies: flags.has('console-secure-cookie'), sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
-      log: flags.has('quiet') ? undefined : (line) => console.error(line),
+      log,
     });
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await repo?.close();
     cleanup();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UserError(`port ${port} on 127.0.0.1 is in use (another trusttap serve?); choose another with --port N, or --port 0 for any free one`);
     if (code === 'EACCES') throw new UserError(`not allowed to listen on port ${port}; choose one above 1023 with --port N`);
-    if (code) throw new UserError(`cannot start the back end: ${(e as Error).message}`);
+    if (e instanceof HsmError) throw new UserError(`cannot start the back end: ${(e as Error).message} (is it the master key the other nodes use?)`);
+    if (code || e instanceof PostgresConfigError) throw new UserError(`cannot start the back end: ${(e as Error).message}`);
     throw e;
   }
-  console.log(`trusttap back end listening on ${be.url} (data ${dataDir}${temporary ? ', removed at exit' : ''})`);
+  const store = be.service.repo instanceof PostgresRepository ? `PostgreSQL ${be.service.repo.host}` : `data ${dataDir}`;
+  console.log(`trusttap back end listening on ${be.url} (${store}${temporary && db === 'sqlite' ? ', removed at exit' : ''})`);
   if (!opts['admin-token'] && !process.env.TRUSTTAP_ADMIN_TOKEN) console.log(`admin token: ${be.adminToken}`);
   console.log(`operators' console: ${be.url}/console (sign in with the admin token or an account of trusttap operator add)`);
   await stopped;
