@@ -239,7 +239,7 @@ const types = {
   },
 };
 
-interface TxCtx { client: pg.PoolClient; open: boolean; savepoints: number; conflict: unknown; lost: unknown; committing: boolean }
+interface TxCtx { client: pg.PoolClient; open: boolean; savepoints: number; conflict: unknown; lost: unknown; committing: boolean; failed: unknown }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -335,6 +335,7 @@ export class PostgresRepository implements Repository {
       try {
         return await ctx.client.query(sql, params);
       } catch (e) {
+        ctx.failed ??= e;
         if (isConflict(e)) ctx.conflict ??= e;
         if (isConnectionLost(e)) ctx.lost ??= e;
         throw e;
@@ -372,7 +373,11 @@ export class PostgresRepository implements Repository {
         await this.findPrimary();
         continue;
       }
-      const ctx: TxCtx = { client, open: true, savepoints: 0, conflict: null, lost: null, committing: false };
+      const ctx: TxCtx = { client, open: true, savepoints: 0, conflict: null, lost: null, committing: false, failed: null };
+      // The server may end a checked-out connection between statements (a restart, a failover):
+      // pg reports it as an 'error' event, which must not go unheard (it would end the process).
+      const onError = (e: Error) => { ctx.lost ??= e; };
+      client.on('error', onError);
       let result!: T;
       try {
         await this.tx.run(ctx, async () => {
@@ -386,6 +391,7 @@ export class PostgresRepository implements Repository {
           if (c.command === 'ROLLBACK') throw new Error('the transaction was rolled back by an earlier error');
         });
         ctx.open = false;
+        client.off('error', onError);
         client.release();
         return result;
       } catch (e) {
@@ -394,6 +400,7 @@ export class PostgresRepository implements Repository {
         const conflict = ctx.conflict ?? (isConflict(e) ? e : null);
         let broken: unknown = null;
         if (!lost) await client.query('ROLLBACK').catch((x) => { broken = x; });
+        client.off('error', onError);
         client.release((lost ?? broken ?? undefined) as Error | undefined); // a dead connection leaves the pool
         if (lost) {
           if (ctx.committing) throw new CommitUnknownError(lost);
@@ -405,6 +412,7 @@ export class PostgresRepository implements Repository {
           await sleep(Math.random() * Math.min(50, 2 ** attempt)); // back off a little, with jitter
           continue;
         }
+        if (ctx.failed && ctx.failed !== e) this.opts.log?.(`PostgreSQL: transaction failed after ${(ctx.failed as Error).message} (${(ctx.failed as { code?: string }).code ?? ''})`);
         throw e;
       }
     }

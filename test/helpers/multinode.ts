@@ -42,9 +42,10 @@ export function masterKeyFile(): string {
   return f;
 }
 
-/** Starts `trusttap serve --db URL` in a child process; resolves once it listens. */
+/** Starts `trusttap serve --db URL` in a child process; resolves once it listens. TT_NODE_LOG=1
+ * keeps its request log (node.stderr()) for looking into a failure. */
 export function startNode(db: string, keyFile: string, extraEnv: Record<string, string> = {}): Promise<Node> {
-  const child = spawn(process.execPath, ['bin/trusttap.mjs', 'serve', '--port', '0', '--db', db, '--master-key-file', keyFile, '--admin-token', ADMIN_TOKEN, '--quiet'],
+  const child = spawn(process.execPath, ['bin/trusttap.mjs', 'serve', '--port', '0', '--db', db, '--master-key-file', keyFile, '--admin-token', ADMIN_TOKEN, ...(process.env.TT_NODE_LOG ? [] : ['--quiet'])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } });
   let out = '', err = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -183,19 +184,20 @@ export async function pay1(d: PayingDevice, nodes: Nodes, amount: number, onNoAn
   const { record, ctid } = await makeRecord(d, amount);
   const authorize = { authorize: { signedTransaction: record, signedToken: d.token, cvm: pay.Cvm.CVM_NO_CVM, aid: 'A000000333010101' } };
   let how: Outcome['how'] = 'answer';
-  for (let attempt = 0; attempt < 40; attempt++) {
+  const deadline = Date.now() + 120_000; // a failover of the database takes seconds; the phone keeps asking
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
     const url = nodes.next();
     if (how === 'answer' && attempt > 0) how = 'status';
     if (how === 'status') {
       const st = await send(d, url, 'transaction-status', await envelope(d, { transactionStatus: { clientTransactionId: ctid } }));
-      if (!st) { onNoAnswer?.(url); await new Promise((r) => setTimeout(r, 200)); continue; }
+      if (!st) { onNoAnswer?.(url); await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt))); continue; }
       const s = st.transactionStatus!;
       if (s.found) return { ctid, amount, decision: s.result!.decision === pay.Decision.DECISION_APPROVED ? 'approved' : 'declined', reference: s.result!.transactionReference!, how };
       how = 'resent'; // never journaled: the same record again (the journal keeps it once)
       continue;
     }
     const r = await send(d, url, 'authorize', await envelope(d, authorize));
-    if (!r || r.error) { if (!r) onNoAnswer?.(url); how = 'status'; await new Promise((res) => setTimeout(res, 100)); continue; }
+    if (!r || r.error) { if (!r) onNoAnswer?.(url); how = 'status'; await new Promise((res) => setTimeout(res, Math.min(2000, 100 * attempt))); continue; }
     const x = r.authorize!;
     if (x.decision === pay.Decision.DECISION_DECLINED && x.reason === pay.DeclineReason.DECLINE_REASON_DEVICE_NOT_ALLOWED) {
       throw new Error(`device not allowed: ${x.reasonText}`);
