@@ -88,8 +88,8 @@ export class Nodes {
   }
 }
 
-/** A link whose requests go to the node `pick` names at each call (the state is the device's). */
-function linkTo(url: string, base: BackendLink): BackendLink {
+/** A link to one node that shares the device's link state (counter, keys, device id). */
+export function linkTo(url: string, base: BackendLink): BackendLink {
   const l = new BackendLink(url, base.attest, base.collector);
   l.state = base.state;
   return l;
