@@ -23,9 +23,9 @@ import pg from 'pg';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
-  QrOrderRow, QrOrderStateName, WalletCodeRow,
+  QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
 } from './repository.ts';
-import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount } from './rows.ts';
+import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator } from './rows.ts';
 
 /** PostgreSQL migrations; version N is SQLite's version N in this dialect. Append, never edit. */
 export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -183,6 +183,41 @@ export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
         expires_ms BIGINT NOT NULL,
         used_ms BIGINT NOT NULL DEFAULT 0
       );
+    `,
+  },
+  {
+    version: 4,
+    name: 'operators\' console: operator accounts, console sessions, device signal history, journal and history indexes',
+    sql: `
+      CREATE TABLE operators (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('viewer','operator')),
+        password_hash TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        disabled BOOLEAN NOT NULL DEFAULT FALSE
+      );
+      CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL
+      );
+      CREATE TABLE device_signals (
+        id BIGSERIAL PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        source TEXT NOT NULL,
+        ip TEXT NOT NULL DEFAULT '',
+        lat_e6 BIGINT,
+        lon_e6 BIGINT,
+        signals TEXT NOT NULL DEFAULT '{}',
+        measurements TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX device_signals_device ON device_signals (device_id, id);
+      CREATE INDEX payments_created ON payments (created_ms);
+      CREATE INDEX payments_reference ON payments (reference);
+      CREATE INDEX history_verdicts ON history (time_ms) WHERE kind = 'verdict';
     `,
   },
 ];
@@ -615,6 +650,101 @@ export class PostgresRepository implements Repository {
   async getSecret(id: string): Promise<Uint8Array | null> {
     const r = (await this.q('SELECT wrapped FROM secrets WHERE id = $1', [id])).rows[0];
     return r ? new Uint8Array(r.wrapped) : null;
+  }
+
+  // ---- operators' console (issue 12 §1)
+
+  async putOperator(o: OperatorRow): Promise<void> {
+    await this.q(`INSERT INTO operators (username, role, password_hash, created_ms, disabled) VALUES ($1, $2, $3, $4, $5)
+                  ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled`,
+    [o.username, o.role, o.passwordHash, o.createdMs, o.disabled]);
+  }
+
+  async getOperator(username: string): Promise<OperatorRow | null> {
+    return toOperator((await this.q('SELECT * FROM operators WHERE username = $1', [username])).rows[0]);
+  }
+
+  async listOperators(): Promise<OperatorRow[]> {
+    return (await this.q('SELECT * FROM operators ORDER BY username')).rows.map((r) => toOperator(r)!);
+  }
+
+  async putConsoleSession(s: ConsoleSessionRow): Promise<void> {
+    await this.q('INSERT INTO console_sessions (token_hash, username, role, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)',
+      [s.tokenHash, s.username, s.role, s.createdMs, s.expiresMs]);
+  }
+
+  async getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | null> {
+    const r = (await this.q('SELECT * FROM console_sessions WHERE token_hash = $1', [tokenHash])).rows[0];
+    return r ? { tokenHash: r.token_hash, username: r.username, role: r.role, createdMs: r.created_ms, expiresMs: r.expires_ms } : null;
+  }
+
+  async deleteConsoleSession(tokenHash: string): Promise<void> {
+    await this.q('DELETE FROM console_sessions WHERE token_hash = $1', [tokenHash]);
+  }
+
+  async purgeConsoleSessions(beforeMs: number): Promise<number> {
+    return (await this.q('DELETE FROM console_sessions WHERE expires_ms < $1', [beforeMs])).rowCount ?? 0;
+  }
+
+  async appendDeviceSignals(s: Omit<DeviceSignalsRow, 'id'>): Promise<number> {
+    return (await this.q(`INSERT INTO device_signals (device_id, time_ms, source, ip, lat_e6, lon_e6, signals, measurements)
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [s.deviceId, s.timeMs, s.source, s.ip, s.latE6, s.lonE6, s.signals, s.measurements])).rows[0].id;
+  }
+
+  async deviceSignals(deviceId: string, limit = 100): Promise<DeviceSignalsRow[]> {
+    return (await this.q('SELECT * FROM device_signals WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [deviceId, limit])).rows.map((r) => ({
+      id: r.id, deviceId: r.device_id, timeMs: r.time_ms, source: r.source, ip: r.ip, latE6: r.lat_e6, lonE6: r.lon_e6, signals: r.signals, measurements: r.measurements,
+    })).reverse();
+  }
+
+  async searchPayments(q: PaymentSearch): Promise<PaymentRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
+    if (q.reference) where.push(`reference = ${arg(q.reference)}`);
+    if (q.clientTransactionId) where.push(`client_transaction_id = ${arg(q.clientTransactionId)}`);
+    if (q.deviceId) where.push(`device_id = ${arg(q.deviceId)}`);
+    if (q.outcome === 'reversed') where.push("decision = 'approved' AND reversed_ms > 0");
+    else if (q.outcome === 'approved') where.push("decision = 'approved' AND reversed_ms = 0");
+    else if (q.outcome === 'declined') where.push("decision = 'declined'");
+    if (q.fromMs !== undefined) where.push(`created_ms >= ${arg(q.fromMs)}`);
+    if (q.toMs !== undefined) where.push(`created_ms < ${arg(q.toMs)}`);
+    const sql = `SELECT * FROM payments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC LIMIT ${arg(Math.min(q.limit ?? 100, 1000))}`;
+    return (await this.q(sql, args)).rows.map((r) => toPayment(r)!);
+  }
+
+  async paymentCounts(fromMs: number, toMs: number, bucketMs: number) {
+    return (await this.q(`SELECT (created_ms / $1::bigint) * $1::bigint AS bucket,
+                                 CASE WHEN decision = 'approved' AND reversed_ms > 0 THEN 'reversed' ELSE decision END AS outcome,
+                                 reason, COUNT(*) AS n
+                          FROM payments WHERE created_ms >= $2 AND created_ms < $3 GROUP BY bucket, outcome, reason ORDER BY bucket`, [bucketMs, fromMs, toMs])).rows
+      .map((r) => ({ bucketMs: r.bucket as number, outcome: r.outcome as 'approved' | 'declined' | 'reversed', reason: r.reason as number, n: r.n as number }));
+  }
+
+  async verdictCounts(fromMs: number, toMs: number, bucketMs: number) {
+    return (await this.q(`SELECT (time_ms / $1::bigint) * $1::bigint AS bucket, verdict, COUNT(*) AS n FROM history
+                          WHERE kind = 'verdict' AND time_ms >= $2 AND time_ms < $3 GROUP BY bucket, verdict ORDER BY bucket`, [bucketMs, fromMs, toMs])).rows
+      .map((r) => ({ bucketMs: r.bucket as number, verdict: r.verdict as VerdictName, n: r.n as number }));
+  }
+
+  async listNotices(q: NoticeSearch) {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
+    if (q.afterId) where.push(`id > ${arg(q.afterId)}`);
+    if (q.deviceId) where.push(`device_id = ${arg(q.deviceId)}`);
+    if (q.types?.length) where.push(`type = ANY(${arg(q.types)})`);
+    const sql = `SELECT * FROM notices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(Math.min(q.limit ?? 100, 1000))}`;
+    return (await this.q(sql, args)).rows.map((r) => ({
+      id: r.id as number, deviceId: r.device_id as string, type: r.type, reason: r.reason as string, createdMs: r.created_ms as number,
+      policyVersion: r.policy_version as number, delivered: !!r.delivered,
+    }));
+  }
+
+  async listPolicies() {
+    return (await this.q('SELECT version, bytes, created_ms FROM policies ORDER BY version')).rows
+      .map((r) => ({ version: r.version as number, bytes: new Uint8Array(r.bytes), createdMs: r.created_ms as number }));
   }
 
   async close(): Promise<void> {
