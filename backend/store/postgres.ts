@@ -220,6 +220,19 @@ export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX history_verdicts ON history (time_ms) WHERE kind = 'verdict';
     `,
   },
+  {
+    version: 5,
+    name: 'witnessed TEE counters (issue 17 §1)',
+    sql: `
+      CREATE TABLE device_counters (
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        name TEXT NOT NULL,
+        value BIGINT NOT NULL,
+        PRIMARY KEY (device_id, name)
+      );
+      CREATE INDEX payments_by_record_counter ON payments (device_id, record_counter);
+    `,
+  },
 ];
 
 /** The database took the transaction's COMMIT but the connection died before it answered: it may
@@ -650,6 +663,23 @@ export class PostgresRepository implements Repository {
   async getSecret(id: string): Promise<Uint8Array | null> {
     const r = (await this.q('SELECT wrapped FROM secrets WHERE id = $1', [id])).rows[0];
     return r ? new Uint8Array(r.wrapped) : null;
+  }
+
+  // ---- issue 17 §1: witnessed TEE counters (repository.ts)
+
+  async paymentByRecordCounter(deviceId: string, recordCounter: number): Promise<PaymentRow | null> {
+    return toPayment((await this.q("SELECT * FROM payments WHERE device_id = $1 AND record_counter = $2 AND record_sha256 <> '' LIMIT 1", [deviceId, recordCounter])).rows[0]);
+  }
+
+  async witnessedCounter(deviceId: string, name: string): Promise<number | null> {
+    return (await this.q('SELECT value FROM device_counters WHERE device_id = $1 AND name = $2', [deviceId, name])).rows[0]?.value ?? null;
+  }
+
+  async witnessCounter(deviceId: string, name: string, value: number, strict: boolean): Promise<boolean> {
+    // Compare-and-set in one statement: the row's lock orders concurrent witnesses of one counter.
+    return (await this.q(`INSERT INTO device_counters (device_id, name, value) VALUES ($1, $2, $3)
+                          ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value
+                          WHERE device_counters.value ${strict ? '<' : '<='} excluded.value`, [deviceId, name, value])).rowCount === 1;
   }
 
   // ---- operators' console (issue 12 §1)
