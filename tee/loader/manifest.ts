@@ -44,7 +44,7 @@ export function signManifestBytes(bytes: Uint8Array, privateKeyPem: string | Uin
 // starts: the same standards as common/manifest.ts's @noble code, which a fresh process would
 // first have to warm up (its Ed25519 builds precomputed tables on first use), the largest part
 // of a cold start before this. OpenSSL's Ed25519 is strict RFC 8032 like the @noble call.
-const nativeEd25519Verify: Ed25519Verify = (sig, msg, rawKey) => {
+export const nativeEd25519Verify: Ed25519Verify = (sig, msg, rawKey) => {
   const der = new Uint8Array(ED25519_SPKI_PREFIX.length + rawKey.length);
   der.set(ED25519_SPKI_PREFIX);
   der.set(rawKey, ED25519_SPKI_PREFIX.length);
