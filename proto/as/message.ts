@@ -124,18 +124,20 @@ export class PbMessage {
     const t = this.pbTable + 4;
     const n = load<u32>(this.pbTable);
     const obj = changetype<usize>(this);
+    const last = t + <usize>n * FIELD_WORDS * 4;
+    let hint = t; // entry of the last field read: encoders write fields in number order
     while (r.more()) {
       const tag = r.tag();
       if (!r.ok()) break;
       const f = tag >>> 3, wt = tag & 7;
-      // the field with number f, if any (tables are short and sorted)
-      let e = t;
-      const last = t + <usize>n * FIELD_WORDS * 4;
+      // the field with number f, if any (the table is sorted by number)
+      let e = hint < last && load<u32>(hint) <= f ? hint : t;
       while (e < last && load<u32>(e) < f) e += FIELD_WORDS * 4;
       if (e >= last || load<u32>(e) != f) {
         r.skip(wt); // unknown field
         continue;
       }
+      hint = e;
       const w1 = load<u32>(e, 4);
       const w2 = load<u32>(e, 8);
       const kind = w1 & 15;
