@@ -68,7 +68,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID
  * 1.3.101.112 }, BIT STRING (32 bytes) }. */
-const ED25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00);
+export const ED25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00);
 
 /** "ed25519:sha256:<hex of the SPKI DER public key>" for a 32-byte Ed25519 public key. */
 export function ed25519KeyId(raw: Uint8Array): string {
@@ -93,16 +93,24 @@ export function ed25519FromPem(pem: string | Uint8Array): Uint8Array {
   return der.slice(ED25519_SPKI_PREFIX.length);
 }
 
-/** Verifies manifest.sig text over manifest bytes; throws UNSIGNED or BAD_SIGNATURE. */
-export function verifyManifestSignature(bytes: Uint8Array, signatureText: string | null, trustedPublicKeyPem: string | Uint8Array): void {
+/** Pure Ed25519 verification (RFC 8032, strict: no ZIP-215 leniency) of a 64-byte signature
+ * with a raw 32-byte key. */
+export type Ed25519Verify = (sig: Uint8Array, msg: Uint8Array, rawKey: Uint8Array) => boolean;
+
+/** @noble's strict RFC 8032 verification, as OpenSSL verifies. */
+export const nobleEd25519Verify: Ed25519Verify = (sig, msg, key) => ed25519.verify(sig, msg, key, { zip215: false });
+
+/** Verifies manifest.sig text over manifest bytes; throws UNSIGNED or BAD_SIGNATURE. `verify`
+ * lets a platform with native Ed25519 (the Node runtime: OpenSSL) check the same signature
+ * without @noble's first-use table set-up, which dominates a TA cold start in a fresh process. */
+export function verifyManifestSignature(bytes: Uint8Array, signatureText: string | null, trustedPublicKeyPem: string | Uint8Array, verify: Ed25519Verify = nobleEd25519Verify): void {
   if (signatureText === null || signatureText.trim() === '') throw new LoadError('UNSIGNED', `the manifest has no signature (${SIGNATURE_FILE} missing or empty)`);
   const key = ed25519FromPem(trustedPublicKeyPem);
   const text = signatureText.trim();
   const sig = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? fromBase64(text) : new Uint8Array(0);
   if (sig.length !== 64) throw new LoadError('BAD_SIGNATURE', `${SIGNATURE_FILE} is not a base64 Ed25519 signature (64 bytes)`);
-  // Strict RFC 8032 (no ZIP-215 leniency), as OpenSSL verifies.
   let ok = false;
-  try { ok = ed25519.verify(sig, bytes, key, { zip215: false }); } catch { ok = false; }
+  try { ok = verify(sig, bytes, key); } catch { ok = false; }
   if (!ok) {
     throw new LoadError('BAD_SIGNATURE', `${SIGNATURE_FILE} does not verify over ${MANIFEST_FILE} with the trusted key ${ed25519KeyId(key)}`);
   }

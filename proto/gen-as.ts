@@ -1,5 +1,6 @@
 // Code generator for the TrustTap protocol: reads .proto files through protobufjs reflection
-// and emits (1) one AssemblyScript codec file per .proto, using the runtime in proto/as/pb.ts,
+// and emits (1) one AssemblyScript file per .proto: plain classes, each handing a small field
+// table to the one generic codec in proto/as/message.ts (on the wire runtime proto/as/pb.ts),
 // and (2) static ESM code + .d.ts for TypeScript via pbjs. It returns file contents instead of
 // writing them, so `trusttap gen --check` and the sync test can compare with what is committed.
 //
@@ -69,7 +70,7 @@ const REFUSED_TYPES = new Set(['float', 'double']);
 
 // Identifiers AssemblyScript (or the generated class) cannot take as a field name.
 const RESERVED = new Set([
-  'encode', 'encodeTo', 'decode', 'decodeFrom', 'mergeFrom', 'constructor', 'prototype',
+  'encode', 'encodeTo', 'decode', 'decodeFrom', 'mergeFrom', 'pbTable', 'constructor', 'prototype',
   'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
   'else', 'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import',
   'in', 'instanceof', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try',
@@ -174,6 +175,8 @@ function fieldModel(t: Type, f: Field): FieldModel {
 
 class AsFile {
   private lines: string[] = [];
+  /** kind and flag constants of proto/as/message.ts the tables use */
+  private used = new Set<string>();
   /** type (by full name) → identifier usable in this file */
   private names = new Map<string, string>();
   /** other file → [local name, alias] */
@@ -216,8 +219,9 @@ class AsFile {
       '',
     ];
     const used = this.lines.join('\n');
-    const rt = ['PbReader', 'PbWriter', 'setLastError'].filter((n) => new RegExp(`\\b${n}\\b`).test(used));
-    if (rt.length) head.push(`import { ${rt.join(', ')} } from "${this.runtime}";`);
+    if (/\bPbReader\b/.test(used)) head.push(`import { PbReader } from "${this.runtime}";`);
+    const codec = ['PbMessage', 'pbDecode', 'pbDecodeFrom', ...[...this.used].sort()].filter((n) => new RegExp(`\\b${n}\\b`).test(used));
+    if (codec.length) head.push(`import { ${codec.join(', ')} } from "${this.runtime.replace(/pb$/, 'message')}";`);
     const outDir = path.dirname(this.outFile);
     for (const other of [...this.imports.keys()].sort()) {
       const spec = [...this.imports.get(other)!.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
@@ -274,7 +278,7 @@ class AsFile {
 
     this.out();
     this.out(`/** message ${t.fullName.slice(1)} */`);
-    this.out(`export class ${cls} {`);
+    this.out(`export class ${cls} extends PbMessage {`);
     for (const o of oneofs) {
       const ms = fields.filter((m) => m.oneof === o);
       this.out(`  /** oneof ${o.name}: ${cls}.${constName(o)} or the field number of the member that is set. */`);
@@ -288,6 +292,8 @@ class AsFile {
       this.out(`  ${m.name}: ${decl} = ${this.initial(m)};${note}`);
       if (m.optional) this.out(`  has${upperFirst(m.name)}: bool = false;`);
     }
+    this.out();
+    for (const l of this.table(cls, fields)) this.out(l);
     // Setters keep the has-flag / case in step with the value.
     for (const m of fields) {
       if (!m.optional && !m.oneof) continue;
@@ -301,63 +307,45 @@ class AsFile {
       this.out('  }');
     }
 
-    // encode
-    this.out();
-    this.out('  encode(): Uint8Array {');
-    this.out('    const w = new PbWriter();');
-    this.out('    this.encodeTo(w);');
-    this.out('    return w.finish();');
-    this.out('  }');
-    this.out();
-    this.out('  /** Writes the fields in field-number order, skipping proto3 defaults (as protobufjs). */');
-    this.out(`  encodeTo(w: PbWriter): void {`);
-    for (const m of fields) this.encodeField(m);
-    this.out('  }');
-
-    // decode
     this.out();
     this.out('  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */');
-    this.out(`  static decode(bytes: Uint8Array): ${cls} | null {`);
-    this.out('    const r = new PbReader(bytes);');
-    this.out(`    const m = new ${cls}();`);
-    this.out('    const ok = m.mergeFrom(r, bytes.length);');
-    this.out('    setLastError(r);');
-    this.out('    return ok ? m : null;');
-    this.out('  }');
-    this.out();
+    this.out(`  static decode(bytes: Uint8Array): ${cls} | null { return changetype<${cls} | null>(pbDecode(new ${cls}(), bytes)); }`);
     this.out('  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */');
-    this.out(`  static decodeFrom(r: PbReader, len: i32): ${cls} | null {`);
-    this.out(`    const m = new ${cls}();`);
-    this.out('    return m.mergeFrom(r, len) ? m : null;');
-    this.out('  }');
-    this.out();
-    this.out('  /** Merges the next len bytes of r into this message (protobuf merge semantics). */');
-    this.out('  mergeFrom(r: PbReader, len: i32): bool {');
-    this.out('    const saved = r.enter(len);');
-    this.out('    if (saved < 0) return false;');
-    this.out('    while (r.more()) {');
-    this.out('      const tag = r.tag();');
-    this.out('      if (!r.ok()) break;');
-    if (fields.length) this.out('      const f = tag >>> 3, wt = tag & 7;');
-    let first = true;
-    for (const m of fields) {
-      for (const [cond, body] of this.decodeBranches(m)) {
-        this.out(`      ${first ? 'if' : '} else if'} (${cond}) {`);
-        for (const l of body) this.out(`        ${l}`);
-        first = false;
-      }
-    }
-    if (first) this.out('      r.skip(tag & 7); // no known fields');
-    else {
-      this.out('      } else {');
-      this.out('        r.skip(wt); // unknown field, or a known one with another wire type');
-      this.out('      }');
-    }
-    this.out('    }');
-    this.out('    r.leave(saved);');
-    this.out('    return r.ok();');
-    this.out('  }');
+    this.out(`  static decodeFrom(r: PbReader, len: i32): ${cls} | null { return changetype<${cls} | null>(pbDecodeFrom(new ${cls}(), r, len)); }`);
     this.out('}');
+    this.out();
+    this.out(`/** A new ${cls} (the codec makes nested messages with it). */`);
+    this.out(`export function ${cls}__new(): PbMessage { return new ${cls}(); }`);
+    for (const f of flagsUsed(fields)) this.used.add(f);
+  }
+
+  /** The constructor handing the message's field table (proto/as/message.ts) to the codec. */
+  private table(cls: string, fields: FieldModel[]): string[] {
+    const rows = fields.map((m) => {
+      let off = `offsetof<${cls}>("${m.name}")`;
+      if (m.oneof) off += ` | offsetof<${cls}>("${m.oneof.name}Case") << 16`;
+      if (m.optional) off += ` | offsetof<${cls}>("has${upperFirst(m.name)}") << 16`;
+      const make = m.kind === 'message' ? `changetype<u32>(${this.factory(m)})` : '0';
+      return `      ${m.id}, ${flagsUsed([m]).join(' | ')}, ${off}, ${make},`;
+    });
+    return [
+      '  constructor() {',
+      '    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory',
+      `    super(memory.data<u32>([${fields.length}${rows.length ? ',' : ']));'}`,
+      ...(rows.length ? [...rows, '    ]));'] : []),
+      '  }',
+    ];
+  }
+
+  /** The factory function of a message field's type, imported when it is in another file. */
+  private factory(m: FieldModel): string {
+    const T = m.f.resolvedType!;
+    const other = fileOf(T);
+    if (other === path.resolve(this.file)) return `${m.asType}__new`;
+    const local = `${localName(T)}__new`;
+    if (!this.imports.has(other)) this.imports.set(other, new Map());
+    this.imports.get(other)!.set(local, local);
+    return local;
   }
 
   private declType(m: FieldModel): string {
@@ -377,117 +365,19 @@ class AsFile {
     }
     return m.scalar!.zero;
   }
+}
 
-  private encodeField(m: FieldModel) {
-    const o = (s: string) => this.out(`    ${s}`);
-    const id = m.id;
-    if (m.kind === 'message') {
-      const body = (v: string, nullable: boolean) => [
-        `w.tag(${id}, 2);`,
-        'const p = w.fork();',
-        nullable ? `if (${v} != null) ${v}.encodeTo(w);` : `${v}.encodeTo(w);`,
-        'w.ldelim(p);',
-      ];
-      if (m.repeated) {
-        o(`for (let i = 0, a = this.${m.name}; i < a.length; i++) {`);
-        for (const l of body('unchecked(a[i])', false)) o('  ' + l);
-        o('}');
-      } else if (m.oneof) {
-        o(`if (this.${m.oneof.name}Case == ${id}) { // emitted even when empty: it is the active member`);
-        o(`  const v = this.${m.name};`);
-        for (const l of body('v', true)) o('  ' + l);
-        o('}');
-      } else {
-        o(`{`);
-        o(`  const v = this.${m.name};`);
-        o('  if (v != null) {');
-        for (const l of body('v', false)) o('    ' + l);
-        o('  }');
-        o('}');
-      }
-      return;
-    }
-    const s = m.scalar!;
-    if (m.repeated) {
-      if (m.packed) {
-        o(`if (this.${m.name}.length) {`);
-        o(`  const a = this.${m.name};`);
-        o(`  w.tag(${id}, 2);`);
-        o('  const p = w.fork();');
-        o(`  for (let i = 0; i < a.length; i++) w.${s.method}(unchecked(a[i]));`);
-        o('  w.ldelim(p);');
-        o('}');
-      } else {
-        o(`for (let i = 0, a = this.${m.name}; i < a.length; i++) {`);
-        o(`  w.tag(${id}, ${s.wire});`);
-        o(`  w.${s.method}(unchecked(a[i]));`);
-        o('}');
-      }
-      return;
-    }
-    let cond: string;
-    if (m.oneof) cond = `this.${m.oneof.name}Case == ${id}`;
-    else if (m.optional) cond = `this.has${upperFirst(m.name)}`;
-    else if (s.as === 'bool') cond = `this.${m.name}`;
-    else if (s.as === 'string' || s.as === 'Uint8Array') cond = `this.${m.name}.length > 0`;
-    else cond = `this.${m.name} != ${m.kind === 'enum' ? (m.f.typeDefault ?? 0) : 0}`;
-    o(`if (${cond}) {`);
-    o(`  w.tag(${id}, ${s.wire});`);
-    o(`  w.${s.method}(this.${m.name});`);
-    o('}');
+/** The kind and flag constants a message's field table names. */
+function flagsUsed(fields: FieldModel[]): string[] {
+  const out: string[] = [];
+  for (const m of fields) {
+    out.push(m.kind === 'message' ? 'K_MESSAGE' : `K_${m.kind === 'enum' ? 'INT32' : m.scalar!.method.toUpperCase()}`);
+    if (m.repeated) out.push('F_REPEATED');
+    if (m.packed) out.push('F_PACKED');
+    if (m.oneof) out.push('F_ONEOF');
+    if (m.optional) out.push('F_OPTIONAL');
   }
-
-  private decodeBranches(m: FieldModel): Array<[string, string[]]> {
-    const id = m.id;
-    if (m.kind === 'message') {
-      const T = m.asType;
-      if (m.repeated) {
-        return [[`f == ${id} && wt == 2`, [
-          `const v = new ${T}();`,
-          `if (v.mergeFrom(r, r.length())) this.${m.name}.push(v);`,
-        ]]];
-      }
-      if (m.oneof) {
-        return [[`f == ${id} && wt == 2`, [
-          `let v = this.${m.name};`,
-          `if (v == null || this.${m.oneof.name}Case != ${id}) {`,
-          `  v = new ${T}();`,
-          `  this.${m.name} = v;`,
-          '}',
-          `this.${m.oneof.name}Case = ${id};`,
-          'v.mergeFrom(r, r.length());',
-        ]]];
-      }
-      return [[`f == ${id} && wt == 2`, [
-        `let v = this.${m.name};`,
-        `if (v == null) {`,
-        `  v = new ${T}();`,
-        `  this.${m.name} = v;`,
-        '}',
-        'v.mergeFrom(r, r.length());',
-        ...(m.optional ? [`this.has${upperFirst(m.name)} = true;`] : []),
-      ]]];
-    }
-    const s = m.scalar!;
-    const read = `r.${s.method}()`;
-    if (m.repeated) {
-      const out: Array<[string, string[]]> = [];
-      if (s.wire !== 2) {
-        // Packable: accept packed and unpacked alike, whatever the declaration says.
-        out.push([`f == ${id} && wt == 2`, [
-          'const s = r.limit(r.length());',
-          `while (r.more()) this.${m.name}.push(${read});`,
-          'r.restore(s);',
-        ]]);
-      }
-      out.push([`f == ${id} && wt == ${s.wire}`, [`this.${m.name}.push(${read});`]]);
-      return out;
-    }
-    const body = [`this.${m.name} = ${read};`];
-    if (m.oneof) body.push(`this.${m.oneof.name}Case = ${id};`);
-    if (m.optional) body.push(`this.has${upperFirst(m.name)} = true;`);
-    return [[`f == ${id} && wt == ${s.wire}`, body]];
-  }
+  return out;
 }
 
 /** Every message type of the given files, in generation order, with its AS module and name. */

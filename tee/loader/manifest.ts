@@ -5,14 +5,14 @@
 // Before a TA is instantiated: loadVerifiedManifest (signature), verifyTaBinary (size and
 // sha256 of the wasm), checkTaModule (imports against the host ABI, exports, maximum memory).
 // loadVerifiedTa does all three.
-import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ABI_VERSION } from '../abi/table.ts';
 import { TA_ABI_VERSION } from '../abi/ta-exports.ts';
 import { LoadError, checkTaModule, importKey, importSignature, type CheckOptions } from './imports.ts';
 import type { WasmInfo } from './wasm-info.ts';
-import { MANIFEST_FILE, SIGNATURE_FILE, parseManifest, sha256Hex, verifyManifestSignature, type Manifest, type ManifestTa } from '../../common/manifest.ts';
+import { ED25519_SPKI_PREFIX, MANIFEST_FILE, SIGNATURE_FILE, parseManifest, sha256Hex, verifyManifestSignature, type Ed25519Verify, type Manifest, type ManifestTa } from '../../common/manifest.ts';
 
 export { LoadError, type LoadErrorCode, checkTaModule, formatSignature, moduleProblems, type CheckOptions } from './imports.ts';
 
@@ -40,6 +40,18 @@ export function signManifestBytes(bytes: Uint8Array, privateKeyPem: string | Uin
   return sign(null, bytes, key).toString('base64') + '\n';
 }
 
+// The platform's SHA-256 and Ed25519 (OpenSSL through node:crypto) for the checks before a TA
+// starts: the same standards as common/manifest.ts's @noble code, which a fresh process would
+// first have to warm up (its Ed25519 builds precomputed tables on first use), the largest part
+// of a cold start before this. OpenSSL's Ed25519 is strict RFC 8032 like the @noble call.
+export const nativeEd25519Verify: Ed25519Verify = (sig, msg, rawKey) => {
+  const der = new Uint8Array(ED25519_SPKI_PREFIX.length + rawKey.length);
+  der.set(ED25519_SPKI_PREFIX);
+  der.set(rawKey, ED25519_SPKI_PREFIX.length);
+  return verify(null, msg, createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }), sig);
+};
+const nativeSha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
 function readOrNull(path: string): Uint8Array | null {
   try {
     return readFileSync(path);
@@ -55,13 +67,13 @@ export function loadVerifiedManifest(dir: string, trustedPublicKeyPem: string | 
   const bytes = readOrNull(join(dir, MANIFEST_FILE));
   if (!bytes) throw new LoadError('NO_MANIFEST', `no ${MANIFEST_FILE} in ${dir}`);
   const sig = readOrNull(join(dir, SIGNATURE_FILE));
-  verifyManifestSignature(bytes, sig ? new TextDecoder().decode(sig) : null, trustedPublicKeyPem);
+  verifyManifestSignature(bytes, sig ? new TextDecoder().decode(sig) : null, trustedPublicKeyPem, nativeEd25519Verify);
   const manifest = parseManifest(bytes, HOST_ABI_VERSION);
   return {
     dir,
     manifest,
     bytes,
-    sha256: sha256Hex(bytes),
+    sha256: nativeSha256Hex(bytes),
     find(nameOrUuid, opts = {}) {
       const debug = opts.debug ?? false;
       const key = nameOrUuid.toLowerCase();
@@ -77,7 +89,7 @@ export function verifyTaBinary(entry: ManifestTa, bytes: Uint8Array): void {
   if (bytes.length !== entry.size) {
     throw new LoadError('HASH_MISMATCH', `${entry.file} (TA ${entry.name}) is ${bytes.length} bytes; the manifest says ${entry.size}`);
   }
-  const got = sha256Hex(bytes);
+  const got = nativeSha256Hex(bytes);
   if (got !== entry.sha256) {
     throw new LoadError('HASH_MISMATCH', `${entry.file} (TA ${entry.name}) has sha256 ${got}; the manifest says ${entry.sha256}`);
   }

@@ -9,6 +9,9 @@ import { hex, pbjsReencode, root, staticClass } from './common.ts';
 
 const ITERATIONS = 100_000;
 const SEEDS = 48;
+// 6 million decodes: about 75 s on two loaded cores alone, over 200 s beside other suites. A
+// limit, not a speed assertion: a slow machine must not fail the fuzz.
+const FUZZ_TIMEOUT_MS = 900_000;
 
 let h: Harness;
 beforeAll(async () => {
@@ -43,7 +46,7 @@ describe(`${ITERATIONS} mutated/random inputs per message type`, () => {
     }
     expect(total).toBe(ITERATIONS * h.types.length);
     console.log(`fuzz (ok, errors TRUNCATED/VARINT_TOO_LONG/BAD_WIRE_TYPE/LENGTH_OUT_OF_RANGE/INVALID_UTF8/NESTING_TOO_DEEP/BAD_FIELD_NUMBER):\n  ${summary.join('\n  ')}`);
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('mutated inputs in JS: where AS and protobufjs both accept, they re-encode alike', () => {
     // A differential check on a smaller sample: the TA (AS) and the REE/back end (protobufjs)

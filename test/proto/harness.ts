@@ -95,7 +95,7 @@ export async function loadHarness(): Promise<Harness> {
   const h = createHash('sha256').update(source);
   const [main, fixtures] = jobs();
   for (const p of [
-    path.join(main.rootDir, 'proto/as/pb.ts'), path.join(HERE, 'as/harness_lib.ts'), path.join(HERE, 'as/samples.ts'),
+    path.join(main.rootDir, 'proto/as/pb.ts'), path.join(main.rootDir, 'proto/as/message.ts'), path.join(HERE, 'as/harness_lib.ts'), path.join(HERE, 'as/samples.ts'),
     ...[main, fixtures].flatMap((j) => protoFiles(j.protoDir).map((f) => path.join(j.asOutDir, path.basename(f, '.proto') + '.ts'))),
   ]) h.update(p).update(readFileSync(p));
   const wasmPath = path.join(BUILD, `harness-${h.digest('hex').slice(0, 16)}.wasm`);
