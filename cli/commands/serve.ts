@@ -1,5 +1,6 @@
 // `trusttap serve [--port N] [--data DIR] [--build DIR] [--admin-token T] [--sync full|normal]`:
-// runs the acquirer back end (backend/) on 127.0.0.1 until SIGINT/SIGTERM; --cors-origin opens
+// runs the acquirer back end (backend/) on 127.0.0.1 until SIGINT/SIGTERM, one JSON log line per
+// request on stderr (pino), /metrics for the --metrics-token bearer (docs/operations.md); --cors-origin opens
 // the device API to web origins (a WebView app's page, backend/http/cors.ts). The operators'
 // console is at /console (backend/console/). The TA allowlist comes
 // from the build's signed manifest; the trusted OEM root is the test root of sim/oem/. Without
@@ -9,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, type Backend } from '../../backend/http/server.ts';
 import { parseOrigins } from '../../backend/http/cors.ts';
+import { createLogger } from '../../backend/http/log.ts';
+import { pino } from 'pino';
 import { DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/loader/from-build.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
 import { defineCommand, readUserFile, UsageError, UserError, type CommandSpec } from '../args.ts';
@@ -23,6 +26,8 @@ export const spec: CommandSpec = {
     { name: 'sync', value: 'MODE', choices: ['full', 'normal'], help: 'SQLite synchronous mode', default: 'full' },
     { name: 'cors-origin', value: 'ORIGIN,...', help: 'web origins whose pages may call the device API (CORS)\ne.g. https://localhost,capacitor://localhost for a WebView app', default: 'none' },
     { name: 'console-secure-cookie', help: "mark the operators' console session cookie Secure (TLS ends at a proxy in front);\nwithout it the cookie is Secure only on a TLS connection" },
+    { name: 'metrics-token', value: 'TOKEN', help: 'bearer token that may read GET /metrics (Prometheus)', default: '$TRUSTTAP_METRICS_TOKEN, else a random one, printed' },
+    { name: 'log-level', value: 'LEVEL', choices: ['debug', 'info', 'warn', 'error'], help: 'least level of the JSON log lines on stderr', default: 'info' },
     { name: 'quiet', help: 'no request log on stderr' },
   ],
   exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [1, 'could not start (port in use, unreadable state)'], [2, 'usage error']],
@@ -55,7 +60,9 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
       dataDir, port, adminToken: opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN,
       oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
       manifestKeyPem, manifests, corsOrigins, consoleSecureCookies: flags.has('console-secure-cookie'), sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
-      log: flags.has('quiet') ? undefined : (line) => console.error(line),
+      metricsToken: opts['metrics-token'] || process.env.TRUSTTAP_METRICS_TOKEN || undefined,
+      // Buffered, written by sonic-boom off the request path; flushed at exit.
+      logger: flags.has('quiet') ? undefined : createLogger({ dest: pino.destination({ dest: 2, sync: false }), level: (opts['log-level'] ?? 'info') as 'info' }),
     });
   } catch (e) {
     process.off('SIGINT', stop);
@@ -70,6 +77,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   console.log(`trusttap back end listening on ${be.url} (data ${dataDir}${temporary ? ', removed at exit' : ''})`);
   if (!opts['admin-token'] && !process.env.TRUSTTAP_ADMIN_TOKEN) console.log(`admin token: ${be.adminToken}`);
   console.log(`operators' console: ${be.url}/console (sign in with the admin token or an account of trusttap operator add)`);
+  if (!opts['metrics-token'] && !process.env.TRUSTTAP_METRICS_TOKEN) console.log(`metrics token: ${be.metricsToken}`);
   await stopped;
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
