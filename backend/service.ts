@@ -28,6 +28,9 @@ import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
 
 const a = trusttap.attest.v1;
+const pay = trusttap.payment.v1;
+/** DECLINE_REASON_INSUFFICIENT_FUNDS → 'insufficient_funds' (a metric label, a log field). */
+const reasonName = (r: number) => (pay.DeclineReason[r] ?? `reason_${r}`).replace(/^DECLINE_REASON_/, '').toLowerCase();
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
 export const DEFAULT_BDK = 'bdk-default';
 export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
@@ -105,6 +108,17 @@ export interface DeviceAnswer {
   message: 'SignedDeviceResponse' | 'ErrorResponse';
   body: Uint8Array;
   error?: ApiError;
+  /** What the request decided, for the server's metrics and log (never card or key data). */
+  outcome?: DeviceOutcome;
+}
+
+/** The decision a device request carried: an attestation verdict, an authorization's decision and
+ * decline reason (the DeclineReason name without its prefix, lower case: 'none' when approved). */
+export interface DeviceOutcome {
+  deviceId?: string;
+  verdict?: Exclude<VerdictName, ''>;
+  decision?: 'approved' | 'declined';
+  reason?: string;
 }
 
 const VERDICT: Record<Exclude<VerdictName, ''>, number> = { allow: a.Verdict.VERDICT_ALLOW, 'step-up': a.Verdict.VERDICT_STEP_UP, suspend: a.Verdict.VERDICT_SUSPEND };
@@ -130,6 +144,7 @@ interface Ctx {
   key: Uint8Array;
   /** Single-use items this request consumed: burnt even when the request then fails. */
   consumed: { nonces: string[]; rkiSessions: string[] };
+  outcome: DeviceOutcome;
 }
 
 export class BackendService {
@@ -467,7 +482,13 @@ export class BackendService {
         const id = c.device?.deviceId;
         return { result, notices: id ? await this.repo.takeNotices(id) : [] };
       });
-      return await this.answer(c, 200, result, notices);
+      const decided = (result.authorize ?? result.qrAuthorize) as trusttap.payment.v1.IAuthorizeResponse | undefined;
+      if (decided) {
+        c.outcome.decision = decided.decision === pay.Decision.DECISION_APPROVED ? 'approved' : 'declined';
+        c.outcome.reason = reasonName(decided.reason ?? 0);
+      }
+      c.outcome.deviceId = c.device?.deviceId;
+      return { ...(await this.answer(c, 200, result, notices)), outcome: c.outcome };
     } catch (e) {
       const err = e instanceof ApiError ? e : internal(e);
       const used = ctx?.consumed;
@@ -477,14 +498,15 @@ export class BackendService {
           for (const r of used.rkiSessions) await this.repo.takeRkiSession(r);
         });
       }
+      const outcome = ctx ? { ...ctx.outcome, deviceId: ctx.device?.deviceId } : undefined;
       if (!ctx || !ctx.device || ctx.device.publicKey.length === 0 || err.http === 401) {
-        return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode({ code: err.code, message: err.message }).finish(), error: err };
+        return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode({ code: err.code, message: err.message }).finish(), error: err, outcome };
       }
       const d = ctx.device;
       try {
         await this.repo.transaction(async () => await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policy.version }));
       } catch { /* history is best effort for refusals */ }
-      return { ...(await this.answer(ctx, err.http, { error: { code: err.code, message: err.message } })), error: err };
+      return { ...(await this.answer(ctx, err.http, { error: { code: err.code, message: err.message } })), error: err, outcome };
     }
   }
 
@@ -505,12 +527,12 @@ export class BackendService {
       if (op !== 'challenge' && op !== 'enrol') throw malformed('device_id is required');
       if (!isP256Point(signed.publicKey)) throw malformed('enrolment requests carry the signing public key (65-byte P-256 point)');
       if (!verifyP256(signed.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
-      return { now, request: signed.request, req, device: null, key: signed.publicKey, consumed: { nonces: [], rkiSessions: [] } };
+      return { now, request: signed.request, req, device: null, key: signed.publicKey, consumed: { nonces: [], rkiSessions: [] }, outcome: {} };
     }
     const device = await this.repo.getDevice(req.deviceId);
     if (!device || device.publicKey.length === 0) throw unknownDevice(`no enrolled device ${req.deviceId}`);
     if (!verifyP256(device.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the device key');
-    return { now, request: signed.request, req, device, key: device.publicKey, consumed: { nonces: [], rkiSessions: [] } };
+    return { now, request: signed.request, req, device, key: device.publicKey, consumed: { nonces: [], rkiSessions: [] }, outcome: {} };
   }
 
   /** After authentication: a suspended or disabled device is refused (with a signed answer). */
@@ -663,6 +685,7 @@ export class BackendService {
     const { evidence, sha256: evSha } = this.open(r.evidence, c.key);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy), ...await this.assessCounters(d, evidence)]);
+    c.outcome.verdict = verdict;
     if (verdict === 'suspend') {
       throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REFUSED, `enrolment refused: ${reasons.filter((x) => x.startsWith('suspend')).join('; ')}`);
     }
@@ -695,6 +718,7 @@ export class BackendService {
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy), ...await this.assessCounters(d, evidence)]);
     await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements);
+    c.outcome.verdict = verdict;
     return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
   }
 

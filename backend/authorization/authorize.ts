@@ -89,9 +89,10 @@ interface Ctx {
 
 export class Authorizer {
   readonly issuer: IssuerSim;
-  /** Token signatures already verified (sha256 of token || signature → expiry): a device sends
-   * the same token with every payment of its two-minute life. */
-  private readonly verifiedTokens = new Map<string, number>();
+  /** Tokens whose signature verified, decoded (sha256 of token || signature → the token): a
+   * device sends the same token with every payment of its two-minute life, so it is verified and
+   * decoded once; binding, verdict and expiry are still checked on every payment. */
+  private readonly verifiedTokens = new Map<string, trusttap.attest.v1.VerdictToken>();
 
   constructor(private readonly host: AuthorizationHost, readonly limits: readonly AmountLimits[] = DEFAULT_LIMITS) {
     this.issuer = new IssuerSim(host.repo, host.hsm);
@@ -323,16 +324,16 @@ export class Authorizer {
     }
     if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
     const key = hex(sha256(Buffer.concat([st.token, st.signature])));
-    if (!this.verifiedTokens.has(key)) {
+    let t = this.verifiedTokens.get(key);
+    if (!t) {
       if (!verifyP256(this.host.hsm.publicKey('token'), st.token, st.signature)) return 'the verdict token is not signed by the back end';
+      try {
+        t = decodeCanonical(at.VerdictToken, st.token, 'the verdict token');
+      } catch (e) {
+        return (e as Error).message;
+      }
       if (this.verifiedTokens.size > 10_000) this.verifiedTokens.clear();
-      this.verifiedTokens.set(key, 0);
-    }
-    let t: trusttap.attest.v1.VerdictToken;
-    try {
-      t = decodeCanonical(at.VerdictToken, st.token, 'the verdict token');
-    } catch (e) {
-      return (e as Error).message;
+      this.verifiedTokens.set(key, t);
     }
     if (t.deviceId !== device.deviceId || hex(t.deviceKeySha256) !== hex(sha256(device.publicKey))) return 'the verdict token is for another device';
     if (t.verdict !== at.Verdict.VERDICT_ALLOW) return `the verdict token says ${at.Verdict[t.verdict] ?? t.verdict}`;

@@ -1,15 +1,20 @@
 // The back end over HTTP (node:http), loopback only. Bodies are protobuf
 // (application/x-protobuf); the header x-trusttap-message names the message type of a body.
-// Routes and status codes: docs/backend-api.md.
+// Routes and status codes: docs/backend-api.md. Operations routes (docs/operations.md,
+// Monitoring): GET /healthz, GET /readyz (./health.ts), GET /metrics (./metrics.ts, bearer token);
+// one JSON log line per request with its request id (./log.ts).
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer } from '../service.ts';
+import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer, type DeviceOutcome } from '../service.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
 import { QrPayloadError } from '../qr/qr.ts';
 import { applyCors, checkOrigin } from './cors.ts';
 import { consoleHandler } from '../console/routes.ts';
+import { BackendMetrics } from './metrics.ts';
+import { silentLogger, requestId, type Logger } from './log.ts';
+import { liveness, readiness, type Probe } from './health.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -29,14 +34,19 @@ export interface ServerOptions extends BackendOptions {
   requestTimeoutMs?: number;
   /** Mark the console's session cookie Secure on plain HTTP too (TLS ends at a proxy in front). */
   consoleSecureCookies?: boolean;
-  /** Log one line per request (never bodies). */
-  log?: (line: string) => void;
+  /** One JSON line per request (./log.ts createLogger; never bodies or card data); default none. */
+  logger?: Logger;
+  /** Bearer token that may read GET /metrics (a Prometheus scraper's); the admin token may too.
+   * A random one is made if absent (see Backend.metricsToken). */
+  metricsToken?: string;
 }
 
 export interface Backend {
   url: string;
   port: number;
   adminToken: string;
+  metricsToken: string;
+  metrics: BackendMetrics;
   service: BackendService;
   server: Server;
   /** Drains, then closes the store: no new request is taken (a request arriving on an open
@@ -99,6 +109,19 @@ function send(res: ServerResponse, status: number, message: string, body: Uint8A
   res.end(body);
 }
 
+function sendJson(res: ServerResponse, p: Probe): void {
+  const body = Buffer.from(JSON.stringify(p.body));
+  res.writeHead(p.status, { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** What one request did, filled in as it goes, for its metrics and its log line. */
+interface Exchange {
+  /** The route family: a closed set (metric label), never an id from the path. */
+  route: string;
+  outcome?: DeviceOutcome;
+}
+
 function sendError(res: ServerResponse, e: ApiError): void {
   res.setHeader('x-trusttap-error', e.codeName);
   if (e instanceof QrPayloadError) res.setHeader('x-trusttap-qr-error', e.qrCode);
@@ -113,19 +136,50 @@ function decode<T>(type: { decode(b: Uint8Array): T }, body: Uint8Array, name: s
   }
 }
 
+/** The route family of a path (a metric label): the device operation, or the first segment. */
+function routeFamily(parts: string[]): string {
+  if (parts.length === 1 && (parts[0] === 'healthz' || parts[0] === 'readyz' || parts[0] === 'metrics')) return parts[0];
+  if (parts[0] !== 'v1') return 'other';
+  if (parts[1] === 'device') return parts.length === 3 && Object.hasOwn(DEVICE_OPS, parts[2]) ? `device/${DEVICE_OPS[parts[2]]}` : 'device/other';
+  if (parts[1] === 'keys' || parts[1] === 'wallet' || parts[1] === 'admin') return parts[1];
+  return 'other';
+}
+
 export async function startBackend(opts: ServerOptions): Promise<Backend> {
   const cors = new Set((opts.corsOrigins ?? []).map(checkOrigin));
   const requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
-  const service = await BackendService.open(opts);
+  // Deferred sync: a COMMIT does not block the event loop in fsync; every answer waits for
+  // repo.sync() instead (reply below), so nothing is acknowledged before it is on disk.
+  const service = await BackendService.open(opts.repo ? opts : { ...opts, sqlite: { deferredSync: true, ...opts.sqlite } });
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
-  const tokenBytes = Buffer.from(`Bearer ${adminToken}`);
-
   const operatorsConsole = consoleHandler({ service, adminToken, secureCookies: opts.consoleSecureCookies });
-
-  const isAdmin = (req: IncomingMessage) => {
-    const h = Buffer.from(req.headers.authorization ?? '');
-    return h.length === tokenBytes.length && timingSafeEqual(h, tokenBytes);
+  const metricsToken = opts.metricsToken || randomBytes(24).toString('base64url'); // an empty token would let anyone in
+  const logger = opts.logger ?? silentLogger();
+  const metrics = new BackendMetrics();
+  service.repo.observeCommits((phase, s) => (phase === 'commit' ? metrics.commitSeconds : metrics.syncSeconds).observe(s));
+  let closing = false;
+  /** Every answer that may reflect stored state goes out only once that state is on disk. */
+  const reply = async (res: ServerResponse, status: number, message: string, body: Uint8Array) => {
+    await service.repo.sync();
+    send(res, status, message, body);
   };
+  const bearer = (token: string) => {
+    const want = Buffer.from(`Bearer ${token}`);
+    return (req: IncomingMessage) => {
+      const h = Buffer.from(req.headers.authorization ?? '');
+      return h.length === want.length && timingSafeEqual(h, want);
+    };
+  };
+  /** For handlers that write their own answer (writeHead + end): the end waits for repo.sync(). */
+  const endWhenDurable = (res: ServerResponse) => {
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      service.repo.sync().then(() => end(...args), () => res.destroy()); // no answer rather than one not on disk
+      return res;
+    }) as ServerResponse['end'];
+  };
+  const isAdmin = bearer(adminToken);
+  const isScraper = bearer(metricsToken);
 
   // Group commit (the embedded SQLite): device requests whose bodies arrived in the same turn of
   // the event loop run one after another in one SQLite transaction, each in its own savepoint (a
@@ -136,6 +190,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   const queue: { op: DeviceOp; body: Uint8Array; resolve: (a: DeviceAnswer) => void; reject: (e: unknown) => void }[] = [];
   const flush = async () => {
     const batch = queue.splice(0);
+    metrics.commitBatch.observe(batch.length);
     let answers: DeviceAnswer[];
     try {
       answers = await service.repo.transaction(async () => {
@@ -163,49 +218,50 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     if (what === 'terminals' && method === 'POST' && !id) {
       const r = decode(a.CreateTerminalRequest, body, 'CreateTerminalRequest');
       const t = await service.createTerminal(r.merchantId, r.terminalId);
-      return send(res, 201, 'CreateTerminalResponse', a.CreateTerminalResponse.encode({ deviceId: t.deviceId, activationCode: t.activationCode, activationExpiresMs: t.expiresMs as any }).finish());
+      return reply(res, 201, 'CreateTerminalResponse', a.CreateTerminalResponse.encode({ deviceId: t.deviceId, activationCode: t.activationCode, activationExpiresMs: t.expiresMs as any }).finish());
     }
     if (what === 'devices' && id && !sub && method === 'GET') {
-      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
+      return reply(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
     }
     if (what === 'devices' && id && sub === 'history' && method === 'GET') {
-      return send(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: await service.history(id) }).finish());
+      return reply(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: await service.history(id) }).finish());
     }
     if (what === 'devices' && id && sub === 'state' && method === 'POST') {
       const r = decode(a.SetDeviceStateRequest, body, 'SetDeviceStateRequest');
       const state = BackendService.stateName(r.state);
       if (!state) throw new ApiError(400, ErrorCode.ERROR_MALFORMED, 'state must be REGISTERED, ACTIVE, SUSPENDED or DISABLED');
       await service.setState(id, state, r.reason);
-      return send(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
+      return reply(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
     }
-    if (what === 'policy' && !id && method === 'GET') return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
+    if (what === 'policy' && !id && method === 'GET') return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     if (what === 'policy' && !id && method === 'PUT') {
       await service.updatePolicy(decode(a.Policy, body, 'Policy'));
-      return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
+      return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     }
     if (what === 'manifests' && !id && method === 'POST') {
       const r = decode(a.UploadManifestRequest, body, 'UploadManifestRequest');
       await service.allowManifest({ bytes: r.manifest, signature: r.signature });
-      return send(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
+      return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     }
     if (what === 'wallets' && id === 'login' && !sub && method === 'POST') {
       // The simulated issuer provisions its wallet app (a real wallet logs its holder in).
       const r = decode(pay.WalletLoginRequest, body, 'WalletLoginRequest');
       const out = await service.repo.transaction(() => service.qr.walletLogin(r.accountId, service.now()));
-      return send(res, 200, 'WalletLoginResponse', pay.WalletLoginResponse.encode(out).finish());
+      return reply(res, 200, 'WalletLoginResponse', pay.WalletLoginResponse.encode(out).finish());
     }
     if (what === 'sweep' && method === 'POST') {
       await service.sweep();
-      return send(res, 204, 'none', new Uint8Array(0));
+      return reply(res, 204, 'none', new Uint8Array(0));
     }
     throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, x: Exchange): Promise<void> {
     if (applyCors(req, res, cors)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean);
     const method = req.method ?? 'GET';
+    x.route = routeFamily(parts);
     let body: Uint8Array;
     const deadline = Date.now() + requestTimeoutMs;
     try {
@@ -224,18 +280,38 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       }
       throw e;
     }
-    if (parts[0] === 'console') return operatorsConsole(req, res, url, body);
+    if (parts.length === 1 && method === 'GET') {
+      if (parts[0] === 'healthz') return sendJson(res, liveness());
+      if (parts[0] === 'readyz') return sendJson(res, await readiness(service.repo, closing));
+      if (parts[0] === 'metrics') {
+        if (!isScraper(req) && !isAdmin(req)) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, '/metrics needs the metrics (or admin) bearer token');
+        const m = await metrics.expose();
+        res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
+        res.end(m.text);
+        return;
+      }
+    }
+    if (parts[0] === 'console') {
+      endWhenDurable(res); // the console writes its own answers; they wait for the disk too
+      return operatorsConsole(req, res, url, body);
+    }
     if (parts[0] !== 'v1') throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
     if (parts[1] === 'device' && parts.length === 3) {
-      const op = DEVICE_OPS[parts[2]];
+      const op = Object.hasOwn(DEVICE_OPS, parts[2]) ? DEVICE_OPS[parts[2]] : undefined;
       if (!op) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device operation ${parts[2]}`);
       if (method !== 'POST') throw new ApiError(405, ErrorCode.ERROR_MALFORMED, 'device operations are POST');
       const r = await device(op, body);
+      x.outcome = r.outcome;
       if (r.error) res.setHeader('x-trusttap-error', r.error.codeName);
-      return send(res, r.http, r.message, r.body);
+      await reply(res, r.http, r.message, r.body);
+      // Counted once answered (an answer that could not be made durable is a 500, not a decision).
+      const o = r.outcome;
+      if (o?.decision) metrics.authorizations.inc({ outcome: o.decision, reason: o.reason ?? 'none' });
+      if (o?.verdict) metrics.verdicts.inc({ verdict: o.verdict });
+      return;
     }
     if (parts[1] === 'keys' && parts.length === 2 && method === 'GET') {
-      return send(res, 200, 'EnrolResponse', a.EnrolResponse.encode(service.serviceKeys()).finish());
+      return reply(res, 200, 'EnrolResponse', a.EnrolResponse.encode(service.serviceKeys()).finish());
     }
     if (parts[1] === 'wallet' && parts.length === 3) {
       // The simulated issuer's wallet routes (QR payments): Authorization: Bearer <wallet token>.
@@ -244,14 +320,14 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       if (parts[2] === 'pay' && method === 'POST') {
         const r = decode(pay.WalletPayRequest, body, 'WalletPayRequest');
         const out = await service.repo.transaction(() => service.qr.walletPay(token, r.payload, now));
-        return send(res, 200, 'WalletPayResponse', pay.WalletPayResponse.encode(out).finish());
+        return reply(res, 200, 'WalletPayResponse', pay.WalletPayResponse.encode(out).finish());
       }
       if (parts[2] === 'codes' && method === 'POST') {
         const out = await service.repo.transaction(() => service.qr.walletCode(token, now));
-        return send(res, 201, 'WalletCodeResponse', pay.WalletCodeResponse.encode(out).finish());
+        return reply(res, 201, 'WalletCodeResponse', pay.WalletCodeResponse.encode(out).finish());
       }
       if (parts[2] === 'balance' && method === 'GET') {
-        return send(res, 200, 'WalletBalanceResponse', pay.WalletBalanceResponse.encode(await service.qr.walletBalance(token, now)).finish());
+        return reply(res, 200, 'WalletBalanceResponse', pay.WalletBalanceResponse.encode(await service.qr.walletBalance(token, now)).finish());
       }
       throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no wallet route ${method} ${url.pathname}`);
     }
@@ -262,26 +338,43 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
   }
 
-  let draining = false;
   const active = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const t = performance.now();
-    if (draining) {
+    const reqId = requestId(req.headers['x-request-id']);
+    res.setHeader('x-request-id', reqId);
+    if (closing) {
+      // Draining (close()): requests in flight finish, new ones go to another node.
       res.shouldKeepAlive = false;
       sendError(res, new ApiError(503, ErrorCode.ERROR_INTERNAL, 'this node is shutting down: send the request to another node'));
-      opts.log?.(`${req.method} ${req.url} 503 draining`);
+      logger.info({ reqId, method: req.method, path: (req.url ?? '').split('?')[0].slice(0, 200), status: 503 }, 'draining');
       return;
     }
     active.add(res);
     res.once('close', () => active.delete(res));
-    handle(req, res).catch((e) => {
+    const x: Exchange = { route: 'other' };
+    handle(req, res, x).catch(async (e) => {
       if (e instanceof ClientGone) return; // logged below with its status; nothing to answer
       const err = e instanceof ApiError ? e : new ApiError(500, ErrorCode.ERROR_INTERNAL, 'internal error');
-      if (!(e instanceof ApiError)) opts.log?.(`internal error: ${(e as Error)?.stack ?? e}`);
+      if (!(e instanceof ApiError)) logger.error({ reqId, route: x.route, err: { type: (e as Error)?.name, message: (e as Error)?.message, stack: (e as Error)?.stack } }, 'internal error');
+      if (err.http < 500) await service.repo.sync().catch(() => undefined); // a refusal may reflect stored state too
       if (!res.headersSent) sendError(res, err); else res.destroy();
     }).finally(() => {
-      opts.log?.(`${req.method} ${req.url} ${res.statusCode} ${(performance.now() - t).toFixed(1)}ms`);
+      const seconds = (performance.now() - t) / 1000;
+      metrics.requestSeconds.observe({ route: x.route, code: String(res.statusCode) }, seconds);
+      // Chosen fields only: the path (ids of devices or policies at most; a query is never logged),
+      // the device's id and the decision; the body, card data and headers other than the id are not.
+      const o = x.outcome;
+      logger.info({
+        reqId, method: req.method, path: (req.url ?? '').split('?')[0].slice(0, 200), route: x.route, status: res.statusCode, ms: +(seconds * 1000).toFixed(2),
+        ...(o?.deviceId ? { device: o.deviceId } : {}), ...(o?.decision ? { decision: o.decision, reason: o.reason } : {}), ...(o?.verdict ? { verdict: o.verdict } : {}),
+        ...(res.getHeader('x-trusttap-error') ? { error: res.getHeader('x-trusttap-error') } : {}),
+      }, 'request');
     });
+  });
+  server.on('connection', (socket) => {
+    metrics.openConnections.inc();
+    socket.once('close', () => metrics.openConnections.dec());
   });
   server.keepAliveTimeout = 5_000;
   // Node's own limits stay as a backstop behind readBody's deadline (which answers 408 itself):
@@ -300,20 +393,22 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   }
   const port = (server.address() as AddressInfo).port;
   const interval = opts.sweepIntervalMs ?? 30_000;
-  const timer = interval > 0 ? setInterval(() => { service.sweep().catch((e) => opts.log?.(`sweep failed: ${(e as Error).message}`)); }, interval) : null;
+  const timer = interval > 0 ? setInterval(() => { service.sweep().catch((e) => logger.error({ err: { message: (e as Error).message } }, 'monitoring sweep failed')); }, interval) : null;
   timer?.unref();
   return {
-    url: `http://127.0.0.1:${port}`, port, adminToken, service, server,
+    url: `http://127.0.0.1:${port}`, port, adminToken, metricsToken, metrics, service, server,
     get inFlight() { return active.size; },
     async close(drainMs = 10_000) {
       if (timer) clearInterval(timer);
-      draining = true;
+      closing = true; // new requests get 503 and /readyz fails while those in flight finish
       const closed = new Promise<void>((r) => server.close(() => r())); // no new connections
       server.closeIdleConnections();
       const deadline = Date.now() + drainMs;
       while (active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       server.closeAllConnections();
       await closed;
+      service.repo.observeCommits(null);
+      metrics.registry.clear();
       await service.close();
     },
   };

@@ -316,5 +316,18 @@ export interface Repository {
   addSecret(id: string, wrapped: Uint8Array): Promise<boolean>;
   getSecret(id: string): Promise<Uint8Array | null>;
 
+  // ---- operations (issue 12 §2): readiness and metrics
+  /** The schema version the database holds (highest applied migration; a query, so it also
+   * proves the database answers) and the one this code expects (its last migration). */
+  schemaStatus(): Promise<{ applied: number; expected: number }>;
+  /** Calls `fn` with the duration in seconds of every outermost COMMIT ('commit'; its fsync
+   * included unless deferred) and of every deferred sync ('sync': the fdatasync of the WAL); one
+   * observer (the HTTP server's metrics), null removes it. */
+  observeCommits(fn: ((phase: 'commit' | 'sync', seconds: number) => void) | null): void;
+  /** Resolves once every commit made so far is on stable storage (at once where each COMMIT waits
+   * for its own fsync); rejects if that can no longer be promised. The HTTP server awaits it
+   * before every answer (SQLite's deferredSync). */
+  sync(): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -1,8 +1,17 @@
 // The embedded store: SQLite through better-sqlite3 12, WAL journal, synchronous=FULL (a commit
 // is on disk before the HTTP answer goes out, so an acknowledged record survives kill -9 and
 // power loss), numbered migrations recorded in schema_migrations and applied in a transaction.
+//
+// Deferred sync (`deferredSync`, what the HTTP server uses): COMMIT writes its WAL frames
+// without waiting for the disk (synchronous=NORMAL), and sync() fdatasyncs the WAL file on the
+// libuv thread pool; the server answers only once sync() has resolved. The WAL is appended in
+// commit order and an fdatasync covers every frame written before it, so each answer still
+// waits for its own commit — and every commit it read from — to be on disk, exactly as with
+// synchronous=FULL, while the event loop computes the next group of requests instead of
+// blocking in fsync. (A checkpoint still syncs the WAL before copying it into the database
+// file and syncs the database file after, as in NORMAL mode.)
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, fstatSync, fdatasync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
@@ -226,6 +235,9 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
 export interface SqliteOptions {
   /** 'FULL' (default): durable across power loss; 'NORMAL': durable across process crashes only. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** With 'FULL': COMMIT returns before its fsync, and sync() resolves once every commit made so
+   * far is on disk. Whoever acknowledges must await sync() first (the HTTP server does). */
+  deferredSync?: boolean;
 }
 
 export class SqliteRepository implements Repository {
@@ -246,7 +258,9 @@ export class SqliteRepository implements Repository {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.deferred = (opts.synchronous ?? 'FULL') === 'FULL' && !!opts.deferredSync && path !== ':memory:';
+    this.walPath = `${path}-wal`;
+    this.db.pragma(`synchronous = ${this.deferred ? 'NORMAL' : opts.synchronous ?? 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     const p = (sql: string) => this.db.prepare(sql);
@@ -328,6 +342,63 @@ export class SqliteRepository implements Repository {
     return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
   }
 
+  schemaStatus(): Promise<{ applied: number; expected: number }> {
+    return this.run(() => ({ applied: this.schemaVersion() ?? 0, expected: MIGRATIONS[MIGRATIONS.length - 1].version }));
+  }
+
+  private commitObserver: ((phase: 'commit' | 'sync', seconds: number) => void) | null = null;
+  observeCommits(fn: ((phase: 'commit' | 'sync', seconds: number) => void) | null): void { this.commitObserver = fn; }
+
+  // ---- deferred sync: commits counted, fdatasyncs of the WAL file that cover them
+  private readonly deferred: boolean;
+  private readonly walPath: string;
+  private walFd: number | null = null;
+  private commits = 0;
+  private synced = 0;
+  private pending: { covers: number; done: Promise<void> } | null = null;
+  /** An fdatasync that failed: what was written is in an unknown state, so nothing more is
+   * acknowledged (PostgreSQL's lesson: a failed fsync cannot be retried). */
+  private syncFailure: Error | null = null;
+
+  sync(): Promise<void> {
+    if (this.syncFailure) return Promise.reject(this.syncFailure);
+    if (!this.deferred || this.synced >= this.commits) return Promise.resolve();
+    if (this.pending && this.pending.covers >= this.commits) return this.pending.done;
+    const covers = this.commits;
+    let fd: number;
+    try {
+      fd = this.wal();
+    } catch (e) {
+      this.syncFailure = new Error(`cannot sync ${this.walPath}: ${(e as Error).message}; restart the back end`);
+      return Promise.reject(this.syncFailure);
+    }
+    const t = performance.now();
+    const done = new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (e) => {
+        if (e) {
+          this.syncFailure = new Error(`fdatasync of ${this.walPath} failed: ${e.message}; restart the back end`);
+          return reject(this.syncFailure);
+        }
+        this.commitObserver?.('sync', (performance.now() - t) / 1000);
+        if (covers > this.synced) this.synced = covers;
+        if (this.pending?.done === done) this.pending = null;
+        resolve();
+      });
+    });
+    this.pending = { covers, done };
+    return done;
+  }
+
+  /** The WAL file, opened once; reopened if SQLite replaced it (unlinked: no links left). */
+  private wal(): number {
+    if (this.walFd !== null && fstatSync(this.walFd).nlink > 0) return this.walFd;
+    if (this.walFd !== null) closeSync(this.walFd);
+    if (!existsSync(this.walPath)) throw new Error(`${this.walPath} is missing after a commit in WAL mode`);
+    this.walFd = openSync(this.walPath, 'r');
+    return this.walFd;
+  }
+
+
   /** Transactions are async (fn may await) on one connection: a transaction holds the
    * connection until it ends (`lock`), and work outside it waits its turn rather than run inside
    * someone else's transaction. Whose transaction is running is the async context's (`tx`). */
@@ -381,7 +452,10 @@ export class SqliteRepository implements Repository {
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const r = await this.tx.run(mine, fn);
+        const t = performance.now();
         this.db.exec('COMMIT');
+        this.commits++;
+        this.commitObserver?.('commit', (performance.now() - t) / 1000);
         return r;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -751,6 +825,9 @@ export class SqliteRepository implements Repository {
 
   /** Waits for a running transaction, then closes the connection. */
   close(): Promise<void> {
-    return this.run(() => { if (this.db.open) this.db.close(); });
+    return this.run(() => {
+      if (this.db.open) this.db.close();
+      if (this.walFd !== null) { closeSync(this.walFd); this.walFd = null; }
+    });
   }
 }

@@ -4,7 +4,8 @@
 // --db postgres://… puts the state in PostgreSQL (backend/store/postgres.ts) so that several
 // `serve` processes — on one machine or many — serve the same devices; they then share the HSM's
 // master key (--master-key-file or $TRUSTTAP_MASTER_KEY), under which the BDKs and the signing
-// keys are held in the database. --cors-origin opens
+// keys are held in the database. One JSON log line per request on stderr (pino), /metrics for the
+// --metrics-token bearer (docs/operations.md); --cors-origin opens
 // the device API to web origins (a WebView app's page, backend/http/cors.ts). The operators'
 // console is at /console (backend/console/). The TA allowlist comes
 // from the build's signed manifest; the trusted OEM root is the test root of sim/oem/. Without
@@ -14,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, type Backend } from '../../backend/http/server.ts';
 import { parseOrigins } from '../../backend/http/cors.ts';
+import { createLogger } from '../../backend/http/log.ts';
+import { pino } from 'pino';
 import { DEFAULT_BUILD_DIR, DEV_MANIFEST_PUBLIC_KEY } from '../../tee/loader/from-build.ts';
 import { TEST_OEM_ROOT } from '../../sim/oem/index.ts';
 import { PostgresRepository, PostgresConfigError } from '../../backend/store/postgres.ts';
@@ -44,6 +47,8 @@ export const spec: CommandSpec = {
     { name: 'console-secure-cookie', help: "mark the operators' console session cookie Secure (TLS ends at a proxy in front);\nwithout it the cookie is Secure only on a TLS connection" },
     { name: 'db', value: 'URL', help: 'where the state lives: sqlite (in --data) or postgres://user@host:port[,host2:port2]/db[?target_session_attrs=read-write]\n(several hosts: the writable one is used, and found again after a failover)', default: '$TRUSTTAP_DB, else sqlite' },
     { name: 'master-key-file', value: 'FILE', help: 'the HSM master key (32 bytes, or 64 hex digits), the same for every node of one database', default: '$TRUSTTAP_MASTER_KEY (64 hex digits), else DIR/hsm/master.key (made on first start; SQLite only)' },
+    { name: 'metrics-token', value: 'TOKEN', help: 'bearer token that may read GET /metrics (Prometheus)', default: '$TRUSTTAP_METRICS_TOKEN, else a random one, printed' },
+    { name: 'log-level', value: 'LEVEL', choices: ['debug', 'info', 'warn', 'error'], help: 'least level of the JSON log lines on stderr', default: 'info' },
     { name: 'quiet', help: 'no request log on stderr' },
   ],
   exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [1, 'could not start (port in use, unreadable state)'], [2, 'usage error']],
@@ -79,14 +84,15 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   let be: Backend;
   let repo: PostgresRepository | undefined;
   try {
-    const log = flags.has('quiet') ? undefined : (line: string) => console.error(line);
     repo = db === 'sqlite' ? undefined : await PostgresRepository.open(db, { log: (l) => console.error(l) });
     be = await startBackend({
       repo, masterKey,
       dataDir, port, adminToken: opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN,
       oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
       manifestKeyPem, manifests, corsOrigins, consoleSecureCookies: flags.has('console-secure-cookie'), sqlite: { synchronous: opts.sync === 'normal' ? 'NORMAL' : 'FULL' },
-      log,
+      metricsToken: opts['metrics-token'] || process.env.TRUSTTAP_METRICS_TOKEN || undefined,
+      // Buffered, written by sonic-boom off the request path; flushed at exit.
+      logger: flags.has('quiet') ? undefined : createLogger({ dest: pino.destination({ dest: 2, sync: false }), level: (opts['log-level'] ?? 'info') as 'info' }),
     });
   } catch (e) {
     process.off('SIGINT', stop);
@@ -104,6 +110,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   console.log(`trusttap back end listening on ${be.url} (${store}${temporary && db === 'sqlite' ? ', removed at exit' : ''})`);
   if (!opts['admin-token'] && !process.env.TRUSTTAP_ADMIN_TOKEN) console.log(`admin token: ${be.adminToken}`);
   console.log(`operators' console: ${be.url}/console (sign in with the admin token or an account of trusttap operator add)`);
+  if (!opts['metrics-token'] && !process.env.TRUSTTAP_METRICS_TOKEN) console.log(`metrics token: ${be.metricsToken}`);
   await stopped;
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);

@@ -9,11 +9,12 @@ import { connect } from 'node:net';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { MAX_BODY } from '../../backend/http/server.ts';
 import { startTestBackend, type Backend } from './harness.ts';
+import { createLogger } from '../../backend/http/log.ts';
 
 const a = trusttap.attest.v1;
 const logs: string[] = [];
 let be: Backend;
-beforeAll(async () => { be = await startTestBackend({ requestTimeoutMs: 2_000, log: (l) => logs.push(l) }); }, 60_000);
+beforeAll(async () => { be = await startTestBackend({ requestTimeoutMs: 2_000, logger: createLogger({ dest: { write: (l: string) => { logs.push(l); } } }) }); }, 60_000);
 afterAll(async () => { await be?.close(); });
 
 interface Answer { status: number; error: string | null; code: number; sentWhenAnswered: number }
@@ -90,7 +91,7 @@ describe('HTTP limits', () => {
     expect(r.text).toMatch(/x-trusttap-error: ERROR_TIMEOUT/i);
     expect(r.reset).toBe(false);
     expect(logs.some((l) => /internal error/.test(l))).toBe(false);
-    expect(logs.some((l) => /^POST \/v1\/device\/heartbeat 408 /.test(l))).toBe(true);
+    expect(logs.map((l) => JSON.parse(l)).some((l) => l.method === 'POST' && l.path === '/v1/device/heartbeat' && l.status === 408)).toBe(true);
   }, 20_000);
 
   test('a client that leaves mid-body is not an internal error', async () => {

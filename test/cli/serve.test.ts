@@ -82,6 +82,28 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s: the temporary state directory is 
   expect(readdirSync(tmp).filter((f) => !f.startsWith('tsx-'))).toEqual([]);
 }, 60_000);
 
+test('without --quiet: one JSON log line per request on stderr with its request id; /metrics for the printed metrics token', async () => {
+  const p = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: ROOT, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TRUSTTAP_METRICS_TOKEN')), stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(p);
+  let out = '', err = '';
+  p.stderr!.on('data', (d) => { err += d; });
+  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    p.stdout!.on('data', (d) => {
+      out += d;
+      const u = /listening on (http:\/\/\S+)/.exec(out), t = /^metrics token: (\S+)$/m.exec(out);
+      if (u && t) resolve({ url: u[1]!, token: t[1]! });
+    });
+    p.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  expect((await fetch(`${url}/healthz`, { headers: { 'x-request-id': 'cli-test-1' } })).status).toBe(200);
+  expect((await fetch(`${url}/metrics`)).status).toBe(401);
+  const m = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  expect([m.status, /^process_cpu_user_seconds_total /m.test(await m.text())]).toEqual([200, true]);
+  await expect.poll(() => err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.reqId === 'cli-test-1'), { timeout: 10_000 })
+    .toMatchObject({ msg: 'request', path: '/healthz', status: 200, route: 'healthz' });
+  p.kill('SIGTERM');
+}, 60_000);
+
 test('--data DIR is kept', async () => {
   const data = join(tempDir(), 'state');
   const s = await serve(['--data', data]);

@@ -1,0 +1,84 @@
+// The HTTP server's durability with deferred sync (backend/store/sqlite.ts): a COMMIT no longer
+// waits for the disk, so every answer must wait for repo.sync() — which fdatasyncs the WAL and
+// covers every commit made before it — and a failed fdatasync stops all acknowledgements.
+import { test, expect, afterAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteRepository } from '../../backend/store/sqlite.ts';
+import { startTestBackend, type Backend } from './harness.ts';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'tt-sync-'));
+const history = (repo: SqliteRepository, i: number) => repo.transaction(() => repo.appendHistory({ deviceId: 'd', timeMs: i, kind: 'k', verdict: '', detail: '', policyVersion: 0 }));
+const settled = async (p: Promise<unknown>) => { let done = false; p.then(() => { done = true; }, () => { done = true; }); await new Promise((r) => setImmediate(r)); return done; };
+
+let be: Backend | undefined;
+afterAll(async () => { await be?.close(); });
+
+test('default: synchronous=FULL, each COMMIT is on disk when it returns, sync() has nothing to wait for', async () => {
+  const repo = new SqliteRepository(join(dir(), 'db'));
+  try {
+    expect(repo.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    await history(repo, 1);
+    expect(await settled(repo.sync())).toBe(true);
+  } finally {
+    await repo.close();
+  }
+});
+
+test('deferred: synchronous=NORMAL; sync() after a commit waits for an fdatasync that covers every commit before it', async () => {
+  const repo = new SqliteRepository(join(dir(), 'db'), { deferredSync: true });
+  try {
+    expect(repo.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: COMMIT does not fsync
+    await history(repo, 1);
+    await history(repo, 2);
+    const first = repo.sync();
+    expect(repo.sync()).toBe(first); // one fdatasync covers both commits
+    await history(repo, 3);
+    const second = repo.sync();
+    expect(second).not.toBe(first); // a commit after the fdatasync began needs another
+    await Promise.all([first, second]);
+    expect(await settled(repo.sync())).toBe(true); // nothing new: resolved at once
+  } finally {
+    await repo.close();
+  }
+});
+
+test('deferred: a failed fdatasync refuses every later sync() (nothing more is acknowledged)', async () => {
+  const repo = new SqliteRepository(join(dir(), 'db'), { deferredSync: true });
+  try {
+    await history(repo, 1);
+    await repo.sync();
+    await history(repo, 2);
+    (repo as unknown as { walFd: number }).walFd = 2 ** 30; // not an open file: fstat/fdatasync fail
+    await expect(repo.sync()).rejects.toThrow(/restart the back end/);
+    await expect(repo.sync()).rejects.toThrow(/restart the back end/);
+  } finally {
+    (repo as unknown as { walFd: number | null }).walFd = null;
+    await repo.close();
+  }
+});
+
+test('the HTTP server answers only after sync() resolves, and /readyz fails once sync() cannot be promised', async () => {
+  be = await startTestBackend();
+  const repo = be.service.repo;
+  const real = repo.sync.bind(repo);
+  let open!: () => void;
+  const gate = new Promise<void>((r) => { open = r; });
+  repo.sync = () => gate.then(real);
+  try {
+    let answered = false;
+    const r = fetch(`${be.url}/v1/admin/devices/none`, { headers: { authorization: `Bearer ${be.adminToken}` } }).then((x) => { answered = true; return x; });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(answered).toBe(false);
+    open();
+    expect((await r).status).toBe(404);
+    repo.sync = () => Promise.reject(new Error('fdatasync of backend.db-wal failed: EIO; restart the back end'));
+    const ready = await fetch(`${be.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).reason).toMatch(/EIO/);
+    expect((await fetch(`${be.url}/v1/keys`)).status).toBe(500); // no answer that is not durable
+  } finally {
+    repo.sync = real;
+  }
+});
