@@ -380,6 +380,17 @@ export class PostgresRepository implements Repository {
     return (await this.q('SELECT MAX(version) AS v FROM schema_migrations')).rows[0].v as number;
   }
 
+  async schemaStatus(): Promise<{ applied: number; expected: number }> {
+    return { applied: (await this.schemaVersion()) ?? 0, expected: PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version };
+  }
+
+  private commitObserver: ((phase: 'commit' | 'sync', seconds: number) => void) | null = null;
+  observeCommits(fn: ((phase: 'commit' | 'sync', seconds: number) => void) | null): void { this.commitObserver = fn; }
+
+  /** PostgreSQL's COMMIT returns once the WAL is flushed (and, with synchronous replication, on the
+   * standby): nothing is left to wait for. */
+  async sync(): Promise<void> {}
+
   /** One statement: in the running transaction of this async context, else on its own (with
    * reconnection: a lone statement that failed to reach the database is sent again). */
   private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
@@ -439,7 +450,9 @@ export class PostgresRepository implements Repository {
           if (ctx.conflict) throw ctx.conflict; // fn caught it: the unit still has to run again
           if (ctx.lost) throw ctx.lost;
           ctx.committing = true;
+          const t = performance.now();
           const c = await this.q('COMMIT');
+          this.commitObserver?.('commit', (performance.now() - t) / 1000);
           // COMMIT of a transaction an error aborted answers ROLLBACK: nothing was stored.
           if (c.command === 'ROLLBACK') throw new Error('the transaction was rolled back by an earlier error');
         });
