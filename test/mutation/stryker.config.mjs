@@ -1,0 +1,27 @@
+// Stryker (npm run mutation, issue 18): mutates the decision-making modules in modules.json and
+// runs only their test files (vitest.config.ts here), per test (coverageAnalysis perTest), so a
+// mutant runs only the tests that reach it. The JSON report is what report.ts prints.
+import { readFileSync } from 'node:fs';
+
+const { modules } = JSON.parse(readFileSync(new URL('./modules.json', import.meta.url), 'utf8'));
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'test/mutation/vitest.config.ts', related: false },
+  mutate: modules,
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  timeoutMS: 60_000,
+  reporters: ['json', 'clear-text', 'progress'],
+  jsonReporter: { fileName: '.data/mutation/mutation.json' },
+  clearTextReporter: { reportMutants: false, reportScoreTable: true },
+  // vitest does not type-check, so no '// @ts-nocheck' is needed; and the tsconfig rewriting
+  // needs the TypeScript JS API, which TypeScript 7 (the native compiler) does not have.
+  disableTypeChecks: false,
+  tsconfigFile: 'test/mutation/no-tsconfig.json',
+  tempDirName: '.tmp/stryker',
+  ignorePatterns: ['.data', 'dist', 'coverage', 'build/out', '.tmp'],
+  cleanTempDir: true,
+  thresholds: { high: 85, low: 75, break: null },
+};
