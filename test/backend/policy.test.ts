@@ -69,7 +69,7 @@ describe('measurements: every failure suspends', () => {
     ['no runtime version', measured({ runtimeVersion: '' }), ['suspend: runtime version  is not allowed']],
     ['no boot state', measured({ bootState: null }), ['suspend: boot state BOOT_STATE_UNSPECIFIED is not allowed']],
     ['a self-signed boot', measured({ bootState: a.BootState.BOOT_STATE_SELF_SIGNED }), ['suspend: boot state BOOT_STATE_SELF_SIGNED is not allowed']],
-    ['an unknown boot state', measured({ bootState: 99 }), ['suspend: boot state 99 is not allowed']],
+    ['an unknown boot state', measured({ bootState: 99 as trusttap.attest.v1.BootState }), ['suspend: boot state 99 is not allowed']],
     ['an unlocked boot', measured({ bootState: a.BootState.BOOT_STATE_UNLOCKED }), ['suspend: boot state BOOT_STATE_UNLOCKED is not allowed']],
     ['a manifest not allowed', measured({ manifestSha256: bytes(M2) }), ['suspend: the TAs were not loaded from an allowed signed manifest']],
     ['no manifest', measured({ manifestSha256: new Uint8Array(0) }), ['suspend: the TAs were not loaded from an allowed signed manifest']],
