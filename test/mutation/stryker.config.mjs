@@ -11,8 +11,14 @@ export default {
   vitest: { configFile: 'test/mutation/vitest.config.ts', related: false },
   mutate: modules,
   coverageAnalysis: 'perTest',
+  plugins: ['@stryker-mutator/vitest-runner', './test/mutation/ignore-messages.mjs'],
+  ignorers: ['typed-error-messages'],
   concurrency: 2,
-  timeoutMS: 60_000,
+  // A mutant that loops forever (a parser's index no longer advancing) is cut off soon.
+  timeoutMS: 10_000,
+  // Reuse the results of mutants whose code and covering tests did not change since the last run.
+  incremental: true,
+  incrementalFile: '.data/mutation/incremental.json',
   reporters: ['json', 'clear-text', 'progress'],
   jsonReporter: { fileName: '.data/mutation/mutation.json' },
   clearTextReporter: { reportMutants: false, reportScoreTable: true },
