@@ -103,6 +103,12 @@ describe('Entry Point outcomes', () => {
     await run([[PPSE_SELECT, '6A82']], 4_999_99, sent, events);
     expect([sent, events]).toEqual([[PPSE_SELECT + '00'], [{ type: 'PRESENT_CARD' }]]);
   });
+  it('one combination able to take the amount is enough', async () => {
+    const mixed: TerminalConfig = { ...config, combinations: [{ ...combo(MC, 2), limits: [] }, { ...combo(VISA, 3), ttq: '25004000' }] };
+    const sent: string[] = [];
+    const o = await runEntryPoint(card([[PPSE_SELECT, '6A82']], sent), mixed, { amount: 10_00, currency: '0156', date: '251125' });
+    expect([o.reason, sent.length]).toEqual(['PPSE_NOT_FOUND', 1]);
+  });
   it('a currency without limits anywhere', async () => {
     const o = await runEntryPoint(card([]), config, { amount: 1, currency: '0978', date: '251125' });
     expect(view(o)).toEqual(['END_APPLICATION', 'AMOUNT_OVER_LIMIT', 'CONTACTLESS_NOT_ALLOWED']);
