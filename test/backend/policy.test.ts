@@ -132,6 +132,11 @@ describe('REE signals', () => {
       expect(verdictOf(r)).toEqual({ verdict, reasons });
     });
   }
+  it('a policy without a jump distance uses the default 500 km', () => {
+    const none = a.Policy.create({ ...basePolicy(), locationJumpKm: 0 });
+    expect(assessSignals(signals({ location: { latitudeE6: 30_270_000, longitudeE6: 120_150_000 } }), device(), none)).toEqual([]);
+    expect(assessSignals(signals({ location: { latitudeE6: 39_900_000, longitudeE6: 116_400_000 } }), device(), none)).toEqual(['step-up: location jumped 1067 km']);
+  });
   it('a location reported without coordinates counts from 0,0', () => {
     expect(assessSignals(signals({ location: {} }), device(), basePolicy())).toEqual([`step-up: location jumped ${Math.round(distanceKm(31_230_000, 121_470_000, 0, 0))} km`]);
   });
