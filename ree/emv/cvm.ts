@@ -3,6 +3,7 @@
 // are no CVM, online PIN (the PIN pad TA), on-device CVM (CDCVM) and signature.
 import type { Cvm } from './outcome.ts';
 import type { TerminalConfig } from '../../common/emv/config.ts';
+import { toHex } from '../../common/hex.ts';
 
 export type CvmDecision = { cvm: Cvm } | { fail: 'PIN_NOT_SUPPORTED' | 'CVM_NOT_SUPPORTED' };
 
@@ -73,8 +74,7 @@ export function conditionSatisfied(cond: number, cvmSupported: boolean, x: numbe
   const unattended = /^.[456]$/.test(c.terminalType);
   const cash = c.transactionType === '01', cashback = c.transactionType === '09';
   // X and Y are in the application currency: they apply only when the transaction is in it.
-  const inAppCurrency = c.applicationCurrency !== undefined && c.applicationCurrency.length === 2
-    && ((c.applicationCurrency[0]! << 8) | c.applicationCurrency[1]!).toString(16).padStart(4, '0') === c.currency;
+  const inAppCurrency = c.applicationCurrency !== undefined && toHex(c.applicationCurrency) === c.currency;
   switch (cond) {
     case 0x00: return true;
     case 0x01: return unattended && cash;

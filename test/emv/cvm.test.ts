@@ -144,6 +144,7 @@ describe('CVM list: condition codes 00–09', () => {
     ['06', 'under X: between X and Y', { amount: X + 1 }, 'skipped'],
     ['06', 'under X, another currency than the application\'s', { amount: X - 1, applicationCurrency: fromHex('0840') }, 'skipped'],
     ['06', 'under X, no application currency', { amount: X - 1, applicationCurrency: undefined }, 'skipped'],
+    ['06', 'under X, a one-byte application currency', { amount: X - 1, currency: '0001', applicationCurrency: fromHex('01') }, 'skipped'],
     ['07', 'over X: one minor unit over', { amount: X + 1 }, 'applies'],
     ['07', 'over X: exactly X', { amount: X }, 'skipped'],
     ['07', 'over X: under X', { amount: X - 1 }, 'skipped'],
@@ -183,7 +184,7 @@ describe('CVM list below the CVM required limit: only "no CVM" is offered', () =
   it('no CVM always: successful', () => expect(run(list('1F00'), { cvmRequired: false }).cvmResults).toBe('1F0002'));
   it('a list that fails (online PIN, b7 = 0) goes on without CVM, the failure in the TVR', () => {
     const r = run(list('0200'), { cvmRequired: false });
-    expect([r.cvm, r.cvmResults, r.failed]).toEqual(['NO_CVM', '020001', true]);
+    expect([r.cvm, r.cvmResults, r.failed, r.pinPadNotAvailable, r.unrecognisedCvm]).toEqual(['NO_CVM', '020001', true, false, false]);
   });
   it('a list that runs out: no CVM, 3F 00 01, failure noted', () => {
     const r = run(list('4206'), { cvmRequired: false, amount: X });

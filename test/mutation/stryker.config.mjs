@@ -17,7 +17,7 @@ export default {
   ignoreStatic: true,
   plugins: ['@stryker-mutator/vitest-runner', './test/mutation/ignore-messages.mjs'],
   ignorers: ['typed-error-messages'],
-  concurrency: 2,
+  concurrency: 3,
   // A mutant that loops forever (a parser's index no longer advancing) is cut off soon.
   timeoutMS: 10_000,
   // Reuse the results of mutants whose code and covering tests did not change since the last run.
