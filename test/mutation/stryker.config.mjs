@@ -15,15 +15,15 @@ export default {
   // network IDs, regular expressions) would each rerun every test file — 43 % of the run for 7 %
   // of the mutants. They are reported as ignored; the tables are pinned by value in the tests.
   ignoreStatic: true,
-  plugins: ['@stryker-mutator/vitest-runner', './test/mutation/ignore-messages.mjs'],
+  plugins: ['@stryker-mutator/vitest-runner', './test/mutation/ignore-messages.mjs', './test/mutation/stream-reporter.mjs'],
   ignorers: ['typed-error-messages'],
-  concurrency: 3,
+  concurrency: 4,
   // A mutant that loops forever (a parser's index no longer advancing) is cut off soon.
   timeoutMS: 10_000,
   // Reuse the results of mutants whose code and covering tests did not change since the last run.
   incremental: true,
   incrementalFile: '.data/mutation/incremental.json',
-  reporters: ['json', 'clear-text', 'progress'],
+  reporters: ['json', 'clear-text', 'progress', 'stream'],
   jsonReporter: { fileName: '.data/mutation/mutation.json' },
   clearTextReporter: { reportMutants: false, reportScoreTable: true },
   // vitest does not type-check, so no '// @ts-nocheck' is needed; and the tsconfig rewriting
