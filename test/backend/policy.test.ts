@@ -3,7 +3,10 @@
 // from manifests allows exactly their release TAs.
 import { describe, expect, it } from 'vitest';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { assessMeasurements, assessSignals, distanceKm, policyFromManifests, ttl, verdictOf, DEFAULTS, type Policy } from '../../backend/attestation/policy.ts';
+import { assessMeasurements, assessSignals, distanceKm, policyFromManifests, ttl, verdictOf, verifiedManifest, DEFAULTS, type Policy } from '../../backend/attestation/policy.ts';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { LoadError } from '../../common/load-error.ts';
 import type { DeviceRow } from '../../backend/store/repository.ts';
 import type { Manifest, ManifestTa } from '../../common/manifest.ts';
 import { u64 } from '../../backend/util.ts';
@@ -58,6 +61,23 @@ describe('policy from signed manifests', () => {
     expect([ttl(p, 'nonceTtlMs'), ttl(p, 'tokenTtlMs'), ttl(p, 'heartbeatTimeoutMs')]).toEqual([DEFAULTS.nonceTtlMs, DEFAULTS.tokenTtlMs, DEFAULTS.heartbeatTimeoutMs]);
     expect(ttl(basePolicy(), 'tokenTtlMs')).toBe(DEFAULTS.tokenTtlMs);
     expect(ttl(a.Policy.create({ tokenTtlMs: u64(5) }), 'tokenTtlMs')).toBe(5);
+  });
+});
+
+describe('a manifest is taken only with a signature by the trusted key', () => {
+  const bytes = new Uint8Array(readFileSync(new URL('../../build/manifest.json', import.meta.url)));
+  const signature = readFileSync(new URL('../../build/manifest.sig', import.meta.url), 'utf8');
+  const key = readFileSync(new URL('../../build/keys/dev-signing-key.pub.pem', import.meta.url));
+  it('the built manifest, signed with the development key', () => {
+    const v = verifiedManifest({ bytes, signature }, key);
+    expect(v.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(v.manifest.tas.map((t) => t.name)).toContain('attest');
+  });
+  it('one byte changed, or no signature, is refused', () => {
+    const changed = bytes.slice();
+    changed[10] ^= 1;
+    expect(() => verifiedManifest({ bytes: changed, signature }, key)).toThrow(LoadError);
+    expect(() => verifiedManifest({ bytes, signature: '' }, key)).toThrow(LoadError);
   });
 });
 
