@@ -109,6 +109,16 @@ describe('measurements: every failure suspends', () => {
       expect(verdictOf(r).verdict).toBe(reasons.length ? 'suspend' : 'allow');
     });
   }
+  it('any one of the allowed manifests will do', () => {
+    const two = policyFromManifests(5, [{ manifest: manifest(), sha256: M2 }], basePolicy());
+    expect(assessMeasurements(measured({ manifestSha256: bytes(M1) }), two)).toEqual([]);
+    expect(assessMeasurements(measured({ manifestSha256: bytes(M2) }), two)).toEqual([]);
+  });
+  it('an allowed TA listed without a UUID matches a measurement without one', () => {
+    const p = a.Policy.create({ ...basePolicy(), tas: [{ name: 'attest', sha256: bytes(sha(10)) }] });
+    expect(assessMeasurements(measured({ tas: [{ name: 'attest', sha256: bytes(sha(10)) }] }), p)).toEqual([]);
+    expect(assessMeasurements(measured({ tas: [{ name: 'attest', uuid: bytes(UUID_ATTEST.replace(/-/g, '')), sha256: bytes(sha(10)) }] }), p)).toHaveLength(1);
+  });
   it('every failure is listed', () => {
     expect(assessMeasurements(measured({ runtimeVersion: 'x', bootState: a.BootState.BOOT_STATE_UNLOCKED, manifestSha256: bytes(M2), tas: [] }), basePolicy())).toHaveLength(4);
   });
