@@ -12,8 +12,5 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 1,
-    // Stryker switches mutants at run time (mutant schemata), so the modules need not be loaded
-    // afresh for each mutant: keeping them makes a mutant's run take the tests' time only.
-    isolate: false,
   },
 });
