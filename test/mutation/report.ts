@@ -30,9 +30,9 @@ function scores(report: Report): { modules: ModuleScore[]; overall: ModuleScore 
 }
 
 /** A run cut short: the mutants tested so far, from test/mutation/stream-reporter.mjs. */
-function partialReport(file: string): Report {
+function partialReport(paths: string[]): Report {
   const files: Report['files'] = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of paths.flatMap((p) => readFileSync(p, 'utf8').split('\n'))) {
     if (!line) continue;
     const r = JSON.parse(line) as { file: string; status: string };
     const rel = relative(root, r.file).replace(/\\/g, '/');
@@ -43,8 +43,9 @@ function partialReport(file: string): Report {
 
 {
   const partial = process.argv.includes('--partial');
-  const file = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(root, partial ? '.data/mutation/results.jsonl' : '.data/mutation/mutation.json');
-  const { modules: rows, overall } = scores(partial ? partialReport(file) : JSON.parse(readFileSync(file, 'utf8')) as Report);
+  const given = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const file = given[0] ?? join(root, partial ? '.data/mutation/results.jsonl' : '.data/mutation/mutation.json');
+  const { modules: rows, overall } = scores(partial ? partialReport(given.length ? given : [file]) : JSON.parse(readFileSync(file, 'utf8')) as Report);
   if (partial) console.log('(partial: only the mutants tested so far)\n');
   const line = (m: ModuleScore) => `| \`${m.module}\` | ${m.mutants} | ${m.killed + m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.score.toFixed(1)} % |`;
   console.log('| module | mutants | killed | survived | no coverage | score |\n|---|---|---|---|---|---|');

@@ -5,7 +5,8 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { declareClassPlugin, PluginKind } from '@stryker-mutator/api/plugin';
 
-const FILE = '.data/mutation/results.jsonl';
+// STRYKER_STREAM_FILE: another file, for a second run on some of the modules.
+const FILE = process.env.STRYKER_STREAM_FILE ?? '.data/mutation/results.jsonl';
 
 class StreamReporter {
   constructor() {
