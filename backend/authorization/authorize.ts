@@ -31,7 +31,8 @@ import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
 import type { Hsm } from '../hsm/hsm.ts';
 import { verifyP256, sha256 } from '../crypto/p256.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
-import { checkLimits, DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
+import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
+import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
 import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
 import { currentAnswer } from './current.ts';
@@ -52,9 +53,7 @@ export const RESPONSE_CODE: Record<number, string> = {
   [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
 };
 
-/** How far a txsign record counter may pass the last accepted one: records the device made and
- * never sent (declined locally, cancelled) use numbers too. */
-export const MAX_RECORD_COUNTER_STEP = 1_000_000;
+export { MAX_RECORD_COUNTER_STEP };
 
 export interface AuthorizationHost {
   repo: Repository;
@@ -116,7 +115,7 @@ export class Authorizer {
     // 0. Idempotency.
     const old = await repo.getPayment(device.deviceId, ctid);
     if (old) {
-      if (old.recordSha256 === recordSha || old.recordSha256 === '') return currentAnswer(old);
+      if (journaledAs(old.recordSha256, recordSha) === 'resend') return currentAnswer(old);
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'this client_transaction_id was used for another transaction');
     }
 
@@ -139,7 +138,7 @@ export class Authorizer {
     // accepted (issue 17 §2), since one accepted 2^64−1 would leave no later record acceptable.
     const last = await repo.lastRecordCounter(device.deviceId);
     const counter = exactCounter(record.counter);
-    if (counter === null || counter > last + MAX_RECORD_COUNTER_STEP) {
+    if (counter === null || counterJumps(counter, last)) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
     }
     // Issue 17 §1: a record counter, or a DUKPT KSN, that the back end has seen before means the
@@ -199,22 +198,16 @@ export class Authorizer {
     }
     if (r.applicationCryptogram.length !== 8) throw bad('the record carries no application cryptogram');
     icc.set('9F26', r.applicationCryptogram);
-    const amount9f02 = icc.get('9F02'), currency5f2a = icc.get('5F2A'), cid = icc.get('9F27'), atc = icc.get('9F36');
-    if (!amount9f02 || Number(bcdDigits(amount9f02)) !== c.amount) throw bad('the amount differs from the one the card signed (9F02)');
-    if (!currency5f2a || bcdDigits(currency5f2a).slice(-3) !== c.currency) throw bad('the currency differs from the one the card signed (5F2A)');
-    if (!cid || (cid[0] & 0xc0) !== 0x80) throw bad('the card did not ask to go online (9F27 is not an ARQC)');
-    if (!atc || atc.length !== 2) throw bad('no application transaction counter (9F36)');
+    const dataProblem = cryptogramDataProblem(icc, c.amount, c.currency);
+    if (dataProblem) throw bad(dataProblem);
+    const atc = icc.get('9F36')!;
 
     // 4. Amount limits.
     const cvm = req.cvm ?? pay.Cvm.CVM_UNSPECIFIED;
     const pinGiven = cvm === pay.Cvm.CVM_ONLINE_PIN;
     if (pinGiven && (!req.encryptedPinBlock?.length || !r.pinKsn.length)) throw bad('online PIN needs encrypted_pin_block and the record\'s pin_ksn');
-    if (c.type === 'purchase') {
-      const l = checkLimits(this.limits, c.currency, c.amount, pinGiven || cvm === pay.Cvm.CVM_CDCVM);
-      if (l === 'no-limits') throw bad(`no contactless limits for currency ${c.currency}`);
-      if (l === 'over-limit') throw new Decline(R.DECLINE_REASON_OVER_LIMIT, 'above the contactless transaction limit');
-      if (l === 'cvm-required') throw new Decline(R.DECLINE_REASON_PIN_REQUIRED, 'above the CVM required limit: enter the PIN');
-    }
+    const overLimits = limitsDecline(this.limits, c.type, c.currency, c.amount, cvm);
+    if (overLimits) throw new Decline(overLimits.reason, overLimits.text);
 
     // 5. Card data, decrypted in the HSM.
     if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');

@@ -71,9 +71,17 @@ export const kernel2: Kernel = async (k) => {
   // CDCVM above the limit instead of the CVM list (C-2 CVM Selection); the card confirms
   // after GENERATE AC in its POS Cardholder Interaction Information.
   const odCvm = (gpo.aip[0]! & AIP_OD_CVM) !== 0 && k.config.cvm.cdcvm;
-  const cvm = odCvm ? cdcvmSelection(odCvmRequired) : cvmFromList(card.get('8E'), k.txn.amount, k.indicators.cvmRequiredLimitExceeded, k.config.cvm);
+  const cvm = odCvm ? cdcvmSelection(odCvmRequired) : cvmFromList(card.get('8E'), {
+    amount: k.txn.amount, currency: k.txn.currency, applicationCurrency: card.get('9F42'), transactionType: k.txn.type ?? '00',
+    terminalType: k.config.terminalType, cvmRequired: k.indicators.cvmRequiredLimitExceeded, dev: k.config.cvm,
+  });
   term.set('9F34', cvm.cvmResults);
-  if (!cvm.cvm) setTvr(tvr, TVR.CVM_NOT_SUCCESSFUL);
+  if (!cvm.cvm || ('failed' in cvm && cvm.failed)) setTvr(tvr, TVR.CVM_NOT_SUCCESSFUL);
+  if ('failed' in cvm) {
+    if (cvm.unrecognisedCvm) setTvr(tvr, TVR.UNRECOGNISED_CVM);
+    if (cvm.pinPadNotAvailable) setTvr(tvr, TVR.PIN_PAD_NOT_AVAILABLE);
+    if (cvm.iccDataMissing) setTvr(tvr, TVR.ICC_DATA_MISSING);
+  }
   if (cvm.cvm === 'ONLINE_PIN') setTvr(tvr, TVR.ONLINE_PIN_ENTERED);
   if (k.indicators.floorLimitExceeded) setTvr(tvr, TVR.FLOOR_LIMIT_EXCEEDED);
   const odaPossible = (gpo.aip[0]! & 0x01) !== 0 && card.has('9F46') && card.has('90');

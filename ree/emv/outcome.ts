@@ -11,7 +11,8 @@ export type UiMessage =
   | 'PRESENT_CARD_AGAIN' | 'PRESENT_ONE_CARD_ONLY' | 'TRY_ANOTHER_CARD' | 'SEE_PHONE' | 'AUTHORISING'
   | 'AMOUNT_OVER_LIMIT' | 'CARD_NOT_SUPPORTED' | 'PIN_NOT_SUPPORTED' | 'ERROR';
 
-export type UiStatus = 'IDLE' | 'READY_TO_READ' | 'PROCESSING' | 'CARD_READ_SUCCESSFULLY' | 'PROCESSING_ERROR';
+/** Book A §7.1 (UI Request Data, Status). */
+export type UiStatus = 'NOT_READY' | 'IDLE' | 'READY_TO_READ' | 'PROCESSING' | 'CARD_READ_SUCCESSFULLY' | 'PROCESSING_ERROR';
 
 export interface UiRequest { message: UiMessage; status: UiStatus }
 
@@ -54,8 +55,19 @@ export interface Outcome {
   sensitive?: Uint8Array;
 }
 
+/** The status shown with an outcome's message (Book A §7.1, Book B §3.5): the card was read
+ *  when the kernel reached a decision (approved, declined, online); "see phone" waits for the
+ *  cardholder (not ready) before the tap again, any other try again is ready to read at once;
+ *  select next is still processing (Entry Point goes on); the rest end in an error. */
+export function uiStatus(kind: OutcomeKind, message: UiMessage): UiStatus {
+  switch (kind) {
+    case 'APPROVED': case 'DECLINED': case 'ONLINE_REQUEST': return 'CARD_READ_SUCCESSFULLY';
+    case 'TRY_AGAIN': return message === 'SEE_PHONE' ? 'NOT_READY' : 'READY_TO_READ';
+    case 'SELECT_NEXT': return 'PROCESSING';
+    default: return 'PROCESSING_ERROR';
+  }
+}
+
 export function outcome(kind: OutcomeKind, message: UiMessage, extra: Partial<Outcome> = {}): Outcome {
-  const status: UiStatus = kind === 'APPROVED' || kind === 'ONLINE_REQUEST' ? 'CARD_READ_SUCCESSFULLY'
-    : kind === 'TRY_AGAIN' ? 'READY_TO_READ' : kind === 'DECLINED' ? 'CARD_READ_SUCCESSFULLY' : 'PROCESSING_ERROR';
-  return { kind, ui: { message, status }, ...extra };
+  return { kind, ui: { message, status: uiStatus(kind, message) }, ...extra };
 }

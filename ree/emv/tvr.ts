@@ -7,6 +7,8 @@ export const TVR = {
   EXPIRED_APPLICATION: [1, 0x40],
   APPLICATION_NOT_YET_EFFECTIVE: [1, 0x20],
   CVM_NOT_SUCCESSFUL: [2, 0x80],
+  UNRECOGNISED_CVM: [2, 0x40],
+  PIN_PAD_NOT_AVAILABLE: [2, 0x10],
   ONLINE_PIN_ENTERED: [2, 0x04],
   FLOOR_LIMIT_EXCEEDED: [3, 0x80],
 } as const satisfies Record<string, readonly [number, number]>;

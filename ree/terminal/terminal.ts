@@ -23,6 +23,7 @@ import {
   PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt, type QrPaymentRequest,
 } from './types.ts';
 import { runQrPayment, resolveQrOrder } from './qr.ts';
+import { readCardOutcome } from './card-outcome.ts';
 
 const pay = trusttap.payment.v1;
 const at = trusttap.attest.v1;
@@ -256,36 +257,22 @@ export class Terminal {
     emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
     const sensitive = o.sensitive;
     try {
-      if (o.kind === 'DECLINED') {
-        // A card past its expiry date (5F24, YYMM in the summary) declines itself: say why.
-        const d = new Date(this.now());
-        const month = `${String(d.getUTCFullYear()).slice(2)}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-        const exp = o.card?.expiry;
-        const why = exp && /^\d{4}$/.test(exp) && exp < month ? `; the card expired ${exp.slice(2)}/${exp.slice(0, 2)}` : '';
-        return failed('CARD_DECLINED_OFFLINE', `the card declined (${o.reason ?? 'card decision'}${why})`, 'ask for another card or payment method');
-      }
-      if (o.kind === 'TRY_AGAIN') return failed('TRY_AGAIN', o.reason ?? 'the card read did not complete', 'ask the customer to tap again and hold the card still');
-      if (o.ui.message === 'AMOUNT_OVER_LIMIT' || o.reason === 'CONTACTLESS_NOT_ALLOWED') {
-        return failed('AMOUNT_OVER_LIMIT', `the amount is above the contactless transaction limit for ${currency.alpha}`, 'take a smaller amount, or another payment method (chip, QR)');
-      }
-      if (o.kind !== 'ONLINE_REQUEST' || !sensitive || !o.onlineData || !o.card) {
-        const unsupported = /NOT_SUPPORTED|NO_CANDIDATE|EMPTY_CANDIDATE|AID|EXPIRED|BLOCKED/.test(o.reason ?? '');
-        return failed(unsupported ? 'CARD_NOT_SUPPORTED' : 'CARD_READ_ERROR', `${o.kind}: ${o.reason ?? o.ui.message}`, unsupported ? 'ask for another card or payment method' : 'ask the customer to tap again');
-      }
+      const read = readCardOutcome(o, currency, this.now());
+      if ('result' in read) return read.result;
       if (signal.aborted) throw new Cancelled();
-      const cvm = o.cvm === 'ONLINE_PIN' ? 'ONLINE_PIN' : o.cvm === 'CDCVM' ? 'CDCVM' : 'NO_CVM';
+      const { cvm, sensitive: cardData } = read;
       let pin: { block: Uint8Array; ksn: Uint8Array; format: PinFormat } | null = null;
       if (cvm === 'ONLINE_PIN') {
         emit({ type: 'pin-requested' });
-        const r = await this.enterPin(panOf(sensitive), req.amount, currency, signal);
+        const r = await this.enterPin(panOf(cardData), req.amount, currency, signal);
         if ('result' in r) return r.result;
         pin = r;
         emit({ type: 'pin-entered' });
       }
       if (signal.aborted) throw new Cancelled();
       emit({ type: 'processing' });
-      const signedTx = await this.sign(req, type, currency, o, pin?.ksn, sensitive);
-      return await this.authorize(req, type, signedTx, cvm, pin, o.card.aid, signal);
+      const signedTx = await this.sign(req, type, currency, o, pin?.ksn, cardData);
+      return await this.authorize(req, type, signedTx, cvm, pin, read.card.aid, signal);
     } finally {
       sensitive?.fill(0);
     }

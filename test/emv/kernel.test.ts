@@ -109,6 +109,17 @@ describe('contactless purchase through Entry Point and the kernels', () => {
     expect((await pay(cards.unionpay(), 1_000_01)).cvm).toBe('ONLINE_PIN');
   });
 
+  it('Mastercard: the CVM Results (9F34) and TVR the issuer gets, at and one unit above the CVM limit', async () => {
+    // The card's CVM list: online PIN if the reader supports it (42 03), else no CVM (1F 03).
+    const below = await pay(cards.mastercard(), 1_000_00);
+    expect([below.cvm, below.ui, below.onlineData!['9F34'], below.onlineData!['95']!.slice(4, 6)]).toEqual(['NO_CVM', { message: 'AUTHORISING', status: 'CARD_READ_SUCCESSFULLY' }, '1F0302', '00']);
+    const above = await pay(cards.mastercard(), 1_000_01);
+    expect([above.cvm, above.ui, above.onlineData!['9F34'], above.onlineData!['95']!.slice(4, 6)]).toEqual(['ONLINE_PIN', { message: 'PLEASE_ENTER_PIN', status: 'CARD_READ_SUCCESSFULLY' }, '420300', '04']);
+    // A device without a PIN pad: the list runs out above the limit and the phone declines.
+    const noPin = await pay(cards.mastercard(), 1_000_01, { cfg: { ...config, cvm: { ...config.cvm, onlinePin: false } } });
+    expect([noPin.kind, noPin.ui.message, noPin.reason]).toEqual(['DECLINED', 'PIN_NOT_SUPPORTED', 'CVM_NOT_SUPPORTED']);
+  });
+
   it('every CVN a card can be personalised with verifies at the issuer', async () => {
     const cases = [
       ['visa-10', () => new VisaCardSim({ cvn: 'visa-10' }), panOf.visa],
