@@ -9,13 +9,14 @@
 // .data/artifacts/console-*.png. Without /usr/bin/chromium (or $TRUSTTAP_CHROMIUM) it skips and
 // says why, unless TRUSTTAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnServe } from '../helpers/serve.ts';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DEMO_CARDS } from '../../sim/demo-cards.ts';
 import { CONSOLE_DIR } from '../../backend/console/routes.ts';
@@ -31,19 +32,6 @@ if (why && !required) console.warn(`console browser test skipped: ${why}`);
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const VIEWER_PASSWORD = `viewer-${randomBytes(9).toString('base64url')}`;
 
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/trusttap.mjs'), 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.stderr!.on('data', (d: Buffer) => { err += d; });
-    child.once('exit', (code) => reject(new Error(`trusttap serve exited ${code}: ${err || out}`)));
-  });
-}
 
 /** axe-core in the page (evaluated, so the page's CSP does not apply): serious and critical violations. */
 async function axe(page: Page, what: string): Promise<string[]> {
@@ -99,7 +87,7 @@ describe.skipIf(!!why)(`operators' console in headless Chromium${why ? ` (skippe
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tt-console-'));
-    backend = await serve(['--port', '0', '--data', join(work, 'backend'), '--admin-token', adminToken, '--quiet']);
+    backend = await spawnServe(['--port', '0', '--data', join(work, 'backend'), '--admin-token', adminToken, '--quiet']);
     // A viewer account, as an operations team adds one: the password on standard input.
     const add = spawnSync(process.execPath, [join(ROOT, 'bin/trusttap.mjs'), 'operator', 'add', 'victor', '--role', 'viewer', '--data', join(work, 'backend')],
       { cwd: ROOT, input: `${VIEWER_PASSWORD}\n`, encoding: 'utf8' });

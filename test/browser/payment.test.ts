@@ -7,12 +7,13 @@
 // Kept: .data/artifacts/browser-payment.png. Without /usr/bin/chromium (or $TRUSTTAP_CHROMIUM) it
 // skips and says why, unless TRUSTTAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnServe } from '../helpers/serve.ts';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startRuntimeFromBuild, ScriptedUiProvider, enterPin, readKeys, type TeeRuntime, type TuiScreen, type UiProvider } from '../../tee/index.ts';
@@ -52,21 +53,6 @@ async function bundlePage() {
   return { code: out.outputFiles[0].text, inputs: Object.keys(out.metafile.inputs) };
 }
 
-/** `trusttap serve` as a user runs it, on a free loopback port; resolves with its URL. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/trusttap.mjs'), 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.stderr!.on('data', (d: Buffer) => { err += d; });
-    child.once('exit', (code) => reject(new Error(`trusttap serve exited ${code}: ${err || out}`)));
-  });
-}
 
 async function createTerminal(url: string, adminToken: string): Promise<string> {
   const r = await fetch(`${url}/v1/admin/terminals`, {
@@ -118,7 +104,7 @@ describe.skipIf(!!why)(`payment in headless Chromium${why ? ` (skipped: ${why})`
       },
     });
     const adminToken = randomBytes(18).toString('base64url');
-    backend = await serve(['--port', '0', '--data', join(work, 'backend'), '--admin-token', adminToken, '--cors-origin', bridge.origin, '--quiet']);
+    backend = await spawnServe(['--port', '0', '--data', join(work, 'backend'), '--admin-token', adminToken, '--cors-origin', bridge.origin, '--quiet']);
     bridge.config = {
       backendUrl: backend.url,
       activationCode: await createTerminal(backend.url, adminToken),

@@ -6,11 +6,12 @@
 // and MACed record. The client's part of a payment is what a phone does: send the signed request;
 // with no answer (the node died), ask another node for the payment's status by its client
 // transaction id, and send the same record again if it was never journaled.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnServe } from './serve.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { BackendLink } from '../../ree/attestation/backend-link.ts';
 import { KeystoreClient } from '../../ree/tee-client/index.ts';
@@ -45,19 +46,7 @@ export function masterKeyFile(): string {
 /** Starts `trusttap serve --db URL` in a child process; resolves once it listens. TT_NODE_LOG=1
  * keeps its request log (node.stderr()) for looking into a failure. */
 export function startNode(db: string, keyFile: string, extraEnv: Record<string, string> = {}): Promise<Node> {
-  const child = spawn(process.execPath, ['bin/trusttap.mjs', 'serve', '--port', '0', '--db', db, '--master-key-file', keyFile, '--admin-token', ADMIN_TOKEN, ...(process.env.TT_NODE_LOG ? [] : ['--quiet'])],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } });
-  let out = '', err = '';
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d) => { err += d; });
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1], exited, stderr: () => err });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  return spawnServe(['--port', '0', '--db', db, '--master-key-file', keyFile, '--admin-token', ADMIN_TOKEN, ...(process.env.TT_NODE_LOG ? [] : ['--quiet'])], extraEnv);
 }
 
 export const adminCall = (url: string, method: string, path: string, body?: Uint8Array) =>
