@@ -22,7 +22,7 @@ export enum DecodeError {
   INVALID_UTF8 = 5,
   /** Messages nested deeper than MAX_DEPTH. */
   NESTING_TOO_DEEP = 6,
-  /** Field number 0, or a tag that does not fit in 32 bits. */
+  /** Field number 0, or a tag longer than 5 bytes or wider than 32 bits. */
   BAD_FIELD_NUMBER = 7,
 }
 
@@ -204,15 +204,28 @@ export class PbReader {
     return 0;
   }
 
-  /** A tag (field number << 3 | wire type); field 0 or > 32 bits is an error. */
+  /** A tag (field number << 3 | wire type): a varint of at most 5 bytes whose value fits in 32
+   * bits, and field 0 is an error. protobufjs's Reader.tag has the same rule; reading tags as
+   * 10-byte varints would accept overlong encodings (0x88 0x80 … 0x00 for field 1) that the
+   * REE's and the back end's decoders refuse, so the TA and they would not read the same bytes. */
   tag(): u32 {
-    const t = this.varint();
-    if (this.err != DecodeError.NONE) return 0;
-    if (t > 0xffffffff || (t >>> 3) == 0) {
-      this.fail(DecodeError.BAD_FIELD_NUMBER);
-      return 0;
+    let t: u32 = 0;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= this.end) {
+        this.fail(DecodeError.TRUNCATED);
+        return 0;
+      }
+      const b = <u32>load<u8>(this.buf.dataStart + <usize>this.pos);
+      this.pos++;
+      if (i == 4 && (b & 0xf0) != 0) break; // a 6th byte, or bits above 32
+      t |= (b & 0x7f) << (7 * i);
+      if (b < 0x80) {
+        if ((t >>> 3) == 0) break;
+        return t;
+      }
     }
-    return <u32>t;
+    this.fail(DecodeError.BAD_FIELD_NUMBER);
+    return 0;
   }
 
   // 32-bit varint types read 64 bits and truncate, so negative int32 written as 10 bytes

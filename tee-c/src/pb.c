@@ -35,7 +35,10 @@ static bool rd_varint(pb_reader *r, uint64_t *v) {
 bool pb_next(pb_reader *r, uint32_t *field, uint32_t *wire, uint64_t *v, const uint8_t **d, size_t *dn) {
   if (r->err || r->i >= r->n) return false;
   uint64_t tag;
+  size_t at = r->i;
   if (!rd_varint(r, &tag)) return false;
+  /* a tag is at most 5 bytes holding 32 bits, as the TAs' and protobufjs's readers require */
+  if (r->i - at > 5 || tag > 0xffffffffu) { r->err = true; return false; }
   *field = (uint32_t)(tag >> 3);
   *wire = (uint32_t)(tag & 7);
   if (*field == 0) { r->err = true; return false; }

@@ -171,6 +171,8 @@ describe('malformed input gives a typed error, never a trap', () => {
     [P, '1a01 80 08', E.TRUNCATED, 'packed varint running past the packed length'],
     [S, '0000', E.BAD_FIELD_NUMBER, 'field number 0'],
     [S, '8080808080 01 00', E.BAD_FIELD_NUMBER, 'tag wider than 32 bits'],
+    [S, '888080808000 00', E.BAD_FIELD_NUMBER, 'tag of field 1 in 6 bytes (overlong)'],
+    [S, '88808080808080808074 00', E.BAD_FIELD_NUMBER, 'tag in 10 bytes whose bits above 64 would wrap to field 1'],
     [S, '6202 c328', E.INVALID_UTF8, 'bad continuation byte'],
     [S, '6202 c080', E.INVALID_UTF8, 'overlong NUL'],
     [S, '6203 eda080', E.INVALID_UTF8, 'UTF-16 surrogate'],
