@@ -107,8 +107,8 @@ describe('decoding (400 ERROR_MALFORMED): canonical bytes only, the endpoint\'s 
   const req = request();
   const sig = sign(req);
   const table: Array<[string, Uint8Array, RegExp]> = [
-    ['trailing bytes after the SignedDeviceRequest', cat(body(req), [0x78, 0x01]), /canonical/],
-    ['trailing bytes inside the request', body(cat(req, [0x78, 0x01])), /canonical/],
+    ['trailing bytes after the SignedDeviceRequest', cat(body(req), [0x78, 0x01]), /the SignedDeviceRequest is not in canonical/],
+    ['trailing bytes inside the request', body(cat(req, [0x78, 0x01])), /the request is not in canonical/],
     ['a repeated field in the request', body(cat(req, a.DeviceRequest.encode({ counter: 7 }).finish())), /canonical/],
     ['fields out of order in the request', body(cat(a.DeviceRequest.encode({ counter: 7, timeMs: 1_000, heartbeat: {} }).finish(), a.DeviceRequest.encode({ deviceId: 'dev-1' }).finish())), /canonical/],
     ['an over-long varint (the counter 7 as 0x87 0x00)', body(cat([0x0a, 5, ...Buffer.from('dev-1'), 0x10, 0x87, 0x00], a.DeviceRequest.encode({ timeMs: 1_000, heartbeat: {} }).finish())), /canonical/],

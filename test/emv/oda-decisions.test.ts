@@ -14,7 +14,9 @@ import { recoverIccPublicKey, withAip } from '../../ree/emv/oda/key-chain.ts';
 import { verifyFdda } from '../../ree/emv/oda/fdda.ts';
 import { verifyCda } from '../../ree/emv/oda/cda.ts';
 import { rsaRecover } from '../../ree/emv/oda/rsa.ts';
-import { rsaSign, testPki } from '../../sim/cards/test-pki.ts';
+import { rsaSign, testPki, testSm2Pki } from '../../sim/cards/test-pki.ts';
+import { openSm2Sdad, recoverSm2IccKey, recoverSm2IssuerKey } from '../../ree/emv/oda/sm2-certificates.ts';
+import { sm2Sign } from '../../common/sm2.ts';
 import { concat, fromHex, toHex } from '../../common/hex.ts';
 import { decodeTlv } from '../../common/tlv.ts';
 import type { KeyObject } from 'node:crypto';
@@ -58,7 +60,7 @@ const issuerKey = (cert = issuerCert(), remainder = issuerRemainder, exponent = 
   recoverIssuerKey(pki.capk, cert, remainder, exponent, pan, txn);
 
 const STATIC = fromHex('5A0847617390010100105F24032812319F0702FF00');
-interface IccCert extends Block { format?: number; pan?: string; expiry?: string; hashAlg?: number; pkAlg?: number; keyLen?: number; expLen?: number; hashStatic?: Uint8Array }
+interface IccCert extends Block { format?: number; pan?: string; expiry?: string; hashAlg?: number; pkAlg?: number; keyLen?: number; expLen?: number; hashStatic?: Uint8Array; hashRemainder?: Uint8Array }
 const ICC_ROOM = 128 - 42;
 const iccRemainder = pki.icc.pub.modulus.subarray(ICC_ROOM);
 /** An ICC PK certificate (Book 2 Table 14) for the test ICC key under the test issuer key. */
@@ -66,7 +68,7 @@ function iccCert(o: IccCert = {}): Uint8Array {
   const k = pki.icc.pub;
   const header = concat(u8(o.format ?? 0x04), fromHex((o.pan ?? PAN).padEnd(20, 'F')), fromHex(o.expiry ?? '1226'), fromHex('000007'),
     u8(o.hashAlg ?? 1, o.pkAlg ?? 1, o.keyLen ?? k.modulus.length, o.expLen ?? k.exponent.length));
-  return seal(pki.issuer.priv, 128, header, k.modulus, concat(iccRemainder, k.exponent, o.hashStatic ?? STATIC), o);
+  return seal(pki.issuer.priv, 128, header, k.modulus, concat(o.hashRemainder ?? iccRemainder, k.exponent, o.hashStatic ?? STATIC), o);
 }
 const iccKey = (cert = iccCert(), remainder = iccRemainder, txn = TXN, exponent = pki.icc.pub.exponent) =>
   recoverIccKey(pki.issuer.pub, cert, remainder, exponent, STATIC, PAN, txn);
@@ -104,11 +106,24 @@ describe('issuer public key certificate (Book 2 §6.3, Table 6)', () => {
     ['remainder missing', () => issuerKey(issuerCert(), new Uint8Array(0)), 'ISSUER_CERT_INVALID'],
     ['remainder one byte short (hash still over the full one)', () => issuerKey(issuerCert({ hashRemainder: issuerRemainder.subarray(1) }), issuerRemainder.subarray(1)), 'ISSUER_CERT_INVALID'],
     ['remainder one byte long', () => issuerKey(issuerCert({ hashRemainder: concat(issuerRemainder, u8(0)) }), concat(issuerRemainder, u8(0))), 'ISSUER_CERT_INVALID'],
+    ['an identifier padded at the front (FFFF4761), not the end', () => issuerKey(issuerCert({ id: 'FFFF4761' })), 'ISSUER_ID_MISMATCH'],
+    ['a key exactly as long as its room in the certificate, with a remainder present: the remainder is not part of it', () => issuerKey(issuerCert({ keyLen: ISSUER_ROOM, hashRemainder: u8(1, 2) }), u8(1, 2)), 'ok'],
   ];
   for (const [what, fn, want] of table) {
     if (want === '') it(what, () => expect(fn()).toEqual(['ok', 'ISSUER_CERT_EXPIRED']));
     else it(what, () => expect(code(fn)).toBe(want));
   }
+  it('each refusal says which check failed', () => {
+    expect(() => issuerKey(issuerCert().subarray(1))).toThrow(/issuer certificate of 127 bytes for a 128-byte CA key/);
+    expect(() => issuerKey(issuerCert({ expLen: 3 }))).toThrow(/exponent length 3/);
+    expect(() => issuerKey(issuerCert({ hashRemainder: issuerRemainder.subarray(1) }), issuerRemainder.subarray(1))).toThrow(/remainder/);
+    expect(() => issuerKey(issuerCert({ hashAlg: 2 }))).toThrow(/algorithm/);
+    expect(() => issuerKey(issuerCert({ hash: new Uint8Array(20) }))).toThrow(/hash does not match/);
+  });
+  it('an OdaError is named so', () => {
+    try { issuerKey(issuerCert({ id: '4762FFFF' })); } catch (e) { expect((e as Error).name).toBe('OdaError'); }
+    expect.assertions(1);
+  });
   it('a key shorter than its room in the certificate is cut at its length, padding left out', () => {
     // The issuer key field holds 92 bytes; a certificate that says the key is 80 bytes long.
     const cert = issuerCert({ keyLen: 80, hashRemainder: new Uint8Array(0) });
@@ -122,7 +137,7 @@ describe('the CA key itself (Book 2 §5.1, Annex B2.1)', () => {
   const table: Array<[string, () => unknown, string]> = [
     ['exponent 5', () => recoverIssuerKey(ca({ exponent: u8(5) }), issuerCert(), issuerRemainder, u8(3), PAN, TXN), 'ISSUER_CERT_INVALID'],
     ['no exponent', () => recoverIssuerKey(ca({ exponent: new Uint8Array(0) }), issuerCert(), issuerRemainder, u8(3), PAN, TXN), 'ISSUER_CERT_INVALID'],
-    ['a modulus with a leading zero byte', () => recoverIssuerKey(ca({ modulus: concat(u8(0), pki.capk.modulus.subarray(1)) }), issuerCert(), issuerRemainder, u8(3), PAN, TXN), 'ISSUER_CERT_INVALID'],
+    ['a modulus with a leading zero byte', () => recoverIssuerKey(ca({ modulus: concat(u8(0), pki.capk.modulus.subarray(1)) }), u8(0, ...issuerCert().subarray(1)), issuerRemainder, u8(3), PAN, TXN), 'ISSUER_CERT_INVALID'],
     ['a 41-byte modulus (cannot hold 6A | hash | BC and a header)', () => recoverIssuerKey(ca({ modulus: new Uint8Array(41).fill(0xff) }), new Uint8Array(41).fill(1), new Uint8Array(0), u8(3), PAN, TXN), 'ISSUER_CERT_INVALID'],
     ['a 42-byte modulus is used (the block check then refuses it)', () => recoverIssuerKey(ca({ modulus: new Uint8Array(42).fill(0xff) }), new Uint8Array(42).fill(1), new Uint8Array(0), u8(3), PAN, TXN), 'ISSUER_CERT_INVALID'],
   ];
@@ -130,6 +145,7 @@ describe('the CA key itself (Book 2 §5.1, Annex B2.1)', () => {
   it('the failure says why', () => {
     expect(() => recoverIssuerKey(ca({ exponent: u8(5) }), issuerCert(), issuerRemainder, u8(3), PAN, TXN)).toThrow(/neither 3 nor 65537/);
     expect(() => recoverIssuerKey(ca({ modulus: new Uint8Array(41).fill(0xff) }), new Uint8Array(41).fill(1), new Uint8Array(0), u8(3), PAN, TXN)).toThrow(/41 bytes cannot carry/);
+    expect(() => recoverIssuerKey(ca({ modulus: concat(u8(0), pki.capk.modulus.subarray(1)) }), u8(0, ...issuerCert().subarray(1)), issuerRemainder, u8(3), PAN, TXN)).toThrow(/128 bytes cannot carry/);
     expect(() => recoverIssuerKey(ca({ modulus: new Uint8Array(42).fill(0xff) }), new Uint8Array(42).fill(1), new Uint8Array(0), u8(3), PAN, TXN)).toThrow(/header/);
     expect(() => issuerKey(new Uint8Array(128).fill(0xff))).toThrow(/not smaller than the modulus/);
   });
@@ -160,8 +176,17 @@ describe('ICC public key certificate (Book 2 §6.4, Table 14)', () => {
     ['exponent length 3 in the certificate, 1 byte in 9F47', () => iccKey(iccCert({ expLen: 3 })), 'ICC_CERT_INVALID'],
     ['the exponent in 9F47 is not the one hashed', () => iccKey(iccCert(), iccRemainder, TXN, u8(2)), 'ICC_CERT_INVALID'],
     ['remainder missing', () => iccKey(iccCert(), new Uint8Array(0)), 'ICC_CERT_INVALID'],
+    ['remainder one byte short (hash over it)', () => iccKey(iccCert({ hashRemainder: iccRemainder.subarray(1) }), iccRemainder.subarray(1)), 'ICC_CERT_INVALID'],
+    ['a certificate not below the issuer modulus', () => iccKey(new Uint8Array(128).fill(0xff)), 'ICC_CERT_INVALID'],
+    ['a PAN padded at the front', () => iccKey(iccCert({ pan: 'FFFF4761739001010010' })), 'ICC_PAN_MISMATCH'],
+    ['a key exactly as long as its room, with a remainder present', () => iccKey(iccCert({ keyLen: ICC_ROOM, hashRemainder: u8(9) }), u8(9)), 'ok'],
   ];
   for (const [what, fn, want] of table) it(what, () => expect(code(fn)).toBe(want));
+  it('a key shorter than its room is cut at its length; the refusals say why', () => {
+    expect(toHex(iccKey(iccCert({ keyLen: 80, hashRemainder: new Uint8Array(0) }), new Uint8Array(0)).modulus)).toBe(toHex(pki.icc.pub.modulus.subarray(0, 80)));
+    expect(() => iccKey(concat(iccCert(), u8(0)))).toThrow(/ICC certificate of 129 bytes for a 128-byte issuer key/);
+    expect(() => iccKey(iccCert({ hashRemainder: iccRemainder.subarray(1) }), iccRemainder.subarray(1))).toThrow(/remainder/);
+  });
   it('valid on 31 December, expired on 1 January', () => {
     expect([code(() => iccKey(iccCert(), iccRemainder, fromHex('261231'))), code(() => iccKey(iccCert(), iccRemainder, fromHex('270101')))]).toEqual(['ok', 'ICC_CERT_EXPIRED']);
   });
@@ -179,7 +204,9 @@ describe('Signed Dynamic Application Data (Book 2 Table 17)', () => {
     ['another unpredictable number', () => openSdad(icc, sdad(dyn, un), fromHex('CAFEBABF')), 'SDAD_INVALID'],
     ['LDD up to the end of the body', () => openSdad(icc, sdad(dyn, un, { ldd: 96 - 22 - 3 }), un), 'ok'],
     ['LDD one past the end of the body', () => openSdad(icc, sdad(dyn, un, { ldd: 96 - 22 - 2 }), un), 'SDAD_INVALID'],
+    ['an SDAD not below the ICC modulus', () => openSdad(icc, new Uint8Array(96).fill(0xff), un), 'SDAD_INVALID'],
   ];
+  it('a wrong length is named', () => expect(() => openSdad(icc, sdad(dyn, un).subarray(1), un)).toThrow(/SDAD of 95 bytes for a 96-byte ICC key/));
   for (const [what, fn, want] of table) it(what, () => expect(code(fn)).toBe(want));
   it('returns exactly the LDD bytes of ICC dynamic data', () => expect(toHex(openSdad(icc, sdad(dyn, un), un))).toBe('0812345678'));
 });
@@ -187,12 +214,14 @@ describe('Signed Dynamic Application Data (Book 2 Table 17)', () => {
 describe('CA keys: the checksum (Book 2 §11.2.2) and the store', () => {
   it('checksum: SHA-1 of RID || index || modulus || exponent', () => {
     expect(toHex(capkChecksum(pki.capk))).toBe(toHex(sha1(fromHex(pki.capk.rid), fromHex(pki.capk.index), pki.capk.modulus, pki.capk.exponent)));
+    expect(() => capkChecksum({ ...pki.capk, rid: 'A00000000X' })).toThrow(/RID/);
+    expect(() => capkChecksum({ ...pki.capk, index: 'FX' })).toThrow(/CA key index/);
   });
-  const store = new CapkStore([
+  const store = { find: (...a: Parameters<CapkStore['find']>) => new CapkStore([
     { rid: 'a000000003', index: 'f1', modulus: toHex(pki.capk.modulus), exponent: '03', expiry: '261231' },
     { rid: 'A000000333', index: 'F2', modulus: '00', exponent: '03', algorithm: '04' },
     { rid: 'A000000004', index: 'F3', modulus: '00', exponent: '03' },
-  ]);
+  ]).find(...a) };
   const table: Array<[string, string, string, string, string | undefined]> = [
     ['RID and index in any case', 'A000000003', 'F1', '261206', 'A000000003/F1'],
     ['lower-case look-up', 'a000000003', 'f1', '261206', 'A000000003/F1'],
@@ -294,7 +323,20 @@ describe('CDA (Book 2 §6.6.2): the CID and the transaction data hash', () => {
     const r = responseFor(sd);
     return verifyCda(icc, { sdad: sd, un, cid, pdolData, cdol1Data, response: r.tlv, responseBytes: r.bytes });
   };
-  it('returns the AC in the signature when CID and hash agree', () => expect(toHex(run(icDyn()))).toBe(toHex(ac)));
+  it('returns the AC in the signature when CID and hash agree, as its own 8 bytes', () => {
+    const r = run(icDyn());
+    expect([toHex(r), r.buffer.byteLength]).toEqual([toHex(ac), 8]);
+  });
+  it('hashes the objects as sent, also when the response bytes are a view into a larger buffer', () => {
+    const sd = sdad(icDyn(), un);
+    const r = responseFor(sd);
+    const view = concat(u8(0xee, 0xee, 0xee), r.bytes).subarray(3);
+    expect(toHex(verifyCda(icc, { sdad: sd, un, cid: u8(0x80), pdolData, cdol1Data, response: decodeTlv(view), responseBytes: view }))).toBe(toHex(ac));
+  });
+  it('one byte of ICC dynamic data is too short, none is empty', () => {
+    expect(() => run(u8(0))).toThrow(/too short for CDA/);
+    expect(() => run(new Uint8Array(0))).toThrow(/empty/);
+  });
   const table: Array<[string, () => unknown, string]> = [
     ['the CID in the signature (80, an ARQC) differs from 9F27 (40, a TC)', () => run(icDyn(), u8(0x40)), 'CDA_CID_MISMATCH'],
     ['a TC signed, an ARQC in 9F27', () => run(icDyn({ cid: 0x40 })), 'CDA_CID_MISMATCH'],
@@ -324,5 +366,83 @@ describe('raw RSA recovery (Book 2 §5.1)', () => {
   it('the largest data below the modulus, and modulus 3, recover', () => {
     expect(toHex(rsaRecover(key, u8(196)))).toBe(((196n ** 3n) % 197n).toString(16).toUpperCase().padStart(2, '0'));
     expect(toHex(rsaRecover({ modulus: u8(3), exponent: u8(1) }, u8(2)))).toBe('02');
+  });
+});
+
+describe('the SM2 chain (PBOC 3.0, JR/T 0025.17; formats in ree/emv/oda/sm2-certificates.ts)', () => {
+  const sm2 = testSm2Pki();
+  const SM_PAN = '6225881234567890';
+  const STATIC_SM = fromHex('5A0862258812345678905F2403281231');
+  const ca = { algorithm: 'SM2' as const, point: sm2.ca.pub };
+  const issuerPub = { algorithm: 'SM2' as const, point: sm2.issuer.pub };
+  const iccPub = { algorithm: 'SM2' as const, point: sm2.icc.pub };
+  interface Sm2Cert { format?: number; id?: string; pan?: string; expiry?: string; alg?: number; param?: number; len?: number; signer?: Uint8Array; hashStatic?: Uint8Array }
+  const fields = (o: Sm2Cert) => concat(fromHex(o.expiry ?? '1226'), fromHex('000001'), u8(o.alg ?? 4, o.param ?? 0, o.len ?? 64));
+  const issuerCertSm2 = (o: Sm2Cert = {}) => {
+    const signed = concat(u8(o.format ?? 0x12), fromHex(o.id ?? '6225FFFF'), fields(o), sm2.issuer.pub);
+    return concat(signed, sm2Sign(o.signer ?? sm2.ca.priv, signed));
+  };
+  const iccCertSm2 = (o: Sm2Cert = {}) => {
+    const signed = concat(u8(o.format ?? 0x14), fromHex((o.pan ?? SM_PAN).padEnd(20, 'F')), fields(o), sm2.icc.pub);
+    return concat(signed, sm2Sign(o.signer ?? sm2.issuer.priv, concat(signed, o.hashStatic ?? STATIC_SM)));
+  };
+  const issuer = (cert = issuerCertSm2(), txn = TXN, key = ca) => recoverSm2IssuerKey(key, cert, SM_PAN, txn);
+  const icc = (cert = iccCertSm2(), txn = TXN) => recoverSm2IccKey(issuerPub, cert, STATIC_SM, SM_PAN, txn);
+
+  it('genuine certificates give the issuer key (expiry, serial) and the ICC key', () => {
+    const i = issuer();
+    expect([toHex(i.point), i.expiry, i.serial, i.algorithm]).toEqual([toHex(sm2.issuer.pub), '1226', '000001', 'SM2']);
+    const c = icc();
+    expect([toHex(c.point), c.expiry]).toEqual([toHex(sm2.icc.pub), '1226']);
+  });
+  const table: Array<[string, () => unknown, string]> = [
+    ['issuer: one byte short', () => issuer(issuerCertSm2().subarray(1)), 'ISSUER_CERT_INVALID'],
+    ['issuer: format 14 (ICC) instead of 12', () => issuer(issuerCertSm2({ format: 0x14 })), 'ISSUER_CERT_INVALID'],
+    ['issuer: key algorithm 01 (RSA)', () => issuer(issuerCertSm2({ alg: 1 })), 'ISSUER_CERT_INVALID'],
+    ['issuer: parameter index 01', () => issuer(issuerCertSm2({ param: 1 })), 'ISSUER_CERT_INVALID'],
+    ['issuer: key length 41', () => issuer(issuerCertSm2({ len: 0x41 })), 'ISSUER_CERT_INVALID'],
+    ['issuer: signed by the issuer key, not the CA', () => issuer(issuerCertSm2({ signer: sm2.issuer.priv })), 'ISSUER_CERT_INVALID'],
+    ['issuer: a CA key of 65 bytes', () => issuer(issuerCertSm2(), TXN, { algorithm: 'SM2', point: concat(u8(4), sm2.ca.pub) }), 'ISSUER_CERT_INVALID'],
+    ['issuer: identifier 6226 for PAN 6225…', () => issuer(issuerCertSm2({ id: '6226FFFF' })), 'ISSUER_ID_MISMATCH'],
+    ['issuer: identifier padded at the front', () => issuer(issuerCertSm2({ id: 'FFFF6225' })), 'ISSUER_ID_MISMATCH'],
+    ['issuer: expiring at the end of this month', () => issuer(issuerCertSm2({ expiry: '1226' })), 'ok'],
+    ['issuer: expired at the end of last month', () => issuer(issuerCertSm2({ expiry: '1126' })), 'ISSUER_CERT_EXPIRED'],
+    ['issuer: expiring in January next year (0127)', () => issuer(issuerCertSm2({ expiry: '0127' })), 'ok'],
+    ['issuer: valid on 31 December', () => issuer(issuerCertSm2(), fromHex('261231')), 'ok'],
+    ['issuer: expired on 1 January', () => issuer(issuerCertSm2(), fromHex('270101')), 'ISSUER_CERT_EXPIRED'],
+    ['ICC: one byte long', () => icc(concat(iccCertSm2(), u8(0))), 'ICC_CERT_INVALID'],
+    ['ICC: format 12 (issuer) instead of 14', () => icc(iccCertSm2({ format: 0x12 })), 'ICC_CERT_INVALID'],
+    ['ICC: key algorithm 01', () => icc(iccCertSm2({ alg: 1 })), 'ICC_CERT_INVALID'],
+    ['ICC: signed over other static data', () => icc(iccCertSm2({ hashStatic: STATIC_SM.subarray(1) })), 'ICC_CERT_INVALID'],
+    ['ICC: another PAN', () => icc(iccCertSm2({ pan: '6225881234567891' })), 'ICC_PAN_MISMATCH'],
+    ['ICC: a prefix of the PAN', () => icc(iccCertSm2({ pan: '622588123456789' })), 'ICC_PAN_MISMATCH'],
+    ['ICC: the PAN padded at the front', () => icc(iccCertSm2({ pan: 'FFFF6225881234567890' })), 'ICC_PAN_MISMATCH'],
+    ['ICC: expired at the end of last month', () => icc(iccCertSm2({ expiry: '1126' })), 'ICC_CERT_EXPIRED'],
+    ['ICC: expiring at the end of this month', () => icc(iccCertSm2({ expiry: '1226' })), 'ok'],
+    ['ICC: expired on 1 January', () => icc(iccCertSm2(), fromHex('270101')), 'ICC_CERT_EXPIRED'],
+  ];
+  for (const [what, fn, want] of table) it(what, () => expect(code(fn)).toBe(want));
+  it('a signer key of the wrong size is named', () => {
+    expect(() => issuer(issuerCertSm2(), TXN, { algorithm: 'SM2', point: concat(u8(4), sm2.ca.pub) })).toThrow(/signer SM2 key of 65 bytes/);
+  });
+
+  const tdd = fromHex('0102030400000000100009780100');
+  const sdadSm2 = (dyn: Uint8Array, o: { format?: number; ldd?: number; over?: Uint8Array } = {}) => {
+    const signed = concat(u8(o.format ?? 0x15, o.ldd ?? dyn.length), dyn);
+    return concat(signed, sm2Sign(sm2.icc.priv, concat(signed, o.over ?? tdd)));
+  };
+  const sdadTable: Array<[string, () => unknown, string]> = [
+    ['genuine', () => openSm2Sdad(iccPub, sdadSm2(fromHex('02ABCD')), tdd), 'ok'],
+    ['no ICC dynamic data (66 bytes, the shortest)', () => openSm2Sdad(iccPub, sdadSm2(new Uint8Array(0)), tdd), 'ok'],
+    ['65 bytes', () => openSm2Sdad(iccPub, sdadSm2(new Uint8Array(0)).subarray(1), tdd), 'SDAD_INVALID'],
+    ['format 05 (RSA) instead of 15', () => openSm2Sdad(iccPub, sdadSm2(fromHex('02ABCD'), { format: 0x05 }), tdd), 'SDAD_INVALID'],
+    ['LDD one more than the data', () => openSm2Sdad(iccPub, sdadSm2(fromHex('02ABCD'), { ldd: 4 }), tdd), 'SDAD_INVALID'],
+    ['LDD one less than the data', () => openSm2Sdad(iccPub, sdadSm2(fromHex('02ABCD'), { ldd: 2 }), tdd), 'SDAD_INVALID'],
+    ['signed over other terminal data', () => openSm2Sdad(iccPub, sdadSm2(fromHex('02ABCD'), { over: tdd.subarray(1) }), tdd), 'SDAD_INVALID'],
+  ];
+  for (const [what, fn, want] of sdadTable) it(`SDAD: ${what}`, () => expect(code(fn)).toBe(want));
+  it('SDAD: returns the ICC dynamic data; a short one is named', () => {
+    expect(toHex(openSm2Sdad(iccPub, sdadSm2(fromHex('02ABCD')), tdd))).toBe('02ABCD');
+    expect(() => openSm2Sdad(iccPub, sdadSm2(new Uint8Array(0)).subarray(1), tdd)).toThrow(/SM2 SDAD of 65 bytes/);
   });
 });
