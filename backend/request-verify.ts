@@ -47,7 +47,7 @@ export function boundedCounter(counter: unknown, lastAccepted: number, nowMs: nu
  *  not read as "no time given": otherwise leaving it out would switch the check off. With the
  *  device's counter (strictly increasing) and the single-use nonces of challenge → evidence,
  *  this bounds how long a captured request can be replayed. */
-export function checkTime(req: trusttap.attest.v1.IDeviceRequest, now: number): void {
+export function checkTime(req: { timeMs?: unknown }, now: number): void {
   const t = num(req.timeMs);
   if (!t) throw malformed('time_ms is required: the device\'s clock when it signed the request');
   if (Math.abs(t - now) > MAX_SKEW_MS) throw replay('request time is more than 5 minutes from the back end\'s clock');

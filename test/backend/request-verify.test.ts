@@ -8,6 +8,7 @@ import {
   boundedCounter, checkTime, counterBound, decodeRequest, MAX_COUNTER_STEP, MAX_SKEW_MS, verifyDeviceSignature, verifyFirstContact, type DecodedRequest,
 } from '../../backend/request-verify.ts';
 import { ApiError } from '../../backend/errors.ts';
+import { u64 } from '../../backend/util.ts';
 import { generateP256, signP256 } from '../../backend/crypto/p256.ts';
 import { labelled, LABEL } from '../../common/signature-labels.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
@@ -20,7 +21,7 @@ const twin = (sig: Uint8Array) => {
   out.set(Buffer.from((N - BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`)).toString(16).padStart(64, '0'), 'hex'), 32);
   return out;
 };
-const cat = (...parts: ArrayLike<number>[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+const cat = (...parts: Array<Uint8Array | number[]>) => Uint8Array.from(parts.flatMap((p) => [...p]));
 
 /** [http, ErrorCode name] of what fn throws, or 'ok'. */
 function outcome(fn: () => unknown): [number, string] | 'ok' {
@@ -37,7 +38,7 @@ function thrown(fn: () => unknown): ApiError {
 const key = generateP256();
 const other = generateP256();
 const request = (o: trusttap.attest.v1.IDeviceRequest = {}) =>
-  a.DeviceRequest.encode({ deviceId: 'dev-1', counter: 7, timeMs: 1_000, heartbeat: {}, ...o }).finish();
+  a.DeviceRequest.encode({ deviceId: 'dev-1', counter: u64(7), timeMs: u64(1_000), heartbeat: {}, ...o }).finish();
 const sign = (req: Uint8Array, priv = key.privateKey) => signP256(priv, labelled(LABEL.deviceRequest, req));
 const body = (req = request(), o: trusttap.attest.v1.ISignedDeviceRequest = {}) =>
   a.SignedDeviceRequest.encode({ request: req, signature: sign(req), ...o }).finish();
@@ -109,9 +110,9 @@ describe('decoding (400 ERROR_MALFORMED): canonical bytes only, the endpoint\'s 
   const table: Array<[string, Uint8Array, RegExp]> = [
     ['trailing bytes after the SignedDeviceRequest', cat(body(req), [0x78, 0x01]), /the SignedDeviceRequest is not in canonical/],
     ['trailing bytes inside the request', body(cat(req, [0x78, 0x01])), /the request is not in canonical/],
-    ['a repeated field in the request', body(cat(req, a.DeviceRequest.encode({ counter: 7 }).finish())), /canonical/],
-    ['fields out of order in the request', body(cat(a.DeviceRequest.encode({ counter: 7, timeMs: 1_000, heartbeat: {} }).finish(), a.DeviceRequest.encode({ deviceId: 'dev-1' }).finish())), /canonical/],
-    ['an over-long varint (the counter 7 as 0x87 0x00)', body(cat([0x0a, 5, ...Buffer.from('dev-1'), 0x10, 0x87, 0x00], a.DeviceRequest.encode({ timeMs: 1_000, heartbeat: {} }).finish())), /canonical/],
+    ['a repeated field in the request', body(cat(req, a.DeviceRequest.encode({ counter: u64(7) }).finish())), /canonical/],
+    ['fields out of order in the request', body(cat(a.DeviceRequest.encode({ counter: u64(7), timeMs: u64(1_000), heartbeat: {} }).finish(), a.DeviceRequest.encode({ deviceId: 'dev-1' }).finish())), /canonical/],
+    ['an over-long varint (the counter 7 as 0x87 0x00)', body(cat([0x0a, 5, ...Buffer.from('dev-1'), 0x10, 0x87, 0x00], a.DeviceRequest.encode({ timeMs: u64(1_000), heartbeat: {} }).finish())), /canonical/],
     ['the signed envelope\'s fields reordered', cat(a.SignedDeviceRequest.encode({ signature: sig }).finish(), a.SignedDeviceRequest.encode({ request: req }).finish()), /canonical/],
     ['bytes that do not decode', Uint8Array.of(0x0a, 0x7f, 0x01), /does not decode/],
     ['an empty request', a.SignedDeviceRequest.encode({ signature: sig }).finish(), /request is empty/],
@@ -119,7 +120,7 @@ describe('decoding (400 ERROR_MALFORMED): canonical bytes only, the endpoint\'s 
     ['a 65-byte signature', body(req, { signature: cat(sig, [0]) }), /64 bytes/],
     ['no signature', body(req, { signature: new Uint8Array(0) }), /64 bytes/],
     ['another operation\'s request', body(request({ heartbeat: null, attest: {} })), /takes a heartbeat request, the body holds attest/],
-    ['a request without an operation', body(a.DeviceRequest.encode({ deviceId: 'dev-1', counter: 7, timeMs: 1_000 }).finish()), /the body holds nothing/],
+    ['a request without an operation', body(a.DeviceRequest.encode({ deviceId: 'dev-1', counter: u64(7), timeMs: u64(1_000) }).finish()), /the body holds nothing/],
   ];
   for (const [what, bytes, message] of table) {
     it(what, () => {
@@ -158,7 +159,7 @@ describe('the signature over the exact labelled bytes', () => {
     ['an enclosed key is not what is checked', () => dev({ publicKey: other.publicKey, signature: sign(req, other.privateKey) }), key.publicKey, [401, 'ERROR_BAD_SIGNATURE']],
     ['the high-S twin of the signature', () => dev({ signature: twin(sign(req)) }), key.publicKey, [401, 'ERROR_BAD_SIGNATURE']],
     ['a signature over the bare request (no label)', () => dev({ signature: signP256(key.privateKey, req) }), key.publicKey, [401, 'ERROR_BAD_SIGNATURE']],
-    ['a signature over another request', () => dev({ signature: sign(request({ counter: 8 })) }), key.publicKey, [401, 'ERROR_BAD_SIGNATURE']],
+    ['a signature over another request', () => dev({ signature: sign(request({ counter: u64(8) })) }), key.publicKey, [401, 'ERROR_BAD_SIGNATURE']],
   ];
   for (const [what, d, deviceKey, want] of deviceTable) it(what, () => expect(outcome(() => verifyDeviceSignature(d(), deviceKey))).toEqual(want));
   it('the unknown device is named', () => expect(thrown(() => verifyDeviceSignature(dev(), undefined)).message).toContain('dev-1'));

@@ -253,7 +253,7 @@ describe('the key chain from the card\'s data objects (Book 2 §6.2–6.4) and t
     return new Map(Object.entries(base).filter(([, v]) => v !== null) as Array<[string, Uint8Array]>);
   };
   const chain = (c = card(), aid = `${pki.capk.rid}1010`, store = capks) => recoverIccPublicKey(store, aid, c, STATIC, PAN, TXN);
-  it('CA key → issuer key → ICC key', () => expect(toHex(chain().modulus)).toBe(toHex(pki.icc.pub.modulus)));
+  it('CA key → issuer key → ICC key', () => expect(toHex((chain() as RsaPublicKey).modulus)).toBe(toHex(pki.icc.pub.modulus)));
   const table: Array<[string, () => unknown, string]> = [
     ['8F missing', () => chain(card({ '8F': null })), 'DATA_MISSING'],
     ['90 missing', () => chain(card({ '90': null })), 'DATA_MISSING'],
