@@ -361,6 +361,7 @@ describe('raw RSA recovery (Book 2 §5.1)', () => {
     ['data equal to the modulus', () => rsaRecover(key, u8(197)), /not smaller than the modulus/],
     ['a modulus below 3', () => rsaRecover({ modulus: u8(2), exponent: u8(3) }, u8(1)), /unusable/],
     ['exponent 0', () => rsaRecover({ modulus: u8(197), exponent: u8(0) }, u8(1)), /unusable/],
+    ['an empty modulus (and data)', () => rsaRecover({ modulus: new Uint8Array(0), exponent: u8(3) }, new Uint8Array(0)), /unusable/],
   ];
   for (const [what, fn, message] of table) it(what, () => expect(fn).toThrow(message));
   it('the largest data below the modulus, and modulus 3, recover', () => {
