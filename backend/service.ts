@@ -5,7 +5,6 @@
 // state (403) → counter strictly increasing (409) → the operation. Each request's effects
 // (counter, nonce use, state, history, notices) commit in one transaction, before the answer.
 import { equalBytes } from '../common/hex.ts';
-import { decodeCanonical } from '../common/canonical.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
@@ -13,19 +12,20 @@ import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictNam
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
 import { SoftwareHsm, HsmError } from './hsm/software-hsm.ts';
-import { verifyP256, isP256Point, sha256 } from './crypto/p256.ts';
-import { labelled, LABEL } from '../common/signature-labels.ts';
+import { verifyP256, sha256 } from './crypto/p256.ts';
+import { LABEL } from '../common/signature-labels.ts';
 import { verifyOemChain, CertificateError, type OemRootKey } from './attestation/certs.ts';
 import { openEvidence, EvidenceError } from './attestation/evidence.ts';
 import {
   policyFromManifests, verifiedManifest, checkRevocations, unionBytes, raiseFloors, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
 } from './attestation/policy.ts';
-import { ApiError, ErrorCode, malformed, badSignature, unknownDevice, replay } from './errors.ts';
-import { hex, num, u64, sha256Hex, exactCounter } from './util.ts';
+import { ApiError, ErrorCode, malformed, replay } from './errors.ts';
+import { hex, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
 import { witness, pinpadEpoch, versionNumber } from './attestation/witness.ts';
 import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
+import { decodeRequest, verifyFirstContact, verifyDeviceSignature, checkTime, boundedCounter } from './request-verify.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -34,32 +34,7 @@ const reasonName = (r: number) => (pay.DeclineReason[r] ?? `reason_${r}`).replac
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
 export const DEFAULT_BDK = 'bdk-default';
 export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
-const MAX_SKEW_MS = 5 * 60_000;
-/** Issue 17 §2: how far a signed request's counter may run ahead. Counters only move forward, so
- * one accepted counter of 2^53 or 2^64−1 would leave no higher value a device could ever send
- * (locked out for good, by a single request a compromised REE got the attest TA to sign). The
- * REE's counter is wall-clock microseconds (ree/attestation/backend-link.ts), so a genuine one is
- * at most max(last accepted, back-end clock + 5 min in µs) + this step (2^32 µs ≈ 71 min); a
- * counter that is a plain sequence also fits. A counter beyond it is refused (409
- * ERROR_COUNTER_JUMP, nothing consumed, the last accepted unchanged). */
-export const MAX_COUNTER_STEP = 2 ** 32;
-
-/** The highest request counter accepted now; below 2^53, so every counter is an exact number. */
-export function counterBound(lastAccepted: number, nowMs: number): number {
-  return Math.min(Number.MAX_SAFE_INTEGER, Math.max(lastAccepted, (nowMs + MAX_SKEW_MS) * 1000) + MAX_COUNTER_STEP);
-}
-
-
-/** Every signed device request — challenge and enrolment included — carries its time, within
- *  MAX_SKEW_MS of the back end's clock. A missing time (0, the protobuf default) is refused,
- *  not read as "no time given": otherwise leaving it out would switch the check off. With the
- *  device's counter (strictly increasing, checked in dispatch) and the single-use nonces of
- *  challenge → evidence, this bounds how long a captured request can be replayed. */
-function checkTime(req: trusttap.attest.v1.DeviceRequest, now: number): void {
-  const t = num(req.timeMs);
-  if (!t) throw malformed('time_ms is required: the device\'s clock when it signed the request');
-  if (Math.abs(t - now) > MAX_SKEW_MS) throw replay('request time is more than 5 minutes from the back end\'s clock');
-}
+export { MAX_COUNTER_STEP, counterBound } from './request-verify.ts';
 
 export interface BackendOptions {
   dataDir: string;
@@ -511,28 +486,16 @@ export class BackendService {
   }
 
   private async authenticate(op: DeviceOp, body: Uint8Array, now: number): Promise<Ctx> {
-    let signed: trusttap.attest.v1.SignedDeviceRequest;
-    let req: trusttap.attest.v1.DeviceRequest;
-    try {
-      signed = decodeCanonical(a.SignedDeviceRequest, body, 'the SignedDeviceRequest');
-      req = decodeCanonical(a.DeviceRequest, signed.request, 'the request');
-    } catch (e) {
-      throw malformed(`body is not a SignedDeviceRequest: ${(e as Error).message}`);
-    }
-    if (!signed.request.length) throw malformed('request is empty');
-    if (signed.signature.length !== 64) throw malformed('signature must be 64 bytes (ECDSA P-256 r||s)');
-    if (req.body !== BODY_FIELD[op]) throw malformed(`this endpoint takes a ${BODY_FIELD[op]} request, the body holds ${req.body ?? 'nothing'}`);
-    const msg = labelled(LABEL.deviceRequest, signed.request);
+    const d = decodeRequest(body, BODY_FIELD[op]);
+    const { signed, req } = d;
+    const consumed = { nonces: [], rkiSessions: [] };
     if (!req.deviceId) {
-      if (op !== 'challenge' && op !== 'enrol') throw malformed('device_id is required');
-      if (!isP256Point(signed.publicKey)) throw malformed('enrolment requests carry the signing public key (65-byte P-256 point)');
-      if (!verifyP256(signed.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
-      return { now, request: signed.request, req, device: null, key: signed.publicKey, consumed: { nonces: [], rkiSessions: [] }, outcome: {} };
+      const key = verifyFirstContact(d, op === 'challenge' || op === 'enrol');
+      return { now, request: signed.request, req, device: null, key, consumed, outcome: {} };
     }
     const device = await this.repo.getDevice(req.deviceId);
-    if (!device || device.publicKey.length === 0) throw unknownDevice(`no enrolled device ${req.deviceId}`);
-    if (!verifyP256(device.publicKey, msg, signed.signature)) throw badSignature('the request signature does not verify with the device key');
-    return { now, request: signed.request, req, device, key: device.publicKey, consumed: { nonces: [], rkiSessions: [] }, outcome: {} };
+    verifyDeviceSignature(d, device?.publicKey); // throws (404) when there is no such device
+    return { now, request: signed.request, req, device: device!, key: device!.publicKey, consumed, outcome: {} };
   }
 
   /** After authentication: a suspended or disabled device is refused (with a signed answer). */
@@ -545,12 +508,7 @@ export class BackendService {
 
   private async dispatch(op: DeviceOp, c: Ctx): Promise<Record<string, unknown>> {
     const d = c.device;
-    const counter = exactCounter(c.req.counter);
-    const bound = counterBound(d?.lastCounter ?? 0, c.now);
-    if (counter === null || counter > bound) {
-      throw new ApiError(409, ErrorCode.ERROR_COUNTER_JUMP,
-        `counter ${String(c.req.counter)} runs too far ahead (at most ${bound} now, last accepted ${d?.lastCounter ?? 0}): refused, nothing consumed; send a counter within the bound (docs/backend-api.md, Counters)`);
-    }
+    const counter = boundedCounter(c.req.counter, d?.lastCounter ?? 0, c.now);
     if (d) {
       if (!await this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
       if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) await this.missedHeartbeats(d, c.now);

@@ -9,6 +9,7 @@ const MESSAGE_ARG = {
   QrError: 1, TlvError: 1, TransactionError: 0, KernelError: 1, Track2Error: 0, OdaError: 1,
   fail: 2, // consumer-presented.ts fail(code, field, message)
   need: 2, // merchant-presented.ts need(condition, field, message)
+  ApiError: 2, malformed: 0, badSignature: 0, unknownDevice: 0, replay: 0, // backend/errors.ts: (http, code, message) and its helpers
 };
 
 const calleeName = (n) => (n.type === 'Identifier' ? n.name : undefined);
