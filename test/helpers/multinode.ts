@@ -173,7 +173,7 @@ export async function pay1(d: PayingDevice, nodes: Nodes, amount: number, onNoAn
   const { record, ctid } = await makeRecord(d, amount);
   const authorize = { authorize: { signedTransaction: record, signedToken: d.token, cvm: pay.Cvm.CVM_NO_CVM, aid: 'A000000333010101' } };
   let how: Outcome['how'] = 'answer';
-  const deadline = Date.now() + 120_000; // a failover of the database takes seconds; the phone keeps asking
+  const deadline = Date.now() + 300_000; // a failover of the database takes seconds (more on loaded cores); the phone keeps asking
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const url = nodes.next();
     if (how === 'answer' && attempt > 0) how = 'status';
