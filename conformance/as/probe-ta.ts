@@ -3,6 +3,7 @@
 // kit can check how a runtime reacts. Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
 import { u32At, i32Bytes } from "./le";
+import { callOnce } from "./call";
 import * as host from "../../ta/lib/host";
 import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
@@ -112,13 +113,7 @@ class Probe extends TrustedApp {
     }
     if (command == CMD_CALL_TA) {
       if (input.length < 20) return reply.fail(ERROR_BAD_PARAMETERS, "[uuid 16][cmd u32][payload]");
-      const s = host.session_open(input.dataStart);
-      if (s < 0) return reply.fail(<u32>s, "open failed");
-      const out = new Uint8Array(4096);
-      const n = host.session_invoke(s, u32At(input, 16), input.dataStart + 20, input.length - 20, out.dataStart, out.length);
-      host.session_close(s);
-      if (n < 0) return reply.fail(<u32>n, "callee failed");
-      return reply.ok(out.slice(0, n));
+      return callOnce(reply, input, 4096);
     }
     if (command == CMD_CALL_THEN_LOOP) {
       if (input.length < 20) return reply.fail(ERROR_BAD_PARAMETERS, "[uuid 16][cmd u32][payload]");

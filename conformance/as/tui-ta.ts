@@ -4,6 +4,7 @@
 // pending commands, events, Cancel, timeouts, death during an entry). Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
 import { u32At, i32Bytes } from "./le";
+import { callOnce } from "./call";
 import * as host from "../../ta/lib/host";
 import { ERROR_BAD_PARAMETERS } from "../../ta/lib/status";
 
@@ -43,15 +44,7 @@ class TuiProbe extends TrustedApp {
     }
     if (command == CMD_PENDING_NO_BEGIN) return reply.pending();
     if (command == CMD_UPDATE_NOW) return reply.ok(i32Bytes(host.tui_update(input.dataStart, input.length)));
-    if (command == CMD_CALL) {
-      const s = host.session_open(input.dataStart);
-      if (s < 0) return reply.fail(<u32>s, "open failed");
-      const out = new Uint8Array(256);
-      const n = host.session_invoke(s, u32At(input, 16), input.dataStart + 20, input.length - 20, out.dataStart, out.length);
-      host.session_close(s);
-      if (n < 0) return reply.fail(<u32>n, "callee failed");
-      return reply.ok(out.slice(0, n));
-    }
+    if (command == CMD_CALL) return callOnce(reply, input, 256);
     if (command == CMD_PING2) return reply.ok(i32Bytes(7));
     reply.fail(ERROR_BAD_PARAMETERS, "unknown command");
   }
