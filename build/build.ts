@@ -19,8 +19,9 @@ import { TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { moduleProblems, parseModule, importSignature } from '../tee/loader/imports.ts';
 import { publicKeyId, signManifestBytes } from '../tee/loader/manifest.ts';
 import { SBOM_FILE, makeSbom, type TaSources } from './sbom.ts';
+import { bundleClient, hasClient } from './client-bundle.ts';
 import {
-  MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, serializeManifest, sha256Hex, type Manifest, type ManifestTa,
+  MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, serializeManifest, sha256Hex, type Manifest, type ManifestTa, type ManifestClient,
 } from '../common/manifest.ts';
 
 export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
@@ -53,6 +54,9 @@ export interface BuildOptions {
   cache?: boolean;
   /** Also write the SBOM (sbom.cdx.json, build/sbom.ts) beside the manifest. Default true. */
   sbom?: boolean;
+  /** Bundle the REE client (build/client-bundle.ts) and record it in the manifest. Default: when
+   * the root has ree/index.ts. */
+  client?: boolean;
   log?: (line: string) => void;
 }
 
@@ -185,7 +189,7 @@ export function readSigningKey(keyPath: string): { pem: string; id: string; isDe
 }
 
 /** Assembles, serialises and signs a manifest into outDir (manifest.json + manifest.sig). */
-export function writeSignedManifest(outDir: string, tas: ManifestTa[], keyPath: string, signerName = 'release'): { manifest: Manifest; path: string } {
+export function writeSignedManifest(outDir: string, tas: ManifestTa[], keyPath: string, signerName = 'release', client?: ManifestClient): { manifest: Manifest; path: string } {
   const key = readSigningKey(keyPath);
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
@@ -195,6 +199,7 @@ export function writeSignedManifest(outDir: string, tas: ManifestTa[], keyPath: 
     ta_abi_version: TA_ABI_VERSION,
     compiler: `assemblyscript ${ASC_VERSION}`,
     tas,
+    ...(client ? { client } : {}),
   };
   const bytes = serializeManifest(manifest);
   mkdirSync(outDir, { recursive: true });
@@ -258,7 +263,9 @@ export async function buildTas(opts: BuildOptions = {}): Promise<BuildResult> {
   tas.sort((a, b) => (a.name === b.name ? Number(a.debug) - Number(b.debug) : a.name < b.name ? -1 : 1));
   let manifest: Manifest, path: string;
   try {
-    ({ manifest, path } = writeSignedManifest(outDir, tas, keyPath, opts.signer));
+    const client = (opts.client ?? hasClient(root)) ? await bundleClient(root, outDir, writeAtomic) : undefined;
+    if (client) log(`${client.file.padEnd(24)} ${String(client.size).padStart(7)} B  sha256 ${client.sha256}  (the REE client, ${client.name} ${client.version})`);
+    ({ manifest, path } = writeSignedManifest(outDir, tas, keyPath, opts.signer, client));
   } catch (e) {
     return { ok: false, errors: [(e as Error).message], manifest: null, manifestPath: null, outputs, ms: performance.now() - t0 };
   }

@@ -41,6 +41,26 @@ export interface ManifestTa {
   asc_args: string[];
 }
 
+/** The REE client's shipped bundle (build/client-bundle.ts, issue 16 §2): what the app embeds.
+ * Its SHA-256 is what a client reports in its evidence (proto ClientMeasurement). */
+export interface ManifestClient {
+  /** CLIENT_NAME. */
+  name: string;
+  /** The package's version. */
+  version: string;
+  /** CLIENT_FILE: relative to the manifest's directory. */
+  file: string;
+  /** Lower-case hex SHA-256 of the bundle's bytes. */
+  sha256: string;
+  size: number;
+  /** The bundled entry point (repo-relative) and the bundler, for auditors reproducing it. */
+  entry: string;
+  bundler: string;
+}
+
+export const CLIENT_NAME = 'trusttap-client';
+export const CLIENT_FILE = 'client/trusttap-client.js';
+
 export interface Manifest {
   version: number;
   /** "development" when signed with the committed development key; otherwise the configured name. */
@@ -53,6 +73,8 @@ export interface Manifest {
   /** e.g. "assemblyscript 0.28.20". */
   compiler: string;
   tas: ManifestTa[];
+  /** The REE client bundle; absent in a build of TAs only. */
+  client?: ManifestClient;
 }
 
 /** Serialisation used by the build; these are the bytes that get signed. Key order is fixed by
@@ -152,6 +174,14 @@ export function parseManifest(bytes: Uint8Array, hostAbiVersion?: number): Manif
     if (seen.has(key) || seen.has(`${t.uuid}/${t.debug}`)) bad(`${at} is listed twice`);
     seen.add(key); seen.add(`${t.uuid}/${t.debug}`);
   });
+  if (m.client !== undefined) {
+    const c = m.client;
+    if (!isObj(c)) bad('client is not an object');
+    for (const k of ['name', 'version', 'file', 'sha256', 'entry', 'bundler']) if (typeof c[k] !== 'string') bad(`client.${k} must be a string`);
+    if (!HEX64.test(c.sha256)) bad('client.sha256 is not 64 lower-case hex digits');
+    if (c.file !== CLIENT_FILE) bad(`client.file must be ${CLIENT_FILE}`);
+    if (!Number.isInteger(c.size) || c.size <= 0) bad('client.size must be a positive integer');
+  }
   if (hostAbiVersion !== undefined && m.host_abi_version !== hostAbiVersion) throw new LoadError('ABI_MISMATCH', `manifest is for host ABI v${m.host_abi_version}; this runtime implements v${hostAbiVersion}`);
   return m as Manifest;
 }

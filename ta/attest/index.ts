@@ -155,6 +155,9 @@ class Attest extends TrustedApp {
     ev.nonce = req.nonce;
     ev.devicePublicKey = id.pub;
     ev.signedAtMs = <u64>host.ree_time_ms();
+    // The REE client's measurement (issue 16 §2) is signed with the rest: it cannot be changed
+    // after signing, and a verifier sees exactly what the client (or its platform) reported.
+    ev.client = req.client;
     const bytes = ev.encode();
     const sig = signLabelled(id, LABEL_EVIDENCE, new Uint8Array(0), bytes);
     id.wipe();

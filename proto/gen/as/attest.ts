@@ -59,12 +59,14 @@ export function IdentityResponse__new(): PbMessage { return new IdentityResponse
 export class EvidenceRequest extends PbMessage {
   nonce: Uint8Array = new Uint8Array(0);
   ree: ReeSignals | null = null;
+  client: ClientMeasurement | null = null;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([2,
+    super(memory.data<u32>([3,
       1, K_BYTES, offsetof<EvidenceRequest>("nonce"), 0,
       2, K_MESSAGE, offsetof<EvidenceRequest>("ree"), changetype<u32>(ReeSignals__new),
+      3, K_MESSAGE, offsetof<EvidenceRequest>("client"), changetype<u32>(ClientMeasurement__new),
     ]));
   }
 
@@ -394,6 +396,41 @@ export class ReeSignals extends PbMessage {
 /** A new ReeSignals (the codec makes nested messages with it). */
 export function ReeSignals__new(): PbMessage { return new ReeSignals(); }
 
+/** enum trusttap.attest.v1.ClientMeasurementSource */
+export enum ClientMeasurementSource {
+  CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED = 0,
+  CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED = 1,
+  CLIENT_MEASUREMENT_SOURCE_PLATFORM = 2,
+}
+
+/** message trusttap.attest.v1.ClientMeasurement */
+export class ClientMeasurement extends PbMessage {
+  name: string = "";
+  version: string = "";
+  sha256: Uint8Array = new Uint8Array(0);
+  source: ClientMeasurementSource = ClientMeasurementSource.CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED;
+  signerSha256: Array<Uint8Array> = new Array<Uint8Array>();
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([5,
+      1, K_STRING, offsetof<ClientMeasurement>("name"), 0,
+      2, K_STRING, offsetof<ClientMeasurement>("version"), 0,
+      3, K_BYTES, offsetof<ClientMeasurement>("sha256"), 0,
+      4, K_INT32, offsetof<ClientMeasurement>("source"), 0,
+      5, K_BYTES | F_REPEATED, offsetof<ClientMeasurement>("signerSha256"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ClientMeasurement | null { return changetype<ClientMeasurement | null>(pbDecode(new ClientMeasurement(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ClientMeasurement | null { return changetype<ClientMeasurement | null>(pbDecodeFrom(new ClientMeasurement(), r, len)); }
+}
+
+/** A new ClientMeasurement (the codec makes nested messages with it). */
+export function ClientMeasurement__new(): PbMessage { return new ClientMeasurement(); }
+
 /** message trusttap.attest.v1.Evidence */
 export class Evidence extends PbMessage {
   formatVersion: u32 = 0;
@@ -402,16 +439,18 @@ export class Evidence extends PbMessage {
   nonce: Uint8Array = new Uint8Array(0);
   devicePublicKey: Uint8Array = new Uint8Array(0);
   signedAtMs: u64 = 0;
+  client: ClientMeasurement | null = null;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([6,
+    super(memory.data<u32>([7,
       1, K_UINT32, offsetof<Evidence>("formatVersion"), 0,
       2, K_MESSAGE, offsetof<Evidence>("measurements"), changetype<u32>(Measurements__new),
       3, K_MESSAGE, offsetof<Evidence>("ree"), changetype<u32>(ReeSignals__new),
       4, K_BYTES, offsetof<Evidence>("nonce"), 0,
       5, K_BYTES, offsetof<Evidence>("devicePublicKey"), 0,
       6, K_UINT64, offsetof<Evidence>("signedAtMs"), 0,
+      7, K_MESSAGE, offsetof<Evidence>("client"), changetype<u32>(ClientMeasurement__new),
     ]));
   }
 
@@ -1324,18 +1363,30 @@ export enum ErrorCode {
   ERROR_TOO_LARGE = 19,
   ERROR_TIMEOUT = 20,
   ERROR_COUNTER_JUMP = 21,
+  ERROR_CLIENT_REFUSED = 22,
+}
+
+/** enum trusttap.attest.v1.ClientRefusal */
+export enum ClientRefusal {
+  CLIENT_REFUSAL_UNSPECIFIED = 0,
+  CLIENT_REFUSAL_NOT_MEASURED = 1,
+  CLIENT_REFUSAL_UNKNOWN = 2,
+  CLIENT_REFUSAL_REVOKED = 3,
+  CLIENT_REFUSAL_ALTERED = 4,
 }
 
 /** message trusttap.attest.v1.ErrorResponse */
 export class ErrorResponse extends PbMessage {
   code: ErrorCode = ErrorCode.ERROR_CODE_UNSPECIFIED;
   message: string = "";
+  clientRefusal: ClientRefusal = ClientRefusal.CLIENT_REFUSAL_UNSPECIFIED;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([2,
+    super(memory.data<u32>([3,
       1, K_INT32, offsetof<ErrorResponse>("code"), 0,
       2, K_STRING, offsetof<ErrorResponse>("message"), 0,
+      3, K_INT32, offsetof<ErrorResponse>("clientRefusal"), 0,
     ]));
   }
 
@@ -1610,6 +1661,114 @@ export class TaVersionFloor extends PbMessage {
 
 /** A new TaVersionFloor (the codec makes nested messages with it). */
 export function TaVersionFloor__new(): PbMessage { return new TaVersionFloor(); }
+
+/** message trusttap.attest.v1.ClientRelease */
+export class ClientRelease extends PbMessage {
+  acquirerId: string = "";
+  name: string = "";
+  version: string = "";
+  sha256: Uint8Array = new Uint8Array(0);
+  allowed: bool = false;
+  allowedMs: u64 = 0;
+  revokedMs: u64 = 0;
+  reason: string = "";
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([8,
+      1, K_STRING, offsetof<ClientRelease>("acquirerId"), 0,
+      2, K_STRING, offsetof<ClientRelease>("name"), 0,
+      3, K_STRING, offsetof<ClientRelease>("version"), 0,
+      4, K_BYTES, offsetof<ClientRelease>("sha256"), 0,
+      5, K_BOOL, offsetof<ClientRelease>("allowed"), 0,
+      6, K_UINT64, offsetof<ClientRelease>("allowedMs"), 0,
+      7, K_UINT64, offsetof<ClientRelease>("revokedMs"), 0,
+      8, K_STRING, offsetof<ClientRelease>("reason"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ClientRelease | null { return changetype<ClientRelease | null>(pbDecode(new ClientRelease(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ClientRelease | null { return changetype<ClientRelease | null>(pbDecodeFrom(new ClientRelease(), r, len)); }
+}
+
+/** A new ClientRelease (the codec makes nested messages with it). */
+export function ClientRelease__new(): PbMessage { return new ClientRelease(); }
+
+/** message trusttap.attest.v1.AllowClientRequest */
+export class AllowClientRequest extends PbMessage {
+  manifest: Uint8Array = new Uint8Array(0);
+  manifestSignature: string = "";
+  name: string = "";
+  version: string = "";
+  sha256: Uint8Array = new Uint8Array(0);
+  reason: string = "";
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([6,
+      1, K_BYTES, offsetof<AllowClientRequest>("manifest"), 0,
+      2, K_STRING, offsetof<AllowClientRequest>("manifestSignature"), 0,
+      3, K_STRING, offsetof<AllowClientRequest>("name"), 0,
+      4, K_STRING, offsetof<AllowClientRequest>("version"), 0,
+      5, K_BYTES, offsetof<AllowClientRequest>("sha256"), 0,
+      6, K_STRING, offsetof<AllowClientRequest>("reason"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): AllowClientRequest | null { return changetype<AllowClientRequest | null>(pbDecode(new AllowClientRequest(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): AllowClientRequest | null { return changetype<AllowClientRequest | null>(pbDecodeFrom(new AllowClientRequest(), r, len)); }
+}
+
+/** A new AllowClientRequest (the codec makes nested messages with it). */
+export function AllowClientRequest__new(): PbMessage { return new AllowClientRequest(); }
+
+/** message trusttap.attest.v1.RevokeClientRequest */
+export class RevokeClientRequest extends PbMessage {
+  name: string = "";
+  version: string = "";
+  reason: string = "";
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([3,
+      1, K_STRING, offsetof<RevokeClientRequest>("name"), 0,
+      2, K_STRING, offsetof<RevokeClientRequest>("version"), 0,
+      3, K_STRING, offsetof<RevokeClientRequest>("reason"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): RevokeClientRequest | null { return changetype<RevokeClientRequest | null>(pbDecode(new RevokeClientRequest(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): RevokeClientRequest | null { return changetype<RevokeClientRequest | null>(pbDecodeFrom(new RevokeClientRequest(), r, len)); }
+}
+
+/** A new RevokeClientRequest (the codec makes nested messages with it). */
+export function RevokeClientRequest__new(): PbMessage { return new RevokeClientRequest(); }
+
+/** message trusttap.attest.v1.ClientReleaseList */
+export class ClientReleaseList extends PbMessage {
+  releases: Array<ClientRelease> = new Array<ClientRelease>();
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([1,
+      1, K_MESSAGE | F_REPEATED, offsetof<ClientReleaseList>("releases"), changetype<u32>(ClientRelease__new),
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): ClientReleaseList | null { return changetype<ClientReleaseList | null>(pbDecode(new ClientReleaseList(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): ClientReleaseList | null { return changetype<ClientReleaseList | null>(pbDecodeFrom(new ClientReleaseList(), r, len)); }
+}
+
+/** A new ClientReleaseList (the codec makes nested messages with it). */
+export function ClientReleaseList__new(): PbMessage { return new ClientReleaseList(); }
 
 /** message trusttap.attest.v1.UploadManifestRequest */
 export class UploadManifestRequest extends PbMessage {

@@ -295,6 +295,9 @@ export namespace trusttap {
                 /** EvidenceRequest ree. */
                 ree?: (trusttap.attest.v1.ReeSignals.$Properties|null);
 
+                /** EvidenceRequest client. */
+                client?: (trusttap.attest.v1.ClientMeasurement.$Properties|null);
+
                 /**
                  * Creates a new EvidenceRequest instance using the specified properties.
                  * @param [properties] Properties to set
@@ -384,6 +387,9 @@ export namespace trusttap {
 
                     /** EvidenceRequest ree */
                     ree?: (trusttap.attest.v1.ReeSignals.$Properties|null);
+
+                    /** EvidenceRequest client */
+                    client?: (trusttap.attest.v1.ClientMeasurement.$Properties|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -2077,6 +2083,160 @@ export namespace trusttap {
                 type $Shape = trusttap.attest.v1.ReeSignals.$Properties;
             }
 
+            /** ClientMeasurementSource enum. */
+            enum ClientMeasurementSource {
+
+                /** CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED value */
+                CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED = 0,
+
+                /** CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED value */
+                CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED = 1,
+
+                /** CLIENT_MEASUREMENT_SOURCE_PLATFORM value */
+                CLIENT_MEASUREMENT_SOURCE_PLATFORM = 2
+            }
+
+            /**
+             * Properties of a ClientMeasurement.
+             * @deprecated Use trusttap.attest.v1.ClientMeasurement.$Properties instead.
+             */
+            interface IClientMeasurement extends trusttap.attest.v1.ClientMeasurement.$Properties {
+            }
+
+            /** Represents a ClientMeasurement. */
+            class ClientMeasurement {
+
+                /**
+                 * Constructs a new ClientMeasurement.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.ClientMeasurement.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ClientMeasurement name. */
+                name: string;
+
+                /** ClientMeasurement version. */
+                version: string;
+
+                /** ClientMeasurement sha256. */
+                sha256: Uint8Array;
+
+                /** ClientMeasurement source. */
+                source: trusttap.attest.v1.ClientMeasurementSource;
+
+                /** ClientMeasurement signerSha256. */
+                signerSha256: Uint8Array[];
+
+                /**
+                 * Creates a new ClientMeasurement instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ClientMeasurement instance
+                 */
+                static create(properties: trusttap.attest.v1.ClientMeasurement.$Shape): trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape;
+                static create(properties?: trusttap.attest.v1.ClientMeasurement.$Properties): trusttap.attest.v1.ClientMeasurement;
+
+                /**
+                 * Encodes the specified ClientMeasurement message. Does not implicitly {@link trusttap.attest.v1.ClientMeasurement.verify|verify} messages.
+                 * @param message ClientMeasurement message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.ClientMeasurement.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ClientMeasurement message, length delimited. Does not implicitly {@link trusttap.attest.v1.ClientMeasurement.verify|verify} messages.
+                 * @param message ClientMeasurement message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.ClientMeasurement.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ClientMeasurement message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape} ClientMeasurement
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape;
+
+                /**
+                 * Decodes a ClientMeasurement message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape} ClientMeasurement
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape;
+
+                /**
+                 * Verifies a ClientMeasurement message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ClientMeasurement message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ClientMeasurement
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.ClientMeasurement;
+
+                /**
+                 * Creates a plain object from a ClientMeasurement message. Also converts values to other types if specified.
+                 * @param message ClientMeasurement
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.ClientMeasurement, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ClientMeasurement to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ClientMeasurement
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ClientMeasurement {
+
+                /** Properties of a ClientMeasurement. */
+                interface $Properties {
+
+                    /** ClientMeasurement name */
+                    name?: (string|null);
+
+                    /** ClientMeasurement version */
+                    version?: (string|null);
+
+                    /** ClientMeasurement sha256 */
+                    sha256?: (Uint8Array|null);
+
+                    /** ClientMeasurement source */
+                    source?: (trusttap.attest.v1.ClientMeasurementSource|null);
+
+                    /** ClientMeasurement signerSha256 */
+                    signerSha256?: (Uint8Array[]|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ClientMeasurement. */
+                type $Shape = trusttap.attest.v1.ClientMeasurement.$Properties;
+            }
+
             /**
              * Properties of an Evidence.
              * @deprecated Use trusttap.attest.v1.Evidence.$Properties instead.
@@ -2113,6 +2273,9 @@ export namespace trusttap {
 
                 /** Evidence signedAtMs. */
                 signedAtMs: Long;
+
+                /** Evidence client. */
+                client?: (trusttap.attest.v1.ClientMeasurement.$Properties|null);
 
                 /**
                  * Creates a new Evidence instance using the specified properties.
@@ -2215,6 +2378,9 @@ export namespace trusttap {
 
                     /** Evidence signedAtMs */
                     signedAtMs?: (Long|null);
+
+                    /** Evidence client */
+                    client?: (trusttap.attest.v1.ClientMeasurement.$Properties|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -5833,7 +5999,29 @@ export namespace trusttap {
                 ERROR_TIMEOUT = 20,
 
                 /** ERROR_COUNTER_JUMP value */
-                ERROR_COUNTER_JUMP = 21
+                ERROR_COUNTER_JUMP = 21,
+
+                /** ERROR_CLIENT_REFUSED value */
+                ERROR_CLIENT_REFUSED = 22
+            }
+
+            /** ClientRefusal enum. */
+            enum ClientRefusal {
+
+                /** CLIENT_REFUSAL_UNSPECIFIED value */
+                CLIENT_REFUSAL_UNSPECIFIED = 0,
+
+                /** CLIENT_REFUSAL_NOT_MEASURED value */
+                CLIENT_REFUSAL_NOT_MEASURED = 1,
+
+                /** CLIENT_REFUSAL_UNKNOWN value */
+                CLIENT_REFUSAL_UNKNOWN = 2,
+
+                /** CLIENT_REFUSAL_REVOKED value */
+                CLIENT_REFUSAL_REVOKED = 3,
+
+                /** CLIENT_REFUSAL_ALTERED value */
+                CLIENT_REFUSAL_ALTERED = 4
             }
 
             /**
@@ -5860,6 +6048,9 @@ export namespace trusttap {
 
                 /** ErrorResponse message. */
                 message: string;
+
+                /** ErrorResponse clientRefusal. */
+                clientRefusal: trusttap.attest.v1.ClientRefusal;
 
                 /**
                  * Creates a new ErrorResponse instance using the specified properties.
@@ -5950,6 +6141,9 @@ export namespace trusttap {
 
                     /** ErrorResponse message */
                     message?: (string|null);
+
+                    /** ErrorResponse clientRefusal */
+                    clientRefusal?: (trusttap.attest.v1.ClientRefusal|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -7251,6 +7445,558 @@ export namespace trusttap {
 
                 /** Shape of a TaVersionFloor. */
                 type $Shape = trusttap.attest.v1.TaVersionFloor.$Properties;
+            }
+
+            /**
+             * Properties of a ClientRelease.
+             * @deprecated Use trusttap.attest.v1.ClientRelease.$Properties instead.
+             */
+            interface IClientRelease extends trusttap.attest.v1.ClientRelease.$Properties {
+            }
+
+            /** Represents a ClientRelease. */
+            class ClientRelease {
+
+                /**
+                 * Constructs a new ClientRelease.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.ClientRelease.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ClientRelease acquirerId. */
+                acquirerId: string;
+
+                /** ClientRelease name. */
+                name: string;
+
+                /** ClientRelease version. */
+                version: string;
+
+                /** ClientRelease sha256. */
+                sha256: Uint8Array;
+
+                /** ClientRelease allowed. */
+                allowed: boolean;
+
+                /** ClientRelease allowedMs. */
+                allowedMs: Long;
+
+                /** ClientRelease revokedMs. */
+                revokedMs: Long;
+
+                /** ClientRelease reason. */
+                reason: string;
+
+                /**
+                 * Creates a new ClientRelease instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ClientRelease instance
+                 */
+                static create(properties: trusttap.attest.v1.ClientRelease.$Shape): trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape;
+                static create(properties?: trusttap.attest.v1.ClientRelease.$Properties): trusttap.attest.v1.ClientRelease;
+
+                /**
+                 * Encodes the specified ClientRelease message. Does not implicitly {@link trusttap.attest.v1.ClientRelease.verify|verify} messages.
+                 * @param message ClientRelease message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.ClientRelease.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ClientRelease message, length delimited. Does not implicitly {@link trusttap.attest.v1.ClientRelease.verify|verify} messages.
+                 * @param message ClientRelease message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.ClientRelease.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ClientRelease message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape} ClientRelease
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape;
+
+                /**
+                 * Decodes a ClientRelease message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape} ClientRelease
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape;
+
+                /**
+                 * Verifies a ClientRelease message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ClientRelease message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ClientRelease
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.ClientRelease;
+
+                /**
+                 * Creates a plain object from a ClientRelease message. Also converts values to other types if specified.
+                 * @param message ClientRelease
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.ClientRelease, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ClientRelease to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ClientRelease
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ClientRelease {
+
+                /** Properties of a ClientRelease. */
+                interface $Properties {
+
+                    /** ClientRelease acquirerId */
+                    acquirerId?: (string|null);
+
+                    /** ClientRelease name */
+                    name?: (string|null);
+
+                    /** ClientRelease version */
+                    version?: (string|null);
+
+                    /** ClientRelease sha256 */
+                    sha256?: (Uint8Array|null);
+
+                    /** ClientRelease allowed */
+                    allowed?: (boolean|null);
+
+                    /** ClientRelease allowedMs */
+                    allowedMs?: (Long|null);
+
+                    /** ClientRelease revokedMs */
+                    revokedMs?: (Long|null);
+
+                    /** ClientRelease reason */
+                    reason?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ClientRelease. */
+                type $Shape = trusttap.attest.v1.ClientRelease.$Properties;
+            }
+
+            /**
+             * Properties of an AllowClientRequest.
+             * @deprecated Use trusttap.attest.v1.AllowClientRequest.$Properties instead.
+             */
+            interface IAllowClientRequest extends trusttap.attest.v1.AllowClientRequest.$Properties {
+            }
+
+            /** Represents an AllowClientRequest. */
+            class AllowClientRequest {
+
+                /**
+                 * Constructs a new AllowClientRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.AllowClientRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** AllowClientRequest manifest. */
+                manifest: Uint8Array;
+
+                /** AllowClientRequest manifestSignature. */
+                manifestSignature: string;
+
+                /** AllowClientRequest name. */
+                name: string;
+
+                /** AllowClientRequest version. */
+                version: string;
+
+                /** AllowClientRequest sha256. */
+                sha256: Uint8Array;
+
+                /** AllowClientRequest reason. */
+                reason: string;
+
+                /**
+                 * Creates a new AllowClientRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns AllowClientRequest instance
+                 */
+                static create(properties: trusttap.attest.v1.AllowClientRequest.$Shape): trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape;
+                static create(properties?: trusttap.attest.v1.AllowClientRequest.$Properties): trusttap.attest.v1.AllowClientRequest;
+
+                /**
+                 * Encodes the specified AllowClientRequest message. Does not implicitly {@link trusttap.attest.v1.AllowClientRequest.verify|verify} messages.
+                 * @param message AllowClientRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.AllowClientRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified AllowClientRequest message, length delimited. Does not implicitly {@link trusttap.attest.v1.AllowClientRequest.verify|verify} messages.
+                 * @param message AllowClientRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.AllowClientRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an AllowClientRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape} AllowClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape;
+
+                /**
+                 * Decodes an AllowClientRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape} AllowClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape;
+
+                /**
+                 * Verifies an AllowClientRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an AllowClientRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns AllowClientRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.AllowClientRequest;
+
+                /**
+                 * Creates a plain object from an AllowClientRequest message. Also converts values to other types if specified.
+                 * @param message AllowClientRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.AllowClientRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this AllowClientRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for AllowClientRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace AllowClientRequest {
+
+                /** Properties of an AllowClientRequest. */
+                interface $Properties {
+
+                    /** AllowClientRequest manifest */
+                    manifest?: (Uint8Array|null);
+
+                    /** AllowClientRequest manifestSignature */
+                    manifestSignature?: (string|null);
+
+                    /** AllowClientRequest name */
+                    name?: (string|null);
+
+                    /** AllowClientRequest version */
+                    version?: (string|null);
+
+                    /** AllowClientRequest sha256 */
+                    sha256?: (Uint8Array|null);
+
+                    /** AllowClientRequest reason */
+                    reason?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an AllowClientRequest. */
+                type $Shape = trusttap.attest.v1.AllowClientRequest.$Properties;
+            }
+
+            /**
+             * Properties of a RevokeClientRequest.
+             * @deprecated Use trusttap.attest.v1.RevokeClientRequest.$Properties instead.
+             */
+            interface IRevokeClientRequest extends trusttap.attest.v1.RevokeClientRequest.$Properties {
+            }
+
+            /** Represents a RevokeClientRequest. */
+            class RevokeClientRequest {
+
+                /**
+                 * Constructs a new RevokeClientRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.RevokeClientRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** RevokeClientRequest name. */
+                name: string;
+
+                /** RevokeClientRequest version. */
+                version: string;
+
+                /** RevokeClientRequest reason. */
+                reason: string;
+
+                /**
+                 * Creates a new RevokeClientRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns RevokeClientRequest instance
+                 */
+                static create(properties: trusttap.attest.v1.RevokeClientRequest.$Shape): trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape;
+                static create(properties?: trusttap.attest.v1.RevokeClientRequest.$Properties): trusttap.attest.v1.RevokeClientRequest;
+
+                /**
+                 * Encodes the specified RevokeClientRequest message. Does not implicitly {@link trusttap.attest.v1.RevokeClientRequest.verify|verify} messages.
+                 * @param message RevokeClientRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.RevokeClientRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified RevokeClientRequest message, length delimited. Does not implicitly {@link trusttap.attest.v1.RevokeClientRequest.verify|verify} messages.
+                 * @param message RevokeClientRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.RevokeClientRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a RevokeClientRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape} RevokeClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape;
+
+                /**
+                 * Decodes a RevokeClientRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape} RevokeClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape;
+
+                /**
+                 * Verifies a RevokeClientRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a RevokeClientRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns RevokeClientRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.RevokeClientRequest;
+
+                /**
+                 * Creates a plain object from a RevokeClientRequest message. Also converts values to other types if specified.
+                 * @param message RevokeClientRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.RevokeClientRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this RevokeClientRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for RevokeClientRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace RevokeClientRequest {
+
+                /** Properties of a RevokeClientRequest. */
+                interface $Properties {
+
+                    /** RevokeClientRequest name */
+                    name?: (string|null);
+
+                    /** RevokeClientRequest version */
+                    version?: (string|null);
+
+                    /** RevokeClientRequest reason */
+                    reason?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a RevokeClientRequest. */
+                type $Shape = trusttap.attest.v1.RevokeClientRequest.$Properties;
+            }
+
+            /**
+             * Properties of a ClientReleaseList.
+             * @deprecated Use trusttap.attest.v1.ClientReleaseList.$Properties instead.
+             */
+            interface IClientReleaseList extends trusttap.attest.v1.ClientReleaseList.$Properties {
+            }
+
+            /** Represents a ClientReleaseList. */
+            class ClientReleaseList {
+
+                /**
+                 * Constructs a new ClientReleaseList.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.ClientReleaseList.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ClientReleaseList releases. */
+                releases: trusttap.attest.v1.ClientRelease.$Properties[];
+
+                /**
+                 * Creates a new ClientReleaseList instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ClientReleaseList instance
+                 */
+                static create(properties: trusttap.attest.v1.ClientReleaseList.$Shape): trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape;
+                static create(properties?: trusttap.attest.v1.ClientReleaseList.$Properties): trusttap.attest.v1.ClientReleaseList;
+
+                /**
+                 * Encodes the specified ClientReleaseList message. Does not implicitly {@link trusttap.attest.v1.ClientReleaseList.verify|verify} messages.
+                 * @param message ClientReleaseList message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.ClientReleaseList.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ClientReleaseList message, length delimited. Does not implicitly {@link trusttap.attest.v1.ClientReleaseList.verify|verify} messages.
+                 * @param message ClientReleaseList message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.ClientReleaseList.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ClientReleaseList message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape} ClientReleaseList
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape;
+
+                /**
+                 * Decodes a ClientReleaseList message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape} ClientReleaseList
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape;
+
+                /**
+                 * Verifies a ClientReleaseList message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ClientReleaseList message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ClientReleaseList
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.ClientReleaseList;
+
+                /**
+                 * Creates a plain object from a ClientReleaseList message. Also converts values to other types if specified.
+                 * @param message ClientReleaseList
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.ClientReleaseList, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ClientReleaseList to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for ClientReleaseList
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ClientReleaseList {
+
+                /** Properties of a ClientReleaseList. */
+                interface $Properties {
+
+                    /** ClientReleaseList releases */
+                    releases?: (trusttap.attest.v1.ClientRelease.$Properties[]|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ClientReleaseList. */
+                type $Shape = trusttap.attest.v1.ClientReleaseList.$Properties;
             }
 
             /**

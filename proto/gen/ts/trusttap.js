@@ -616,6 +616,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @typedef {Object} trusttap.attest.v1.EvidenceRequest.$Properties
                  * @property {Uint8Array|null} [nonce] EvidenceRequest nonce
                  * @property {trusttap.attest.v1.ReeSignals.$Properties|null} [ree] EvidenceRequest ree
+                 * @property {trusttap.attest.v1.ClientMeasurement.$Properties|null} [client] EvidenceRequest client
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -664,6 +665,14 @@ export const trusttap = $root.trusttap = (() => {
                 EvidenceRequest.prototype.ree = null;
 
                 /**
+                 * EvidenceRequest client.
+                 * @member {trusttap.attest.v1.ClientMeasurement.$Properties|null|undefined} client
+                 * @memberof trusttap.attest.v1.EvidenceRequest
+                 * @instance
+                 */
+                EvidenceRequest.prototype.client = null;
+
+                /**
                  * Creates a new EvidenceRequest instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.EvidenceRequest
@@ -699,6 +708,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.nonce);
                     if (message.ree != null && $Object.hasOwnProperty.call(message, "ree"))
                         $root.trusttap.attest.v1.ReeSignals.encode(message.ree, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.client != null && $Object.hasOwnProperty.call(message, "client"))
+                        $root.trusttap.attest.v1.ClientMeasurement.encode(message.client, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -771,6 +782,12 @@ export const trusttap = $root.trusttap = (() => {
                                 message.ree = $root.trusttap.attest.v1.ReeSignals.decode(reader, reader.size(), $undefined, _depth + 1, message.ree);
                                 continue;
                             }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                message.client = $root.trusttap.attest.v1.ClientMeasurement.decode(reader, reader.size(), $undefined, _depth + 1, message.client);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -827,6 +844,11 @@ export const trusttap = $root.trusttap = (() => {
                         if (error)
                             return "ree." + error;
                     }
+                    if (message.client != null && $Object.hasOwnProperty.call(message, "client")) {
+                        let error = $root.trusttap.attest.v1.ClientMeasurement.verify(message.client, _depth + 1);
+                        if (error)
+                            return "client." + error;
+                    }
                     return null;
                 };
 
@@ -859,6 +881,11 @@ export const trusttap = $root.trusttap = (() => {
                             throw $TypeError(".trusttap.attest.v1.EvidenceRequest.ree: object expected");
                         message.ree = $root.trusttap.attest.v1.ReeSignals.fromObject(object.ree, _depth + 1);
                     }
+                    if (object.client != null) {
+                        if (!$util.isObject(object.client))
+                            throw $TypeError(".trusttap.attest.v1.EvidenceRequest.client: object expected");
+                        message.client = $root.trusttap.attest.v1.ClientMeasurement.fromObject(object.client, _depth + 1);
+                    }
                     return message;
                 };
 
@@ -888,11 +915,14 @@ export const trusttap = $root.trusttap = (() => {
                                 object.nonce = $util.newBuffer(object.nonce);
                         }
                         object.ree = null;
+                        object.client = null;
                     }
                     if (message.nonce != null && $Object.hasOwnProperty.call(message, "nonce"))
                         object.nonce = options.bytes === $String ? $util.base64.encode(message.nonce, 0, message.nonce.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.nonce) : message.nonce;
                     if (message.ree != null && $Object.hasOwnProperty.call(message, "ree"))
                         object.ree = $root.trusttap.attest.v1.ReeSignals.toObject(message.ree, options, _depth + 1);
+                    if (message.client != null && $Object.hasOwnProperty.call(message, "client"))
+                        object.client = $root.trusttap.attest.v1.ClientMeasurement.toObject(message.client, options, _depth + 1);
                     return object;
                 };
 
@@ -5398,6 +5428,454 @@ export const trusttap = $root.trusttap = (() => {
                 return ReeSignals;
             })();
 
+            /**
+             * ClientMeasurementSource enum.
+             * @name trusttap.attest.v1.ClientMeasurementSource
+             * @enum {number}
+             * @property {number} CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED=0 CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED value
+             * @property {number} CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED=1 CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED value
+             * @property {number} CLIENT_MEASUREMENT_SOURCE_PLATFORM=2 CLIENT_MEASUREMENT_SOURCE_PLATFORM value
+             */
+            v1.ClientMeasurementSource = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED"] = 1;
+                values[valuesById[2] = "CLIENT_MEASUREMENT_SOURCE_PLATFORM"] = 2;
+                return values;
+            })();
+
+            v1.ClientMeasurement = (function() {
+
+                /**
+                 * Properties of a ClientMeasurement.
+                 * @typedef {Object} trusttap.attest.v1.ClientMeasurement.$Properties
+                 * @property {string|null} [name] ClientMeasurement name
+                 * @property {string|null} [version] ClientMeasurement version
+                 * @property {Uint8Array|null} [sha256] ClientMeasurement sha256
+                 * @property {trusttap.attest.v1.ClientMeasurementSource|null} [source] ClientMeasurement source
+                 * @property {Array.<Uint8Array>|null} [signerSha256] ClientMeasurement signerSha256
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ClientMeasurement.
+                 * @memberof trusttap.attest.v1
+                 * @interface IClientMeasurement
+                 * @augments trusttap.attest.v1.ClientMeasurement.$Properties
+                 * @deprecated Use trusttap.attest.v1.ClientMeasurement.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ClientMeasurement.
+                 * @typedef {trusttap.attest.v1.ClientMeasurement.$Properties} trusttap.attest.v1.ClientMeasurement.$Shape
+                 */
+
+                /**
+                 * Constructs a new ClientMeasurement.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a ClientMeasurement.
+                 * @constructor
+                 * @param {trusttap.attest.v1.ClientMeasurement.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ClientMeasurement = function (properties) {
+                    this.signerSha256 = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ClientMeasurement name.
+                 * @member {string} name
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @instance
+                 */
+                ClientMeasurement.prototype.name = "";
+
+                /**
+                 * ClientMeasurement version.
+                 * @member {string} version
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @instance
+                 */
+                ClientMeasurement.prototype.version = "";
+
+                /**
+                 * ClientMeasurement sha256.
+                 * @member {Uint8Array} sha256
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @instance
+                 */
+                ClientMeasurement.prototype.sha256 = $util.newBuffer([]);
+
+                /**
+                 * ClientMeasurement source.
+                 * @member {trusttap.attest.v1.ClientMeasurementSource} source
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @instance
+                 */
+                ClientMeasurement.prototype.source = 0;
+
+                /**
+                 * ClientMeasurement signerSha256.
+                 * @member {Array.<Uint8Array>} signerSha256
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @instance
+                 */
+                ClientMeasurement.prototype.signerSha256 = $util.emptyArray;
+
+                /**
+                 * Creates a new ClientMeasurement instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {trusttap.attest.v1.ClientMeasurement.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.ClientMeasurement} ClientMeasurement instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.ClientMeasurement.$Shape): trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape;
+                 *   (properties?: trusttap.attest.v1.ClientMeasurement.$Properties): trusttap.attest.v1.ClientMeasurement;
+                 * }}
+                 */
+                ClientMeasurement.create = function(properties) {
+                    return new ClientMeasurement(properties);
+                };
+
+                /**
+                 * Encodes the specified ClientMeasurement message. Does not implicitly {@link trusttap.attest.v1.ClientMeasurement.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {trusttap.attest.v1.ClientMeasurement.$Properties} message ClientMeasurement message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientMeasurement.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.version);
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256") && message.sha256.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.sha256);
+                    if (message.source != null && $Object.hasOwnProperty.call(message, "source") && message.source !== 0)
+                        writer.uint32(/* id 4, wireType 0 =*/32).int32(message.source);
+                    if (message.signerSha256 != null && message.signerSha256.length)
+                        for (let i = 0; i < message.signerSha256.length; ++i)
+                            writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.signerSha256[i]);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ClientMeasurement message, length delimited. Does not implicitly {@link trusttap.attest.v1.ClientMeasurement.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {trusttap.attest.v1.ClientMeasurement.$Properties} message ClientMeasurement message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientMeasurement.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a ClientMeasurement message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape} ClientMeasurement
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientMeasurement.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.ClientMeasurement();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.version = value;
+                                else
+                                    delete message.version;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.sha256 = value;
+                                else
+                                    delete message.sha256;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.source = value;
+                                else
+                                    delete message.source;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.signerSha256 && message.signerSha256.length))
+                                    message.signerSha256 = [];
+                                message.signerSha256.push(reader.bytes());
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a ClientMeasurement message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.ClientMeasurement & trusttap.attest.v1.ClientMeasurement.$Shape} ClientMeasurement
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientMeasurement.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a ClientMeasurement message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ClientMeasurement.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        if (!$util.isString(message.name))
+                            return "name: string expected";
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        if (!$util.isString(message.version))
+                            return "version: string expected";
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256"))
+                        if (!(message.sha256 && typeof message.sha256.length === "number" || $util.isString(message.sha256)))
+                            return "sha256: buffer expected";
+                    if (message.source != null && $Object.hasOwnProperty.call(message, "source"))
+                        if (typeof message.source !== "number" || (message.source | 0) !== message.source)
+                            return "source: enum value expected";
+                    if (message.signerSha256 != null && $Object.hasOwnProperty.call(message, "signerSha256")) {
+                        if (!$Array.isArray(message.signerSha256))
+                            return "signerSha256: array expected";
+                        for (let i = 0; i < message.signerSha256.length; ++i)
+                            if (!(message.signerSha256[i] && typeof message.signerSha256[i].length === "number" || $util.isString(message.signerSha256[i])))
+                                return "signerSha256: buffer[] expected";
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates a ClientMeasurement message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.ClientMeasurement} ClientMeasurement
+                 */
+                ClientMeasurement.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.ClientMeasurement)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.ClientMeasurement: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.ClientMeasurement();
+                    if (object.name != null)
+                        if (typeof object.name !== "string" || object.name.length)
+                            message.name = $String(object.name);
+                    if (object.version != null)
+                        if (typeof object.version !== "string" || object.version.length)
+                            message.version = $String(object.version);
+                    if (object.sha256 != null)
+                        if (object.sha256.length)
+                            if (typeof object.sha256 === "string")
+                                $util.base64.decode(object.sha256, message.sha256 = $util.newBuffer($util.base64.length(object.sha256)), 0);
+                            else if (object.sha256.length >= 0)
+                                message.sha256 = object.sha256;
+                    if (object.source !== 0 && (typeof object.source !== "string" || $root.trusttap.attest.v1.ClientMeasurementSource[object.source] !== 0))
+                        switch (object.source) {
+                        case "CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED":
+                        case 0:
+                            message.source = 0;
+                            break;
+                        case "CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED":
+                        case 1:
+                            message.source = 1;
+                            break;
+                        case "CLIENT_MEASUREMENT_SOURCE_PLATFORM":
+                        case 2:
+                            message.source = 2;
+                            break;
+                        default:
+                            if (typeof object.source === "number" && (object.source | 0) === object.source)
+                                message.source = object.source;
+                        }
+                    if (object.signerSha256) {
+                        if (!$Array.isArray(object.signerSha256))
+                            throw $TypeError(".trusttap.attest.v1.ClientMeasurement.signerSha256: array expected");
+                        message.signerSha256 = $Array(object.signerSha256.length);
+                        for (let i = 0; i < object.signerSha256.length; ++i)
+                            if (typeof object.signerSha256[i] === "string")
+                                $util.base64.decode(object.signerSha256[i], message.signerSha256[i] = $util.newBuffer($util.base64.length(object.signerSha256[i])), 0);
+                            else if (object.signerSha256[i].length >= 0)
+                                message.signerSha256[i] = object.signerSha256[i];
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ClientMeasurement message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {trusttap.attest.v1.ClientMeasurement} message ClientMeasurement
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ClientMeasurement.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.arrays || options.defaults)
+                        object.signerSha256 = [];
+                    if (options.defaults) {
+                        object.name = "";
+                        object.version = "";
+                        if (options.bytes === $String)
+                            object.sha256 = "";
+                        else {
+                            object.sha256 = [];
+                            if (options.bytes !== $Array)
+                                object.sha256 = $util.newBuffer(object.sha256);
+                        }
+                        object.source = options.enums === $String ? "CLIENT_MEASUREMENT_SOURCE_UNSPECIFIED" : 0;
+                    }
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        object.name = message.name;
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256"))
+                        object.sha256 = options.bytes === $String ? $util.base64.encode(message.sha256, 0, message.sha256.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.sha256) : message.sha256;
+                    if (message.source != null && $Object.hasOwnProperty.call(message, "source"))
+                        object.source = options.enums === $String ? $root.trusttap.attest.v1.ClientMeasurementSource[message.source] === $undefined ? message.source : $root.trusttap.attest.v1.ClientMeasurementSource[message.source] : message.source;
+                    if (message.signerSha256 && message.signerSha256.length) {
+                        object.signerSha256 = $Array(message.signerSha256.length);
+                        for (let j = 0; j < message.signerSha256.length; ++j)
+                            object.signerSha256[j] = options.bytes === $String ? $util.base64.encode(message.signerSha256[j], 0, message.signerSha256[j].length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signerSha256[j]) : message.signerSha256[j];
+                    }
+                    return object;
+                };
+
+                /**
+                 * Converts this ClientMeasurement to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ClientMeasurement.prototype.toJSON = function() {
+                    return ClientMeasurement.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ClientMeasurement
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.ClientMeasurement
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ClientMeasurement.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.ClientMeasurement";
+                };
+
+                return ClientMeasurement;
+            })();
+
             v1.Evidence = (function() {
 
                 /**
@@ -5409,6 +5887,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {Uint8Array|null} [nonce] Evidence nonce
                  * @property {Uint8Array|null} [devicePublicKey] Evidence devicePublicKey
                  * @property {Long|null} [signedAtMs] Evidence signedAtMs
+                 * @property {trusttap.attest.v1.ClientMeasurement.$Properties|null} [client] Evidence client
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -5489,6 +5968,14 @@ export const trusttap = $root.trusttap = (() => {
                 Evidence.prototype.signedAtMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * Evidence client.
+                 * @member {trusttap.attest.v1.ClientMeasurement.$Properties|null|undefined} client
+                 * @memberof trusttap.attest.v1.Evidence
+                 * @instance
+                 */
+                Evidence.prototype.client = null;
+
+                /**
                  * Creates a new Evidence instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.Evidence
@@ -5532,6 +6019,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.devicePublicKey);
                     if (message.signedAtMs != null && $Object.hasOwnProperty.call(message, "signedAtMs") && (typeof message.signedAtMs === "object" ? message.signedAtMs.low || message.signedAtMs.high : message.signedAtMs !== 0))
                         writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.signedAtMs);
+                    if (message.client != null && $Object.hasOwnProperty.call(message, "client"))
+                        $root.trusttap.attest.v1.ClientMeasurement.encode(message.client, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -5637,6 +6126,12 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.signedAtMs;
                                 continue;
                             }
+                        case 7: {
+                                if (wireType !== 2)
+                                    break;
+                                message.client = $root.trusttap.attest.v1.ClientMeasurement.decode(reader, reader.size(), $undefined, _depth + 1, message.client);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -5707,6 +6202,11 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.signedAtMs != null && $Object.hasOwnProperty.call(message, "signedAtMs"))
                         if (!$util.isInteger(message.signedAtMs) && !(message.signedAtMs && $util.isInteger(message.signedAtMs.low) && $util.isInteger(message.signedAtMs.high)))
                             return "signedAtMs: integer|Long expected";
+                    if (message.client != null && $Object.hasOwnProperty.call(message, "client")) {
+                        let error = $root.trusttap.attest.v1.ClientMeasurement.verify(message.client, _depth + 1);
+                        if (error)
+                            return "client." + error;
+                    }
                     return null;
                 };
 
@@ -5763,6 +6263,11 @@ export const trusttap = $root.trusttap = (() => {
                                 message.signedAtMs = object.signedAtMs;
                             else if (typeof object.signedAtMs === "object")
                                 message.signedAtMs = new $util.LongBits(object.signedAtMs.low >>> 0, object.signedAtMs.high >>> 0).toNumber(true);
+                    if (object.client != null) {
+                        if (!$util.isObject(object.client))
+                            throw $TypeError(".trusttap.attest.v1.Evidence.client: object expected");
+                        message.client = $root.trusttap.attest.v1.ClientMeasurement.fromObject(object.client, _depth + 1);
+                    }
                     return message;
                 };
 
@@ -5806,6 +6311,7 @@ export const trusttap = $root.trusttap = (() => {
                             object.signedAtMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                         } else
                             object.signedAtMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.client = null;
                     }
                     if (message.formatVersion != null && $Object.hasOwnProperty.call(message, "formatVersion"))
                         object.formatVersion = message.formatVersion;
@@ -5824,6 +6330,8 @@ export const trusttap = $root.trusttap = (() => {
                             object.signedAtMs = options.longs === $String ? $String(message.signedAtMs) : message.signedAtMs;
                         else
                             object.signedAtMs = options.longs === $String ? $util.Long.prototype.toString.call(message.signedAtMs) : options.longs === $Number ? new $util.LongBits(message.signedAtMs.low >>> 0, message.signedAtMs.high >>> 0).toNumber(true) : message.signedAtMs;
+                    if (message.client != null && $Object.hasOwnProperty.call(message, "client"))
+                        object.client = $root.trusttap.attest.v1.ClientMeasurement.toObject(message.client, options, _depth + 1);
                     return object;
                 };
 
@@ -16196,6 +16704,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} ERROR_TOO_LARGE=19 ERROR_TOO_LARGE value
              * @property {number} ERROR_TIMEOUT=20 ERROR_TIMEOUT value
              * @property {number} ERROR_COUNTER_JUMP=21 ERROR_COUNTER_JUMP value
+             * @property {number} ERROR_CLIENT_REFUSED=22 ERROR_CLIENT_REFUSED value
              */
             v1.ErrorCode = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -16221,6 +16730,27 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[19] = "ERROR_TOO_LARGE"] = 19;
                 values[valuesById[20] = "ERROR_TIMEOUT"] = 20;
                 values[valuesById[21] = "ERROR_COUNTER_JUMP"] = 21;
+                values[valuesById[22] = "ERROR_CLIENT_REFUSED"] = 22;
+                return values;
+            })();
+
+            /**
+             * ClientRefusal enum.
+             * @name trusttap.attest.v1.ClientRefusal
+             * @enum {number}
+             * @property {number} CLIENT_REFUSAL_UNSPECIFIED=0 CLIENT_REFUSAL_UNSPECIFIED value
+             * @property {number} CLIENT_REFUSAL_NOT_MEASURED=1 CLIENT_REFUSAL_NOT_MEASURED value
+             * @property {number} CLIENT_REFUSAL_UNKNOWN=2 CLIENT_REFUSAL_UNKNOWN value
+             * @property {number} CLIENT_REFUSAL_REVOKED=3 CLIENT_REFUSAL_REVOKED value
+             * @property {number} CLIENT_REFUSAL_ALTERED=4 CLIENT_REFUSAL_ALTERED value
+             */
+            v1.ClientRefusal = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "CLIENT_REFUSAL_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "CLIENT_REFUSAL_NOT_MEASURED"] = 1;
+                values[valuesById[2] = "CLIENT_REFUSAL_UNKNOWN"] = 2;
+                values[valuesById[3] = "CLIENT_REFUSAL_REVOKED"] = 3;
+                values[valuesById[4] = "CLIENT_REFUSAL_ALTERED"] = 4;
                 return values;
             })();
 
@@ -16231,6 +16761,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @typedef {Object} trusttap.attest.v1.ErrorResponse.$Properties
                  * @property {trusttap.attest.v1.ErrorCode|null} [code] ErrorResponse code
                  * @property {string|null} [message] ErrorResponse message
+                 * @property {trusttap.attest.v1.ClientRefusal|null} [clientRefusal] ErrorResponse clientRefusal
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -16279,6 +16810,14 @@ export const trusttap = $root.trusttap = (() => {
                 ErrorResponse.prototype.message = "";
 
                 /**
+                 * ErrorResponse clientRefusal.
+                 * @member {trusttap.attest.v1.ClientRefusal} clientRefusal
+                 * @memberof trusttap.attest.v1.ErrorResponse
+                 * @instance
+                 */
+                ErrorResponse.prototype.clientRefusal = 0;
+
+                /**
                  * Creates a new ErrorResponse instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.ErrorResponse
@@ -16314,6 +16853,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 1, wireType 0 =*/8).int32(message.code);
                     if (message.message != null && $Object.hasOwnProperty.call(message, "message") && message.message !== "")
                         writer.uint32(/* id 2, wireType 2 =*/18).string(message.message);
+                    if (message.clientRefusal != null && $Object.hasOwnProperty.call(message, "clientRefusal") && message.clientRefusal !== 0)
+                        writer.uint32(/* id 3, wireType 0 =*/24).int32(message.clientRefusal);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -16389,6 +16930,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.message;
                                 continue;
                             }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.clientRefusal = value;
+                                else
+                                    delete message.clientRefusal;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -16443,6 +16993,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.message != null && $Object.hasOwnProperty.call(message, "message"))
                         if (!$util.isString(message.message))
                             return "message: string expected";
+                    if (message.clientRefusal != null && $Object.hasOwnProperty.call(message, "clientRefusal"))
+                        if (typeof message.clientRefusal !== "number" || (message.clientRefusal | 0) !== message.clientRefusal)
+                            return "clientRefusal: enum value expected";
                     return null;
                 };
 
@@ -16554,6 +17107,10 @@ export const trusttap = $root.trusttap = (() => {
                         case 21:
                             message.code = 21;
                             break;
+                        case "ERROR_CLIENT_REFUSED":
+                        case 22:
+                            message.code = 22;
+                            break;
                         default:
                             if (typeof object.code === "number" && (object.code | 0) === object.code)
                                 message.code = object.code;
@@ -16561,6 +17118,32 @@ export const trusttap = $root.trusttap = (() => {
                     if (object.message != null)
                         if (typeof object.message !== "string" || object.message.length)
                             message.message = $String(object.message);
+                    if (object.clientRefusal !== 0 && (typeof object.clientRefusal !== "string" || $root.trusttap.attest.v1.ClientRefusal[object.clientRefusal] !== 0))
+                        switch (object.clientRefusal) {
+                        case "CLIENT_REFUSAL_UNSPECIFIED":
+                        case 0:
+                            message.clientRefusal = 0;
+                            break;
+                        case "CLIENT_REFUSAL_NOT_MEASURED":
+                        case 1:
+                            message.clientRefusal = 1;
+                            break;
+                        case "CLIENT_REFUSAL_UNKNOWN":
+                        case 2:
+                            message.clientRefusal = 2;
+                            break;
+                        case "CLIENT_REFUSAL_REVOKED":
+                        case 3:
+                            message.clientRefusal = 3;
+                            break;
+                        case "CLIENT_REFUSAL_ALTERED":
+                        case 4:
+                            message.clientRefusal = 4;
+                            break;
+                        default:
+                            if (typeof object.clientRefusal === "number" && (object.clientRefusal | 0) === object.clientRefusal)
+                                message.clientRefusal = object.clientRefusal;
+                        }
                     return message;
                 };
 
@@ -16584,11 +17167,14 @@ export const trusttap = $root.trusttap = (() => {
                     if (options.defaults) {
                         object.code = options.enums === $String ? "ERROR_CODE_UNSPECIFIED" : 0;
                         object.message = "";
+                        object.clientRefusal = options.enums === $String ? "CLIENT_REFUSAL_UNSPECIFIED" : 0;
                     }
                     if (message.code != null && $Object.hasOwnProperty.call(message, "code"))
                         object.code = options.enums === $String ? $root.trusttap.attest.v1.ErrorCode[message.code] === $undefined ? message.code : $root.trusttap.attest.v1.ErrorCode[message.code] : message.code;
                     if (message.message != null && $Object.hasOwnProperty.call(message, "message"))
                         object.message = message.message;
+                    if (message.clientRefusal != null && $Object.hasOwnProperty.call(message, "clientRefusal"))
+                        object.clientRefusal = options.enums === $String ? $root.trusttap.attest.v1.ClientRefusal[message.clientRefusal] === $undefined ? message.clientRefusal : $root.trusttap.attest.v1.ClientRefusal[message.clientRefusal] : message.clientRefusal;
                     return object;
                 };
 
@@ -20588,6 +21174,1591 @@ export const trusttap = $root.trusttap = (() => {
                 };
 
                 return TaVersionFloor;
+            })();
+
+            v1.ClientRelease = (function() {
+
+                /**
+                 * Properties of a ClientRelease.
+                 * @typedef {Object} trusttap.attest.v1.ClientRelease.$Properties
+                 * @property {string|null} [acquirerId] ClientRelease acquirerId
+                 * @property {string|null} [name] ClientRelease name
+                 * @property {string|null} [version] ClientRelease version
+                 * @property {Uint8Array|null} [sha256] ClientRelease sha256
+                 * @property {boolean|null} [allowed] ClientRelease allowed
+                 * @property {Long|null} [allowedMs] ClientRelease allowedMs
+                 * @property {Long|null} [revokedMs] ClientRelease revokedMs
+                 * @property {string|null} [reason] ClientRelease reason
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ClientRelease.
+                 * @memberof trusttap.attest.v1
+                 * @interface IClientRelease
+                 * @augments trusttap.attest.v1.ClientRelease.$Properties
+                 * @deprecated Use trusttap.attest.v1.ClientRelease.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ClientRelease.
+                 * @typedef {trusttap.attest.v1.ClientRelease.$Properties} trusttap.attest.v1.ClientRelease.$Shape
+                 */
+
+                /**
+                 * Constructs a new ClientRelease.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a ClientRelease.
+                 * @constructor
+                 * @param {trusttap.attest.v1.ClientRelease.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ClientRelease = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ClientRelease acquirerId.
+                 * @member {string} acquirerId
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.acquirerId = "";
+
+                /**
+                 * ClientRelease name.
+                 * @member {string} name
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.name = "";
+
+                /**
+                 * ClientRelease version.
+                 * @member {string} version
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.version = "";
+
+                /**
+                 * ClientRelease sha256.
+                 * @member {Uint8Array} sha256
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.sha256 = $util.newBuffer([]);
+
+                /**
+                 * ClientRelease allowed.
+                 * @member {boolean} allowed
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.allowed = false;
+
+                /**
+                 * ClientRelease allowedMs.
+                 * @member {Long} allowedMs
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.allowedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * ClientRelease revokedMs.
+                 * @member {Long} revokedMs
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.revokedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * ClientRelease reason.
+                 * @member {string} reason
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 */
+                ClientRelease.prototype.reason = "";
+
+                /**
+                 * Creates a new ClientRelease instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {trusttap.attest.v1.ClientRelease.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.ClientRelease} ClientRelease instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.ClientRelease.$Shape): trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape;
+                 *   (properties?: trusttap.attest.v1.ClientRelease.$Properties): trusttap.attest.v1.ClientRelease;
+                 * }}
+                 */
+                ClientRelease.create = function(properties) {
+                    return new ClientRelease(properties);
+                };
+
+                /**
+                 * Encodes the specified ClientRelease message. Does not implicitly {@link trusttap.attest.v1.ClientRelease.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {trusttap.attest.v1.ClientRelease.$Properties} message ClientRelease message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientRelease.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.acquirerId != null && $Object.hasOwnProperty.call(message, "acquirerId") && message.acquirerId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.acquirerId);
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.version);
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256") && message.sha256.length)
+                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.sha256);
+                    if (message.allowed != null && $Object.hasOwnProperty.call(message, "allowed") && message.allowed !== false)
+                        writer.uint32(/* id 5, wireType 0 =*/40).bool(message.allowed);
+                    if (message.allowedMs != null && $Object.hasOwnProperty.call(message, "allowedMs") && (typeof message.allowedMs === "object" ? message.allowedMs.low || message.allowedMs.high : message.allowedMs !== 0))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.allowedMs);
+                    if (message.revokedMs != null && $Object.hasOwnProperty.call(message, "revokedMs") && (typeof message.revokedMs === "object" ? message.revokedMs.low || message.revokedMs.high : message.revokedMs !== 0))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.revokedMs);
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                        writer.uint32(/* id 8, wireType 2 =*/66).string(message.reason);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ClientRelease message, length delimited. Does not implicitly {@link trusttap.attest.v1.ClientRelease.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {trusttap.attest.v1.ClientRelease.$Properties} message ClientRelease message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientRelease.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a ClientRelease message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape} ClientRelease
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientRelease.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.ClientRelease();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.acquirerId = value;
+                                else
+                                    delete message.acquirerId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.version = value;
+                                else
+                                    delete message.version;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.sha256 = value;
+                                else
+                                    delete message.sha256;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.allowed = value;
+                                else
+                                    delete message.allowed;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.allowedMs = value;
+                                else
+                                    delete message.allowedMs;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.revokedMs = value;
+                                else
+                                    delete message.revokedMs;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.reason = value;
+                                else
+                                    delete message.reason;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a ClientRelease message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.ClientRelease & trusttap.attest.v1.ClientRelease.$Shape} ClientRelease
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientRelease.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a ClientRelease message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ClientRelease.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.acquirerId != null && $Object.hasOwnProperty.call(message, "acquirerId"))
+                        if (!$util.isString(message.acquirerId))
+                            return "acquirerId: string expected";
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        if (!$util.isString(message.name))
+                            return "name: string expected";
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        if (!$util.isString(message.version))
+                            return "version: string expected";
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256"))
+                        if (!(message.sha256 && typeof message.sha256.length === "number" || $util.isString(message.sha256)))
+                            return "sha256: buffer expected";
+                    if (message.allowed != null && $Object.hasOwnProperty.call(message, "allowed"))
+                        if (typeof message.allowed !== "boolean")
+                            return "allowed: boolean expected";
+                    if (message.allowedMs != null && $Object.hasOwnProperty.call(message, "allowedMs"))
+                        if (!$util.isInteger(message.allowedMs) && !(message.allowedMs && $util.isInteger(message.allowedMs.low) && $util.isInteger(message.allowedMs.high)))
+                            return "allowedMs: integer|Long expected";
+                    if (message.revokedMs != null && $Object.hasOwnProperty.call(message, "revokedMs"))
+                        if (!$util.isInteger(message.revokedMs) && !(message.revokedMs && $util.isInteger(message.revokedMs.low) && $util.isInteger(message.revokedMs.high)))
+                            return "revokedMs: integer|Long expected";
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        if (!$util.isString(message.reason))
+                            return "reason: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a ClientRelease message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.ClientRelease} ClientRelease
+                 */
+                ClientRelease.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.ClientRelease)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.ClientRelease: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.ClientRelease();
+                    if (object.acquirerId != null)
+                        if (typeof object.acquirerId !== "string" || object.acquirerId.length)
+                            message.acquirerId = $String(object.acquirerId);
+                    if (object.name != null)
+                        if (typeof object.name !== "string" || object.name.length)
+                            message.name = $String(object.name);
+                    if (object.version != null)
+                        if (typeof object.version !== "string" || object.version.length)
+                            message.version = $String(object.version);
+                    if (object.sha256 != null)
+                        if (object.sha256.length)
+                            if (typeof object.sha256 === "string")
+                                $util.base64.decode(object.sha256, message.sha256 = $util.newBuffer($util.base64.length(object.sha256)), 0);
+                            else if (object.sha256.length >= 0)
+                                message.sha256 = object.sha256;
+                    if (object.allowed != null)
+                        if (object.allowed)
+                            message.allowed = $Boolean(object.allowed);
+                    if (object.allowedMs != null)
+                        if (typeof object.allowedMs === "object" ? object.allowedMs.low || object.allowedMs.high : $Number(object.allowedMs) !== 0)
+                            if ($util.Long)
+                                message.allowedMs = $util.Long.fromValue(object.allowedMs, true);
+                            else if (typeof object.allowedMs === "string")
+                                message.allowedMs = $parseInt(object.allowedMs, 10);
+                            else if (typeof object.allowedMs === "number")
+                                message.allowedMs = object.allowedMs;
+                            else if (typeof object.allowedMs === "object")
+                                message.allowedMs = new $util.LongBits(object.allowedMs.low >>> 0, object.allowedMs.high >>> 0).toNumber(true);
+                    if (object.revokedMs != null)
+                        if (typeof object.revokedMs === "object" ? object.revokedMs.low || object.revokedMs.high : $Number(object.revokedMs) !== 0)
+                            if ($util.Long)
+                                message.revokedMs = $util.Long.fromValue(object.revokedMs, true);
+                            else if (typeof object.revokedMs === "string")
+                                message.revokedMs = $parseInt(object.revokedMs, 10);
+                            else if (typeof object.revokedMs === "number")
+                                message.revokedMs = object.revokedMs;
+                            else if (typeof object.revokedMs === "object")
+                                message.revokedMs = new $util.LongBits(object.revokedMs.low >>> 0, object.revokedMs.high >>> 0).toNumber(true);
+                    if (object.reason != null)
+                        if (typeof object.reason !== "string" || object.reason.length)
+                            message.reason = $String(object.reason);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ClientRelease message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {trusttap.attest.v1.ClientRelease} message ClientRelease
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ClientRelease.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.acquirerId = "";
+                        object.name = "";
+                        object.version = "";
+                        if (options.bytes === $String)
+                            object.sha256 = "";
+                        else {
+                            object.sha256 = [];
+                            if (options.bytes !== $Array)
+                                object.sha256 = $util.newBuffer(object.sha256);
+                        }
+                        object.allowed = false;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.allowedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.allowedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.revokedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.revokedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.reason = "";
+                    }
+                    if (message.acquirerId != null && $Object.hasOwnProperty.call(message, "acquirerId"))
+                        object.acquirerId = message.acquirerId;
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        object.name = message.name;
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256"))
+                        object.sha256 = options.bytes === $String ? $util.base64.encode(message.sha256, 0, message.sha256.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.sha256) : message.sha256;
+                    if (message.allowed != null && $Object.hasOwnProperty.call(message, "allowed"))
+                        object.allowed = message.allowed;
+                    if (message.allowedMs != null && $Object.hasOwnProperty.call(message, "allowedMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.allowedMs = typeof message.allowedMs === "number" ? $BigInt(message.allowedMs) : $util.Long.fromBits(message.allowedMs.low >>> 0, message.allowedMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.allowedMs === "number")
+                            object.allowedMs = options.longs === $String ? $String(message.allowedMs) : message.allowedMs;
+                        else
+                            object.allowedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.allowedMs) : options.longs === $Number ? new $util.LongBits(message.allowedMs.low >>> 0, message.allowedMs.high >>> 0).toNumber(true) : message.allowedMs;
+                    if (message.revokedMs != null && $Object.hasOwnProperty.call(message, "revokedMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.revokedMs = typeof message.revokedMs === "number" ? $BigInt(message.revokedMs) : $util.Long.fromBits(message.revokedMs.low >>> 0, message.revokedMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.revokedMs === "number")
+                            object.revokedMs = options.longs === $String ? $String(message.revokedMs) : message.revokedMs;
+                        else
+                            object.revokedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.revokedMs) : options.longs === $Number ? new $util.LongBits(message.revokedMs.low >>> 0, message.revokedMs.high >>> 0).toNumber(true) : message.revokedMs;
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        object.reason = message.reason;
+                    return object;
+                };
+
+                /**
+                 * Converts this ClientRelease to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ClientRelease.prototype.toJSON = function() {
+                    return ClientRelease.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ClientRelease
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.ClientRelease
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ClientRelease.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.ClientRelease";
+                };
+
+                return ClientRelease;
+            })();
+
+            v1.AllowClientRequest = (function() {
+
+                /**
+                 * Properties of an AllowClientRequest.
+                 * @typedef {Object} trusttap.attest.v1.AllowClientRequest.$Properties
+                 * @property {Uint8Array|null} [manifest] AllowClientRequest manifest
+                 * @property {string|null} [manifestSignature] AllowClientRequest manifestSignature
+                 * @property {string|null} [name] AllowClientRequest name
+                 * @property {string|null} [version] AllowClientRequest version
+                 * @property {Uint8Array|null} [sha256] AllowClientRequest sha256
+                 * @property {string|null} [reason] AllowClientRequest reason
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an AllowClientRequest.
+                 * @memberof trusttap.attest.v1
+                 * @interface IAllowClientRequest
+                 * @augments trusttap.attest.v1.AllowClientRequest.$Properties
+                 * @deprecated Use trusttap.attest.v1.AllowClientRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an AllowClientRequest.
+                 * @typedef {trusttap.attest.v1.AllowClientRequest.$Properties} trusttap.attest.v1.AllowClientRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new AllowClientRequest.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents an AllowClientRequest.
+                 * @constructor
+                 * @param {trusttap.attest.v1.AllowClientRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const AllowClientRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * AllowClientRequest manifest.
+                 * @member {Uint8Array} manifest
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 */
+                AllowClientRequest.prototype.manifest = $util.newBuffer([]);
+
+                /**
+                 * AllowClientRequest manifestSignature.
+                 * @member {string} manifestSignature
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 */
+                AllowClientRequest.prototype.manifestSignature = "";
+
+                /**
+                 * AllowClientRequest name.
+                 * @member {string} name
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 */
+                AllowClientRequest.prototype.name = "";
+
+                /**
+                 * AllowClientRequest version.
+                 * @member {string} version
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 */
+                AllowClientRequest.prototype.version = "";
+
+                /**
+                 * AllowClientRequest sha256.
+                 * @member {Uint8Array} sha256
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 */
+                AllowClientRequest.prototype.sha256 = $util.newBuffer([]);
+
+                /**
+                 * AllowClientRequest reason.
+                 * @member {string} reason
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 */
+                AllowClientRequest.prototype.reason = "";
+
+                /**
+                 * Creates a new AllowClientRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.AllowClientRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.AllowClientRequest} AllowClientRequest instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.AllowClientRequest.$Shape): trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape;
+                 *   (properties?: trusttap.attest.v1.AllowClientRequest.$Properties): trusttap.attest.v1.AllowClientRequest;
+                 * }}
+                 */
+                AllowClientRequest.create = function(properties) {
+                    return new AllowClientRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified AllowClientRequest message. Does not implicitly {@link trusttap.attest.v1.AllowClientRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.AllowClientRequest.$Properties} message AllowClientRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AllowClientRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.manifest != null && $Object.hasOwnProperty.call(message, "manifest") && message.manifest.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.manifest);
+                    if (message.manifestSignature != null && $Object.hasOwnProperty.call(message, "manifestSignature") && message.manifestSignature !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.manifestSignature);
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.name);
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.version);
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256") && message.sha256.length)
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.sha256);
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.reason);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified AllowClientRequest message, length delimited. Does not implicitly {@link trusttap.attest.v1.AllowClientRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.AllowClientRequest.$Properties} message AllowClientRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AllowClientRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an AllowClientRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape} AllowClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AllowClientRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.AllowClientRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.manifest = value;
+                                else
+                                    delete message.manifest;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.manifestSignature = value;
+                                else
+                                    delete message.manifestSignature;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.version = value;
+                                else
+                                    delete message.version;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.sha256 = value;
+                                else
+                                    delete message.sha256;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.reason = value;
+                                else
+                                    delete message.reason;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an AllowClientRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.AllowClientRequest & trusttap.attest.v1.AllowClientRequest.$Shape} AllowClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AllowClientRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an AllowClientRequest message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                AllowClientRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.manifest != null && $Object.hasOwnProperty.call(message, "manifest"))
+                        if (!(message.manifest && typeof message.manifest.length === "number" || $util.isString(message.manifest)))
+                            return "manifest: buffer expected";
+                    if (message.manifestSignature != null && $Object.hasOwnProperty.call(message, "manifestSignature"))
+                        if (!$util.isString(message.manifestSignature))
+                            return "manifestSignature: string expected";
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        if (!$util.isString(message.name))
+                            return "name: string expected";
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        if (!$util.isString(message.version))
+                            return "version: string expected";
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256"))
+                        if (!(message.sha256 && typeof message.sha256.length === "number" || $util.isString(message.sha256)))
+                            return "sha256: buffer expected";
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        if (!$util.isString(message.reason))
+                            return "reason: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an AllowClientRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.AllowClientRequest} AllowClientRequest
+                 */
+                AllowClientRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.AllowClientRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.AllowClientRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.AllowClientRequest();
+                    if (object.manifest != null)
+                        if (object.manifest.length)
+                            if (typeof object.manifest === "string")
+                                $util.base64.decode(object.manifest, message.manifest = $util.newBuffer($util.base64.length(object.manifest)), 0);
+                            else if (object.manifest.length >= 0)
+                                message.manifest = object.manifest;
+                    if (object.manifestSignature != null)
+                        if (typeof object.manifestSignature !== "string" || object.manifestSignature.length)
+                            message.manifestSignature = $String(object.manifestSignature);
+                    if (object.name != null)
+                        if (typeof object.name !== "string" || object.name.length)
+                            message.name = $String(object.name);
+                    if (object.version != null)
+                        if (typeof object.version !== "string" || object.version.length)
+                            message.version = $String(object.version);
+                    if (object.sha256 != null)
+                        if (object.sha256.length)
+                            if (typeof object.sha256 === "string")
+                                $util.base64.decode(object.sha256, message.sha256 = $util.newBuffer($util.base64.length(object.sha256)), 0);
+                            else if (object.sha256.length >= 0)
+                                message.sha256 = object.sha256;
+                    if (object.reason != null)
+                        if (typeof object.reason !== "string" || object.reason.length)
+                            message.reason = $String(object.reason);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an AllowClientRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.AllowClientRequest} message AllowClientRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                AllowClientRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.manifest = "";
+                        else {
+                            object.manifest = [];
+                            if (options.bytes !== $Array)
+                                object.manifest = $util.newBuffer(object.manifest);
+                        }
+                        object.manifestSignature = "";
+                        object.name = "";
+                        object.version = "";
+                        if (options.bytes === $String)
+                            object.sha256 = "";
+                        else {
+                            object.sha256 = [];
+                            if (options.bytes !== $Array)
+                                object.sha256 = $util.newBuffer(object.sha256);
+                        }
+                        object.reason = "";
+                    }
+                    if (message.manifest != null && $Object.hasOwnProperty.call(message, "manifest"))
+                        object.manifest = options.bytes === $String ? $util.base64.encode(message.manifest, 0, message.manifest.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.manifest) : message.manifest;
+                    if (message.manifestSignature != null && $Object.hasOwnProperty.call(message, "manifestSignature"))
+                        object.manifestSignature = message.manifestSignature;
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        object.name = message.name;
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256"))
+                        object.sha256 = options.bytes === $String ? $util.base64.encode(message.sha256, 0, message.sha256.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.sha256) : message.sha256;
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        object.reason = message.reason;
+                    return object;
+                };
+
+                /**
+                 * Converts this AllowClientRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                AllowClientRequest.prototype.toJSON = function() {
+                    return AllowClientRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for AllowClientRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.AllowClientRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                AllowClientRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.AllowClientRequest";
+                };
+
+                return AllowClientRequest;
+            })();
+
+            v1.RevokeClientRequest = (function() {
+
+                /**
+                 * Properties of a RevokeClientRequest.
+                 * @typedef {Object} trusttap.attest.v1.RevokeClientRequest.$Properties
+                 * @property {string|null} [name] RevokeClientRequest name
+                 * @property {string|null} [version] RevokeClientRequest version
+                 * @property {string|null} [reason] RevokeClientRequest reason
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a RevokeClientRequest.
+                 * @memberof trusttap.attest.v1
+                 * @interface IRevokeClientRequest
+                 * @augments trusttap.attest.v1.RevokeClientRequest.$Properties
+                 * @deprecated Use trusttap.attest.v1.RevokeClientRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a RevokeClientRequest.
+                 * @typedef {trusttap.attest.v1.RevokeClientRequest.$Properties} trusttap.attest.v1.RevokeClientRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new RevokeClientRequest.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a RevokeClientRequest.
+                 * @constructor
+                 * @param {trusttap.attest.v1.RevokeClientRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const RevokeClientRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * RevokeClientRequest name.
+                 * @member {string} name
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @instance
+                 */
+                RevokeClientRequest.prototype.name = "";
+
+                /**
+                 * RevokeClientRequest version.
+                 * @member {string} version
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @instance
+                 */
+                RevokeClientRequest.prototype.version = "";
+
+                /**
+                 * RevokeClientRequest reason.
+                 * @member {string} reason
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @instance
+                 */
+                RevokeClientRequest.prototype.reason = "";
+
+                /**
+                 * Creates a new RevokeClientRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.RevokeClientRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.RevokeClientRequest} RevokeClientRequest instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.RevokeClientRequest.$Shape): trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape;
+                 *   (properties?: trusttap.attest.v1.RevokeClientRequest.$Properties): trusttap.attest.v1.RevokeClientRequest;
+                 * }}
+                 */
+                RevokeClientRequest.create = function(properties) {
+                    return new RevokeClientRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified RevokeClientRequest message. Does not implicitly {@link trusttap.attest.v1.RevokeClientRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.RevokeClientRequest.$Properties} message RevokeClientRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RevokeClientRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.version);
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.reason);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified RevokeClientRequest message, length delimited. Does not implicitly {@link trusttap.attest.v1.RevokeClientRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.RevokeClientRequest.$Properties} message RevokeClientRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RevokeClientRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a RevokeClientRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape} RevokeClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RevokeClientRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.RevokeClientRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.version = value;
+                                else
+                                    delete message.version;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.reason = value;
+                                else
+                                    delete message.reason;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a RevokeClientRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.RevokeClientRequest & trusttap.attest.v1.RevokeClientRequest.$Shape} RevokeClientRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RevokeClientRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a RevokeClientRequest message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                RevokeClientRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        if (!$util.isString(message.name))
+                            return "name: string expected";
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        if (!$util.isString(message.version))
+                            return "version: string expected";
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        if (!$util.isString(message.reason))
+                            return "reason: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a RevokeClientRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.RevokeClientRequest} RevokeClientRequest
+                 */
+                RevokeClientRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.RevokeClientRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.RevokeClientRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.RevokeClientRequest();
+                    if (object.name != null)
+                        if (typeof object.name !== "string" || object.name.length)
+                            message.name = $String(object.name);
+                    if (object.version != null)
+                        if (typeof object.version !== "string" || object.version.length)
+                            message.version = $String(object.version);
+                    if (object.reason != null)
+                        if (typeof object.reason !== "string" || object.reason.length)
+                            message.reason = $String(object.reason);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a RevokeClientRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {trusttap.attest.v1.RevokeClientRequest} message RevokeClientRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                RevokeClientRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.name = "";
+                        object.version = "";
+                        object.reason = "";
+                    }
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                        object.name = message.name;
+                    if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                        object.reason = message.reason;
+                    return object;
+                };
+
+                /**
+                 * Converts this RevokeClientRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                RevokeClientRequest.prototype.toJSON = function() {
+                    return RevokeClientRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for RevokeClientRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.RevokeClientRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                RevokeClientRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.RevokeClientRequest";
+                };
+
+                return RevokeClientRequest;
+            })();
+
+            v1.ClientReleaseList = (function() {
+
+                /**
+                 * Properties of a ClientReleaseList.
+                 * @typedef {Object} trusttap.attest.v1.ClientReleaseList.$Properties
+                 * @property {Array.<trusttap.attest.v1.ClientRelease.$Properties>|null} [releases] ClientReleaseList releases
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ClientReleaseList.
+                 * @memberof trusttap.attest.v1
+                 * @interface IClientReleaseList
+                 * @augments trusttap.attest.v1.ClientReleaseList.$Properties
+                 * @deprecated Use trusttap.attest.v1.ClientReleaseList.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ClientReleaseList.
+                 * @typedef {trusttap.attest.v1.ClientReleaseList.$Properties} trusttap.attest.v1.ClientReleaseList.$Shape
+                 */
+
+                /**
+                 * Constructs a new ClientReleaseList.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a ClientReleaseList.
+                 * @constructor
+                 * @param {trusttap.attest.v1.ClientReleaseList.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ClientReleaseList = function (properties) {
+                    this.releases = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ClientReleaseList releases.
+                 * @member {Array.<trusttap.attest.v1.ClientRelease.$Properties>} releases
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @instance
+                 */
+                ClientReleaseList.prototype.releases = $util.emptyArray;
+
+                /**
+                 * Creates a new ClientReleaseList instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {trusttap.attest.v1.ClientReleaseList.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.ClientReleaseList} ClientReleaseList instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.ClientReleaseList.$Shape): trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape;
+                 *   (properties?: trusttap.attest.v1.ClientReleaseList.$Properties): trusttap.attest.v1.ClientReleaseList;
+                 * }}
+                 */
+                ClientReleaseList.create = function(properties) {
+                    return new ClientReleaseList(properties);
+                };
+
+                /**
+                 * Encodes the specified ClientReleaseList message. Does not implicitly {@link trusttap.attest.v1.ClientReleaseList.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {trusttap.attest.v1.ClientReleaseList.$Properties} message ClientReleaseList message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientReleaseList.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.releases != null && message.releases.length)
+                        for (let i = 0; i < message.releases.length; ++i)
+                            $root.trusttap.attest.v1.ClientRelease.encode(message.releases[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ClientReleaseList message, length delimited. Does not implicitly {@link trusttap.attest.v1.ClientReleaseList.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {trusttap.attest.v1.ClientReleaseList.$Properties} message ClientReleaseList message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientReleaseList.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a ClientReleaseList message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape} ClientReleaseList
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientReleaseList.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.ClientReleaseList();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.releases && message.releases.length))
+                                    message.releases = [];
+                                message.releases.push($root.trusttap.attest.v1.ClientRelease.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a ClientReleaseList message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.ClientReleaseList & trusttap.attest.v1.ClientReleaseList.$Shape} ClientReleaseList
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientReleaseList.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a ClientReleaseList message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ClientReleaseList.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.releases != null && $Object.hasOwnProperty.call(message, "releases")) {
+                        if (!$Array.isArray(message.releases))
+                            return "releases: array expected";
+                        for (let i = 0; i < message.releases.length; ++i) {
+                            let error = $root.trusttap.attest.v1.ClientRelease.verify(message.releases[i], _depth + 1);
+                            if (error)
+                                return "releases." + error;
+                        }
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates a ClientReleaseList message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.ClientReleaseList} ClientReleaseList
+                 */
+                ClientReleaseList.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.ClientReleaseList)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.ClientReleaseList: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.ClientReleaseList();
+                    if (object.releases) {
+                        if (!$Array.isArray(object.releases))
+                            throw $TypeError(".trusttap.attest.v1.ClientReleaseList.releases: array expected");
+                        message.releases = $Array(object.releases.length);
+                        for (let i = 0; i < object.releases.length; ++i) {
+                            if (!$util.isObject(object.releases[i]))
+                                throw $TypeError(".trusttap.attest.v1.ClientReleaseList.releases: object expected");
+                            message.releases[i] = $root.trusttap.attest.v1.ClientRelease.fromObject(object.releases[i], _depth + 1);
+                        }
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ClientReleaseList message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {trusttap.attest.v1.ClientReleaseList} message ClientReleaseList
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ClientReleaseList.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.arrays || options.defaults)
+                        object.releases = [];
+                    if (message.releases && message.releases.length) {
+                        object.releases = $Array(message.releases.length);
+                        for (let j = 0; j < message.releases.length; ++j)
+                            object.releases[j] = $root.trusttap.attest.v1.ClientRelease.toObject(message.releases[j], options, _depth + 1);
+                    }
+                    return object;
+                };
+
+                /**
+                 * Converts this ClientReleaseList to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ClientReleaseList.prototype.toJSON = function() {
+                    return ClientReleaseList.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for ClientReleaseList
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.ClientReleaseList
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ClientReleaseList.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.ClientReleaseList";
+                };
+
+                return ClientReleaseList;
             })();
 
             v1.UploadManifestRequest = (function() {
