@@ -3,8 +3,13 @@ import { trusttap } from '../proto/gen/ts/trusttap.js';
 
 export const ErrorCode = trusttap.attest.v1.ErrorCode;
 
+/** A refusal that is also a monitoring event (issue 16 §2): written into the device's history
+ * with a THREAT_ALERT after the refused request's own effects are rolled back; `suspend` also
+ * suspends an active device. */
+export interface MonitoringEvent { deviceId: string; detail: string; suspend: boolean }
+
 export class ApiError extends Error {
-  constructor(readonly http: number, readonly code: number, message: string) {
+  constructor(readonly http: number, readonly code: number, message: string, readonly extra: { clientRefusal?: number; monitor?: MonitoringEvent } = {}) {
     super(message);
     this.name = 'ApiError';
   }

@@ -19,7 +19,9 @@ import { openEvidence, EvidenceError } from './attestation/evidence.ts';
 import {
   policyFromManifests, verifiedManifest, checkRevocations, unionBytes, raiseFloors, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
 } from './attestation/policy.ts';
-import { ApiError, ErrorCode, malformed, replay } from './errors.ts';
+import { ApiError, ErrorCode, malformed, replay, type MonitoringEvent } from './errors.ts';
+import { checkClient, describeClient, DEFAULT_ACQUIRER, type ClientRefusalName } from './attestation/client-allowlist.ts';
+import type { ClientReleaseRow } from './store/repository.ts';
 import { hex, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
 import { witness, pinpadEpoch, versionNumber } from './attestation/witness.ts';
@@ -94,7 +96,14 @@ export interface DeviceOutcome {
   verdict?: Exclude<VerdictName, ''>;
   decision?: 'approved' | 'declined';
   reason?: string;
+  /** Issue 16 §2: the device's REE client was refused (the metric's label). */
+  clientRefusal?: ClientRefusalName;
 }
+
+const CLIENT_REFUSAL: Record<ClientRefusalName, number> = {
+  not_measured: a.ClientRefusal.CLIENT_REFUSAL_NOT_MEASURED, unknown: a.ClientRefusal.CLIENT_REFUSAL_UNKNOWN,
+  revoked: a.ClientRefusal.CLIENT_REFUSAL_REVOKED, altered: a.ClientRefusal.CLIENT_REFUSAL_ALTERED,
+};
 
 const VERDICT: Record<Exclude<VerdictName, ''>, number> = { allow: a.Verdict.VERDICT_ALLOW, 'step-up': a.Verdict.VERDICT_STEP_UP, suspend: a.Verdict.VERDICT_SUSPEND };
 const STATE: Record<DeviceStateName, number> = {
@@ -474,14 +483,16 @@ export class BackendService {
         });
       }
       const outcome = ctx ? { ...ctx.outcome, deviceId: ctx.device?.deviceId } : undefined;
+      const error = { code: err.code, message: err.message, clientRefusal: err.extra.clientRefusal ?? 0 };
+      if (err.extra.monitor) await this.monitoringEvent(err.extra.monitor, now);
       if (!ctx || !ctx.device || ctx.device.publicKey.length === 0 || err.http === 401) {
-        return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode({ code: err.code, message: err.message }).finish(), error: err, outcome };
+        return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode(error).finish(), error: err, outcome };
       }
       const d = ctx.device;
       try {
         await this.repo.transaction(async () => await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policy.version }));
       } catch { /* history is best effort for refusals */ }
-      return { ...(await this.answer(ctx, err.http, { error: { code: err.code, message: err.message } })), error: err, outcome };
+      return { ...(await this.answer(ctx, err.http, { error })), error: err, outcome };
     }
   }
 
@@ -596,7 +607,7 @@ export class BackendService {
 
   /** Keeps what the REE reported when it differs from the last kept (console: IP and location
    * history, health signals; the measurements let a new policy be tried on the device). */
-  private async keepSignals(deviceId: string, source: 'attestation' | 'heartbeat', ree: trusttap.attest.v1.IReeSignals | null | undefined, m: trusttap.attest.v1.IMeasurements | null | undefined, now: number): Promise<void> {
+  private async keepSignals(deviceId: string, source: 'attestation' | 'heartbeat', ree: trusttap.attest.v1.IReeSignals | null | undefined, m: trusttap.attest.v1.IMeasurements | null | undefined, now: number, client?: trusttap.attest.v1.IClientMeasurement | null): Promise<void> {
     if (!ree && !m) return;
     const signals = JSON.stringify(ree ? {
       rooted: !!ree.rooted, debuggerAttached: !!ree.debuggerAttached, hookingFramework: !!ree.hookingFramework, emulator: !!ree.emulator,
@@ -605,6 +616,8 @@ export class BackendService {
     const measurements = m ? JSON.stringify({
       runtimeVersion: m.runtimeVersion ?? '', bootState: m.bootState ?? 0, manifestSha256: hex(m.manifestSha256 ?? new Uint8Array(0)),
       tas: (m.tas ?? []).map((t) => ({ name: t.name ?? '', uuid: hex(t.uuid ?? new Uint8Array(0)), sha256: hex(t.sha256 ?? new Uint8Array(0)) })),
+      // Issue 16 §2: the REE client the evidence named (the console's device view shows it).
+      ...(client ? { client: { name: client.name ?? '', version: client.version ?? '', sha256: hex(client.sha256 ?? new Uint8Array(0)), source: client.source ?? 0 } } : {}),
     }) : '';
     const row = { deviceId, timeMs: now, source, ip: ree?.ipAddress ?? '', latE6: ree?.location ? ree.location.latitudeE6 ?? 0 : null, lonE6: ree?.location ? ree.location.longitudeE6 ?? 0 : null, signals, measurements };
     const last = (await this.repo.deviceSignals(deviceId, 1))[0];
@@ -612,21 +625,94 @@ export class BackendService {
     if (!same) await this.repo.appendDeviceSignals({ ...row, measurements: measurements || last?.measurements || '' });
   }
 
-  private async recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string, m?: trusttap.attest.v1.IMeasurements | null): Promise<void> {
-    await this.keepSignals(d.deviceId, 'attestation', ree, m, now);
+  private async recordVerdict(d: DeviceRow, verdict: Exclude<VerdictName, ''>, reasons: string[], ree: trusttap.attest.v1.IReeSignals | null | undefined, evidenceSha: string, now: number, kind: string, m?: trusttap.attest.v1.IMeasurements | null, client?: trusttap.attest.v1.IClientMeasurement | null, note = ''): Promise<void> {
+    await this.keepSignals(d.deviceId, 'attestation', ree, m, now, client);
     const patch: Partial<DeviceRow> = {
       lastAttestationMs: now, lastHeartbeatMs: now, lastVerdict: verdict, attestationRequired: verdict !== 'allow',
       lastIp: ree?.ipAddress || d.lastIp, reeDeviceId: d.reeDeviceId || ree?.deviceId || '',
     };
     if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
     await this.repo.updateDevice(d.deviceId, patch);
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'}${note ? `; ${note}` : ''} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policy.version });
     if (verdict === 'suspend' && d.state === 'active') {
       await this.notice(d.deviceId, 'THREAT_ALERT', reasons.filter((r) => r.startsWith('suspend')).join('; '), now);
       await this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), now);
     } else if (verdict === 'step-up') {
       await this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), now);
     }
+  }
+
+  /** A refusal's monitoring event, committed on its own after the request rolled back: history
+   * (kind 'rule', verdict suspend), a THREAT_ALERT notice, and the suspension of an active device. */
+  private async monitoringEvent(m: MonitoringEvent, now: number): Promise<void> {
+    await this.repo.transaction(async () => {
+      const d = await this.repo.getDevice(m.deviceId);
+      if (!d) return;
+      await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: m.detail, policyVersion: this.policy.version });
+      await this.notice(d.deviceId, 'THREAT_ALERT', m.detail, now);
+      if (m.suspend && d.state === 'active') await this.changeState(d, 'suspended', m.detail, now);
+    });
+  }
+
+  /** Issue 16 §2: the evidence's REE client against the acquirer's releases. A refusal is a typed
+   * 403 (ERROR_CLIENT_REFUSED with ClientRefusal) and a monitoring event; an enrolled device is
+   * also suspended (its app changed under it). */
+  private async checkClientOf(evidence: trusttap.attest.v1.Evidence, d: DeviceRow, c: Ctx, enrolled: boolean): Promise<string> {
+    const decision = checkClient(evidence.client, await this.repo.listClientReleases(DEFAULT_ACQUIRER));
+    if (!decision.checked) return '';
+    if (decision.ok) return `client ${decision.release.name} ${decision.release.version} allowed`;
+    c.outcome.clientRefusal = decision.refusal;
+    const detail = `client refused (${decision.refusal}): ${decision.detail}`;
+    throw new ApiError(403, ErrorCode.ERROR_CLIENT_REFUSED, detail, {
+      clientRefusal: CLIENT_REFUSAL[decision.refusal], monitor: { deviceId: d.deviceId, detail: `${enrolled ? 'attestation' : 'enrolment'} ${detail}`, suspend: enrolled },
+    });
+  }
+
+  // ------------------------------------------------------------------ client releases (issue 16 §2)
+
+  /** Allows a client release for the acquirer: from a signed manifest's `client` entry (verified
+   * with the trusted manifest key) or given directly. The same release again is a no-op; another
+   * hash under an allowed name and version, or a revoked release, is a conflict (409). */
+  async allowClient(r: trusttap.attest.v1.IAllowClientRequest, actor = 'back office'): Promise<ClientReleaseRow> {
+    let name = r.name ?? '', version = r.version ?? '', sha = hex(r.sha256 ?? new Uint8Array(0));
+    if (r.manifest?.length) {
+      let client;
+      try {
+        client = verifiedManifest({ bytes: r.manifest, signature: r.manifestSignature ?? '' }, this.opts.manifestKeyPem).manifest.client;
+      } catch (e) {
+        throw malformed(`manifest refused: ${(e as Error).message}`);
+      }
+      if (!client) throw malformed('the manifest has no client entry (a build of TAs only)');
+      ({ name, version, sha256: sha } = client);
+    }
+    if (!/^[\x21-\x7e]{1,64}$/.test(name) || !/^[\x21-\x7e]{1,64}$/.test(version)) throw malformed('a client release needs a name and a version (1..64 printable characters each)');
+    if (!/^[0-9a-f]{64}$/.test(sha)) throw malformed('a client release needs its 32-byte SHA-256');
+    const now = this.now();
+    const row: ClientReleaseRow = { acquirerId: DEFAULT_ACQUIRER, name, version, sha256: sha, allowed: true, allowedMs: now, revokedMs: 0, reason: r.reason || `allowed by ${actor}` };
+    return this.repo.transaction(async () => {
+      if (await this.repo.addClientRelease(row)) return row;
+      const have = (await this.repo.listClientReleases(DEFAULT_ACQUIRER)).find((x) => x.name === name && x.version === version)!;
+      if (!have.allowed) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `client ${name} ${version} is revoked: it cannot be allowed again`);
+      if (have.sha256 !== sha) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `client ${name} ${version} is allowed with another SHA-256 (${have.sha256.slice(0, 16)}…)`);
+      return have;
+    });
+  }
+
+  /** Revokes an allowed release: its devices are refused at their next attestation. */
+  async revokeClient(name: string, version: string, reason: string, actor = 'back office'): Promise<ClientReleaseRow> {
+    if (!reason) throw malformed('a revocation needs a reason');
+    return this.repo.transaction(async () => {
+      if (!await this.repo.revokeClientRelease(DEFAULT_ACQUIRER, name, version, this.now(), `${reason} (by ${actor})`)) {
+        const have = (await this.repo.listClientReleases(DEFAULT_ACQUIRER)).find((x) => x.name === name && x.version === version);
+        if (!have) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no client release ${name} ${version}`);
+        return have;
+      }
+      return (await this.repo.listClientReleases(DEFAULT_ACQUIRER)).find((x) => x.name === name && x.version === version)!;
+    });
+  }
+
+  clientReleases(): Promise<ClientReleaseRow[]> {
+    return this.repo.listClientReleases(DEFAULT_ACQUIRER);
   }
 
   private async enrol(c: Ctx) {
@@ -642,6 +728,7 @@ export class BackendService {
     if (hex(certified.publicKey) !== hex(c.key)) throw new ApiError(403, ErrorCode.ERROR_BAD_CERTIFICATE, 'the OEM chain certifies another key than the one that signed');
     const { evidence, sha256: evSha } = this.open(r.evidence, c.key);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
+    const clientNote = await this.checkClientOf(evidence, d, c, false);
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy), ...await this.assessCounters(d, evidence)]);
     c.outcome.verdict = verdict;
     if (verdict === 'suspend') {
@@ -659,7 +746,7 @@ export class BackendService {
     await this.changeState(d, 'active', 'enrolled', now);
     d.publicKey = c.key;
     await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policy.version });
-    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict', evidence.measurements);
+    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict', evidence.measurements, evidence.client, clientNote);
     c.device = await this.repo.getDevice(d.deviceId);
     return {
       deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
@@ -674,8 +761,9 @@ export class BackendService {
     const d = c.device!;
     const { evidence, sha256: evSha } = this.open(c.req.attest?.evidence, d.publicKey);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
+    const clientNote = await this.checkClientOf(evidence, d, c, true);
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy), ...await this.assessCounters(d, evidence)]);
-    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements);
+    await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements, evidence.client, clientNote);
     c.outcome.verdict = verdict;
     return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
   }

@@ -85,7 +85,8 @@ function copyBuild(): number {
     throw new PackageError('build/manifest.json or manifest.sig missing: run `npm run build` first');
   }
   const manifest = parseManifest(readFileSync(manifestPath));
-  const files = ['manifest.json', 'manifest.sig', SBOM_FILE, ...manifest.tas.map((t) => t.file)];
+  // The REE client bundle (build/client-bundle.ts) ships beside the TAs: its hash is in the manifest.
+  const files = ['manifest.json', 'manifest.sig', SBOM_FILE, ...manifest.tas.map((t) => t.file), ...(manifest.client ? [manifest.client.file] : [])];
   for (const f of files) {
     if (!existsSync(join(BUILD_DIR, f))) throw new PackageError(`build/${f}, named by the manifest, is missing: run \`npm run build\``);
     copy(join(BUILD_DIR, f), join(DIST, 'build', f));

@@ -84,6 +84,7 @@ function Device({ id, me, onChanged, onClose }: { id: string; me: Me; onChanged:
       <dt>Last attestation / heartbeat</dt><dd>${time(d.lastAttestationMs)} / ${time(d.lastHeartbeatMs)}</dd>
       <dt>Activation code</dt><dd>${d.activation}${d.activation === 'pending' ? `, until ${time(d.activationExpiresMs)}` : ''}</dd>
       <dt>Last IP / location</dt><dd>${d.lastIp || '—'} / ${d.location ? `${d.location.latitude.toFixed(4)}, ${d.location.longitude.toFixed(4)}` : '—'}</dd>
+      <dt>REE client</dt><dd data-testid="detail-client">${d.client?.reported ? `${d.client.reported.name} ${d.client.reported.version} (sha256 ${d.client.reported.sha256.slice(0, 16)}…)` : 'none reported'}${d.client?.lastRefusal ? html` — <strong class="verdict-suspend">refused at ${time(d.client.lastRefusal.timeMs)}: ${d.client.lastRefusal.detail}</strong>` : ''}</dd>
       <dt>REE health signals</dt><dd>${last ? Object.entries(last.signals).map(([k, v]) => html`<span>${k}: <strong>${String(v) || '—'}</strong>; </span>`) : 'none reported'}</dd>
     </dl>
     <form class="row" aria-label="Change the device" onSubmit=${(e: Event) => e.preventDefault()}>

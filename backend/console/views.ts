@@ -35,6 +35,18 @@ function signalsJson(s: DeviceSignalsRow) {
   };
 }
 
+/** Issue 16 §2: the REE client the device's last kept evidence named, and its last refusal (a
+ * refused client's evidence is not kept: the refusal is in the history, kind 'rule'). */
+function clientView(signals: DeviceSignalsRow[], history: { timeMs: number; kind: string; detail: string }[]) {
+  const last = signals[signals.length - 1];
+  const m = last?.measurements ? JSON.parse(last.measurements) as { client?: { name: string; version: string; sha256: string; source: number } } : {};
+  const refusal = [...history].reverse().find((h) => h.kind === 'rule' && / client refused \(/.test(h.detail));
+  return {
+    reported: m.client ?? null,
+    lastRefusal: refusal ? { timeMs: refusal.timeMs, detail: refusal.detail } : null,
+  };
+}
+
 /** A journal row for the console: the answer as it stands now (reversed once reversed). */
 function paymentJson(p: PaymentRow) {
   const r = currentAnswer(p);
@@ -119,6 +131,7 @@ export class ConsoleViews {
       lastVerdictDetail: lastVerdict ? { timeMs: lastVerdict.timeMs, verdict: lastVerdict.verdict, reasons: lastVerdict.detail } : null,
       location: d.lastLatE6 === null || d.lastLonE6 === null ? null : { latitude: d.lastLatE6 / 1e6, longitude: d.lastLonE6 / 1e6 },
       signals: signals.map(signalsJson),
+      client: clientView(signals, history),
       history: history.reverse().map((h) => ({ id: h.id, timeMs: h.timeMs, kind: h.kind, verdict: h.verdict, detail: h.detail, policyVersion: h.policyVersion })),
       payments: payments.map(paymentJson),
     };

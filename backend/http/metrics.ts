@@ -26,6 +26,11 @@ export class BackendMetrics {
     name: 'trusttap_attestation_verdicts_total', help: 'Attestation verdicts given at enrolment and attestation (allow, step-up, suspend)',
     labelNames: ['verdict'] as const, registers: [this.registry],
   });
+  /** Issue 16 §2: REE clients refused at enrolment and attestation, by ClientRefusal name. */
+  readonly clientRefusals = new Counter({
+    name: 'trusttap_client_refusals_total', help: 'REE clients refused at enrolment and attestation (not_measured, unknown, revoked, altered)',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
   /** The journal's COMMIT statement, once per group of device requests (its fsync is not in it
    * when the server defers it: then see syncSeconds). */
   readonly commitSeconds = new Histogram({

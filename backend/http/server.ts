@@ -15,6 +15,7 @@ import { consoleHandler } from '../console/routes.ts';
 import { BackendMetrics } from './metrics.ts';
 import { silentLogger, requestId, type Logger } from './log.ts';
 import { liveness, readiness, type Probe } from './health.ts';
+import type { ClientReleaseRow } from '../store/repository.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -137,6 +138,13 @@ function decode<T>(type: { decode(b: Uint8Array): T }, body: Uint8Array, name: s
 }
 
 /** The route family of a path (a metric label): the device operation, or the first segment. */
+function clientReleaseMessage(r: ClientReleaseRow): trusttap.attest.v1.IClientRelease {
+  return {
+    acquirerId: r.acquirerId, name: r.name, version: r.version, sha256: Buffer.from(r.sha256, 'hex'), allowed: r.allowed,
+    allowedMs: r.allowedMs as any, revokedMs: r.revokedMs as any, reason: r.reason,
+  };
+}
+
 function routeFamily(parts: string[]): string {
   if (parts.length === 1 && (parts[0] === 'healthz' || parts[0] === 'readyz' || parts[0] === 'metrics')) return parts[0];
   if (parts[0] !== 'v1') return 'other';
@@ -243,6 +251,18 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       await service.allowManifest({ bytes: r.manifest, signature: r.signature });
       return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
     }
+    // Issue 16 §2: the REE client releases the acquirer allows.
+    if (what === 'clients' && !id && method === 'GET') {
+      return reply(res, 200, 'ClientReleaseList', a.ClientReleaseList.encode({ releases: (await service.clientReleases()).map(clientReleaseMessage) }).finish());
+    }
+    if (what === 'clients' && !id && method === 'POST') {
+      const r = await service.allowClient(decode(a.AllowClientRequest, body, 'AllowClientRequest'));
+      return reply(res, 200, 'ClientRelease', a.ClientRelease.encode(clientReleaseMessage(r)).finish());
+    }
+    if (what === 'clients' && id === 'revoke' && !sub && method === 'POST') {
+      const r = decode(a.RevokeClientRequest, body, 'RevokeClientRequest');
+      return reply(res, 200, 'ClientRelease', a.ClientRelease.encode(clientReleaseMessage(await service.revokeClient(r.name, r.version, r.reason))).finish());
+    }
     if (what === 'wallets' && id === 'login' && !sub && method === 'POST') {
       // The simulated issuer provisions its wallet app (a real wallet logs its holder in).
       const r = decode(pay.WalletLoginRequest, body, 'WalletLoginRequest');
@@ -308,6 +328,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       const o = r.outcome;
       if (o?.decision) metrics.authorizations.inc({ outcome: o.decision, reason: o.reason ?? 'none' });
       if (o?.verdict) metrics.verdicts.inc({ verdict: o.verdict });
+      if (o?.clientRefusal) metrics.clientRefusals.inc({ reason: o.clientRefusal });
       return;
     }
     if (parts[1] === 'keys' && parts.length === 2 && method === 'GET') {

@@ -24,8 +24,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
   QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
+  ClientReleaseRow,
 } from './repository.ts';
-import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator } from './rows.ts';
+import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, toClientRelease } from './rows.ts';
 
 /** PostgreSQL migrations; version N is SQLite's version N in this dialect. Append, never edit. */
 export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -231,6 +232,25 @@ export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
         PRIMARY KEY (device_id, name)
       );
       CREATE INDEX payments_by_record_counter ON payments (device_id, record_counter);
+    `,
+  },
+  {
+    version: 6,
+    name: 'client releases each acquirer allows (issue 16 §2)',
+    sql: `
+      -- The REE client releases each acquirer allows (issue 16 §2): name, version and the SHA-256
+      -- its evidence must carry. acquirer_id is 'default' until the back end hosts several.
+      CREATE TABLE client_releases (
+        acquirer_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        allowed BOOLEAN NOT NULL,
+        allowed_ms BIGINT NOT NULL,
+        revoked_ms BIGINT NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (acquirer_id, name, version)
+      );
     `,
   },
 ];
@@ -696,6 +716,21 @@ export class PostgresRepository implements Repository {
   }
 
   // ---- operators' console (issue 12 §1)
+
+  async addClientRelease(r: ClientReleaseRow): Promise<boolean> {
+    return (await this.q(`INSERT INTO client_releases (acquirer_id, name, version, sha256, allowed, allowed_ms, revoked_ms, reason)
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (acquirer_id, name, version) DO NOTHING`,
+    [r.acquirerId, r.name, r.version, r.sha256, r.allowed, r.allowedMs, r.revokedMs, r.reason])).rowCount === 1;
+  }
+
+  async revokeClientRelease(acquirerId: string, name: string, version: string, revokedMs: number, reason: string): Promise<boolean> {
+    return (await this.q(`UPDATE client_releases SET allowed = FALSE, revoked_ms = $1, reason = $2
+                          WHERE acquirer_id = $3 AND name = $4 AND version = $5 AND allowed`, [revokedMs, reason, acquirerId, name, version])).rowCount === 1;
+  }
+
+  async listClientReleases(acquirerId: string): Promise<ClientReleaseRow[]> {
+    return (await this.q('SELECT * FROM client_releases WHERE acquirer_id = $1 ORDER BY name, version', [acquirerId])).rows.map(toClientRelease);
+  }
 
   async putOperator(o: OperatorRow): Promise<void> {
     await this.q(`INSERT INTO operators (username, role, password_hash, created_ms, disabled) VALUES ($1, $2, $3, $4, $5)

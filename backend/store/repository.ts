@@ -35,6 +35,22 @@ export interface DeviceRow {
   createdMs: number;
 }
 
+/** A client release an acquirer allows (issue 16 §2; backend/attestation/client-allowlist.ts).
+ * Revoked releases are kept: revocation is a fact, and a revoked release cannot be allowed again. */
+export interface ClientReleaseRow {
+  acquirerId: string;
+  name: string;
+  version: string;
+  /** Lower-case hex SHA-256 of the client bundle (or of the platform's app identity). */
+  sha256: string;
+  allowed: boolean;
+  allowedMs: number;
+  /** 0 while allowed. */
+  revokedMs: number;
+  /** Why it was allowed, then why it was revoked. */
+  reason: string;
+}
+
 export interface NonceRow {
   nonce: string;
   deviceId: string;
@@ -286,6 +302,15 @@ export interface Repository {
   getWalletCode(codeHash: string): Promise<WalletCodeRow | null>;
   /** Marks a code used (compare-and-set); false if it was used already. */
   useWalletCode(codeHash: string, usedMs: number): Promise<boolean>;
+
+  // ---- issue 16 §2: the REE client releases each acquirer allows
+  /** Adds an allowed release; false (nothing changed) if the acquirer has this name and version
+   * already, allowed or revoked. */
+  addClientRelease(r: ClientReleaseRow): Promise<boolean>;
+  /** Revokes an allowed release; false if it is unknown or already revoked. */
+  revokeClientRelease(acquirerId: string, name: string, version: string, revokedMs: number, reason: string): Promise<boolean>;
+  /** The acquirer's releases, by name then version. */
+  listClientReleases(acquirerId: string): Promise<ClientReleaseRow[]>;
 
   // ---- operators' console (issue 12 §1): accounts, sessions, device signal history, searches
   /** Adds an operator or replaces its role, password hash and disabled flag (created_ms kept). */

@@ -1,6 +1,6 @@
 // Table rows to the Repository's records, shared by the SQLite and PostgreSQL stores (both use the
 // same column names; SQLite gives BLOBs and 0/1, PostgreSQL Buffers and booleans).
-import type { DeviceRow, QrOrderRow, PaymentRow, CardAccountRow, OperatorRow } from './repository.ts';
+import type { DeviceRow, QrOrderRow, PaymentRow, CardAccountRow, OperatorRow, ClientReleaseRow } from './repository.ts';
 
 /** DeviceRow fields to device columns (updateDevice builds its SET list from these names only). */
 export const DEVICE_COLUMNS: Record<string, string> = {
@@ -55,4 +55,11 @@ export const ACCOUNT_COLUMNS: Record<string, string> = { balanceMinor: 'balance_
 export function toOperator(r: any): OperatorRow | null {
   if (!r) return null;
   return { username: r.username, role: r.role, passwordHash: r.password_hash, createdMs: r.created_ms, disabled: !!r.disabled };
+}
+
+export function toClientRelease(r: any): ClientReleaseRow {
+  return {
+    acquirerId: r.acquirer_id, name: r.name, version: r.version, sha256: r.sha256, allowed: !!r.allowed,
+    allowedMs: Number(r.allowed_ms), revokedMs: Number(r.revoked_ms), reason: r.reason,
+  };
 }

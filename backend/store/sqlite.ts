@@ -17,8 +17,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
   QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
+  ClientReleaseRow,
 } from './repository.ts';
-import { DEVICE_COLUMNS as COLS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, ACCOUNT_COLUMNS } from './rows.ts';
+import { DEVICE_COLUMNS as COLS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, toClientRelease, ACCOUNT_COLUMNS } from './rows.ts';
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -228,6 +229,25 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         PRIMARY KEY (device_id, name)
       ) WITHOUT ROWID;
       CREATE INDEX payments_by_record_counter ON payments (device_id, record_counter);
+    `,
+  },
+  {
+    version: 6,
+    name: 'client releases each acquirer allows (issue 16 §2)',
+    sql: `
+      -- The REE client releases each acquirer allows (issue 16 §2): name, version and the SHA-256
+      -- its evidence must carry. acquirer_id is 'default' until the back end hosts several.
+      CREATE TABLE client_releases (
+        acquirer_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        allowed INTEGER NOT NULL,
+        allowed_ms INTEGER NOT NULL,
+        revoked_ms INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (acquirer_id, name, version)
+      ) WITHOUT ROWID;
     `,
   },
 ];
@@ -714,6 +734,22 @@ export class SqliteRepository implements Repository {
   }
 
   // ---- operators' console
+
+  addClientRelease(r: ClientReleaseRow): Promise<boolean> {
+    return this.run(() => this.cached(`INSERT INTO client_releases (acquirer_id, name, version, sha256, allowed, allowed_ms, revoked_ms, reason)
+                                       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (acquirer_id, name, version) DO NOTHING`)
+      .run(r.acquirerId, r.name, r.version, r.sha256, r.allowed ? 1 : 0, r.allowedMs, r.revokedMs, r.reason).changes === 1);
+  }
+
+  revokeClientRelease(acquirerId: string, name: string, version: string, revokedMs: number, reason: string): Promise<boolean> {
+    return this.run(() => this.cached(`UPDATE client_releases SET allowed = 0, revoked_ms = ?, reason = ?
+                                       WHERE acquirer_id = ? AND name = ? AND version = ? AND allowed = 1`)
+      .run(revokedMs, reason, acquirerId, name, version).changes === 1);
+  }
+
+  listClientReleases(acquirerId: string): Promise<ClientReleaseRow[]> {
+    return this.run(() => this.cached('SELECT * FROM client_releases WHERE acquirer_id = ? ORDER BY name, version').all(acquirerId).map(toClientRelease));
+  }
 
   putOperator(o: OperatorRow): Promise<void> {
     return this.run(() => {
