@@ -12,6 +12,9 @@ export { currencyOf, formatAmount, type Currency } from '../common/currency.ts';
 export type { TeeTransport } from './tee-client/client.ts';
 export type { PinFormat } from './pin/pin-entry.ts';
 export { HealthCollector, HealthCollectorError, type HealthSnapshot, type HealthSource, type ReeSignals } from './attestation/collector.ts';
+export {
+  measureClientBundle, platformClientMeasurement, ClientMeasurementError, type ClientMeasurement,
+} from './attestation/client-measurement.ts';
 export { loadSignedConfig, ConfigError, type SignedConfig } from '../common/emv/signed-config.ts';
 export type { TerminalConfig } from '../common/emv/config.ts';
 export { CardRemovedError, TransportError, type CardTransport, type CardEvent } from './nfc/transport.ts';

@@ -6,6 +6,7 @@
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { AttestClient } from './client.ts';
 import type { HealthCollector } from './collector.ts';
+import type { ClientMeasurement } from './client-measurement.ts';
 import { verifyP256, verifyToken, sha256 } from '../../common/verdict-token.ts';
 import { concat, equalBytes } from '../../common/hex.ts';
 
@@ -14,11 +15,16 @@ const pay = trusttap.payment.v1;
 const num = (x: unknown) => (typeof x === 'number' ? x : x == null ? 0 : (x as { toNumber(): number }).toNumber());
 
 export class BackendError extends Error {
-  constructor(readonly http: number, readonly code: number, readonly reason: string) {
+  /** ERROR_CLIENT_REFUSED: why the acquirer refused this REE client (proto ClientRefusal). */
+  readonly clientRefusal: number;
+  constructor(readonly http: number, readonly code: number, readonly reason: string, clientRefusal = 0) {
     super(`${http} ${a.ErrorCode[code] ?? code}: ${reason}`);
     this.name = 'BackendError';
+    this.clientRefusal = clientRefusal;
   }
   get codeName(): string { return a.ErrorCode[this.code] ?? String(this.code); }
+  /** 'NOT_MEASURED', 'UNKNOWN', 'REVOKED', 'ALTERED', or '' when not a client refusal. */
+  get clientRefusalName(): string { return this.clientRefusal ? (a.ClientRefusal[this.clientRefusal] ?? String(this.clientRefusal)).replace(/^CLIENT_REFUSAL_/, '') : ''; }
 }
 
 export interface BackendKeys { response: Uint8Array; token: Uint8Array; keyAgreement: Uint8Array }
@@ -34,6 +40,9 @@ export class BackendLink {
   readonly notices: trusttap.attest.v1.Notice[] = [];
   state: LinkState;
   private publicKey: Uint8Array | null = null;
+
+  /** The REE client's measurement signed into every evidence (issue 16 §2); null: none. */
+  client: ClientMeasurement | null = null;
 
   constructor(readonly baseUrl: string, readonly attest: AttestClient, readonly collector: HealthCollector, state: Partial<LinkState> = {}) {
     this.state = { deviceId: '', keys: null, lastCounter: 0, ...state };
@@ -86,7 +95,7 @@ export class BackendLink {
     if (res.headers.get('x-trusttap-message') !== 'SignedDeviceResponse') {
       let e: trusttap.attest.v1.ErrorResponse;
       try { e = a.ErrorResponse.decode(bytes); } catch { throw new BackendError(res.status, 0, 'unreadable error body'); }
-      throw new BackendError(res.status, e.code, e.message);
+      throw new BackendError(res.status, e.code, e.message, e.clientRefusal);
     }
     const signed = a.SignedDeviceResponse.decode(bytes);
     if (!this.state.keys) throw new BackendError(res.status, 0, 'no pinned back-end keys to verify the answer');
@@ -96,7 +105,7 @@ export class BackendLink {
       throw new BackendError(res.status, 0, 'the answer is bound to another request');
     }
     this.notices.push(...(r.notices as trusttap.attest.v1.Notice[]));
-    if (r.error) throw new BackendError(res.status, r.error.code ?? 0, r.error.message ?? '');
+    if (r.error) throw new BackendError(res.status, r.error.code ?? 0, r.error.message ?? '', r.error.clientRefusal ?? 0);
     return r;
   }
 
@@ -106,7 +115,7 @@ export class BackendLink {
   }
 
   private async evidence(nonce: Uint8Array) {
-    const e = await this.attest.getEvidence(nonce, this.collector.collect());
+    const e = await this.attest.getEvidence(nonce, this.collector.collect(), this.client);
     return { evidence: e.evidence, signature: e.signature };
   }
 

@@ -3,6 +3,7 @@
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { TeeContext, TeeSession } from '../tee-client/client.ts';
 import type { ReeSignals } from './collector.ts';
+import { clientMeasurementMessage, type ClientMeasurement } from './client-measurement.ts';
 
 export const at = trusttap.attest.v1;
 export type CertificateChain = trusttap.attest.v1.CertificateChain;
@@ -31,8 +32,9 @@ export class AttestClient {
     return { publicKey: r.publicKey, chain: r.chain as CertificateChain };
   }
 
-  async getEvidence(nonce: Uint8Array, ree: ReeSignals | null): Promise<SignedEvidenceBytes> {
-    const r = await this.session.call(at.Command.COMMAND_GET_EVIDENCE, at.EvidenceRequest, { nonce, ree }, at.EvidenceResponse);
+  /** Evidence for the verifier's nonce; `client` (issue 16 §2) is signed into it as given. */
+  async getEvidence(nonce: Uint8Array, ree: ReeSignals | null, client: ClientMeasurement | null = null): Promise<SignedEvidenceBytes> {
+    const r = await this.session.call(at.Command.COMMAND_GET_EVIDENCE, at.EvidenceRequest, { nonce, ree, client: client ? clientMeasurementMessage(client) : null }, at.EvidenceResponse);
     return { evidence: r.evidence!.evidence!, signature: r.evidence!.signature! };
   }
 

@@ -5,3 +5,4 @@ export { FileStateStore } from './state.ts';
 export { PcscTransport, loadPcsclite } from './pcsc.ts';
 export { loadCapture, replayFromFile, saveCapture } from './replay-file.ts';
 export { healthFromFile } from './health-file.ts';
+export { measureClientFile } from './client-bundle.ts';

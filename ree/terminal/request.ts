@@ -3,6 +3,9 @@
 import { currencyOf, type Currency } from '../../common/currency.ts';
 import { TeeError } from '../tee-client/index.ts';
 import { BackendError } from '../attestation/backend-link.ts';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+
+const at = trusttap.attest.v1;
 import type { FailureCode, PaymentResult } from './types.ts';
 
 export const failed = (code: FailureCode, message: string, remedy: string): PaymentResult => ({ outcome: 'failed', code, message, remedy });
@@ -20,6 +23,7 @@ export function failureOf(e: unknown, retry = 'try again'): Extract<PaymentResul
   const f = (code: FailureCode, message: string, remedy: string, httpStatus?: number) =>
     ({ outcome: 'failed' as const, code, message, remedy, ...(httpStatus !== undefined ? { httpStatus } : {}) });
   if (e instanceof BackendError) {
+    if (e.code === at.ErrorCode.ERROR_CLIENT_REFUSED) return f('CLIENT_NOT_ALLOWED', e.reason, 'install a release of this app that the acquirer allows (from the official store); an altered app is reported to the acquirer', 403);
     if (e.http === 403) return f('DEVICE_NOT_TRUSTED', e.reason, 'the acquirer suspended payments on this device: check the device and contact the acquirer', 403);
     const named = e.code ? ` ${e.codeName}` : '';
     return f('BACKEND_REFUSED', `the acquirer answered HTTP ${e.http}${named}: ${e.reason}`, `${retry}; if it persists, contact the acquirer`, e.http);

@@ -5,6 +5,7 @@
 import { TeeContext, TeeError, KeystoreClient, TxsignClient, tx, type TeeTransport } from '../tee-client/index.ts';
 import { AttestClient } from '../attestation/client.ts';
 import { HealthCollector, type HealthSource } from '../attestation/collector.ts';
+import type { ClientMeasurement } from '../attestation/client-measurement.ts';
 import { BackendLink, BackendError } from '../attestation/backend-link.ts';
 import { PinpadClient, type PinFormat } from '../pin/pin-entry.ts';
 import { runEntryPoint } from '../emv/entry-point.ts';
@@ -44,6 +45,11 @@ export interface TerminalOptions {
   /** The phone's NFC reader, or null if it has none. */
   nfc: CardTransport | null;
   state?: StateStore;
+  /** The measurement of this client's code, signed into every evidence (issue 16 §2): from the
+   * platform's app attestation on a product (platformClientMeasurement), or the reference
+   * client's own bundle hash (measureClientBundle; Node: measureClientFile from trusttap/node).
+   * Without one, an acquirer that keeps a client allowlist refuses the device (NOT_MEASURED). */
+  client?: ClientMeasurement;
   /** PIN block format: ISO 9564 format 4 under AES DUKPT (default) or format 0 under TDES DUKPT. */
   pinFormat?: PinFormat;
   /** Tests: the kernel's unpredictable-number source and the clock. */
@@ -71,6 +77,7 @@ export class Terminal {
       deviceId: state.deviceId, lastCounter: state.lastCounter,
       keys: state.keys ? { response: unb64(state.keys.response), token: unb64(state.keys.token), keyAgreement: unb64(state.keys.keyAgreement) } : null,
     } : {});
+    link.client = opts.client ?? null;
     return new Terminal(opts, ctx, link, store, state);
   }
 

@@ -55,6 +55,9 @@ export type FailureCode =
   | 'NO_CARD' | 'CARD_READ_ERROR' | 'CARD_NOT_SUPPORTED' | 'CARD_DECLINED_OFFLINE' | 'TRY_AGAIN' | 'AMOUNT_OVER_LIMIT'
   | 'PIN_ENTRY_FAILED' | 'PIN_LOCKED' | 'TEE_ERROR' | 'INVALID_REQUEST'
   | 'QR_INVALID' | 'QR_EXPIRED'
+  /** The acquirer refused this app's client code (issue 16 §2): not a release it allows, revoked,
+   * or altered; the back end's reason is in `message`. */
+  | 'CLIENT_NOT_ALLOWED'
   /** The back end answered with an HTTP error (its status in `httpStatus`). */
   | 'BACKEND_REFUSED'
   /** No answer from the back end at all (connection refused, DNS, network down). */
