@@ -24,6 +24,7 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts');
 const SHIPPED: Record<string, Loader> = {
   'abi-docs': () => import('./commands/abi-docs.ts'),
   audit: () => import('./commands/audit.ts'),
+  client: () => import('./commands/client.ts'),
   demo: () => import('./commands/demo.ts'),
   operator: () => import('./commands/operator.ts'),
   qr: () => import('./commands/qr.ts'),

@@ -84,7 +84,7 @@ describe('checkClient: each branch', () => {
     ['one bit changed', client({ sha256: Buffer.from('aa' + sha.slice(2), 'hex') }), [row()], 'altered'],
     ['the allowed release', client(), [row({ version: '0.9.0', sha256: 'cd'.repeat(32) }), row()], 'ok'],
   ] as const)('%s', (_what, c, rows, want) => {
-    const d = checkClient(c as never, rows as ClientReleaseRow[]);
+    const d = checkClient(c as never, rows as unknown as ClientReleaseRow[]);
     const got = !d.checked ? 'unchecked' : d.ok ? 'ok' : d.refusal;
     expect(got).toBe(want);
     if (d.checked && !d.ok && want === 'revoked') expect(d.detail).toMatch(/CVE-1/);
@@ -163,7 +163,7 @@ describe('the acquirer allows, refuses and revokes clients (app API and HTTP API
     const { deviceId } = await t.enroll(code.activationCode);
     expect((await t.prepare()).verdict).toBe('allow');
     const h = await admin.history(deviceId);
-    expect(h.filter((e) => e.kind === 'verdict').every((e) => e.detail.includes(`client trusttap-client ${release.version} allowed`))).toBe(true);
+    expect(h.filter((e) => e.kind === 'verdict').every((e) => (e.detail ?? "").includes(`client trusttap-client ${release.version} allowed`))).toBe(true);
   });
 
   test('app API: an altered client is refused ALTERED, a monitoring event the console shows', async () => {
