@@ -21,8 +21,6 @@ import { failureOf } from '../../ree/terminal/request.ts';
 import { BackendError } from '../../ree/attestation/backend-link.ts';
 import { measureClientBundle, platformClientMeasurement, ClientMeasurementError, type ClientMeasurement } from '../../ree/attestation/client-measurement.ts';
 import { measureClientFile } from '../../ree/node/client-bundle.ts';
-import { checkClient } from '../../backend/attestation/client-allowlist.ts';
-import type { ClientReleaseRow } from '../../backend/store/repository.ts';
 import { phoneHealth } from '../helpers/phone.ts';
 
 const MANIFEST = join(DEFAULT_BUILD_DIR, 'manifest.json');
@@ -64,30 +62,6 @@ describe('the client measurement (ree)', () => {
   ])('a release named %j is refused', (r, why) => {
     expect(() => measureClientBundle(bundle, r)).toThrow(ClientMeasurementError);
     expect(() => measureClientBundle(bundle, r)).toThrow(why);
-  });
-});
-
-describe('checkClient: each branch', () => {
-  const sha = 'ab'.repeat(32);
-  const row = (o: Partial<ClientReleaseRow> = {}): ClientReleaseRow => ({ acquirerId: 'default', name: 'trusttap-client', version: '1.0.0', sha256: sha, allowed: true, allowedMs: 1, revokedMs: 0, reason: '', ...o });
-  const client = (o: Record<string, unknown> = {}) => ({ name: 'trusttap-client', version: '1.0.0', sha256: Buffer.from(sha, 'hex'), ...o });
-  test.each([
-    ['no release allowed: not checked', null, [], 'unchecked'],
-    ['no measurement', null, [row()], 'not_measured'],
-    ['no name', client({ name: '' }), [row()], 'not_measured'],
-    ['no version', client({ version: '' }), [row()], 'not_measured'],
-    ['31-byte hash', client({ sha256: new Uint8Array(31) }), [row()], 'not_measured'],
-    ['33-byte hash', client({ sha256: new Uint8Array(33) }), [row()], 'not_measured'],
-    ['another version', client({ version: '1.0.1' }), [row()], 'unknown'],
-    ['another name', client({ name: 'other' }), [row()], 'unknown'],
-    ['revoked', client(), [row({ allowed: false, reason: 'CVE-1' })], 'revoked'],
-    ['one bit changed', client({ sha256: Buffer.from('aa' + sha.slice(2), 'hex') }), [row()], 'altered'],
-    ['the allowed release', client(), [row({ version: '0.9.0', sha256: 'cd'.repeat(32) }), row()], 'ok'],
-  ] as const)('%s', (_what, c, rows, want) => {
-    const d = checkClient(c as never, rows as unknown as ClientReleaseRow[]);
-    const got = !d.checked ? 'unchecked' : d.ok ? 'ok' : d.refusal;
-    expect(got).toBe(want);
-    if (d.checked && !d.ok && want === 'revoked') expect(d.detail).toMatch(/CVE-1/);
   });
 });
 
