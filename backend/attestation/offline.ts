@@ -101,6 +101,15 @@ export function verifyEvidenceOffline(i: OfflineInput): OfflineReport {
       const uuid = hex(t.uuid);
       const entry = manifest.tas.find((x) => !x.debug && x.uuid.replace(/-/g, '') === uuid);
       add(`TA ${t.name}`, !!entry && entry.sha256 === hex(t.sha256), entry ? `sha256 ${hex(t.sha256).slice(0, 16)}… ${entry.sha256 === hex(t.sha256) ? 'matches' : `differs from the manifest's ${entry.sha256.slice(0, 16)}…`}` : 'not in the manifest');
+    }    // Issue 16 §2: the REE client the evidence names. A self-reported bundle hash is checked
+    // against the manifest's client release; a platform-measured app only reported.
+    const c = ev.client;
+    const cSha = hex(c?.sha256 ?? new Uint8Array(0));
+    if (c?.source === a.ClientMeasurementSource.CLIENT_MEASUREMENT_SOURCE_SELF_REPORTED && manifest.client) {
+      const same = c.name === manifest.client.name && c.version === manifest.client.version && cSha === manifest.client.sha256;
+      add('client', same, `${c.name} ${c.version} sha256 ${cSha.slice(0, 16)}… ${same ? 'is the manifest\'s client release' : `is not the manifest's ${manifest.client.name} ${manifest.client.version} (sha256 ${manifest.client.sha256.slice(0, 16)}…)`} (self-reported by the REE)`);
+    } else if (c) {
+      add('client', true, `${c.name} ${c.version} sha256 ${cSha.slice(0, 16)}… (${a.ClientMeasurementSource[c.source ?? 0] ?? c.source}; not in this manifest: check it against the app's release)`);
     }
   }
   add('boot state', m.bootState === a.BootState.BOOT_STATE_VERIFIED, a.BootState[m.bootState] ?? String(m.bootState));

@@ -118,6 +118,22 @@ describe('attest TA', () => {
     expect(hex(a.Evidence.encode(ev).finish())).toBe(hex(se.evidence));
   });
 
+  test('evidence carries the REE client\'s measurement as given, signed with the rest (issue 16 §2)', async () => {
+    const client = { name: 'com.acquirer.pos', version: '42', sha256: new Uint8Array(32).fill(0x5a), source: 'platform' as const, signerSha256: [new Uint8Array(32).fill(1)] };
+    const se = await dev.attest.getEvidence(new Uint8Array(32).fill(8), null, client);
+    const id = await dev.attest.getIdentity();
+    expect(verifyP256(id.publicKey, labelled(LABEL.evidence, se.evidence), se.signature)).toBe(true);
+    const ev = a.Evidence.decode(se.evidence);
+    expect(ev.client).toMatchObject({ name: 'com.acquirer.pos', version: '42', source: a.ClientMeasurementSource.CLIENT_MEASUREMENT_SOURCE_PLATFORM });
+    expect(hex(ev.client!.sha256!)).toBe('5a'.repeat(32));
+    expect(ev.client!.signerSha256!.map((x) => hex(x))).toEqual(['01'.repeat(32)]);
+    // Another client in the same evidence bytes breaks the device's signature: it cannot be changed after signing.
+    const forged = a.Evidence.encode({ ...ev, client: { ...ev.client!, sha256: new Uint8Array(32).fill(0x5b) } }).finish();
+    expect(verifyP256(id.publicKey, labelled(LABEL.evidence, forged), se.signature)).toBe(false);
+    // Without one, the evidence has none.
+    expect(a.Evidence.decode((await dev.attest.getEvidence(new Uint8Array(32).fill(8), null)).evidence).client).toBeNull();
+  });
+
   test('evidence nonce must be 16..64 bytes; malformed requests are BAD_FORMAT', async () => {
     await expectTeeError(dev.attest.getEvidence(new Uint8Array(15), null), Status.ERROR_BAD_PARAMETERS, Origin.TRUSTED_APP);
     await expectTeeError(dev.attest.getEvidence(new Uint8Array(65), null), Status.ERROR_BAD_PARAMETERS, Origin.TRUSTED_APP);

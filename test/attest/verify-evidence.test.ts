@@ -10,6 +10,7 @@ import { run } from '../../cli/commands/verify-evidence.ts';
 import { startDevice, healthy, type Device } from './device.ts';
 import { TEST_OEM_ROOT, rogueOemRoot } from '../../sim/oem/index.ts';
 import { createPublicKey } from 'node:crypto';
+import { measureClientBundle, type ClientMeasurement } from '../../ree/attestation/client-measurement.ts';
 
 const a = trusttap.attest.v1;
 const dir = mkdtempSync(join(tmpdir(), 'tt-ve-'));
@@ -45,6 +46,22 @@ test('genuine evidence verifies: signature, manifest hash, every TA hash, boot s
   expect(r.code).toBe(0);
   const j = await cli([f, '--manifest', manifest, '--json']);
   expect(JSON.parse(j.out).ok).toBe(true);
+});
+
+test('the REE client the evidence names is checked against the manifest\'s client release (issue 16 §2)', async () => {
+  const release = JSON.parse(readFileSync(manifest, 'utf8')).client;
+  const bundle = readFileSync(join(DEFAULT_BUILD_DIR, release.file));
+  const genuine = measureClientBundle(bundle, release);
+  const write = async (name: string, client: ClientMeasurement) => {
+    const file = join(dir, name);
+    writeFileSync(file, a.SignedEvidence.encode(await dev.attest.getEvidence(new Uint8Array(32).fill(3), dev.collector.collect(), client)).finish());
+    return file;
+  };
+  const ok = await cli([await write('client.bin', genuine), '--manifest', manifest]);
+  expect([ok.code, ok.out]).toEqual([0, expect.stringMatching(/ok +client +trusttap-client \S+ sha256 [0-9a-f]{16}… is the manifest's client release \(self-reported by the REE\)/)]);
+  const altered = await cli([await write('altered.bin', measureClientBundle(Buffer.concat([bundle, Buffer.from('\n')]), release)), '--manifest', manifest]);
+  expect(altered.code).toBe(1);
+  expect(altered.out).toMatch(/FAIL +client +trusttap-client \S+ sha256 [0-9a-f]{16}… is not the manifest's trusttap-client/);
 });
 
 test('one flipped bit, a wrong nonce, a raised signal or another manifest fail the check (exit 1)', async () => {
