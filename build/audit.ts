@@ -41,6 +41,9 @@ export interface AuditReport {
    * missing SBOM is reported, not failed (a build directory from before the SBOM existed). */
   sbom: 'ok' | 'mismatch' | 'missing' | 'invalid' | null;
   tas: AuditTa[];
+  /** The REE client bundle the manifest names (issue 16 §2), its file hashed here; null when the
+   * build has none. */
+  client: { name: string; version: string; file: string; sha256: string | null; hash: 'ok' | 'mismatch' | 'missing' } | null;
   problems: AuditProblem[];
 }
 
@@ -49,7 +52,7 @@ export function auditBuild(dir: string, trustedPublicKeyPem: string): AuditRepor
   const add = (ta: string | null, e: LoadError | { code: string; message: string }) =>
     problems.push({ ta, code: e.code, message: e.message.replace(/^[A-Z_]+: /, '') });
   const report: AuditReport = {
-    dir, ok: false, signature: 'missing', trusted_key: null, manifest_sha256: null, signer: null, signing_key: null, sbom: null, tas: [], problems,
+    dir, ok: false, signature: 'missing', trusted_key: null, manifest_sha256: null, signer: null, signing_key: null, sbom: null, tas: [], client: null, problems,
   };
   try { report.trusted_key = publicKeyId(trustedPublicKeyPem); } catch { /* reported by the verification below */ }
   const mpath = join(dir, MANIFEST_FILE);
@@ -125,6 +128,14 @@ export function auditBuild(dir: string, trustedPublicKeyPem: string): AuditRepor
       try { checkEntryMatchesModule(entry, info); } catch (e) { add(label, e as LoadError); }
     }
   }
+  if (manifest.client) {
+    const c = manifest.client;
+    const fpath = join(dir, c.file);
+    const bundle = existsSync(fpath) ? readFileSync(fpath) : null;
+    const sha = bundle ? sha256Hex(bundle) : null;
+    report.client = { name: c.name, version: c.version, file: c.file, sha256: sha, hash: !bundle ? 'missing' : sha === c.sha256 && bundle.length === c.size ? 'ok' : 'mismatch' };
+    if (report.client.hash !== 'ok') add('client', { code: 'HASH_MISMATCH', message: bundle ? `${c.file}: sha256 ${sha} (${bundle.length} B), manifest says ${c.sha256} (${c.size} B)` : `${c.file} is missing` });
+  }
   report.ok = problems.length === 0;
   return report;
 }
@@ -139,6 +150,7 @@ export function formatAudit(r: AuditReport, opts: { keyNote?: string } = {}): st
   L.push(`  signer     ${r.signer ?? '-'}${r.signer === 'development' ? '  ← DEVELOPMENT ONLY key, not for production devices' : ''}  (${r.signing_key ?? '-'})`);
   const sbom = { ok: `${SBOM_FILE}: every TA hash matches the manifest`, mismatch: `${SBOM_FILE}: MISMATCH (below)`, invalid: `${SBOM_FILE}: INVALID (below)`, missing: `none (no ${SBOM_FILE}; trusttap sbom writes it)` };
   L.push(`  sbom       ${r.sbom ? sbom[r.sbom] : '-'}`);
+  if (r.client) L.push(`  client     ${r.client.name} ${r.client.version}  ${r.client.file}  ${r.client.hash.toUpperCase()}  sha256 ${r.client.sha256 ?? '-'}`);
   L.push('');
   const head = ['TA', 'file', 'size', 'max mem', 'hash', 'sha256'];
   const rows = r.tas.map((t) => [
