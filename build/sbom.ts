@@ -143,6 +143,18 @@ export interface SbomInput {
 }
 
 /** The SBOM as text (2-space JSON, trailing newline): same inputs, same bytes. */
+/** The REE client bundle the manifest records (issue 16 §2): what an app embeds, by its SHA-256;
+ * the packages bundled into it are the package's own dependencies above. */
+function clientComponent(manifest: Manifest) {
+  const c = manifest.client;
+  if (!c) return [];
+  return [{
+    type: 'library', 'bom-ref': `client:${c.file}`, name: c.name, version: c.version,
+    hashes: [{ alg: 'SHA-256', content: c.sha256 }],
+    properties: [prop('client:file', c.file), prop('client:size', String(c.size)), prop('client:entry', c.entry), prop('client:bundler', c.bundler)],
+  }];
+}
+
 export function makeSbom(input: SbomInput): string {
   const { root } = input;
   const manifest = parseManifest(input.manifestBytes);
@@ -192,9 +204,9 @@ export function makeSbom(input: SbomInput): string {
         prop('build:compiler', manifest.compiler),
       ],
     },
-    components: [...deps, ...tas.map(({ ta, src }) => taComponent(root, ta, manifest.compiler, src, asconfig))],
+    components: [...deps, ...tas.map(({ ta, src }) => taComponent(root, ta, manifest.compiler, src, asconfig)), ...clientComponent(manifest)],
     dependencies: [
-      { ref: rootRef, dependsOn: [...direct.map(refOfDirect).filter((r): r is string => !!r), ...tas.map(({ ta }) => taRef(ta.file))] },
+      { ref: rootRef, dependsOn: [...direct.map(refOfDirect).filter((r): r is string => !!r), ...tas.map(({ ta }) => taRef(ta.file)), ...clientComponent(manifest).map((c) => c['bom-ref'])] },
     ],
     formulation: tas.map(({ ta, src }) => formulation(ta, compilerRef, src)),
   };
