@@ -484,7 +484,9 @@ export class BackendService {
       }
       const outcome = ctx ? { ...ctx.outcome, deviceId: ctx.device?.deviceId } : undefined;
       const error = { code: err.code, message: err.message, clientRefusal: err.extra.clientRefusal ?? 0 };
-      if (err.extra.monitor) await this.monitoringEvent(err.extra.monitor, now);
+      if (err.extra.monitor) {
+        try { await this.monitoringEvent(err.extra.monitor, now); } catch { /* the refusal stands even if its record could not be written */ }
+      }
       if (!ctx || !ctx.device || ctx.device.publicKey.length === 0 || err.http === 401) {
         return { http: err.http, message: 'ErrorResponse', body: a.ErrorResponse.encode(error).finish(), error: err, outcome };
       }
