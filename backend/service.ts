@@ -103,6 +103,7 @@ export interface DeviceOutcome {
 const CLIENT_REFUSAL: Record<ClientRefusalName, number> = {
   not_measured: a.ClientRefusal.CLIENT_REFUSAL_NOT_MEASURED, unknown: a.ClientRefusal.CLIENT_REFUSAL_UNKNOWN,
   revoked: a.ClientRefusal.CLIENT_REFUSAL_REVOKED, altered: a.ClientRefusal.CLIENT_REFUSAL_ALTERED,
+  self_reported: a.ClientRefusal.CLIENT_REFUSAL_SELF_REPORTED,
 };
 
 const VERDICT: Record<Exclude<VerdictName, ''>, number> = { allow: a.Verdict.VERDICT_ALLOW, 'step-up': a.Verdict.VERDICT_STEP_UP, suspend: a.Verdict.VERDICT_SUSPEND };
@@ -246,6 +247,7 @@ export class BackendService {
       nonceTtlMs: p.nonceTtlMs ?? u64(0), tokenTtlMs: p.tokenTtlMs ?? u64(0), heartbeatTimeoutMs: p.heartbeatTimeoutMs ?? u64(0),
       locationJumpKm: p.locationJumpKm ?? 0, developerOptionsStepUp: !!p.developerOptionsStepUp,
       emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
+      clientPlatformMeasuredOnly: !!p.clientPlatformMeasuredOnly,
       // Revocations (issue 17 §10) only add up: a PUT that leaves one out does not un-revoke it.
       revokedManifestSha256: unionBytes(this.policy.revokedManifestSha256, p.revokedManifestSha256 ?? []),
       taMinVersions: raiseFloors(this.policy.taMinVersions, p.taMinVersions ?? []),
@@ -660,7 +662,7 @@ export class BackendService {
    * 403 (ERROR_CLIENT_REFUSED with ClientRefusal) and a monitoring event; an enrolled device is
    * also suspended (its app changed under it). */
   private async checkClientOf(evidence: trusttap.attest.v1.Evidence, d: DeviceRow, c: Ctx, enrolled: boolean): Promise<string> {
-    const decision = checkClient(evidence.client, await this.repo.listClientReleases(DEFAULT_ACQUIRER));
+    const decision = checkClient(evidence.client, await this.repo.listClientReleases(DEFAULT_ACQUIRER), this.policy.clientPlatformMeasuredOnly);
     if (!decision.checked) return '';
     if (decision.ok) return `client ${decision.release.name} ${decision.release.version} allowed`;
     c.outcome.clientRefusal = decision.refusal;

@@ -33,6 +33,7 @@ export function PolicyView({ me }: { me: Me }) {
       nonceTtlMs: Number(f.get('nonceTtlMs')), tokenTtlMs: Number(f.get('tokenTtlMs')), heartbeatTimeoutMs: Number(f.get('heartbeatTimeoutMs')),
       locationJumpKm: Number(f.get('locationJumpKm')), developerOptionsStepUp: f.get('developerOptionsStepUp') === 'on',
       emulatorSuspend: f.get('emulatorSuspend') === 'on', debuggerSuspend: f.get('debuggerSuspend') === 'on',
+      clientPlatformMeasuredOnly: f.get('clientPlatformMeasuredOnly') === 'on',
     } });
   };
   const fromManifest = async (e: Event) => {
@@ -81,6 +82,7 @@ export function PolicyView({ me }: { me: Me }) {
         <label class="check"><input type="checkbox" name="developerOptionsStepUp" checked=${p.developerOptionsStepUp} /> developer options ask for a step-up</label>
         <label class="check"><input type="checkbox" name="emulatorSuspend" checked=${p.emulatorSuspend} /> an emulator suspends</label>
         <label class="check"><input type="checkbox" name="debuggerSuspend" checked=${p.debuggerSuspend} /> a debugger suspends</label>
+        <label class="check"><input type="checkbox" name="clientPlatformMeasuredOnly" checked=${p.clientPlatformMeasuredOnly} /> only platform-measured clients</label>
         <button type="submit">Preview these tunables</button>
       </div>
     </form>

@@ -6,13 +6,15 @@
 // clients (a deployment from before issue 16), one that has refuses everything else.
 import { hex } from '../util.ts';
 import type { ClientReleaseRow } from '../store/repository.ts';
-import type { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+
+const PLATFORM = trusttap.attest.v1.ClientMeasurementSource.CLIENT_MEASUREMENT_SOURCE_PLATFORM;
 
 /** The acquirer every device belongs to until the back end hosts several (issue 16 §1). */
 export const DEFAULT_ACQUIRER = 'default';
 
 /** Why a client is refused; the proto's ClientRefusal without its prefix, lower case. */
-export type ClientRefusalName = 'not_measured' | 'unknown' | 'revoked' | 'altered';
+export type ClientRefusalName = 'not_measured' | 'self_reported' | 'unknown' | 'revoked' | 'altered';
 
 export type ClientDecision =
   /** The acquirer allows no release: clients are not checked. */
@@ -27,12 +29,16 @@ export function describeClient(c: trusttap.attest.v1.IClientMeasurement | null |
   return `${c.name || '?'} ${c.version || '?'} (sha256 ${sha ? `${sha.slice(0, 16)}…` : 'none'})`;
 }
 
-/** Decides `client` (from verified evidence) against the acquirer's releases. */
-export function checkClient(client: trusttap.attest.v1.IClientMeasurement | null | undefined, releases: readonly ClientReleaseRow[]): ClientDecision {
+/** Decides `client` (from verified evidence) against the acquirer's releases; `platformOnly`
+ * (Policy.client_platform_measured_only) refuses a client that measured itself. */
+export function checkClient(client: trusttap.attest.v1.IClientMeasurement | null | undefined, releases: readonly ClientReleaseRow[], platformOnly = false): ClientDecision {
   if (releases.length === 0) return { checked: false };
   const refuse = (refusal: ClientRefusalName, detail: string): ClientDecision => ({ checked: true, ok: false, refusal, detail });
   if (!client || !client.name || !client.version || client.sha256?.length !== 32) {
     return refuse('not_measured', `the evidence carries ${client ? 'an incomplete client measurement (name, version and a 32-byte SHA-256 are needed)' : 'no client measurement'}, and this acquirer allows only measured clients`);
+  }
+  if (platformOnly && client.source !== PLATFORM) {
+    return refuse('self_reported', `client ${describeClient(client)} measured itself, and this acquirer accepts only clients its platform measured (app attestation)`);
   }
   const release = releases.find((r) => r.name === client.name && r.version === client.version);
   const what = describeClient(client);

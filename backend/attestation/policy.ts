@@ -59,6 +59,7 @@ export function policyFromManifests(version: number, manifests: { manifest: Mani
     developerOptionsStepUp: base ? base.developerOptionsStepUp : true,
     emulatorSuspend: base ? base.emulatorSuspend : true,
     debuggerSuspend: base ? base.debuggerSuspend : true,
+    clientPlatformMeasuredOnly: base ? base.clientPlatformMeasuredOnly : false,
     revokedManifestSha256: base?.revokedManifestSha256 ?? [],
     taMinVersions: base?.taMinVersions ?? [],
   });

@@ -65,7 +65,7 @@ export function policyJson(p: Policy) {
     requiredTas: [...p.requiredTas], tas: p.tas.map((t) => ({ name: t.name ?? '', uuid: t.uuid ?? '', version: t.version ?? '', sha256: hex(t.sha256 ?? new Uint8Array(0)) })),
     manifestSha256: p.manifestSha256.map((m) => hex(m)), nonceTtlMs: num(p.nonceTtlMs), tokenTtlMs: num(p.tokenTtlMs),
     heartbeatTimeoutMs: num(p.heartbeatTimeoutMs), locationJumpKm: p.locationJumpKm, developerOptionsStepUp: p.developerOptionsStepUp,
-    emulatorSuspend: p.emulatorSuspend, debuggerSuspend: p.debuggerSuspend,
+    emulatorSuspend: p.emulatorSuspend, debuggerSuspend: p.debuggerSuspend, clientPlatformMeasuredOnly: p.clientPlatformMeasuredOnly,
   };
 }
 

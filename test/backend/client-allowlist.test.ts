@@ -170,6 +170,24 @@ describe('the acquirer allows, refuses and revokes clients (app API and HTTP API
     expect([none.err.codeName, none.err.clientRefusalName]).toEqual(['ERROR_CLIENT_REFUSED', 'NOT_MEASURED']);
   });
 
+  test('policy: only platform-measured clients — a self-reported one is refused SELF_REPORTED, the platform\'s allowed app enrols', async () => {
+    const der = Uint8Array.of(0x30, 0x06, 0x31, 0x04, 0x04, 0x02, 0x61, 0x62);
+    const platform = platformClientMeasurement({ attestationApplicationIdDer: der, packageName: 'com.acquirer.pos', versionCode: 42, signatureDigests: [new Uint8Array(32).fill(3)] });
+    expect((await allow({ name: 'com.acquirer.pos', version: '42', sha256: platform.sha256 })).status).toBe(200);
+    await admin.putPolicy({ clientPlatformMeasuredOnly: true });
+    try {
+      const self = await refusedEnrol(await phone(measureClientFile(MANIFEST)));
+      expect([self.err.codeName, self.err.clientRefusalName]).toEqual(['ERROR_CLIENT_REFUSED', 'SELF_REPORTED']);
+      const t = await phone(platform);
+      const code = await admin.createTerminal('M-CLIENT', tid());
+      const { deviceId } = await t.enroll(code.activationCode);
+      const signals = await be.service.repo.deviceSignals(deviceId, 1);
+      expect(JSON.parse(signals[0]!.measurements).client).toMatchObject({ name: 'com.acquirer.pos', version: '42', source: a.ClientMeasurementSource.CLIENT_MEASUREMENT_SOURCE_PLATFORM });
+    } finally {
+      await admin.putPolicy({ clientPlatformMeasuredOnly: false });
+    }
+  });
+
   test('HTTP: revoking the release refuses its enrolled devices at their next attestation (REVOKED) and suspends them', async () => {
     const t = await phone(measureClientFile(MANIFEST));
     const code = await admin.createTerminal('M-CLIENT', tid());

@@ -4,6 +4,10 @@
 import { describe, test, expect } from 'vitest';
 import { checkClient, describeClient } from '../../backend/attestation/client-allowlist.ts';
 import type { ClientReleaseRow } from '../../backend/store/repository.ts';
+import { policyFromManifests } from '../../backend/attestation/policy.ts';
+import { trusttap } from '../../proto/gen/ts/trusttap.js';
+
+const a = trusttap.attest.v1;
 
 describe('checkClient: each branch', () => {
   const sha = 'ab'.repeat(32);
@@ -24,14 +28,26 @@ describe('checkClient: each branch', () => {
     ['revoked, no reason', client(), [row({ allowed: false })], 'revoked', /was revoked$/],
     ['one bit changed', client({ sha256: Buffer.from('aa' + sha.slice(2), 'hex') }), [row()], 'altered',
       /^client trusttap-client 1\.0\.0 \(sha256 aaababababababab…\) differs from the allowed trusttap-client 1\.0\.0 \(sha256 abababababababab…\): its code was changed$/],
+    ['self-reported, platform only', client({ source: 1 }), [row()], 'self_reported', /^client trusttap-client 1\.0\.0 \(sha256 abababababababab…\) measured itself, and this acquirer accepts only clients its platform measured \(app attestation\)$/, true],
+    ['no source, platform only', client(), [row()], 'self_reported', /measured itself/, true],
+    ['platform-measured, platform only', client({ source: 2 }), [ok], 'ok', null, true],
+    ['platform only, but unmeasured', null, [row()], 'not_measured', /no client measurement/, true],
     ['the allowed release among others', client(), [row({ version: '0.9.0', sha256: 'cd'.repeat(32) }), ok], 'ok', null],
-  ] as const)('%s', (_what, c, rows, want, detail) => {
-    const d = checkClient(c as never, rows as unknown as ClientReleaseRow[]);
+  ] as const)('%s', (...args) => {
+    const [, c, rows, want, detail] = args;
+    const platformOnly = (args as unknown[])[5] === true;
+    const d = checkClient(c as never, rows as unknown as ClientReleaseRow[], platformOnly);
     const got = !d.checked ? 'unchecked' : d.ok ? 'ok' : d.refusal;
     expect(got).toBe(want);
     if (d.checked && !d.ok) expect(d.detail).toMatch(detail!);
     if (d.checked && d.ok) expect(d.release).toBe(ok);
   });
+});
+
+test('the policy switch is off unless set, and a new policy version keeps it', () => {
+  expect(policyFromManifests(0, []).clientPlatformMeasuredOnly).toBe(false);
+  const on = a.Policy.create({ ...policyFromManifests(0, []), clientPlatformMeasuredOnly: true });
+  expect(policyFromManifests(1, [], on).clientPlatformMeasuredOnly).toBe(true);
 });
 
 describe('describeClient', () => {

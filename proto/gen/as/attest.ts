@@ -1373,6 +1373,7 @@ export enum ClientRefusal {
   CLIENT_REFUSAL_UNKNOWN = 2,
   CLIENT_REFUSAL_REVOKED = 3,
   CLIENT_REFUSAL_ALTERED = 4,
+  CLIENT_REFUSAL_SELF_REPORTED = 5,
 }
 
 /** message trusttap.attest.v1.ErrorResponse */
@@ -1609,10 +1610,11 @@ export class Policy extends PbMessage {
   debuggerSuspend: bool = false;
   revokedManifestSha256: Array<Uint8Array> = new Array<Uint8Array>();
   taMinVersions: Array<TaVersionFloor> = new Array<TaVersionFloor>();
+  clientPlatformMeasuredOnly: bool = false;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([15,
+    super(memory.data<u32>([16,
       1, K_UINT32, offsetof<Policy>("version"), 0,
       2, K_STRING | F_REPEATED, offsetof<Policy>("runtimeVersions"), 0,
       3, K_INT32 | F_REPEATED | F_PACKED, offsetof<Policy>("bootStates"), 0,
@@ -1628,6 +1630,7 @@ export class Policy extends PbMessage {
       13, K_BOOL, offsetof<Policy>("debuggerSuspend"), 0,
       14, K_BYTES | F_REPEATED, offsetof<Policy>("revokedManifestSha256"), 0,
       15, K_MESSAGE | F_REPEATED, offsetof<Policy>("taMinVersions"), changetype<u32>(TaVersionFloor__new),
+      16, K_BOOL, offsetof<Policy>("clientPlatformMeasuredOnly"), 0,
     ]));
   }
 

@@ -6021,7 +6021,10 @@ export namespace trusttap {
                 CLIENT_REFUSAL_REVOKED = 3,
 
                 /** CLIENT_REFUSAL_ALTERED value */
-                CLIENT_REFUSAL_ALTERED = 4
+                CLIENT_REFUSAL_ALTERED = 4,
+
+                /** CLIENT_REFUSAL_SELF_REPORTED value */
+                CLIENT_REFUSAL_SELF_REPORTED = 5
             }
 
             /**
@@ -7187,6 +7190,9 @@ export namespace trusttap {
                 /** Policy taMinVersions. */
                 taMinVersions: trusttap.attest.v1.TaVersionFloor.$Properties[];
 
+                /** Policy clientPlatformMeasuredOnly. */
+                clientPlatformMeasuredOnly: boolean;
+
                 /**
                  * Creates a new Policy instance using the specified properties.
                  * @param [properties] Properties to set
@@ -7315,6 +7321,9 @@ export namespace trusttap {
 
                     /** Policy taMinVersions */
                     taMinVersions?: (trusttap.attest.v1.TaVersionFloor.$Properties[]|null);
+
+                    /** Policy clientPlatformMeasuredOnly */
+                    clientPlatformMeasuredOnly?: (boolean|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

@@ -16743,6 +16743,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} CLIENT_REFUSAL_UNKNOWN=2 CLIENT_REFUSAL_UNKNOWN value
              * @property {number} CLIENT_REFUSAL_REVOKED=3 CLIENT_REFUSAL_REVOKED value
              * @property {number} CLIENT_REFUSAL_ALTERED=4 CLIENT_REFUSAL_ALTERED value
+             * @property {number} CLIENT_REFUSAL_SELF_REPORTED=5 CLIENT_REFUSAL_SELF_REPORTED value
              */
             v1.ClientRefusal = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -16751,6 +16752,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[2] = "CLIENT_REFUSAL_UNKNOWN"] = 2;
                 values[valuesById[3] = "CLIENT_REFUSAL_REVOKED"] = 3;
                 values[valuesById[4] = "CLIENT_REFUSAL_ALTERED"] = 4;
+                values[valuesById[5] = "CLIENT_REFUSAL_SELF_REPORTED"] = 5;
                 return values;
             })();
 
@@ -17139,6 +17141,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "CLIENT_REFUSAL_ALTERED":
                         case 4:
                             message.clientRefusal = 4;
+                            break;
+                        case "CLIENT_REFUSAL_SELF_REPORTED":
+                        case 5:
+                            message.clientRefusal = 5;
                             break;
                         default:
                             if (typeof object.clientRefusal === "number" && (object.clientRefusal | 0) === object.clientRefusal)
@@ -20030,6 +20036,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {boolean|null} [debuggerSuspend] Policy debuggerSuspend
                  * @property {Array.<Uint8Array>|null} [revokedManifestSha256] Policy revokedManifestSha256
                  * @property {Array.<trusttap.attest.v1.TaVersionFloor.$Properties>|null} [taMinVersions] Policy taMinVersions
+                 * @property {boolean|null} [clientPlatformMeasuredOnly] Policy clientPlatformMeasuredOnly
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -20189,6 +20196,14 @@ export const trusttap = $root.trusttap = (() => {
                 Policy.prototype.taMinVersions = $util.emptyArray;
 
                 /**
+                 * Policy clientPlatformMeasuredOnly.
+                 * @member {boolean} clientPlatformMeasuredOnly
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.clientPlatformMeasuredOnly = false;
+
+                /**
                  * Creates a new Policy instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.Policy
@@ -20256,6 +20271,8 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.taMinVersions != null && message.taMinVersions.length)
                         for (let i = 0; i < message.taMinVersions.length; ++i)
                             $root.trusttap.attest.v1.TaVersionFloor.encode(message.taMinVersions[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
+                    if (message.clientPlatformMeasuredOnly != null && $Object.hasOwnProperty.call(message, "clientPlatformMeasuredOnly") && message.clientPlatformMeasuredOnly !== false)
+                        writer.uint32(/* id 16, wireType 0 =*/128).bool(message.clientPlatformMeasuredOnly);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -20447,6 +20464,15 @@ export const trusttap = $root.trusttap = (() => {
                                 message.taMinVersions.push($root.trusttap.attest.v1.TaVersionFloor.decode(reader, reader.size(), $undefined, _depth + 1));
                                 continue;
                             }
+                        case 16: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.clientPlatformMeasuredOnly = value;
+                                else
+                                    delete message.clientPlatformMeasuredOnly;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -20572,6 +20598,9 @@ export const trusttap = $root.trusttap = (() => {
                                 return "taMinVersions." + error;
                         }
                     }
+                    if (message.clientPlatformMeasuredOnly != null && $Object.hasOwnProperty.call(message, "clientPlatformMeasuredOnly"))
+                        if (typeof message.clientPlatformMeasuredOnly !== "boolean")
+                            return "clientPlatformMeasuredOnly: boolean expected";
                     return null;
                 };
 
@@ -20723,6 +20752,9 @@ export const trusttap = $root.trusttap = (() => {
                             message.taMinVersions[i] = $root.trusttap.attest.v1.TaVersionFloor.fromObject(object.taMinVersions[i], _depth + 1);
                         }
                     }
+                    if (object.clientPlatformMeasuredOnly != null)
+                        if (object.clientPlatformMeasuredOnly)
+                            message.clientPlatformMeasuredOnly = $Boolean(object.clientPlatformMeasuredOnly);
                     return message;
                 };
 
@@ -20773,6 +20805,7 @@ export const trusttap = $root.trusttap = (() => {
                         object.developerOptionsStepUp = false;
                         object.emulatorSuspend = false;
                         object.debuggerSuspend = false;
+                        object.clientPlatformMeasuredOnly = false;
                     }
                     if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
                         object.version = message.version;
@@ -20840,6 +20873,8 @@ export const trusttap = $root.trusttap = (() => {
                         for (let j = 0; j < message.taMinVersions.length; ++j)
                             object.taMinVersions[j] = $root.trusttap.attest.v1.TaVersionFloor.toObject(message.taMinVersions[j], options, _depth + 1);
                     }
+                    if (message.clientPlatformMeasuredOnly != null && $Object.hasOwnProperty.call(message, "clientPlatformMeasuredOnly"))
+                        object.clientPlatformMeasuredOnly = message.clientPlatformMeasuredOnly;
                     return object;
                 };
 
