@@ -28,7 +28,7 @@ export class BackendMetrics {
   });
   /** Issue 16 §2: REE clients refused at enrolment and attestation, by ClientRefusal name. */
   readonly clientRefusals = new Counter({
-    name: 'trusttap_client_refusals_total', help: 'REE clients refused at enrolment and attestation (not_measured, unknown, revoked, altered)',
+    name: 'trusttap_client_refusals_total', help: 'REE clients refused at enrolment and attestation (not_measured, self_reported, unknown, revoked, altered)',
     labelNames: ['reason'] as const, registers: [this.registry],
   });
   /** The journal's COMMIT statement, once per group of device requests (its fsync is not in it
