@@ -134,13 +134,6 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
       url = be.url;
       adminToken = be.adminToken;
       say(`  back end on ${url} (SQLite, software HSM)`);
-      // The acquirer allows the REE client release the signed build names (issue 16 §2); a
-      // running back end given with --backend keeps its own list (trusttap client allow).
-      const manifestDir = DEFAULT_BUILD_DIR;
-      const allowed = trusttap.attest.v1.ClientRelease.decode(await admin(url, adminToken, '/v1/admin/clients', trusttap.attest.v1.AllowClientRequest.encode({
-        manifest: new Uint8Array(readFileSync(join(manifestDir, 'manifest.json'))), manifestSignature: readFileSync(join(manifestDir, 'manifest.sig'), 'utf8'), reason: 'the demo\'s release',
-      }).finish()));
-      say(`  allowed client ${allowed.name} ${allowed.version} (sha256 ${Buffer.from(allowed.sha256).toString('hex').slice(0, 16)}…, from the signed manifest)`);
     }
 
     // 2. The phone: a provisioned TEE (simulated OEM key) running the signed TAs, a scripted
@@ -179,6 +172,15 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
       const cap = await terminal.checkCapability();
       say(`1. capability: contactless ${cap.contactless ? 'yes' : 'no'}, PIN on trusted UI ${cap.pin ? 'yes' : 'no'}, keys in the ${cap.keyStorage.toUpperCase()}`);
 
+      if (be) {
+        // The acquirer allows the REE client release the signed build names (issue 16 §2); a
+        // running back end given with --backend keeps its own list (trusttap client allow).
+        const manifestDir = DEFAULT_BUILD_DIR;
+        const allowed = trusttap.attest.v1.ClientRelease.decode(await admin(url, adminToken, '/v1/admin/clients', trusttap.attest.v1.AllowClientRequest.encode({
+          manifest: new Uint8Array(readFileSync(join(manifestDir, 'manifest.json'))), manifestSignature: readFileSync(join(manifestDir, 'manifest.sig'), 'utf8'), reason: 'the demo\'s release',
+        }).finish()));
+        say(`  allowed client ${allowed.name} ${allowed.version} (sha256 ${Buffer.from(allowed.sha256).toString('hex').slice(0, 16)}…, from the signed manifest)`);
+      }
       const t = trusttap.attest.v1.CreateTerminalResponse.decode(await admin(url, adminToken, '/v1/admin/terminals',
         trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-DEMO-0001', terminalId: `T${Date.now().toString(36).slice(-7).toUpperCase()}` }).finish()));
       const enrolled = await terminal.enroll(t.activationCode).catch(async (e: unknown) => {
