@@ -20,7 +20,7 @@ import {
   policyFromManifests, verifiedManifest, checkRevocations, unionBytes, raiseFloors, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
 } from './attestation/policy.ts';
 import { ApiError, ErrorCode, malformed, replay, type MonitoringEvent } from './errors.ts';
-import { checkClient, describeClient, DEFAULT_ACQUIRER, type ClientRefusalName } from './attestation/client-allowlist.ts';
+import { checkClient, DEFAULT_ACQUIRER, type ClientRefusalName } from './attestation/client-allowlist.ts';
 import type { ClientReleaseRow } from './store/repository.ts';
 import { hex, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
