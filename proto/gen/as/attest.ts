@@ -4,6 +4,7 @@
 import { PbReader } from "../../as/pb";
 import { PbMessage, pbDecode, pbDecodeFrom, F_ONEOF, F_PACKED, F_REPEATED, K_BOOL, K_BYTES, K_INT32, K_MESSAGE, K_SINT32, K_STRING, K_UINT32, K_UINT64 } from "../../as/message";
 import { AuthorizeRequest, AuthorizeRequest__new, AuthorizeResponse, AuthorizeResponse__new, QrAuthorizeRequest, QrAuthorizeRequest__new, QrOrder, QrOrderRequest, QrOrderRequest__new, QrOrder__new, QrStatusRequest, QrStatusRequest__new, QrStatusResponse, QrStatusResponse__new, ReverseRequest, ReverseRequest__new, ReverseResponse, ReverseResponse__new, TransactionStatusRequest, TransactionStatusRequest__new, TransactionStatusResponse, TransactionStatusResponse__new } from "./payment";
+import { OfflineLimit, OfflineLimit__new, SignedOfflinePolicy, SignedOfflinePolicy__new } from "./txsign";
 
 /** enum trusttap.attest.v1.Command */
 export enum Command {
@@ -950,11 +951,13 @@ export function AttestRequest__new(): PbMessage { return new AttestRequest(); }
 /** message trusttap.attest.v1.AttestResponse */
 export class AttestResponse extends PbMessage {
   token: SignedToken | null = null;
+  offlinePolicy: SignedOfflinePolicy | null = null;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([1,
+    super(memory.data<u32>([2,
       1, K_MESSAGE, offsetof<AttestResponse>("token"), changetype<u32>(SignedToken__new),
+      2, K_MESSAGE, offsetof<AttestResponse>("offlinePolicy"), changetype<u32>(SignedOfflinePolicy__new),
     ]));
   }
 
@@ -1558,10 +1561,14 @@ export class Policy extends PbMessage {
   debuggerSuspend: bool = false;
   revokedManifestSha256: Array<Uint8Array> = new Array<Uint8Array>();
   taMinVersions: Array<TaVersionFloor> = new Array<TaVersionFloor>();
+  offlineLimits: Array<OfflineLimit> = new Array<OfflineLimit>();
+  offlineMaxCount: u32 = 0;
+  offlineMaxAgeMs: u64 = 0;
+  offlinePolicyTtlMs: u64 = 0;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([15,
+    super(memory.data<u32>([19,
       1, K_UINT32, offsetof<Policy>("version"), 0,
       2, K_STRING | F_REPEATED, offsetof<Policy>("runtimeVersions"), 0,
       3, K_INT32 | F_REPEATED | F_PACKED, offsetof<Policy>("bootStates"), 0,
@@ -1577,6 +1584,10 @@ export class Policy extends PbMessage {
       13, K_BOOL, offsetof<Policy>("debuggerSuspend"), 0,
       14, K_BYTES | F_REPEATED, offsetof<Policy>("revokedManifestSha256"), 0,
       15, K_MESSAGE | F_REPEATED, offsetof<Policy>("taMinVersions"), changetype<u32>(TaVersionFloor__new),
+      16, K_MESSAGE | F_REPEATED, offsetof<Policy>("offlineLimits"), changetype<u32>(OfflineLimit__new),
+      17, K_UINT32, offsetof<Policy>("offlineMaxCount"), 0,
+      18, K_UINT64, offsetof<Policy>("offlineMaxAgeMs"), 0,
+      19, K_UINT64, offsetof<Policy>("offlinePolicyTtlMs"), 0,
     ]));
   }
 

@@ -92,10 +92,11 @@ export class AuthorizeResponse extends PbMessage {
   issuerAuthenticationData: Uint8Array = new Uint8Array(0);
   qrMode: string = "";
   reversedMs: u64 = 0;
+  approvedOffline: bool = false;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([15,
+    super(memory.data<u32>([16,
       1, K_INT32, offsetof<AuthorizeResponse>("decision"), 0,
       2, K_INT32, offsetof<AuthorizeResponse>("reason"), 0,
       3, K_STRING, offsetof<AuthorizeResponse>("reasonText"), 0,
@@ -111,6 +112,7 @@ export class AuthorizeResponse extends PbMessage {
       13, K_BYTES, offsetof<AuthorizeResponse>("issuerAuthenticationData"), 0,
       14, K_STRING, offsetof<AuthorizeResponse>("qrMode"), 0,
       15, K_UINT64, offsetof<AuthorizeResponse>("reversedMs"), 0,
+      16, K_BOOL, offsetof<AuthorizeResponse>("approvedOffline"), 0,
     ]));
   }
 
