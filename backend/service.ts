@@ -22,6 +22,7 @@ import {
 import { ApiError, ErrorCode, malformed, replay } from './errors.ts';
 import { hex, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
+import { offlinePolicyBytes, offlinePolicySigningInput, checkOfflinePolicy } from './authorization/offline.ts';
 import { witness, pinpadEpoch, versionNumber } from './attestation/witness.ts';
 import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
@@ -135,6 +136,8 @@ export class BackendService {
       paymentGate: (d) => this.paymentGate(d.deviceId, d),
       checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
       rollbackDetected: (d, reason, now) => this.rollbackDetected(d, reason, now),
+      currentPolicy: () => this.policy,
+      offlineDeclined: (d, detail, now) => this.offlineDeclined(d, detail, now),
     }, opts.paymentLimits);
     this.qr = new QrPayments({
       repo, hsm, issuer: this.payments.issuer, policyVersion: () => this.policy.version,
@@ -228,6 +231,7 @@ export class BackendService {
     if (!p.runtimeVersions?.length || !p.bootStates?.length) throw malformed('a policy needs runtime_versions and boot_states (send the whole policy as GET returns it)');
     try {
       checkRevocations(p);
+      checkOfflinePolicy(p);
     } catch (e) {
       throw malformed((e as Error).message);
     }
@@ -240,6 +244,8 @@ export class BackendService {
       // Revocations (issue 17 §10) only add up: a PUT that leaves one out does not un-revoke it.
       revokedManifestSha256: unionBytes(this.policy.revokedManifestSha256, p.revokedManifestSha256 ?? []),
       taMinVersions: raiseFloors(this.policy.taMinVersions, p.taMinVersions ?? []),
+      offlineLimits: p.offlineLimits ?? [], offlineMaxCount: p.offlineMaxCount ?? 0,
+      offlineMaxAgeMs: p.offlineMaxAgeMs ?? u64(0), offlinePolicyTtlMs: p.offlinePolicyTtlMs ?? u64(0),
       version: this.policy.version + 1,
     });
   }
@@ -325,6 +331,25 @@ export class BackendService {
     await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: reason, policyVersion: this.policy.version });
     await this.notice(d.deviceId, 'THREAT_ALERT', reason, now);
     if (d.state === 'active') await this.changeState(d, 'suspended', reason, now);
+  }
+
+  /** Issue 14 §2: a payment the terminal approved offline was declined when it was uploaded (a
+   * decline after the fact: the acquirer carries the loss). A risk event on the device: history
+   * and a THREAT_ALERT notice; the device stays active — monitoring and the operator decide. */
+  private async offlineDeclined(d: DeviceRow, detail: string, now: number): Promise<void> {
+    const reason = `offline payment declined after the fact: ${detail}`;
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'risk', verdict: '', detail: reason, policyVersion: this.policy.version });
+    await this.notice(d.deviceId, 'THREAT_ALERT', reason, now);
+  }
+
+  /** The device's signed offline policy (issue 14 §2): limits only with an ALLOW verdict; it
+   * acknowledges the records journaled so far (uploaded_through_counter). */
+  private async signedOfflinePolicy(d: DeviceRow, verdict: Exclude<VerdictName, ''>, now: number) {
+    const policy = offlinePolicyBytes(this.policy, {
+      deviceId: d.deviceId, deviceKeySha256: sha256(d.publicKey), merchantId: d.merchantId, allow: verdict === 'allow',
+      uploadedThrough: await this.repo.lastRecordCounter(d.deviceId), now,
+    });
+    return { policy, signature: this.hsm.sign('token', offlinePolicySigningInput(policy)) };
   }
 
   /** The counters evidence carries, witnessed (backend/attestation/witness.ts): the RPMB write
@@ -677,7 +702,7 @@ export class BackendService {
     const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy), ...await this.assessCounters(d, evidence)]);
     await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements);
     c.outcome.verdict = verdict;
-    return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
+    return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now), offlinePolicy: await this.signedOfflinePolicy(d, verdict, c.now) };
   }
 
   private async heartbeat(c: Ctx) {

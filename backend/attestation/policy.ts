@@ -61,6 +61,10 @@ export function policyFromManifests(version: number, manifests: { manifest: Mani
     debuggerSuspend: base ? base.debuggerSuspend : true,
     revokedManifestSha256: base?.revokedManifestSha256 ?? [],
     taMinVersions: base?.taMinVersions ?? [],
+    offlineLimits: base?.offlineLimits ?? [],
+    offlineMaxCount: base?.offlineMaxCount ?? 0,
+    offlineMaxAgeMs: base ? base.offlineMaxAgeMs : u64(0),
+    offlinePolicyTtlMs: base ? base.offlinePolicyTtlMs : u64(0),
   });
 }
 

@@ -19,6 +19,9 @@
 //   7. ARQC verified with the issuer master key (per scheme/CVN) in the HSM, ATC not replayed
 //      (CRYPTOGRAM_FAILED); ARPC computed for the final response code;
 //   8. the issuer's decision: blocked, expired, funds (balance moved on approval);
+//   4b. a record the terminal approved offline (issue 14 §2, ./offline.ts): no PIN, within the
+//      offline per-transaction limit; any decline of such a record is a decline after the fact,
+//      reported as a risk event on the device (AuthorizationHost.offlineDeclined);
 //   9. journal row + device history, in the same SQLite transaction as every effect above
 //      (BackendService.handleDevice commits it, synchronous=FULL, before the answer is signed).
 //
@@ -37,6 +40,7 @@ import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
 import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
 import { currentAnswer } from './current.ts';
 import { ksnCounter, witness } from '../attestation/witness.ts';
+import { offlineRecordProblem } from './offline.ts';
 
 const pay = trusttap.payment.v1;
 const tx = trusttap.txsign.v1;
@@ -64,6 +68,10 @@ export interface AuthorizationHost {
   checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): Promise<{ ok: boolean; reason: string }>;
   /** A TEE counter went back (issue 17 §1): a monitoring event that suspends the device. */
   rollbackDetected(device: DeviceRow, reason: string, now: number): Promise<void>;
+  /** The versioned policy in force (its offline limits, issue 14 §2). */
+  currentPolicy(): trusttap.attest.v1.IPolicy;
+  /** A record approved offline was declined on upload: a risk event on the device. */
+  offlineDeclined(device: DeviceRow, detail: string, now: number): Promise<void>;
 }
 
 class Decline {
@@ -208,6 +216,11 @@ export class Authorizer {
     if (pinGiven && (!req.encryptedPinBlock?.length || !r.pinKsn.length)) throw bad('online PIN needs encrypted_pin_block and the record\'s pin_ksn');
     const overLimits = limitsDecline(this.limits, c.type, c.currency, c.amount, cvm);
     if (overLimits) throw new Decline(overLimits.reason, overLimits.text);
+    // Approved offline by the terminal (issue 14 §2): never with a PIN, within the offline limit.
+    if (r.approvedOffline) {
+      const why = offlineRecordProblem(this.host.currentPolicy(), r, cvm);
+      if (why) throw new Decline(r.pinKsn.length || cvm === pay.Cvm.CVM_ONLINE_PIN ? R.DECLINE_REASON_INVALID_TRANSACTION : R.DECLINE_REASON_OVER_LIMIT, why);
+    }
 
     // 5. Card data, decrypted in the HSM.
     if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');
@@ -283,6 +296,7 @@ export class Authorizer {
       reasonText: d?.text ?? 'approved', responseCode: RESPONSE_CODE[reason], authorizationCode: approved ? authCode() : '',
       arpc: c.arpc, clientTransactionId: c.record.clientTransactionId, amountMinor: u64(c.amount), currency: c.currency,
       maskedPan: c.maskedPan, journaledMs: u64(c.now), transactionReference: c.reference, issuerAuthenticationData: c.iad,
+      approvedOffline: c.record.approvedOffline,
     };
     const bytes = pay.AuthorizeResponse.encode(res).finish();
     const row: PaymentRow = {
@@ -291,6 +305,7 @@ export class Authorizer {
       decision: approved ? 'approved' : 'declined', reason, response: bytes, createdMs: c.now, reversedMs: 0,
     };
     await this.host.repo.insertPayment(row); // the journal is the payment's record (no history row: one write less per payment)
+    if (d && c.record.approvedOffline) await this.host.offlineDeclined(c.device, `${c.record.clientTransactionId} ${c.reference}: ${pay.DeclineReason[reason]}: ${d.text}`, c.now);
     return pay.AuthorizeResponse.decode(bytes);
   }
 

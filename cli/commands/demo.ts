@@ -21,12 +21,13 @@ import { failureOf } from '../../ree/terminal/request.ts';
 import { BackendError } from '../../ree/attestation/backend-link.ts';
 import type { HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { u64 } from '../../backend/util.ts';
 import { DEMO_CARDS, CardCounterFile } from '../../sim/demo-cards.ts';
 import { SimWallet } from '../../sim/wallet/index.ts';
 import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 import { defineCommand, UsageError, type CommandSpec } from '../args.ts';
 
-const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer'] as const;
+const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer', 'offline'] as const;
 type Scenario = (typeof SCENARIOS)[number] | 'none';
 
 /** Where the simulated cards' counters live between runs against a given back end. */
@@ -42,7 +43,7 @@ export const spec: CommandSpec = {
     { name: 'amount', value: '12.34', help: 'amount in major units, at most the currency\'s decimals, more than zero', default: "1288.00, above UnionPay's CNY 1000 no-CVM limit: PIN" },
     { name: 'currency', value: 'CODE', help: 'ISO 4217 (card payments: CNY, USD, EUR, GBP, HKD, JPY are configured)', default: 'CNY' },
     { name: 'pin', value: '1234', help: 'what the person types on the trusted keypad', default: "the card's PIN" },
-    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved' },
+    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved;\noffline: the acquirer goes down, the payment is approved offline and queued in the TEE,\nthen uploaded when it is back (default amount 88.00)' },
     { name: 'qr', value: 'MODE', choices: ['merchant', 'consumer'], help: "a QR payment instead of the card: merchant-presented (the phone shows the acquirer's\ndynamic code, a simulated wallet pays it) or consumer-presented (the wallet shows a\none-time payment code, the phone scans it); scenarios rooted|hooked" },
     { name: 'wallet', value: 'ID', choices: TEST_WALLETS.map((w) => w.id), help: 'the simulated wallet for --qr', default: 'wallet-cny; wallet-usd for USD' },
     { name: 'isolation', value: 'MODE', choices: ['in-process', 'worker'], help: 'TEE isolation', default: 'in-process' },
@@ -92,12 +93,13 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   const demoCard = DEMO_CARDS[cardName]!;
   let currency;
   try { currency = currencyOf(opts.currency ?? 'CNY'); } catch { throw new UsageError(`unknown currency '${opts.currency}' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)`); }
-  const amount = parseAmount(opts.amount ?? (scenario === 'over-limit' ? '9999.00' : '1288.00'), currency.alpha, currency.exponent);
+  const amount = parseAmount(opts.amount ?? (scenario === 'over-limit' ? '9999.00' : scenario === 'offline' ? '88.00' : '1288.00'), currency.alpha, currency.exponent);
   if (opts.pin !== undefined && !/^\d{4,12}$/.test(opts.pin)) throw new UsageError('--pin is 4 to 12 digits');
   const pin = scenario === 'wrong-pin' ? wrongPin(demoCard.pin) : (opts.pin ?? demoCard.pin);
   const isolation = (opts.isolation ?? 'in-process') as 'in-process' | 'worker';
   const qr = opts.qr as 'merchant' | 'consumer' | undefined;
   if (qr && !['none', 'rooted', 'hooked'].includes(scenario)) throw new UsageError(`scenario ${scenario} is for card payments`);
+  if (scenario === 'offline' && opts.backend) throw new UsageError('scenario offline stops and restarts the back end: it runs only on the demo\'s own (no --backend)');
   if (qr && opts.card) throw new UsageError('--card is for card payments, --qr pays from a --wallet');
   const walletId = opts.wallet ?? (currency.alpha === 'USD' ? 'wallet-usd' : 'wallet-cny');
   if (opts.backend !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.backend)) throw new UsageError(`--backend must be an http(s) URL such as http://127.0.0.1:8443 (got '${opts.backend}')`);
@@ -122,16 +124,26 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     // 1. The acquirer back end (or the one given).
     let url = opts.backend?.replace(/\/+$/, '');
     let adminToken = opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN ?? '';
+    const backendOptions = {
+      dataDir: join(work, 'backend'), port: 0, sweepIntervalMs: 0,
+      oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
+      manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
+      manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
+    };
     if (!url) {
-      be = await startBackend({
-        dataDir: join(work, 'backend'), port: 0, sweepIntervalMs: 0,
-        oemRoots: [{ name: TEST_OEM_ROOT.name, publicKey: TEST_OEM_ROOT.publicKey }],
-        manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
-        manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
-      });
+      be = await startBackend(backendOptions);
       url = be.url;
       adminToken = be.adminToken;
       say(`  back end on ${url} (SQLite, software HSM)`);
+      if (scenario === 'offline') {
+        // The acquirer's policy allows offline acceptance: per payment, in all, how many, how old.
+        const per = 10 ** currency.exponent * 200, all = 10 ** currency.exponent * 500;
+        await be.service.updatePolicy({
+          ...be.service.currentPolicy(), offlineMaxCount: 5, offlineMaxAgeMs: u64(24 * 3_600_000),
+          offlineLimits: [{ currency: currency.numeric.padStart(3, '0'), perTransactionLimitMinor: u64(per), cumulativeLimitMinor: u64(all) }],
+        });
+        say(`  offline policy: up to ${formatAmount(per, currency)} a payment, ${formatAmount(all, currency)} and 5 payments in all, none older than 24 h`);
+      }
     }
 
     // 2. The phone: a provisioned TEE (simulated OEM key) running the signed TAs, a scripted
@@ -175,6 +187,11 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
         say(`3. prepare refused: ${(e as Error).message}`);
       }
 
+      if (scenario === 'offline' && be) {
+        await be.close();
+        say('   the acquirer goes down (back end stopped): the next payment cannot reach it');
+      }
+
       if (qr) {
         result = await qrPayment(qr, terminal, url, adminToken, walletId, amount, currency.alpha, events, say);
       } else {
@@ -196,6 +213,17 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
           restoreFetch();
           result = await terminal.resolve(result.clientTransactionId);
           say('   · resolved from the acquirer\'s journal');
+        }
+        if (scenario === 'offline' && result.outcome === 'approved-offline') {
+          say(`   · ${summaryOf(result)}`);
+          printReceipt(result, say);
+          const port = Number(new URL(url).port);
+          be = await startBackend({ ...backendOptions, port });
+          say(`   the acquirer is back on ${url}; prepare() uploads the queue`);
+          terminal.onOfflineUpload((e) => say(`   · offline queue uploaded: ${e.results.map((r) => `${'receipt' in r ? r.receipt.clientTransactionId : ''} ${r.outcome.toUpperCase()}`).join(', ')}; ${e.remaining} still queued`));
+          await terminal.prepare();
+          result = await terminal.resolve(clientTransactionId);
+          say('   · resolved from the acquirer\'s journal after the upload');
         }
       }
     } finally {
@@ -220,16 +248,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     console.log(JSON.stringify({ outcome: result.outcome, reason: reasonOf(result), scenario, ...(qr ? { qr, wallet: walletId } : { card: cardName }), amount, currency: currency.alpha, events, ...detailsOf(result) }));
   } else {
     say(`5. ${summaryOf(result)}`);
-    if ('receipt' in result) {
-      const r = result.receipt;
-      say('   ┌──────────────────────────────────────────────');
-      say(`   │ ${r.application} ${r.maskedPan}   ${r.aid}`);
-      say(`   │ ${r.type.toUpperCase()}  ${formatAmount(r.amount, currencyOf(r.currency))}`);
-      say(`   │ merchant ${r.merchantId}  terminal ${r.terminalId}`);
-      say(`   │ ref ${r.transactionReference}  auth ${r.authorizationCode || '—'}  rc ${r.responseCode}`);
-      say(`   │ ${result.outcome === 'approved' ? 'APPROVED' : `DECLINED (${(result as { reason: string }).reason})`}  ${new Date(r.timestampMs).toISOString()}`);
-      say('   └──────────────────────────────────────────────');
-    }
+    printReceipt(result, say);
   }
   return result.outcome === 'approved' ? 0 : 1;
 });
@@ -278,9 +297,23 @@ function describe(e: PaymentEvent): string {
   }
 }
 
+function printReceipt(result: PaymentResult, say: (line: string) => void): void {
+  if (!('receipt' in result)) return;
+  const r = result.receipt;
+  say('   ┌──────────────────────────────────────────────');
+  say(`   │ ${r.application} ${r.maskedPan}   ${r.aid}`);
+  say(`   │ ${r.type.toUpperCase()}  ${formatAmount(r.amount, currencyOf(r.currency))}`);
+  say(`   │ merchant ${r.merchantId}  terminal ${r.terminalId}`);
+  say(`   │ ref ${r.transactionReference || '—'}  auth ${r.authorizationCode || '—'}  rc ${r.responseCode}`);
+  const what = result.outcome === 'approved' ? 'APPROVED' : result.outcome === 'approved-offline' ? 'APPROVED OFFLINE (to be uploaded)' : result.outcome === 'reversed' ? 'REVERSED' : `DECLINED (${(result as { reason: string }).reason})`;
+  say(`   │ ${what}  ${new Date(r.timestampMs).toISOString()}`);
+  say('   └──────────────────────────────────────────────');
+}
+
 function reasonOf(r: PaymentResult): string {
   switch (r.outcome) {
     case 'approved': return 'APPROVED';
+    case 'approved-offline': return 'APPROVED_OFFLINE';
     case 'declined': return r.reason;
     case 'failed': return r.code;
     case 'result-unknown': return 'RESULT_UNKNOWN';
@@ -292,6 +325,7 @@ function reasonOf(r: PaymentResult): string {
 function summaryOf(r: PaymentResult): string {
   switch (r.outcome) {
     case 'approved': return 'APPROVED';
+    case 'approved-offline': return 'APPROVED OFFLINE — the acquirer was unreachable; signed and queued in the TEE under the offline policy';
     case 'declined': return `DECLINED: ${r.reason} — ${r.reasonText}`;
     case 'failed': return `FAILED: ${r.code} — ${r.message}. Remedy: ${r.remedy}`;
     case 'result-unknown': return `RESULT UNKNOWN — ${r.remedy}`;

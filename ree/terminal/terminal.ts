@@ -1,7 +1,9 @@
 // The one typed API an app calls to take payments: checkCapability → enroll → prepare →
 // startPayment (an event stream ending in exactly one result) / startQrPayment, with resolve()
 // and reverse() for a result the app never learned. It drives the TEE only through the client
-// API, the card only through a CardTransport and the back end only through BackendLink.
+// API, the card only through a CardTransport and the back end only through BackendLink. When the
+// back end cannot be reached and its signed offline policy allows, a payment is approved offline
+// and queued in the txsign TA (./offline.ts); the queue goes up, in order, before anything else.
 import { TeeContext, TeeError, KeystoreClient, TxsignClient, tx, type TeeTransport } from '../tee-client/index.ts';
 import { AttestClient } from '../attestation/client.ts';
 import { HealthCollector, type HealthSource } from '../attestation/collector.ts';
@@ -21,7 +23,10 @@ import { checkPaymentRequest, failed, failureOf, Cancelled } from './request.ts'
 import { MemoryStateStore, type StateStore, type TerminalState } from './state.ts';
 import {
   PaymentSession, type Capability, type FailureCode, type PaymentEvent, type PaymentRequest, type PaymentResult, type Receipt, type QrPaymentRequest,
+  type OfflineUploadEvent,
 } from './types.ts';
+import { neverSent, offlineUsable, offlineFailure, offlineReceipt } from './offline.ts';
+import { isNetworkError } from './request.ts';
 import { runQrPayment, resolveQrOrder } from './qr.ts';
 import { readCardOutcome } from './card-outcome.ts';
 
@@ -54,6 +59,9 @@ export interface TerminalOptions {
 
 export class Terminal {
   private token: { signed: trusttap.attest.v1.SignedToken; expiresMs: number } | null = null;
+  /** Records queued offline as last read from the TEE (null: not read yet). */
+  private queued: number | null = null;
+  private readonly uploadListeners = new Set<(e: OfflineUploadEvent) => void>();
   private constructor(
     private readonly opts: TerminalOptions,
     readonly ctx: TeeContext,
@@ -149,8 +157,18 @@ export class Terminal {
   }
 
   private async refreshToken(): Promise<trusttap.attest.v1.SignedToken> {
-    const { token, signed } = await this.link.attestNow();
+    const { token, signed, offlinePolicy } = await this.link.attestNow();
     this.persist();
+    // Every attestation brings the device's offline policy (no limits unless ALLOW), which also
+    // acknowledges the records the back end journaled: the TA drops those from its queue.
+    if (offlinePolicy && this.link.state.keys) {
+      const txsign = await TxsignClient.open(this.ctx);
+      try {
+        this.queued = (await txsign.setOfflinePolicy(offlinePolicy, this.link.state.keys.token)).queue.length;
+      } finally {
+        await txsign.close();
+      }
+    }
     if (token.verdict !== at.Verdict.VERDICT_ALLOW) {
       this.token = null;
       throw new BackendError(403, at.ErrorCode.ERROR_ATTESTATION_REFUSED, `attestation verdict ${at.Verdict[token.verdict]}: ${(token.reasons ?? []).join(', ')}`);
@@ -168,6 +186,7 @@ export class Terminal {
   async prepare(): Promise<{ verdict: 'allow'; transactionsLeft: number }> {
     if (!this.enrolled) throw new Error('not enrolled: call enroll(activationCode) first');
     await this.refreshToken();
+    await this.uploadOffline();
     const keystore = await KeystoreClient.open(this.ctx);
     try {
       const s = await keystore.dukptStatus(this.state!.dukptKeyId);
@@ -192,8 +211,67 @@ export class Terminal {
     }, req, emit, signal));
   }
 
+  /** Called after each upload of offline payments (prepare(), or before an online payment);
+   * returns the function that unsubscribes. */
+  onOfflineUpload(listener: (e: OfflineUploadEvent) => void): () => void {
+    this.uploadListeners.add(listener);
+    return () => this.uploadListeners.delete(listener);
+  }
+
+  /** The payments approved offline and not yet uploaded, oldest first. */
+  async offlineQueue(): Promise<Receipt[]> {
+    const s = await this.offlineStatus();
+    return s.queue.map((q) => this.queuedReceipt(q));
+  }
+
+  private async offlineStatus(): Promise<trusttap.txsign.v1.OfflineStatus> {
+    const txsign = await TxsignClient.open(this.ctx);
+    try {
+      const s = await txsign.offlineStatus();
+      this.queued = s.queue.length;
+      return s;
+    } finally {
+      await txsign.close();
+    }
+  }
+
+  private queuedReceipt(q: trusttap.txsign.v1.IQueuedRecord, cvm?: Receipt['cvm']): Receipt {
+    return offlineReceipt(q, { merchantId: this.state?.merchantId ?? '', terminalId: this.state?.terminalId ?? '' }, applicationOf, cvm);
+  }
+
+  /** Uploads the offline queue, in order (idempotent: the acquirer answers a record it already
+   * journaled with that answer), then attests so the TA receives the acknowledgement. Stops at
+   * the first record the acquirer refuses without journaling (e.g. this device is not allowed
+   * now): it stays queued, ahead of everything after it. Network errors are thrown. */
+  async uploadOffline(): Promise<OfflineUploadEvent> {
+    const s = this.queued === 0 ? null : await this.offlineStatus();
+    if (!s || s.queue.length === 0) return { type: 'offline-uploaded', results: [], remaining: 0 };
+    const results: PaymentResult[] = [];
+    for (const q of s.queue) {
+      const token = await this.freshToken();
+      const res = await this.link.authorize({
+        signedTransaction: q.signedTransaction, signedToken: at.SignedToken.encode(token).finish(),
+        cvm: q.cvm === tx.OfflineCvm.OFFLINE_CVM_CDCVM ? pay.Cvm.CVM_CDCVM : pay.Cvm.CVM_NO_CVM, aid: q.aid,
+      }).finally(() => this.persist());
+      const type = this.queuedReceipt(q).type;
+      const cvm = q.cvm === tx.OfflineCvm.OFFLINE_CVM_CDCVM ? 'CDCVM' : 'NO_CVM';
+      if (Number(res.journaledMs) === 0) {
+        results.push(this.resultOf(res, q.aid ?? '', cvm, type));
+        break;
+      }
+      results.push(this.resultOf(res, q.aid ?? '', cvm, type));
+    }
+    await this.refreshToken();
+    const e: OfflineUploadEvent = { type: 'offline-uploaded', results, remaining: this.queued ?? 0 };
+    for (const l of this.uploadListeners) l(e);
+    return e;
+  }
+
   /** The result of a payment whose answer the app never learned (the same id never charges twice). */
   async resolve(clientTransactionId: string): Promise<PaymentResult> {
+    // Still in the TEE's offline queue: approved offline, not uploaded yet.
+    const waiting = (await this.offlineStatus()).queue.find((q) => q.clientTransactionId === clientTransactionId);
+    if (waiting) return { outcome: 'approved-offline', receipt: this.queuedReceipt(waiting) };
     const r = await this.link.transactionStatus(clientTransactionId);
     if (!r.found || !r.result) return (await resolveQrOrder(this.link, clientTransactionId)) ?? failed('INVALID_REQUEST', `no payment ${clientTransactionId} reached the acquirer`, 'start the payment again');
     // An approval that was reversed answers DECISION_REVERSED (resultOf: 'reversed'); a reversal
@@ -226,12 +304,25 @@ export class Terminal {
     const nfc = this.opts.nfc;
     const type = req.type ?? 'purchase';
     try {
+      // A retry of an id queued offline: that approval, never a second one.
+      const status = await this.offlineStatus();
+      const waiting = status.queue.find((q) => q.clientTransactionId === req.clientTransactionId);
+      if (waiting) return { outcome: 'approved-offline', receipt: this.queuedReceipt(waiting) };
       // A retry of an id the acquirer already has: its answer, never a second charge.
       const known = await this.link.transactionStatus(req.clientTransactionId).catch(() => null);
       if (known?.found && known.result) {
         return known.reversed && known.result.decision !== pay.Decision.DECISION_REVERSED ? { outcome: 'cancelled' } : this.resultOf(known.result, null);
       }
-      await this.freshToken();
+      // Online: the offline queue goes up first (the acquirer accepts record counters only in
+      // order), then a fresh verdict. No answer at all, and a usable offline policy: offline.
+      let offline = false;
+      try {
+        if (status.queue.length) await this.uploadOffline();
+        await this.freshToken();
+      } catch (e) {
+        if (!isNetworkError(e) || type === 'refund' || !offlineUsable(status, this.now())) throw e;
+        offline = true;
+      }
       if (signal.aborted) throw new Cancelled();
 
       emit({ type: 'card-requested' });
@@ -243,7 +334,7 @@ export class Terminal {
       const outcome = await runEntryPoint(nfc, this.opts.kernelConfig,
         { amount: req.amount, currency: currency.numeric.padStart(4, '0'), date: ymd, time: hms, type: type === 'refund' ? '20' : '00' },
         { random: this.opts.unpredictableNumber, onProgress: (e) => { if (e.type === 'CARD_READ') emit({ type: 'card-read', message: 'remove-card' }); } });
-      return await this.afterCard(req, type, currency, outcome, emit, signal);
+      return await this.afterCard(req, type, currency, outcome, emit, signal, offline);
     } catch (e) {
       if (e instanceof Cancelled || signal.aborted) return { outcome: 'cancelled' };
       if (e instanceof NoCard) return failed('NO_CARD', 'no card was presented in time', 'ask the customer to tap again');
@@ -254,13 +345,18 @@ export class Terminal {
   }
 
   private async afterCard(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome,
-    emit: (e: PaymentEvent) => void, signal: AbortSignal): Promise<PaymentResult> {
+    emit: (e: PaymentEvent) => void, signal: AbortSignal, offline: boolean): Promise<PaymentResult> {
     const sensitive = o.sensitive;
     try {
       const read = readCardOutcome(o, currency, this.now());
       if ('result' in read) return read.result;
       if (signal.aborted) throw new Cancelled();
       const { cvm, sensitive: cardData } = read;
+      if (offline) {
+        if (cvm === 'ONLINE_PIN') return failed('BACKEND_UNREACHABLE', 'the acquirer is unreachable and a payment with online PIN cannot be taken offline', 'check the network, then try again; offline, only amounts below the CVM limit or CDCVM (a phone wallet)');
+        emit({ type: 'processing' });
+        return await this.approveOffline(req, type, currency, o, cvm, read.card.aid, cardData);
+      }
       let pin: { block: Uint8Array; ksn: Uint8Array; format: PinFormat } | null = null;
       if (cvm === 'ONLINE_PIN') {
         emit({ type: 'pin-requested' });
@@ -272,7 +368,13 @@ export class Terminal {
       if (signal.aborted) throw new Cancelled();
       emit({ type: 'processing' });
       const signedTx = await this.sign(req, type, currency, o, pin?.ksn, cardData);
-      return await this.authorize(req, type, signedTx, cvm, pin, read.card.aid, signal);
+      const r = await this.authorize(req, type, signedTx, cvm, pin, read.card.aid, signal);
+      // The authorization never left the phone (no connection): without a PIN, it may go offline
+      // under the policy instead (the unsent record's counter is simply skipped).
+      if (r === NOT_SENT && cvm !== 'ONLINE_PIN' && type === 'purchase' && offlineUsable(await this.offlineStatus(), this.now())) {
+        return await this.approveOffline(req, type, currency, o, cvm, read.card.aid, cardData);
+      }
+      return r === NOT_SENT ? { outcome: 'result-unknown', clientTransactionId: req.clientTransactionId, remedy: RESOLVE_LATER } : r;
     } finally {
       sensitive?.fill(0);
     }
@@ -310,25 +412,46 @@ export class Terminal {
     }
   }
 
-  private async sign(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome, pinKsn: Uint8Array | undefined, sensitive: Uint8Array): Promise<Uint8Array> {
+  private record(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome, pinKsn: Uint8Array | undefined) {
     const online = o.onlineData!;
     const cryptogramData = encodeTlv(Object.entries(online).filter(([t]) => t !== '9F26').map(([t, v]) => [t, unhex(v)] as TlvEntry));
+    return {
+      type: type === 'refund' ? tx.TransactionType.TRANSACTION_TYPE_REFUND : tx.TransactionType.TRANSACTION_TYPE_PURCHASE,
+      amountMinor: req.amount, currency: currency.numeric, merchantId: this.state!.merchantId, terminalId: this.state!.terminalId,
+      applicationCryptogram: unhex(online['9F26'] ?? ''), cryptogramData, maskedPan: o.card!.maskedPan ?? '',
+      pinKsn: pinKsn ?? new Uint8Array(0), timestampMs: this.now(), clientTransactionId: req.clientTransactionId,
+    };
+  }
+
+  private async sign(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome, pinKsn: Uint8Array | undefined, sensitive: Uint8Array): Promise<Uint8Array> {
     const txsign = await TxsignClient.open(this.ctx);
     try {
-      const { bytes } = await txsign.sign({
-        type: type === 'refund' ? tx.TransactionType.TRANSACTION_TYPE_REFUND : tx.TransactionType.TRANSACTION_TYPE_PURCHASE,
-        amountMinor: req.amount, currency: currency.numeric, merchantId: this.state!.merchantId, terminalId: this.state!.terminalId,
-        applicationCryptogram: unhex(online['9F26'] ?? ''), cryptogramData, maskedPan: o.card!.maskedPan ?? '',
-        pinKsn: pinKsn ?? new Uint8Array(0), timestampMs: this.now(), clientTransactionId: req.clientTransactionId,
-      }, this.state!.dukptKeyId, sensitive);
-      return bytes;
+      return (await txsign.sign(this.record(req, type, currency, o, pinKsn), this.state!.dukptKeyId, sensitive)).bytes;
     } finally {
       await txsign.close();
     }
   }
 
+  /** Signs the record as approved offline and queues it in the TEE; the TA decides the limits. */
+  private async approveOffline(req: PaymentRequest, type: 'purchase' | 'refund', currency: Currency, o: Outcome, cvm: Receipt['cvm'], aid: string, sensitive: Uint8Array): Promise<PaymentResult> {
+    const txsign = await TxsignClient.open(this.ctx);
+    try {
+      await txsign.signOffline(this.record(req, type, currency, o, undefined), this.state!.dukptKeyId,
+        cvm === 'CDCVM' ? tx.OfflineCvm.OFFLINE_CVM_CDCVM : tx.OfflineCvm.OFFLINE_CVM_NO_CVM, aid, sensitive);
+    } catch (e) {
+      const f = offlineFailure(e);
+      if (f) return f;
+      throw e;
+    } finally {
+      await txsign.close();
+    }
+    const s = await this.offlineStatus();
+    const q = s.queue.find((x) => x.clientTransactionId === req.clientTransactionId)!;
+    return { outcome: 'approved-offline', receipt: this.queuedReceipt(q, cvm) };
+  }
+
   private async authorize(req: PaymentRequest, type: Receipt['type'], signedTransaction: Uint8Array, cvm: Receipt['cvm'],
-    pin: { block: Uint8Array; format: PinFormat } | null, aid: string, signal: AbortSignal): Promise<PaymentResult> {
+    pin: { block: Uint8Array; format: PinFormat } | null, aid: string, signal: AbortSignal): Promise<PaymentResult | typeof NOT_SENT> {
     const token = await this.freshToken();
     let res: trusttap.payment.v1.AuthorizeResponse;
     try {
@@ -341,8 +464,9 @@ export class Terminal {
       });
     } catch (e) {
       if (e instanceof BackendError) throw e;
+      if (neverSent(e)) return NOT_SENT;
       // Sent, but no (valid) answer: the acquirer may have approved it.
-      return { outcome: 'result-unknown', clientTransactionId: req.clientTransactionId, remedy: 'call resolve(clientTransactionId) when the network is back; the same id never charges twice' };
+      return { outcome: 'result-unknown', clientTransactionId: req.clientTransactionId, remedy: RESOLVE_LATER };
     } finally {
       this.persist();
     }
@@ -368,6 +492,10 @@ export class Terminal {
     return { outcome: 'declined', reason: (pay.DeclineReason[r.reason ?? 0] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText ?? '', receipt };
   }
 }
+
+/** authorize(): the request never left the phone (no connection could be made). */
+const NOT_SENT = Symbol('not sent');
+const RESOLVE_LATER = 'call resolve(clientTransactionId) when the network is back; the same id never charges twice';
 
 function safeAlpha(code: string): string {
   try { return currencyOf(code).alpha; } catch { return code; }
