@@ -10,7 +10,7 @@ import {
   Command, TransactionRecord, TransactionType, SignTransactionRequest, SignTransactionResponse, GetStateResponse, TxsignState,
   SetOfflinePolicyRequest, SignOfflineRequest, OfflineStatus, OfflineState, OfflineRefusal, QueuedRecord,
 } from "../../proto/gen/as/txsign";
-import { SignRequest, SignResponse, IdentityResponse } from "../../proto/gen/as/attest";
+import { SignRequest, SignResponse } from "../../proto/gen/as/attest";
 import { loadOffline, saveOffline, storageStatus, verifiedPolicy, policyProblem, dropUploaded, refusalFor, refusalName } from "./offline";
 import {
   DukptGenerateMacRequest, DukptGenerateMacResponse, DukptNextTransactionRequest, DukptEncryptDataRequest, DukptEncryptDataResponse,
@@ -157,14 +157,6 @@ class Txsign extends TrustedApp {
     if (!p) return reply.fail(ERROR_SECURITY, "the offline policy's signature does not verify under the back end's token key");
     const bad = policyProblem(p);
     if (bad.length) return reply.fail(ERROR_BAD_PARAMETERS, bad);
-    if (st.deviceKeySha256.length == 0) {
-      const id = invokeTa(attest, AttestCommand.COMMAND_GET_IDENTITY, new Uint8Array(0), 16 * 1024);
-      if (!id.ok) return refused(reply, id, "the attest TA gave no device identity");
-      const ir = IdentityResponse.decode(id.data);
-      if (!ir || ir.publicKey.length != 65) return reply.fail(ERROR_GENERIC, "the attest TA's identity does not decode");
-      st.deviceKeySha256 = sha256(ir.publicKey);
-    }
-    if (!equalCT(p.deviceKeySha256, st.deviceKeySha256)) return reply.fail(ERROR_ACCESS_DENIED, "the offline policy is for another device");
     const cur = st.policy;
     if (cur && p.issuedMs < cur.issuedMs) return reply.fail(ERROR_ACCESS_DENIED, "the offline policy is older than the one installed");
     // The back end has journaled records up to this counter: ours can never be below it unless
@@ -201,6 +193,12 @@ class Txsign extends TrustedApp {
     }
     const res = this.signRecord(sreq, true, reply);
     if (!res) return;
+    // The policy names the device key it was issued for: the key that just signed must be it.
+    // (Checked here, where the attest TA hands over the signing key, and not at install: an
+    // unprovisioned TEE has no certified identity to ask for.)
+    if (!equalCT(sha256(res.devicePublicKey), st.policy!.deviceKeySha256)) {
+      return reply.fail(ERROR_ACCESS_DENIED, "offline payment refused: the offline policy is for another device");
+    }
     const q = new QueuedRecord();
     const encoded = res.encode();
     q.signedTransaction = encoded;

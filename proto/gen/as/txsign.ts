@@ -404,15 +404,13 @@ export function GetOfflineQueueRequest__new(): PbMessage { return new GetOffline
 /** message trusttap.txsign.v1.OfflineState */
 export class OfflineState extends PbMessage {
   tokenPublicKey: Uint8Array = new Uint8Array(0);
-  deviceKeySha256: Uint8Array = new Uint8Array(0);
   policy: OfflinePolicy | null = null;
   queue: Array<QueuedRecord> = new Array<QueuedRecord>();
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([4,
+    super(memory.data<u32>([3,
       1, K_BYTES, offsetof<OfflineState>("tokenPublicKey"), 0,
-      2, K_BYTES, offsetof<OfflineState>("deviceKeySha256"), 0,
       3, K_MESSAGE, offsetof<OfflineState>("policy"), changetype<u32>(OfflinePolicy__new),
       4, K_MESSAGE | F_REPEATED, offsetof<OfflineState>("queue"), changetype<u32>(QueuedRecord__new),
     ]));

@@ -11920,9 +11920,6 @@ export namespace trusttap {
                 /** OfflineState tokenPublicKey. */
                 tokenPublicKey: Uint8Array;
 
-                /** OfflineState deviceKeySha256. */
-                deviceKeySha256: Uint8Array;
-
                 /** OfflineState policy. */
                 policy?: (trusttap.txsign.v1.OfflinePolicy.$Properties|null);
 
@@ -12015,9 +12012,6 @@ export namespace trusttap {
 
                     /** OfflineState tokenPublicKey */
                     tokenPublicKey?: (Uint8Array|null);
-
-                    /** OfflineState deviceKeySha256 */
-                    deviceKeySha256?: (Uint8Array|null);
 
                     /** OfflineState policy */
                     policy?: (trusttap.txsign.v1.OfflinePolicy.$Properties|null);

@@ -33639,7 +33639,6 @@ export const trusttap = $root.trusttap = (() => {
                  * Properties of an OfflineState.
                  * @typedef {Object} trusttap.txsign.v1.OfflineState.$Properties
                  * @property {Uint8Array|null} [tokenPublicKey] OfflineState tokenPublicKey
-                 * @property {Uint8Array|null} [deviceKeySha256] OfflineState deviceKeySha256
                  * @property {trusttap.txsign.v1.OfflinePolicy.$Properties|null} [policy] OfflineState policy
                  * @property {Array.<trusttap.txsign.v1.QueuedRecord.$Properties>|null} [queue] OfflineState queue
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
@@ -33681,14 +33680,6 @@ export const trusttap = $root.trusttap = (() => {
                  * @instance
                  */
                 OfflineState.prototype.tokenPublicKey = $util.newBuffer([]);
-
-                /**
-                 * OfflineState deviceKeySha256.
-                 * @member {Uint8Array} deviceKeySha256
-                 * @memberof trusttap.txsign.v1.OfflineState
-                 * @instance
-                 */
-                OfflineState.prototype.deviceKeySha256 = $util.newBuffer([]);
 
                 /**
                  * OfflineState policy.
@@ -33740,8 +33731,6 @@ export const trusttap = $root.trusttap = (() => {
                         throw $Error("max depth exceeded");
                     if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey") && message.tokenPublicKey.length)
                         writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.tokenPublicKey);
-                    if (message.deviceKeySha256 != null && $Object.hasOwnProperty.call(message, "deviceKeySha256") && message.deviceKeySha256.length)
-                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.deviceKeySha256);
                     if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
                         $root.trusttap.txsign.v1.OfflinePolicy.encode(message.policy, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                     if (message.queue != null && message.queue.length)
@@ -33813,15 +33802,6 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.tokenPublicKey;
                                 continue;
                             }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.deviceKeySha256 = value;
-                                else
-                                    delete message.deviceKeySha256;
-                                continue;
-                            }
                         case 3: {
                                 if (wireType !== 2)
                                     break;
@@ -33887,9 +33867,6 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey"))
                         if (!(message.tokenPublicKey && typeof message.tokenPublicKey.length === "number" || $util.isString(message.tokenPublicKey)))
                             return "tokenPublicKey: buffer expected";
-                    if (message.deviceKeySha256 != null && $Object.hasOwnProperty.call(message, "deviceKeySha256"))
-                        if (!(message.deviceKeySha256 && typeof message.deviceKeySha256.length === "number" || $util.isString(message.deviceKeySha256)))
-                            return "deviceKeySha256: buffer expected";
                     if (message.policy != null && $Object.hasOwnProperty.call(message, "policy")) {
                         let error = $root.trusttap.txsign.v1.OfflinePolicy.verify(message.policy, _depth + 1);
                         if (error)
@@ -33931,12 +33908,6 @@ export const trusttap = $root.trusttap = (() => {
                                 $util.base64.decode(object.tokenPublicKey, message.tokenPublicKey = $util.newBuffer($util.base64.length(object.tokenPublicKey)), 0);
                             else if (object.tokenPublicKey.length >= 0)
                                 message.tokenPublicKey = object.tokenPublicKey;
-                    if (object.deviceKeySha256 != null)
-                        if (object.deviceKeySha256.length)
-                            if (typeof object.deviceKeySha256 === "string")
-                                $util.base64.decode(object.deviceKeySha256, message.deviceKeySha256 = $util.newBuffer($util.base64.length(object.deviceKeySha256)), 0);
-                            else if (object.deviceKeySha256.length >= 0)
-                                message.deviceKeySha256 = object.deviceKeySha256;
                     if (object.policy != null) {
                         if (!$util.isObject(object.policy))
                             throw $TypeError(".trusttap.txsign.v1.OfflineState.policy: object expected");
@@ -33982,19 +33953,10 @@ export const trusttap = $root.trusttap = (() => {
                             if (options.bytes !== $Array)
                                 object.tokenPublicKey = $util.newBuffer(object.tokenPublicKey);
                         }
-                        if (options.bytes === $String)
-                            object.deviceKeySha256 = "";
-                        else {
-                            object.deviceKeySha256 = [];
-                            if (options.bytes !== $Array)
-                                object.deviceKeySha256 = $util.newBuffer(object.deviceKeySha256);
-                        }
                         object.policy = null;
                     }
                     if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey"))
                         object.tokenPublicKey = options.bytes === $String ? $util.base64.encode(message.tokenPublicKey, 0, message.tokenPublicKey.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.tokenPublicKey) : message.tokenPublicKey;
-                    if (message.deviceKeySha256 != null && $Object.hasOwnProperty.call(message, "deviceKeySha256"))
-                        object.deviceKeySha256 = options.bytes === $String ? $util.base64.encode(message.deviceKeySha256, 0, message.deviceKeySha256.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.deviceKeySha256) : message.deviceKeySha256;
                     if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
                         object.policy = $root.trusttap.txsign.v1.OfflinePolicy.toObject(message.policy, options, _depth + 1);
                     if (message.queue && message.queue.length) {
