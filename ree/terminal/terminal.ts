@@ -253,13 +253,9 @@ export class Terminal {
         signedTransaction: q.signedTransaction, signedToken: at.SignedToken.encode(token).finish(),
         cvm: q.cvm === tx.OfflineCvm.OFFLINE_CVM_CDCVM ? pay.Cvm.CVM_CDCVM : pay.Cvm.CVM_NO_CVM, aid: q.aid,
       }).finally(() => this.persist());
-      const type = this.queuedReceipt(q).type;
       const cvm = q.cvm === tx.OfflineCvm.OFFLINE_CVM_CDCVM ? 'CDCVM' : 'NO_CVM';
-      if (Number(res.journaledMs) === 0) {
-        results.push(this.resultOf(res, q.aid ?? '', cvm, type));
-        break;
-      }
-      results.push(this.resultOf(res, q.aid ?? '', cvm, type));
+      results.push(this.resultOf(res, q.aid ?? '', cvm, this.queuedReceipt(q).type));
+      if (Number(res.journaledMs) === 0) break; // refused, not journaled: it stays first in the queue
     }
     await this.refreshToken();
     const e: OfflineUploadEvent = { type: 'offline-uploaded', results, remaining: this.queued ?? 0 };
@@ -487,6 +483,7 @@ export class Terminal {
       merchantId: this.state?.merchantId ?? '', terminalId: this.state?.terminalId ?? '', timestampMs: Number(r.journaledMs),
     };
     if (r.qrMode === 'merchant-presented' || r.qrMode === 'consumer-presented') { receipt.qr = r.qrMode; receipt.application = 'QR wallet'; }
+    if (r.approvedOffline) receipt.offline = true; // approved offline by this terminal, authorized on upload
     if (r.decision === pay.Decision.DECISION_APPROVED) return { outcome: 'approved', receipt };
     if (r.decision === pay.Decision.DECISION_REVERSED) return { outcome: 'reversed', receipt, reversedMs: Number(r.reversedMs ?? 0) };
     return { outcome: 'declined', reason: (pay.DeclineReason[r.reason ?? 0] ?? 'UNKNOWN').replace(/^DECLINE_REASON_/, ''), reasonText: r.reasonText ?? '', receipt };
