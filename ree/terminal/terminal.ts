@@ -334,6 +334,8 @@ export class Terminal {
     } catch (e) {
       if (e instanceof Cancelled || signal.aborted) return { outcome: 'cancelled' };
       if (e instanceof NoCard) return failed('NO_CARD', 'no card was presented in time', 'ask the customer to tap again');
+      const off = offlineFailure(e); // the offline queue failing its seal or rollback check
+      if (off) return off;
       const f = failureOf(e);
       if (f) return f;
       throw e;
