@@ -47,7 +47,8 @@ describe('policy from signed manifests', () => {
   });
   it('a new manifest adds to the base policy and keeps its settings', () => {
     const base = a.Policy.create({ ...basePolicy(), runtimeVersions: ['0.2.0'], bootStates: [a.BootState.BOOT_STATE_UNLOCKED], requiredTas: ['attest', 'pinpad'],
-      nonceTtlMs: u64(1), tokenTtlMs: u64(2), heartbeatTimeoutMs: u64(3), locationJumpKm: 4, developerOptionsStepUp: false, emulatorSuspend: false, debuggerSuspend: false });
+      nonceTtlMs: u64(1), tokenTtlMs: u64(2), heartbeatTimeoutMs: u64(3), locationJumpKm: 4, developerOptionsStepUp: false, emulatorSuspend: false, debuggerSuspend: false,
+      offlineLimits: [{ currency: '156', perTransactionLimitMinor: u64(5), cumulativeLimitMinor: u64(6) }], offlineMaxCount: 7, offlineMaxAgeMs: u64(8), offlinePolicyTtlMs: u64(9) });
     const p = policyFromManifests(4, [{ manifest: manifest(ta('attest', UUID_ATTEST, sha(20)), ta('attest', UUID_ATTEST, sha(10))), sha256: M2 }], base);
     expect(p.version).toBe(4);
     expect(p.tas.map((t) => Buffer.from(t.sha256!).toString('hex'))).toEqual([sha(10), sha(11), sha(20)]);
@@ -55,6 +56,13 @@ describe('policy from signed manifests', () => {
     expect([p.runtimeVersions, p.bootStates, p.requiredTas]).toEqual([['0.2.0'], [a.BootState.BOOT_STATE_UNLOCKED], ['attest', 'pinpad']]);
     expect([Number(p.nonceTtlMs), Number(p.tokenTtlMs), Number(p.heartbeatTimeoutMs), p.locationJumpKm]).toEqual([1, 2, 3, 4]);
     expect([p.developerOptionsStepUp, p.emulatorSuspend, p.debuggerSuspend]).toEqual([false, false, false]);
+    // Issue 14 §2: the offline settings stay too.
+    expect(p.offlineLimits.map((l) => [l.currency, Number(l.perTransactionLimitMinor), Number(l.cumulativeLimitMinor)])).toEqual([['156', 5, 6]]);
+    expect([p.offlineMaxCount, Number(p.offlineMaxAgeMs), Number(p.offlinePolicyTtlMs)]).toEqual([7, 8, 9]);
+  });
+  it('a first policy takes no payment offline', () => {
+    const p = basePolicy();
+    expect([p.offlineLimits, p.offlineMaxCount, Number(p.offlineMaxAgeMs), Number(p.offlinePolicyTtlMs)]).toEqual([[], 0, 0, 0]);
   });
   it('time limits fall back to the defaults when the policy has none', () => {
     const p = a.Policy.create({});
