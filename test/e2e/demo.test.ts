@@ -121,6 +121,7 @@ test.each([
   ['over-limit', 'failed', 'AMOUNT_OVER_LIMIT'],
   ['card-removed', 'failed', 'TRY_AGAIN'],
   ['lost-answer', 'approved', 'APPROVED'],
+  ['offline', 'approved', 'APPROVED'], // approved offline, queued, then uploaded and approved by the acquirer
 ])('scenario %s → %s (%s)', async (scenario, outcome, reason) => {
   const r = await demo('--scenario', scenario);
   expect(r.outcome).toBe(outcome);
