@@ -293,7 +293,7 @@ function describe(e: PaymentEvent): string {
     case 'card-read': return 'card read — remove card';
     case 'pin-requested': return 'enter PIN on the trusted keypad';
     case 'pin-entered': return 'PIN entered (encrypted in the TEE)';
-    case 'processing': return 'processing (signed by the TEE, sent to the acquirer)';
+    case 'processing': return 'processing (signed by the TEE; sent to the acquirer, or queued when it cannot be reached)';
   }
 }
 
