@@ -6,7 +6,7 @@ import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Repository, PaymentRow, CardAccountRow } from '../../backend/store/repository.ts';
+import { ALL_ACQUIRERS, DEFAULT_ACQUIRER, type Repository, type PaymentRow, type CardAccountRow } from '../../backend/store/repository.ts';
 import { SqliteRepository } from '../../backend/store/sqlite.ts';
 import { PostgresRepository } from '../../backend/store/postgres.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
@@ -28,7 +28,7 @@ let r: Repository, other: Repository;
 beforeAll(async () => { [r, other] = await openPair(); });
 afterAll(async () => { await r?.close(); await other?.close(); });
 
-const device = (id: string) => ({ deviceId: id, merchantId: 'M-1', terminalId: id.slice(-8), activationHash: `h-${id}`, activationExpiresMs: 1000, createdMs: 5 });
+const device = (id: string, acquirerId = DEFAULT_ACQUIRER) => ({ deviceId: id, acquirerId, merchantId: 'M-1', terminalId: id.slice(-8), activationHash: `h-${id}`, activationExpiresMs: 1000, createdMs: 5 });
 const account = (panHash: string, balanceMinor: number): CardAccountRow => ({
   panHash, maskedPan: '622848******0017', scheme: 'unionpay', cvn: 'unionpay-01', imkId: 'imk', currency: '156', balanceMinor, status: 'active',
   expiry: '3012', pvv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), pvkId: 'pvk', pinTries: 0, pinTryLimit: 3, lastAtc: -1,
@@ -51,8 +51,8 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     const u = (await other.getDevice('dev-a0000001'))!; // the other connection sees the commit
     expect(u).toMatchObject({ state: 'active', attestationRequired: true, lastLatE6: -33_000_000, lastCounter: 2 ** 52 });
     expect(u.publicKey).toEqual(Uint8Array.of(4, 1, 2));
-    expect((await r.listDevices(['active'])).map((x) => x.deviceId)).toContain('dev-a0000001');
-    expect((await r.listDevices(['disabled'])).map((x) => x.deviceId)).not.toContain('dev-a0000001');
+    expect((await r.listDevices(['active'], ALL_ACQUIRERS)).map((x) => x.deviceId)).toContain('dev-a0000001');
+    expect((await r.listDevices(['disabled'], ALL_ACQUIRERS)).map((x) => x.deviceId)).not.toContain('dev-a0000001');
     await expect(r.createDevice({ ...device('dev-a0000002'), terminalId: 'a0000001' })).rejects.toThrow(); // (merchant, terminal) is unique
     await expect(r.updateDevice('dev-a0000001', { nope: 1 } as any)).rejects.toThrow(/unknown device column/);
   });
@@ -111,9 +111,9 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
   });
 
   test('policies, secrets (replace and insert-if-absent), payments, reversal, record counter', async () => {
-    await r.putPolicy(1, Uint8Array.of(1), 1);
-    await r.putPolicy(2, Uint8Array.of(2), 2);
-    expect(await other.latestPolicy()).toEqual({ version: 2, bytes: Uint8Array.of(2) });
+    await r.putPolicy(DEFAULT_ACQUIRER, 1, Uint8Array.of(1), 1);
+    await r.putPolicy(DEFAULT_ACQUIRER, 2, Uint8Array.of(2), 2);
+    expect(await other.latestPolicy(DEFAULT_ACQUIRER)).toEqual({ version: 2, bytes: Uint8Array.of(2) });
     await r.putSecret('k', Uint8Array.of(1));
     await r.putSecret('k', Uint8Array.of(2));
     expect(await r.getSecret('k')).toEqual(Uint8Array.of(2));
@@ -133,6 +133,59 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect(await r.advanceRecordCounter('dev-d0000001', 5)).toBe(true);
     expect(await r.advanceRecordCounter('dev-d0000001', 5)).toBe(false);
     expect(await r.lastRecordCounter('dev-d0000001')).toBe(5);
+  });
+
+  test('acquirers (issue 16 §1): the default one from the migration, tokens by hash, merchants claimed once, every scoped read', async () => {
+    expect((await r.getAcquirer(DEFAULT_ACQUIRER))?.route).toBe('issuer-sim');
+    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B', adminTokenHash: 'th-b', route: 'issuer-sim', limits: '', createdMs: 3 });
+    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'issuer-sim', limits: '[]', createdMs: 9 });
+    expect(await other.getAcquirer('acq-b')).toEqual({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'issuer-sim', limits: '[]', createdMs: 3 });
+    expect((await r.getAcquirerByToken('th-b2'))?.acquirerId).toBe('acq-b');
+    expect(await r.getAcquirerByToken('th-b')).toBeNull();
+    expect(await r.getAcquirerByToken('')).toBeNull(); // the default acquirer has no token: '' matches nothing
+    expect((await r.listAcquirers()).map((x) => x.acquirerId)).toEqual(['acq-b', DEFAULT_ACQUIRER]);
+    expect(await r.claimMerchant('M-B', 'acq-b')).toBe('acq-b');
+    expect(await other.claimMerchant('M-B', DEFAULT_ACQUIRER)).toBe('acq-b'); // the first claim wins
+    expect(await r.merchantAcquirer('M-B')).toBe('acq-b');
+    expect(await r.merchantAcquirer('M-none')).toBeNull();
+
+    await r.createDevice({ ...device('dev-t0000001'), merchantId: 'M-T' });
+    await r.createDevice({ ...device('dev-t0000002', 'acq-b'), merchantId: 'M-B' });
+    expect((await r.getDevice('dev-t0000002'))?.acquirerId).toBe('acq-b');
+    expect(await r.getDevice('dev-t0000002', DEFAULT_ACQUIRER)).toBeNull();
+    expect((await r.getDevice('dev-t0000002', 'acq-b'))?.deviceId).toBe('dev-t0000002');
+    const ids = async (scope: string) => (await r.listDevices(undefined, scope)).map((x) => x.deviceId);
+    expect(await ids('acq-b')).toEqual(['dev-t0000002']);
+    expect(await ids(DEFAULT_ACQUIRER)).toContain('dev-t0000001');
+    expect(await ids(DEFAULT_ACQUIRER)).not.toContain('dev-t0000002');
+    expect(await ids(ALL_ACQUIRERS)).toEqual(expect.arrayContaining(['dev-t0000001', 'dev-t0000002']));
+
+    await r.insertPayment({ ...payment('dev-t0000001', 'tp', -1), createdMs: 50_000 });
+    await r.insertPayment({ ...payment('dev-t0000002', 'tp', -1), createdMs: 50_000 });
+    const pays = async (scope: string) => (await r.searchPayments({ scope, clientTransactionId: 'tp' })).map((p) => p.deviceId).sort();
+    expect(await pays('acq-b')).toEqual(['dev-t0000002']);
+    expect(await pays(DEFAULT_ACQUIRER)).toEqual(['dev-t0000001']);
+    expect(await pays(ALL_ACQUIRERS)).toEqual(['dev-t0000001', 'dev-t0000002']);
+    const counted = async (scope: string) => (await r.paymentCounts(40_000, 60_000, 60_000, scope)).reduce((n, x) => n + x.n, 0);
+    expect(await counted('acq-b')).toBe(1);
+    expect(await counted(ALL_ACQUIRERS)).toBe(2);
+    await r.appendHistory({ deviceId: 'dev-t0000002', timeMs: 50_000, kind: 'verdict', verdict: 'allow', detail: '', policyVersion: 1 });
+    expect((await r.verdictCounts(40_000, 60_000, 60_000, 'acq-b')).map((x) => x.n)).toEqual([1]);
+    expect(await r.verdictCounts(40_000, 60_000, 60_000, 'acq-none')).toEqual([]);
+    await r.addNotice({ deviceId: 'dev-t0000002', type: 'THREAT_ALERT', reason: 'b', createdMs: 1, policyVersion: 1 });
+    expect((await r.listNotices({ scope: 'acq-b' })).map((n) => n.deviceId)).toEqual(['dev-t0000002']);
+    expect((await r.listNotices({ scope: DEFAULT_ACQUIRER })).map((n) => n.deviceId)).not.toContain('dev-t0000002');
+
+    // Policy versions count per acquirer.
+    await r.putPolicy('acq-b', 1, Uint8Array.of(7), 4);
+    expect(await r.latestPolicy('acq-b')).toEqual({ version: 1, bytes: Uint8Array.of(7) });
+    expect((await r.listPolicies('acq-b')).map((p) => p.version)).toEqual([1]);
+    expect(await r.latestPolicy('acq-none')).toBeNull();
+
+    await r.putOperator({ username: 'bob', acquirerId: 'acq-b', role: 'viewer', passwordHash: 'x', createdMs: 1, disabled: false });
+    expect((await other.getOperator('bob'))?.acquirerId).toBe('acq-b');
+    await r.putConsoleSession({ tokenHash: 'sess-b', username: 'bob', acquirerId: 'acq-b', role: 'viewer', createdMs: 1, expiresMs: 2 });
+    expect((await other.getConsoleSession('sess-b'))?.acquirerId).toBe('acq-b');
   });
 
   test('card accounts, ledger, QR orders, wallet sessions and codes', async () => {
