@@ -62,14 +62,21 @@ export { MAX_RECORD_COUNTER_STEP };
 export interface AuthorizationHost {
   repo: Repository;
   hsm: Hsm;
-  bdkId: string;
-  policyVersion(): number;
+  /** The HSM id of the BDK of the device's acquirer (backend/tenants.ts bdkIdOf). */
+  bdkId(device: DeviceRow): string;
+  /** The policy version of the device's acquirer, for its history rows. */
+  policyVersion(deviceId: string): Promise<number>;
+  /** The contactless limits of the device's acquirer (issue 16 §1); default DEFAULT_LIMITS. */
+  limits?(device: DeviceRow): Promise<readonly AmountLimits[]>;
+  /** The acquirer a merchant id belongs to (a device cannot pay for another acquirer's merchant). */
+  merchantAcquirer?(merchantId: string): Promise<string | null>;
   paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
   checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): Promise<{ ok: boolean; reason: string }>;
   /** A TEE counter went back (issue 17 §1): a monitoring event that suspends the device. */
   rollbackDetected(device: DeviceRow, reason: string, now: number): Promise<void>;
   /** The versioned policy in force (its offline limits, issue 14 §2). */
-  currentPolicy(): trusttap.attest.v1.IPolicy;
+  /** The attestation policy of the device's acquirer (its offline settings). */
+  currentPolicy(device: DeviceRow): trusttap.attest.v1.IPolicy;
   /** A record approved offline was declined on upload: a risk event on the device. */
   offlineDeclined(device: DeviceRow, detail: string, now: number): Promise<void>;
 }
@@ -101,7 +108,7 @@ export class Authorizer {
    * decoded once; binding, verdict and expiry are still checked on every payment. */
   private readonly verifiedTokens = new Map<string, trusttap.attest.v1.VerdictToken>();
 
-  constructor(private readonly host: AuthorizationHost, readonly limits: readonly AmountLimits[] = DEFAULT_LIMITS) {
+  constructor(private readonly host: AuthorizationHost) {
     this.issuer = new IssuerSim(host.repo, host.hsm);
   }
 
@@ -139,6 +146,12 @@ export class Authorizer {
     if (!check.ok) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, check.reason);
     if (record.merchantId !== device.merchantId || record.terminalId !== device.terminalId) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for another merchant or terminal');
+    }
+    // Issue 16 §1: the merchant must be the device's acquirer's (a device enrolled for one acquirer
+    // never pays for another's merchant, whatever its own row says).
+    const owner = this.host.merchantAcquirer ? await this.host.merchantAcquirer(record.merchantId) : device.acquirerId;
+    if (owner !== device.acquirerId) {
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for a merchant of another acquirer');
     }
     const type = record.type === tx.TransactionType.TRANSACTION_TYPE_PURCHASE ? 'purchase' : record.type === tx.TransactionType.TRANSACTION_TYPE_REFUND ? 'refund' : null;
     if (!type) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
@@ -214,17 +227,18 @@ export class Authorizer {
     const cvm = req.cvm ?? pay.Cvm.CVM_UNSPECIFIED;
     const pinGiven = cvm === pay.Cvm.CVM_ONLINE_PIN;
     if (pinGiven && (!req.encryptedPinBlock?.length || !r.pinKsn.length)) throw bad('online PIN needs encrypted_pin_block and the record\'s pin_ksn');
-    const overLimits = limitsDecline(this.limits, c.type, c.currency, c.amount, cvm);
+    const limits = this.host.limits ? await this.host.limits(c.device) : DEFAULT_LIMITS;
+    const overLimits = limitsDecline(limits, c.type, c.currency, c.amount, cvm);
     if (overLimits) throw new Decline(overLimits.reason, overLimits.text);
     // Approved offline by the terminal (issue 14 §2): never with a PIN, within the offline limit.
     if (r.approvedOffline) {
-      const why = offlineRecordProblem(this.host.currentPolicy(), r, cvm);
+      const why = offlineRecordProblem(this.host.currentPolicy(c.device), r, cvm);
       if (why) throw new Decline(r.pinKsn.length || cvm === pay.Cvm.CVM_ONLINE_PIN ? R.DECLINE_REASON_INVALID_TRANSACTION : R.DECLINE_REASON_OVER_LIMIT, why);
     }
 
     // 5. Card data, decrypted in the HSM.
     if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');
-    const clear = await hsm.decryptDukptData(this.host.bdkId, signed.macKsn, r.encryptedCardData);
+    const clear = await hsm.decryptDukptData(this.host.bdkId(c.device), signed.macKsn, r.encryptedCardData);
     if (!clear) throw bad('the card data does not decrypt under the record\'s DUKPT data key');
     let card: Map<string, Uint8Array>;
     try {
@@ -251,7 +265,7 @@ export class Authorizer {
       if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
       const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
       if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
-      const v = await hsm.verifyDukptPin(this.host.bdkId, r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
+      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
       if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
       const p = await this.issuer.pinResult(acct, v === 'match');
       if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');
@@ -319,7 +333,7 @@ export class Authorizer {
   }
 
   private async history(deviceId: string, now: number, detail: string): Promise<void> {
-    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
+    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: await this.host.policyVersion(deviceId) });
   }
 
   /** The verdict token as common/verdict-token.ts checks it, bound to this device; '' if good. */

@@ -15,6 +15,9 @@ import { consoleHandler } from '../console/routes.ts';
 import { BackendMetrics } from './metrics.ts';
 import { silentLogger, requestId, type Logger } from './log.ts';
 import { liveness, readiness, type Probe } from './health.ts';
+import { adminRoutes, matchAdminRoute } from './admin.ts';
+import { ALL_ACQUIRERS, type Scope } from '../store/repository.ts';
+import { tokenHashOf } from '../tenants.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -212,48 +215,25 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     });
   };
 
-  async function admin(method: string, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
-    const [what, id, sub] = parts;
+  const adminTable = adminRoutes(service);
+  /** The back-office caller: the scheme's admin token (every acquirer) or one acquirer's token. */
+  async function adminScope(req: IncomingMessage): Promise<Scope> {
+    if (isAdmin(req)) return ALL_ACQUIRERS;
+    const token = /^Bearer (\S{16,200})$/.exec(req.headers.authorization ?? '')?.[1];
+    const acq = token ? await service.repo.getAcquirerByToken(tokenHashOf(token)) : null;
+    if (!acq) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'back-office routes need the admin bearer token or an acquirer\'s back-office token');
+    return acq.acquirerId;
+  }
+
+  async function admin(req: IncomingMessage, url: URL, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
+    const scope = await adminScope(req);
+    const method = req.method ?? 'GET';
     await service.refreshPolicy();
-    if (what === 'terminals' && method === 'POST' && !id) {
-      const r = decode(a.CreateTerminalRequest, body, 'CreateTerminalRequest');
-      const t = await service.createTerminal(r.merchantId, r.terminalId);
-      return reply(res, 201, 'CreateTerminalResponse', a.CreateTerminalResponse.encode({ deviceId: t.deviceId, activationCode: t.activationCode, activationExpiresMs: t.expiresMs as any }).finish());
-    }
-    if (what === 'devices' && id && !sub && method === 'GET') {
-      return reply(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
-    }
-    if (what === 'devices' && id && sub === 'history' && method === 'GET') {
-      return reply(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: await service.history(id) }).finish());
-    }
-    if (what === 'devices' && id && sub === 'state' && method === 'POST') {
-      const r = decode(a.SetDeviceStateRequest, body, 'SetDeviceStateRequest');
-      const state = BackendService.stateName(r.state);
-      if (!state) throw new ApiError(400, ErrorCode.ERROR_MALFORMED, 'state must be REGISTERED, ACTIVE, SUSPENDED or DISABLED');
-      await service.setState(id, state, r.reason);
-      return reply(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
-    }
-    if (what === 'policy' && !id && method === 'GET') return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
-    if (what === 'policy' && !id && method === 'PUT') {
-      await service.updatePolicy(decode(a.Policy, body, 'Policy'));
-      return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
-    }
-    if (what === 'manifests' && !id && method === 'POST') {
-      const r = decode(a.UploadManifestRequest, body, 'UploadManifestRequest');
-      await service.allowManifest({ bytes: r.manifest, signature: r.signature });
-      return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
-    }
-    if (what === 'wallets' && id === 'login' && !sub && method === 'POST') {
-      // The simulated issuer provisions its wallet app (a real wallet logs its holder in).
-      const r = decode(pay.WalletLoginRequest, body, 'WalletLoginRequest');
-      const out = await service.repo.transaction(() => service.qr.walletLogin(r.accountId, service.now()));
-      return reply(res, 200, 'WalletLoginResponse', pay.WalletLoginResponse.encode(out).finish());
-    }
-    if (what === 'sweep' && method === 'POST') {
-      await service.sweep();
-      return reply(res, 204, 'none', new Uint8Array(0));
-    }
-    throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
+    const m = matchAdminRoute(adminTable, method, parts);
+    if (!m) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
+    if (m.route.scheme && scope !== ALL_ACQUIRERS) throw new ApiError(403, ErrorCode.ERROR_UNAUTHORIZED, 'this route is the scheme\'s (its admin token), not an acquirer\'s');
+    const out = await m.route.run({ scope, p: m.p, q: url.searchParams, body });
+    return reply(res, out.status, out.message, out.body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, x: Exchange): Promise<void> {
@@ -331,10 +311,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       }
       throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no wallet route ${method} ${url.pathname}`);
     }
-    if (parts[1] === 'admin') {
-      if (!isAdmin(req)) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'back-office routes need the admin bearer token');
-      return admin(method, parts.slice(2), body, res);
-    }
+    if (parts[1] === 'admin') return admin(req, url, parts.slice(2), body, res);
     throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
   }
 
