@@ -206,7 +206,9 @@ export class BackendService {
   /** An acquirer added since start (`trusttap acquirer add` on the same database): its policy is
    * read before one of its devices is served. */
   private async knowAcquirer(acquirerId: string): Promise<void> {
-    if (!this.policies.has(acquirerId)) await this.loadPolicies();
+    if (this.policies.has(acquirerId)) return;
+    await this.loadPolicies();
+    await ensureBdk(this.hsm, acquirerId);
   }
 
   /** The acquirers a scope covers (ALL_ACQUIRERS: every one); an unknown acquirer is a 404. */
@@ -313,6 +315,7 @@ export class BackendService {
     if (!/^[A-Za-z0-9._-]{1,15}$/.test(merchantId)) throw malformed('merchant_id must be 1..15 characters of [A-Za-z0-9._-]');
     if (!/^[A-Za-z0-9._-]{1,8}$/.test(terminalId)) throw malformed('terminal_id must be 1..8 characters of [A-Za-z0-9._-]');
     await acquirerOrFail(this.repo, acquirerId);
+    await this.knowAcquirer(acquirerId);
     const now = this.now();
     const deviceId = `dev-${randomBytes(10).toString('hex')}`;
     // 20 characters of Crockford base32: 100 bits, typed by a person from the back office.

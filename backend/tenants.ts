@@ -11,6 +11,7 @@ import type { Hsm } from './hsm/hsm.ts';
 import { DEFAULT_LIMITS, type AmountLimits } from './authorization/limits.ts';
 import { malformed, ApiError, ErrorCode } from './errors.ts';
 import { sha256Hex } from './util.ts';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
 
 export { DEFAULT_ACQUIRER };
 /** The default acquirer's BDK id (the one the back end had before tenants). */
@@ -73,10 +74,12 @@ export interface AcquirerConfig {
   newToken?: boolean;
 }
 
-/** Adds an acquirer or changes its name, route, limits or token (`trusttap acquirer add`), and
- * makes its BDK in its HSM namespace if it has none. Returns the row and, when asked for, the new
- * back-office token (shown once; only its hash is kept). */
-export async function putAcquirer(repo: Repository, hsm: Hsm, c: AcquirerConfig, now: number): Promise<{ acquirer: AcquirerRow; token?: string }> {
+/** Adds an acquirer or changes its name, route, limits or token (`trusttap acquirer add`, on the
+ * database a running back end uses). A new acquirer starts with the default acquirer's policy as
+ * its version 1 (the same TA allowlist; its own versions from then on); the back end makes its BDK
+ * in its HSM namespace when it first serves it (BackendService.knowAcquirer). Returns the row and,
+ * when asked for, the new back-office token (shown once; only its hash is kept). */
+export async function putAcquirer(repo: Repository, c: AcquirerConfig, now: number): Promise<{ acquirer: AcquirerRow; token?: string }> {
   const acquirerId = checkAcquirerId(c.acquirerId);
   const name = (c.name ?? acquirerId).trim();
   if (!name || name.length > 64) throw malformed('an acquirer name is 1..64 characters');
@@ -88,8 +91,13 @@ export async function putAcquirer(repo: Repository, hsm: Hsm, c: AcquirerConfig,
     acquirerId, name, route, limits: c.limits === undefined ? old?.limits ?? '' : limits,
     adminTokenHash: token ? tokenHashOf(token) : old?.adminTokenHash ?? '', createdMs: old?.createdMs ?? now,
   };
-  await repo.putAcquirer(acquirer);
-  await ensureBdk(hsm, acquirerId);
+  await repo.transaction(async () => {
+    await repo.putAcquirer(acquirer);
+    const base = await repo.latestPolicy(DEFAULT_ACQUIRER);
+    if (!old && base && !await repo.latestPolicy(acquirerId)) {
+      await repo.putPolicy(acquirerId, 1, trusttap.attest.v1.Policy.encode({ ...trusttap.attest.v1.Policy.decode(base.bytes), version: 1 }).finish(), now);
+    }
+  });
   return { acquirer, token };
 }
 

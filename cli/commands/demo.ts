@@ -26,6 +26,7 @@ import { DEMO_CARDS, CardCounterFile } from '../../sim/demo-cards.ts';
 import { SimWallet } from '../../sim/wallet/index.ts';
 import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 import { defineCommand, UsageError, type CommandSpec } from '../args.ts';
+import { putAcquirer, checkAcquirerId, DEFAULT_ACQUIRER } from '../../backend/tenants.ts';
 
 const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer', 'offline'] as const;
 type Scenario = (typeof SCENARIOS)[number] | 'none';
@@ -50,6 +51,7 @@ export const spec: CommandSpec = {
     { name: 'backend', value: 'URL', help: 'use a running back end (trusttap serve) instead of starting one; its admin token\nfrom --admin-token or $TRUSTTAP_ADMIN_TOKEN. Can be run again and again: the\ncards\' transaction counters are kept in --card-state' },
     { name: 'admin-token', value: 'TOKEN', help: 'the back office token of --backend', default: '$TRUSTTAP_ADMIN_TOKEN' },
     { name: 'card-state', value: 'FILE', help: "where the simulated cards' transaction counters are kept between runs", default: 'with --backend, $XDG_STATE_HOME/trusttap/demo-cards.json (~/.local/state/…); without, none' },
+    { name: 'acquirer', value: 'ID', help: "the acquirer (tenant) whose merchant takes the payment: the embedded back end\nconfigures it as a second acquirer (its own BDK, policy and back-office token, which\ncreates the terminal); with --backend it must exist there (trusttap acquirer add ID)", default: 'default' },
     { name: 'keep', help: 'keep the temporary directory (back end and TEE state) and print where it is' },
     { name: 'json', help: 'only one JSON line on stdout: outcome, reason, masked data' },
   ],
@@ -78,6 +80,11 @@ export function parseAmount(major: string, alpha: string, exponent: number): num
   return minor;
 }
 
+/** The demo merchant of an acquirer (EMV 9F16, at most 15 characters; a merchant id is one acquirer's). */
+export function demoMerchant(acquirerId: string): string {
+  return acquirerId === DEFAULT_ACQUIRER ? 'M-DEMO-0001' : `M-${acquirerId.toUpperCase().replace(/-/g, '').slice(0, 10)}-1`;
+}
+
 async function admin(url: string, token: string, path: string, body: Uint8Array) {
   const r = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
   if (r.status !== 201 && r.status !== 200) {
@@ -104,6 +111,8 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   const walletId = opts.wallet ?? (currency.alpha === 'USD' ? 'wallet-usd' : 'wallet-cny');
   if (opts.backend !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.backend)) throw new UsageError(`--backend must be an http(s) URL such as http://127.0.0.1:8443 (got '${opts.backend}')`);
   const counters = opts['card-state'] ?? (opts.backend ? defaultCardState() : undefined);
+  const acquirerId = opts.acquirer ?? DEFAULT_ACQUIRER;
+  try { checkAcquirerId(acquirerId); } catch (e) { throw new UsageError(`--acquirer: ${(e as Error).message}`); }
 
   const say = (line: string) => { if (!json) console.log(line); };
   const work = mkdtempSync(join(tmpdir(), 'trusttap-demo-'));
@@ -145,6 +154,14 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
         say(`  offline policy: up to ${formatAmount(per, currency)} a payment, ${formatAmount(all, currency)} and 5 payments in all, none older than 24 h`);
       }
     }
+    // The terminal is created by its acquirer's back office: a second acquirer's own token on the
+    // embedded back end; with --backend, the token given (the admin token, or that acquirer's).
+    let terminalToken = adminToken;
+    if (acquirerId !== DEFAULT_ACQUIRER && be) {
+      const made = await putAcquirer(be.service.repo, { acquirerId, name: `Acquirer ${acquirerId}`, newToken: true }, Date.now());
+      terminalToken = made.token!;
+      say(`  acquirer ${acquirerId} configured beside the default one: its own BDK (HSM namespace acq.${acquirerId}), policy, limits and back-office token`);
+    }
 
     // 2. The phone: a provisioned TEE (simulated OEM key) running the signed TAs, a scripted
     //    person at the trusted keypad, a simulated card at the NFC antenna.
@@ -173,10 +190,10 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
       const cap = await terminal.checkCapability();
       say(`1. capability: contactless ${cap.contactless ? 'yes' : 'no'}, PIN on trusted UI ${cap.pin ? 'yes' : 'no'}, keys in the ${cap.keyStorage.toUpperCase()}`);
 
-      const t = trusttap.attest.v1.CreateTerminalResponse.decode(await admin(url, adminToken, '/v1/admin/terminals',
-        trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: 'M-DEMO-0001', terminalId: `T${Date.now().toString(36).slice(-7).toUpperCase()}` }).finish()));
+      const t = trusttap.attest.v1.CreateTerminalResponse.decode(await admin(url, terminalToken, `/v1/admin/terminals?acquirer=${encodeURIComponent(acquirerId)}`,
+        trusttap.attest.v1.CreateTerminalRequest.encode({ merchantId: demoMerchant(acquirerId), terminalId: `T${Date.now().toString(36).slice(-7).toUpperCase()}` }).finish()));
       const enrolled = await terminal.enroll(t.activationCode);
-      say(`2. enrolled as ${enrolled.deviceId} (merchant ${enrolled.merchantId}, terminal ${enrolled.terminalId}); DUKPT key injected, KCV ${enrolled.keyCheckValues[0]}`);
+      say(`2. enrolled as ${enrolled.deviceId} (acquirer ${acquirerId}, merchant ${enrolled.merchantId}, terminal ${enrolled.terminalId}); DUKPT key injected, KCV ${enrolled.keyCheckValues[0]}`);
 
       if (scenario === 'rooted') health.rooted = true;
       if (scenario === 'hooked') health.hookingFramework = true;
@@ -245,7 +262,7 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
   }
 
   if (json) {
-    console.log(JSON.stringify({ outcome: result.outcome, reason: reasonOf(result), scenario, ...(qr ? { qr, wallet: walletId } : { card: cardName }), amount, currency: currency.alpha, events, ...detailsOf(result) }));
+    console.log(JSON.stringify({ outcome: result.outcome, reason: reasonOf(result), scenario, acquirer: acquirerId, ...(qr ? { qr, wallet: walletId } : { card: cardName }), amount, currency: currency.alpha, events, ...detailsOf(result) }));
   } else {
     say(`5. ${summaryOf(result)}`);
     printReceipt(result, say);
