@@ -72,7 +72,8 @@ export const DEVICE_OPS: Record<string, DeviceOp> = {
   authorize: 'authorize', 'transaction-status': 'transaction_status', reverse: 'reverse',
   'qr-order': 'qr_order', 'qr-status': 'qr_status', 'qr-authorize': 'qr_authorize',
 };
-const BODY_FIELD: Record<DeviceOp, string> = {
+/** Each operation's body field in DeviceRequest. */
+export const BODY_FIELD: Record<DeviceOp, string> = {
   challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', key_exchange: 'keyExchange', key_download: 'keyDownload',
   authorize: 'authorize', transaction_status: 'transactionStatus', reverse: 'reverse',
   qr_order: 'qrOrder', qr_status: 'qrStatus', qr_authorize: 'qrAuthorize',
