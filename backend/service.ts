@@ -132,6 +132,8 @@ export class BackendService {
   private readonly policies = new Map<string, Policy>();
   /** A device's acquirer never changes: device id → acquirer id, for history rows written by id. */
   private readonly acquirerOfDevice = new Map<string, string>();
+  /** Acquirers whose BDK this process has seen in the HSM (made on first use if absent). */
+  private readonly bdkReady = new Set<string>();
   /** Issue 7's authorization: journal, simulated issuer, limits. */
   readonly payments: Authorizer;
   /** QR payments: merchant-presented orders, consumer-presented codes, the wallet routes. */
@@ -161,7 +163,7 @@ export class BackendService {
     await s.loadPolicies();
     for (const m of opts.manifests ?? []) await s.allowManifest(m, false);
     // Another node may make a BDK at the same moment: the stored one is used then (ensureBdk).
-    for (const acq of await repo.listAcquirers()) await ensureBdk(hsm, acq.acquirerId);
+    for (const acq of await repo.listAcquirers()) { await ensureBdk(hsm, acq.acquirerId); s.bdkReady.add(acq.acquirerId); }
     if (opts.seedTestCards ?? true) { await s.payments.issuer.seed(); await s.qr.wallets.seed(); }
     return s;
   }
@@ -207,9 +209,11 @@ export class BackendService {
   /** An acquirer added since start (`trusttap acquirer add` on the same database): its policy is
    * read before one of its devices is served. */
   private async knowAcquirer(acquirerId: string): Promise<void> {
-    if (this.policies.has(acquirerId)) return;
-    await this.loadPolicies();
-    await ensureBdk(this.hsm, acquirerId);
+    if (!this.policies.has(acquirerId)) await this.loadPolicies();
+    if (!this.bdkReady.has(acquirerId)) {
+      await ensureBdk(this.hsm, acquirerId);
+      this.bdkReady.add(acquirerId);
+    }
   }
 
   /** The acquirers a scope covers (ALL_ACQUIRERS: every one); an unknown acquirer is a 404. */
