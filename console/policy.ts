@@ -19,11 +19,18 @@ export function PolicyView({ me }: { me: Me }) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
-  const load = () => api('GET', 'policy').then(setData, (e) => setError(e.message));
-  useEffect(() => { load(); }, []);
+  // Each acquirer has its own policy; a scheme session (every acquirer) picks which one.
+  const [acquirers, setAcquirers] = useState<{ acquirerId: string; name: string }[]>([]);
+  const [acq, setAcq] = useState('');
+  const load = (which = acq) => api('GET', `policy${which ? `?acquirer=${encodeURIComponent(which)}` : ''}`).then((d) => { setData(d); setAcq(d.acquirerId); }, (e) => setError(e.message));
+  useEffect(() => {
+    load();
+    if (me.acquirerId === '*') api('GET', 'acquirers').then(setAcquirers, (e) => setError(e.message));
+  }, []);
   const tryChange = async (c: any) => {
     setError(''); setDone('');
-    try { setPreview(await api('POST', 'policy/preview', c)); setChange(c); } catch (x) { setError((x as Error).message); setPreview(null); }
+    const withAcq = { ...c, acquirerId: acq };
+    try { setPreview(await api('POST', 'policy/preview', withAcq)); setChange(withAcq); } catch (x) { setError((x as Error).message); setPreview(null); }
   };
   const fromTunables = (e: Event) => {
     e.preventDefault();
@@ -53,7 +60,9 @@ export function PolicyView({ me }: { me: Me }) {
   const p = data.current;
   const change_ = canChange(me);
   return html`<section aria-labelledby="policy-h">
-    <h2 id="policy-h">Attestation policy — version ${p.version}</h2>
+    <h2 id="policy-h">Attestation policy of acquirer ${data.acquirerId} — version ${p.version}</h2>
+    ${acquirers.length > 1 ? html`<label>Acquirer <select value=${acq} onChange=${(e: Event) => { const v = (e.target as HTMLSelectElement).value; setPreview(null); load(v); }}>
+      ${acquirers.map((x) => html`<option value=${x.acquirerId}>${x.acquirerId} (${x.name})</option>`)}</select></label>` : null}
     <dl class="kv">
       <dt>Runtime versions</dt><dd>${p.runtimeVersions.join(', ')}</dd>
       <dt>Boot states</dt><dd>${p.bootStates.join(', ')}</dd>

@@ -7,8 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_ACQUIRERS, DEFAULT_ACQUIRER, type Repository, type PaymentRow, type CardAccountRow } from '../../backend/store/repository.ts';
-import { SqliteRepository } from '../../backend/store/sqlite.ts';
-import { PostgresRepository } from '../../backend/store/postgres.ts';
+import { SqliteRepository, MIGRATIONS } from '../../backend/store/sqlite.ts';
+import { PostgresRepository, PG_MIGRATIONS } from '../../backend/store/postgres.ts';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { freshDatabase } from '../helpers/postgres.ts';
 
 const onPostgres = process.env.TRUSTTAP_TEST_DB === 'postgres';
@@ -186,6 +188,51 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect((await other.getOperator('bob'))?.acquirerId).toBe('acq-b');
     await r.putConsoleSession({ tokenHash: 'sess-b', username: 'bob', acquirerId: 'acq-b', role: 'viewer', createdMs: 1, expiresMs: 2 });
     expect((await other.getConsoleSession('sess-b'))?.acquirerId).toBe('acq-b');
+  });
+
+  test('migration 6 gives every existing device, merchant, operator and policy version to the default acquirer', async () => {
+    // A database as the back end left it before tenants (migrations 1..5), with rows in it.
+    const before = `
+      INSERT INTO devices (device_id, merchant_id, terminal_id, state, created_ms) VALUES ('dev-old00001', 'M-OLD', 'T-OLD', 'active', 1);
+      INSERT INTO policies (version, bytes, created_ms) VALUES (1, ${onPostgres ? "'\\x01'" : "x'01'"}, 1), (2, ${onPostgres ? "'\\x02'" : "x'02'"}, 2);
+      INSERT INTO operators (username, role, password_hash, created_ms) VALUES ('olga', 'viewer', 'h', 1);`;
+    let old: Repository;
+    if (onPostgres) {
+      const { inject } = await import('vitest');
+      const url = await freshDatabase(inject('pgUrl'));
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)');
+      for (const m of PG_MIGRATIONS.filter((x) => x.version <= 5)) {
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
+      }
+      await c.query(before);
+      await c.end();
+      old = await PostgresRepository.open(url);
+    } else {
+      const file = join(mkdtempSync(join(tmpdir(), 'tt-mig6-')), 'backend.db');
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      db.exec(before);
+      db.close();
+      old = new SqliteRepository(file);
+    }
+    try {
+      expect((await old.schemaStatus()).applied).toBeGreaterThanOrEqual(6);
+      expect((await old.getDevice('dev-old00001', DEFAULT_ACQUIRER))?.acquirerId).toBe(DEFAULT_ACQUIRER);
+      expect(await old.merchantAcquirer('M-OLD')).toBe(DEFAULT_ACQUIRER);
+      expect(await old.latestPolicy(DEFAULT_ACQUIRER)).toEqual({ version: 2, bytes: Uint8Array.of(2) });
+      expect((await old.getOperator('olga'))?.acquirerId).toBe(DEFAULT_ACQUIRER);
+      expect((await old.listAcquirers()).map((x) => x.acquirerId)).toEqual([DEFAULT_ACQUIRER]);
+      await old.putPolicy('other', 1, Uint8Array.of(3), 3); // versions now count per acquirer
+    } finally {
+      await old.close();
+    }
   });
 
   test('card accounts, ledger, QR orders, wallet sessions and codes', async () => {
