@@ -8,7 +8,7 @@
 // from the tables themselves so a new route cannot be left out, and must be refused or answer
 // only the caller's own rows; the victim's device, payment and policy are unchanged afterwards.
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
-import { startTestBackend, Admin, tid, a, type Backend } from './harness.ts';
+import { startTestBackend, Admin, tid, a, tableRows, type Backend } from './harness.ts';
 import { newPhone, signedToken, pay, type Phone } from './phone.ts';
 import { putAcquirer, bdkIdOf, parseLimits } from '../../backend/tenants.ts';
 import { adminRoutes } from '../../backend/http/admin.ts';
@@ -100,6 +100,16 @@ describe('acquirers as tenants (issue 16 §1)', () => {
       expect(b3.reasonText).toMatch(/another merchant/);
     } finally {
       phoneB.merchantId = 'M-B';
+    }
+    // The merchant's acquirer is checked where the payment is decided, not only at registration:
+    // were M-A's row to say bank-b (a merchant moved to another acquirer), A's device no longer pays for it.
+    await tableRows(be, "UPDATE merchants SET acquirer_id = 'bank-b' WHERE merchant_id = 'M-A' RETURNING merchant_id");
+    try {
+      const a2 = await phoneA.link.authorize(await phoneA.payment(10_00, tA));
+      expect([decision(a2), reason(a2)]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_INVALID_TRANSACTION']);
+      expect(a2.reasonText).toMatch(/merchant of another acquirer/);
+    } finally {
+      await tableRows(be, "UPDATE merchants SET acquirer_id = 'default' WHERE merchant_id = 'M-A' RETURNING merchant_id");
     }
     // bank-b cannot register a terminal of A's merchant either.
     const r = await createForB('M-A', tid());
