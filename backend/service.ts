@@ -170,13 +170,14 @@ export class BackendService {
 
   close(): Promise<void> { return this.repo.close(); }
 
-  /** Every acquirer's latest policy (decoded only when its version moved). */
+  /** Every acquirer's latest policy: one query for the versions, a policy read and decoded only
+   * when its version moved. */
   private async loadPolicies(): Promise<void> {
-    for (const acq of await this.repo.listAcquirers()) {
-      const p = await this.repo.latestPolicy(acq.acquirerId);
-      const have = this.policies.get(acq.acquirerId);
-      if (p && have && p.version === have.version) continue;
-      this.policies.set(acq.acquirerId, p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []));
+    for (const { acquirerId, version } of await this.repo.policyVersions()) {
+      const have = this.policies.get(acquirerId);
+      if (have && have.version === version) continue;
+      const p = version ? await this.repo.latestPolicy(acquirerId) : null;
+      this.policies.set(acquirerId, p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []));
     }
   }
 

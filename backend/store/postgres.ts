@@ -631,6 +631,11 @@ export class PostgresRepository implements Repository {
     return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
   }
 
+  async policyVersions() {
+    return (await this.q('SELECT a.acquirer_id, COALESCE((SELECT MAX(p.version) FROM policies p WHERE p.acquirer_id = a.acquirer_id), 0) AS version FROM acquirers a ORDER BY a.acquirer_id')).rows
+      .map((r) => ({ acquirerId: r.acquirer_id as string, version: Number(r.version) }));
+  }
+
   async putRkiSession(s: RkiSessionRow): Promise<void> {
     await this.q('INSERT INTO rki_sessions (session_id, device_id, wrapped_keys, expires_ms) VALUES ($1, $2, $3, $4)', [s.sessionId, s.deviceId, Buffer.from(s.wrappedKeys), s.expiresMs]);
   }

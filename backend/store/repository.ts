@@ -290,6 +290,9 @@ export interface Repository {
   /** Each acquirer has its own policy versions (1, 2, … per acquirer). */
   putPolicy(acquirerId: string, version: number, bytes: Uint8Array, createdMs: number): Promise<void>;
   latestPolicy(acquirerId: string): Promise<{ version: number; bytes: Uint8Array } | null>;
+  /** Every acquirer with its latest policy version (0 if it has none), in one query: what a node
+   * on a shared database re-reads before each request. */
+  policyVersions(): Promise<{ acquirerId: string; version: number }[]>;
 
   putRkiSession(s: RkiSessionRow): Promise<void>;
   takeRkiSession(sessionId: string): Promise<RkiSessionRow | null>;

@@ -645,6 +645,11 @@ export class SqliteRepository implements Repository {
     });
   }
 
+  policyVersions() {
+    return this.run(() => (this.cached('SELECT a.acquirer_id, COALESCE((SELECT MAX(p.version) FROM policies p WHERE p.acquirer_id = a.acquirer_id), 0) AS version FROM acquirers a ORDER BY a.acquirer_id').all() as any[])
+      .map((r) => ({ acquirerId: r.acquirer_id as string, version: r.version as number })));
+  }
+
   putRkiSession(s: RkiSessionRow): Promise<void> {
     return this.run(() => {
       this.st.putRki.run(s.sessionId, s.deviceId, Buffer.from(s.wrappedKeys), s.expiresMs);

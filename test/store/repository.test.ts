@@ -183,6 +183,7 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect(await r.latestPolicy('acq-b')).toEqual({ version: 1, bytes: Uint8Array.of(7) });
     expect((await r.listPolicies('acq-b')).map((p) => p.version)).toEqual([1]);
     expect(await r.latestPolicy('acq-none')).toBeNull();
+    expect(await other.policyVersions()).toEqual([{ acquirerId: 'acq-b', version: 1 }, { acquirerId: DEFAULT_ACQUIRER, version: 2 }]);
 
     await r.putOperator({ username: 'bob', acquirerId: 'acq-b', role: 'viewer', passwordHash: 'x', createdMs: 1, disabled: false });
     expect((await other.getOperator('bob'))?.acquirerId).toBe('acq-b');
@@ -229,6 +230,7 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
       expect(await old.latestPolicy(DEFAULT_ACQUIRER)).toEqual({ version: 2, bytes: Uint8Array.of(2) });
       expect((await old.getOperator('olga'))?.acquirerId).toBe(DEFAULT_ACQUIRER);
       expect((await old.listAcquirers()).map((x) => x.acquirerId)).toEqual([DEFAULT_ACQUIRER]);
+      expect(await old.policyVersions()).toEqual([{ acquirerId: DEFAULT_ACQUIRER, version: 2 }]);
       await old.putPolicy('other', 1, Uint8Array.of(3), 3); // versions now count per acquirer
     } finally {
       await old.close();
