@@ -221,6 +221,21 @@ describe('acquirers as tenants (issue 16 §1)', () => {
   });
 });
 
+test('the routes outside the three tables hold no acquirer\'s rows: keys and health answer anyone; metrics and the wallet routes refuse an acquirer\'s token', async () => {
+  const get = (path: string, token?: string) => fetch(`${be.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  for (const path of ['/v1/keys', '/healthz', '/readyz']) {
+    const r = await get(path, tokenB);
+    expect(r.status, path).toBe(200);
+    const text = Buffer.from(await r.arrayBuffer()).toString('latin1');
+    for (const v of [idA, idB, 'M-A', 'M-B']) expect(text, path).not.toContain(v);
+  }
+  expect((await get('/metrics', tokenB)).status).toBe(401); // the scheme's counts: the metrics or admin token only
+  expect((await get('/v1/wallet/balance', tokenB)).status).toBe(401); // the simulated issuer's wallets, not an acquirer's
+  for (const path of ['/v1/wallet/pay', '/v1/wallet/codes']) {
+    expect((await fetch(`${be.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${tokenB}` }, body: new Uint8Array(0) })).status, path).toBe(401);
+  }
+});
+
 function trustWalletLogin(): Uint8Array {
   return pay.WalletLoginRequest.encode({ accountId: 'wallet-cny' }).finish();
 }
