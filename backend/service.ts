@@ -208,8 +208,8 @@ export class BackendService {
   }
 
   /** An acquirer added since start (`trusttap acquirer add` on the same database): its policy is
-   * read before one of its devices is served. */
-  private async knowAcquirer(acquirerId: string): Promise<void> {
+   * read (and its BDK made if absent) before it is served or its policy changed. */
+  async knowAcquirer(acquirerId: string): Promise<void> {
     if (!this.policies.has(acquirerId)) await this.loadPolicies();
     if (!this.bdkReady.has(acquirerId)) {
       await ensureBdk(this.hsm, acquirerId);
@@ -219,8 +219,9 @@ export class BackendService {
 
   /** The acquirers a scope covers (ALL_ACQUIRERS: every one); an unknown acquirer is a 404. */
   private async acquirersIn(scope: Scope): Promise<string[]> {
-    if (scope === ALL_ACQUIRERS) return (await this.repo.listAcquirers()).map((x) => x.acquirerId);
-    return [(await acquirerOrFail(this.repo, scope)).acquirerId];
+    const ids = scope === ALL_ACQUIRERS ? (await this.repo.listAcquirers()).map((x) => x.acquirerId) : [(await acquirerOrFail(this.repo, scope)).acquirerId];
+    for (const id of ids) await this.knowAcquirer(id);
+    return ids;
   }
 
   /** by: who rolled it out and why (the console), written into each notified device's history. */
@@ -284,6 +285,7 @@ export class BackendService {
    * and manifest allowlists stay manifest-driven. Returns the new version. */
   async updatePolicy(p: trusttap.attest.v1.IPolicy, by?: { actor: string; reason: string }, acquirerId: string = DEFAULT_ACQUIRER): Promise<number> {
     await acquirerOrFail(this.repo, acquirerId);
+    await this.knowAcquirer(acquirerId);
     const next = this.policyWithTunables(acquirerId, p);
     await this.savePolicy(acquirerId, next, true, by);
     return next.version;

@@ -104,10 +104,12 @@ export class ConsoleViews {
   private async policyAcquirer(scope: Scope, named?: string): Promise<string> {
     if (scope !== ALL_ACQUIRERS) {
       if (named && named !== scope) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no acquirer ${named}`);
+      await this.s.knowAcquirer(scope);
       return scope;
     }
     const acq = named || DEFAULT_ACQUIRER;
     if (!await this.s.repo.getAcquirer(acq)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no acquirer ${acq}`);
+    await this.s.knowAcquirer(acq);
     return acq;
   }
 

@@ -110,6 +110,7 @@ export function adminRoutes(service: BackendService): AdminRoute[] {
 
 async function known(service: BackendService, acquirerId: string): Promise<string> {
   if (!await service.repo.getAcquirer(acquirerId)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no acquirer ${acquirerId}`);
+  await service.knowAcquirer(acquirerId);
   return acquirerId;
 }
 

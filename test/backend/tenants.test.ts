@@ -221,6 +221,18 @@ describe('acquirers as tenants (issue 16 §1)', () => {
   });
 });
 
+test('an acquirer added while the back end runs is served at once: its policy versions go on from its copy of the default one', async () => {
+  await putAcquirer(be.service.repo, { acquirerId: 'bank-c', name: 'Bank C' }, Date.now()); // as `trusttap acquirer add` on the live database
+  const got = a.Policy.decode((await admin.req('GET', '/v1/admin/policy?acquirer=bank-c')).body);
+  expect(got.version).toBe(1);
+  const put = await admin.req('PUT', '/v1/admin/policy?acquirer=bank-c', a.Policy.encode({ ...got, nonceTtlMs: 30_000 } as any).finish());
+  expect([put.status, a.Policy.decode(put.body).version]).toEqual([200, 2]);
+  expect((await be.service.repo.listPolicies('bank-c')).map((p) => p.version)).toEqual([1, 2]);
+  const t = await admin.req('POST', '/v1/admin/terminals?acquirer=bank-c', a.CreateTerminalRequest.encode({ merchantId: 'M-C', terminalId: tid() }).finish());
+  expect(t.status).toBe(201);
+  expect(await be.service.hsm.hasBdk(bdkIdOf('bank-c'))).toBe(true);
+});
+
 test('the routes outside the three tables hold no acquirer\'s rows: keys and health answer anyone; metrics and the wallet routes refuse an acquirer\'s token', async () => {
   const get = (path: string, token?: string) => fetch(`${be.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   for (const path of ['/v1/keys', '/healthz', '/readyz']) {
