@@ -24,6 +24,11 @@ import {
 } from '../common/manifest.ts';
 
 export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
+/** The asc transform every compile applies (string literals as UTF-8, build/text-transform.mjs);
+ * passed to asc.main directly, since asc resolves a `--transform` path against the working
+ * directory. Its source is part of the cache key and of each output's sources. */
+export const TEXT_TRANSFORM = 'build/text-transform.mjs';
+const TEXT_TRANSFORM_URL = new URL('./text-transform.mjs', import.meta.url);
 /** The compiler version, read without loading the compiler (it is imported only on a cache miss). */
 export const ASC_VERSION: string = createRequire(import.meta.url)('assemblyscript/package.json').version;
 
@@ -112,7 +117,8 @@ interface CacheRecord { key: string; reads: [string, string | null][]; sha256: s
  * conformance kit's test TAs (build/conformance.ts). `sources` are the files asc read
  * (repo-relative, sorted): what the SBOM lists for the output. */
 export async function compile(root: string, args: string[], cacheDir: string | null): Promise<{ bytes: Uint8Array; cached: boolean; sources: string[] }> {
-  const key = sha256Hex(new TextEncoder().encode(JSON.stringify([ASC_VERSION, args])));
+  const transformSource = readFileSync(TEXT_TRANSFORM_URL, 'utf8');
+  const key = sha256Hex(new TextEncoder().encode(JSON.stringify([ASC_VERSION, args, sha256Hex(new TextEncoder().encode(transformSource))])));
   const read = (name: string, baseDir: string): string | null => {
     try { return readFileSync(resolve(root, baseDir, name), 'utf8'); } catch { return null; }
   };
@@ -122,7 +128,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
       const rec = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CacheRecord;
       if (rec.key === key && rec.reads.every(([p, h]) => hashOf(read(p, '.')) === h)) {
         const bytes = readFileSync(join(cacheDir, `${key}.wasm`));
-        if (sha256Hex(bytes) === rec.sha256) return { bytes, cached: true, sources: rec.reads.filter(([, h]) => h !== null).map(([p]) => p) };
+        if (sha256Hex(bytes) === rec.sha256) return { bytes, cached: true, sources: [...rec.reads.filter(([, h]) => h !== null).map(([p]) => p), TEXT_TRANSFORM].sort() };
       }
     } catch { /* no usable cache entry */ }
   }
@@ -130,6 +136,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
   const stderr: string[] = [];
   let out: Uint8Array | null = null;
   const asc = (await import('assemblyscript/asc')).default;
+  const transform = (await import(TEXT_TRANSFORM_URL.href)).default;
   if (asc.version !== ASC_VERSION) throw new BuildError(`asc reports version ${asc.version}, package.json ${ASC_VERSION}`);
   const { error } = await asc.main([...args, '--outFile', 'ta.wasm', '--noColors'], {
     stdout: { write: () => true } as any,
@@ -141,6 +148,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
     },
     writeFile: (name: string, contents: Uint8Array | string) => { if (name === 'ta.wasm') out = contents as Uint8Array; },
     listFiles: () => [],
+    transforms: [transform],
   } as any);
   if (error || !out) throw new BuildError(`asc ${args.join(' ')} failed: ${error?.message ?? 'no output'}\n${stderr.join('').trim()}`);
   const bytes: Uint8Array = out;
@@ -150,7 +158,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
     const rec: CacheRecord = { key, reads: [...reads].sort((a, b) => (a[0] < b[0] ? -1 : 1)), sha256: sha256Hex(bytes) };
     writeAtomic(join(cacheDir, `${key}.json`), JSON.stringify(rec));
   }
-  return { bytes, cached: false, sources: [...reads].filter(([, h]) => h !== null).map(([p]) => p).sort() };
+  return { bytes, cached: false, sources: [...[...reads].filter(([, h]) => h !== null).map(([p]) => p), TEXT_TRANSFORM].sort() };
 }
 
 /** The manifest entry for a built TA; the field order here is the manifest's byte layout. */

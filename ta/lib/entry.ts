@@ -3,6 +3,7 @@
 // re-exports these functions. Command 0 (PING) is answered here for every TA.
 import { PingResponse, ErrorDetail } from "../../proto/gen/as/tee";
 import { SUCCESS, ERROR_BAD_PARAMETERS, ERROR_SHORT_BUFFER, ERROR_BAD_STATE, ERROR_ACCESS_DENIED } from "./status";
+import "./text";
 
 export const TA_ABI_VERSION: u32 = 1;
 export const IO_CAP: u32 = 64 * 1024;
