@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join, normalize, isAbsolute, resolve, sep } from 'node:path';
-import { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH } from './paths.ts';
+import { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH, TEXT_TRANSFORM, TEXT_TRANSFORM_URL } from './paths.ts';
 import { HOST_ABI_VERSION } from '../tee/abi/table.ts';
 import { TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { moduleProblems, parseModule, importSignature } from '../tee/loader/imports.ts';
@@ -23,12 +23,7 @@ import {
   MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, serializeManifest, sha256Hex, type Manifest, type ManifestTa,
 } from '../common/manifest.ts';
 
-export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
-/** The asc transform every compile applies (string literals as UTF-8, build/text-transform.mjs);
- * passed to asc.main directly, since asc resolves a `--transform` path against the working
- * directory. Its source is part of the cache key and of each output's sources. */
-export const TEXT_TRANSFORM = 'build/text-transform.mjs';
-const TEXT_TRANSFORM_URL = new URL('./text-transform.mjs', import.meta.url);
+export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH, TEXT_TRANSFORM };
 /** The compiler version, read without loading the compiler (it is imported only on a cache miss). */
 export const ASC_VERSION: string = createRequire(import.meta.url)('assemblyscript/package.json').version;
 
@@ -128,7 +123,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
       const rec = JSON.parse(readFileSync(join(cacheDir, `${key}.json`), 'utf8')) as CacheRecord;
       if (rec.key === key && rec.reads.every(([p, h]) => hashOf(read(p, '.')) === h)) {
         const bytes = readFileSync(join(cacheDir, `${key}.wasm`));
-        if (sha256Hex(bytes) === rec.sha256) return { bytes, cached: true, sources: [...rec.reads.filter(([, h]) => h !== null).map(([p]) => p), TEXT_TRANSFORM].sort() };
+        if (sha256Hex(bytes) === rec.sha256) return { bytes, cached: true, sources: rec.reads.filter(([, h]) => h !== null).map(([p]) => p) };
       }
     } catch { /* no usable cache entry */ }
   }
@@ -158,7 +153,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
     const rec: CacheRecord = { key, reads: [...reads].sort((a, b) => (a[0] < b[0] ? -1 : 1)), sha256: sha256Hex(bytes) };
     writeAtomic(join(cacheDir, `${key}.json`), JSON.stringify(rec));
   }
-  return { bytes, cached: false, sources: [...[...reads].filter(([, h]) => h !== null).map(([p]) => p), TEXT_TRANSFORM].sort() };
+  return { bytes, cached: false, sources: [...reads].filter(([, h]) => h !== null).map(([p]) => p).sort() };
 }
 
 /** The manifest entry for a built TA; the field order here is the manifest's byte layout. */

@@ -19,7 +19,7 @@ describe('the text transform', () => {
   let ex: { memory: WebAssembly.Memory; text(i: number): number; textLength(): number; secondOffset(): number; equalToBuilt(): number };
   beforeAll(async () => {
     ({ bytes, sources } = await compile(PROJECT_ROOT, [ENTRY, '-O3', '--shrinkLevel', '1', '--noAssert', '--runtime', 'minimal'], null));
-    const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: () => { throw new Error('abort'); } } });
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(new Uint8Array(bytes)), { env: { abort: () => { throw new Error('abort'); } } });
     ex = instance.exports as any;
   }, 120_000);
   const read = (i: number) => new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ex.text(i), ex.textLength()));
