@@ -52,9 +52,15 @@ describe('the text transform', () => {
     expect(count(bytes, utf16('Zq!'))).toBe(1);
   });
 
-  test('the transform is among the sources of what it built', () => {
-    expect(sources).toContain(TEXT_TRANSFORM);
+  test('the block file is among the sources; the SBOM entry of each TA names the transform and its hash', async () => {
     expect(sources).toContain('ta/lib/text.ts');
+    const { readFileSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    const want = `${TEXT_TRANSFORM} sha256:${createHash('sha256').update(readFileSync(`${PROJECT_ROOT}/${TEXT_TRANSFORM}`)).digest('hex')}`;
+    const sbom = JSON.parse(readFileSync(`${PROJECT_ROOT}/build/sbom.cdx.json`, 'utf8'));
+    const tas = sbom.components.filter((c: any) => c.properties?.some((p: any) => p.name === 'trusttap:ta:uuid'));
+    expect(tas.length).toBeGreaterThanOrEqual(4);
+    for (const c of tas) expect(c.properties).toContainEqual({ name: 'trusttap:build:asc_transform', value: want });
   });
 
   test('the built TAs carry their reasons as UTF-8 only', async () => {
