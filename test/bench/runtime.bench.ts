@@ -124,6 +124,6 @@ export async function run(): Promise<Section> {
   return {
     title: 'TEE runtime',
     figures,
-    notes: ['sizes by component: the release build again with a name section, function bodies summed by source file (codec = proto/, payment library = ta/lib/, TA logic = ta/<name>/, runtime and std = ~lib/ and glue) and the data section; inlining moves code across components, so the split is an estimate'],
+    notes: ['sizes by component: the release build again with a name section, function bodies summed by source file (codec = proto/, payment library = ta/lib/, TA logic = ta/<name>/, runtime and std = ~lib/ and glue) and the data section (the string literals as one UTF-8 block, build/text-transform.mjs; descriptor tables; ~lib strings); inlining moves code across components, so the split is an estimate'],
   };
 }
