@@ -1,7 +1,7 @@
 // asc transform (asconfig.json "transform"): the string literals of the project's AssemblyScript
 // sources — mostly error reasons — are stored once, as UTF-8, in one static block, instead of as
 // UTF-16 string objects each in its own data segment. ASCII text is then half the bytes, with no
-// object header and no segment per string: the keystore's ~17 KB of reasons shrink to ~7 KB
+// object header and no segment per string: the keystore's ~17 KB of reasons take 8.9 KB
 // (issue 15, docs/performance.md). Each literal becomes `__tt_text(offset, length)`
 // (ta/lib/text.ts), which decodes it when evaluated — the same string value, made on demand, so
 // it only reads literals on paths that run rarely or once (top-level constants run once).
