@@ -353,7 +353,11 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     metrics.openConnections.inc();
     socket.once('close', () => metrics.openConnections.dec());
   });
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's idle timeout (fetch/undici closes its side first, from the
+  // Keep-Alive hint), so a client never reuses a socket the server is closing at that moment:
+  // that race answered a request with ECONNRESET on a loaded machine. 65 s is what load
+  // balancers in front of a back end commonly expect (60 s idle + margin).
+  server.keepAliveTimeout = 65_000;
   // Node's own limits stay as a backstop behind readBody's deadline (which answers 408 itself):
   // headers that trickle are cut off (Node answers 408), headers over 16 KiB — the request line
   // (URL) counts — get 431 (maxHeaderSize).
