@@ -607,9 +607,9 @@ export class BackendService {
     const d = c.device;
     const counter = boundedCounter(c.req.counter, d?.lastCounter ?? 0, c.now);
     if (d) {
-      if (!await this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
+      // One statement: the counter's compare-and-set and the time of contact.
+      if (!await this.repo.advanceCounter(d.deviceId, counter, c.now)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
       if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) await this.missedHeartbeats(d, c.now);
-      await this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
     }
     switch (op) {
       case 'challenge': return { challenge: await this.challenge(c) };
