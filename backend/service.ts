@@ -38,6 +38,8 @@ const reasonName = (r: number) => (pay.DeclineReason[r] ?? `reason_${r}`).replac
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
 export { DEFAULT_BDK } from './tenants.ts';
 export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
+/** What the attest TA puts before a record it signs for the txsign TA: label, 0, the TA's UUID. */
+const TXSIGN_LABEL_PREFIX = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex')]);
 export { MAX_COUNTER_STEP, counterBound } from './request-verify.ts';
 
 export interface BackendOptions {
@@ -515,7 +517,7 @@ export class BackendService {
   async checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow): Promise<{ ok: boolean; reason: string }> {
     const d = device ?? await this.repo.getDevice(deviceId);
     if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
-    const msg = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex'), record]);
+    const msg = Buffer.concat([TXSIGN_LABEL_PREFIX, record]);
     if (!verifyP256(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
     if (!await this.hsm.verifyDukptMac(bdkIdOf(d.acquirerId), macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
     return { ok: true, reason: '' };
@@ -607,9 +609,9 @@ export class BackendService {
     const d = c.device;
     const counter = boundedCounter(c.req.counter, d?.lastCounter ?? 0, c.now);
     if (d) {
-      if (!await this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
+      // One statement: the counter's compare-and-set and the time of contact.
+      if (!await this.repo.advanceCounter(d.deviceId, counter, c.now)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
       if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) await this.missedHeartbeats(d, c.now);
-      await this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
     }
     switch (op) {
       case 'challenge': return { challenge: await this.challenge(c) };

@@ -91,6 +91,8 @@ interface Ctx {
   record: trusttap.txsign.v1.TransactionRecord;
   recordSha: string;
   reference: string;
+  /** 6 random bytes for the authorization code. */
+  codeRandom: Uint8Array;
   type: 'purchase' | 'refund';
   amount: number;
   currency: string;
@@ -103,9 +105,10 @@ interface Ctx {
 
 export class Authorizer {
   readonly issuer: IssuerSim;
-  /** Tokens whose signature verified, decoded (sha256 of token || signature → the token): a
-   * device sends the same token with every payment of its two-minute life, so it is verified and
-   * decoded once; binding, verdict and expiry are still checked on every payment. */
+  /** Signed tokens (their exact bytes, base64) that decoded canonically and whose signature
+   * verified, decoded: a device sends the same token with every payment of its two-minute life,
+   * so it is decoded and verified once; binding, verdict and expiry are still checked on every
+   * payment. */
   private readonly verifiedTokens = new Map<string, trusttap.attest.v1.VerdictToken>();
 
   constructor(private readonly host: AuthorizationHost) {
@@ -189,9 +192,11 @@ export class Authorizer {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${await repo.lastRecordCounter(device.deviceId)} (replay)`);
     }
 
-    // 3.–8. Journaled from here on.
+    // 3.–8. Journaled from here on. One draw of randomness for the reference (8 bytes) and the
+    // authorization code (6): each node:crypto call costs more than the bytes.
+    const random = randomBytes(14);
     const c: Ctx = {
-      device, now, record, recordSha, reference: `TT${randomBytes(8).toString('hex').toUpperCase()}`, type,
+      device, now, record, recordSha, reference: `TT${random.toString('hex', 0, 8).toUpperCase()}`, codeRandom: random.subarray(8), type,
       amount: num(record.amountMinor), currency: record.currency, maskedPan: record.maskedPan, panHash: '', delta: 0,
       arpc: new Uint8Array(0), iad: new Uint8Array(0),
     };
@@ -307,7 +312,7 @@ export class Authorizer {
     const reason = d?.reason ?? R.DECLINE_REASON_NONE;
     const res: AuthorizeResponse = {
       decision: approved ? pay.Decision.DECISION_APPROVED : pay.Decision.DECISION_DECLINED, reason,
-      reasonText: d?.text ?? 'approved', responseCode: RESPONSE_CODE[reason], authorizationCode: approved ? authCode() : '',
+      reasonText: d?.text ?? 'approved', responseCode: RESPONSE_CODE[reason], authorizationCode: approved ? authCode(c.codeRandom) : '',
       arpc: c.arpc, clientTransactionId: c.record.clientTransactionId, amountMinor: u64(c.amount), currency: c.currency,
       maskedPan: c.maskedPan, journaledMs: u64(c.now), transactionReference: c.reference, issuerAuthenticationData: c.iad,
       approvedOffline: c.record.approvedOffline,
@@ -320,7 +325,7 @@ export class Authorizer {
     };
     await this.host.repo.insertPayment(row); // the journal is the payment's record (no history row: one write less per payment)
     if (d && c.record.approvedOffline) await this.host.offlineDeclined(c.device, `${c.record.clientTransactionId} ${c.reference}: ${pay.DeclineReason[reason]}: ${d.text}`, c.now);
-    return pay.AuthorizeResponse.decode(bytes);
+    return res; // encodes to the journaled bytes (a resend gets those bytes decoded: currentAnswer)
   }
 
   /** A decline before anything was consumed: not journaled, recorded in the device history. */
@@ -338,16 +343,16 @@ export class Authorizer {
 
   /** The verdict token as common/verdict-token.ts checks it, bound to this device; '' if good. */
   private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
-    let st: trusttap.attest.v1.SignedToken;
-    try {
-      st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
-    } catch (e) {
-      return (e as Error).message;
-    }
-    if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
-    const key = hex(sha256(Buffer.concat([st.token, st.signature])));
+    const key = Buffer.from(signedToken.buffer, signedToken.byteOffset, signedToken.length).toString('base64');
     let t = this.verifiedTokens.get(key);
     if (!t) {
+      let st: trusttap.attest.v1.SignedToken;
+      try {
+        st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
       if (!verifyP256(this.host.hsm.publicKey('token'), st.token, st.signature)) return 'the verdict token is not signed by the back end';
       try {
         t = decodeCanonical(at.VerdictToken, st.token, 'the verdict token');
@@ -412,7 +417,10 @@ const arcOf = (code: string) => Uint8Array.from(Buffer.from(code.padStart(2, '0'
 /** Card Status Update for ARPC method 2 (Visa CVN 18): byte 2 bit 8 = approved (simplified). */
 const csuOf = (approved: boolean) => Uint8Array.of(0x00, approved ? 0x80 : 0x00, 0x00, 0x00);
 
-function authCode(): string {
+/** Six characters, one per random byte (ISO 8583 field 38). */
+function authCode(random: Uint8Array): string {
   const alphabet = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
-  return [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
+  let s = '';
+  for (let i = 0; i < 6; i++) s += alphabet[random[i] % alphabet.length];
+  return s;
 }

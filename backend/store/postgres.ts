@@ -581,9 +581,12 @@ export class PostgresRepository implements Repository {
     await this.q(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${keys.length + 1}`, [...vals, deviceId]);
   }
 
-  async advanceCounter(deviceId: string, counter: number): Promise<boolean> {
+  async advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean> {
     // Compare-and-set: a concurrent request with the same counter waits on the row lock, then finds
     // the condition false (or conflicts and runs again): one of them wins.
+    if (contactMs !== undefined) {
+      return (await this.q('UPDATE devices SET last_counter = $1, last_contact_ms = $3 WHERE device_id = $2 AND last_counter < $1', [counter, deviceId, contactMs])).rowCount === 1;
+    }
     return (await this.q('UPDATE devices SET last_counter = $1 WHERE device_id = $2 AND last_counter < $1', [counter, deviceId])).rowCount === 1;
   }
 

@@ -272,8 +272,9 @@ export interface Repository {
   getDeviceByActivation(activationHash: string): Promise<DeviceRow | null>;
   listDevices(states: DeviceStateName[] | undefined, scope: Scope): Promise<DeviceRow[]>;
   updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): Promise<void>;
-  /** Accepts the counter only if it is above the last one (compare-and-set); false = replay. */
-  advanceCounter(deviceId: string, counter: number): Promise<boolean>;
+  /** Accepts the counter only if it is above the last one (compare-and-set); false = replay.
+   * With contactMs, an accepted counter also sets lastContactMs, in the same statement. */
+  advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean>;
 
   putNonce(n: NonceRow): Promise<void>;
   /** Removes and returns the nonce (single use); null if unknown or already used. */

@@ -314,6 +314,7 @@ export class SqliteRepository implements Repository {
       byTerminal: p('SELECT * FROM devices WHERE merchant_id = ? AND terminal_id = ?'),
       byActivation: p("SELECT * FROM devices WHERE activation_hash = ? AND activation_hash <> ''"),
       advance: p('UPDATE devices SET last_counter = ? WHERE device_id = ? AND last_counter < ?'),
+      advanceContact: p('UPDATE devices SET last_counter = ?, last_contact_ms = ? WHERE device_id = ? AND last_counter < ?'),
       putNonce: p('INSERT INTO nonces (nonce, device_id, activation_hash, key_hash, expires_ms) VALUES (?, ?, ?, ?, ?)'),
       getNonce: p('SELECT * FROM nonces WHERE nonce = ?'),
       delNonce: p('DELETE FROM nonces WHERE nonce = ?'),
@@ -467,9 +468,20 @@ export class SqliteRepository implements Repository {
     return this.acquire().then((release) => { try { return f(); } finally { release(); } });
   }
 
-  /** A synchronous all-or-nothing group inside one method (take = read + delete). */
+  /** A synchronous all-or-nothing group inside one method (take = read + delete). Inside a
+   * transaction() it needs no savepoint of its own: nothing else runs between its statements,
+   * and a throw rolls back the enclosing transaction or savepoint. */
   private atomic<T>(f: () => T): T {
+    if (this.tx.getStore()?.open) return f();
     return this.db.inTransaction ? this.db.transaction(f)() : this.db.transaction(f).immediate();
+  }
+
+  /** Transaction control as prepared statements (db.exec would parse the SQL each time). */
+  private readonly control = new Map<string, Statement>();
+  private exec(sql: string): void {
+    let s = this.control.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.control.set(sql, s); }
+    s.run();
   }
 
   /** BEGIN IMMEDIATE … COMMIT; nested, a SAVEPOINT (so a failing inner unit rolls back alone —
@@ -477,31 +489,35 @@ export class SqliteRepository implements Repository {
   async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
     const ctx = this.tx.getStore();
     if (ctx?.open) {
-      const sp = `sp${++ctx.savepoints}`;
-      this.db.exec(`SAVEPOINT ${sp}`);
+      // Names by depth (sp1 inside sp0 …): a savepoint's name is free again once released, so
+      // the same few prepared statements serve every request of a group commit.
+      const sp = `sp${ctx.savepoints++}`;
+      this.exec(`SAVEPOINT ${sp}`);
       try {
         const r = await fn();
-        this.db.exec(`RELEASE ${sp}`);
+        this.exec(`RELEASE ${sp}`);
         return r;
       } catch (e) {
-        this.db.exec(`ROLLBACK TO ${sp}`);
-        this.db.exec(`RELEASE ${sp}`);
+        this.exec(`ROLLBACK TO ${sp}`);
+        this.exec(`RELEASE ${sp}`);
         throw e;
+      } finally {
+        ctx.savepoints--;
       }
     }
     const release = await this.acquire();
     const mine = { open: true, savepoints: 0 };
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.exec('BEGIN IMMEDIATE');
       try {
         const r = await this.tx.run(mine, fn);
         const t = performance.now();
-        this.db.exec('COMMIT');
+        this.exec('COMMIT');
         this.commits++;
         this.commitObserver?.('commit', (performance.now() - t) / 1000);
         return r;
       } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.exec('ROLLBACK');
         throw e;
       }
     } finally {
@@ -575,8 +591,9 @@ export class SqliteRepository implements Repository {
     });
   }
 
-  advanceCounter(deviceId: string, counter: number): Promise<boolean> {
+  advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean> {
     return this.run(() => {
+      if (contactMs !== undefined) return this.st.advanceContact.run(counter, contactMs, deviceId, counter).changes === 1;
       return this.st.advance.run(counter, deviceId, counter).changes === 1;
     });
   }

@@ -59,6 +59,17 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     await expect(r.updateDevice('dev-a0000001', { nope: 1 } as any)).rejects.toThrow(/unknown device column/);
   });
 
+  test('the request counter: compare-and-set, and with a contact time both in one statement', async () => {
+    await r.createDevice(device('dev-a0000003'));
+    expect(await r.advanceCounter('dev-a0000003', 10)).toBe(true);
+    expect(await r.advanceCounter('dev-a0000003', 10)).toBe(false); // equal is a replay
+    expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 10, lastContactMs: 0 });
+    expect(await r.advanceCounter('dev-a0000003', 11, 777)).toBe(true);
+    expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 11, lastContactMs: 777 });
+    expect(await r.advanceCounter('dev-a0000003', 5, 999)).toBe(false); // refused: the contact time stays too
+    expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 11, lastContactMs: 777 });
+  });
+
   test('a transaction is all or nothing; a failing nested unit rolls back alone', async () => {
     await r.createDevice(device('dev-b0000001'));
     await expect(r.transaction(async () => {
@@ -76,6 +87,21 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     });
     expect(out).toBe(42);
     expect((await r.history('dev-b0000001')).map((h) => h.detail)).toEqual(['kept']);
+    // Units one after another and one inside another (a group commit's requests, each with its
+    // own nested units): each rolls back alone, the rest commits.
+    await r.transaction(async () => {
+      for (const i of [1, 2, 3]) {
+        await r.transaction(async () => {
+          await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 10 + i, kind: 'x', verdict: '', detail: `unit ${i}`, policyVersion: 0 });
+          await r.transaction(async () => {
+            await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 20 + i, kind: 'x', verdict: '', detail: `inner ${i}`, policyVersion: 0 });
+            if (i === 1) throw new Error('inner');
+          }).catch(() => undefined);
+          if (i === 2) throw new Error('unit');
+        }).catch(() => undefined);
+      }
+    });
+    expect((await r.history('dev-b0000001')).map((h) => h.detail)).toEqual(['kept', 'unit 1', 'unit 3', 'inner 3']);
   });
 
   test('work outside a transaction waits for it instead of joining it', async () => {
