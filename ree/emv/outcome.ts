@@ -1,6 +1,8 @@
 // Outcomes and UI requests (EMV Contactless Book A §6.2, Book B §2): every transaction path
 // ends in exactly one Outcome, with the message the reader should show.
 
+import type { RelayResistanceResult } from './relay-resistance.ts';
+
 export type OutcomeKind =
   | 'APPROVED' | 'DECLINED' | 'ONLINE_REQUEST' | 'TRY_AGAIN' | 'SELECT_NEXT'
   | 'TRY_ANOTHER_INTERFACE' | 'END_APPLICATION';
@@ -46,6 +48,11 @@ export interface Outcome {
   card?: CardSummary;
   /** ODA result: undefined when not performed */
   oda?: 'PASSED' | 'FAILED';
+  /** Kernel 2: the relay resistance protocol's result (performed, retries, times) */
+  relayResistance?: RelayResistanceResult;
+  /** Book A Outcome Parameter Set "Start": where a restart begins — 'B' after "See Phone" (the
+   *  cardholder acts on the phone, then taps again) */
+  restart?: 'B';
   /** Terminal Verification Results (95), hex */
   tvr?: string;
   /** online authorisation data (ICC data for field 55) by tag, hex. Holds no PAN or track 2. */
