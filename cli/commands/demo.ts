@@ -308,6 +308,7 @@ function describe(e: PaymentEvent): string {
     case 'card-requested': return 'present card';
     case 'card-presented': return 'card presented';
     case 'card-read': return 'card read — remove card';
+    case 'see-phone': return `see phone: the customer verifies on their phone, then taps again (tap ${e.tap})`;
     case 'pin-requested': return 'enter PIN on the trusted keypad';
     case 'pin-entered': return 'PIN entered (encrypted in the TEE)';
     case 'processing': return 'processing (signed by the TEE; sent to the acquirer, or queued when it cannot be reached)';

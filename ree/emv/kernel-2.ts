@@ -150,14 +150,15 @@ export const kernel2: Kernel = async (k) => {
   }
   const pcii = resp.get('DF4B');
   // A wallet that declines because the cardholder must act on the phone (verify, acknowledge):
-  // "See Phone" and tap again (C-2 outcome with restart).
+  // C-2 Outcome Parameter Set Status "End Application", Start "B" (restart), UI Request "See
+  // Phone" with status Not Ready — the cardholder verifies on the phone, then taps again.
   if (type === 0x00 && pcii && pcii.length >= 2 && pcii[1]! & PCII_ACTION_ON_PHONE) {
-    return done(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }));
+    return done(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'SEE_PHONE', restart: 'B' }));
   }
   if (type === 0x00) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: deny ? 'TERMINAL_DENIAL' : 'CARD_DECLINED' }));
   // CDCVM chosen: only the card can say the cardholder was verified on the device.
   if (cvm.cvm === 'CDCVM' && !(pcii && pcii.length >= 2 && pcii[1]! & PCII_OD_CVM_SUCCESSFUL)) {
-    return done(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'CDCVM_NOT_CONFIRMED' }));
+    return done(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'CDCVM_NOT_CONFIRMED', restart: 'B' }));
   }
 
   let oda: 'PASSED' | 'FAILED' | undefined;

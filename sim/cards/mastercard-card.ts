@@ -55,6 +55,14 @@ export class MastercardCardSim extends EmvCardSim {
     this.verified = true;
   }
 
+  /** A relay (addedDelayUs) delays every exchange, not only the timed one. */
+  override process(apdu: Uint8Array): Uint8Array {
+    const rr = this.options.relayResistance;
+    const r = super.process(apdu);
+    if (rr?.addedDelayUs && apdu[1] !== 0xea) rr.clock.advance(rr.addedDelayUs);
+    return r;
+  }
+
   override tap(): void {
     super.tap();
     this.rrData = null;

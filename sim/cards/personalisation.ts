@@ -58,7 +58,8 @@ export interface CardOptions {
   wallet?: boolean;
   /** Mastercard: the card supports the relay resistance protocol (AIP byte 2 b1) and answers
    *  EXCHANGE RELAY RESISTANCE DATA, advancing this simulated clock by the radio and processing
-   *  time — plus `addedDelayUs`, what a relay between a far card and the reader would add */
+   *  time — plus `addedDelayUs`, what a relay between a far card and the reader adds to every
+   *  exchange */
   relayResistance?: { clock: SimulatedClock; addedDelayUs?: number };
   /** the card answers SELECT for this AID instead of the one it lists (wrong AID in PPSE) */
   listWrongAid?: boolean;
