@@ -115,7 +115,7 @@ export function assessRelay(ree: trusttap.attest.v1.IReeSignals, policy: Policy)
   const r = ree.relay;
   if (r?.rrpTimeLimitsExceeded) out.push(`${relay}: relay suspected: relay resistance time limits exceeded on ${r.rrpTimeLimitsExceeded} of ${r.cardReads ?? 0} card reads`);
   if (r?.apduTimingAnomalies) out.push(`${relay}: relay suspected: ${r.apduTimingAnomalies} APDU round trips over the anomaly threshold (slowest ${Math.round((r.slowestApduUs ?? 0) / 1000)} ms)`);
-  if (r?.rrpThresholdExceeded) out.push(`step-up: relay resistance threshold exceeded on ${r.rrpThresholdExceeded} card reads`);
+  if (r?.rrpThresholdExceeded) out.push(`step-up: relay resistance threshold exceeded on ${r.rrpThresholdExceeded} of ${r.cardReads ?? 0} card reads`);
   if (ree.hcePaymentService) out.push(`${hce}: another app is registered as an HCE payment service`);
   if (ree.accessibilityPaymentAccess) out.push(`${hce}: an accessibility service can reach the payment app`);
   return out;
