@@ -382,7 +382,7 @@ function summaryOf(r: PaymentResult): string {
 }
 
 function detailsOf(r: PaymentResult): Record<string, unknown> {
-  if ('receipt' in r) return { merchantId: r.receipt.merchantId, maskedPan: r.receipt.maskedPan, application: r.receipt.application, authorizationCode: r.receipt.authorizationCode, responseCode: r.receipt.responseCode, transactionReference: r.receipt.transactionReference };
+  if ('receipt' in r) return { merchantId: r.receipt.merchantId, maskedPan: r.receipt.maskedPan, application: r.receipt.application, authorizationCode: r.receipt.authorizationCode, responseCode: r.receipt.responseCode, transactionReference: r.receipt.transactionReference, cvm: r.receipt.cvm };
   if (r.outcome === 'failed') return { message: r.message, remedy: r.remedy, ...(r.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}) };
   return {};
 }
