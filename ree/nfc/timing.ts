@@ -16,6 +16,11 @@ export class TimedTransport implements CardTransport {
     }
   }
 
+  /** A reader that can say a card is already in the field (the Terminal asks before waiting). */
+  isPresent(): boolean {
+    return (this.inner as { isPresent?: () => boolean }).isPresent?.() ?? false;
+  }
+
   onCardEvent(listener: (e: CardEvent) => void): () => void {
     return this.inner.onCardEvent(listener);
   }

@@ -51,6 +51,8 @@ describe('TimedTransport', () => {
     fail = true;
     await expect(t.transceive(Uint8Array.of(7))).rejects.toBeInstanceOf(CardRemovedError);
     expect(seen).toEqual([3000, 7000]);
+    expect(t.isPresent()).toBe(false);
+    expect(new TimedTransport({ ...inner, isPresent: () => true } as CardTransport, clock, () => undefined).isPresent()).toBe(true);
   });
 });
 
