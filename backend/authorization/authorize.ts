@@ -10,7 +10,9 @@
 //      that numbered another journaled payment or a DUKPT KSN not above the last one seen is a
 //      rollback of the device's storage (issue 17 §1): refused, and the device suspended;
 //   ---- from here the decision is journaled (the counter is consumed) ----
-//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27);
+//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27); 3b. with
+//      the policy's relay_decline, a TVR saying "relay resistance time limits exceeded" is
+//      declined RELAY_SUSPECTED, a threat alert, and the device must attest again (issue 14);
 //   4. amount limits per currency (OVER_LIMIT, PIN_REQUIRED without online PIN or CDCVM);
 //   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
 //      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
