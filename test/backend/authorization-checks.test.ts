@@ -111,6 +111,7 @@ describe('relayed payments (issue 14: TVR byte 5 b3, relay resistance time limit
     ['every other bit set but b3', 'FFFFFFFFFB', true, null],
     ['time limits exceeded, policy: no decline', '0000000006', false, null],
     ['a TVR of 4 bytes', '00000004', true, null],
+    ['a TVR of 6 bytes', '000000000400', true, null],
     ['no TVR', undefined, true, null],
   ] as const)('%s', (_what, tvr, decline, reason) => {
     expect(relayDecline(icc(tvr), decline)?.reason ?? null).toBe(reason);

@@ -7,7 +7,7 @@ import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
 import { loadSignedConfig, signConfig, ConfigError } from '../../common/emv/signed-config.ts';
 import { signedTestTerminalConfig, testConfigSigningKey, testTerminalConfig } from '../../sim/test-terminal-config.ts';
-import { assessRrp, measuredProcessingTime, parseErrdResponse, type RrpCardData } from '../../ree/emv/relay-resistance.ts';
+import { assessRrp, measuredProcessingTime, parseErrdResponse, runRelayResistance, systemClock, type RrpCardData } from '../../ree/emv/relay-resistance.ts';
 import { KernelError } from '../../ree/emv/read-records.ts';
 import { verifyArqc } from '../../backend/issuer/issuer-host.ts';
 import { fromHex, toHex } from '../../common/hex.ts';
@@ -76,6 +76,33 @@ describe('Kernel 2 relay resistance against the Mastercard simulator', () => {
     expect([at.o.relayResistance?.measuredTime, at.o.relayResistance?.retries, tvr5(at.o)]).toEqual([80, 0, 0x02]);
     const over = await tap({ addedDelayUs: 6_600 }); // 81
     expect([over.o.relayResistance?.measuredTime, over.o.relayResistance?.retries, tvr5(over.o)]).toEqual([81, 2, 0x06]);
+  });
+
+  it('an inaccurate measurement (accuracy threshold below measured - min) sets "threshold exceeded" too', async () => {
+    const cfg = testTerminalConfig();
+    cfg.combinations.find((c) => c.kernelId === 2)!.relayResistance = { ...RR, accuracyThreshold: 4 }; // 15 - 10 = 5 > 4
+    const { o } = await tap({ cfg });
+    expect([tvr5(o), o.relayResistance?.thresholdExceeded, o.relayResistance?.timeLimitsExceeded]).toEqual([0x08 | 0x02, true, false]);
+  });
+
+  it('the data objects it leaves for the DOLs: DF8301..DF8307', async () => {
+    const clock = new SimulatedClock();
+    const t = new InProcessTransport(new MastercardCardSim({ relayResistance: { clock, addedDelayUs: 0 }, random: (n) => new Uint8Array(n).fill(0xd1) }));
+    t.tap();
+    await t.transceive(fromHex('00A4040007A000000004101000'));
+    const tvr = new Uint8Array(5);
+    const run = await runRelayResistance(t, RR, clock, counterRandom(), tvr);
+    expect(Object.fromEntries([...run.tags].map(([k, v]) => [k, toHex(v)]))).toEqual({
+      DF8301: '01010101', DF8302: 'D1D1D1D1', DF8303: '000A', DF8304: '001E', DF8305: '0018', DF8306: '000F', DF8307: '00',
+    });
+    expect([toHex(run.entropy), toHex(run.signedData), toHex(tvr)]).toEqual(['01010101', '01010101D1D1D1D1000A001E0018', '0000000002']);
+  });
+
+  it('the default clock is performance.now() in microseconds', () => {
+    const before = performance.now() * 1000;
+    const now = systemClock.nowUs();
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(performance.now() * 1000);
   });
 
   it('a card without RRP on an RRP reader: no exchange, "RRP not performed"; a reader without RRP: no exchange, "not supported"', async () => {
