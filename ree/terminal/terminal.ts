@@ -384,7 +384,11 @@ export class Terminal {
       if ('result' in read) return read.result;
       if (signal.aborted) throw new Cancelled();
       const { cvm, sensitive: cardData } = read;
+      // A read the kernel's relay resistance flagged (issue 14) goes to the acquirer or nowhere:
+      // offline, nobody would check it before the goods are gone.
+      const relayed = o.relayResistance?.timeLimitsExceeded === true;
       if (offline) {
+        if (relayed) return failed('BACKEND_UNREACHABLE', 'the acquirer is unreachable and the card read was flagged as relayed (relay resistance time limits exceeded): it cannot be taken offline', 'check the network, then try again online');
         if (cvm === 'ONLINE_PIN') return failed('BACKEND_UNREACHABLE', 'the acquirer is unreachable and a payment with online PIN cannot be taken offline', 'check the network, then try again; offline, only amounts below the CVM limit or CDCVM (a phone wallet)');
         emit({ type: 'processing' });
         return await this.approveOffline(req, type, currency, o, cvm, read.card.aid, cardData);
@@ -403,7 +407,7 @@ export class Terminal {
       const r = await this.authorize(req, type, signedTx, cvm, pin, read.card.aid, signal);
       // The authorization never left the phone (no connection): without a PIN, it may go offline
       // under the policy instead (the unsent record's counter is simply skipped).
-      if (r === NOT_SENT && cvm !== 'ONLINE_PIN' && type === 'purchase' && offlineUsable(await this.offlineStatus(), this.now())) {
+      if (r === NOT_SENT && !relayed && cvm !== 'ONLINE_PIN' && type === 'purchase' && offlineUsable(await this.offlineStatus(), this.now())) {
         return await this.approveOffline(req, type, currency, o, cvm, read.card.aid, cardData);
       }
       return r === NOT_SENT ? { outcome: 'result-unknown', clientTransactionId: req.clientTransactionId, remedy: RESOLVE_LATER } : r;

@@ -20,6 +20,8 @@ import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { Terminal, type PaymentEvent } from '../../ree/terminal/index.ts';
 import type { HealthSnapshot } from '../../ree/attestation/collector.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { ALL_ACQUIRERS } from '../../backend/store/repository.ts';
+import { u64 } from '../../backend/util.ts';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => { for (const f of cleanup.splice(0).reverse()) await f(); });
@@ -31,7 +33,7 @@ async function backend(): Promise<Backend> {
     manifestKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY),
     manifests: [{ bytes: new Uint8Array(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'))), signature: readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.sig'), 'utf8') }],
   });
-  cleanup.push(() => be.close());
+  cleanup.push(() => be.close().catch(() => undefined));
   return be;
 }
 
@@ -89,7 +91,7 @@ test('a relayed card: declined RELAY_SUSPECTED (59), a threat alert, and the nex
   const { result } = await p.pay('relay-bad-1', 25_00);
   expect(result).toMatchObject({ outcome: 'declined', reason: 'RELAY_SUSPECTED' });
   expect(result.outcome === 'declined' && result.receipt.responseCode).toBe('59');
-  const notices = await be.service.repo.listNotices({ deviceId: p.deviceId });
+  const notices = await be.service.repo.listNotices({ deviceId: p.deviceId, scope: ALL_ACQUIRERS });
   expect(notices.map((n) => `${n.type}: ${n.reason}`).join('\n')).toMatch(/THREAT_ALERT: payment relay-bad-1: suspected relay/);
   // The device must attest again; its evidence says what the phone saw.
   const refused = await p.terminal.prepare().then(() => null, (e: Error) => e.message);
@@ -158,4 +160,23 @@ test('See Phone with a holder who never verifies: after the restarts, failed TRY
   expect(result).toMatchObject({ outcome: 'failed', code: 'TRY_AGAIN', message: 'the cardholder must verify on their phone (SEE_PHONE)' });
   expect(events.map((e) => e.type)).not.toContain('processing');
   expect((await p.terminal.resolve('see-phone-2')).outcome).toBe('failed');
+});
+
+// Offline store-and-forward (issue 14 §2) never takes a read the kernel flagged as relayed: with
+// the acquirer unreachable, an un-relayed card is approved offline, a relayed one is not.
+test.each([
+  ['un-relayed', 0, 'approved-offline'],
+  ['relayed', 150_000, 'result-unknown'],
+] as const)('acquirer unreachable, offline allowed: the %s card → %s', { timeout: 120_000 }, async (_what, delay, outcome) => {
+  const be = await backend();
+  await be.service.updatePolicy({
+    ...be.service.currentPolicy(), offlineLimits: [{ currency: '156', perTransactionLimitMinor: u64(100_00), cumulativeLimitMinor: u64(500_00) }],
+    offlineMaxCount: 5, offlineMaxAgeMs: u64(86_400_000), offlinePolicyTtlMs: u64(86_400_000),
+  });
+  const clock = new SimulatedClock();
+  const p = await phone(be, mastercard(clock, delay), clock);
+  await p.terminal.prepare(); // brings the signed offline policy
+  await be.close();
+  const { result } = await p.pay(`relay-offline-${delay}`, 25_00);
+  expect(result.outcome).toBe(outcome);
 });
