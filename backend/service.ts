@@ -151,6 +151,8 @@ export class BackendService {
       rollbackDetected: (d, reason, now) => this.rollbackDetected(d, reason, now),
       currentPolicy: (d) => this.policyOf(d.acquirerId),
       offlineDeclined: (d, detail, now) => this.offlineDeclined(d, detail, now),
+      declineRelayed: (d) => this.policyOf(d.acquirerId).relayDecline,
+      relaySuspected: (d, reason, now) => this.relaySuspected(d, reason, now),
     });
     this.qr = new QrPayments({
       repo, hsm, issuer: this.payments.issuer, policyVersion: (id) => this.policyVersionOf(id),
@@ -308,6 +310,7 @@ export class BackendService {
       nonceTtlMs: p.nonceTtlMs ?? u64(0), tokenTtlMs: p.tokenTtlMs ?? u64(0), heartbeatTimeoutMs: p.heartbeatTimeoutMs ?? u64(0),
       locationJumpKm: p.locationJumpKm ?? 0, developerOptionsStepUp: !!p.developerOptionsStepUp,
       emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
+      relaySuspend: !!p.relaySuspend, hceSuspend: !!p.hceSuspend, relayDecline: !!p.relayDecline,
       // Revocations (issue 17 §10) only add up: a PUT that leaves one out does not un-revoke it.
       revokedManifestSha256: unionBytes(now.revokedManifestSha256, p.revokedManifestSha256 ?? []),
       taMinVersions: raiseFloors(now.taMinVersions, p.taMinVersions ?? []),
@@ -423,6 +426,14 @@ export class BackendService {
       uploadedThrough: await this.repo.lastRecordCounter(d.deviceId), now,
     });
     return { policy, signature: this.hsm.sign('token', offlinePolicySigningInput(policy)) };
+  }
+
+  /** Issue 14: a payment the kernel flagged as relayed. A threat alert, and the device attests
+   *  again before its next payment (its evidence then carries the phone's relay signals). */
+  private async relaySuspected(d: DeviceRow, reason: string, now: number): Promise<void> {
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'step-up', detail: reason, policyVersion: this.policyOf(d.acquirerId).version });
+    await this.notice(d, 'THREAT_ALERT', reason, now);
+    await this.repo.updateDevice(d.deviceId, { attestationRequired: true });
   }
 
   /** The counters evidence carries, witnessed (backend/attestation/witness.ts): the RPMB write

@@ -40,6 +40,7 @@ export function PolicyView({ me }: { me: Me }) {
       nonceTtlMs: Number(f.get('nonceTtlMs')), tokenTtlMs: Number(f.get('tokenTtlMs')), heartbeatTimeoutMs: Number(f.get('heartbeatTimeoutMs')),
       locationJumpKm: Number(f.get('locationJumpKm')), developerOptionsStepUp: f.get('developerOptionsStepUp') === 'on',
       emulatorSuspend: f.get('emulatorSuspend') === 'on', debuggerSuspend: f.get('debuggerSuspend') === 'on',
+      relaySuspend: f.get('relaySuspend') === 'on', hceSuspend: f.get('hceSuspend') === 'on', relayDecline: f.get('relayDecline') === 'on',
     } });
   };
   const fromManifest = async (e: Event) => {
@@ -90,6 +91,9 @@ export function PolicyView({ me }: { me: Me }) {
         <label class="check"><input type="checkbox" name="developerOptionsStepUp" checked=${p.developerOptionsStepUp} /> developer options ask for a step-up</label>
         <label class="check"><input type="checkbox" name="emulatorSuspend" checked=${p.emulatorSuspend} /> an emulator suspends</label>
         <label class="check"><input type="checkbox" name="debuggerSuspend" checked=${p.debuggerSuspend} /> a debugger suspends</label>
+        <label class="check"><input type="checkbox" name="relaySuspend" checked=${p.relaySuspend} /> a relay reported by the phone suspends</label>
+        <label class="check"><input type="checkbox" name="hceSuspend" checked=${p.hceSuspend} /> an HCE payment or accessibility service suspends</label>
+        <label class="check"><input type="checkbox" name="relayDecline" checked=${p.relayDecline} /> relay resistance time limits exceeded declines the payment</label>
         <button type="submit">Preview these tunables</button>
       </div>
     </form>

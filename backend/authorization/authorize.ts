@@ -10,7 +10,9 @@
 //      that numbered another journaled payment or a DUKPT KSN not above the last one seen is a
 //      rollback of the device's storage (issue 17 §1): refused, and the device suspended;
 //   ---- from here the decision is journaled (the counter is consumed) ----
-//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27);
+//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27); 3b. with
+//      the policy's relay_decline, a TVR saying "relay resistance time limits exceeded" is
+//      declined RELAY_SUSPECTED, a threat alert, and the device must attest again (issue 14);
 //   4. amount limits per currency (OVER_LIMIT, PIN_REQUIRED without online PIN or CDCVM);
 //   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
 //      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
@@ -35,7 +37,7 @@ import type { Hsm } from '../hsm/hsm.ts';
 import { verifyP256, sha256 } from '../crypto/p256.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
 import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
-import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
+import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
 import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
 import { currentAnswer } from './current.ts';
@@ -55,6 +57,7 @@ export const RESPONSE_CODE: Record<number, string> = {
   [R.DECLINE_REASON_PIN_TRIES_EXCEEDED]: '75', [R.DECLINE_REASON_EXPIRED_CARD]: '54', [R.DECLINE_REASON_BLOCKED_CARD]: '62',
   [R.DECLINE_REASON_CRYPTOGRAM_FAILED]: '82', [R.DECLINE_REASON_OVER_LIMIT]: '61', [R.DECLINE_REASON_PIN_REQUIRED]: '65',
   [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
+  [R.DECLINE_REASON_RELAY_SUSPECTED]: '59',
 };
 
 export { MAX_RECORD_COUNTER_STEP };
@@ -79,6 +82,10 @@ export interface AuthorizationHost {
   currentPolicy(device: DeviceRow): trusttap.attest.v1.IPolicy;
   /** A record approved offline was declined on upload: a risk event on the device. */
   offlineDeclined(device: DeviceRow, detail: string, now: number): Promise<void>;
+  /** Issue 14: whether a payment flagged as relayed is declined (its acquirer's policy relay_decline). */
+  declineRelayed(device: DeviceRow): boolean;
+  /** Issue 14: a payment flagged as relayed — a monitoring event; the device must attest again. */
+  relaySuspected(device: DeviceRow, reason: string, now: number): Promise<void>;
 }
 
 class Decline {
@@ -226,6 +233,12 @@ export class Authorizer {
     icc.set('9F26', r.applicationCryptogram);
     const dataProblem = cryptogramDataProblem(icc, c.amount, c.currency);
     if (dataProblem) throw bad(dataProblem);
+    // 3b. Relay resistance (issue 14): the kernel's TVR says the card answered too slowly.
+    const relayed = relayDecline(icc, this.host.declineRelayed(c.device));
+    if (relayed) {
+      await this.host.relaySuspected(c.device, `payment ${c.record.clientTransactionId}: ${relayed.text}`, c.now);
+      throw new Decline(relayed.reason, relayed.text);
+    }
     const atc = icc.get('9F36')!;
 
     // 4. Amount limits.

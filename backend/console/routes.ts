@@ -233,6 +233,7 @@ function policyChange(body: any): PolicyChange {
       nonceTtlMs: count(t.nonceTtlMs, 'nonceTtlMs'), tokenTtlMs: count(t.tokenTtlMs, 'tokenTtlMs'), heartbeatTimeoutMs: count(t.heartbeatTimeoutMs, 'heartbeatTimeoutMs') as any,
       locationJumpKm: count(t.locationJumpKm, 'locationJumpKm'), developerOptionsStepUp: !!t.developerOptionsStepUp,
       emulatorSuspend: !!t.emulatorSuspend, debuggerSuspend: !!t.debuggerSuspend,
+      relaySuspend: !!t.relaySuspend, hceSuspend: !!t.hceSuspend, relayDecline: !!t.relayDecline,
     } as any,
   };
 }

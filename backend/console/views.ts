@@ -55,6 +55,7 @@ export function policyJson(p: Policy) {
     manifestSha256: p.manifestSha256.map((m) => hex(m)), nonceTtlMs: num(p.nonceTtlMs), tokenTtlMs: num(p.tokenTtlMs),
     heartbeatTimeoutMs: num(p.heartbeatTimeoutMs), locationJumpKm: p.locationJumpKm, developerOptionsStepUp: p.developerOptionsStepUp,
     emulatorSuspend: p.emulatorSuspend, debuggerSuspend: p.debuggerSuspend,
+    relaySuspend: p.relaySuspend, hceSuspend: p.hceSuspend, relayDecline: p.relayDecline,
   };
 }
 

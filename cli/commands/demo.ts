@@ -12,7 +12,7 @@ import { ScriptedUiProvider, enterPin } from '../../tee/tui/scripted.ts';
 import { drawAsText } from '../../tee/tui/eyes.ts';
 import type { UiProvider } from '../../tee/tui/provider.ts';
 import { TEST_OEM_ROOT, simulatedDevice } from '../../sim/oem/index.ts';
-import type { SimulatedCard } from '../../sim/cards/index.ts';
+import { MastercardCardSim, SimulatedClock, type SimulatedCard } from '../../sim/cards/index.ts';
 import { signedTestTerminalConfig, testConfigSigningKey } from '../../sim/test-terminal-config.ts';
 import { loadSignedConfig } from '../../common/emv/signed-config.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
@@ -28,7 +28,11 @@ import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 import { defineCommand, UsageError, type CommandSpec } from '../args.ts';
 import { putAcquirer, checkAcquirerId, DEFAULT_ACQUIRER } from '../../backend/tenants.ts';
 
-const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer', 'offline'] as const;
+const SCENARIOS = ['rooted', 'hooked', 'wrong-pin', 'over-limit', 'card-removed', 'lost-answer', 'offline', 'relay', 'see-phone'] as const;
+
+/** --scenario relay: what the relay adds to every exchange with the card (a card far away, its
+ *  APDUs carried over a network), on the simulated clock the kernel times relay resistance with. */
+const RELAY_DELAY_US = 150_000;
 type Scenario = (typeof SCENARIOS)[number] | 'none';
 
 /** Where the simulated cards' counters live between runs against a given back end. */
@@ -44,7 +48,7 @@ export const spec: CommandSpec = {
     { name: 'amount', value: '12.34', help: 'amount in major units, at most the currency\'s decimals, more than zero', default: "1288.00, above UnionPay's CNY 1000 no-CVM limit: PIN" },
     { name: 'currency', value: 'CODE', help: 'ISO 4217 (card payments: CNY, USD, EUR, GBP, HKD, JPY are configured)', default: 'CNY' },
     { name: 'pin', value: '1234', help: 'what the person types on the trusted keypad', default: "the card's PIN" },
-    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved;\noffline: the acquirer goes down, the payment is approved offline and queued in the TEE,\nthen uploaded when it is back (default amount 88.00)' },
+    { name: 'scenario', value: 'NAME', choices: ['none', ...SCENARIOS], help: 'rooted|hooked: the device is not trusted; wrong-pin; over-limit: above the contactless limit;\ncard-removed: the card leaves the field mid-read; lost-answer: the approval is lost and resolved;\noffline: the acquirer goes down, the payment is approved offline and queued in the TEE,\nthen uploaded when it is back (default amount 88.00);\nrelay: the Mastercard card is relayed (+150 ms an exchange): relay resistance flags it, the\nacquirer declines, the next attestation asks for a step-up; see-phone: the mastercard-wallet\nasks its holder to verify on the phone, the second tap pays with CDCVM' },
     { name: 'qr', value: 'MODE', choices: ['merchant', 'consumer'], help: "a QR payment instead of the card: merchant-presented (the phone shows the acquirer's\ndynamic code, a simulated wallet pays it) or consumer-presented (the wallet shows a\none-time payment code, the phone scans it); scenarios rooted|hooked" },
     { name: 'wallet', value: 'ID', choices: TEST_WALLETS.map((w) => w.id), help: 'the simulated wallet for --qr', default: 'wallet-cny; wallet-usd for USD' },
     { name: 'isolation', value: 'MODE', choices: ['in-process', 'worker'], help: 'TEE isolation', default: 'in-process' },
@@ -96,11 +100,14 @@ async function admin(url: string, token: string, path: string, body: Uint8Array)
 export const run = defineCommand(spec, async ({ opts, flags }) => {
   const json = flags.has('json');
   const scenario = (opts.scenario ?? 'none') as Scenario;
-  const cardName = opts.card ?? 'unionpay';
+  // Relay resistance is Kernel 2's (Mastercard); See Phone needs the phone wallet.
+  const cardName = opts.card ?? (scenario === 'relay' ? 'mastercard' : scenario === 'see-phone' ? 'mastercard-wallet' : 'unionpay');
   const demoCard = DEMO_CARDS[cardName]!;
+  if (scenario === 'relay' && demoCard.scheme !== 'mastercard') throw new UsageError('--scenario relay needs a Mastercard card (Kernel 2 relay resistance): --card mastercard');
+  if (scenario === 'see-phone' && cardName !== 'mastercard-wallet') throw new UsageError('--scenario see-phone needs the phone wallet: --card mastercard-wallet');
   let currency;
   try { currency = currencyOf(opts.currency ?? 'CNY'); } catch { throw new UsageError(`unknown currency '${opts.currency}' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)`); }
-  const amount = parseAmount(opts.amount ?? (scenario === 'over-limit' ? '9999.00' : scenario === 'offline' ? '88.00' : '1288.00'), currency.alpha, currency.exponent);
+  const amount = parseAmount(opts.amount ?? (scenario === 'over-limit' ? '9999.00' : scenario === 'offline' ? '88.00' : scenario === 'relay' ? '25.00' : '1288.00'), currency.alpha, currency.exponent);
   if (opts.pin !== undefined && !/^\d{4,12}$/.test(opts.pin)) throw new UsageError('--pin is 4 to 12 digits');
   const pin = scenario === 'wrong-pin' ? wrongPin(demoCard.pin) : (opts.pin ?? demoCard.pin);
   const isolation = (opts.isolation ?? 'in-process') as 'in-process' | 'worker';
@@ -181,10 +188,14 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
     const health = healthy();
     const counterFile = counters ? new CardCounterFile(counters) : null;
     const atc = counterFile?.atc(demoCard.pan);
-    const card: SimulatedCard = demoCard.make({ ...(scenario === 'card-removed' ? { tearAtIns: 0xb2 } : {}), ...(atc !== undefined ? { atc } : {}) });
+    // A Mastercard card answers relay resistance on a simulated clock the kernel reads too; in
+    // the relay scenario every exchange takes RELAY_DELAY_US longer.
+    const clock = new SimulatedClock();
+    const rrp = demoCard.scheme === 'mastercard' ? { relayResistance: { clock, addedDelayUs: scenario === 'relay' ? RELAY_DELAY_US : 0 } } : {};
+    const card: SimulatedCard = demoCard.make({ ...rrp, ...(scenario === 'card-removed' ? { tearAtIns: 0xb2 } : {}), ...(atc !== undefined ? { atc } : {}) });
     const nfc = new InProcessTransport(card);
     const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
-    terminal = await Terminal.open({ tee: new InProcessTeeDriver(runtime), backendUrl: url, health: () => health, kernelConfig: config, nfc });
+    terminal = await Terminal.open({ tee: new InProcessTeeDriver(runtime), backendUrl: url, health: () => health, kernelConfig: config, nfc, clock });
 
     try {
       const cap = await terminal.checkCapability();
@@ -220,11 +231,29 @@ export const run = defineCommand(spec, async ({ opts, flags }) => {
         for await (const e of payment.events) {
           events.push(e.type);
           say(`   · ${describe(e)}`);
-          if (e.type === 'card-requested') setTimeout(() => nfc.tap(), 10); // the customer taps
+          if (e.type === 'card-requested') {
+            if (scenario === 'relay') say(`     (the card is not at this phone: a relay carries its APDUs, +${RELAY_DELAY_US / 1000} ms each)`);
+            setTimeout(() => nfc.tap(), 10); // the customer taps
+          }
+          if (e.type === 'see-phone' && card instanceof MastercardCardSim) {
+            // The customer unlocks the wallet on their phone (passcode or biometric), taps again.
+            say('     (the customer verifies on their phone and taps again)');
+            card.verifyOnDevice();
+            setTimeout(() => nfc.tap(), 10);
+          }
           if (e.type === 'card-read') nfc.remove();
           if (e.type === 'pin-requested') say(`     (the person reads the keypad on the trusted display and types ${'*'.repeat(pin.length)})`);
         }
         result = await payment.result;
+        if (scenario === 'relay') {
+          // The phone's next attestation carries the relay it saw (REE health signals).
+          try {
+            await terminal.prepare();
+            say('   · attestation after the relay: ALLOW');
+          } catch (e) {
+            say(`   · attestation after the relay: ${(e as Error).message}`);
+          }
+        }
         if (result.outcome === 'result-unknown') {
           say(`   · the answer was lost: ${result.remedy}`);
           restoreFetch();
@@ -308,6 +337,7 @@ function describe(e: PaymentEvent): string {
     case 'card-requested': return 'present card';
     case 'card-presented': return 'card presented';
     case 'card-read': return 'card read — remove card';
+    case 'see-phone': return `see phone: the customer verifies on their phone, then taps again (tap ${e.tap})`;
     case 'pin-requested': return 'enter PIN on the trusted keypad';
     case 'pin-entered': return 'PIN entered (encrypted in the TEE)';
     case 'processing': return 'processing (signed by the TEE; sent to the acquirer, or queued when it cannot be reached)';
@@ -352,7 +382,7 @@ function summaryOf(r: PaymentResult): string {
 }
 
 function detailsOf(r: PaymentResult): Record<string, unknown> {
-  if ('receipt' in r) return { merchantId: r.receipt.merchantId, maskedPan: r.receipt.maskedPan, application: r.receipt.application, authorizationCode: r.receipt.authorizationCode, responseCode: r.receipt.responseCode, transactionReference: r.receipt.transactionReference };
+  if ('receipt' in r) return { merchantId: r.receipt.merchantId, maskedPan: r.receipt.maskedPan, application: r.receipt.application, authorizationCode: r.receipt.authorizationCode, responseCode: r.receipt.responseCode, transactionReference: r.receipt.transactionReference, cvm: r.receipt.cvm };
   if (r.outcome === 'failed') return { message: r.message, remedy: r.remedy, ...(r.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}) };
   return {};
 }

@@ -29,6 +29,9 @@ import { neverSent, offlineUsable, offlineFailure, offlineReceipt } from './offl
 import { isNetworkError } from './request.ts';
 import { runQrPayment, resolveQrOrder } from './qr.ts';
 import { readCardOutcome } from './card-outcome.ts';
+import { RelayMonitor } from '../attestation/relay-monitor.ts';
+import { TimedTransport } from '../nfc/timing.ts';
+import { systemClock, type MonotonicClock } from '../emv/relay-resistance.ts';
 
 const pay = trusttap.payment.v1;
 const at = trusttap.attest.v1;
@@ -54,7 +57,15 @@ export interface TerminalOptions {
   /** Tests: the kernel's unpredictable-number source and the clock. */
   unpredictableNumber?: (n: number) => Uint8Array;
   now?: () => number;
+  /** Monotonic clock for Kernel 2 relay resistance and APDU timing (performance.now() by default;
+   *  tests share a simulated one with the card simulator). */
+  clock?: MonotonicClock;
+  /** An APDU round trip above this many µs is reported as a timing anomaly (default 100 ms). */
+  apduAnomalyUs?: number;
 }
+
+/** How many times a payment goes back to the card after "See Phone" (Book C-2 restart). */
+export const MAX_SEE_PHONE_RESTARTS = 2;
 
 
 export class Terminal {
@@ -68,6 +79,8 @@ export class Terminal {
     readonly link: BackendLink,
     private readonly store: StateStore,
     private state: TerminalState | null,
+    private readonly relay: RelayMonitor,
+    private readonly nfc: CardTransport | null,
   ) {}
 
   static async open(opts: TerminalOptions): Promise<Terminal> {
@@ -75,11 +88,16 @@ export class Terminal {
     const attest = await AttestClient.open(ctx);
     const store = opts.state ?? new MemoryStateStore();
     const state = store.load();
-    const link = new BackendLink(opts.backendUrl, attest, new HealthCollector(opts.health), state ? {
+    // Relay evidence (issue 14): the kernel's relay resistance results and every APDU's round
+    // trip go into the health signals of the next attestation or heartbeat.
+    const relay = new RelayMonitor(opts.apduAnomalyUs);
+    const clock = opts.clock ?? systemClock;
+    const nfc = opts.nfc ? new TimedTransport(opts.nfc, clock, (us) => relay.roundTrip(us)) : null;
+    const link = new BackendLink(opts.backendUrl, attest, new HealthCollector(opts.health, undefined, relay), state ? {
       deviceId: state.deviceId, lastCounter: state.lastCounter,
       keys: state.keys ? { response: unb64(state.keys.response), token: unb64(state.keys.token), keyAgreement: unb64(state.keys.keyAgreement) } : null,
     } : {});
-    return new Terminal(opts, ctx, link, store, state);
+    return new Terminal(opts, ctx, link, store, state, relay, nfc);
   }
 
   private now(): number {
@@ -110,7 +128,7 @@ export class Terminal {
     // the TA probes for (StatusResponse.trusted_ui).
     const trustedUi = pinpad && await this.pinpadHasTrustedUi();
     if (!tee) missing.push({ what: 'trusted execution environment', reason: 'the TrustTap trusted apps do not answer', remedy: 'install the TrustTap TAs for this phone (phone maker) or use QR payments' });
-    if (!this.opts.nfc) missing.push({ what: 'NFC', reason: 'this phone has no NFC reader or it is off', remedy: 'turn NFC on, or take QR payments' });
+    if (!this.nfc) missing.push({ what: 'NFC', reason: 'this phone has no NFC reader or it is off', remedy: 'turn NFC on, or take QR payments' });
     if (!pinpad) missing.push({ what: 'PIN entry', reason: 'the pinpad trusted app does not answer', remedy: 'payments above the CVM limit cannot be taken' });
     else if (!trustedUi) {
       missing.push({
@@ -119,7 +137,7 @@ export class Terminal {
       });
     }
     if (!this.enrolled) missing.push({ what: 'enrolment', reason: 'this device is not enrolled with an acquirer', remedy: 'enroll(activationCode) with the code from the merchant portal' });
-    return { qr: true, contactless: tee && !!this.opts.nfc, pin: trustedUi, keyStorage: tee ? 'tee' : 'none', missing };
+    return { qr: true, contactless: tee && !!this.nfc, pin: trustedUi, keyStorage: tee ? 'tee' : 'none', missing };
   }
 
   private async pinpadHasTrustedUi(): Promise<boolean> {
@@ -289,7 +307,7 @@ export class Terminal {
     const checked = checkPaymentRequest(req, this.enrolled);
     if ('outcome' in checked) return checked;
     const { currency } = checked;
-    if (!this.opts.nfc) return failed('CARD_READ_ERROR', 'no NFC reader', 'turn NFC on or use QR');
+    if (!this.nfc) return failed('CARD_READ_ERROR', 'no NFC reader', 'turn NFC on or use QR');
     // A currency the acquirer's signed configuration has no reader limits for cannot be taken by
     // any kernel: say so before the customer taps, not as an amount over a limit.
     const numeric = currency.numeric.padStart(4, '0');
@@ -297,7 +315,7 @@ export class Terminal {
       return failed('CURRENCY_NOT_CONFIGURED', `card payments in ${currency.alpha} are not configured on this terminal (no contactless limits for it)`,
         `take the payment in a configured currency or by QR; the acquirer adds ${currency.alpha} limits to the terminal configuration`);
     }
-    const nfc = this.opts.nfc;
+    const nfc = this.nfc;
     const type = req.type ?? 'purchase';
     try {
       // A retry of an id queued offline: that approval, never a second one.
@@ -327,9 +345,25 @@ export class Terminal {
       const d = new Date(this.now());
       const ymd = `${String(d.getUTCFullYear()).slice(2)}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
       const hms = `${String(d.getUTCHours()).padStart(2, '0')}${String(d.getUTCMinutes()).padStart(2, '0')}${String(d.getUTCSeconds()).padStart(2, '0')}`;
-      const outcome = await runEntryPoint(nfc, this.opts.kernelConfig,
-        { amount: req.amount, currency: currency.numeric.padStart(4, '0'), date: ymd, time: hms, type: type === 'refund' ? '20' : '00' },
-        { random: this.opts.unpredictableNumber, onProgress: (e) => { if (e.type === 'CARD_READ') emit({ type: 'card-read', message: 'remove-card' }); } });
+      const read = async () => {
+        const o = await runEntryPoint(nfc, this.opts.kernelConfig,
+          { amount: req.amount, currency: currency.numeric.padStart(4, '0'), date: ymd, time: hms, type: type === 'refund' ? '20' : '00' },
+          { random: this.opts.unpredictableNumber, clock: this.opts.clock, onProgress: (e) => { if (e.type === 'CARD_READ') emit({ type: 'card-read', message: 'remove-card' }); } });
+        this.relay.cardRead(o.relayResistance);
+        return o;
+      };
+      let outcome = await read();
+      // "See Phone" (Book C-2 End Application with restart B; Book A UI request): the wallet
+      // wants its holder verified on the phone. The app shows it, the customer unlocks the
+      // wallet and taps again; the second read carries the on-device CVM.
+      for (let restarts = 0; outcome.restart === 'B' && outcome.ui.message === 'SEE_PHONE' && restarts < MAX_SEE_PHONE_RESTARTS; restarts++) {
+        outcome.sensitive?.fill(0);
+        if (signal.aborted) throw new Cancelled();
+        emit({ type: 'see-phone', tap: restarts + 2 });
+        await waitForCard(nfc, req.timeoutMs ?? 60_000, signal);
+        emit({ type: 'card-presented' });
+        outcome = await read();
+      }
       return await this.afterCard(req, type, currency, outcome, emit, signal, offline);
     } catch (e) {
       if (e instanceof Cancelled || signal.aborted) return { outcome: 'cancelled' };
@@ -350,7 +384,11 @@ export class Terminal {
       if ('result' in read) return read.result;
       if (signal.aborted) throw new Cancelled();
       const { cvm, sensitive: cardData } = read;
+      // A read the kernel's relay resistance flagged (issue 14) goes to the acquirer or nowhere:
+      // offline, nobody would check it before the goods are gone.
+      const relayed = o.relayResistance?.timeLimitsExceeded === true;
       if (offline) {
+        if (relayed) return failed('BACKEND_UNREACHABLE', 'the acquirer is unreachable and the card read was flagged as relayed (relay resistance time limits exceeded): it cannot be taken offline', 'check the network, then try again online');
         if (cvm === 'ONLINE_PIN') return failed('BACKEND_UNREACHABLE', 'the acquirer is unreachable and a payment with online PIN cannot be taken offline', 'check the network, then try again; offline, only amounts below the CVM limit or CDCVM (a phone wallet)');
         emit({ type: 'processing' });
         return await this.approveOffline(req, type, currency, o, cvm, read.card.aid, cardData);
@@ -369,7 +407,7 @@ export class Terminal {
       const r = await this.authorize(req, type, signedTx, cvm, pin, read.card.aid, signal);
       // The authorization never left the phone (no connection): without a PIN, it may go offline
       // under the policy instead (the unsent record's counter is simply skipped).
-      if (r === NOT_SENT && cvm !== 'ONLINE_PIN' && type === 'purchase' && offlineUsable(await this.offlineStatus(), this.now())) {
+      if (r === NOT_SENT && !relayed && cvm !== 'ONLINE_PIN' && type === 'purchase' && offlineUsable(await this.offlineStatus(), this.now())) {
         return await this.approveOffline(req, type, currency, o, cvm, read.card.aid, cardData);
       }
       return r === NOT_SENT ? { outcome: 'result-unknown', clientTransactionId: req.clientTransactionId, remedy: RESOLVE_LATER } : r;

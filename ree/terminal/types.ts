@@ -45,6 +45,9 @@ export type PaymentEvent =
   | { type: 'card-requested' }
   | { type: 'card-presented' }
   | { type: 'card-read'; message: 'remove-card' }
+  /** The customer's phone wallet asks them to verify on the phone (Kernel 2 "See Phone"), then
+   *  to tap again: `tap` is the number of the tap now awaited (2 for the second). */
+  | { type: 'see-phone'; tap: number }
   | { type: 'pin-requested' }
   | { type: 'pin-entered' }
   | { type: 'processing' };

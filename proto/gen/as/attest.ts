@@ -368,10 +368,13 @@ export class ReeSignals extends PbMessage {
   osVersion: string = "";
   appVersion: string = "";
   collectedMs: u64 = 0;
+  hcePaymentService: bool = false;
+  accessibilityPaymentAccess: bool = false;
+  relay: RelayObservations | null = null;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([11,
+    super(memory.data<u32>([14,
       1, K_BOOL, offsetof<ReeSignals>("rooted"), 0,
       2, K_BOOL, offsetof<ReeSignals>("debuggerAttached"), 0,
       3, K_BOOL, offsetof<ReeSignals>("hookingFramework"), 0,
@@ -383,6 +386,9 @@ export class ReeSignals extends PbMessage {
       9, K_STRING, offsetof<ReeSignals>("osVersion"), 0,
       10, K_STRING, offsetof<ReeSignals>("appVersion"), 0,
       11, K_UINT64, offsetof<ReeSignals>("collectedMs"), 0,
+      12, K_BOOL, offsetof<ReeSignals>("hcePaymentService"), 0,
+      13, K_BOOL, offsetof<ReeSignals>("accessibilityPaymentAccess"), 0,
+      14, K_MESSAGE, offsetof<ReeSignals>("relay"), changetype<u32>(RelayObservations__new),
     ]));
   }
 
@@ -394,6 +400,36 @@ export class ReeSignals extends PbMessage {
 
 /** A new ReeSignals (the codec makes nested messages with it). */
 export function ReeSignals__new(): PbMessage { return new ReeSignals(); }
+
+/** message trusttap.attest.v1.RelayObservations */
+export class RelayObservations extends PbMessage {
+  cardReads: u32 = 0;
+  rrpPerformed: u32 = 0;
+  rrpTimeLimitsExceeded: u32 = 0;
+  rrpThresholdExceeded: u32 = 0;
+  apduTimingAnomalies: u32 = 0;
+  slowestApduUs: u32 = 0;
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([6,
+      1, K_UINT32, offsetof<RelayObservations>("cardReads"), 0,
+      2, K_UINT32, offsetof<RelayObservations>("rrpPerformed"), 0,
+      3, K_UINT32, offsetof<RelayObservations>("rrpTimeLimitsExceeded"), 0,
+      4, K_UINT32, offsetof<RelayObservations>("rrpThresholdExceeded"), 0,
+      5, K_UINT32, offsetof<RelayObservations>("apduTimingAnomalies"), 0,
+      6, K_UINT32, offsetof<RelayObservations>("slowestApduUs"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): RelayObservations | null { return changetype<RelayObservations | null>(pbDecode(new RelayObservations(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): RelayObservations | null { return changetype<RelayObservations | null>(pbDecodeFrom(new RelayObservations(), r, len)); }
+}
+
+/** A new RelayObservations (the codec makes nested messages with it). */
+export function RelayObservations__new(): PbMessage { return new RelayObservations(); }
 
 /** message trusttap.attest.v1.Evidence */
 export class Evidence extends PbMessage {
@@ -1565,10 +1601,13 @@ export class Policy extends PbMessage {
   offlineMaxCount: u32 = 0;
   offlineMaxAgeMs: u64 = 0;
   offlinePolicyTtlMs: u64 = 0;
+  relaySuspend: bool = false;
+  hceSuspend: bool = false;
+  relayDecline: bool = false;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([19,
+    super(memory.data<u32>([22,
       1, K_UINT32, offsetof<Policy>("version"), 0,
       2, K_STRING | F_REPEATED, offsetof<Policy>("runtimeVersions"), 0,
       3, K_INT32 | F_REPEATED | F_PACKED, offsetof<Policy>("bootStates"), 0,
@@ -1588,6 +1627,9 @@ export class Policy extends PbMessage {
       17, K_UINT32, offsetof<Policy>("offlineMaxCount"), 0,
       18, K_UINT64, offsetof<Policy>("offlineMaxAgeMs"), 0,
       19, K_UINT64, offsetof<Policy>("offlinePolicyTtlMs"), 0,
+      20, K_BOOL, offsetof<Policy>("relaySuspend"), 0,
+      21, K_BOOL, offsetof<Policy>("hceSuspend"), 0,
+      22, K_BOOL, offsetof<Policy>("relayDecline"), 0,
     ]));
   }
 

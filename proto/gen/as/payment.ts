@@ -73,6 +73,7 @@ export enum DeclineReason {
   DECLINE_REASON_INVALID_TRANSACTION = 11,
   DECLINE_REASON_CODE_USED = 12,
   DECLINE_REASON_CODE_EXPIRED = 13,
+  DECLINE_REASON_RELAY_SUSPECTED = 14,
 }
 
 /** message trusttap.payment.v1.AuthorizeResponse */

@@ -1952,6 +1952,15 @@ export namespace trusttap {
                 /** ReeSignals collectedMs. */
                 collectedMs: Long;
 
+                /** ReeSignals hcePaymentService. */
+                hcePaymentService: boolean;
+
+                /** ReeSignals accessibilityPaymentAccess. */
+                accessibilityPaymentAccess: boolean;
+
+                /** ReeSignals relay. */
+                relay?: (trusttap.attest.v1.RelayObservations.$Properties|null);
+
                 /**
                  * Creates a new ReeSignals instance using the specified properties.
                  * @param [properties] Properties to set
@@ -2069,12 +2078,168 @@ export namespace trusttap {
                     /** ReeSignals collectedMs */
                     collectedMs?: (Long|null);
 
+                    /** ReeSignals hcePaymentService */
+                    hcePaymentService?: (boolean|null);
+
+                    /** ReeSignals accessibilityPaymentAccess */
+                    accessibilityPaymentAccess?: (boolean|null);
+
+                    /** ReeSignals relay */
+                    relay?: (trusttap.attest.v1.RelayObservations.$Properties|null);
+
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
                 }
 
                 /** Shape of a ReeSignals. */
                 type $Shape = trusttap.attest.v1.ReeSignals.$Properties;
+            }
+
+            /**
+             * Properties of a RelayObservations.
+             * @deprecated Use trusttap.attest.v1.RelayObservations.$Properties instead.
+             */
+            interface IRelayObservations extends trusttap.attest.v1.RelayObservations.$Properties {
+            }
+
+            /** Represents a RelayObservations. */
+            class RelayObservations {
+
+                /**
+                 * Constructs a new RelayObservations.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.RelayObservations.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** RelayObservations cardReads. */
+                cardReads: number;
+
+                /** RelayObservations rrpPerformed. */
+                rrpPerformed: number;
+
+                /** RelayObservations rrpTimeLimitsExceeded. */
+                rrpTimeLimitsExceeded: number;
+
+                /** RelayObservations rrpThresholdExceeded. */
+                rrpThresholdExceeded: number;
+
+                /** RelayObservations apduTimingAnomalies. */
+                apduTimingAnomalies: number;
+
+                /** RelayObservations slowestApduUs. */
+                slowestApduUs: number;
+
+                /**
+                 * Creates a new RelayObservations instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns RelayObservations instance
+                 */
+                static create(properties: trusttap.attest.v1.RelayObservations.$Shape): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+                static create(properties?: trusttap.attest.v1.RelayObservations.$Properties): trusttap.attest.v1.RelayObservations;
+
+                /**
+                 * Encodes the specified RelayObservations message. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @param message RelayObservations message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.RelayObservations.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified RelayObservations message, length delimited. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @param message RelayObservations message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.RelayObservations.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+
+                /**
+                 * Verifies a RelayObservations message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a RelayObservations message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns RelayObservations
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.RelayObservations;
+
+                /**
+                 * Creates a plain object from a RelayObservations message. Also converts values to other types if specified.
+                 * @param message RelayObservations
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.RelayObservations, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this RelayObservations to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for RelayObservations
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace RelayObservations {
+
+                /** Properties of a RelayObservations. */
+                interface $Properties {
+
+                    /** RelayObservations cardReads */
+                    cardReads?: (number|null);
+
+                    /** RelayObservations rrpPerformed */
+                    rrpPerformed?: (number|null);
+
+                    /** RelayObservations rrpTimeLimitsExceeded */
+                    rrpTimeLimitsExceeded?: (number|null);
+
+                    /** RelayObservations rrpThresholdExceeded */
+                    rrpThresholdExceeded?: (number|null);
+
+                    /** RelayObservations apduTimingAnomalies */
+                    apduTimingAnomalies?: (number|null);
+
+                    /** RelayObservations slowestApduUs */
+                    slowestApduUs?: (number|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a RelayObservations. */
+                type $Shape = trusttap.attest.v1.RelayObservations.$Properties;
             }
 
             /**
@@ -7011,6 +7176,15 @@ export namespace trusttap {
                 /** Policy offlinePolicyTtlMs. */
                 offlinePolicyTtlMs: Long;
 
+                /** Policy relaySuspend. */
+                relaySuspend: boolean;
+
+                /** Policy hceSuspend. */
+                hceSuspend: boolean;
+
+                /** Policy relayDecline. */
+                relayDecline: boolean;
+
                 /**
                  * Creates a new Policy instance using the specified properties.
                  * @param [properties] Properties to set
@@ -7151,6 +7325,15 @@ export namespace trusttap {
 
                     /** Policy offlinePolicyTtlMs */
                     offlinePolicyTtlMs?: (Long|null);
+
+                    /** Policy relaySuspend */
+                    relaySuspend?: (boolean|null);
+
+                    /** Policy hceSuspend */
+                    hceSuspend?: (boolean|null);
+
+                    /** Policy relayDecline */
+                    relayDecline?: (boolean|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -7649,7 +7832,10 @@ export namespace trusttap {
                 DECLINE_REASON_CODE_USED = 12,
 
                 /** DECLINE_REASON_CODE_EXPIRED value */
-                DECLINE_REASON_CODE_EXPIRED = 13
+                DECLINE_REASON_CODE_EXPIRED = 13,
+
+                /** DECLINE_REASON_RELAY_SUSPECTED value */
+                DECLINE_REASON_RELAY_SUSPECTED = 14
             }
 
             /**

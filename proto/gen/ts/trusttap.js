@@ -4831,6 +4831,9 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {string|null} [osVersion] ReeSignals osVersion
                  * @property {string|null} [appVersion] ReeSignals appVersion
                  * @property {Long|null} [collectedMs] ReeSignals collectedMs
+                 * @property {boolean|null} [hcePaymentService] ReeSignals hcePaymentService
+                 * @property {boolean|null} [accessibilityPaymentAccess] ReeSignals accessibilityPaymentAccess
+                 * @property {trusttap.attest.v1.RelayObservations.$Properties|null} [relay] ReeSignals relay
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -4951,6 +4954,30 @@ export const trusttap = $root.trusttap = (() => {
                 ReeSignals.prototype.collectedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * ReeSignals hcePaymentService.
+                 * @member {boolean} hcePaymentService
+                 * @memberof trusttap.attest.v1.ReeSignals
+                 * @instance
+                 */
+                ReeSignals.prototype.hcePaymentService = false;
+
+                /**
+                 * ReeSignals accessibilityPaymentAccess.
+                 * @member {boolean} accessibilityPaymentAccess
+                 * @memberof trusttap.attest.v1.ReeSignals
+                 * @instance
+                 */
+                ReeSignals.prototype.accessibilityPaymentAccess = false;
+
+                /**
+                 * ReeSignals relay.
+                 * @member {trusttap.attest.v1.RelayObservations.$Properties|null|undefined} relay
+                 * @memberof trusttap.attest.v1.ReeSignals
+                 * @instance
+                 */
+                ReeSignals.prototype.relay = null;
+
+                /**
                  * Creates a new ReeSignals instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.ReeSignals
@@ -5004,6 +5031,12 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 10, wireType 2 =*/82).string(message.appVersion);
                     if (message.collectedMs != null && $Object.hasOwnProperty.call(message, "collectedMs") && (typeof message.collectedMs === "object" ? message.collectedMs.low || message.collectedMs.high : message.collectedMs !== 0))
                         writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.collectedMs);
+                    if (message.hcePaymentService != null && $Object.hasOwnProperty.call(message, "hcePaymentService") && message.hcePaymentService !== false)
+                        writer.uint32(/* id 12, wireType 0 =*/96).bool(message.hcePaymentService);
+                    if (message.accessibilityPaymentAccess != null && $Object.hasOwnProperty.call(message, "accessibilityPaymentAccess") && message.accessibilityPaymentAccess !== false)
+                        writer.uint32(/* id 13, wireType 0 =*/104).bool(message.accessibilityPaymentAccess);
+                    if (message.relay != null && $Object.hasOwnProperty.call(message, "relay"))
+                        $root.trusttap.attest.v1.RelayObservations.encode(message.relay, writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -5157,6 +5190,30 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.collectedMs;
                                 continue;
                             }
+                        case 12: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.hcePaymentService = value;
+                                else
+                                    delete message.hcePaymentService;
+                                continue;
+                            }
+                        case 13: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.accessibilityPaymentAccess = value;
+                                else
+                                    delete message.accessibilityPaymentAccess;
+                                continue;
+                            }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                message.relay = $root.trusttap.attest.v1.RelayObservations.decode(reader, reader.size(), $undefined, _depth + 1, message.relay);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -5240,6 +5297,17 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.collectedMs != null && $Object.hasOwnProperty.call(message, "collectedMs"))
                         if (!$util.isInteger(message.collectedMs) && !(message.collectedMs && $util.isInteger(message.collectedMs.low) && $util.isInteger(message.collectedMs.high)))
                             return "collectedMs: integer|Long expected";
+                    if (message.hcePaymentService != null && $Object.hasOwnProperty.call(message, "hcePaymentService"))
+                        if (typeof message.hcePaymentService !== "boolean")
+                            return "hcePaymentService: boolean expected";
+                    if (message.accessibilityPaymentAccess != null && $Object.hasOwnProperty.call(message, "accessibilityPaymentAccess"))
+                        if (typeof message.accessibilityPaymentAccess !== "boolean")
+                            return "accessibilityPaymentAccess: boolean expected";
+                    if (message.relay != null && $Object.hasOwnProperty.call(message, "relay")) {
+                        let error = $root.trusttap.attest.v1.RelayObservations.verify(message.relay, _depth + 1);
+                        if (error)
+                            return "relay." + error;
+                    }
                     return null;
                 };
 
@@ -5303,6 +5371,17 @@ export const trusttap = $root.trusttap = (() => {
                                 message.collectedMs = object.collectedMs;
                             else if (typeof object.collectedMs === "object")
                                 message.collectedMs = new $util.LongBits(object.collectedMs.low >>> 0, object.collectedMs.high >>> 0).toNumber(true);
+                    if (object.hcePaymentService != null)
+                        if (object.hcePaymentService)
+                            message.hcePaymentService = $Boolean(object.hcePaymentService);
+                    if (object.accessibilityPaymentAccess != null)
+                        if (object.accessibilityPaymentAccess)
+                            message.accessibilityPaymentAccess = $Boolean(object.accessibilityPaymentAccess);
+                    if (object.relay != null) {
+                        if (!$util.isObject(object.relay))
+                            throw $TypeError(".trusttap.attest.v1.ReeSignals.relay: object expected");
+                        message.relay = $root.trusttap.attest.v1.RelayObservations.fromObject(object.relay, _depth + 1);
+                    }
                     return message;
                 };
 
@@ -5339,6 +5418,9 @@ export const trusttap = $root.trusttap = (() => {
                             object.collectedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                         } else
                             object.collectedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.hcePaymentService = false;
+                        object.accessibilityPaymentAccess = false;
+                        object.relay = null;
                     }
                     if (message.rooted != null && $Object.hasOwnProperty.call(message, "rooted"))
                         object.rooted = message.rooted;
@@ -5367,6 +5449,12 @@ export const trusttap = $root.trusttap = (() => {
                             object.collectedMs = options.longs === $String ? $String(message.collectedMs) : message.collectedMs;
                         else
                             object.collectedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.collectedMs) : options.longs === $Number ? new $util.LongBits(message.collectedMs.low >>> 0, message.collectedMs.high >>> 0).toNumber(true) : message.collectedMs;
+                    if (message.hcePaymentService != null && $Object.hasOwnProperty.call(message, "hcePaymentService"))
+                        object.hcePaymentService = message.hcePaymentService;
+                    if (message.accessibilityPaymentAccess != null && $Object.hasOwnProperty.call(message, "accessibilityPaymentAccess"))
+                        object.accessibilityPaymentAccess = message.accessibilityPaymentAccess;
+                    if (message.relay != null && $Object.hasOwnProperty.call(message, "relay"))
+                        object.relay = $root.trusttap.attest.v1.RelayObservations.toObject(message.relay, options, _depth + 1);
                     return object;
                 };
 
@@ -5396,6 +5484,427 @@ export const trusttap = $root.trusttap = (() => {
                 };
 
                 return ReeSignals;
+            })();
+
+            v1.RelayObservations = (function() {
+
+                /**
+                 * Properties of a RelayObservations.
+                 * @typedef {Object} trusttap.attest.v1.RelayObservations.$Properties
+                 * @property {number|null} [cardReads] RelayObservations cardReads
+                 * @property {number|null} [rrpPerformed] RelayObservations rrpPerformed
+                 * @property {number|null} [rrpTimeLimitsExceeded] RelayObservations rrpTimeLimitsExceeded
+                 * @property {number|null} [rrpThresholdExceeded] RelayObservations rrpThresholdExceeded
+                 * @property {number|null} [apduTimingAnomalies] RelayObservations apduTimingAnomalies
+                 * @property {number|null} [slowestApduUs] RelayObservations slowestApduUs
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a RelayObservations.
+                 * @memberof trusttap.attest.v1
+                 * @interface IRelayObservations
+                 * @augments trusttap.attest.v1.RelayObservations.$Properties
+                 * @deprecated Use trusttap.attest.v1.RelayObservations.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a RelayObservations.
+                 * @typedef {trusttap.attest.v1.RelayObservations.$Properties} trusttap.attest.v1.RelayObservations.$Shape
+                 */
+
+                /**
+                 * Constructs a new RelayObservations.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a RelayObservations.
+                 * @constructor
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const RelayObservations = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * RelayObservations cardReads.
+                 * @member {number} cardReads
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.cardReads = 0;
+
+                /**
+                 * RelayObservations rrpPerformed.
+                 * @member {number} rrpPerformed
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.rrpPerformed = 0;
+
+                /**
+                 * RelayObservations rrpTimeLimitsExceeded.
+                 * @member {number} rrpTimeLimitsExceeded
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.rrpTimeLimitsExceeded = 0;
+
+                /**
+                 * RelayObservations rrpThresholdExceeded.
+                 * @member {number} rrpThresholdExceeded
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.rrpThresholdExceeded = 0;
+
+                /**
+                 * RelayObservations apduTimingAnomalies.
+                 * @member {number} apduTimingAnomalies
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.apduTimingAnomalies = 0;
+
+                /**
+                 * RelayObservations slowestApduUs.
+                 * @member {number} slowestApduUs
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.slowestApduUs = 0;
+
+                /**
+                 * Creates a new RelayObservations instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.RelayObservations} RelayObservations instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.RelayObservations.$Shape): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+                 *   (properties?: trusttap.attest.v1.RelayObservations.$Properties): trusttap.attest.v1.RelayObservations;
+                 * }}
+                 */
+                RelayObservations.create = function(properties) {
+                    return new RelayObservations(properties);
+                };
+
+                /**
+                 * Encodes the specified RelayObservations message. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties} message RelayObservations message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RelayObservations.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.cardReads != null && $Object.hasOwnProperty.call(message, "cardReads") && message.cardReads !== 0)
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.cardReads);
+                    if (message.rrpPerformed != null && $Object.hasOwnProperty.call(message, "rrpPerformed") && message.rrpPerformed !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.rrpPerformed);
+                    if (message.rrpTimeLimitsExceeded != null && $Object.hasOwnProperty.call(message, "rrpTimeLimitsExceeded") && message.rrpTimeLimitsExceeded !== 0)
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.rrpTimeLimitsExceeded);
+                    if (message.rrpThresholdExceeded != null && $Object.hasOwnProperty.call(message, "rrpThresholdExceeded") && message.rrpThresholdExceeded !== 0)
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.rrpThresholdExceeded);
+                    if (message.apduTimingAnomalies != null && $Object.hasOwnProperty.call(message, "apduTimingAnomalies") && message.apduTimingAnomalies !== 0)
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.apduTimingAnomalies);
+                    if (message.slowestApduUs != null && $Object.hasOwnProperty.call(message, "slowestApduUs") && message.slowestApduUs !== 0)
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.slowestApduUs);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified RelayObservations message, length delimited. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties} message RelayObservations message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RelayObservations.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RelayObservations.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.RelayObservations();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.cardReads = value;
+                                else
+                                    delete message.cardReads;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rrpPerformed = value;
+                                else
+                                    delete message.rrpPerformed;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rrpTimeLimitsExceeded = value;
+                                else
+                                    delete message.rrpTimeLimitsExceeded;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rrpThresholdExceeded = value;
+                                else
+                                    delete message.rrpThresholdExceeded;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.apduTimingAnomalies = value;
+                                else
+                                    delete message.apduTimingAnomalies;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.slowestApduUs = value;
+                                else
+                                    delete message.slowestApduUs;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RelayObservations.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a RelayObservations message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                RelayObservations.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.cardReads != null && $Object.hasOwnProperty.call(message, "cardReads"))
+                        if (!$util.isInteger(message.cardReads))
+                            return "cardReads: integer expected";
+                    if (message.rrpPerformed != null && $Object.hasOwnProperty.call(message, "rrpPerformed"))
+                        if (!$util.isInteger(message.rrpPerformed))
+                            return "rrpPerformed: integer expected";
+                    if (message.rrpTimeLimitsExceeded != null && $Object.hasOwnProperty.call(message, "rrpTimeLimitsExceeded"))
+                        if (!$util.isInteger(message.rrpTimeLimitsExceeded))
+                            return "rrpTimeLimitsExceeded: integer expected";
+                    if (message.rrpThresholdExceeded != null && $Object.hasOwnProperty.call(message, "rrpThresholdExceeded"))
+                        if (!$util.isInteger(message.rrpThresholdExceeded))
+                            return "rrpThresholdExceeded: integer expected";
+                    if (message.apduTimingAnomalies != null && $Object.hasOwnProperty.call(message, "apduTimingAnomalies"))
+                        if (!$util.isInteger(message.apduTimingAnomalies))
+                            return "apduTimingAnomalies: integer expected";
+                    if (message.slowestApduUs != null && $Object.hasOwnProperty.call(message, "slowestApduUs"))
+                        if (!$util.isInteger(message.slowestApduUs))
+                            return "slowestApduUs: integer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a RelayObservations message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.RelayObservations} RelayObservations
+                 */
+                RelayObservations.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.RelayObservations)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.RelayObservations: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.RelayObservations();
+                    if (object.cardReads != null)
+                        if ($Number(object.cardReads) !== 0)
+                            message.cardReads = object.cardReads >>> 0;
+                    if (object.rrpPerformed != null)
+                        if ($Number(object.rrpPerformed) !== 0)
+                            message.rrpPerformed = object.rrpPerformed >>> 0;
+                    if (object.rrpTimeLimitsExceeded != null)
+                        if ($Number(object.rrpTimeLimitsExceeded) !== 0)
+                            message.rrpTimeLimitsExceeded = object.rrpTimeLimitsExceeded >>> 0;
+                    if (object.rrpThresholdExceeded != null)
+                        if ($Number(object.rrpThresholdExceeded) !== 0)
+                            message.rrpThresholdExceeded = object.rrpThresholdExceeded >>> 0;
+                    if (object.apduTimingAnomalies != null)
+                        if ($Number(object.apduTimingAnomalies) !== 0)
+                            message.apduTimingAnomalies = object.apduTimingAnomalies >>> 0;
+                    if (object.slowestApduUs != null)
+                        if ($Number(object.slowestApduUs) !== 0)
+                            message.slowestApduUs = object.slowestApduUs >>> 0;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a RelayObservations message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations} message RelayObservations
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                RelayObservations.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.cardReads = 0;
+                        object.rrpPerformed = 0;
+                        object.rrpTimeLimitsExceeded = 0;
+                        object.rrpThresholdExceeded = 0;
+                        object.apduTimingAnomalies = 0;
+                        object.slowestApduUs = 0;
+                    }
+                    if (message.cardReads != null && $Object.hasOwnProperty.call(message, "cardReads"))
+                        object.cardReads = message.cardReads;
+                    if (message.rrpPerformed != null && $Object.hasOwnProperty.call(message, "rrpPerformed"))
+                        object.rrpPerformed = message.rrpPerformed;
+                    if (message.rrpTimeLimitsExceeded != null && $Object.hasOwnProperty.call(message, "rrpTimeLimitsExceeded"))
+                        object.rrpTimeLimitsExceeded = message.rrpTimeLimitsExceeded;
+                    if (message.rrpThresholdExceeded != null && $Object.hasOwnProperty.call(message, "rrpThresholdExceeded"))
+                        object.rrpThresholdExceeded = message.rrpThresholdExceeded;
+                    if (message.apduTimingAnomalies != null && $Object.hasOwnProperty.call(message, "apduTimingAnomalies"))
+                        object.apduTimingAnomalies = message.apduTimingAnomalies;
+                    if (message.slowestApduUs != null && $Object.hasOwnProperty.call(message, "slowestApduUs"))
+                        object.slowestApduUs = message.slowestApduUs;
+                    return object;
+                };
+
+                /**
+                 * Converts this RelayObservations to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                RelayObservations.prototype.toJSON = function() {
+                    return RelayObservations.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for RelayObservations
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                RelayObservations.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.RelayObservations";
+                };
+
+                return RelayObservations;
             })();
 
             v1.Evidence = (function() {
@@ -19479,6 +19988,9 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {number|null} [offlineMaxCount] Policy offlineMaxCount
                  * @property {Long|null} [offlineMaxAgeMs] Policy offlineMaxAgeMs
                  * @property {Long|null} [offlinePolicyTtlMs] Policy offlinePolicyTtlMs
+                 * @property {boolean|null} [relaySuspend] Policy relaySuspend
+                 * @property {boolean|null} [hceSuspend] Policy hceSuspend
+                 * @property {boolean|null} [relayDecline] Policy relayDecline
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -19671,6 +20183,30 @@ export const trusttap = $root.trusttap = (() => {
                 Policy.prototype.offlinePolicyTtlMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * Policy relaySuspend.
+                 * @member {boolean} relaySuspend
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.relaySuspend = false;
+
+                /**
+                 * Policy hceSuspend.
+                 * @member {boolean} hceSuspend
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.hceSuspend = false;
+
+                /**
+                 * Policy relayDecline.
+                 * @member {boolean} relayDecline
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.relayDecline = false;
+
+                /**
                  * Creates a new Policy instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.Policy
@@ -19747,6 +20283,12 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 18, wireType 0 =*/144).uint64(message.offlineMaxAgeMs);
                     if (message.offlinePolicyTtlMs != null && $Object.hasOwnProperty.call(message, "offlinePolicyTtlMs") && (typeof message.offlinePolicyTtlMs === "object" ? message.offlinePolicyTtlMs.low || message.offlinePolicyTtlMs.high : message.offlinePolicyTtlMs !== 0))
                         writer.uint32(/* id 19, wireType 0 =*/152).uint64(message.offlinePolicyTtlMs);
+                    if (message.relaySuspend != null && $Object.hasOwnProperty.call(message, "relaySuspend") && message.relaySuspend !== false)
+                        writer.uint32(/* id 20, wireType 0 =*/160).bool(message.relaySuspend);
+                    if (message.hceSuspend != null && $Object.hasOwnProperty.call(message, "hceSuspend") && message.hceSuspend !== false)
+                        writer.uint32(/* id 21, wireType 0 =*/168).bool(message.hceSuspend);
+                    if (message.relayDecline != null && $Object.hasOwnProperty.call(message, "relayDecline") && message.relayDecline !== false)
+                        writer.uint32(/* id 22, wireType 0 =*/176).bool(message.relayDecline);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -19973,6 +20515,33 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.offlinePolicyTtlMs;
                                 continue;
                             }
+                        case 20: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.relaySuspend = value;
+                                else
+                                    delete message.relaySuspend;
+                                continue;
+                            }
+                        case 21: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.hceSuspend = value;
+                                else
+                                    delete message.hceSuspend;
+                                continue;
+                            }
+                        case 22: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.relayDecline = value;
+                                else
+                                    delete message.relayDecline;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -20116,6 +20685,15 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.offlinePolicyTtlMs != null && $Object.hasOwnProperty.call(message, "offlinePolicyTtlMs"))
                         if (!$util.isInteger(message.offlinePolicyTtlMs) && !(message.offlinePolicyTtlMs && $util.isInteger(message.offlinePolicyTtlMs.low) && $util.isInteger(message.offlinePolicyTtlMs.high)))
                             return "offlinePolicyTtlMs: integer|Long expected";
+                    if (message.relaySuspend != null && $Object.hasOwnProperty.call(message, "relaySuspend"))
+                        if (typeof message.relaySuspend !== "boolean")
+                            return "relaySuspend: boolean expected";
+                    if (message.hceSuspend != null && $Object.hasOwnProperty.call(message, "hceSuspend"))
+                        if (typeof message.hceSuspend !== "boolean")
+                            return "hceSuspend: boolean expected";
+                    if (message.relayDecline != null && $Object.hasOwnProperty.call(message, "relayDecline"))
+                        if (typeof message.relayDecline !== "boolean")
+                            return "relayDecline: boolean expected";
                     return null;
                 };
 
@@ -20300,6 +20878,15 @@ export const trusttap = $root.trusttap = (() => {
                                 message.offlinePolicyTtlMs = object.offlinePolicyTtlMs;
                             else if (typeof object.offlinePolicyTtlMs === "object")
                                 message.offlinePolicyTtlMs = new $util.LongBits(object.offlinePolicyTtlMs.low >>> 0, object.offlinePolicyTtlMs.high >>> 0).toNumber(true);
+                    if (object.relaySuspend != null)
+                        if (object.relaySuspend)
+                            message.relaySuspend = $Boolean(object.relaySuspend);
+                    if (object.hceSuspend != null)
+                        if (object.hceSuspend)
+                            message.hceSuspend = $Boolean(object.hceSuspend);
+                    if (object.relayDecline != null)
+                        if (object.relayDecline)
+                            message.relayDecline = $Boolean(object.relayDecline);
                     return message;
                 };
 
@@ -20362,6 +20949,9 @@ export const trusttap = $root.trusttap = (() => {
                             object.offlinePolicyTtlMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                         } else
                             object.offlinePolicyTtlMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.relaySuspend = false;
+                        object.hceSuspend = false;
+                        object.relayDecline = false;
                     }
                     if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
                         object.version = message.version;
@@ -20450,6 +21040,12 @@ export const trusttap = $root.trusttap = (() => {
                             object.offlinePolicyTtlMs = options.longs === $String ? $String(message.offlinePolicyTtlMs) : message.offlinePolicyTtlMs;
                         else
                             object.offlinePolicyTtlMs = options.longs === $String ? $util.Long.prototype.toString.call(message.offlinePolicyTtlMs) : options.longs === $Number ? new $util.LongBits(message.offlinePolicyTtlMs.low >>> 0, message.offlinePolicyTtlMs.high >>> 0).toNumber(true) : message.offlinePolicyTtlMs;
+                    if (message.relaySuspend != null && $Object.hasOwnProperty.call(message, "relaySuspend"))
+                        object.relaySuspend = message.relaySuspend;
+                    if (message.hceSuspend != null && $Object.hasOwnProperty.call(message, "hceSuspend"))
+                        object.hceSuspend = message.hceSuspend;
+                    if (message.relayDecline != null && $Object.hasOwnProperty.call(message, "relayDecline"))
+                        object.relayDecline = message.relayDecline;
                     return object;
                 };
 
@@ -21676,6 +22272,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} DECLINE_REASON_INVALID_TRANSACTION=11 DECLINE_REASON_INVALID_TRANSACTION value
              * @property {number} DECLINE_REASON_CODE_USED=12 DECLINE_REASON_CODE_USED value
              * @property {number} DECLINE_REASON_CODE_EXPIRED=13 DECLINE_REASON_CODE_EXPIRED value
+             * @property {number} DECLINE_REASON_RELAY_SUSPECTED=14 DECLINE_REASON_RELAY_SUSPECTED value
              */
             v1.DeclineReason = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -21693,6 +22290,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[11] = "DECLINE_REASON_INVALID_TRANSACTION"] = 11;
                 values[valuesById[12] = "DECLINE_REASON_CODE_USED"] = 12;
                 values[valuesById[13] = "DECLINE_REASON_CODE_EXPIRED"] = 13;
+                values[valuesById[14] = "DECLINE_REASON_RELAY_SUSPECTED"] = 14;
                 return values;
             })();
 
@@ -22337,6 +22935,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECLINE_REASON_CODE_EXPIRED":
                         case 13:
                             message.reason = 13;
+                            break;
+                        case "DECLINE_REASON_RELAY_SUSPECTED":
+                        case 14:
+                            message.reason = 14;
                             break;
                         default:
                             if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
@@ -24744,6 +25346,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECLINE_REASON_CODE_EXPIRED":
                         case 13:
                             message.refusedReason = 13;
+                            break;
+                        case "DECLINE_REASON_RELAY_SUSPECTED":
+                        case 14:
+                            message.refusedReason = 14;
                             break;
                         default:
                             if (typeof object.refusedReason === "number" && (object.refusedReason | 0) === object.refusedReason)
