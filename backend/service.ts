@@ -8,7 +8,10 @@ import { equalBytes } from '../common/hex.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
-import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName, NoticeRow } from './store/repository.ts';
+import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName, NoticeRow, Scope } from './store/repository.ts';
+import { ALL_ACQUIRERS, DEFAULT_ACQUIRER } from './store/repository.ts';
+import { bdkIdOf, ensureBdk, limitsOf, acquirerOrFail } from './tenants.ts';
+import { DEFAULT_LIMITS } from './authorization/limits.ts';
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
 import { SoftwareHsm, HsmError } from './hsm/software-hsm.ts';
@@ -20,10 +23,11 @@ import {
   policyFromManifests, verifiedManifest, checkRevocations, unionBytes, raiseFloors, assessMeasurements, assessSignals, verdictOf, ttl, type Policy, type ManifestUpload,
 } from './attestation/policy.ts';
 import { ApiError, ErrorCode, malformed, replay, type MonitoringEvent } from './errors.ts';
-import { checkClient, DEFAULT_ACQUIRER, type ClientRefusalName } from './attestation/client-allowlist.ts';
+import { checkClient, type ClientRefusalName } from './attestation/client-allowlist.ts';
 import type { ClientReleaseRow } from './store/repository.ts';
 import { hex, u64, sha256Hex, exactCounter } from './util.ts';
 import { Authorizer } from './authorization/authorize.ts';
+import { offlinePolicyBytes, offlinePolicySigningInput, checkOfflinePolicy } from './authorization/offline.ts';
 import { witness, pinpadEpoch, versionNumber } from './attestation/witness.ts';
 import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
@@ -34,8 +38,10 @@ const pay = trusttap.payment.v1;
 /** DECLINE_REASON_INSUFFICIENT_FUNDS → 'insufficient_funds' (a metric label, a log field). */
 const reasonName = (r: number) => (pay.DeclineReason[r] ?? `reason_${r}`).replace(/^DECLINE_REASON_/, '').toLowerCase();
 export const ATTEST_TA_UUID = 'a77e5700-0d1c-4e0a-9b5e-a77e57a77e57';
-export const DEFAULT_BDK = 'bdk-default';
+export { DEFAULT_BDK } from './tenants.ts';
 export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
+/** What the attest TA puts before a record it signs for the txsign TA: label, 0, the TA's UUID. */
+const TXSIGN_LABEL_PREFIX = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex')]);
 export { MAX_COUNTER_STEP, counterBound } from './request-verify.ts';
 
 export interface BackendOptions {
@@ -70,7 +76,8 @@ export const DEVICE_OPS: Record<string, DeviceOp> = {
   authorize: 'authorize', 'transaction-status': 'transaction_status', reverse: 'reverse',
   'qr-order': 'qr_order', 'qr-status': 'qr_status', 'qr-authorize': 'qr_authorize',
 };
-const BODY_FIELD: Record<DeviceOp, string> = {
+/** Each operation's body field in DeviceRequest. */
+export const BODY_FIELD: Record<DeviceOp, string> = {
   challenge: 'challenge', enrol: 'enrol', attest: 'attest', heartbeat: 'heartbeat', key_exchange: 'keyExchange', key_download: 'keyDownload',
   authorize: 'authorize', transaction_status: 'transactionStatus', reverse: 'reverse',
   qr_order: 'qrOrder', qr_status: 'qrStatus', qr_authorize: 'qrAuthorize',
@@ -133,7 +140,12 @@ interface Ctx {
 }
 
 export class BackendService {
-  private policy!: Policy;
+  /** Each acquirer's current policy (issue 16 §1: policy versions count per acquirer). */
+  private readonly policies = new Map<string, Policy>();
+  /** A device's acquirer never changes: device id → acquirer id, for history rows written by id. */
+  private readonly acquirerOfDevice = new Map<string, string>();
+  /** Acquirers whose BDK this process has seen in the HSM (made on first use if absent). */
+  private readonly bdkReady = new Set<string>();
   /** Issue 7's authorization: journal, simulated issuer, limits. */
   readonly payments: Authorizer;
   /** QR payments: merchant-presented orders, consumer-presented codes, the wallet routes. */
@@ -141,13 +153,19 @@ export class BackendService {
 
   private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {
     this.payments = new Authorizer({
-      repo, hsm, bdkId: DEFAULT_BDK, policyVersion: () => this.policy.version,
+      repo, hsm, bdkId: (d) => bdkIdOf(d.acquirerId), policyVersion: (id) => this.policyVersionOf(id),
+      limits: async (d) => limitsOf(await this.repo.getAcquirer(d.acquirerId), opts.paymentLimits ?? DEFAULT_LIMITS),
+      merchantAcquirer: (m) => this.repo.merchantAcquirer(m),
       paymentGate: (d) => this.paymentGate(d.deviceId, d),
       checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
       rollbackDetected: (d, reason, now) => this.rollbackDetected(d, reason, now),
-    }, opts.paymentLimits);
+      currentPolicy: (d) => this.policyOf(d.acquirerId),
+      offlineDeclined: (d, detail, now) => this.offlineDeclined(d, detail, now),
+      declineRelayed: (d) => this.policyOf(d.acquirerId).relayDecline,
+      relaySuspected: (d, reason, now) => this.relaySuspected(d, reason, now),
+    });
     this.qr = new QrPayments({
-      repo, hsm, issuer: this.payments.issuer, policyVersion: () => this.policy.version,
+      repo, hsm, issuer: this.payments.issuer, policyVersion: (id) => this.policyVersionOf(id),
       paymentGate: (d) => this.paymentGate(d.deviceId, d), merchant: opts.qrMerchant,
     });
   }
@@ -156,109 +174,172 @@ export class BackendService {
     const repo = opts.repo ?? new SqliteRepository(join(opts.dataDir, 'backend.db'), opts.sqlite);
     const hsm = opts.hsm ?? await SoftwareHsm.open(join(opts.dataDir, 'hsm'), repo, { masterKey: opts.masterKey });
     const s = new BackendService(repo, hsm, opts, opts.now ?? Date.now);
-    await s.loadPolicy();
+    await s.loadPolicies();
     for (const m of opts.manifests ?? []) await s.allowManifest(m, false);
-    // Another node may make the BDK at the same moment: generateBdk refuses then, and the stored one is used.
-    if (!await hsm.hasBdk(DEFAULT_BDK)) await hsm.generateBdk(DEFAULT_BDK).catch((e) => { if (!(e instanceof HsmError)) throw e; });
+    // Another node may make a BDK at the same moment: the stored one is used then (ensureBdk).
+    for (const acq of await repo.listAcquirers()) { await ensureBdk(hsm, acq.acquirerId); s.bdkReady.add(acq.acquirerId); }
     if (opts.seedTestCards ?? true) { await s.payments.issuer.seed(); await s.qr.wallets.seed(); }
     return s;
   }
 
   close(): Promise<void> { return this.repo.close(); }
 
-  private async loadPolicy(): Promise<void> {
-    const p = await this.repo.latestPolicy();
-    if (p && this.policy && p.version === this.policy.version) return;
-    this.policy = p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []);
+  /** Every acquirer's latest policy: one query for the versions, a policy read and decoded only
+   * when its version moved. */
+  private async loadPolicies(): Promise<void> {
+    for (const { acquirerId, version } of await this.repo.policyVersions()) {
+      const have = this.policies.get(acquirerId);
+      if (have && have.version === version) continue;
+      const p = version ? await this.repo.latestPolicy(acquirerId) : null;
+      this.policies.set(acquirerId, p ? a.Policy.decode(p.bytes) : policyFromManifests(0, []));
+    }
   }
 
-  /** On a shared database (several nodes) another node may have changed the policy: re-read it
-   * before a request uses it (one indexed row; decoded only when its version moved). */
+  /** On a shared database (several nodes) another node may have changed a policy or added an
+   * acquirer: re-read them before a request uses them (one indexed row per acquirer). */
   async refreshPolicy(): Promise<void> {
-    if (this.repo.shared) await this.loadPolicy();
+    if (this.repo.shared) await this.loadPolicies();
   }
 
-  get policyVersion(): number { return this.policy.version; }
-  currentPolicy(): Policy { return this.policy; }
+  /** The acquirer's current policy; an acquirer added since (by `trusttap acquirer add` on the
+   * same database) starts from the default acquirer's TA allowlist until its first version. */
+  policyOf(acquirerId: string): Policy {
+    return this.policies.get(acquirerId) ?? this.policies.get(DEFAULT_ACQUIRER) ?? policyFromManifests(0, []);
+  }
+
+  /** The default acquirer's policy version (the one the back end had before tenants). */
+  get policyVersion(): number { return this.policyOf(DEFAULT_ACQUIRER).version; }
+  currentPolicy(acquirerId: string = DEFAULT_ACQUIRER): Policy { return this.policyOf(acquirerId); }
+
+  private async policyVersionOf(deviceId: string): Promise<number> {
+    let acq = this.acquirerOfDevice.get(deviceId);
+    if (!acq) {
+      acq = (await this.repo.getDevice(deviceId))?.acquirerId ?? DEFAULT_ACQUIRER;
+      if (this.acquirerOfDevice.size > 100_000) this.acquirerOfDevice.clear();
+      this.acquirerOfDevice.set(deviceId, acq);
+    }
+    return this.policyOf(acq).version;
+  }
+
+  /** An acquirer added since start (`trusttap acquirer add` on the same database): its policy is
+   * read (and its BDK made if absent) before it is served or its policy changed. */
+  async knowAcquirer(acquirerId: string): Promise<void> {
+    if (!this.policies.has(acquirerId)) await this.loadPolicies();
+    if (!this.bdkReady.has(acquirerId)) {
+      await ensureBdk(this.hsm, acquirerId);
+      this.bdkReady.add(acquirerId);
+    }
+  }
+
+  /** The acquirers a scope covers (ALL_ACQUIRERS: every one); an unknown acquirer is a 404. */
+  private async acquirersIn(scope: Scope): Promise<string[]> {
+    const ids = scope === ALL_ACQUIRERS ? (await this.repo.listAcquirers()).map((x) => x.acquirerId) : [(await acquirerOrFail(this.repo, scope)).acquirerId];
+    for (const id of ids) await this.knowAcquirer(id);
+    return ids;
+  }
 
   /** by: who rolled it out and why (the console), written into each notified device's history. */
-  private async savePolicy(p: Policy, notify: boolean, by?: { actor: string; reason: string }): Promise<void> {
+  private async savePolicy(acquirerId: string, p: Policy, notify: boolean, by?: { actor: string; reason: string }): Promise<void> {
     const now = this.now();
     await this.repo.transaction(async () => {
-      await this.repo.putPolicy(p.version, a.Policy.encode(p).finish(), now);
+      await this.repo.putPolicy(acquirerId, p.version, a.Policy.encode(p).finish(), now);
       if (notify) {
-        for (const d of await this.repo.listDevices(['active', 'suspended'])) {
-          await this.notice(d.deviceId, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
+        for (const d of await this.repo.listDevices(['active', 'suspended'], acquirerId)) {
+          await this.notice(d, 'POLICY_UPDATE', `policy version ${p.version}`, now, p.version);
           if (by) await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'policy', verdict: '', detail: `policy version ${p.version} rolled out: ${by.reason} (by ${by.actor})`, policyVersion: p.version });
         }
       }
     });
-    this.policy = p;
+    this.policies.set(acquirerId, p);
   }
 
   // ------------------------------------------------------------------ back office
 
-  /** Verifies a signed manifest and adds its TAs to the allowlist (a new policy version). */
-  async allowManifest(m: ManifestUpload, notify = true, by?: { actor: string; reason: string }): Promise<number> {
-    let vm;
+  /** Verifies a signed manifest and adds its TAs to the allowlist of the scope's acquirers (a new
+   * policy version of each; ALL_ACQUIRERS: every acquirer, as at start). Returns the version of
+   * the scope's policy (the default acquirer's for ALL_ACQUIRERS). */
+  async allowManifest(m: ManifestUpload, notify = true, by?: { actor: string; reason: string }, scope: Scope = ALL_ACQUIRERS): Promise<number> {
+    const vm = this.verified(m);
+    const targets = await this.acquirersIn(scope);
+    for (const acq of targets) {
+      const now = this.policyOf(acq);
+      if (now.revokedManifestSha256.some((s) => hex(s) === vm.sha256)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `manifest ${vm.sha256.slice(0, 16)}… is revoked`);
+    }
+    for (const acq of targets) {
+      if (this.policyOf(acq).manifestSha256.some((s) => hex(s) === vm.sha256) && this.policies.has(acq)) continue;
+      await this.savePolicy(acq, this.policyWithManifest(acq, vm), notify, by);
+    }
+    return this.policyOf(scope === ALL_ACQUIRERS ? DEFAULT_ACQUIRER : scope).version;
+  }
+
+  private verified(m: ManifestUpload) {
     try {
-      vm = verifiedManifest(m, this.opts.manifestKeyPem);
+      return verifiedManifest(m, this.opts.manifestKeyPem);
     } catch (e) {
       throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`);
     }
-    if (this.policy.revokedManifestSha256.some((s) => hex(s) === vm.sha256)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `manifest ${vm.sha256.slice(0, 16)}… is revoked`);
-    if (this.policy.manifestSha256.some((s) => hex(s) === vm.sha256)) return this.policy.version;
-    await this.savePolicy(this.policyWithManifest(vm), notify, by);
-    return this.policy.version;
   }
 
-  private policyWithManifest(vm: ReturnType<typeof verifiedManifest>): Policy {
-    return policyFromManifests(this.policy.version + 1, [vm], this.policy.version ? this.policy : null);
+  private policyWithManifest(acquirerId: string, vm: ReturnType<typeof verifiedManifest>): Policy {
+    const now = this.policies.get(acquirerId);
+    return policyFromManifests((now?.version ?? 0) + 1, [vm], now?.version ? now : null);
   }
 
-  /** The policy allowManifest / updatePolicy would make, without saving it (the console's preview). */
-  proposedPolicy(change: { manifest: ManifestUpload } | { tunables: trusttap.attest.v1.IPolicy }): Policy {
+  /** The policy allowManifest / updatePolicy would make for the acquirer, without saving it (the console's preview). */
+  proposedPolicy(change: { manifest: ManifestUpload } | { tunables: trusttap.attest.v1.IPolicy }, acquirerId: string = DEFAULT_ACQUIRER): Policy {
     if ('manifest' in change) {
-      let vm;
-      try { vm = verifiedManifest(change.manifest, this.opts.manifestKeyPem); } catch (e) { throw new ApiError(400, ErrorCode.ERROR_MALFORMED, `manifest refused: ${(e as Error).message}`); }
-      return this.policy.manifestSha256.some((s) => hex(s) === vm.sha256) ? this.policy : this.policyWithManifest(vm);
+      const vm = this.verified(change.manifest);
+      const now = this.policyOf(acquirerId);
+      return now.manifestSha256.some((s) => hex(s) === vm.sha256) ? now : this.policyWithManifest(acquirerId, vm);
     }
-    return this.policyWithTunables(change.tunables);
+    return this.policyWithTunables(acquirerId, change.tunables);
   }
 
-  /** Replaces the policy's tunables with p's (a whole Policy, as GET returns it); the TA and
-   * manifest allowlists stay manifest-driven. Returns the new version. */
-  async updatePolicy(p: trusttap.attest.v1.IPolicy, by?: { actor: string; reason: string }): Promise<number> {
-    const next = this.policyWithTunables(p);
-    await this.savePolicy(next, true, by);
+  /** Replaces the acquirer's policy tunables with p's (a whole Policy, as GET returns it); the TA
+   * and manifest allowlists stay manifest-driven. Returns the new version. */
+  async updatePolicy(p: trusttap.attest.v1.IPolicy, by?: { actor: string; reason: string }, acquirerId: string = DEFAULT_ACQUIRER): Promise<number> {
+    await acquirerOrFail(this.repo, acquirerId);
+    await this.knowAcquirer(acquirerId);
+    const next = this.policyWithTunables(acquirerId, p);
+    await this.savePolicy(acquirerId, next, true, by);
     return next.version;
   }
 
-  private policyWithTunables(p: trusttap.attest.v1.IPolicy): Policy {
+  private policyWithTunables(acquirerId: string, p: trusttap.attest.v1.IPolicy): Policy {
     if (!p.runtimeVersions?.length || !p.bootStates?.length) throw malformed('a policy needs runtime_versions and boot_states (send the whole policy as GET returns it)');
     try {
       checkRevocations(p);
+      checkOfflinePolicy(p);
     } catch (e) {
       throw malformed((e as Error).message);
     }
+    const now = this.policyOf(acquirerId);
     return a.Policy.create({
-      ...this.policy,
+      ...now,
       runtimeVersions: p.runtimeVersions, bootStates: p.bootStates, requiredTas: p.requiredTas ?? [],
       nonceTtlMs: p.nonceTtlMs ?? u64(0), tokenTtlMs: p.tokenTtlMs ?? u64(0), heartbeatTimeoutMs: p.heartbeatTimeoutMs ?? u64(0),
       locationJumpKm: p.locationJumpKm ?? 0, developerOptionsStepUp: !!p.developerOptionsStepUp,
       emulatorSuspend: !!p.emulatorSuspend, debuggerSuspend: !!p.debuggerSuspend,
+      relaySuspend: !!p.relaySuspend, hceSuspend: !!p.hceSuspend, relayDecline: !!p.relayDecline,
       clientPlatformMeasuredOnly: !!p.clientPlatformMeasuredOnly,
       // Revocations (issue 17 §10) only add up: a PUT that leaves one out does not un-revoke it.
-      revokedManifestSha256: unionBytes(this.policy.revokedManifestSha256, p.revokedManifestSha256 ?? []),
-      taMinVersions: raiseFloors(this.policy.taMinVersions, p.taMinVersions ?? []),
-      version: this.policy.version + 1,
+      revokedManifestSha256: unionBytes(now.revokedManifestSha256, p.revokedManifestSha256 ?? []),
+      taMinVersions: raiseFloors(now.taMinVersions, p.taMinVersions ?? []),
+      offlineLimits: p.offlineLimits ?? [], offlineMaxCount: p.offlineMaxCount ?? 0,
+      offlineMaxAgeMs: p.offlineMaxAgeMs ?? u64(0), offlinePolicyTtlMs: p.offlinePolicyTtlMs ?? u64(0),
+      version: (this.policies.get(acquirerId)?.version ?? now.version) + 1,
     });
   }
 
-  async createTerminal(merchantId: string, terminalId: string, actor?: string): Promise<{ deviceId: string; activationCode: string; expiresMs: number }> {
+  /** A terminal of the acquirer's merchant, and its one-time activation code: the code is what
+   * tells the app API which acquirer the terminal belongs to. A merchant id is the first
+   * acquirer's that registers it; another acquirer's terminal for it is a 409. */
+  async createTerminal(merchantId: string, terminalId: string, actor?: string, acquirerId: string = DEFAULT_ACQUIRER): Promise<{ deviceId: string; activationCode: string; expiresMs: number; acquirerId: string }> {
     // EMV Merchant Identifier (9F16, ans 15) and Terminal Identification (9F1C, an 8).
     if (!/^[A-Za-z0-9._-]{1,15}$/.test(merchantId)) throw malformed('merchant_id must be 1..15 characters of [A-Za-z0-9._-]');
     if (!/^[A-Za-z0-9._-]{1,8}$/.test(terminalId)) throw malformed('terminal_id must be 1..8 characters of [A-Za-z0-9._-]');
+    await acquirerOrFail(this.repo, acquirerId);
+    await this.knowAcquirer(acquirerId);
     const now = this.now();
     const deviceId = `dev-${randomBytes(10).toString('hex')}`;
     // 20 characters of Crockford base32: 100 bits, typed by a person from the back office.
@@ -267,18 +348,19 @@ export class BackendService {
     const code = [...raw].map((b) => alphabet[b & 31]).join('').replace(/(.{5})(?!$)/g, '$1-');
     const expiresMs = now + (this.opts.activationTtlMs ?? 24 * 3600_000);
     await this.repo.transaction(async () => {
+      if (await this.repo.claimMerchant(merchantId, acquirerId) !== acquirerId) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `merchant ${merchantId} belongs to another acquirer`);
       if (await this.repo.getDeviceByTerminal(merchantId, terminalId)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `terminal ${merchantId}/${terminalId} exists`);
-      await this.repo.createDevice({ deviceId, merchantId, terminalId, activationHash: activationHash(code), activationExpiresMs: expiresMs, createdMs: now });
-      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: `registered by the back office${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policy.version });
+      await this.repo.createDevice({ deviceId, acquirerId, merchantId, terminalId, activationHash: activationHash(code), activationExpiresMs: expiresMs, createdMs: now });
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'state', verdict: '', detail: `registered by the back office for acquirer ${acquirerId}${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policyOf(acquirerId).version });
     });
-    return { deviceId, activationCode: code, expiresMs };
+    return { deviceId, activationCode: code, expiresMs, acquirerId };
   }
 
   /** actor: who asked (the console's operator), written into the device history with the reason. */
-  async setState(deviceId: string, state: DeviceStateName, reason: string, actor?: string): Promise<DeviceRow> {
+  async setState(deviceId: string, state: DeviceStateName, reason: string, actor: string | undefined, scope: Scope): Promise<DeviceRow> {
     const now = this.now();
     return this.repo.transaction(async () => {
-      const d = await this.repo.getDevice(deviceId);
+      const d = await this.repo.getDevice(deviceId, scope);
       if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
       if (d.state === state) return d;
       if (!TRANSITIONS[d.state].includes(state)) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `a ${d.state} device cannot become ${state}`);
@@ -288,31 +370,31 @@ export class BackendService {
   }
 
   /** Ends a terminal's unused activation code now (a code handed to the wrong person). */
-  async expireActivation(deviceId: string, reason: string, actor: string): Promise<DeviceRow> {
+  async expireActivation(deviceId: string, reason: string, actor: string, scope: Scope): Promise<DeviceRow> {
     const now = this.now();
     return this.repo.transaction(async () => {
-      const d = await this.repo.getDevice(deviceId);
+      const d = await this.repo.getDevice(deviceId, scope);
       if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
       if (d.state !== 'registered' || !d.activationHash) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `device ${deviceId} has no unused activation code`);
       if (d.activationExpiresMs <= now) return d;
       await this.repo.updateDevice(deviceId, { activationExpiresMs: now });
-      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'activation', verdict: '', detail: `activation code expired: ${reason} (by ${actor})`, policyVersion: this.policy.version });
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'activation', verdict: '', detail: `activation code expired: ${reason} (by ${actor})`, policyVersion: this.policyOf(d.acquirerId).version });
       return (await this.repo.getDevice(deviceId))!;
     });
   }
 
   /** The back office reverses a journaled approval (the same reversal a device asks for, with
    * who and why in the history). Unknown → 404; a decline cannot be reversed → 409. */
-  async reversePayment(deviceId: string, clientTransactionId: string, reason: string, actor: string): Promise<trusttap.payment.v1.IReverseResponse> {
+  async reversePayment(deviceId: string, clientTransactionId: string, reason: string, actor: string, scope: Scope): Promise<trusttap.payment.v1.IReverseResponse> {
     const now = this.now();
     return this.repo.transaction(async () => {
-      const d = await this.repo.getDevice(deviceId);
+      const d = await this.repo.getDevice(deviceId, scope);
       const p = d ? await this.repo.getPayment(deviceId, clientTransactionId) : null;
       if (!d || !p) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no payment ${clientTransactionId} of device ${deviceId}`);
       if (p.decision !== 'approved') throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `payment ${p.reference} was declined: nothing to reverse`);
       if (p.reversedMs > 0) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `payment ${p.reference} is already reversed`);
       const out = await this.payments.reverse(d, clientTransactionId, now);
-      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail: `${p.reference}: reversal by the back office: ${reason} (by ${actor})`, policyVersion: this.policy.version });
+      await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail: `${p.reference}: reversal by the back office: ${reason} (by ${actor})`, policyVersion: this.policyOf(d.acquirerId).version });
       return out;
     });
   }
@@ -321,11 +403,11 @@ export class BackendService {
     const patch: Partial<DeviceRow> = { state, stateReason: reason };
     if (state === 'active' && d.state === 'suspended') {
       patch.attestationRequired = true;
-      await this.notice(d.deviceId, 'DEVICE_REACTIVATED', reason, now);
+      await this.notice(d, 'DEVICE_REACTIVATED', reason, now);
     }
-    if (state === 'suspended') await this.notice(d.deviceId, 'DEVICE_SUSPENDED', reason, now);
+    if (state === 'suspended') await this.notice(d, 'DEVICE_SUSPENDED', reason, now);
     await this.repo.updateDevice(d.deviceId, patch);
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'state', verdict: '', detail: `${d.state} -> ${state}: ${reason}${actor ? ` (by ${actor})` : ''}`, policyVersion: this.policyOf(d.acquirerId).version });
     d.state = state;
   }
 
@@ -333,9 +415,36 @@ export class BackendService {
    * THREAT_ALERT notice) that suspends an active device; the back office may reactivate it after
    * looking (the device must then attest afresh, with counters above the witnessed ones). */
   private async rollbackDetected(d: DeviceRow, reason: string, now: number): Promise<void> {
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: reason, policyVersion: this.policy.version });
-    await this.notice(d.deviceId, 'THREAT_ALERT', reason, now);
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: reason, policyVersion: this.policyOf(d.acquirerId).version });
+    await this.notice(d, 'THREAT_ALERT', reason, now);
     if (d.state === 'active') await this.changeState(d, 'suspended', reason, now);
+  }
+
+  /** Issue 14 §2: a payment the terminal approved offline was declined when it was uploaded (a
+   * decline after the fact: the acquirer carries the loss). A risk event on the device: history
+   * and a THREAT_ALERT notice; the device stays active — monitoring and the operator decide. */
+  private async offlineDeclined(d: DeviceRow, detail: string, now: number): Promise<void> {
+    const reason = `offline payment declined after the fact: ${detail}`;
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'risk', verdict: '', detail: reason, policyVersion: this.policyOf(d.acquirerId).version });
+    await this.notice(d, 'THREAT_ALERT', reason, now);
+  }
+
+  /** The device's signed offline policy (issue 14 §2): limits only with an ALLOW verdict; it
+   * acknowledges the records journaled so far (uploaded_through_counter). */
+  private async signedOfflinePolicy(d: DeviceRow, verdict: Exclude<VerdictName, ''>, now: number) {
+    const policy = offlinePolicyBytes(this.policyOf(d.acquirerId), {
+      deviceId: d.deviceId, deviceKeySha256: sha256(d.publicKey), merchantId: d.merchantId, allow: verdict === 'allow',
+      uploadedThrough: await this.repo.lastRecordCounter(d.deviceId), now,
+    });
+    return { policy, signature: this.hsm.sign('token', offlinePolicySigningInput(policy)) };
+  }
+
+  /** Issue 14: a payment the kernel flagged as relayed. A threat alert, and the device attests
+   *  again before its next payment (its evidence then carries the phone's relay signals). */
+  private async relaySuspected(d: DeviceRow, reason: string, now: number): Promise<void> {
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'step-up', detail: reason, policyVersion: this.policyOf(d.acquirerId).version });
+    await this.notice(d, 'THREAT_ALERT', reason, now);
+    await this.repo.updateDevice(d.deviceId, { attestationRequired: true });
   }
 
   /** The counters evidence carries, witnessed (backend/attestation/witness.ts): the RPMB write
@@ -364,13 +473,13 @@ export class BackendService {
     return out;
   }
 
-  private async notice(deviceId: string, type: NoticeTypeName, reason: string, now: number, policyVersion = this.policy.version): Promise<void> {
-    await this.repo.addNotice({ deviceId, type, reason, createdMs: now, policyVersion });
-    await this.repo.appendHistory({ deviceId, timeMs: now, kind: 'notice', verdict: '', detail: `${type}: ${reason}`, policyVersion });
+  private async notice(d: Pick<DeviceRow, 'deviceId' | 'acquirerId'>, type: NoticeTypeName, reason: string, now: number, policyVersion = this.policyOf(d.acquirerId).version): Promise<void> {
+    await this.repo.addNotice({ deviceId: d.deviceId, type, reason, createdMs: now, policyVersion });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'notice', verdict: '', detail: `${type}: ${reason}`, policyVersion });
   }
 
-  async deviceRecord(deviceId: string): Promise<trusttap.attest.v1.DeviceRecord> {
-    const d = await this.repo.getDevice(deviceId);
+  async deviceRecord(deviceId: string, scope: Scope): Promise<trusttap.attest.v1.DeviceRecord> {
+    const d = await this.repo.getDevice(deviceId, scope);
     if (!d) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
     return a.DeviceRecord.create({
       deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId, state: STATE[d.state], stateReason: d.stateReason,
@@ -379,8 +488,8 @@ export class BackendService {
     });
   }
 
-  async history(deviceId: string): Promise<trusttap.attest.v1.HistoryEntry[]> {
-    if (!await this.repo.getDevice(deviceId)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
+  async history(deviceId: string, scope: Scope): Promise<trusttap.attest.v1.HistoryEntry[]> {
+    if (!await this.repo.getDevice(deviceId, scope)) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no device ${deviceId}`);
     return (await this.repo.history(deviceId)).map((h) => a.HistoryEntry.create({
       id: u64(h.id), deviceId: h.deviceId, timeMs: u64(h.timeMs), kind: h.kind, verdict: h.verdict ? VERDICT[h.verdict] : 0, detail: h.detail, policyVersion: h.policyVersion,
     }));
@@ -394,13 +503,13 @@ export class BackendService {
     if (d.state !== 'active') return { allowed: false, reason: `device ${d.state}${d.stateReason ? `: ${d.stateReason}` : ''}` };
     if (this.heartbeatMissed(d, now) || d.attestationRequired) return { allowed: false, reason: 'a fresh attestation is required' };
     if (d.lastVerdict !== 'allow') return { allowed: false, reason: `last verdict ${d.lastVerdict || 'none'}` };
-    if (now - d.lastAttestationMs > ttl(this.policy, 'tokenTtlMs')) return { allowed: false, reason: 'the last attestation has expired' };
+    if (now - d.lastAttestationMs > ttl(this.policyOf(d.acquirerId), 'tokenTtlMs')) return { allowed: false, reason: 'the last attestation has expired' };
     return { allowed: true, reason: '' };
   }
 
   private heartbeatMissed(d: DeviceRow, now: number): boolean {
     const last = Math.max(d.lastHeartbeatMs, d.lastAttestationMs);
-    return d.state === 'active' && last > 0 && now - last > ttl(this.policy, 'heartbeatTimeoutMs');
+    return d.state === 'active' && last > 0 && now - last > ttl(this.policyOf(d.acquirerId), 'heartbeatTimeoutMs');
   }
 
   /** Monitoring sweep: active devices silent past the heartbeat timeout need a fresh attestation. */
@@ -408,7 +517,7 @@ export class BackendService {
     const now = this.now();
     let n = 0;
     await this.repo.transaction(async () => {
-      for (const d of await this.repo.listDevices(['active'])) {
+      for (const d of await this.repo.listDevices(['active'], ALL_ACQUIRERS)) {
         if (!d.attestationRequired && this.heartbeatMissed(d, now)) { await this.missedHeartbeats(d, now); n++; }
       }
       await this.repo.purgeNonces(now - 60_000);
@@ -419,8 +528,8 @@ export class BackendService {
   private async missedHeartbeats(d: DeviceRow, now: number): Promise<void> {
     await this.repo.updateDevice(d.deviceId, { attestationRequired: true });
     d.attestationRequired = true;
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: '', detail: 'missed heartbeats: payments refused until a fresh attestation', policyVersion: this.policy.version });
-    await this.notice(d.deviceId, 'ATTESTATION_REQUIRED', 'missed heartbeats', now);
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: '', detail: 'missed heartbeats: payments refused until a fresh attestation', policyVersion: this.policyOf(d.acquirerId).version });
+    await this.notice(d, 'ATTESTATION_REQUIRED', 'missed heartbeats', now);
   }
 
   /** Checks a txsign record (proto/txsign.proto) for issue 7's authorization: the device is
@@ -430,9 +539,9 @@ export class BackendService {
   async checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow): Promise<{ ok: boolean; reason: string }> {
     const d = device ?? await this.repo.getDevice(deviceId);
     if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
-    const msg = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex'), record]);
+    const msg = Buffer.concat([TXSIGN_LABEL_PREFIX, record]);
     if (!verifyP256(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
-    if (!await this.hsm.verifyDukptMac(DEFAULT_BDK, macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
+    if (!await this.hsm.verifyDukptMac(bdkIdOf(d.acquirerId), macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
     return { ok: true, reason: '' };
   }
 
@@ -494,7 +603,7 @@ export class BackendService {
       }
       const d = ctx.device;
       try {
-        await this.repo.transaction(async () => await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policy.version }));
+        await this.repo.transaction(async () => await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'refused', verdict: '', detail: `${op}: ${err.codeName}: ${err.message}`, policyVersion: this.policyOf(d.acquirerId).version }));
       } catch { /* history is best effort for refusals */ }
       return { ...(await this.answer(ctx, err.http, { error })), error: err, outcome };
     }
@@ -510,6 +619,7 @@ export class BackendService {
     }
     const device = await this.repo.getDevice(req.deviceId);
     verifyDeviceSignature(d, device?.publicKey); // throws (404) when there is no such device
+    await this.knowAcquirer(device!.acquirerId);
     return { now, request: signed.request, req, device: device!, key: device!.publicKey, consumed, outcome: {} };
   }
 
@@ -525,9 +635,9 @@ export class BackendService {
     const d = c.device;
     const counter = boundedCounter(c.req.counter, d?.lastCounter ?? 0, c.now);
     if (d) {
-      if (!await this.repo.advanceCounter(d.deviceId, counter)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
+      // One statement: the counter's compare-and-set and the time of contact.
+      if (!await this.repo.advanceCounter(d.deviceId, counter, c.now)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
       if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) await this.missedHeartbeats(d, c.now);
-      await this.repo.updateDevice(d.deviceId, { lastContactMs: c.now });
     }
     switch (op) {
       case 'challenge': return { challenge: await this.challenge(c) };
@@ -559,20 +669,23 @@ export class BackendService {
 
   private async challenge(c: Ctx) {
     const nonce = randomBytes(32);
-    const expiresMs = c.now + ttl(this.policy, 'nonceTtlMs');
     if (c.device) {
+      const expiresMs = c.now + ttl(this.policyOf(c.device.acquirerId), 'nonceTtlMs');
       await this.repo.putNonce({ nonce: hex(nonce), deviceId: c.device.deviceId, activationHash: '', keyHash: '', expiresMs });
+      return { nonce, expiresMs: u64(expiresMs) };
     } else {
       const d = await this.activatable(c.req.challenge?.activationCode ?? '', c.now);
+      const expiresMs = c.now + ttl(this.policyOf(d.acquirerId), 'nonceTtlMs');
       await this.repo.putNonce({ nonce: hex(nonce), deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key), expiresMs });
+      return { nonce, expiresMs: u64(expiresMs) };
     }
-    return { nonce, expiresMs: u64(expiresMs) };
   }
 
   private async activatable(code: string, now: number): Promise<DeviceRow> {
     const d = code ? await this.repo.getDeviceByActivation(activationHash(code)) : null;
     if (!d || d.state !== 'registered') throw new ApiError(403, ErrorCode.ERROR_BAD_ACTIVATION_CODE, 'unknown or used activation code');
     if (now > d.activationExpiresMs) throw new ApiError(403, ErrorCode.ERROR_BAD_ACTIVATION_CODE, 'the activation code has expired');
+    await this.knowAcquirer(d.acquirerId);
     return d;
   }
 
@@ -600,10 +713,10 @@ export class BackendService {
     }
   }
 
-  private token(deviceId: string, devicePub: Uint8Array, verdict: Exclude<VerdictName, ''>, reasons: string[], nonce: Uint8Array, evidenceSha: string, now: number) {
+  private token(d: Pick<DeviceRow, 'deviceId' | 'acquirerId'>, devicePub: Uint8Array, verdict: Exclude<VerdictName, ''>, reasons: string[], nonce: Uint8Array, evidenceSha: string, now: number) {
     const token = a.VerdictToken.encode({
-      version: 1, deviceId, deviceKeySha256: sha256(devicePub), verdict: VERDICT[verdict], issuedMs: u64(now),
-      expiresMs: u64(now + ttl(this.policy, 'tokenTtlMs')), policyVersion: this.policy.version, nonce,
+      version: 1, deviceId: d.deviceId, deviceKeySha256: sha256(devicePub), verdict: VERDICT[verdict], issuedMs: u64(now),
+      expiresMs: u64(now + ttl(this.policyOf(d.acquirerId), 'tokenTtlMs')), policyVersion: this.policyOf(d.acquirerId).version, nonce,
       evidenceSha256: Buffer.from(evidenceSha, 'hex'), reasons, keyId: sha256(this.hsm.publicKey('token')),
     }).finish();
     return { token, signature: this.hsm.sign('token', token) };
@@ -637,12 +750,12 @@ export class BackendService {
     };
     if (ree?.location) { patch.lastLatE6 = ree.location.latitudeE6 ?? 0; patch.lastLonE6 = ree.location.longitudeE6 ?? 0; }
     await this.repo.updateDevice(d.deviceId, patch);
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'}${note ? `; ${note}` : ''} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind, verdict, detail: `${reasons.join('; ') || 'all checks passed'}${note ? `; ${note}` : ''} (evidence ${evidenceSha.slice(0, 16)}…)`, policyVersion: this.policyOf(d.acquirerId).version });
     if (verdict === 'suspend' && d.state === 'active') {
-      await this.notice(d.deviceId, 'THREAT_ALERT', reasons.filter((r) => r.startsWith('suspend')).join('; '), now);
+      await this.notice(d, 'THREAT_ALERT', reasons.filter((r) => r.startsWith('suspend')).join('; '), now);
       await this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), now);
     } else if (verdict === 'step-up') {
-      await this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), now);
+      await this.notice(d, 'THREAT_ALERT', reasons.join('; '), now);
     }
   }
 
@@ -652,17 +765,18 @@ export class BackendService {
     await this.repo.transaction(async () => {
       const d = await this.repo.getDevice(m.deviceId);
       if (!d) return;
-      await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: m.detail, policyVersion: this.policy.version });
-      await this.notice(d.deviceId, 'THREAT_ALERT', m.detail, now);
+      await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'rule', verdict: 'suspend', detail: m.detail, policyVersion: this.policyOf(d.acquirerId).version });
+      await this.notice(d, 'THREAT_ALERT', m.detail, now);
       if (m.suspend && d.state === 'active') await this.changeState(d, 'suspended', m.detail, now);
     });
   }
 
-  /** Issue 16 §2: the evidence's REE client against the acquirer's releases. A refusal is a typed
+  /** Issue 16 §2: the evidence's REE client against its acquirer's releases (the device's
+   * acquirer, issue 16 §1) under that acquirer's policy. A refusal is a typed
    * 403 (ERROR_CLIENT_REFUSED with ClientRefusal) and a monitoring event; an enrolled device is
    * also suspended (its app changed under it). */
   private async checkClientOf(evidence: trusttap.attest.v1.Evidence, d: DeviceRow, c: Ctx, enrolled: boolean): Promise<string> {
-    const decision = checkClient(evidence.client, await this.repo.listClientReleases(DEFAULT_ACQUIRER), this.policy.clientPlatformMeasuredOnly);
+    const decision = checkClient(evidence.client, await this.repo.listClientReleases(d.acquirerId), this.policyOf(d.acquirerId).clientPlatformMeasuredOnly);
     if (!decision.checked) return '';
     if (decision.ok) return `client ${decision.release.name} ${decision.release.version} allowed`;
     c.outcome.clientRefusal = decision.refusal;
@@ -674,10 +788,10 @@ export class BackendService {
 
   // ------------------------------------------------------------------ client releases (issue 16 §2)
 
-  /** Allows a client release for the acquirer: from a signed manifest's `client` entry (verified
+  /** Allows a client release for an acquirer (`default` unless named): from a signed manifest's `client` entry (verified
    * with the trusted manifest key) or given directly. The same release again is a no-op; another
    * hash under an allowed name and version, or a revoked release, is a conflict (409). */
-  async allowClient(r: trusttap.attest.v1.IAllowClientRequest, actor = 'back office'): Promise<ClientReleaseRow> {
+  async allowClient(r: trusttap.attest.v1.IAllowClientRequest, actor = 'back office', acquirerId: string = DEFAULT_ACQUIRER): Promise<ClientReleaseRow> {
     let name = r.name ?? '', version = r.version ?? '', sha = hex(r.sha256 ?? new Uint8Array(0));
     if (r.manifest?.length) {
       let client;
@@ -692,10 +806,10 @@ export class BackendService {
     if (!/^[\x21-\x7e]{1,64}$/.test(name) || !/^[\x21-\x7e]{1,64}$/.test(version)) throw malformed('a client release needs a name and a version (1..64 printable characters each)');
     if (!/^[0-9a-f]{64}$/.test(sha)) throw malformed('a client release needs its 32-byte SHA-256');
     const now = this.now();
-    const row: ClientReleaseRow = { acquirerId: DEFAULT_ACQUIRER, name, version, sha256: sha, allowed: true, allowedMs: now, revokedMs: 0, reason: r.reason || `allowed by ${actor}` };
+    const row: ClientReleaseRow = { acquirerId, name, version, sha256: sha, allowed: true, allowedMs: now, revokedMs: 0, reason: r.reason || `allowed by ${actor}` };
     return this.repo.transaction(async () => {
       if (await this.repo.addClientRelease(row)) return row;
-      const have = (await this.repo.listClientReleases(DEFAULT_ACQUIRER)).find((x) => x.name === name && x.version === version)!;
+      const have = (await this.repo.listClientReleases(acquirerId)).find((x) => x.name === name && x.version === version)!;
       if (!have.allowed) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `client ${name} ${version} is revoked: it cannot be allowed again`);
       if (have.sha256 !== sha) throw new ApiError(409, ErrorCode.ERROR_CONFLICT, `client ${name} ${version} is allowed with another SHA-256 (${have.sha256.slice(0, 16)}…)`);
       return have;
@@ -703,20 +817,20 @@ export class BackendService {
   }
 
   /** Revokes an allowed release: its devices are refused at their next attestation. */
-  async revokeClient(name: string, version: string, reason: string, actor = 'back office'): Promise<ClientReleaseRow> {
+  async revokeClient(name: string, version: string, reason: string, actor = 'back office', acquirerId: string = DEFAULT_ACQUIRER): Promise<ClientReleaseRow> {
     if (!reason) throw malformed('a revocation needs a reason');
     return this.repo.transaction(async () => {
-      if (!await this.repo.revokeClientRelease(DEFAULT_ACQUIRER, name, version, this.now(), `${reason} (by ${actor})`)) {
-        const have = (await this.repo.listClientReleases(DEFAULT_ACQUIRER)).find((x) => x.name === name && x.version === version);
+      if (!await this.repo.revokeClientRelease(acquirerId, name, version, this.now(), `${reason} (by ${actor})`)) {
+        const have = (await this.repo.listClientReleases(acquirerId)).find((x) => x.name === name && x.version === version);
         if (!have) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no client release ${name} ${version}`);
         return have;
       }
-      return (await this.repo.listClientReleases(DEFAULT_ACQUIRER)).find((x) => x.name === name && x.version === version)!;
+      return (await this.repo.listClientReleases(acquirerId)).find((x) => x.name === name && x.version === version)!;
     });
   }
 
-  clientReleases(): Promise<ClientReleaseRow[]> {
-    return this.repo.listClientReleases(DEFAULT_ACQUIRER);
+  clientReleases(acquirerId: string = DEFAULT_ACQUIRER): Promise<ClientReleaseRow[]> {
+    return this.repo.listClientReleases(acquirerId);
   }
 
   private async enrol(c: Ctx) {
@@ -733,7 +847,7 @@ export class BackendService {
     const { evidence, sha256: evSha } = this.open(r.evidence, c.key);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId, activationHash: d.activationHash, keyHash: sha256Hex(c.key) });
     const clientNote = await this.checkClientOf(evidence, d, c, false);
-    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, null, this.policy), ...await this.assessCounters(d, evidence)]);
+    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policyOf(d.acquirerId)), ...assessSignals(evidence.ree, null, this.policyOf(d.acquirerId)), ...await this.assessCounters(d, evidence)]);
     c.outcome.verdict = verdict;
     if (verdict === 'suspend') {
       throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REFUSED, `enrolment refused: ${reasons.filter((x) => x.startsWith('suspend')).join('; ')}`);
@@ -749,7 +863,7 @@ export class BackendService {
     });
     await this.changeState(d, 'active', 'enrolled', now);
     d.publicKey = c.key;
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: now, kind: 'enrolment', verdict: '', detail: `OEM ${certified.rootName} serial ${certified.oemSerial}`, policyVersion: this.policyOf(d.acquirerId).version });
     await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, now, 'verdict', evidence.measurements, evidence.client, clientNote);
     c.device = await this.repo.getDevice(d.deviceId);
     return {
@@ -757,7 +871,7 @@ export class BackendService {
       deviceCertificate: { tbs: cert, signature: this.hsm.sign('device-ca', cert) },
       responsePublicKey: this.hsm.publicKey('response'), tokenPublicKey: this.hsm.publicKey('token'),
       keyAgreementPublicKey: this.hsm.publicKey('key-agreement'),
-      token: this.token(d.deviceId, c.key, verdict, reasons, evidence.nonce, evSha, now),
+      token: this.token(d, c.key, verdict, reasons, evidence.nonce, evSha, now),
     };
   }
 
@@ -766,16 +880,16 @@ export class BackendService {
     const { evidence, sha256: evSha } = this.open(c.req.attest?.evidence, d.publicKey);
     await this.useNonce(evidence.nonce, c, { deviceId: d.deviceId });
     const clientNote = await this.checkClientOf(evidence, d, c, true);
-    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policy), ...assessSignals(evidence.ree, d, this.policy), ...await this.assessCounters(d, evidence)]);
+    const { verdict, reasons } = verdictOf([...assessMeasurements(evidence.measurements, this.policyOf(d.acquirerId)), ...assessSignals(evidence.ree, d, this.policyOf(d.acquirerId)), ...await this.assessCounters(d, evidence)]);
     await this.recordVerdict(d, verdict, reasons, evidence.ree, evSha, c.now, 'verdict', evidence.measurements, evidence.client, clientNote);
     c.outcome.verdict = verdict;
-    return { token: this.token(d.deviceId, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now) };
+    return { token: this.token(d, d.publicKey, verdict, reasons, evidence.nonce, evSha, c.now), offlinePolicy: await this.signedOfflinePolicy(d, verdict, c.now) };
   }
 
   private async heartbeat(c: Ctx) {
     const d = c.device!;
     const ree = c.req.heartbeat?.ree;
-    const findings = assessSignals(ree, d, this.policy).filter((r) => !r.startsWith('step-up: no REE'));
+    const findings = assessSignals(ree, d, this.policyOf(d.acquirerId)).filter((r) => !r.startsWith('step-up: no REE'));
     const { verdict, reasons } = verdictOf(findings);
     await this.keepSignals(d.deviceId, 'heartbeat', ree, null, c.now);
     const patch: Partial<DeviceRow> = { lastHeartbeatMs: c.now, lastIp: ree?.ipAddress || d.lastIp };
@@ -783,17 +897,17 @@ export class BackendService {
     if (verdict !== 'allow') patch.attestationRequired = true;
     await this.repo.updateDevice(d.deviceId, patch);
     if (verdict !== 'allow') {
-      await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'rule', verdict, detail: `heartbeat: ${reasons.join('; ')}`, policyVersion: this.policy.version });
-      await this.notice(d.deviceId, 'THREAT_ALERT', reasons.join('; '), c.now);
+      await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'rule', verdict, detail: `heartbeat: ${reasons.join('; ')}`, policyVersion: this.policyOf(d.acquirerId).version });
+      await this.notice(d, 'THREAT_ALERT', reasons.join('; '), c.now);
       if (verdict === 'suspend') await this.changeState(d, 'suspended', reasons.filter((r) => r.startsWith('suspend')).map((r) => r.slice(9)).join('; '), c.now);
     }
     const now = (await this.repo.getDevice(d.deviceId))!;
-    return { policyVersion: this.policy.version, attestationRequired: now.attestationRequired || now.state !== 'active' };
+    return { policyVersion: this.policyOf(d.acquirerId).version, attestationRequired: now.attestationRequired || now.state !== 'active' };
   }
 
   private async keyExchange(c: Ctx) {
     const d = c.device!;
-    if (d.attestationRequired || d.lastVerdict !== 'allow' || c.now - d.lastAttestationMs > ttl(this.policy, 'tokenTtlMs')) {
+    if (d.attestationRequired || d.lastVerdict !== 'allow' || c.now - d.lastAttestationMs > ttl(this.policyOf(d.acquirerId), 'tokenTtlMs')) {
       throw new ApiError(403, ErrorCode.ERROR_ATTESTATION_REQUIRED, 'key injection needs a fresh ALLOW attestation');
     }
     const sessionId = `rki-${randomBytes(12).toString('hex')}`;
@@ -804,7 +918,7 @@ export class BackendService {
       sessionId, deviceId: d.deviceId, deviceKeySha256: sha256(d.publicKey), backendEphemeralPublicKey: ka.ephemeralPublicKey,
       expiresMs: u64(expiresMs), macTagV: ka.macTagV, kekKeyId: `kek.${sessionId.slice(4, 16)}`,
     }).finish();
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `key agreement ${sessionId} offered`, policyVersion: this.policy.version });
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `key agreement ${sessionId} offered`, policyVersion: this.policyOf(d.acquirerId).version });
     return { offer, offerSignature: this.hsm.sign('key-agreement', offer) };
   }
 
@@ -821,10 +935,12 @@ export class BackendService {
     if (r.kekKcv?.length && !equalBytes(r.kekKcv, this.hsm.kekKcv(s.sessionId, s.wrappedKeys))) { // constant time
       throw new ApiError(401, ErrorCode.ERROR_KEY_CONFIRMATION_FAILED, 'the KEK check value differs');
     }
-    const bdkId = Buffer.from(sha256Hex(DEFAULT_BDK).slice(0, 8), 'hex');
+    // The acquirer's own BDK (its HSM namespace, backend/tenants.ts); the initial key id names it.
+    const bdk = bdkIdOf(d.acquirerId);
+    const bdkId = Buffer.from(sha256Hex(bdk).slice(0, 8), 'hex');
     const derivationId = Buffer.from(sha256Hex(d.deviceId, s.sessionId).slice(0, 8), 'hex');
-    const ik = await this.hsm.wrapDukptInitialKey(s.sessionId, s.wrappedKeys, DEFAULT_BDK, Buffer.concat([bdkId, derivationId]), 'dukpt.ik');
-    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `${s.sessionId}: AES DUKPT initial key ${hex(ik.initialKeyId!)} sent (KCV ${hex(ik.kcv)})`, policyVersion: this.policy.version });
+    const ik = await this.hsm.wrapDukptInitialKey(s.sessionId, s.wrappedKeys, bdk, Buffer.concat([bdkId, derivationId]), 'dukpt.ik');
+    await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `${s.sessionId}: AES DUKPT initial key ${hex(ik.initialKeyId!)} sent (KCV ${hex(ik.kcv)})`, policyVersion: this.policyOf(d.acquirerId).version });
     return { keys: [{ keyId: ik.keyId, tr31: ik.tr31, kcv: ik.kcv, initialKeyId: ik.initialKeyId }] };
   }
 

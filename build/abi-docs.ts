@@ -38,6 +38,13 @@ export function hostAbiMarkdown(): string {
   L.push('screen but does not route its speech, and its provider cannot read unlabelled keys: a TA that');
   L.push('draws its keypad needs a 1.2 runtime (both TrustTap runtimes are).');
   L.push('');
+  L.push('Revision 1.3 adds `tee.cipher_once`: `cipher_init` + `cipher_update` + `op_free` in one call,');
+  L.push('with the same algorithms, checks and statuses. Key derivation (DUKPT, TR-31, PIN blocks) takes');
+  L.push('a new key every one or two blocks, so three host calls and a live handle per block cost more');
+  L.push('than the block; `ta/lib/cipher.ts` runs every block-cipher call of the TAs through it, so TAs');
+  L.push('built from 1.3 on need a 1.3 runtime. The operation handles stay for callers that chain CBC');
+  L.push('across calls or reuse one key over many updates.');
+  L.push('');
   L.push(`| import | signature | release | since | description |`);
   L.push(`| --- | --- | --- | --- | --- |`);
   for (const f of hostAbi) {

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join, normalize, isAbsolute, resolve, sep } from 'node:path';
-import { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH } from './paths.ts';
+import { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH, TEXT_TRANSFORM, TEXT_TRANSFORM_URL } from './paths.ts';
 import { HOST_ABI_VERSION } from '../tee/abi/table.ts';
 import { TA_ABI_VERSION } from '../tee/abi/ta-exports.ts';
 import { moduleProblems, parseModule, importSignature } from '../tee/loader/imports.ts';
@@ -24,7 +24,7 @@ import {
   MANIFEST_FILE, MANIFEST_VERSION, SIGNATURE_FILE, serializeManifest, sha256Hex, type Manifest, type ManifestTa, type ManifestClient,
 } from '../common/manifest.ts';
 
-export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH };
+export { PROJECT_ROOT, DEV_KEY_PATH, DEV_PUBLIC_KEY_PATH, TEXT_TRANSFORM };
 /** The compiler version, read without loading the compiler (it is imported only on a cache miss). */
 export const ASC_VERSION: string = createRequire(import.meta.url)('assemblyscript/package.json').version;
 
@@ -116,7 +116,8 @@ interface CacheRecord { key: string; reads: [string, string | null][]; sha256: s
  * conformance kit's test TAs (build/conformance.ts). `sources` are the files asc read
  * (repo-relative, sorted): what the SBOM lists for the output. */
 export async function compile(root: string, args: string[], cacheDir: string | null): Promise<{ bytes: Uint8Array; cached: boolean; sources: string[] }> {
-  const key = sha256Hex(new TextEncoder().encode(JSON.stringify([ASC_VERSION, args])));
+  const transformSource = readFileSync(TEXT_TRANSFORM_URL, 'utf8');
+  const key = sha256Hex(new TextEncoder().encode(JSON.stringify([ASC_VERSION, args, sha256Hex(new TextEncoder().encode(transformSource))])));
   const read = (name: string, baseDir: string): string | null => {
     try { return readFileSync(resolve(root, baseDir, name), 'utf8'); } catch { return null; }
   };
@@ -134,6 +135,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
   const stderr: string[] = [];
   let out: Uint8Array | null = null;
   const asc = (await import('assemblyscript/asc')).default;
+  const transform = (await import(TEXT_TRANSFORM_URL.href)).default;
   if (asc.version !== ASC_VERSION) throw new BuildError(`asc reports version ${asc.version}, package.json ${ASC_VERSION}`);
   const { error } = await asc.main([...args, '--outFile', 'ta.wasm', '--noColors'], {
     stdout: { write: () => true } as any,
@@ -145,6 +147,7 @@ export async function compile(root: string, args: string[], cacheDir: string | n
     },
     writeFile: (name: string, contents: Uint8Array | string) => { if (name === 'ta.wasm') out = contents as Uint8Array; },
     listFiles: () => [],
+    transforms: [transform],
   } as any);
   if (error || !out) throw new BuildError(`asc ${args.join(' ')} failed: ${error?.message ?? 'no output'}\n${stderr.join('').trim()}`);
   const bytes: Uint8Array = out;

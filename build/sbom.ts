@@ -19,6 +19,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseManifest, sha256Hex, type Manifest, type ManifestTa } from '../common/manifest.ts';
+import { TEXT_TRANSFORM, TEXT_TRANSFORM_URL } from './paths.ts';
 
 export const SBOM_FILE = 'sbom.cdx.json';
 /** The property prefix of TrustTap's own facts in the SBOM (CycloneDX property taxonomy: a
@@ -105,6 +106,7 @@ function taComponent(root: string, ta: ManifestTa, compiler: string, sources: st
       prop('build:compiler', compiler),
       prop('build:asc_args', ta.asc_args.join(' ')),
       prop('build:asconfig', JSON.stringify(targetOptions(asconfig, ta.asc_args))),
+      prop('build:asc_transform', `${TEXT_TRANSFORM} sha256:${sha256Hex(readFileSync(TEXT_TRANSFORM_URL))}`),
     ],
     components: sources.map((f) => ({
       type: 'file',

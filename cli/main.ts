@@ -23,6 +23,7 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts');
 
 const SHIPPED: Record<string, Loader> = {
   'abi-docs': () => import('./commands/abi-docs.ts'),
+  acquirer: () => import('./commands/acquirer.ts'),
   audit: () => import('./commands/audit.ts'),
   client: () => import('./commands/client.ts'),
   demo: () => import('./commands/demo.ts'),

@@ -8,6 +8,8 @@ export const LABEL = {
   deviceRequest: 'trusttap/device-request/v1',
   taSign: 'trusttap/ta-sign/v1',
   oemCert: 'trusttap/oem-cert/v1',
+  /** The back end's verdict-token key over a txsign OfflinePolicy (proto/txsign.proto). */
+  offlinePolicy: 'trusttap/offline-policy/v1',
 } as const;
 
 /** label || 0x00 || bytes: what a key signs for one purpose. */

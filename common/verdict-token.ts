@@ -28,9 +28,17 @@ export function verifyP256(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): b
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const sOf = (sig: Uint8Array) => BigInt(`0x${toHex(sig.subarray(32, 64)) || '0'}`);
 
-/** true for a 64-byte r||s whose s is at most n/2 (the only form verifyP256 accepts). */
+/** floor(n/2), big-endian: s is low when it is at most this. */
+const HALF_N = fromHex('7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8');
+
+/** true for a 64-byte r||s whose s is at most n/2 (the only form verifyP256 accepts). Compared
+ * byte by byte, big-endian (every request's signatures pass here; no BigInt needed). */
 export function isLowS(sig: Uint8Array): boolean {
-  return sig.length === 64 && sOf(sig) <= N >> 1n;
+  if (sig.length !== 64) return false;
+  for (let i = 0; i < 32; i++) {
+    if (sig[32 + i] !== HALF_N[i]) return sig[32 + i] < HALF_N[i];
+  }
+  return true;
 }
 
 /** The low-S form of a 64-byte P-256 r||s signature (s → n − s when s > n/2); a copy. Signers
@@ -38,8 +46,9 @@ export function isLowS(sig: Uint8Array): boolean {
 export function toLowS(sig: Uint8Array): Uint8Array {
   const out = Uint8Array.from(sig);
   if (sig.length !== 64) return out;
+  if (isLowS(sig)) return out;
   const s = sOf(sig);
-  if (s <= N >> 1n || s >= N) return out;
+  if (s >= N) return out;
   out.set(fromHex((N - s).toString(16).padStart(64, '0')), 32);
   return out;
 }

@@ -43,7 +43,7 @@ export const PROBE_UUID = '0c0fe7a0-0000-4000-8000-00000000c0de';
 export const PROBE2_UUID = '0c0fe7a0-0000-4000-8000-00000000c0d2';
 const CMD = { TRAP: 1, LOOP: 2, OOB: 3, PUT: 4, GET: 5, DEL: 6, CALL_TA: 7, WHOAMI: 8, ECHO: 9, BIG: 10, ALLOC: 11, RANDOM: 12, HOLD: 13, HELD_CALL: 14, RELEASE: 15, CALL_THEN_LOOP: 16 };
 /** Cases of the probe TA's oob() switch (test/conformance/kit-self.test.ts keeps this true). */
-export const OOB_CASES = 29;
+export const OOB_CASES = 34;
 
 const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
 const cat = (...parts: Uint8Array[]) => { const o = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let i = 0; for (const p of parts) { o.set(p, i); i += p.length; } return o; };

@@ -27,7 +27,9 @@ const cat = (...p: Uint8Array[]) => new Uint8Array(Buffer.concat(p));
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getInt32(0, true);
 
 export const CRYPTO_PROBE_UUID = '0c0fe7a0-0000-4000-8000-0000000c7e57';
-const CMD = { VERIFY: 1, ECDH: 2, HMAC: 3, CMAC: 4, SIGN: 5, ECB: 6, EDDSA_VERIFY: 7 };
+const CMD = { VERIFY: 1, ECDH: 2, HMAC: 3, CMAC: 4, SIGN: 5, ECB: 6, EDDSA_VERIFY: 7, CIPHER: 8 };
+/** How the crypto TA runs a block cipher: tee.cipher_once (host ABI 1.3), the operation handles, or cipher_once with out = in. */
+export const CipherPath = { ONCE: 0, HANDLES: 1, ONCE_IN_PLACE: 2 } as const;
 
 export interface WpCase { tcId: number; comment: string; flags: string[]; result: 'valid' | 'invalid' | 'acceptable'; [k: string]: any }
 export interface WpGroup { tests: WpCase[]; [k: string]: any }
@@ -78,6 +80,11 @@ export class HostCrypto {
   async ecb(alg: number, key: Uint8Array, blocks: Uint8Array): Promise<Uint8Array | null> {
     const r = await this.s.invoke(CMD.ECB, cat(u32(alg), u32(key.length), key, blocks));
     return i32(r) === 0 ? r.subarray(4) : null;
+  }
+  /** A block cipher through the given host path: the output, or the status (a negative number). */
+  async cipher(path: number, alg: number, mode: number, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array | number> {
+    const r = await this.s.invoke(CMD.CIPHER, cat(u32(alg), u32(mode), u32(path), u32(key.length), key, u32(iv.length), iv, data));
+    return i32(r) === 0 ? r.subarray(4) : i32(r);
   }
   /** A synchronous block function for gcm.ts: runs `f` until every block it asks for has been
    * encrypted by the host (each pass fetches the blocks the previous one missed). */

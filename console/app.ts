@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { useState, useEffect } from 'preact/hooks';
 import { api, setCsrf, ApiFailure } from './api.ts';
-import { html, ErrorLine, type Me } from './ui.ts';
+import { html, ErrorLine, acquirerLabel, type Me } from './ui.ts';
 import { Devices } from './devices.ts';
 import { Alerts } from './alerts.ts';
 import { Journal } from './journal.ts';
@@ -61,7 +61,7 @@ function Shell({ me, onOut }: { me: Me; onOut: () => void }) {
       <nav aria-label="Console sections"><ul>
         ${VIEWS.map((v) => html`<li><button type="button" aria-current=${view === v.id ? 'page' : undefined} onClick=${() => setView(v.id)}>${v.label}</button></li>`)}
       </ul></nav>
-      <span class="who">Signed in as <strong>${me.username}</strong> (${me.role})</span>
+      <span class="who">Signed in as <strong>${me.username}</strong> (${me.role}, ${acquirerLabel(me)})</span>
       <button type="button" onClick=${signOut}>Sign out</button>
     </header>
     <main id="main">

@@ -9,7 +9,7 @@ import { html, time, ErrorLine, canChange, type Me } from './ui.ts';
 const REFRESH_MS = 5000;
 
 interface DeviceSummary {
-  deviceId: string; merchantId: string; terminalId: string; state: string; stateReason: string; lastVerdict: string;
+  deviceId: string; acquirerId: string; merchantId: string; terminalId: string; state: string; stateReason: string; lastVerdict: string;
   attestationRequired: boolean; lastAttestationMs: number; lastHeartbeatMs: number; lastContactMs: number; lastIp: string;
   activation: 'pending' | 'expired' | 'used'; activationExpiresMs: number; createdMs: number;
 }
@@ -41,9 +41,10 @@ export function Devices({ me, focus }: { me: Me; focus: string }) {
     </form>
     <${ErrorLine} error=${error} />
     <table aria-label="Devices">
-      <thead><tr><th scope="col">Device</th><th scope="col">Merchant / terminal</th><th scope="col">State</th><th scope="col">Last verdict</th><th scope="col">Last contact</th><th scope="col">IP</th></tr></thead>
+      <thead><tr><th scope="col">Device</th><th scope="col">Acquirer</th><th scope="col">Merchant / terminal</th><th scope="col">State</th><th scope="col">Last verdict</th><th scope="col">Last contact</th><th scope="col">IP</th></tr></thead>
       <tbody>${list.map((d) => html`<tr>
         <td><button type="button" class="code" aria-label=${`Open device ${d.deviceId}`} onClick=${() => setOpen(d.deviceId)}>${d.deviceId}</button></td>
+        <td>${d.acquirerId}</td>
         <td>${d.merchantId} / ${d.terminalId}</td>
         <td class=${`state-${d.state}`} data-testid="device-state">${d.state}${d.activation === 'pending' ? ' (code pending)' : d.activation === 'expired' ? ' (code expired)' : ''}</td>
         <td class=${`verdict-${d.lastVerdict}`}>${d.lastVerdict || '—'}</td>
@@ -77,6 +78,7 @@ function Device({ id, me, onChanged, onClose }: { id: string; me: Me; onChanged:
   return html`<section class="card" aria-labelledby="device-h" data-testid="device-detail">
     <h3 id="device-h">Device <span class="code">${d.deviceId}</span> <button type="button" onClick=${onClose}>Close</button></h3>
     <dl class="kv">
+      <dt>Acquirer</dt><dd>${d.acquirerId}</dd>
       <dt>Merchant / terminal</dt><dd>${d.merchantId} / ${d.terminalId}</dd>
       <dt>State</dt><dd><span class=${`state-${d.state}`} data-testid="detail-state">${d.state}</span>${d.stateReason ? ` — ${d.stateReason}` : ''}</dd>
       <dt>Last verdict</dt><dd><span class=${`verdict-${d.lastVerdict}`}>${d.lastVerdict || 'none yet'}</span>${d.lastVerdictDetail ? ` at ${time(d.lastVerdictDetail.timeMs)}: ${d.lastVerdictDetail.reasons}` : ''}</dd>

@@ -19,11 +19,18 @@ export function PolicyView({ me }: { me: Me }) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
-  const load = () => api('GET', 'policy').then(setData, (e) => setError(e.message));
-  useEffect(() => { load(); }, []);
+  // Each acquirer has its own policy; a scheme session (every acquirer) picks which one.
+  const [acquirers, setAcquirers] = useState<{ acquirerId: string; name: string }[]>([]);
+  const [acq, setAcq] = useState('');
+  const load = (which = acq) => api('GET', `policy${which ? `?acquirer=${encodeURIComponent(which)}` : ''}`).then((d) => { setData(d); setAcq(d.acquirerId); }, (e) => setError(e.message));
+  useEffect(() => {
+    load();
+    if (me.acquirerId === '*') api('GET', 'acquirers').then(setAcquirers, (e) => setError(e.message));
+  }, []);
   const tryChange = async (c: any) => {
     setError(''); setDone('');
-    try { setPreview(await api('POST', 'policy/preview', c)); setChange(c); } catch (x) { setError((x as Error).message); setPreview(null); }
+    const withAcq = { ...c, acquirerId: acq };
+    try { setPreview(await api('POST', 'policy/preview', withAcq)); setChange(withAcq); } catch (x) { setError((x as Error).message); setPreview(null); }
   };
   const fromTunables = (e: Event) => {
     e.preventDefault();
@@ -33,6 +40,7 @@ export function PolicyView({ me }: { me: Me }) {
       nonceTtlMs: Number(f.get('nonceTtlMs')), tokenTtlMs: Number(f.get('tokenTtlMs')), heartbeatTimeoutMs: Number(f.get('heartbeatTimeoutMs')),
       locationJumpKm: Number(f.get('locationJumpKm')), developerOptionsStepUp: f.get('developerOptionsStepUp') === 'on',
       emulatorSuspend: f.get('emulatorSuspend') === 'on', debuggerSuspend: f.get('debuggerSuspend') === 'on',
+      relaySuspend: f.get('relaySuspend') === 'on', hceSuspend: f.get('hceSuspend') === 'on', relayDecline: f.get('relayDecline') === 'on',
       clientPlatformMeasuredOnly: f.get('clientPlatformMeasuredOnly') === 'on',
     } });
   };
@@ -54,7 +62,9 @@ export function PolicyView({ me }: { me: Me }) {
   const p = data.current;
   const change_ = canChange(me);
   return html`<section aria-labelledby="policy-h">
-    <h2 id="policy-h">Attestation policy — version ${p.version}</h2>
+    <h2 id="policy-h">Attestation policy of acquirer ${data.acquirerId} — version ${p.version}</h2>
+    ${acquirers.length > 1 ? html`<label>Acquirer <select value=${acq} onChange=${(e: Event) => { const v = (e.target as HTMLSelectElement).value; setPreview(null); load(v); }}>
+      ${acquirers.map((x) => html`<option value=${x.acquirerId}>${x.acquirerId} (${x.name})</option>`)}</select></label>` : null}
     <dl class="kv">
       <dt>Runtime versions</dt><dd>${p.runtimeVersions.join(', ')}</dd>
       <dt>Boot states</dt><dd>${p.bootStates.join(', ')}</dd>
@@ -82,6 +92,9 @@ export function PolicyView({ me }: { me: Me }) {
         <label class="check"><input type="checkbox" name="developerOptionsStepUp" checked=${p.developerOptionsStepUp} /> developer options ask for a step-up</label>
         <label class="check"><input type="checkbox" name="emulatorSuspend" checked=${p.emulatorSuspend} /> an emulator suspends</label>
         <label class="check"><input type="checkbox" name="debuggerSuspend" checked=${p.debuggerSuspend} /> a debugger suspends</label>
+        <label class="check"><input type="checkbox" name="relaySuspend" checked=${p.relaySuspend} /> a relay reported by the phone suspends</label>
+        <label class="check"><input type="checkbox" name="hceSuspend" checked=${p.hceSuspend} /> an HCE payment or accessibility service suspends</label>
+        <label class="check"><input type="checkbox" name="relayDecline" checked=${p.relayDecline} /> relay resistance time limits exceeded declines the payment</label>
         <label class="check"><input type="checkbox" name="clientPlatformMeasuredOnly" checked=${p.clientPlatformMeasuredOnly} /> only platform-measured clients</label>
         <button type="submit">Preview these tunables</button>
       </div>

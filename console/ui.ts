@@ -10,5 +10,7 @@ export function ErrorLine({ error }: { error: string }) {
   return error ? html`<p class="error" role="alert">${error}</p>` : null;
 }
 
-export interface Me { username: string; role: 'viewer' | 'operator' | 'admin'; csrfToken: string; expiresMs: number }
+/** acquirerId: the acquirer whose rows the session sees; '*' = every acquirer (the scheme's). */
+export interface Me { username: string; role: 'viewer' | 'operator' | 'admin'; acquirerId: string; csrfToken: string; expiresMs: number }
+export const acquirerLabel = (me: Me) => (me.acquirerId === '*' ? 'every acquirer' : `acquirer ${me.acquirerId}`);
 export const canChange = (me: Me) => me.role !== 'viewer';

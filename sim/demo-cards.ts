@@ -36,6 +36,9 @@ export const DEMO_CARDS: Record<string, DemoCard> = Object.fromEntries([
   card('visa', 'visa', 'Visa payWave (simulated)', '4761739001010119', 'approved (USD 5,000.00 balance)'),
   card('visa-cvn22', 'visa', 'Visa payWave, cryptogram version 22 (simulated)', '4761739001010143', 'approved (USD 5,000.00 balance; VIS 1.6 CVN 22)', { cvn: 'visa-22' }),
   card('mastercard', 'mastercard', 'Mastercard contactless (simulated)', '5413330089010434', 'approved (EUR 5,000.00 balance)'),
+  // A phone wallet: above the CVM limit its first tap ends "See Phone" (the holder verifies on
+  // the phone), the second completes with CDCVM (--scenario see-phone).
+  card('mastercard-wallet', 'mastercard', 'Mastercard phone wallet (simulated)', '5413330089010442', 'approved with CDCVM (EUR 5,000.00 balance; "See Phone" first above the CVM limit)', { wallet: true }),
   card('unionpay-sm', 'unionpay', 'UnionPay QuickPass SM, national algorithms (simulated)', '6228480000000000042', 'approved (SM2 ODA, SM4 cryptogram; CNY 10,000.00 balance)', {}, true),
   card('unionpay-sm-wrong-key', 'unionpay', 'UnionPay QuickPass SM, chip keyed under another SM4 issuer key (simulated)', '6228480000000000059',
     'declined CRYPTOGRAM_FAILED (its SM4 ARQC does not verify)', { issuerMasterKeyAcSm4: OTHER_SM4_ISSUER_MASTER_KEY }, true),

@@ -45,7 +45,10 @@ export function testTerminalConfig(): TerminalConfig {
       { aid: 'A0000000031010', kernelId: 3, partialSelection: true, ttq: '25004000', limits: LIMITS },
       { aid: 'A000000333010101', kernelId: 7, partialSelection: false, ttq: '25004000', limits: LIMITS },
       { aid: 'A000000333010102', kernelId: 7, partialSelection: false, ttq: '25004000', limits: LIMITS },
-      { aid: 'A0000000041010', kernelId: 2, partialSelection: true, limits: LIMITS, tacDenial: '0040000000', tacOnline: 'F470C49800', tacDefault: 'F470C49800' },
+      { aid: 'A0000000041010', kernelId: 2, partialSelection: true, limits: LIMITS, tacDenial: '0040000000', tacOnline: 'F470C49800', tacDefault: 'F470C49800',
+        // Relay resistance (Book C-2), 100 µs units: grace periods 2 ms / 5 ms, expected C-APDU /
+        // R-APDU transmission 1.8 / 2.4 ms, accuracy threshold 30 ms, mismatch threshold 50 %.
+        relayResistance: { minGracePeriod: 20, maxGracePeriod: 50, expectedTransmissionCapdu: 18, expectedTransmissionRapdu: 24, accuracyThreshold: 300, mismatchThresholdPercent: 50 } },
     ],
     capks,
   };

@@ -10,9 +10,6 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 
 const PLATFORM = trusttap.attest.v1.ClientMeasurementSource.CLIENT_MEASUREMENT_SOURCE_PLATFORM;
 
-/** The acquirer every device belongs to until the back end hosts several (issue 16 §1). */
-export const DEFAULT_ACQUIRER = 'default';
-
 /** Why a client is refused; the proto's ClientRefusal without its prefix, lower case. */
 export type ClientRefusalName = 'not_measured' | 'self_reported' | 'unknown' | 'revoked' | 'altered';
 

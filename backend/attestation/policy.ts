@@ -2,7 +2,8 @@
 // hash allowlist comes only from manifests whose Ed25519 signature verifies with the trusted
 // manifest key (common/manifest.ts). Measurement failures and root/hook/emulator/debugger
 // or a changed device id suspend the device; an IP change, a location jump or developer options
-// ask for a step-up; anything else is allowed.
+// ask for a step-up; relay and HCE-malware signals (issue 14) suspend or ask for a step-up as
+// the policy's relay_suspend / hce_suspend say; anything else is allowed.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { verifyManifestSignature, parseManifest, sha256Hex, type Manifest } from '../../common/manifest.ts';
 import type { DeviceRow, VerdictName } from '../store/repository.ts';
@@ -59,9 +60,16 @@ export function policyFromManifests(version: number, manifests: { manifest: Mani
     developerOptionsStepUp: base ? base.developerOptionsStepUp : true,
     emulatorSuspend: base ? base.emulatorSuspend : true,
     debuggerSuspend: base ? base.debuggerSuspend : true,
+    relaySuspend: base ? base.relaySuspend : false,
+    hceSuspend: base ? base.hceSuspend : true,
+    relayDecline: base ? base.relayDecline : true,
     clientPlatformMeasuredOnly: base ? base.clientPlatformMeasuredOnly : false,
     revokedManifestSha256: base?.revokedManifestSha256 ?? [],
     taMinVersions: base?.taMinVersions ?? [],
+    offlineLimits: base?.offlineLimits ?? [],
+    offlineMaxCount: base?.offlineMaxCount ?? 0,
+    offlineMaxAgeMs: base ? base.offlineMaxAgeMs : u64(0),
+    offlinePolicyTtlMs: base ? base.offlinePolicyTtlMs : u64(0),
   });
 }
 
@@ -90,11 +98,27 @@ export function assessSignals(ree: trusttap.attest.v1.IReeSignals | null | undef
   if (ree.developerOptions && policy.developerOptionsStepUp) out.push('step-up: developer options enabled');
   if (device?.reeDeviceId && ree.deviceId !== device.reeDeviceId) out.push('suspend: device id changed');
   if (device?.lastIp && ree.ipAddress && ree.ipAddress !== device.lastIp) out.push('step-up: IP address changed');
+  out.push(...assessRelay(ree, policy));
   const loc = ree.location;
   if (loc && device && device.lastLatE6 !== null && device.lastLonE6 !== null) {
     const km = distanceKm(device.lastLatE6, device.lastLonE6, loc.latitudeE6 ?? 0, loc.longitudeE6 ?? 0);
     if (km > (policy.locationJumpKm || DEFAULTS.locationJumpKm)) out.push(`step-up: location jumped ${Math.round(km)} km`);
   }
+  return out;
+}
+
+/** Relay and HCE-malware signals (issue 14): a relay seen by the kernel's relay resistance
+ *  protocol or by APDU round trips, an HCE payment service or an accessibility service that can
+ *  reach the payment app. An inaccurate relay resistance measurement alone only asks for a step-up. */
+export function assessRelay(ree: trusttap.attest.v1.IReeSignals, policy: Policy): string[] {
+  const out: string[] = [];
+  const relay = policy.relaySuspend ? 'suspend' : 'step-up', hce = policy.hceSuspend ? 'suspend' : 'step-up';
+  const r = ree.relay;
+  if (r?.rrpTimeLimitsExceeded) out.push(`${relay}: relay suspected: relay resistance time limits exceeded on ${r.rrpTimeLimitsExceeded} of ${r.cardReads ?? 0} card reads`);
+  if (r?.apduTimingAnomalies) out.push(`${relay}: relay suspected: ${r.apduTimingAnomalies} APDU round trips over the anomaly threshold (slowest ${Math.round((r.slowestApduUs ?? 0) / 1000)} ms)`);
+  if (r?.rrpThresholdExceeded) out.push(`step-up: relay resistance threshold exceeded on ${r.rrpThresholdExceeded} of ${r.cardReads ?? 0} card reads`);
+  if (ree.hcePaymentService) out.push(`${hce}: another app is registered as an HCE payment service`);
+  if (ree.accessibilityPaymentAccess) out.push(`${hce}: an accessibility service can reach the payment app`);
   return out;
 }
 

@@ -10,7 +10,9 @@
 //      that numbered another journaled payment or a DUKPT KSN not above the last one seen is a
 //      rollback of the device's storage (issue 17 §1): refused, and the device suspended;
 //   ---- from here the decision is journaled (the counter is consumed) ----
-//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27);
+//   3. data: amount and currency equal the cryptogram's 9F02 / 5F2A, an ARQC (9F27); 3b. with
+//      the policy's relay_decline, a TVR saying "relay resistance time limits exceeded" is
+//      declined RELAY_SUSPECTED, a threat alert, and the device must attest again (issue 14);
 //   4. amount limits per currency (OVER_LIMIT, PIN_REQUIRED without online PIN or CDCVM);
 //   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
 //      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
@@ -19,6 +21,9 @@
 //   7. ARQC verified with the issuer master key (per scheme/CVN) in the HSM, ATC not replayed
 //      (CRYPTOGRAM_FAILED); ARPC computed for the final response code;
 //   8. the issuer's decision: blocked, expired, funds (balance moved on approval);
+//   4b. a record the terminal approved offline (issue 14 §2, ./offline.ts): no PIN, within the
+//      offline per-transaction limit; any decline of such a record is a decline after the fact,
+//      reported as a risk event on the device (AuthorizationHost.offlineDeclined);
 //   9. journal row + device history, in the same SQLite transaction as every effect above
 //      (BackendService.handleDevice commits it, synchronous=FULL, before the answer is signed).
 //
@@ -32,11 +37,12 @@ import type { Hsm } from '../hsm/hsm.ts';
 import { verifyP256, sha256 } from '../crypto/p256.ts';
 import { IssuerSim } from '../issuer-sim/index.ts';
 import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
-import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
+import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
 import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
 import { currentAnswer } from './current.ts';
 import { ksnCounter, witness } from '../attestation/witness.ts';
+import { offlineRecordProblem } from './offline.ts';
 
 const pay = trusttap.payment.v1;
 const tx = trusttap.txsign.v1;
@@ -51,6 +57,7 @@ export const RESPONSE_CODE: Record<number, string> = {
   [R.DECLINE_REASON_PIN_TRIES_EXCEEDED]: '75', [R.DECLINE_REASON_EXPIRED_CARD]: '54', [R.DECLINE_REASON_BLOCKED_CARD]: '62',
   [R.DECLINE_REASON_CRYPTOGRAM_FAILED]: '82', [R.DECLINE_REASON_OVER_LIMIT]: '61', [R.DECLINE_REASON_PIN_REQUIRED]: '65',
   [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
+  [R.DECLINE_REASON_RELAY_SUSPECTED]: '59',
 };
 
 export { MAX_RECORD_COUNTER_STEP };
@@ -58,12 +65,27 @@ export { MAX_RECORD_COUNTER_STEP };
 export interface AuthorizationHost {
   repo: Repository;
   hsm: Hsm;
-  bdkId: string;
-  policyVersion(): number;
+  /** The HSM id of the BDK of the device's acquirer (backend/tenants.ts bdkIdOf). */
+  bdkId(device: DeviceRow): string;
+  /** The policy version of the device's acquirer, for its history rows. */
+  policyVersion(deviceId: string): Promise<number>;
+  /** The contactless limits of the device's acquirer (issue 16 §1); default DEFAULT_LIMITS. */
+  limits?(device: DeviceRow): Promise<readonly AmountLimits[]>;
+  /** The acquirer a merchant id belongs to (a device cannot pay for another acquirer's merchant). */
+  merchantAcquirer?(merchantId: string): Promise<string | null>;
   paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
   checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): Promise<{ ok: boolean; reason: string }>;
   /** A TEE counter went back (issue 17 §1): a monitoring event that suspends the device. */
   rollbackDetected(device: DeviceRow, reason: string, now: number): Promise<void>;
+  /** The versioned policy in force (its offline limits, issue 14 §2). */
+  /** The attestation policy of the device's acquirer (its offline settings). */
+  currentPolicy(device: DeviceRow): trusttap.attest.v1.IPolicy;
+  /** A record approved offline was declined on upload: a risk event on the device. */
+  offlineDeclined(device: DeviceRow, detail: string, now: number): Promise<void>;
+  /** Issue 14: whether a payment flagged as relayed is declined (its acquirer's policy relay_decline). */
+  declineRelayed(device: DeviceRow): boolean;
+  /** Issue 14: a payment flagged as relayed — a monitoring event; the device must attest again. */
+  relaySuspected(device: DeviceRow, reason: string, now: number): Promise<void>;
 }
 
 class Decline {
@@ -76,6 +98,8 @@ interface Ctx {
   record: trusttap.txsign.v1.TransactionRecord;
   recordSha: string;
   reference: string;
+  /** 6 random bytes for the authorization code. */
+  codeRandom: Uint8Array;
   type: 'purchase' | 'refund';
   amount: number;
   currency: string;
@@ -88,12 +112,13 @@ interface Ctx {
 
 export class Authorizer {
   readonly issuer: IssuerSim;
-  /** Tokens whose signature verified, decoded (sha256 of token || signature → the token): a
-   * device sends the same token with every payment of its two-minute life, so it is verified and
-   * decoded once; binding, verdict and expiry are still checked on every payment. */
+  /** Signed tokens (their exact bytes, base64) that decoded canonically and whose signature
+   * verified, decoded: a device sends the same token with every payment of its two-minute life,
+   * so it is decoded and verified once; binding, verdict and expiry are still checked on every
+   * payment. */
   private readonly verifiedTokens = new Map<string, trusttap.attest.v1.VerdictToken>();
 
-  constructor(private readonly host: AuthorizationHost, readonly limits: readonly AmountLimits[] = DEFAULT_LIMITS) {
+  constructor(private readonly host: AuthorizationHost) {
     this.issuer = new IssuerSim(host.repo, host.hsm);
   }
 
@@ -132,6 +157,12 @@ export class Authorizer {
     if (record.merchantId !== device.merchantId || record.terminalId !== device.terminalId) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for another merchant or terminal');
     }
+    // Issue 16 §1: the merchant must be the device's acquirer's (a device enrolled for one acquirer
+    // never pays for another's merchant, whatever its own row says).
+    const owner = this.host.merchantAcquirer ? await this.host.merchantAcquirer(record.merchantId) : device.acquirerId;
+    if (owner !== device.acquirerId) {
+      return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for a merchant of another acquirer');
+    }
     const type = record.type === tx.TransactionType.TRANSACTION_TYPE_PURCHASE ? 'purchase' : record.type === tx.TransactionType.TRANSACTION_TYPE_REFUND ? 'refund' : null;
     if (!type) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
     // The txsign TA numbers records one by one; a counter far ahead is refused before it is
@@ -168,9 +199,11 @@ export class Authorizer {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${counter} is not above the last accepted ${await repo.lastRecordCounter(device.deviceId)} (replay)`);
     }
 
-    // 3.–8. Journaled from here on.
+    // 3.–8. Journaled from here on. One draw of randomness for the reference (8 bytes) and the
+    // authorization code (6): each node:crypto call costs more than the bytes.
+    const random = randomBytes(14);
     const c: Ctx = {
-      device, now, record, recordSha, reference: `TT${randomBytes(8).toString('hex').toUpperCase()}`, type,
+      device, now, record, recordSha, reference: `TT${random.toString('hex', 0, 8).toUpperCase()}`, codeRandom: random.subarray(8), type,
       amount: num(record.amountMinor), currency: record.currency, maskedPan: record.maskedPan, panHash: '', delta: 0,
       arpc: new Uint8Array(0), iad: new Uint8Array(0),
     };
@@ -200,18 +233,30 @@ export class Authorizer {
     icc.set('9F26', r.applicationCryptogram);
     const dataProblem = cryptogramDataProblem(icc, c.amount, c.currency);
     if (dataProblem) throw bad(dataProblem);
+    // 3b. Relay resistance (issue 14): the kernel's TVR says the card answered too slowly.
+    const relayed = relayDecline(icc, this.host.declineRelayed(c.device));
+    if (relayed) {
+      await this.host.relaySuspected(c.device, `payment ${c.record.clientTransactionId}: ${relayed.text}`, c.now);
+      throw new Decline(relayed.reason, relayed.text);
+    }
     const atc = icc.get('9F36')!;
 
     // 4. Amount limits.
     const cvm = req.cvm ?? pay.Cvm.CVM_UNSPECIFIED;
     const pinGiven = cvm === pay.Cvm.CVM_ONLINE_PIN;
     if (pinGiven && (!req.encryptedPinBlock?.length || !r.pinKsn.length)) throw bad('online PIN needs encrypted_pin_block and the record\'s pin_ksn');
-    const overLimits = limitsDecline(this.limits, c.type, c.currency, c.amount, cvm);
+    const limits = this.host.limits ? await this.host.limits(c.device) : DEFAULT_LIMITS;
+    const overLimits = limitsDecline(limits, c.type, c.currency, c.amount, cvm);
     if (overLimits) throw new Decline(overLimits.reason, overLimits.text);
+    // Approved offline by the terminal (issue 14 §2): never with a PIN, within the offline limit.
+    if (r.approvedOffline) {
+      const why = offlineRecordProblem(this.host.currentPolicy(c.device), r, cvm);
+      if (why) throw new Decline(r.pinKsn.length || cvm === pay.Cvm.CVM_ONLINE_PIN ? R.DECLINE_REASON_INVALID_TRANSACTION : R.DECLINE_REASON_OVER_LIMIT, why);
+    }
 
     // 5. Card data, decrypted in the HSM.
     if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');
-    const clear = await hsm.decryptDukptData(this.host.bdkId, signed.macKsn, r.encryptedCardData);
+    const clear = await hsm.decryptDukptData(this.host.bdkId(c.device), signed.macKsn, r.encryptedCardData);
     if (!clear) throw bad('the card data does not decrypt under the record\'s DUKPT data key');
     let card: Map<string, Uint8Array>;
     try {
@@ -238,7 +283,7 @@ export class Authorizer {
       if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
       const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
       if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
-      const v = await hsm.verifyDukptPin(this.host.bdkId, r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
+      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
       if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
       const p = await this.issuer.pinResult(acct, v === 'match');
       if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');
@@ -280,9 +325,10 @@ export class Authorizer {
     const reason = d?.reason ?? R.DECLINE_REASON_NONE;
     const res: AuthorizeResponse = {
       decision: approved ? pay.Decision.DECISION_APPROVED : pay.Decision.DECISION_DECLINED, reason,
-      reasonText: d?.text ?? 'approved', responseCode: RESPONSE_CODE[reason], authorizationCode: approved ? authCode() : '',
+      reasonText: d?.text ?? 'approved', responseCode: RESPONSE_CODE[reason], authorizationCode: approved ? authCode(c.codeRandom) : '',
       arpc: c.arpc, clientTransactionId: c.record.clientTransactionId, amountMinor: u64(c.amount), currency: c.currency,
       maskedPan: c.maskedPan, journaledMs: u64(c.now), transactionReference: c.reference, issuerAuthenticationData: c.iad,
+      approvedOffline: c.record.approvedOffline,
     };
     const bytes = pay.AuthorizeResponse.encode(res).finish();
     const row: PaymentRow = {
@@ -291,7 +337,8 @@ export class Authorizer {
       decision: approved ? 'approved' : 'declined', reason, response: bytes, createdMs: c.now, reversedMs: 0,
     };
     await this.host.repo.insertPayment(row); // the journal is the payment's record (no history row: one write less per payment)
-    return pay.AuthorizeResponse.decode(bytes);
+    if (d && c.record.approvedOffline) await this.host.offlineDeclined(c.device, `${c.record.clientTransactionId} ${c.reference}: ${pay.DeclineReason[reason]}: ${d.text}`, c.now);
+    return res; // encodes to the journaled bytes (a resend gets those bytes decoded: currentAnswer)
   }
 
   /** A decline before anything was consumed: not journaled, recorded in the device history. */
@@ -304,21 +351,21 @@ export class Authorizer {
   }
 
   private async history(deviceId: string, now: number, detail: string): Promise<void> {
-    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
+    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: await this.host.policyVersion(deviceId) });
   }
 
   /** The verdict token as common/verdict-token.ts checks it, bound to this device; '' if good. */
   private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
-    let st: trusttap.attest.v1.SignedToken;
-    try {
-      st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
-    } catch (e) {
-      return (e as Error).message;
-    }
-    if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
-    const key = hex(sha256(Buffer.concat([st.token, st.signature])));
+    const key = Buffer.from(signedToken.buffer, signedToken.byteOffset, signedToken.length).toString('base64');
     let t = this.verifiedTokens.get(key);
     if (!t) {
+      let st: trusttap.attest.v1.SignedToken;
+      try {
+        st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      if (!st.token.length || st.signature.length !== 64) return 'no verdict token';
       if (!verifyP256(this.host.hsm.publicKey('token'), st.token, st.signature)) return 'the verdict token is not signed by the back end';
       try {
         t = decodeCanonical(at.VerdictToken, st.token, 'the verdict token');
@@ -383,7 +430,10 @@ const arcOf = (code: string) => Uint8Array.from(Buffer.from(code.padStart(2, '0'
 /** Card Status Update for ARPC method 2 (Visa CVN 18): byte 2 bit 8 = approved (simplified). */
 const csuOf = (approved: boolean) => Uint8Array.of(0x00, approved ? 0x80 : 0x00, 0x00, 0x00);
 
-function authCode(): string {
+/** Six characters, one per random byte (ISO 8583 field 38). */
+function authCode(random: Uint8Array): string {
   const alphabet = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
-  return [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
+  let s = '';
+  for (let i = 0; i < 6; i++) s += alphabet[random[i] % alphabet.length];
+  return s;
 }

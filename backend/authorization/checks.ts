@@ -37,6 +37,17 @@ export function cryptogramDataProblem(icc: ReadonlyMap<string, Uint8Array>, amou
   return null;
 }
 
+/** TVR (95) byte 5 b3: Kernel 2's "relay resistance time limits exceeded" (Book C-2). */
+const TVR5_RRP_TIME_LIMITS_EXCEEDED = 0x04;
+
+/** Step 3b: a card read the kernel's relay resistance protocol flagged as relayed, declined as
+ *  suspected fraud when the policy says so (relay_decline). Issue 14. */
+export function relayDecline(icc: ReadonlyMap<string, Uint8Array>, declineRelayed: boolean): { reason: Reason; text: string } | null {
+  const tvr = icc.get('95');
+  if (!declineRelayed || !tvr || tvr.length !== 5 || !(tvr[4]! & TVR5_RRP_TIME_LIMITS_EXCEEDED)) return null;
+  return { reason: R.DECLINE_REASON_RELAY_SUSPECTED, text: 'suspected relay: the card answered too slowly for the relay resistance protocol (TVR: relay resistance time limits exceeded)' };
+}
+
 /** Step 4: a purchase over the acquirer's limits for its currency, as a decline; refunds have
  *  no contactless limits. Online PIN and CDCVM count as a CVM, nothing else does. */
 export function limitsDecline(limits: readonly AmountLimits[], type: 'purchase' | 'refund', currency: string, amountMinor: number, cvm: trusttap.payment.v1.Cvm): { reason: Reason; text: string } | null {

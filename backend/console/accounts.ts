@@ -4,6 +4,7 @@
 // hash is stored; a password is never logged or returned.
 import { scrypt, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OperatorRoleName, OperatorRow, Repository } from '../store/repository.ts';
+import { ALL_ACQUIRERS, DEFAULT_ACQUIRER } from '../store/repository.ts';
 import { ApiError, ErrorCode, malformed } from '../errors.ts';
 
 export const ROLES: readonly OperatorRoleName[] = ['viewer', 'operator'];
@@ -43,10 +44,13 @@ export function checkNewOperator(username: string, role: string, password: strin
   return role as OperatorRoleName;
 }
 
-/** Adds an operator or replaces its role and password (`trusttap operator add`). */
-export async function addOperator(repo: Repository, username: string, role: string, password: string, now: number): Promise<OperatorRow> {
+/** Adds an operator or replaces its role, acquirer and password (`trusttap operator add`). The
+ * operator sees only its acquirer's devices, journal and policy; ALL_ACQUIRERS: the scheme's
+ * operator, who sees every acquirer's. */
+export async function addOperator(repo: Repository, username: string, role: string, password: string, now: number, acquirerId: string = DEFAULT_ACQUIRER): Promise<OperatorRow> {
   const r = checkNewOperator(username, role, password);
-  const row: OperatorRow = { username, role: r, passwordHash: await hashPassword(password), createdMs: now, disabled: false };
+  if (acquirerId !== ALL_ACQUIRERS && !await repo.getAcquirer(acquirerId)) throw malformed(`no acquirer ${acquirerId} (trusttap acquirer add ${acquirerId} first)`);
+  const row: OperatorRow = { username, acquirerId, role: r, passwordHash: await hashPassword(password), createdMs: now, disabled: false };
   await repo.putOperator(row);
   return row;
 }

@@ -16,6 +16,7 @@ import { ApiError, ErrorCode, malformed } from '../errors.ts';
 import { checkPassword } from './accounts.ts';
 import { createSession, sessionOf, csrfMatches, setCookie, clearCookie, cookieToken, tokenHash, RANK, type Role, type Session } from './sessions.ts';
 import { ConsoleViews, type PolicyChange } from './views.ts';
+import { ALL_ACQUIRERS, type Scope } from '../store/repository.ts';
 
 /** build/console/ beside the sources (backend/console → ../../build), or dist/build/console/ in the package. */
 export const CONSOLE_DIR = fileURLToPath(new URL('../../build/console/', import.meta.url));
@@ -26,8 +27,60 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 /** Failed sign-ins per name (and in all) within a window before sign-in is refused for a while. */
 const MAX_FAILURES = 5, FAILURE_WINDOW_MS = 15 * 60_000;
 
-type Handler = (c: { s: Session; q: URLSearchParams; body: any; p: string[] }) => unknown;
-interface Route { method: 'GET' | 'POST'; path: RegExp; role: Role; run: Handler }
+type Handler = (c: { s: Session; scope: Scope; q: URLSearchParams; body: any; p: Record<string, string> }) => unknown;
+/** path: under /console/api/, with :deviceId and :ctid for path parameters (%-decoded). */
+export interface ConsoleRoute { method: 'GET' | 'POST'; path: string; role: Role; run: Handler }
+
+/** Every JSON route of the console, one table (test/backend/tenants.test.ts tries each one as the
+ * wrong tenant). Each handler gets the session's scope (issue 16 §1): an operator's acquirer, or
+ * ALL_ACQUIRERS for the admin token and scheme operators; `?acquirer=` (or acquirerId in a body)
+ * picks the acquirer whose policy a scheme session shows or changes. */
+export function consoleRoutes(views: ConsoleViews): ConsoleRoute[] {
+  const named = (q: URLSearchParams, body?: any) => (typeof body?.acquirerId === 'string' ? body.acquirerId : q.get('acquirer') ?? undefined);
+  return [
+    { method: 'GET', path: 'acquirers', role: 'viewer', run: ({ scope }) => views.acquirers(scope) },
+    { method: 'GET', path: 'devices', role: 'viewer', run: ({ scope, q }) => views.devices(scope, { state: q.get('state') ?? undefined, text: q.get('q') ?? undefined }) },
+    { method: 'GET', path: 'devices/:deviceId', role: 'viewer', run: ({ scope, p }) => views.device(scope, p.deviceId) },
+    ...(['suspend', 'resume', 'retire'] as const).map((action): ConsoleRoute => ({
+      method: 'POST', path: `devices/:deviceId/${action}`, role: 'operator', run: ({ scope, p, body, s }) => views.setState(scope, p.deviceId, action, body.reason, actor(s)),
+    })),
+    { method: 'POST', path: 'devices/:deviceId/expire-activation', role: 'operator', run: ({ scope, p, body, s }) => views.expireActivation(scope, p.deviceId, body.reason, actor(s)) },
+    { method: 'POST', path: 'terminals', role: 'operator', run: ({ scope, body, s }) => views.createTerminal(scope, body.merchantId, body.terminalId, actor(s), body.acquirerId) },
+    { method: 'GET', path: 'alerts', role: 'viewer', run: ({ scope, q }) => views.alerts(scope, { after: int(q, 'after'), device: q.get('device') ?? undefined, type: q.get('type') ?? undefined }) },
+    {
+      method: 'GET', path: 'payments', role: 'viewer',
+      run: ({ scope, q }) => views.payments(scope, { reference: q.get('reference') ?? '', ctid: q.get('ctid') ?? '', device: q.get('device') ?? '', outcome: q.get('outcome') ?? '', from: int(q, 'from'), to: int(q, 'to') }),
+    },
+    { method: 'GET', path: 'payments/:deviceId/:ctid', role: 'viewer', run: ({ scope, p }) => views.payment(scope, p.deviceId, p.ctid) },
+    { method: 'POST', path: 'payments/:deviceId/:ctid/reverse', role: 'operator', run: ({ scope, p, body, s }) => views.reverse(scope, p.deviceId, p.ctid, body.reason, actor(s)) },
+    { method: 'GET', path: 'policy', role: 'viewer', run: ({ scope, q }) => views.policy(scope, named(q)) },
+    { method: 'POST', path: 'policy/preview', role: 'viewer', run: ({ scope, q, body }) => views.preview(scope, policyChange(body), named(q, body)) },
+    { method: 'POST', path: 'policy', role: 'operator', run: ({ scope, q, body, s }) => views.rollOut(scope, policyChange(body), body.reason, actor(s), named(q, body)) },
+    { method: 'GET', path: 'stats', role: 'viewer', run: ({ scope, q }) => views.stats(scope, int(q, 'minutes') ?? 60) },
+  ];
+}
+
+/** The route a method and path name, with its %-decoded parameters; null if none. A path
+ * parameter is one non-empty segment (:deviceId of [A-Za-z0-9_-]). */
+function matchRoute(routes: ConsoleRoute[], method: string, path: string): { route: ConsoleRoute; p: Record<string, string> } | 'wrong-method' | null {
+  const parts = path.split('/');
+  let other = false;
+  for (const route of routes) {
+    const t = route.path.split('/');
+    if (t.length !== parts.length) continue;
+    const p: Record<string, string> = {};
+    let match = true;
+    t.forEach((seg, i) => {
+      if (seg === ':deviceId') { if (/^[\w-]+$/.test(parts[i])) p.deviceId = parts[i]; else match = false; }
+      else if (seg.startsWith(':')) { if (parts[i]) p[seg.slice(1)] = decodePart(parts[i]); else match = false; }
+      else if (seg !== parts[i]) match = false;
+    });
+    if (!match) continue;
+    if (route.method !== method) { other = true; continue; }
+    return { route, p };
+  }
+  return other ? 'wrong-method' : null;
+}
 
 export interface ConsoleOptions {
   service: BackendService;
@@ -44,24 +97,7 @@ export function consoleHandler(o: ConsoleOptions) {
   const failures = new Map<string, number[]>();
   const adminBytes = Buffer.from(o.adminToken);
 
-  const routes: Route[] = [
-    { method: 'GET', path: /^devices$/, role: 'viewer', run: ({ q }) => views.devices({ state: q.get('state') ?? undefined, text: q.get('q') ?? undefined }) },
-    { method: 'GET', path: /^devices\/([\w-]+)$/, role: 'viewer', run: ({ p }) => views.device(p[0]) },
-    { method: 'POST', path: /^devices\/([\w-]+)\/(suspend|resume|retire)$/, role: 'operator', run: ({ p, body, s }) => views.setState(p[0], p[1], body.reason, actor(s)) },
-    { method: 'POST', path: /^devices\/([\w-]+)\/expire-activation$/, role: 'operator', run: ({ p, body, s }) => views.expireActivation(p[0], body.reason, actor(s)) },
-    { method: 'POST', path: /^terminals$/, role: 'operator', run: ({ body, s }) => views.createTerminal(body.merchantId, body.terminalId, actor(s)) },
-    { method: 'GET', path: /^alerts$/, role: 'viewer', run: ({ q }) => views.alerts({ after: int(q, 'after'), device: q.get('device') ?? undefined, type: q.get('type') ?? undefined }) },
-    {
-      method: 'GET', path: /^payments$/, role: 'viewer',
-      run: ({ q }) => views.payments({ reference: q.get('reference') ?? '', ctid: q.get('ctid') ?? '', device: q.get('device') ?? '', outcome: q.get('outcome') ?? '', from: int(q, 'from'), to: int(q, 'to') }),
-    },
-    { method: 'GET', path: /^payments\/([\w-]+)\/([^/]+)$/, role: 'viewer', run: ({ p }) => views.payment(p[0], p[1]) },
-    { method: 'POST', path: /^payments\/([\w-]+)\/([^/]+)\/reverse$/, role: 'operator', run: ({ p, body, s }) => views.reverse(p[0], p[1], body.reason, actor(s)) },
-    { method: 'GET', path: /^policy$/, role: 'viewer', run: () => views.policy() },
-    { method: 'POST', path: /^policy\/preview$/, role: 'viewer', run: ({ body }) => views.preview(policyChange(body)) },
-    { method: 'POST', path: /^policy$/, role: 'operator', run: ({ body, s }) => views.rollOut(policyChange(body), body.reason, actor(s)) },
-    { method: 'GET', path: /^stats$/, role: 'viewer', run: ({ q }) => views.stats(int(q, 'minutes') ?? 60) },
-  ];
+  const routes = consoleRoutes(views);
 
   function secure(req: IncomingMessage): boolean {
     return !!o.secureCookies || (req.socket as TLSSocket).encrypted === true;
@@ -93,16 +129,16 @@ export function consoleHandler(o: ConsoleOptions) {
     const username = typeof body.username === 'string' ? body.username : '';
     const name = typeof body.adminToken === 'string' ? 'admin' : username;
     if (throttled(name, now)) throw new ApiError(429, ErrorCode.ERROR_UNAUTHORIZED, 'too many failed sign-ins: wait 15 minutes');
-    let who: { username: string; role: Role };
+    let who: { username: string; role: Role; acquirerId: string };
     if (typeof body.adminToken === 'string') {
       const got = Buffer.from(body.adminToken);
       if (got.length !== adminBytes.length || !timingSafeEqual(got, adminBytes)) { failed(name, now); throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'wrong admin token'); }
-      who = { username: 'admin', role: 'admin' };
+      who = { username: 'admin', role: 'admin', acquirerId: ALL_ACQUIRERS };
     } else {
       if (!username || typeof body.password !== 'string') throw malformed('sign in with {username, password} or {adminToken}');
       try { who = await checkPassword(service.repo, username, body.password); } catch (e) { failed(name, now); throw e; }
     }
-    const { token, session } = await createSession(service.repo, who.username, who.role, now);
+    const { token, session } = await createSession(service.repo, who.username, who.role, now, who.acquirerId);
     res.setHeader('set-cookie', setCookie(token, secure(req)));
     json(res, 200, me(session));
   }
@@ -133,12 +169,11 @@ export function consoleHandler(o: ConsoleOptions) {
         res.setHeader('set-cookie', clearCookie(secure(req)));
         return json(res, 200, { signedOut: true });
       }
-      for (const r of routes) {
-        const m = r.path.exec(path);
-        if (!m) continue;
-        if (r.method !== method) continue;
+      const m = matchRoute(routes, method, path);
+      if (m && m !== 'wrong-method') {
+        const r = m.route;
         if (RANK[s.row.role] < RANK[r.role]) throw new ApiError(403, ErrorCode.ERROR_UNAUTHORIZED, `${s.row.role} may not do this (needs ${r.role})`);
-        const out = await r.run({ s, q: url.searchParams, body: parsed, p: m.slice(1).map(decodePart) });
+        const out = await r.run({ s, scope: s.row.acquirerId, q: url.searchParams, body: parsed, p: m.p });
         return json(res, 200, out);
       }
       throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no console route ${method} /console/api/${path}`);
@@ -167,7 +202,7 @@ export function consoleHandler(o: ConsoleOptions) {
 }
 
 const actor = (s: Session) => (s.row.role === 'admin' ? 'admin token' : `operator ${s.row.username}`);
-const me = (s: Session) => ({ username: s.row.username, role: s.row.role, csrfToken: s.csrf, expiresMs: s.row.expiresMs });
+const me = (s: Session) => ({ username: s.row.username, role: s.row.role, acquirerId: s.row.acquirerId, csrfToken: s.csrf, expiresMs: s.row.expiresMs });
 
 function decodePart(p: string): string {
   try { return decodeURIComponent(p); } catch { throw malformed(`bad %-escape in the path: ${p}`); }
@@ -198,6 +233,7 @@ function policyChange(body: any): PolicyChange {
       nonceTtlMs: count(t.nonceTtlMs, 'nonceTtlMs'), tokenTtlMs: count(t.tokenTtlMs, 'tokenTtlMs'), heartbeatTimeoutMs: count(t.heartbeatTimeoutMs, 'heartbeatTimeoutMs') as any,
       locationJumpKm: count(t.locationJumpKm, 'locationJumpKm'), developerOptionsStepUp: !!t.developerOptionsStepUp,
       emulatorSuspend: !!t.emulatorSuspend, debuggerSuspend: !!t.debuggerSuspend, clientPlatformMeasuredOnly: !!t.clientPlatformMeasuredOnly,
+      relaySuspend: !!t.relaySuspend, hceSuspend: !!t.hceSuspend, relayDecline: !!t.relayDecline,
     } as any,
   };
 }

@@ -19,9 +19,10 @@ export const csrfFor = (token: string) => sha('trusttap/console/csrf', token).to
 
 export interface Session { row: ConsoleSessionRow; csrf: string }
 
-export async function createSession(repo: Repository, username: string, role: Role, now: number): Promise<{ token: string; session: Session }> {
+/** acquirerId: whose devices, journal and policy the session sees (ALL_ACQUIRERS for the admin token). */
+export async function createSession(repo: Repository, username: string, role: Role, now: number, acquirerId: string): Promise<{ token: string; session: Session }> {
   const token = randomBytes(32).toString('base64url');
-  const row: ConsoleSessionRow = { tokenHash: tokenHash(token), username, role, createdMs: now, expiresMs: now + SESSION_TTL_MS };
+  const row: ConsoleSessionRow = { tokenHash: tokenHash(token), username, acquirerId, role, createdMs: now, expiresMs: now + SESSION_TTL_MS };
   await repo.purgeConsoleSessions(now);
   await repo.putConsoleSession(row);
   return { token, session: { row, csrf: csrfFor(token) } };
@@ -42,10 +43,11 @@ export async function sessionOf(repo: Repository, cookieHeader: string | undefin
   const row = await repo.getConsoleSession(tokenHash(token));
   if (!row || row.expiresMs <= now) return null;
   if (row.role !== 'admin') {
-    // The account as it is now: a disabled operator is out at once, a changed role applies at once.
+    // The account as it is now: a disabled operator is out at once, a changed role or acquirer applies at once.
     const op = await repo.getOperator(row.username);
     if (!op || op.disabled) return null;
     row.role = op.role;
+    row.acquirerId = op.acquirerId;
   }
   return { row, csrf: csrfFor(token) };
 }

@@ -1,9 +1,12 @@
 // The default HSM: a local 256-bit master key (dataDir/hsm/master.key, mode 0600, made on first
 // start) encrypts every stored secret with AES-256-GCM (the secret's id is the associated data,
 // so a ciphertext cannot be moved to another id). Service signing keys, BDKs and RKI session
-// keys are stored only in that form (Repository.putSecret / RKI sessions); clear keys live in
-// memory only for the duration of an operation and are wiped. The payment algorithms run in
-// the HSM Wasm module (wasm.ts), compiled from the same AssemblyScript as the TAs.
+// keys are stored only in that form (Repository.putSecret / RKI sessions). Inside the HSM a key
+// once unwrapped is kept as a node:crypto secret KeyObject (./key-cache.ts: native memory, never
+// logged, persisted or returned), so an authorization does not read and AES-GCM-decrypt the BDK
+// and the issuer key again each time; the bytes handed to an algorithm are a copy, wiped after
+// the operation. The payment algorithms run in the HSM Wasm module (wasm.ts), compiled from the
+// same AssemblyScript as the TAs.
 import { createCipheriv, createDecipheriv, randomBytes, createECDH, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { verifyArqc } from '../issuer/issuer-host.ts';
 import { HsmModule, HsmModuleError } from './wasm.ts';
 import { generateP256, signP256, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
 import type { KeyObject } from 'node:crypto';
+import { KeyCache } from './key-cache.ts';
 
 export class HsmError extends Error {
   constructor(message: string) { super(message); this.name = 'HsmError'; }
@@ -20,8 +24,12 @@ export class HsmError extends Error {
 
 export class SoftwareHsm implements Hsm {
   private readonly signers = new Map<ServiceKeyName, { key: KeyObject; pub: Uint8Array }>();
+  /** Unwrapped stored keys by secret id (./key-cache.ts says when an entry is re-read). */
+  private readonly keys: KeyCache;
 
-  private constructor(private readonly master: Buffer, private readonly repo: Repository, private readonly mod: HsmModule) {}
+  private constructor(private readonly master: Buffer, private readonly repo: Repository, private readonly mod: HsmModule) {
+    this.keys = new KeyCache(repo, (id, wrapped) => this.unwrap(id, wrapped));
+  }
 
   /** Opens the HSM on a repository. The master key is `opts.masterKey` (every node of a
    * multi-node deployment is given the same one: environment or file, see cli serve) or else
@@ -102,13 +110,14 @@ export class SoftwareHsm implements Hsm {
     try {
       // Insert-if-absent: two nodes creating the same BDK cannot overwrite each other's.
       if (!await this.repo.addSecret(id, this.wrap(id, bdk))) throw new HsmError(`BDK ${bdkId} exists`);
+      this.keys.forget(id);
       return this.mod.call('kcv_aes', [bdk]);
     } finally {
       bdk.fill(0);
     }
   }
 
-  async hasBdk(bdkId: string): Promise<boolean> { return !!await this.repo.getSecret(`bdk/${bdkId}`); }
+  async hasBdk(bdkId: string): Promise<boolean> { return this.keys.has(`bdk/${bdkId}`); }
 
   agreeKek(devicePublicKey: Uint8Array, sessionId: string): KeyAgreement {
     const e = createECDH('prime256v1');
@@ -144,10 +153,8 @@ export class SoftwareHsm implements Hsm {
   }
 
   async wrapDukptInitialKey(sessionId: string, wrappedKeys: Uint8Array, bdkId: string, initialKeyId: Uint8Array, keyId: string): Promise<WrappedKey> {
-    const wrappedBdk = await this.repo.getSecret(`bdk/${bdkId}`);
-    if (!wrappedBdk) throw new HsmError(`no BDK ${bdkId}`);
     if (initialKeyId.length !== 8) throw new HsmError('the AES DUKPT initial key ID is 8 bytes (BDK ID || derivation ID)');
-    const bdk = this.unwrap(`bdk/${bdkId}`, wrappedBdk);
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
     const k = this.sessionKeys(wrappedKeys, sessionId);
     try {
       const out = this.mod.call('wrap_dukpt_ik', [bdk, initialKeyId, k.kek]);
@@ -159,9 +166,7 @@ export class SoftwareHsm implements Hsm {
   }
 
   async verifyDukptMac(bdkId: string, ksn: Uint8Array, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
-    const wrappedBdk = await this.repo.getSecret(`bdk/${bdkId}`);
-    if (!wrappedBdk) throw new HsmError(`no BDK ${bdkId}`);
-    const bdk = this.unwrap(`bdk/${bdkId}`, wrappedBdk);
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
     try {
       this.mod.call('dukpt_aes_verify_mac', [bdk, ksn, mac, data]);
       return true;
@@ -182,10 +187,11 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
+  /** A copy of the clear key stored under id (the caller wipes it after the operation). */
   private async secret(id: string, what: string): Promise<Uint8Array> {
-    const wrapped = await this.repo.getSecret(id);
-    if (!wrapped) throw new HsmError(`no ${what}`);
-    return this.unwrap(id, wrapped);
+    const k = await this.keys.get(id);
+    if (!k) throw new HsmError(`no ${what}`);
+    return k;
   }
 
   async decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Promise<Uint8Array | null> {
@@ -202,9 +208,10 @@ export class SoftwareHsm implements Hsm {
 
   async ensurePinVerificationKey(pvkId: string): Promise<void> {
     const id = `pvk/${pvkId}`;
-    if (await this.repo.getSecret(id)) return;
+    if (await this.keys.has(id)) return;
     const k = randomBytes(16);
     await this.repo.addSecret(id, this.wrap(id, k)); // if another node made it first, theirs stays
+    this.keys.forget(id);
     k.fill(0);
   }
 
@@ -242,14 +249,15 @@ export class SoftwareHsm implements Hsm {
     if (key.length !== 16) throw new HsmError(`an issuer master key (AC) is ${algorithm === 'sm4' ? 'an SM4 key' : 'a double-length TDES key'} (16 bytes)`);
     const id = imkSecretId(imkId, algorithm);
     await this.repo.putSecret(id, this.wrap(id, key));
+    this.keys.forget(id);
   }
 
-  async hasIssuerMasterKey(imkId: string, algorithm: 'tdes' | 'sm4' = 'tdes'): Promise<boolean> { return !!await this.repo.getSecret(imkSecretId(imkId, algorithm)); }
+  async hasIssuerMasterKey(imkId: string, algorithm: 'tdes' | 'sm4' = 'tdes'): Promise<boolean> { return this.keys.has(imkSecretId(imkId, algorithm)); }
 
   async verifyArqc(imkId: string, req: ArqcCheck): Promise<{ valid: boolean; arpc?: Uint8Array }> {
     const imk = await this.secret(`imk/${imkId}`, `issuer master key ${imkId}`);
     // The SM4 key only where the issuer holds one (national-algorithm cards).
-    const imkSm4 = await this.hasIssuerMasterKey(imkId, 'sm4') ? await this.secret(imkSecretId(imkId, 'sm4'), `SM4 issuer master key ${imkId}`) : undefined;
+    const imkSm4 = await this.keys.get(imkSecretId(imkId, 'sm4')) ?? undefined;
     try {
       return verifyArqc({ cvn: req.cvn, issuerMasterKeyAc: imk, ...(imkSm4 ? { issuerMasterKeyAcSm4: imkSm4 } : {}), pan: req.pan, psn: req.psn, iccData: req.iccData }, req.arc, req.csu);
     } catch {

@@ -125,6 +125,23 @@ export class HsmModule {
         return 0;
       },
       op_free: (h: number) => { ops.delete(h); },
+      // host ABI 1.3: the whole operation in one call (ta/lib/cipher.ts makes every block-cipher call through it)
+      cipher_once: (alg: number, mode: number, kp: number, kl: number, ivp: number, ivl: number, ip: number, len: number, op: number) => {
+        const a = ALG[alg >>> 0];
+        const out = view(op, len), input = view(ip, len), key = view(kp, kl), iv = ivl ? view(ivp, ivl) : null;
+        if (!a) return NOT_SUPPORTED;
+        if (len % a.block || (mode !== 0 && mode !== 1)) return BAD_PARAMETERS;
+        let r: Buffer;
+        try {
+          const name = a.name(kl);
+          r = mode === 0 ? createCipheriv(name, key, iv).update(input) : createDecipheriv(name, key, iv).setAutoPadding(false).update(input);
+        } catch {
+          return BAD_PARAMETERS;
+        }
+        out.set(r);
+        r.fill(0);
+        return 0;
+      },
       digest: (alg: number, ip: number, len: number, op: number) => {
         if (alg >>> 0 !== ALG_SHA256) return NOT_SUPPORTED;
         view(op, 32).set(createHash('sha256').update(view(ip, len)).digest());

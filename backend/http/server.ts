@@ -15,7 +15,9 @@ import { consoleHandler } from '../console/routes.ts';
 import { BackendMetrics } from './metrics.ts';
 import { silentLogger, requestId, type Logger } from './log.ts';
 import { liveness, readiness, type Probe } from './health.ts';
-import type { ClientReleaseRow } from '../store/repository.ts';
+import { adminRoutes, matchAdminRoute } from './admin.ts';
+import { ALL_ACQUIRERS, type Scope } from '../store/repository.ts';
+import { tokenHashOf } from '../tenants.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -138,13 +140,6 @@ function decode<T>(type: { decode(b: Uint8Array): T }, body: Uint8Array, name: s
 }
 
 /** The route family of a path (a metric label): the device operation, or the first segment. */
-function clientReleaseMessage(r: ClientReleaseRow): trusttap.attest.v1.IClientRelease {
-  return {
-    acquirerId: r.acquirerId, name: r.name, version: r.version, sha256: Buffer.from(r.sha256, 'hex'), allowed: r.allowed,
-    allowedMs: r.allowedMs as any, revokedMs: r.revokedMs as any, reason: r.reason,
-  };
-}
-
 function routeFamily(parts: string[]): string {
   if (parts.length === 1 && (parts[0] === 'healthz' || parts[0] === 'readyz' || parts[0] === 'metrics')) return parts[0];
   if (parts[0] !== 'v1') return 'other';
@@ -220,60 +215,25 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     });
   };
 
-  async function admin(method: string, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
-    const [what, id, sub] = parts;
+  const adminTable = adminRoutes(service);
+  /** The back-office caller: the scheme's admin token (every acquirer) or one acquirer's token. */
+  async function adminScope(req: IncomingMessage): Promise<Scope> {
+    if (isAdmin(req)) return ALL_ACQUIRERS;
+    const token = /^Bearer (\S{16,200})$/.exec(req.headers.authorization ?? '')?.[1];
+    const acq = token ? await service.repo.getAcquirerByToken(tokenHashOf(token)) : null;
+    if (!acq) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'back-office routes need the admin bearer token or an acquirer\'s back-office token');
+    return acq.acquirerId;
+  }
+
+  async function admin(req: IncomingMessage, url: URL, parts: string[], body: Uint8Array, res: ServerResponse): Promise<void> {
+    const scope = await adminScope(req);
+    const method = req.method ?? 'GET';
     await service.refreshPolicy();
-    if (what === 'terminals' && method === 'POST' && !id) {
-      const r = decode(a.CreateTerminalRequest, body, 'CreateTerminalRequest');
-      const t = await service.createTerminal(r.merchantId, r.terminalId);
-      return reply(res, 201, 'CreateTerminalResponse', a.CreateTerminalResponse.encode({ deviceId: t.deviceId, activationCode: t.activationCode, activationExpiresMs: t.expiresMs as any }).finish());
-    }
-    if (what === 'devices' && id && !sub && method === 'GET') {
-      return reply(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
-    }
-    if (what === 'devices' && id && sub === 'history' && method === 'GET') {
-      return reply(res, 200, 'HistoryResponse', a.HistoryResponse.encode({ entries: await service.history(id) }).finish());
-    }
-    if (what === 'devices' && id && sub === 'state' && method === 'POST') {
-      const r = decode(a.SetDeviceStateRequest, body, 'SetDeviceStateRequest');
-      const state = BackendService.stateName(r.state);
-      if (!state) throw new ApiError(400, ErrorCode.ERROR_MALFORMED, 'state must be REGISTERED, ACTIVE, SUSPENDED or DISABLED');
-      await service.setState(id, state, r.reason);
-      return reply(res, 200, 'DeviceRecord', a.DeviceRecord.encode(await service.deviceRecord(id)).finish());
-    }
-    if (what === 'policy' && !id && method === 'GET') return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
-    if (what === 'policy' && !id && method === 'PUT') {
-      await service.updatePolicy(decode(a.Policy, body, 'Policy'));
-      return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
-    }
-    if (what === 'manifests' && !id && method === 'POST') {
-      const r = decode(a.UploadManifestRequest, body, 'UploadManifestRequest');
-      await service.allowManifest({ bytes: r.manifest, signature: r.signature });
-      return reply(res, 200, 'Policy', a.Policy.encode(service.currentPolicy()).finish());
-    }
-    // Issue 16 §2: the REE client releases the acquirer allows.
-    if (what === 'clients' && !id && method === 'GET') {
-      return reply(res, 200, 'ClientReleaseList', a.ClientReleaseList.encode({ releases: (await service.clientReleases()).map(clientReleaseMessage) }).finish());
-    }
-    if (what === 'clients' && !id && method === 'POST') {
-      const r = await service.allowClient(decode(a.AllowClientRequest, body, 'AllowClientRequest'));
-      return reply(res, 200, 'ClientRelease', a.ClientRelease.encode(clientReleaseMessage(r)).finish());
-    }
-    if (what === 'clients' && id === 'revoke' && !sub && method === 'POST') {
-      const r = decode(a.RevokeClientRequest, body, 'RevokeClientRequest');
-      return reply(res, 200, 'ClientRelease', a.ClientRelease.encode(clientReleaseMessage(await service.revokeClient(r.name, r.version, r.reason))).finish());
-    }
-    if (what === 'wallets' && id === 'login' && !sub && method === 'POST') {
-      // The simulated issuer provisions its wallet app (a real wallet logs its holder in).
-      const r = decode(pay.WalletLoginRequest, body, 'WalletLoginRequest');
-      const out = await service.repo.transaction(() => service.qr.walletLogin(r.accountId, service.now()));
-      return reply(res, 200, 'WalletLoginResponse', pay.WalletLoginResponse.encode(out).finish());
-    }
-    if (what === 'sweep' && method === 'POST') {
-      await service.sweep();
-      return reply(res, 204, 'none', new Uint8Array(0));
-    }
-    throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
+    const m = matchAdminRoute(adminTable, method, parts);
+    if (!m) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no admin route ${method} /v1/admin/${parts.join('/')}`);
+    if (m.route.scheme && scope !== ALL_ACQUIRERS) throw new ApiError(403, ErrorCode.ERROR_UNAUTHORIZED, 'this route is the scheme\'s (its admin token), not an acquirer\'s');
+    const out = await m.route.run({ scope, p: m.p, q: url.searchParams, body });
+    return reply(res, out.status, out.message, out.body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, x: Exchange): Promise<void> {
@@ -352,10 +312,7 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
       }
       throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no wallet route ${method} ${url.pathname}`);
     }
-    if (parts[1] === 'admin') {
-      if (!isAdmin(req)) throw new ApiError(401, ErrorCode.ERROR_UNAUTHORIZED, 'back-office routes need the admin bearer token');
-      return admin(method, parts.slice(2), body, res);
-    }
+    if (parts[1] === 'admin') return admin(req, url, parts.slice(2), body, res);
     throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no route ${url.pathname}`);
   }
 
@@ -397,7 +354,11 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     metrics.openConnections.inc();
     socket.once('close', () => metrics.openConnections.dec());
   });
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's idle timeout (fetch/undici closes its side first, from the
+  // Keep-Alive hint), so a client never reuses a socket the server is closing at that moment:
+  // that race answered a request with ECONNRESET on a loaded machine. 65 s is what load
+  // balancers in front of a back end commonly expect (60 s idle + margin).
+  server.keepAliveTimeout = 65_000;
   // Node's own limits stay as a backstop behind readBody's deadline (which answers 408 itself):
   // headers that trickle are cut off (Node answers 408), headers over 16 KiB — the request line
   // (URL) counts — get 431 (maxHeaderSize).

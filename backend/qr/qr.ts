@@ -81,7 +81,8 @@ export interface QrHost {
   repo: Repository;
   hsm: Hsm;
   issuer: IssuerSim;
-  policyVersion(): number;
+  /** The policy version of the device's acquirer, for its history rows. */
+  policyVersion(deviceId: string): Promise<number>;
   paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
   merchant?: QrMerchantProfile;
 }
@@ -339,7 +340,7 @@ export class QrPayments {
   }
 
   private async history(deviceId: string, now: number, detail: string): Promise<void> {
-    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: this.host.policyVersion() });
+    await this.host.repo.appendHistory({ deviceId, timeMs: now, kind: 'payment', verdict: '', detail, policyVersion: await this.host.policyVersion(deviceId) });
   }
 
   // ------------------------------------------------------------ wallet routes

@@ -24,9 +24,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
   QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
-  ClientReleaseRow,
+  AcquirerRow, Scope, ClientReleaseRow,
 } from './repository.ts';
-import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, toClientRelease } from './rows.ts';
+import { ALL_ACQUIRERS } from './repository.ts';
+import { DEVICE_COLUMNS, ACCOUNT_COLUMNS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, toConsoleSession, toAcquirer, toClientRelease } from './rows.ts';
+
+/** A row of a table with a device_id column that belongs to the scope's acquirer (parameter $n). */
+const inScope = (n: number) => `device_id IN (SELECT device_id FROM devices WHERE acquirer_id = $${n})`;
 
 /** PostgreSQL migrations; version N is SQLite's version N in this dialect. Append, never edit. */
 export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -236,10 +240,38 @@ export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 6,
+    name: 'acquirers as tenants (issue 16 §1): acquirers, merchants, the acquirer of devices, operators, sessions and policies',
+    sql: `
+      CREATE TABLE acquirers (
+        acquirer_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        admin_token_hash TEXT NOT NULL DEFAULT '',
+        route TEXT NOT NULL DEFAULT 'issuer-sim',
+        limits TEXT NOT NULL DEFAULT '',
+        created_ms BIGINT NOT NULL
+      );
+      CREATE INDEX acquirers_token ON acquirers (admin_token_hash) WHERE admin_token_hash <> '';
+      INSERT INTO acquirers (acquirer_id, name, created_ms) VALUES ('default', 'default', 0);
+      CREATE TABLE merchants (
+        merchant_id TEXT PRIMARY KEY,
+        acquirer_id TEXT NOT NULL REFERENCES acquirers(acquirer_id)
+      );
+      INSERT INTO merchants (merchant_id, acquirer_id) SELECT DISTINCT merchant_id, 'default' FROM devices;
+      ALTER TABLE devices ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default' REFERENCES acquirers(acquirer_id);
+      CREATE INDEX devices_acquirer ON devices (acquirer_id);
+      ALTER TABLE operators ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE console_sessions ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE policies ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE policies DROP CONSTRAINT policies_pkey;
+      ALTER TABLE policies ADD PRIMARY KEY (acquirer_id, version);
+    `,
+  },
+  {
+    version: 7,
     name: 'client releases each acquirer allows (issue 16 §2)',
     sql: `
       -- The REE client releases each acquirer allows (issue 16 §2): name, version and the SHA-256
-      -- its evidence must carry. acquirer_id is 'default' until the back end hosts several.
+      -- its evidence must carry; a device is checked against its own acquirer's (devices.acquirer_id).
       CREATE TABLE client_releases (
         acquirer_id TEXT NOT NULL,
         name TEXT NOT NULL,
@@ -509,17 +541,54 @@ export class PostgresRepository implements Repository {
     return (await this.q(sql, params)).rows;
   }
 
-  async createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void> {
-    await this.q(`INSERT INTO devices (device_id, merchant_id, terminal_id, state, activation_hash, activation_expires_ms, created_ms)
-                  VALUES ($1, $2, $3, 'registered', $4, $5, $6)`, [d.deviceId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs]);
+  // ---- acquirers (issue 16 §1)
+
+  async putAcquirer(a: AcquirerRow): Promise<void> {
+    await this.q(`INSERT INTO acquirers (acquirer_id, name, admin_token_hash, route, limits, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
+                  ON CONFLICT (acquirer_id) DO UPDATE SET name = excluded.name, admin_token_hash = excluded.admin_token_hash, route = excluded.route, limits = excluded.limits`,
+    [a.acquirerId, a.name, a.adminTokenHash, a.route, a.limits, a.createdMs]);
   }
 
-  async getDevice(deviceId: string) { return toDevice((await this.q('SELECT * FROM devices WHERE device_id = $1', [deviceId])).rows[0]); }
+  async getAcquirer(acquirerId: string): Promise<AcquirerRow | null> {
+    return toAcquirer((await this.q('SELECT * FROM acquirers WHERE acquirer_id = $1', [acquirerId])).rows[0]);
+  }
+
+  async getAcquirerByToken(tokenHash: string): Promise<AcquirerRow | null> {
+    if (!tokenHash) return null;
+    return toAcquirer((await this.q("SELECT * FROM acquirers WHERE admin_token_hash = $1 AND admin_token_hash <> ''", [tokenHash])).rows[0]);
+  }
+
+  async listAcquirers(): Promise<AcquirerRow[]> {
+    return (await this.q('SELECT * FROM acquirers ORDER BY acquirer_id')).rows.map((r) => toAcquirer(r)!);
+  }
+
+  async claimMerchant(merchantId: string, acquirerId: string): Promise<string> {
+    await this.q('INSERT INTO merchants (merchant_id, acquirer_id) VALUES ($1, $2) ON CONFLICT (merchant_id) DO NOTHING', [merchantId, acquirerId]);
+    return (await this.q('SELECT acquirer_id FROM merchants WHERE merchant_id = $1', [merchantId])).rows[0].acquirer_id;
+  }
+
+  async merchantAcquirer(merchantId: string): Promise<string | null> {
+    return (await this.q('SELECT acquirer_id FROM merchants WHERE merchant_id = $1', [merchantId])).rows[0]?.acquirer_id ?? null;
+  }
+
+  async createDevice(d: Pick<DeviceRow, 'deviceId' | 'acquirerId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void> {
+    await this.q(`INSERT INTO devices (device_id, acquirer_id, merchant_id, terminal_id, state, activation_hash, activation_expires_ms, created_ms)
+                  VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7)`, [d.deviceId, d.acquirerId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs]);
+  }
+
+  async getDevice(deviceId: string, scope: Scope = ALL_ACQUIRERS) {
+    if (scope === ALL_ACQUIRERS) return toDevice((await this.q('SELECT * FROM devices WHERE device_id = $1', [deviceId])).rows[0]);
+    return toDevice((await this.q('SELECT * FROM devices WHERE device_id = $1 AND acquirer_id = $2', [deviceId, scope])).rows[0]);
+  }
   async getDeviceByTerminal(m: string, t: string) { return toDevice((await this.q('SELECT * FROM devices WHERE merchant_id = $1 AND terminal_id = $2', [m, t])).rows[0]); }
   async getDeviceByActivation(h: string) { return toDevice((await this.q("SELECT * FROM devices WHERE activation_hash = $1 AND activation_hash <> ''", [h])).rows[0]); }
 
-  async listDevices(states?: DeviceStateName[]): Promise<DeviceRow[]> {
-    const r = states?.length ? await this.q('SELECT * FROM devices WHERE state = ANY($1) ORDER BY device_id', [states]) : await this.q('SELECT * FROM devices ORDER BY device_id');
+  async listDevices(states: DeviceStateName[] | undefined, scope: Scope): Promise<DeviceRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (states?.length) { args.push(states); where.push(`state = ANY($${args.length})`); }
+    if (scope !== ALL_ACQUIRERS) { args.push(scope); where.push(`acquirer_id = $${args.length}`); }
+    const r = await this.q(`SELECT * FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY device_id`, args);
     return r.rows.map((x) => toDevice(x)!);
   }
 
@@ -531,9 +600,12 @@ export class PostgresRepository implements Repository {
     await this.q(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${keys.length + 1}`, [...vals, deviceId]);
   }
 
-  async advanceCounter(deviceId: string, counter: number): Promise<boolean> {
+  async advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean> {
     // Compare-and-set: a concurrent request with the same counter waits on the row lock, then finds
     // the condition false (or conflicts and runs again): one of them wins.
+    if (contactMs !== undefined) {
+      return (await this.q('UPDATE devices SET last_counter = $1, last_contact_ms = $3 WHERE device_id = $2 AND last_counter < $1', [counter, deviceId, contactMs])).rowCount === 1;
+    }
     return (await this.q('UPDATE devices SET last_counter = $1 WHERE device_id = $2 AND last_counter < $1', [counter, deviceId])).rowCount === 1;
   }
 
@@ -572,13 +644,18 @@ export class PostgresRepository implements Repository {
       .sort((x, y) => x.id - y.id);
   }
 
-  async putPolicy(version: number, bytes: Uint8Array, createdMs: number): Promise<void> {
-    await this.q('INSERT INTO policies (version, bytes, created_ms) VALUES ($1, $2, $3)', [version, Buffer.from(bytes), createdMs]);
+  async putPolicy(acquirerId: string, version: number, bytes: Uint8Array, createdMs: number): Promise<void> {
+    await this.q('INSERT INTO policies (acquirer_id, version, bytes, created_ms) VALUES ($1, $2, $3, $4)', [acquirerId, version, Buffer.from(bytes), createdMs]);
   }
 
-  async latestPolicy() {
-    const r = (await this.q('SELECT version, bytes FROM policies ORDER BY version DESC LIMIT 1')).rows[0];
+  async latestPolicy(acquirerId: string) {
+    const r = (await this.q('SELECT version, bytes FROM policies WHERE acquirer_id = $1 ORDER BY version DESC LIMIT 1', [acquirerId])).rows[0];
     return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
+  }
+
+  async policyVersions() {
+    return (await this.q('SELECT a.acquirer_id, COALESCE((SELECT MAX(p.version) FROM policies p WHERE p.acquirer_id = a.acquirer_id), 0) AS version FROM acquirers a ORDER BY a.acquirer_id')).rows
+      .map((r) => ({ acquirerId: r.acquirer_id as string, version: Number(r.version) }));
   }
 
   async putRkiSession(s: RkiSessionRow): Promise<void> {
@@ -733,9 +810,9 @@ export class PostgresRepository implements Repository {
   }
 
   async putOperator(o: OperatorRow): Promise<void> {
-    await this.q(`INSERT INTO operators (username, role, password_hash, created_ms, disabled) VALUES ($1, $2, $3, $4, $5)
-                  ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled`,
-    [o.username, o.role, o.passwordHash, o.createdMs, o.disabled]);
+    await this.q(`INSERT INTO operators (username, acquirer_id, role, password_hash, created_ms, disabled) VALUES ($1, $2, $3, $4, $5, $6)
+                  ON CONFLICT (username) DO UPDATE SET acquirer_id = excluded.acquirer_id, role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled`,
+    [o.username, o.acquirerId, o.role, o.passwordHash, o.createdMs, o.disabled]);
   }
 
   async getOperator(username: string): Promise<OperatorRow | null> {
@@ -747,13 +824,12 @@ export class PostgresRepository implements Repository {
   }
 
   async putConsoleSession(s: ConsoleSessionRow): Promise<void> {
-    await this.q('INSERT INTO console_sessions (token_hash, username, role, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)',
-      [s.tokenHash, s.username, s.role, s.createdMs, s.expiresMs]);
+    await this.q('INSERT INTO console_sessions (token_hash, username, acquirer_id, role, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6)',
+      [s.tokenHash, s.username, s.acquirerId, s.role, s.createdMs, s.expiresMs]);
   }
 
   async getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | null> {
-    const r = (await this.q('SELECT * FROM console_sessions WHERE token_hash = $1', [tokenHash])).rows[0];
-    return r ? { tokenHash: r.token_hash, username: r.username, role: r.role, createdMs: r.created_ms, expiresMs: r.expires_ms } : null;
+    return toConsoleSession((await this.q('SELECT * FROM console_sessions WHERE token_hash = $1', [tokenHash])).rows[0]);
   }
 
   async deleteConsoleSession(tokenHash: string): Promise<void> {
@@ -783,6 +859,7 @@ export class PostgresRepository implements Repository {
     if (q.reference) where.push(`reference = ${arg(q.reference)}`);
     if (q.clientTransactionId) where.push(`client_transaction_id = ${arg(q.clientTransactionId)}`);
     if (q.deviceId) where.push(`device_id = ${arg(q.deviceId)}`);
+    if (q.scope !== ALL_ACQUIRERS) { arg(q.scope); where.push(inScope(args.length)); }
     if (q.outcome === 'reversed') where.push("decision = 'approved' AND reversed_ms > 0");
     else if (q.outcome === 'approved') where.push("decision = 'approved' AND reversed_ms = 0");
     else if (q.outcome === 'declined') where.push("decision = 'declined'");
@@ -792,17 +869,21 @@ export class PostgresRepository implements Repository {
     return (await this.q(sql, args)).rows.map((r) => toPayment(r)!);
   }
 
-  async paymentCounts(fromMs: number, toMs: number, bucketMs: number) {
+  async paymentCounts(fromMs: number, toMs: number, bucketMs: number, scope: Scope) {
+    const all = scope === ALL_ACQUIRERS;
     return (await this.q(`SELECT (created_ms / $1::bigint) * $1::bigint AS bucket,
                                  CASE WHEN decision = 'approved' AND reversed_ms > 0 THEN 'reversed' ELSE decision END AS outcome,
                                  reason, COUNT(*) AS n
-                          FROM payments WHERE created_ms >= $2 AND created_ms < $3 GROUP BY bucket, outcome, reason ORDER BY bucket`, [bucketMs, fromMs, toMs])).rows
+                          FROM payments WHERE created_ms >= $2 AND created_ms < $3 ${all ? '' : `AND ${inScope(4)}`}
+                          GROUP BY bucket, outcome, reason ORDER BY bucket`, all ? [bucketMs, fromMs, toMs] : [bucketMs, fromMs, toMs, scope])).rows
       .map((r) => ({ bucketMs: r.bucket as number, outcome: r.outcome as 'approved' | 'declined' | 'reversed', reason: r.reason as number, n: r.n as number }));
   }
 
-  async verdictCounts(fromMs: number, toMs: number, bucketMs: number) {
+  async verdictCounts(fromMs: number, toMs: number, bucketMs: number, scope: Scope) {
+    const all = scope === ALL_ACQUIRERS;
     return (await this.q(`SELECT (time_ms / $1::bigint) * $1::bigint AS bucket, verdict, COUNT(*) AS n FROM history
-                          WHERE kind = 'verdict' AND time_ms >= $2 AND time_ms < $3 GROUP BY bucket, verdict ORDER BY bucket`, [bucketMs, fromMs, toMs])).rows
+                          WHERE kind = 'verdict' AND time_ms >= $2 AND time_ms < $3 ${all ? '' : `AND ${inScope(4)}`}
+                          GROUP BY bucket, verdict ORDER BY bucket`, all ? [bucketMs, fromMs, toMs] : [bucketMs, fromMs, toMs, scope])).rows
       .map((r) => ({ bucketMs: r.bucket as number, verdict: r.verdict as VerdictName, n: r.n as number }));
   }
 
@@ -812,6 +893,7 @@ export class PostgresRepository implements Repository {
     const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
     if (q.afterId) where.push(`id > ${arg(q.afterId)}`);
     if (q.deviceId) where.push(`device_id = ${arg(q.deviceId)}`);
+    if (q.scope !== ALL_ACQUIRERS) { arg(q.scope); where.push(inScope(args.length)); }
     if (q.types?.length) where.push(`type = ANY(${arg(q.types)})`);
     const sql = `SELECT * FROM notices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(Math.min(q.limit ?? 100, 1000))}`;
     return (await this.q(sql, args)).rows.map((r) => ({
@@ -820,8 +902,8 @@ export class PostgresRepository implements Repository {
     }));
   }
 
-  async listPolicies() {
-    return (await this.q('SELECT version, bytes, created_ms FROM policies ORDER BY version')).rows
+  async listPolicies(acquirerId: string) {
+    return (await this.q('SELECT version, bytes, created_ms FROM policies WHERE acquirer_id = $1 ORDER BY version', [acquirerId])).rows
       .map((r) => ({ version: r.version as number, bytes: new Uint8Array(r.bytes), createdMs: r.created_ms as number }));
   }
 

@@ -5,12 +5,37 @@
 // is secret in clear: activation codes are kept as SHA-256, BDKs and KEKs only as ciphertext
 // under the HSM's master key (hsm/), and evidence as the signed bytes.
 
+/** Issue 16 §1: the back end hosts several acquirers. The one that existed before tenants is
+ * 'default' (migration 6 gives it every existing device, operator and policy). */
+export const DEFAULT_ACQUIRER = 'default';
+/** The scope of a read that may see every acquirer's rows: the scheme's own admin (admin token). */
+export const ALL_ACQUIRERS = '*';
+/** Whose rows a read may return: one acquirer's id, or ALL_ACQUIRERS. Operator-facing reads take
+ * it as a required argument, so the isolation is in the query, not in a check after it. */
+export type Scope = string;
+
+/** One acquirer (tenant): its back-office token only as SHA-256, its authorization route and its
+ * contactless limits (JSON of AmountLimits[], '' = the back end's defaults). Its keys are in the
+ * HSM under its own namespace (backend/tenants.ts). */
+export interface AcquirerRow {
+  acquirerId: string;
+  name: string;
+  /** SHA-256 hex of the acquirer's back-office bearer token; '' = none issued. */
+  adminTokenHash: string;
+  /** The authorization route: 'issuer-sim' (the simulated issuer). */
+  route: string;
+  limits: string;
+  createdMs: number;
+}
+
 export type DeviceStateName = 'registered' | 'active' | 'suspended' | 'disabled';
 export type VerdictName = 'allow' | 'step-up' | 'suspend' | '';
 export type NoticeTypeName = 'THREAT_ALERT' | 'POLICY_UPDATE' | 'DEVICE_SUSPENDED' | 'ATTESTATION_REQUIRED' | 'DEVICE_REACTIVATED';
 
 export interface DeviceRow {
   deviceId: string;
+  /** The acquirer whose terminal this is (its activation code said so). */
+  acquirerId: string;
   merchantId: string;
   terminalId: string;
   state: DeviceStateName;
@@ -168,6 +193,8 @@ export interface WalletCodeRow {
 export type OperatorRoleName = 'viewer' | 'operator';
 export interface OperatorRow {
   username: string;
+  /** The acquirer whose devices, journal and policy the operator sees; ALL_ACQUIRERS = the scheme's. */
+  acquirerId: string;
   role: OperatorRoleName;
   /** 'scrypt$N$r$p$salt$hash' (base64url), backend/console/accounts.ts. */
   passwordHash: string;
@@ -179,6 +206,8 @@ export interface OperatorRow {
 export interface ConsoleSessionRow {
   tokenHash: string;
   username: string;
+  /** The signed-in operator's acquirer (ALL_ACQUIRERS for the admin token). */
+  acquirerId: string;
   role: OperatorRoleName | 'admin';
   createdMs: number;
   expiresMs: number;
@@ -202,6 +231,8 @@ export interface DeviceSignalsRow {
 
 /** The console's journal search; every field optional, ANDed. */
 export interface PaymentSearch {
+  /** Only this acquirer's devices' payments (ALL_ACQUIRERS: every one). */
+  scope: Scope;
   reference?: string;
   clientTransactionId?: string;
   deviceId?: string;
@@ -214,6 +245,8 @@ export interface PaymentSearch {
 }
 
 export interface NoticeSearch {
+  /** Only notices to this acquirer's devices (ALL_ACQUIRERS: every one). */
+  scope: Scope;
   /** Only notices with a larger id (polling). */
   afterId?: number;
   deviceId?: string;
@@ -234,14 +267,30 @@ export interface Repository {
    * fn must have no effect outside the repository that a second run would repeat. */
   transaction<T>(fn: () => Promise<T> | T): Promise<T>;
 
-  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void>;
-  getDevice(deviceId: string): Promise<DeviceRow | null>;
+  // ---- acquirers (issue 16 §1)
+  /** Adds an acquirer or replaces its name, token hash, route and limits (created_ms kept). */
+  putAcquirer(a: AcquirerRow): Promise<void>;
+  getAcquirer(acquirerId: string): Promise<AcquirerRow | null>;
+  /** The acquirer whose back-office token has this SHA-256 ('' never matches). */
+  getAcquirerByToken(tokenHash: string): Promise<AcquirerRow | null>;
+  listAcquirers(): Promise<AcquirerRow[]>;
+  /** Gives a merchant id to an acquirer if no one has it (first claim wins, a unique key);
+   * returns the acquirer that has it now. */
+  claimMerchant(merchantId: string, acquirerId: string): Promise<string>;
+  /** The acquirer a merchant id belongs to, or null. */
+  merchantAcquirer(merchantId: string): Promise<string | null>;
+
+  createDevice(d: Pick<DeviceRow, 'deviceId' | 'acquirerId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void>;
+  /** The device; with a scope other than ALL_ACQUIRERS, only if it is that acquirer's (an
+   * operator's read: another acquirer's device is "not found"). */
+  getDevice(deviceId: string, scope?: Scope): Promise<DeviceRow | null>;
   getDeviceByTerminal(merchantId: string, terminalId: string): Promise<DeviceRow | null>;
   getDeviceByActivation(activationHash: string): Promise<DeviceRow | null>;
-  listDevices(states?: DeviceStateName[]): Promise<DeviceRow[]>;
+  listDevices(states: DeviceStateName[] | undefined, scope: Scope): Promise<DeviceRow[]>;
   updateDevice(deviceId: string, patch: Partial<Omit<DeviceRow, 'deviceId' | 'createdMs'>>): Promise<void>;
-  /** Accepts the counter only if it is above the last one (compare-and-set); false = replay. */
-  advanceCounter(deviceId: string, counter: number): Promise<boolean>;
+  /** Accepts the counter only if it is above the last one (compare-and-set); false = replay.
+   * With contactMs, an accepted counter also sets lastContactMs, in the same statement. */
+  advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean>;
 
   putNonce(n: NonceRow): Promise<void>;
   /** Removes and returns the nonce (single use); null if unknown or already used. */
@@ -255,8 +304,12 @@ export interface Repository {
   /** Pending notices, marked delivered in the same step (delivered once). */
   takeNotices(deviceId: string): Promise<NoticeRow[]>;
 
-  putPolicy(version: number, bytes: Uint8Array, createdMs: number): Promise<void>;
-  latestPolicy(): Promise<{ version: number; bytes: Uint8Array } | null>;
+  /** Each acquirer has its own policy versions (1, 2, … per acquirer). */
+  putPolicy(acquirerId: string, version: number, bytes: Uint8Array, createdMs: number): Promise<void>;
+  latestPolicy(acquirerId: string): Promise<{ version: number; bytes: Uint8Array } | null>;
+  /** Every acquirer with its latest policy version (0 if it has none), in one query: what a node
+   * on a shared database re-reads before each request. */
+  policyVersions(): Promise<{ acquirerId: string; version: number }[]>;
 
   putRkiSession(s: RkiSessionRow): Promise<void>;
   takeRkiSession(sessionId: string): Promise<RkiSessionRow | null>;
@@ -327,12 +380,12 @@ export interface Repository {
   searchPayments(q: PaymentSearch): Promise<PaymentRow[]>;
   /** Journaled payments per time bucket (created_ms / bucketMs · bucketMs), outcome (an approval
    * reversed since counts as 'reversed') and decline reason. */
-  paymentCounts(fromMs: number, toMs: number, bucketMs: number): Promise<{ bucketMs: number; outcome: 'approved' | 'declined' | 'reversed'; reason: number; n: number }[]>;
+  paymentCounts(fromMs: number, toMs: number, bucketMs: number, scope: Scope): Promise<{ bucketMs: number; outcome: 'approved' | 'declined' | 'reversed'; reason: number; n: number }[]>;
   /** Attestation verdicts (history kind 'verdict') per time bucket. */
-  verdictCounts(fromMs: number, toMs: number, bucketMs: number): Promise<{ bucketMs: number; verdict: VerdictName; n: number }[]>;
+  verdictCounts(fromMs: number, toMs: number, bucketMs: number, scope: Scope): Promise<{ bucketMs: number; verdict: VerdictName; n: number }[]>;
   listNotices(q: NoticeSearch): Promise<(NoticeRow & { delivered: boolean })[]>;
-  /** Every policy version, oldest first. */
-  listPolicies(): Promise<{ version: number; bytes: Uint8Array; createdMs: number }[]>;
+  /** Every policy version of the acquirer, oldest first. */
+  listPolicies(acquirerId: string): Promise<{ version: number; bytes: Uint8Array; createdMs: number }[]>;
 
   /** Stores (or replaces) a wrapped secret. */
   putSecret(id: string, wrapped: Uint8Array): Promise<void>;

@@ -1,6 +1,6 @@
 // Table rows to the Repository's records, shared by the SQLite and PostgreSQL stores (both use the
 // same column names; SQLite gives BLOBs and 0/1, PostgreSQL Buffers and booleans).
-import type { DeviceRow, QrOrderRow, PaymentRow, CardAccountRow, OperatorRow, ClientReleaseRow } from './repository.ts';
+import type { DeviceRow, QrOrderRow, PaymentRow, CardAccountRow, OperatorRow, AcquirerRow, ConsoleSessionRow, ClientReleaseRow } from './repository.ts';
 
 /** DeviceRow fields to device columns (updateDevice builds its SET list from these names only). */
 export const DEVICE_COLUMNS: Record<string, string> = {
@@ -15,7 +15,7 @@ export const DEVICE_COLUMNS: Record<string, string> = {
 export function toDevice(r: any): DeviceRow | null {
   if (!r) return null;
   return {
-    deviceId: r.device_id, merchantId: r.merchant_id, terminalId: r.terminal_id, state: r.state,
+    deviceId: r.device_id, acquirerId: r.acquirer_id, merchantId: r.merchant_id, terminalId: r.terminal_id, state: r.state,
     stateReason: r.state_reason, activationHash: r.activation_hash, activationExpiresMs: r.activation_expires_ms,
     publicKey: new Uint8Array(r.public_key), oemSerial: r.oem_serial, lastCounter: r.last_counter,
     lastContactMs: r.last_contact_ms, lastHeartbeatMs: r.last_heartbeat_ms, lastAttestationMs: r.last_attestation_ms,
@@ -54,7 +54,17 @@ export const ACCOUNT_COLUMNS: Record<string, string> = { balanceMinor: 'balance_
 
 export function toOperator(r: any): OperatorRow | null {
   if (!r) return null;
-  return { username: r.username, role: r.role, passwordHash: r.password_hash, createdMs: r.created_ms, disabled: !!r.disabled };
+  return { username: r.username, acquirerId: r.acquirer_id, role: r.role, passwordHash: r.password_hash, createdMs: r.created_ms, disabled: !!r.disabled };
+}
+
+export function toConsoleSession(r: any): ConsoleSessionRow | null {
+  if (!r) return null;
+  return { tokenHash: r.token_hash, username: r.username, acquirerId: r.acquirer_id, role: r.role, createdMs: r.created_ms, expiresMs: r.expires_ms };
+}
+
+export function toAcquirer(r: any): AcquirerRow | null {
+  if (!r) return null;
+  return { acquirerId: r.acquirer_id, name: r.name, adminTokenHash: r.admin_token_hash, route: r.route, limits: r.limits, createdMs: r.created_ms };
 }
 
 export function toClientRelease(r: any): ClientReleaseRow {

@@ -17,9 +17,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
   QrOrderRow, QrOrderStateName, WalletCodeRow, OperatorRow, ConsoleSessionRow, DeviceSignalsRow, PaymentSearch, NoticeSearch, VerdictName,
-  ClientReleaseRow,
+  AcquirerRow, Scope, ClientReleaseRow,
 } from './repository.ts';
-import { DEVICE_COLUMNS as COLS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, toClientRelease, ACCOUNT_COLUMNS } from './rows.ts';
+import { ALL_ACQUIRERS } from './repository.ts';
+import { DEVICE_COLUMNS as COLS, toDevice, toQrOrder, toPayment, toCardAccount, toOperator, toConsoleSession, toAcquirer, toClientRelease, ACCOUNT_COLUMNS } from './rows.ts';
+
+/** A row of a table with a device_id column that belongs to the scope's acquirer (one parameter). */
+const IN_SCOPE = 'device_id IN (SELECT device_id FROM devices WHERE acquirer_id = ?)';
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -233,10 +237,47 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 6,
+    name: 'acquirers as tenants (issue 16 §1): acquirers, merchants, the acquirer of devices, operators, sessions and policies',
+    sql: `
+      -- Every row that existed belongs to the acquirer that existed: 'default'.
+      CREATE TABLE acquirers (
+        acquirer_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        admin_token_hash TEXT NOT NULL DEFAULT '',
+        route TEXT NOT NULL DEFAULT 'issuer-sim',
+        limits TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL
+      );
+      CREATE INDEX acquirers_token ON acquirers (admin_token_hash) WHERE admin_token_hash <> '';
+      INSERT INTO acquirers (acquirer_id, name, created_ms) VALUES ('default', 'default', 0);
+      CREATE TABLE merchants (
+        merchant_id TEXT PRIMARY KEY,
+        acquirer_id TEXT NOT NULL REFERENCES acquirers(acquirer_id)
+      ) WITHOUT ROWID;
+      INSERT INTO merchants (merchant_id, acquirer_id) SELECT DISTINCT merchant_id, 'default' FROM devices;
+      ALTER TABLE devices ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default';
+      CREATE INDEX devices_acquirer ON devices (acquirer_id);
+      ALTER TABLE operators ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE console_sessions ADD COLUMN acquirer_id TEXT NOT NULL DEFAULT 'default';
+      -- Policy versions count per acquirer: the key becomes (acquirer, version).
+      CREATE TABLE policies_by_acquirer (
+        acquirer_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (acquirer_id, version)
+      );
+      INSERT INTO policies_by_acquirer (acquirer_id, version, bytes, created_ms) SELECT 'default', version, bytes, created_ms FROM policies;
+      DROP TABLE policies;
+      ALTER TABLE policies_by_acquirer RENAME TO policies;
+    `,
+  },
+  {
+    version: 7,
     name: 'client releases each acquirer allows (issue 16 §2)',
     sql: `
       -- The REE client releases each acquirer allows (issue 16 §2): name, version and the SHA-256
-      -- its evidence must carry. acquirer_id is 'default' until the back end hosts several.
+      -- its evidence must carry; a device is checked against its own acquirer's (devices.acquirer_id).
       CREATE TABLE client_releases (
         acquirer_id TEXT NOT NULL,
         name TEXT NOT NULL,
@@ -285,12 +326,14 @@ export class SqliteRepository implements Repository {
     this.migrate();
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
-      insertDevice: p(`INSERT INTO devices (device_id, merchant_id, terminal_id, state, activation_hash, activation_expires_ms, created_ms)
-                       VALUES (?, ?, ?, 'registered', ?, ?, ?)`),
+      insertDevice: p(`INSERT INTO devices (device_id, acquirer_id, merchant_id, terminal_id, state, activation_hash, activation_expires_ms, created_ms)
+                       VALUES (?, ?, ?, ?, 'registered', ?, ?, ?)`),
       getDevice: p('SELECT * FROM devices WHERE device_id = ?'),
+      getDeviceIn: p('SELECT * FROM devices WHERE device_id = ? AND acquirer_id = ?'),
       byTerminal: p('SELECT * FROM devices WHERE merchant_id = ? AND terminal_id = ?'),
       byActivation: p("SELECT * FROM devices WHERE activation_hash = ? AND activation_hash <> ''"),
       advance: p('UPDATE devices SET last_counter = ? WHERE device_id = ? AND last_counter < ?'),
+      advanceContact: p('UPDATE devices SET last_counter = ?, last_contact_ms = ? WHERE device_id = ? AND last_counter < ?'),
       putNonce: p('INSERT INTO nonces (nonce, device_id, activation_hash, key_hash, expires_ms) VALUES (?, ?, ?, ?, ?)'),
       getNonce: p('SELECT * FROM nonces WHERE nonce = ?'),
       delNonce: p('DELETE FROM nonces WHERE nonce = ?'),
@@ -300,8 +343,8 @@ export class SqliteRepository implements Repository {
       notice: p('INSERT INTO notices (device_id, type, reason, created_ms, policy_version) VALUES (?, ?, ?, ?, ?)'),
       pending: p('SELECT * FROM notices WHERE device_id = ? AND delivered = 0 ORDER BY id'),
       deliver: p('UPDATE notices SET delivered = 1 WHERE device_id = ? AND delivered = 0 AND id <= ?'),
-      putPolicy: p('INSERT INTO policies (version, bytes, created_ms) VALUES (?, ?, ?)'),
-      latestPolicy: p('SELECT version, bytes FROM policies ORDER BY version DESC LIMIT 1'),
+      putPolicy: p('INSERT INTO policies (acquirer_id, version, bytes, created_ms) VALUES (?, ?, ?, ?)'),
+      latestPolicy: p('SELECT version, bytes FROM policies WHERE acquirer_id = ? ORDER BY version DESC LIMIT 1'),
       putRki: p('INSERT INTO rki_sessions (session_id, device_id, wrapped_keys, expires_ms) VALUES (?, ?, ?, ?)'),
       getRki: p('SELECT * FROM rki_sessions WHERE session_id = ?'),
       delRki: p('DELETE FROM rki_sessions WHERE session_id = ?'),
@@ -444,9 +487,20 @@ export class SqliteRepository implements Repository {
     return this.acquire().then((release) => { try { return f(); } finally { release(); } });
   }
 
-  /** A synchronous all-or-nothing group inside one method (take = read + delete). */
+  /** A synchronous all-or-nothing group inside one method (take = read + delete). Inside a
+   * transaction() it needs no savepoint of its own: nothing else runs between its statements,
+   * and a throw rolls back the enclosing transaction or savepoint. */
   private atomic<T>(f: () => T): T {
+    if (this.tx.getStore()?.open) return f();
     return this.db.inTransaction ? this.db.transaction(f)() : this.db.transaction(f).immediate();
+  }
+
+  /** Transaction control as prepared statements (db.exec would parse the SQL each time). */
+  private readonly control = new Map<string, Statement>();
+  private exec(sql: string): void {
+    let s = this.control.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.control.set(sql, s); }
+    s.run();
   }
 
   /** BEGIN IMMEDIATE … COMMIT; nested, a SAVEPOINT (so a failing inner unit rolls back alone —
@@ -454,31 +508,35 @@ export class SqliteRepository implements Repository {
   async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
     const ctx = this.tx.getStore();
     if (ctx?.open) {
-      const sp = `sp${++ctx.savepoints}`;
-      this.db.exec(`SAVEPOINT ${sp}`);
+      // Names by depth (sp1 inside sp0 …): a savepoint's name is free again once released, so
+      // the same few prepared statements serve every request of a group commit.
+      const sp = `sp${ctx.savepoints++}`;
+      this.exec(`SAVEPOINT ${sp}`);
       try {
         const r = await fn();
-        this.db.exec(`RELEASE ${sp}`);
+        this.exec(`RELEASE ${sp}`);
         return r;
       } catch (e) {
-        this.db.exec(`ROLLBACK TO ${sp}`);
-        this.db.exec(`RELEASE ${sp}`);
+        this.exec(`ROLLBACK TO ${sp}`);
+        this.exec(`RELEASE ${sp}`);
         throw e;
+      } finally {
+        ctx.savepoints--;
       }
     }
     const release = await this.acquire();
     const mine = { open: true, savepoints: 0 };
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.exec('BEGIN IMMEDIATE');
       try {
         const r = await this.tx.run(mine, fn);
         const t = performance.now();
-        this.db.exec('COMMIT');
+        this.exec('COMMIT');
         this.commits++;
         this.commitObserver?.('commit', (performance.now() - t) / 1000);
         return r;
       } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.exec('ROLLBACK');
         throw e;
       }
     } finally {
@@ -487,22 +545,58 @@ export class SqliteRepository implements Repository {
     }
   }
 
-  createDevice(d: Pick<DeviceRow, 'deviceId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void> {
+  // ---- acquirers (issue 16 §1)
+
+  putAcquirer(a: AcquirerRow): Promise<void> {
     return this.run(() => {
-      this.st.insertDevice.run(d.deviceId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs);
+      this.cached(`INSERT INTO acquirers (acquirer_id, name, admin_token_hash, route, limits, created_ms) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (acquirer_id) DO UPDATE SET name = excluded.name, admin_token_hash = excluded.admin_token_hash, route = excluded.route, limits = excluded.limits`)
+        .run(a.acquirerId, a.name, a.adminTokenHash, a.route, a.limits, a.createdMs);
     });
   }
 
-  getDevice(deviceId: string) { return this.run(() => toDevice(this.st.getDevice.get(deviceId))); }
+  getAcquirer(acquirerId: string): Promise<AcquirerRow | null> {
+    return this.run(() => toAcquirer(this.cached('SELECT * FROM acquirers WHERE acquirer_id = ?').get(acquirerId)));
+  }
+
+  getAcquirerByToken(tokenHash: string): Promise<AcquirerRow | null> {
+    return this.run(() => (tokenHash ? toAcquirer(this.cached("SELECT * FROM acquirers WHERE admin_token_hash = ? AND admin_token_hash <> ''").get(tokenHash)) : null));
+  }
+
+  listAcquirers(): Promise<AcquirerRow[]> {
+    return this.run(() => this.cached('SELECT * FROM acquirers ORDER BY acquirer_id').all().map((r) => toAcquirer(r)!));
+  }
+
+  claimMerchant(merchantId: string, acquirerId: string): Promise<string> {
+    return this.run(() => {
+      this.cached('INSERT INTO merchants (merchant_id, acquirer_id) VALUES (?, ?) ON CONFLICT (merchant_id) DO NOTHING').run(merchantId, acquirerId);
+      return (this.cached('SELECT acquirer_id FROM merchants WHERE merchant_id = ?').get(merchantId) as { acquirer_id: string }).acquirer_id;
+    });
+  }
+
+  merchantAcquirer(merchantId: string): Promise<string | null> {
+    return this.run(() => (this.cached('SELECT acquirer_id FROM merchants WHERE merchant_id = ?').get(merchantId) as { acquirer_id: string } | undefined)?.acquirer_id ?? null);
+  }
+
+  createDevice(d: Pick<DeviceRow, 'deviceId' | 'acquirerId' | 'merchantId' | 'terminalId' | 'activationHash' | 'activationExpiresMs' | 'createdMs'>): Promise<void> {
+    return this.run(() => {
+      this.st.insertDevice.run(d.deviceId, d.acquirerId, d.merchantId, d.terminalId, d.activationHash, d.activationExpiresMs, d.createdMs);
+    });
+  }
+
+  getDevice(deviceId: string, scope: Scope = ALL_ACQUIRERS) {
+    return this.run(() => toDevice(scope === ALL_ACQUIRERS ? this.st.getDevice.get(deviceId) : this.st.getDeviceIn.get(deviceId, scope)));
+  }
   getDeviceByTerminal(m: string, t: string) { return this.run(() => toDevice(this.st.byTerminal.get(m, t))); }
   getDeviceByActivation(h: string) { return this.run(() => toDevice(this.st.byActivation.get(h))); }
 
-  listDevices(states?: DeviceStateName[]): Promise<DeviceRow[]> {
+  listDevices(states: DeviceStateName[] | undefined, scope: Scope): Promise<DeviceRow[]> {
     return this.run(() => {
-      const rows = states?.length
-        ? this.db.prepare(`SELECT * FROM devices WHERE state IN (${states.map(() => '?').join(',')})`).all(...states)
-        : this.db.prepare('SELECT * FROM devices').all();
-      return rows.map((r: unknown) => toDevice(r)!);
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (states?.length) { where.push(`state IN (${states.map(() => '?').join(',')})`); args.push(...states); }
+      if (scope !== ALL_ACQUIRERS) { where.push('acquirer_id = ?'); args.push(scope); }
+      return this.cached(`SELECT * FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).all(...args).map((r: unknown) => toDevice(r)!);
     });
   }
 
@@ -516,8 +610,9 @@ export class SqliteRepository implements Repository {
     });
   }
 
-  advanceCounter(deviceId: string, counter: number): Promise<boolean> {
+  advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean> {
     return this.run(() => {
+      if (contactMs !== undefined) return this.st.advanceContact.run(counter, contactMs, deviceId, counter).changes === 1;
       return this.st.advance.run(counter, deviceId, counter).changes === 1;
     });
   }
@@ -573,17 +668,22 @@ export class SqliteRepository implements Repository {
     });
   }
 
-  putPolicy(version: number, bytes: Uint8Array, createdMs: number): Promise<void> {
+  putPolicy(acquirerId: string, version: number, bytes: Uint8Array, createdMs: number): Promise<void> {
     return this.run(() => {
-      this.st.putPolicy.run(version, Buffer.from(bytes), createdMs);
+      this.st.putPolicy.run(acquirerId, version, Buffer.from(bytes), createdMs);
     });
   }
 
-  latestPolicy() {
+  latestPolicy(acquirerId: string) {
     return this.run(() => {
-      const r = this.st.latestPolicy.get() as any;
+      const r = this.st.latestPolicy.get(acquirerId) as any;
       return r ? { version: r.version as number, bytes: new Uint8Array(r.bytes) } : null;
     });
+  }
+
+  policyVersions() {
+    return this.run(() => (this.cached('SELECT a.acquirer_id, COALESCE((SELECT MAX(p.version) FROM policies p WHERE p.acquirer_id = a.acquirer_id), 0) AS version FROM acquirers a ORDER BY a.acquirer_id').all() as any[])
+      .map((r) => ({ acquirerId: r.acquirer_id as string, version: r.version as number })));
   }
 
   putRkiSession(s: RkiSessionRow): Promise<void> {
@@ -753,9 +853,9 @@ export class SqliteRepository implements Repository {
 
   putOperator(o: OperatorRow): Promise<void> {
     return this.run(() => {
-      this.cached(`INSERT INTO operators (username, role, password_hash, created_ms, disabled) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled`)
-        .run(o.username, o.role, o.passwordHash, o.createdMs, o.disabled ? 1 : 0);
+      this.cached(`INSERT INTO operators (username, acquirer_id, role, password_hash, created_ms, disabled) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (username) DO UPDATE SET acquirer_id = excluded.acquirer_id, role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled`)
+        .run(o.username, o.acquirerId, o.role, o.passwordHash, o.createdMs, o.disabled ? 1 : 0);
     });
   }
 
@@ -769,15 +869,14 @@ export class SqliteRepository implements Repository {
 
   putConsoleSession(s: ConsoleSessionRow): Promise<void> {
     return this.run(() => {
-      this.cached('INSERT INTO console_sessions (token_hash, username, role, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)')
-        .run(s.tokenHash, s.username, s.role, s.createdMs, s.expiresMs);
+      this.cached('INSERT INTO console_sessions (token_hash, username, acquirer_id, role, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(s.tokenHash, s.username, s.acquirerId, s.role, s.createdMs, s.expiresMs);
     });
   }
 
   getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | null> {
     return this.run(() => {
-      const r = this.cached('SELECT * FROM console_sessions WHERE token_hash = ?').get(tokenHash) as any;
-      return r ? { tokenHash: r.token_hash, username: r.username, role: r.role, createdMs: r.created_ms, expiresMs: r.expires_ms } : null;
+      return toConsoleSession(this.cached('SELECT * FROM console_sessions WHERE token_hash = ?').get(tokenHash));
     });
   }
 
@@ -807,6 +906,7 @@ export class SqliteRepository implements Repository {
     if (q.reference) { where.push('reference = ?'); args.push(q.reference); }
     if (q.clientTransactionId) { where.push('client_transaction_id = ?'); args.push(q.clientTransactionId); }
     if (q.deviceId) { where.push('device_id = ?'); args.push(q.deviceId); }
+    if (q.scope !== ALL_ACQUIRERS) { where.push(IN_SCOPE); args.push(q.scope); }
     if (q.outcome === 'reversed') where.push("decision = 'approved' AND reversed_ms > 0");
     else if (q.outcome === 'approved') where.push("decision = 'approved' AND reversed_ms = 0");
     else if (q.outcome === 'declined') where.push("decision = 'declined'");
@@ -816,19 +916,21 @@ export class SqliteRepository implements Repository {
     return this.run(() => (this.cached(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as any[]).map((r) => toPayment(r)!));
   }
 
-  paymentCounts(fromMs: number, toMs: number, bucketMs: number) {
+  paymentCounts(fromMs: number, toMs: number, bucketMs: number, scope: Scope) {
+    const all = scope === ALL_ACQUIRERS;
     return this.run(() => this.cached(`SELECT (created_ms / ?) * ? AS bucket,
                                                 CASE WHEN decision = 'approved' AND reversed_ms > 0 THEN 'reversed' ELSE decision END AS outcome,
                                                 reason, COUNT(*) AS n
-                                         FROM payments WHERE created_ms >= ? AND created_ms < ? GROUP BY bucket, outcome, reason ORDER BY bucket`)
-      .all(bucketMs, bucketMs, fromMs, toMs)
+                                         FROM payments WHERE created_ms >= ? AND created_ms < ? ${all ? '' : `AND ${IN_SCOPE}`} GROUP BY bucket, outcome, reason ORDER BY bucket`)
+      .all(bucketMs, bucketMs, fromMs, toMs, ...(all ? [] : [scope]))
       .map((r: any) => ({ bucketMs: r.bucket as number, outcome: r.outcome as 'approved' | 'declined' | 'reversed', reason: r.reason as number, n: r.n as number })));
   }
 
-  verdictCounts(fromMs: number, toMs: number, bucketMs: number) {
+  verdictCounts(fromMs: number, toMs: number, bucketMs: number, scope: Scope) {
+    const all = scope === ALL_ACQUIRERS;
     return this.run(() => this.cached(`SELECT (time_ms / ?) * ? AS bucket, verdict, COUNT(*) AS n FROM history
-                                         WHERE kind = 'verdict' AND time_ms >= ? AND time_ms < ? GROUP BY bucket, verdict ORDER BY bucket`)
-      .all(bucketMs, bucketMs, fromMs, toMs)
+                                         WHERE kind = 'verdict' AND time_ms >= ? AND time_ms < ? ${all ? '' : `AND ${IN_SCOPE}`} GROUP BY bucket, verdict ORDER BY bucket`)
+      .all(bucketMs, bucketMs, fromMs, toMs, ...(all ? [] : [scope]))
       .map((r: any) => ({ bucketMs: r.bucket as number, verdict: r.verdict as VerdictName, n: r.n as number })));
   }
 
@@ -837,6 +939,7 @@ export class SqliteRepository implements Repository {
     const args: unknown[] = [];
     if (q.afterId) { where.push('id > ?'); args.push(q.afterId); }
     if (q.deviceId) { where.push('device_id = ?'); args.push(q.deviceId); }
+    if (q.scope !== ALL_ACQUIRERS) { where.push(IN_SCOPE); args.push(q.scope); }
     if (q.types?.length) { where.push(`type IN (${q.types.map(() => '?').join(',')})`); args.push(...q.types); }
     const sql = `SELECT * FROM notices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return this.run(() => (this.cached(sql).all(...args, Math.min(q.limit ?? 100, 1000)) as any[]).map((r) => ({
@@ -845,8 +948,8 @@ export class SqliteRepository implements Repository {
     })));
   }
 
-  listPolicies() {
-    return this.run(() => (this.cached('SELECT version, bytes, created_ms FROM policies ORDER BY version').all() as any[])
+  listPolicies(acquirerId: string) {
+    return this.run(() => (this.cached('SELECT version, bytes, created_ms FROM policies WHERE acquirer_id = ? ORDER BY version').all(acquirerId) as any[])
       .map((r) => ({ version: r.version as number, bytes: new Uint8Array(r.bytes), createdMs: r.created_ms as number })));
   }
 

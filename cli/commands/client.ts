@@ -1,6 +1,8 @@
 // `trusttap client allow|revoke|list --backend URL`: the REE client releases the acquirer allows
 // (issue 16 §2), through a running back end's back-office API (/v1/admin/clients, bearer admin
-// token). `allow --manifest build/manifest.json` allows the release the signed manifest names
+// token, or an acquirer's own back-office token). `--acquirer ID` (default `default`) names whose
+// releases (issue 16 §1: each acquirer keeps its own; its token reaches only its own).
+// `allow --manifest build/manifest.json` allows the release the signed manifest names
 // (the back end checks its signature); `allow --name N --version V --sha256 HEX` one given by
 // hand (e.g. a platform-measured app: package name, version code, SHA-256 of its
 // AttestationApplicationId). `revoke NAME VERSION --reason R`: its devices are refused at their
@@ -8,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import { checkAcquirerId } from '../../backend/tenants.ts';
 import { defineCommand, UsageError, UserError, type CommandSpec } from '../args.ts';
 
 const a = trusttap.attest.v1;
@@ -18,7 +21,8 @@ export const spec: CommandSpec = {
   positionals: { max: 3, help: [['allow', 'allow a release'], ['revoke NAME VERSION', 'revoke an allowed release'], ['list', 'the releases, allowed and revoked']] },
   options: [
     { name: 'backend', value: 'URL', help: 'the running back end (trusttap serve)' },
-    { name: 'admin-token', value: 'TOKEN', help: 'its back office token', default: '$TRUSTTAP_ADMIN_TOKEN' },
+    { name: 'admin-token', value: 'TOKEN', help: 'its back office token (the scheme\'s admin token or the acquirer\'s own)', default: '$TRUSTTAP_ADMIN_TOKEN' },
+    { name: 'acquirer', value: 'ID', help: 'whose client releases (an acquirer\'s token reaches only its own)', default: 'default' },
     { name: 'manifest', value: 'FILE', help: 'allow: the signed build manifest whose client entry to allow (manifest.sig beside it)' },
     { name: 'name', value: 'NAME', help: 'allow: the client\'s name (bundle name or app package name)' },
     { name: 'version', value: 'VERSION', help: 'allow: its version' },
@@ -26,7 +30,7 @@ export const spec: CommandSpec = {
     { name: 'reason', value: 'TEXT', help: 'why (kept with the release; required for revoke)' },
   ],
   exitCodes: [[0, 'done'], [1, 'refused by the back end (a bad signature, a conflicting or revoked release, an unknown one) or unreachable'], [2, 'usage error']],
-  notes: 'example:  trusttap client allow --manifest build/manifest.json --backend http://127.0.0.1:8443\n          trusttap client revoke trusttap-client 0.1.0 --reason "card screen flaw" --backend http://127.0.0.1:8443',
+  notes: 'example:  trusttap client allow --manifest build/manifest.json --backend http://127.0.0.1:8443\n          trusttap client revoke trusttap-client 0.1.0 --reason "card screen flaw" --backend http://127.0.0.1:8443\n          trusttap client list --acquirer bank-b --backend http://127.0.0.1:8443',
 };
 export const summary = spec.summary;
 
@@ -40,10 +44,12 @@ export const run = defineCommand(spec, async ({ opts, positionals }) => {
   if (!opts.backend) throw new UsageError('--backend URL is required (a running trusttap serve)');
   const token = opts['admin-token'] ?? process.env.TRUSTTAP_ADMIN_TOKEN ?? '';
   if (!token) throw new UsageError('--admin-token or $TRUSTTAP_ADMIN_TOKEN is required');
+  const acquirer = opts.acquirer ?? 'default';
+  try { checkAcquirerId(acquirer); } catch (e) { throw new UsageError(`--acquirer: ${(e as Error).message}`); }
   const call = async (method: string, path: string, body?: Uint8Array) => {
     let r: Response;
     try {
-      r = await fetch(`${opts.backend!.replace(/\/$/, '')}/v1/admin/${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: body ? Buffer.from(body) : undefined });
+      r = await fetch(`${opts.backend!.replace(/\/$/, '')}/v1/admin/${path}?acquirer=${encodeURIComponent(acquirer)}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: body ? Buffer.from(body) : undefined });
     } catch (e) {
       throw new UserError(`the back end at ${opts.backend} is unreachable (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`);
     }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SqliteRepository } from '../../backend/store/sqlite.ts';
 import { addOperator, checkNewOperator, ROLES } from '../../backend/console/accounts.ts';
 import { ApiError } from '../../backend/errors.ts';
+import { DEFAULT_ACQUIRER } from '../../backend/store/repository.ts';
 import { defineCommand, UsageError, UserError, type CommandSpec } from '../args.ts';
 
 export const spec: CommandSpec = {
@@ -16,6 +17,7 @@ export const spec: CommandSpec = {
   positionals: { max: 2, help: [['add NAME', 'add the operator NAME, or replace its role and password'], ['list', 'the operators, their roles and whether disabled']] },
   options: [
     { name: 'role', value: 'ROLE', choices: ROLES, help: 'viewer: reads everything; operator: also suspends, resumes, retires, reverses, rolls out policy' },
+    { name: 'acquirer', value: 'ID', help: 'the acquirer whose devices, journal and policy the operator sees and changes;\n\'*\' = the scheme\'s operator, who sees every acquirer\'s', default: 'default' },
     { name: 'data', value: 'DIR', help: 'the back end\'s state directory (trusttap serve --data DIR)' },
   ],
   exitCodes: [[0, 'done'], [1, 'refused (a bad name or a short password, no database in DIR)'], [2, 'usage error']],
@@ -43,8 +45,8 @@ export const run = defineCommand(spec, async ({ opts, positionals }) => {
     const repo = new SqliteRepository(db);
     try {
       checkNewOperator(name, opts.role, password);
-      const row = await addOperator(repo, name, opts.role, password, Date.now());
-      console.log(`operator ${row.username} (${row.role}) saved`);
+      const row = await addOperator(repo, name, opts.role, password, Date.now(), opts.acquirer ?? DEFAULT_ACQUIRER);
+      console.log(`operator ${row.username} (${row.role}, acquirer ${row.acquirerId}) saved`);
     } catch (e) {
       if (e instanceof ApiError) throw new UserError(e.message);
       throw e;
@@ -69,7 +71,7 @@ export const run = defineCommand(spec, async ({ opts, positionals }) => {
   if (name) throw new UsageError('operator list takes no NAME');
   const repo = new SqliteRepository(db);
   try {
-    for (const o of await repo.listOperators()) console.log(`${o.username.padEnd(24)} ${o.role.padEnd(9)} ${o.disabled ? 'disabled' : 'active'}  since ${new Date(o.createdMs).toISOString()}`);
+    for (const o of await repo.listOperators()) console.log(`${o.username.padEnd(24)} ${o.role.padEnd(9)} ${o.acquirerId.padEnd(16)} ${o.disabled ? 'disabled' : 'active'}  since ${new Date(o.createdMs).toISOString()}`);
   } finally {
     await repo.close();
   }

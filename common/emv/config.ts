@@ -27,6 +27,23 @@ export interface CombinationConfig {
   tacDenial?: string;
   tacOnline?: string;
   tacDefault?: string;
+  /** K2: the terminal supports the relay resistance protocol with these parameters (Book C-2
+   *  §3.10); absent: RRP is not performed. */
+  relayResistance?: RelayResistanceConfig;
+}
+
+/** Kernel 2 relay resistance parameters (Book C-2 data dictionary), times in units of 100 µs as
+ *  the card gives its own. Tags: DF8132 minGracePeriod, DF8133 maxGracePeriod, DF8134
+ *  expectedTransmissionCapdu, DF8135 expectedTransmissionRapdu, DF8136 accuracyThreshold, DF8137
+ *  mismatchThresholdPercent. */
+export interface RelayResistanceConfig {
+  minGracePeriod: number;
+  maxGracePeriod: number;
+  expectedTransmissionCapdu: number;
+  expectedTransmissionRapdu: number;
+  accuracyThreshold: number;
+  /** percent, 0..255 (one byte) */
+  mismatchThresholdPercent: number;
 }
 
 export interface CapkConfig {

@@ -7,7 +7,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { fromHex, toHex } from '../hex.ts';
-import type { CapkConfig, TerminalConfig } from './config.ts';
+import type { CapkConfig, RelayResistanceConfig, TerminalConfig } from './config.ts';
 
 export class ConfigError extends Error {
   constructor(readonly code: 'SIGNATURE_INVALID' | 'CONFIG_INVALID' | 'CAPK_CHECKSUM', message: string) { super(message); this.name = 'ConfigError'; }
@@ -55,5 +55,19 @@ export function loadSignedConfig(doc: SignedConfig, publicKey: Uint8Array): Term
       throw new ConfigError('CAPK_CHECKSUM', `CA public key ${k.rid}/${k.index} checksum mismatch`);
     }
   }
+  for (const comb of c.combinations) if (comb.relayResistance) checkRelayResistance(comb.relayResistance, comb.aid);
   return c;
+}
+
+/** Relay resistance parameters are 2-byte unsigned times (100 µs units) and a 1-byte percent;
+ *  an expected R-APDU transmission time of 0 would divide by zero in the mismatch check. */
+function checkRelayResistance(r: RelayResistanceConfig, aid: string): void {
+  const u16 = ['minGracePeriod', 'maxGracePeriod', 'expectedTransmissionCapdu', 'expectedTransmissionRapdu', 'accuracyThreshold'] as const;
+  for (const k of u16) {
+    const v = r[k];
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new ConfigError('CONFIG_INVALID', `${aid}: relayResistance.${k} must be 0..65535 (units of 100 µs)`);
+  }
+  if (r.expectedTransmissionRapdu === 0) throw new ConfigError('CONFIG_INVALID', `${aid}: relayResistance.expectedTransmissionRapdu must not be 0`);
+  const m = r.mismatchThresholdPercent;
+  if (!Number.isInteger(m) || m < 0 || m > 0xff) throw new ConfigError('CONFIG_INVALID', `${aid}: relayResistance.mismatchThresholdPercent must be 0..255`);
 }

@@ -1,5 +1,5 @@
 // The conformance kit's crypto TA: each command hands one Wycheproof case straight to a host
-// crypto import (ecc_verify, eddsa_verify, ecdh, hmac) or to ta/lib/cmac.ts over the host's AES, so the kit
+// crypto import (ecc_verify, eddsa_verify, ecdh, hmac, cipher_once, cipher_init/update) or to ta/lib/cmac.ts over the host's AES, so the kit
 // judges each runtime's host crypto through the host ABI itself. Built only for tests.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../../ta/lib/entry";
 import { u32At } from "./le";
@@ -15,6 +15,9 @@ const CMD_CMAC: u32 = 4;   // [keyLen][key][msg]                             -> 
 const CMD_SIGN: u32 = 5;   // [alg][priv 32][msg]                            -> [status i32][sig 64]
 const CMD_ECB: u32 = 6;    // [alg][keyLen][key][blocks]                     -> [status i32][out]
 const CMD_EDDSA_VERIFY: u32 = 7; // as CMD_VERIFY, through tee.eddsa_verify (host ABI 1.1)
+// [alg][mode][how][keyLen][key][ivLen][iv][data] -> [status i32][out]; how: 0 tee.cipher_once
+// (host ABI 1.3), 1 cipher_init + cipher_update + op_free, 2 cipher_once in place (out = in)
+const CMD_CIPHER: u32 = 8;
 
 
 function withStatus(s: i32, data: Uint8Array | null): Uint8Array {
@@ -78,6 +81,29 @@ class CryptoProbe extends TrustedApp {
       const out = new Uint8Array(data.length);
       const s = host.cipher_update(h, data.dataStart, data.length, out.dataStart);
       host.op_free(h);
+      return reply.ok(withStatus(s, s == 0 ? out : null));
+    }
+    if (command == CMD_CIPHER) {
+      if (input.length < 16) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const alg = u32At(input, 0), mode = u32At(input, 4), how = u32At(input, 8), kl = <i32>u32At(input, 12);
+      if (input.length < 20 + kl) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const il = <i32>u32At(input, 16 + kl);
+      if (input.length < 20 + kl + il) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+      const key = input.dataStart + 16, iv = input.dataStart + 20 + kl;
+      const data = input.slice(20 + kl + il);
+      const out = new Uint8Array(data.length);
+      let s: i32;
+      if (how == 1) {
+        const h = host.cipher_init(alg, mode, key, kl, iv, il);
+        if (h < 0) return reply.ok(withStatus(h, null));
+        s = host.cipher_update(h, data.dataStart, data.length, out.dataStart);
+        host.op_free(h);
+      } else if (how == 2) {
+        s = host.cipher_once(alg, mode, key, kl, iv, il, data.dataStart, data.length, data.dataStart);
+        out.set(data);
+      } else {
+        s = host.cipher_once(alg, mode, key, kl, iv, il, data.dataStart, data.length, out.dataStart);
+      }
       return reply.ok(withStatus(s, s == 0 ? out : null));
     }
     reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());

@@ -78,11 +78,16 @@ function oob(which: u32): void {
     case 26: host.tui_begin(BAD, 16, 1000); break;
     case 27: host.tui_update(BAD, 16); break;
     case 28: host.eddsa_verify(host.ALG_ED25519, BAD, 32, p, 16, p, 64); break;
+    case 29: host.cipher_once(host.ALG_AES_ECB_NOPAD, 0, BAD, 16, 0, 0, p, 16, p); break;
+    case 30: host.cipher_once(host.ALG_AES_CBC_NOPAD, 0, p, 16, BAD, 16, p, 16, p); break;
+    case 31: host.cipher_once(host.ALG_AES_ECB_NOPAD, 0, p, 16, 0, 0, BAD, 16, p); break;
+    case 32: host.cipher_once(host.ALG_AES_ECB_NOPAD, 0, p, 16, 0, 0, p, 16, BAD); break;
+    case 33: host.cipher_once(0, 0, p, 16, 0, 0, p, 16, BAD); break; // bounds before any other check
   }
   sink += ok[0];
 }
 
-export const OOB_CASES: u32 = 29;
+export const OOB_CASES: u32 = 34;
 
 class Probe extends TrustedApp {
   invoke(session: u32, client: Client, command: u32, input: Uint8Array, reply: Reply): void {

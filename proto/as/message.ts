@@ -13,7 +13,8 @@
 //   [3] for a message field, the function that makes a new instance of its type; else 0
 // Fields are read and written at their offsets (offsetof<T>() at generation), so the generated
 // classes stay plain classes with typed properties. Stores of references go through __link,
-// the incremental collector's write barrier, as a property assignment would. No virtual
+// the incremental collector's write barrier, as a property assignment would (a no-op under the
+// TAs' minimal runtime; the test harnesses and the back end's HSM build use incremental). No virtual
 // methods: a virtual call would pull every message class of the program into every TA.
 import { PbReader, PbWriter, setLastError, WIRE_VARINT, WIRE_FIXED64, WIRE_LEN, WIRE_FIXED32 } from "./pb";
 

@@ -134,13 +134,14 @@ export class BackendLink {
   /** A fresh attestation: challenge, evidence, verdict token (verified here). clientNonce (up to
    * 32 bytes, e.g. the pinpad TA's GET_NONCE) is appended to the back end's challenge in the
    * evidence, so the token's nonce ends with it. */
-  async attestNow(clientNonce: Uint8Array = new Uint8Array(0)): Promise<{ token: trusttap.attest.v1.VerdictToken; signed: trusttap.attest.v1.SignedToken }> {
+  async attestNow(clientNonce: Uint8Array = new Uint8Array(0)): Promise<{ token: trusttap.attest.v1.VerdictToken; signed: trusttap.attest.v1.SignedToken; offlinePolicy: trusttap.txsign.v1.ISignedOfflinePolicy | null }> {
     if (clientNonce.length > 32) throw new Error('clientNonce is at most 32 bytes');
     const nonce = concat(await this.challenge(), clientNonce);
     const r = await this.call('attest', { attest: { evidence: await this.evidence(nonce) } });
     const signed = r.attest!.token!;
     const token = verifyToken(signed, this.state.keys!.token, await this.devicePublicKey());
-    return { token, signed: signed as trusttap.attest.v1.SignedToken };
+    // The offline policy is checked by the txsign TA (under the pinned token key), not here.
+    return { token, signed: signed as trusttap.attest.v1.SignedToken, offlinePolicy: r.attest!.offlinePolicy ?? null };
   }
 
   async heartbeat(): Promise<trusttap.attest.v1.HeartbeatResponse> {

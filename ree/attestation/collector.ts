@@ -5,6 +5,7 @@
 // ree/node healthFromFile) — so tests and the demo can raise each one. They are self-reported
 // by the REE: the back end scores them, but trusts only what the TEE runtime measured.
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
+import type { RelayMonitor } from './relay-monitor.ts';
 
 export type ReeSignals = trusttap.attest.v1.ReeSignals.$Properties;
 
@@ -20,6 +21,12 @@ export interface HealthSnapshot {
   location?: { latitude: number; longitude: number; accuracyM?: number } | null;
   osVersion?: string;
   appVersion?: string;
+  /** Another app is registered as an HCE payment service (Android: CardEmulation services for
+   *  the payment category other than this app) — the NFC relay malware pattern. */
+  hcePaymentService?: boolean;
+  /** An enabled accessibility service that can read or drive this app (Android:
+   *  AccessibilityManager's enabled services not from the platform). */
+  accessibilityPaymentAccess?: boolean;
 }
 
 /** A snapshot, or a function read on every collect() (a platform probe, a file in Node). */
@@ -29,7 +36,7 @@ export class HealthCollectorError extends Error {
   constructor(message: string) { super(message); this.name = 'HealthCollectorError'; }
 }
 
-const BOOL_KEYS = ['rooted', 'debuggerAttached', 'hookingFramework', 'emulator', 'developerOptions'] as const;
+const BOOL_KEYS = ['rooted', 'debuggerAttached', 'hookingFramework', 'emulator', 'developerOptions', 'hcePaymentService', 'accessibilityPaymentAccess'] as const;
 const STRING_KEYS = ['deviceId', 'ipAddress', 'osVersion', 'appVersion'] as const;
 
 function check(s: unknown, where: string): HealthSnapshot {
@@ -48,7 +55,8 @@ function check(s: unknown, where: string): HealthSnapshot {
 
 /** Reads the signals from its source on every collect(), so a test can change them between calls. */
 export class HealthCollector {
-  constructor(private readonly source: HealthSource, private readonly now: () => number = Date.now) {}
+  /** relay: the card reads' relay evidence (the Terminal's RelayMonitor), drained on each collect. */
+  constructor(private readonly source: HealthSource, private readonly now: () => number = Date.now, private readonly relay?: RelayMonitor) {}
 
   snapshot(): HealthSnapshot {
     const s = this.source;
@@ -73,6 +81,9 @@ export class HealthCollector {
       osVersion: s.osVersion ?? '',
       appVersion: s.appVersion ?? '',
       collectedMs: this.now() as any,
+      hcePaymentService: !!s.hcePaymentService,
+      accessibilityPaymentAccess: !!s.accessibilityPaymentAccess,
+      relay: this.relay ? this.relay.collect() : null,
     };
   }
 }

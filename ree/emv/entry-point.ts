@@ -15,6 +15,7 @@ import { Track2Error } from '../../common/emv/track2.ts';
 import { kernel2 } from './kernel-2.ts';
 import { kernel3, kernel7 } from './kernel-quick.ts';
 import type { Kernel } from './kernel.ts';
+import { systemClock, type MonotonicClock } from './relay-resistance.ts';
 import { CardRemovedError, TransportError, type CardTransport } from '../nfc/transport.ts';
 
 /** The reason of an outcome that ended on an unexpected exception inside the kernel. */
@@ -26,6 +27,8 @@ export interface EntryPointOptions {
   /** randomness for the unpredictable number (9F37); crypto.getRandomValues by default */
   random?: (n: number) => Uint8Array;
   onProgress?: (e: ProgressEvent) => void;
+  /** monotonic clock for Kernel 2 relay resistance; performance.now() by default */
+  clock?: MonotonicClock;
 }
 
 interface Candidate { entry: DirectoryEntry; indicators: Indicators; order: number }
@@ -87,7 +90,7 @@ export async function runEntryPoint(transport: CardTransport, config: TerminalCo
       const fci = parseAppFci(sel.data);
       if (fci.dfName !== cand.entry.aid) { lastReason = 'FCI_AID_MISMATCH'; continue; }
       const kernel = KERNELS[cand.indicators.combination.kernelId]!;
-      const o = await kernel({ transport, config, indicators: cand.indicators, txn, aid: cand.entry.aid, fci, capks, un: random(4), emit });
+      const o = await kernel({ transport, config, indicators: cand.indicators, txn, aid: cand.entry.aid, fci, capks, un: random(4), random, clock: opts.clock ?? systemClock, emit });
       if (o.kind === 'SELECT_NEXT') { lastReason = o.reason ?? 'SELECT_NEXT'; continue; }
       return o;
     }

@@ -19,6 +19,7 @@ import { recoverIccPublicKey, withAip } from './oda/key-chain.ts';
 import { verifyCda } from './oda/cda.ts';
 import { OdaError } from './oda/certificates.ts';
 import { checkCardData } from './card-data.ts';
+import { AIP_RRP_SUPPORTED, runRelayResistance, TVR_RRP, type RrpRun } from './relay-resistance.ts';
 
 const P1_AAC = 0x00, P1_ARQC = 0x80, P1_CDA = 0x10;
 /** AIP byte 1 b2: on device cardholder verification supported (EMV Book 3 Annex C1 / C-2). */
@@ -54,6 +55,19 @@ export const kernel2: Kernel = async (k) => {
   if (g.sw !== SW.OK) return outcome('END_APPLICATION', 'TRY_ANOTHER_CARD', { reason: `GPO_SW_${g.sw.toString(16).toUpperCase()}` });
   const gpo = parseGpoResponse(g.data);
   if (!(gpo.aip[1]! & 0x80)) return outcome('END_APPLICATION', 'CARD_NOT_SUPPORTED', { reason: 'MAGSTRIPE_MODE_ONLY' });
+  // Relay resistance (C-2 §3.10) right after GPO when both sides support it. Its last terminal
+  // entropy is the unpredictable number from here on (CDOL1, CDA).
+  let un = k.un;
+  let rrp: RrpRun | undefined;
+  const rrConfig = k.indicators.combination.relayResistance;
+  if (rrConfig && gpo.aip[1]! & AIP_RRP_SUPPORTED) {
+    rrp = await runRelayResistance(k.transport, rrConfig, k.clock, k.random, tvr);
+    un = rrp.entropy;
+    term.set('9F37', un);
+    for (const [t, v] of rrp.tags) term.set(t, v);
+  } else if (rrConfig) {
+    setTvr(tvr, TVR_RRP.NOT_PERFORMED);
+  }
   const records = await readRecords(k.transport, gpo.afl);
   const card = new Map([...records.data, ...gpo.data]);
   checkCardData(card);
@@ -108,6 +122,7 @@ export const kernel2: Kernel = async (k) => {
   const done = (o: Outcome) => {
     o.card = summary;
     o.tvr = toHex(tvr);
+    o.relayResistance = rrp?.result ?? { performed: false, retries: 0, timeLimitsExceeded: false, thresholdExceeded: false };
     online.set('84', fromHex(k.aid)); online.set('95', tvrAtCryptogram);
     o.sensitive = sensitiveTlv(card);
     o.onlineData = Object.fromEntries(ONLINE_TAGS.filter((t) => online.has(t)).map((t) => [t, toHex(online.get(t)!)]));
@@ -135,14 +150,15 @@ export const kernel2: Kernel = async (k) => {
   }
   const pcii = resp.get('DF4B');
   // A wallet that declines because the cardholder must act on the phone (verify, acknowledge):
-  // "See Phone" and tap again (C-2 outcome with restart).
+  // C-2 Outcome Parameter Set Status "End Application", Start "B" (restart), UI Request "See
+  // Phone" with status Not Ready — the cardholder verifies on the phone, then taps again.
   if (type === 0x00 && pcii && pcii.length >= 2 && pcii[1]! & PCII_ACTION_ON_PHONE) {
-    return done(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }));
+    return done(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'SEE_PHONE', restart: 'B' }));
   }
   if (type === 0x00) return done(outcome('DECLINED', 'NOT_AUTHORISED', { reason: deny ? 'TERMINAL_DENIAL' : 'CARD_DECLINED' }));
   // CDCVM chosen: only the card can say the cardholder was verified on the device.
   if (cvm.cvm === 'CDCVM' && !(pcii && pcii.length >= 2 && pcii[1]! & PCII_OD_CVM_SUCCESSFUL)) {
-    return done(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'CDCVM_NOT_CONFIRMED' }));
+    return done(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'CDCVM_NOT_CONFIRMED', restart: 'B' }));
   }
 
   let oda: 'PASSED' | 'FAILED' | undefined;
@@ -151,7 +167,7 @@ export const kernel2: Kernel = async (k) => {
     try {
       if (!sdad) throw new OdaError('DATA_MISSING', 'CDA requested but no SDAD returned');
       const icc = recoverIccPublicKey(k.capks, k.aid, card, withAip(records.staticData, card.get('9F4A'), gpo.aip), pan, term.get('9A')!);
-      const ac = verifyCda(icc, { sdad, un: k.un, cid, pdolData, cdol1Data, response: t77.children, responseBytes: r.data });
+      const ac = verifyCda(icc, { sdad, un, cid, pdolData, cdol1Data, response: t77.children, responseBytes: r.data, ...(rrp ? { relayResistanceData: rrp.signedData } : {}) });
       online.set('9F26', ac);
       oda = 'PASSED';
     } catch (e) {

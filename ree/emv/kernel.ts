@@ -7,6 +7,7 @@ import type { Indicators } from './preprocessing.ts';
 import type { Outcome, ProgressEvent } from './outcome.ts';
 import type { TransactionRequest } from './transaction.ts';
 import type { CapkStore } from './oda/capk-store.ts';
+import type { MonotonicClock } from './relay-resistance.ts';
 
 export interface KernelInput {
   transport: CardTransport;
@@ -18,6 +19,10 @@ export interface KernelInput {
   capks: CapkStore;
   /** 4-byte unpredictable number from the CSPRNG (injectable for tests) */
   un: Uint8Array;
+  /** the same randomness source, for fresh relay resistance entropy on each exchange */
+  random: (n: number) => Uint8Array;
+  /** monotonic clock for relay resistance timing (injectable: tests share one with the card simulator) */
+  clock: MonotonicClock;
   emit: (e: ProgressEvent) => void;
 }
 

@@ -1,6 +1,8 @@
 // Outcomes and UI requests (EMV Contactless Book A §6.2, Book B §2): every transaction path
 // ends in exactly one Outcome, with the message the reader should show.
 
+import type { RelayResistanceResult } from './relay-resistance.ts';
+
 export type OutcomeKind =
   | 'APPROVED' | 'DECLINED' | 'ONLINE_REQUEST' | 'TRY_AGAIN' | 'SELECT_NEXT'
   | 'TRY_ANOTHER_INTERFACE' | 'END_APPLICATION';
@@ -46,6 +48,11 @@ export interface Outcome {
   card?: CardSummary;
   /** ODA result: undefined when not performed */
   oda?: 'PASSED' | 'FAILED';
+  /** Kernel 2: the relay resistance protocol's result (performed, retries, times) */
+  relayResistance?: RelayResistanceResult;
+  /** Book A Outcome Parameter Set "Start": where a restart begins — 'B' after "See Phone" (the
+   *  cardholder acts on the phone, then taps again) */
+  restart?: 'B';
   /** Terminal Verification Results (95), hex */
   tvr?: string;
   /** online authorisation data (ICC data for field 55) by tag, hex. Holds no PAN or track 2. */
@@ -56,13 +63,16 @@ export interface Outcome {
 }
 
 /** The status shown with an outcome's message (Book A §7.1, Book B §3.5): the card was read
- *  when the kernel reached a decision (approved, declined, online); "see phone" waits for the
- *  cardholder (not ready) before the tap again, any other try again is ready to read at once;
+ *  when the kernel reached a decision (approved, declined, online); "see phone" (a try again, or
+ *  Kernel 2's end application with restart) waits for the cardholder (not ready) before the tap
+ *  again, any other try again is ready to read at once;
  *  select next is still processing (Entry Point goes on); the rest end in an error. */
 export function uiStatus(kind: OutcomeKind, message: UiMessage): UiStatus {
+  // Kernel 2 ends "See Phone" as End Application with a restart (Book C-2): not ready either.
+  if (message === 'SEE_PHONE') return 'NOT_READY';
   switch (kind) {
     case 'APPROVED': case 'DECLINED': case 'ONLINE_REQUEST': return 'CARD_READ_SUCCESSFULLY';
-    case 'TRY_AGAIN': return message === 'SEE_PHONE' ? 'NOT_READY' : 'READY_TO_READ';
+    case 'TRY_AGAIN': return 'READY_TO_READ';
     case 'SELECT_NEXT': return 'PROCESSING';
     default: return 'PROCESSING_ERROR';
   }

@@ -32,6 +32,8 @@ export function readCardOutcome(o: Outcome, currency: Currency, nowMs: number): 
     const why = exp && /^\d{4}$/.test(exp) && exp < yymm(nowMs) ? `; the card expired ${exp.slice(2)}/${exp.slice(0, 2)}` : '';
     return { result: failed('CARD_DECLINED_OFFLINE', `the card declined (${o.reason ?? 'card decision'}${why})`, 'ask for another card or payment method') };
   }
+  // The cardholder was asked to verify on the phone and no further tap completed it.
+  if (o.ui.message === 'SEE_PHONE') return { result: failed('TRY_AGAIN', `the cardholder must verify on their phone (${o.reason ?? 'see phone'})`, 'ask the customer to unlock their wallet on the phone, then start the payment again') };
   if (o.kind === 'TRY_AGAIN') return { result: failed('TRY_AGAIN', o.reason ?? 'the card read did not complete', 'ask the customer to tap again and hold the card still') };
   if (o.ui.message === 'AMOUNT_OVER_LIMIT' || o.reason === 'CONTACTLESS_NOT_ALLOWED') {
     return { result: failed('AMOUNT_OVER_LIMIT', `the amount is above the contactless transaction limit for ${currency.alpha}`, 'take a smaller amount, or another payment method (chip, QR)') };

@@ -45,6 +45,9 @@ export type PaymentEvent =
   | { type: 'card-requested' }
   | { type: 'card-presented' }
   | { type: 'card-read'; message: 'remove-card' }
+  /** The customer's phone wallet asks them to verify on the phone (Kernel 2 "See Phone"), then
+   *  to tap again: `tap` is the number of the tap now awaited (2 for the second). */
+  | { type: 'see-phone'; tap: number }
   | { type: 'pin-requested' }
   | { type: 'pin-entered' }
   | { type: 'processing' };
@@ -63,7 +66,12 @@ export type FailureCode =
   /** No answer from the back end at all (connection refused, DNS, network down). */
   | 'BACKEND_UNREACHABLE'
   /** The terminal configuration has no contactless limits for this currency. */
-  | 'CURRENCY_NOT_CONFIGURED';
+  | 'CURRENCY_NOT_CONFIGURED'
+  /** The acquirer is unreachable and a limit of the offline policy is reached (the message names
+   * it): no more offline payments until the device reconnects and uploads its queue. */
+  | 'OFFLINE_LIMIT'
+  /** The TEE's offline queue failed its integrity or rollback check (altered or restored). */
+  | 'OFFLINE_QUEUE_INVALID';
 
 export interface Receipt {
   clientTransactionId: string;
@@ -82,10 +90,16 @@ export interface Receipt {
   timestampMs: number;
   /** QR payments: which mode (the masked PAN is then the wallet account's). */
   qr?: 'merchant-presented' | 'consumer-presented';
+  /** Approved offline by this terminal (response code Y3, no authorization code yet): the
+   * acquirer authorizes it when the queue is uploaded. */
+  offline?: true;
 }
 
 export type PaymentResult =
   | { outcome: 'approved'; receipt: Receipt }
+  /** The acquirer could not be reached and the signed offline policy allowed it: signed and
+   * queued in the TEE, uploaded in order on reconnect (Terminal.onOfflineUpload). */
+  | { outcome: 'approved-offline'; receipt: Receipt }
   | { outcome: 'declined'; reason: string; reasonText: string; receipt: Receipt }
   | { outcome: 'result-unknown'; clientTransactionId: string; remedy: string }
   | { outcome: 'cancelled' }
@@ -93,6 +107,14 @@ export type PaymentResult =
    * no money moved; the receipt is the original approval's, for the merchant's records. */
   | { outcome: 'reversed'; receipt: Receipt; reversedMs: number }
   | { outcome: 'failed'; code: FailureCode; message: string; remedy: string; qrError?: QrErrorCode; httpStatus?: number };
+
+/** Terminal.onOfflineUpload: queued offline payments reached the acquirer, each with its result
+ * there ('approved', or 'declined' — a decline after the fact); `remaining` are still queued. */
+export interface OfflineUploadEvent {
+  type: 'offline-uploaded';
+  results: PaymentResult[];
+  remaining: number;
+}
 
 export interface Capability {
   qr: boolean;

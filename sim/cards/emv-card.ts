@@ -70,6 +70,10 @@ export abstract class EmvCardSim implements SimulatedCard {
         if (cla !== 0x80) return sw(SW.CLA_NOT_SUPPORTED);
         if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
         return this.generateAc(p1, data);
+      case 0xea:
+        if (cla !== 0x80) return sw(SW.CLA_NOT_SUPPORTED);
+        if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
+        return this.exchangeRelayResistanceData(p1, p2, data);
       case 0x24:
         if (cla !== 0x84) return sw(SW.CLA_NOT_SUPPORTED);
         if (this.selected !== 'app') return sw(SW.CONDITIONS_NOT_SATISFIED);
@@ -152,4 +156,5 @@ export abstract class EmvCardSim implements SimulatedCard {
 
   protected abstract gpo(): Uint8Array;
   protected generateAc(_p1: number, _data: Uint8Array): Uint8Array { return sw(SW.INS_NOT_SUPPORTED); }
+  protected exchangeRelayResistanceData(_p1: number, _p2: number, _data: Uint8Array): Uint8Array { return sw(SW.INS_NOT_SUPPORTED); }
 }

@@ -22,13 +22,19 @@ const WALLET_PDOL = '9F7E01';
  *  PIN (device passcode / biometric) required on the phone. */
 const PCII_OD_CVM_OK = 0x10, PCII_PIN_REQUIRED = 0x01;
 
+/** The simulated card's relay resistance timing, units of 100 µs (Book C-2 DF8303..DF8305), and
+ *  what an exchange physically takes here: C-APDU on the air, the card's processing, R-APDU. */
+export const RRP_CARD_TIMING = { minTime: 10, maxTime: 30, deviceTransmissionRapdu: 24, capduAir: 18, processing: 15, rapduAir: 24 } as const;
+
 export class MastercardCardSim extends EmvCardSim {
   constructor(o: CardOptions = {}) {
     const expiry = o.expiry ?? '301231';
     const pan = o.pan ?? '5413330089010434';
     const wallet = !!(o.wallet || o.cdcvm);
-    // AIP byte 1 b2 "on device cardholder verification supported" for phone wallets.
-    const card = personalise('mastercard', o, { pan, cvn: 'mastercard-16', aip: wallet ? '3B80' : '3980' }, [
+    // AIP byte 1 b2 "on device cardholder verification supported" for phone wallets; byte 2 b1
+    // "relay resistance protocol supported".
+    const aip = (wallet ? '3B' : '39') + (o.relayResistance ? '81' : '80');
+    const card = personalise('mastercard', o, { pan, cvn: 'mastercard-16', aip }, [
       { sfi: 1, record: 1, oda: false, entries: [['57', track2(pan, expiry)], ['5F20', Buffer.from('TEST/CARDHOLDER').toString('hex')]] },
       { sfi: 2, record: 1, oda: true, entries: [
         ['5A', pan.length % 2 ? pan + 'F' : pan], ['5F24', expiry], ['5F25', '200101'], ['5F28', '0056'], ['5F34', o.psn ?? '01'],
@@ -37,6 +43,44 @@ export class MastercardCardSim extends EmvCardSim {
     ]);
     super(wallet ? 'Mastercard phone wallet (simulated)' : 'Mastercard M/Chip (simulated)',
       { aid: MASTERCARD_AID, label: 'MASTERCARD', priority: 1, kernelId: '02', ...(wallet ? { pdol: WALLET_PDOL } : {}) }, card, o);
+  }
+
+  /** The wallet's holder verified on the phone (a wallet built with `cdcvm`, or after "See Phone"). */
+  private verified = !!this.options.cdcvm;
+  /** Terminal entropy || the card's answer of this tap's EXCHANGE RELAY RESISTANCE DATA */
+  private rrData: Uint8Array | null = null;
+
+  /** The cardholder unlocks the wallet on the phone (passcode, biometric) between two taps. */
+  verifyOnDevice(): void {
+    this.verified = true;
+  }
+
+  /** A relay (addedDelayUs) delays every exchange, not only the timed one. */
+  override process(apdu: Uint8Array): Uint8Array {
+    const rr = this.options.relayResistance;
+    const r = super.process(apdu);
+    if (rr?.addedDelayUs && apdu[1] !== 0xea) rr.clock.advance(rr.addedDelayUs);
+    return r;
+  }
+
+  override tap(): void {
+    super.tap();
+    this.rrData = null;
+  }
+
+  /** EXCHANGE RELAY RESISTANCE DATA (Book C-2 §5.3): 80 EA 00 00 04 entropy 00 → template 80 with
+   *  device entropy, min / max processing time and the R-APDU transmission time. */
+  protected override exchangeRelayResistanceData(p1: number, p2: number, data: Uint8Array): Uint8Array {
+    const rr = this.options.relayResistance;
+    if (!rr || !(this.card.aip[1]! & 0x01)) return sw(SW.INS_NOT_SUPPORTED);
+    if (p1 !== 0 || p2 !== 0) return sw(SW.WRONG_P1P2);
+    if (data.length !== 4) return sw(SW.WRONG_LENGTH);
+    const t = RRP_CARD_TIMING;
+    const u16 = (n: number) => [n >> 8, n & 0xff];
+    const body = concat(this.random(4), Uint8Array.of(...u16(t.minTime), ...u16(t.maxTime), ...u16(t.deviceTransmissionRapdu)));
+    this.rrData = concat(data, body);
+    rr.clock.advance((t.capduAir + t.processing + t.rapduAir) * 100 + (rr.addedDelayUs ?? 0));
+    return sw(SW.OK, concat(Uint8Array.of(0x80, 0x0a), body));
   }
 
   protected gpo(): Uint8Array {
@@ -56,8 +100,8 @@ export class MastercardCardSim extends EmvCardSim {
     // "CDCVM"); one whose cardholder has not verified on the phone declines and says so.
     const wallet = this.app.pdol === WALLET_PDOL;
     const odCvmRequired = wallet && ((this.pdolValues.get('9F7E')?.[0] ?? 0) & 0x02 || data[29] === 0x01);
-    const pcii = wallet ? Uint8Array.of(0x00, this.options.cdcvm ? PCII_OD_CVM_OK : odCvmRequired ? PCII_PIN_REQUIRED : 0x00, 0x00) : undefined;
-    const cid = requested === 0x00 || (odCvmRequired && !this.options.cdcvm) ? 0x00 : 0x80;
+    const pcii = wallet ? Uint8Array.of(0x00, this.verified ? PCII_OD_CVM_OK : odCvmRequired ? PCII_PIN_REQUIRED : 0x00, 0x00) : undefined;
+    const cid = requested === 0x00 || (odCvmRequired && !this.verified) ? 0x00 : 0x80;
     const cvr = Uint8Array.of(cid === 0x80 ? 0xa0 : 0x80, 0x00, 0x03, 0x22, 0x00, 0x00);
     v.set('cvr', cvr);
     const iad = concat(Uint8Array.of(0x01, this.card.cvn.cvnByte), cvr, new Uint8Array(10), Uint8Array.of(0x00, 0xff));
@@ -76,7 +120,8 @@ export class MastercardCardSim extends EmvCardSim {
     const rest: TlvEntry[] = [['9F27', Uint8Array.of(cid)], ['9F36', this.atcBytes()], ['9F10', iad], ...pciiTlv];
     const tdhc = new Uint8Array(createHash('sha1').update(concat(this.pdolData, data, encodeTlv(rest))).digest());
     const idn = this.random(8);
-    const dyn = concat(Uint8Array.of(idn.length), idn, Uint8Array.of(cid), ac, tdhc);
+    // After relay resistance the card signs its exchange too (Book C-2 ICC Dynamic Data).
+    const dyn = concat(Uint8Array.of(idn.length), idn, Uint8Array.of(cid), ac, tdhc, ...(this.rrData ? [this.rrData] : []));
     const sdad = signDynamicData(this.card.pki.icc.priv, this.card.pki.icc.pub.modulus.length, dyn, v.get('9F37')!);
     if (this.options.odaFailure) sdad[sdad.length - 1]! ^= 0x01;
     return sw(SW.OK, encodeTlv([['77', [...rest, ['9F4B', sdad]]]]));

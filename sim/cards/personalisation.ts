@@ -24,6 +24,8 @@ export const TEST_ISSUER_MASTER_KEY_AC_SM4 = fromHex('00112233445566778899AABBCC
 export const TEST_ISSUER_MASTER_KEY_SMI_SM4 = fromHex('FFEEDDCCBBAA99887766554433221100');
 export const TEST_ISSUER_MASTER_KEY_SMC_SM4 = fromHex('0F1E2D3C4B5A69788796A5B4C3D2E1F0');
 
+import type { SimulatedClock } from './sim-clock.ts';
+
 export interface CardOptions {
   pan?: string;
   psn?: string;
@@ -54,6 +56,11 @@ export interface CardOptions {
   /** a phone wallet (Mastercard: AIP "on device cardholder verification supported", PDOL with
    *  the Mobile Support Indicator); with `cdcvm` unset the cardholder has not verified yet */
   wallet?: boolean;
+  /** Mastercard: the card supports the relay resistance protocol (AIP byte 2 b1) and answers
+   *  EXCHANGE RELAY RESISTANCE DATA, advancing this simulated clock by the radio and processing
+   *  time — plus `addedDelayUs`, what a relay between a far card and the reader adds to every
+   *  exchange */
+  relayResistance?: { clock: SimulatedClock; addedDelayUs?: number };
   /** the card answers SELECT for this AID instead of the one it lists (wrong AID in PPSE) */
   listWrongAid?: boolean;
   /** injectable randomness for the ICC dynamic number and card UN */

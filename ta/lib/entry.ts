@@ -3,6 +3,7 @@
 // re-exports these functions. Command 0 (PING) is answered here for every TA.
 import { PingResponse, ErrorDetail } from "../../proto/gen/as/tee";
 import { SUCCESS, ERROR_BAD_PARAMETERS, ERROR_SHORT_BUFFER, ERROR_BAD_STATE, ERROR_ACCESS_DENIED } from "./status";
+import "./text";
 
 export const TA_ABI_VERSION: u32 = 1;
 export const IO_CAP: u32 = 64 * 1024;
@@ -71,6 +72,20 @@ export abstract class TrustedApp {
 let app: TrustedApp | null = null;
 const sessions = new Map<u32, Client>();
 
+// Memory: TAs are built with AssemblyScript's two-colour collector (asconfig.json runtime
+// "minimal"), which only collects when asked and sees globals alone as roots, so it must run when
+// no managed value is live on the Wasm stack: here, as an entry point returns. `depth` keeps that
+// true even for a host that re-entered the instance from an import (both runtimes refuse that).
+let depth: i32 = 0;
+
+function enter(): void { depth++; }
+
+/** Leaves an entry point: the outermost one frees what the call left unreachable. */
+function leave<T>(result: T): T {
+  if (--depth == 0) __collect();
+  return result;
+}
+
 export function registerApp(a: TrustedApp): void {
   app = a;
 }
@@ -122,12 +137,22 @@ export function io_cap(): u32 { return IO_CAP; }
 export function ta_out_len(): u32 { return outLen; }
 
 export function ta_create(): u32 {
+  enter();
+  return leave(create());
+}
+
+function create(): u32 {
   outLen = 0;
   if (!app) return ERROR_BAD_STATE;
   return app!.create();
 }
 
 export function ta_open_session(session: u32, login: u32, clientLen: u32): u32 {
+  enter();
+  return leave(openSession(session, login, clientLen));
+}
+
+function openSession(session: u32, login: u32, clientLen: u32): u32 {
   outLen = 0;
   if (!app) return ERROR_BAD_STATE;
   if (clientLen > 64) return ERROR_BAD_PARAMETERS;
@@ -139,6 +164,11 @@ export function ta_open_session(session: u32, login: u32, clientLen: u32): u32 {
 }
 
 export function ta_invoke(session: u32, command: u32, inLen: u32): u32 {
+  enter();
+  return leave(invoke(session, command, inLen));
+}
+
+function invoke(session: u32, command: u32, inLen: u32): u32 {
   outLen = 0;
   if (!app) return ERROR_BAD_STATE;
   if (inLen > IO_CAP) return writeError(ERROR_BAD_PARAMETERS, "request larger than the TA input buffer");
@@ -170,6 +200,11 @@ function answer(reply: Reply): u32 {
 
 /** Trusted-UI event (only TAs that import tee.tui_* export it): TUI_PENDING or the answer. */
 export function ta_tui_event(session: u32, kind: u32, position: u32): u32 {
+  enter();
+  return leave(tuiEvent(session, kind, position));
+}
+
+function tuiEvent(session: u32, kind: u32, position: u32): u32 {
   outLen = 0;
   if (!app) return ERROR_BAD_STATE;
   if (!sessions.has(session)) return writeError(ERROR_BAD_STATE, "no such session");
@@ -179,12 +214,17 @@ export function ta_tui_event(session: u32, kind: u32, position: u32): u32 {
 }
 
 export function ta_close_session(session: u32): void {
-  if (!app || !sessions.has(session)) return;
-  app!.closeSession(session);
-  sessions.delete(session);
+  enter();
+  if (app && sessions.has(session)) {
+    app!.closeSession(session);
+    sessions.delete(session);
+  }
+  leave(0);
 }
 
 export function ta_destroy(): void {
+  enter();
   if (app) app!.destroy();
   sessions.clear();
+  leave(0);
 }

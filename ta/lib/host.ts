@@ -64,6 +64,10 @@ export declare function cipher_init(alg: u32, mode: u32, keyPtr: usize, keyLen: 
 /** Processes len bytes (a multiple of the block size); CBC chains across calls. */
 @external("tee", "cipher_update")
 export declare function cipher_update(handle: i32, inPtr: usize, len: u32, outPtr: usize): i32;
+/** The whole operation in one call (host ABI 1.3): allocate, set the key, process len bytes (a
+ * multiple of the block size), free. Returns 0 or a status. */
+@external("tee", "cipher_once")
+export declare function cipher_once(alg: u32, mode: u32, keyPtr: usize, keyLen: u32, ivPtr: usize, ivLen: u32, inPtr: usize, len: u32, outPtr: usize): i32;
 /** TEE_FreeOperation. */
 @external("tee", "op_free")
 export declare function op_free(handle: i32): void;

@@ -75,10 +75,7 @@ function readField(field: Uint8Array, pinOut: Uint8Array): i32 {
 
 function sm4(key: Uint8Array, mode: u32, input: Uint8Array, out: Uint8Array): i32 {
   if (key.length != 16) return PinBlockError.KEY_LENGTH;
-  const h = host.cipher_init(host.ALG_SM4_ECB_NOPAD, mode, key.dataStart, 16, 0, 0);
-  if (h < 0) { lastSm4CipherStatus = h; return PinBlockError.CIPHER; }
-  const r = host.cipher_update(h, input.dataStart, 16, out.dataStart);
-  host.op_free(h);
+  const r = host.cipher_once(host.ALG_SM4_ECB_NOPAD, mode, key.dataStart, 16, 0, 0, input.dataStart, 16, out.dataStart);
   if (r < 0) { out.fill(0); lastSm4CipherStatus = r; return PinBlockError.CIPHER; }
   lastSm4CipherStatus = 0;
   return 0;

@@ -311,6 +311,8 @@ export function decipherFormat4Fields(key: Uint8Array, block: Uint8Array, panFie
   return twoStep(key, host.MODE_DECRYPT, block, panField, pinFieldOut);
 }
 
+// One operation handle keyed once for both blocks (GP: set the key once, update twice): the
+// second block depends on the first, so cipher_once would key the cipher twice.
 function twoStep(key: Uint8Array, mode: u32, input: Uint8Array, panField: Uint8Array, out: Uint8Array): i32 {
   const kl = key.length;
   if (kl != 16 && kl != 24 && kl != 32) return PinBlockError.KEY_LENGTH;

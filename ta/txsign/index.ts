@@ -2,11 +2,16 @@
 // record is signed, so no two records ever share one and a rolled-back counter is refused by
 // sealed storage), a signature by the device identity key (attest TA, COMMAND_SIGN) and a MAC
 // under the current DUKPT MAC key (keystore TA) — the same KSN as the PIN block, if one was made.
+// Offline (issue 14 §2, ./offline.ts): with the back end's signed offline policy installed, a
+// record without a PIN may be signed, marked approved_offline and queued in sealed storage within
+// the policy's limits, for the REE to upload in order when the back end is reachable again.
 import { TrustedApp, Reply, Client, registerApp, uuidBytes } from "../lib/entry";
 import {
   Command, TransactionRecord, TransactionType, SignTransactionRequest, SignTransactionResponse, GetStateResponse, TxsignState,
+  SetOfflinePolicyRequest, SignOfflineRequest, OfflineStatus, OfflineState, OfflineRefusal, QueuedRecord,
 } from "../../proto/gen/as/txsign";
 import { SignRequest, SignResponse } from "../../proto/gen/as/attest";
+import { loadOffline, saveOffline, storageStatus, verifiedPolicy, policyProblem, dropUploaded, refusalFor, refusalName } from "./offline";
 import {
   DukptGenerateMacRequest, DukptGenerateMacResponse, DukptNextTransactionRequest, DukptEncryptDataRequest, DukptEncryptDataResponse,
   Command as KsCommand,
@@ -17,7 +22,9 @@ import { TXSIGN_UUID, ATTEST_UUID, KEYSTORE_UUID } from "../lib/uuids";
 import { invokeTa, TaAnswer } from "../lib/ta-client";
 import { bytesOf, equalCT, wipe } from "../lib/bytes";
 import * as host from "../lib/host";
-import { ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC, ERROR_OVERFLOW, ERROR_SECURITY } from "../lib/status";
+import {
+  ERROR_BAD_PARAMETERS, ERROR_BAD_FORMAT, ERROR_ITEM_NOT_FOUND, ERROR_GENERIC, ERROR_OVERFLOW, ERROR_SECURITY, ERROR_ACCESS_DENIED,
+} from "../lib/status";
 
 const STATE_ID = bytesOf("state");
 const attest = uuidBytes(ATTEST_UUID);
@@ -76,11 +83,35 @@ function checkRecord(r: TransactionRecord): string {
   if (r.pinKsn.length != 0 && r.pinKsn.length != 10 && r.pinKsn.length != 12) return "pin_ksn must be a 10-byte (TDES) or 12-byte (AES) KSN";
   if (r.clientTransactionId.length == 0 || r.clientTransactionId.length > 64) return "client_transaction_id must be 1..64 characters";
   if (r.encryptedCardData.length != 0) return "encrypted_card_data is set by the TA: send sensitive_card_data";
+  if (r.approvedOffline) return "approved_offline is set by the TA: use COMMAND_SIGN_OFFLINE";
   return "";
 }
 
 function refused(reply: Reply, a: TaAnswer, what: string): void {
   reply.fail(<u32>a.status, what + ": " + a.reason);
+}
+
+function refusedNull(reply: Reply, a: TaAnswer, what: string): SignTransactionResponse | null {
+  refused(reply, a, what);
+  return null;
+}
+
+function failed(reply: Reply, status: u32, what: string): SignTransactionResponse | null {
+  reply.fail(status, what);
+  return null;
+}
+
+function sha256(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32);
+  host.digest(host.ALG_SHA256, data.dataStart, data.length, out.dataStart);
+  return out;
+}
+
+function statusOf(st: OfflineState): OfflineStatus {
+  const res = new OfflineStatus();
+  res.policy = st.policy;
+  res.queue = st.queue;
+  return res;
 }
 
 class Txsign extends TrustedApp {
@@ -93,26 +124,116 @@ class Txsign extends TrustedApp {
       res.counter = <u64>c;
       return reply.ok(res.encode());
     }
+    if (command == Command.COMMAND_SET_OFFLINE_POLICY) return this.setOfflinePolicy(input, reply);
+    if (command == Command.COMMAND_SIGN_OFFLINE) return this.signOffline(input, reply);
+    if (command == Command.COMMAND_GET_OFFLINE_QUEUE) {
+      const st = loadOffline();
+      if (!st) return reply.fail(<u32>storageStatus, "the sealed offline queue is unreadable: altered or rolled back");
+      return reply.ok(statusOf(st).encode());
+    }
     reply.fail(ERROR_BAD_PARAMETERS, "unknown command " + command.toString());
   }
 
   sign(input: Uint8Array, reply: Reply): void {
     const req = SignTransactionRequest.decode(input);
     if (!req) return reply.fail(ERROR_BAD_FORMAT, "malformed SignTransactionRequest (decode error " + lastDecodeError().toString() + ")");
-    const rec = req.record;
-    if (!rec) return reply.fail(ERROR_BAD_PARAMETERS, "record is required");
+    const res = this.signRecord(req, false, reply);
+    if (res) reply.ok(res.encode());
+  }
+
+  /** Installs the back end's signed offline policy; it also acknowledges the records the back end
+   * has journaled, which leave the queue. */
+  setOfflinePolicy(input: Uint8Array, reply: Reply): void {
+    const req = SetOfflinePolicyRequest.decode(input);
+    if (!req) return reply.fail(ERROR_BAD_FORMAT, "malformed SetOfflinePolicyRequest (decode error " + lastDecodeError().toString() + ")");
+    const signed = req.signed;
+    if (!signed) return reply.fail(ERROR_BAD_PARAMETERS, "signed is required");
+    const key = req.tokenPublicKey;
+    if (key.length != 65 || key[0] != 4) return reply.fail(ERROR_BAD_PARAMETERS, "token_public_key must be an uncompressed P-256 point (65 bytes)");
+    const st = loadOffline();
+    if (!st) return reply.fail(<u32>storageStatus, "the sealed offline queue is unreadable: altered or rolled back");
+    if (st.tokenPublicKey.length && !equalCT(st.tokenPublicKey, key)) return reply.fail(ERROR_ACCESS_DENIED, "a different verdict-token key is already pinned");
+    const p = verifiedPolicy(key, signed.policy, signed.signature);
+    if (!p) return reply.fail(ERROR_SECURITY, "the offline policy's signature does not verify under the back end's token key");
+    const bad = policyProblem(p);
+    if (bad.length) return reply.fail(ERROR_BAD_PARAMETERS, bad);
+    const cur = st.policy;
+    if (cur && p.issuedMs < cur.issuedMs) return reply.fail(ERROR_ACCESS_DENIED, "the offline policy is older than the one installed");
+    // The back end has journaled records up to this counter: ours can never be below it unless
+    // this TEE's storage was set back (restored whole); then nothing offline is trusted.
+    const counter = loadCounter();
+    if (counter < 0) return reply.fail(<u32>lastStatus, "the sealed transaction counter is unreadable or was rolled back");
+    if (<u64>counter < p.uploadedThroughCounter) {
+      return reply.fail(ERROR_SECURITY, "rollback: the transaction counter " + counter.toString() + " is below the " + p.uploadedThroughCounter.toString() + " the back end journaled: this device's storage was restored");
+    }
+    st.tokenPublicKey = key;
+    st.policy = p;
+    dropUploaded(st, p.uploadedThroughCounter);
+    const s = saveOffline(st);
+    if (s < 0) return reply.fail(<u32>s, "saving the offline policy failed");
+    reply.ok(statusOf(st).encode());
+  }
+
+  /** Signs a record approved offline and queues it, within the installed policy's limits. */
+  signOffline(input: Uint8Array, reply: Reply): void {
+    const req = SignOfflineRequest.decode(input);
+    if (!req) return reply.fail(ERROR_BAD_FORMAT, "malformed SignOfflineRequest (decode error " + lastDecodeError().toString() + ")");
+    const sreq = req.sign;
+    if (!sreq || !sreq.record) return reply.fail(ERROR_BAD_PARAMETERS, "sign.record is required");
+    const rec = sreq.record!;
     const why = checkRecord(rec);
-    if (why.length) { wipe(req.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, why); }
-    if (req.dukptKeyId.length == 0) { wipe(req.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, "dukpt_key_id is required"); }
-    if (req.sensitiveCardData.length > 256) { wipe(req.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, "sensitive_card_data must be at most 256 bytes"); }
+    if (why.length) { wipe(sreq.sensitiveCardData); return reply.fail(ERROR_BAD_PARAMETERS, why); }
+    const st = loadOffline();
+    if (!st) { wipe(sreq.sensitiveCardData); return reply.fail(<u32>storageStatus, "the sealed offline queue is unreadable: altered or rolled back"); }
+    const t = host.ree_time_ms();
+    const refusal = refusalFor(st, rec, req.cvm, t > 0 ? <u64>t : 0);
+    if (refusal != OfflineRefusal.OFFLINE_REFUSAL_UNSPECIFIED) {
+      wipe(sreq.sensitiveCardData);
+      return reply.fail(ERROR_ACCESS_DENIED, "offline payment refused: " + refusalName(refusal));
+    }
+    const res = this.signRecord(sreq, true, reply);
+    if (!res) return;
+    // The policy names the device key it was issued for: the key that just signed must be it.
+    // (Checked here, where the attest TA hands over the signing key, and not at install: an
+    // unprovisioned TEE has no certified identity to ask for.)
+    if (!equalCT(sha256(res.devicePublicKey), st.policy!.deviceKeySha256)) {
+      return reply.fail(ERROR_ACCESS_DENIED, "offline payment refused: the offline policy is for another device");
+    }
+    const q = new QueuedRecord();
+    const encoded = res.encode();
+    q.signedTransaction = encoded;
+    q.counter = rec.counter;
+    q.amountMinor = rec.amountMinor;
+    q.currency = rec.currency;
+    q.timestampMs = rec.timestampMs;
+    q.cvm = req.cvm;
+    q.aid = req.aid;
+    q.clientTransactionId = rec.clientTransactionId;
+    st.queue.push(q);
+    // Queued before the answer: a record the REE was told is approved offline is in the queue.
+    const s = saveOffline(st);
+    if (s < 0) return reply.fail(<u32>s, "saving the offline queue failed");
+    reply.ok(encoded);
+  }
+
+  /** Counter, DUKPT transaction, card data encryption, MAC and signature of one record; null
+   * after replying with the failure. */
+  signRecord(req: SignTransactionRequest, offline: bool, reply: Reply): SignTransactionResponse | null {
+    const rec = req.record;
+    if (!rec) { reply.fail(ERROR_BAD_PARAMETERS, "record is required"); return null; }
+    const why = checkRecord(rec);
+    if (why.length) { wipe(req.sensitiveCardData); reply.fail(ERROR_BAD_PARAMETERS, why); return null; }
+    if (req.dukptKeyId.length == 0) { wipe(req.sensitiveCardData); reply.fail(ERROR_BAD_PARAMETERS, "dukpt_key_id is required"); return null; }
+    if (req.sensitiveCardData.length > 256) { wipe(req.sensitiveCardData); reply.fail(ERROR_BAD_PARAMETERS, "sensitive_card_data must be at most 256 bytes"); return null; }
+    rec.approvedOffline = offline;
 
     // 1. The counter moves first and is saved: a crash after this wastes a number, never reuses one.
     const prev = loadCounter();
-    if (prev < 0) { wipe(req.sensitiveCardData); return reply.fail(<u32>lastStatus, "the sealed transaction counter is unreadable or was rolled back"); }
-    if (<u64>prev == 0xffffffffffffffff) { wipe(req.sensitiveCardData); return reply.fail(ERROR_OVERFLOW, "transaction counter exhausted"); }
+    if (prev < 0) { wipe(req.sensitiveCardData); return failed(reply, <u32>lastStatus, "the sealed transaction counter is unreadable or was rolled back"); }
+    if (<u64>prev == 0xffffffffffffffff) { wipe(req.sensitiveCardData); return failed(reply, ERROR_OVERFLOW, "transaction counter exhausted"); }
     const counter = <u64>prev + 1;
     const s = saveCounter(counter);
-    if (s < 0) { wipe(req.sensitiveCardData); return reply.fail(<u32>s, "saving the transaction counter failed"); }
+    if (s < 0) { wipe(req.sensitiveCardData); return failed(reply, <u32>s, "saving the transaction counter failed"); }
     rec.counter = counter;
 
     // 2. Without a PIN this transaction still needs a fresh DUKPT key: start one.
@@ -120,7 +241,7 @@ class Txsign extends TrustedApp {
       const n = new DukptNextTransactionRequest();
       n.keyId = req.dukptKeyId;
       const a = invokeTa(keystore, KsCommand.COMMAND_DUKPT_NEXT_TRANSACTION, n.encode());
-      if (!a.ok) { wipe(req.sensitiveCardData); return refused(reply, a, "the keystore could not start a DUKPT transaction"); }
+      if (!a.ok) { wipe(req.sensitiveCardData); return refusedNull(reply, a, "the keystore could not start a DUKPT transaction"); }
     }
     // 3. Card data goes into the record only encrypted, under the same transaction's data key.
     if (req.sensitiveCardData.length) {
@@ -131,9 +252,9 @@ class Txsign extends TrustedApp {
       wipe(req.sensitiveCardData);
       const ea = invokeTa(keystore, KsCommand.COMMAND_DUKPT_ENCRYPT_DATA, msg);
       wipe(msg);
-      if (!ea.ok) return refused(reply, ea, "the keystore could not encrypt the card data");
+      if (!ea.ok) return refusedNull(reply, ea, "the keystore could not encrypt the card data");
       const enc = DukptEncryptDataResponse.decode(ea.data);
-      if (!enc) return reply.fail(ERROR_GENERIC, "the keystore's encryption answer does not decode");
+      if (!enc) return failed(reply, ERROR_GENERIC, "the keystore's encryption answer does not decode");
       rec.encryptedCardData = enc.data;
     }
     const bytes = rec.encode();
@@ -141,20 +262,20 @@ class Txsign extends TrustedApp {
     m.keyId = req.dukptKeyId;
     m.data = bytes;
     const ma = invokeTa(keystore, KsCommand.COMMAND_DUKPT_GENERATE_MAC, m.encode());
-    if (!ma.ok) return refused(reply, ma, "the keystore refused the MAC");
+    if (!ma.ok) return refusedNull(reply, ma, "the keystore refused the MAC");
     const mac = DukptGenerateMacResponse.decode(ma.data);
-    if (!mac) return reply.fail(ERROR_GENERIC, "the keystore's MAC answer does not decode");
+    if (!mac) return failed(reply, ERROR_GENERIC, "the keystore's MAC answer does not decode");
     if (rec.pinKsn.length != 0 && !equalCT(mac.ksn, rec.pinKsn)) {
-      return reply.fail(ERROR_BAD_PARAMETERS, "pin_ksn is not the key set's current transaction: the PIN block belongs to another transaction");
+      return failed(reply, ERROR_BAD_PARAMETERS, "pin_ksn is not the key set's current transaction: the PIN block belongs to another transaction");
     }
 
     // 4. The device key signs the exact record bytes (attest TA, label trusttap/ta-sign/v1).
     const sr = new SignRequest();
     sr.message = bytes;
     const sa = invokeTa(attest, AttestCommand.COMMAND_SIGN, sr.encode());
-    if (!sa.ok) return refused(reply, sa, "the attest TA refused to sign");
+    if (!sa.ok) return refusedNull(reply, sa, "the attest TA refused to sign");
     const sig = SignResponse.decode(sa.data);
-    if (!sig) return reply.fail(ERROR_GENERIC, "the attest TA's answer does not decode");
+    if (!sig) return failed(reply, ERROR_GENERIC, "the attest TA's answer does not decode");
 
     const res = new SignTransactionResponse();
     res.record = bytes;
@@ -162,7 +283,7 @@ class Txsign extends TrustedApp {
     res.devicePublicKey = sig.publicKey;
     res.mac = mac.mac;
     res.macKsn = mac.ksn;
-    reply.ok(res.encode());
+    return res;
   }
 }
 

@@ -1,9 +1,10 @@
 /* Host crypto primitives on OpenSSL libcrypto, in GlobalPlatform's operation-handle model
  * (TEE_AllocateOperation + TEE_SetOperationKey -> cipher_init, TEE_CipherUpdate ->
- * cipher_update, TEE_FreeOperation -> op_free), with the same algorithm identifiers, checks and
+ * cipher_update, TEE_FreeOperation -> op_free; all of them in one call -> cipher_once), with the same algorithm identifiers, checks and
  * statuses as tee/crypto/ops.ts. SM2 signatures follow GB/T 32918.2 with ZA over the default
  * user ID "1234567812345678", as tee/crypto/sm2.ts. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -50,51 +51,93 @@ int crypto_sha256(const uint8_t *d, size_t n, uint8_t out[32]) {
 
 /* ---- block ciphers ---- */
 typedef struct { uint32_t handle; EVP_CIPHER_CTX *ctx; size_t block; } op;
-struct tt_crypto { op ops[TT_MAX_OPS]; uint32_t next; };
+struct tt_crypto { op ops[TT_MAX_OPS]; uint32_t next; EVP_CIPHER_CTX *once; };
 
 tt_crypto *crypto_new(void) { tt_crypto *c = calloc(1, sizeof *c); c->next = 1; return c; }
 void crypto_free_all(tt_crypto *c) {
   if (!c) return;
   for (int i = 0; i < TT_MAX_OPS; i++) if (c->ops[i].ctx) { EVP_CIPHER_CTX_free(c->ops[i].ctx); c->ops[i].ctx = NULL; c->ops[i].handle = 0; }
 }
-void crypto_destroy(tt_crypto *c) { crypto_free_all(c); free(c); }
+void crypto_destroy(tt_crypto *c) { if (c) EVP_CIPHER_CTX_free(c->once); crypto_free_all(c); free(c); }
 
-int32_t crypto_cipher_init(tt_crypto *c, uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, const uint8_t *iv, size_t ivl) {
-  const EVP_CIPHER *ci = NULL;
-  size_t block = 16; bool cbc = false;
+/* The ciphers, fetched from the default provider once per process: OpenSSL 3 otherwise fetches
+ * a legacy EVP_aes_128_ecb() by name on every EVP_CipherInit_ex, which costs more than the
+ * one-block operation a DUKPT step is. The host is single-threaded. */
+enum { C_AES128_ECB, C_AES192_ECB, C_AES256_ECB, C_AES128_CBC, C_AES192_CBC, C_AES256_CBC, C_TDES_ECB, C_TDES_CBC, C_SM4_ECB, C_SM4_CBC, C_COUNT };
+static const char *const cipher_names[C_COUNT] = {
+  "AES-128-ECB", "AES-192-ECB", "AES-256-ECB", "AES-128-CBC", "AES-192-CBC", "AES-256-CBC", "DES-EDE3-ECB", "DES-EDE3-CBC", "SM4-ECB", "SM4-CBC",
+};
+static EVP_CIPHER *fetched[C_COUNT];
+static const EVP_CIPHER *cipher_of(int i) {
+  if (!fetched[i]) fetched[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
+  return fetched[i];
+}
+
+/* The checks every cipher entry point shares (the statuses of tee/crypto/ops.ts): the cipher,
+ * its block size and the 24-byte TDES key (K1|K2 -> K1|K2|K1, X9.52 keying option 2) in k. */
+static int32_t select_cipher(uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, size_t ivl, const EVP_CIPHER **ci, size_t *block, bool *cbc, uint8_t k[32]) {
+  int i;
+  *block = 16;
   switch (alg) {
     case ALG_AES_ECB: case ALG_AES_CBC:
-      cbc = alg == ALG_AES_CBC;
+      *cbc = alg == ALG_AES_CBC;
       if (kl != 16 && kl != 24 && kl != 32) return ST(TT_ERROR_BAD_PARAMETERS);
-      ci = kl == 16 ? (cbc ? EVP_aes_128_cbc() : EVP_aes_128_ecb()) : kl == 24 ? (cbc ? EVP_aes_192_cbc() : EVP_aes_192_ecb()) : (cbc ? EVP_aes_256_cbc() : EVP_aes_256_ecb());
+      i = (kl == 16 ? C_AES128_ECB : kl == 24 ? C_AES192_ECB : C_AES256_ECB) + (*cbc ? 3 : 0);
       break;
     case ALG_DES3_ECB: case ALG_DES3_CBC:
-      cbc = alg == ALG_DES3_CBC; block = 8;
+      *cbc = alg == ALG_DES3_CBC; *block = 8;
       if (kl != 16 && kl != 24) return ST(TT_ERROR_BAD_PARAMETERS);
-      ci = cbc ? EVP_des_ede3_cbc() : EVP_des_ede3_ecb();
+      i = *cbc ? C_TDES_CBC : C_TDES_ECB;
       break;
     case ALG_SM4_ECB: case ALG_SM4_CBC:
-      cbc = alg == ALG_SM4_CBC;
+      *cbc = alg == ALG_SM4_CBC;
       if (kl != 16) return ST(TT_ERROR_BAD_PARAMETERS);
-      ci = cbc ? EVP_sm4_cbc() : EVP_sm4_ecb();
+      i = *cbc ? C_SM4_CBC : C_SM4_ECB;
       break;
     default: return ST(TT_ERROR_NOT_SUPPORTED);
   }
   if (mode != 0 && mode != 1) return ST(TT_ERROR_BAD_PARAMETERS);
-  if (kl == 16 && block == 8) { /* expand is below */ }
-  if (cbc ? ivl != block : ivl != 0) return ST(TT_ERROR_BAD_PARAMETERS);
+  if (*cbc ? ivl != *block : ivl != 0) return ST(TT_ERROR_BAD_PARAMETERS);
+  *ci = cipher_of(i);
+  if (!*ci) return ST(TT_ERROR_NOT_SUPPORTED);
+  memcpy(k, key, kl);
+  if (*block == 8 && kl == 16) memcpy(k + 16, key, 8);
+  return 0;
+}
+
+int32_t crypto_cipher_init(tt_crypto *c, uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, const uint8_t *iv, size_t ivl) {
+  const EVP_CIPHER *ci; size_t block; bool cbc; uint8_t k[32];
+  int32_t st = select_cipher(alg, mode, key, kl, ivl, &ci, &block, &cbc, k);
+  if (st) return st;
   int slot = -1;
   for (int i = 0; i < TT_MAX_OPS; i++) if (!c->ops[i].ctx) { slot = i; break; }
-  if (slot < 0) return ST(TT_ERROR_OUT_OF_MEMORY);
-  uint8_t k[32];
-  memcpy(k, key, kl);
-  if (block == 8 && kl == 16) memcpy(k + 16, key, 8); /* K1|K2 -> K1|K2|K1 (X9.52 keying option 2) */
+  if (slot < 0) { tt_wipe(k, sizeof k); return ST(TT_ERROR_OUT_OF_MEMORY); }
   EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
   int ok = x && EVP_CipherInit_ex(x, ci, NULL, k, cbc ? iv : NULL, mode == 0) > 0 && EVP_CIPHER_CTX_set_padding(x, 0) > 0;
   tt_wipe(k, sizeof k);
   if (!ok) { EVP_CIPHER_CTX_free(x); return ST(TT_ERROR_BAD_PARAMETERS); }
   c->ops[slot].ctx = x; c->ops[slot].block = block; c->ops[slot].handle = c->next++;
   return (int32_t)c->ops[slot].handle;
+}
+
+/* cipher_once (host ABI 1.3): init + update + free on one context kept for it, reset (which
+ * cleanses the key schedule) before return, so nothing of the key outlives the call. */
+int32_t crypto_cipher_once(tt_crypto *c, uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, const uint8_t *iv, size_t ivl, const uint8_t *in, size_t len, uint8_t *out) {
+  const EVP_CIPHER *ci; size_t block; bool cbc; uint8_t k[32];
+  int32_t st = select_cipher(alg, mode, key, kl, ivl, &ci, &block, &cbc, k);
+  if (st) return st;
+  if (len % block || len > INT32_MAX) { tt_wipe(k, sizeof k); return ST(TT_ERROR_BAD_PARAMETERS); }
+  if (!c->once) c->once = EVP_CIPHER_CTX_new();
+  uint8_t stack[64];
+  uint8_t *tmp = len <= sizeof stack ? stack : malloc(len); /* in and out may overlap in TA memory */
+  int ol = 0;
+  int ok = c->once && tmp && EVP_CipherInit_ex(c->once, ci, NULL, k, cbc ? iv : NULL, mode == 0) > 0 && EVP_CIPHER_CTX_set_padding(c->once, 0) > 0
+    && (len == 0 || (EVP_CipherUpdate(c->once, tmp, &ol, in, (int)len) > 0 && (size_t)ol == len));
+  tt_wipe(k, sizeof k);
+  if (c->once) EVP_CIPHER_CTX_reset(c->once);
+  if (ok && len) memcpy(out, tmp, len);
+  if (tmp) { tt_wipe(tmp, len); if (tmp != stack) free(tmp); }
+  return ok ? 0 : ST(TT_ERROR_GENERIC);
 }
 
 static op *find_op(tt_crypto *c, uint32_t h) {

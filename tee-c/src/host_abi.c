@@ -30,6 +30,7 @@ const tt_host_fn tt_host_abi[] = {
   {"tee", "storage_list", "(i32, i32) -> i32", false},
   {"tee", "cipher_init", "(i32, i32, i32, i32, i32, i32) -> i32", false},
   {"tee", "cipher_update", "(i32, i32, i32, i32) -> i32", false},
+  {"tee", "cipher_once", "(i32, i32, i32, i32, i32, i32, i32, i32, i32) -> i32", false}, /* since 1.3 */
   {"tee", "op_free", "(i32) -> void", false},
   {"tee", "digest", "(i32, i32, i32, i32) -> i32", false},
   {"tee", "hmac", "(i32, i32, i32, i32, i32, i32) -> i32", false},
@@ -234,6 +235,13 @@ u32 Z_teeZ_cipher_update(struct Z_tee_instance_t *t, u32 h, u32 ip, u32 len, u32
   uint8_t *out = view(c, op, len);
   uint8_t *in = view(c, ip, len);
   return (u32)crypto_cipher_update(c->crypto, h, in, len, out);
+}
+
+u32 Z_teeZ_cipher_once(struct Z_tee_instance_t *t, u32 alg, u32 mode, u32 kp, u32 kl, u32 ivp, u32 ivl, u32 ip, u32 len, u32 op) {
+  tt_host_ctx *c = CTX(t);
+  /* every pointer checked first; crypto_cipher_once copies the key into a wiped stack buffer */
+  uint8_t *out = view(c, op, len), *in = view(c, ip, len), *k = view(c, kp, kl), *iv = view(c, ivp, ivl);
+  return (u32)crypto_cipher_once(c->crypto, alg, mode, k, kl, iv, ivl, in, len, out);
 }
 
 void Z_teeZ_op_free(struct Z_tee_instance_t *t, u32 h) { crypto_op_free(CTX(t)->crypto, h); }

@@ -97,6 +97,8 @@ void crypto_destroy(tt_crypto *c);
 /* >0 handle, or a negative status */
 int32_t crypto_cipher_init(tt_crypto *c, uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, const uint8_t *iv, size_t ivl);
 int32_t crypto_cipher_update(tt_crypto *c, uint32_t h, const uint8_t *in, size_t len, uint8_t *out);
+/* 0 or a negative status; the whole operation in one call (host ABI 1.3) */
+int32_t crypto_cipher_once(tt_crypto *c, uint32_t alg, uint32_t mode, const uint8_t *key, size_t kl, const uint8_t *iv, size_t ivl, const uint8_t *in, size_t len, uint8_t *out);
 void crypto_op_free(tt_crypto *c, uint32_t h);
 int32_t crypto_digest(uint32_t alg, const uint8_t *in, size_t len, uint8_t out[32]);
 int32_t crypto_hmac(uint32_t alg, const uint8_t *key, size_t kl, const uint8_t *in, size_t len, uint8_t out[32]);

@@ -68,18 +68,30 @@ export interface AttestationServices {
 }
 
 export class HostContext {
-  memory: WebAssembly.Memory | null = null;
+  private mem_: WebAssembly.Memory | null = null;
+  /** The TA's memory; binding another one (a new instance) drops the cached view. */
+  get memory(): WebAssembly.Memory | null { return this.mem_; }
+  set memory(m: WebAssembly.Memory | null) { this.mem_ = m; this.mem = new Uint8Array(0); }
+  /** A view of the memory as last seen. Memory only grows, so a range inside this view is inside
+   * the memory and the view still aliases it (a grow of unshared memory detaches the old buffer,
+   * whose view then has length 0); only a range beyond it reads `memory.buffer` again. Host calls
+   * that run once per cipher block (DUKPT steps) otherwise pay for that getter and a new typed
+   * array per pointer. */
+  private mem: Uint8Array = new Uint8Array(0);
   constructor(readonly services: HostServices) {}
 
   private bytes(): Uint8Array {
     if (!this.memory) throw new TaPanic('TA memory not bound');
-    return new Uint8Array(this.memory.buffer);
+    const buf = this.memory.buffer;
+    if (this.mem.buffer !== buf || this.mem.length !== buf.byteLength) this.mem = new Uint8Array(buf);
+    return this.mem;
   }
 
   /** A live view of TA memory; throws TaPanic when [ptr, ptr+len) is outside it. */
   view(ptr: number, len: number): Uint8Array {
-    const mem = this.bytes();
     const p = ptr >>> 0, n = len >>> 0;
+    let mem = this.mem;
+    if (p + n > mem.length || !this.mem_) mem = this.bytes();
     if (p + n > mem.length) throw new TaPanic(`pointer out of bounds: [${p}, ${p + n}) beyond ${mem.length} bytes of TA memory`);
     if (recording()) recordBoundary({ channel: 'host-read', ta: this.services.ta.name, bytes: mem.subarray(p, p + n) });
     return mem.subarray(p, p + n);

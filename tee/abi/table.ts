@@ -11,10 +11,11 @@ import { recordBoundary, recording } from './recorder.ts';
 export const HOST_ABI_VERSION = 1;
 /** Additions to v1 so far (docs/host-abi.md "Versions"): a function with `since` 1.1 is new in
  * 1.1; 1.2 adds to the trusted-UI screen the TA's own pixels and key rectangles, spoken
- * guidance for the TEE's audio path, and the event TUI_EVENT_TOUCH_AT (coordinates). An addition never changes an existing function, so the manifest and the measurements
+ * guidance for the TEE's audio path, and the event TUI_EVENT_TOUCH_AT (coordinates); 1.3 adds cipher_once, a whole one-shot block-cipher operation in one
+ * call. An addition never changes an existing function, so the manifest and the measurements
  * carry the major version only; a TA that imports an addition is refused by a runtime that
  * lacks it (UNKNOWN_IMPORT, at load time, naming the import). */
-export const HOST_ABI_REVISION = '1.2';
+export const HOST_ABI_REVISION = '1.3';
 
 export type ValType = 'i32' | 'i64' | 'f64';
 export interface HostFunction {
@@ -167,6 +168,17 @@ export const hostAbi: readonly HostFunction[] = [
     handler: (ctx, h, ip, len, op) => guarded(() => {
       ctx.view(op, len);
       ctx.write(op, ctx.services.crypto.cipherUpdate(h, ctx.view(ip, len)));
+      return 0;
+    }),
+  },
+  {
+    module: 'tee', name: 'cipher_once', params: [I, I, I, I, I, I, I, I, I], results: [I], since: '1.3',
+    doc: 'cipher_once(alg, mode, keyPtr, keyLen, ivPtr, ivLen, inPtr, len, outPtr): cipher_init + cipher_update + op_free in one call, for the one- or two-block steps of key derivation (DUKPT, TR-31, PIN blocks) where each step has a new key; the same algorithms, checks and statuses as cipher_init, then len a multiple of the block (BAD_PARAMETERS). Returns 0; the host keeps nothing of the key; in and out may overlap.',
+    handler: (ctx, alg, mode, kp, kl, ivp, ivl, ip, len, op) => guarded(() => {
+      ctx.view(op, len);
+      // Views, not copies: node:crypto copies the key into its own context synchronously, so no
+      // host-side copy of the key exists to be wiped; the output is a fresh buffer (overlap-safe).
+      ctx.write(op, ctx.services.crypto.cipherOnce(alg, mode, ctx.view(kp, kl), ctx.view(ivp, ivl), ctx.view(ip, len)));
       return 0;
     }),
   },

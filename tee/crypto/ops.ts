@@ -1,6 +1,6 @@
 // Host crypto primitives behind the "tee" imports, in GlobalPlatform's operation-handle model
-// (TEE_AllocateOperation / TEE_SetOperationKey / TEE_CipherUpdate / TEE_FreeOperation), on
-// node:crypto. Composite payment algorithms (CMAC, DUKPT, TR-31, PIN blocks) stay in the TA.
+// (TEE_AllocateOperation / TEE_SetOperationKey / TEE_CipherUpdate / TEE_FreeOperation, and all
+// of them in one call for a one-block payment-key step: cipher_once), on node:crypto. Composite payment algorithms (CMAC, DUKPT, TR-31, PIN blocks) stay in the TA.
 import * as nc from 'node:crypto';
 import { Alg, Curve, Mode } from '../abi/algorithms.ts';
 import { Status } from '../../proto/status.ts';
@@ -13,31 +13,44 @@ export class CryptoError extends Error {
   }
 }
 
-interface CipherSpec { name: string; block: number; keyLens: number[]; iv: boolean }
+interface Spec { name: string; block: number; keyLens: number[]; iv: boolean; openssl: (keyLen: number) => string }
 
-const ciphers = new Map<number, CipherSpec>([
-  [Alg.AES_ECB_NOPAD, { name: 'aes-%d-ecb', block: 16, keyLens: [16, 24, 32], iv: false }],
-  [Alg.AES_CBC_NOPAD, { name: 'aes-%d-cbc', block: 16, keyLens: [16, 24, 32], iv: true }],
-  [Alg.DES3_ECB_NOPAD, { name: 'des-ede3-ecb', block: 8, keyLens: [16, 24], iv: false }],
-  [Alg.DES3_CBC_NOPAD, { name: 'des-ede3-cbc', block: 8, keyLens: [16, 24], iv: true }],
-  [Alg.SM4_ECB_NOPAD, { name: 'sm4-ecb', block: 16, keyLens: [16], iv: false }],
-  [Alg.SM4_CBC_NOPAD, { name: 'sm4-cbc', block: 16, keyLens: [16], iv: true }],
+// OpenSSL names by key length. A 16-byte TDES key is keying option 2 of ANSI X9.52 (K1|K2|K1),
+// which OpenSSL's two-key EDE ciphers are, so the key is used as given (no expanded copy).
+const aes = (mode: string) => (kl: number) => `aes-${kl * 8}-${mode}`;
+const ciphers = new Map<number, Spec>([
+  [Alg.AES_ECB_NOPAD, { name: 'AES-ECB', block: 16, keyLens: [16, 24, 32], iv: false, openssl: aes('ecb') }],
+  [Alg.AES_CBC_NOPAD, { name: 'AES-CBC', block: 16, keyLens: [16, 24, 32], iv: true, openssl: aes('cbc') }],
+  [Alg.DES3_ECB_NOPAD, { name: 'TDES-ECB', block: 8, keyLens: [16, 24], iv: false, openssl: (kl) => (kl === 16 ? 'des-ede-ecb' : 'des-ede3-ecb') }],
+  [Alg.DES3_CBC_NOPAD, { name: 'TDES-CBC', block: 8, keyLens: [16, 24], iv: true, openssl: (kl) => (kl === 16 ? 'des-ede-cbc' : 'des-ede3-cbc') }],
+  [Alg.SM4_ECB_NOPAD, { name: 'SM4-ECB', block: 16, keyLens: [16], iv: false, openssl: () => 'sm4-ecb' }],
+  [Alg.SM4_CBC_NOPAD, { name: 'SM4-CBC', block: 16, keyLens: [16], iv: true, openssl: () => 'sm4-cbc' }],
 ]);
 
 function bad(message: string): CryptoError {
   return new CryptoError(Status.ERROR_BAD_PARAMETERS, message);
 }
 
-/** Expands a double-length TDES key K1|K2 to K1|K2|K1 (ANSI X9.52 keying option 2). */
-function tdesKey(key: Uint8Array): Uint8Array {
-  if (key.length === 24) return key;
-  const k = new Uint8Array(24);
-  k.set(key, 0);
-  k.set(key.subarray(0, 8), 16);
-  return k;
+/** The checks every cipher entry point shares (same order, same statuses as tee-c/src/crypto.c). */
+function checkCipher(alg: number, mode: number, key: Uint8Array, iv: Uint8Array): Spec {
+  const spec = ciphers.get(alg >>> 0);
+  if (!spec) throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `cipher algorithm 0x${(alg >>> 0).toString(16)} not supported`);
+  if (mode !== Mode.ENCRYPT && mode !== Mode.DECRYPT) throw bad(`cipher mode ${mode} is neither ENCRYPT (0) nor DECRYPT (1)`);
+  if (!spec.keyLens.includes(key.length)) throw bad(`key length ${key.length} not valid for ${spec.name} (allowed: ${spec.keyLens.join(', ')})`);
+  if (spec.iv ? iv.length !== spec.block : iv.length !== 0) throw bad(`IV length ${iv.length} not valid (${spec.iv ? spec.block : 0} expected)`);
+  return spec;
 }
 
-interface CipherOp { cipher: ReturnType<typeof nc.createCipheriv> | ReturnType<typeof nc.createDecipheriv>; block: number }
+/** A node:crypto cipher object, keyed (node:crypto copies the key in). Only update() is ever
+ * called, never final(): padding matters only to a decipher, which would otherwise hold back
+ * the last block of each update for its padding check. */
+function keyed(spec: Spec, mode: number, key: Uint8Array, iv: Uint8Array): nc.Cipher | nc.Decipher {
+  const name = spec.openssl(key.length);
+  if (mode === Mode.ENCRYPT) return nc.createCipheriv(name, key, spec.iv ? iv : null);
+  return nc.createDecipheriv(name, key, spec.iv ? iv : null).setAutoPadding(false);
+}
+
+interface CipherOp { cipher: nc.Cipher | nc.Decipher; block: number }
 
 export class CryptoOps {
   private ops = new Map<number, CipherOp>();
@@ -46,21 +59,10 @@ export class CryptoOps {
   static readonly MAX_OPS = 64;
 
   cipherInit(alg: number, mode: number, key: Uint8Array, iv: Uint8Array): number {
-    const spec = ciphers.get(alg >>> 0);
-    if (!spec) throw new CryptoError(Status.ERROR_NOT_SUPPORTED, `cipher algorithm 0x${(alg >>> 0).toString(16)} not supported`);
-    if (mode !== Mode.ENCRYPT && mode !== Mode.DECRYPT) throw bad(`cipher mode ${mode} is neither ENCRYPT (0) nor DECRYPT (1)`);
-    if (!spec.keyLens.includes(key.length)) throw bad(`key length ${key.length} not valid for this algorithm (allowed: ${spec.keyLens.join(', ')})`);
-    if (spec.iv ? iv.length !== spec.block : iv.length !== 0) throw bad(`IV length ${iv.length} not valid (${spec.iv ? spec.block : 0} expected)`);
+    const spec = checkCipher(alg, mode, key, iv);
     if (this.ops.size >= CryptoOps.MAX_OPS) throw new CryptoError(Status.ERROR_OUT_OF_MEMORY, `more than ${CryptoOps.MAX_OPS} live crypto operations`);
-    const name = spec.name.replace('%d', String(key.length * 8));
-    const k = alg === Alg.DES3_ECB_NOPAD || alg === Alg.DES3_CBC_NOPAD ? tdesKey(key) : key;
-    const cipher = mode === Mode.ENCRYPT
-      ? nc.createCipheriv(name, k, spec.iv ? iv : null)
-      : nc.createDecipheriv(name, k, spec.iv ? iv : null);
-    cipher.setAutoPadding(false);
-    if (k !== key) k.fill(0);
     const h = this.next++;
-    this.ops.set(h, { cipher, block: spec.block });
+    this.ops.set(h, { cipher: keyed(spec, mode, key, iv), block: spec.block });
     return h;
   }
 
@@ -69,6 +71,15 @@ export class CryptoOps {
     if (!op) throw bad(`no crypto operation with handle ${handle}`);
     if (input.length % op.block !== 0) throw bad(`data length ${input.length} is not a multiple of the ${op.block}-byte block`);
     return op.cipher.update(input);
+  }
+
+  /** One whole operation (allocate, set key, init, do final, free; host ABI 1.3 cipher_once):
+   * the same checks as cipherInit, then the data length. Nothing of the key outlives the call in
+   * this object; the cipher object is dropped before return. */
+  cipherOnce(alg: number, mode: number, key: Uint8Array, iv: Uint8Array, input: Uint8Array): Uint8Array {
+    const spec = checkCipher(alg, mode, key, iv);
+    if (input.length % spec.block !== 0) throw bad(`data length ${input.length} is not a multiple of the ${spec.block}-byte block`);
+    return keyed(spec, mode, key, iv).update(input);
   }
 
   free(handle: number): void {

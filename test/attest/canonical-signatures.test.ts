@@ -52,6 +52,23 @@ describe('low-S only', () => {
     }
   });
 
+  test('isLowS at its boundary: s = floor(n/2) is low, floor(n/2) + 1 is high, whatever r; only 64 bytes', () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const withS = (s: bigint, r = 0xabn) => Uint8Array.from(Buffer.from(r.toString(16).padStart(64, '0') + s.toString(16).padStart(64, '0'), 'hex'));
+    const half = N >> 1n;
+    const cases: [bigint, boolean][] = [[0n, true], [1n, true], [half - 1n, true], [half, true], [half + 1n, false], [N - 1n, false], [2n ** 256n - 1n, false], [half - (1n << 200n), true], [half + (1n << 200n), false]];
+    for (const [s, low] of cases) {
+      expect(isLowS(withS(s)), s.toString(16)).toBe(low);
+      expect(isLowS(withS(s, N - 1n)), s.toString(16)).toBe(low);
+    }
+    expect(isLowS(withS(1n).subarray(1))).toBe(false);
+    expect(isLowS(Uint8Array.from([...withS(1n), 0]))).toBe(false);
+    // toLowS maps the high half onto the low half (n − s) and leaves the low half and s ≥ n alone.
+    expect(toLowS(withS(half + 1n))).toEqual(withS(N - half - 1n));
+    expect(toLowS(withS(half))).toEqual(withS(half));
+    expect(toLowS(withS(N))).toEqual(withS(N));
+  });
+
   test('the attest TA signs low-S every time (evidence, requests)', async () => {
     for (let i = 0; i < 16; i++) expect(isLowS((await dev.attest.getEvidence(new Uint8Array(32).fill(i), dev.collector.collect())).signature)).toBe(true);
   });

@@ -2,7 +2,7 @@
 // client transaction id, a record counter jump, the cryptogram's data against the record, and
 // the acquirer's amount limits as decline reasons — exactly at each limit and one minor unit over.
 import { describe, expect, it } from 'vitest';
-import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, MAX_RECORD_COUNTER_STEP } from '../../backend/authorization/checks.ts';
+import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from '../../backend/authorization/checks.ts';
 import { DEFAULT_LIMITS } from '../../backend/authorization/limits.ts';
 import { bcdDigits, parseTlv, TlvError } from '../../backend/authorization/tlv.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
@@ -98,5 +98,25 @@ describe('the back end\'s TLV reading', () => {
   for (const [what, x] of bad) it(`refuses ${what}`, () => expect(() => parseTlv(h(x))).toThrow(TlvError));
   it('BCD digits end at the first F', () => {
     expect([bcdDigits(h('000000002500')), bcdDigits(h('6228480000000000017F')), bcdDigits(h('F1')), bcdDigits(h(''))]).toEqual(['000000002500', '6228480000000000017', '', '']);
+  });
+});
+
+describe('relayed payments (issue 14: TVR byte 5 b3, relay resistance time limits exceeded)', () => {
+  const icc = (tvr?: string) => new Map(tvr === undefined ? [] : [['95', Uint8Array.from(Buffer.from(tvr, 'hex'))]]);
+  it.each([
+    ['time limits exceeded and RRP performed', '0000000006', true, pay.DeclineReason.DECLINE_REASON_RELAY_SUSPECTED],
+    ['time limits exceeded alone', '0000000004', true, pay.DeclineReason.DECLINE_REASON_RELAY_SUSPECTED],
+    ['RRP performed, in time', '0000000002', true, null],
+    ['threshold exceeded only (not a relay verdict)', '000000000A', true, null],
+    ['every other bit set but b3', 'FFFFFFFFFB', true, null],
+    ['time limits exceeded, policy: no decline', '0000000006', false, null],
+    ['a TVR of 4 bytes', '00000004', true, null],
+    ['a TVR of 6 bytes', '000000000400', true, null],
+    ['no TVR', undefined, true, null],
+  ] as const)('%s', (_what, tvr, decline, reason) => {
+    expect(relayDecline(icc(tvr), decline)?.reason ?? null).toBe(reason);
+  });
+  it('says why', () => {
+    expect(relayDecline(icc('0000000004'), true)?.text).toBe('suspected relay: the card answered too slowly for the relay resistance protocol (TVR: relay resistance time limits exceeded)');
   });
 });

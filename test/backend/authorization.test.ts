@@ -5,6 +5,7 @@
 // person) under the DUKPT PIN key, txsign signs, MACs and encrypts the record, the attest TA signs
 // the request — and the back end decides: approval, every decline reason, idempotent retry, lost
 // answer → status → reversal, tampering, replay, suspension, stale tokens, limits, PIN tries.
+import { ALL_ACQUIRERS } from '../../backend/store/repository.ts';
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -499,7 +500,7 @@ describe('authorization through the HTTP service', () => {
         expect(db.includes(bytes) || wal.includes(bytes), c.name).toBe(false);
       }
     }
-    const h = JSON.stringify(await be.service.history(phone.link.state.deviceId));
+    const h = JSON.stringify(await be.service.history(phone.link.state.deviceId, ALL_ACQUIRERS));
     for (const c of TEST_CARDS) expect(h).not.toContain(c.pan);
     // The PINs typed in this suite, in every encoding the pinpad leak harness knows (PIN fields,
     // clear PIN blocks of each format under each test PAN, UTF-16LE, the hex text of the ASCII

@@ -22,6 +22,7 @@ import { BackendError } from '../../ree/attestation/backend-link.ts';
 import { measureClientBundle, platformClientMeasurement, ClientMeasurementError, type ClientMeasurement } from '../../ree/attestation/client-measurement.ts';
 import { measureClientFile } from '../../ree/node/client-bundle.ts';
 import { phoneHealth } from '../helpers/phone.ts';
+import { ALL_ACQUIRERS } from '../../backend/store/repository.ts';
 
 const MANIFEST = join(DEFAULT_BUILD_DIR, 'manifest.json');
 const manifest = parseManifest(readFileSync(MANIFEST));
@@ -141,7 +142,7 @@ describe('the acquirer allows, refuses and revokes clients (app API and HTTP API
   });
 
   test('app API: an altered client is refused ALTERED, a monitoring event the console shows', async () => {
-    const before = await be.service.repo.listNotices({ types: ['THREAT_ALERT'], limit: 1000 });
+    const before = await be.service.repo.listNotices({ types: ['THREAT_ALERT'], limit: 1000, scope: ALL_ACQUIRERS });
     const t = await phone(measureClientFile(MANIFEST, tamperedBundlePath()));
     const { err, deviceId } = await refusedEnrol(t);
     expect([err.http, err.codeName, err.clientRefusalName]).toEqual([403, 'ERROR_CLIENT_REFUSED', 'ALTERED']);
@@ -151,7 +152,7 @@ describe('the acquirer allows, refuses and revokes clients (app API and HTTP API
     expect((await admin.device(deviceId)).state).toBe(a.DeviceState.DEVICE_STATE_REGISTERED);
     const rule = (await admin.history(deviceId)).find((e) => e.kind === 'rule');
     expect(rule?.detail).toMatch(/^enrolment client refused \(altered\)/);
-    const alerts = (await be.service.repo.listNotices({ types: ['THREAT_ALERT'], limit: 1000 })).filter((n) => !before.some((b) => b.id === n.id));
+    const alerts = (await be.service.repo.listNotices({ types: ['THREAT_ALERT'], limit: 1000, scope: ALL_ACQUIRERS })).filter((n) => !before.some((b) => b.id === n.id));
     expect(alerts.map((n) => n.deviceId)).toEqual([deviceId]);
     // The console's device view (JSON route the page renders) shows the refusal.
     const signIn = await fetch(`${be.url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ adminToken: be.adminToken }) });

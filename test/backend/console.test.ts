@@ -197,7 +197,7 @@ describe('operators\' console API', () => {
     expect(t.json.activationCode).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
     const id = t.json.deviceId;
     expect((await victor.call('GET', `devices/${id}`)).json.activation).toBe('pending');
-    expect((await be.service.repo.history(id)).map((h) => h.detail)).toEqual(['registered by the back office (by operator alice)']);
+    expect((await be.service.repo.history(id)).map((h) => h.detail)).toEqual(['registered by the back office for acquirer default (by operator alice)']);
     clock += 1;
     const e = await alice.call('POST', `devices/${id}/expire-activation`, { reason: 'code sent to the wrong shop' });
     expect(e.json.activation).toBe('expired');

@@ -44,10 +44,14 @@ describe('policy from signed manifests', () => {
     expect(p.requiredTas).toEqual(['attest']);
     expect([Number(p.nonceTtlMs), Number(p.tokenTtlMs), Number(p.heartbeatTimeoutMs), p.locationJumpKm]).toEqual([DEFAULTS.nonceTtlMs, DEFAULTS.tokenTtlMs, DEFAULTS.heartbeatTimeoutMs, DEFAULTS.locationJumpKm]);
     expect([p.developerOptionsStepUp, p.emulatorSuspend, p.debuggerSuspend]).toEqual([true, true, true]);
+    // Issue 14: a relay asks for a step-up, HCE / accessibility malware suspends, relayed payments are declined.
+    expect([p.relaySuspend, p.hceSuspend, p.relayDecline]).toEqual([false, true, true]);
   });
   it('a new manifest adds to the base policy and keeps its settings', () => {
     const base = a.Policy.create({ ...basePolicy(), runtimeVersions: ['0.2.0'], bootStates: [a.BootState.BOOT_STATE_UNLOCKED], requiredTas: ['attest', 'pinpad'],
-      nonceTtlMs: u64(1), tokenTtlMs: u64(2), heartbeatTimeoutMs: u64(3), locationJumpKm: 4, developerOptionsStepUp: false, emulatorSuspend: false, debuggerSuspend: false });
+      nonceTtlMs: u64(1), tokenTtlMs: u64(2), heartbeatTimeoutMs: u64(3), locationJumpKm: 4, developerOptionsStepUp: false, emulatorSuspend: false, debuggerSuspend: false,
+      offlineLimits: [{ currency: '156', perTransactionLimitMinor: u64(5), cumulativeLimitMinor: u64(6) }], offlineMaxCount: 7, offlineMaxAgeMs: u64(8), offlinePolicyTtlMs: u64(9),
+      relaySuspend: true, hceSuspend: false, relayDecline: false });
     const p = policyFromManifests(4, [{ manifest: manifest(ta('attest', UUID_ATTEST, sha(20)), ta('attest', UUID_ATTEST, sha(10))), sha256: M2 }], base);
     expect(p.version).toBe(4);
     expect(p.tas.map((t) => Buffer.from(t.sha256!).toString('hex'))).toEqual([sha(10), sha(11), sha(20)]);
@@ -55,6 +59,14 @@ describe('policy from signed manifests', () => {
     expect([p.runtimeVersions, p.bootStates, p.requiredTas]).toEqual([['0.2.0'], [a.BootState.BOOT_STATE_UNLOCKED], ['attest', 'pinpad']]);
     expect([Number(p.nonceTtlMs), Number(p.tokenTtlMs), Number(p.heartbeatTimeoutMs), p.locationJumpKm]).toEqual([1, 2, 3, 4]);
     expect([p.developerOptionsStepUp, p.emulatorSuspend, p.debuggerSuspend]).toEqual([false, false, false]);
+    // Issue 14 §2: the offline settings stay too.
+    expect(p.offlineLimits.map((l) => [l.currency, Number(l.perTransactionLimitMinor), Number(l.cumulativeLimitMinor)])).toEqual([['156', 5, 6]]);
+    expect([p.offlineMaxCount, Number(p.offlineMaxAgeMs), Number(p.offlinePolicyTtlMs)]).toEqual([7, 8, 9]);
+    expect([p.relaySuspend, p.hceSuspend, p.relayDecline]).toEqual([true, false, false]);
+  });
+  it('a first policy takes no payment offline', () => {
+    const p = basePolicy();
+    expect([p.offlineLimits, p.offlineMaxCount, Number(p.offlineMaxAgeMs), Number(p.offlinePolicyTtlMs)]).toEqual([[], 0, 0, 0]);
   });
   it('time limits fall back to the defaults when the policy has none', () => {
     const p = a.Policy.create({});
@@ -153,6 +165,17 @@ describe('REE signals', () => {
     ['no longitude seen before', signals({ location: { latitudeE6: 0, longitudeE6: 0 } }), device({ lastLonE6: null }), basePolicy(), [], 'allow'],
     ['no location reported', signals({ location: null }), device(), basePolicy(), [], 'allow'],
     ['a new device (nothing seen)', signals({ deviceId: 'x', ipAddress: 'y' }), null, basePolicy(), [], 'allow'],
+    // Issue 14: relay and HCE-malware signals.
+    ['relay: RRP time limits exceeded', signals({ relay: { cardReads: 3, rrpPerformed: 2, rrpTimeLimitsExceeded: 1 } }), device(), basePolicy(), ['step-up: relay suspected: relay resistance time limits exceeded on 1 of 3 card reads'], 'step-up'],
+    ['relay: RRP time limits exceeded, policy: suspend', signals({ relay: { cardReads: 1, rrpTimeLimitsExceeded: 1 } }), device(), a.Policy.create({ ...basePolicy(), relaySuspend: true }), ['suspend: relay suspected: relay resistance time limits exceeded on 1 of 1 card reads'], 'suspend'],
+    ['relay: APDU timing anomalies', signals({ relay: { cardReads: 1, apduTimingAnomalies: 4, slowestApduUs: 151_499 } }), device(), basePolicy(), ['step-up: relay suspected: 4 APDU round trips over the anomaly threshold (slowest 151 ms)'], 'step-up'],
+    ['relay: APDU timing anomalies, policy: suspend', signals({ relay: { apduTimingAnomalies: 1 } }), device(), a.Policy.create({ ...basePolicy(), relaySuspend: true }), ['suspend: relay suspected: 1 APDU round trips over the anomaly threshold (slowest 0 ms)'], 'suspend'],
+    ['relay: RRP threshold exceeded only asks for a step-up, even with relay_suspend', signals({ relay: { cardReads: 2, rrpThresholdExceeded: 1 } }), device(), a.Policy.create({ ...basePolicy(), relaySuspend: true }), ['step-up: relay resistance threshold exceeded on 1 of 2 card reads'], 'step-up'],
+    ['relay: reads that passed RRP are no finding', signals({ relay: { cardReads: 5, rrpPerformed: 5, slowestApduUs: 2_000 } }), device(), basePolicy(), [], 'allow'],
+    ['HCE payment service', signals({ hcePaymentService: true }), device(), basePolicy(), ['suspend: another app is registered as an HCE payment service'], 'suspend'],
+    ['HCE payment service, policy: step-up', signals({ hcePaymentService: true }), device(), a.Policy.create({ ...basePolicy(), hceSuspend: false }), ['step-up: another app is registered as an HCE payment service'], 'step-up'],
+    ['accessibility service', signals({ accessibilityPaymentAccess: true }), device(), basePolicy(), ['suspend: an accessibility service can reach the payment app'], 'suspend'],
+    ['accessibility service, policy: step-up', signals({ accessibilityPaymentAccess: true }), device(), a.Policy.create({ ...basePolicy(), hceSuspend: false }), ['step-up: an accessibility service can reach the payment app'], 'step-up'],
     ['rooted and a new IP: suspend wins', signals({ rooted: true, ipAddress: '10.9.9.9' }), device(), basePolicy(), ['suspend: root detected', 'step-up: IP address changed'], 'suspend'],
   ];
   for (const [what, s, d, p, reasons, verdict] of table) {

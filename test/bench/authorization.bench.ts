@@ -14,8 +14,11 @@
 //     order, the devices in parallel. Client and server share the
 //     machine's two cores; the client's own CPU time per request is printed (what the load
 //     generator costs);
-//   - the cost of each step alone, to show what dominates.
-import { mkdtempSync, readFileSync, openSync, closeSync, statSync } from 'node:fs';
+//   - the cost of each step alone, to show what dominates;
+//   - with TRUSTTAP_BENCH_COMPARE=OTHER/bin/trusttap.mjs, the server CPU per authorization of
+//     another checkout's `trusttap serve` against this one's, in alternating chunks (compare()).
+// TRUSTTAP_BENCH_AUTH_PER_DEVICE=N: N requests per device over HTTP instead of 200.
+import { mkdtempSync, readFileSync, openSync, closeSync, statSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,7 +45,7 @@ import { parseTlv } from '../../backend/authorization/tlv.ts';
 import { createLogger } from '../../backend/http/log.ts';
 import { BackendMetrics } from '../../backend/http/metrics.ts';
 import { startDevice, type Device } from '../attest/device.ts';
-import { median, timeAsync, type Section } from './measure.ts';
+import { median, timeAsync, type Section, type Figure } from './measure.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -51,7 +54,8 @@ const DEVICES = 12;
 /** The in-process run uses the first IN_PROCESS_DEVICES devices. */
 const IN_PROCESS_DEVICES = 4;
 const PER_DEVICE_IN_PROCESS = 50;
-const PER_DEVICE_HTTP = 200;
+/** TRUSTTAP_BENCH_AUTH_PER_DEVICE: fewer requests per device for a quicker profiling run. */
+const PER_DEVICE_HTTP = Number(process.env.TRUSTTAP_BENCH_AUTH_PER_DEVICE) || 200;
 const TRUSTTAP = fileURLToPath(new URL('../../bin/trusttap.mjs', import.meta.url));
 const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
 
@@ -113,23 +117,32 @@ async function envelopes(d: BenchDevice, records: Uint8Array[], token: Uint8Arra
 /** Fresh ALLOW tokens. Work that never yields to the event loop (the in-process TEE, the
  * synchronous service loop) outlives the server's keep-alive timeout, so the first request on a
  * reused socket can meet ECONNRESET: retried once. */
-async function freshTokens(devs: BenchDevice[]): Promise<Uint8Array[]> {
+async function freshTokens(devs: BenchDevice[], url?: string): Promise<Uint8Array[]> {
   await new Promise((r) => setTimeout(r, 100));
-  const one = async (d: BenchDevice) => a.SignedToken.encode((await d.link.attestNow()).signed).finish();
+  // Another server (the comparison's): the same device state through a link to its URL.
+  const linkOf = (d: BenchDevice) => (url ? Object.assign(new BackendLink(url, d.dev.attest, d.dev.collector), { state: d.link.state }) : d.link);
+  const one = async (d: BenchDevice) => a.SignedToken.encode((await linkOf(d).attestNow()).signed).finish();
   return Promise.all(devs.map((d) => one(d).catch(() => one(d))));
 }
 
+/** The server's process_cpu_seconds_total (main thread, thread pool and GC threads together). */
+async function serverCpu(s: { url: string; metricsToken: string }): Promise<number> {
+  const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.metricsToken}` } })).text();
+  return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN);
+}
+/** Requests per device in one chunk of the comparison. */
+const COMPARE_CHUNK = 10;
 const decisionOf = (body: Uint8Array) => a.DeviceResponse.decode(a.SignedDeviceResponse.decode(body).response).authorize?.decision;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 
 /** `trusttap serve` on the bench's data directory, in a process of its own, its request log
  * (pino JSON lines) going to a file. */
-async function serveChild(dataDir: string, port: number, logFile: string): Promise<{ child: ChildProcess; url: string; metricsToken: string }> {
+async function serveChild(dataDir: string, port: number, logFile: string, bin = TRUSTTAP): Promise<{ child: ChildProcess; url: string; metricsToken: string }> {
   const metricsToken = 'bench-metrics-token';
   const log = openSync(logFile, 'w');
   // TRUSTTAP_BENCH_SERVER_PROFILE=DIR: the server writes a CPU profile there (node --cpu-prof).
   const prof = process.env.TRUSTTAP_BENCH_SERVER_PROFILE;
-  const child = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), TRUSTTAP, 'serve', '--data', dataDir, '--port', String(port), '--metrics-token', metricsToken], {
+  const child = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), bin, 'serve', '--data', dataDir, '--port', String(port), '--metrics-token', metricsToken], {
     stdio: ['ignore', 'pipe', log], env: { ...process.env, TRUSTTAP_ADMIN_TOKEN: 'bench-admin-token' },
   });
   closeSync(log);
@@ -151,6 +164,48 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** TRUSTTAP_BENCH_COMPARE=OTHER/bin/trusttap.mjs: the server CPU per authorization of this
+ * checkout's `trusttap serve` against another checkout's (main, say), each on its own copy of the
+ * database, fed the same payments in alternating chunks so that the load of other processes falls
+ * on both alike. The median of the per-chunk ratios is the figure; the machine's load moves both
+ * absolute values. */
+async function compare(otherBin: string, dirs: string[], devs: BenchDevice[], recs: Uint8Array[][]): Promise<Figure[]> {
+  const servers = [await serveChild(dirs[0], 0, join(dirs[0], 'serve.log'), otherBin), await serveChild(dirs[1], 0, join(dirs[1], 'serve.log'))];
+  try {
+    const requests: Buffer[][][] = [];
+    const conns: RawHttpConnection[][] = [];
+    for (const s of servers) {
+      const tokens = await freshTokens(devs, s.url);
+      requests.push((await Promise.all(devs.map((d, i) => envelopes(d, recs[i], tokens[i])))).map((l) => l.map((b) => buildPost('/v1/device/authorize', b))));
+      conns.push(await Promise.all(devs.map(() => RawHttpConnection.open(Number(new URL(s.url).port)))));
+    }
+    let bad = 0;
+    const chunk = (k: number, from: number, to: number) => Promise.all(requests[k].map(async (list, i) => {
+      for (const r of list.slice(from, to)) { const x = await conns[k][i].send(r); if (x.status !== 200 || decisionOf(x.body) !== pay.Decision.DECISION_APPROVED) bad++; }
+    }));
+    await chunk(0, 0, 2); await chunk(1, 0, 2); // warm-up
+    const per = Math.min(...requests[0].map((l) => l.length));
+    const cpu: number[][] = [[], []];
+    for (let f = 2, round = 0; f + COMPARE_CHUNK <= per; f += COMPARE_CHUNK, round++) {
+      for (const k of round % 2 ? [1, 0] : [0, 1]) {
+        const c0 = await serverCpu(servers[k]);
+        await chunk(k, f, f + COMPARE_CHUNK);
+        cpu[k].push(((await serverCpu(servers[k])) - c0) * 1e6 / (COMPARE_CHUNK * devs.length));
+      }
+    }
+    for (const c of conns.flat()) c.close();
+    const ratios = cpu[1].map((x, i) => x / cpu[0][i]);
+    return [
+      { name: `compare: server CPU per authorization, ${otherBin} (median of ${cpu[0].length} chunks)`, value: Math.round(median(cpu[0])), unit: 'µs' },
+      { name: 'compare: server CPU per authorization, this checkout', value: Math.round(median(cpu[1])), unit: 'µs' },
+      { name: 'compare: this checkout / the other, median of the per-chunk ratios', value: +median(ratios).toFixed(3), unit: '' },
+      { name: 'compare: not approved (must be 0)', value: bad, unit: '', ok: bad === 0 },
+    ];
+  } finally {
+    for (const s of servers) await stopChild(s.child);
+  }
 }
 
 export async function run(): Promise<Section> {
@@ -234,6 +289,10 @@ export async function run(): Promise<Section> {
     const port = be.port;
     await be.close();
     beOpen = false;
+    // TRUSTTAP_BENCH_COMPARE: copies of the database as it is now, for the comparison below.
+    const compareWith = process.env.TRUSTTAP_BENCH_COMPARE;
+    const copies = compareWith ? [`${dataDir}-a`, `${dataDir}-b`] : [];
+    for (const c of copies) cpSync(dataDir, c, { recursive: true });
     const logFile = join(dataDir, 'serve.log');
     const child = await serveChild(dataDir, port, logFile);
     server = child.child;
@@ -278,6 +337,7 @@ export async function run(): Promise<Section> {
     await stopChild(server);
     server = null;
     const logLines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
+    const compared = compareWith ? await compare(compareWith, copies, devs, recs.map((l, i) => l.slice(i < IN_PROCESS_DEVICES ? PER_DEVICE_IN_PROCESS : 0))) : [];
     return {
       title: 'Back end: authorizations (durable journal: no answer before its commit is on disk)',
       figures: [
@@ -297,6 +357,7 @@ export async function run(): Promise<Section> {
         ...cost.map((c) => ({ name: `step: ${c.name}`, value: +c.us.toFixed(1), unit: 'µs' })),
         { name: 'step: SQLite commit of one row + fdatasync of the WAL (one request alone)', value: +commitUs.toFixed(1), unit: 'µs' },
         { name: 'input preparation per payment (kernel + card + txsign; not timed above)', value: +prepMs.toFixed(2), unit: 'ms' },
+        ...compared,
       ],
       notes: [
         `The service steps above (not the log line and metrics, which only the HTTP server adds) add up to ~${Math.round(cost.slice(0, 6).reduce((s, c) => s + c.us, 0) + cost[0].us + commitUs)} µs of the ${Math.round(total)} µs median in-process authorization (counting the record's ECDSA verify as a second envelope verify); one at a time, each authorization waits for its own commit's fdatasync.`,

@@ -47,3 +47,23 @@ export function timePair(a: () => unknown, b: () => unknown, n = 200, batches = 
   }
   return [median(ta), median(tb)];
 }
+
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+/** timePair that also takes the process's CPU time per batch: medians in µs per call, wall
+ * [a, b] then CPU [a, b]. On a machine shared with other work, wall time also counts the time
+ * this process waited for a core; CPU time does not (it counts V8's helper threads, for both
+ * sides alike), so its ratio moves less with the load. On an idle machine the two agree. */
+export function timePairWithCpu(a: () => unknown, b: () => unknown, n = 200, batches = 15): [number, number, number, number] {
+  for (let i = 0; i < Math.min(n, 100); i++) { a(); b(); }
+  const ta: number[] = [], tb: number[] = [], ca: number[] = [], cb: number[] = [];
+  for (let k = 0; k < batches; k++) {
+    for (const [f, wall, cpu] of [[a, ta, ca], [b, tb, cb]] as const) {
+      const t = performance.now(), c = cpuMs();
+      for (let i = 0; i < n; i++) f();
+      cpu.push(((cpuMs() - c) * 1000) / n);
+      wall.push(((performance.now() - t) * 1000) / n);
+    }
+  }
+  return [median(ta), median(tb), median(ca), median(cb)];
+}

@@ -81,8 +81,8 @@ export async function run(): Promise<Section> {
     return {
       title, figures,
       notes: [
-        `On this machine every node, the PostgreSQL server and the load generator share ${cpus().length} cores: a second and a third node add no CPU, only processes competing for the same two (the curve is flat or falls: ${rates.map((r) => Math.round(r)).join(' → ')}/s). What a node costs is CPU (signature checks, HSM Wasm, protobuf), what the database costs is one fsync'd commit per authorization plus its SERIALIZABLE bookkeeping; on machines of their own nodes add CPU until the database's commit rate is the limit (docs/scaling.md).`,
-        'Each authorization is its own SERIALIZABLE transaction (no group commit across requests as on SQLite): its commit waits for its own WAL flush, which PostgreSQL shares between concurrent commits.',
+        `On this machine every node, the PostgreSQL server and the load generator share ${cpus().length} cores: a second and a third node add no CPU, only processes competing for the same two (the curve is flat or falls: ${rates.map((r) => Math.round(r)).join(' → ')}/s). What a node costs is CPU (signature checks, HSM Wasm, protobuf), what the database costs is one fsync'd commit per authorization plus its row locks; on machines of their own nodes add CPU until the database's commit rate is the limit (docs/scaling.md).`,
+        'Each authorization is its own REPEATABLE READ transaction (no group commit across requests as on SQLite): its commit waits for its own WAL flush, which PostgreSQL shares between concurrent commits.',
       ],
     };
   } finally {

@@ -192,7 +192,7 @@ describe.skipIf(!!why)(`operators' console in headless Chromium${why ? ` (skippe
     expect(await page.getByTestId('payment-detail').textContent()).toMatch(/reversed at/);
 
     await section(page, 'Policy');
-    await page.getByRole('heading', { name: /Attestation policy — version/ }).waitFor();
+    await page.getByRole('heading', { name: /Attestation policy of acquirer default — version/ }).waitFor();
     // A change that would suspend the phone: the preview names it, nothing is rolled out.
     await page.getByLabel('Runtime versions (comma-separated)').fill('9.9.9');
     await page.getByRole('button', { name: 'Preview these tunables' }).click();

@@ -67,7 +67,7 @@ describe('reproducible build', () => {
     const m = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8'));
     expect(m.tas.map((t: any) => t.name)).toEqual(expect.arrayContaining(['echo']));
     expect(readFileSync(join(here, 'manifest.json'), 'utf8')).not.toContain(PROJECT_ROOT);
-  });
+  }, 600_000); // every TA twice without the cache: minutes on a loaded machine
 
   test('the cache gives the same bytes as a clean build, and misses when a source changes', async () => {
     const root = copyProject();

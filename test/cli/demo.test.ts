@@ -19,10 +19,14 @@ test.each([
   [['--amount', '12,34'], "--amount must be a number in major units such as 12.34 (got '12,34')"],
   [['--amount'], '--amount needs a value (12.34)'],
   [['--currency', 'XYZ'], "unknown currency 'XYZ' (an ISO 4217 code such as CNY, USD, EUR, GBP, HKD or JPY)"],
-  [['--card', 'amex'], '--card must be unionpay, visa, visa-cvn22, mastercard, unionpay-sm, unionpay-sm-wrong-key, unionpay-low-balance, visa-blocked or unionpay-expired (got \'amex\')'],
-  [['--scenario', 'moon'], "--scenario must be none, rooted, hooked, wrong-pin, over-limit, card-removed, lost-answer or tampered-client (got 'moon')"],
+  [['--card', 'amex'], '--card must be unionpay, visa, visa-cvn22, mastercard, mastercard-wallet, unionpay-sm, unionpay-sm-wrong-key, unionpay-low-balance, visa-blocked or unionpay-expired (got \'amex\')'],
+  [['--scenario', 'moon'], "--scenario must be none, rooted, hooked, wrong-pin, over-limit, card-removed, lost-answer, offline, relay, see-phone or tampered-client (got 'moon')"],
+  [['--scenario', 'offline', '--backend', 'http://127.0.0.1:8443'], "scenario offline stops and restarts the back end: it runs only on the demo's own (no --backend)"],
+  [['--scenario', 'relay', '--card', 'visa'], '--scenario relay needs a Mastercard card (Kernel 2 relay resistance): --card mastercard'],
+  [['--scenario', 'see-phone', '--card', 'mastercard'], '--scenario see-phone needs the phone wallet: --card mastercard-wallet'],
   [['--qr', 'both'], "--qr must be merchant or consumer (got 'both')"],
   [['--pin', '12'], '--pin is 4 to 12 digits'],
+  [['--acquirer', 'Bank B'], '--acquirer: an acquirer id is 2..32 characters of [a-z0-9-], starting with a letter or digit'],
   [['--backend', 'localhost:8443'], "--backend must be an http(s) URL such as http://127.0.0.1:8443 (got 'localhost:8443')"],
   [['--colour', 'red'], 'unknown option --colour'],
   [['extra'], "unexpected argument 'extra'"],
@@ -31,6 +35,14 @@ test.each([
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).toBe(`trusttap demo: ${message}\n(see trusttap demo --help)`);
+});
+
+test('--acquirer: a payment for a second, configured acquirer end to end (issue 16 §1)', async () => {
+  const r = await runCaptured(run, ['--acquirer', 'bank-b', '--card', 'visa', '--currency', 'USD', '--amount', '4.00', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout);
+  expect([out.outcome, out.acquirer]).toEqual(['approved', 'bank-b']);
+  expect(out.merchantId).toBe('M-BANKB-1'); // bank-b's merchant, on bank-b's terminal
 });
 
 test('amounts are converted exactly, with the currency\'s decimals', () => {

@@ -23,7 +23,7 @@ describe('trusttap operator', () => {
     const password = 'a-long-enough-password';
     const r = run(['add', 'carol', '--role', 'operator', '--data', data], { input: `${password}\n` });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('operator carol (operator) saved\n');
+    expect(r.stdout).toBe('operator carol (operator, acquirer default) saved\n');
     expect(r.stdout + r.stderr).not.toContain(password);
     const repo = new SqliteRepository(join(data, 'backend.db'));
     const row = (await repo.getOperator('carol'))!;
@@ -33,10 +33,10 @@ describe('trusttap operator', () => {
     expect(await verifyPassword(password, row.passwordHash)).toBe(true);
     // The same name again replaces the role and password ($TRUSTTAP_OPERATOR_PASSWORD).
     expect(run(['add', 'carol', '--role', 'viewer', '--data', data], { env: { TRUSTTAP_OPERATOR_PASSWORD: 'another-long-password' } }).status).toBe(0);
-    expect(run(['list', '--data', data]).stdout).toMatch(/^carol\s+viewer\s+active/m);
+    expect(run(['list', '--data', data]).stdout).toMatch(/^carol\s+viewer\s+default\s+active/m);
     const off = run(['disable', 'carol', '--data', data]);
     expect([off.status, off.stdout]).toEqual([0, 'operator carol disabled\n']);
-    expect(run(['list', '--data', data]).stdout).toMatch(/^carol\s+viewer\s+disabled/m);
+    expect(run(['list', '--data', data]).stdout).toMatch(/^carol\s+viewer\s+default\s+disabled/m);
     expect(run(['disable', 'nobody', '--data', data]).status).toBe(1);
   }, 60_000);
 

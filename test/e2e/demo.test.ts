@@ -121,11 +121,21 @@ test.each([
   ['over-limit', 'failed', 'AMOUNT_OVER_LIMIT'],
   ['card-removed', 'failed', 'TRY_AGAIN'],
   ['lost-answer', 'approved', 'APPROVED'],
+  ['offline', 'approved', 'APPROVED'], // approved offline, queued, then uploaded and approved by the acquirer
+  // Issue 14: a relayed Mastercard card: relay resistance flags it, the acquirer declines (59).
+  ['relay', 'declined', 'RELAY_SUSPECTED'],
+  // Issue 14: the phone wallet asks for See Phone, the second tap pays with CDCVM.
+  ['see-phone', 'approved', 'APPROVED'],
 ])('scenario %s → %s (%s)', async (scenario, outcome, reason) => {
   const r = await demo('--scenario', scenario);
   expect(r.outcome).toBe(outcome);
   expect(r.reason).toBe(reason);
   if (outcome === 'failed') expect(r.remedy).toBeTruthy();
+  if (scenario === 'see-phone') {
+    expect([r.card, r.cvm, r.maskedPan]).toEqual(['mastercard-wallet', 'CDCVM', expect.stringMatching(/^541333\*+0442$/)]);
+    expect(r.events).toEqual(['card-requested', 'card-presented', 'card-read', 'see-phone', 'card-presented', 'card-read', 'processing']);
+  }
+  if (scenario === 'relay') expect([r.card, r.responseCode]).toEqual(['mastercard', '59']);
 });
 
 test('a wrong option is a usage error (exit 2), not a crash', async () => {

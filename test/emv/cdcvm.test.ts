@@ -41,7 +41,20 @@ describe('Mastercard CDCVM', () => {
 
   it('wallet whose cardholder has not verified on the phone: See Phone, tap again — never CDCVM', async () => {
     const o = await pay({ wallet: true }, ABOVE);
-    expect([o.kind, o.ui.message, o.reason, o.cvm]).toEqual(['TRY_AGAIN', 'SEE_PHONE', 'SEE_PHONE', undefined]);
+    // Book C-2: Outcome End Application, Start B (restart), UI Request See Phone / Not Ready.
+    expect([o.kind, o.ui, o.reason, o.restart, o.cvm]).toEqual(['END_APPLICATION', { message: 'SEE_PHONE', status: 'NOT_READY' }, 'SEE_PHONE', 'B', undefined]);
+  });
+
+  it('See Phone, the holder verifies on the phone, the second tap completes with CDCVM', async () => {
+    const card = new MastercardCardSim({ wallet: true });
+    const t = new InProcessTransport(card);
+    const run = () => runEntryPoint(t, config, { amount: ABOVE, currency: '0156', date: '251125', time: '120000' }, { random: (n) => new Uint8Array(n).fill(0x5a) });
+    t.tap();
+    expect((await run()).ui.message).toBe('SEE_PHONE');
+    card.verifyOnDevice();
+    t.tap();
+    const o = await run();
+    expect([o.kind, o.cvm, o.oda, o.onlineData!['9F34']]).toEqual(['ONLINE_REQUEST', 'CDCVM', 'PASSED', '010002']);
   });
 
   it('a reader without CDCVM support falls back to the CVM list: online PIN for the wallet', async () => {
@@ -64,6 +77,6 @@ describe('Mastercard CDCVM', () => {
     const t = new InProcessTransport(card);
     t.tap();
     const o = await runEntryPoint(t, config, { amount: ABOVE, currency: '0156', date: '251125' }, { random: (n) => new Uint8Array(n).fill(0x5a) });
-    expect([o.kind, o.reason]).toEqual(['TRY_AGAIN', 'CDCVM_NOT_CONFIRMED']);
+    expect([o.kind, o.reason, o.restart]).toEqual(['END_APPLICATION', 'CDCVM_NOT_CONFIRMED', 'B']);
   });
 });

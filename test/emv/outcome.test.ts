@@ -19,7 +19,8 @@ describe('UI status of every outcome', () => {
     ['END_APPLICATION', 'AMOUNT_OVER_LIMIT', 'PROCESSING_ERROR'],
     ['END_APPLICATION', 'CARD_NOT_SUPPORTED', 'PROCESSING_ERROR'],
     ['END_APPLICATION', 'TRY_ANOTHER_CARD', 'PROCESSING_ERROR'],
-    ['END_APPLICATION', 'SEE_PHONE', 'PROCESSING_ERROR'],
+    // Kernel 2's See Phone is End Application with a restart (Book C-2): waiting for the cardholder.
+    ['END_APPLICATION', 'SEE_PHONE', 'NOT_READY'],
   ];
   for (const [kind, message, status] of table) {
     it(`${kind} / ${message} → ${status}`, () => {

@@ -100,7 +100,8 @@ const SANCTIONED = new Set([
   'host-read:pinpad:session_invoke', // the pinpad hands the request to the runtime ...
   `ta-call:keystore:${ENCRYPT_PIN_BLOCK}`, // ... which gives it to the keystore TA ...
   `ta-call:keystore:${ENCRYPT_SM4_PIN_BLOCK}`, // (the UnionPay SM4 block, for the static SM4 PIN key)
-  'host-read:keystore:cipher_update', // ... which encrypts it with the TEE's block cipher.
+  'host-read:keystore:cipher_update', // ... which encrypts it with the TEE's block cipher: ISO 4 through an operation handle,
+  'host-read:keystore:cipher_once', // ISO 0 (TDES DUKPT) and the UnionPay SM4 block in one call (host ABI 1.3).
   'worker-outcall:pinpad:op 12', // worker isolation: the same request on the worker channels
   'worker-call:keystore:op 3',
 ]);

@@ -6,9 +6,11 @@ import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Repository, PaymentRow, CardAccountRow } from '../../backend/store/repository.ts';
-import { SqliteRepository } from '../../backend/store/sqlite.ts';
-import { PostgresRepository } from '../../backend/store/postgres.ts';
+import { ALL_ACQUIRERS, DEFAULT_ACQUIRER, type Repository, type PaymentRow, type CardAccountRow } from '../../backend/store/repository.ts';
+import { SqliteRepository, MIGRATIONS } from '../../backend/store/sqlite.ts';
+import { PostgresRepository, PG_MIGRATIONS } from '../../backend/store/postgres.ts';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { freshDatabase } from '../helpers/postgres.ts';
 
 const onPostgres = process.env.TRUSTTAP_TEST_DB === 'postgres';
@@ -28,7 +30,7 @@ let r: Repository, other: Repository;
 beforeAll(async () => { [r, other] = await openPair(); });
 afterAll(async () => { await r?.close(); await other?.close(); });
 
-const device = (id: string) => ({ deviceId: id, merchantId: 'M-1', terminalId: id.slice(-8), activationHash: `h-${id}`, activationExpiresMs: 1000, createdMs: 5 });
+const device = (id: string, acquirerId = DEFAULT_ACQUIRER) => ({ deviceId: id, acquirerId, merchantId: 'M-1', terminalId: id.slice(-8), activationHash: `h-${id}`, activationExpiresMs: 1000, createdMs: 5 });
 const account = (panHash: string, balanceMinor: number): CardAccountRow => ({
   panHash, maskedPan: '622848******0017', scheme: 'unionpay', cvn: 'unionpay-01', imkId: 'imk', currency: '156', balanceMinor, status: 'active',
   expiry: '3012', pvv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), pvkId: 'pvk', pinTries: 0, pinTryLimit: 3, lastAtc: -1,
@@ -51,10 +53,21 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     const u = (await other.getDevice('dev-a0000001'))!; // the other connection sees the commit
     expect(u).toMatchObject({ state: 'active', attestationRequired: true, lastLatE6: -33_000_000, lastCounter: 2 ** 52 });
     expect(u.publicKey).toEqual(Uint8Array.of(4, 1, 2));
-    expect((await r.listDevices(['active'])).map((x) => x.deviceId)).toContain('dev-a0000001');
-    expect((await r.listDevices(['disabled'])).map((x) => x.deviceId)).not.toContain('dev-a0000001');
+    expect((await r.listDevices(['active'], ALL_ACQUIRERS)).map((x) => x.deviceId)).toContain('dev-a0000001');
+    expect((await r.listDevices(['disabled'], ALL_ACQUIRERS)).map((x) => x.deviceId)).not.toContain('dev-a0000001');
     await expect(r.createDevice({ ...device('dev-a0000002'), terminalId: 'a0000001' })).rejects.toThrow(); // (merchant, terminal) is unique
     await expect(r.updateDevice('dev-a0000001', { nope: 1 } as any)).rejects.toThrow(/unknown device column/);
+  });
+
+  test('the request counter: compare-and-set, and with a contact time both in one statement', async () => {
+    await r.createDevice(device('dev-a0000003'));
+    expect(await r.advanceCounter('dev-a0000003', 10)).toBe(true);
+    expect(await r.advanceCounter('dev-a0000003', 10)).toBe(false); // equal is a replay
+    expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 10, lastContactMs: 0 });
+    expect(await r.advanceCounter('dev-a0000003', 11, 777)).toBe(true);
+    expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 11, lastContactMs: 777 });
+    expect(await r.advanceCounter('dev-a0000003', 5, 999)).toBe(false); // refused: the contact time stays too
+    expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 11, lastContactMs: 777 });
   });
 
   test('a transaction is all or nothing; a failing nested unit rolls back alone', async () => {
@@ -74,6 +87,21 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     });
     expect(out).toBe(42);
     expect((await r.history('dev-b0000001')).map((h) => h.detail)).toEqual(['kept']);
+    // Units one after another and one inside another (a group commit's requests, each with its
+    // own nested units): each rolls back alone, the rest commits.
+    await r.transaction(async () => {
+      for (const i of [1, 2, 3]) {
+        await r.transaction(async () => {
+          await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 10 + i, kind: 'x', verdict: '', detail: `unit ${i}`, policyVersion: 0 });
+          await r.transaction(async () => {
+            await r.appendHistory({ deviceId: 'dev-b0000001', timeMs: 20 + i, kind: 'x', verdict: '', detail: `inner ${i}`, policyVersion: 0 });
+            if (i === 1) throw new Error('inner');
+          }).catch(() => undefined);
+          if (i === 2) throw new Error('unit');
+        }).catch(() => undefined);
+      }
+    });
+    expect((await r.history('dev-b0000001')).map((h) => h.detail)).toEqual(['kept', 'unit 1', 'unit 3', 'inner 3']);
   });
 
   test('work outside a transaction waits for it instead of joining it', async () => {
@@ -111,9 +139,9 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
   });
 
   test('policies, secrets (replace and insert-if-absent), payments, reversal, record counter', async () => {
-    await r.putPolicy(1, Uint8Array.of(1), 1);
-    await r.putPolicy(2, Uint8Array.of(2), 2);
-    expect(await other.latestPolicy()).toEqual({ version: 2, bytes: Uint8Array.of(2) });
+    await r.putPolicy(DEFAULT_ACQUIRER, 1, Uint8Array.of(1), 1);
+    await r.putPolicy(DEFAULT_ACQUIRER, 2, Uint8Array.of(2), 2);
+    expect(await other.latestPolicy(DEFAULT_ACQUIRER)).toEqual({ version: 2, bytes: Uint8Array.of(2) });
     await r.putSecret('k', Uint8Array.of(1));
     await r.putSecret('k', Uint8Array.of(2));
     expect(await r.getSecret('k')).toEqual(Uint8Array.of(2));
@@ -133,6 +161,106 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect(await r.advanceRecordCounter('dev-d0000001', 5)).toBe(true);
     expect(await r.advanceRecordCounter('dev-d0000001', 5)).toBe(false);
     expect(await r.lastRecordCounter('dev-d0000001')).toBe(5);
+  });
+
+  test('acquirers (issue 16 §1): the default one from the migration, tokens by hash, merchants claimed once, every scoped read', async () => {
+    expect((await r.getAcquirer(DEFAULT_ACQUIRER))?.route).toBe('issuer-sim');
+    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B', adminTokenHash: 'th-b', route: 'issuer-sim', limits: '', createdMs: 3 });
+    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'issuer-sim', limits: '[]', createdMs: 9 });
+    expect(await other.getAcquirer('acq-b')).toEqual({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'issuer-sim', limits: '[]', createdMs: 3 });
+    expect((await r.getAcquirerByToken('th-b2'))?.acquirerId).toBe('acq-b');
+    expect(await r.getAcquirerByToken('th-b')).toBeNull();
+    expect(await r.getAcquirerByToken('')).toBeNull(); // the default acquirer has no token: '' matches nothing
+    expect((await r.listAcquirers()).map((x) => x.acquirerId)).toEqual(['acq-b', DEFAULT_ACQUIRER]);
+    expect(await r.claimMerchant('M-B', 'acq-b')).toBe('acq-b');
+    expect(await other.claimMerchant('M-B', DEFAULT_ACQUIRER)).toBe('acq-b'); // the first claim wins
+    expect(await r.merchantAcquirer('M-B')).toBe('acq-b');
+    expect(await r.merchantAcquirer('M-none')).toBeNull();
+
+    await r.createDevice({ ...device('dev-t0000001'), merchantId: 'M-T' });
+    await r.createDevice({ ...device('dev-t0000002', 'acq-b'), merchantId: 'M-B' });
+    expect((await r.getDevice('dev-t0000002'))?.acquirerId).toBe('acq-b');
+    expect(await r.getDevice('dev-t0000002', DEFAULT_ACQUIRER)).toBeNull();
+    expect((await r.getDevice('dev-t0000002', 'acq-b'))?.deviceId).toBe('dev-t0000002');
+    const ids = async (scope: string) => (await r.listDevices(undefined, scope)).map((x) => x.deviceId);
+    expect(await ids('acq-b')).toEqual(['dev-t0000002']);
+    expect(await ids(DEFAULT_ACQUIRER)).toContain('dev-t0000001');
+    expect(await ids(DEFAULT_ACQUIRER)).not.toContain('dev-t0000002');
+    expect(await ids(ALL_ACQUIRERS)).toEqual(expect.arrayContaining(['dev-t0000001', 'dev-t0000002']));
+
+    await r.insertPayment({ ...payment('dev-t0000001', 'tp', -1), createdMs: 50_000 });
+    await r.insertPayment({ ...payment('dev-t0000002', 'tp', -1), createdMs: 50_000 });
+    const pays = async (scope: string) => (await r.searchPayments({ scope, clientTransactionId: 'tp' })).map((p) => p.deviceId).sort();
+    expect(await pays('acq-b')).toEqual(['dev-t0000002']);
+    expect(await pays(DEFAULT_ACQUIRER)).toEqual(['dev-t0000001']);
+    expect(await pays(ALL_ACQUIRERS)).toEqual(['dev-t0000001', 'dev-t0000002']);
+    const counted = async (scope: string) => (await r.paymentCounts(40_000, 60_000, 60_000, scope)).reduce((n, x) => n + x.n, 0);
+    expect(await counted('acq-b')).toBe(1);
+    expect(await counted(ALL_ACQUIRERS)).toBe(2);
+    await r.appendHistory({ deviceId: 'dev-t0000002', timeMs: 50_000, kind: 'verdict', verdict: 'allow', detail: '', policyVersion: 1 });
+    expect((await r.verdictCounts(40_000, 60_000, 60_000, 'acq-b')).map((x) => x.n)).toEqual([1]);
+    expect(await r.verdictCounts(40_000, 60_000, 60_000, 'acq-none')).toEqual([]);
+    await r.addNotice({ deviceId: 'dev-t0000002', type: 'THREAT_ALERT', reason: 'b', createdMs: 1, policyVersion: 1 });
+    expect((await r.listNotices({ scope: 'acq-b' })).map((n) => n.deviceId)).toEqual(['dev-t0000002']);
+    expect((await r.listNotices({ scope: DEFAULT_ACQUIRER })).map((n) => n.deviceId)).not.toContain('dev-t0000002');
+
+    // Policy versions count per acquirer.
+    await r.putPolicy('acq-b', 1, Uint8Array.of(7), 4);
+    expect(await r.latestPolicy('acq-b')).toEqual({ version: 1, bytes: Uint8Array.of(7) });
+    expect((await r.listPolicies('acq-b')).map((p) => p.version)).toEqual([1]);
+    expect(await r.latestPolicy('acq-none')).toBeNull();
+    expect(await other.policyVersions()).toEqual([{ acquirerId: 'acq-b', version: 1 }, { acquirerId: DEFAULT_ACQUIRER, version: 2 }]);
+
+    await r.putOperator({ username: 'bob', acquirerId: 'acq-b', role: 'viewer', passwordHash: 'x', createdMs: 1, disabled: false });
+    expect((await other.getOperator('bob'))?.acquirerId).toBe('acq-b');
+    await r.putConsoleSession({ tokenHash: 'sess-b', username: 'bob', acquirerId: 'acq-b', role: 'viewer', createdMs: 1, expiresMs: 2 });
+    expect((await other.getConsoleSession('sess-b'))?.acquirerId).toBe('acq-b');
+  });
+
+  test('migration 6 gives every existing device, merchant, operator and policy version to the default acquirer', async () => {
+    // A database as the back end left it before tenants (migrations 1..5), with rows in it.
+    const before = `
+      INSERT INTO devices (device_id, merchant_id, terminal_id, state, created_ms) VALUES ('dev-old00001', 'M-OLD', 'T-OLD', 'active', 1);
+      INSERT INTO policies (version, bytes, created_ms) VALUES (1, ${onPostgres ? "'\\x01'" : "x'01'"}, 1), (2, ${onPostgres ? "'\\x02'" : "x'02'"}, 2);
+      INSERT INTO operators (username, role, password_hash, created_ms) VALUES ('olga', 'viewer', 'h', 1);`;
+    let old: Repository;
+    if (onPostgres) {
+      const { inject } = await import('vitest');
+      const url = await freshDatabase(inject('pgUrl'));
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)');
+      for (const m of PG_MIGRATIONS.filter((x) => x.version <= 5)) {
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
+      }
+      await c.query(before);
+      await c.end();
+      old = await PostgresRepository.open(url);
+    } else {
+      const file = join(mkdtempSync(join(tmpdir(), 'tt-mig6-')), 'backend.db');
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      db.exec(before);
+      db.close();
+      old = new SqliteRepository(file);
+    }
+    try {
+      expect((await old.schemaStatus()).applied).toBeGreaterThanOrEqual(6);
+      expect((await old.getDevice('dev-old00001', DEFAULT_ACQUIRER))?.acquirerId).toBe(DEFAULT_ACQUIRER);
+      expect(await old.merchantAcquirer('M-OLD')).toBe(DEFAULT_ACQUIRER);
+      expect(await old.latestPolicy(DEFAULT_ACQUIRER)).toEqual({ version: 2, bytes: Uint8Array.of(2) });
+      expect((await old.getOperator('olga'))?.acquirerId).toBe(DEFAULT_ACQUIRER);
+      expect((await old.listAcquirers()).map((x) => x.acquirerId)).toEqual([DEFAULT_ACQUIRER]);
+      expect(await old.policyVersions()).toEqual([{ acquirerId: DEFAULT_ACQUIRER, version: 2 }]);
+      await old.putPolicy('other', 1, Uint8Array.of(3), 3); // versions now count per acquirer
+    } finally {
+      await old.close();
+    }
   });
 
   test('card accounts, ledger, QR orders, wallet sessions and codes', async () => {

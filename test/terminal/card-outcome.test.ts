@@ -31,6 +31,7 @@ describe('outcome → failure code or online CVM', () => {
     ['approved offline: never taken without the acquirer', outcome('APPROVED', 'APPROVED', { card, sensitive: new Uint8Array(1), onlineData: {} }), 'CARD_READ_ERROR'],
     ['try again: card removed', outcome('TRY_AGAIN', 'PRESENT_CARD_AGAIN', { reason: 'CARD_REMOVED' }), 'TRY_AGAIN'],
     ['try again: see phone', outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }), 'TRY_AGAIN'],
+    ['Kernel 2 see phone, restarts used up', outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'SEE_PHONE', restart: 'B' }), 'TRY_AGAIN'],
     ['over the contactless limit (message)', outcome('END_APPLICATION', 'AMOUNT_OVER_LIMIT'), 'AMOUNT_OVER_LIMIT'],
     ['over the contactless limit (reason)', outcome('END_APPLICATION', 'ERROR', { reason: 'CONTACTLESS_NOT_ALLOWED' }), 'AMOUNT_OVER_LIMIT'],
     ['no application in common', outcome('END_APPLICATION', 'CARD_NOT_SUPPORTED', { reason: 'EMPTY_CANDIDATE_LIST' }), 'CARD_NOT_SUPPORTED'],
@@ -67,7 +68,9 @@ describe('messages and remedies', () => {
     expect(failure(outcome('DECLINED', 'NOT_AUTHORISED', { reason: 'CARD_DECLINED', card: { ...card, expiry: '2x10' } }))[0]).toBe('the card declined (CARD_DECLINED)');
   });
   it('try again', () => {
-    expect(failure(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }))).toEqual(['SEE_PHONE', 'ask the customer to tap again and hold the card still']);
+    const seePhone = ['the cardholder must verify on their phone (SEE_PHONE)', 'ask the customer to unlock their wallet on the phone, then start the payment again'];
+    expect(failure(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }))).toEqual(seePhone);
+    expect(failure(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'SEE_PHONE', restart: 'B' }))).toEqual(seePhone);
     expect(failure(outcome('TRY_AGAIN', 'PRESENT_CARD_AGAIN'))[0]).toBe('the card read did not complete');
   });
   it('over the limit names the currency', () => {

@@ -6,18 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey, createDecipheriv, verify } from 'node:crypto';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { ks } from '../../ree/tee-client/index.ts';
-import { loadTaImages } from '../../tee/index.ts';
 import { Status } from '../../proto/status.ts';
 import { expectTeeError } from '../../conformance/index.ts';
-import { paylib, ascii, text } from '../as/paylib-host.ts';
-import { dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey, aesCmac } from '../paylib/ref.ts';
-import { startBench, tr31Header, type Bench } from '../keystore/fixture.ts';
-
-const tx = trusttap.txsign.v1;
-const TXSIGN_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
-const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+import { dukptAesDerivationKey, dukptAesWorkingKey, aesCmac } from '../paylib/ref.ts';
+import { ks } from '../../ree/tee-client/index.ts';
+import { type Bench } from '../keystore/fixture.ts';
+import { tx, TXSIGN_UUID, unhex, hex, ik, txsignBench, record } from './bench.ts';
 
 function p256(pub: Uint8Array) {
   return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(pub.subarray(1, 33)).toString('base64url'), y: Buffer.from(pub.subarray(33)).toString('base64url') }, format: 'jwk' });
@@ -25,21 +19,11 @@ function p256(pub: Uint8Array) {
 
 describe('txsign TA', () => {
   let b: Bench;
-  const ikid = unhex('A1B2C3D4E5F60718');
-  const ik = dukptAesInitialKey(unhex('00112233445566778899AABBCCDDEEFF'), ikid);
-  const record = (over: Record<string, unknown> = {}): trusttap.txsign.v1.TransactionRecord.$Properties => ({
-    type: tx.TransactionType.TRANSACTION_TYPE_PURCHASE, amountMinor: 1234, currency: '156', merchantId: 'M-000123', terminalId: 'T0000042',
-    applicationCryptogram: unhex('0102030405060708'), maskedPan: '623456******1234', timestampMs: 1_764_000_000_000, clientTransactionId: 'ctx-1', ...over,
-  }) as unknown as trusttap.txsign.v1.TransactionRecord.$Properties;
   const sign = async (rec: object, keyId = 'dukpt') => tx.SignTransactionResponse.decode(
     await (await b.ctx.openSession('txsign')).invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({ record: rec, dukptKeyId: keyId }).finish()));
 
   beforeAll(async () => {
-    b = await startBench(11, loadTaImages({ only: ['attest', 'txsign'] }).images);
-    const kek = await b.generateKnown('kek', { algorithm: ks.KeyAlgorithm.KEY_ALGORITHM_AES_256, usage: ks.KeyUsage.KEY_USAGE_K0_KEY_ENCRYPTION, modeOfUse: ks.ModeOfUse.MODE_OF_USE_B_ENCRYPT_DECRYPT, exportability: ks.Exportability.EXPORTABILITY_N_NON_EXPORTABLE });
-    const p = await paylib();
-    const kb = text(p.call('tr31Wrap', [0], [ascii(tr31Header('D0000B1AX00N0000', [['IK', hex(ikid)]])), kek, ik])[0]!);
-    await b.keystore.importKeyBlock('dukpt', 'kek', kb);
+    b = await txsignBench(11);
   });
   afterAll(async () => { await b.close(); });
 

@@ -4,6 +4,7 @@
 import { PbReader } from "../../as/pb";
 import { PbMessage, pbDecode, pbDecodeFrom, F_ONEOF, F_PACKED, F_REPEATED, K_BOOL, K_BYTES, K_INT32, K_MESSAGE, K_SINT32, K_STRING, K_UINT32, K_UINT64 } from "../../as/message";
 import { AuthorizeRequest, AuthorizeRequest__new, AuthorizeResponse, AuthorizeResponse__new, QrAuthorizeRequest, QrAuthorizeRequest__new, QrOrder, QrOrderRequest, QrOrderRequest__new, QrOrder__new, QrStatusRequest, QrStatusRequest__new, QrStatusResponse, QrStatusResponse__new, ReverseRequest, ReverseRequest__new, ReverseResponse, ReverseResponse__new, TransactionStatusRequest, TransactionStatusRequest__new, TransactionStatusResponse, TransactionStatusResponse__new } from "./payment";
+import { OfflineLimit, OfflineLimit__new, SignedOfflinePolicy, SignedOfflinePolicy__new } from "./txsign";
 
 /** enum trusttap.attest.v1.Command */
 export enum Command {
@@ -369,10 +370,13 @@ export class ReeSignals extends PbMessage {
   osVersion: string = "";
   appVersion: string = "";
   collectedMs: u64 = 0;
+  hcePaymentService: bool = false;
+  accessibilityPaymentAccess: bool = false;
+  relay: RelayObservations | null = null;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([11,
+    super(memory.data<u32>([14,
       1, K_BOOL, offsetof<ReeSignals>("rooted"), 0,
       2, K_BOOL, offsetof<ReeSignals>("debuggerAttached"), 0,
       3, K_BOOL, offsetof<ReeSignals>("hookingFramework"), 0,
@@ -384,6 +388,9 @@ export class ReeSignals extends PbMessage {
       9, K_STRING, offsetof<ReeSignals>("osVersion"), 0,
       10, K_STRING, offsetof<ReeSignals>("appVersion"), 0,
       11, K_UINT64, offsetof<ReeSignals>("collectedMs"), 0,
+      12, K_BOOL, offsetof<ReeSignals>("hcePaymentService"), 0,
+      13, K_BOOL, offsetof<ReeSignals>("accessibilityPaymentAccess"), 0,
+      14, K_MESSAGE, offsetof<ReeSignals>("relay"), changetype<u32>(RelayObservations__new),
     ]));
   }
 
@@ -395,6 +402,36 @@ export class ReeSignals extends PbMessage {
 
 /** A new ReeSignals (the codec makes nested messages with it). */
 export function ReeSignals__new(): PbMessage { return new ReeSignals(); }
+
+/** message trusttap.attest.v1.RelayObservations */
+export class RelayObservations extends PbMessage {
+  cardReads: u32 = 0;
+  rrpPerformed: u32 = 0;
+  rrpTimeLimitsExceeded: u32 = 0;
+  rrpThresholdExceeded: u32 = 0;
+  apduTimingAnomalies: u32 = 0;
+  slowestApduUs: u32 = 0;
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([6,
+      1, K_UINT32, offsetof<RelayObservations>("cardReads"), 0,
+      2, K_UINT32, offsetof<RelayObservations>("rrpPerformed"), 0,
+      3, K_UINT32, offsetof<RelayObservations>("rrpTimeLimitsExceeded"), 0,
+      4, K_UINT32, offsetof<RelayObservations>("rrpThresholdExceeded"), 0,
+      5, K_UINT32, offsetof<RelayObservations>("apduTimingAnomalies"), 0,
+      6, K_UINT32, offsetof<RelayObservations>("slowestApduUs"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): RelayObservations | null { return changetype<RelayObservations | null>(pbDecode(new RelayObservations(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): RelayObservations | null { return changetype<RelayObservations | null>(pbDecodeFrom(new RelayObservations(), r, len)); }
+}
+
+/** A new RelayObservations (the codec makes nested messages with it). */
+export function RelayObservations__new(): PbMessage { return new RelayObservations(); }
 
 /** enum trusttap.attest.v1.ClientMeasurementSource */
 export enum ClientMeasurementSource {
@@ -989,11 +1026,13 @@ export function AttestRequest__new(): PbMessage { return new AttestRequest(); }
 /** message trusttap.attest.v1.AttestResponse */
 export class AttestResponse extends PbMessage {
   token: SignedToken | null = null;
+  offlinePolicy: SignedOfflinePolicy | null = null;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([1,
+    super(memory.data<u32>([2,
       1, K_MESSAGE, offsetof<AttestResponse>("token"), changetype<u32>(SignedToken__new),
+      2, K_MESSAGE, offsetof<AttestResponse>("offlinePolicy"), changetype<u32>(SignedOfflinePolicy__new),
     ]));
   }
 
@@ -1610,11 +1649,18 @@ export class Policy extends PbMessage {
   debuggerSuspend: bool = false;
   revokedManifestSha256: Array<Uint8Array> = new Array<Uint8Array>();
   taMinVersions: Array<TaVersionFloor> = new Array<TaVersionFloor>();
+  offlineLimits: Array<OfflineLimit> = new Array<OfflineLimit>();
+  offlineMaxCount: u32 = 0;
+  offlineMaxAgeMs: u64 = 0;
+  offlinePolicyTtlMs: u64 = 0;
+  relaySuspend: bool = false;
+  hceSuspend: bool = false;
+  relayDecline: bool = false;
   clientPlatformMeasuredOnly: bool = false;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([16,
+    super(memory.data<u32>([23,
       1, K_UINT32, offsetof<Policy>("version"), 0,
       2, K_STRING | F_REPEATED, offsetof<Policy>("runtimeVersions"), 0,
       3, K_INT32 | F_REPEATED | F_PACKED, offsetof<Policy>("bootStates"), 0,
@@ -1630,7 +1676,14 @@ export class Policy extends PbMessage {
       13, K_BOOL, offsetof<Policy>("debuggerSuspend"), 0,
       14, K_BYTES | F_REPEATED, offsetof<Policy>("revokedManifestSha256"), 0,
       15, K_MESSAGE | F_REPEATED, offsetof<Policy>("taMinVersions"), changetype<u32>(TaVersionFloor__new),
-      16, K_BOOL, offsetof<Policy>("clientPlatformMeasuredOnly"), 0,
+      16, K_MESSAGE | F_REPEATED, offsetof<Policy>("offlineLimits"), changetype<u32>(OfflineLimit__new),
+      17, K_UINT32, offsetof<Policy>("offlineMaxCount"), 0,
+      18, K_UINT64, offsetof<Policy>("offlineMaxAgeMs"), 0,
+      19, K_UINT64, offsetof<Policy>("offlinePolicyTtlMs"), 0,
+      20, K_BOOL, offsetof<Policy>("relaySuspend"), 0,
+      21, K_BOOL, offsetof<Policy>("hceSuspend"), 0,
+      22, K_BOOL, offsetof<Policy>("relayDecline"), 0,
+      23, K_BOOL, offsetof<Policy>("clientPlatformMeasuredOnly"), 0,
     ]));
   }
 

@@ -73,6 +73,7 @@ export enum DeclineReason {
   DECLINE_REASON_INVALID_TRANSACTION = 11,
   DECLINE_REASON_CODE_USED = 12,
   DECLINE_REASON_CODE_EXPIRED = 13,
+  DECLINE_REASON_RELAY_SUSPECTED = 14,
 }
 
 /** message trusttap.payment.v1.AuthorizeResponse */
@@ -92,10 +93,11 @@ export class AuthorizeResponse extends PbMessage {
   issuerAuthenticationData: Uint8Array = new Uint8Array(0);
   qrMode: string = "";
   reversedMs: u64 = 0;
+  approvedOffline: bool = false;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([15,
+    super(memory.data<u32>([16,
       1, K_INT32, offsetof<AuthorizeResponse>("decision"), 0,
       2, K_INT32, offsetof<AuthorizeResponse>("reason"), 0,
       3, K_STRING, offsetof<AuthorizeResponse>("reasonText"), 0,
@@ -111,6 +113,7 @@ export class AuthorizeResponse extends PbMessage {
       13, K_BYTES, offsetof<AuthorizeResponse>("issuerAuthenticationData"), 0,
       14, K_STRING, offsetof<AuthorizeResponse>("qrMode"), 0,
       15, K_UINT64, offsetof<AuthorizeResponse>("reversedMs"), 0,
+      16, K_BOOL, offsetof<AuthorizeResponse>("approvedOffline"), 0,
     ]));
   }
 

@@ -2,13 +2,16 @@
 // Regenerate with `npx trusttap gen`. Codec rules: proto/README.md.
 
 import { PbReader } from "../../as/pb";
-import { PbMessage, pbDecode, pbDecodeFrom, K_BYTES, K_INT32, K_MESSAGE, K_STRING, K_UINT64 } from "../../as/message";
+import { PbMessage, pbDecode, pbDecodeFrom, F_REPEATED, K_BOOL, K_BYTES, K_INT32, K_MESSAGE, K_STRING, K_UINT32, K_UINT64 } from "../../as/message";
 
 /** enum trusttap.txsign.v1.Command */
 export enum Command {
   COMMAND_PING = 0,
   COMMAND_SIGN_TRANSACTION = 1,
   COMMAND_GET_STATE = 2,
+  COMMAND_SET_OFFLINE_POLICY = 3,
+  COMMAND_SIGN_OFFLINE = 4,
+  COMMAND_GET_OFFLINE_QUEUE = 5,
 }
 
 /** enum trusttap.txsign.v1.TransactionType */
@@ -34,10 +37,11 @@ export class TransactionRecord extends PbMessage {
   timestampMs: u64 = 0;
   clientTransactionId: string = "";
   encryptedCardData: Uint8Array = new Uint8Array(0);
+  approvedOffline: bool = false;
 
   constructor() {
     // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
-    super(memory.data<u32>([14,
+    super(memory.data<u32>([15,
       1, K_UINT64, offsetof<TransactionRecord>("counter"), 0,
       2, K_INT32, offsetof<TransactionRecord>("type"), 0,
       3, K_UINT64, offsetof<TransactionRecord>("amountMinor"), 0,
@@ -52,6 +56,7 @@ export class TransactionRecord extends PbMessage {
       12, K_UINT64, offsetof<TransactionRecord>("timestampMs"), 0,
       13, K_STRING, offsetof<TransactionRecord>("clientTransactionId"), 0,
       14, K_BYTES, offsetof<TransactionRecord>("encryptedCardData"), 0,
+      15, K_BOOL, offsetof<TransactionRecord>("approvedOffline"), 0,
     ]));
   }
 
@@ -172,3 +177,250 @@ export class TxsignState extends PbMessage {
 
 /** A new TxsignState (the codec makes nested messages with it). */
 export function TxsignState__new(): PbMessage { return new TxsignState(); }
+
+/** message trusttap.txsign.v1.OfflineLimit */
+export class OfflineLimit extends PbMessage {
+  currency: string = "";
+  perTransactionLimitMinor: u64 = 0;
+  cumulativeLimitMinor: u64 = 0;
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([3,
+      1, K_STRING, offsetof<OfflineLimit>("currency"), 0,
+      2, K_UINT64, offsetof<OfflineLimit>("perTransactionLimitMinor"), 0,
+      3, K_UINT64, offsetof<OfflineLimit>("cumulativeLimitMinor"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): OfflineLimit | null { return changetype<OfflineLimit | null>(pbDecode(new OfflineLimit(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): OfflineLimit | null { return changetype<OfflineLimit | null>(pbDecodeFrom(new OfflineLimit(), r, len)); }
+}
+
+/** A new OfflineLimit (the codec makes nested messages with it). */
+export function OfflineLimit__new(): PbMessage { return new OfflineLimit(); }
+
+/** message trusttap.txsign.v1.OfflinePolicy */
+export class OfflinePolicy extends PbMessage {
+  deviceId: string = "";
+  deviceKeySha256: Uint8Array = new Uint8Array(0);
+  merchantId: string = "";
+  limits: Array<OfflineLimit> = new Array<OfflineLimit>();
+  maxCount: u32 = 0;
+  maxAgeMs: u64 = 0;
+  issuedMs: u64 = 0;
+  expiresMs: u64 = 0;
+  uploadedThroughCounter: u64 = 0;
+  policyVersion: u32 = 0;
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([10,
+      1, K_STRING, offsetof<OfflinePolicy>("deviceId"), 0,
+      2, K_BYTES, offsetof<OfflinePolicy>("deviceKeySha256"), 0,
+      3, K_STRING, offsetof<OfflinePolicy>("merchantId"), 0,
+      4, K_MESSAGE | F_REPEATED, offsetof<OfflinePolicy>("limits"), changetype<u32>(OfflineLimit__new),
+      5, K_UINT32, offsetof<OfflinePolicy>("maxCount"), 0,
+      6, K_UINT64, offsetof<OfflinePolicy>("maxAgeMs"), 0,
+      7, K_UINT64, offsetof<OfflinePolicy>("issuedMs"), 0,
+      8, K_UINT64, offsetof<OfflinePolicy>("expiresMs"), 0,
+      9, K_UINT64, offsetof<OfflinePolicy>("uploadedThroughCounter"), 0,
+      10, K_UINT32, offsetof<OfflinePolicy>("policyVersion"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): OfflinePolicy | null { return changetype<OfflinePolicy | null>(pbDecode(new OfflinePolicy(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): OfflinePolicy | null { return changetype<OfflinePolicy | null>(pbDecodeFrom(new OfflinePolicy(), r, len)); }
+}
+
+/** A new OfflinePolicy (the codec makes nested messages with it). */
+export function OfflinePolicy__new(): PbMessage { return new OfflinePolicy(); }
+
+/** message trusttap.txsign.v1.SignedOfflinePolicy */
+export class SignedOfflinePolicy extends PbMessage {
+  policy: Uint8Array = new Uint8Array(0);
+  signature: Uint8Array = new Uint8Array(0);
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([2,
+      1, K_BYTES, offsetof<SignedOfflinePolicy>("policy"), 0,
+      2, K_BYTES, offsetof<SignedOfflinePolicy>("signature"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): SignedOfflinePolicy | null { return changetype<SignedOfflinePolicy | null>(pbDecode(new SignedOfflinePolicy(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): SignedOfflinePolicy | null { return changetype<SignedOfflinePolicy | null>(pbDecodeFrom(new SignedOfflinePolicy(), r, len)); }
+}
+
+/** A new SignedOfflinePolicy (the codec makes nested messages with it). */
+export function SignedOfflinePolicy__new(): PbMessage { return new SignedOfflinePolicy(); }
+
+/** message trusttap.txsign.v1.SetOfflinePolicyRequest */
+export class SetOfflinePolicyRequest extends PbMessage {
+  signed: SignedOfflinePolicy | null = null;
+  tokenPublicKey: Uint8Array = new Uint8Array(0);
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([2,
+      1, K_MESSAGE, offsetof<SetOfflinePolicyRequest>("signed"), changetype<u32>(SignedOfflinePolicy__new),
+      2, K_BYTES, offsetof<SetOfflinePolicyRequest>("tokenPublicKey"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): SetOfflinePolicyRequest | null { return changetype<SetOfflinePolicyRequest | null>(pbDecode(new SetOfflinePolicyRequest(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): SetOfflinePolicyRequest | null { return changetype<SetOfflinePolicyRequest | null>(pbDecodeFrom(new SetOfflinePolicyRequest(), r, len)); }
+}
+
+/** A new SetOfflinePolicyRequest (the codec makes nested messages with it). */
+export function SetOfflinePolicyRequest__new(): PbMessage { return new SetOfflinePolicyRequest(); }
+
+/** enum trusttap.txsign.v1.OfflineCvm */
+export enum OfflineCvm {
+  OFFLINE_CVM_UNSPECIFIED = 0,
+  OFFLINE_CVM_NO_CVM = 1,
+  OFFLINE_CVM_CDCVM = 2,
+}
+
+/** message trusttap.txsign.v1.SignOfflineRequest */
+export class SignOfflineRequest extends PbMessage {
+  sign: SignTransactionRequest | null = null;
+  cvm: OfflineCvm = OfflineCvm.OFFLINE_CVM_UNSPECIFIED;
+  aid: string = "";
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([3,
+      1, K_MESSAGE, offsetof<SignOfflineRequest>("sign"), changetype<u32>(SignTransactionRequest__new),
+      2, K_INT32, offsetof<SignOfflineRequest>("cvm"), 0,
+      3, K_STRING, offsetof<SignOfflineRequest>("aid"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): SignOfflineRequest | null { return changetype<SignOfflineRequest | null>(pbDecode(new SignOfflineRequest(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): SignOfflineRequest | null { return changetype<SignOfflineRequest | null>(pbDecodeFrom(new SignOfflineRequest(), r, len)); }
+}
+
+/** A new SignOfflineRequest (the codec makes nested messages with it). */
+export function SignOfflineRequest__new(): PbMessage { return new SignOfflineRequest(); }
+
+/** enum trusttap.txsign.v1.OfflineRefusal */
+export enum OfflineRefusal {
+  OFFLINE_REFUSAL_UNSPECIFIED = 0,
+  OFFLINE_REFUSAL_NO_POLICY = 1,
+  OFFLINE_REFUSAL_POLICY_EXPIRED = 2,
+  OFFLINE_REFUSAL_CURRENCY = 3,
+  OFFLINE_REFUSAL_PER_TRANSACTION_LIMIT = 4,
+  OFFLINE_REFUSAL_CUMULATIVE_LIMIT = 5,
+  OFFLINE_REFUSAL_MAX_COUNT = 6,
+  OFFLINE_REFUSAL_MAX_AGE = 7,
+  OFFLINE_REFUSAL_PIN = 8,
+}
+
+/** message trusttap.txsign.v1.QueuedRecord */
+export class QueuedRecord extends PbMessage {
+  signedTransaction: Uint8Array = new Uint8Array(0);
+  counter: u64 = 0;
+  amountMinor: u64 = 0;
+  currency: string = "";
+  timestampMs: u64 = 0;
+  cvm: OfflineCvm = OfflineCvm.OFFLINE_CVM_UNSPECIFIED;
+  aid: string = "";
+  clientTransactionId: string = "";
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([8,
+      1, K_BYTES, offsetof<QueuedRecord>("signedTransaction"), 0,
+      2, K_UINT64, offsetof<QueuedRecord>("counter"), 0,
+      3, K_UINT64, offsetof<QueuedRecord>("amountMinor"), 0,
+      4, K_STRING, offsetof<QueuedRecord>("currency"), 0,
+      5, K_UINT64, offsetof<QueuedRecord>("timestampMs"), 0,
+      6, K_INT32, offsetof<QueuedRecord>("cvm"), 0,
+      7, K_STRING, offsetof<QueuedRecord>("aid"), 0,
+      8, K_STRING, offsetof<QueuedRecord>("clientTransactionId"), 0,
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): QueuedRecord | null { return changetype<QueuedRecord | null>(pbDecode(new QueuedRecord(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): QueuedRecord | null { return changetype<QueuedRecord | null>(pbDecodeFrom(new QueuedRecord(), r, len)); }
+}
+
+/** A new QueuedRecord (the codec makes nested messages with it). */
+export function QueuedRecord__new(): PbMessage { return new QueuedRecord(); }
+
+/** message trusttap.txsign.v1.OfflineStatus */
+export class OfflineStatus extends PbMessage {
+  policy: OfflinePolicy | null = null;
+  queue: Array<QueuedRecord> = new Array<QueuedRecord>();
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([2,
+      1, K_MESSAGE, offsetof<OfflineStatus>("policy"), changetype<u32>(OfflinePolicy__new),
+      2, K_MESSAGE | F_REPEATED, offsetof<OfflineStatus>("queue"), changetype<u32>(QueuedRecord__new),
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): OfflineStatus | null { return changetype<OfflineStatus | null>(pbDecode(new OfflineStatus(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): OfflineStatus | null { return changetype<OfflineStatus | null>(pbDecodeFrom(new OfflineStatus(), r, len)); }
+}
+
+/** A new OfflineStatus (the codec makes nested messages with it). */
+export function OfflineStatus__new(): PbMessage { return new OfflineStatus(); }
+
+/** message trusttap.txsign.v1.GetOfflineQueueRequest */
+export class GetOfflineQueueRequest extends PbMessage {
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([0]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): GetOfflineQueueRequest | null { return changetype<GetOfflineQueueRequest | null>(pbDecode(new GetOfflineQueueRequest(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): GetOfflineQueueRequest | null { return changetype<GetOfflineQueueRequest | null>(pbDecodeFrom(new GetOfflineQueueRequest(), r, len)); }
+}
+
+/** A new GetOfflineQueueRequest (the codec makes nested messages with it). */
+export function GetOfflineQueueRequest__new(): PbMessage { return new GetOfflineQueueRequest(); }
+
+/** message trusttap.txsign.v1.OfflineState */
+export class OfflineState extends PbMessage {
+  tokenPublicKey: Uint8Array = new Uint8Array(0);
+  policy: OfflinePolicy | null = null;
+  queue: Array<QueuedRecord> = new Array<QueuedRecord>();
+
+  constructor() {
+    // field count; then per field: number, kind | flags, offset | case or has-flag offset, factory
+    super(memory.data<u32>([3,
+      1, K_BYTES, offsetof<OfflineState>("tokenPublicKey"), 0,
+      3, K_MESSAGE, offsetof<OfflineState>("policy"), changetype<u32>(OfflinePolicy__new),
+      4, K_MESSAGE | F_REPEATED, offsetof<OfflineState>("queue"), changetype<u32>(QueuedRecord__new),
+    ]));
+  }
+
+  /** Decodes a whole buffer; null on malformed input (see lastDecodeError()). */
+  static decode(bytes: Uint8Array): OfflineState | null { return changetype<OfflineState | null>(pbDecode(new OfflineState(), bytes)); }
+  /** Decodes the next len bytes of r; null on error (r.err, r.errPos say why). */
+  static decodeFrom(r: PbReader, len: i32): OfflineState | null { return changetype<OfflineState | null>(pbDecodeFrom(new OfflineState(), r, len)); }
+}
+
+/** A new OfflineState (the codec makes nested messages with it). */
+export function OfflineState__new(): PbMessage { return new OfflineState(); }

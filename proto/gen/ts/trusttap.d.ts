@@ -1958,6 +1958,15 @@ export namespace trusttap {
                 /** ReeSignals collectedMs. */
                 collectedMs: Long;
 
+                /** ReeSignals hcePaymentService. */
+                hcePaymentService: boolean;
+
+                /** ReeSignals accessibilityPaymentAccess. */
+                accessibilityPaymentAccess: boolean;
+
+                /** ReeSignals relay. */
+                relay?: (trusttap.attest.v1.RelayObservations.$Properties|null);
+
                 /**
                  * Creates a new ReeSignals instance using the specified properties.
                  * @param [properties] Properties to set
@@ -2075,12 +2084,168 @@ export namespace trusttap {
                     /** ReeSignals collectedMs */
                     collectedMs?: (Long|null);
 
+                    /** ReeSignals hcePaymentService */
+                    hcePaymentService?: (boolean|null);
+
+                    /** ReeSignals accessibilityPaymentAccess */
+                    accessibilityPaymentAccess?: (boolean|null);
+
+                    /** ReeSignals relay */
+                    relay?: (trusttap.attest.v1.RelayObservations.$Properties|null);
+
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
                 }
 
                 /** Shape of a ReeSignals. */
                 type $Shape = trusttap.attest.v1.ReeSignals.$Properties;
+            }
+
+            /**
+             * Properties of a RelayObservations.
+             * @deprecated Use trusttap.attest.v1.RelayObservations.$Properties instead.
+             */
+            interface IRelayObservations extends trusttap.attest.v1.RelayObservations.$Properties {
+            }
+
+            /** Represents a RelayObservations. */
+            class RelayObservations {
+
+                /**
+                 * Constructs a new RelayObservations.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.attest.v1.RelayObservations.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** RelayObservations cardReads. */
+                cardReads: number;
+
+                /** RelayObservations rrpPerformed. */
+                rrpPerformed: number;
+
+                /** RelayObservations rrpTimeLimitsExceeded. */
+                rrpTimeLimitsExceeded: number;
+
+                /** RelayObservations rrpThresholdExceeded. */
+                rrpThresholdExceeded: number;
+
+                /** RelayObservations apduTimingAnomalies. */
+                apduTimingAnomalies: number;
+
+                /** RelayObservations slowestApduUs. */
+                slowestApduUs: number;
+
+                /**
+                 * Creates a new RelayObservations instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns RelayObservations instance
+                 */
+                static create(properties: trusttap.attest.v1.RelayObservations.$Shape): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+                static create(properties?: trusttap.attest.v1.RelayObservations.$Properties): trusttap.attest.v1.RelayObservations;
+
+                /**
+                 * Encodes the specified RelayObservations message. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @param message RelayObservations message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.attest.v1.RelayObservations.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified RelayObservations message, length delimited. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @param message RelayObservations message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.attest.v1.RelayObservations.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+
+                /**
+                 * Verifies a RelayObservations message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a RelayObservations message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns RelayObservations
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.attest.v1.RelayObservations;
+
+                /**
+                 * Creates a plain object from a RelayObservations message. Also converts values to other types if specified.
+                 * @param message RelayObservations
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.attest.v1.RelayObservations, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this RelayObservations to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for RelayObservations
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace RelayObservations {
+
+                /** Properties of a RelayObservations. */
+                interface $Properties {
+
+                    /** RelayObservations cardReads */
+                    cardReads?: (number|null);
+
+                    /** RelayObservations rrpPerformed */
+                    rrpPerformed?: (number|null);
+
+                    /** RelayObservations rrpTimeLimitsExceeded */
+                    rrpTimeLimitsExceeded?: (number|null);
+
+                    /** RelayObservations rrpThresholdExceeded */
+                    rrpThresholdExceeded?: (number|null);
+
+                    /** RelayObservations apduTimingAnomalies */
+                    apduTimingAnomalies?: (number|null);
+
+                    /** RelayObservations slowestApduUs */
+                    slowestApduUs?: (number|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a RelayObservations. */
+                type $Shape = trusttap.attest.v1.RelayObservations.$Properties;
             }
 
             /** ClientMeasurementSource enum. */
@@ -4584,6 +4749,9 @@ export namespace trusttap {
                 /** AttestResponse token. */
                 token?: (trusttap.attest.v1.SignedToken.$Properties|null);
 
+                /** AttestResponse offlinePolicy. */
+                offlinePolicy?: (trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null);
+
                 /**
                  * Creates a new AttestResponse instance using the specified properties.
                  * @param [properties] Properties to set
@@ -4670,6 +4838,9 @@ export namespace trusttap {
 
                     /** AttestResponse token */
                     token?: (trusttap.attest.v1.SignedToken.$Properties|null);
+
+                    /** AttestResponse offlinePolicy */
+                    offlinePolicy?: (trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -7190,6 +7361,27 @@ export namespace trusttap {
                 /** Policy taMinVersions. */
                 taMinVersions: trusttap.attest.v1.TaVersionFloor.$Properties[];
 
+                /** Policy offlineLimits. */
+                offlineLimits: trusttap.txsign.v1.OfflineLimit.$Properties[];
+
+                /** Policy offlineMaxCount. */
+                offlineMaxCount: number;
+
+                /** Policy offlineMaxAgeMs. */
+                offlineMaxAgeMs: Long;
+
+                /** Policy offlinePolicyTtlMs. */
+                offlinePolicyTtlMs: Long;
+
+                /** Policy relaySuspend. */
+                relaySuspend: boolean;
+
+                /** Policy hceSuspend. */
+                hceSuspend: boolean;
+
+                /** Policy relayDecline. */
+                relayDecline: boolean;
+
                 /** Policy clientPlatformMeasuredOnly. */
                 clientPlatformMeasuredOnly: boolean;
 
@@ -7321,6 +7513,27 @@ export namespace trusttap {
 
                     /** Policy taMinVersions */
                     taMinVersions?: (trusttap.attest.v1.TaVersionFloor.$Properties[]|null);
+
+                    /** Policy offlineLimits */
+                    offlineLimits?: (trusttap.txsign.v1.OfflineLimit.$Properties[]|null);
+
+                    /** Policy offlineMaxCount */
+                    offlineMaxCount?: (number|null);
+
+                    /** Policy offlineMaxAgeMs */
+                    offlineMaxAgeMs?: (Long|null);
+
+                    /** Policy offlinePolicyTtlMs */
+                    offlinePolicyTtlMs?: (Long|null);
+
+                    /** Policy relaySuspend */
+                    relaySuspend?: (boolean|null);
+
+                    /** Policy hceSuspend */
+                    hceSuspend?: (boolean|null);
+
+                    /** Policy relayDecline */
+                    relayDecline?: (boolean|null);
 
                     /** Policy clientPlatformMeasuredOnly */
                     clientPlatformMeasuredOnly?: (boolean|null);
@@ -8374,7 +8587,10 @@ export namespace trusttap {
                 DECLINE_REASON_CODE_USED = 12,
 
                 /** DECLINE_REASON_CODE_EXPIRED value */
-                DECLINE_REASON_CODE_EXPIRED = 13
+                DECLINE_REASON_CODE_EXPIRED = 13,
+
+                /** DECLINE_REASON_RELAY_SUSPECTED value */
+                DECLINE_REASON_RELAY_SUSPECTED = 14
             }
 
             /**
@@ -8440,6 +8656,9 @@ export namespace trusttap {
 
                 /** AuthorizeResponse reversedMs. */
                 reversedMs: Long;
+
+                /** AuthorizeResponse approvedOffline. */
+                approvedOffline: boolean;
 
                 /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
@@ -8569,6 +8788,9 @@ export namespace trusttap {
 
                     /** AuthorizeResponse reversedMs */
                     reversedMs?: (Long|null);
+
+                    /** AuthorizeResponse approvedOffline */
+                    approvedOffline?: (boolean|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -10644,6 +10866,2106 @@ export namespace trusttap {
 
                 /** Shape of a WalletBalanceResponse. */
                 type $Shape = trusttap.payment.v1.WalletBalanceResponse.$Properties;
+            }
+        }
+    }
+
+    /** Namespace txsign. */
+    namespace txsign {
+
+        /** Namespace v1. */
+        namespace v1 {
+
+            /** Command enum. */
+            enum Command {
+
+                /** COMMAND_PING value */
+                COMMAND_PING = 0,
+
+                /** COMMAND_SIGN_TRANSACTION value */
+                COMMAND_SIGN_TRANSACTION = 1,
+
+                /** COMMAND_GET_STATE value */
+                COMMAND_GET_STATE = 2,
+
+                /** COMMAND_SET_OFFLINE_POLICY value */
+                COMMAND_SET_OFFLINE_POLICY = 3,
+
+                /** COMMAND_SIGN_OFFLINE value */
+                COMMAND_SIGN_OFFLINE = 4,
+
+                /** COMMAND_GET_OFFLINE_QUEUE value */
+                COMMAND_GET_OFFLINE_QUEUE = 5
+            }
+
+            /** TransactionType enum. */
+            enum TransactionType {
+
+                /** TRANSACTION_TYPE_UNSPECIFIED value */
+                TRANSACTION_TYPE_UNSPECIFIED = 0,
+
+                /** TRANSACTION_TYPE_PURCHASE value */
+                TRANSACTION_TYPE_PURCHASE = 1,
+
+                /** TRANSACTION_TYPE_REFUND value */
+                TRANSACTION_TYPE_REFUND = 2
+            }
+
+            /**
+             * Properties of a TransactionRecord.
+             * @deprecated Use trusttap.txsign.v1.TransactionRecord.$Properties instead.
+             */
+            interface ITransactionRecord extends trusttap.txsign.v1.TransactionRecord.$Properties {
+            }
+
+            /** Represents a TransactionRecord. */
+            class TransactionRecord {
+
+                /**
+                 * Constructs a new TransactionRecord.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.TransactionRecord.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** TransactionRecord counter. */
+                counter: Long;
+
+                /** TransactionRecord type. */
+                type: trusttap.txsign.v1.TransactionType;
+
+                /** TransactionRecord amountMinor. */
+                amountMinor: Long;
+
+                /** TransactionRecord currency. */
+                currency: string;
+
+                /** TransactionRecord merchantId. */
+                merchantId: string;
+
+                /** TransactionRecord terminalId. */
+                terminalId: string;
+
+                /** TransactionRecord applicationCryptogram. */
+                applicationCryptogram: Uint8Array;
+
+                /** TransactionRecord cryptogramData. */
+                cryptogramData: Uint8Array;
+
+                /** TransactionRecord maskedPan. */
+                maskedPan: string;
+
+                /** TransactionRecord panToken. */
+                panToken: Uint8Array;
+
+                /** TransactionRecord pinKsn. */
+                pinKsn: Uint8Array;
+
+                /** TransactionRecord timestampMs. */
+                timestampMs: Long;
+
+                /** TransactionRecord clientTransactionId. */
+                clientTransactionId: string;
+
+                /** TransactionRecord encryptedCardData. */
+                encryptedCardData: Uint8Array;
+
+                /** TransactionRecord approvedOffline. */
+                approvedOffline: boolean;
+
+                /**
+                 * Creates a new TransactionRecord instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns TransactionRecord instance
+                 */
+                static create(properties: trusttap.txsign.v1.TransactionRecord.$Shape): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
+                static create(properties?: trusttap.txsign.v1.TransactionRecord.$Properties): trusttap.txsign.v1.TransactionRecord;
+
+                /**
+                 * Encodes the specified TransactionRecord message. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
+                 * @param message TransactionRecord message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.TransactionRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified TransactionRecord message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
+                 * @param message TransactionRecord message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.TransactionRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a TransactionRecord message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
+
+                /**
+                 * Decodes a TransactionRecord message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
+
+                /**
+                 * Verifies a TransactionRecord message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a TransactionRecord message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns TransactionRecord
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.TransactionRecord;
+
+                /**
+                 * Creates a plain object from a TransactionRecord message. Also converts values to other types if specified.
+                 * @param message TransactionRecord
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.TransactionRecord, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this TransactionRecord to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for TransactionRecord
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace TransactionRecord {
+
+                /** Properties of a TransactionRecord. */
+                interface $Properties {
+
+                    /** TransactionRecord counter */
+                    counter?: (Long|null);
+
+                    /** TransactionRecord type */
+                    type?: (trusttap.txsign.v1.TransactionType|null);
+
+                    /** TransactionRecord amountMinor */
+                    amountMinor?: (Long|null);
+
+                    /** TransactionRecord currency */
+                    currency?: (string|null);
+
+                    /** TransactionRecord merchantId */
+                    merchantId?: (string|null);
+
+                    /** TransactionRecord terminalId */
+                    terminalId?: (string|null);
+
+                    /** TransactionRecord applicationCryptogram */
+                    applicationCryptogram?: (Uint8Array|null);
+
+                    /** TransactionRecord cryptogramData */
+                    cryptogramData?: (Uint8Array|null);
+
+                    /** TransactionRecord maskedPan */
+                    maskedPan?: (string|null);
+
+                    /** TransactionRecord panToken */
+                    panToken?: (Uint8Array|null);
+
+                    /** TransactionRecord pinKsn */
+                    pinKsn?: (Uint8Array|null);
+
+                    /** TransactionRecord timestampMs */
+                    timestampMs?: (Long|null);
+
+                    /** TransactionRecord clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** TransactionRecord encryptedCardData */
+                    encryptedCardData?: (Uint8Array|null);
+
+                    /** TransactionRecord approvedOffline */
+                    approvedOffline?: (boolean|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a TransactionRecord. */
+                type $Shape = trusttap.txsign.v1.TransactionRecord.$Properties;
+            }
+
+            /**
+             * Properties of a SignTransactionRequest.
+             * @deprecated Use trusttap.txsign.v1.SignTransactionRequest.$Properties instead.
+             */
+            interface ISignTransactionRequest extends trusttap.txsign.v1.SignTransactionRequest.$Properties {
+            }
+
+            /** Represents a SignTransactionRequest. */
+            class SignTransactionRequest {
+
+                /**
+                 * Constructs a new SignTransactionRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.SignTransactionRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** SignTransactionRequest record. */
+                record?: (trusttap.txsign.v1.TransactionRecord.$Properties|null);
+
+                /** SignTransactionRequest dukptKeyId. */
+                dukptKeyId: string;
+
+                /** SignTransactionRequest sensitiveCardData. */
+                sensitiveCardData: Uint8Array;
+
+                /**
+                 * Creates a new SignTransactionRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns SignTransactionRequest instance
+                 */
+                static create(properties: trusttap.txsign.v1.SignTransactionRequest.$Shape): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
+                static create(properties?: trusttap.txsign.v1.SignTransactionRequest.$Properties): trusttap.txsign.v1.SignTransactionRequest;
+
+                /**
+                 * Encodes the specified SignTransactionRequest message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
+                 * @param message SignTransactionRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.SignTransactionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified SignTransactionRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
+                 * @param message SignTransactionRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.SignTransactionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a SignTransactionRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
+
+                /**
+                 * Decodes a SignTransactionRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
+
+                /**
+                 * Verifies a SignTransactionRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a SignTransactionRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns SignTransactionRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SignTransactionRequest;
+
+                /**
+                 * Creates a plain object from a SignTransactionRequest message. Also converts values to other types if specified.
+                 * @param message SignTransactionRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.SignTransactionRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this SignTransactionRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for SignTransactionRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SignTransactionRequest {
+
+                /** Properties of a SignTransactionRequest. */
+                interface $Properties {
+
+                    /** SignTransactionRequest record */
+                    record?: (trusttap.txsign.v1.TransactionRecord.$Properties|null);
+
+                    /** SignTransactionRequest dukptKeyId */
+                    dukptKeyId?: (string|null);
+
+                    /** SignTransactionRequest sensitiveCardData */
+                    sensitiveCardData?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a SignTransactionRequest. */
+                type $Shape = trusttap.txsign.v1.SignTransactionRequest.$Properties;
+            }
+
+            /**
+             * Properties of a SignTransactionResponse.
+             * @deprecated Use trusttap.txsign.v1.SignTransactionResponse.$Properties instead.
+             */
+            interface ISignTransactionResponse extends trusttap.txsign.v1.SignTransactionResponse.$Properties {
+            }
+
+            /** Represents a SignTransactionResponse. */
+            class SignTransactionResponse {
+
+                /**
+                 * Constructs a new SignTransactionResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.SignTransactionResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** SignTransactionResponse record. */
+                record: Uint8Array;
+
+                /** SignTransactionResponse signature. */
+                signature: Uint8Array;
+
+                /** SignTransactionResponse devicePublicKey. */
+                devicePublicKey: Uint8Array;
+
+                /** SignTransactionResponse mac. */
+                mac: Uint8Array;
+
+                /** SignTransactionResponse macKsn. */
+                macKsn: Uint8Array;
+
+                /**
+                 * Creates a new SignTransactionResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns SignTransactionResponse instance
+                 */
+                static create(properties: trusttap.txsign.v1.SignTransactionResponse.$Shape): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
+                static create(properties?: trusttap.txsign.v1.SignTransactionResponse.$Properties): trusttap.txsign.v1.SignTransactionResponse;
+
+                /**
+                 * Encodes the specified SignTransactionResponse message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
+                 * @param message SignTransactionResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.SignTransactionResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified SignTransactionResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
+                 * @param message SignTransactionResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.SignTransactionResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a SignTransactionResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
+
+                /**
+                 * Decodes a SignTransactionResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
+
+                /**
+                 * Verifies a SignTransactionResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a SignTransactionResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns SignTransactionResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SignTransactionResponse;
+
+                /**
+                 * Creates a plain object from a SignTransactionResponse message. Also converts values to other types if specified.
+                 * @param message SignTransactionResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.SignTransactionResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this SignTransactionResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for SignTransactionResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SignTransactionResponse {
+
+                /** Properties of a SignTransactionResponse. */
+                interface $Properties {
+
+                    /** SignTransactionResponse record */
+                    record?: (Uint8Array|null);
+
+                    /** SignTransactionResponse signature */
+                    signature?: (Uint8Array|null);
+
+                    /** SignTransactionResponse devicePublicKey */
+                    devicePublicKey?: (Uint8Array|null);
+
+                    /** SignTransactionResponse mac */
+                    mac?: (Uint8Array|null);
+
+                    /** SignTransactionResponse macKsn */
+                    macKsn?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a SignTransactionResponse. */
+                type $Shape = trusttap.txsign.v1.SignTransactionResponse.$Properties;
+            }
+
+            /**
+             * Properties of a GetStateRequest.
+             * @deprecated Use trusttap.txsign.v1.GetStateRequest.$Properties instead.
+             */
+            interface IGetStateRequest extends trusttap.txsign.v1.GetStateRequest.$Properties {
+            }
+
+            /** Represents a GetStateRequest. */
+            class GetStateRequest {
+
+                /**
+                 * Constructs a new GetStateRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.GetStateRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /**
+                 * Creates a new GetStateRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns GetStateRequest instance
+                 */
+                static create(properties: trusttap.txsign.v1.GetStateRequest.$Shape): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
+                static create(properties?: trusttap.txsign.v1.GetStateRequest.$Properties): trusttap.txsign.v1.GetStateRequest;
+
+                /**
+                 * Encodes the specified GetStateRequest message. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
+                 * @param message GetStateRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.GetStateRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified GetStateRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
+                 * @param message GetStateRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.GetStateRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a GetStateRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
+
+                /**
+                 * Decodes a GetStateRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
+
+                /**
+                 * Verifies a GetStateRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a GetStateRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns GetStateRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.GetStateRequest;
+
+                /**
+                 * Creates a plain object from a GetStateRequest message. Also converts values to other types if specified.
+                 * @param message GetStateRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.GetStateRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this GetStateRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for GetStateRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace GetStateRequest {
+
+                /** Properties of a GetStateRequest. */
+                interface $Properties {
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a GetStateRequest. */
+                type $Shape = trusttap.txsign.v1.GetStateRequest.$Properties;
+            }
+
+            /**
+             * Properties of a GetStateResponse.
+             * @deprecated Use trusttap.txsign.v1.GetStateResponse.$Properties instead.
+             */
+            interface IGetStateResponse extends trusttap.txsign.v1.GetStateResponse.$Properties {
+            }
+
+            /** Represents a GetStateResponse. */
+            class GetStateResponse {
+
+                /**
+                 * Constructs a new GetStateResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.GetStateResponse.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** GetStateResponse counter. */
+                counter: Long;
+
+                /**
+                 * Creates a new GetStateResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns GetStateResponse instance
+                 */
+                static create(properties: trusttap.txsign.v1.GetStateResponse.$Shape): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
+                static create(properties?: trusttap.txsign.v1.GetStateResponse.$Properties): trusttap.txsign.v1.GetStateResponse;
+
+                /**
+                 * Encodes the specified GetStateResponse message. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
+                 * @param message GetStateResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.GetStateResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified GetStateResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
+                 * @param message GetStateResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.GetStateResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a GetStateResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
+
+                /**
+                 * Decodes a GetStateResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
+
+                /**
+                 * Verifies a GetStateResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a GetStateResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns GetStateResponse
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.GetStateResponse;
+
+                /**
+                 * Creates a plain object from a GetStateResponse message. Also converts values to other types if specified.
+                 * @param message GetStateResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.GetStateResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this GetStateResponse to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for GetStateResponse
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace GetStateResponse {
+
+                /** Properties of a GetStateResponse. */
+                interface $Properties {
+
+                    /** GetStateResponse counter */
+                    counter?: (Long|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a GetStateResponse. */
+                type $Shape = trusttap.txsign.v1.GetStateResponse.$Properties;
+            }
+
+            /**
+             * Properties of a TxsignState.
+             * @deprecated Use trusttap.txsign.v1.TxsignState.$Properties instead.
+             */
+            interface ITxsignState extends trusttap.txsign.v1.TxsignState.$Properties {
+            }
+
+            /** Represents a TxsignState. */
+            class TxsignState {
+
+                /**
+                 * Constructs a new TxsignState.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.TxsignState.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** TxsignState counter. */
+                counter: Long;
+
+                /**
+                 * Creates a new TxsignState instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns TxsignState instance
+                 */
+                static create(properties: trusttap.txsign.v1.TxsignState.$Shape): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
+                static create(properties?: trusttap.txsign.v1.TxsignState.$Properties): trusttap.txsign.v1.TxsignState;
+
+                /**
+                 * Encodes the specified TxsignState message. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
+                 * @param message TxsignState message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.TxsignState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified TxsignState message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
+                 * @param message TxsignState message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.TxsignState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a TxsignState message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
+
+                /**
+                 * Decodes a TxsignState message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
+
+                /**
+                 * Verifies a TxsignState message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a TxsignState message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns TxsignState
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.TxsignState;
+
+                /**
+                 * Creates a plain object from a TxsignState message. Also converts values to other types if specified.
+                 * @param message TxsignState
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.TxsignState, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this TxsignState to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for TxsignState
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace TxsignState {
+
+                /** Properties of a TxsignState. */
+                interface $Properties {
+
+                    /** TxsignState counter */
+                    counter?: (Long|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a TxsignState. */
+                type $Shape = trusttap.txsign.v1.TxsignState.$Properties;
+            }
+
+            /**
+             * Properties of an OfflineLimit.
+             * @deprecated Use trusttap.txsign.v1.OfflineLimit.$Properties instead.
+             */
+            interface IOfflineLimit extends trusttap.txsign.v1.OfflineLimit.$Properties {
+            }
+
+            /** Represents an OfflineLimit. */
+            class OfflineLimit {
+
+                /**
+                 * Constructs a new OfflineLimit.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.OfflineLimit.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** OfflineLimit currency. */
+                currency: string;
+
+                /** OfflineLimit perTransactionLimitMinor. */
+                perTransactionLimitMinor: Long;
+
+                /** OfflineLimit cumulativeLimitMinor. */
+                cumulativeLimitMinor: Long;
+
+                /**
+                 * Creates a new OfflineLimit instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns OfflineLimit instance
+                 */
+                static create(properties: trusttap.txsign.v1.OfflineLimit.$Shape): trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape;
+                static create(properties?: trusttap.txsign.v1.OfflineLimit.$Properties): trusttap.txsign.v1.OfflineLimit;
+
+                /**
+                 * Encodes the specified OfflineLimit message. Does not implicitly {@link trusttap.txsign.v1.OfflineLimit.verify|verify} messages.
+                 * @param message OfflineLimit message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.OfflineLimit.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified OfflineLimit message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflineLimit.verify|verify} messages.
+                 * @param message OfflineLimit message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.OfflineLimit.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an OfflineLimit message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape} OfflineLimit
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape;
+
+                /**
+                 * Decodes an OfflineLimit message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape} OfflineLimit
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape;
+
+                /**
+                 * Verifies an OfflineLimit message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an OfflineLimit message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns OfflineLimit
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.OfflineLimit;
+
+                /**
+                 * Creates a plain object from an OfflineLimit message. Also converts values to other types if specified.
+                 * @param message OfflineLimit
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.OfflineLimit, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this OfflineLimit to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for OfflineLimit
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace OfflineLimit {
+
+                /** Properties of an OfflineLimit. */
+                interface $Properties {
+
+                    /** OfflineLimit currency */
+                    currency?: (string|null);
+
+                    /** OfflineLimit perTransactionLimitMinor */
+                    perTransactionLimitMinor?: (Long|null);
+
+                    /** OfflineLimit cumulativeLimitMinor */
+                    cumulativeLimitMinor?: (Long|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an OfflineLimit. */
+                type $Shape = trusttap.txsign.v1.OfflineLimit.$Properties;
+            }
+
+            /**
+             * Properties of an OfflinePolicy.
+             * @deprecated Use trusttap.txsign.v1.OfflinePolicy.$Properties instead.
+             */
+            interface IOfflinePolicy extends trusttap.txsign.v1.OfflinePolicy.$Properties {
+            }
+
+            /** Represents an OfflinePolicy. */
+            class OfflinePolicy {
+
+                /**
+                 * Constructs a new OfflinePolicy.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.OfflinePolicy.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** OfflinePolicy deviceId. */
+                deviceId: string;
+
+                /** OfflinePolicy deviceKeySha256. */
+                deviceKeySha256: Uint8Array;
+
+                /** OfflinePolicy merchantId. */
+                merchantId: string;
+
+                /** OfflinePolicy limits. */
+                limits: trusttap.txsign.v1.OfflineLimit.$Properties[];
+
+                /** OfflinePolicy maxCount. */
+                maxCount: number;
+
+                /** OfflinePolicy maxAgeMs. */
+                maxAgeMs: Long;
+
+                /** OfflinePolicy issuedMs. */
+                issuedMs: Long;
+
+                /** OfflinePolicy expiresMs. */
+                expiresMs: Long;
+
+                /** OfflinePolicy uploadedThroughCounter. */
+                uploadedThroughCounter: Long;
+
+                /** OfflinePolicy policyVersion. */
+                policyVersion: number;
+
+                /**
+                 * Creates a new OfflinePolicy instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns OfflinePolicy instance
+                 */
+                static create(properties: trusttap.txsign.v1.OfflinePolicy.$Shape): trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape;
+                static create(properties?: trusttap.txsign.v1.OfflinePolicy.$Properties): trusttap.txsign.v1.OfflinePolicy;
+
+                /**
+                 * Encodes the specified OfflinePolicy message. Does not implicitly {@link trusttap.txsign.v1.OfflinePolicy.verify|verify} messages.
+                 * @param message OfflinePolicy message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.OfflinePolicy.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified OfflinePolicy message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflinePolicy.verify|verify} messages.
+                 * @param message OfflinePolicy message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.OfflinePolicy.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an OfflinePolicy message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape} OfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape;
+
+                /**
+                 * Decodes an OfflinePolicy message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape} OfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape;
+
+                /**
+                 * Verifies an OfflinePolicy message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an OfflinePolicy message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns OfflinePolicy
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.OfflinePolicy;
+
+                /**
+                 * Creates a plain object from an OfflinePolicy message. Also converts values to other types if specified.
+                 * @param message OfflinePolicy
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.OfflinePolicy, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this OfflinePolicy to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for OfflinePolicy
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace OfflinePolicy {
+
+                /** Properties of an OfflinePolicy. */
+                interface $Properties {
+
+                    /** OfflinePolicy deviceId */
+                    deviceId?: (string|null);
+
+                    /** OfflinePolicy deviceKeySha256 */
+                    deviceKeySha256?: (Uint8Array|null);
+
+                    /** OfflinePolicy merchantId */
+                    merchantId?: (string|null);
+
+                    /** OfflinePolicy limits */
+                    limits?: (trusttap.txsign.v1.OfflineLimit.$Properties[]|null);
+
+                    /** OfflinePolicy maxCount */
+                    maxCount?: (number|null);
+
+                    /** OfflinePolicy maxAgeMs */
+                    maxAgeMs?: (Long|null);
+
+                    /** OfflinePolicy issuedMs */
+                    issuedMs?: (Long|null);
+
+                    /** OfflinePolicy expiresMs */
+                    expiresMs?: (Long|null);
+
+                    /** OfflinePolicy uploadedThroughCounter */
+                    uploadedThroughCounter?: (Long|null);
+
+                    /** OfflinePolicy policyVersion */
+                    policyVersion?: (number|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an OfflinePolicy. */
+                type $Shape = trusttap.txsign.v1.OfflinePolicy.$Properties;
+            }
+
+            /**
+             * Properties of a SignedOfflinePolicy.
+             * @deprecated Use trusttap.txsign.v1.SignedOfflinePolicy.$Properties instead.
+             */
+            interface ISignedOfflinePolicy extends trusttap.txsign.v1.SignedOfflinePolicy.$Properties {
+            }
+
+            /** Represents a SignedOfflinePolicy. */
+            class SignedOfflinePolicy {
+
+                /**
+                 * Constructs a new SignedOfflinePolicy.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.SignedOfflinePolicy.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** SignedOfflinePolicy policy. */
+                policy: Uint8Array;
+
+                /** SignedOfflinePolicy signature. */
+                signature: Uint8Array;
+
+                /**
+                 * Creates a new SignedOfflinePolicy instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns SignedOfflinePolicy instance
+                 */
+                static create(properties: trusttap.txsign.v1.SignedOfflinePolicy.$Shape): trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape;
+                static create(properties?: trusttap.txsign.v1.SignedOfflinePolicy.$Properties): trusttap.txsign.v1.SignedOfflinePolicy;
+
+                /**
+                 * Encodes the specified SignedOfflinePolicy message. Does not implicitly {@link trusttap.txsign.v1.SignedOfflinePolicy.verify|verify} messages.
+                 * @param message SignedOfflinePolicy message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.SignedOfflinePolicy.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified SignedOfflinePolicy message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignedOfflinePolicy.verify|verify} messages.
+                 * @param message SignedOfflinePolicy message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.SignedOfflinePolicy.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a SignedOfflinePolicy message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape} SignedOfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape;
+
+                /**
+                 * Decodes a SignedOfflinePolicy message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape} SignedOfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape;
+
+                /**
+                 * Verifies a SignedOfflinePolicy message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a SignedOfflinePolicy message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns SignedOfflinePolicy
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SignedOfflinePolicy;
+
+                /**
+                 * Creates a plain object from a SignedOfflinePolicy message. Also converts values to other types if specified.
+                 * @param message SignedOfflinePolicy
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.SignedOfflinePolicy, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this SignedOfflinePolicy to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for SignedOfflinePolicy
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SignedOfflinePolicy {
+
+                /** Properties of a SignedOfflinePolicy. */
+                interface $Properties {
+
+                    /** SignedOfflinePolicy policy */
+                    policy?: (Uint8Array|null);
+
+                    /** SignedOfflinePolicy signature */
+                    signature?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a SignedOfflinePolicy. */
+                type $Shape = trusttap.txsign.v1.SignedOfflinePolicy.$Properties;
+            }
+
+            /**
+             * Properties of a SetOfflinePolicyRequest.
+             * @deprecated Use trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties instead.
+             */
+            interface ISetOfflinePolicyRequest extends trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties {
+            }
+
+            /** Represents a SetOfflinePolicyRequest. */
+            class SetOfflinePolicyRequest {
+
+                /**
+                 * Constructs a new SetOfflinePolicyRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** SetOfflinePolicyRequest signed. */
+                signed?: (trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null);
+
+                /** SetOfflinePolicyRequest tokenPublicKey. */
+                tokenPublicKey: Uint8Array;
+
+                /**
+                 * Creates a new SetOfflinePolicyRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns SetOfflinePolicyRequest instance
+                 */
+                static create(properties: trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape): trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape;
+                static create(properties?: trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties): trusttap.txsign.v1.SetOfflinePolicyRequest;
+
+                /**
+                 * Encodes the specified SetOfflinePolicyRequest message. Does not implicitly {@link trusttap.txsign.v1.SetOfflinePolicyRequest.verify|verify} messages.
+                 * @param message SetOfflinePolicyRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified SetOfflinePolicyRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SetOfflinePolicyRequest.verify|verify} messages.
+                 * @param message SetOfflinePolicyRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a SetOfflinePolicyRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape} SetOfflinePolicyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape;
+
+                /**
+                 * Decodes a SetOfflinePolicyRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape} SetOfflinePolicyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape;
+
+                /**
+                 * Verifies a SetOfflinePolicyRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a SetOfflinePolicyRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns SetOfflinePolicyRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SetOfflinePolicyRequest;
+
+                /**
+                 * Creates a plain object from a SetOfflinePolicyRequest message. Also converts values to other types if specified.
+                 * @param message SetOfflinePolicyRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.SetOfflinePolicyRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this SetOfflinePolicyRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for SetOfflinePolicyRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SetOfflinePolicyRequest {
+
+                /** Properties of a SetOfflinePolicyRequest. */
+                interface $Properties {
+
+                    /** SetOfflinePolicyRequest signed */
+                    signed?: (trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null);
+
+                    /** SetOfflinePolicyRequest tokenPublicKey */
+                    tokenPublicKey?: (Uint8Array|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a SetOfflinePolicyRequest. */
+                type $Shape = trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties;
+            }
+
+            /** OfflineCvm enum. */
+            enum OfflineCvm {
+
+                /** OFFLINE_CVM_UNSPECIFIED value */
+                OFFLINE_CVM_UNSPECIFIED = 0,
+
+                /** OFFLINE_CVM_NO_CVM value */
+                OFFLINE_CVM_NO_CVM = 1,
+
+                /** OFFLINE_CVM_CDCVM value */
+                OFFLINE_CVM_CDCVM = 2
+            }
+
+            /**
+             * Properties of a SignOfflineRequest.
+             * @deprecated Use trusttap.txsign.v1.SignOfflineRequest.$Properties instead.
+             */
+            interface ISignOfflineRequest extends trusttap.txsign.v1.SignOfflineRequest.$Properties {
+            }
+
+            /** Represents a SignOfflineRequest. */
+            class SignOfflineRequest {
+
+                /**
+                 * Constructs a new SignOfflineRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.SignOfflineRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** SignOfflineRequest sign. */
+                sign?: (trusttap.txsign.v1.SignTransactionRequest.$Properties|null);
+
+                /** SignOfflineRequest cvm. */
+                cvm: trusttap.txsign.v1.OfflineCvm;
+
+                /** SignOfflineRequest aid. */
+                aid: string;
+
+                /**
+                 * Creates a new SignOfflineRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns SignOfflineRequest instance
+                 */
+                static create(properties: trusttap.txsign.v1.SignOfflineRequest.$Shape): trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape;
+                static create(properties?: trusttap.txsign.v1.SignOfflineRequest.$Properties): trusttap.txsign.v1.SignOfflineRequest;
+
+                /**
+                 * Encodes the specified SignOfflineRequest message. Does not implicitly {@link trusttap.txsign.v1.SignOfflineRequest.verify|verify} messages.
+                 * @param message SignOfflineRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.SignOfflineRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified SignOfflineRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignOfflineRequest.verify|verify} messages.
+                 * @param message SignOfflineRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.SignOfflineRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a SignOfflineRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape} SignOfflineRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape;
+
+                /**
+                 * Decodes a SignOfflineRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape} SignOfflineRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape;
+
+                /**
+                 * Verifies a SignOfflineRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a SignOfflineRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns SignOfflineRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SignOfflineRequest;
+
+                /**
+                 * Creates a plain object from a SignOfflineRequest message. Also converts values to other types if specified.
+                 * @param message SignOfflineRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.SignOfflineRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this SignOfflineRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for SignOfflineRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SignOfflineRequest {
+
+                /** Properties of a SignOfflineRequest. */
+                interface $Properties {
+
+                    /** SignOfflineRequest sign */
+                    sign?: (trusttap.txsign.v1.SignTransactionRequest.$Properties|null);
+
+                    /** SignOfflineRequest cvm */
+                    cvm?: (trusttap.txsign.v1.OfflineCvm|null);
+
+                    /** SignOfflineRequest aid */
+                    aid?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a SignOfflineRequest. */
+                type $Shape = trusttap.txsign.v1.SignOfflineRequest.$Properties;
+            }
+
+            /** OfflineRefusal enum. */
+            enum OfflineRefusal {
+
+                /** OFFLINE_REFUSAL_UNSPECIFIED value */
+                OFFLINE_REFUSAL_UNSPECIFIED = 0,
+
+                /** OFFLINE_REFUSAL_NO_POLICY value */
+                OFFLINE_REFUSAL_NO_POLICY = 1,
+
+                /** OFFLINE_REFUSAL_POLICY_EXPIRED value */
+                OFFLINE_REFUSAL_POLICY_EXPIRED = 2,
+
+                /** OFFLINE_REFUSAL_CURRENCY value */
+                OFFLINE_REFUSAL_CURRENCY = 3,
+
+                /** OFFLINE_REFUSAL_PER_TRANSACTION_LIMIT value */
+                OFFLINE_REFUSAL_PER_TRANSACTION_LIMIT = 4,
+
+                /** OFFLINE_REFUSAL_CUMULATIVE_LIMIT value */
+                OFFLINE_REFUSAL_CUMULATIVE_LIMIT = 5,
+
+                /** OFFLINE_REFUSAL_MAX_COUNT value */
+                OFFLINE_REFUSAL_MAX_COUNT = 6,
+
+                /** OFFLINE_REFUSAL_MAX_AGE value */
+                OFFLINE_REFUSAL_MAX_AGE = 7,
+
+                /** OFFLINE_REFUSAL_PIN value */
+                OFFLINE_REFUSAL_PIN = 8
+            }
+
+            /**
+             * Properties of a QueuedRecord.
+             * @deprecated Use trusttap.txsign.v1.QueuedRecord.$Properties instead.
+             */
+            interface IQueuedRecord extends trusttap.txsign.v1.QueuedRecord.$Properties {
+            }
+
+            /** Represents a QueuedRecord. */
+            class QueuedRecord {
+
+                /**
+                 * Constructs a new QueuedRecord.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.QueuedRecord.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** QueuedRecord signedTransaction. */
+                signedTransaction: Uint8Array;
+
+                /** QueuedRecord counter. */
+                counter: Long;
+
+                /** QueuedRecord amountMinor. */
+                amountMinor: Long;
+
+                /** QueuedRecord currency. */
+                currency: string;
+
+                /** QueuedRecord timestampMs. */
+                timestampMs: Long;
+
+                /** QueuedRecord cvm. */
+                cvm: trusttap.txsign.v1.OfflineCvm;
+
+                /** QueuedRecord aid. */
+                aid: string;
+
+                /** QueuedRecord clientTransactionId. */
+                clientTransactionId: string;
+
+                /**
+                 * Creates a new QueuedRecord instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns QueuedRecord instance
+                 */
+                static create(properties: trusttap.txsign.v1.QueuedRecord.$Shape): trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape;
+                static create(properties?: trusttap.txsign.v1.QueuedRecord.$Properties): trusttap.txsign.v1.QueuedRecord;
+
+                /**
+                 * Encodes the specified QueuedRecord message. Does not implicitly {@link trusttap.txsign.v1.QueuedRecord.verify|verify} messages.
+                 * @param message QueuedRecord message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.QueuedRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified QueuedRecord message, length delimited. Does not implicitly {@link trusttap.txsign.v1.QueuedRecord.verify|verify} messages.
+                 * @param message QueuedRecord message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.QueuedRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a QueuedRecord message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape} QueuedRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape;
+
+                /**
+                 * Decodes a QueuedRecord message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape} QueuedRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape;
+
+                /**
+                 * Verifies a QueuedRecord message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a QueuedRecord message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns QueuedRecord
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.QueuedRecord;
+
+                /**
+                 * Creates a plain object from a QueuedRecord message. Also converts values to other types if specified.
+                 * @param message QueuedRecord
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.QueuedRecord, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this QueuedRecord to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for QueuedRecord
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace QueuedRecord {
+
+                /** Properties of a QueuedRecord. */
+                interface $Properties {
+
+                    /** QueuedRecord signedTransaction */
+                    signedTransaction?: (Uint8Array|null);
+
+                    /** QueuedRecord counter */
+                    counter?: (Long|null);
+
+                    /** QueuedRecord amountMinor */
+                    amountMinor?: (Long|null);
+
+                    /** QueuedRecord currency */
+                    currency?: (string|null);
+
+                    /** QueuedRecord timestampMs */
+                    timestampMs?: (Long|null);
+
+                    /** QueuedRecord cvm */
+                    cvm?: (trusttap.txsign.v1.OfflineCvm|null);
+
+                    /** QueuedRecord aid */
+                    aid?: (string|null);
+
+                    /** QueuedRecord clientTransactionId */
+                    clientTransactionId?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a QueuedRecord. */
+                type $Shape = trusttap.txsign.v1.QueuedRecord.$Properties;
+            }
+
+            /**
+             * Properties of an OfflineStatus.
+             * @deprecated Use trusttap.txsign.v1.OfflineStatus.$Properties instead.
+             */
+            interface IOfflineStatus extends trusttap.txsign.v1.OfflineStatus.$Properties {
+            }
+
+            /** Represents an OfflineStatus. */
+            class OfflineStatus {
+
+                /**
+                 * Constructs a new OfflineStatus.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.OfflineStatus.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** OfflineStatus policy. */
+                policy?: (trusttap.txsign.v1.OfflinePolicy.$Properties|null);
+
+                /** OfflineStatus queue. */
+                queue: trusttap.txsign.v1.QueuedRecord.$Properties[];
+
+                /**
+                 * Creates a new OfflineStatus instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns OfflineStatus instance
+                 */
+                static create(properties: trusttap.txsign.v1.OfflineStatus.$Shape): trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape;
+                static create(properties?: trusttap.txsign.v1.OfflineStatus.$Properties): trusttap.txsign.v1.OfflineStatus;
+
+                /**
+                 * Encodes the specified OfflineStatus message. Does not implicitly {@link trusttap.txsign.v1.OfflineStatus.verify|verify} messages.
+                 * @param message OfflineStatus message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.OfflineStatus.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified OfflineStatus message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflineStatus.verify|verify} messages.
+                 * @param message OfflineStatus message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.OfflineStatus.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an OfflineStatus message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape} OfflineStatus
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape;
+
+                /**
+                 * Decodes an OfflineStatus message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape} OfflineStatus
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape;
+
+                /**
+                 * Verifies an OfflineStatus message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an OfflineStatus message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns OfflineStatus
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.OfflineStatus;
+
+                /**
+                 * Creates a plain object from an OfflineStatus message. Also converts values to other types if specified.
+                 * @param message OfflineStatus
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.OfflineStatus, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this OfflineStatus to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for OfflineStatus
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace OfflineStatus {
+
+                /** Properties of an OfflineStatus. */
+                interface $Properties {
+
+                    /** OfflineStatus policy */
+                    policy?: (trusttap.txsign.v1.OfflinePolicy.$Properties|null);
+
+                    /** OfflineStatus queue */
+                    queue?: (trusttap.txsign.v1.QueuedRecord.$Properties[]|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an OfflineStatus. */
+                type $Shape = trusttap.txsign.v1.OfflineStatus.$Properties;
+            }
+
+            /**
+             * Properties of a GetOfflineQueueRequest.
+             * @deprecated Use trusttap.txsign.v1.GetOfflineQueueRequest.$Properties instead.
+             */
+            interface IGetOfflineQueueRequest extends trusttap.txsign.v1.GetOfflineQueueRequest.$Properties {
+            }
+
+            /** Represents a GetOfflineQueueRequest. */
+            class GetOfflineQueueRequest {
+
+                /**
+                 * Constructs a new GetOfflineQueueRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.GetOfflineQueueRequest.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /**
+                 * Creates a new GetOfflineQueueRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns GetOfflineQueueRequest instance
+                 */
+                static create(properties: trusttap.txsign.v1.GetOfflineQueueRequest.$Shape): trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape;
+                static create(properties?: trusttap.txsign.v1.GetOfflineQueueRequest.$Properties): trusttap.txsign.v1.GetOfflineQueueRequest;
+
+                /**
+                 * Encodes the specified GetOfflineQueueRequest message. Does not implicitly {@link trusttap.txsign.v1.GetOfflineQueueRequest.verify|verify} messages.
+                 * @param message GetOfflineQueueRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.GetOfflineQueueRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified GetOfflineQueueRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetOfflineQueueRequest.verify|verify} messages.
+                 * @param message GetOfflineQueueRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.GetOfflineQueueRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a GetOfflineQueueRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape} GetOfflineQueueRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape;
+
+                /**
+                 * Decodes a GetOfflineQueueRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape} GetOfflineQueueRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape;
+
+                /**
+                 * Verifies a GetOfflineQueueRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a GetOfflineQueueRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns GetOfflineQueueRequest
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.GetOfflineQueueRequest;
+
+                /**
+                 * Creates a plain object from a GetOfflineQueueRequest message. Also converts values to other types if specified.
+                 * @param message GetOfflineQueueRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.GetOfflineQueueRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this GetOfflineQueueRequest to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for GetOfflineQueueRequest
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace GetOfflineQueueRequest {
+
+                /** Properties of a GetOfflineQueueRequest. */
+                interface $Properties {
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a GetOfflineQueueRequest. */
+                type $Shape = trusttap.txsign.v1.GetOfflineQueueRequest.$Properties;
+            }
+
+            /**
+             * Properties of an OfflineState.
+             * @deprecated Use trusttap.txsign.v1.OfflineState.$Properties instead.
+             */
+            interface IOfflineState extends trusttap.txsign.v1.OfflineState.$Properties {
+            }
+
+            /** Represents an OfflineState. */
+            class OfflineState {
+
+                /**
+                 * Constructs a new OfflineState.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: trusttap.txsign.v1.OfflineState.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** OfflineState tokenPublicKey. */
+                tokenPublicKey: Uint8Array;
+
+                /** OfflineState policy. */
+                policy?: (trusttap.txsign.v1.OfflinePolicy.$Properties|null);
+
+                /** OfflineState queue. */
+                queue: trusttap.txsign.v1.QueuedRecord.$Properties[];
+
+                /**
+                 * Creates a new OfflineState instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns OfflineState instance
+                 */
+                static create(properties: trusttap.txsign.v1.OfflineState.$Shape): trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape;
+                static create(properties?: trusttap.txsign.v1.OfflineState.$Properties): trusttap.txsign.v1.OfflineState;
+
+                /**
+                 * Encodes the specified OfflineState message. Does not implicitly {@link trusttap.txsign.v1.OfflineState.verify|verify} messages.
+                 * @param message OfflineState message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: trusttap.txsign.v1.OfflineState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified OfflineState message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflineState.verify|verify} messages.
+                 * @param message OfflineState message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encodeDelimited(message: trusttap.txsign.v1.OfflineState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an OfflineState message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape} OfflineState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape;
+
+                /**
+                 * Decodes an OfflineState message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape} OfflineState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape;
+
+                /**
+                 * Verifies an OfflineState message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an OfflineState message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns OfflineState
+                 */
+                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.OfflineState;
+
+                /**
+                 * Creates a plain object from an OfflineState message. Also converts values to other types if specified.
+                 * @param message OfflineState
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                static toObject(message: trusttap.txsign.v1.OfflineState, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this OfflineState to JSON.
+                 * @returns JSON object
+                 */
+                toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the type url for OfflineState
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace OfflineState {
+
+                /** Properties of an OfflineState. */
+                interface $Properties {
+
+                    /** OfflineState tokenPublicKey */
+                    tokenPublicKey?: (Uint8Array|null);
+
+                    /** OfflineState policy */
+                    policy?: (trusttap.txsign.v1.OfflinePolicy.$Properties|null);
+
+                    /** OfflineState queue */
+                    queue?: (trusttap.txsign.v1.QueuedRecord.$Properties[]|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an OfflineState. */
+                type $Shape = trusttap.txsign.v1.OfflineState.$Properties;
             }
         }
     }
@@ -19528,850 +21850,6 @@ export namespace trusttap {
 
                 /** Shape of a TuiScreen. */
                 type $Shape = trusttap.tee.v1.TuiScreen.$Properties;
-            }
-        }
-    }
-
-    /** Namespace txsign. */
-    namespace txsign {
-
-        /** Namespace v1. */
-        namespace v1 {
-
-            /** Command enum. */
-            enum Command {
-
-                /** COMMAND_PING value */
-                COMMAND_PING = 0,
-
-                /** COMMAND_SIGN_TRANSACTION value */
-                COMMAND_SIGN_TRANSACTION = 1,
-
-                /** COMMAND_GET_STATE value */
-                COMMAND_GET_STATE = 2
-            }
-
-            /** TransactionType enum. */
-            enum TransactionType {
-
-                /** TRANSACTION_TYPE_UNSPECIFIED value */
-                TRANSACTION_TYPE_UNSPECIFIED = 0,
-
-                /** TRANSACTION_TYPE_PURCHASE value */
-                TRANSACTION_TYPE_PURCHASE = 1,
-
-                /** TRANSACTION_TYPE_REFUND value */
-                TRANSACTION_TYPE_REFUND = 2
-            }
-
-            /**
-             * Properties of a TransactionRecord.
-             * @deprecated Use trusttap.txsign.v1.TransactionRecord.$Properties instead.
-             */
-            interface ITransactionRecord extends trusttap.txsign.v1.TransactionRecord.$Properties {
-            }
-
-            /** Represents a TransactionRecord. */
-            class TransactionRecord {
-
-                /**
-                 * Constructs a new TransactionRecord.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.txsign.v1.TransactionRecord.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** TransactionRecord counter. */
-                counter: Long;
-
-                /** TransactionRecord type. */
-                type: trusttap.txsign.v1.TransactionType;
-
-                /** TransactionRecord amountMinor. */
-                amountMinor: Long;
-
-                /** TransactionRecord currency. */
-                currency: string;
-
-                /** TransactionRecord merchantId. */
-                merchantId: string;
-
-                /** TransactionRecord terminalId. */
-                terminalId: string;
-
-                /** TransactionRecord applicationCryptogram. */
-                applicationCryptogram: Uint8Array;
-
-                /** TransactionRecord cryptogramData. */
-                cryptogramData: Uint8Array;
-
-                /** TransactionRecord maskedPan. */
-                maskedPan: string;
-
-                /** TransactionRecord panToken. */
-                panToken: Uint8Array;
-
-                /** TransactionRecord pinKsn. */
-                pinKsn: Uint8Array;
-
-                /** TransactionRecord timestampMs. */
-                timestampMs: Long;
-
-                /** TransactionRecord clientTransactionId. */
-                clientTransactionId: string;
-
-                /** TransactionRecord encryptedCardData. */
-                encryptedCardData: Uint8Array;
-
-                /**
-                 * Creates a new TransactionRecord instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns TransactionRecord instance
-                 */
-                static create(properties: trusttap.txsign.v1.TransactionRecord.$Shape): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
-                static create(properties?: trusttap.txsign.v1.TransactionRecord.$Properties): trusttap.txsign.v1.TransactionRecord;
-
-                /**
-                 * Encodes the specified TransactionRecord message. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
-                 * @param message TransactionRecord message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.txsign.v1.TransactionRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified TransactionRecord message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
-                 * @param message TransactionRecord message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.txsign.v1.TransactionRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a TransactionRecord message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
-
-                /**
-                 * Decodes a TransactionRecord message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
-
-                /**
-                 * Verifies a TransactionRecord message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a TransactionRecord message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns TransactionRecord
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.TransactionRecord;
-
-                /**
-                 * Creates a plain object from a TransactionRecord message. Also converts values to other types if specified.
-                 * @param message TransactionRecord
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.txsign.v1.TransactionRecord, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this TransactionRecord to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for TransactionRecord
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace TransactionRecord {
-
-                /** Properties of a TransactionRecord. */
-                interface $Properties {
-
-                    /** TransactionRecord counter */
-                    counter?: (Long|null);
-
-                    /** TransactionRecord type */
-                    type?: (trusttap.txsign.v1.TransactionType|null);
-
-                    /** TransactionRecord amountMinor */
-                    amountMinor?: (Long|null);
-
-                    /** TransactionRecord currency */
-                    currency?: (string|null);
-
-                    /** TransactionRecord merchantId */
-                    merchantId?: (string|null);
-
-                    /** TransactionRecord terminalId */
-                    terminalId?: (string|null);
-
-                    /** TransactionRecord applicationCryptogram */
-                    applicationCryptogram?: (Uint8Array|null);
-
-                    /** TransactionRecord cryptogramData */
-                    cryptogramData?: (Uint8Array|null);
-
-                    /** TransactionRecord maskedPan */
-                    maskedPan?: (string|null);
-
-                    /** TransactionRecord panToken */
-                    panToken?: (Uint8Array|null);
-
-                    /** TransactionRecord pinKsn */
-                    pinKsn?: (Uint8Array|null);
-
-                    /** TransactionRecord timestampMs */
-                    timestampMs?: (Long|null);
-
-                    /** TransactionRecord clientTransactionId */
-                    clientTransactionId?: (string|null);
-
-                    /** TransactionRecord encryptedCardData */
-                    encryptedCardData?: (Uint8Array|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a TransactionRecord. */
-                type $Shape = trusttap.txsign.v1.TransactionRecord.$Properties;
-            }
-
-            /**
-             * Properties of a SignTransactionRequest.
-             * @deprecated Use trusttap.txsign.v1.SignTransactionRequest.$Properties instead.
-             */
-            interface ISignTransactionRequest extends trusttap.txsign.v1.SignTransactionRequest.$Properties {
-            }
-
-            /** Represents a SignTransactionRequest. */
-            class SignTransactionRequest {
-
-                /**
-                 * Constructs a new SignTransactionRequest.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.txsign.v1.SignTransactionRequest.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** SignTransactionRequest record. */
-                record?: (trusttap.txsign.v1.TransactionRecord.$Properties|null);
-
-                /** SignTransactionRequest dukptKeyId. */
-                dukptKeyId: string;
-
-                /** SignTransactionRequest sensitiveCardData. */
-                sensitiveCardData: Uint8Array;
-
-                /**
-                 * Creates a new SignTransactionRequest instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns SignTransactionRequest instance
-                 */
-                static create(properties: trusttap.txsign.v1.SignTransactionRequest.$Shape): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
-                static create(properties?: trusttap.txsign.v1.SignTransactionRequest.$Properties): trusttap.txsign.v1.SignTransactionRequest;
-
-                /**
-                 * Encodes the specified SignTransactionRequest message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
-                 * @param message SignTransactionRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.txsign.v1.SignTransactionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified SignTransactionRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
-                 * @param message SignTransactionRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.txsign.v1.SignTransactionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a SignTransactionRequest message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
-
-                /**
-                 * Decodes a SignTransactionRequest message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
-
-                /**
-                 * Verifies a SignTransactionRequest message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a SignTransactionRequest message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns SignTransactionRequest
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SignTransactionRequest;
-
-                /**
-                 * Creates a plain object from a SignTransactionRequest message. Also converts values to other types if specified.
-                 * @param message SignTransactionRequest
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.txsign.v1.SignTransactionRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this SignTransactionRequest to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for SignTransactionRequest
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace SignTransactionRequest {
-
-                /** Properties of a SignTransactionRequest. */
-                interface $Properties {
-
-                    /** SignTransactionRequest record */
-                    record?: (trusttap.txsign.v1.TransactionRecord.$Properties|null);
-
-                    /** SignTransactionRequest dukptKeyId */
-                    dukptKeyId?: (string|null);
-
-                    /** SignTransactionRequest sensitiveCardData */
-                    sensitiveCardData?: (Uint8Array|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a SignTransactionRequest. */
-                type $Shape = trusttap.txsign.v1.SignTransactionRequest.$Properties;
-            }
-
-            /**
-             * Properties of a SignTransactionResponse.
-             * @deprecated Use trusttap.txsign.v1.SignTransactionResponse.$Properties instead.
-             */
-            interface ISignTransactionResponse extends trusttap.txsign.v1.SignTransactionResponse.$Properties {
-            }
-
-            /** Represents a SignTransactionResponse. */
-            class SignTransactionResponse {
-
-                /**
-                 * Constructs a new SignTransactionResponse.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.txsign.v1.SignTransactionResponse.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** SignTransactionResponse record. */
-                record: Uint8Array;
-
-                /** SignTransactionResponse signature. */
-                signature: Uint8Array;
-
-                /** SignTransactionResponse devicePublicKey. */
-                devicePublicKey: Uint8Array;
-
-                /** SignTransactionResponse mac. */
-                mac: Uint8Array;
-
-                /** SignTransactionResponse macKsn. */
-                macKsn: Uint8Array;
-
-                /**
-                 * Creates a new SignTransactionResponse instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns SignTransactionResponse instance
-                 */
-                static create(properties: trusttap.txsign.v1.SignTransactionResponse.$Shape): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
-                static create(properties?: trusttap.txsign.v1.SignTransactionResponse.$Properties): trusttap.txsign.v1.SignTransactionResponse;
-
-                /**
-                 * Encodes the specified SignTransactionResponse message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
-                 * @param message SignTransactionResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.txsign.v1.SignTransactionResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified SignTransactionResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
-                 * @param message SignTransactionResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.txsign.v1.SignTransactionResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a SignTransactionResponse message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
-
-                /**
-                 * Decodes a SignTransactionResponse message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
-
-                /**
-                 * Verifies a SignTransactionResponse message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a SignTransactionResponse message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns SignTransactionResponse
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.SignTransactionResponse;
-
-                /**
-                 * Creates a plain object from a SignTransactionResponse message. Also converts values to other types if specified.
-                 * @param message SignTransactionResponse
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.txsign.v1.SignTransactionResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this SignTransactionResponse to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for SignTransactionResponse
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace SignTransactionResponse {
-
-                /** Properties of a SignTransactionResponse. */
-                interface $Properties {
-
-                    /** SignTransactionResponse record */
-                    record?: (Uint8Array|null);
-
-                    /** SignTransactionResponse signature */
-                    signature?: (Uint8Array|null);
-
-                    /** SignTransactionResponse devicePublicKey */
-                    devicePublicKey?: (Uint8Array|null);
-
-                    /** SignTransactionResponse mac */
-                    mac?: (Uint8Array|null);
-
-                    /** SignTransactionResponse macKsn */
-                    macKsn?: (Uint8Array|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a SignTransactionResponse. */
-                type $Shape = trusttap.txsign.v1.SignTransactionResponse.$Properties;
-            }
-
-            /**
-             * Properties of a GetStateRequest.
-             * @deprecated Use trusttap.txsign.v1.GetStateRequest.$Properties instead.
-             */
-            interface IGetStateRequest extends trusttap.txsign.v1.GetStateRequest.$Properties {
-            }
-
-            /** Represents a GetStateRequest. */
-            class GetStateRequest {
-
-                /**
-                 * Constructs a new GetStateRequest.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.txsign.v1.GetStateRequest.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /**
-                 * Creates a new GetStateRequest instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns GetStateRequest instance
-                 */
-                static create(properties: trusttap.txsign.v1.GetStateRequest.$Shape): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
-                static create(properties?: trusttap.txsign.v1.GetStateRequest.$Properties): trusttap.txsign.v1.GetStateRequest;
-
-                /**
-                 * Encodes the specified GetStateRequest message. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
-                 * @param message GetStateRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.txsign.v1.GetStateRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified GetStateRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
-                 * @param message GetStateRequest message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.txsign.v1.GetStateRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a GetStateRequest message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
-
-                /**
-                 * Decodes a GetStateRequest message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
-
-                /**
-                 * Verifies a GetStateRequest message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a GetStateRequest message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns GetStateRequest
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.GetStateRequest;
-
-                /**
-                 * Creates a plain object from a GetStateRequest message. Also converts values to other types if specified.
-                 * @param message GetStateRequest
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.txsign.v1.GetStateRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this GetStateRequest to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for GetStateRequest
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace GetStateRequest {
-
-                /** Properties of a GetStateRequest. */
-                interface $Properties {
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a GetStateRequest. */
-                type $Shape = trusttap.txsign.v1.GetStateRequest.$Properties;
-            }
-
-            /**
-             * Properties of a GetStateResponse.
-             * @deprecated Use trusttap.txsign.v1.GetStateResponse.$Properties instead.
-             */
-            interface IGetStateResponse extends trusttap.txsign.v1.GetStateResponse.$Properties {
-            }
-
-            /** Represents a GetStateResponse. */
-            class GetStateResponse {
-
-                /**
-                 * Constructs a new GetStateResponse.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.txsign.v1.GetStateResponse.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** GetStateResponse counter. */
-                counter: Long;
-
-                /**
-                 * Creates a new GetStateResponse instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns GetStateResponse instance
-                 */
-                static create(properties: trusttap.txsign.v1.GetStateResponse.$Shape): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
-                static create(properties?: trusttap.txsign.v1.GetStateResponse.$Properties): trusttap.txsign.v1.GetStateResponse;
-
-                /**
-                 * Encodes the specified GetStateResponse message. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
-                 * @param message GetStateResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.txsign.v1.GetStateResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified GetStateResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
-                 * @param message GetStateResponse message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.txsign.v1.GetStateResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a GetStateResponse message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
-
-                /**
-                 * Decodes a GetStateResponse message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
-
-                /**
-                 * Verifies a GetStateResponse message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a GetStateResponse message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns GetStateResponse
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.GetStateResponse;
-
-                /**
-                 * Creates a plain object from a GetStateResponse message. Also converts values to other types if specified.
-                 * @param message GetStateResponse
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.txsign.v1.GetStateResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this GetStateResponse to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for GetStateResponse
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace GetStateResponse {
-
-                /** Properties of a GetStateResponse. */
-                interface $Properties {
-
-                    /** GetStateResponse counter */
-                    counter?: (Long|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a GetStateResponse. */
-                type $Shape = trusttap.txsign.v1.GetStateResponse.$Properties;
-            }
-
-            /**
-             * Properties of a TxsignState.
-             * @deprecated Use trusttap.txsign.v1.TxsignState.$Properties instead.
-             */
-            interface ITxsignState extends trusttap.txsign.v1.TxsignState.$Properties {
-            }
-
-            /** Represents a TxsignState. */
-            class TxsignState {
-
-                /**
-                 * Constructs a new TxsignState.
-                 * @param [properties] Properties to set
-                 */
-                constructor(properties?: trusttap.txsign.v1.TxsignState.$Properties);
-
-                /** Unknown fields preserved while decoding when enabled */
-                $unknowns?: Uint8Array[];
-
-                /** TxsignState counter. */
-                counter: Long;
-
-                /**
-                 * Creates a new TxsignState instance using the specified properties.
-                 * @param [properties] Properties to set
-                 * @returns TxsignState instance
-                 */
-                static create(properties: trusttap.txsign.v1.TxsignState.$Shape): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
-                static create(properties?: trusttap.txsign.v1.TxsignState.$Properties): trusttap.txsign.v1.TxsignState;
-
-                /**
-                 * Encodes the specified TxsignState message. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
-                 * @param message TxsignState message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encode(message: trusttap.txsign.v1.TxsignState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Encodes the specified TxsignState message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
-                 * @param message TxsignState message or plain object to encode
-                 * @param [writer] Writer to encode to
-                 * @returns Writer
-                 */
-                static encodeDelimited(message: trusttap.txsign.v1.TxsignState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-
-                /**
-                 * Decodes a TxsignState message from the specified reader or buffer.
-                 * @param reader Reader or buffer to decode from
-                 * @param [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
-
-                /**
-                 * Decodes a TxsignState message from the specified reader or buffer, length delimited.
-                 * @param reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
-
-                /**
-                 * Verifies a TxsignState message.
-                 * @param message Plain object to verify
-                 * @returns `null` if valid, otherwise the reason why it is not
-                 */
-                static verify(message: { [k: string]: any }): (string|null);
-
-                /**
-                 * Creates a TxsignState message from a plain object. Also converts values to their respective internal types.
-                 * @param object Plain object
-                 * @returns TxsignState
-                 */
-                static fromObject(object: { [k: string]: any }): trusttap.txsign.v1.TxsignState;
-
-                /**
-                 * Creates a plain object from a TxsignState message. Also converts values to other types if specified.
-                 * @param message TxsignState
-                 * @param [options] Conversion options
-                 * @returns Plain object
-                 */
-                static toObject(message: trusttap.txsign.v1.TxsignState, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-                /**
-                 * Converts this TxsignState to JSON.
-                 * @returns JSON object
-                 */
-                toJSON(): { [k: string]: any };
-
-                /**
-                 * Gets the type url for TxsignState
-                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns The type url
-                 */
-                static getTypeUrl(prefix?: string): string;
-            }
-
-            namespace TxsignState {
-
-                /** Properties of a TxsignState. */
-                interface $Properties {
-
-                    /** TxsignState counter */
-                    counter?: (Long|null);
-
-                    /** Unknown fields preserved while decoding when enabled */
-                    $unknowns?: Uint8Array[];
-                }
-
-                /** Shape of a TxsignState. */
-                type $Shape = trusttap.txsign.v1.TxsignState.$Properties;
             }
         }
     }

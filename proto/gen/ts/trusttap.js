@@ -4861,6 +4861,9 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {string|null} [osVersion] ReeSignals osVersion
                  * @property {string|null} [appVersion] ReeSignals appVersion
                  * @property {Long|null} [collectedMs] ReeSignals collectedMs
+                 * @property {boolean|null} [hcePaymentService] ReeSignals hcePaymentService
+                 * @property {boolean|null} [accessibilityPaymentAccess] ReeSignals accessibilityPaymentAccess
+                 * @property {trusttap.attest.v1.RelayObservations.$Properties|null} [relay] ReeSignals relay
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -4981,6 +4984,30 @@ export const trusttap = $root.trusttap = (() => {
                 ReeSignals.prototype.collectedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * ReeSignals hcePaymentService.
+                 * @member {boolean} hcePaymentService
+                 * @memberof trusttap.attest.v1.ReeSignals
+                 * @instance
+                 */
+                ReeSignals.prototype.hcePaymentService = false;
+
+                /**
+                 * ReeSignals accessibilityPaymentAccess.
+                 * @member {boolean} accessibilityPaymentAccess
+                 * @memberof trusttap.attest.v1.ReeSignals
+                 * @instance
+                 */
+                ReeSignals.prototype.accessibilityPaymentAccess = false;
+
+                /**
+                 * ReeSignals relay.
+                 * @member {trusttap.attest.v1.RelayObservations.$Properties|null|undefined} relay
+                 * @memberof trusttap.attest.v1.ReeSignals
+                 * @instance
+                 */
+                ReeSignals.prototype.relay = null;
+
+                /**
                  * Creates a new ReeSignals instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.ReeSignals
@@ -5034,6 +5061,12 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 10, wireType 2 =*/82).string(message.appVersion);
                     if (message.collectedMs != null && $Object.hasOwnProperty.call(message, "collectedMs") && (typeof message.collectedMs === "object" ? message.collectedMs.low || message.collectedMs.high : message.collectedMs !== 0))
                         writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.collectedMs);
+                    if (message.hcePaymentService != null && $Object.hasOwnProperty.call(message, "hcePaymentService") && message.hcePaymentService !== false)
+                        writer.uint32(/* id 12, wireType 0 =*/96).bool(message.hcePaymentService);
+                    if (message.accessibilityPaymentAccess != null && $Object.hasOwnProperty.call(message, "accessibilityPaymentAccess") && message.accessibilityPaymentAccess !== false)
+                        writer.uint32(/* id 13, wireType 0 =*/104).bool(message.accessibilityPaymentAccess);
+                    if (message.relay != null && $Object.hasOwnProperty.call(message, "relay"))
+                        $root.trusttap.attest.v1.RelayObservations.encode(message.relay, writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -5187,6 +5220,30 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.collectedMs;
                                 continue;
                             }
+                        case 12: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.hcePaymentService = value;
+                                else
+                                    delete message.hcePaymentService;
+                                continue;
+                            }
+                        case 13: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.accessibilityPaymentAccess = value;
+                                else
+                                    delete message.accessibilityPaymentAccess;
+                                continue;
+                            }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                message.relay = $root.trusttap.attest.v1.RelayObservations.decode(reader, reader.size(), $undefined, _depth + 1, message.relay);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -5270,6 +5327,17 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.collectedMs != null && $Object.hasOwnProperty.call(message, "collectedMs"))
                         if (!$util.isInteger(message.collectedMs) && !(message.collectedMs && $util.isInteger(message.collectedMs.low) && $util.isInteger(message.collectedMs.high)))
                             return "collectedMs: integer|Long expected";
+                    if (message.hcePaymentService != null && $Object.hasOwnProperty.call(message, "hcePaymentService"))
+                        if (typeof message.hcePaymentService !== "boolean")
+                            return "hcePaymentService: boolean expected";
+                    if (message.accessibilityPaymentAccess != null && $Object.hasOwnProperty.call(message, "accessibilityPaymentAccess"))
+                        if (typeof message.accessibilityPaymentAccess !== "boolean")
+                            return "accessibilityPaymentAccess: boolean expected";
+                    if (message.relay != null && $Object.hasOwnProperty.call(message, "relay")) {
+                        let error = $root.trusttap.attest.v1.RelayObservations.verify(message.relay, _depth + 1);
+                        if (error)
+                            return "relay." + error;
+                    }
                     return null;
                 };
 
@@ -5333,6 +5401,17 @@ export const trusttap = $root.trusttap = (() => {
                                 message.collectedMs = object.collectedMs;
                             else if (typeof object.collectedMs === "object")
                                 message.collectedMs = new $util.LongBits(object.collectedMs.low >>> 0, object.collectedMs.high >>> 0).toNumber(true);
+                    if (object.hcePaymentService != null)
+                        if (object.hcePaymentService)
+                            message.hcePaymentService = $Boolean(object.hcePaymentService);
+                    if (object.accessibilityPaymentAccess != null)
+                        if (object.accessibilityPaymentAccess)
+                            message.accessibilityPaymentAccess = $Boolean(object.accessibilityPaymentAccess);
+                    if (object.relay != null) {
+                        if (!$util.isObject(object.relay))
+                            throw $TypeError(".trusttap.attest.v1.ReeSignals.relay: object expected");
+                        message.relay = $root.trusttap.attest.v1.RelayObservations.fromObject(object.relay, _depth + 1);
+                    }
                     return message;
                 };
 
@@ -5369,6 +5448,9 @@ export const trusttap = $root.trusttap = (() => {
                             object.collectedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                         } else
                             object.collectedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.hcePaymentService = false;
+                        object.accessibilityPaymentAccess = false;
+                        object.relay = null;
                     }
                     if (message.rooted != null && $Object.hasOwnProperty.call(message, "rooted"))
                         object.rooted = message.rooted;
@@ -5397,6 +5479,12 @@ export const trusttap = $root.trusttap = (() => {
                             object.collectedMs = options.longs === $String ? $String(message.collectedMs) : message.collectedMs;
                         else
                             object.collectedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.collectedMs) : options.longs === $Number ? new $util.LongBits(message.collectedMs.low >>> 0, message.collectedMs.high >>> 0).toNumber(true) : message.collectedMs;
+                    if (message.hcePaymentService != null && $Object.hasOwnProperty.call(message, "hcePaymentService"))
+                        object.hcePaymentService = message.hcePaymentService;
+                    if (message.accessibilityPaymentAccess != null && $Object.hasOwnProperty.call(message, "accessibilityPaymentAccess"))
+                        object.accessibilityPaymentAccess = message.accessibilityPaymentAccess;
+                    if (message.relay != null && $Object.hasOwnProperty.call(message, "relay"))
+                        object.relay = $root.trusttap.attest.v1.RelayObservations.toObject(message.relay, options, _depth + 1);
                     return object;
                 };
 
@@ -5426,6 +5514,427 @@ export const trusttap = $root.trusttap = (() => {
                 };
 
                 return ReeSignals;
+            })();
+
+            v1.RelayObservations = (function() {
+
+                /**
+                 * Properties of a RelayObservations.
+                 * @typedef {Object} trusttap.attest.v1.RelayObservations.$Properties
+                 * @property {number|null} [cardReads] RelayObservations cardReads
+                 * @property {number|null} [rrpPerformed] RelayObservations rrpPerformed
+                 * @property {number|null} [rrpTimeLimitsExceeded] RelayObservations rrpTimeLimitsExceeded
+                 * @property {number|null} [rrpThresholdExceeded] RelayObservations rrpThresholdExceeded
+                 * @property {number|null} [apduTimingAnomalies] RelayObservations apduTimingAnomalies
+                 * @property {number|null} [slowestApduUs] RelayObservations slowestApduUs
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a RelayObservations.
+                 * @memberof trusttap.attest.v1
+                 * @interface IRelayObservations
+                 * @augments trusttap.attest.v1.RelayObservations.$Properties
+                 * @deprecated Use trusttap.attest.v1.RelayObservations.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a RelayObservations.
+                 * @typedef {trusttap.attest.v1.RelayObservations.$Properties} trusttap.attest.v1.RelayObservations.$Shape
+                 */
+
+                /**
+                 * Constructs a new RelayObservations.
+                 * @memberof trusttap.attest.v1
+                 * @classdesc Represents a RelayObservations.
+                 * @constructor
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const RelayObservations = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * RelayObservations cardReads.
+                 * @member {number} cardReads
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.cardReads = 0;
+
+                /**
+                 * RelayObservations rrpPerformed.
+                 * @member {number} rrpPerformed
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.rrpPerformed = 0;
+
+                /**
+                 * RelayObservations rrpTimeLimitsExceeded.
+                 * @member {number} rrpTimeLimitsExceeded
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.rrpTimeLimitsExceeded = 0;
+
+                /**
+                 * RelayObservations rrpThresholdExceeded.
+                 * @member {number} rrpThresholdExceeded
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.rrpThresholdExceeded = 0;
+
+                /**
+                 * RelayObservations apduTimingAnomalies.
+                 * @member {number} apduTimingAnomalies
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.apduTimingAnomalies = 0;
+
+                /**
+                 * RelayObservations slowestApduUs.
+                 * @member {number} slowestApduUs
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 */
+                RelayObservations.prototype.slowestApduUs = 0;
+
+                /**
+                 * Creates a new RelayObservations instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.attest.v1.RelayObservations} RelayObservations instance
+                 * @type {{
+                 *   (properties: trusttap.attest.v1.RelayObservations.$Shape): trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape;
+                 *   (properties?: trusttap.attest.v1.RelayObservations.$Properties): trusttap.attest.v1.RelayObservations;
+                 * }}
+                 */
+                RelayObservations.create = function(properties) {
+                    return new RelayObservations(properties);
+                };
+
+                /**
+                 * Encodes the specified RelayObservations message. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties} message RelayObservations message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RelayObservations.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.cardReads != null && $Object.hasOwnProperty.call(message, "cardReads") && message.cardReads !== 0)
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.cardReads);
+                    if (message.rrpPerformed != null && $Object.hasOwnProperty.call(message, "rrpPerformed") && message.rrpPerformed !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.rrpPerformed);
+                    if (message.rrpTimeLimitsExceeded != null && $Object.hasOwnProperty.call(message, "rrpTimeLimitsExceeded") && message.rrpTimeLimitsExceeded !== 0)
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.rrpTimeLimitsExceeded);
+                    if (message.rrpThresholdExceeded != null && $Object.hasOwnProperty.call(message, "rrpThresholdExceeded") && message.rrpThresholdExceeded !== 0)
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.rrpThresholdExceeded);
+                    if (message.apduTimingAnomalies != null && $Object.hasOwnProperty.call(message, "apduTimingAnomalies") && message.apduTimingAnomalies !== 0)
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.apduTimingAnomalies);
+                    if (message.slowestApduUs != null && $Object.hasOwnProperty.call(message, "slowestApduUs") && message.slowestApduUs !== 0)
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.slowestApduUs);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified RelayObservations message, length delimited. Does not implicitly {@link trusttap.attest.v1.RelayObservations.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations.$Properties} message RelayObservations message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RelayObservations.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RelayObservations.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.attest.v1.RelayObservations();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.cardReads = value;
+                                else
+                                    delete message.cardReads;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rrpPerformed = value;
+                                else
+                                    delete message.rrpPerformed;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rrpTimeLimitsExceeded = value;
+                                else
+                                    delete message.rrpTimeLimitsExceeded;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.rrpThresholdExceeded = value;
+                                else
+                                    delete message.rrpThresholdExceeded;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.apduTimingAnomalies = value;
+                                else
+                                    delete message.apduTimingAnomalies;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.slowestApduUs = value;
+                                else
+                                    delete message.slowestApduUs;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a RelayObservations message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.attest.v1.RelayObservations & trusttap.attest.v1.RelayObservations.$Shape} RelayObservations
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RelayObservations.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a RelayObservations message.
+                 * @function verify
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                RelayObservations.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.cardReads != null && $Object.hasOwnProperty.call(message, "cardReads"))
+                        if (!$util.isInteger(message.cardReads))
+                            return "cardReads: integer expected";
+                    if (message.rrpPerformed != null && $Object.hasOwnProperty.call(message, "rrpPerformed"))
+                        if (!$util.isInteger(message.rrpPerformed))
+                            return "rrpPerformed: integer expected";
+                    if (message.rrpTimeLimitsExceeded != null && $Object.hasOwnProperty.call(message, "rrpTimeLimitsExceeded"))
+                        if (!$util.isInteger(message.rrpTimeLimitsExceeded))
+                            return "rrpTimeLimitsExceeded: integer expected";
+                    if (message.rrpThresholdExceeded != null && $Object.hasOwnProperty.call(message, "rrpThresholdExceeded"))
+                        if (!$util.isInteger(message.rrpThresholdExceeded))
+                            return "rrpThresholdExceeded: integer expected";
+                    if (message.apduTimingAnomalies != null && $Object.hasOwnProperty.call(message, "apduTimingAnomalies"))
+                        if (!$util.isInteger(message.apduTimingAnomalies))
+                            return "apduTimingAnomalies: integer expected";
+                    if (message.slowestApduUs != null && $Object.hasOwnProperty.call(message, "slowestApduUs"))
+                        if (!$util.isInteger(message.slowestApduUs))
+                            return "slowestApduUs: integer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a RelayObservations message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.attest.v1.RelayObservations} RelayObservations
+                 */
+                RelayObservations.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.attest.v1.RelayObservations)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.attest.v1.RelayObservations: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.attest.v1.RelayObservations();
+                    if (object.cardReads != null)
+                        if ($Number(object.cardReads) !== 0)
+                            message.cardReads = object.cardReads >>> 0;
+                    if (object.rrpPerformed != null)
+                        if ($Number(object.rrpPerformed) !== 0)
+                            message.rrpPerformed = object.rrpPerformed >>> 0;
+                    if (object.rrpTimeLimitsExceeded != null)
+                        if ($Number(object.rrpTimeLimitsExceeded) !== 0)
+                            message.rrpTimeLimitsExceeded = object.rrpTimeLimitsExceeded >>> 0;
+                    if (object.rrpThresholdExceeded != null)
+                        if ($Number(object.rrpThresholdExceeded) !== 0)
+                            message.rrpThresholdExceeded = object.rrpThresholdExceeded >>> 0;
+                    if (object.apduTimingAnomalies != null)
+                        if ($Number(object.apduTimingAnomalies) !== 0)
+                            message.apduTimingAnomalies = object.apduTimingAnomalies >>> 0;
+                    if (object.slowestApduUs != null)
+                        if ($Number(object.slowestApduUs) !== 0)
+                            message.slowestApduUs = object.slowestApduUs >>> 0;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a RelayObservations message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {trusttap.attest.v1.RelayObservations} message RelayObservations
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                RelayObservations.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.cardReads = 0;
+                        object.rrpPerformed = 0;
+                        object.rrpTimeLimitsExceeded = 0;
+                        object.rrpThresholdExceeded = 0;
+                        object.apduTimingAnomalies = 0;
+                        object.slowestApduUs = 0;
+                    }
+                    if (message.cardReads != null && $Object.hasOwnProperty.call(message, "cardReads"))
+                        object.cardReads = message.cardReads;
+                    if (message.rrpPerformed != null && $Object.hasOwnProperty.call(message, "rrpPerformed"))
+                        object.rrpPerformed = message.rrpPerformed;
+                    if (message.rrpTimeLimitsExceeded != null && $Object.hasOwnProperty.call(message, "rrpTimeLimitsExceeded"))
+                        object.rrpTimeLimitsExceeded = message.rrpTimeLimitsExceeded;
+                    if (message.rrpThresholdExceeded != null && $Object.hasOwnProperty.call(message, "rrpThresholdExceeded"))
+                        object.rrpThresholdExceeded = message.rrpThresholdExceeded;
+                    if (message.apduTimingAnomalies != null && $Object.hasOwnProperty.call(message, "apduTimingAnomalies"))
+                        object.apduTimingAnomalies = message.apduTimingAnomalies;
+                    if (message.slowestApduUs != null && $Object.hasOwnProperty.call(message, "slowestApduUs"))
+                        object.slowestApduUs = message.slowestApduUs;
+                    return object;
+                };
+
+                /**
+                 * Converts this RelayObservations to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                RelayObservations.prototype.toJSON = function() {
+                    return RelayObservations.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for RelayObservations
+                 * @function getTypeUrl
+                 * @memberof trusttap.attest.v1.RelayObservations
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                RelayObservations.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.attest.v1.RelayObservations";
+                };
+
+                return RelayObservations;
             })();
 
             /**
@@ -12849,6 +13358,7 @@ export const trusttap = $root.trusttap = (() => {
                  * Properties of an AttestResponse.
                  * @typedef {Object} trusttap.attest.v1.AttestResponse.$Properties
                  * @property {trusttap.attest.v1.SignedToken.$Properties|null} [token] AttestResponse token
+                 * @property {trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null} [offlinePolicy] AttestResponse offlinePolicy
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -12889,6 +13399,14 @@ export const trusttap = $root.trusttap = (() => {
                 AttestResponse.prototype.token = null;
 
                 /**
+                 * AttestResponse offlinePolicy.
+                 * @member {trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null|undefined} offlinePolicy
+                 * @memberof trusttap.attest.v1.AttestResponse
+                 * @instance
+                 */
+                AttestResponse.prototype.offlinePolicy = null;
+
+                /**
                  * Creates a new AttestResponse instance using the specified properties.
                  * @function create
                  * @memberof trusttap.attest.v1.AttestResponse
@@ -12922,6 +13440,8 @@ export const trusttap = $root.trusttap = (() => {
                         throw $Error("max depth exceeded");
                     if (message.token != null && $Object.hasOwnProperty.call(message, "token"))
                         $root.trusttap.attest.v1.SignedToken.encode(message.token, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.offlinePolicy != null && $Object.hasOwnProperty.call(message, "offlinePolicy"))
+                        $root.trusttap.txsign.v1.SignedOfflinePolicy.encode(message.offlinePolicy, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -12985,6 +13505,12 @@ export const trusttap = $root.trusttap = (() => {
                                 message.token = $root.trusttap.attest.v1.SignedToken.decode(reader, reader.size(), $undefined, _depth + 1, message.token);
                                 continue;
                             }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.offlinePolicy = $root.trusttap.txsign.v1.SignedOfflinePolicy.decode(reader, reader.size(), $undefined, _depth + 1, message.offlinePolicy);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -13038,6 +13564,11 @@ export const trusttap = $root.trusttap = (() => {
                         if (error)
                             return "token." + error;
                     }
+                    if (message.offlinePolicy != null && $Object.hasOwnProperty.call(message, "offlinePolicy")) {
+                        let error = $root.trusttap.txsign.v1.SignedOfflinePolicy.verify(message.offlinePolicy, _depth + 1);
+                        if (error)
+                            return "offlinePolicy." + error;
+                    }
                     return null;
                 };
 
@@ -13064,6 +13595,11 @@ export const trusttap = $root.trusttap = (() => {
                             throw $TypeError(".trusttap.attest.v1.AttestResponse.token: object expected");
                         message.token = $root.trusttap.attest.v1.SignedToken.fromObject(object.token, _depth + 1);
                     }
+                    if (object.offlinePolicy != null) {
+                        if (!$util.isObject(object.offlinePolicy))
+                            throw $TypeError(".trusttap.attest.v1.AttestResponse.offlinePolicy: object expected");
+                        message.offlinePolicy = $root.trusttap.txsign.v1.SignedOfflinePolicy.fromObject(object.offlinePolicy, _depth + 1);
+                    }
                     return message;
                 };
 
@@ -13084,10 +13620,14 @@ export const trusttap = $root.trusttap = (() => {
                     if (_depth > $util.recursionLimit)
                         throw $Error("max depth exceeded");
                     let object = {};
-                    if (options.defaults)
+                    if (options.defaults) {
                         object.token = null;
+                        object.offlinePolicy = null;
+                    }
                     if (message.token != null && $Object.hasOwnProperty.call(message, "token"))
                         object.token = $root.trusttap.attest.v1.SignedToken.toObject(message.token, options, _depth + 1);
+                    if (message.offlinePolicy != null && $Object.hasOwnProperty.call(message, "offlinePolicy"))
+                        object.offlinePolicy = $root.trusttap.txsign.v1.SignedOfflinePolicy.toObject(message.offlinePolicy, options, _depth + 1);
                     return object;
                 };
 
@@ -20036,6 +20576,13 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {boolean|null} [debuggerSuspend] Policy debuggerSuspend
                  * @property {Array.<Uint8Array>|null} [revokedManifestSha256] Policy revokedManifestSha256
                  * @property {Array.<trusttap.attest.v1.TaVersionFloor.$Properties>|null} [taMinVersions] Policy taMinVersions
+                 * @property {Array.<trusttap.txsign.v1.OfflineLimit.$Properties>|null} [offlineLimits] Policy offlineLimits
+                 * @property {number|null} [offlineMaxCount] Policy offlineMaxCount
+                 * @property {Long|null} [offlineMaxAgeMs] Policy offlineMaxAgeMs
+                 * @property {Long|null} [offlinePolicyTtlMs] Policy offlinePolicyTtlMs
+                 * @property {boolean|null} [relaySuspend] Policy relaySuspend
+                 * @property {boolean|null} [hceSuspend] Policy hceSuspend
+                 * @property {boolean|null} [relayDecline] Policy relayDecline
                  * @property {boolean|null} [clientPlatformMeasuredOnly] Policy clientPlatformMeasuredOnly
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
@@ -20069,6 +20616,7 @@ export const trusttap = $root.trusttap = (() => {
                     this.requiredTas = [];
                     this.revokedManifestSha256 = [];
                     this.taMinVersions = [];
+                    this.offlineLimits = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -20196,6 +20744,62 @@ export const trusttap = $root.trusttap = (() => {
                 Policy.prototype.taMinVersions = $util.emptyArray;
 
                 /**
+                 * Policy offlineLimits.
+                 * @member {Array.<trusttap.txsign.v1.OfflineLimit.$Properties>} offlineLimits
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.offlineLimits = $util.emptyArray;
+
+                /**
+                 * Policy offlineMaxCount.
+                 * @member {number} offlineMaxCount
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.offlineMaxCount = 0;
+
+                /**
+                 * Policy offlineMaxAgeMs.
+                 * @member {Long} offlineMaxAgeMs
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.offlineMaxAgeMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Policy offlinePolicyTtlMs.
+                 * @member {Long} offlinePolicyTtlMs
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.offlinePolicyTtlMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Policy relaySuspend.
+                 * @member {boolean} relaySuspend
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.relaySuspend = false;
+
+                /**
+                 * Policy hceSuspend.
+                 * @member {boolean} hceSuspend
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.hceSuspend = false;
+
+                /**
+                 * Policy relayDecline.
+                 * @member {boolean} relayDecline
+                 * @memberof trusttap.attest.v1.Policy
+                 * @instance
+                 */
+                Policy.prototype.relayDecline = false;
+
+                /**
                  * Policy clientPlatformMeasuredOnly.
                  * @member {boolean} clientPlatformMeasuredOnly
                  * @memberof trusttap.attest.v1.Policy
@@ -20271,8 +20875,23 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.taMinVersions != null && message.taMinVersions.length)
                         for (let i = 0; i < message.taMinVersions.length; ++i)
                             $root.trusttap.attest.v1.TaVersionFloor.encode(message.taMinVersions[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
+                    if (message.offlineLimits != null && message.offlineLimits.length)
+                        for (let i = 0; i < message.offlineLimits.length; ++i)
+                            $root.trusttap.txsign.v1.OfflineLimit.encode(message.offlineLimits[i], writer.uint32(/* id 16, wireType 2 =*/130).fork(), _depth + 1).ldelim();
+                    if (message.offlineMaxCount != null && $Object.hasOwnProperty.call(message, "offlineMaxCount") && message.offlineMaxCount !== 0)
+                        writer.uint32(/* id 17, wireType 0 =*/136).uint32(message.offlineMaxCount);
+                    if (message.offlineMaxAgeMs != null && $Object.hasOwnProperty.call(message, "offlineMaxAgeMs") && (typeof message.offlineMaxAgeMs === "object" ? message.offlineMaxAgeMs.low || message.offlineMaxAgeMs.high : message.offlineMaxAgeMs !== 0))
+                        writer.uint32(/* id 18, wireType 0 =*/144).uint64(message.offlineMaxAgeMs);
+                    if (message.offlinePolicyTtlMs != null && $Object.hasOwnProperty.call(message, "offlinePolicyTtlMs") && (typeof message.offlinePolicyTtlMs === "object" ? message.offlinePolicyTtlMs.low || message.offlinePolicyTtlMs.high : message.offlinePolicyTtlMs !== 0))
+                        writer.uint32(/* id 19, wireType 0 =*/152).uint64(message.offlinePolicyTtlMs);
+                    if (message.relaySuspend != null && $Object.hasOwnProperty.call(message, "relaySuspend") && message.relaySuspend !== false)
+                        writer.uint32(/* id 20, wireType 0 =*/160).bool(message.relaySuspend);
+                    if (message.hceSuspend != null && $Object.hasOwnProperty.call(message, "hceSuspend") && message.hceSuspend !== false)
+                        writer.uint32(/* id 21, wireType 0 =*/168).bool(message.hceSuspend);
+                    if (message.relayDecline != null && $Object.hasOwnProperty.call(message, "relayDecline") && message.relayDecline !== false)
+                        writer.uint32(/* id 22, wireType 0 =*/176).bool(message.relayDecline);
                     if (message.clientPlatformMeasuredOnly != null && $Object.hasOwnProperty.call(message, "clientPlatformMeasuredOnly") && message.clientPlatformMeasuredOnly !== false)
-                        writer.uint32(/* id 16, wireType 0 =*/128).bool(message.clientPlatformMeasuredOnly);
+                        writer.uint32(/* id 23, wireType 0 =*/184).bool(message.clientPlatformMeasuredOnly);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -20465,6 +21084,68 @@ export const trusttap = $root.trusttap = (() => {
                                 continue;
                             }
                         case 16: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.offlineLimits && message.offlineLimits.length))
+                                    message.offlineLimits = [];
+                                message.offlineLimits.push($root.trusttap.txsign.v1.OfflineLimit.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        case 17: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.offlineMaxCount = value;
+                                else
+                                    delete message.offlineMaxCount;
+                                continue;
+                            }
+                        case 18: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.offlineMaxAgeMs = value;
+                                else
+                                    delete message.offlineMaxAgeMs;
+                                continue;
+                            }
+                        case 19: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.offlinePolicyTtlMs = value;
+                                else
+                                    delete message.offlinePolicyTtlMs;
+                                continue;
+                            }
+                        case 20: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.relaySuspend = value;
+                                else
+                                    delete message.relaySuspend;
+                                continue;
+                            }
+                        case 21: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.hceSuspend = value;
+                                else
+                                    delete message.hceSuspend;
+                                continue;
+                            }
+                        case 22: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.relayDecline = value;
+                                else
+                                    delete message.relayDecline;
+                                continue;
+                            }
+                        case 23: {
                                 if (wireType !== 0)
                                     break;
                                 if (value = reader.bool())
@@ -20598,6 +21279,33 @@ export const trusttap = $root.trusttap = (() => {
                                 return "taMinVersions." + error;
                         }
                     }
+                    if (message.offlineLimits != null && $Object.hasOwnProperty.call(message, "offlineLimits")) {
+                        if (!$Array.isArray(message.offlineLimits))
+                            return "offlineLimits: array expected";
+                        for (let i = 0; i < message.offlineLimits.length; ++i) {
+                            let error = $root.trusttap.txsign.v1.OfflineLimit.verify(message.offlineLimits[i], _depth + 1);
+                            if (error)
+                                return "offlineLimits." + error;
+                        }
+                    }
+                    if (message.offlineMaxCount != null && $Object.hasOwnProperty.call(message, "offlineMaxCount"))
+                        if (!$util.isInteger(message.offlineMaxCount))
+                            return "offlineMaxCount: integer expected";
+                    if (message.offlineMaxAgeMs != null && $Object.hasOwnProperty.call(message, "offlineMaxAgeMs"))
+                        if (!$util.isInteger(message.offlineMaxAgeMs) && !(message.offlineMaxAgeMs && $util.isInteger(message.offlineMaxAgeMs.low) && $util.isInteger(message.offlineMaxAgeMs.high)))
+                            return "offlineMaxAgeMs: integer|Long expected";
+                    if (message.offlinePolicyTtlMs != null && $Object.hasOwnProperty.call(message, "offlinePolicyTtlMs"))
+                        if (!$util.isInteger(message.offlinePolicyTtlMs) && !(message.offlinePolicyTtlMs && $util.isInteger(message.offlinePolicyTtlMs.low) && $util.isInteger(message.offlinePolicyTtlMs.high)))
+                            return "offlinePolicyTtlMs: integer|Long expected";
+                    if (message.relaySuspend != null && $Object.hasOwnProperty.call(message, "relaySuspend"))
+                        if (typeof message.relaySuspend !== "boolean")
+                            return "relaySuspend: boolean expected";
+                    if (message.hceSuspend != null && $Object.hasOwnProperty.call(message, "hceSuspend"))
+                        if (typeof message.hceSuspend !== "boolean")
+                            return "hceSuspend: boolean expected";
+                    if (message.relayDecline != null && $Object.hasOwnProperty.call(message, "relayDecline"))
+                        if (typeof message.relayDecline !== "boolean")
+                            return "relayDecline: boolean expected";
                     if (message.clientPlatformMeasuredOnly != null && $Object.hasOwnProperty.call(message, "clientPlatformMeasuredOnly"))
                         if (typeof message.clientPlatformMeasuredOnly !== "boolean")
                             return "clientPlatformMeasuredOnly: boolean expected";
@@ -20752,6 +21460,48 @@ export const trusttap = $root.trusttap = (() => {
                             message.taMinVersions[i] = $root.trusttap.attest.v1.TaVersionFloor.fromObject(object.taMinVersions[i], _depth + 1);
                         }
                     }
+                    if (object.offlineLimits) {
+                        if (!$Array.isArray(object.offlineLimits))
+                            throw $TypeError(".trusttap.attest.v1.Policy.offlineLimits: array expected");
+                        message.offlineLimits = $Array(object.offlineLimits.length);
+                        for (let i = 0; i < object.offlineLimits.length; ++i) {
+                            if (!$util.isObject(object.offlineLimits[i]))
+                                throw $TypeError(".trusttap.attest.v1.Policy.offlineLimits: object expected");
+                            message.offlineLimits[i] = $root.trusttap.txsign.v1.OfflineLimit.fromObject(object.offlineLimits[i], _depth + 1);
+                        }
+                    }
+                    if (object.offlineMaxCount != null)
+                        if ($Number(object.offlineMaxCount) !== 0)
+                            message.offlineMaxCount = object.offlineMaxCount >>> 0;
+                    if (object.offlineMaxAgeMs != null)
+                        if (typeof object.offlineMaxAgeMs === "object" ? object.offlineMaxAgeMs.low || object.offlineMaxAgeMs.high : $Number(object.offlineMaxAgeMs) !== 0)
+                            if ($util.Long)
+                                message.offlineMaxAgeMs = $util.Long.fromValue(object.offlineMaxAgeMs, true);
+                            else if (typeof object.offlineMaxAgeMs === "string")
+                                message.offlineMaxAgeMs = $parseInt(object.offlineMaxAgeMs, 10);
+                            else if (typeof object.offlineMaxAgeMs === "number")
+                                message.offlineMaxAgeMs = object.offlineMaxAgeMs;
+                            else if (typeof object.offlineMaxAgeMs === "object")
+                                message.offlineMaxAgeMs = new $util.LongBits(object.offlineMaxAgeMs.low >>> 0, object.offlineMaxAgeMs.high >>> 0).toNumber(true);
+                    if (object.offlinePolicyTtlMs != null)
+                        if (typeof object.offlinePolicyTtlMs === "object" ? object.offlinePolicyTtlMs.low || object.offlinePolicyTtlMs.high : $Number(object.offlinePolicyTtlMs) !== 0)
+                            if ($util.Long)
+                                message.offlinePolicyTtlMs = $util.Long.fromValue(object.offlinePolicyTtlMs, true);
+                            else if (typeof object.offlinePolicyTtlMs === "string")
+                                message.offlinePolicyTtlMs = $parseInt(object.offlinePolicyTtlMs, 10);
+                            else if (typeof object.offlinePolicyTtlMs === "number")
+                                message.offlinePolicyTtlMs = object.offlinePolicyTtlMs;
+                            else if (typeof object.offlinePolicyTtlMs === "object")
+                                message.offlinePolicyTtlMs = new $util.LongBits(object.offlinePolicyTtlMs.low >>> 0, object.offlinePolicyTtlMs.high >>> 0).toNumber(true);
+                    if (object.relaySuspend != null)
+                        if (object.relaySuspend)
+                            message.relaySuspend = $Boolean(object.relaySuspend);
+                    if (object.hceSuspend != null)
+                        if (object.hceSuspend)
+                            message.hceSuspend = $Boolean(object.hceSuspend);
+                    if (object.relayDecline != null)
+                        if (object.relayDecline)
+                            message.relayDecline = $Boolean(object.relayDecline);
                     if (object.clientPlatformMeasuredOnly != null)
                         if (object.clientPlatformMeasuredOnly)
                             message.clientPlatformMeasuredOnly = $Boolean(object.clientPlatformMeasuredOnly);
@@ -20783,6 +21533,7 @@ export const trusttap = $root.trusttap = (() => {
                         object.requiredTas = [];
                         object.revokedManifestSha256 = [];
                         object.taMinVersions = [];
+                        object.offlineLimits = [];
                     }
                     if (options.defaults) {
                         object.version = 0;
@@ -20805,6 +21556,20 @@ export const trusttap = $root.trusttap = (() => {
                         object.developerOptionsStepUp = false;
                         object.emulatorSuspend = false;
                         object.debuggerSuspend = false;
+                        object.offlineMaxCount = 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.offlineMaxAgeMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.offlineMaxAgeMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.offlinePolicyTtlMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.offlinePolicyTtlMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.relaySuspend = false;
+                        object.hceSuspend = false;
+                        object.relayDecline = false;
                         object.clientPlatformMeasuredOnly = false;
                     }
                     if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
@@ -20873,6 +21638,33 @@ export const trusttap = $root.trusttap = (() => {
                         for (let j = 0; j < message.taMinVersions.length; ++j)
                             object.taMinVersions[j] = $root.trusttap.attest.v1.TaVersionFloor.toObject(message.taMinVersions[j], options, _depth + 1);
                     }
+                    if (message.offlineLimits && message.offlineLimits.length) {
+                        object.offlineLimits = $Array(message.offlineLimits.length);
+                        for (let j = 0; j < message.offlineLimits.length; ++j)
+                            object.offlineLimits[j] = $root.trusttap.txsign.v1.OfflineLimit.toObject(message.offlineLimits[j], options, _depth + 1);
+                    }
+                    if (message.offlineMaxCount != null && $Object.hasOwnProperty.call(message, "offlineMaxCount"))
+                        object.offlineMaxCount = message.offlineMaxCount;
+                    if (message.offlineMaxAgeMs != null && $Object.hasOwnProperty.call(message, "offlineMaxAgeMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.offlineMaxAgeMs = typeof message.offlineMaxAgeMs === "number" ? $BigInt(message.offlineMaxAgeMs) : $util.Long.fromBits(message.offlineMaxAgeMs.low >>> 0, message.offlineMaxAgeMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.offlineMaxAgeMs === "number")
+                            object.offlineMaxAgeMs = options.longs === $String ? $String(message.offlineMaxAgeMs) : message.offlineMaxAgeMs;
+                        else
+                            object.offlineMaxAgeMs = options.longs === $String ? $util.Long.prototype.toString.call(message.offlineMaxAgeMs) : options.longs === $Number ? new $util.LongBits(message.offlineMaxAgeMs.low >>> 0, message.offlineMaxAgeMs.high >>> 0).toNumber(true) : message.offlineMaxAgeMs;
+                    if (message.offlinePolicyTtlMs != null && $Object.hasOwnProperty.call(message, "offlinePolicyTtlMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.offlinePolicyTtlMs = typeof message.offlinePolicyTtlMs === "number" ? $BigInt(message.offlinePolicyTtlMs) : $util.Long.fromBits(message.offlinePolicyTtlMs.low >>> 0, message.offlinePolicyTtlMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.offlinePolicyTtlMs === "number")
+                            object.offlinePolicyTtlMs = options.longs === $String ? $String(message.offlinePolicyTtlMs) : message.offlinePolicyTtlMs;
+                        else
+                            object.offlinePolicyTtlMs = options.longs === $String ? $util.Long.prototype.toString.call(message.offlinePolicyTtlMs) : options.longs === $Number ? new $util.LongBits(message.offlinePolicyTtlMs.low >>> 0, message.offlinePolicyTtlMs.high >>> 0).toNumber(true) : message.offlinePolicyTtlMs;
+                    if (message.relaySuspend != null && $Object.hasOwnProperty.call(message, "relaySuspend"))
+                        object.relaySuspend = message.relaySuspend;
+                    if (message.hceSuspend != null && $Object.hasOwnProperty.call(message, "hceSuspend"))
+                        object.hceSuspend = message.hceSuspend;
+                    if (message.relayDecline != null && $Object.hasOwnProperty.call(message, "relayDecline"))
+                        object.relayDecline = message.relayDecline;
                     if (message.clientPlatformMeasuredOnly != null && $Object.hasOwnProperty.call(message, "clientPlatformMeasuredOnly"))
                         object.clientPlatformMeasuredOnly = message.clientPlatformMeasuredOnly;
                     return object;
@@ -23686,6 +24478,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} DECLINE_REASON_INVALID_TRANSACTION=11 DECLINE_REASON_INVALID_TRANSACTION value
              * @property {number} DECLINE_REASON_CODE_USED=12 DECLINE_REASON_CODE_USED value
              * @property {number} DECLINE_REASON_CODE_EXPIRED=13 DECLINE_REASON_CODE_EXPIRED value
+             * @property {number} DECLINE_REASON_RELAY_SUSPECTED=14 DECLINE_REASON_RELAY_SUSPECTED value
              */
             v1.DeclineReason = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -23703,6 +24496,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[11] = "DECLINE_REASON_INVALID_TRANSACTION"] = 11;
                 values[valuesById[12] = "DECLINE_REASON_CODE_USED"] = 12;
                 values[valuesById[13] = "DECLINE_REASON_CODE_EXPIRED"] = 13;
+                values[valuesById[14] = "DECLINE_REASON_RELAY_SUSPECTED"] = 14;
                 return values;
             })();
 
@@ -23726,6 +24520,7 @@ export const trusttap = $root.trusttap = (() => {
                  * @property {Uint8Array|null} [issuerAuthenticationData] AuthorizeResponse issuerAuthenticationData
                  * @property {string|null} [qrMode] AuthorizeResponse qrMode
                  * @property {Long|null} [reversedMs] AuthorizeResponse reversedMs
+                 * @property {boolean|null} [approvedOffline] AuthorizeResponse approvedOffline
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -23878,6 +24673,14 @@ export const trusttap = $root.trusttap = (() => {
                 AuthorizeResponse.prototype.reversedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * AuthorizeResponse approvedOffline.
+                 * @member {boolean} approvedOffline
+                 * @memberof trusttap.payment.v1.AuthorizeResponse
+                 * @instance
+                 */
+                AuthorizeResponse.prototype.approvedOffline = false;
+
+                /**
                  * Creates a new AuthorizeResponse instance using the specified properties.
                  * @function create
                  * @memberof trusttap.payment.v1.AuthorizeResponse
@@ -23939,6 +24742,8 @@ export const trusttap = $root.trusttap = (() => {
                         writer.uint32(/* id 14, wireType 2 =*/114).string(message.qrMode);
                     if (message.reversedMs != null && $Object.hasOwnProperty.call(message, "reversedMs") && (typeof message.reversedMs === "object" ? message.reversedMs.low || message.reversedMs.high : message.reversedMs !== 0))
                         writer.uint32(/* id 15, wireType 0 =*/120).uint64(message.reversedMs);
+                    if (message.approvedOffline != null && $Object.hasOwnProperty.call(message, "approvedOffline") && message.approvedOffline !== false)
+                        writer.uint32(/* id 16, wireType 0 =*/128).bool(message.approvedOffline);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -24131,6 +24936,15 @@ export const trusttap = $root.trusttap = (() => {
                                     delete message.reversedMs;
                                 continue;
                             }
+                        case 16: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.approvedOffline = value;
+                                else
+                                    delete message.approvedOffline;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -24224,6 +25038,9 @@ export const trusttap = $root.trusttap = (() => {
                     if (message.reversedMs != null && $Object.hasOwnProperty.call(message, "reversedMs"))
                         if (!$util.isInteger(message.reversedMs) && !(message.reversedMs && $util.isInteger(message.reversedMs.low) && $util.isInteger(message.reversedMs.high)))
                             return "reversedMs: integer|Long expected";
+                    if (message.approvedOffline != null && $Object.hasOwnProperty.call(message, "approvedOffline"))
+                        if (typeof message.approvedOffline !== "boolean")
+                            return "approvedOffline: boolean expected";
                     return null;
                 };
 
@@ -24325,6 +25142,10 @@ export const trusttap = $root.trusttap = (() => {
                         case 13:
                             message.reason = 13;
                             break;
+                        case "DECLINE_REASON_RELAY_SUSPECTED":
+                        case 14:
+                            message.reason = 14;
+                            break;
                         default:
                             if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
                                 message.reason = object.reason;
@@ -24395,6 +25216,9 @@ export const trusttap = $root.trusttap = (() => {
                                 message.reversedMs = object.reversedMs;
                             else if (typeof object.reversedMs === "object")
                                 message.reversedMs = new $util.LongBits(object.reversedMs.low >>> 0, object.reversedMs.high >>> 0).toNumber(true);
+                    if (object.approvedOffline != null)
+                        if (object.approvedOffline)
+                            message.approvedOffline = $Boolean(object.approvedOffline);
                     return message;
                 };
 
@@ -24455,6 +25279,7 @@ export const trusttap = $root.trusttap = (() => {
                             object.reversedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                         } else
                             object.reversedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.approvedOffline = false;
                     }
                     if (message.decision != null && $Object.hasOwnProperty.call(message, "decision"))
                         object.decision = options.enums === $String ? $root.trusttap.payment.v1.Decision[message.decision] === $undefined ? message.decision : $root.trusttap.payment.v1.Decision[message.decision] : message.decision;
@@ -24501,6 +25326,8 @@ export const trusttap = $root.trusttap = (() => {
                             object.reversedMs = options.longs === $String ? $String(message.reversedMs) : message.reversedMs;
                         else
                             object.reversedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.reversedMs) : options.longs === $Number ? new $util.LongBits(message.reversedMs.low >>> 0, message.reversedMs.high >>> 0).toNumber(true) : message.reversedMs;
+                    if (message.approvedOffline != null && $Object.hasOwnProperty.call(message, "approvedOffline"))
+                        object.approvedOffline = message.approvedOffline;
                     return object;
                 };
 
@@ -26725,6 +27552,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECLINE_REASON_CODE_EXPIRED":
                         case 13:
                             message.refusedReason = 13;
+                            break;
+                        case "DECLINE_REASON_RELAY_SUSPECTED":
+                        case 14:
+                            message.refusedReason = 14;
                             break;
                         default:
                             if (typeof object.refusedReason === "number" && (object.refusedReason | 0) === object.refusedReason)
@@ -30035,6 +30866,5951 @@ export const trusttap = $root.trusttap = (() => {
         })();
 
         return payment;
+    })();
+
+    trusttap.txsign = (function() {
+
+        /**
+         * Namespace txsign.
+         * @memberof trusttap
+         * @namespace
+         */
+        const txsign = {};
+
+        txsign.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof trusttap.txsign
+             * @namespace
+             */
+            const v1 = {};
+
+            /**
+             * Command enum.
+             * @name trusttap.txsign.v1.Command
+             * @enum {number}
+             * @property {number} COMMAND_PING=0 COMMAND_PING value
+             * @property {number} COMMAND_SIGN_TRANSACTION=1 COMMAND_SIGN_TRANSACTION value
+             * @property {number} COMMAND_GET_STATE=2 COMMAND_GET_STATE value
+             * @property {number} COMMAND_SET_OFFLINE_POLICY=3 COMMAND_SET_OFFLINE_POLICY value
+             * @property {number} COMMAND_SIGN_OFFLINE=4 COMMAND_SIGN_OFFLINE value
+             * @property {number} COMMAND_GET_OFFLINE_QUEUE=5 COMMAND_GET_OFFLINE_QUEUE value
+             */
+            v1.Command = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "COMMAND_PING"] = 0;
+                values[valuesById[1] = "COMMAND_SIGN_TRANSACTION"] = 1;
+                values[valuesById[2] = "COMMAND_GET_STATE"] = 2;
+                values[valuesById[3] = "COMMAND_SET_OFFLINE_POLICY"] = 3;
+                values[valuesById[4] = "COMMAND_SIGN_OFFLINE"] = 4;
+                values[valuesById[5] = "COMMAND_GET_OFFLINE_QUEUE"] = 5;
+                return values;
+            })();
+
+            /**
+             * TransactionType enum.
+             * @name trusttap.txsign.v1.TransactionType
+             * @enum {number}
+             * @property {number} TRANSACTION_TYPE_UNSPECIFIED=0 TRANSACTION_TYPE_UNSPECIFIED value
+             * @property {number} TRANSACTION_TYPE_PURCHASE=1 TRANSACTION_TYPE_PURCHASE value
+             * @property {number} TRANSACTION_TYPE_REFUND=2 TRANSACTION_TYPE_REFUND value
+             */
+            v1.TransactionType = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "TRANSACTION_TYPE_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "TRANSACTION_TYPE_PURCHASE"] = 1;
+                values[valuesById[2] = "TRANSACTION_TYPE_REFUND"] = 2;
+                return values;
+            })();
+
+            v1.TransactionRecord = (function() {
+
+                /**
+                 * Properties of a TransactionRecord.
+                 * @typedef {Object} trusttap.txsign.v1.TransactionRecord.$Properties
+                 * @property {Long|null} [counter] TransactionRecord counter
+                 * @property {trusttap.txsign.v1.TransactionType|null} [type] TransactionRecord type
+                 * @property {Long|null} [amountMinor] TransactionRecord amountMinor
+                 * @property {string|null} [currency] TransactionRecord currency
+                 * @property {string|null} [merchantId] TransactionRecord merchantId
+                 * @property {string|null} [terminalId] TransactionRecord terminalId
+                 * @property {Uint8Array|null} [applicationCryptogram] TransactionRecord applicationCryptogram
+                 * @property {Uint8Array|null} [cryptogramData] TransactionRecord cryptogramData
+                 * @property {string|null} [maskedPan] TransactionRecord maskedPan
+                 * @property {Uint8Array|null} [panToken] TransactionRecord panToken
+                 * @property {Uint8Array|null} [pinKsn] TransactionRecord pinKsn
+                 * @property {Long|null} [timestampMs] TransactionRecord timestampMs
+                 * @property {string|null} [clientTransactionId] TransactionRecord clientTransactionId
+                 * @property {Uint8Array|null} [encryptedCardData] TransactionRecord encryptedCardData
+                 * @property {boolean|null} [approvedOffline] TransactionRecord approvedOffline
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a TransactionRecord.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ITransactionRecord
+                 * @augments trusttap.txsign.v1.TransactionRecord.$Properties
+                 * @deprecated Use trusttap.txsign.v1.TransactionRecord.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a TransactionRecord.
+                 * @typedef {trusttap.txsign.v1.TransactionRecord.$Properties} trusttap.txsign.v1.TransactionRecord.$Shape
+                 */
+
+                /**
+                 * Constructs a new TransactionRecord.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a TransactionRecord.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const TransactionRecord = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * TransactionRecord counter.
+                 * @member {Long} counter
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * TransactionRecord type.
+                 * @member {trusttap.txsign.v1.TransactionType} type
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.type = 0;
+
+                /**
+                 * TransactionRecord amountMinor.
+                 * @member {Long} amountMinor
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * TransactionRecord currency.
+                 * @member {string} currency
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.currency = "";
+
+                /**
+                 * TransactionRecord merchantId.
+                 * @member {string} merchantId
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.merchantId = "";
+
+                /**
+                 * TransactionRecord terminalId.
+                 * @member {string} terminalId
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.terminalId = "";
+
+                /**
+                 * TransactionRecord applicationCryptogram.
+                 * @member {Uint8Array} applicationCryptogram
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.applicationCryptogram = $util.newBuffer([]);
+
+                /**
+                 * TransactionRecord cryptogramData.
+                 * @member {Uint8Array} cryptogramData
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.cryptogramData = $util.newBuffer([]);
+
+                /**
+                 * TransactionRecord maskedPan.
+                 * @member {string} maskedPan
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.maskedPan = "";
+
+                /**
+                 * TransactionRecord panToken.
+                 * @member {Uint8Array} panToken
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.panToken = $util.newBuffer([]);
+
+                /**
+                 * TransactionRecord pinKsn.
+                 * @member {Uint8Array} pinKsn
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.pinKsn = $util.newBuffer([]);
+
+                /**
+                 * TransactionRecord timestampMs.
+                 * @member {Long} timestampMs
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.timestampMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * TransactionRecord clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.clientTransactionId = "";
+
+                /**
+                 * TransactionRecord encryptedCardData.
+                 * @member {Uint8Array} encryptedCardData
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.encryptedCardData = $util.newBuffer([]);
+
+                /**
+                 * TransactionRecord approvedOffline.
+                 * @member {boolean} approvedOffline
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 */
+                TransactionRecord.prototype.approvedOffline = false;
+
+                /**
+                 * Creates a new TransactionRecord instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.TransactionRecord} TransactionRecord instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.TransactionRecord.$Shape): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
+                 *   (properties?: trusttap.txsign.v1.TransactionRecord.$Properties): trusttap.txsign.v1.TransactionRecord;
+                 * }}
+                 */
+                TransactionRecord.create = function(properties) {
+                    return new TransactionRecord(properties);
+                };
+
+                /**
+                 * Encodes the specified TransactionRecord message. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties} message TransactionRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TransactionRecord.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.counter);
+                    if (message.type != null && $Object.hasOwnProperty.call(message, "type") && message.type !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.type);
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.amountMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.currency);
+                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId") && message.merchantId !== "")
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.merchantId);
+                    if (message.terminalId != null && $Object.hasOwnProperty.call(message, "terminalId") && message.terminalId !== "")
+                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.terminalId);
+                    if (message.applicationCryptogram != null && $Object.hasOwnProperty.call(message, "applicationCryptogram") && message.applicationCryptogram.length)
+                        writer.uint32(/* id 7, wireType 2 =*/58).bytes(message.applicationCryptogram);
+                    if (message.cryptogramData != null && $Object.hasOwnProperty.call(message, "cryptogramData") && message.cryptogramData.length)
+                        writer.uint32(/* id 8, wireType 2 =*/66).bytes(message.cryptogramData);
+                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan") && message.maskedPan !== "")
+                        writer.uint32(/* id 9, wireType 2 =*/74).string(message.maskedPan);
+                    if (message.panToken != null && $Object.hasOwnProperty.call(message, "panToken") && message.panToken.length)
+                        writer.uint32(/* id 10, wireType 2 =*/82).bytes(message.panToken);
+                    if (message.pinKsn != null && $Object.hasOwnProperty.call(message, "pinKsn") && message.pinKsn.length)
+                        writer.uint32(/* id 11, wireType 2 =*/90).bytes(message.pinKsn);
+                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs") && (typeof message.timestampMs === "object" ? message.timestampMs.low || message.timestampMs.high : message.timestampMs !== 0))
+                        writer.uint32(/* id 12, wireType 0 =*/96).uint64(message.timestampMs);
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 13, wireType 2 =*/106).string(message.clientTransactionId);
+                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData") && message.encryptedCardData.length)
+                        writer.uint32(/* id 14, wireType 2 =*/114).bytes(message.encryptedCardData);
+                    if (message.approvedOffline != null && $Object.hasOwnProperty.call(message, "approvedOffline") && message.approvedOffline !== false)
+                        writer.uint32(/* id 15, wireType 0 =*/120).bool(message.approvedOffline);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified TransactionRecord message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties} message TransactionRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TransactionRecord.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a TransactionRecord message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TransactionRecord.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.TransactionRecord();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.counter = value;
+                                else
+                                    delete message.counter;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.type = value;
+                                else
+                                    delete message.type;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amountMinor = value;
+                                else
+                                    delete message.amountMinor;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.merchantId = value;
+                                else
+                                    delete message.merchantId;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.terminalId = value;
+                                else
+                                    delete message.terminalId;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.applicationCryptogram = value;
+                                else
+                                    delete message.applicationCryptogram;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.cryptogramData = value;
+                                else
+                                    delete message.cryptogramData;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.maskedPan = value;
+                                else
+                                    delete message.maskedPan;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.panToken = value;
+                                else
+                                    delete message.panToken;
+                                continue;
+                            }
+                        case 11: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.pinKsn = value;
+                                else
+                                    delete message.pinKsn;
+                                continue;
+                            }
+                        case 12: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.timestampMs = value;
+                                else
+                                    delete message.timestampMs;
+                                continue;
+                            }
+                        case 13: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.encryptedCardData = value;
+                                else
+                                    delete message.encryptedCardData;
+                                continue;
+                            }
+                        case 15: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.approvedOffline = value;
+                                else
+                                    delete message.approvedOffline;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a TransactionRecord message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TransactionRecord.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a TransactionRecord message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                TransactionRecord.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
+                            return "counter: integer|Long expected";
+                    if (message.type != null && $Object.hasOwnProperty.call(message, "type"))
+                        if (typeof message.type !== "number" || (message.type | 0) !== message.type)
+                            return "type: enum value expected";
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
+                            return "amountMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId"))
+                        if (!$util.isString(message.merchantId))
+                            return "merchantId: string expected";
+                    if (message.terminalId != null && $Object.hasOwnProperty.call(message, "terminalId"))
+                        if (!$util.isString(message.terminalId))
+                            return "terminalId: string expected";
+                    if (message.applicationCryptogram != null && $Object.hasOwnProperty.call(message, "applicationCryptogram"))
+                        if (!(message.applicationCryptogram && typeof message.applicationCryptogram.length === "number" || $util.isString(message.applicationCryptogram)))
+                            return "applicationCryptogram: buffer expected";
+                    if (message.cryptogramData != null && $Object.hasOwnProperty.call(message, "cryptogramData"))
+                        if (!(message.cryptogramData && typeof message.cryptogramData.length === "number" || $util.isString(message.cryptogramData)))
+                            return "cryptogramData: buffer expected";
+                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
+                        if (!$util.isString(message.maskedPan))
+                            return "maskedPan: string expected";
+                    if (message.panToken != null && $Object.hasOwnProperty.call(message, "panToken"))
+                        if (!(message.panToken && typeof message.panToken.length === "number" || $util.isString(message.panToken)))
+                            return "panToken: buffer expected";
+                    if (message.pinKsn != null && $Object.hasOwnProperty.call(message, "pinKsn"))
+                        if (!(message.pinKsn && typeof message.pinKsn.length === "number" || $util.isString(message.pinKsn)))
+                            return "pinKsn: buffer expected";
+                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
+                        if (!$util.isInteger(message.timestampMs) && !(message.timestampMs && $util.isInteger(message.timestampMs.low) && $util.isInteger(message.timestampMs.high)))
+                            return "timestampMs: integer|Long expected";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData"))
+                        if (!(message.encryptedCardData && typeof message.encryptedCardData.length === "number" || $util.isString(message.encryptedCardData)))
+                            return "encryptedCardData: buffer expected";
+                    if (message.approvedOffline != null && $Object.hasOwnProperty.call(message, "approvedOffline"))
+                        if (typeof message.approvedOffline !== "boolean")
+                            return "approvedOffline: boolean expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a TransactionRecord message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.TransactionRecord} TransactionRecord
+                 */
+                TransactionRecord.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.TransactionRecord)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.TransactionRecord: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.TransactionRecord();
+                    if (object.counter != null)
+                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
+                            if ($util.Long)
+                                message.counter = $util.Long.fromValue(object.counter, true);
+                            else if (typeof object.counter === "string")
+                                message.counter = $parseInt(object.counter, 10);
+                            else if (typeof object.counter === "number")
+                                message.counter = object.counter;
+                            else if (typeof object.counter === "object")
+                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
+                    if (object.type !== 0 && (typeof object.type !== "string" || $root.trusttap.txsign.v1.TransactionType[object.type] !== 0))
+                        switch (object.type) {
+                        case "TRANSACTION_TYPE_UNSPECIFIED":
+                        case 0:
+                            message.type = 0;
+                            break;
+                        case "TRANSACTION_TYPE_PURCHASE":
+                        case 1:
+                            message.type = 1;
+                            break;
+                        case "TRANSACTION_TYPE_REFUND":
+                        case 2:
+                            message.type = 2;
+                            break;
+                        default:
+                            if (typeof object.type === "number" && (object.type | 0) === object.type)
+                                message.type = object.type;
+                        }
+                    if (object.amountMinor != null)
+                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
+                            if ($util.Long)
+                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
+                            else if (typeof object.amountMinor === "string")
+                                message.amountMinor = $parseInt(object.amountMinor, 10);
+                            else if (typeof object.amountMinor === "number")
+                                message.amountMinor = object.amountMinor;
+                            else if (typeof object.amountMinor === "object")
+                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.merchantId != null)
+                        if (typeof object.merchantId !== "string" || object.merchantId.length)
+                            message.merchantId = $String(object.merchantId);
+                    if (object.terminalId != null)
+                        if (typeof object.terminalId !== "string" || object.terminalId.length)
+                            message.terminalId = $String(object.terminalId);
+                    if (object.applicationCryptogram != null)
+                        if (object.applicationCryptogram.length)
+                            if (typeof object.applicationCryptogram === "string")
+                                $util.base64.decode(object.applicationCryptogram, message.applicationCryptogram = $util.newBuffer($util.base64.length(object.applicationCryptogram)), 0);
+                            else if (object.applicationCryptogram.length >= 0)
+                                message.applicationCryptogram = object.applicationCryptogram;
+                    if (object.cryptogramData != null)
+                        if (object.cryptogramData.length)
+                            if (typeof object.cryptogramData === "string")
+                                $util.base64.decode(object.cryptogramData, message.cryptogramData = $util.newBuffer($util.base64.length(object.cryptogramData)), 0);
+                            else if (object.cryptogramData.length >= 0)
+                                message.cryptogramData = object.cryptogramData;
+                    if (object.maskedPan != null)
+                        if (typeof object.maskedPan !== "string" || object.maskedPan.length)
+                            message.maskedPan = $String(object.maskedPan);
+                    if (object.panToken != null)
+                        if (object.panToken.length)
+                            if (typeof object.panToken === "string")
+                                $util.base64.decode(object.panToken, message.panToken = $util.newBuffer($util.base64.length(object.panToken)), 0);
+                            else if (object.panToken.length >= 0)
+                                message.panToken = object.panToken;
+                    if (object.pinKsn != null)
+                        if (object.pinKsn.length)
+                            if (typeof object.pinKsn === "string")
+                                $util.base64.decode(object.pinKsn, message.pinKsn = $util.newBuffer($util.base64.length(object.pinKsn)), 0);
+                            else if (object.pinKsn.length >= 0)
+                                message.pinKsn = object.pinKsn;
+                    if (object.timestampMs != null)
+                        if (typeof object.timestampMs === "object" ? object.timestampMs.low || object.timestampMs.high : $Number(object.timestampMs) !== 0)
+                            if ($util.Long)
+                                message.timestampMs = $util.Long.fromValue(object.timestampMs, true);
+                            else if (typeof object.timestampMs === "string")
+                                message.timestampMs = $parseInt(object.timestampMs, 10);
+                            else if (typeof object.timestampMs === "number")
+                                message.timestampMs = object.timestampMs;
+                            else if (typeof object.timestampMs === "object")
+                                message.timestampMs = new $util.LongBits(object.timestampMs.low >>> 0, object.timestampMs.high >>> 0).toNumber(true);
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    if (object.encryptedCardData != null)
+                        if (object.encryptedCardData.length)
+                            if (typeof object.encryptedCardData === "string")
+                                $util.base64.decode(object.encryptedCardData, message.encryptedCardData = $util.newBuffer($util.base64.length(object.encryptedCardData)), 0);
+                            else if (object.encryptedCardData.length >= 0)
+                                message.encryptedCardData = object.encryptedCardData;
+                    if (object.approvedOffline != null)
+                        if (object.approvedOffline)
+                            message.approvedOffline = $Boolean(object.approvedOffline);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a TransactionRecord message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.TransactionRecord} message TransactionRecord
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                TransactionRecord.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.type = options.enums === $String ? "TRANSACTION_TYPE_UNSPECIFIED" : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                        object.merchantId = "";
+                        object.terminalId = "";
+                        if (options.bytes === $String)
+                            object.applicationCryptogram = "";
+                        else {
+                            object.applicationCryptogram = [];
+                            if (options.bytes !== $Array)
+                                object.applicationCryptogram = $util.newBuffer(object.applicationCryptogram);
+                        }
+                        if (options.bytes === $String)
+                            object.cryptogramData = "";
+                        else {
+                            object.cryptogramData = [];
+                            if (options.bytes !== $Array)
+                                object.cryptogramData = $util.newBuffer(object.cryptogramData);
+                        }
+                        object.maskedPan = "";
+                        if (options.bytes === $String)
+                            object.panToken = "";
+                        else {
+                            object.panToken = [];
+                            if (options.bytes !== $Array)
+                                object.panToken = $util.newBuffer(object.panToken);
+                        }
+                        if (options.bytes === $String)
+                            object.pinKsn = "";
+                        else {
+                            object.pinKsn = [];
+                            if (options.bytes !== $Array)
+                                object.pinKsn = $util.newBuffer(object.pinKsn);
+                        }
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.timestampMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.timestampMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.clientTransactionId = "";
+                        if (options.bytes === $String)
+                            object.encryptedCardData = "";
+                        else {
+                            object.encryptedCardData = [];
+                            if (options.bytes !== $Array)
+                                object.encryptedCardData = $util.newBuffer(object.encryptedCardData);
+                        }
+                        object.approvedOffline = false;
+                    }
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
+                        else if (typeof message.counter === "number")
+                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
+                        else
+                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
+                    if (message.type != null && $Object.hasOwnProperty.call(message, "type"))
+                        object.type = options.enums === $String ? $root.trusttap.txsign.v1.TransactionType[message.type] === $undefined ? message.type : $root.trusttap.txsign.v1.TransactionType[message.type] : message.type;
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.amountMinor === "number")
+                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
+                        else
+                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId"))
+                        object.merchantId = message.merchantId;
+                    if (message.terminalId != null && $Object.hasOwnProperty.call(message, "terminalId"))
+                        object.terminalId = message.terminalId;
+                    if (message.applicationCryptogram != null && $Object.hasOwnProperty.call(message, "applicationCryptogram"))
+                        object.applicationCryptogram = options.bytes === $String ? $util.base64.encode(message.applicationCryptogram, 0, message.applicationCryptogram.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.applicationCryptogram) : message.applicationCryptogram;
+                    if (message.cryptogramData != null && $Object.hasOwnProperty.call(message, "cryptogramData"))
+                        object.cryptogramData = options.bytes === $String ? $util.base64.encode(message.cryptogramData, 0, message.cryptogramData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.cryptogramData) : message.cryptogramData;
+                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
+                        object.maskedPan = message.maskedPan;
+                    if (message.panToken != null && $Object.hasOwnProperty.call(message, "panToken"))
+                        object.panToken = options.bytes === $String ? $util.base64.encode(message.panToken, 0, message.panToken.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.panToken) : message.panToken;
+                    if (message.pinKsn != null && $Object.hasOwnProperty.call(message, "pinKsn"))
+                        object.pinKsn = options.bytes === $String ? $util.base64.encode(message.pinKsn, 0, message.pinKsn.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.pinKsn) : message.pinKsn;
+                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.timestampMs = typeof message.timestampMs === "number" ? $BigInt(message.timestampMs) : $util.Long.fromBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.timestampMs === "number")
+                            object.timestampMs = options.longs === $String ? $String(message.timestampMs) : message.timestampMs;
+                        else
+                            object.timestampMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timestampMs) : options.longs === $Number ? new $util.LongBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0).toNumber(true) : message.timestampMs;
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData"))
+                        object.encryptedCardData = options.bytes === $String ? $util.base64.encode(message.encryptedCardData, 0, message.encryptedCardData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.encryptedCardData) : message.encryptedCardData;
+                    if (message.approvedOffline != null && $Object.hasOwnProperty.call(message, "approvedOffline"))
+                        object.approvedOffline = message.approvedOffline;
+                    return object;
+                };
+
+                /**
+                 * Converts this TransactionRecord to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                TransactionRecord.prototype.toJSON = function() {
+                    return TransactionRecord.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for TransactionRecord
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.TransactionRecord
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                TransactionRecord.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.TransactionRecord";
+                };
+
+                return TransactionRecord;
+            })();
+
+            v1.SignTransactionRequest = (function() {
+
+                /**
+                 * Properties of a SignTransactionRequest.
+                 * @typedef {Object} trusttap.txsign.v1.SignTransactionRequest.$Properties
+                 * @property {trusttap.txsign.v1.TransactionRecord.$Properties|null} [record] SignTransactionRequest record
+                 * @property {string|null} [dukptKeyId] SignTransactionRequest dukptKeyId
+                 * @property {Uint8Array|null} [sensitiveCardData] SignTransactionRequest sensitiveCardData
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a SignTransactionRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ISignTransactionRequest
+                 * @augments trusttap.txsign.v1.SignTransactionRequest.$Properties
+                 * @deprecated Use trusttap.txsign.v1.SignTransactionRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a SignTransactionRequest.
+                 * @typedef {trusttap.txsign.v1.SignTransactionRequest.$Properties} trusttap.txsign.v1.SignTransactionRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new SignTransactionRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a SignTransactionRequest.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const SignTransactionRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * SignTransactionRequest record.
+                 * @member {trusttap.txsign.v1.TransactionRecord.$Properties|null|undefined} record
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @instance
+                 */
+                SignTransactionRequest.prototype.record = null;
+
+                /**
+                 * SignTransactionRequest dukptKeyId.
+                 * @member {string} dukptKeyId
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @instance
+                 */
+                SignTransactionRequest.prototype.dukptKeyId = "";
+
+                /**
+                 * SignTransactionRequest sensitiveCardData.
+                 * @member {Uint8Array} sensitiveCardData
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @instance
+                 */
+                SignTransactionRequest.prototype.sensitiveCardData = $util.newBuffer([]);
+
+                /**
+                 * Creates a new SignTransactionRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.SignTransactionRequest} SignTransactionRequest instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.SignTransactionRequest.$Shape): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
+                 *   (properties?: trusttap.txsign.v1.SignTransactionRequest.$Properties): trusttap.txsign.v1.SignTransactionRequest;
+                 * }}
+                 */
+                SignTransactionRequest.create = function(properties) {
+                    return new SignTransactionRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified SignTransactionRequest message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties} message SignTransactionRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignTransactionRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                        $root.trusttap.txsign.v1.TransactionRecord.encode(message.record, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId") && message.dukptKeyId !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.dukptKeyId);
+                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData") && message.sensitiveCardData.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.sensitiveCardData);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified SignTransactionRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties} message SignTransactionRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignTransactionRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a SignTransactionRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignTransactionRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.SignTransactionRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.record = $root.trusttap.txsign.v1.TransactionRecord.decode(reader, reader.size(), $undefined, _depth + 1, message.record);
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.dukptKeyId = value;
+                                else
+                                    delete message.dukptKeyId;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.sensitiveCardData = value;
+                                else
+                                    delete message.sensitiveCardData;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a SignTransactionRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignTransactionRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a SignTransactionRequest message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                SignTransactionRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.record != null && $Object.hasOwnProperty.call(message, "record")) {
+                        let error = $root.trusttap.txsign.v1.TransactionRecord.verify(message.record, _depth + 1);
+                        if (error)
+                            return "record." + error;
+                    }
+                    if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId"))
+                        if (!$util.isString(message.dukptKeyId))
+                            return "dukptKeyId: string expected";
+                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData"))
+                        if (!(message.sensitiveCardData && typeof message.sensitiveCardData.length === "number" || $util.isString(message.sensitiveCardData)))
+                            return "sensitiveCardData: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a SignTransactionRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.SignTransactionRequest} SignTransactionRequest
+                 */
+                SignTransactionRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.SignTransactionRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.SignTransactionRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.SignTransactionRequest();
+                    if (object.record != null) {
+                        if (!$util.isObject(object.record))
+                            throw $TypeError(".trusttap.txsign.v1.SignTransactionRequest.record: object expected");
+                        message.record = $root.trusttap.txsign.v1.TransactionRecord.fromObject(object.record, _depth + 1);
+                    }
+                    if (object.dukptKeyId != null)
+                        if (typeof object.dukptKeyId !== "string" || object.dukptKeyId.length)
+                            message.dukptKeyId = $String(object.dukptKeyId);
+                    if (object.sensitiveCardData != null)
+                        if (object.sensitiveCardData.length)
+                            if (typeof object.sensitiveCardData === "string")
+                                $util.base64.decode(object.sensitiveCardData, message.sensitiveCardData = $util.newBuffer($util.base64.length(object.sensitiveCardData)), 0);
+                            else if (object.sensitiveCardData.length >= 0)
+                                message.sensitiveCardData = object.sensitiveCardData;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a SignTransactionRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionRequest} message SignTransactionRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                SignTransactionRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.record = null;
+                        object.dukptKeyId = "";
+                        if (options.bytes === $String)
+                            object.sensitiveCardData = "";
+                        else {
+                            object.sensitiveCardData = [];
+                            if (options.bytes !== $Array)
+                                object.sensitiveCardData = $util.newBuffer(object.sensitiveCardData);
+                        }
+                    }
+                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                        object.record = $root.trusttap.txsign.v1.TransactionRecord.toObject(message.record, options, _depth + 1);
+                    if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId"))
+                        object.dukptKeyId = message.dukptKeyId;
+                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData"))
+                        object.sensitiveCardData = options.bytes === $String ? $util.base64.encode(message.sensitiveCardData, 0, message.sensitiveCardData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.sensitiveCardData) : message.sensitiveCardData;
+                    return object;
+                };
+
+                /**
+                 * Converts this SignTransactionRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                SignTransactionRequest.prototype.toJSON = function() {
+                    return SignTransactionRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for SignTransactionRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.SignTransactionRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                SignTransactionRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.SignTransactionRequest";
+                };
+
+                return SignTransactionRequest;
+            })();
+
+            v1.SignTransactionResponse = (function() {
+
+                /**
+                 * Properties of a SignTransactionResponse.
+                 * @typedef {Object} trusttap.txsign.v1.SignTransactionResponse.$Properties
+                 * @property {Uint8Array|null} [record] SignTransactionResponse record
+                 * @property {Uint8Array|null} [signature] SignTransactionResponse signature
+                 * @property {Uint8Array|null} [devicePublicKey] SignTransactionResponse devicePublicKey
+                 * @property {Uint8Array|null} [mac] SignTransactionResponse mac
+                 * @property {Uint8Array|null} [macKsn] SignTransactionResponse macKsn
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a SignTransactionResponse.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ISignTransactionResponse
+                 * @augments trusttap.txsign.v1.SignTransactionResponse.$Properties
+                 * @deprecated Use trusttap.txsign.v1.SignTransactionResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a SignTransactionResponse.
+                 * @typedef {trusttap.txsign.v1.SignTransactionResponse.$Properties} trusttap.txsign.v1.SignTransactionResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new SignTransactionResponse.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a SignTransactionResponse.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const SignTransactionResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * SignTransactionResponse record.
+                 * @member {Uint8Array} record
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @instance
+                 */
+                SignTransactionResponse.prototype.record = $util.newBuffer([]);
+
+                /**
+                 * SignTransactionResponse signature.
+                 * @member {Uint8Array} signature
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @instance
+                 */
+                SignTransactionResponse.prototype.signature = $util.newBuffer([]);
+
+                /**
+                 * SignTransactionResponse devicePublicKey.
+                 * @member {Uint8Array} devicePublicKey
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @instance
+                 */
+                SignTransactionResponse.prototype.devicePublicKey = $util.newBuffer([]);
+
+                /**
+                 * SignTransactionResponse mac.
+                 * @member {Uint8Array} mac
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @instance
+                 */
+                SignTransactionResponse.prototype.mac = $util.newBuffer([]);
+
+                /**
+                 * SignTransactionResponse macKsn.
+                 * @member {Uint8Array} macKsn
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @instance
+                 */
+                SignTransactionResponse.prototype.macKsn = $util.newBuffer([]);
+
+                /**
+                 * Creates a new SignTransactionResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.SignTransactionResponse} SignTransactionResponse instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.SignTransactionResponse.$Shape): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
+                 *   (properties?: trusttap.txsign.v1.SignTransactionResponse.$Properties): trusttap.txsign.v1.SignTransactionResponse;
+                 * }}
+                 */
+                SignTransactionResponse.create = function(properties) {
+                    return new SignTransactionResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified SignTransactionResponse message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties} message SignTransactionResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignTransactionResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.record != null && $Object.hasOwnProperty.call(message, "record") && message.record.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.record);
+                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.signature);
+                    if (message.devicePublicKey != null && $Object.hasOwnProperty.call(message, "devicePublicKey") && message.devicePublicKey.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.devicePublicKey);
+                    if (message.mac != null && $Object.hasOwnProperty.call(message, "mac") && message.mac.length)
+                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.mac);
+                    if (message.macKsn != null && $Object.hasOwnProperty.call(message, "macKsn") && message.macKsn.length)
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.macKsn);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified SignTransactionResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties} message SignTransactionResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignTransactionResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a SignTransactionResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignTransactionResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.SignTransactionResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.record = value;
+                                else
+                                    delete message.record;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signature = value;
+                                else
+                                    delete message.signature;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.devicePublicKey = value;
+                                else
+                                    delete message.devicePublicKey;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.mac = value;
+                                else
+                                    delete message.mac;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.macKsn = value;
+                                else
+                                    delete message.macKsn;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a SignTransactionResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignTransactionResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a SignTransactionResponse message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                SignTransactionResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                        if (!(message.record && typeof message.record.length === "number" || $util.isString(message.record)))
+                            return "record: buffer expected";
+                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
+                        if (!(message.signature && typeof message.signature.length === "number" || $util.isString(message.signature)))
+                            return "signature: buffer expected";
+                    if (message.devicePublicKey != null && $Object.hasOwnProperty.call(message, "devicePublicKey"))
+                        if (!(message.devicePublicKey && typeof message.devicePublicKey.length === "number" || $util.isString(message.devicePublicKey)))
+                            return "devicePublicKey: buffer expected";
+                    if (message.mac != null && $Object.hasOwnProperty.call(message, "mac"))
+                        if (!(message.mac && typeof message.mac.length === "number" || $util.isString(message.mac)))
+                            return "mac: buffer expected";
+                    if (message.macKsn != null && $Object.hasOwnProperty.call(message, "macKsn"))
+                        if (!(message.macKsn && typeof message.macKsn.length === "number" || $util.isString(message.macKsn)))
+                            return "macKsn: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a SignTransactionResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.SignTransactionResponse} SignTransactionResponse
+                 */
+                SignTransactionResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.SignTransactionResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.SignTransactionResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.SignTransactionResponse();
+                    if (object.record != null)
+                        if (object.record.length)
+                            if (typeof object.record === "string")
+                                $util.base64.decode(object.record, message.record = $util.newBuffer($util.base64.length(object.record)), 0);
+                            else if (object.record.length >= 0)
+                                message.record = object.record;
+                    if (object.signature != null)
+                        if (object.signature.length)
+                            if (typeof object.signature === "string")
+                                $util.base64.decode(object.signature, message.signature = $util.newBuffer($util.base64.length(object.signature)), 0);
+                            else if (object.signature.length >= 0)
+                                message.signature = object.signature;
+                    if (object.devicePublicKey != null)
+                        if (object.devicePublicKey.length)
+                            if (typeof object.devicePublicKey === "string")
+                                $util.base64.decode(object.devicePublicKey, message.devicePublicKey = $util.newBuffer($util.base64.length(object.devicePublicKey)), 0);
+                            else if (object.devicePublicKey.length >= 0)
+                                message.devicePublicKey = object.devicePublicKey;
+                    if (object.mac != null)
+                        if (object.mac.length)
+                            if (typeof object.mac === "string")
+                                $util.base64.decode(object.mac, message.mac = $util.newBuffer($util.base64.length(object.mac)), 0);
+                            else if (object.mac.length >= 0)
+                                message.mac = object.mac;
+                    if (object.macKsn != null)
+                        if (object.macKsn.length)
+                            if (typeof object.macKsn === "string")
+                                $util.base64.decode(object.macKsn, message.macKsn = $util.newBuffer($util.base64.length(object.macKsn)), 0);
+                            else if (object.macKsn.length >= 0)
+                                message.macKsn = object.macKsn;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a SignTransactionResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.SignTransactionResponse} message SignTransactionResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                SignTransactionResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.record = "";
+                        else {
+                            object.record = [];
+                            if (options.bytes !== $Array)
+                                object.record = $util.newBuffer(object.record);
+                        }
+                        if (options.bytes === $String)
+                            object.signature = "";
+                        else {
+                            object.signature = [];
+                            if (options.bytes !== $Array)
+                                object.signature = $util.newBuffer(object.signature);
+                        }
+                        if (options.bytes === $String)
+                            object.devicePublicKey = "";
+                        else {
+                            object.devicePublicKey = [];
+                            if (options.bytes !== $Array)
+                                object.devicePublicKey = $util.newBuffer(object.devicePublicKey);
+                        }
+                        if (options.bytes === $String)
+                            object.mac = "";
+                        else {
+                            object.mac = [];
+                            if (options.bytes !== $Array)
+                                object.mac = $util.newBuffer(object.mac);
+                        }
+                        if (options.bytes === $String)
+                            object.macKsn = "";
+                        else {
+                            object.macKsn = [];
+                            if (options.bytes !== $Array)
+                                object.macKsn = $util.newBuffer(object.macKsn);
+                        }
+                    }
+                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                        object.record = options.bytes === $String ? $util.base64.encode(message.record, 0, message.record.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.record) : message.record;
+                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
+                        object.signature = options.bytes === $String ? $util.base64.encode(message.signature, 0, message.signature.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signature) : message.signature;
+                    if (message.devicePublicKey != null && $Object.hasOwnProperty.call(message, "devicePublicKey"))
+                        object.devicePublicKey = options.bytes === $String ? $util.base64.encode(message.devicePublicKey, 0, message.devicePublicKey.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.devicePublicKey) : message.devicePublicKey;
+                    if (message.mac != null && $Object.hasOwnProperty.call(message, "mac"))
+                        object.mac = options.bytes === $String ? $util.base64.encode(message.mac, 0, message.mac.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.mac) : message.mac;
+                    if (message.macKsn != null && $Object.hasOwnProperty.call(message, "macKsn"))
+                        object.macKsn = options.bytes === $String ? $util.base64.encode(message.macKsn, 0, message.macKsn.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.macKsn) : message.macKsn;
+                    return object;
+                };
+
+                /**
+                 * Converts this SignTransactionResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                SignTransactionResponse.prototype.toJSON = function() {
+                    return SignTransactionResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for SignTransactionResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.SignTransactionResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                SignTransactionResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.SignTransactionResponse";
+                };
+
+                return SignTransactionResponse;
+            })();
+
+            v1.GetStateRequest = (function() {
+
+                /**
+                 * Properties of a GetStateRequest.
+                 * @typedef {Object} trusttap.txsign.v1.GetStateRequest.$Properties
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a GetStateRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IGetStateRequest
+                 * @augments trusttap.txsign.v1.GetStateRequest.$Properties
+                 * @deprecated Use trusttap.txsign.v1.GetStateRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a GetStateRequest.
+                 * @typedef {trusttap.txsign.v1.GetStateRequest.$Properties} trusttap.txsign.v1.GetStateRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new GetStateRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a GetStateRequest.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const GetStateRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * Creates a new GetStateRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.GetStateRequest} GetStateRequest instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.GetStateRequest.$Shape): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
+                 *   (properties?: trusttap.txsign.v1.GetStateRequest.$Properties): trusttap.txsign.v1.GetStateRequest;
+                 * }}
+                 */
+                GetStateRequest.create = function(properties) {
+                    return new GetStateRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified GetStateRequest message. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties} message GetStateRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                GetStateRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified GetStateRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties} message GetStateRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                GetStateRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a GetStateRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                GetStateRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.GetStateRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        reader.skipType(tag & 7, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a GetStateRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                GetStateRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a GetStateRequest message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                GetStateRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    return null;
+                };
+
+                /**
+                 * Creates a GetStateRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.GetStateRequest} GetStateRequest
+                 */
+                GetStateRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.GetStateRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.GetStateRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    return new $root.trusttap.txsign.v1.GetStateRequest();
+                };
+
+                /**
+                 * Creates a plain object from a GetStateRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateRequest} message GetStateRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                GetStateRequest.toObject = function () {
+                    return {};
+                };
+
+                /**
+                 * Converts this GetStateRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                GetStateRequest.prototype.toJSON = function() {
+                    return GetStateRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for GetStateRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.GetStateRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                GetStateRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.GetStateRequest";
+                };
+
+                return GetStateRequest;
+            })();
+
+            v1.GetStateResponse = (function() {
+
+                /**
+                 * Properties of a GetStateResponse.
+                 * @typedef {Object} trusttap.txsign.v1.GetStateResponse.$Properties
+                 * @property {Long|null} [counter] GetStateResponse counter
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a GetStateResponse.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IGetStateResponse
+                 * @augments trusttap.txsign.v1.GetStateResponse.$Properties
+                 * @deprecated Use trusttap.txsign.v1.GetStateResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a GetStateResponse.
+                 * @typedef {trusttap.txsign.v1.GetStateResponse.$Properties} trusttap.txsign.v1.GetStateResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new GetStateResponse.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a GetStateResponse.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const GetStateResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * GetStateResponse counter.
+                 * @member {Long} counter
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @instance
+                 */
+                GetStateResponse.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new GetStateResponse instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.GetStateResponse} GetStateResponse instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.GetStateResponse.$Shape): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
+                 *   (properties?: trusttap.txsign.v1.GetStateResponse.$Properties): trusttap.txsign.v1.GetStateResponse;
+                 * }}
+                 */
+                GetStateResponse.create = function(properties) {
+                    return new GetStateResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified GetStateResponse message. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties} message GetStateResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                GetStateResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.counter);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified GetStateResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties} message GetStateResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                GetStateResponse.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a GetStateResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                GetStateResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.GetStateResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.counter = value;
+                                else
+                                    delete message.counter;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a GetStateResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                GetStateResponse.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a GetStateResponse message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                GetStateResponse.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
+                            return "counter: integer|Long expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a GetStateResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.GetStateResponse} GetStateResponse
+                 */
+                GetStateResponse.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.GetStateResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.GetStateResponse: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.GetStateResponse();
+                    if (object.counter != null)
+                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
+                            if ($util.Long)
+                                message.counter = $util.Long.fromValue(object.counter, true);
+                            else if (typeof object.counter === "string")
+                                message.counter = $parseInt(object.counter, 10);
+                            else if (typeof object.counter === "number")
+                                message.counter = object.counter;
+                            else if (typeof object.counter === "object")
+                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a GetStateResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {trusttap.txsign.v1.GetStateResponse} message GetStateResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                GetStateResponse.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
+                        else if (typeof message.counter === "number")
+                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
+                        else
+                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
+                    return object;
+                };
+
+                /**
+                 * Converts this GetStateResponse to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                GetStateResponse.prototype.toJSON = function() {
+                    return GetStateResponse.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for GetStateResponse
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.GetStateResponse
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                GetStateResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.GetStateResponse";
+                };
+
+                return GetStateResponse;
+            })();
+
+            v1.TxsignState = (function() {
+
+                /**
+                 * Properties of a TxsignState.
+                 * @typedef {Object} trusttap.txsign.v1.TxsignState.$Properties
+                 * @property {Long|null} [counter] TxsignState counter
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a TxsignState.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ITxsignState
+                 * @augments trusttap.txsign.v1.TxsignState.$Properties
+                 * @deprecated Use trusttap.txsign.v1.TxsignState.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a TxsignState.
+                 * @typedef {trusttap.txsign.v1.TxsignState.$Properties} trusttap.txsign.v1.TxsignState.$Shape
+                 */
+
+                /**
+                 * Constructs a new TxsignState.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a TxsignState.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.TxsignState.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const TxsignState = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * TxsignState counter.
+                 * @member {Long} counter
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @instance
+                 */
+                TxsignState.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new TxsignState instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {trusttap.txsign.v1.TxsignState.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.TxsignState} TxsignState instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.TxsignState.$Shape): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
+                 *   (properties?: trusttap.txsign.v1.TxsignState.$Properties): trusttap.txsign.v1.TxsignState;
+                 * }}
+                 */
+                TxsignState.create = function(properties) {
+                    return new TxsignState(properties);
+                };
+
+                /**
+                 * Encodes the specified TxsignState message. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {trusttap.txsign.v1.TxsignState.$Properties} message TxsignState message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TxsignState.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.counter);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified TxsignState message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {trusttap.txsign.v1.TxsignState.$Properties} message TxsignState message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TxsignState.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a TxsignState message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TxsignState.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.TxsignState();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.counter = value;
+                                else
+                                    delete message.counter;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a TxsignState message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TxsignState.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a TxsignState message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                TxsignState.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
+                            return "counter: integer|Long expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a TxsignState message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.TxsignState} TxsignState
+                 */
+                TxsignState.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.TxsignState)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.TxsignState: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.TxsignState();
+                    if (object.counter != null)
+                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
+                            if ($util.Long)
+                                message.counter = $util.Long.fromValue(object.counter, true);
+                            else if (typeof object.counter === "string")
+                                message.counter = $parseInt(object.counter, 10);
+                            else if (typeof object.counter === "number")
+                                message.counter = object.counter;
+                            else if (typeof object.counter === "object")
+                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a TxsignState message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {trusttap.txsign.v1.TxsignState} message TxsignState
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                TxsignState.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
+                        else if (typeof message.counter === "number")
+                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
+                        else
+                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
+                    return object;
+                };
+
+                /**
+                 * Converts this TxsignState to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                TxsignState.prototype.toJSON = function() {
+                    return TxsignState.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for TxsignState
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.TxsignState
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                TxsignState.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.TxsignState";
+                };
+
+                return TxsignState;
+            })();
+
+            v1.OfflineLimit = (function() {
+
+                /**
+                 * Properties of an OfflineLimit.
+                 * @typedef {Object} trusttap.txsign.v1.OfflineLimit.$Properties
+                 * @property {string|null} [currency] OfflineLimit currency
+                 * @property {Long|null} [perTransactionLimitMinor] OfflineLimit perTransactionLimitMinor
+                 * @property {Long|null} [cumulativeLimitMinor] OfflineLimit cumulativeLimitMinor
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an OfflineLimit.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IOfflineLimit
+                 * @augments trusttap.txsign.v1.OfflineLimit.$Properties
+                 * @deprecated Use trusttap.txsign.v1.OfflineLimit.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an OfflineLimit.
+                 * @typedef {trusttap.txsign.v1.OfflineLimit.$Properties} trusttap.txsign.v1.OfflineLimit.$Shape
+                 */
+
+                /**
+                 * Constructs a new OfflineLimit.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents an OfflineLimit.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.OfflineLimit.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const OfflineLimit = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * OfflineLimit currency.
+                 * @member {string} currency
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @instance
+                 */
+                OfflineLimit.prototype.currency = "";
+
+                /**
+                 * OfflineLimit perTransactionLimitMinor.
+                 * @member {Long} perTransactionLimitMinor
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @instance
+                 */
+                OfflineLimit.prototype.perTransactionLimitMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OfflineLimit cumulativeLimitMinor.
+                 * @member {Long} cumulativeLimitMinor
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @instance
+                 */
+                OfflineLimit.prototype.cumulativeLimitMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new OfflineLimit instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineLimit.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.OfflineLimit} OfflineLimit instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.OfflineLimit.$Shape): trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape;
+                 *   (properties?: trusttap.txsign.v1.OfflineLimit.$Properties): trusttap.txsign.v1.OfflineLimit;
+                 * }}
+                 */
+                OfflineLimit.create = function(properties) {
+                    return new OfflineLimit(properties);
+                };
+
+                /**
+                 * Encodes the specified OfflineLimit message. Does not implicitly {@link trusttap.txsign.v1.OfflineLimit.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineLimit.$Properties} message OfflineLimit message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflineLimit.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.currency);
+                    if (message.perTransactionLimitMinor != null && $Object.hasOwnProperty.call(message, "perTransactionLimitMinor") && (typeof message.perTransactionLimitMinor === "object" ? message.perTransactionLimitMinor.low || message.perTransactionLimitMinor.high : message.perTransactionLimitMinor !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.perTransactionLimitMinor);
+                    if (message.cumulativeLimitMinor != null && $Object.hasOwnProperty.call(message, "cumulativeLimitMinor") && (typeof message.cumulativeLimitMinor === "object" ? message.cumulativeLimitMinor.low || message.cumulativeLimitMinor.high : message.cumulativeLimitMinor !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.cumulativeLimitMinor);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified OfflineLimit message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflineLimit.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineLimit.$Properties} message OfflineLimit message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflineLimit.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an OfflineLimit message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape} OfflineLimit
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflineLimit.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.OfflineLimit();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.perTransactionLimitMinor = value;
+                                else
+                                    delete message.perTransactionLimitMinor;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.cumulativeLimitMinor = value;
+                                else
+                                    delete message.cumulativeLimitMinor;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an OfflineLimit message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflineLimit & trusttap.txsign.v1.OfflineLimit.$Shape} OfflineLimit
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflineLimit.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an OfflineLimit message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                OfflineLimit.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.perTransactionLimitMinor != null && $Object.hasOwnProperty.call(message, "perTransactionLimitMinor"))
+                        if (!$util.isInteger(message.perTransactionLimitMinor) && !(message.perTransactionLimitMinor && $util.isInteger(message.perTransactionLimitMinor.low) && $util.isInteger(message.perTransactionLimitMinor.high)))
+                            return "perTransactionLimitMinor: integer|Long expected";
+                    if (message.cumulativeLimitMinor != null && $Object.hasOwnProperty.call(message, "cumulativeLimitMinor"))
+                        if (!$util.isInteger(message.cumulativeLimitMinor) && !(message.cumulativeLimitMinor && $util.isInteger(message.cumulativeLimitMinor.low) && $util.isInteger(message.cumulativeLimitMinor.high)))
+                            return "cumulativeLimitMinor: integer|Long expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an OfflineLimit message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.OfflineLimit} OfflineLimit
+                 */
+                OfflineLimit.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.OfflineLimit)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.OfflineLimit: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.OfflineLimit();
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.perTransactionLimitMinor != null)
+                        if (typeof object.perTransactionLimitMinor === "object" ? object.perTransactionLimitMinor.low || object.perTransactionLimitMinor.high : $Number(object.perTransactionLimitMinor) !== 0)
+                            if ($util.Long)
+                                message.perTransactionLimitMinor = $util.Long.fromValue(object.perTransactionLimitMinor, true);
+                            else if (typeof object.perTransactionLimitMinor === "string")
+                                message.perTransactionLimitMinor = $parseInt(object.perTransactionLimitMinor, 10);
+                            else if (typeof object.perTransactionLimitMinor === "number")
+                                message.perTransactionLimitMinor = object.perTransactionLimitMinor;
+                            else if (typeof object.perTransactionLimitMinor === "object")
+                                message.perTransactionLimitMinor = new $util.LongBits(object.perTransactionLimitMinor.low >>> 0, object.perTransactionLimitMinor.high >>> 0).toNumber(true);
+                    if (object.cumulativeLimitMinor != null)
+                        if (typeof object.cumulativeLimitMinor === "object" ? object.cumulativeLimitMinor.low || object.cumulativeLimitMinor.high : $Number(object.cumulativeLimitMinor) !== 0)
+                            if ($util.Long)
+                                message.cumulativeLimitMinor = $util.Long.fromValue(object.cumulativeLimitMinor, true);
+                            else if (typeof object.cumulativeLimitMinor === "string")
+                                message.cumulativeLimitMinor = $parseInt(object.cumulativeLimitMinor, 10);
+                            else if (typeof object.cumulativeLimitMinor === "number")
+                                message.cumulativeLimitMinor = object.cumulativeLimitMinor;
+                            else if (typeof object.cumulativeLimitMinor === "object")
+                                message.cumulativeLimitMinor = new $util.LongBits(object.cumulativeLimitMinor.low >>> 0, object.cumulativeLimitMinor.high >>> 0).toNumber(true);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an OfflineLimit message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineLimit} message OfflineLimit
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                OfflineLimit.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.currency = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.perTransactionLimitMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.perTransactionLimitMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.cumulativeLimitMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.cumulativeLimitMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    }
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.perTransactionLimitMinor != null && $Object.hasOwnProperty.call(message, "perTransactionLimitMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.perTransactionLimitMinor = typeof message.perTransactionLimitMinor === "number" ? $BigInt(message.perTransactionLimitMinor) : $util.Long.fromBits(message.perTransactionLimitMinor.low >>> 0, message.perTransactionLimitMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.perTransactionLimitMinor === "number")
+                            object.perTransactionLimitMinor = options.longs === $String ? $String(message.perTransactionLimitMinor) : message.perTransactionLimitMinor;
+                        else
+                            object.perTransactionLimitMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.perTransactionLimitMinor) : options.longs === $Number ? new $util.LongBits(message.perTransactionLimitMinor.low >>> 0, message.perTransactionLimitMinor.high >>> 0).toNumber(true) : message.perTransactionLimitMinor;
+                    if (message.cumulativeLimitMinor != null && $Object.hasOwnProperty.call(message, "cumulativeLimitMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.cumulativeLimitMinor = typeof message.cumulativeLimitMinor === "number" ? $BigInt(message.cumulativeLimitMinor) : $util.Long.fromBits(message.cumulativeLimitMinor.low >>> 0, message.cumulativeLimitMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.cumulativeLimitMinor === "number")
+                            object.cumulativeLimitMinor = options.longs === $String ? $String(message.cumulativeLimitMinor) : message.cumulativeLimitMinor;
+                        else
+                            object.cumulativeLimitMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.cumulativeLimitMinor) : options.longs === $Number ? new $util.LongBits(message.cumulativeLimitMinor.low >>> 0, message.cumulativeLimitMinor.high >>> 0).toNumber(true) : message.cumulativeLimitMinor;
+                    return object;
+                };
+
+                /**
+                 * Converts this OfflineLimit to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                OfflineLimit.prototype.toJSON = function() {
+                    return OfflineLimit.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for OfflineLimit
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.OfflineLimit
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                OfflineLimit.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.OfflineLimit";
+                };
+
+                return OfflineLimit;
+            })();
+
+            v1.OfflinePolicy = (function() {
+
+                /**
+                 * Properties of an OfflinePolicy.
+                 * @typedef {Object} trusttap.txsign.v1.OfflinePolicy.$Properties
+                 * @property {string|null} [deviceId] OfflinePolicy deviceId
+                 * @property {Uint8Array|null} [deviceKeySha256] OfflinePolicy deviceKeySha256
+                 * @property {string|null} [merchantId] OfflinePolicy merchantId
+                 * @property {Array.<trusttap.txsign.v1.OfflineLimit.$Properties>|null} [limits] OfflinePolicy limits
+                 * @property {number|null} [maxCount] OfflinePolicy maxCount
+                 * @property {Long|null} [maxAgeMs] OfflinePolicy maxAgeMs
+                 * @property {Long|null} [issuedMs] OfflinePolicy issuedMs
+                 * @property {Long|null} [expiresMs] OfflinePolicy expiresMs
+                 * @property {Long|null} [uploadedThroughCounter] OfflinePolicy uploadedThroughCounter
+                 * @property {number|null} [policyVersion] OfflinePolicy policyVersion
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an OfflinePolicy.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IOfflinePolicy
+                 * @augments trusttap.txsign.v1.OfflinePolicy.$Properties
+                 * @deprecated Use trusttap.txsign.v1.OfflinePolicy.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an OfflinePolicy.
+                 * @typedef {trusttap.txsign.v1.OfflinePolicy.$Properties} trusttap.txsign.v1.OfflinePolicy.$Shape
+                 */
+
+                /**
+                 * Constructs a new OfflinePolicy.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents an OfflinePolicy.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.OfflinePolicy.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const OfflinePolicy = function (properties) {
+                    this.limits = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * OfflinePolicy deviceId.
+                 * @member {string} deviceId
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.deviceId = "";
+
+                /**
+                 * OfflinePolicy deviceKeySha256.
+                 * @member {Uint8Array} deviceKeySha256
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.deviceKeySha256 = $util.newBuffer([]);
+
+                /**
+                 * OfflinePolicy merchantId.
+                 * @member {string} merchantId
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.merchantId = "";
+
+                /**
+                 * OfflinePolicy limits.
+                 * @member {Array.<trusttap.txsign.v1.OfflineLimit.$Properties>} limits
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.limits = $util.emptyArray;
+
+                /**
+                 * OfflinePolicy maxCount.
+                 * @member {number} maxCount
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.maxCount = 0;
+
+                /**
+                 * OfflinePolicy maxAgeMs.
+                 * @member {Long} maxAgeMs
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.maxAgeMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OfflinePolicy issuedMs.
+                 * @member {Long} issuedMs
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.issuedMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OfflinePolicy expiresMs.
+                 * @member {Long} expiresMs
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.expiresMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OfflinePolicy uploadedThroughCounter.
+                 * @member {Long} uploadedThroughCounter
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.uploadedThroughCounter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OfflinePolicy policyVersion.
+                 * @member {number} policyVersion
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 */
+                OfflinePolicy.prototype.policyVersion = 0;
+
+                /**
+                 * Creates a new OfflinePolicy instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflinePolicy.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.OfflinePolicy} OfflinePolicy instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.OfflinePolicy.$Shape): trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape;
+                 *   (properties?: trusttap.txsign.v1.OfflinePolicy.$Properties): trusttap.txsign.v1.OfflinePolicy;
+                 * }}
+                 */
+                OfflinePolicy.create = function(properties) {
+                    return new OfflinePolicy(properties);
+                };
+
+                /**
+                 * Encodes the specified OfflinePolicy message. Does not implicitly {@link trusttap.txsign.v1.OfflinePolicy.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflinePolicy.$Properties} message OfflinePolicy message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflinePolicy.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.deviceId != null && $Object.hasOwnProperty.call(message, "deviceId") && message.deviceId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.deviceId);
+                    if (message.deviceKeySha256 != null && $Object.hasOwnProperty.call(message, "deviceKeySha256") && message.deviceKeySha256.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.deviceKeySha256);
+                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId") && message.merchantId !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.merchantId);
+                    if (message.limits != null && message.limits.length)
+                        for (let i = 0; i < message.limits.length; ++i)
+                            $root.trusttap.txsign.v1.OfflineLimit.encode(message.limits[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                    if (message.maxCount != null && $Object.hasOwnProperty.call(message, "maxCount") && message.maxCount !== 0)
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.maxCount);
+                    if (message.maxAgeMs != null && $Object.hasOwnProperty.call(message, "maxAgeMs") && (typeof message.maxAgeMs === "object" ? message.maxAgeMs.low || message.maxAgeMs.high : message.maxAgeMs !== 0))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.maxAgeMs);
+                    if (message.issuedMs != null && $Object.hasOwnProperty.call(message, "issuedMs") && (typeof message.issuedMs === "object" ? message.issuedMs.low || message.issuedMs.high : message.issuedMs !== 0))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.issuedMs);
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs") && (typeof message.expiresMs === "object" ? message.expiresMs.low || message.expiresMs.high : message.expiresMs !== 0))
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.expiresMs);
+                    if (message.uploadedThroughCounter != null && $Object.hasOwnProperty.call(message, "uploadedThroughCounter") && (typeof message.uploadedThroughCounter === "object" ? message.uploadedThroughCounter.low || message.uploadedThroughCounter.high : message.uploadedThroughCounter !== 0))
+                        writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.uploadedThroughCounter);
+                    if (message.policyVersion != null && $Object.hasOwnProperty.call(message, "policyVersion") && message.policyVersion !== 0)
+                        writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.policyVersion);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified OfflinePolicy message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflinePolicy.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflinePolicy.$Properties} message OfflinePolicy message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflinePolicy.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an OfflinePolicy message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape} OfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflinePolicy.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.OfflinePolicy();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.deviceId = value;
+                                else
+                                    delete message.deviceId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.deviceKeySha256 = value;
+                                else
+                                    delete message.deviceKeySha256;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.merchantId = value;
+                                else
+                                    delete message.merchantId;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.limits && message.limits.length))
+                                    message.limits = [];
+                                message.limits.push($root.trusttap.txsign.v1.OfflineLimit.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.maxCount = value;
+                                else
+                                    delete message.maxCount;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.maxAgeMs = value;
+                                else
+                                    delete message.maxAgeMs;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.issuedMs = value;
+                                else
+                                    delete message.issuedMs;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.expiresMs = value;
+                                else
+                                    delete message.expiresMs;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.uploadedThroughCounter = value;
+                                else
+                                    delete message.uploadedThroughCounter;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.policyVersion = value;
+                                else
+                                    delete message.policyVersion;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an OfflinePolicy message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflinePolicy & trusttap.txsign.v1.OfflinePolicy.$Shape} OfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflinePolicy.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an OfflinePolicy message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                OfflinePolicy.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.deviceId != null && $Object.hasOwnProperty.call(message, "deviceId"))
+                        if (!$util.isString(message.deviceId))
+                            return "deviceId: string expected";
+                    if (message.deviceKeySha256 != null && $Object.hasOwnProperty.call(message, "deviceKeySha256"))
+                        if (!(message.deviceKeySha256 && typeof message.deviceKeySha256.length === "number" || $util.isString(message.deviceKeySha256)))
+                            return "deviceKeySha256: buffer expected";
+                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId"))
+                        if (!$util.isString(message.merchantId))
+                            return "merchantId: string expected";
+                    if (message.limits != null && $Object.hasOwnProperty.call(message, "limits")) {
+                        if (!$Array.isArray(message.limits))
+                            return "limits: array expected";
+                        for (let i = 0; i < message.limits.length; ++i) {
+                            let error = $root.trusttap.txsign.v1.OfflineLimit.verify(message.limits[i], _depth + 1);
+                            if (error)
+                                return "limits." + error;
+                        }
+                    }
+                    if (message.maxCount != null && $Object.hasOwnProperty.call(message, "maxCount"))
+                        if (!$util.isInteger(message.maxCount))
+                            return "maxCount: integer expected";
+                    if (message.maxAgeMs != null && $Object.hasOwnProperty.call(message, "maxAgeMs"))
+                        if (!$util.isInteger(message.maxAgeMs) && !(message.maxAgeMs && $util.isInteger(message.maxAgeMs.low) && $util.isInteger(message.maxAgeMs.high)))
+                            return "maxAgeMs: integer|Long expected";
+                    if (message.issuedMs != null && $Object.hasOwnProperty.call(message, "issuedMs"))
+                        if (!$util.isInteger(message.issuedMs) && !(message.issuedMs && $util.isInteger(message.issuedMs.low) && $util.isInteger(message.issuedMs.high)))
+                            return "issuedMs: integer|Long expected";
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (!$util.isInteger(message.expiresMs) && !(message.expiresMs && $util.isInteger(message.expiresMs.low) && $util.isInteger(message.expiresMs.high)))
+                            return "expiresMs: integer|Long expected";
+                    if (message.uploadedThroughCounter != null && $Object.hasOwnProperty.call(message, "uploadedThroughCounter"))
+                        if (!$util.isInteger(message.uploadedThroughCounter) && !(message.uploadedThroughCounter && $util.isInteger(message.uploadedThroughCounter.low) && $util.isInteger(message.uploadedThroughCounter.high)))
+                            return "uploadedThroughCounter: integer|Long expected";
+                    if (message.policyVersion != null && $Object.hasOwnProperty.call(message, "policyVersion"))
+                        if (!$util.isInteger(message.policyVersion))
+                            return "policyVersion: integer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates an OfflinePolicy message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.OfflinePolicy} OfflinePolicy
+                 */
+                OfflinePolicy.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.OfflinePolicy)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.OfflinePolicy: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.OfflinePolicy();
+                    if (object.deviceId != null)
+                        if (typeof object.deviceId !== "string" || object.deviceId.length)
+                            message.deviceId = $String(object.deviceId);
+                    if (object.deviceKeySha256 != null)
+                        if (object.deviceKeySha256.length)
+                            if (typeof object.deviceKeySha256 === "string")
+                                $util.base64.decode(object.deviceKeySha256, message.deviceKeySha256 = $util.newBuffer($util.base64.length(object.deviceKeySha256)), 0);
+                            else if (object.deviceKeySha256.length >= 0)
+                                message.deviceKeySha256 = object.deviceKeySha256;
+                    if (object.merchantId != null)
+                        if (typeof object.merchantId !== "string" || object.merchantId.length)
+                            message.merchantId = $String(object.merchantId);
+                    if (object.limits) {
+                        if (!$Array.isArray(object.limits))
+                            throw $TypeError(".trusttap.txsign.v1.OfflinePolicy.limits: array expected");
+                        message.limits = $Array(object.limits.length);
+                        for (let i = 0; i < object.limits.length; ++i) {
+                            if (!$util.isObject(object.limits[i]))
+                                throw $TypeError(".trusttap.txsign.v1.OfflinePolicy.limits: object expected");
+                            message.limits[i] = $root.trusttap.txsign.v1.OfflineLimit.fromObject(object.limits[i], _depth + 1);
+                        }
+                    }
+                    if (object.maxCount != null)
+                        if ($Number(object.maxCount) !== 0)
+                            message.maxCount = object.maxCount >>> 0;
+                    if (object.maxAgeMs != null)
+                        if (typeof object.maxAgeMs === "object" ? object.maxAgeMs.low || object.maxAgeMs.high : $Number(object.maxAgeMs) !== 0)
+                            if ($util.Long)
+                                message.maxAgeMs = $util.Long.fromValue(object.maxAgeMs, true);
+                            else if (typeof object.maxAgeMs === "string")
+                                message.maxAgeMs = $parseInt(object.maxAgeMs, 10);
+                            else if (typeof object.maxAgeMs === "number")
+                                message.maxAgeMs = object.maxAgeMs;
+                            else if (typeof object.maxAgeMs === "object")
+                                message.maxAgeMs = new $util.LongBits(object.maxAgeMs.low >>> 0, object.maxAgeMs.high >>> 0).toNumber(true);
+                    if (object.issuedMs != null)
+                        if (typeof object.issuedMs === "object" ? object.issuedMs.low || object.issuedMs.high : $Number(object.issuedMs) !== 0)
+                            if ($util.Long)
+                                message.issuedMs = $util.Long.fromValue(object.issuedMs, true);
+                            else if (typeof object.issuedMs === "string")
+                                message.issuedMs = $parseInt(object.issuedMs, 10);
+                            else if (typeof object.issuedMs === "number")
+                                message.issuedMs = object.issuedMs;
+                            else if (typeof object.issuedMs === "object")
+                                message.issuedMs = new $util.LongBits(object.issuedMs.low >>> 0, object.issuedMs.high >>> 0).toNumber(true);
+                    if (object.expiresMs != null)
+                        if (typeof object.expiresMs === "object" ? object.expiresMs.low || object.expiresMs.high : $Number(object.expiresMs) !== 0)
+                            if ($util.Long)
+                                message.expiresMs = $util.Long.fromValue(object.expiresMs, true);
+                            else if (typeof object.expiresMs === "string")
+                                message.expiresMs = $parseInt(object.expiresMs, 10);
+                            else if (typeof object.expiresMs === "number")
+                                message.expiresMs = object.expiresMs;
+                            else if (typeof object.expiresMs === "object")
+                                message.expiresMs = new $util.LongBits(object.expiresMs.low >>> 0, object.expiresMs.high >>> 0).toNumber(true);
+                    if (object.uploadedThroughCounter != null)
+                        if (typeof object.uploadedThroughCounter === "object" ? object.uploadedThroughCounter.low || object.uploadedThroughCounter.high : $Number(object.uploadedThroughCounter) !== 0)
+                            if ($util.Long)
+                                message.uploadedThroughCounter = $util.Long.fromValue(object.uploadedThroughCounter, true);
+                            else if (typeof object.uploadedThroughCounter === "string")
+                                message.uploadedThroughCounter = $parseInt(object.uploadedThroughCounter, 10);
+                            else if (typeof object.uploadedThroughCounter === "number")
+                                message.uploadedThroughCounter = object.uploadedThroughCounter;
+                            else if (typeof object.uploadedThroughCounter === "object")
+                                message.uploadedThroughCounter = new $util.LongBits(object.uploadedThroughCounter.low >>> 0, object.uploadedThroughCounter.high >>> 0).toNumber(true);
+                    if (object.policyVersion != null)
+                        if ($Number(object.policyVersion) !== 0)
+                            message.policyVersion = object.policyVersion >>> 0;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an OfflinePolicy message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflinePolicy} message OfflinePolicy
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                OfflinePolicy.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.arrays || options.defaults)
+                        object.limits = [];
+                    if (options.defaults) {
+                        object.deviceId = "";
+                        if (options.bytes === $String)
+                            object.deviceKeySha256 = "";
+                        else {
+                            object.deviceKeySha256 = [];
+                            if (options.bytes !== $Array)
+                                object.deviceKeySha256 = $util.newBuffer(object.deviceKeySha256);
+                        }
+                        object.merchantId = "";
+                        object.maxCount = 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.maxAgeMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.maxAgeMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.issuedMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.issuedMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.expiresMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.expiresMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.uploadedThroughCounter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.uploadedThroughCounter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.policyVersion = 0;
+                    }
+                    if (message.deviceId != null && $Object.hasOwnProperty.call(message, "deviceId"))
+                        object.deviceId = message.deviceId;
+                    if (message.deviceKeySha256 != null && $Object.hasOwnProperty.call(message, "deviceKeySha256"))
+                        object.deviceKeySha256 = options.bytes === $String ? $util.base64.encode(message.deviceKeySha256, 0, message.deviceKeySha256.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.deviceKeySha256) : message.deviceKeySha256;
+                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId"))
+                        object.merchantId = message.merchantId;
+                    if (message.limits && message.limits.length) {
+                        object.limits = $Array(message.limits.length);
+                        for (let j = 0; j < message.limits.length; ++j)
+                            object.limits[j] = $root.trusttap.txsign.v1.OfflineLimit.toObject(message.limits[j], options, _depth + 1);
+                    }
+                    if (message.maxCount != null && $Object.hasOwnProperty.call(message, "maxCount"))
+                        object.maxCount = message.maxCount;
+                    if (message.maxAgeMs != null && $Object.hasOwnProperty.call(message, "maxAgeMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.maxAgeMs = typeof message.maxAgeMs === "number" ? $BigInt(message.maxAgeMs) : $util.Long.fromBits(message.maxAgeMs.low >>> 0, message.maxAgeMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.maxAgeMs === "number")
+                            object.maxAgeMs = options.longs === $String ? $String(message.maxAgeMs) : message.maxAgeMs;
+                        else
+                            object.maxAgeMs = options.longs === $String ? $util.Long.prototype.toString.call(message.maxAgeMs) : options.longs === $Number ? new $util.LongBits(message.maxAgeMs.low >>> 0, message.maxAgeMs.high >>> 0).toNumber(true) : message.maxAgeMs;
+                    if (message.issuedMs != null && $Object.hasOwnProperty.call(message, "issuedMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.issuedMs = typeof message.issuedMs === "number" ? $BigInt(message.issuedMs) : $util.Long.fromBits(message.issuedMs.low >>> 0, message.issuedMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.issuedMs === "number")
+                            object.issuedMs = options.longs === $String ? $String(message.issuedMs) : message.issuedMs;
+                        else
+                            object.issuedMs = options.longs === $String ? $util.Long.prototype.toString.call(message.issuedMs) : options.longs === $Number ? new $util.LongBits(message.issuedMs.low >>> 0, message.issuedMs.high >>> 0).toNumber(true) : message.issuedMs;
+                    if (message.expiresMs != null && $Object.hasOwnProperty.call(message, "expiresMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.expiresMs = typeof message.expiresMs === "number" ? $BigInt(message.expiresMs) : $util.Long.fromBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.expiresMs === "number")
+                            object.expiresMs = options.longs === $String ? $String(message.expiresMs) : message.expiresMs;
+                        else
+                            object.expiresMs = options.longs === $String ? $util.Long.prototype.toString.call(message.expiresMs) : options.longs === $Number ? new $util.LongBits(message.expiresMs.low >>> 0, message.expiresMs.high >>> 0).toNumber(true) : message.expiresMs;
+                    if (message.uploadedThroughCounter != null && $Object.hasOwnProperty.call(message, "uploadedThroughCounter"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.uploadedThroughCounter = typeof message.uploadedThroughCounter === "number" ? $BigInt(message.uploadedThroughCounter) : $util.Long.fromBits(message.uploadedThroughCounter.low >>> 0, message.uploadedThroughCounter.high >>> 0, true).toBigInt();
+                        else if (typeof message.uploadedThroughCounter === "number")
+                            object.uploadedThroughCounter = options.longs === $String ? $String(message.uploadedThroughCounter) : message.uploadedThroughCounter;
+                        else
+                            object.uploadedThroughCounter = options.longs === $String ? $util.Long.prototype.toString.call(message.uploadedThroughCounter) : options.longs === $Number ? new $util.LongBits(message.uploadedThroughCounter.low >>> 0, message.uploadedThroughCounter.high >>> 0).toNumber(true) : message.uploadedThroughCounter;
+                    if (message.policyVersion != null && $Object.hasOwnProperty.call(message, "policyVersion"))
+                        object.policyVersion = message.policyVersion;
+                    return object;
+                };
+
+                /**
+                 * Converts this OfflinePolicy to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                OfflinePolicy.prototype.toJSON = function() {
+                    return OfflinePolicy.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for OfflinePolicy
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.OfflinePolicy
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                OfflinePolicy.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.OfflinePolicy";
+                };
+
+                return OfflinePolicy;
+            })();
+
+            v1.SignedOfflinePolicy = (function() {
+
+                /**
+                 * Properties of a SignedOfflinePolicy.
+                 * @typedef {Object} trusttap.txsign.v1.SignedOfflinePolicy.$Properties
+                 * @property {Uint8Array|null} [policy] SignedOfflinePolicy policy
+                 * @property {Uint8Array|null} [signature] SignedOfflinePolicy signature
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a SignedOfflinePolicy.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ISignedOfflinePolicy
+                 * @augments trusttap.txsign.v1.SignedOfflinePolicy.$Properties
+                 * @deprecated Use trusttap.txsign.v1.SignedOfflinePolicy.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a SignedOfflinePolicy.
+                 * @typedef {trusttap.txsign.v1.SignedOfflinePolicy.$Properties} trusttap.txsign.v1.SignedOfflinePolicy.$Shape
+                 */
+
+                /**
+                 * Constructs a new SignedOfflinePolicy.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a SignedOfflinePolicy.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.SignedOfflinePolicy.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const SignedOfflinePolicy = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * SignedOfflinePolicy policy.
+                 * @member {Uint8Array} policy
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @instance
+                 */
+                SignedOfflinePolicy.prototype.policy = $util.newBuffer([]);
+
+                /**
+                 * SignedOfflinePolicy signature.
+                 * @member {Uint8Array} signature
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @instance
+                 */
+                SignedOfflinePolicy.prototype.signature = $util.newBuffer([]);
+
+                /**
+                 * Creates a new SignedOfflinePolicy instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.SignedOfflinePolicy.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.SignedOfflinePolicy} SignedOfflinePolicy instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.SignedOfflinePolicy.$Shape): trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape;
+                 *   (properties?: trusttap.txsign.v1.SignedOfflinePolicy.$Properties): trusttap.txsign.v1.SignedOfflinePolicy;
+                 * }}
+                 */
+                SignedOfflinePolicy.create = function(properties) {
+                    return new SignedOfflinePolicy(properties);
+                };
+
+                /**
+                 * Encodes the specified SignedOfflinePolicy message. Does not implicitly {@link trusttap.txsign.v1.SignedOfflinePolicy.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.SignedOfflinePolicy.$Properties} message SignedOfflinePolicy message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignedOfflinePolicy.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy") && message.policy.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.policy);
+                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.signature);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified SignedOfflinePolicy message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignedOfflinePolicy.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.SignedOfflinePolicy.$Properties} message SignedOfflinePolicy message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignedOfflinePolicy.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a SignedOfflinePolicy message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape} SignedOfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignedOfflinePolicy.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.SignedOfflinePolicy();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.policy = value;
+                                else
+                                    delete message.policy;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signature = value;
+                                else
+                                    delete message.signature;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a SignedOfflinePolicy message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignedOfflinePolicy & trusttap.txsign.v1.SignedOfflinePolicy.$Shape} SignedOfflinePolicy
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignedOfflinePolicy.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a SignedOfflinePolicy message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                SignedOfflinePolicy.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
+                        if (!(message.policy && typeof message.policy.length === "number" || $util.isString(message.policy)))
+                            return "policy: buffer expected";
+                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
+                        if (!(message.signature && typeof message.signature.length === "number" || $util.isString(message.signature)))
+                            return "signature: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a SignedOfflinePolicy message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.SignedOfflinePolicy} SignedOfflinePolicy
+                 */
+                SignedOfflinePolicy.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.SignedOfflinePolicy)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.SignedOfflinePolicy: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.SignedOfflinePolicy();
+                    if (object.policy != null)
+                        if (object.policy.length)
+                            if (typeof object.policy === "string")
+                                $util.base64.decode(object.policy, message.policy = $util.newBuffer($util.base64.length(object.policy)), 0);
+                            else if (object.policy.length >= 0)
+                                message.policy = object.policy;
+                    if (object.signature != null)
+                        if (object.signature.length)
+                            if (typeof object.signature === "string")
+                                $util.base64.decode(object.signature, message.signature = $util.newBuffer($util.base64.length(object.signature)), 0);
+                            else if (object.signature.length >= 0)
+                                message.signature = object.signature;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a SignedOfflinePolicy message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {trusttap.txsign.v1.SignedOfflinePolicy} message SignedOfflinePolicy
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                SignedOfflinePolicy.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.policy = "";
+                        else {
+                            object.policy = [];
+                            if (options.bytes !== $Array)
+                                object.policy = $util.newBuffer(object.policy);
+                        }
+                        if (options.bytes === $String)
+                            object.signature = "";
+                        else {
+                            object.signature = [];
+                            if (options.bytes !== $Array)
+                                object.signature = $util.newBuffer(object.signature);
+                        }
+                    }
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
+                        object.policy = options.bytes === $String ? $util.base64.encode(message.policy, 0, message.policy.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.policy) : message.policy;
+                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
+                        object.signature = options.bytes === $String ? $util.base64.encode(message.signature, 0, message.signature.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signature) : message.signature;
+                    return object;
+                };
+
+                /**
+                 * Converts this SignedOfflinePolicy to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                SignedOfflinePolicy.prototype.toJSON = function() {
+                    return SignedOfflinePolicy.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for SignedOfflinePolicy
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.SignedOfflinePolicy
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                SignedOfflinePolicy.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.SignedOfflinePolicy";
+                };
+
+                return SignedOfflinePolicy;
+            })();
+
+            v1.SetOfflinePolicyRequest = (function() {
+
+                /**
+                 * Properties of a SetOfflinePolicyRequest.
+                 * @typedef {Object} trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties
+                 * @property {trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null} [signed] SetOfflinePolicyRequest signed
+                 * @property {Uint8Array|null} [tokenPublicKey] SetOfflinePolicyRequest tokenPublicKey
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a SetOfflinePolicyRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ISetOfflinePolicyRequest
+                 * @augments trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties
+                 * @deprecated Use trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a SetOfflinePolicyRequest.
+                 * @typedef {trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties} trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new SetOfflinePolicyRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a SetOfflinePolicyRequest.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const SetOfflinePolicyRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * SetOfflinePolicyRequest signed.
+                 * @member {trusttap.txsign.v1.SignedOfflinePolicy.$Properties|null|undefined} signed
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @instance
+                 */
+                SetOfflinePolicyRequest.prototype.signed = null;
+
+                /**
+                 * SetOfflinePolicyRequest tokenPublicKey.
+                 * @member {Uint8Array} tokenPublicKey
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @instance
+                 */
+                SetOfflinePolicyRequest.prototype.tokenPublicKey = $util.newBuffer([]);
+
+                /**
+                 * Creates a new SetOfflinePolicyRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.SetOfflinePolicyRequest} SetOfflinePolicyRequest instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape): trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape;
+                 *   (properties?: trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties): trusttap.txsign.v1.SetOfflinePolicyRequest;
+                 * }}
+                 */
+                SetOfflinePolicyRequest.create = function(properties) {
+                    return new SetOfflinePolicyRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified SetOfflinePolicyRequest message. Does not implicitly {@link trusttap.txsign.v1.SetOfflinePolicyRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties} message SetOfflinePolicyRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SetOfflinePolicyRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.signed != null && $Object.hasOwnProperty.call(message, "signed"))
+                        $root.trusttap.txsign.v1.SignedOfflinePolicy.encode(message.signed, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey") && message.tokenPublicKey.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.tokenPublicKey);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified SetOfflinePolicyRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SetOfflinePolicyRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SetOfflinePolicyRequest.$Properties} message SetOfflinePolicyRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SetOfflinePolicyRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a SetOfflinePolicyRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape} SetOfflinePolicyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SetOfflinePolicyRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.SetOfflinePolicyRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.signed = $root.trusttap.txsign.v1.SignedOfflinePolicy.decode(reader, reader.size(), $undefined, _depth + 1, message.signed);
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.tokenPublicKey = value;
+                                else
+                                    delete message.tokenPublicKey;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a SetOfflinePolicyRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SetOfflinePolicyRequest & trusttap.txsign.v1.SetOfflinePolicyRequest.$Shape} SetOfflinePolicyRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SetOfflinePolicyRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a SetOfflinePolicyRequest message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                SetOfflinePolicyRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.signed != null && $Object.hasOwnProperty.call(message, "signed")) {
+                        let error = $root.trusttap.txsign.v1.SignedOfflinePolicy.verify(message.signed, _depth + 1);
+                        if (error)
+                            return "signed." + error;
+                    }
+                    if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey"))
+                        if (!(message.tokenPublicKey && typeof message.tokenPublicKey.length === "number" || $util.isString(message.tokenPublicKey)))
+                            return "tokenPublicKey: buffer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a SetOfflinePolicyRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.SetOfflinePolicyRequest} SetOfflinePolicyRequest
+                 */
+                SetOfflinePolicyRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.SetOfflinePolicyRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.SetOfflinePolicyRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.SetOfflinePolicyRequest();
+                    if (object.signed != null) {
+                        if (!$util.isObject(object.signed))
+                            throw $TypeError(".trusttap.txsign.v1.SetOfflinePolicyRequest.signed: object expected");
+                        message.signed = $root.trusttap.txsign.v1.SignedOfflinePolicy.fromObject(object.signed, _depth + 1);
+                    }
+                    if (object.tokenPublicKey != null)
+                        if (object.tokenPublicKey.length)
+                            if (typeof object.tokenPublicKey === "string")
+                                $util.base64.decode(object.tokenPublicKey, message.tokenPublicKey = $util.newBuffer($util.base64.length(object.tokenPublicKey)), 0);
+                            else if (object.tokenPublicKey.length >= 0)
+                                message.tokenPublicKey = object.tokenPublicKey;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a SetOfflinePolicyRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SetOfflinePolicyRequest} message SetOfflinePolicyRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                SetOfflinePolicyRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.signed = null;
+                        if (options.bytes === $String)
+                            object.tokenPublicKey = "";
+                        else {
+                            object.tokenPublicKey = [];
+                            if (options.bytes !== $Array)
+                                object.tokenPublicKey = $util.newBuffer(object.tokenPublicKey);
+                        }
+                    }
+                    if (message.signed != null && $Object.hasOwnProperty.call(message, "signed"))
+                        object.signed = $root.trusttap.txsign.v1.SignedOfflinePolicy.toObject(message.signed, options, _depth + 1);
+                    if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey"))
+                        object.tokenPublicKey = options.bytes === $String ? $util.base64.encode(message.tokenPublicKey, 0, message.tokenPublicKey.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.tokenPublicKey) : message.tokenPublicKey;
+                    return object;
+                };
+
+                /**
+                 * Converts this SetOfflinePolicyRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                SetOfflinePolicyRequest.prototype.toJSON = function() {
+                    return SetOfflinePolicyRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for SetOfflinePolicyRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.SetOfflinePolicyRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                SetOfflinePolicyRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.SetOfflinePolicyRequest";
+                };
+
+                return SetOfflinePolicyRequest;
+            })();
+
+            /**
+             * OfflineCvm enum.
+             * @name trusttap.txsign.v1.OfflineCvm
+             * @enum {number}
+             * @property {number} OFFLINE_CVM_UNSPECIFIED=0 OFFLINE_CVM_UNSPECIFIED value
+             * @property {number} OFFLINE_CVM_NO_CVM=1 OFFLINE_CVM_NO_CVM value
+             * @property {number} OFFLINE_CVM_CDCVM=2 OFFLINE_CVM_CDCVM value
+             */
+            v1.OfflineCvm = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "OFFLINE_CVM_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "OFFLINE_CVM_NO_CVM"] = 1;
+                values[valuesById[2] = "OFFLINE_CVM_CDCVM"] = 2;
+                return values;
+            })();
+
+            v1.SignOfflineRequest = (function() {
+
+                /**
+                 * Properties of a SignOfflineRequest.
+                 * @typedef {Object} trusttap.txsign.v1.SignOfflineRequest.$Properties
+                 * @property {trusttap.txsign.v1.SignTransactionRequest.$Properties|null} [sign] SignOfflineRequest sign
+                 * @property {trusttap.txsign.v1.OfflineCvm|null} [cvm] SignOfflineRequest cvm
+                 * @property {string|null} [aid] SignOfflineRequest aid
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a SignOfflineRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @interface ISignOfflineRequest
+                 * @augments trusttap.txsign.v1.SignOfflineRequest.$Properties
+                 * @deprecated Use trusttap.txsign.v1.SignOfflineRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a SignOfflineRequest.
+                 * @typedef {trusttap.txsign.v1.SignOfflineRequest.$Properties} trusttap.txsign.v1.SignOfflineRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new SignOfflineRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a SignOfflineRequest.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.SignOfflineRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const SignOfflineRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * SignOfflineRequest sign.
+                 * @member {trusttap.txsign.v1.SignTransactionRequest.$Properties|null|undefined} sign
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @instance
+                 */
+                SignOfflineRequest.prototype.sign = null;
+
+                /**
+                 * SignOfflineRequest cvm.
+                 * @member {trusttap.txsign.v1.OfflineCvm} cvm
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @instance
+                 */
+                SignOfflineRequest.prototype.cvm = 0;
+
+                /**
+                 * SignOfflineRequest aid.
+                 * @member {string} aid
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @instance
+                 */
+                SignOfflineRequest.prototype.aid = "";
+
+                /**
+                 * Creates a new SignOfflineRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignOfflineRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.SignOfflineRequest} SignOfflineRequest instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.SignOfflineRequest.$Shape): trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape;
+                 *   (properties?: trusttap.txsign.v1.SignOfflineRequest.$Properties): trusttap.txsign.v1.SignOfflineRequest;
+                 * }}
+                 */
+                SignOfflineRequest.create = function(properties) {
+                    return new SignOfflineRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified SignOfflineRequest message. Does not implicitly {@link trusttap.txsign.v1.SignOfflineRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignOfflineRequest.$Properties} message SignOfflineRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignOfflineRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.sign != null && $Object.hasOwnProperty.call(message, "sign"))
+                        $root.trusttap.txsign.v1.SignTransactionRequest.encode(message.sign, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm") && message.cvm !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.cvm);
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid") && message.aid !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.aid);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified SignOfflineRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignOfflineRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignOfflineRequest.$Properties} message SignOfflineRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                SignOfflineRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a SignOfflineRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape} SignOfflineRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignOfflineRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.SignOfflineRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.sign = $root.trusttap.txsign.v1.SignTransactionRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.sign);
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.cvm = value;
+                                else
+                                    delete message.cvm;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.aid = value;
+                                else
+                                    delete message.aid;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a SignOfflineRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.SignOfflineRequest & trusttap.txsign.v1.SignOfflineRequest.$Shape} SignOfflineRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                SignOfflineRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a SignOfflineRequest message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                SignOfflineRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.sign != null && $Object.hasOwnProperty.call(message, "sign")) {
+                        let error = $root.trusttap.txsign.v1.SignTransactionRequest.verify(message.sign, _depth + 1);
+                        if (error)
+                            return "sign." + error;
+                    }
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
+                        if (typeof message.cvm !== "number" || (message.cvm | 0) !== message.cvm)
+                            return "cvm: enum value expected";
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
+                        if (!$util.isString(message.aid))
+                            return "aid: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a SignOfflineRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.SignOfflineRequest} SignOfflineRequest
+                 */
+                SignOfflineRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.SignOfflineRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.SignOfflineRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.SignOfflineRequest();
+                    if (object.sign != null) {
+                        if (!$util.isObject(object.sign))
+                            throw $TypeError(".trusttap.txsign.v1.SignOfflineRequest.sign: object expected");
+                        message.sign = $root.trusttap.txsign.v1.SignTransactionRequest.fromObject(object.sign, _depth + 1);
+                    }
+                    if (object.cvm !== 0 && (typeof object.cvm !== "string" || $root.trusttap.txsign.v1.OfflineCvm[object.cvm] !== 0))
+                        switch (object.cvm) {
+                        case "OFFLINE_CVM_UNSPECIFIED":
+                        case 0:
+                            message.cvm = 0;
+                            break;
+                        case "OFFLINE_CVM_NO_CVM":
+                        case 1:
+                            message.cvm = 1;
+                            break;
+                        case "OFFLINE_CVM_CDCVM":
+                        case 2:
+                            message.cvm = 2;
+                            break;
+                        default:
+                            if (typeof object.cvm === "number" && (object.cvm | 0) === object.cvm)
+                                message.cvm = object.cvm;
+                        }
+                    if (object.aid != null)
+                        if (typeof object.aid !== "string" || object.aid.length)
+                            message.aid = $String(object.aid);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a SignOfflineRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.SignOfflineRequest} message SignOfflineRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                SignOfflineRequest.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.sign = null;
+                        object.cvm = options.enums === $String ? "OFFLINE_CVM_UNSPECIFIED" : 0;
+                        object.aid = "";
+                    }
+                    if (message.sign != null && $Object.hasOwnProperty.call(message, "sign"))
+                        object.sign = $root.trusttap.txsign.v1.SignTransactionRequest.toObject(message.sign, options, _depth + 1);
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
+                        object.cvm = options.enums === $String ? $root.trusttap.txsign.v1.OfflineCvm[message.cvm] === $undefined ? message.cvm : $root.trusttap.txsign.v1.OfflineCvm[message.cvm] : message.cvm;
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
+                        object.aid = message.aid;
+                    return object;
+                };
+
+                /**
+                 * Converts this SignOfflineRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                SignOfflineRequest.prototype.toJSON = function() {
+                    return SignOfflineRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for SignOfflineRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.SignOfflineRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                SignOfflineRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.SignOfflineRequest";
+                };
+
+                return SignOfflineRequest;
+            })();
+
+            /**
+             * OfflineRefusal enum.
+             * @name trusttap.txsign.v1.OfflineRefusal
+             * @enum {number}
+             * @property {number} OFFLINE_REFUSAL_UNSPECIFIED=0 OFFLINE_REFUSAL_UNSPECIFIED value
+             * @property {number} OFFLINE_REFUSAL_NO_POLICY=1 OFFLINE_REFUSAL_NO_POLICY value
+             * @property {number} OFFLINE_REFUSAL_POLICY_EXPIRED=2 OFFLINE_REFUSAL_POLICY_EXPIRED value
+             * @property {number} OFFLINE_REFUSAL_CURRENCY=3 OFFLINE_REFUSAL_CURRENCY value
+             * @property {number} OFFLINE_REFUSAL_PER_TRANSACTION_LIMIT=4 OFFLINE_REFUSAL_PER_TRANSACTION_LIMIT value
+             * @property {number} OFFLINE_REFUSAL_CUMULATIVE_LIMIT=5 OFFLINE_REFUSAL_CUMULATIVE_LIMIT value
+             * @property {number} OFFLINE_REFUSAL_MAX_COUNT=6 OFFLINE_REFUSAL_MAX_COUNT value
+             * @property {number} OFFLINE_REFUSAL_MAX_AGE=7 OFFLINE_REFUSAL_MAX_AGE value
+             * @property {number} OFFLINE_REFUSAL_PIN=8 OFFLINE_REFUSAL_PIN value
+             */
+            v1.OfflineRefusal = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "OFFLINE_REFUSAL_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "OFFLINE_REFUSAL_NO_POLICY"] = 1;
+                values[valuesById[2] = "OFFLINE_REFUSAL_POLICY_EXPIRED"] = 2;
+                values[valuesById[3] = "OFFLINE_REFUSAL_CURRENCY"] = 3;
+                values[valuesById[4] = "OFFLINE_REFUSAL_PER_TRANSACTION_LIMIT"] = 4;
+                values[valuesById[5] = "OFFLINE_REFUSAL_CUMULATIVE_LIMIT"] = 5;
+                values[valuesById[6] = "OFFLINE_REFUSAL_MAX_COUNT"] = 6;
+                values[valuesById[7] = "OFFLINE_REFUSAL_MAX_AGE"] = 7;
+                values[valuesById[8] = "OFFLINE_REFUSAL_PIN"] = 8;
+                return values;
+            })();
+
+            v1.QueuedRecord = (function() {
+
+                /**
+                 * Properties of a QueuedRecord.
+                 * @typedef {Object} trusttap.txsign.v1.QueuedRecord.$Properties
+                 * @property {Uint8Array|null} [signedTransaction] QueuedRecord signedTransaction
+                 * @property {Long|null} [counter] QueuedRecord counter
+                 * @property {Long|null} [amountMinor] QueuedRecord amountMinor
+                 * @property {string|null} [currency] QueuedRecord currency
+                 * @property {Long|null} [timestampMs] QueuedRecord timestampMs
+                 * @property {trusttap.txsign.v1.OfflineCvm|null} [cvm] QueuedRecord cvm
+                 * @property {string|null} [aid] QueuedRecord aid
+                 * @property {string|null} [clientTransactionId] QueuedRecord clientTransactionId
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a QueuedRecord.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IQueuedRecord
+                 * @augments trusttap.txsign.v1.QueuedRecord.$Properties
+                 * @deprecated Use trusttap.txsign.v1.QueuedRecord.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a QueuedRecord.
+                 * @typedef {trusttap.txsign.v1.QueuedRecord.$Properties} trusttap.txsign.v1.QueuedRecord.$Shape
+                 */
+
+                /**
+                 * Constructs a new QueuedRecord.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a QueuedRecord.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.QueuedRecord.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const QueuedRecord = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * QueuedRecord signedTransaction.
+                 * @member {Uint8Array} signedTransaction
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.signedTransaction = $util.newBuffer([]);
+
+                /**
+                 * QueuedRecord counter.
+                 * @member {Long} counter
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QueuedRecord amountMinor.
+                 * @member {Long} amountMinor
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QueuedRecord currency.
+                 * @member {string} currency
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.currency = "";
+
+                /**
+                 * QueuedRecord timestampMs.
+                 * @member {Long} timestampMs
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.timestampMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * QueuedRecord cvm.
+                 * @member {trusttap.txsign.v1.OfflineCvm} cvm
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.cvm = 0;
+
+                /**
+                 * QueuedRecord aid.
+                 * @member {string} aid
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.aid = "";
+
+                /**
+                 * QueuedRecord clientTransactionId.
+                 * @member {string} clientTransactionId
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 */
+                QueuedRecord.prototype.clientTransactionId = "";
+
+                /**
+                 * Creates a new QueuedRecord instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.QueuedRecord.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.QueuedRecord} QueuedRecord instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.QueuedRecord.$Shape): trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape;
+                 *   (properties?: trusttap.txsign.v1.QueuedRecord.$Properties): trusttap.txsign.v1.QueuedRecord;
+                 * }}
+                 */
+                QueuedRecord.create = function(properties) {
+                    return new QueuedRecord(properties);
+                };
+
+                /**
+                 * Encodes the specified QueuedRecord message. Does not implicitly {@link trusttap.txsign.v1.QueuedRecord.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.QueuedRecord.$Properties} message QueuedRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QueuedRecord.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction") && message.signedTransaction.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.signedTransaction);
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.counter);
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.amountMinor);
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.currency);
+                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs") && (typeof message.timestampMs === "object" ? message.timestampMs.low || message.timestampMs.high : message.timestampMs !== 0))
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.timestampMs);
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm") && message.cvm !== 0)
+                        writer.uint32(/* id 6, wireType 0 =*/48).int32(message.cvm);
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid") && message.aid !== "")
+                        writer.uint32(/* id 7, wireType 2 =*/58).string(message.aid);
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
+                        writer.uint32(/* id 8, wireType 2 =*/66).string(message.clientTransactionId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified QueuedRecord message, length delimited. Does not implicitly {@link trusttap.txsign.v1.QueuedRecord.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.QueuedRecord.$Properties} message QueuedRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                QueuedRecord.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a QueuedRecord message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape} QueuedRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QueuedRecord.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.QueuedRecord();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.signedTransaction = value;
+                                else
+                                    delete message.signedTransaction;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.counter = value;
+                                else
+                                    delete message.counter;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amountMinor = value;
+                                else
+                                    delete message.amountMinor;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.currency = value;
+                                else
+                                    delete message.currency;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.timestampMs = value;
+                                else
+                                    delete message.timestampMs;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.cvm = value;
+                                else
+                                    delete message.cvm;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.aid = value;
+                                else
+                                    delete message.aid;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.clientTransactionId = value;
+                                else
+                                    delete message.clientTransactionId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a QueuedRecord message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.QueuedRecord & trusttap.txsign.v1.QueuedRecord.$Shape} QueuedRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                QueuedRecord.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a QueuedRecord message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                QueuedRecord.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction"))
+                        if (!(message.signedTransaction && typeof message.signedTransaction.length === "number" || $util.isString(message.signedTransaction)))
+                            return "signedTransaction: buffer expected";
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
+                            return "counter: integer|Long expected";
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
+                            return "amountMinor: integer|Long expected";
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        if (!$util.isString(message.currency))
+                            return "currency: string expected";
+                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
+                        if (!$util.isInteger(message.timestampMs) && !(message.timestampMs && $util.isInteger(message.timestampMs.low) && $util.isInteger(message.timestampMs.high)))
+                            return "timestampMs: integer|Long expected";
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
+                        if (typeof message.cvm !== "number" || (message.cvm | 0) !== message.cvm)
+                            return "cvm: enum value expected";
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
+                        if (!$util.isString(message.aid))
+                            return "aid: string expected";
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        if (!$util.isString(message.clientTransactionId))
+                            return "clientTransactionId: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a QueuedRecord message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.QueuedRecord} QueuedRecord
+                 */
+                QueuedRecord.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.QueuedRecord)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.QueuedRecord: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.QueuedRecord();
+                    if (object.signedTransaction != null)
+                        if (object.signedTransaction.length)
+                            if (typeof object.signedTransaction === "string")
+                                $util.base64.decode(object.signedTransaction, message.signedTransaction = $util.newBuffer($util.base64.length(object.signedTransaction)), 0);
+                            else if (object.signedTransaction.length >= 0)
+                                message.signedTransaction = object.signedTransaction;
+                    if (object.counter != null)
+                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
+                            if ($util.Long)
+                                message.counter = $util.Long.fromValue(object.counter, true);
+                            else if (typeof object.counter === "string")
+                                message.counter = $parseInt(object.counter, 10);
+                            else if (typeof object.counter === "number")
+                                message.counter = object.counter;
+                            else if (typeof object.counter === "object")
+                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
+                    if (object.amountMinor != null)
+                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
+                            if ($util.Long)
+                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
+                            else if (typeof object.amountMinor === "string")
+                                message.amountMinor = $parseInt(object.amountMinor, 10);
+                            else if (typeof object.amountMinor === "number")
+                                message.amountMinor = object.amountMinor;
+                            else if (typeof object.amountMinor === "object")
+                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
+                    if (object.currency != null)
+                        if (typeof object.currency !== "string" || object.currency.length)
+                            message.currency = $String(object.currency);
+                    if (object.timestampMs != null)
+                        if (typeof object.timestampMs === "object" ? object.timestampMs.low || object.timestampMs.high : $Number(object.timestampMs) !== 0)
+                            if ($util.Long)
+                                message.timestampMs = $util.Long.fromValue(object.timestampMs, true);
+                            else if (typeof object.timestampMs === "string")
+                                message.timestampMs = $parseInt(object.timestampMs, 10);
+                            else if (typeof object.timestampMs === "number")
+                                message.timestampMs = object.timestampMs;
+                            else if (typeof object.timestampMs === "object")
+                                message.timestampMs = new $util.LongBits(object.timestampMs.low >>> 0, object.timestampMs.high >>> 0).toNumber(true);
+                    if (object.cvm !== 0 && (typeof object.cvm !== "string" || $root.trusttap.txsign.v1.OfflineCvm[object.cvm] !== 0))
+                        switch (object.cvm) {
+                        case "OFFLINE_CVM_UNSPECIFIED":
+                        case 0:
+                            message.cvm = 0;
+                            break;
+                        case "OFFLINE_CVM_NO_CVM":
+                        case 1:
+                            message.cvm = 1;
+                            break;
+                        case "OFFLINE_CVM_CDCVM":
+                        case 2:
+                            message.cvm = 2;
+                            break;
+                        default:
+                            if (typeof object.cvm === "number" && (object.cvm | 0) === object.cvm)
+                                message.cvm = object.cvm;
+                        }
+                    if (object.aid != null)
+                        if (typeof object.aid !== "string" || object.aid.length)
+                            message.aid = $String(object.aid);
+                    if (object.clientTransactionId != null)
+                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
+                            message.clientTransactionId = $String(object.clientTransactionId);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a QueuedRecord message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {trusttap.txsign.v1.QueuedRecord} message QueuedRecord
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                QueuedRecord.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.signedTransaction = "";
+                        else {
+                            object.signedTransaction = [];
+                            if (options.bytes !== $Array)
+                                object.signedTransaction = $util.newBuffer(object.signedTransaction);
+                        }
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.currency = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, true);
+                            object.timestampMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                        } else
+                            object.timestampMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        object.cvm = options.enums === $String ? "OFFLINE_CVM_UNSPECIFIED" : 0;
+                        object.aid = "";
+                        object.clientTransactionId = "";
+                    }
+                    if (message.signedTransaction != null && $Object.hasOwnProperty.call(message, "signedTransaction"))
+                        object.signedTransaction = options.bytes === $String ? $util.base64.encode(message.signedTransaction, 0, message.signedTransaction.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signedTransaction) : message.signedTransaction;
+                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
+                        else if (typeof message.counter === "number")
+                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
+                        else
+                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
+                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
+                        else if (typeof message.amountMinor === "number")
+                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
+                        else
+                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
+                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                        object.currency = message.currency;
+                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
+                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                            object.timestampMs = typeof message.timestampMs === "number" ? $BigInt(message.timestampMs) : $util.Long.fromBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0, true).toBigInt();
+                        else if (typeof message.timestampMs === "number")
+                            object.timestampMs = options.longs === $String ? $String(message.timestampMs) : message.timestampMs;
+                        else
+                            object.timestampMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timestampMs) : options.longs === $Number ? new $util.LongBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0).toNumber(true) : message.timestampMs;
+                    if (message.cvm != null && $Object.hasOwnProperty.call(message, "cvm"))
+                        object.cvm = options.enums === $String ? $root.trusttap.txsign.v1.OfflineCvm[message.cvm] === $undefined ? message.cvm : $root.trusttap.txsign.v1.OfflineCvm[message.cvm] : message.cvm;
+                    if (message.aid != null && $Object.hasOwnProperty.call(message, "aid"))
+                        object.aid = message.aid;
+                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
+                        object.clientTransactionId = message.clientTransactionId;
+                    return object;
+                };
+
+                /**
+                 * Converts this QueuedRecord to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                QueuedRecord.prototype.toJSON = function() {
+                    return QueuedRecord.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for QueuedRecord
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.QueuedRecord
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                QueuedRecord.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.QueuedRecord";
+                };
+
+                return QueuedRecord;
+            })();
+
+            v1.OfflineStatus = (function() {
+
+                /**
+                 * Properties of an OfflineStatus.
+                 * @typedef {Object} trusttap.txsign.v1.OfflineStatus.$Properties
+                 * @property {trusttap.txsign.v1.OfflinePolicy.$Properties|null} [policy] OfflineStatus policy
+                 * @property {Array.<trusttap.txsign.v1.QueuedRecord.$Properties>|null} [queue] OfflineStatus queue
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an OfflineStatus.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IOfflineStatus
+                 * @augments trusttap.txsign.v1.OfflineStatus.$Properties
+                 * @deprecated Use trusttap.txsign.v1.OfflineStatus.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an OfflineStatus.
+                 * @typedef {trusttap.txsign.v1.OfflineStatus.$Properties} trusttap.txsign.v1.OfflineStatus.$Shape
+                 */
+
+                /**
+                 * Constructs a new OfflineStatus.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents an OfflineStatus.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.OfflineStatus.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const OfflineStatus = function (properties) {
+                    this.queue = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * OfflineStatus policy.
+                 * @member {trusttap.txsign.v1.OfflinePolicy.$Properties|null|undefined} policy
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @instance
+                 */
+                OfflineStatus.prototype.policy = null;
+
+                /**
+                 * OfflineStatus queue.
+                 * @member {Array.<trusttap.txsign.v1.QueuedRecord.$Properties>} queue
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @instance
+                 */
+                OfflineStatus.prototype.queue = $util.emptyArray;
+
+                /**
+                 * Creates a new OfflineStatus instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineStatus.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.OfflineStatus} OfflineStatus instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.OfflineStatus.$Shape): trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape;
+                 *   (properties?: trusttap.txsign.v1.OfflineStatus.$Properties): trusttap.txsign.v1.OfflineStatus;
+                 * }}
+                 */
+                OfflineStatus.create = function(properties) {
+                    return new OfflineStatus(properties);
+                };
+
+                /**
+                 * Encodes the specified OfflineStatus message. Does not implicitly {@link trusttap.txsign.v1.OfflineStatus.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineStatus.$Properties} message OfflineStatus message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflineStatus.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
+                        $root.trusttap.txsign.v1.OfflinePolicy.encode(message.policy, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.queue != null && message.queue.length)
+                        for (let i = 0; i < message.queue.length; ++i)
+                            $root.trusttap.txsign.v1.QueuedRecord.encode(message.queue[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified OfflineStatus message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflineStatus.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineStatus.$Properties} message OfflineStatus message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflineStatus.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an OfflineStatus message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape} OfflineStatus
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflineStatus.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.OfflineStatus();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.policy = $root.trusttap.txsign.v1.OfflinePolicy.decode(reader, reader.size(), $undefined, _depth + 1, message.policy);
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.queue && message.queue.length))
+                                    message.queue = [];
+                                message.queue.push($root.trusttap.txsign.v1.QueuedRecord.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an OfflineStatus message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflineStatus & trusttap.txsign.v1.OfflineStatus.$Shape} OfflineStatus
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflineStatus.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an OfflineStatus message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                OfflineStatus.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy")) {
+                        let error = $root.trusttap.txsign.v1.OfflinePolicy.verify(message.policy, _depth + 1);
+                        if (error)
+                            return "policy." + error;
+                    }
+                    if (message.queue != null && $Object.hasOwnProperty.call(message, "queue")) {
+                        if (!$Array.isArray(message.queue))
+                            return "queue: array expected";
+                        for (let i = 0; i < message.queue.length; ++i) {
+                            let error = $root.trusttap.txsign.v1.QueuedRecord.verify(message.queue[i], _depth + 1);
+                            if (error)
+                                return "queue." + error;
+                        }
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates an OfflineStatus message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.OfflineStatus} OfflineStatus
+                 */
+                OfflineStatus.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.OfflineStatus)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.OfflineStatus: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.OfflineStatus();
+                    if (object.policy != null) {
+                        if (!$util.isObject(object.policy))
+                            throw $TypeError(".trusttap.txsign.v1.OfflineStatus.policy: object expected");
+                        message.policy = $root.trusttap.txsign.v1.OfflinePolicy.fromObject(object.policy, _depth + 1);
+                    }
+                    if (object.queue) {
+                        if (!$Array.isArray(object.queue))
+                            throw $TypeError(".trusttap.txsign.v1.OfflineStatus.queue: array expected");
+                        message.queue = $Array(object.queue.length);
+                        for (let i = 0; i < object.queue.length; ++i) {
+                            if (!$util.isObject(object.queue[i]))
+                                throw $TypeError(".trusttap.txsign.v1.OfflineStatus.queue: object expected");
+                            message.queue[i] = $root.trusttap.txsign.v1.QueuedRecord.fromObject(object.queue[i], _depth + 1);
+                        }
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an OfflineStatus message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineStatus} message OfflineStatus
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                OfflineStatus.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.arrays || options.defaults)
+                        object.queue = [];
+                    if (options.defaults)
+                        object.policy = null;
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
+                        object.policy = $root.trusttap.txsign.v1.OfflinePolicy.toObject(message.policy, options, _depth + 1);
+                    if (message.queue && message.queue.length) {
+                        object.queue = $Array(message.queue.length);
+                        for (let j = 0; j < message.queue.length; ++j)
+                            object.queue[j] = $root.trusttap.txsign.v1.QueuedRecord.toObject(message.queue[j], options, _depth + 1);
+                    }
+                    return object;
+                };
+
+                /**
+                 * Converts this OfflineStatus to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                OfflineStatus.prototype.toJSON = function() {
+                    return OfflineStatus.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for OfflineStatus
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.OfflineStatus
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                OfflineStatus.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.OfflineStatus";
+                };
+
+                return OfflineStatus;
+            })();
+
+            v1.GetOfflineQueueRequest = (function() {
+
+                /**
+                 * Properties of a GetOfflineQueueRequest.
+                 * @typedef {Object} trusttap.txsign.v1.GetOfflineQueueRequest.$Properties
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a GetOfflineQueueRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IGetOfflineQueueRequest
+                 * @augments trusttap.txsign.v1.GetOfflineQueueRequest.$Properties
+                 * @deprecated Use trusttap.txsign.v1.GetOfflineQueueRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a GetOfflineQueueRequest.
+                 * @typedef {trusttap.txsign.v1.GetOfflineQueueRequest.$Properties} trusttap.txsign.v1.GetOfflineQueueRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new GetOfflineQueueRequest.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents a GetOfflineQueueRequest.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.GetOfflineQueueRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const GetOfflineQueueRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * Creates a new GetOfflineQueueRequest instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetOfflineQueueRequest.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.GetOfflineQueueRequest} GetOfflineQueueRequest instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.GetOfflineQueueRequest.$Shape): trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape;
+                 *   (properties?: trusttap.txsign.v1.GetOfflineQueueRequest.$Properties): trusttap.txsign.v1.GetOfflineQueueRequest;
+                 * }}
+                 */
+                GetOfflineQueueRequest.create = function(properties) {
+                    return new GetOfflineQueueRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified GetOfflineQueueRequest message. Does not implicitly {@link trusttap.txsign.v1.GetOfflineQueueRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetOfflineQueueRequest.$Properties} message GetOfflineQueueRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                GetOfflineQueueRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified GetOfflineQueueRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetOfflineQueueRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetOfflineQueueRequest.$Properties} message GetOfflineQueueRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                GetOfflineQueueRequest.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes a GetOfflineQueueRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape} GetOfflineQueueRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                GetOfflineQueueRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.GetOfflineQueueRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        reader.skipType(tag & 7, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes a GetOfflineQueueRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.GetOfflineQueueRequest & trusttap.txsign.v1.GetOfflineQueueRequest.$Shape} GetOfflineQueueRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                GetOfflineQueueRequest.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies a GetOfflineQueueRequest message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                GetOfflineQueueRequest.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    return null;
+                };
+
+                /**
+                 * Creates a GetOfflineQueueRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.GetOfflineQueueRequest} GetOfflineQueueRequest
+                 */
+                GetOfflineQueueRequest.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.GetOfflineQueueRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.GetOfflineQueueRequest: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    return new $root.trusttap.txsign.v1.GetOfflineQueueRequest();
+                };
+
+                /**
+                 * Creates a plain object from a GetOfflineQueueRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {trusttap.txsign.v1.GetOfflineQueueRequest} message GetOfflineQueueRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                GetOfflineQueueRequest.toObject = function () {
+                    return {};
+                };
+
+                /**
+                 * Converts this GetOfflineQueueRequest to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                GetOfflineQueueRequest.prototype.toJSON = function() {
+                    return GetOfflineQueueRequest.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for GetOfflineQueueRequest
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.GetOfflineQueueRequest
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                GetOfflineQueueRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.GetOfflineQueueRequest";
+                };
+
+                return GetOfflineQueueRequest;
+            })();
+
+            v1.OfflineState = (function() {
+
+                /**
+                 * Properties of an OfflineState.
+                 * @typedef {Object} trusttap.txsign.v1.OfflineState.$Properties
+                 * @property {Uint8Array|null} [tokenPublicKey] OfflineState tokenPublicKey
+                 * @property {trusttap.txsign.v1.OfflinePolicy.$Properties|null} [policy] OfflineState policy
+                 * @property {Array.<trusttap.txsign.v1.QueuedRecord.$Properties>|null} [queue] OfflineState queue
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an OfflineState.
+                 * @memberof trusttap.txsign.v1
+                 * @interface IOfflineState
+                 * @augments trusttap.txsign.v1.OfflineState.$Properties
+                 * @deprecated Use trusttap.txsign.v1.OfflineState.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an OfflineState.
+                 * @typedef {trusttap.txsign.v1.OfflineState.$Properties} trusttap.txsign.v1.OfflineState.$Shape
+                 */
+
+                /**
+                 * Constructs a new OfflineState.
+                 * @memberof trusttap.txsign.v1
+                 * @classdesc Represents an OfflineState.
+                 * @constructor
+                 * @param {trusttap.txsign.v1.OfflineState.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const OfflineState = function (properties) {
+                    this.queue = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * OfflineState tokenPublicKey.
+                 * @member {Uint8Array} tokenPublicKey
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @instance
+                 */
+                OfflineState.prototype.tokenPublicKey = $util.newBuffer([]);
+
+                /**
+                 * OfflineState policy.
+                 * @member {trusttap.txsign.v1.OfflinePolicy.$Properties|null|undefined} policy
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @instance
+                 */
+                OfflineState.prototype.policy = null;
+
+                /**
+                 * OfflineState queue.
+                 * @member {Array.<trusttap.txsign.v1.QueuedRecord.$Properties>} queue
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @instance
+                 */
+                OfflineState.prototype.queue = $util.emptyArray;
+
+                /**
+                 * Creates a new OfflineState instance using the specified properties.
+                 * @function create
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineState.$Properties=} [properties] Properties to set
+                 * @returns {trusttap.txsign.v1.OfflineState} OfflineState instance
+                 * @type {{
+                 *   (properties: trusttap.txsign.v1.OfflineState.$Shape): trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape;
+                 *   (properties?: trusttap.txsign.v1.OfflineState.$Properties): trusttap.txsign.v1.OfflineState;
+                 * }}
+                 */
+                OfflineState.create = function(properties) {
+                    return new OfflineState(properties);
+                };
+
+                /**
+                 * Encodes the specified OfflineState message. Does not implicitly {@link trusttap.txsign.v1.OfflineState.verify|verify} messages.
+                 * @function encode
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineState.$Properties} message OfflineState message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflineState.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey") && message.tokenPublicKey.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.tokenPublicKey);
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
+                        $root.trusttap.txsign.v1.OfflinePolicy.encode(message.policy, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                    if (message.queue != null && message.queue.length)
+                        for (let i = 0; i < message.queue.length; ++i)
+                            $root.trusttap.txsign.v1.QueuedRecord.encode(message.queue[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified OfflineState message, length delimited. Does not implicitly {@link trusttap.txsign.v1.OfflineState.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineState.$Properties} message OfflineState message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OfflineState.encodeDelimited = function(message, writer) {
+                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+                };
+
+                /**
+                 * Decodes an OfflineState message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape} OfflineState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflineState.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.trusttap.txsign.v1.OfflineState();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.tokenPublicKey = value;
+                                else
+                                    delete message.tokenPublicKey;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                message.policy = $root.trusttap.txsign.v1.OfflinePolicy.decode(reader, reader.size(), $undefined, _depth + 1, message.policy);
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.queue && message.queue.length))
+                                    message.queue = [];
+                                message.queue.push($root.trusttap.txsign.v1.QueuedRecord.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Decodes an OfflineState message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {trusttap.txsign.v1.OfflineState & trusttap.txsign.v1.OfflineState.$Shape} OfflineState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OfflineState.decodeDelimited = function(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.size());
+                };
+
+                /**
+                 * Verifies an OfflineState message.
+                 * @function verify
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                OfflineState.verify = function (message, _depth) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        return "max depth exceeded";
+                    if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey"))
+                        if (!(message.tokenPublicKey && typeof message.tokenPublicKey.length === "number" || $util.isString(message.tokenPublicKey)))
+                            return "tokenPublicKey: buffer expected";
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy")) {
+                        let error = $root.trusttap.txsign.v1.OfflinePolicy.verify(message.policy, _depth + 1);
+                        if (error)
+                            return "policy." + error;
+                    }
+                    if (message.queue != null && $Object.hasOwnProperty.call(message, "queue")) {
+                        if (!$Array.isArray(message.queue))
+                            return "queue: array expected";
+                        for (let i = 0; i < message.queue.length; ++i) {
+                            let error = $root.trusttap.txsign.v1.QueuedRecord.verify(message.queue[i], _depth + 1);
+                            if (error)
+                                return "queue." + error;
+                        }
+                    }
+                    return null;
+                };
+
+                /**
+                 * Creates an OfflineState message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {trusttap.txsign.v1.OfflineState} OfflineState
+                 */
+                OfflineState.fromObject = function (object, _depth) {
+                    if (object instanceof $root.trusttap.txsign.v1.OfflineState)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw $TypeError(".trusttap.txsign.v1.OfflineState: object expected");
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let message = new $root.trusttap.txsign.v1.OfflineState();
+                    if (object.tokenPublicKey != null)
+                        if (object.tokenPublicKey.length)
+                            if (typeof object.tokenPublicKey === "string")
+                                $util.base64.decode(object.tokenPublicKey, message.tokenPublicKey = $util.newBuffer($util.base64.length(object.tokenPublicKey)), 0);
+                            else if (object.tokenPublicKey.length >= 0)
+                                message.tokenPublicKey = object.tokenPublicKey;
+                    if (object.policy != null) {
+                        if (!$util.isObject(object.policy))
+                            throw $TypeError(".trusttap.txsign.v1.OfflineState.policy: object expected");
+                        message.policy = $root.trusttap.txsign.v1.OfflinePolicy.fromObject(object.policy, _depth + 1);
+                    }
+                    if (object.queue) {
+                        if (!$Array.isArray(object.queue))
+                            throw $TypeError(".trusttap.txsign.v1.OfflineState.queue: array expected");
+                        message.queue = $Array(object.queue.length);
+                        for (let i = 0; i < object.queue.length; ++i) {
+                            if (!$util.isObject(object.queue[i]))
+                                throw $TypeError(".trusttap.txsign.v1.OfflineState.queue: object expected");
+                            message.queue[i] = $root.trusttap.txsign.v1.QueuedRecord.fromObject(object.queue[i], _depth + 1);
+                        }
+                    }
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from an OfflineState message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {trusttap.txsign.v1.OfflineState} message OfflineState
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                OfflineState.toObject = function (message, options, _depth) {
+                    if (!options)
+                        options = {};
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let object = {};
+                    if (options.arrays || options.defaults)
+                        object.queue = [];
+                    if (options.defaults) {
+                        if (options.bytes === $String)
+                            object.tokenPublicKey = "";
+                        else {
+                            object.tokenPublicKey = [];
+                            if (options.bytes !== $Array)
+                                object.tokenPublicKey = $util.newBuffer(object.tokenPublicKey);
+                        }
+                        object.policy = null;
+                    }
+                    if (message.tokenPublicKey != null && $Object.hasOwnProperty.call(message, "tokenPublicKey"))
+                        object.tokenPublicKey = options.bytes === $String ? $util.base64.encode(message.tokenPublicKey, 0, message.tokenPublicKey.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.tokenPublicKey) : message.tokenPublicKey;
+                    if (message.policy != null && $Object.hasOwnProperty.call(message, "policy"))
+                        object.policy = $root.trusttap.txsign.v1.OfflinePolicy.toObject(message.policy, options, _depth + 1);
+                    if (message.queue && message.queue.length) {
+                        object.queue = $Array(message.queue.length);
+                        for (let j = 0; j < message.queue.length; ++j)
+                            object.queue[j] = $root.trusttap.txsign.v1.QueuedRecord.toObject(message.queue[j], options, _depth + 1);
+                    }
+                    return object;
+                };
+
+                /**
+                 * Converts this OfflineState to JSON.
+                 * @function toJSON
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                OfflineState.prototype.toJSON = function() {
+                    return OfflineState.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the type url for OfflineState
+                 * @function getTypeUrl
+                 * @memberof trusttap.txsign.v1.OfflineState
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                OfflineState.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/trusttap.txsign.v1.OfflineState";
+                };
+
+                return OfflineState;
+            })();
+
+            return v1;
+        })();
+
+        return txsign;
     })();
 
     trusttap.keystore = (function() {
@@ -53204,2420 +59980,6 @@ export const trusttap = $root.trusttap = (() => {
         })();
 
         return tee;
-    })();
-
-    trusttap.txsign = (function() {
-
-        /**
-         * Namespace txsign.
-         * @memberof trusttap
-         * @namespace
-         */
-        const txsign = {};
-
-        txsign.v1 = (function() {
-
-            /**
-             * Namespace v1.
-             * @memberof trusttap.txsign
-             * @namespace
-             */
-            const v1 = {};
-
-            /**
-             * Command enum.
-             * @name trusttap.txsign.v1.Command
-             * @enum {number}
-             * @property {number} COMMAND_PING=0 COMMAND_PING value
-             * @property {number} COMMAND_SIGN_TRANSACTION=1 COMMAND_SIGN_TRANSACTION value
-             * @property {number} COMMAND_GET_STATE=2 COMMAND_GET_STATE value
-             */
-            v1.Command = (function() {
-                const valuesById = $Object.create(null), values = $Object.create(valuesById);
-                values[valuesById[0] = "COMMAND_PING"] = 0;
-                values[valuesById[1] = "COMMAND_SIGN_TRANSACTION"] = 1;
-                values[valuesById[2] = "COMMAND_GET_STATE"] = 2;
-                return values;
-            })();
-
-            /**
-             * TransactionType enum.
-             * @name trusttap.txsign.v1.TransactionType
-             * @enum {number}
-             * @property {number} TRANSACTION_TYPE_UNSPECIFIED=0 TRANSACTION_TYPE_UNSPECIFIED value
-             * @property {number} TRANSACTION_TYPE_PURCHASE=1 TRANSACTION_TYPE_PURCHASE value
-             * @property {number} TRANSACTION_TYPE_REFUND=2 TRANSACTION_TYPE_REFUND value
-             */
-            v1.TransactionType = (function() {
-                const valuesById = $Object.create(null), values = $Object.create(valuesById);
-                values[valuesById[0] = "TRANSACTION_TYPE_UNSPECIFIED"] = 0;
-                values[valuesById[1] = "TRANSACTION_TYPE_PURCHASE"] = 1;
-                values[valuesById[2] = "TRANSACTION_TYPE_REFUND"] = 2;
-                return values;
-            })();
-
-            v1.TransactionRecord = (function() {
-
-                /**
-                 * Properties of a TransactionRecord.
-                 * @typedef {Object} trusttap.txsign.v1.TransactionRecord.$Properties
-                 * @property {Long|null} [counter] TransactionRecord counter
-                 * @property {trusttap.txsign.v1.TransactionType|null} [type] TransactionRecord type
-                 * @property {Long|null} [amountMinor] TransactionRecord amountMinor
-                 * @property {string|null} [currency] TransactionRecord currency
-                 * @property {string|null} [merchantId] TransactionRecord merchantId
-                 * @property {string|null} [terminalId] TransactionRecord terminalId
-                 * @property {Uint8Array|null} [applicationCryptogram] TransactionRecord applicationCryptogram
-                 * @property {Uint8Array|null} [cryptogramData] TransactionRecord cryptogramData
-                 * @property {string|null} [maskedPan] TransactionRecord maskedPan
-                 * @property {Uint8Array|null} [panToken] TransactionRecord panToken
-                 * @property {Uint8Array|null} [pinKsn] TransactionRecord pinKsn
-                 * @property {Long|null} [timestampMs] TransactionRecord timestampMs
-                 * @property {string|null} [clientTransactionId] TransactionRecord clientTransactionId
-                 * @property {Uint8Array|null} [encryptedCardData] TransactionRecord encryptedCardData
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a TransactionRecord.
-                 * @memberof trusttap.txsign.v1
-                 * @interface ITransactionRecord
-                 * @augments trusttap.txsign.v1.TransactionRecord.$Properties
-                 * @deprecated Use trusttap.txsign.v1.TransactionRecord.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a TransactionRecord.
-                 * @typedef {trusttap.txsign.v1.TransactionRecord.$Properties} trusttap.txsign.v1.TransactionRecord.$Shape
-                 */
-
-                /**
-                 * Constructs a new TransactionRecord.
-                 * @memberof trusttap.txsign.v1
-                 * @classdesc Represents a TransactionRecord.
-                 * @constructor
-                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const TransactionRecord = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * TransactionRecord counter.
-                 * @member {Long} counter
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * TransactionRecord type.
-                 * @member {trusttap.txsign.v1.TransactionType} type
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.type = 0;
-
-                /**
-                 * TransactionRecord amountMinor.
-                 * @member {Long} amountMinor
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.amountMinor = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * TransactionRecord currency.
-                 * @member {string} currency
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.currency = "";
-
-                /**
-                 * TransactionRecord merchantId.
-                 * @member {string} merchantId
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.merchantId = "";
-
-                /**
-                 * TransactionRecord terminalId.
-                 * @member {string} terminalId
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.terminalId = "";
-
-                /**
-                 * TransactionRecord applicationCryptogram.
-                 * @member {Uint8Array} applicationCryptogram
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.applicationCryptogram = $util.newBuffer([]);
-
-                /**
-                 * TransactionRecord cryptogramData.
-                 * @member {Uint8Array} cryptogramData
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.cryptogramData = $util.newBuffer([]);
-
-                /**
-                 * TransactionRecord maskedPan.
-                 * @member {string} maskedPan
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.maskedPan = "";
-
-                /**
-                 * TransactionRecord panToken.
-                 * @member {Uint8Array} panToken
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.panToken = $util.newBuffer([]);
-
-                /**
-                 * TransactionRecord pinKsn.
-                 * @member {Uint8Array} pinKsn
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.pinKsn = $util.newBuffer([]);
-
-                /**
-                 * TransactionRecord timestampMs.
-                 * @member {Long} timestampMs
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.timestampMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * TransactionRecord clientTransactionId.
-                 * @member {string} clientTransactionId
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.clientTransactionId = "";
-
-                /**
-                 * TransactionRecord encryptedCardData.
-                 * @member {Uint8Array} encryptedCardData
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 */
-                TransactionRecord.prototype.encryptedCardData = $util.newBuffer([]);
-
-                /**
-                 * Creates a new TransactionRecord instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.txsign.v1.TransactionRecord} TransactionRecord instance
-                 * @type {{
-                 *   (properties: trusttap.txsign.v1.TransactionRecord.$Shape): trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape;
-                 *   (properties?: trusttap.txsign.v1.TransactionRecord.$Properties): trusttap.txsign.v1.TransactionRecord;
-                 * }}
-                 */
-                TransactionRecord.create = function(properties) {
-                    return new TransactionRecord(properties);
-                };
-
-                /**
-                 * Encodes the specified TransactionRecord message. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties} message TransactionRecord message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TransactionRecord.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
-                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.counter);
-                    if (message.type != null && $Object.hasOwnProperty.call(message, "type") && message.type !== 0)
-                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.type);
-                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor") && (typeof message.amountMinor === "object" ? message.amountMinor.low || message.amountMinor.high : message.amountMinor !== 0))
-                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.amountMinor);
-                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
-                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.currency);
-                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId") && message.merchantId !== "")
-                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.merchantId);
-                    if (message.terminalId != null && $Object.hasOwnProperty.call(message, "terminalId") && message.terminalId !== "")
-                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.terminalId);
-                    if (message.applicationCryptogram != null && $Object.hasOwnProperty.call(message, "applicationCryptogram") && message.applicationCryptogram.length)
-                        writer.uint32(/* id 7, wireType 2 =*/58).bytes(message.applicationCryptogram);
-                    if (message.cryptogramData != null && $Object.hasOwnProperty.call(message, "cryptogramData") && message.cryptogramData.length)
-                        writer.uint32(/* id 8, wireType 2 =*/66).bytes(message.cryptogramData);
-                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan") && message.maskedPan !== "")
-                        writer.uint32(/* id 9, wireType 2 =*/74).string(message.maskedPan);
-                    if (message.panToken != null && $Object.hasOwnProperty.call(message, "panToken") && message.panToken.length)
-                        writer.uint32(/* id 10, wireType 2 =*/82).bytes(message.panToken);
-                    if (message.pinKsn != null && $Object.hasOwnProperty.call(message, "pinKsn") && message.pinKsn.length)
-                        writer.uint32(/* id 11, wireType 2 =*/90).bytes(message.pinKsn);
-                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs") && (typeof message.timestampMs === "object" ? message.timestampMs.low || message.timestampMs.high : message.timestampMs !== 0))
-                        writer.uint32(/* id 12, wireType 0 =*/96).uint64(message.timestampMs);
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId") && message.clientTransactionId !== "")
-                        writer.uint32(/* id 13, wireType 2 =*/106).string(message.clientTransactionId);
-                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData") && message.encryptedCardData.length)
-                        writer.uint32(/* id 14, wireType 2 =*/114).bytes(message.encryptedCardData);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified TransactionRecord message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TransactionRecord.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {trusttap.txsign.v1.TransactionRecord.$Properties} message TransactionRecord message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TransactionRecord.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a TransactionRecord message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TransactionRecord.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.txsign.v1.TransactionRecord();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.counter = value;
-                                else
-                                    delete message.counter;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.type = value;
-                                else
-                                    delete message.type;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.amountMinor = value;
-                                else
-                                    delete message.amountMinor;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.currency = value;
-                                else
-                                    delete message.currency;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.merchantId = value;
-                                else
-                                    delete message.merchantId;
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.terminalId = value;
-                                else
-                                    delete message.terminalId;
-                                continue;
-                            }
-                        case 7: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.applicationCryptogram = value;
-                                else
-                                    delete message.applicationCryptogram;
-                                continue;
-                            }
-                        case 8: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.cryptogramData = value;
-                                else
-                                    delete message.cryptogramData;
-                                continue;
-                            }
-                        case 9: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.maskedPan = value;
-                                else
-                                    delete message.maskedPan;
-                                continue;
-                            }
-                        case 10: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.panToken = value;
-                                else
-                                    delete message.panToken;
-                                continue;
-                            }
-                        case 11: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.pinKsn = value;
-                                else
-                                    delete message.pinKsn;
-                                continue;
-                            }
-                        case 12: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.timestampMs = value;
-                                else
-                                    delete message.timestampMs;
-                                continue;
-                            }
-                        case 13: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.clientTransactionId = value;
-                                else
-                                    delete message.clientTransactionId;
-                                continue;
-                            }
-                        case 14: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.encryptedCardData = value;
-                                else
-                                    delete message.encryptedCardData;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a TransactionRecord message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.TransactionRecord & trusttap.txsign.v1.TransactionRecord.$Shape} TransactionRecord
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TransactionRecord.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a TransactionRecord message.
-                 * @function verify
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                TransactionRecord.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
-                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
-                            return "counter: integer|Long expected";
-                    if (message.type != null && $Object.hasOwnProperty.call(message, "type"))
-                        if (typeof message.type !== "number" || (message.type | 0) !== message.type)
-                            return "type: enum value expected";
-                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
-                        if (!$util.isInteger(message.amountMinor) && !(message.amountMinor && $util.isInteger(message.amountMinor.low) && $util.isInteger(message.amountMinor.high)))
-                            return "amountMinor: integer|Long expected";
-                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
-                        if (!$util.isString(message.currency))
-                            return "currency: string expected";
-                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId"))
-                        if (!$util.isString(message.merchantId))
-                            return "merchantId: string expected";
-                    if (message.terminalId != null && $Object.hasOwnProperty.call(message, "terminalId"))
-                        if (!$util.isString(message.terminalId))
-                            return "terminalId: string expected";
-                    if (message.applicationCryptogram != null && $Object.hasOwnProperty.call(message, "applicationCryptogram"))
-                        if (!(message.applicationCryptogram && typeof message.applicationCryptogram.length === "number" || $util.isString(message.applicationCryptogram)))
-                            return "applicationCryptogram: buffer expected";
-                    if (message.cryptogramData != null && $Object.hasOwnProperty.call(message, "cryptogramData"))
-                        if (!(message.cryptogramData && typeof message.cryptogramData.length === "number" || $util.isString(message.cryptogramData)))
-                            return "cryptogramData: buffer expected";
-                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
-                        if (!$util.isString(message.maskedPan))
-                            return "maskedPan: string expected";
-                    if (message.panToken != null && $Object.hasOwnProperty.call(message, "panToken"))
-                        if (!(message.panToken && typeof message.panToken.length === "number" || $util.isString(message.panToken)))
-                            return "panToken: buffer expected";
-                    if (message.pinKsn != null && $Object.hasOwnProperty.call(message, "pinKsn"))
-                        if (!(message.pinKsn && typeof message.pinKsn.length === "number" || $util.isString(message.pinKsn)))
-                            return "pinKsn: buffer expected";
-                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
-                        if (!$util.isInteger(message.timestampMs) && !(message.timestampMs && $util.isInteger(message.timestampMs.low) && $util.isInteger(message.timestampMs.high)))
-                            return "timestampMs: integer|Long expected";
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        if (!$util.isString(message.clientTransactionId))
-                            return "clientTransactionId: string expected";
-                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData"))
-                        if (!(message.encryptedCardData && typeof message.encryptedCardData.length === "number" || $util.isString(message.encryptedCardData)))
-                            return "encryptedCardData: buffer expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a TransactionRecord message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.txsign.v1.TransactionRecord} TransactionRecord
-                 */
-                TransactionRecord.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.txsign.v1.TransactionRecord)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.txsign.v1.TransactionRecord: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.txsign.v1.TransactionRecord();
-                    if (object.counter != null)
-                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
-                            if ($util.Long)
-                                message.counter = $util.Long.fromValue(object.counter, true);
-                            else if (typeof object.counter === "string")
-                                message.counter = $parseInt(object.counter, 10);
-                            else if (typeof object.counter === "number")
-                                message.counter = object.counter;
-                            else if (typeof object.counter === "object")
-                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
-                    if (object.type !== 0 && (typeof object.type !== "string" || $root.trusttap.txsign.v1.TransactionType[object.type] !== 0))
-                        switch (object.type) {
-                        case "TRANSACTION_TYPE_UNSPECIFIED":
-                        case 0:
-                            message.type = 0;
-                            break;
-                        case "TRANSACTION_TYPE_PURCHASE":
-                        case 1:
-                            message.type = 1;
-                            break;
-                        case "TRANSACTION_TYPE_REFUND":
-                        case 2:
-                            message.type = 2;
-                            break;
-                        default:
-                            if (typeof object.type === "number" && (object.type | 0) === object.type)
-                                message.type = object.type;
-                        }
-                    if (object.amountMinor != null)
-                        if (typeof object.amountMinor === "object" ? object.amountMinor.low || object.amountMinor.high : $Number(object.amountMinor) !== 0)
-                            if ($util.Long)
-                                message.amountMinor = $util.Long.fromValue(object.amountMinor, true);
-                            else if (typeof object.amountMinor === "string")
-                                message.amountMinor = $parseInt(object.amountMinor, 10);
-                            else if (typeof object.amountMinor === "number")
-                                message.amountMinor = object.amountMinor;
-                            else if (typeof object.amountMinor === "object")
-                                message.amountMinor = new $util.LongBits(object.amountMinor.low >>> 0, object.amountMinor.high >>> 0).toNumber(true);
-                    if (object.currency != null)
-                        if (typeof object.currency !== "string" || object.currency.length)
-                            message.currency = $String(object.currency);
-                    if (object.merchantId != null)
-                        if (typeof object.merchantId !== "string" || object.merchantId.length)
-                            message.merchantId = $String(object.merchantId);
-                    if (object.terminalId != null)
-                        if (typeof object.terminalId !== "string" || object.terminalId.length)
-                            message.terminalId = $String(object.terminalId);
-                    if (object.applicationCryptogram != null)
-                        if (object.applicationCryptogram.length)
-                            if (typeof object.applicationCryptogram === "string")
-                                $util.base64.decode(object.applicationCryptogram, message.applicationCryptogram = $util.newBuffer($util.base64.length(object.applicationCryptogram)), 0);
-                            else if (object.applicationCryptogram.length >= 0)
-                                message.applicationCryptogram = object.applicationCryptogram;
-                    if (object.cryptogramData != null)
-                        if (object.cryptogramData.length)
-                            if (typeof object.cryptogramData === "string")
-                                $util.base64.decode(object.cryptogramData, message.cryptogramData = $util.newBuffer($util.base64.length(object.cryptogramData)), 0);
-                            else if (object.cryptogramData.length >= 0)
-                                message.cryptogramData = object.cryptogramData;
-                    if (object.maskedPan != null)
-                        if (typeof object.maskedPan !== "string" || object.maskedPan.length)
-                            message.maskedPan = $String(object.maskedPan);
-                    if (object.panToken != null)
-                        if (object.panToken.length)
-                            if (typeof object.panToken === "string")
-                                $util.base64.decode(object.panToken, message.panToken = $util.newBuffer($util.base64.length(object.panToken)), 0);
-                            else if (object.panToken.length >= 0)
-                                message.panToken = object.panToken;
-                    if (object.pinKsn != null)
-                        if (object.pinKsn.length)
-                            if (typeof object.pinKsn === "string")
-                                $util.base64.decode(object.pinKsn, message.pinKsn = $util.newBuffer($util.base64.length(object.pinKsn)), 0);
-                            else if (object.pinKsn.length >= 0)
-                                message.pinKsn = object.pinKsn;
-                    if (object.timestampMs != null)
-                        if (typeof object.timestampMs === "object" ? object.timestampMs.low || object.timestampMs.high : $Number(object.timestampMs) !== 0)
-                            if ($util.Long)
-                                message.timestampMs = $util.Long.fromValue(object.timestampMs, true);
-                            else if (typeof object.timestampMs === "string")
-                                message.timestampMs = $parseInt(object.timestampMs, 10);
-                            else if (typeof object.timestampMs === "number")
-                                message.timestampMs = object.timestampMs;
-                            else if (typeof object.timestampMs === "object")
-                                message.timestampMs = new $util.LongBits(object.timestampMs.low >>> 0, object.timestampMs.high >>> 0).toNumber(true);
-                    if (object.clientTransactionId != null)
-                        if (typeof object.clientTransactionId !== "string" || object.clientTransactionId.length)
-                            message.clientTransactionId = $String(object.clientTransactionId);
-                    if (object.encryptedCardData != null)
-                        if (object.encryptedCardData.length)
-                            if (typeof object.encryptedCardData === "string")
-                                $util.base64.decode(object.encryptedCardData, message.encryptedCardData = $util.newBuffer($util.base64.length(object.encryptedCardData)), 0);
-                            else if (object.encryptedCardData.length >= 0)
-                                message.encryptedCardData = object.encryptedCardData;
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a TransactionRecord message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {trusttap.txsign.v1.TransactionRecord} message TransactionRecord
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                TransactionRecord.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                        object.type = options.enums === $String ? "TRANSACTION_TYPE_UNSPECIFIED" : 0;
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.amountMinor = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.amountMinor = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                        object.currency = "";
-                        object.merchantId = "";
-                        object.terminalId = "";
-                        if (options.bytes === $String)
-                            object.applicationCryptogram = "";
-                        else {
-                            object.applicationCryptogram = [];
-                            if (options.bytes !== $Array)
-                                object.applicationCryptogram = $util.newBuffer(object.applicationCryptogram);
-                        }
-                        if (options.bytes === $String)
-                            object.cryptogramData = "";
-                        else {
-                            object.cryptogramData = [];
-                            if (options.bytes !== $Array)
-                                object.cryptogramData = $util.newBuffer(object.cryptogramData);
-                        }
-                        object.maskedPan = "";
-                        if (options.bytes === $String)
-                            object.panToken = "";
-                        else {
-                            object.panToken = [];
-                            if (options.bytes !== $Array)
-                                object.panToken = $util.newBuffer(object.panToken);
-                        }
-                        if (options.bytes === $String)
-                            object.pinKsn = "";
-                        else {
-                            object.pinKsn = [];
-                            if (options.bytes !== $Array)
-                                object.pinKsn = $util.newBuffer(object.pinKsn);
-                        }
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.timestampMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.timestampMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                        object.clientTransactionId = "";
-                        if (options.bytes === $String)
-                            object.encryptedCardData = "";
-                        else {
-                            object.encryptedCardData = [];
-                            if (options.bytes !== $Array)
-                                object.encryptedCardData = $util.newBuffer(object.encryptedCardData);
-                        }
-                    }
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
-                        else if (typeof message.counter === "number")
-                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
-                        else
-                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
-                    if (message.type != null && $Object.hasOwnProperty.call(message, "type"))
-                        object.type = options.enums === $String ? $root.trusttap.txsign.v1.TransactionType[message.type] === $undefined ? message.type : $root.trusttap.txsign.v1.TransactionType[message.type] : message.type;
-                    if (message.amountMinor != null && $Object.hasOwnProperty.call(message, "amountMinor"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.amountMinor = typeof message.amountMinor === "number" ? $BigInt(message.amountMinor) : $util.Long.fromBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0, true).toBigInt();
-                        else if (typeof message.amountMinor === "number")
-                            object.amountMinor = options.longs === $String ? $String(message.amountMinor) : message.amountMinor;
-                        else
-                            object.amountMinor = options.longs === $String ? $util.Long.prototype.toString.call(message.amountMinor) : options.longs === $Number ? new $util.LongBits(message.amountMinor.low >>> 0, message.amountMinor.high >>> 0).toNumber(true) : message.amountMinor;
-                    if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
-                        object.currency = message.currency;
-                    if (message.merchantId != null && $Object.hasOwnProperty.call(message, "merchantId"))
-                        object.merchantId = message.merchantId;
-                    if (message.terminalId != null && $Object.hasOwnProperty.call(message, "terminalId"))
-                        object.terminalId = message.terminalId;
-                    if (message.applicationCryptogram != null && $Object.hasOwnProperty.call(message, "applicationCryptogram"))
-                        object.applicationCryptogram = options.bytes === $String ? $util.base64.encode(message.applicationCryptogram, 0, message.applicationCryptogram.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.applicationCryptogram) : message.applicationCryptogram;
-                    if (message.cryptogramData != null && $Object.hasOwnProperty.call(message, "cryptogramData"))
-                        object.cryptogramData = options.bytes === $String ? $util.base64.encode(message.cryptogramData, 0, message.cryptogramData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.cryptogramData) : message.cryptogramData;
-                    if (message.maskedPan != null && $Object.hasOwnProperty.call(message, "maskedPan"))
-                        object.maskedPan = message.maskedPan;
-                    if (message.panToken != null && $Object.hasOwnProperty.call(message, "panToken"))
-                        object.panToken = options.bytes === $String ? $util.base64.encode(message.panToken, 0, message.panToken.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.panToken) : message.panToken;
-                    if (message.pinKsn != null && $Object.hasOwnProperty.call(message, "pinKsn"))
-                        object.pinKsn = options.bytes === $String ? $util.base64.encode(message.pinKsn, 0, message.pinKsn.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.pinKsn) : message.pinKsn;
-                    if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.timestampMs = typeof message.timestampMs === "number" ? $BigInt(message.timestampMs) : $util.Long.fromBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0, true).toBigInt();
-                        else if (typeof message.timestampMs === "number")
-                            object.timestampMs = options.longs === $String ? $String(message.timestampMs) : message.timestampMs;
-                        else
-                            object.timestampMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timestampMs) : options.longs === $Number ? new $util.LongBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0).toNumber(true) : message.timestampMs;
-                    if (message.clientTransactionId != null && $Object.hasOwnProperty.call(message, "clientTransactionId"))
-                        object.clientTransactionId = message.clientTransactionId;
-                    if (message.encryptedCardData != null && $Object.hasOwnProperty.call(message, "encryptedCardData"))
-                        object.encryptedCardData = options.bytes === $String ? $util.base64.encode(message.encryptedCardData, 0, message.encryptedCardData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.encryptedCardData) : message.encryptedCardData;
-                    return object;
-                };
-
-                /**
-                 * Converts this TransactionRecord to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                TransactionRecord.prototype.toJSON = function() {
-                    return TransactionRecord.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for TransactionRecord
-                 * @function getTypeUrl
-                 * @memberof trusttap.txsign.v1.TransactionRecord
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                TransactionRecord.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.txsign.v1.TransactionRecord";
-                };
-
-                return TransactionRecord;
-            })();
-
-            v1.SignTransactionRequest = (function() {
-
-                /**
-                 * Properties of a SignTransactionRequest.
-                 * @typedef {Object} trusttap.txsign.v1.SignTransactionRequest.$Properties
-                 * @property {trusttap.txsign.v1.TransactionRecord.$Properties|null} [record] SignTransactionRequest record
-                 * @property {string|null} [dukptKeyId] SignTransactionRequest dukptKeyId
-                 * @property {Uint8Array|null} [sensitiveCardData] SignTransactionRequest sensitiveCardData
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a SignTransactionRequest.
-                 * @memberof trusttap.txsign.v1
-                 * @interface ISignTransactionRequest
-                 * @augments trusttap.txsign.v1.SignTransactionRequest.$Properties
-                 * @deprecated Use trusttap.txsign.v1.SignTransactionRequest.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a SignTransactionRequest.
-                 * @typedef {trusttap.txsign.v1.SignTransactionRequest.$Properties} trusttap.txsign.v1.SignTransactionRequest.$Shape
-                 */
-
-                /**
-                 * Constructs a new SignTransactionRequest.
-                 * @memberof trusttap.txsign.v1
-                 * @classdesc Represents a SignTransactionRequest.
-                 * @constructor
-                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const SignTransactionRequest = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * SignTransactionRequest record.
-                 * @member {trusttap.txsign.v1.TransactionRecord.$Properties|null|undefined} record
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @instance
-                 */
-                SignTransactionRequest.prototype.record = null;
-
-                /**
-                 * SignTransactionRequest dukptKeyId.
-                 * @member {string} dukptKeyId
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @instance
-                 */
-                SignTransactionRequest.prototype.dukptKeyId = "";
-
-                /**
-                 * SignTransactionRequest sensitiveCardData.
-                 * @member {Uint8Array} sensitiveCardData
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @instance
-                 */
-                SignTransactionRequest.prototype.sensitiveCardData = $util.newBuffer([]);
-
-                /**
-                 * Creates a new SignTransactionRequest instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.txsign.v1.SignTransactionRequest} SignTransactionRequest instance
-                 * @type {{
-                 *   (properties: trusttap.txsign.v1.SignTransactionRequest.$Shape): trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape;
-                 *   (properties?: trusttap.txsign.v1.SignTransactionRequest.$Properties): trusttap.txsign.v1.SignTransactionRequest;
-                 * }}
-                 */
-                SignTransactionRequest.create = function(properties) {
-                    return new SignTransactionRequest(properties);
-                };
-
-                /**
-                 * Encodes the specified SignTransactionRequest message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties} message SignTransactionRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                SignTransactionRequest.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
-                        $root.trusttap.txsign.v1.TransactionRecord.encode(message.record, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
-                    if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId") && message.dukptKeyId !== "")
-                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.dukptKeyId);
-                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData") && message.sensitiveCardData.length)
-                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.sensitiveCardData);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified SignTransactionRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionRequest.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionRequest.$Properties} message SignTransactionRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                SignTransactionRequest.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a SignTransactionRequest message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                SignTransactionRequest.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.txsign.v1.SignTransactionRequest();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                message.record = $root.trusttap.txsign.v1.TransactionRecord.decode(reader, reader.size(), $undefined, _depth + 1, message.record);
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.dukptKeyId = value;
-                                else
-                                    delete message.dukptKeyId;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.sensitiveCardData = value;
-                                else
-                                    delete message.sensitiveCardData;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a SignTransactionRequest message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.SignTransactionRequest & trusttap.txsign.v1.SignTransactionRequest.$Shape} SignTransactionRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                SignTransactionRequest.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a SignTransactionRequest message.
-                 * @function verify
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                SignTransactionRequest.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.record != null && $Object.hasOwnProperty.call(message, "record")) {
-                        let error = $root.trusttap.txsign.v1.TransactionRecord.verify(message.record, _depth + 1);
-                        if (error)
-                            return "record." + error;
-                    }
-                    if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId"))
-                        if (!$util.isString(message.dukptKeyId))
-                            return "dukptKeyId: string expected";
-                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData"))
-                        if (!(message.sensitiveCardData && typeof message.sensitiveCardData.length === "number" || $util.isString(message.sensitiveCardData)))
-                            return "sensitiveCardData: buffer expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a SignTransactionRequest message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.txsign.v1.SignTransactionRequest} SignTransactionRequest
-                 */
-                SignTransactionRequest.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.txsign.v1.SignTransactionRequest)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.txsign.v1.SignTransactionRequest: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.txsign.v1.SignTransactionRequest();
-                    if (object.record != null) {
-                        if (!$util.isObject(object.record))
-                            throw $TypeError(".trusttap.txsign.v1.SignTransactionRequest.record: object expected");
-                        message.record = $root.trusttap.txsign.v1.TransactionRecord.fromObject(object.record, _depth + 1);
-                    }
-                    if (object.dukptKeyId != null)
-                        if (typeof object.dukptKeyId !== "string" || object.dukptKeyId.length)
-                            message.dukptKeyId = $String(object.dukptKeyId);
-                    if (object.sensitiveCardData != null)
-                        if (object.sensitiveCardData.length)
-                            if (typeof object.sensitiveCardData === "string")
-                                $util.base64.decode(object.sensitiveCardData, message.sensitiveCardData = $util.newBuffer($util.base64.length(object.sensitiveCardData)), 0);
-                            else if (object.sensitiveCardData.length >= 0)
-                                message.sensitiveCardData = object.sensitiveCardData;
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a SignTransactionRequest message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionRequest} message SignTransactionRequest
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                SignTransactionRequest.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        object.record = null;
-                        object.dukptKeyId = "";
-                        if (options.bytes === $String)
-                            object.sensitiveCardData = "";
-                        else {
-                            object.sensitiveCardData = [];
-                            if (options.bytes !== $Array)
-                                object.sensitiveCardData = $util.newBuffer(object.sensitiveCardData);
-                        }
-                    }
-                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
-                        object.record = $root.trusttap.txsign.v1.TransactionRecord.toObject(message.record, options, _depth + 1);
-                    if (message.dukptKeyId != null && $Object.hasOwnProperty.call(message, "dukptKeyId"))
-                        object.dukptKeyId = message.dukptKeyId;
-                    if (message.sensitiveCardData != null && $Object.hasOwnProperty.call(message, "sensitiveCardData"))
-                        object.sensitiveCardData = options.bytes === $String ? $util.base64.encode(message.sensitiveCardData, 0, message.sensitiveCardData.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.sensitiveCardData) : message.sensitiveCardData;
-                    return object;
-                };
-
-                /**
-                 * Converts this SignTransactionRequest to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                SignTransactionRequest.prototype.toJSON = function() {
-                    return SignTransactionRequest.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for SignTransactionRequest
-                 * @function getTypeUrl
-                 * @memberof trusttap.txsign.v1.SignTransactionRequest
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                SignTransactionRequest.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.txsign.v1.SignTransactionRequest";
-                };
-
-                return SignTransactionRequest;
-            })();
-
-            v1.SignTransactionResponse = (function() {
-
-                /**
-                 * Properties of a SignTransactionResponse.
-                 * @typedef {Object} trusttap.txsign.v1.SignTransactionResponse.$Properties
-                 * @property {Uint8Array|null} [record] SignTransactionResponse record
-                 * @property {Uint8Array|null} [signature] SignTransactionResponse signature
-                 * @property {Uint8Array|null} [devicePublicKey] SignTransactionResponse devicePublicKey
-                 * @property {Uint8Array|null} [mac] SignTransactionResponse mac
-                 * @property {Uint8Array|null} [macKsn] SignTransactionResponse macKsn
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a SignTransactionResponse.
-                 * @memberof trusttap.txsign.v1
-                 * @interface ISignTransactionResponse
-                 * @augments trusttap.txsign.v1.SignTransactionResponse.$Properties
-                 * @deprecated Use trusttap.txsign.v1.SignTransactionResponse.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a SignTransactionResponse.
-                 * @typedef {trusttap.txsign.v1.SignTransactionResponse.$Properties} trusttap.txsign.v1.SignTransactionResponse.$Shape
-                 */
-
-                /**
-                 * Constructs a new SignTransactionResponse.
-                 * @memberof trusttap.txsign.v1
-                 * @classdesc Represents a SignTransactionResponse.
-                 * @constructor
-                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const SignTransactionResponse = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * SignTransactionResponse record.
-                 * @member {Uint8Array} record
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @instance
-                 */
-                SignTransactionResponse.prototype.record = $util.newBuffer([]);
-
-                /**
-                 * SignTransactionResponse signature.
-                 * @member {Uint8Array} signature
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @instance
-                 */
-                SignTransactionResponse.prototype.signature = $util.newBuffer([]);
-
-                /**
-                 * SignTransactionResponse devicePublicKey.
-                 * @member {Uint8Array} devicePublicKey
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @instance
-                 */
-                SignTransactionResponse.prototype.devicePublicKey = $util.newBuffer([]);
-
-                /**
-                 * SignTransactionResponse mac.
-                 * @member {Uint8Array} mac
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @instance
-                 */
-                SignTransactionResponse.prototype.mac = $util.newBuffer([]);
-
-                /**
-                 * SignTransactionResponse macKsn.
-                 * @member {Uint8Array} macKsn
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @instance
-                 */
-                SignTransactionResponse.prototype.macKsn = $util.newBuffer([]);
-
-                /**
-                 * Creates a new SignTransactionResponse instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.txsign.v1.SignTransactionResponse} SignTransactionResponse instance
-                 * @type {{
-                 *   (properties: trusttap.txsign.v1.SignTransactionResponse.$Shape): trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape;
-                 *   (properties?: trusttap.txsign.v1.SignTransactionResponse.$Properties): trusttap.txsign.v1.SignTransactionResponse;
-                 * }}
-                 */
-                SignTransactionResponse.create = function(properties) {
-                    return new SignTransactionResponse(properties);
-                };
-
-                /**
-                 * Encodes the specified SignTransactionResponse message. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties} message SignTransactionResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                SignTransactionResponse.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.record != null && $Object.hasOwnProperty.call(message, "record") && message.record.length)
-                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.record);
-                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
-                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.signature);
-                    if (message.devicePublicKey != null && $Object.hasOwnProperty.call(message, "devicePublicKey") && message.devicePublicKey.length)
-                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.devicePublicKey);
-                    if (message.mac != null && $Object.hasOwnProperty.call(message, "mac") && message.mac.length)
-                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.mac);
-                    if (message.macKsn != null && $Object.hasOwnProperty.call(message, "macKsn") && message.macKsn.length)
-                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.macKsn);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified SignTransactionResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.SignTransactionResponse.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionResponse.$Properties} message SignTransactionResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                SignTransactionResponse.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a SignTransactionResponse message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                SignTransactionResponse.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.txsign.v1.SignTransactionResponse();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.record = value;
-                                else
-                                    delete message.record;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.signature = value;
-                                else
-                                    delete message.signature;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.devicePublicKey = value;
-                                else
-                                    delete message.devicePublicKey;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.mac = value;
-                                else
-                                    delete message.mac;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.bytes()).length)
-                                    message.macKsn = value;
-                                else
-                                    delete message.macKsn;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a SignTransactionResponse message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.SignTransactionResponse & trusttap.txsign.v1.SignTransactionResponse.$Shape} SignTransactionResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                SignTransactionResponse.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a SignTransactionResponse message.
-                 * @function verify
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                SignTransactionResponse.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
-                        if (!(message.record && typeof message.record.length === "number" || $util.isString(message.record)))
-                            return "record: buffer expected";
-                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
-                        if (!(message.signature && typeof message.signature.length === "number" || $util.isString(message.signature)))
-                            return "signature: buffer expected";
-                    if (message.devicePublicKey != null && $Object.hasOwnProperty.call(message, "devicePublicKey"))
-                        if (!(message.devicePublicKey && typeof message.devicePublicKey.length === "number" || $util.isString(message.devicePublicKey)))
-                            return "devicePublicKey: buffer expected";
-                    if (message.mac != null && $Object.hasOwnProperty.call(message, "mac"))
-                        if (!(message.mac && typeof message.mac.length === "number" || $util.isString(message.mac)))
-                            return "mac: buffer expected";
-                    if (message.macKsn != null && $Object.hasOwnProperty.call(message, "macKsn"))
-                        if (!(message.macKsn && typeof message.macKsn.length === "number" || $util.isString(message.macKsn)))
-                            return "macKsn: buffer expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a SignTransactionResponse message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.txsign.v1.SignTransactionResponse} SignTransactionResponse
-                 */
-                SignTransactionResponse.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.txsign.v1.SignTransactionResponse)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.txsign.v1.SignTransactionResponse: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.txsign.v1.SignTransactionResponse();
-                    if (object.record != null)
-                        if (object.record.length)
-                            if (typeof object.record === "string")
-                                $util.base64.decode(object.record, message.record = $util.newBuffer($util.base64.length(object.record)), 0);
-                            else if (object.record.length >= 0)
-                                message.record = object.record;
-                    if (object.signature != null)
-                        if (object.signature.length)
-                            if (typeof object.signature === "string")
-                                $util.base64.decode(object.signature, message.signature = $util.newBuffer($util.base64.length(object.signature)), 0);
-                            else if (object.signature.length >= 0)
-                                message.signature = object.signature;
-                    if (object.devicePublicKey != null)
-                        if (object.devicePublicKey.length)
-                            if (typeof object.devicePublicKey === "string")
-                                $util.base64.decode(object.devicePublicKey, message.devicePublicKey = $util.newBuffer($util.base64.length(object.devicePublicKey)), 0);
-                            else if (object.devicePublicKey.length >= 0)
-                                message.devicePublicKey = object.devicePublicKey;
-                    if (object.mac != null)
-                        if (object.mac.length)
-                            if (typeof object.mac === "string")
-                                $util.base64.decode(object.mac, message.mac = $util.newBuffer($util.base64.length(object.mac)), 0);
-                            else if (object.mac.length >= 0)
-                                message.mac = object.mac;
-                    if (object.macKsn != null)
-                        if (object.macKsn.length)
-                            if (typeof object.macKsn === "string")
-                                $util.base64.decode(object.macKsn, message.macKsn = $util.newBuffer($util.base64.length(object.macKsn)), 0);
-                            else if (object.macKsn.length >= 0)
-                                message.macKsn = object.macKsn;
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a SignTransactionResponse message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.SignTransactionResponse} message SignTransactionResponse
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                SignTransactionResponse.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults) {
-                        if (options.bytes === $String)
-                            object.record = "";
-                        else {
-                            object.record = [];
-                            if (options.bytes !== $Array)
-                                object.record = $util.newBuffer(object.record);
-                        }
-                        if (options.bytes === $String)
-                            object.signature = "";
-                        else {
-                            object.signature = [];
-                            if (options.bytes !== $Array)
-                                object.signature = $util.newBuffer(object.signature);
-                        }
-                        if (options.bytes === $String)
-                            object.devicePublicKey = "";
-                        else {
-                            object.devicePublicKey = [];
-                            if (options.bytes !== $Array)
-                                object.devicePublicKey = $util.newBuffer(object.devicePublicKey);
-                        }
-                        if (options.bytes === $String)
-                            object.mac = "";
-                        else {
-                            object.mac = [];
-                            if (options.bytes !== $Array)
-                                object.mac = $util.newBuffer(object.mac);
-                        }
-                        if (options.bytes === $String)
-                            object.macKsn = "";
-                        else {
-                            object.macKsn = [];
-                            if (options.bytes !== $Array)
-                                object.macKsn = $util.newBuffer(object.macKsn);
-                        }
-                    }
-                    if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
-                        object.record = options.bytes === $String ? $util.base64.encode(message.record, 0, message.record.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.record) : message.record;
-                    if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
-                        object.signature = options.bytes === $String ? $util.base64.encode(message.signature, 0, message.signature.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signature) : message.signature;
-                    if (message.devicePublicKey != null && $Object.hasOwnProperty.call(message, "devicePublicKey"))
-                        object.devicePublicKey = options.bytes === $String ? $util.base64.encode(message.devicePublicKey, 0, message.devicePublicKey.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.devicePublicKey) : message.devicePublicKey;
-                    if (message.mac != null && $Object.hasOwnProperty.call(message, "mac"))
-                        object.mac = options.bytes === $String ? $util.base64.encode(message.mac, 0, message.mac.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.mac) : message.mac;
-                    if (message.macKsn != null && $Object.hasOwnProperty.call(message, "macKsn"))
-                        object.macKsn = options.bytes === $String ? $util.base64.encode(message.macKsn, 0, message.macKsn.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.macKsn) : message.macKsn;
-                    return object;
-                };
-
-                /**
-                 * Converts this SignTransactionResponse to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                SignTransactionResponse.prototype.toJSON = function() {
-                    return SignTransactionResponse.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for SignTransactionResponse
-                 * @function getTypeUrl
-                 * @memberof trusttap.txsign.v1.SignTransactionResponse
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                SignTransactionResponse.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.txsign.v1.SignTransactionResponse";
-                };
-
-                return SignTransactionResponse;
-            })();
-
-            v1.GetStateRequest = (function() {
-
-                /**
-                 * Properties of a GetStateRequest.
-                 * @typedef {Object} trusttap.txsign.v1.GetStateRequest.$Properties
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a GetStateRequest.
-                 * @memberof trusttap.txsign.v1
-                 * @interface IGetStateRequest
-                 * @augments trusttap.txsign.v1.GetStateRequest.$Properties
-                 * @deprecated Use trusttap.txsign.v1.GetStateRequest.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a GetStateRequest.
-                 * @typedef {trusttap.txsign.v1.GetStateRequest.$Properties} trusttap.txsign.v1.GetStateRequest.$Shape
-                 */
-
-                /**
-                 * Constructs a new GetStateRequest.
-                 * @memberof trusttap.txsign.v1
-                 * @classdesc Represents a GetStateRequest.
-                 * @constructor
-                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const GetStateRequest = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * Creates a new GetStateRequest instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.txsign.v1.GetStateRequest} GetStateRequest instance
-                 * @type {{
-                 *   (properties: trusttap.txsign.v1.GetStateRequest.$Shape): trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape;
-                 *   (properties?: trusttap.txsign.v1.GetStateRequest.$Properties): trusttap.txsign.v1.GetStateRequest;
-                 * }}
-                 */
-                GetStateRequest.create = function(properties) {
-                    return new GetStateRequest(properties);
-                };
-
-                /**
-                 * Encodes the specified GetStateRequest message. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties} message GetStateRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                GetStateRequest.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified GetStateRequest message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateRequest.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateRequest.$Properties} message GetStateRequest message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                GetStateRequest.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a GetStateRequest message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                GetStateRequest.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.txsign.v1.GetStateRequest();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        reader.skipType(tag & 7, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a GetStateRequest message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.GetStateRequest & trusttap.txsign.v1.GetStateRequest.$Shape} GetStateRequest
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                GetStateRequest.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a GetStateRequest message.
-                 * @function verify
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                GetStateRequest.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    return null;
-                };
-
-                /**
-                 * Creates a GetStateRequest message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.txsign.v1.GetStateRequest} GetStateRequest
-                 */
-                GetStateRequest.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.txsign.v1.GetStateRequest)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.txsign.v1.GetStateRequest: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    return new $root.trusttap.txsign.v1.GetStateRequest();
-                };
-
-                /**
-                 * Creates a plain object from a GetStateRequest message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateRequest} message GetStateRequest
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                GetStateRequest.toObject = function () {
-                    return {};
-                };
-
-                /**
-                 * Converts this GetStateRequest to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                GetStateRequest.prototype.toJSON = function() {
-                    return GetStateRequest.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for GetStateRequest
-                 * @function getTypeUrl
-                 * @memberof trusttap.txsign.v1.GetStateRequest
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                GetStateRequest.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.txsign.v1.GetStateRequest";
-                };
-
-                return GetStateRequest;
-            })();
-
-            v1.GetStateResponse = (function() {
-
-                /**
-                 * Properties of a GetStateResponse.
-                 * @typedef {Object} trusttap.txsign.v1.GetStateResponse.$Properties
-                 * @property {Long|null} [counter] GetStateResponse counter
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a GetStateResponse.
-                 * @memberof trusttap.txsign.v1
-                 * @interface IGetStateResponse
-                 * @augments trusttap.txsign.v1.GetStateResponse.$Properties
-                 * @deprecated Use trusttap.txsign.v1.GetStateResponse.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a GetStateResponse.
-                 * @typedef {trusttap.txsign.v1.GetStateResponse.$Properties} trusttap.txsign.v1.GetStateResponse.$Shape
-                 */
-
-                /**
-                 * Constructs a new GetStateResponse.
-                 * @memberof trusttap.txsign.v1
-                 * @classdesc Represents a GetStateResponse.
-                 * @constructor
-                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const GetStateResponse = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * GetStateResponse counter.
-                 * @member {Long} counter
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @instance
-                 */
-                GetStateResponse.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * Creates a new GetStateResponse instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.txsign.v1.GetStateResponse} GetStateResponse instance
-                 * @type {{
-                 *   (properties: trusttap.txsign.v1.GetStateResponse.$Shape): trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape;
-                 *   (properties?: trusttap.txsign.v1.GetStateResponse.$Properties): trusttap.txsign.v1.GetStateResponse;
-                 * }}
-                 */
-                GetStateResponse.create = function(properties) {
-                    return new GetStateResponse(properties);
-                };
-
-                /**
-                 * Encodes the specified GetStateResponse message. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties} message GetStateResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                GetStateResponse.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
-                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.counter);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified GetStateResponse message, length delimited. Does not implicitly {@link trusttap.txsign.v1.GetStateResponse.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateResponse.$Properties} message GetStateResponse message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                GetStateResponse.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a GetStateResponse message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                GetStateResponse.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.txsign.v1.GetStateResponse();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.counter = value;
-                                else
-                                    delete message.counter;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a GetStateResponse message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.GetStateResponse & trusttap.txsign.v1.GetStateResponse.$Shape} GetStateResponse
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                GetStateResponse.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a GetStateResponse message.
-                 * @function verify
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                GetStateResponse.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
-                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
-                            return "counter: integer|Long expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a GetStateResponse message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.txsign.v1.GetStateResponse} GetStateResponse
-                 */
-                GetStateResponse.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.txsign.v1.GetStateResponse)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.txsign.v1.GetStateResponse: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.txsign.v1.GetStateResponse();
-                    if (object.counter != null)
-                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
-                            if ($util.Long)
-                                message.counter = $util.Long.fromValue(object.counter, true);
-                            else if (typeof object.counter === "string")
-                                message.counter = $parseInt(object.counter, 10);
-                            else if (typeof object.counter === "number")
-                                message.counter = object.counter;
-                            else if (typeof object.counter === "object")
-                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a GetStateResponse message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {trusttap.txsign.v1.GetStateResponse} message GetStateResponse
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                GetStateResponse.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults)
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
-                        else if (typeof message.counter === "number")
-                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
-                        else
-                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
-                    return object;
-                };
-
-                /**
-                 * Converts this GetStateResponse to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                GetStateResponse.prototype.toJSON = function() {
-                    return GetStateResponse.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for GetStateResponse
-                 * @function getTypeUrl
-                 * @memberof trusttap.txsign.v1.GetStateResponse
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                GetStateResponse.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.txsign.v1.GetStateResponse";
-                };
-
-                return GetStateResponse;
-            })();
-
-            v1.TxsignState = (function() {
-
-                /**
-                 * Properties of a TxsignState.
-                 * @typedef {Object} trusttap.txsign.v1.TxsignState.$Properties
-                 * @property {Long|null} [counter] TxsignState counter
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-
-                /**
-                 * Properties of a TxsignState.
-                 * @memberof trusttap.txsign.v1
-                 * @interface ITxsignState
-                 * @augments trusttap.txsign.v1.TxsignState.$Properties
-                 * @deprecated Use trusttap.txsign.v1.TxsignState.$Properties instead.
-                 */
-
-                /**
-                 * Shape of a TxsignState.
-                 * @typedef {trusttap.txsign.v1.TxsignState.$Properties} trusttap.txsign.v1.TxsignState.$Shape
-                 */
-
-                /**
-                 * Constructs a new TxsignState.
-                 * @memberof trusttap.txsign.v1
-                 * @classdesc Represents a TxsignState.
-                 * @constructor
-                 * @param {trusttap.txsign.v1.TxsignState.$Properties=} [properties] Properties to set
-                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
-                 */
-                const TxsignState = function (properties) {
-                    if (properties)
-                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
-                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
-                                this[keys[i]] = properties[keys[i]];
-                };
-
-                /**
-                 * TxsignState counter.
-                 * @member {Long} counter
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @instance
-                 */
-                TxsignState.prototype.counter = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
-
-                /**
-                 * Creates a new TxsignState instance using the specified properties.
-                 * @function create
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {trusttap.txsign.v1.TxsignState.$Properties=} [properties] Properties to set
-                 * @returns {trusttap.txsign.v1.TxsignState} TxsignState instance
-                 * @type {{
-                 *   (properties: trusttap.txsign.v1.TxsignState.$Shape): trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape;
-                 *   (properties?: trusttap.txsign.v1.TxsignState.$Properties): trusttap.txsign.v1.TxsignState;
-                 * }}
-                 */
-                TxsignState.create = function(properties) {
-                    return new TxsignState(properties);
-                };
-
-                /**
-                 * Encodes the specified TxsignState message. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
-                 * @function encode
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {trusttap.txsign.v1.TxsignState.$Properties} message TxsignState message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TxsignState.encode = function (message, writer, _depth) {
-                    if (!writer)
-                        writer = $Writer.create();
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter") && (typeof message.counter === "object" ? message.counter.low || message.counter.high : message.counter !== 0))
-                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.counter);
-                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
-                        for (let i = 0; i < message.$unknowns.length; ++i)
-                            writer.raw(message.$unknowns[i]);
-                    return writer;
-                };
-
-                /**
-                 * Encodes the specified TxsignState message, length delimited. Does not implicitly {@link trusttap.txsign.v1.TxsignState.verify|verify} messages.
-                 * @function encodeDelimited
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {trusttap.txsign.v1.TxsignState.$Properties} message TxsignState message or plain object to encode
-                 * @param {$protobuf.Writer} [writer] Writer to encode to
-                 * @returns {$protobuf.Writer} Writer
-                 */
-                TxsignState.encodeDelimited = function(message, writer) {
-                    return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
-                };
-
-                /**
-                 * Decodes a TxsignState message from the specified reader or buffer.
-                 * @function decode
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @param {number} [length] Message length if known beforehand
-                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TxsignState.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.trusttap.txsign.v1.TxsignState();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                    message.counter = value;
-                                else
-                                    delete message.counter;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
-                /**
-                 * Decodes a TxsignState message from the specified reader or buffer, length delimited.
-                 * @function decodeDelimited
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-                 * @returns {trusttap.txsign.v1.TxsignState & trusttap.txsign.v1.TxsignState.$Shape} TxsignState
-                 * @throws {Error} If the payload is not a reader or valid buffer
-                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
-                 */
-                TxsignState.decodeDelimited = function(reader) {
-                    if (!(reader instanceof $Reader))
-                        reader = new $Reader(reader);
-                    return this.decode(reader, reader.size());
-                };
-
-                /**
-                 * Verifies a TxsignState message.
-                 * @function verify
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {Object.<string,*>} message Plain object to verify
-                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
-                 */
-                TxsignState.verify = function (message, _depth) {
-                    if (typeof message !== "object" || message === null)
-                        return "object expected";
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        return "max depth exceeded";
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
-                        if (!$util.isInteger(message.counter) && !(message.counter && $util.isInteger(message.counter.low) && $util.isInteger(message.counter.high)))
-                            return "counter: integer|Long expected";
-                    return null;
-                };
-
-                /**
-                 * Creates a TxsignState message from a plain object. Also converts values to their respective internal types.
-                 * @function fromObject
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {Object.<string,*>} object Plain object
-                 * @returns {trusttap.txsign.v1.TxsignState} TxsignState
-                 */
-                TxsignState.fromObject = function (object, _depth) {
-                    if (object instanceof $root.trusttap.txsign.v1.TxsignState)
-                        return object;
-                    if (!$util.isObject(object))
-                        throw $TypeError(".trusttap.txsign.v1.TxsignState: object expected");
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let message = new $root.trusttap.txsign.v1.TxsignState();
-                    if (object.counter != null)
-                        if (typeof object.counter === "object" ? object.counter.low || object.counter.high : $Number(object.counter) !== 0)
-                            if ($util.Long)
-                                message.counter = $util.Long.fromValue(object.counter, true);
-                            else if (typeof object.counter === "string")
-                                message.counter = $parseInt(object.counter, 10);
-                            else if (typeof object.counter === "number")
-                                message.counter = object.counter;
-                            else if (typeof object.counter === "object")
-                                message.counter = new $util.LongBits(object.counter.low >>> 0, object.counter.high >>> 0).toNumber(true);
-                    return message;
-                };
-
-                /**
-                 * Creates a plain object from a TxsignState message. Also converts values to other types if specified.
-                 * @function toObject
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {trusttap.txsign.v1.TxsignState} message TxsignState
-                 * @param {$protobuf.IConversionOptions} [options] Conversion options
-                 * @returns {Object.<string,*>} Plain object
-                 */
-                TxsignState.toObject = function (message, options, _depth) {
-                    if (!options)
-                        options = {};
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $util.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let object = {};
-                    if (options.defaults)
-                        if ($util.Long) {
-                            let long = new $util.Long(0, 0, true);
-                            object.counter = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
-                        } else
-                            object.counter = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                    if (message.counter != null && $Object.hasOwnProperty.call(message, "counter"))
-                        if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
-                            object.counter = typeof message.counter === "number" ? $BigInt(message.counter) : $util.Long.fromBits(message.counter.low >>> 0, message.counter.high >>> 0, true).toBigInt();
-                        else if (typeof message.counter === "number")
-                            object.counter = options.longs === $String ? $String(message.counter) : message.counter;
-                        else
-                            object.counter = options.longs === $String ? $util.Long.prototype.toString.call(message.counter) : options.longs === $Number ? new $util.LongBits(message.counter.low >>> 0, message.counter.high >>> 0).toNumber(true) : message.counter;
-                    return object;
-                };
-
-                /**
-                 * Converts this TxsignState to JSON.
-                 * @function toJSON
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @instance
-                 * @returns {Object.<string,*>} JSON object
-                 */
-                TxsignState.prototype.toJSON = function() {
-                    return TxsignState.toObject(this, $protobuf.util.toJSONOptions);
-                };
-
-                /**
-                 * Gets the type url for TxsignState
-                 * @function getTypeUrl
-                 * @memberof trusttap.txsign.v1.TxsignState
-                 * @static
-                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
-                 * @returns {string} The type url
-                 */
-                TxsignState.getTypeUrl = function(prefix) {
-                    if (prefix === $undefined)
-                        prefix = "type.googleapis.com";
-                    return prefix + "/trusttap.txsign.v1.TxsignState";
-                };
-
-                return TxsignState;
-            })();
-
-            return v1;
-        })();
-
-        return txsign;
     })();
 
     return trusttap;

@@ -18,6 +18,9 @@ export interface CdaInput {
   response: Tlv[];
   /** the bytes those objects were decoded from (hashing uses them as sent, not re-encoded) */
   responseBytes: Uint8Array;
+  /** Kernel 2 after relay resistance: terminal entropy || the card's 10 RRP bytes, which the
+   *  card signs after the hash code (Book C-2 ICC Dynamic Data) */
+  relayResistanceData?: Uint8Array;
 }
 
 /** Returns the Application Cryptogram carried in the signature. */
@@ -31,6 +34,10 @@ export function verifyCda(icc: IccPublicKey, i: CdaInput): Uint8Array {
   const cid = dyn.subarray(1 + ldn, 2 + ldn);
   const ac = dyn.subarray(2 + ldn, 10 + ldn);
   const hash = dyn.subarray(10 + ldn, 30 + ldn);
+  if (i.relayResistanceData) {
+    const rr = dyn.subarray(30 + ldn, 30 + ldn + i.relayResistanceData.length);
+    if (!equalBytes(rr, i.relayResistanceData)) throw new OdaError('CDA_RRP_MISMATCH', 'relay resistance data in the signature differs from the exchange');
+  }
   if (!equalBytes(cid, i.cid)) throw new OdaError('CDA_CID_MISMATCH', 'CID in the signature differs from 9F27');
   const encoded = i.response.filter((n) => n.tag !== '9F4B').map((n) => asSent(i.responseBytes, n));
   const expected = sha1(concat(i.pdolData, i.cdol1Data, ...encoded));

@@ -9,7 +9,7 @@ import { rsaRecover } from './rsa.ts';
 export type OdaFailure =
   | 'CAPK_MISSING' | 'ISSUER_CERT_INVALID' | 'ISSUER_ID_MISMATCH' | 'ISSUER_CERT_EXPIRED'
   | 'ICC_CERT_INVALID' | 'ICC_PAN_MISMATCH' | 'ICC_CERT_EXPIRED' | 'SDAD_INVALID' | 'DATA_MISSING'
-  | 'FDDA_VERSION' | 'CDA_CID_MISMATCH' | 'CDA_HASH_MISMATCH';
+  | 'FDDA_VERSION' | 'CDA_CID_MISMATCH' | 'CDA_HASH_MISMATCH' | 'CDA_RRP_MISMATCH';
 
 export class OdaError extends Error {
   constructor(readonly code: OdaFailure, message: string) { super(message); this.name = 'OdaError'; }

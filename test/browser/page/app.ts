@@ -34,6 +34,7 @@ function describe(e: PaymentEvent): string {
     case 'card-requested': return 'present card';
     case 'card-presented': return 'card presented';
     case 'card-read': return 'card read — remove card';
+    case 'see-phone': return 'see phone — verify on the phone and tap again';
     case 'pin-requested': return 'enter PIN on the trusted keypad';
     case 'pin-entered': return 'PIN entered (encrypted in the TEE)';
     case 'processing': return 'processing';

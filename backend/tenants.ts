@@ -1,0 +1,116 @@
+// Acquirers as tenants (issue 16 §1). One back end hosts several acquirers; each has its own
+// merchants and terminals (a merchant id belongs to the first acquirer that registers it), its own
+// keys in its own namespace of the HSM (its BDK: `acq.<id>.bdk`; the default acquirer keeps the
+// `bdk-default` it always had, so existing terminals keep their keys), its own policy versions
+// and contactless limits, its own back-office token (kept as SHA-256) and its own authorization
+// route. The acquirer that existed before tenants is `default` (store migration 6).
+import { randomBytes } from 'node:crypto';
+import type { AcquirerRow, Repository } from './store/repository.ts';
+import { DEFAULT_ACQUIRER } from './store/repository.ts';
+import type { Hsm } from './hsm/hsm.ts';
+import { DEFAULT_LIMITS, type AmountLimits } from './authorization/limits.ts';
+import { malformed, ApiError, ErrorCode } from './errors.ts';
+import { sha256Hex } from './util.ts';
+import { trusttap } from '../proto/gen/ts/trusttap.js';
+
+export { DEFAULT_ACQUIRER };
+/** The default acquirer's BDK id (the one the back end had before tenants). */
+export const DEFAULT_BDK = 'bdk-default';
+/** Authorization routes: 'issuer-sim' = the back end's simulated issuer (backend/issuer-sim). */
+export const ROUTES = ['issuer-sim'] as const;
+export type RouteName = typeof ROUTES[number];
+
+/** An acquirer id: 2..32 characters of [a-z0-9-], starting with a letter or digit (it is part of
+ * HSM key ids, so nothing that could be read as a separator). */
+export function checkAcquirerId(id: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{1,31}$/.test(id)) throw malformed('an acquirer id is 2..32 characters of [a-z0-9-], starting with a letter or digit');
+  return id;
+}
+
+/** The HSM id of the acquirer's base derivation key (AES DUKPT). */
+export function bdkIdOf(acquirerId: string): string {
+  return acquirerId === DEFAULT_ACQUIRER ? DEFAULT_BDK : `acq.${checkAcquirerId(acquirerId)}.bdk`;
+}
+
+/** Contactless limits as stored (JSON of AmountLimits[]), checked: ISO 4217 numeric codes, whole
+ * positive amounts, the CVM limit not above the transaction limit, one entry per currency. */
+export function parseLimits(text: string): AmountLimits[] {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch { throw malformed('limits must be JSON: [{"currency":"156","transactionLimit":500000,"cvmRequiredLimit":100001}, ...]'); }
+  if (!Array.isArray(v) || v.length === 0) throw malformed('limits must be a non-empty list');
+  const seen = new Set<string>();
+  return v.map((x: any) => {
+    if (typeof x !== 'object' || x === null || typeof x.currency !== 'string' || !/^\d{3}$/.test(x.currency)) throw malformed('each limit needs currency: an ISO 4217 numeric code ("156")');
+    for (const k of ['transactionLimit', 'cvmRequiredLimit']) {
+      if (!Number.isSafeInteger(x[k]) || x[k] <= 0) throw malformed(`${k} of ${x.currency} must be a whole number of minor units > 0`);
+    }
+    if (x.cvmRequiredLimit > x.transactionLimit) throw malformed(`cvmRequiredLimit of ${x.currency} is above its transactionLimit`);
+    if (seen.has(x.currency)) throw malformed(`currency ${x.currency} is listed twice`);
+    seen.add(x.currency);
+    return { currency: x.currency, transactionLimit: x.transactionLimit, cvmRequiredLimit: x.cvmRequiredLimit };
+  });
+}
+
+/** The acquirer's limits: its own, else the back end's (BackendOptions.paymentLimits or the defaults). */
+export function limitsOf(a: AcquirerRow | null, fallback: readonly AmountLimits[] = DEFAULT_LIMITS): readonly AmountLimits[] {
+  return a?.limits ? parseLimits(a.limits) : fallback;
+}
+
+export function checkRoute(route: string): RouteName {
+  if (!(ROUTES as readonly string[]).includes(route)) throw malformed(`the authorization route must be one of ${ROUTES.join(', ')}`);
+  return route as RouteName;
+}
+
+/** A back-office token (192 bits, base64url) is kept only as its SHA-256. */
+export const tokenHashOf = (token: string) => sha256Hex(token);
+
+export interface AcquirerConfig {
+  acquirerId: string;
+  name?: string;
+  route?: string;
+  /** JSON of AmountLimits[]; '' or absent = the back end's limits. */
+  limits?: string;
+  /** Issue a new back-office token (returned once, stored as SHA-256). */
+  newToken?: boolean;
+}
+
+/** Adds an acquirer or changes its name, route, limits or token (`trusttap acquirer add`, on the
+ * database a running back end uses). A new acquirer starts with the default acquirer's policy as
+ * its version 1 (the same TA allowlist; its own versions from then on); the back end makes its BDK
+ * in its HSM namespace when it first serves it (BackendService.knowAcquirer). Returns the row and,
+ * when asked for, the new back-office token (shown once; only its hash is kept). */
+export async function putAcquirer(repo: Repository, c: AcquirerConfig, now: number): Promise<{ acquirer: AcquirerRow; token?: string }> {
+  const acquirerId = checkAcquirerId(c.acquirerId);
+  const name = (c.name ?? acquirerId).trim();
+  if (!name || name.length > 64) throw malformed('an acquirer name is 1..64 characters');
+  const route = checkRoute(c.route ?? 'issuer-sim');
+  const limits = c.limits ? JSON.stringify(parseLimits(c.limits)) : '';
+  const old = await repo.getAcquirer(acquirerId);
+  const token = c.newToken ? randomBytes(24).toString('base64url') : undefined;
+  const acquirer: AcquirerRow = {
+    acquirerId, name, route, limits: c.limits === undefined ? old?.limits ?? '' : limits,
+    adminTokenHash: token ? tokenHashOf(token) : old?.adminTokenHash ?? '', createdMs: old?.createdMs ?? now,
+  };
+  await repo.transaction(async () => {
+    await repo.putAcquirer(acquirer);
+    const base = await repo.latestPolicy(DEFAULT_ACQUIRER);
+    if (!old && base && !await repo.latestPolicy(acquirerId)) {
+      await repo.putPolicy(acquirerId, 1, trusttap.attest.v1.Policy.encode({ ...trusttap.attest.v1.Policy.decode(base.bytes), version: 1 }).finish(), now);
+    }
+  });
+  return { acquirer, token };
+}
+
+/** The acquirer's BDK, made if absent (two nodes at once: one makes it, both use it). */
+export async function ensureBdk(hsm: Hsm, acquirerId: string): Promise<void> {
+  const id = bdkIdOf(acquirerId);
+  if (await hsm.hasBdk(id)) return;
+  await hsm.generateBdk(id).catch(async (e) => { if (!await hsm.hasBdk(id)) throw e; });
+}
+
+/** The acquirer, or a typed 404 (an unknown name in a request or a command). */
+export async function acquirerOrFail(repo: Repository, acquirerId: string): Promise<AcquirerRow> {
+  const a = await repo.getAcquirer(acquirerId);
+  if (!a) throw new ApiError(404, ErrorCode.ERROR_NOT_FOUND, `no acquirer ${acquirerId}`);
+  return a;
+}
