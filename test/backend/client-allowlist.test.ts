@@ -23,6 +23,7 @@ import { measureClientBundle, platformClientMeasurement, ClientMeasurementError,
 import { measureClientFile } from '../../ree/node/client-bundle.ts';
 import { phoneHealth } from '../helpers/phone.ts';
 import { ALL_ACQUIRERS } from '../../backend/store/repository.ts';
+import { putAcquirer } from '../../backend/tenants.ts';
 
 const MANIFEST = join(DEFAULT_BUILD_DIR, 'manifest.json');
 const manifest = parseManifest(readFileSync(MANIFEST));
@@ -213,5 +214,44 @@ describe('the acquirer allows, refuses and revokes clients (app API and HTTP API
     const m = buildManifest();
     const again = await allow({ manifest: m.bytes, manifestSignature: m.signature });
     expect([again.status, again.error]).toEqual([409, 'ERROR_CONFLICT']);
+  });
+
+  test('issue 16 §1: each acquirer allows its own releases; a device is checked against its own acquirer\'s; the policy switch is per acquirer', async () => {
+    const B = 'bank-b-client';
+    const tokenB = (await putAcquirer(be.service.repo, { acquirerId: B, name: 'Bank B', newToken: true }, Date.now())).token!;
+    const listOf = async (token: string, query = '') => {
+      const r = await admin.req('GET', `/v1/admin/clients${query}`, undefined, token);
+      expect(r.status, r.error ?? '').toBe(200);
+      return a.ClientReleaseList.decode(r.body).releases.map((x) => `${x.acquirerId} ${x.name} ${x.version} ${x.allowed}`);
+    };
+    // bank-b allows none yet (the default acquirer revoked the reference client above): its phone
+    // with the reference client enrols, unchecked.
+    expect(await listOf(tokenB)).toEqual([]);
+    expect(await listOf(be.adminToken, `?acquirer=${B}`)).toEqual([]);
+    const t = await phone(measureClientFile(MANIFEST));
+    const made = await admin.req('POST', '/v1/admin/terminals', a.CreateTerminalRequest.encode({ merchantId: 'M-CLIENT-B', terminalId: tid() }).finish(), tokenB);
+    expect(made.status, made.error ?? '').toBe(201);
+    const code = a.CreateTerminalResponse.decode(made.body);
+    const { deviceId } = await t.enroll(code.activationCode);
+    expect((await be.service.repo.getDevice(deviceId))?.acquirerId).toBe(B);
+    // bank-b's token allows a release for bank-b only; it cannot read or change the default acquirer's.
+    const own = await admin.req('POST', '/v1/admin/clients', a.AllowClientRequest.encode({ name: 'com.bank-b.pos', version: '3', sha256: Buffer.alloc(32, 3) }).finish(), tokenB);
+    expect(own.status, own.error ?? '').toBe(200);
+    expect(a.ClientRelease.decode(own.body).acquirerId).toBe(B);
+    const defaultBefore = await listOf(be.adminToken);
+    expect(defaultBefore.some((x) => x.includes('com.bank-b.pos'))).toBe(false);
+    expect((await admin.req('GET', '/v1/admin/clients?acquirer=default', undefined, tokenB)).status).toBe(404);
+    expect((await admin.req('POST', '/v1/admin/clients/revoke?acquirer=default', a.RevokeClientRequest.encode({ name: 'com.acquirer.pos', version: '42', reason: 'x' }).finish(), tokenB)).status).toBe(404);
+    expect(await listOf(be.adminToken)).toEqual(defaultBefore);
+    expect(await listOf(be.adminToken, `?acquirer=${B}`)).toEqual([`${B} com.bank-b.pos 3 true`]);
+    expect((await admin.req('GET', '/v1/admin/clients?acquirer=no-such-acquirer')).status).toBe(404);
+    // bank-b now checks clients: its device's reference client is not one of bank-b's (UNKNOWN).
+    const err = await t.prepare().then(() => null, (e) => e) as BackendError;
+    expect([err.http, err.codeName, err.clientRefusalName]).toEqual([403, 'ERROR_CLIENT_REFUSED', 'UNKNOWN']);
+    // client_platform_measured_only is bank-b's policy, not the default acquirer's.
+    const cur = a.Policy.decode((await admin.req('GET', '/v1/admin/policy', undefined, tokenB)).body);
+    const put = await admin.req('PUT', '/v1/admin/policy', a.Policy.encode({ ...cur, clientPlatformMeasuredOnly: true } as any).finish(), tokenB);
+    expect(put.status, put.error ?? '').toBe(200);
+    expect([be.service.currentPolicy(B).clientPlatformMeasuredOnly, be.service.currentPolicy('default').clientPlatformMeasuredOnly]).toEqual([true, false]);
   });
 });

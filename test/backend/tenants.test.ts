@@ -149,14 +149,17 @@ describe('acquirers as tenants (issue 16 §1)', () => {
     const policyBefore = be.service.currentPolicy(DEFAULT_ACQUIRER).version;
     const devicesBefore = (await be.service.repo.listDevices(undefined, DEFAULT_ACQUIRER)).length;
     const routes = adminRoutes(be.service);
-    expect(routes.length).toBeGreaterThanOrEqual(9);
+    expect(routes.length).toBeGreaterThanOrEqual(12);
     // Bodies that would succeed for the right tenant (so a refusal is the tenant check, not a bad body).
     const bodies: Record<string, Uint8Array> = {
       'POST terminals': a.CreateTerminalRequest.encode({ merchantId: 'M-A', terminalId: tid() }).finish(),
       'POST devices/:deviceId/state': a.SetDeviceStateRequest.encode({ state: a.DeviceState.DEVICE_STATE_DISABLED, reason: 'wrong tenant' }).finish(),
       'PUT policy': a.Policy.encode({ ...be.service.currentPolicy(DEFAULT_ACQUIRER), nonceTtlMs: 1 } as any).finish(),
       'POST wallets/login': trustWalletLogin(),
+      'POST clients': a.AllowClientRequest.encode({ name: 'com.wrong-tenant.pos', version: '1', sha256: Buffer.alloc(32, 1) }).finish(),
+      'POST clients/revoke': a.RevokeClientRequest.encode({ name: 'trusttap-client', version: '0.0.0', reason: 'wrong tenant' }).finish(),
     };
+    const clientsBefore = await be.service.clientReleases(DEFAULT_ACQUIRER);
     for (const r of routes) {
       const key = `${r.method} ${r.path}`;
       const path = `/v1/admin/${r.path.replace(':deviceId', idA)}?acquirer=${DEFAULT_ACQUIRER}`;
@@ -172,6 +175,8 @@ describe('acquirers as tenants (issue 16 §1)', () => {
     expect((await be.service.repo.getDevice(idA))?.state).toBe('active');
     expect(be.service.currentPolicy(DEFAULT_ACQUIRER).version).toBe(policyBefore);
     expect((await be.service.repo.listDevices(undefined, DEFAULT_ACQUIRER)).length).toBe(devicesBefore);
+    expect(await be.service.clientReleases(DEFAULT_ACQUIRER)).toEqual(clientsBefore);
+    expect((await be.service.clientReleases(B)).some((r) => r.name === 'com.wrong-tenant.pos')).toBe(false);
   });
 
   test('every console route as bank-b\'s operator against the default acquirer\'s rows is refused or answers only bank-b\'s', async () => {
