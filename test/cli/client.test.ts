@@ -42,6 +42,9 @@ describe('trusttap client', () => {
     expect((await cli('allow', '--name', 'x', '--version', '1', '--sha256', 'zz')).code).toBe(2);
     expect((await cli('revoke', 'x', '1')).code).toBe(2);
     expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('list', '--acquirer', 'Bank B')).code).toBe(2);
+    const unknown = await cli('list', '--acquirer', 'no-such-acquirer');
+    expect([unknown.code, /refused \(HTTP 404\).*no acquirer no-such-acquirer/.test(unknown.stderr)]).toEqual([1, true]);
     const wrong = await spawnCli(['client', 'list', '--backend', be.url, '--admin-token', 'nope']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim()).toMatch(/^.*refused \(HTTP 401\).*wrong or missing --admin-token\)$/);
