@@ -127,6 +127,15 @@ export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: 
     c.ms = Date.now() - t0;
     out.push(c);
   }
+  // State intact afterwards: the back end, restarted on the data the fuzz left, is ready and
+  // answers the service keys and the back office's policy.
+  await be.close();
+  be = await startTestBackend({ dataDir });
+  const last = out[out.length - 1];
+  for (const [path, token] of [['/readyz', ''], ['/v1/keys', ''], ['/v1/admin/policy', be.adminToken]] as const) {
+    const res = await deadline(send(agent, be.port, 'GET', path, token ? { authorization: `Bearer ${token}` } : {}, undefined), HANG_MS).catch((e: Error) => ({ status: 0, error: e.message }));
+    if (res.status !== 200 && last) { last.crashes++; finding(last, `state after the run: GET ${path} on the restarted back end answered ${res.status} ${res.error}`); }
+  }
   agent.destroy();
   await be.close();
   rmSync(dataDir, { recursive: true, force: true });

@@ -42,15 +42,15 @@ export class PinWatch {
     };
   }
 
-  /** Which encoding of the canary `bytes` hold, or null. Hex patterns match at any nibble (a
+  /** Which encoding of the canary `bytes` hold (its number in the list, never the PIN), or null. Hex patterns match at any nibble (a
    * BCD PIN shifted by half a byte is still the PIN). */
   find(bytes: Uint8Array): string | null {
     const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const hex = b.toString('hex').toUpperCase();
-    for (const h of this.hexes) if (hex.includes(h)) return `hex ${h}`;
+    for (const [i, h] of this.hexes.entries()) if (hex.includes(h)) return `byte pattern ${i}`; // its number, not the PIN
     const text = b.toString('latin1');
     const upper = text.toUpperCase();
-    for (const t of this.texts) if (upper.includes(t.toUpperCase()) || text.includes(t)) return `text ${t}`;
+    for (const [i, t] of this.texts.entries()) if (upper.includes(t.toUpperCase()) || text.includes(t)) return `text pattern ${i}`;
     return null;
   }
 
