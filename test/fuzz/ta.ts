@@ -47,7 +47,10 @@ export function taRuntimes(): TaRuntimeName[] {
 export async function fuzzTas(rec: Recording, runtime: TaRuntimeName, runs: number, seed: number, log: (s: string) => void = () => undefined, maxSeconds = Infinity, tas: readonly Ta[] = TAS): Promise<Counts[]> {
   const images = [...loadTaImages({ only: [...TAS] }).images, ...(await probeImages())];
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-fuzz-ta-'));
-  cpSync(rec.deviceDir, dataDir, { recursive: true });
+  // The C host's sealed storage is bound to its own simulated RPMB device (tee-c/README.md): the
+  // reference runtime's sealed objects are refused there (ERROR_SECURITY, as a rolled-back copy
+  // would be), so it starts from an empty device and the TAs make their own state.
+  if (runtime !== 'c-host') cpSync(rec.deviceDir, dataDir, { recursive: true });
   const minter = tas.includes('pinpad') ? await VerdictMinter.start(rec) : null;
   const counts = tas.map((ta) => newCounts(`ta:${ta} (${runtime})`));
   let current = counts[0]!;
