@@ -104,9 +104,10 @@ export async function fuzzTas(rec: Recording, runtime: TaRuntimeName, runs: numb
       if (own.length && roll < 0.8) { const s = pick(r, own); command = s.command; payload = mutate(r, s.payload); }
       else if (own.length && roll < 0.9) { command = pick(r, own).command; payload = randomMessage(r); }
       else { command = pick(r, [int(r, 40), 0xffffffff, 0x7fffffff, 0x80000000]); payload = r() < 0.5 ? randomMessage(r) : randomBytes(r, int(r, 300)); }
-      // One pinpad START_ENTRY in four takes a nonce first and carries a fresh token for it, so
+      // One pinpad START_ENTRY in twenty takes a nonce first and carries a fresh token for it, so
       // the entry reaches the keypad (where the simulated person types the canary PIN or cancels).
-      const fresh = minter !== null && ta === 'pinpad' && command === PP_START_ENTRY && r() < 0.25;
+      // Not more: drawing the keypad and the person reading it key by key cost far more than an input.
+      const fresh = minter !== null && ta === 'pinpad' && command === PP_START_ENTRY && r() < 0.05;
       c.inputs++;
       try {
         if (c.inputs === 1 || c.inputs % 1000 === 0) await trapOnPurpose(c);
