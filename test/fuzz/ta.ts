@@ -52,6 +52,7 @@ export async function fuzzTas(rec: Recording, runtime: TaRuntimeName, runs: numb
   // would be), so it starts from an empty device and the TAs make their own state.
   if (runtime !== 'c-host') cpSync(rec.deviceDir, dataDir, { recursive: true });
   const minter = tas.includes('pinpad') ? await VerdictMinter.start(rec) : null;
+  let starts = 0;
   const counts = tas.map((ta) => newCounts(`ta:${ta} (${runtime})`));
   let current = counts[0]!;
   // Every answer out of the TEE is searched for the PIN the simulated person types (pin-watch.ts).
@@ -104,10 +105,11 @@ export async function fuzzTas(rec: Recording, runtime: TaRuntimeName, runs: numb
       if (own.length && roll < 0.8) { const s = pick(r, own); command = s.command; payload = mutate(r, s.payload); }
       else if (own.length && roll < 0.9) { command = pick(r, own).command; payload = randomMessage(r); }
       else { command = pick(r, [int(r, 40), 0xffffffff, 0x7fffffff, 0x80000000]); payload = r() < 0.5 ? randomMessage(r) : randomBytes(r, int(r, 300)); }
-      // One pinpad START_ENTRY in twenty takes a nonce first and carries a fresh token for it, so
-      // the entry reaches the keypad (where the simulated person types the canary PIN or cancels).
-      // Not more: drawing the keypad and the person reading it key by key cost far more than an input.
-      const fresh = minter !== null && ta === 'pinpad' && command === PP_START_ENTRY && r() < 0.05;
+      // The first pinpad START_ENTRY and every twentieth after it take a nonce first and carry a
+      // fresh token for it, so the entry reaches the keypad (where the simulated person types the
+      // canary PIN or cancels). Not more: drawing the keypad and the person reading it key by key
+      // cost far more than an input.
+      const fresh = minter !== null && ta === 'pinpad' && command === PP_START_ENTRY && starts++ % 20 === 0;
       c.inputs++;
       try {
         if (c.inputs === 1 || c.inputs % 1000 === 0) await trapOnPurpose(c);
