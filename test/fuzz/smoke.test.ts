@@ -50,9 +50,10 @@ describe(`fuzz smoke run: 10,000 inputs (seed ${SEED}${cHost ? '' : '; C host no
       // the mutated requests get past the decoders: some are answered SUCCESS
       expect(counts.reduce((a, c) => a + c.accepted, 0)).toBeGreaterThan(0);
       // the keypad opened (fresh verdict tokens) and the canary PIN was typed: the "no PIN in
-      // any answer" above searched answers made while the TEE held it (not on the C host: it
-      // starts from an empty device, where the pinpad has no token key to check a token with)
-      if (rt !== 'c-host') expect(counts.find((c) => c.target.startsWith('ta:pinpad'))!.pinsTyped).toBeGreaterThan(0);
+      // any answer" above searched answers made while the TEE held it (in-process, where the
+      // pinpad gets 340 inputs; 60 in worker isolation may open no entry; the C host starts from
+      // an empty device, where the pinpad has no token key to check a token with)
+      if (rt === 'in-process') expect(counts.find((c) => c.target.startsWith('ta:pinpad'))!.pinsTyped).toBeGreaterThan(0);
     }, 180_000);
   }
 
