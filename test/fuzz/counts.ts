@@ -13,6 +13,10 @@ export interface Counts {
   /** Inputs that got a success answer (a TA's SUCCESS, an HTTP 2xx): the fuzz reaches past the decoders. */
   accepted: number;
   ms: number;
+  /** TA targets: PIN entries in which the simulated person typed the canary PIN (pin-watch.ts). */
+  pinsTyped?: number;
+  /** TA targets: of those, the entries that ended in an (encrypted) PIN block. */
+  pinBlocks?: number;
   /** The first few findings, to replay (never logged elsewhere). */
   findings: string[];
 }

@@ -7,13 +7,14 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest, Agent } from 'node:http';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { DEVICE_OPS } from '../../backend/service.ts';
 import type { Backend } from '../../backend/http/server.ts';
 import { startTestBackend } from '../backend/harness.ts';
 import { TEST_WALLETS } from '../../backend/issuer-sim/wallet.ts';
 import { mulberry32, mutate, randomMessage, int, pick, randomBytes, type Rand } from './mutate.ts';
-import { newCounts, finding, deadline, Hang, type Counts } from './counts.ts';
+import { newCounts, finding, deadline, closingLine, Hang, type Counts } from './counts.ts';
 import type { Recording, HttpSeed } from './record.ts';
 
 export const FAMILIES = ['device', 'keys', 'admin', 'wallet'] as const;
@@ -48,11 +49,29 @@ function mutatePath(r: Rand, path: string, others: HttpSeed[]): string {
   }
 }
 
-/** `runs` inputs into each route family; one Counts per family, named `http:<family>`. */
-export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: (s: string) => void = () => undefined, maxSeconds = Infinity, families: readonly Family[] = FAMILIES): Promise<Counts[]> {
+/** One request over the fuzzer's keep-alive connections: the status and the error header, the
+ * body read to its end. Rejects if the connection is refused or reset (a crash). */
+function send(agent: Agent, port: number, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<{ status: number; error: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, error: String(res.headers['x-trusttap-error'] ?? '') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body ? Buffer.from(body) : undefined);
+  });
+}
+
+/** `runs` inputs into each route family; one Counts per family, named `http:<family>`. Requests
+ * go over `inFlight` keep-alive connections at once (the inputs are drawn in order from the seed;
+ * with more than one in flight the server may see them in another order, so a finding is replayed
+ * from the input it prints, not from the seed alone). */
+export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: (s: string) => void = () => undefined, maxSeconds = Infinity, families: readonly Family[] = FAMILIES, inFlight = 1): Promise<Counts[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-fuzz-http-'));
   cpSync(rec.backendDir, dataDir, { recursive: true });
   let be: Backend = await startTestBackend({ dataDir });
+  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const login = await fetch(`${be.url}/v1/admin/wallets/login`, {
     method: 'POST', headers: { authorization: `Bearer ${be.adminToken}` },
     body: Buffer.from(trusttap.payment.v1.WalletLoginRequest.encode({ accountId: TEST_WALLETS[0]!.id }).finish()),
@@ -60,12 +79,22 @@ export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: 
   const walletToken = login.ok ? trusttap.payment.v1.WalletLoginResponse.decode(new Uint8Array(await login.arrayBuffer())).token : '';
   const out: Counts[] = [];
   const r = mulberry32(seed);
+  let restarting: Promise<void> | null = null;
+  const restart = (failed: Backend) => {
+    if (be !== failed) return restarting ?? Promise.resolve(); // another request already restarted it
+    restarting ??= (async () => {
+      try { await failed.close(); } catch { /* already down */ }
+      be = await startTestBackend({ dataDir });
+      restarting = null;
+    })();
+    return restarting;
+  };
   for (const family of families) {
     const c = newCounts(`http:${family}`);
     const seeds = seedsFor(rec, family);
     const t0 = Date.now();
-    for (let i = 0; i < runs; i++) {
-      if (Date.now() - t0 > maxSeconds * 1000) break; // out of time: the counts say how far it got
+    let i = 0;
+    const one = async () => {
       const s = pick(r, seeds);
       const roll = r();
       const body = roll < 0.75 ? mutate(r, s.body) : roll < 0.85 ? s.body : randomMessage(r);
@@ -75,25 +104,39 @@ export async function fuzzHttp(rec: Recording, runs: number, seed: number, log: 
       const token = family === 'admin' ? be.adminToken : family === 'wallet' ? walletToken : '';
       if (token) headers.authorization = r() < 0.95 ? `Bearer ${token}` : pick(r, ['', 'Bearer', `Bearer ${token}x`, `Basic ${token}`]);
       c.inputs++;
+      if (restarting) await restarting;
+      const target = be;
       try {
-        const res = await deadline(fetch(`${be.url}${path}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(body) }), HANG_MS);
-        await deadline(res.arrayBuffer(), HANG_MS);
+        const res = await deadline(send(agent, target.port, method, path, headers, method === 'GET' || method === 'HEAD' ? undefined : body), HANG_MS);
         if (res.status < 300) c.accepted++;
         if (res.status >= 500) {
           c.crashes++;
-          finding(c, `${res.status} ${res.headers.get('x-trusttap-error')}: ${method} ${path} body ${Buffer.from(body).toString('hex')}`);
+          finding(c, `${res.status} ${res.error}: ${method} ${path} body ${Buffer.from(body).toString('hex')}`);
         }
       } catch (e) {
         if (e instanceof Hang) c.hangs++; else c.crashes++;
         finding(c, `${e instanceof Hang ? 'hang' : `no answer (${(e as Error)?.message})`}: ${method} ${path} body ${Buffer.from(body).toString('hex')}`);
-        try { await be.close(); } catch { /* already down */ }
-        be = await startTestBackend({ dataDir });
+        await restart(target);
       }
-      if ((i + 1) % 20_000 === 0) log(`  http:${family}: ${i + 1} inputs (${Math.round((i + 1) / ((Date.now() - t0) / 1000))}/s)`);
-    }
+      if (c.inputs % 20_000 === 0) log(`  http:${family}: ${closingLine(c)} so far (${Math.round(c.inputs / ((Date.now() - t0) / 1000))}/s, ${c.accepted} accepted)`);
+    };
+    const loop = async () => {
+      while (i < runs && Date.now() - t0 <= maxSeconds * 1000) { i++; await one(); } // out of time: the counts say how far it got
+    };
+    await Promise.all(Array.from({ length: inFlight }, loop));
     c.ms = Date.now() - t0;
     out.push(c);
   }
+  // State intact afterwards: the back end, restarted on the data the fuzz left, is ready and
+  // answers the service keys and the back office's policy.
+  await be.close();
+  be = await startTestBackend({ dataDir });
+  const last = out[out.length - 1];
+  for (const [path, token] of [['/readyz', ''], ['/v1/keys', ''], ['/v1/admin/policy', be.adminToken]] as const) {
+    const res = await deadline(send(agent, be.port, 'GET', path, token ? { authorization: `Bearer ${token}` } : {}, undefined), HANG_MS).catch((e: Error) => ({ status: 0, error: e.message }));
+    if (res.status !== 200 && last) { last.crashes++; finding(last, `state after the run: GET ${path} on the restarted back end answered ${res.status} ${res.error}`); }
+  }
+  agent.destroy();
   await be.close();
   rmSync(dataDir, { recursive: true, force: true });
   return out;

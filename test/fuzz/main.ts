@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { cpus } from 'node:os';
 import { defineCommand, UsageError, type CommandSpec } from '../../cli/args.ts';
 import { recordSession } from './record.ts';
-import { fuzzTas, taRuntimes, type TaRuntimeName } from './ta.ts';
+import { fuzzTas, taRuntimes, TAS, type TaRuntimeName } from './ta.ts';
 import { fuzzHttp, FAMILIES, type Family } from './http.ts';
 import { fuzzKernel } from './kernel.ts';
 import { closingLine, rate, type Counts } from './counts.ts';
@@ -22,7 +22,9 @@ const spec: CommandSpec = {
     { name: 'runs', value: 'N', default: '10000', help: 'inputs per TA and runtime (ta), per route family (http), in all (kernel), for the C host (c-host)' },
     { name: 'target', value: 'TARGET', choices: TARGETS, default: 'all four', help: 'one target only' },
     { name: 'runtime', value: 'RUNTIME', choices: ['in-process', 'worker', 'c-host'], default: 'each one available', help: 'ta only: one runtime' },
+    { name: 'ta', value: 'TA', choices: TAS, default: 'all four', help: 'ta only: one TA (run several processes, one TA each, to use more cores)' },
     { name: 'family', value: 'FAMILY', choices: FAMILIES, default: 'all four', help: 'http only: one route family' },
+    { name: 'in-flight', value: 'N', default: '1', help: 'http only: requests in flight at once, each on its own keep-alive connection' },
     { name: 'seed', value: 'S', default: '0x1708', help: 'the PRNG seed (a finding replays from it)' },
     { name: 'seconds', value: 'S', help: 'c-host only: the time budget per reader (passed to runCHostFuzz)' },
     { name: 'max-seconds', value: 'S', help: 'stop a target early after S seconds (per runtime for ta, shared equally by the four TAs; per route\nfamily for http) and report the inputs it got through' },
@@ -40,7 +42,7 @@ const positive = (v: string | undefined, name: string, dflt: number) => {
 
 function report(c: Counts): boolean {
   const unplanned = c.traps - c.trapsOnPurpose;
-  const traps = c.target.startsWith('ta:') ? `; ${c.trapsOnPurpose} traps on purpose (TARGET_DEAD, then a working session), ${unplanned} found` : '';
+  const traps = c.target.startsWith('ta:') ? `; ${c.trapsOnPurpose} traps on purpose (TARGET_DEAD, then a working session), ${unplanned} found; the canary PIN typed in ${c.pinsTyped ?? 0} entries (${c.pinBlocks ?? 0} PIN blocks), in no answer unless a finding says so` : '';
   console.log(`${c.target}: ${rate(c)} over ${(c.ms / 1000).toFixed(1)} s, ${c.accepted} accepted${traps}`);
   for (const f of c.findings) console.log(`  finding: ${f}`);
   console.log(closingLine(c));
@@ -62,6 +64,7 @@ export const run = defineCommand(spec, async (p) => {
   const seed = p.opts.seed ? positive(String(Number(p.opts.seed)), 'seed', 0x1708) : 0x1708;
   const seconds = p.opts.seconds ? positive(p.opts.seconds, 'seconds', 1) : undefined;
   const maxSeconds = p.opts['max-seconds'] ? positive(p.opts['max-seconds'], 'max-seconds', 1) : Infinity;
+  const inFlight = positive(p.opts['in-flight'], 'in-flight', 1);
   const targets = p.opts.target ? [p.opts.target] : [...TARGETS];
   const log = (s: string) => console.log(s);
   console.log(`trusttap fuzz: ${runs} runs, seed ${seed}, targets ${targets.join(', ')}; ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}`);
@@ -73,11 +76,12 @@ export const run = defineCommand(spec, async (p) => {
     if (targets.includes('ta')) {
       const only = p.opts.runtime as TaRuntimeName | undefined;
       if (only === 'c-host' && !taRuntimes().includes('c-host')) throw new UsageError('--runtime c-host: the C host cannot be built here (bash .ci/setup-c-runtime.sh)');
-      for (const rt of only ? [only] : taRuntimes()) for (const c of await fuzzTas(rec!, rt, runs, seed, log, maxSeconds)) ok = report(c) && ok;
+      const tas = p.opts.ta ? [p.opts.ta as typeof TAS[number]] : TAS;
+      for (const rt of only ? [only] : taRuntimes()) for (const c of await fuzzTas(rec!, rt, runs, seed, log, maxSeconds, tas)) ok = report(c) && ok;
       if (!taRuntimes().includes('c-host')) console.log('ta on the C host: skipped (the C toolchain is missing: bash .ci/setup-c-runtime.sh)');
     }
     const families = p.opts.family ? [p.opts.family as Family] : FAMILIES;
-    if (targets.includes('http')) for (const c of await fuzzHttp(rec!, runs, seed, log, maxSeconds, families)) ok = report(c) && ok;
+    if (targets.includes('http')) for (const c of await fuzzHttp(rec!, runs, seed, log, maxSeconds, families, inFlight)) ok = report(c) && ok;
     if (targets.includes('kernel')) ok = report(await fuzzKernel(runs, seed, log, maxSeconds)) && ok;
     if (targets.includes('c-host')) ok = (await cHost(runs, seconds)) && ok;
   } finally {
