@@ -35,7 +35,7 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
 import type { Hsm } from '../hsm/hsm.ts';
 import { verifyP256, sha256 } from '../crypto/p256.ts';
-import { IssuerSim } from '../issuer-sim/index.ts';
+import { IssuerSim, issuerKeyId } from '../issuer-sim/index.ts';
 import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
@@ -294,14 +294,16 @@ export class Authorizer {
     const atcN = (atc[0] << 8) | atc[1];
     const arqc = { cvn: acct.cvn, pan, psn, iccData: icc, arc: arcOf('00'), csu: csuOf(true) };
     if (atcN <= acct.lastAtc) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, `application transaction counter ${atcN} replayed (last ${acct.lastAtc})`);
-    const v = await hsm.verifyArqc(acct.imkId, arqc);
+    // The card's issuer master key as the device's acquirer's route holds it (its HSM namespace).
+    const imkId = issuerKeyId(c.device.acquirerId, acct.imkId);
+    const v = await hsm.verifyArqc(imkId, arqc);
     if (!v.valid) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, 'the ARQC does not verify');
     await this.host.repo.updateCardAccount(acct.panHash, { lastAtc: atcN });
     c.arpc = v.arpc!;
     const method2 = v.arpc!.length === 4;
     c.iad = Buffer.concat([v.arpc!, method2 ? arqc.csu : arqc.arc]);
     const final = async (d: Decline) => {
-      const again = await hsm.verifyArqc(acct.imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
+      const again = await hsm.verifyArqc(imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
       if (again.valid) { c.arpc = again.arpc!; c.iad = Buffer.concat([again.arpc!, method2 ? csuOf(false) : arcOf(RESPONSE_CODE[d.reason])]); }
       return d;
     };

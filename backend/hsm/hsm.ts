@@ -30,6 +30,12 @@ export interface Hsm {
   /** ECDSA P-256/SHA-256 r||s with a service key. */
   sign(name: ServiceKeyName, message: Uint8Array): Uint8Array;
 
+  /** An acquirer's own ECDSA P-256 signing key (issue 16 §1, e.g. `acq.<id>.key-agreement`),
+   * made on first use if absent; returns its public point (65 bytes). */
+  signingKey(keyId: string): Promise<Uint8Array>;
+  /** ECDSA P-256/SHA-256 r||s with a signing key made by signingKey (made if absent). */
+  signWith(keyId: string, message: Uint8Array): Promise<Uint8Array>;
+
   /** Creates a base derivation key (AES-128 for AES DUKPT) under an id; returns its KCV. */
   generateBdk(bdkId: string): Promise<Uint8Array>;
   hasBdk(bdkId: string): Promise<boolean>;

@@ -24,6 +24,8 @@ export class HsmError extends Error {
 
 export class SoftwareHsm implements Hsm {
   private readonly signers = new Map<ServiceKeyName, { key: KeyObject; pub: Uint8Array }>();
+  /** Acquirers' signing keys by id, loaded on first use (signingKey). */
+  private readonly acquirerSigners = new Map<string, { key: KeyObject; pub: Uint8Array }>();
   /** Unwrapped stored keys by secret id (./key-cache.ts says when an entry is re-read). */
   private readonly keys: KeyCache;
 
@@ -78,7 +80,11 @@ export class SoftwareHsm implements Hsm {
   }
 
   private async loadSigner(name: ServiceKeyName): Promise<void> {
-    const id = `service-key/${name}`;
+    this.signers.set(name, await this.loadP256(`service-key/${name}`));
+  }
+
+  /** The P-256 key stored under id, made (insert-if-absent) on first use. */
+  private async loadP256(id: string): Promise<{ key: KeyObject; pub: Uint8Array }> {
     let wrapped = await this.repo.getSecret(id);
     if (!wrapped) {
       const k = generateP256();
@@ -87,12 +93,28 @@ export class SoftwareHsm implements Hsm {
       // Another node may create it at the same moment: one insert wins, everyone uses the stored one.
       await this.repo.addSecret(id, mine);
       wrapped = await this.repo.getSecret(id);
-      if (!wrapped) throw new HsmError(`service key ${name} was not stored`);
+      if (!wrapped) throw new HsmError(`signing key ${id} was not stored`);
     }
     const priv = this.unwrap(id, wrapped);
-    this.signers.set(name, { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) });
-    priv.fill(0);
+    try {
+      return { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) };
+    } finally {
+      priv.fill(0);
+    }
   }
+
+  private async acquirerSigner(keyId: string) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId)) throw new HsmError('a signing key id is 1..64 characters of [A-Za-z0-9._-]');
+    let s = this.acquirerSigners.get(keyId);
+    if (!s) {
+      s = await this.loadP256(`signing-key/${keyId}`);
+      this.acquirerSigners.set(keyId, s);
+    }
+    return s;
+  }
+
+  async signingKey(keyId: string): Promise<Uint8Array> { return (await this.acquirerSigner(keyId)).pub; }
+  async signWith(keyId: string, message: Uint8Array): Promise<Uint8Array> { return signP256((await this.acquirerSigner(keyId)).key, message); }
 
   private signer(name: ServiceKeyName) {
     const s = this.signers.get(name);
