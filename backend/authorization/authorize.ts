@@ -283,7 +283,10 @@ export class Authorizer {
       if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
       const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
       if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
-      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
+      // The PIN verification key and value of the device's acquirer's issuer (its HSM namespace).
+      const pv = await this.issuer.pinVerification(c.device.acquirerId, acct);
+      if (!pv) throw new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the acquirer\'s issuer holds no PIN verification value for this card');
+      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, pv.pvkId, pv.pvv);
       if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
       const p = await this.issuer.pinResult(acct, v === 'match');
       if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');

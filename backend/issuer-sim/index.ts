@@ -94,13 +94,30 @@ export class IssuerSim {
     });
   }
 
-  /** The simulated issuer's master keys (TDES and SM4) as the acquirer's route uses them, in the
-   * acquirer's HSM namespace (`acq.<id>.imk-test`; the default acquirer's stay `imk-test`), made
-   * on first use. TEST ONLY: every copy holds the test value, since the simulated chips carry it. */
-  async ensureKeys(acquirerId: string): Promise<void> {
+  /** The simulated issuer's keys as the acquirer's route uses them, in the acquirer's HSM
+   * namespace, made on first use: the master keys (TDES and SM4, `acq.<id>.imk-test`) and the PIN
+   * verification key (`acq.<id>.pvk-issuer-sim`) with the test cards' PVVs under it (issuer_pvvs).
+   * The default acquirer's stay `imk-test` and `pvk-issuer-sim` with the PVVs in the accounts.
+   * TEST ONLY: every master key copy holds the test value, since the simulated chips carry it. */
+  async ensureKeys(acquirerId: string, cards: readonly TestCard[] = TEST_CARDS): Promise<void> {
     const id = issuerKeyId(acquirerId, TEST_IMK_ID);
     if (!await this.hsm.hasIssuerMasterKey(id)) await this.hsm.importIssuerMasterKey(id, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
     if (!await this.hsm.hasIssuerMasterKey(id, 'sm4')) await this.hsm.importIssuerMasterKey(id, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, 'hex'), 'sm4');
+    if (acquirerId === DEFAULT_ACQUIRER_ID) return;
+    const pvkId = issuerKeyId(acquirerId, TEST_PVK_ID);
+    await this.hsm.ensurePinVerificationKey(pvkId);
+    for (const c of cards) {
+      const h = panHash(c.pan);
+      if (await this.repo.getIssuerPvv(acquirerId, h)) continue;
+      await this.repo.addIssuerPvv(acquirerId, h, pvkId, await this.hsm.pinVerificationValue(pvkId, c.pan, c.pin));
+    }
+  }
+
+  /** The PIN verification key and value the acquirer's route checks a card's PIN against: the
+   * acquirer's own (issuer_pvvs), the account's for the default acquirer; null if it has none. */
+  async pinVerification(acquirerId: string, acct: CardAccountRow): Promise<{ pvkId: string; pvv: Uint8Array } | null> {
+    if (acquirerId === DEFAULT_ACQUIRER_ID) return { pvkId: acct.pvkId, pvv: acct.pvv };
+    return this.repo.getIssuerPvv(acquirerId, acct.panHash);
   }
 
   /** (Re)issues one card: a fresh account with the given balance and PIN. */

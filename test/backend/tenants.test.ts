@@ -118,7 +118,7 @@ describe('acquirers as tenants (issue 16 §1)', () => {
     expect([r.status, r.error]).toEqual([409, 'ERROR_CONFLICT']);
   });
 
-  test('issuer keys per acquirer: bank-b\'s route verifies the ARQC with the issuer master key in its own HSM namespace', async () => {
+  test('issuer keys per acquirer: bank-b\'s route verifies the ARQC and the PIN with the issuer keys in its own HSM namespace', async () => {
     const hsm = be.service.hsm;
     expect([keyIdIn(DEFAULT_ACQUIRER, 'imk-test'), keyIdIn(B, 'imk-test'), issuerKeyId(B, TEST_IMK_ID)]).toEqual(['imk-test', 'acq.bank-b.imk-test', 'acq.bank-b.imk-test']);
     expect(() => keyIdIn('B!', 'imk-test')).toThrow(/acquirer id/);
@@ -143,7 +143,24 @@ describe('acquirers as tenants (issue 16 §1)', () => {
     }
     const b2 = await phoneB.link.authorize(await phoneB.payment(10_00, tB));
     expect(decision(b2), b2.reasonText).toBe('DECISION_APPROVED');
-  }, 120_000);
+
+    // The online PIN is checked against bank-b's own PIN verification key and value.
+    const unionpay = (await be.service.payments.issuer.account('6228480000000000017'))!;
+    const own = (await be.service.repo.getIssuerPvv(B, unionpay.panHash))!;
+    expect(own.pvkId).toBe('acq.bank-b.pvk-issuer-sim');
+    expect(Buffer.from(own.pvv).equals(Buffer.from(unionpay.pvv))).toBe(false); // another key, another value
+    expect(await be.service.repo.getIssuerPvv(DEFAULT_ACQUIRER, unionpay.panHash)).toBeNull(); // the default acquirer's is in the account
+    const wrongPin = await phoneB.link.authorize(await phoneB.payment(450_00, tB, 'unionpay', '9999'));
+    expect([decision(wrongPin), reason(wrongPin)]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_INCORRECT_PIN']);
+    await tableRows(be, "DELETE FROM issuer_pvvs WHERE acquirer_id = 'bank-b' RETURNING pan_hash");
+    const noPvv = await phoneB.link.authorize(await phoneB.payment(450_00, tB, 'unionpay', '1234'));
+    expect([decision(noPvv), reason(noPvv)]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_UNKNOWN_CARD']);
+    await be.service.payments.issuer.ensureKeys(B); // issues bank-b's PVVs again under its PVK
+    const rightPin = await phoneB.link.authorize(await phoneB.payment(450_00, tB, 'unionpay', '1234'));
+    expect(decision(rightPin), rightPin.reasonText).toBe('DECISION_APPROVED');
+    const rightA = await phoneA.link.authorize(await phoneA.payment(20_00, tA, 'unionpay', '1234'));
+    expect(decision(rightA), rightA.reasonText).toBe('DECISION_APPROVED');
+  }, 180_000);
 
   test('key-injection keys per acquirer: bank-b\'s device pinned bank-b\'s key-agreement key; the default acquirer\'s keeps the service key', async () => {
     const hsm = be.service.hsm;
