@@ -17,8 +17,10 @@
 //   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
 //      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
 //   6. online PIN: the ISO 9564 format 4 block decrypted and compared in the HSM against the
-//      issuer's PIN verification value; the issuer's try counter (INCORRECT_PIN, PIN_TRIES_EXCEEDED);
-//   7. ARQC verified with the issuer master key (per scheme/CVN) in the HSM, ATC not replayed
+//      issuer's PIN verification value (the device's acquirer's PVK and PVV, issue 16 §1); the
+//      issuer's try counter (INCORRECT_PIN, PIN_TRIES_EXCEEDED);
+//   7. ARQC verified with the issuer master key (per scheme/CVN; the one in the device's
+//      acquirer's HSM namespace) in the HSM, ATC not replayed
 //      (CRYPTOGRAM_FAILED); ARPC computed for the final response code;
 //   8. the issuer's decision: blocked, expired, funds (balance moved on approval);
 //   4b. a record the terminal approved offline (issue 14 §2, ./offline.ts): no PIN, within the
