@@ -266,6 +266,52 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
+  async ensureZonePinKey(zpkId: string): Promise<void> {
+    if (!/^[A-Za-z0-9._-]{1,48}$/.test(zpkId)) throw new HsmError('zone PIN key id must be 1..48 characters of [A-Za-z0-9._-]');
+    const id = `zpk/${zpkId}`;
+    if (await this.keys.has(id)) return;
+    const k = randomBytes(16);
+    await this.repo.addSecret(id, this.wrap(id, k)); // if another node made it first, theirs stays
+    this.keys.forget(id);
+    k.fill(0);
+  }
+
+  async translateDukptPinToZpk(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, zpkId: string): Promise<Uint8Array | null> {
+    if (!/^\d{12,19}$/.test(pan)) throw new HsmError('PIN translate: PAN must be 12..19 digits');
+    if (ksn.length !== 12 || pinBlock.length !== 16) return null;
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+    const zpk = await this.secret(`zpk/${zpkId}`, `zone PIN key ${zpkId}`);
+    try {
+      const r = this.mod.call('dukpt_aes_translate_pin', [bdk, ksn, pinBlock, digits(pan), zpk, randomBytes(8)]);
+      const block = r[0] === 0 ? r.slice(1, 17) : null;
+      r.fill(0);
+      return block;
+    } catch (e) {
+      if (e instanceof HsmModuleError) return null;
+      throw e;
+    } finally {
+      bdk.fill(0);
+      zpk.fill(0);
+    }
+  }
+
+  async verifyZpkPin(zpkId: string, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): Promise<PinCheck> {
+    if (!/^\d{12,19}$/.test(pan)) throw new HsmError('PIN verify: PAN must be 12..19 digits');
+    if (pinBlock.length !== 16 || pvv.length !== 8) return 'bad-block';
+    const zpk = await this.secret(`zpk/${zpkId}`, `zone PIN key ${zpkId}`);
+    const pvk = await this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
+    try {
+      const r = this.mod.call('zpk_verify_pin', [zpk, pinBlock, digits(pan), pvk, pvv]);
+      return r[0] === 0 ? 'match' : r[0] === 1 ? 'mismatch' : 'bad-block';
+    } catch (e) {
+      if (e instanceof HsmModuleError) return 'bad-block';
+      throw e;
+    } finally {
+      zpk.fill(0);
+      pvk.fill(0);
+    }
+  }
+
   async importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm: 'tdes' | 'sm4' = 'tdes'): Promise<void> {
     if (!/^[A-Za-z0-9._-]{1,48}$/.test(imkId)) throw new HsmError('issuer master key id must be 1..48 characters of [A-Za-z0-9._-]');
     if (key.length !== 16) throw new HsmError(`an issuer master key (AC) is ${algorithm === 'sm4' ? 'an SM4 key' : 'a double-length TDES key'} (16 bytes)`);

@@ -40,6 +40,8 @@ export class Phone {
   readonly health = healthy();
   merchantId = '';
   terminalId = '';
+  /** The last payment's encrypted PIN block and its KSN (never a clear PIN). */
+  lastPin: { block: Uint8Array; ksn: Uint8Array } | null = null;
   constructor(public url: string, readonly dataDir: string) {}
 
   async boot(state: Partial<LinkState> = {}): Promise<void> {
@@ -89,6 +91,7 @@ export class Phone {
       const r = await enterPin(this.ctx, { pan: card.pan, amountMinor: amount, currency: CURRENCY_ALPHA[card.currency]!, keySetId: 'dukpt', attest: async (nonce) => (await this.link.attestNow(nonce)).signed });
       if (r.kind !== 'pin-block') throw new Error(`PIN entry: ${r.kind}`);
       [pinBlock, pinKsn] = [r.encryptedPinBlock, r.ksn];
+      this.lastPin = { block: r.encryptedPinBlock, ksn: r.ksn };
     }
     const data: TlvEntry[] = Object.entries(online).filter(([k]) => k !== '9F26').map(([k, v]) => [k, v]);
     const s = await this.ctx.openSession('txsign');

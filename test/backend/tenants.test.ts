@@ -162,6 +162,38 @@ describe('acquirers as tenants (issue 16 §1)', () => {
     expect(decision(rightA), rightA.reasonText).toBe('DECISION_APPROVED');
   }, 180_000);
 
+  test('PIN translation for an upstream route: DUKPT format 4 → the acquirer\'s zone PIN key, format 4, in one HSM operation', async () => {
+    const hsm = be.service.hsm;
+    const tB = await signedToken(phoneB);
+    await phoneB.payment(450_00, tB, 'unionpay', '1234');
+    const { block, ksn } = phoneB.lastPin!;
+    const pan = '6228480000000000017';
+    const acct = (await be.service.payments.issuer.account(pan))!;
+    const zpk = keyIdIn(B, 'zpk');
+    await hsm.ensureZonePinKey(zpk);
+    await hsm.ensureZonePinKey(zpk); // made once
+    await hsm.ensureZonePinKey('zpk-other');
+    const zoned = (await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, pan, zpk))!;
+    expect(zoned.length).toBe(16);
+    expect(Buffer.from(zoned).equals(Buffer.from(block))).toBe(false);
+    // The receiving side finds the same PIN under the zone PIN key, and under no other key.
+    expect(await hsm.verifyZpkPin(zpk, zoned, pan, acct.pvkId, acct.pvv)).toBe('match');
+    expect(await hsm.verifyZpkPin('zpk-other', zoned, pan, acct.pvkId, acct.pvv)).toBe('bad-block');
+    expect(await hsm.verifyZpkPin(zpk, zoned, '6228480000000000026', acct.pvkId, acct.pvv)).toBe('bad-block'); // another PAN field
+    const other = (await be.service.payments.issuer.account('6228480000000000026'))!;
+    expect(await hsm.verifyZpkPin(zpk, zoned, pan, other.pvkId, Uint8Array.from(other.pvv, (x) => x ^ 1))).toBe('mismatch');
+    // Fresh random fill each time: the same PIN gives another block.
+    const again = (await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, pan, zpk))!;
+    expect(Buffer.from(again).equals(Buffer.from(zoned))).toBe(false);
+    expect(await hsm.verifyZpkPin(zpk, again, pan, acct.pvkId, acct.pvv)).toBe('match');
+    // Not a PIN block under that DUKPT key (another acquirer's BDK, a flipped bit, a short block): null.
+    expect(await hsm.translateDukptPinToZpk(bdkIdOf(DEFAULT_ACQUIRER), ksn, block, pan, zpk)).toBeNull();
+    expect(await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, Uint8Array.from(block, (x, i) => (i === 3 ? x ^ 1 : x)), pan, zpk)).toBeNull();
+    expect(await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block.subarray(0, 8), pan, zpk)).toBeNull();
+    await expect(hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, '62284800', zpk)).rejects.toThrow(/PAN must be 12..19 digits/);
+    await expect(hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, pan, 'zpk-none')).rejects.toThrow(/no zone PIN key zpk-none/);
+  }, 180_000);
+
   test('key-injection keys per acquirer: bank-b\'s device pinned bank-b\'s key-agreement key; the default acquirer\'s keeps the service key', async () => {
     const hsm = be.service.hsm;
     expect([keyAgreementKeyOf(DEFAULT_ACQUIRER), keyAgreementKeyOf(B)]).toEqual([null, 'acq.bank-b.key-agreement']);
