@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName, NoticeRow, Scope } from './store/repository.ts';
 import { ALL_ACQUIRERS, DEFAULT_ACQUIRER } from './store/repository.ts';
-import { bdkIdOf, ensureBdk, limitsOf, acquirerOrFail } from './tenants.ts';
+import { bdkIdOf, ensureBdk, limitsOf, acquirerOrFail, keyAgreementPublicKey, signKeyAgreement } from './tenants.ts';
 import { DEFAULT_LIMITS } from './authorization/limits.ts';
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
@@ -144,7 +144,7 @@ export class BackendService {
   private readonly policies = new Map<string, Policy>();
   /** A device's acquirer never changes: device id → acquirer id, for history rows written by id. */
   private readonly acquirerOfDevice = new Map<string, string>();
-  /** Acquirers whose BDK this process has seen in the HSM (made on first use if absent). */
+  /** Acquirers whose BDK (and simulated issuer keys) this process has seen in the HSM (made on first use if absent). */
   private readonly bdkReady = new Set<string>();
   /** Issue 7's authorization: journal, simulated issuer, limits. */
   readonly payments: Authorizer;
@@ -177,8 +177,8 @@ export class BackendService {
     await s.loadPolicies();
     for (const m of opts.manifests ?? []) await s.allowManifest(m, false);
     // Another node may make a BDK at the same moment: the stored one is used then (ensureBdk).
-    for (const acq of await repo.listAcquirers()) { await ensureBdk(hsm, acq.acquirerId); s.bdkReady.add(acq.acquirerId); }
     if (opts.seedTestCards ?? true) { await s.payments.issuer.seed(); await s.qr.wallets.seed(); }
+    for (const acq of await repo.listAcquirers()) await s.acquirerKeys(acq.acquirerId);
     return s;
   }
 
@@ -225,10 +225,15 @@ export class BackendService {
    * read (and its BDK made if absent) before it is served or its policy changed. */
   async knowAcquirer(acquirerId: string): Promise<void> {
     if (!this.policies.has(acquirerId)) await this.loadPolicies();
-    if (!this.bdkReady.has(acquirerId)) {
-      await ensureBdk(this.hsm, acquirerId);
-      this.bdkReady.add(acquirerId);
-    }
+    if (!this.bdkReady.has(acquirerId)) await this.acquirerKeys(acquirerId);
+  }
+
+  /** The acquirer's keys in its HSM namespace, made if absent: its BDK and (with the test cards)
+   * its simulated issuer's master keys. Its key-agreement key is made when first asked for. */
+  private async acquirerKeys(acquirerId: string): Promise<void> {
+    await ensureBdk(this.hsm, acquirerId);
+    if (this.opts.seedTestCards ?? true) await this.payments.issuer.ensureKeys(acquirerId);
+    this.bdkReady.add(acquirerId);
   }
 
   /** The acquirers a scope covers (ALL_ACQUIRERS: every one); an unknown acquirer is a 404. */
@@ -870,7 +875,8 @@ export class BackendService {
       deviceId: d.deviceId, merchantId: d.merchantId, terminalId: d.terminalId,
       deviceCertificate: { tbs: cert, signature: this.hsm.sign('device-ca', cert) },
       responsePublicKey: this.hsm.publicKey('response'), tokenPublicKey: this.hsm.publicKey('token'),
-      keyAgreementPublicKey: this.hsm.publicKey('key-agreement'),
+      // The device pins its acquirer's key-agreement key (remote key injection, issue 16 §1).
+      keyAgreementPublicKey: await keyAgreementPublicKey(this.hsm, d.acquirerId),
       token: this.token(d, c.key, verdict, reasons, evidence.nonce, evSha, now),
     };
   }
@@ -919,7 +925,8 @@ export class BackendService {
       expiresMs: u64(expiresMs), macTagV: ka.macTagV, kekKeyId: `kek.${sessionId.slice(4, 16)}`,
     }).finish();
     await this.repo.appendHistory({ deviceId: d.deviceId, timeMs: c.now, kind: 'key_injection', verdict: '', detail: `key agreement ${sessionId} offered`, policyVersion: this.policyOf(d.acquirerId).version });
-    return { offer, offerSignature: this.hsm.sign('key-agreement', offer) };
+    // Signed with the device's acquirer's key, the one the device pinned at enrolment.
+    return { offer, offerSignature: await signKeyAgreement(this.hsm, d.acquirerId, offer) };
   }
 
   private async keyDownload(c: Ctx) {

@@ -1,7 +1,9 @@
 // Acquirers as tenants (issue 16 §1). One back end hosts several acquirers; each has its own
 // merchants and terminals (a merchant id belongs to the first acquirer that registers it), its own
-// keys in its own namespace of the HSM (its BDK: `acq.<id>.bdk`; the default acquirer keeps the
-// `bdk-default` it always had, so existing terminals keep their keys), its own policy versions
+// keys in its own namespace of the HSM (its BDK `acq.<id>.bdk`, its simulated issuer's master keys
+// `acq.<id>.imk-test`, its key-agreement signing key `acq.<id>.key-agreement`; the default acquirer
+// keeps the `bdk-default`, `imk-test` and service key `key-agreement` it always had, so existing
+// terminals and their pinned keys keep working), its own policy versions
 // and contactless limits, its own back-office token (kept as SHA-256) and its own authorization
 // route. The acquirer that existed before tenants is `default` (store migration 6).
 import { randomBytes } from 'node:crypto';
@@ -30,6 +32,18 @@ export function checkAcquirerId(id: string): string {
 /** The HSM id of the acquirer's base derivation key (AES DUKPT). */
 export function bdkIdOf(acquirerId: string): string {
   return acquirerId === DEFAULT_ACQUIRER ? DEFAULT_BDK : `acq.${checkAcquirerId(acquirerId)}.bdk`;
+}
+
+/** An HSM key id in the acquirer's namespace: `acq.<id>.<name>`; the default acquirer's keys keep
+ * the ids they had before tenants (`name` itself), so existing data works. */
+export function keyIdIn(acquirerId: string, name: string): string {
+  return acquirerId === DEFAULT_ACQUIRER ? name : `acq.${checkAcquirerId(acquirerId)}.${name}`;
+}
+
+/** The HSM id of the acquirer's key-agreement signing key (remote key injection), or null for the
+ * default acquirer, which signs with the back end's service key `key-agreement` as before tenants. */
+export function keyAgreementKeyOf(acquirerId: string): string | null {
+  return acquirerId === DEFAULT_ACQUIRER ? null : keyIdIn(acquirerId, 'key-agreement');
 }
 
 /** Contactless limits as stored (JSON of AmountLimits[]), checked: ISO 4217 numeric codes, whole
@@ -106,6 +120,19 @@ export async function ensureBdk(hsm: Hsm, acquirerId: string): Promise<void> {
   const id = bdkIdOf(acquirerId);
   if (await hsm.hasBdk(id)) return;
   await hsm.generateBdk(id).catch(async (e) => { if (!await hsm.hasBdk(id)) throw e; });
+}
+
+/** The acquirer's key-agreement signing key, made if absent (the HSM inserts only if absent, so
+ * two nodes end with the same key). Returns its public key (65 bytes), or the service key's. */
+export async function keyAgreementPublicKey(hsm: Hsm, acquirerId: string): Promise<Uint8Array> {
+  const id = keyAgreementKeyOf(acquirerId);
+  return id ? hsm.signingKey(id) : hsm.publicKey('key-agreement');
+}
+
+/** Signs a key-agreement offer with the acquirer's key (the one its devices pinned at enrolment). */
+export async function signKeyAgreement(hsm: Hsm, acquirerId: string, offer: Uint8Array): Promise<Uint8Array> {
+  const id = keyAgreementKeyOf(acquirerId);
+  return id ? hsm.signWith(id, offer) : hsm.sign('key-agreement', offer);
 }
 
 /** The acquirer, or a typed 404 (an unknown name in a request or a command). */

@@ -17,8 +17,10 @@
 //   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
 //      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
 //   6. online PIN: the ISO 9564 format 4 block decrypted and compared in the HSM against the
-//      issuer's PIN verification value; the issuer's try counter (INCORRECT_PIN, PIN_TRIES_EXCEEDED);
-//   7. ARQC verified with the issuer master key (per scheme/CVN) in the HSM, ATC not replayed
+//      issuer's PIN verification value (the device's acquirer's PVK and PVV, issue 16 §1); the
+//      issuer's try counter (INCORRECT_PIN, PIN_TRIES_EXCEEDED);
+//   7. ARQC verified with the issuer master key (per scheme/CVN; the one in the device's
+//      acquirer's HSM namespace) in the HSM, ATC not replayed
 //      (CRYPTOGRAM_FAILED); ARPC computed for the final response code;
 //   8. the issuer's decision: blocked, expired, funds (balance moved on approval);
 //   4b. a record the terminal approved offline (issue 14 §2, ./offline.ts): no PIN, within the
@@ -35,7 +37,7 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
 import type { Hsm } from '../hsm/hsm.ts';
 import { verifyP256, sha256 } from '../crypto/p256.ts';
-import { IssuerSim } from '../issuer-sim/index.ts';
+import { IssuerSim, issuerKeyId } from '../issuer-sim/index.ts';
 import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
@@ -283,7 +285,10 @@ export class Authorizer {
       if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
       const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
       if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
-      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, acct.pvkId, acct.pvv);
+      // The PIN verification key and value of the device's acquirer's issuer (its HSM namespace).
+      const pv = await this.issuer.pinVerification(c.device.acquirerId, acct);
+      if (!pv) throw new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the acquirer\'s issuer holds no PIN verification value for this card');
+      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, pv.pvkId, pv.pvv);
       if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
       const p = await this.issuer.pinResult(acct, v === 'match');
       if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');
@@ -294,14 +299,16 @@ export class Authorizer {
     const atcN = (atc[0] << 8) | atc[1];
     const arqc = { cvn: acct.cvn, pan, psn, iccData: icc, arc: arcOf('00'), csu: csuOf(true) };
     if (atcN <= acct.lastAtc) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, `application transaction counter ${atcN} replayed (last ${acct.lastAtc})`);
-    const v = await hsm.verifyArqc(acct.imkId, arqc);
+    // The card's issuer master key as the device's acquirer's route holds it (its HSM namespace).
+    const imkId = issuerKeyId(c.device.acquirerId, acct.imkId);
+    const v = await hsm.verifyArqc(imkId, arqc);
     if (!v.valid) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, 'the ARQC does not verify');
     await this.host.repo.updateCardAccount(acct.panHash, { lastAtc: atcN });
     c.arpc = v.arpc!;
     const method2 = v.arpc!.length === 4;
     c.iad = Buffer.concat([v.arpc!, method2 ? arqc.csu : arqc.arc]);
     const final = async (d: Decline) => {
-      const again = await hsm.verifyArqc(acct.imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
+      const again = await hsm.verifyArqc(imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
       if (again.valid) { c.arpc = again.arpc!; c.iad = Buffer.concat([again.arpc!, method2 ? csuOf(false) : arcOf(RESPONSE_CODE[d.reason])]); }
       return d;
     };

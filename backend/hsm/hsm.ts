@@ -30,6 +30,12 @@ export interface Hsm {
   /** ECDSA P-256/SHA-256 r||s with a service key. */
   sign(name: ServiceKeyName, message: Uint8Array): Uint8Array;
 
+  /** An acquirer's own ECDSA P-256 signing key (issue 16 §1, e.g. `acq.<id>.key-agreement`),
+   * made on first use if absent; returns its public point (65 bytes). */
+  signingKey(keyId: string): Promise<Uint8Array>;
+  /** ECDSA P-256/SHA-256 r||s with a signing key made by signingKey (made if absent). */
+  signWith(keyId: string, message: Uint8Array): Promise<Uint8Array>;
+
   /** Creates a base derivation key (AES-128 for AES DUKPT) under an id; returns its KCV. */
   generateBdk(bdkId: string): Promise<Uint8Array>;
   hasBdk(bdkId: string): Promise<boolean>;
@@ -59,6 +65,15 @@ export interface Hsm {
   /** Decrypts an ISO 9564 format 4 PIN block under the AES DUKPT PIN key of ksn and compares
    * the PIN with the PVV inside the HSM. The clear PIN never leaves it. */
   verifyDukptPin(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): Promise<PinCheck>;
+  /** Creates a zone PIN key (AES-128, the PIN key an acquirer shares with its upstream) under an
+   * id if absent (issue 16 §1). */
+  ensureZonePinKey(zpkId: string): Promise<void>;
+  /** ISO 9564-1 PIN translation in one HSM operation: the format 4 block under the AES DUKPT PIN
+   * key of ksn becomes a format 4 block of the same PIN under the zone PIN key; null if the block
+   * is not a format 4 PIN block for this PAN under that key. The clear PIN never leaves the HSM. */
+  translateDukptPinToZpk(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, zpkId: string): Promise<Uint8Array | null>;
+  /** The receiving side: a format 4 block under the zone PIN key compared with the PVV inside the HSM. */
+  verifyZpkPin(zpkId: string, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): Promise<PinCheck>;
   /** Stores an issuer master key (AC) under an id: the double-length TDES key, or ('sm4') the
    * SM4 key of the same issuer for national-algorithm cards (16 bytes each). */
   importIssuerMasterKey(imkId: string, key: Uint8Array, algorithm?: 'tdes' | 'sm4'): Promise<void>;

@@ -24,6 +24,8 @@ export class HsmError extends Error {
 
 export class SoftwareHsm implements Hsm {
   private readonly signers = new Map<ServiceKeyName, { key: KeyObject; pub: Uint8Array }>();
+  /** Acquirers' signing keys by id, loaded on first use (signingKey). */
+  private readonly acquirerSigners = new Map<string, { key: KeyObject; pub: Uint8Array }>();
   /** Unwrapped stored keys by secret id (./key-cache.ts says when an entry is re-read). */
   private readonly keys: KeyCache;
 
@@ -78,7 +80,11 @@ export class SoftwareHsm implements Hsm {
   }
 
   private async loadSigner(name: ServiceKeyName): Promise<void> {
-    const id = `service-key/${name}`;
+    this.signers.set(name, await this.loadP256(`service-key/${name}`));
+  }
+
+  /** The P-256 key stored under id, made (insert-if-absent) on first use. */
+  private async loadP256(id: string): Promise<{ key: KeyObject; pub: Uint8Array }> {
     let wrapped = await this.repo.getSecret(id);
     if (!wrapped) {
       const k = generateP256();
@@ -87,12 +93,28 @@ export class SoftwareHsm implements Hsm {
       // Another node may create it at the same moment: one insert wins, everyone uses the stored one.
       await this.repo.addSecret(id, mine);
       wrapped = await this.repo.getSecret(id);
-      if (!wrapped) throw new HsmError(`service key ${name} was not stored`);
+      if (!wrapped) throw new HsmError(`signing key ${id} was not stored`);
     }
     const priv = this.unwrap(id, wrapped);
-    this.signers.set(name, { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) });
-    priv.fill(0);
+    try {
+      return { key: p256PrivateKey(priv), pub: publicFromPrivate(priv) };
+    } finally {
+      priv.fill(0);
+    }
   }
+
+  private async acquirerSigner(keyId: string) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId)) throw new HsmError('a signing key id is 1..64 characters of [A-Za-z0-9._-]');
+    let s = this.acquirerSigners.get(keyId);
+    if (!s) {
+      s = await this.loadP256(`signing-key/${keyId}`);
+      this.acquirerSigners.set(keyId, s);
+    }
+    return s;
+  }
+
+  async signingKey(keyId: string): Promise<Uint8Array> { return (await this.acquirerSigner(keyId)).pub; }
+  async signWith(keyId: string, message: Uint8Array): Promise<Uint8Array> { return signP256((await this.acquirerSigner(keyId)).key, message); }
 
   private signer(name: ServiceKeyName) {
     const s = this.signers.get(name);
@@ -240,6 +262,52 @@ export class SoftwareHsm implements Hsm {
       throw e;
     } finally {
       bdk.fill(0);
+      pvk.fill(0);
+    }
+  }
+
+  async ensureZonePinKey(zpkId: string): Promise<void> {
+    if (!/^[A-Za-z0-9._-]{1,48}$/.test(zpkId)) throw new HsmError('zone PIN key id must be 1..48 characters of [A-Za-z0-9._-]');
+    const id = `zpk/${zpkId}`;
+    if (await this.keys.has(id)) return;
+    const k = randomBytes(16);
+    await this.repo.addSecret(id, this.wrap(id, k)); // if another node made it first, theirs stays
+    this.keys.forget(id);
+    k.fill(0);
+  }
+
+  async translateDukptPinToZpk(bdkId: string, ksn: Uint8Array, pinBlock: Uint8Array, pan: string, zpkId: string): Promise<Uint8Array | null> {
+    if (!/^\d{12,19}$/.test(pan)) throw new HsmError('PIN translate: PAN must be 12..19 digits');
+    if (ksn.length !== 12 || pinBlock.length !== 16) return null;
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+    const zpk = await this.secret(`zpk/${zpkId}`, `zone PIN key ${zpkId}`);
+    try {
+      const r = this.mod.call('dukpt_aes_translate_pin', [bdk, ksn, pinBlock, digits(pan), zpk, randomBytes(8)]);
+      const block = r[0] === 0 ? r.slice(1, 17) : null;
+      r.fill(0);
+      return block;
+    } catch (e) {
+      if (e instanceof HsmModuleError) return null;
+      throw e;
+    } finally {
+      bdk.fill(0);
+      zpk.fill(0);
+    }
+  }
+
+  async verifyZpkPin(zpkId: string, pinBlock: Uint8Array, pan: string, pvkId: string, pvv: Uint8Array): Promise<PinCheck> {
+    if (!/^\d{12,19}$/.test(pan)) throw new HsmError('PIN verify: PAN must be 12..19 digits');
+    if (pinBlock.length !== 16 || pvv.length !== 8) return 'bad-block';
+    const zpk = await this.secret(`zpk/${zpkId}`, `zone PIN key ${zpkId}`);
+    const pvk = await this.secret(`pvk/${pvkId}`, `PIN verification key ${pvkId}`);
+    try {
+      const r = this.mod.call('zpk_verify_pin', [zpk, pinBlock, digits(pan), pvk, pvv]);
+      return r[0] === 0 ? 'match' : r[0] === 1 ? 'mismatch' : 'bad-block';
+    } catch (e) {
+      if (e instanceof HsmModuleError) return 'bad-block';
+      throw e;
+    } finally {
+      zpk.fill(0);
       pvk.fill(0);
     }
   }

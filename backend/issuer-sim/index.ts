@@ -8,9 +8,10 @@
 // the issuer's debit and the acquirer's journal commit in one SQLite transaction. A real issuer
 // is another party reached over a network: the acquirer journals first and reverses on doubt.
 // The PIN is never stored: only its PIN verification value, made and checked inside the HSM.
-import type { Repository, CardAccountRow } from '../store/repository.ts';
+import { DEFAULT_ACQUIRER as DEFAULT_ACQUIRER_ID, type Repository, type CardAccountRow } from '../store/repository.ts';
 import type { Hsm } from '../hsm/hsm.ts';
 import { sha256Hex } from '../util.ts';
+import { keyIdIn } from '../tenants.ts';
 
 /** TEST ONLY: the issuer master key (AC) of every simulated card (sim/cards/personalisation.ts
  * TEST_ISSUER_MASTER_KEY_AC holds the same value). */
@@ -68,6 +69,12 @@ export function convert(amountMinor: number, from: string, to: string): number |
   return Math.ceil((amountMinor / 10 ** f.exp / f.perUsd) * t.perUsd * 10 ** t.exp);
 }
 
+/** The HSM id under which an acquirer's route holds a card's issuer master key (the account's
+ * imk_id in the acquirer's namespace, backend/tenants.ts keyIdIn). */
+export function issuerKeyId(acquirerId: string, imkId: string): string {
+  return keyIdIn(acquirerId, imkId);
+}
+
 export const panHash = (pan: string) => sha256Hex('trusttap/pan/v1\0', pan);
 export const maskPan = (pan: string) => pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
 
@@ -77,8 +84,7 @@ export class IssuerSim {
   /** Issues the test cards (keys into the HSM, accounts with their PVV) unless they exist:
    * balances and try counters survive a restart. */
   async seed(cards: readonly TestCard[] = TEST_CARDS): Promise<void> {
-    if (!await this.hsm.hasIssuerMasterKey(TEST_IMK_ID)) await this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
-    if (!await this.hsm.hasIssuerMasterKey(TEST_IMK_ID, 'sm4')) await this.hsm.importIssuerMasterKey(TEST_IMK_ID, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, 'hex'), 'sm4');
+    await this.ensureKeys(DEFAULT_ACQUIRER_ID);
     await this.hsm.ensurePinVerificationKey(TEST_PVK_ID);
     await this.repo.transaction(async () => {
       for (const c of cards) {
@@ -86,6 +92,32 @@ export class IssuerSim {
         await this.issue(c);
       }
     });
+  }
+
+  /** The simulated issuer's keys as the acquirer's route uses them, in the acquirer's HSM
+   * namespace, made on first use: the master keys (TDES and SM4, `acq.<id>.imk-test`) and the PIN
+   * verification key (`acq.<id>.pvk-issuer-sim`) with the test cards' PVVs under it (issuer_pvvs).
+   * The default acquirer's stay `imk-test` and `pvk-issuer-sim` with the PVVs in the accounts.
+   * TEST ONLY: every master key copy holds the test value, since the simulated chips carry it. */
+  async ensureKeys(acquirerId: string, cards: readonly TestCard[] = TEST_CARDS): Promise<void> {
+    const id = issuerKeyId(acquirerId, TEST_IMK_ID);
+    if (!await this.hsm.hasIssuerMasterKey(id)) await this.hsm.importIssuerMasterKey(id, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
+    if (!await this.hsm.hasIssuerMasterKey(id, 'sm4')) await this.hsm.importIssuerMasterKey(id, Buffer.from(TEST_ISSUER_MASTER_KEY_AC_SM4_HEX, 'hex'), 'sm4');
+    if (acquirerId === DEFAULT_ACQUIRER_ID) return;
+    const pvkId = issuerKeyId(acquirerId, TEST_PVK_ID);
+    await this.hsm.ensurePinVerificationKey(pvkId);
+    for (const c of cards) {
+      const h = panHash(c.pan);
+      if (await this.repo.getIssuerPvv(acquirerId, h)) continue;
+      await this.repo.addIssuerPvv(acquirerId, h, pvkId, await this.hsm.pinVerificationValue(pvkId, c.pan, c.pin));
+    }
+  }
+
+  /** The PIN verification key and value the acquirer's route checks a card's PIN against: the
+   * acquirer's own (issuer_pvvs), the account's for the default acquirer; null if it has none. */
+  async pinVerification(acquirerId: string, acct: CardAccountRow): Promise<{ pvkId: string; pvv: Uint8Array } | null> {
+    if (acquirerId === DEFAULT_ACQUIRER_ID) return { pvkId: acct.pvkId, pvv: acct.pvv };
+    return this.repo.getIssuerPvv(acquirerId, acct.panHash);
   }
 
   /** (Re)issues one card: a fresh account with the given balance and PIN. */

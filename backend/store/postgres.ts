@@ -285,6 +285,21 @@ export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'issuer keys per acquirer (issue 16 §1): each acquirer\'s simulated issuer keeps its own PIN verification values',
+    sql: `
+      -- The PVV of a card under the acquirer's own PIN verification key (acq.<id>.pvk-issuer-sim);
+      -- the default acquirer's stays in card_accounts (pvv, pvk_id) as before.
+      CREATE TABLE issuer_pvvs (
+        acquirer_id TEXT NOT NULL,
+        pan_hash TEXT NOT NULL,
+        pvk_id TEXT NOT NULL,
+        pvv BYTEA NOT NULL,
+        PRIMARY KEY (acquirer_id, pan_hash)
+      );
+    `,
+  },
 ];
 
 /** The database took the transaction's COMMIT but the connection died before it answered: it may
@@ -703,6 +718,16 @@ export class PostgresRepository implements Repository {
 
   async getCardAccount(panHash: string): Promise<CardAccountRow | null> {
     return toCardAccount((await this.q('SELECT * FROM card_accounts WHERE pan_hash = $1', [panHash])).rows[0]);
+  }
+
+  async addIssuerPvv(acquirerId: string, panHash: string, pvkId: string, pvv: Uint8Array): Promise<boolean> {
+    return (await this.q('INSERT INTO issuer_pvvs (acquirer_id, pan_hash, pvk_id, pvv) VALUES ($1, $2, $3, $4) ON CONFLICT (acquirer_id, pan_hash) DO NOTHING',
+      [acquirerId, panHash, pvkId, Buffer.from(pvv)])).rowCount === 1;
+  }
+
+  async getIssuerPvv(acquirerId: string, panHash: string): Promise<{ pvkId: string; pvv: Uint8Array } | null> {
+    const r = (await this.q('SELECT pvk_id, pvv FROM issuer_pvvs WHERE acquirer_id = $1 AND pan_hash = $2', [acquirerId, panHash])).rows[0];
+    return r ? { pvkId: r.pvk_id, pvv: new Uint8Array(r.pvv) } : null;
   }
 
   async updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void> {

@@ -338,6 +338,10 @@ export interface Repository {
 
   putCardAccount(c: CardAccountRow): Promise<void>;
   getCardAccount(panHash: string): Promise<CardAccountRow | null>;
+  /** Issue 16 §1: a card's PIN verification value under an acquirer's own simulated issuer PVK
+   * (the default acquirer's is the account's pvv/pvk_id). Insert if absent; true if inserted. */
+  addIssuerPvv(acquirerId: string, panHash: string, pvkId: string, pvv: Uint8Array): Promise<boolean>;
+  getIssuerPvv(acquirerId: string, panHash: string): Promise<{ pvkId: string; pvv: Uint8Array } | null>;
   updateCardAccount(panHash: string, patch: Partial<Pick<CardAccountRow, 'balanceMinor' | 'status' | 'pinTries' | 'lastAtc'>>): Promise<void>;
   /** Appends to the account ledger (every balance change, with its reference). */
   addAccountMovement(m: { panHash: string; reference: string; deltaMinor: number; kind: string; timeMs: number }): Promise<void>;

@@ -291,6 +291,21 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'issuer keys per acquirer (issue 16 §1): each acquirer\'s simulated issuer keeps its own PIN verification values',
+    sql: `
+      -- The PVV of a card under the acquirer's own PIN verification key (acq.<id>.pvk-issuer-sim);
+      -- the default acquirer's stays in card_accounts (pvv, pvk_id) as before.
+      CREATE TABLE issuer_pvvs (
+        acquirer_id TEXT NOT NULL,
+        pan_hash TEXT NOT NULL,
+        pvk_id TEXT NOT NULL,
+        pvv BLOB NOT NULL,
+        PRIMARY KEY (acquirer_id, pan_hash)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export interface SqliteOptions {
@@ -351,6 +366,8 @@ export class SqliteRepository implements Repository {
       putSecret: p('INSERT INTO secrets (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped'),
       getSecret: p('SELECT wrapped FROM secrets WHERE id = ?'),
       addSecret: p('INSERT INTO secrets (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+      addIssuerPvv: p('INSERT INTO issuer_pvvs (acquirer_id, pan_hash, pvk_id, pvv) VALUES (?, ?, ?, ?) ON CONFLICT (acquirer_id, pan_hash) DO NOTHING'),
+      getIssuerPvv: p('SELECT pvk_id, pvv FROM issuer_pvvs WHERE acquirer_id = ? AND pan_hash = ?'),
       getPayment: p('SELECT * FROM payments WHERE device_id = ? AND client_transaction_id = ?'),
       insertPayment: p(`INSERT INTO payments (device_id, client_transaction_id, reference, record_sha256, record_counter, type, amount_minor, currency,
                         account_delta, pan_hash, decision, reason, response, created_ms, reversed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -754,6 +771,17 @@ export class SqliteRepository implements Repository {
 
   getCardAccount(panHash: string): Promise<CardAccountRow | null> {
     return this.run(() => toCardAccount(this.st.getAccount.get(panHash)));
+  }
+
+  addIssuerPvv(acquirerId: string, panHash: string, pvkId: string, pvv: Uint8Array): Promise<boolean> {
+    return this.run(() => this.st.addIssuerPvv.run(acquirerId, panHash, pvkId, Buffer.from(pvv)).changes === 1);
+  }
+
+  getIssuerPvv(acquirerId: string, panHash: string): Promise<{ pvkId: string; pvv: Uint8Array } | null> {
+    return this.run(() => {
+      const r = this.st.getIssuerPvv.get(acquirerId, panHash) as { pvk_id: string; pvv: Buffer } | undefined;
+      return r ? { pvkId: r.pvk_id, pvv: new Uint8Array(r.pvv) } : null;
+    });
   }
 
 

@@ -6,12 +6,12 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider } from '../../tee/index.ts';
+import { TeeRuntime, InProcessTeeDriver, loadTaImages, ScriptedUiProvider, ScriptedAccessibleUiProvider, enterPin as types } from '../../tee/index.ts';
 import { TeeContext, KeystoreClient } from '../../ree/tee-client/index.ts';
 import { AttestClient } from '../../ree/attestation/client.ts';
 import { HealthCollector } from '../../ree/attestation/collector.ts';
 import { BackendLink, type LinkState } from '../../ree/attestation/backend-link.ts';
-import { PinpadClient } from '../../ree/pin/pin-entry.ts';
+import { PinpadClient, enterPin } from '../../ree/pin/pin-entry.ts';
 import { runEntryPoint } from '../../ree/emv/entry-point.ts';
 import { InProcessTransport } from '../../ree/nfc/in-process.ts';
 import { encodeTlv, type TlvEntry } from '../../common/tlv.ts';
@@ -28,6 +28,8 @@ const tx = trusttap.txsign.v1;
 export const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
 export const unionpay = TEST_CARDS.find((c) => c.name === 'unionpay')!;
 const atcs = new Map<string, number>();
+/** The PIN pad's currency display (ISO 4217 alpha) of the test cards' numeric codes. */
+const CURRENCY_ALPHA: Record<string, string> = { '156': 'CNY', '840': 'USD', '978': 'EUR' };
 
 /** One phone's TEE on a data directory, and its app side. Restartable on the same directory. */
 export class Phone {
@@ -38,6 +40,8 @@ export class Phone {
   readonly health = healthy();
   merchantId = '';
   terminalId = '';
+  /** The last payment's encrypted PIN block and its KSN (never a clear PIN). */
+  lastPin: { block: Uint8Array; ksn: Uint8Array } | null = null;
   constructor(public url: string, readonly dataDir: string) {}
 
   async boot(state: Partial<LinkState> = {}): Promise<void> {
@@ -69,8 +73,9 @@ export class Phone {
     await pin.close();
   }
 
-  /** Tap, txsign; the AuthorizeRequest with the given verdict token (no PIN). */
-  async payment(amount: number, token: Uint8Array, cardName = 'unionpay'): Promise<trusttap.payment.v1.IAuthorizeRequest> {
+  /** Tap, (online PIN typed on the TEE's PIN pad when pin is given), txsign; the AuthorizeRequest
+   * with the given verdict token. */
+  async payment(amount: number, token: Uint8Array, cardName = 'unionpay', pin?: string): Promise<trusttap.payment.v1.IAuthorizeRequest> {
     const card = TEST_CARDS.find((c) => c.name === cardName)!;
     const atc = (atcs.get(card.pan) ?? 200) + 1;
     atcs.set(card.pan, atc);
@@ -80,18 +85,27 @@ export class Phone {
     const outcome = await runEntryPoint(t, config, { amount, currency: `0${card.currency}`, date: '251125', time: '120000' });
     expect(outcome.kind, outcome.reason).toBe('ONLINE_REQUEST');
     const online = outcome.onlineData!;
+    let pinBlock: Uint8Array | undefined, pinKsn: Uint8Array | undefined;
+    if (pin !== undefined) {
+      this.person.enqueue(types(pin));
+      const r = await enterPin(this.ctx, { pan: card.pan, amountMinor: amount, currency: CURRENCY_ALPHA[card.currency]!, keySetId: 'dukpt', attest: async (nonce) => (await this.link.attestNow(nonce)).signed });
+      if (r.kind !== 'pin-block') throw new Error(`PIN entry: ${r.kind}`);
+      [pinBlock, pinKsn] = [r.encryptedPinBlock, r.ksn];
+      this.lastPin = { block: r.encryptedPinBlock, ksn: r.ksn };
+    }
     const data: TlvEntry[] = Object.entries(online).filter(([k]) => k !== '9F26').map(([k, v]) => [k, v]);
     const s = await this.ctx.openSession('txsign');
     const raw = await s.invoke(tx.Command.COMMAND_SIGN_TRANSACTION, tx.SignTransactionRequest.encode({
       record: {
         type: tx.TransactionType.TRANSACTION_TYPE_PURCHASE, amountMinor: amount as any, currency: card.currency, merchantId: this.merchantId,
         terminalId: this.terminalId, applicationCryptogram: fromHex(online['9F26']), cryptogramData: encodeTlv(data), maskedPan: outcome.card!.maskedPan!,
-        timestampMs: Date.now() as any, clientTransactionId: `rb-${card.name}-${atc}-${Date.now()}`,
+        pinKsn: pinKsn ?? new Uint8Array(0), timestampMs: Date.now() as any, clientTransactionId: `rb-${card.name}-${atc}-${Date.now()}`,
       },
       dukptKeyId: 'dukpt', sensitiveCardData: outcome.sensitive!,
     }).finish());
     await s.close();
-    return { signedTransaction: raw, signedToken: token, aid: outcome.card!.aid, cvm: pay.Cvm.CVM_NO_CVM };
+    if (!pinBlock) return { signedTransaction: raw, signedToken: token, aid: outcome.card!.aid, cvm: pay.Cvm.CVM_NO_CVM };
+    return { signedTransaction: raw, signedToken: token, aid: outcome.card!.aid, cvm: pay.Cvm.CVM_ONLINE_PIN, encryptedPinBlock: pinBlock, pinBlockFormat: pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4 };
   }
 
   /** Copies the whole device state (sealed objects, RPMB image, HUK) while the TEE is halted. */

@@ -10,7 +10,9 @@
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { startTestBackend, Admin, tid, a, tableRows, type Backend } from './harness.ts';
 import { newPhone, signedToken, pay, type Phone } from './phone.ts';
-import { putAcquirer, bdkIdOf, parseLimits } from '../../backend/tenants.ts';
+import { putAcquirer, bdkIdOf, parseLimits, keyIdIn, keyAgreementKeyOf } from '../../backend/tenants.ts';
+import { issuerKeyId, TEST_IMK_ID, TEST_ISSUER_MASTER_KEY_AC_HEX } from '../../backend/issuer-sim/index.ts';
+import { verifyP256 } from '../../backend/crypto/p256.ts';
 import { adminRoutes } from '../../backend/http/admin.ts';
 import { consoleRoutes } from '../../backend/console/routes.ts';
 import { ConsoleViews } from '../../backend/console/views.ts';
@@ -115,6 +117,108 @@ describe('acquirers as tenants (issue 16 §1)', () => {
     const r = await createForB('M-A', tid());
     expect([r.status, r.error]).toEqual([409, 'ERROR_CONFLICT']);
   });
+
+  test('issuer keys per acquirer: bank-b\'s route verifies the ARQC and the PIN with the issuer keys in its own HSM namespace', async () => {
+    const hsm = be.service.hsm;
+    expect([keyIdIn(DEFAULT_ACQUIRER, 'imk-test'), keyIdIn(B, 'imk-test'), issuerKeyId(B, TEST_IMK_ID)]).toEqual(['imk-test', 'acq.bank-b.imk-test', 'acq.bank-b.imk-test']);
+    expect(() => keyIdIn('B!', 'imk-test')).toThrow(/acquirer id/);
+    // Made when the back end first served bank-b (TDES and SM4), beside the default acquirer's own.
+    for (const alg of ['tdes', 'sm4'] as const) {
+      expect(await hsm.hasIssuerMasterKey('acq.bank-b.imk-test', alg), alg).toBe(true);
+      expect(await hsm.hasIssuerMasterKey('imk-test', alg), alg).toBe(true);
+    }
+    const tB = await signedToken(phoneB);
+    const tA = await signedToken(phoneA);
+    // bank-b's key replaced by another value: bank-b's payments fail the ARQC, the default acquirer's still pass.
+    const wrong = Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex');
+    wrong[0] ^= 0x02;
+    await hsm.importIssuerMasterKey('acq.bank-b.imk-test', wrong);
+    try {
+      const b = await phoneB.link.authorize(await phoneB.payment(10_00, tB));
+      expect([decision(b), reason(b)]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_CRYPTOGRAM_FAILED']);
+      const a1 = await phoneA.link.authorize(await phoneA.payment(10_00, tA));
+      expect(decision(a1), a1.reasonText).toBe('DECISION_APPROVED');
+    } finally {
+      await hsm.importIssuerMasterKey('acq.bank-b.imk-test', Buffer.from(TEST_ISSUER_MASTER_KEY_AC_HEX, 'hex'));
+    }
+    const b2 = await phoneB.link.authorize(await phoneB.payment(10_00, tB));
+    expect(decision(b2), b2.reasonText).toBe('DECISION_APPROVED');
+
+    // The online PIN is checked against bank-b's own PIN verification key and value.
+    const unionpay = (await be.service.payments.issuer.account('6228480000000000017'))!;
+    const own = (await be.service.repo.getIssuerPvv(B, unionpay.panHash))!;
+    expect(own.pvkId).toBe('acq.bank-b.pvk-issuer-sim');
+    expect(Buffer.from(own.pvv).equals(Buffer.from(unionpay.pvv))).toBe(false); // another key, another value
+    expect(await be.service.repo.getIssuerPvv(DEFAULT_ACQUIRER, unionpay.panHash)).toBeNull(); // the default acquirer's is in the account
+    const wrongPin = await phoneB.link.authorize(await phoneB.payment(450_00, tB, 'unionpay', '9999'));
+    expect([decision(wrongPin), reason(wrongPin)]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_INCORRECT_PIN']);
+    await tableRows(be, "DELETE FROM issuer_pvvs WHERE acquirer_id = 'bank-b' RETURNING pan_hash");
+    const noPvv = await phoneB.link.authorize(await phoneB.payment(450_00, tB, 'unionpay', '1234'));
+    expect([decision(noPvv), reason(noPvv)]).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_UNKNOWN_CARD']);
+    await be.service.payments.issuer.ensureKeys(B); // issues bank-b's PVVs again under its PVK
+    const rightPin = await phoneB.link.authorize(await phoneB.payment(450_00, tB, 'unionpay', '1234'));
+    expect(decision(rightPin), rightPin.reasonText).toBe('DECISION_APPROVED');
+    const rightA = await phoneA.link.authorize(await phoneA.payment(20_00, tA, 'unionpay', '1234'));
+    expect(decision(rightA), rightA.reasonText).toBe('DECISION_APPROVED');
+  }, 180_000);
+
+  test('PIN translation for an upstream route: DUKPT format 4 → the acquirer\'s zone PIN key, format 4, in one HSM operation', async () => {
+    const hsm = be.service.hsm;
+    const tB = await signedToken(phoneB);
+    await phoneB.payment(450_00, tB, 'unionpay', '1234');
+    const { block, ksn } = phoneB.lastPin!;
+    const pan = '6228480000000000017';
+    const acct = (await be.service.payments.issuer.account(pan))!;
+    const zpk = keyIdIn(B, 'zpk');
+    await hsm.ensureZonePinKey(zpk);
+    await hsm.ensureZonePinKey(zpk); // made once
+    await hsm.ensureZonePinKey('zpk-other');
+    const zoned = (await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, pan, zpk))!;
+    expect(zoned.length).toBe(16);
+    expect(Buffer.from(zoned).equals(Buffer.from(block))).toBe(false);
+    // The receiving side finds the same PIN under the zone PIN key, and under no other key.
+    expect(await hsm.verifyZpkPin(zpk, zoned, pan, acct.pvkId, acct.pvv)).toBe('match');
+    expect(await hsm.verifyZpkPin('zpk-other', zoned, pan, acct.pvkId, acct.pvv)).toBe('bad-block');
+    expect(await hsm.verifyZpkPin(zpk, zoned, '6228480000000000026', acct.pvkId, acct.pvv)).toBe('bad-block'); // another PAN field
+    const other = (await be.service.payments.issuer.account('6228480000000000026'))!;
+    expect(await hsm.verifyZpkPin(zpk, zoned, pan, other.pvkId, Uint8Array.from(other.pvv, (x) => x ^ 1))).toBe('mismatch');
+    // Fresh random fill each time: the same PIN gives another block.
+    const again = (await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, pan, zpk))!;
+    expect(Buffer.from(again).equals(Buffer.from(zoned))).toBe(false);
+    expect(await hsm.verifyZpkPin(zpk, again, pan, acct.pvkId, acct.pvv)).toBe('match');
+    // Not a PIN block under that DUKPT key (another acquirer's BDK, a flipped bit, a short block): null.
+    expect(await hsm.translateDukptPinToZpk(bdkIdOf(DEFAULT_ACQUIRER), ksn, block, pan, zpk)).toBeNull();
+    expect(await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, Uint8Array.from(block, (x, i) => (i === 3 ? x ^ 1 : x)), pan, zpk)).toBeNull();
+    expect(await hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block.subarray(0, 8), pan, zpk)).toBeNull();
+    await expect(hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, '62284800', zpk)).rejects.toThrow(/PAN must be 12..19 digits/);
+    await expect(hsm.translateDukptPinToZpk(bdkIdOf(B), ksn, block, pan, 'zpk-none')).rejects.toThrow(/no zone PIN key zpk-none/);
+  }, 180_000);
+
+  test('key-injection keys per acquirer: bank-b\'s device pinned bank-b\'s key-agreement key; the default acquirer\'s keeps the service key', async () => {
+    const hsm = be.service.hsm;
+    expect([keyAgreementKeyOf(DEFAULT_ACQUIRER), keyAgreementKeyOf(B)]).toEqual([null, 'acq.bank-b.key-agreement']);
+    const keyB = await hsm.signingKey('acq.bank-b.key-agreement');
+    const keyDefault = hsm.publicKey('key-agreement');
+    expect(keyB.length).toBe(65);
+    expect(Buffer.from(keyB).equals(Buffer.from(keyDefault))).toBe(false);
+    expect(Buffer.from(await hsm.signingKey('acq.bank-b.key-agreement')).equals(Buffer.from(keyB))).toBe(true); // stored, not made again
+    expect((await tableRows(be, "SELECT id FROM secrets WHERE id = 'signing-key/acq.bank-b.key-agreement'")).length).toBe(1);
+
+    await phoneB.link.attestNow();
+    const xB = (await phoneB.link.call('key-exchange', { keyExchange: {} })).keyExchange!;
+    expect(verifyP256(keyB, xB.offer!, xB.offerSignature!)).toBe(true);
+    expect(verifyP256(keyDefault, xB.offer!, xB.offerSignature!)).toBe(false);
+    // bank-b's TEE refuses the same offer signed with the default acquirer's key: it pinned bank-b's.
+    const forged = await phoneB.link.attest.agreeKek(xB.offer!, hsm.sign('key-agreement', xB.offer!)).then(() => null, (e: unknown) => e);
+    expect(forged).toBeInstanceOf(Error);
+    await phoneB.link.attest.agreeKek(xB.offer!, xB.offerSignature!); // its own acquirer's signature is accepted
+
+    // The default acquirer's device (as every device enrolled before tenants) is offered keys signed by the service key.
+    await phoneA.link.attestNow();
+    const xA = (await phoneA.link.call('key-exchange', { keyExchange: {} })).keyExchange!;
+    expect(verifyP256(keyDefault, xA.offer!, xA.offerSignature!)).toBe(true);
+    await phoneA.link.attest.agreeKek(xA.offer!, xA.offerSignature!);
+  }, 120_000);
 
   test('per-acquirer limits are checked when configured', () => {
     expect(parseLimits(B_LIMITS)).toEqual([{ currency: '156', transactionLimit: 500_00, cvmRequiredLimit: 400_00 }]);

@@ -282,6 +282,16 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect(await r.useWalletCode('c1', 11)).toBe(false);
     expect(await r.getWalletCode('c1')).toEqual({ codeHash: 'c1', accountHash: 'acct', cryptogram: 'AB', expiresMs: 60, usedMs: 10 });
   });
+
+  test('an acquirer\'s own PIN verification values (issue 16 §1): insert if absent, read per acquirer and card', async () => {
+    const pvv = Uint8Array.of(8, 7, 6, 5, 4, 3, 2, 1);
+    expect(await r.addIssuerPvv('bank-x', 'pan-9', 'acq.bank-x.pvk', pvv)).toBe(true);
+    expect(await r.addIssuerPvv('bank-x', 'pan-9', 'acq.bank-x.pvk-2', Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0))).toBe(false); // the first stays
+    expect(await r.getIssuerPvv('bank-x', 'pan-9')).toEqual({ pvkId: 'acq.bank-x.pvk', pvv });
+    expect(await r.getIssuerPvv('bank-y', 'pan-9')).toBeNull();
+    expect(await r.getIssuerPvv('bank-x', 'pan-8')).toBeNull();
+    expect(await other.getIssuerPvv('bank-x', 'pan-9')).toEqual({ pvkId: 'acq.bank-x.pvk', pvv });
+  });
 });
 
 // Concurrency: on PostgreSQL across two connections (two nodes, as far as the database can tell) —

@@ -7,7 +7,7 @@
 // explains a failure.
 import { fixedInfo, deriveKeys, macTag } from "../../../ta/lib/kek";
 import { initialKey, derivationKey, verifyMac, aesKeyTypeOf, dataCipher, workingKey, USAGE_PIN_ENCRYPTION } from "../../../ta/lib/dukpt-aes";
-import { panFieldFormat4, pinFieldFormat4, decipherFormat4 } from "../../../ta/lib/pinblock";
+import { panFieldFormat4, pinFieldFormat4, decipherFormat4, encipherFormat4 } from "../../../ta/lib/pinblock";
 import { cmac } from "../../../ta/lib/cmac";
 import { AES_ECB } from "../../../ta/lib/cipher";
 import { wrapHeader } from "../../../ta/lib/tr31";
@@ -194,6 +194,70 @@ export function dukpt_aes_verify_pin(bdkLen: i32, ksnLen: i32, blockLen: i32, pa
   } else {
     const pin = digits.subarray(0, n);
     const v = pvvOf(pvk, pan, pin);
+    verdict[0] = v != null && equalCT(v!, pvv) ? 0 : 1;
+    if (v) wipe(v!);
+  }
+  wipe(digits);
+  wipe(pvk);
+  return output([verdict]);
+}
+
+/** Issue 16 §1, an acquirer's upstream route: PIN translation (ISO 9564-1 §9.4, format 4 to format
+ * 4). in: BDK || KSN (12) || PIN block (16) || PAN digits (values 0..9) || ZPK (AES, 16/24/32) ||
+ * random (8, the new block's fill). Deciphers the block under the DUKPT PIN key (usage 1000) of the
+ * KSN and enciphers the same PIN under the zone PIN key, in one call: the clear PIN exists only in
+ * this module's memory and is wiped. out: status (1: 0 translated, 2 not a format 4 PIN block for
+ * this PAN under this key) || the new block (16, zeros unless translated). */
+export function dukpt_aes_translate_pin(bdkLen: i32, ksnLen: i32, blockLen: i32, panLen: i32, zpkLen: i32, rndLen: i32): i32 {
+  let o = 0;
+  const bdk = input(o, bdkLen); o += bdkLen;
+  const ksn = input(o, ksnLen); o += ksnLen;
+  const block = input(o, blockLen); o += blockLen;
+  const pan = input(o, panLen); o += panLen;
+  const zpk = input(o, zpkLen); o += zpkLen;
+  const rnd = input(o, rndLen);
+  if (ksnLen != 12 || blockLen != 16 || rndLen != 8) { wipe(bdk); wipe(zpk); setReason("PIN translate: KSN 12, block 16 and random 8 bytes"); return <i32>0xffff0006; }
+  const dk = receiverDerivationKey(bdk, ksn);
+  if (!dk) { wipe(zpk); return derivationStatus; }
+  const pinKey = workingKey(dk, ksn, USAGE_PIN_ENCRYPTION, aesKeyTypeOf(dk.length));
+  wipe(dk);
+  if (!pinKey) { wipe(zpk); return failed("PIN key"); }
+  const digits = new Uint8Array(12);
+  const n = decipherFormat4(pinKey, block, pan, digits);
+  wipe(pinKey);
+  const status = new Uint8Array(1);
+  const out = new Uint8Array(16);
+  if (n < 0) {
+    status[0] = 2;
+  } else {
+    const pin = digits.subarray(0, n);
+    if (encipherFormat4(zpk, pin, pan, out, rnd) != 0) { status[0] = 2; out.fill(0); }
+  }
+  wipe(digits);
+  wipe(zpk);
+  wipe(rnd);
+  return output([status, out]);
+}
+
+/** The issuer side of a translated PIN: in: ZPK || PIN block (16) || PAN digits || PVK || PVV (8).
+ * Deciphers the format 4 block under the zone PIN key and compares the PIN's PVV in constant time.
+ * out: one byte, as dukpt_aes_verify_pin (0 match, 1 mismatch, 2 not a format 4 block for this PAN). */
+export function zpk_verify_pin(zpkLen: i32, blockLen: i32, panLen: i32, pvkLen: i32, pvvLen: i32): i32 {
+  let o = 0;
+  const zpk = input(o, zpkLen); o += zpkLen;
+  const block = input(o, blockLen); o += blockLen;
+  const pan = input(o, panLen); o += panLen;
+  const pvk = input(o, pvkLen); o += pvkLen;
+  const pvv = input(o, pvvLen);
+  if (blockLen != 16 || pvvLen != 8) { wipe(zpk); wipe(pvk); setReason("PIN verify: block 16 and PVV 8 bytes"); return <i32>0xffff0006; }
+  const digits = new Uint8Array(12);
+  const n = decipherFormat4(zpk, block, pan, digits);
+  wipe(zpk);
+  const verdict = new Uint8Array(1);
+  if (n < 0) {
+    verdict[0] = 2;
+  } else {
+    const v = pvvOf(pvk, pan, digits.subarray(0, n));
     verdict[0] = v != null && equalCT(v!, pvv) ? 0 : 1;
     if (v) wipe(v!);
   }
