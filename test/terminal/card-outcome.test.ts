@@ -71,6 +71,7 @@ describe('messages and remedies', () => {
     const seePhone = ['the cardholder must verify on their phone (SEE_PHONE)', 'ask the customer to unlock their wallet on the phone, then start the payment again'];
     expect(failure(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }))).toEqual(seePhone);
     expect(failure(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'SEE_PHONE', restart: 'B' }))).toEqual(seePhone);
+    expect(failure(outcome('END_APPLICATION', 'SEE_PHONE', { restart: 'B' }))[0]).toBe('the cardholder must verify on their phone (see phone)');
     expect(failure(outcome('TRY_AGAIN', 'PRESENT_CARD_AGAIN'))[0]).toBe('the card read did not complete');
   });
   it('over the limit names the currency', () => {
