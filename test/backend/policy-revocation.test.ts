@@ -197,6 +197,7 @@ describe('a PUT only adds revocations', () => {
     ['floors of different TAs both stay, in order', [f(UUID_PIN, '2.0.0')], [f(UUID_ATTEST, '1.0.0')], [f(UUID_PIN, '2.0.0'), f(UUID_ATTEST, '1.0.0')] as never],
     ['a repeated UUID in one list keeps its highest', [], [f(UUID_PIN, '3.0.0'), f(UUID_PIN, '2.0.0'), f(UUID_PIN, '4.0.0')], [f(UUID_PIN, '4.0.0')] as never],
     ['a floor without a UUID is kept under the empty one', [], [f(undefined, '1.0.0')], [f('', '1.0.0')] as never],
+    ['floors without a UUID are one TA: not lowered either', [f(undefined, '2.0.0')], [f(undefined, '1.0.0')], [f('', '2.0.0')] as never],
   ];
   for (const [what, now, put, want] of table) it(`raiseFloors: ${what}`, () => expect(raiseFloors(now, put)).toEqual(want));
 
