@@ -175,6 +175,27 @@ describe('TA version floors', () => {
   });
 });
 
+describe('a new signed manifest keeps the revocations', () => {
+  const manifestOf = (...tas: ManifestTa[]) => ({ tas }) as unknown as Manifest;
+  it('a first policy revokes nothing', () => {
+    const p = policyFromManifests(1, [{ manifest: manifestOf(ta('attest', UUID_ATTEST, sha(10))), sha256: M1 }]);
+    expect([p.revokedManifestSha256, p.taMinVersions]).toEqual([[], []]);
+  });
+  it('a policy built on another keeps its revoked manifests and TA floors', () => {
+    const base = basePolicy({ revokedManifestSha256: [bytes(M2)], taMinVersions: [{ uuid: UUID_PIN, minVersion: '1.2.3' }] });
+    const p = policyFromManifests(4, [{ manifest: manifestOf(ta('attest', UUID_ATTEST, sha(20))), sha256: sha(3) }], base);
+    expect(p.revokedManifestSha256.map(hexOf)).toEqual([M2]);
+    expect(p.taMinVersions.map((f) => [f.uuid, f.minVersion])).toEqual([[UUID_PIN, '1.2.3']]);
+    expect(assessMeasurements(measured('1.2.2'), p)).toEqual([below('1.2.2', '1.2.3')]);
+  });
+  it('a base without lists (a policy object as sent, not created) takes the defaults', () => {
+    const base = { version: 2, tas: [], manifestSha256: [] } as unknown as Policy;
+    const p = policyFromManifests(3, [{ manifest: manifestOf(ta('attest', UUID_ATTEST, sha(10))), sha256: M1 }], base);
+    expect([p.runtimeVersions, p.bootStates, p.requiredTas]).toEqual([['0.1.0'], [a.BootState.BOOT_STATE_VERIFIED], ['attest']]);
+    expect([p.revokedManifestSha256, p.taMinVersions]).toEqual([[], []]);
+  });
+});
+
 describe('a PUT only adds revocations', () => {
   it('unionBytes: both lists, each hash once, in first-seen order', () => {
     const [x, y, z] = [bytes(M1), bytes(M2), bytes(sha(3))];
