@@ -113,6 +113,7 @@ describe('measurements: every failure suspends', () => {
       [`suspend: TA attest image ${sha(10).slice(0, 16)}… is not on the allowlist`]],
     ['the required attest TA missing', measured({ tas: [measured().tas![1]!] }), ['suspend: required TA attest is not loaded']],
     ['no TAs', measured({ tas: [] }), ['suspend: required TA attest is not loaded']],
+    ['no TA list at all', measured({ tas: undefined }), ['suspend: required TA attest is not loaded']],
   ];
   for (const [what, m, reasons] of table) {
     it(what, () => {
@@ -130,6 +131,13 @@ describe('measurements: every failure suspends', () => {
     const p = a.Policy.create({ ...basePolicy(), tas: [{ name: 'attest', sha256: bytes(sha(10)) }] });
     expect(assessMeasurements(measured({ tas: [{ name: 'attest', sha256: bytes(sha(10)) }] }), p)).toEqual([]);
     expect(assessMeasurements(measured({ tas: [{ name: 'attest', uuid: bytes(UUID_ATTEST.replace(/-/g, '')), sha256: bytes(sha(10)) }] }), p)).toHaveLength(1);
+  });
+  it('a runtime version or TA name not measured counts as the empty one', () => {
+    const p = a.Policy.create({ ...basePolicy(), runtimeVersions: [''], requiredTas: [''], tas: [...basePolicy().tas, { name: '', sha256: bytes(sha(13)) }] });
+    expect(assessMeasurements(measured({ runtimeVersion: undefined, tas: [{ sha256: bytes(sha(13)) }] }), p)).toEqual([]);
+    expect(assessMeasurements(measured({ runtimeVersion: undefined, tas: [{ sha256: bytes(sha(13)) }] }), basePolicy())).toEqual([
+      'suspend: runtime version undefined is not allowed', `suspend: TA undefined image ${sha(13).slice(0, 16)}… is not on the allowlist`, 'suspend: required TA attest is not loaded',
+    ]);
   });
   it('every failure is listed', () => {
     expect(assessMeasurements(measured({ runtimeVersion: 'x', bootState: a.BootState.BOOT_STATE_UNLOCKED, manifestSha256: bytes(M2), tas: [] }), basePolicy())).toHaveLength(4);

@@ -314,15 +314,23 @@ describe('CDA (Book 2 §6.6.2): the CID and the transaction data hash', () => {
     return { bytes, tlv: decodeTlv(bytes) };
   };
   const hashed = concat(pdolData, cdol1Data, fromHex('9F2701809F360200129F100706010A03A00000'));
-  const icDyn = (o: { ldn?: number; cid?: number; hash?: Uint8Array; cut?: number } = {}) => {
-    const d = concat(u8(o.ldn ?? 2, 0xab, 0xcd), u8(o.cid ?? 0x80), ac, o.hash ?? sha1(hashed));
+  const icDyn = (o: { ldn?: number; cid?: number; hash?: Uint8Array; cut?: number; rrp?: Uint8Array } = {}) => {
+    const d = concat(u8(o.ldn ?? 2, 0xab, 0xcd), u8(o.cid ?? 0x80), ac, o.hash ?? sha1(hashed), o.rrp ?? new Uint8Array(0));
     return d.subarray(0, d.length - (o.cut ?? 0));
   };
-  const run = (dyn: Uint8Array, cid = u8(0x80)) => {
+  const run = (dyn: Uint8Array, cid = u8(0x80), relayResistanceData?: Uint8Array) => {
     const sd = sdad(dyn, un);
     const r = responseFor(sd);
-    return verifyCda(icc, { sdad: sd, un, cid, pdolData, cdol1Data, response: r.tlv, responseBytes: r.bytes });
+    return verifyCda(icc, { sdad: sd, un, cid, pdolData, cdol1Data, response: r.tlv, responseBytes: r.bytes, relayResistanceData });
   };
+  // Kernel 2 relay resistance (Book C-2): terminal entropy (4) || the card's RRP data (10), signed after the hash.
+  const rrp = fromHex('0102030405060708090A0B0C0D0E');
+  const rrpOther = rrp.map((b, i) => (i === rrp.length - 1 ? b ^ 1 : b));
+  it('relay resistance data signed right after the hash, as exchanged: the AC', () => {
+    expect(toHex(run(icDyn({ rrp }), u8(0x80), rrp))).toBe(toHex(ac));
+    // Without relay resistance the bytes after the hash are not looked at.
+    expect(toHex(run(icDyn({ rrp })))).toBe(toHex(ac));
+  });
   it('returns the AC in the signature when CID and hash agree, as its own 8 bytes', () => {
     const r = run(icDyn());
     expect([toHex(r), r.buffer.byteLength]).toEqual([toHex(ac), 8]);
@@ -343,6 +351,11 @@ describe('CDA (Book 2 §6.6.2): the CID and the transaction data hash', () => {
     ['a hash over other data', () => run(icDyn({ hash: sha1(pdolData) })), 'CDA_HASH_MISMATCH'],
     ['one byte short of LDN + CID + AC + hash', () => run(icDyn({ cut: 1 })), 'SDAD_INVALID'],
     ['an LDN that runs past the data', () => run(icDyn({ ldn: 3 })), 'SDAD_INVALID'],
+    ['relay resistance data differing in its last byte', () => run(icDyn({ rrp: rrpOther }), u8(0x80), rrp), 'CDA_RRP_MISMATCH'],
+    ['relay resistance data one byte short in the signature', () => run(icDyn({ rrp: rrp.subarray(0, rrp.length - 1) }), u8(0x80), rrp), 'CDA_RRP_MISMATCH'],
+    ['no relay resistance data in the signature after an exchange', () => run(icDyn(), u8(0x80), rrp), 'CDA_RRP_MISMATCH'],
+    ['relay resistance data checked before the CID', () => run(icDyn({ rrp: rrpOther }), u8(0x40), rrp), 'CDA_RRP_MISMATCH'],
+    ['matching relay resistance data does not hide a CID mismatch', () => run(icDyn({ rrp }), u8(0x40), rrp), 'CDA_CID_MISMATCH'],
     ['no ICC dynamic data at all', () => run(new Uint8Array(0)), 'SDAD_INVALID'],
     ['an SM2 ICC key', () => verifyCda({ algorithm: 'SM2', point: new Uint8Array(65), expiry: '1226' } as never, { sdad: new Uint8Array(0), un, cid: u8(0x80), pdolData, cdol1Data, response: [], responseBytes: new Uint8Array(0) }), 'SDAD_INVALID'],
   ];

@@ -3,12 +3,19 @@
 // overall and 75 % per module. Score = detected (killed + timed out) / valid mutants (all but
 // compile and runtime errors and ignored ones), as Stryker counts it. Exit 1 below the goal.
 // --partial reads the mutants tested so far (.data/mutation/results.jsonl) of a run cut short.
+// --mutate FILE[,FILE…] (as run.ts gave it to Stryker; globs and :line ranges allowed): only
+// those modules are judged, the others were not mutated this run.
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { matchesMutate, splitMutateArgs } from './args.ts';
 
 const OVERALL_GOAL = 85, MODULE_GOAL = 75;
 const root = join(import.meta.dirname, '../..');
-const { modules } = JSON.parse(readFileSync(join(import.meta.dirname, 'modules.json'), 'utf8')) as { modules: string[] };
+const { modules: allModules } = JSON.parse(readFileSync(join(import.meta.dirname, 'modules.json'), 'utf8')) as { modules: string[] };
+
+const { patterns, rest: args } = splitMutateArgs(process.argv.slice(2));
+const selected = (file: string) => !patterns.length || patterns.some((p) => matchesMutate(p)(file));
+const modules = allModules.filter(selected);
 
 interface ModuleScore { module: string; mutants: number; killed: number; survived: number; noCoverage: number; timeout: number; score: number }
 
@@ -17,6 +24,7 @@ type Report = { files: Record<string, { mutants: Array<{ status: string }> }> };
 function scores(report: Report): { modules: ModuleScore[]; overall: ModuleScore } {
   const out: ModuleScore[] = [];
   for (const [file, { mutants }] of Object.entries(report.files)) {
+    if (!selected(file)) continue;
     const n = (s: string) => mutants.filter((m) => m.status === s).length;
     const killed = n('Killed'), timeout = n('Timeout'), survived = n('Survived'), noCoverage = n('NoCoverage');
     const valid = killed + timeout + survived + noCoverage;
@@ -42,8 +50,8 @@ function partialReport(paths: string[]): Report {
 }
 
 {
-  const partial = process.argv.includes('--partial');
-  const given = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const partial = args.includes('--partial');
+  const given = args.filter((a) => !a.startsWith('--'));
   const file = given[0] ?? join(root, partial ? '.data/mutation/results.jsonl' : '.data/mutation/mutation.json');
   const { modules: rows, overall } = scores(partial ? partialReport(given.length ? given : [file]) : JSON.parse(readFileSync(file, 'utf8')) as Report);
   if (partial) console.log('(partial: only the mutants tested so far)\n');

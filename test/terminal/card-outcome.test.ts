@@ -66,12 +66,16 @@ describe('messages and remedies', () => {
     expect(failure(outcome('DECLINED', 'NOT_AUTHORISED', { reason: 'CARD_DECLINED', card: { ...card, expiry: '2511' } }))[0]).toBe('the card declined (CARD_DECLINED)');
     expect(failure(outcome('DECLINED', 'NOT_AUTHORISED', { reason: 'CARD_DECLINED', card: { ...card, expiry: '251' } }))[0]).toBe('the card declined (CARD_DECLINED)');
     expect(failure(outcome('DECLINED', 'NOT_AUTHORISED', { reason: 'CARD_DECLINED', card: { ...card, expiry: '2x10' } }))[0]).toBe('the card declined (CARD_DECLINED)');
+    // Exactly four digits: five are not an expiry, whichever four of them would compare below this month.
+    expect(failure(outcome('DECLINED', 'NOT_AUTHORISED', { reason: 'CARD_DECLINED', card: { ...card, expiry: '12510' } }))[0]).toBe('the card declined (CARD_DECLINED)');
+    expect(failure(outcome('DECLINED', 'NOT_AUTHORISED', { reason: 'CARD_DECLINED', card: { ...card, expiry: '25101' } }))[0]).toBe('the card declined (CARD_DECLINED)');
   });
   it('try again', () => {
     const seePhone = ['the cardholder must verify on their phone (SEE_PHONE)', 'ask the customer to unlock their wallet on the phone, then start the payment again'];
     expect(failure(outcome('TRY_AGAIN', 'SEE_PHONE', { reason: 'SEE_PHONE' }))).toEqual(seePhone);
     expect(failure(outcome('END_APPLICATION', 'SEE_PHONE', { reason: 'SEE_PHONE', restart: 'B' }))).toEqual(seePhone);
-    expect(failure(outcome('TRY_AGAIN', 'PRESENT_CARD_AGAIN'))[0]).toBe('the card read did not complete');
+    expect(failure(outcome('END_APPLICATION', 'SEE_PHONE', { restart: 'B' }))[0]).toBe('the cardholder must verify on their phone (see phone)');
+    expect(failure(outcome('TRY_AGAIN', 'PRESENT_CARD_AGAIN'))).toEqual(['the card read did not complete', 'ask the customer to tap again and hold the card still']);
   });
   it('over the limit names the currency', () => {
     expect(failure(outcome('END_APPLICATION', 'AMOUNT_OVER_LIMIT'))).toEqual(['the amount is above the contactless transaction limit for CNY', 'take a smaller amount, or another payment method (chip, QR)']);
