@@ -1,13 +1,18 @@
 // The simulated hardware unique key (HUK) and the per-TA keys derived from it, as OP-TEE's
 // tee_otp_get_hw_unique_key + huk_subkey_derive do: HKDF-SHA256 (RFC 5869) with the TA's
 // UUID and a label as info, so no TA can compute another TA's keys.
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './storage/atomic.ts';
 
 export class Huk {
-  private constructor(private readonly key: Uint8Array) {}
+  /** The key imported once: every derivation (two per TA start, one for the RPMB key) would
+   * otherwise import it again. */
+  private readonly ikm: KeyObject;
+  private constructor(private readonly key: Uint8Array) {
+    this.ikm = createSecretKey(key);
+  }
 
   static fromBytes(key: Uint8Array): Huk {
     if (key.length !== 32) throw new Error('hardware unique key must be 32 bytes');
@@ -31,7 +36,7 @@ export class Huk {
   /** A key for the TEE core itself (the RPMB authentication key): another HKDF salt, so no
    * TA's derive() can reach it whatever UUID and label it uses. */
   deriveCore(label: string, len = 32): Uint8Array {
-    return new Uint8Array(hkdfSync('sha256', this.key, 'TrustTap HUK core v1', new TextEncoder().encode(label), len));
+    return new Uint8Array(hkdfSync('sha256', this.ikm, 'TrustTap HUK core v1', new TextEncoder().encode(label), len));
   }
 
   derive(taUuid: Uint8Array, label: Uint8Array | string, len = 32): Uint8Array {
@@ -39,6 +44,6 @@ export class Huk {
     const info = new Uint8Array(taUuid.length + l.length);
     info.set(taUuid, 0);
     info.set(l, taUuid.length);
-    return new Uint8Array(hkdfSync('sha256', this.key, 'TrustTap HUK v1', info, len));
+    return new Uint8Array(hkdfSync('sha256', this.ikm, 'TrustTap HUK v1', info, len));
   }
 }

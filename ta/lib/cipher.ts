@@ -3,6 +3,7 @@
 // (host ABI 1.3): DUKPT and TR-31 steps take a new key every one or two blocks, so three host
 // calls per step (init, update, free) cost more than the block.
 import * as host from "./host";
+import { ERROR_BAD_PARAMETERS } from "./status";
 
 export const AES_ECB = host.ALG_AES_ECB_NOPAD;
 export const AES_CBC = host.ALG_AES_CBC_NOPAD;
@@ -23,6 +24,16 @@ export function cipher(alg: u32, mode: u32, key: Uint8Array, iv: Uint8Array | nu
   if (r < 0) { cipherStatus = r; return null; }
   cipherStatus = 0;
   return out;
+}
+
+/** The same over the first len bytes of buf, in place, under the first keyLen bytes of key (the
+ * host reads all input before it writes): no allocation, for derivation loops that reuse static
+ * buffers. False on a host error (cipherStatus). */
+export function cipherInPlace(alg: u32, mode: u32, key: Uint8Array, keyLen: i32, iv: Uint8Array | null, buf: Uint8Array, len: i32): bool {
+  if (keyLen > key.length || len > buf.length) { cipherStatus = <i32>ERROR_BAD_PARAMETERS; return false; }
+  const r = host.cipher_once(alg, mode, key.dataStart, keyLen, iv ? iv.dataStart : 0, iv ? iv.length : 0, buf.dataStart, len, buf.dataStart);
+  cipherStatus = r < 0 ? r : 0;
+  return r >= 0;
 }
 
 export function encrypt(alg: u32, key: Uint8Array, data: Uint8Array, iv: Uint8Array | null = null): Uint8Array | null {

@@ -7,7 +7,8 @@
 // bytes (the initial key ID for the initial key; else IKID[4..8] || counter). A derived key is
 // never longer than the key it comes from. All blocks of one step go in one host ECB call.
 // KSN: 12 bytes = initial key ID (8) || transaction counter (4, big-endian).
-import { AES_CBC, AES_ECB, encrypt, decrypt } from "./cipher";
+import { AES_CBC, AES_ECB, encrypt, decrypt, cipherInPlace } from "./cipher";
+import { MODE_ENCRYPT } from "./host";
 import { cmac } from "./cmac";
 import { badParam, fail } from "./error";
 import { ERROR_GENERIC, ERROR_OVERFLOW, ERROR_MAC_INVALID } from "./status";
@@ -78,42 +79,60 @@ export function counterValid(counter: u32): bool {
   return counter != 0 && <i32>popcnt(counter) <= MAX_COUNTER_ONE_BITS;
 }
 
-/** Derives keyLen bytes from key with the derivation data template (block counter at [1]). */
-function deriveKey(key: Uint8Array, usage: u16, keyType: i32, ksnData: Uint8Array): Uint8Array | null {
+// Working buffers reused by every derivation and wiped before each public function returns: the
+// derivation walk runs in place (each step's key overwrites its parent in KEY), so the PIN path
+// allocates only its 16-byte result. TAs are single-threaded, and nothing here re-enters.
+const KEY = new Uint8Array(32);
+const DD = new Uint8Array(32);
+const KD = new Uint8Array(8);
+const ZERO_IV = new Uint8Array(16);
+
+function wipeWork(): void {
+  wipe(KEY);
+  wipe(DD);
+}
+
+/** One derivation: the keyType key from the first keyLen bytes of key, with KD as the 8 KSN bytes
+ * of the derivation data, into dst (which may be key). False on a host error. */
+function deriveInto(key: Uint8Array, keyLen: i32, usage: u16, keyType: i32, dst: Uint8Array): bool {
   const len = keyTypeLength(keyType);
   const blocks = (len + 15) >> 4;
-  const dd = new Uint8Array(blocks * 16);
   const alg = algorithmIndicator(keyType);
   const bits = <u16>(len * 8);
   for (let b = 0; b < blocks; b++) {
     const o = b * 16;
-    dd[o] = 0x01;
-    dd[o + 1] = <u8>(b + 1);
-    dd[o + 2] = <u8>(usage >> 8);
-    dd[o + 3] = <u8>usage;
-    dd[o + 4] = <u8>(alg >> 8);
-    dd[o + 5] = <u8>alg;
-    dd[o + 6] = <u8>(bits >> 8);
-    dd[o + 7] = <u8>bits;
-    for (let i = 0; i < 8; i++) dd[o + 8 + i] = ksnData[i];
+    DD[o] = 0x01;
+    DD[o + 1] = <u8>(b + 1);
+    DD[o + 2] = <u8>(usage >> 8);
+    DD[o + 3] = <u8>usage;
+    DD[o + 4] = <u8>(alg >> 8);
+    DD[o + 5] = <u8>alg;
+    DD[o + 6] = <u8>(bits >> 8);
+    DD[o + 7] = <u8>bits;
+    for (let i = 0; i < 8; i++) DD[o + 8 + i] = KD[i];
   }
-  const out = encrypt(AES_ECB, key, dd);
-  wipe(dd);
-  if (out == null) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed");
-  if (out.length == len) return out;
-  const k = out.slice(0, len);
-  wipe(out);
-  return k;
+  if (!cipherInPlace(AES_ECB, MODE_ENCRYPT, key, keyLen, null, DD, blocks * 16)) return false;
+  memory.copy(dst.dataStart, DD.dataStart, len);
+  return true;
 }
 
-function counterData(ksn: Uint8Array, counter: u32): Uint8Array {
-  const d = new Uint8Array(8);
-  for (let i = 0; i < 4; i++) d[i] = ksn[4 + i];
-  d[4] = <u8>(counter >> 24);
-  d[5] = <u8>(counter >> 16);
-  d[6] = <u8>(counter >> 8);
-  d[7] = <u8>counter;
-  return d;
+/** deriveInto a new array of the key's length. */
+function deriveKey(key: Uint8Array, usage: u16, keyType: i32): Uint8Array | null {
+  const out = new Uint8Array(keyTypeLength(keyType));
+  const ok = deriveInto(key, key.length, usage, keyType, out);
+  wipe(DD);
+  if (!ok) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed");
+  return out;
+}
+
+/** KD = IKID[4..8] || counter (big-endian): the KSN bytes of the derivation data (ksn: a KSN or
+ * the initial key ID, both begin with the 8 initial key ID bytes). */
+function setCounterData(ksn: Uint8Array, counter: u32): void {
+  for (let i = 0; i < 4; i++) KD[i] = ksn[4 + i];
+  KD[4] = <u8>(counter >> 24);
+  KD[5] = <u8>(counter >> 16);
+  KD[6] = <u8>(counter >> 8);
+  KD[7] = <u8>counter;
 }
 
 /** Initial key = derivation from the BDK (AES-128/192/256) with usage 8001 and the initial key ID. */
@@ -121,36 +140,52 @@ export function initialKey(bdk: Uint8Array, initialKeyId: Uint8Array): Uint8Arra
   const t = aesKeyTypeOf(bdk.length);
   if (t < 0) return badParam<Uint8Array>("DUKPT AES: BDK must be 16, 24 or 32 bytes");
   if (initialKeyId.length != IKID_LEN) return badParam<Uint8Array>("DUKPT AES: initial key ID must be 8 bytes");
-  return deriveKey(bdk, USAGE_KEY_DERIVATION_INITIAL_KEY, t, initialKeyId);
+  KD.set(initialKeyId);
+  return deriveKey(bdk, USAGE_KEY_DERIVATION_INITIAL_KEY, t);
 }
 
-/** Walks the counter's one bits from the most significant, one derivation per bit (no counter
- * rule check: the update key path uses counter 0xFFFFFFFF). */
-function walk(ik: Uint8Array, ksn: Uint8Array, counter: u32): Uint8Array | null {
+/** Walks the counter's one bits from the most significant, one derivation per bit, in place in
+ * KEY (no counter rule check: the update key path uses counter 0xFFFFFFFF). False on a host
+ * error, with KEY wiped. */
+function walk(ik: Uint8Array, ksn: Uint8Array, counter: u32): bool {
   const t = aesKeyTypeOf(ik.length);
-  let key = ik.slice();
+  const n = ik.length;
+  KEY.set(ik);
   let working: u32 = 0;
   for (let bit: i32 = 31; bit >= 0; bit--) {
     const m: u32 = <u32>1 << bit;
     if ((counter & m) == 0) continue;
     working |= m;
-    const d = counterData(ksn, working);
-    const next = deriveKey(key, USAGE_KEY_DERIVATION, t, d);
-    wipe(key);
-    if (next == null) return null;
-    key = next;
+    setCounterData(ksn, working);
+    if (!deriveInto(KEY, n, USAGE_KEY_DERIVATION, t, KEY)) { wipeWork(); return false; }
   }
-  return key;
+  wipe(DD);
+  return true;
+}
+
+/** The derivation-key checks (BAD_PARAMETERS): the transaction counter, or 0 after a failure. */
+function checkedCounter(ik: Uint8Array, ksn: Uint8Array): u32 {
+  if (aesKeyTypeOf(ik.length) < 0) { badParam<Uint8Array>("DUKPT AES: initial key must be 16, 24 or 32 bytes"); return 0; }
+  if (ksn.length != KSN_LEN) { badParam<Uint8Array>("DUKPT AES: KSN must be 12 bytes"); return 0; }
+  const c = ksnCounter(ksn);
+  if (c == 0) { badParam<Uint8Array>("DUKPT AES: transaction counter 0 is not a transaction"); return 0; }
+  if (!counterValid(c)) { badParam<Uint8Array>("DUKPT AES: transaction counter has more than 16 one bits"); return 0; }
+  return c;
+}
+
+/** KEY's first n bytes as a new array, then KEY wiped. */
+function takeKey(n: i32): Uint8Array {
+  const k = KEY.slice(0, n);
+  wipeWork();
+  return k;
 }
 
 /** The derivation key of the KSN's transaction (the key its working keys come from). */
 export function derivationKey(ik: Uint8Array, ksn: Uint8Array): Uint8Array | null {
-  if (aesKeyTypeOf(ik.length) < 0) return badParam<Uint8Array>("DUKPT AES: initial key must be 16, 24 or 32 bytes");
-  if (ksn.length != KSN_LEN) return badParam<Uint8Array>("DUKPT AES: KSN must be 12 bytes");
-  const c = ksnCounter(ksn);
-  if (c == 0) return badParam<Uint8Array>("DUKPT AES: transaction counter 0 is not a transaction");
-  if (!counterValid(c)) return badParam<Uint8Array>("DUKPT AES: transaction counter has more than 16 one bits");
-  return walk(ik, ksn, c);
+  const c = checkedCounter(ik, ksn);
+  if (c == 0) return null;
+  if (!walk(ik, ksn, c)) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed");
+  return takeKey(ik.length);
 }
 
 /** A working key of a transaction: usage one of USAGE_*, keyType one of KEY_*; never longer than
@@ -163,7 +198,8 @@ export function workingKey(derivKey: Uint8Array, ksn: Uint8Array, usage: u16, ke
   if (len == 0) return badParam<Uint8Array>("DUKPT AES: unknown working key type");
   if (len > derivKey.length) return badParam<Uint8Array>("DUKPT AES: working key longer than its derivation key");
   if (!isWorkingUsage(usage)) return badParam<Uint8Array>("DUKPT AES: key usage is not a working-key usage");
-  return deriveKey(derivKey, usage, keyType, counterData(ksn, ksnCounter(ksn)));
+  setCounterData(ksn, ksnCounter(ksn));
+  return deriveKey(derivKey, usage, keyType);
 }
 
 function isWorkingUsage(u: u16): bool {
@@ -182,11 +218,11 @@ export function updateKey(ik: Uint8Array, initialKeyId: Uint8Array, keyType: i32
   if (len > ik.length) return badParam<Uint8Array>("DUKPT AES: update key longer than the initial key");
   const ksn = new Uint8Array(KSN_LEN);
   ksn.set(initialKeyId, 0);
-  const k = walk(ik, ksn, 0xffffffff);
-  if (k == null) return null;
-  const u = deriveKey(k, USAGE_KEY_ENCRYPTION_KEY, keyType, counterData(ksn, 0xffffffff));
-  wipe(k);
-  return u;
+  if (!walk(ik, ksn, 0xffffffff)) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed");
+  setCounterData(ksn, 0xffffffff);
+  const ok = deriveInto(KEY, ik.length, USAGE_KEY_ENCRYPTION_KEY, keyType, KEY);
+  if (!ok) { wipeWork(); return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed"); }
+  return takeKey(len);
 }
 
 /** The next KSN after ksn (counter + 1, skipping counters with more than 16 one bits); null with
@@ -205,14 +241,17 @@ export function nextKsn(ksn: Uint8Array): Uint8Array | null {
  * That is the second block of AES-CBC(K, IV 0, PIN field || PAN field): one host operation. */
 export function encryptPinBlock(pinKey: Uint8Array, pinField: Uint8Array, panField: Uint8Array): Uint8Array | null {
   if (pinField.length != 16 || panField.length != 16) return badParam<Uint8Array>("DUKPT AES: PIN and PAN fields must be 16 bytes");
-  const buf = new Uint8Array(32);
-  buf.set(pinField, 0);
-  buf.set(panField, 16);
-  const c = encrypt(AES_CBC, pinKey, buf, new Uint8Array(16));
-  wipe(buf);
-  if (c == null) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher refused the PIN key");
-  const out = c.slice(16, 32);
-  wipe(c);
+  return pinBlockUnder(pinKey, pinKey.length, pinField, panField);
+}
+
+/** encryptPinBlock under the first keyLen bytes of key, in DD; wipes KEY and DD. */
+function pinBlockUnder(key: Uint8Array, keyLen: i32, pinField: Uint8Array, panField: Uint8Array): Uint8Array | null {
+  DD.set(pinField, 0);
+  DD.set(panField, 16);
+  const ok = cipherInPlace(AES_CBC, MODE_ENCRYPT, key, keyLen, ZERO_IV, DD, 32);
+  const out = ok ? DD.slice(16, 32) : null;
+  wipeWork();
+  if (!ok) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher refused the PIN key");
   return out;
 }
 
@@ -233,17 +272,18 @@ export function decryptPinBlock(pinKey: Uint8Array, block: Uint8Array, panField:
 }
 
 /** PIN-key derivation and encipherment of one format-4 block, from the initial key: the hot
- * path of a PIN pad (popcount(counter) + 2 host operations). */
+ * path of a PIN pad (popcount(counter) + 2 host operations, all in the static buffers). */
 export function encryptPinFromInitialKey(ik: Uint8Array, ksn: Uint8Array, keyType: i32, pinField: Uint8Array, panField: Uint8Array): Uint8Array | null {
   if (keyType < KEY_AES128 || keyType > KEY_AES256) return badParam<Uint8Array>("DUKPT AES: PIN key must be AES");
-  const d = derivationKey(ik, ksn);
-  if (d == null) return null;
-  const k = workingKey(d, ksn, USAGE_PIN_ENCRYPTION, keyType);
-  wipe(d);
-  if (k == null) return null;
-  const c = encryptPinBlock(k, pinField, panField);
-  wipe(k);
-  return c;
+  const c = checkedCounter(ik, ksn);
+  if (c == 0) return null;
+  const len = keyTypeLength(keyType);
+  if (len > ik.length) return badParam<Uint8Array>("DUKPT AES: working key longer than its derivation key");
+  if (pinField.length != 16 || panField.length != 16) return badParam<Uint8Array>("DUKPT AES: PIN and PAN fields must be 16 bytes");
+  if (!walk(ik, ksn, c)) return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed");
+  setCounterData(ksn, c);
+  if (!deriveInto(KEY, ik.length, USAGE_PIN_ENCRYPTION, keyType, KEY)) { wipeWork(); return fail<Uint8Array>(ERROR_GENERIC, "DUKPT AES: host cipher failed"); }
+  return pinBlockUnder(KEY, len, pinField, panField);
 }
 
 /** AES-CMAC of data under the MAC generation (request) or verification (response) key. */
@@ -289,8 +329,6 @@ export function derivationStep(parentKey: Uint8Array, initialKeyId: Uint8Array, 
   const t = aesKeyTypeOf(parentKey.length);
   if (t < 0) return badParam<Uint8Array>("DUKPT AES: derivation key must be 16, 24 or 32 bytes");
   if (initialKeyId.length != IKID_LEN) return badParam<Uint8Array>("DUKPT AES: initial key ID must be 8 bytes");
-  const ksn = new Uint8Array(KSN_LEN);
-  ksn.set(initialKeyId, 0);
-  const d = counterData(ksn, counter);
-  return deriveKey(parentKey, USAGE_KEY_DERIVATION, t, d);
+  setCounterData(initialKeyId, counter);
+  return deriveKey(parentKey, USAGE_KEY_DERIVATION, t);
 }

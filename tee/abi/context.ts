@@ -67,6 +67,9 @@ export interface AttestationServices {
   oemCertify(publicKey: Uint8Array): Uint8Array;
 }
 
+/** The view of an empty range: nothing to alias, so one shared array (no allocation per call). */
+const EMPTY = new Uint8Array(0);
+
 export class HostContext {
   private mem_: WebAssembly.Memory | null = null;
   /** The TA's memory; binding another one (a new instance) drops the cached view. */
@@ -94,7 +97,7 @@ export class HostContext {
     if (p + n > mem.length || !this.mem_) mem = this.bytes();
     if (p + n > mem.length) throw new TaPanic(`pointer out of bounds: [${p}, ${p + n}) beyond ${mem.length} bytes of TA memory`);
     if (recording()) recordBoundary({ channel: 'host-read', ta: this.services.ta.name, bytes: mem.subarray(p, p + n) });
-    return mem.subarray(p, p + n);
+    return n === 0 ? EMPTY : mem.subarray(p, p + n);
   }
 
   /** A copy of TA memory, so later writes by the TA cannot change what the host acts on. */
@@ -103,8 +106,15 @@ export class HostContext {
   }
 
   write(ptr: number, data: Uint8Array): void {
+    this.put(this.view(ptr, data.length), data);
+  }
+
+  /** write() into a range the host call has already checked with view() (a TA's output
+   * buffer is checked before the work, so a bad pointer panics before any other status). */
+  put(out: Uint8Array, data: Uint8Array): void {
+    if (data.length !== out.length) throw new TaPanic(`host wrote ${data.length} bytes into a ${out.length}-byte range`);
     if (recording()) recordBoundary({ channel: 'host-write', ta: this.services.ta.name, bytes: data });
-    this.view(ptr, data.length).set(data);
+    out.set(data);
   }
 
   /** AssemblyScript string (UTF-16LE, byte length at ptr-4), for env.abort and env.trace. */

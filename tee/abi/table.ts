@@ -175,10 +175,10 @@ export const hostAbi: readonly HostFunction[] = [
     module: 'tee', name: 'cipher_once', params: [I, I, I, I, I, I, I, I, I], results: [I], since: '1.3',
     doc: 'cipher_once(alg, mode, keyPtr, keyLen, ivPtr, ivLen, inPtr, len, outPtr): cipher_init + cipher_update + op_free in one call, for the one- or two-block steps of key derivation (DUKPT, TR-31, PIN blocks) where each step has a new key; the same algorithms, checks and statuses as cipher_init, then len a multiple of the block (BAD_PARAMETERS). Returns 0; the host keeps nothing of the key; in and out may overlap.',
     handler: (ctx, alg, mode, kp, kl, ivp, ivl, ip, len, op) => guarded(() => {
-      ctx.view(op, len);
+      const out = ctx.view(op, len);
       // Views, not copies: node:crypto copies the key into its own context synchronously, so no
       // host-side copy of the key exists to be wiped; the output is a fresh buffer (overlap-safe).
-      ctx.write(op, ctx.services.crypto.cipherOnce(alg, mode, ctx.view(kp, kl), ctx.view(ivp, ivl), ctx.view(ip, len)));
+      ctx.put(out, ctx.services.crypto.cipherOnce(alg, mode, ctx.view(kp, kl), ctx.view(ivp, ivl), ctx.view(ip, len)));
       return 0;
     }),
   },
@@ -348,13 +348,32 @@ export const debugOnlyImports = new Set(['tee.log', 'env.trace']);
 /** Builds the import object for one TA instance. */
 export function buildImports(ctx: HostContext): WebAssembly.Imports {
   const imports: Record<string, Record<string, Function>> = { env: {}, tee: {} };
-  for (const f of hostAbi) {
-    imports[f.module][f.name] = (...args: number[]) => {
-      if (!recording()) return f.handler(ctx, ...args);
-      const r = f.handler(ctx, ...args);
-      recordBoundary({ channel: 'host-call', ta: ctx.services.ta.name, what: f.name, numbers: typeof r === 'number' ? [...args, r] : args });
-      return r;
-    };
-  }
+  for (const f of hostAbi) imports[f.module][f.name] = bind(ctx, f);
   return imports as WebAssembly.Imports;
+}
+
+/** The import for one host function. Its JavaScript arity is the Wasm signature's: V8 calls an
+ * import of another arity (a rest parameter is arity 0) through a slower adapter, which the
+ * one-block cipher steps of a DUKPT derivation pay ten times per PIN block. */
+function bind(ctx: HostContext, f: HostFunction): Function {
+  const h = f.handler;
+  const recorded = (args: number[]) => {
+    const r = h(ctx, ...args);
+    recordBoundary({ channel: 'host-call', ta: ctx.services.ta.name, what: f.name, numbers: typeof r === 'number' ? [...args, r] : args });
+    return r;
+  };
+  type N = number;
+  switch (f.params.length) {
+    case 0: return () => (recording() ? recorded([]) : h(ctx));
+    case 1: return (a: N) => (recording() ? recorded([a]) : h(ctx, a));
+    case 2: return (a: N, b: N) => (recording() ? recorded([a, b]) : h(ctx, a, b));
+    case 3: return (a: N, b: N, c: N) => (recording() ? recorded([a, b, c]) : h(ctx, a, b, c));
+    case 4: return (a: N, b: N, c: N, d: N) => (recording() ? recorded([a, b, c, d]) : h(ctx, a, b, c, d));
+    case 5: return (a: N, b: N, c: N, d: N, e: N) => (recording() ? recorded([a, b, c, d, e]) : h(ctx, a, b, c, d, e));
+    case 6: return (a: N, b: N, c: N, d: N, e: N, g: N) => (recording() ? recorded([a, b, c, d, e, g]) : h(ctx, a, b, c, d, e, g));
+    case 7: return (a: N, b: N, c: N, d: N, e: N, g: N, i: N) => (recording() ? recorded([a, b, c, d, e, g, i]) : h(ctx, a, b, c, d, e, g, i));
+    case 8: return (a: N, b: N, c: N, d: N, e: N, g: N, i: N, j: N) => (recording() ? recorded([a, b, c, d, e, g, i, j]) : h(ctx, a, b, c, d, e, g, i, j));
+    case 9: return (a: N, b: N, c: N, d: N, e: N, g: N, i: N, j: N, k: N) => (recording() ? recorded([a, b, c, d, e, g, i, j, k]) : h(ctx, a, b, c, d, e, g, i, j, k));
+  }
+  return (...args: number[]) => (recording() ? recorded(args) : h(ctx, ...args));
 }

@@ -17,7 +17,11 @@ interface Spec { name: string; block: number; keyLens: number[]; iv: boolean; op
 
 // OpenSSL names by key length. A 16-byte TDES key is keying option 2 of ANSI X9.52 (K1|K2|K1),
 // which OpenSSL's two-key EDE ciphers are, so the key is used as given (no expanded copy).
-const aes = (mode: string) => (kl: number) => `aes-${kl * 8}-${mode}`;
+// Names built once: a derivation step keys a new cipher per block, so per-call string building shows.
+const aes = (mode: string) => {
+  const names: Record<number, string> = { 16: `aes-128-${mode}`, 24: `aes-192-${mode}`, 32: `aes-256-${mode}` };
+  return (kl: number) => names[kl]!;
+};
 const ciphers = new Map<number, Spec>([
   [Alg.AES_ECB_NOPAD, { name: 'AES-ECB', block: 16, keyLens: [16, 24, 32], iv: false, openssl: aes('ecb') }],
   [Alg.AES_CBC_NOPAD, { name: 'AES-CBC', block: 16, keyLens: [16, 24, 32], iv: true, openssl: aes('cbc') }],

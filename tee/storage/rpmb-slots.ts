@@ -40,8 +40,8 @@ export class RpmbSlots {
     return { slot: -1, free };
   }
 
-  private readSlot(slot: number): Uint8Array | null {
-    const first = this.rpmb.read(slot * SLOT_BLOCKS, 1);
+  /** first: the slot's first block when the caller has just read it (saves a round trip). */
+  private readSlot(slot: number, first = this.rpmb.read(slot * SLOT_BLOCKS, 1)): Uint8Array | null {
     const len = Buffer.from(first).readUInt32BE(16);
     if (len > SLOT_CAPACITY) throw new RpmbError(Result.READ_FAILURE, `RPMB slot ${slot} claims ${len} bytes`);
     const blocks = Math.ceil((HEAD + len) / BLOCK);
@@ -85,7 +85,7 @@ export class RpmbSlots {
   /** The TEE core's own record (slot 0). */
   readCore(): Uint8Array | null {
     const first = this.rpmb.read(0, 1);
-    return empty(first.subarray(0, 20)) ? null : this.readSlot(0);
+    return empty(first.subarray(0, 20)) ? null : this.readSlot(0, first);
   }
 
   writeCore(data: Uint8Array): void {

@@ -254,27 +254,36 @@ export class RpmbClient {
 
   private programmed = false;
 
-  private ensureKey(): void {
-    if (this.programmed) return;
-    const nonce = new Uint8Array(randomBytes(16));
-    const probe = decodeFrame(split(this.device.exchange(encodeFrame({ type: Req.READ_COUNTER, nonce })))[0]);
-    if (probe.result !== Result.KEY_NOT_PROGRAMMED) { this.programmed = true; return; }
+  /** Runs an authenticated request; on a device whose key was never programmed (first boot),
+   * programs it and runs the request again. Asking first would cost a round trip on every
+   * start; the unauthenticated "not programmed" answer is trusted exactly as far as a probe's
+   * would be: the key is programmable once, so a lying device only gets a refusal. */
+  private withKey<T>(request: () => T): T {
+    if (this.programmed) return request();
+    try {
+      const r = request();
+      this.programmed = true;
+      return r;
+    } catch (e) {
+      if (!(e instanceof RpmbError) || e.result !== Result.KEY_NOT_PROGRAMMED) throw e;
+    }
     const r = decodeFrame(split(this.device.exchange(encodeFrame({ type: Req.PROGRAM_KEY, mac: this.key })))[0]);
     if (r.result !== Result.OK) throw new RpmbError(r.result, 'programming the RPMB key failed');
     this.programmed = true;
+    return request();
   }
 
   /** The device's write counter, authenticated and fresh. */
   writeCounter(): number {
-    this.ensureKey();
-    const nonce = new Uint8Array(randomBytes(16));
-    return this.call([encodeFrame({ type: Req.READ_COUNTER, nonce })], Req.READ_COUNTER, nonce)[0].counter;
+    return this.withKey(() => {
+      const nonce = new Uint8Array(randomBytes(16));
+      return this.call([encodeFrame({ type: Req.READ_COUNTER, nonce })], Req.READ_COUNTER, nonce)[0].counter;
+    });
   }
 
   read(address: number, count: number): Uint8Array {
-    this.ensureKey();
     const nonce = new Uint8Array(randomBytes(16));
-    const got = this.call([encodeFrame({ type: Req.READ, nonce, address, count })], Req.READ, nonce);
+    const got = this.withKey(() => this.call([encodeFrame({ type: Req.READ, nonce, address, count })], Req.READ, nonce));
     if (got.length !== count || got.some((f) => f.address !== address)) throw new RpmbError(Result.READ_FAILURE, 'RPMB answered other blocks');
     const out = new Uint8Array(count * BLOCK);
     got.forEach((f, i) => out.set(f.data, i * BLOCK));

@@ -1,7 +1,7 @@
 // AES DUKPT (ANSI X9.24-3:2017) in ta/lib against an independent derivation from the BDK
 // (test/paylib/ref.ts on @noble/ciphers), and the counter rules. No key in names or messages.
 import { describe, expect, test } from 'vitest';
-import { paylib, ascii } from '../as/paylib-host.ts';
+import { paylib, load, ascii } from '../as/paylib-host.ts';
 import { rng, dukptAesInitialKey, dukptAesDerivationKey, dukptAesWorkingKey, format4Encipher, aesCmac, aesCbc } from './ref.ts';
 
 const N = 10_000;
@@ -132,6 +132,33 @@ describe('counter rules and update keys', () => {
       const ksn = ksnOf(id, 0xffffffff);
       const [u] = p.call('daUpdateKey', [type], [k, id]);
       expect(same(u!, dukptAesWorkingKey(dukptAesDerivationKey(k, ksn), ksn, 0x0002, type))).toBe(true);
+    }
+  });
+
+  // The derivation runs in static buffers (no allocation per step): each intermediate key, the
+  // PIN key and the first CBC block E(K, PIN field) must be gone from TA memory afterwards.
+  test('the PIN path leaves no intermediate key, PIN key or CBC block in TA memory (memory scan)', async () => {
+    for (const [ikLen, type] of [[16, KEY.AES128], [32, KEY.AES256], [32, KEY.AES128]] as const) {
+      const p = await load();
+      const r = rng(23 + ikLen + type);
+      const ik = r.bytes(ikLen), id = r.bytes(8);
+      const counter = 0x00a5a5a5 >>> 0;
+      const ksn = ksnOf(id, counter);
+      const pinField = r.bytes(16), panField = r.bytes(16);
+      const [enc] = p.call('daPin', [type], [ik, ksn, pinField, panField]);
+      const secrets: Uint8Array[] = [];
+      let prefix = 0;
+      for (let bit = 31; bit >= 0; bit--) {
+        if (!((counter >>> bit) & 1)) continue;
+        prefix = (prefix | (1 << bit)) >>> 0;
+        secrets.push(dukptAesDerivationKey(ik, ksnOf(id, prefix)));
+      }
+      const pinKey = dukptAesWorkingKey(secrets[secrets.length - 1]!, ksn, 0x1000, type);
+      secrets.push(pinKey, aesCbc(pinKey, pinField, new Uint8Array(16)));
+      expect(same(enc!, format4Encipher(pinKey, pinField, panField))).toBe(true);
+      const mem = Buffer.from(p.exports.memory.buffer as ArrayBuffer);
+      // Whole keys, and their first 16 bytes (a derived block left in the work buffer).
+      expect(secrets.map((s) => mem.indexOf(Buffer.from(s.subarray(0, 16))))).toEqual(secrets.map(() => -1));
     }
   });
 

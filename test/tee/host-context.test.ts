@@ -54,3 +54,26 @@ describe('HostContext memory view', () => {
     expect(() => ctx.view(0, 1)).toThrow(TaPanic);
   });
 });
+
+// Each import has its Wasm signature's JavaScript arity (V8 calls another arity through a
+// slower adapter), and passes every argument through to its handler, recorded or not.
+describe('buildImports', () => {
+  test('every import has its signature\'s arity and hands all its arguments to the handler', async () => {
+    const { buildImports, hostAbi } = await import('../../tee/abi/table.ts');
+    const { setBoundaryRecorder } = await import('../../tee/abi/recorder.ts');
+    const ctx = newContext();
+    ctx.memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+    const imports = buildImports(ctx) as Record<string, Record<string, Function>>;
+    for (const f of hostAbi) expect([f.name, imports[f.module]![f.name]!.length]).toEqual([f.name, f.params.length]);
+    // random(ptr, len) fills exactly [ptr, ptr + len): both arguments arrived.
+    const mem = new Uint8Array(ctx.memory.buffer);
+    const seen: number[][] = [];
+    for (const record of [false, true]) {
+      mem.fill(0);
+      setBoundaryRecorder(record ? (r) => { if (r.channel === 'host-call') seen.push(r.numbers!); } : null);
+      try { imports.tee!.random!(100, 64); } finally { setBoundaryRecorder(null); }
+      expect([mem[99], mem.subarray(100, 164).some((b) => b !== 0), mem[164]]).toEqual([0, true, 0]);
+    }
+    expect(seen[0]!.slice(0, 2)).toEqual([100, 64]);
+  });
+});

@@ -75,4 +75,31 @@ describe('simulated RPMB device', () => {
     fresh.writeCore(Uint8Array.of(1, 2, 3));
     expect(a.readCore()).toEqual(Uint8Array.of(1, 2, 3));
   });
+
+  // A TEE start reads the version floors (slot 0): one authenticated round trip, not a probe for
+  // the key, then block 0, then block 0 again. First boot still programs the key on the way.
+  test('reading slot 0 costs one round trip once the key is programmed; first boot programs it', () => {
+    const dev = device();
+    const seen: number[] = [];
+    const counting = { exchange: (req: Uint8Array) => { seen.push(decodeFrame(req).type); return dev.exchange(req); } };
+    expect(new RpmbSlots(new RpmbClient(counting, key)).readCore()).toBeNull();
+    expect(seen).toEqual([Req.READ, Req.PROGRAM_KEY, Req.READ]);
+    new RpmbSlots(new RpmbClient(dev, key)).writeCore(Uint8Array.of(4, 5));
+    seen.length = 0;
+    expect(new RpmbSlots(new RpmbClient(counting, key)).readCore()).toEqual(Uint8Array.of(4, 5));
+    expect(seen).toEqual([Req.READ]);
+  });
+
+  test('a device that claims "key not programmed" after it was programmed gets a refusal, not a new key', () => {
+    const dev = device();
+    new RpmbClient(dev, key).writeCounter();
+    const liar = {
+      exchange: (req: Uint8Array) => decodeFrame(req).type === Req.READ
+        ? encodeFrame({ type: Req.READ << 8, result: Result.KEY_NOT_PROGRAMMED })
+        : dev.exchange(req),
+    };
+    const other = new Uint8Array(32).fill(0x77);
+    expect(() => new RpmbClient(liar, other).read(0, 1)).toThrow(expect.objectContaining({ result: Result.WRITE_FAILURE }));
+    expect(() => new RpmbClient(dev, other).writeCounter()).toThrow(RpmbError);
+  });
 });
