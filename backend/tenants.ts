@@ -18,8 +18,9 @@ import { trusttap } from '../proto/gen/ts/trusttap.js';
 export { DEFAULT_ACQUIRER };
 /** The default acquirer's BDK id (the one the back end had before tenants). */
 export const DEFAULT_BDK = 'bdk-default';
-/** Authorization routes: 'issuer-sim' = the back end's simulated issuer (backend/issuer-sim). */
-export const ROUTES = ['issuer-sim'] as const;
+/** Authorization routes: 'issuer-sim' = the back end's simulated issuer (backend/issuer-sim);
+ * 'upstream' = an issuer reached over HTTP at the acquirer's upstream URL (backend/authorization/upstream.ts). */
+export const ROUTES = ['issuer-sim', 'upstream'] as const;
 export type RouteName = typeof ROUTES[number];
 
 /** An acquirer id: 2..32 characters of [a-z0-9-], starting with a letter or digit (it is part of
@@ -75,6 +76,15 @@ export function checkRoute(route: string): RouteName {
   return route as RouteName;
 }
 
+/** An upstream issuer's authorization URL: absolute http or https, no credentials in it. */
+export function checkUpstreamUrl(text: string): string {
+  let u: URL;
+  try { u = new URL(text); } catch { throw malformed(`the upstream URL is not a URL: '${text}'`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw malformed('the upstream URL must be http:// or https://');
+  if (u.username || u.password) throw malformed('the upstream URL must carry no credentials');
+  return u.toString();
+}
+
 /** A back-office token (192 bits, base64url) is kept only as its SHA-256. */
 export const tokenHashOf = (token: string) => sha256Hex(token);
 
@@ -82,6 +92,8 @@ export interface AcquirerConfig {
   acquirerId: string;
   name?: string;
   route?: string;
+  /** The upstream issuer's URL; required with route 'upstream', refused with any other. */
+  upstreamUrl?: string;
   /** JSON of AmountLimits[]; '' or absent = the back end's limits. */
   limits?: string;
   /** Issue a new back-office token (returned once, stored as SHA-256). */
@@ -97,12 +109,16 @@ export async function putAcquirer(repo: Repository, c: AcquirerConfig, now: numb
   const acquirerId = checkAcquirerId(c.acquirerId);
   const name = (c.name ?? acquirerId).trim();
   if (!name || name.length > 64) throw malformed('an acquirer name is 1..64 characters');
-  const route = checkRoute(c.route ?? 'issuer-sim');
+  const old0 = await repo.getAcquirer(acquirerId);
+  const route = checkRoute(c.route ?? old0?.route ?? 'issuer-sim');
+  const upstreamUrl = route !== 'upstream' ? '' : c.upstreamUrl !== undefined ? checkUpstreamUrl(c.upstreamUrl) : old0?.upstreamUrl || '';
+  if (route === 'upstream' && !upstreamUrl) throw malformed('the upstream route needs an upstream URL (--upstream-url URL)');
+  if (route !== 'upstream' && c.upstreamUrl) throw malformed('an upstream URL is only for the upstream route');
   const limits = c.limits ? JSON.stringify(parseLimits(c.limits)) : '';
-  const old = await repo.getAcquirer(acquirerId);
+  const old = old0;
   const token = c.newToken ? randomBytes(24).toString('base64url') : undefined;
   const acquirer: AcquirerRow = {
-    acquirerId, name, route, limits: c.limits === undefined ? old?.limits ?? '' : limits,
+    acquirerId, name, route, upstreamUrl, limits: c.limits === undefined ? old?.limits ?? '' : limits,
     adminTokenHash: token ? tokenHashOf(token) : old?.adminTokenHash ?? '', createdMs: old?.createdMs ?? now,
   };
   await repo.transaction(async () => {

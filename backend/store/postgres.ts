@@ -300,6 +300,14 @@ export const PG_MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'an upstream authorization route per acquirer (issue 16 §1): its URL',
+    sql: `
+      -- The URL the acquirer's authorizations are POSTed to when its route is 'upstream'.
+      ALTER TABLE acquirers ADD COLUMN upstream_url TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 /** The database took the transaction's COMMIT but the connection died before it answered: it may
@@ -559,9 +567,9 @@ export class PostgresRepository implements Repository {
   // ---- acquirers (issue 16 §1)
 
   async putAcquirer(a: AcquirerRow): Promise<void> {
-    await this.q(`INSERT INTO acquirers (acquirer_id, name, admin_token_hash, route, limits, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
-                  ON CONFLICT (acquirer_id) DO UPDATE SET name = excluded.name, admin_token_hash = excluded.admin_token_hash, route = excluded.route, limits = excluded.limits`,
-    [a.acquirerId, a.name, a.adminTokenHash, a.route, a.limits, a.createdMs]);
+    await this.q(`INSERT INTO acquirers (acquirer_id, name, admin_token_hash, route, upstream_url, limits, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                  ON CONFLICT (acquirer_id) DO UPDATE SET name = excluded.name, admin_token_hash = excluded.admin_token_hash, route = excluded.route, upstream_url = excluded.upstream_url, limits = excluded.limits`,
+    [a.acquirerId, a.name, a.adminTokenHash, a.route, a.upstreamUrl, a.limits, a.createdMs]);
   }
 
   async getAcquirer(acquirerId: string): Promise<AcquirerRow | null> {

@@ -22,8 +22,10 @@ export interface AcquirerRow {
   name: string;
   /** SHA-256 hex of the acquirer's back-office bearer token; '' = none issued. */
   adminTokenHash: string;
-  /** The authorization route: 'issuer-sim' (the simulated issuer). */
+  /** The authorization route: 'issuer-sim' (the simulated issuer) or 'upstream' (upstreamUrl). */
   route: string;
+  /** The upstream issuer's authorization URL (route 'upstream'); '' otherwise (migration 9). */
+  upstreamUrl: string;
   limits: string;
   createdMs: number;
 }

@@ -64,7 +64,7 @@ export function toConsoleSession(r: any): ConsoleSessionRow | null {
 
 export function toAcquirer(r: any): AcquirerRow | null {
   if (!r) return null;
-  return { acquirerId: r.acquirer_id, name: r.name, adminTokenHash: r.admin_token_hash, route: r.route, limits: r.limits, createdMs: r.created_ms };
+  return { acquirerId: r.acquirer_id, name: r.name, adminTokenHash: r.admin_token_hash, route: r.route, upstreamUrl: r.upstream_url ?? '', limits: r.limits, createdMs: r.created_ms };
 }
 
 export function toClientRelease(r: any): ClientReleaseRow {

@@ -306,6 +306,14 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 9,
+    name: 'an upstream authorization route per acquirer (issue 16 §1): its URL',
+    sql: `
+      -- The URL the acquirer's authorizations are POSTed to when its route is 'upstream'.
+      ALTER TABLE acquirers ADD COLUMN upstream_url TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 export interface SqliteOptions {
@@ -566,9 +574,9 @@ export class SqliteRepository implements Repository {
 
   putAcquirer(a: AcquirerRow): Promise<void> {
     return this.run(() => {
-      this.cached(`INSERT INTO acquirers (acquirer_id, name, admin_token_hash, route, limits, created_ms) VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (acquirer_id) DO UPDATE SET name = excluded.name, admin_token_hash = excluded.admin_token_hash, route = excluded.route, limits = excluded.limits`)
-        .run(a.acquirerId, a.name, a.adminTokenHash, a.route, a.limits, a.createdMs);
+      this.cached(`INSERT INTO acquirers (acquirer_id, name, admin_token_hash, route, upstream_url, limits, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (acquirer_id) DO UPDATE SET name = excluded.name, admin_token_hash = excluded.admin_token_hash, route = excluded.route, upstream_url = excluded.upstream_url, limits = excluded.limits`)
+        .run(a.acquirerId, a.name, a.adminTokenHash, a.route, a.upstreamUrl, a.limits, a.createdMs);
     });
   }
 

@@ -1,4 +1,4 @@
-// `trusttap acquirer add ID [--name TEXT] [--route issuer-sim] [--limits JSON] [--new-token]
+// `trusttap acquirer add ID [--name TEXT] [--route issuer-sim|upstream --upstream-url URL] [--limits JSON] [--new-token]
 // --data DIR | --db URL` / `trusttap acquirer list …`: the acquirers (tenants, issue 16 §1) the back
 // end hosts, written straight into its database (the one `trusttap serve --data DIR` or `--db
 // URL` uses; it may be running: it reads a new acquirer when first asked for it, and makes the
@@ -15,11 +15,12 @@ import { defineCommand, UsageError, UserError, type CommandSpec } from '../args.
 
 export const spec: CommandSpec = {
   name: 'acquirer', summary: 'the acquirers (tenants) the back end hosts: acquirer add ID [--new-token] --data DIR; acquirer list --data DIR',
-  synopsis: 'add ID [--name TEXT] [--route ROUTE] [--limits JSON] [--new-token] (--data DIR | --db URL) | list (--data DIR | --db URL)',
+  synopsis: 'add ID [--name TEXT] [--route ROUTE [--upstream-url URL]] [--limits JSON] [--new-token] (--data DIR | --db URL) | list (--data DIR | --db URL)',
   positionals: { max: 2, help: [['add ID', 'add the acquirer ID (2..32 of [a-z0-9-]), or change its name, route, limits or token'], ['list', 'the acquirers, their routes and whether they have a back-office token']] },
   options: [
     { name: 'name', value: 'TEXT', help: 'the acquirer\'s name as operators see it', default: 'the id' },
-    { name: 'route', value: 'ROUTE', choices: ROUTES, help: 'where its authorizations go: issuer-sim = the simulated issuer', default: 'issuer-sim' },
+    { name: 'route', value: 'ROUTE', choices: ROUTES, help: 'where its authorizations go: issuer-sim = the simulated issuer,\nupstream = POSTed to its issuer at --upstream-url (docs/backend-api.md)', default: 'issuer-sim' },
+    { name: 'upstream-url', value: 'URL', help: 'the upstream issuer\'s authorization URL (with --route upstream)' },
     { name: 'limits', value: 'JSON', help: 'its contactless limits per currency, minor units:\n[{"currency":"156","transactionLimit":500000,"cvmRequiredLimit":100001}]', default: 'the back end\'s' },
     { name: 'new-token', help: 'issue a new back-office token (printed once; the old one stops working)' },
     { name: 'data', value: 'DIR', help: 'the back end\'s state directory (trusttap serve --data DIR)' },
@@ -49,8 +50,8 @@ export const run = defineCommand(spec, async ({ opts, flags, positionals }) => {
   const repo = await open(opts);
   try {
     if (action === 'add') {
-      const { acquirer, token } = await putAcquirer(repo, { acquirerId: id!, name: opts.name, route: opts.route, limits: opts.limits, newToken: flags.has('new-token') }, Date.now());
-      console.log(`acquirer ${acquirer.acquirerId} (${acquirer.name}) saved: route ${acquirer.route}, limits ${acquirer.limits ? 'its own' : 'the back end\'s'}`);
+      const { acquirer, token } = await putAcquirer(repo, { acquirerId: id!, name: opts.name, route: opts.route, upstreamUrl: opts['upstream-url'], limits: opts.limits, newToken: flags.has('new-token') }, Date.now());
+      console.log(`acquirer ${acquirer.acquirerId} (${acquirer.name}) saved: route ${acquirer.route}${acquirer.upstreamUrl ? ` ${acquirer.upstreamUrl}` : ''}, limits ${acquirer.limits ? 'its own' : 'the back end\'s'}`);
       if (token) console.log(`back-office token (shown once): ${token}`);
     } else {
       for (const x of await repo.listAcquirers()) {

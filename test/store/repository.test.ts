@@ -165,9 +165,10 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
 
   test('acquirers (issue 16 §1): the default one from the migration, tokens by hash, merchants claimed once, every scoped read', async () => {
     expect((await r.getAcquirer(DEFAULT_ACQUIRER))?.route).toBe('issuer-sim');
-    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B', adminTokenHash: 'th-b', route: 'issuer-sim', limits: '', createdMs: 3 });
-    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'issuer-sim', limits: '[]', createdMs: 9 });
-    expect(await other.getAcquirer('acq-b')).toEqual({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'issuer-sim', limits: '[]', createdMs: 3 });
+    expect((await r.getAcquirer(DEFAULT_ACQUIRER))?.upstreamUrl).toBe(''); // migration 9's default
+    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B', adminTokenHash: 'th-b', route: 'issuer-sim', upstreamUrl: '', limits: '', createdMs: 3 });
+    await r.putAcquirer({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'upstream', upstreamUrl: 'http://issuer.example:9000/v1/authorize', limits: '[]', createdMs: 9 });
+    expect(await other.getAcquirer('acq-b')).toEqual({ acquirerId: 'acq-b', name: 'Bank B2', adminTokenHash: 'th-b2', route: 'upstream', upstreamUrl: 'http://issuer.example:9000/v1/authorize', limits: '[]', createdMs: 3 });
     expect((await r.getAcquirerByToken('th-b2'))?.acquirerId).toBe('acq-b');
     expect(await r.getAcquirerByToken('th-b')).toBeNull();
     expect(await r.getAcquirerByToken('')).toBeNull(); // the default acquirer has no token: '' matches nothing
