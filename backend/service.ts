@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, DeviceStateName, NoticeTypeName, VerdictName, NoticeRow, Scope } from './store/repository.ts';
 import { ALL_ACQUIRERS, DEFAULT_ACQUIRER } from './store/repository.ts';
-import { bdkIdOf, ensureBdk, limitsOf, acquirerOrFail, keyAgreementPublicKey, signKeyAgreement } from './tenants.ts';
+import { bdkIdOf, zpkIdOf, ensureBdk, limitsOf, acquirerOrFail, keyAgreementPublicKey, signKeyAgreement } from './tenants.ts';
 import { DEFAULT_LIMITS } from './authorization/limits.ts';
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
@@ -65,6 +65,8 @@ export interface BackendOptions {
   paymentLimits?: AmountLimits[];
   /** Issue the simulated issuer's test cards (backend/issuer-sim) at start; default true. */
   seedTestCards?: boolean;
+  /** How long an authorization waits for an acquirer's upstream issuer (route 'upstream'); default 5000 ms. */
+  upstreamTimeoutMs?: number;
   /** What merchant-presented QR payloads say about the merchant (qr/qr.ts DEFAULT_QR_MERCHANT). */
   qrMerchant?: QrMerchantProfile;
 }
@@ -163,6 +165,10 @@ export class BackendService {
       offlineDeclined: (d, detail, now) => this.offlineDeclined(d, detail, now),
       declineRelayed: (d) => this.policyOf(d.acquirerId).relayDecline,
       relaySuspected: (d, reason, now) => this.relaySuspected(d, reason, now),
+      upstream: async (d) => {
+        const acq = await this.repo.getAcquirer(d.acquirerId);
+        return acq?.route === 'upstream' ? { url: acq.upstreamUrl, zpkId: zpkIdOf(d.acquirerId), timeoutMs: opts.upstreamTimeoutMs } : null;
+      },
     });
     this.qr = new QrPayments({
       repo, hsm, issuer: this.payments.issuer, policyVersion: (id) => this.policyVersionOf(id),
@@ -232,6 +238,8 @@ export class BackendService {
    * its simulated issuer's master keys. Its key-agreement key is made when first asked for. */
   private async acquirerKeys(acquirerId: string): Promise<void> {
     await ensureBdk(this.hsm, acquirerId);
+    // Its zone PIN key, committed before its first payment, so its upstream can use it at once.
+    if ((await this.repo.getAcquirer(acquirerId))?.route === 'upstream') await this.hsm.ensureZonePinKey(zpkIdOf(acquirerId));
     if (this.opts.seedTestCards ?? true) await this.payments.issuer.ensureKeys(acquirerId);
     this.bdkReady.add(acquirerId);
   }

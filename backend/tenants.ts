@@ -41,6 +41,12 @@ export function keyIdIn(acquirerId: string, name: string): string {
   return acquirerId === DEFAULT_ACQUIRER ? name : `acq.${checkAcquirerId(acquirerId)}.${name}`;
 }
 
+/** The HSM id of the zone PIN key the acquirer shares with its upstream issuer (route 'upstream'):
+ * online PIN blocks are translated to it (Hsm.translateDukptPinToZpk) before they leave. */
+export function zpkIdOf(acquirerId: string): string {
+  return keyIdIn(acquirerId, 'zpk');
+}
+
 /** The HSM id of the acquirer's key-agreement signing key (remote key injection), or null for the
  * default acquirer, which signs with the back end's service key `key-agreement` as before tenants. */
 export function keyAgreementKeyOf(acquirerId: string): string | null {

@@ -37,7 +37,10 @@ import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import type { Repository, DeviceRow, PaymentRow } from '../store/repository.ts';
 import type { Hsm } from '../hsm/hsm.ts';
 import { verifyP256, sha256 } from '../crypto/p256.ts';
-import { IssuerSim, issuerKeyId } from '../issuer-sim/index.ts';
+import { IssuerSim, panHash } from '../issuer-sim/index.ts';
+import { authorizeCard } from '../issuer-sim/card-authorization.ts';
+import { RESPONSE_CODE } from './response-codes.ts';
+import { sendUpstream, UPSTREAM_VERSION, type UpstreamRequest } from './upstream.ts';
 import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
@@ -53,14 +56,7 @@ const R = pay.DeclineReason;
 type Reason = trusttap.payment.v1.DeclineReason;
 type AuthorizeResponse = trusttap.payment.v1.IAuthorizeResponse;
 
-/** ISO 8583 field 39 per decline reason. */
-export const RESPONSE_CODE: Record<number, string> = {
-  [R.DECLINE_REASON_NONE]: '00', [R.DECLINE_REASON_INSUFFICIENT_FUNDS]: '51', [R.DECLINE_REASON_INCORRECT_PIN]: '55',
-  [R.DECLINE_REASON_PIN_TRIES_EXCEEDED]: '75', [R.DECLINE_REASON_EXPIRED_CARD]: '54', [R.DECLINE_REASON_BLOCKED_CARD]: '62',
-  [R.DECLINE_REASON_CRYPTOGRAM_FAILED]: '82', [R.DECLINE_REASON_OVER_LIMIT]: '61', [R.DECLINE_REASON_PIN_REQUIRED]: '65',
-  [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57', [R.DECLINE_REASON_INVALID_TRANSACTION]: '12',
-  [R.DECLINE_REASON_RELAY_SUSPECTED]: '59',
-};
+export { RESPONSE_CODE };
 
 export { MAX_RECORD_COUNTER_STEP };
 
@@ -86,6 +82,9 @@ export interface AuthorizationHost {
   offlineDeclined(device: DeviceRow, detail: string, now: number): Promise<void>;
   /** Issue 14: whether a payment flagged as relayed is declined (its acquirer's policy relay_decline). */
   declineRelayed(device: DeviceRow): boolean;
+  /** Issue 16 §1: the device's acquirer's upstream issuer (its URL, zone PIN key and timeout)
+   * when its route is 'upstream'; null (or absent) = the simulated issuer here. */
+  upstream?(device: DeviceRow): Promise<{ url: string; zpkId: string; timeoutMs?: number } | null>;
   /** Issue 14: a payment flagged as relayed — a monitoring event; the device must attest again. */
   relaySuspected(device: DeviceRow, reason: string, now: number): Promise<void>;
 }
@@ -276,54 +275,43 @@ export class Authorizer {
     for (const v of card.values()) v.fill(0);
     if (c.maskedPan && !maskMatches(c.maskedPan, pan)) throw bad('the masked PAN does not match the card data');
     c.maskedPan = c.maskedPan || pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
-    const acct = await this.issuer.account(pan);
-    if (!acct) throw new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the issuer does not know this card');
-    c.panHash = acct.panHash;
-
-    // 6. Online PIN, verified inside the HSM against the issuer's PIN verification value.
-    if (pinGiven) {
-      if (acct.pinTries >= acct.pinTryLimit) throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'PIN tries exceeded: the card\'s PIN is blocked');
-      const format = req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED;
-      if (format !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
-      // The PIN verification key and value of the device's acquirer's issuer (its HSM namespace).
-      const pv = await this.issuer.pinVerification(c.device.acquirerId, acct);
-      if (!pv) throw new Decline(R.DECLINE_REASON_UNKNOWN_CARD, 'the acquirer\'s issuer holds no PIN verification value for this card');
-      const v = await hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, req.encryptedPinBlock!, pan, pv.pvkId, pv.pvv);
-      if (v === 'bad-block') throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
-      const p = await this.issuer.pinResult(acct, v === 'match');
-      if (p === 'exhausted') throw new Decline(R.DECLINE_REASON_PIN_TRIES_EXCEEDED, 'incorrect PIN: tries exceeded, the card\'s PIN is blocked');
-      if (p === 'wrong') throw new Decline(R.DECLINE_REASON_INCORRECT_PIN, `incorrect PIN (${acct.pinTryLimit - acct.pinTries} tries left)`);
+    const pinBlock = req.encryptedPinBlock;
+    if (pinGiven && (req.pinBlockFormat ?? pay.PinBlockFormat.PIN_BLOCK_FORMAT_UNSPECIFIED) !== pay.PinBlockFormat.PIN_BLOCK_FORMAT_ISO_4) {
+      throw bad('only ISO 9564 format 4 PIN blocks under AES DUKPT are accepted');
     }
 
-    // 7. The ARQC, with the issuer master key in the HSM.
-    const atcN = (atc[0] << 8) | atc[1];
-    const arqc = { cvn: acct.cvn, pan, psn, iccData: icc, arc: arcOf('00'), csu: csuOf(true) };
-    if (atcN <= acct.lastAtc) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, `application transaction counter ${atcN} replayed (last ${acct.lastAtc})`);
-    // The card's issuer master key as the device's acquirer's route holds it (its HSM namespace).
-    const imkId = issuerKeyId(c.device.acquirerId, acct.imkId);
-    const v = await hsm.verifyArqc(imkId, arqc);
-    if (!v.valid) throw new Decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, 'the ARQC does not verify');
-    await this.host.repo.updateCardAccount(acct.panHash, { lastAtc: atcN });
-    c.arpc = v.arpc!;
-    const method2 = v.arpc!.length === 4;
-    c.iad = Buffer.concat([v.arpc!, method2 ? arqc.csu : arqc.arc]);
-    const final = async (d: Decline) => {
-      const again = await hsm.verifyArqc(imkId, { ...arqc, arc: arcOf(RESPONSE_CODE[d.reason]), csu: csuOf(false) });
-      if (again.valid) { c.arpc = again.arpc!; c.iad = Buffer.concat([again.arpc!, method2 ? csuOf(false) : arcOf(RESPONSE_CODE[d.reason])]); }
-      return d;
-    };
-
-    // 8. The issuer's decision.
-    const date = icc.get('9A') ? bcdDigits(icc.get('9A')!) : '';
-    const d = await this.issuer.decide(acct, { type: c.type, amountMinor: c.amount, currency: c.currency, date, chipExpiry, reference: c.reference, nowMs: c.now });
-    if (!d.ok) {
-      if (d.why === 'blocked') return await final(new Decline(R.DECLINE_REASON_BLOCKED_CARD, 'the card is blocked'));
-      if (d.why === 'expired') return await final(new Decline(R.DECLINE_REASON_EXPIRED_CARD, 'the card has expired'));
-      if (d.why === 'currency') return await final(bad(`the issuer cannot convert currency ${c.currency}`));
-      return await final(new Decline(R.DECLINE_REASON_INSUFFICIENT_FUNDS, 'insufficient funds'));
+    // Issue 16 §1: an acquirer on the 'upstream' route asks its issuer over HTTP (./upstream.ts),
+    // with the PIN block translated to its zone PIN key in the HSM; else the simulated issuer here.
+    const upstream = this.host.upstream ? await this.host.upstream(c.device) : null;
+    if (upstream) {
+      c.panHash = panHash(pan);
+      let pin: UpstreamRequest['pin'];
+      if (pinGiven) {
+        await hsm.ensureZonePinKey(upstream.zpkId);
+        const zoned = await hsm.translateDukptPinToZpk(this.host.bdkId(c.device), r.pinKsn, pinBlock!, pan, upstream.zpkId);
+        if (!zoned) throw bad('the PIN block does not decrypt to a format 4 PIN field for this card');
+        pin = { format: 'ISO-9564-4', block: hex(zoned), zpkId: upstream.zpkId };
+      }
+      const o = await sendUpstream(upstream.url, {
+        version: UPSTREAM_VERSION, acquirerId: c.device.acquirerId, merchantId: r.merchantId, terminalId: r.terminalId,
+        clientTransactionId: r.clientTransactionId, reference: c.reference, type: c.type, amountMinor: c.amount, currency: c.currency,
+        maskedPan: c.maskedPan, card: { pan, psn, expiry: chipExpiry, iccData: hex(Buffer.concat([r.cryptogramData, Uint8Array.of(0x9f, 0x26, 0x08), r.applicationCryptogram])) }, pin, timeMs: c.now,
+      }, upstream.timeoutMs);
+      c.arpc = o.arpc;
+      c.iad = o.iad;
+      return o.reason === R.DECLINE_REASON_NONE ? null : new Decline(o.reason, o.text);
     }
+
+    // 6.–8. The simulated issuer: card, online PIN, ARQC, decision (backend/issuer-sim/card-authorization.ts).
+    const d = await authorizeCard(this.issuer, hsm, {
+      keysOf: c.device.acquirerId, pan, psn, chipExpiry, icc, type: c.type, amountMinor: c.amount, currency: c.currency, reference: c.reference, nowMs: c.now,
+      pin: pinGiven ? (pvkId, pvv) => hsm.verifyDukptPin(this.host.bdkId(c.device), r.pinKsn, pinBlock!, pan, pvkId, pvv) : undefined,
+    });
+    c.panHash = d.panHash;
+    c.arpc = d.arpc;
+    c.iad = d.iad;
     c.delta = d.delta;
-    return null;
+    return d.reason === R.DECLINE_REASON_NONE ? null : new Decline(d.reason, d.text);
   }
 
   /** 9. The journal row and the answer (the same bytes are returned to every retry). */
@@ -432,10 +420,6 @@ function maskMatches(masked: string, pan: string): boolean {
   for (let i = 0; i < pan.length; i++) if (masked[i] !== '*' && masked[i] !== pan[i]) return false;
   return true;
 }
-
-const arcOf = (code: string) => Uint8Array.from(Buffer.from(code.padStart(2, '0').slice(0, 2), 'latin1'));
-/** Card Status Update for ARPC method 2 (Visa CVN 18): byte 2 bit 8 = approved (simplified). */
-const csuOf = (approved: boolean) => Uint8Array.of(0x00, approved ? 0x80 : 0x00, 0x00, 0x00);
 
 /** Six characters, one per random byte (ISO 8583 field 38). */
 function authCode(random: Uint8Array): string {

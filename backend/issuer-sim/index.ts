@@ -138,6 +138,11 @@ export class IssuerSim {
     return (await this.account(pan))?.balanceMinor ?? null;
   }
 
+  /** The card's last accepted application transaction counter (an ARQC verified). */
+  async updateAtc(panHashHex: string, atc: number): Promise<void> {
+    await this.repo.updateCardAccount(panHashHex, { lastAtc: atc });
+  }
+
   /** Records a PIN check on the account; returns the decision the issuer takes on it. */
   async pinResult(acct: CardAccountRow, match: boolean): Promise<'ok' | 'wrong' | 'exhausted'> {
     if (match) {

@@ -74,6 +74,7 @@ export enum DeclineReason {
   DECLINE_REASON_CODE_USED = 12,
   DECLINE_REASON_CODE_EXPIRED = 13,
   DECLINE_REASON_RELAY_SUSPECTED = 14,
+  DECLINE_REASON_ISSUER_UNAVAILABLE = 15,
 }
 
 /** message trusttap.payment.v1.AuthorizeResponse */

@@ -8590,7 +8590,10 @@ export namespace trusttap {
                 DECLINE_REASON_CODE_EXPIRED = 13,
 
                 /** DECLINE_REASON_RELAY_SUSPECTED value */
-                DECLINE_REASON_RELAY_SUSPECTED = 14
+                DECLINE_REASON_RELAY_SUSPECTED = 14,
+
+                /** DECLINE_REASON_ISSUER_UNAVAILABLE value */
+                DECLINE_REASON_ISSUER_UNAVAILABLE = 15
             }
 
             /**

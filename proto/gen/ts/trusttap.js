@@ -24479,6 +24479,7 @@ export const trusttap = $root.trusttap = (() => {
              * @property {number} DECLINE_REASON_CODE_USED=12 DECLINE_REASON_CODE_USED value
              * @property {number} DECLINE_REASON_CODE_EXPIRED=13 DECLINE_REASON_CODE_EXPIRED value
              * @property {number} DECLINE_REASON_RELAY_SUSPECTED=14 DECLINE_REASON_RELAY_SUSPECTED value
+             * @property {number} DECLINE_REASON_ISSUER_UNAVAILABLE=15 DECLINE_REASON_ISSUER_UNAVAILABLE value
              */
             v1.DeclineReason = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -24497,6 +24498,7 @@ export const trusttap = $root.trusttap = (() => {
                 values[valuesById[12] = "DECLINE_REASON_CODE_USED"] = 12;
                 values[valuesById[13] = "DECLINE_REASON_CODE_EXPIRED"] = 13;
                 values[valuesById[14] = "DECLINE_REASON_RELAY_SUSPECTED"] = 14;
+                values[valuesById[15] = "DECLINE_REASON_ISSUER_UNAVAILABLE"] = 15;
                 return values;
             })();
 
@@ -25145,6 +25147,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECLINE_REASON_RELAY_SUSPECTED":
                         case 14:
                             message.reason = 14;
+                            break;
+                        case "DECLINE_REASON_ISSUER_UNAVAILABLE":
+                        case 15:
+                            message.reason = 15;
                             break;
                         default:
                             if (typeof object.reason === "number" && (object.reason | 0) === object.reason)
@@ -27556,6 +27562,10 @@ export const trusttap = $root.trusttap = (() => {
                         case "DECLINE_REASON_RELAY_SUSPECTED":
                         case 14:
                             message.refusedReason = 14;
+                            break;
+                        case "DECLINE_REASON_ISSUER_UNAVAILABLE":
+                        case 15:
+                            message.refusedReason = 15;
                             break;
                         default:
                             if (typeof object.refusedReason === "number" && (object.refusedReason | 0) === object.refusedReason)
