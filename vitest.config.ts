@@ -6,7 +6,9 @@ import { existsSync, readdirSync } from 'node:fs';
 // throwaway cluster made by the global setup). Without a PostgreSQL server the second project
 // holds one skipped test saying why; TRUSTTAP_REQUIRE_POSTGRES=1 (.ci/run) makes that an error.
 const PG_SUITES = ['test/store/repository.test.ts', 'test/backend/*.test.ts'];
-const PG_SQLITE_ONLY = ['test/backend/crash.test.ts']; // kill -9 of the SQLite file's one process; PostgreSQL's is test/scale/
+// crash: kill -9 of the SQLite file's one process (PostgreSQL's is test/scale/); upstream: the simulated
+// upstream issuer opens the back end's HSM through its SQLite file.
+const PG_SQLITE_ONLY = ['test/backend/crash.test.ts', 'test/backend/upstream.test.ts'];
 // Whether a PostgreSQL server is installed (Debian's layout) decides which files the `postgres`
 // project collects; test/helpers/postgres.ts (postgresMissing) says why it is absent and fails the
 // run under TRUSTTAP_REQUIRE_POSTGRES=1 (this file may import libraries only: test/layout.test.ts).
