@@ -29,6 +29,7 @@ const SHIPPED: Record<string, Loader> = {
   demo: () => import('./commands/demo.ts'),
   operator: () => import('./commands/operator.ts'),
   qr: () => import('./commands/qr.ts'),
+  'issuer-serve': () => import('./commands/issuer-serve.ts'),
   'read-card': () => import('./commands/read-card.ts'),
   serve: () => import('./commands/serve.ts'),
   'verify-evidence': () => import('./commands/verify-evidence.ts'),

@@ -41,7 +41,19 @@ describe('trusttap acquirer', () => {
     expect(list.stdout).toMatch(/^default\s+issuer-sim\s+no token\s+default$/m);
   });
 
+  it('puts an acquirer on the upstream route with its URL (issue 16 §1)', async () => {
+    const r = run(['acquirer', 'add', 'bank-u', '--route', 'upstream', '--upstream-url', 'http://127.0.0.1:8090/v1/authorize', '--data', data]);
+    expect([r.status, r.stdout], r.stderr).toEqual([0, 'acquirer bank-u (bank-u) saved: route upstream http://127.0.0.1:8090/v1/authorize, limits the back end\'s\n']);
+    const repo = new SqliteRepository(join(data, 'backend.db'));
+    expect(await repo.getAcquirer('bank-u')).toMatchObject({ route: 'upstream', upstreamUrl: 'http://127.0.0.1:8090/v1/authorize' });
+    await repo.close();
+    expect(run(['acquirer', 'list', '--data', data]).stdout).toMatch(/^bank-u\s+upstream\s+no token\s+bank-u$/m);
+  });
+
   it.each([
+    [['add', 'bank-v', '--route', 'upstream'], 'the upstream route needs an upstream URL (--upstream-url URL)'],
+    [['add', 'bank-v', '--route', 'upstream', '--upstream-url', 'ftp://x/y'], 'the upstream URL must be http:// or https://'],
+    [['add', 'bank-v', '--upstream-url', 'http://x/y'], 'an upstream URL is only for the upstream route'],
     [['add', 'Bank B'], 'an acquirer id is 2..32 characters of [a-z0-9-], starting with a letter or digit'],
     [['add', 'bank-c', '--limits', '[{"currency":"156","transactionLimit":100,"cvmRequiredLimit":200}]'], 'cvmRequiredLimit of 156 is above its transactionLimit'],
   ])('acquirer %j is refused with one line, exit 1', (args, message) => {
