@@ -23,6 +23,10 @@
 //      acquirer's HSM namespace) in the HSM, ATC not replayed
 //      (CRYPTOGRAM_FAILED); ARPC computed for the final response code;
 //   8. the issuer's decision: blocked, expired, funds (balance moved on approval);
+//      steps 6–8 are the simulated issuer's (issuer-sim/card-authorization.ts); for an acquirer on
+//      the 'upstream' route (issue 16 §1) they are its issuer's instead: the PIN block translated
+//      to the acquirer's zone PIN key in the HSM, the JSON message POSTed (./upstream.ts), its
+//      answer journaled; no usable answer = ISSUER_UNAVAILABLE (91), never an approval;
 //   4b. a record the terminal approved offline (issue 14 §2, ./offline.ts): no PIN, within the
 //      offline per-transaction limit; any decline of such a record is a decline after the fact,
 //      reported as a risk event on the device (AuthorizationHost.offlineDeclined);
