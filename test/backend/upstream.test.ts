@@ -52,7 +52,7 @@ async function answering(status: number, body: unknown): Promise<{ url: string; 
 
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tt-be-'));
-  be = await startTestBackend({ dataDir });
+  be = await startTestBackend({ dataDir, upstreamTimeoutMs: 8_000 }); // generous: the machine is shared
   // The simulated upstream: its own accounts; the back end's HSM (TEST ONLY: both ends of the zone).
   hsmDb = new SqliteRepository(join(dataDir, 'backend.db'));
   upstreamDb = new SqliteRepository(join(mkdtempSync(join(tmpdir(), 'tt-up-')), 'upstream-issuer.db'));
@@ -118,6 +118,10 @@ describe('the upstream authorization route (issue 16 §1)', () => {
       await answering(200, { version: UPSTREAM_VERSION, approved: true, responseCode: '51', reason: 'DECLINE_REASON_NONE', reasonText: '', arpc: '', issuerAuthenticationData: '' }),
       await answering(200, { version: 2, approved: true, responseCode: '00', reason: 'DECLINE_REASON_NONE', reasonText: '', arpc: '', issuerAuthenticationData: '' }),
     ];
+    // An upstream that takes the request and never answers: the timeout ends the wait.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    broken.push({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1/authorize`, server: silent });
     const closed = await answering(200, {});
     await new Promise<void>((r) => closed.server.close(() => r())); // nothing listens there any more
     const beforeUp = (await upstreamAccount()).balanceMinor;
@@ -126,12 +130,12 @@ describe('the upstream authorization route (issue 16 §1)', () => {
         await putAcquirer(be.service.repo, { acquirerId: U, route: 'upstream', upstreamUrl: target }, Date.now());
         const r = await phoneU.link.authorize(await phoneU.payment(10_00, t));
         expect([decision(r), reason(r), r.responseCode, r.authorizationCode], `${target}: ${r.reasonText}`).toEqual(['DECISION_DECLINED', 'DECLINE_REASON_ISSUER_UNAVAILABLE', '91', '']);
-        expect(r.reasonText).toMatch(/upstream issuer/);
+        expect(r.reasonText).toMatch(target === broken[3].url ? /no answer within 8000 ms/ : /upstream issuer/);
         const row = (await be.service.repo.getPayment(phoneU.link.state.deviceId, r.clientTransactionId))!;
         expect([row.decision, row.reason]).toEqual(['declined', R.DECLINE_REASON_ISSUER_UNAVAILABLE]);
       }
     } finally {
-      for (const b of broken) await new Promise<void>((r) => b.server.close(() => r()));
+      for (const b of broken) await new Promise<void>((r) => { b.server.closeAllConnections(); b.server.close(() => r()); });
       await putAcquirer(be.service.repo, { acquirerId: U, route: 'upstream', upstreamUrl: url }, Date.now());
     }
     expect((await upstreamAccount()).balanceMinor).toBe(beforeUp);
