@@ -38,6 +38,7 @@ import { verifyToken } from '../../common/verdict-token.ts';
 import { ApiError, ErrorCode, malformed } from '../errors.ts';
 import { num, u64, sha256Hex } from '../util.ts';
 import { currentAnswer } from '../authorization/current.ts';
+import { RESPONSE_CODE } from '../authorization/response-codes.ts';
 
 const pay = trusttap.payment.v1;
 const at = trusttap.attest.v1;
@@ -47,13 +48,6 @@ type AuthorizeResponse = trusttap.payment.v1.IAuthorizeResponse;
 
 /** AIDs of the consumer-presented applications this acquirer takes (CPM §5.1.4 matches by prefix). */
 const CPM_AIDS = [UNIONPAY_RID];
-
-/** ISO 8583 field 39 per decline reason (QR payments). */
-const RESPONSE_CODE: Record<number, string> = {
-  [R.DECLINE_REASON_NONE]: '00', [R.DECLINE_REASON_INSUFFICIENT_FUNDS]: '51', [R.DECLINE_REASON_EXPIRED_CARD]: '54',
-  [R.DECLINE_REASON_BLOCKED_CARD]: '62', [R.DECLINE_REASON_UNKNOWN_CARD]: '14', [R.DECLINE_REASON_DEVICE_NOT_ALLOWED]: '57',
-  [R.DECLINE_REASON_INVALID_TRANSACTION]: '12', [R.DECLINE_REASON_CODE_USED]: '94', [R.DECLINE_REASON_CODE_EXPIRED]: '54',
-};
 
 /** What the merchant-presented payload says about the merchant (a real acquirer has it per
  * merchant from its back office). */
