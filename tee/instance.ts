@@ -30,7 +30,7 @@ export class TaInstance {
   /** Instantiates and runs TA_CreateEntryPoint. */
   static create(module: WebAssembly.Module, services: HostServices): { instance: TaInstance; status: number } {
     const ta = new TaInstance(services);
-    const instance = new WebAssembly.Instance(module, buildImports(ta.ctx));
+    const instance = new WebAssembly.Instance(module, buildImports(ta.ctx, module));
     ta.ex = instance.exports as unknown as TaExports;
     ta.ctx.memory = ta.ex.memory;
     const status = ta.guard(() => ta.ex.ta_create() >>> 0);

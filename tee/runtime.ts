@@ -11,8 +11,9 @@ import { Login, TUI_PENDING } from './abi/ta-exports.ts';
 import { trusttap } from '../proto/gen/ts/trusttap.js';
 import { checkTaModule } from './loader/imports.ts';
 import { Huk } from './huk.ts';
-import { enforceVersionFloors } from './ta-floor.ts';
+import { readVersionFloors, raiseVersionFloors, type Floors } from './ta-floor.ts';
 import { RpmbSlots } from './storage/rpmb-slots.ts';
+import { runSelfTests } from './crypto/self-test.ts';
 import { createServices, rpmbFor, type ServiceOptions, type DeviceAttestation, type OemDeviceKey } from './services.ts';
 import { HOST_ABI_VERSION } from './abi/table.ts';
 import { TaDeadError, type TaReply } from './instance.ts';
@@ -94,6 +95,8 @@ export class RuntimeError extends Error {
 interface TaRecord {
   image: TaImage;
   uuid: Uint8Array;
+  /** SHA-256 of the image, measured when it was installed. */
+  sha256: Uint8Array;
   module: WebAssembly.Module;
   host: TaHost | null;
   busy: boolean;
@@ -135,7 +138,11 @@ export class TeeRuntime {
   private readonly huk: Huk;
   private readonly storageDir: string;
   private readonly rpmbPath: string;
-  private attestation: DeviceAttestation | undefined;
+  /** The TEE core's own RPMB slot (the TA version floors) and what it held at boot, kept up to
+   * date by every raise: only the core writes it. */
+  private readonly coreSlots: RpmbSlots;
+  private readonly floors: Floors;
+  private measured: DeviceAttestation | undefined;
   readonly isolation: Isolation;
 
   private constructor(private readonly opts: RuntimeOptions) {
@@ -145,31 +152,61 @@ export class TeeRuntime {
     this.huk = Huk.openSimulated(join(opts.dataDir, 'device', 'huk.bin'));
     this.storageDir = join(opts.dataDir, 'storage');
     this.rpmbPath = join(opts.dataDir, RPMB_IMAGE_FILE);
+    runSelfTests();
+    this.coreSlots = new RpmbSlots(rpmbFor({ storageDir: this.storageDir, rpmbPath: this.rpmbPath, huk: this.huk }));
+    // Programs the RPMB key on a device's first boot; the floors stay in memory after this read.
+    this.floors = readVersionFloors(this.coreSlots);
   }
 
-  /** Checks every image's imports and exports against the ABI and compiles it. */
+  /** Boots the TEE (the HUK, the power-on self-tests of its cryptography) and installs `tas`. */
   static async start(opts: RuntimeOptions): Promise<TeeRuntime> {
     const rt = new TeeRuntime(opts);
-    enforceVersionFloors(new RpmbSlots(rpmbFor({ storageDir: rt.storageDir, rpmbPath: rt.rpmbPath, huk: rt.huk })), opts.tas);
-    for (const image of opts.tas) {
-      checkTaModule(image.wasm, { release: !opts.allowDebugImports });
-      const module = await WebAssembly.compile(new Uint8Array(image.wasm));
-      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), module, host: null, busy: false, sessions: new Set(), tuiSession: null, tuiBegun: null, entry: null };
-      if (rt.byUuid.has(image.uuid.toLowerCase()) || rt.byName.has(image.name)) throw new RuntimeError(`TA ${image.name} loaded twice`);
-      rt.byUuid.set(image.uuid.toLowerCase(), rec);
-      rt.byName.set(image.name, rec);
-    }
-    rt.attestation = rt.measure();
+    await rt.install(opts.tas);
     return rt;
   }
 
-  /** The runtime's own measurements (hashes of the images it loaded) and the OEM key. */
+  /** Loads TAs into the booted runtime, all or none: each image's imports and exports against
+   * the ABI, the anti-rollback floors (raised in RPMB when a TA is newer), then compiles. The
+   * runtime keeps its own copy of each image, so what was checked, measured and compiled is what
+   * runs, whatever the caller does with its bytes afterwards. */
+  async install(images: TaImage[]): Promise<void> {
+    const names = new Set(this.byName.keys());
+    const uuids = new Set(this.byUuid.keys());
+    for (const image of images) {
+      const uuid = image.uuid.toLowerCase();
+      if (names.has(image.name) || uuids.has(uuid)) throw new RuntimeError(`TA ${image.name} loaded twice`);
+      names.add(image.name);
+      uuids.add(uuid);
+    }
+    const checked = images.map((image) => {
+      const wasm = Uint8Array.from(image.wasm);
+      const sha256 = new Uint8Array(createHash('sha256').update(wasm).digest());
+      checkTaModule(wasm, { release: !this.opts.allowDebugImports });
+      return { image: { ...image, wasm }, sha256 };
+    });
+    raiseVersionFloors(this.coreSlots, this.floors, images);
+    for (const { image, sha256 } of checked) {
+      // Synchronous compile: with V8's lazy compilation it only decodes and validates, and the
+      // asynchronous path's hand-off to the compile threads costs more than that for a TA.
+      const module = new WebAssembly.Module(image.wasm);
+      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), sha256, module, host: null, busy: false, sessions: new Set(), tuiSession: null, tuiBegun: null, entry: null };
+      this.byUuid.set(image.uuid.toLowerCase(), rec);
+      this.byName.set(image.name, rec);
+    }
+    this.measured = undefined;
+  }
+
+  /** The runtime's own measurements (hashes of the images it loaded) and the OEM key, made on
+   * first use: a start whose TAs never attest does not wait for them. */
+  private get attestation(): DeviceAttestation {
+    return (this.measured ??= this.measure());
+  }
+
   private measure(): DeviceAttestation {
     const taSha256 = new Map<string, Uint8Array>();
-    const tas = this.opts.tas.map((image) => {
-      const sha256 = new Uint8Array(createHash('sha256').update(image.wasm).digest());
+    const tas = [...this.byName.values()].map(({ image, uuid, sha256 }) => {
       taSha256.set(image.uuid.toLowerCase(), sha256);
-      return { name: image.name, uuid: uuidToBytes(image.uuid), version: image.version, sha256 };
+      return { name: image.name, uuid, version: image.version, sha256 };
     });
     const measurements = trusttap.attest.v1.Measurements.encode({
       runtimeVersion: RUNTIME_VERSION,
@@ -276,7 +313,7 @@ export class TeeRuntime {
     }
     const services = createServices({ name: rec.image.name, uuid: rec.uuid }, {
       storageDir: this.storageDir, rpmbPath: this.rpmbPath, huk: this.huk, random: this.opts.random, clockMs: this.opts.clockMs,
-      reeTimeMs: this.opts.reeTimeMs, log: this.opts.log, attestation: this.attestation,
+      reeTimeMs: this.opts.reeTimeMs, log: this.opts.log, attestation: () => this.attestation,
     }, this.sessionsFor(rec));
     services.tui = this.tuiPort(rec);
     return new InProcessTaHost(rec.module, services);

@@ -24,8 +24,9 @@ export interface ServiceOptions {
   clockMs?: () => number;
   reeTimeMs?: () => number;
   log?: (ta: string, line: string) => void;
-  /** Device attestation, shared by every TA of a runtime (in-process isolation). */
-  attestation?: DeviceAttestation;
+  /** Device attestation, shared by every TA of a runtime (in-process isolation); a function
+   * when the runtime measures on first use, so a TA that never attests does not wait for it. */
+  attestation?: DeviceAttestation | (() => DeviceAttestation);
 }
 
 /** The device's OEM attestation key as provisioned in the factory (sim/oem/ writes it to
@@ -58,13 +59,14 @@ export function rpmbFor(opts: Pick<ServiceOptions, 'storageDir' | 'rpmbPath' | '
   return new RpmbClient(new SimulatedRpmb(opts.rpmbPath ?? join(opts.storageDir, 'rpmb.img')), opts.huk.deriveCore('rpmb-authentication-key'));
 }
 
-function attestationFor(ta: TaIdentity, dev: DeviceAttestation, crypto: CryptoOps, now: () => number, rpmb: RpmbClient): AttestationServices {
+function attestationFor(ta: TaIdentity, source: DeviceAttestation | (() => DeviceAttestation), crypto: CryptoOps, now: () => number, rpmb: () => RpmbClient): AttestationServices {
   const a = trusttap.attest.v1;
+  const device = typeof source === 'function' ? source : () => source;
   return {
     // The measurements of the start, with the RPMB write counter read now (fresh nonce, MAC).
     measurements: () => {
-      const m = a.Measurements.decode(dev.measurements);
-      m.rpmbWriteCounter = rpmb.writeCounter();
+      const m = a.Measurements.decode(device().measurements);
+      m.rpmbWriteCounter = rpmb().writeCounter();
       return a.Measurements.encode(m).finish();
     },
     oemCertify(publicKey) {
@@ -74,6 +76,7 @@ function attestationFor(ta: TaIdentity, dev: DeviceAttestation, crypto: CryptoOp
       } catch {
         throw new CryptoError(Status.ERROR_BAD_PARAMETERS, 'oem_certify: the point is not on P-256');
       }
+      const dev = device();
       if (!dev.oem) throw new CryptoError(Status.ERROR_ITEM_NOT_FOUND, 'oem_certify: the device has no OEM attestation key (not provisioned)');
       const issuerCert = a.Certificate.decode(dev.oem.certificate);
       const issuer = a.CertificateBody.decode(issuerCert.tbs);
@@ -108,10 +111,14 @@ const start = performance.now();
 
 export function createServices(ta: TaIdentity, opts: ServiceOptions, sessions: TaSessions = noSessions): HostServices {
   const crypto = new CryptoOps();
-  const rpmb = rpmbFor(opts);
+  // Sealed storage and the RPMB client are made when the TA first uses them: a TA start that
+  // touches neither (a PING) does not pay their key derivations and directories.
+  let rpmbClient: RpmbClient | undefined;
+  let storage: SealedStorage | undefined;
+  const rpmb = () => (rpmbClient ??= rpmbFor(opts));
   return {
     ta,
-    storage: new SealedStorage(opts.storageDir, ta.uuid, opts.huk, rpmb),
+    get storage() { return (storage ??= new SealedStorage(opts.storageDir, ta.uuid, opts.huk, rpmb())); },
     crypto,
     attestation: opts.attestation ? attestationFor(ta, opts.attestation, crypto, opts.reeTimeMs ?? (() => Date.now()), rpmb) : undefined,
     hukDerive: (label, len) => opts.huk.derive(ta.uuid, label, len),

@@ -9,9 +9,13 @@ import { LoadError } from '../common/load-error.ts';
 import { compareTaVersions } from '../common/ta-version.ts';
 import type { RpmbSlots } from './storage/rpmb-slots.ts';
 
-type Floors = Record<string, string>;
+/** Version floors by lower-case TA UUID. */
+export type Floors = Record<string, string>;
 
-function decode(raw: Uint8Array | null): Floors {
+/** The floors in the TEE core's RPMB slot (empty on a new device). The runtime reads them once
+ * when it boots: slot 0 is the core's own and only the core writes it. */
+export function readVersionFloors(slots: RpmbSlots): Floors {
+  const raw = slots.readCore();
   if (!raw) return {};
   try {
     const j = JSON.parse(new TextDecoder().decode(raw)) as { floors?: Floors };
@@ -21,21 +25,28 @@ function decode(raw: Uint8Array | null): Floors {
   }
 }
 
-/** Refuses any TA older than its floor, then raises the floors to what is loaded (one RPMB
- * write, only when something rose). Throws before anything is written if one TA is refused. */
-export function enforceVersionFloors(slots: RpmbSlots, tas: { name: string; uuid: string; version: string }[]): void {
-  const floors = decode(slots.readCore());
-  let raised = false;
+/** Refuses any TA older than its floor, then raises `floors` to what is loaded and writes them
+ * (one RPMB write, only when something rose). Throws before anything is written or changed if
+ * one TA is refused. */
+export function raiseVersionFloors(slots: RpmbSlots, floors: Floors, tas: { name: string; uuid: string; version: string }[]): void {
   for (const t of tas) {
-    const key = t.uuid.toLowerCase();
-    const floor = floors[key];
+    const floor = floors[t.uuid.toLowerCase()];
     if (floor && compareTaVersions(t.version, floor) < 0) {
       throw new LoadError('TA_ROLLBACK', `TA ${t.name} version ${t.version} is older than version ${floor} this device loaded before (anti-rollback floor)`);
     }
   }
+  const raised: Floors = { ...floors };
+  let rose = false;
   for (const t of tas) {
     const key = t.uuid.toLowerCase();
-    if (!floors[key] || compareTaVersions(t.version, floors[key]) > 0) { floors[key] = t.version; raised = true; }
+    if (!raised[key] || compareTaVersions(t.version, raised[key]) > 0) { raised[key] = t.version; rose = true; }
   }
-  if (raised) slots.writeCore(new TextEncoder().encode(JSON.stringify({ floors })));
+  if (!rose) return;
+  slots.writeCore(new TextEncoder().encode(JSON.stringify({ floors: raised })));
+  Object.assign(floors, raised);
+}
+
+/** readVersionFloors then raiseVersionFloors: one load's check on a fresh read. */
+export function enforceVersionFloors(slots: RpmbSlots, tas: { name: string; uuid: string; version: string }[]): void {
+  raiseVersionFloors(slots, readVersionFloors(slots), tas);
 }

@@ -346,9 +346,18 @@ export const tuiImports = new Set(['tee.tui_begin', 'tee.tui_update']);
 export const debugOnlyImports = new Set(['tee.log', 'env.trace']);
 
 /** Builds the import object for one TA instance. */
-export function buildImports(ctx: HostContext): WebAssembly.Imports {
+export function buildImports(ctx: HostContext, module?: WebAssembly.Module): WebAssembly.Imports {
   const imports: Record<string, Record<string, Function>> = { env: {}, tee: {} };
-  for (const f of hostAbi) imports[f.module][f.name] = bind(ctx, f);
+  if (!module) {
+    for (const f of hostAbi) imports[f.module][f.name] = bind(ctx, f);
+    return imports as WebAssembly.Imports;
+  }
+  // Only what the module imports (a TA uses a handful of the host ABI): the loader checked
+  // every import against the ABI, and instantiation refuses anything left unresolved.
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const f = hostAbiByKey.get(`${imp.module}.${imp.name}`);
+    if (f) imports[f.module][f.name] = bind(ctx, f);
+  }
   return imports as WebAssembly.Imports;
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadVerifiedManifest, verifyTaBinary, checkEntryMatchesModule } from './manifest.ts';
-import { readWasmInfo } from './wasm-info.ts';
+import { parseModule } from './imports.ts';
 import type { TaImage } from '../runtime.ts';
 
 export const DEFAULT_BUILD_DIR = new URL('../../build/', import.meta.url).pathname;
@@ -29,7 +29,7 @@ export function loadTaImages(opts: LoadOptions = {}): { images: TaImage[]; manif
   const images = entries.map((entry) => {
     const wasm = new Uint8Array(readFileSync(join(dir, entry.file)));
     verifyTaBinary(entry, wasm);
-    checkEntryMatchesModule(entry, readWasmInfo(wasm));
+    checkEntryMatchesModule(entry, parseModule(wasm));
     return { name: entry.name, uuid: entry.uuid, version: entry.version, wasm };
   });
   return { images, manifestSha256: vm.sha256 };

@@ -3,6 +3,7 @@
 // exports must be present (tee/abi/ta-exports.ts), and its memory must declare a maximum (Node
 // cannot cap Wasm memory any other way). A release TA must not import debug-only functions.
 // Errors are LoadError with a stable code and a message that names what was wrong.
+import { createHash } from 'node:crypto';
 import { readWasmInfo, WasmFormatError, type WasmInfo, type WasmImport } from './wasm-info.ts';
 import { hostAbiByKey, debugOnlyImports, tuiImports } from '../abi/table.ts';
 import { requiredTaExports, tuiTaExports } from '../abi/ta-exports.ts';
@@ -31,13 +32,35 @@ export function importSignature(imp: WasmImport): string {
   return imp.type ? formatSignature(imp.type.params, imp.type.results) : '';
 }
 
+// What was read from each module, by the SHA-256 of its bytes (computed here, never taken from a
+// caller): the loader and the runtime both check a TA before it starts, and a second parse in a
+// fresh process costs more than hashing the bytes again. Bounded: a TEE holds a handful of TAs.
+const parsed = new Map<string, WasmInfo>();
+const PARSED_MAX = 32;
+
+const freezeInfo = (info: WasmInfo): WasmInfo => {
+  for (const i of info.imports) { if (i.type) { Object.freeze(i.type.params); Object.freeze(i.type.results); Object.freeze(i.type); } Object.freeze(i); }
+  info.exports.forEach(Object.freeze);
+  if (info.memory) Object.freeze(info.memory);
+  Object.freeze(info.imports); Object.freeze(info.exports);
+  return Object.freeze(info);
+};
+
+/** What the module imports, exports and declares as memory (frozen: it may be shared). */
 export function parseModule(bytes: Uint8Array): WasmInfo {
+  const key = createHash('sha256').update(bytes).digest('hex');
+  const known = parsed.get(key);
+  if (known) return known;
+  let info: WasmInfo;
   try {
-    return readWasmInfo(bytes);
+    info = freezeInfo(readWasmInfo(bytes));
   } catch (e) {
     if (e instanceof WasmFormatError) throw new LoadError('NOT_WASM', `not a valid WebAssembly module: ${e.message}`);
     throw e;
   }
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, info);
+  return info;
 }
 
 /** Every problem of the module, in a stable order (imports, exports, memory). Empty = loadable. */
@@ -80,11 +103,17 @@ export function moduleProblems(info: WasmInfo, opts: CheckOptions): LoadError[] 
  * (its message says how many more there are). Returns what was read from the binary. */
 export function checkTaModule(bytes: Uint8Array, opts: CheckOptions): WasmInfo {
   const info = parseModule(bytes);
+  if (passed.has(info) && (!opts.release || passed.get(info))) return info;
   const problems = moduleProblems(info, opts);
   if (problems.length) {
     const first = problems[0];
     if (problems.length > 1) first.message += ` (and ${problems.length - 1} more: ${problems.slice(1).map((p) => p.code).join(', ')})`;
     throw first;
   }
+  passed.set(info, passed.get(info) || opts.release);
   return info;
 }
+
+/** The modules (as parseModule's shared info) that passed: true when in release mode. A module
+ * that passed in release mode passes in debug mode too (release only adds refusals). */
+const passed = new WeakMap<WasmInfo, boolean>();

@@ -12,7 +12,7 @@ import { HOST_ABI_VERSION } from '../abi/table.ts';
 import { TA_ABI_VERSION } from '../abi/ta-exports.ts';
 import { LoadError, checkTaModule, importKey, importSignature, type CheckOptions } from './imports.ts';
 import type { WasmInfo } from './wasm-info.ts';
-import { ED25519_SPKI_PREFIX, MANIFEST_FILE, SIGNATURE_FILE, parseManifest, sha256Hex, verifyManifestSignature, type Ed25519Verify, type Manifest, type ManifestTa } from '../../common/manifest.ts';
+import { MANIFEST_FILE, SIGNATURE_FILE, parseManifest, sha256Hex, verifyManifestSignature, type Ed25519Verify, type Manifest, type ManifestTa } from '../../common/manifest.ts';
 
 export { LoadError, type LoadErrorCode, checkTaModule, formatSignature, moduleProblems, type CheckOptions } from './imports.ts';
 
@@ -45,10 +45,11 @@ export function signManifestBytes(bytes: Uint8Array, privateKeyPem: string | Uin
 // first have to warm up (its Ed25519 builds precomputed tables on first use), the largest part
 // of a cold start before this. OpenSSL's Ed25519 is strict RFC 8032 like the @noble call.
 export const nativeEd25519Verify: Ed25519Verify = (sig, msg, rawKey) => {
-  const der = new Uint8Array(ED25519_SPKI_PREFIX.length + rawKey.length);
-  der.set(ED25519_SPKI_PREFIX);
-  der.set(rawKey, ED25519_SPKI_PREFIX.length);
-  return verify(null, msg, createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }), sig);
+  if (rawKey.length !== 32) return false;
+  // The raw key as a JWK (RFC 8037): OpenSSL imports it directly, ten times faster than
+  // decoding the same key as SPKI DER through its decoder framework.
+  const x = Buffer.from(rawKey.buffer, rawKey.byteOffset, rawKey.byteLength).toString('base64url');
+  return verify(null, msg, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }), sig);
 };
 const nativeSha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

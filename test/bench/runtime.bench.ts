@@ -82,12 +82,14 @@ export async function run(): Promise<Section> {
   const ratio = per['64 MiB'] / per['1 MiB'];
   figures.push({ name: 'ratio 64 MiB / 1 MiB', value: ratio, unit: '×', target: '≤ 1.1', ok: ratio <= 1.1 });
 
-  // Cold start: verify manifest signature + hash + compile + instantiate + create + first call.
+  // Cold start on a booted TEE: verify manifest signature + hash + install (checks, floor,
+  // compile) + instantiate + create + first call.
   const cold: number[] = [];
   for (let i = 0; i < 15; i++) {
+    const rt = await TeeRuntime.start({ tas: [], dataDir: tmp('tt-b-') });
     const t = performance.now();
     const { images: imgs } = loadTaImages({ only: ['keystore'], buildDir: DEFAULT_BUILD_DIR, trustedKeyPem: readFileSync(DEV_MANIFEST_PUBLIC_KEY) });
-    const rt = await TeeRuntime.start({ tas: imgs, dataDir: tmp('tt-b-') });
+    await rt.install(imgs);
     const o = rt.openSession({ name: 'keystore' });
     rt.invoke(o.session!, 0, new Uint8Array(0));
     cold.push(performance.now() - t);
@@ -109,10 +111,13 @@ export async function run(): Promise<Section> {
   const f = median(fresh.map((x) => x.total));
   figures.push({ name: 'cold start, first in a fresh process (median of 11 processes)', value: f, unit: 'ms', target: '≤ 5 ms', ok: f <= 5 });
   figures.push({ name: '  the same starts, CPU time of the process (median)', value: median(fresh.map((x) => x.cpu)), unit: 'ms' });
+  figures.push({ name: '  before it: the TEE\'s boot in that process (HUK, RPMB, self-tests; median)', value: median(fresh.map((x) => x.boot)), unit: 'ms' });
+  figures.push({ name: '  boot + first TA, fresh process (median)', value: median(fresh.map((x) => x.boot + x.total)), unit: 'ms' });
   const ph = (k: string) => median(phases.map((x) => x[k]));
-  figures.push({ name: '  of which: manifest signature + hash + module checks', value: ph('verify'), unit: 'ms' });
-  figures.push({ name: '  of which: V8 compile (WebAssembly.compile, lazy tier)', value: ph('compile'), unit: 'ms' });
-  figures.push({ name: '  of which: instantiate + create + open session', value: ph('start'), unit: 'ms' });
+  figures.push({ name: '  of which: manifest signature + hashes + module read (loadTaImages)', value: ph('verify'), unit: 'ms' });
+  figures.push({ name: '  of which: V8 compile (new WebAssembly.Module, lazy tier)', value: ph('compile'), unit: 'ms' });
+  figures.push({ name: '  of which: install (ABI checks, version floor, compile cached)', value: ph('install'), unit: 'ms' });
+  figures.push({ name: '  of which: instantiate + create + open session', value: ph('open'), unit: 'ms' });
   figures.push({ name: '  of which: first call (PING)', value: ph('firstCall'), unit: 'ms' });
 
   const manifest = JSON.parse(readFileSync(join(DEFAULT_BUILD_DIR, 'manifest.json'), 'utf8'));

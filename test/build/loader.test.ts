@@ -12,6 +12,7 @@ import { auditBuild } from '../../build/audit.ts';
 import { run as audit } from '../../cli/commands/audit.ts';
 import { loadVerifiedManifest, loadVerifiedTa, verifyTaBinary, checkTaModule, LoadError, type LoadErrorCode } from '../../tee/loader/manifest.ts';
 import { taWasm, type FixtureImport } from './wasm-fixture.ts';
+import { parseModule } from '../../tee/loader/imports.ts';
 
 const ECHO = 'test/build/fixtures/echo/ta.json';
 const devPub = readFileSync(DEV_PUBLIC_KEY_PATH, 'utf8');
@@ -163,10 +164,25 @@ describe('module checks against the host ABI and TA ABI', () => {
     expect(report.problems.map((p: any) => p.code)).toEqual(['BAD_IMPORT_SIGNATURE']);
   });
 
+  test('what a module holds is read once per exact bytes and cannot be altered by a caller', () => {
+    const wasm = taWasm({ imports: [ABORT, { module: 'tee', name: 'random', params: [I, I], results: [] }] });
+    const info = parseModule(wasm);
+    expect(parseModule(Uint8Array.from(wasm))).toBe(info); // the same bytes in another array
+    expect(Object.isFrozen(info) && Object.isFrozen(info.imports) && Object.isFrozen(info.imports[1]!.type!.params)).toBe(true);
+    expect(() => (info.imports as unknown as unknown[]).push({})).toThrow(TypeError);
+    const other = Uint8Array.from(wasm);
+    other[Buffer.from(other).indexOf('random')] = 0x52; // 'random' → 'Random': other bytes, read again
+    expect(parseModule(other).imports[1]!.name).toBe('Random');
+    expect(() => checkTaModule(other, { release: true })).toThrow(LoadError);
+    expect(checkTaModule(wasm, { release: true })).toBe(info);
+  });
+
   test('a debug-only import in a release TA → DEBUG_IMPORT_IN_RELEASE (allowed in a debug TA); audit exits 1 / 0', async () => {
     const wasm = taWasm({ imports: [ABORT, { module: 'tee', name: 'log', params: [I, I], results: [] }] });
     expect(code(() => checkTaModule(wasm, { release: true })).code).toBe('DEBUG_IMPORT_IN_RELEASE');
     expect(checkTaModule(wasm, { release: false }).imports).toHaveLength(2);
+    // Passing in debug mode is remembered per module, never as a pass in release mode.
+    expect(code(() => checkTaModule(wasm, { release: true })).code).toBe('DEBUG_IMPORT_IN_RELEASE');
     expect((await runAudit(signedBuildOf(wasm))).rc).toBe(1);
     const dbg = await runAudit(signedBuildOf(wasm, { debug: true }));
     expect(dbg.report.problems).toEqual([]);
