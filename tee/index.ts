@@ -1,6 +1,7 @@
 // Public surface of the reference runtime.
 export { TeeRuntime, RuntimeError, RUNTIME_VERSION, type RuntimeOptions, type TaImage, type Isolation, type Result } from './runtime.ts';
 export { InProcessTeeDriver, handleClientRequest, handleClientRequestAsync } from './driver.ts';
+export { SelfTestError } from './crypto/self-test.ts';
 export type { UiProvider, UiProviders, TuiScreen, TuiSink, TuiDisplay, AudioOut } from './tui/provider.ts';
 export { readKeys, drawAsText, type SeenKey } from './tui/eyes.ts';
 export { ScriptedUiProvider, ScriptedAccessibleUiProvider, SimulatedDisplay, enterPin, type Person, type Action } from './tui/scripted.ts';
