@@ -2,7 +2,11 @@
 // phone and server both use them, and a phone's JS engine has no Buffer (and Hermes no btoa).
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const INDEX = new Map([...ALPHABET].map((c, i) => [c, i] as const));
+/** Value of each ASCII character in either alphabet (§4 and §5), -1 for anything else. */
+const INDEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) INDEX[ALPHABET.charCodeAt(i)] = i;
+INDEX[0x2d] = 62; // '-' (base64url)
+INDEX[0x5f] = 63; // '_' (base64url)
 
 export class Base64Error extends Error {
   readonly code = 'BASE64_INVALID';
@@ -19,17 +23,21 @@ export function toBase64(bytes: Uint8Array, url = false): string {
   return url ? s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : s;
 }
 
-/** Strict: only the alphabet (either variant), padding optional; throws Base64Error otherwise. */
+/** Strict: only the alphabet (either variant), padding optional; throws Base64Error otherwise.
+ * One pass over char codes: it runs in every TA cold start (the manifest's key and signature). */
 export function fromBase64(text: string): Uint8Array {
-  const s = text.replace(/-/g, '+').replace(/_/g, '/').replace(/={1,2}$/, '');
-  if (s.length % 4 === 1 || !/^[A-Za-z0-9+/]*$/.test(s)) throw new Base64Error('not base64');
-  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const chunk = s.slice(i, i + 4);
-    let n = 0;
-    for (let j = 0; j < 4; j++) n = (n << 6) | (j < chunk.length ? INDEX.get(chunk[j]!)! : 0);
-    for (let j = 0; j < chunk.length - 1; j++) out[o++] = (n >> (16 - 8 * j)) & 0xff;
+  let end = text.length;
+  if (end > 0 && text.charCodeAt(end - 1) === 0x3d) { end--; if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--; }
+  if (end % 4 === 1) throw new Base64Error('not base64');
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
+  let o = 0, n = 0, bits = 0;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? INDEX[c]! : -1;
+    if (v < 0) throw new Base64Error('not base64');
+    n = ((n << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) { bits -= 8; out[o++] = (n >> bits) & 0xff; }
   }
   return out;
 }

@@ -47,6 +47,10 @@ describe('base64, hex, Latin-1 without Buffer', () => {
   test('malformed input is a typed error, not a silent truncation', () => {
     expect(() => fromBase64('ab$d')).toThrow(Base64Error);
     expect(() => fromBase64('abcde')).toThrow(Base64Error);
+    for (const bad of ['abc===', 'ab=d', 'ab€d', 'ab d', 'a===']) expect(() => fromBase64(bad)).toThrow(Base64Error);
+    expect(fromBase64('YQ')).toEqual(Uint8Array.of(0x61)); // padding optional
+    expect(fromBase64('YQ==')).toEqual(Uint8Array.of(0x61));
+    expect(fromBase64('-_8')).toEqual(fromBase64('+/8')); // both alphabets, mixed too
     expect(() => fromHex('0G')).toThrow(HexError);
     expect(() => fromHex('ABC')).toThrow(HexError);
   });
