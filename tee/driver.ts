@@ -6,17 +6,19 @@ import { Status, Origin } from '../proto/status.ts';
 import type { Result, TeeRuntime } from './runtime.ts';
 import { recordBoundary, recording } from './abi/recorder.ts';
 import type { TeeTransport } from '../common/tee-transport.ts';
+import { encodeMessage } from '../common/proto-encode.ts';
 
 const v1 = trusttap.tee.v1;
 /** Largest response a client may receive (the TA output buffer). */
 export const MAX_RESPONSE = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 
 function encode(id: number, r: Result): Uint8Array {
-  return v1.ClientResponse.encode({
+  return encodeMessage(v1.ClientResponse, {
     id, status: r.status >>> 0, origin: r.origin, session: r.session ?? 0,
-    payload: r.status === Status.SUCCESS ? r.payload ?? new Uint8Array(0) : new Uint8Array(0),
+    payload: r.status === Status.SUCCESS ? r.payload ?? EMPTY : EMPTY,
     sizeNeeded: r.sizeNeeded ?? 0, message: r.message,
-  }).finish();
+  });
 }
 
 export function handleClientRequest(runtime: TeeRuntime, bytes: Uint8Array): Uint8Array {

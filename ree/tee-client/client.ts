@@ -6,6 +6,7 @@
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 import { Status, statusName, originName, Origin } from '../../proto/status.ts';
 import { toHex } from '../../common/hex.ts';
+import { encodeMessage } from '../../common/proto-encode.ts';
 import type { TeeTransport } from '../../common/tee-transport.ts';
 
 const v1 = trusttap.tee.v1;
@@ -60,7 +61,7 @@ export class TeeContext {
     if (this.finalized) throw new TeeError(Status.ERROR_BAD_STATE, Origin.API, 'context finalized');
     const id = this.nextId++;
     message.id = id;
-    const bytes = v1.ClientRequest.encode(message).finish();
+    const bytes = encodeMessage(v1.ClientRequest, message);
     let answer: Uint8Array;
     try {
       answer = await this.transport.exchange(bytes);
