@@ -1,7 +1,10 @@
 // The synchronous call channel between the runtime thread and one TA worker: a
-// SharedArrayBuffer with a state word driven by Atomics.wait/notify. The runtime writes a CALL
-// and waits; the worker answers DONE, or asks the runtime for a TA-to-TA call (OUTCALL) and
-// waits for OUTDONE. The message is a small header plus bytes.
+// SharedArrayBuffer with a state word driven by Atomics.wait/notify (ECMA-262 §25.4). The runtime
+// writes a CALL and waits; the worker answers DONE, or asks the runtime for a TA-to-TA call
+// (OUTCALL) and waits for OUTDONE. The message is a small header plus bytes. The state stays
+// DONE after an answer until the next CALL. Each side spins briefly before it sleeps, and a side
+// wakes the other (Atomics.notify) only when that one sleeps: on the quiet path a call costs two
+// cache-line hand-overs between the cores and no system call.
 export const State = { IDLE: 0, CALL: 1, DONE: 2, OUTCALL: 3, OUTDONE: 4, READY: 5, DEAD: 6 } as const;
 export const Op = {
   CREATE: 1, OPEN: 2, INVOKE: 3, CLOSE: 4, DESTROY: 5, TUI_EVENT: 6,
@@ -87,6 +90,11 @@ export class Channel {
   setState(state: number): void {
     Atomics.store(this.ctrl, STATE, state);
     if (Atomics.load(this.ctrl, SLEEPERS) !== 0) Atomics.notify(this.ctrl, STATE);
+  }
+
+  /** How many threads sleep in Atomics.wait on this channel now (0 or 1; for tests). */
+  get sleepers(): number {
+    return Atomics.load(this.ctrl, SLEEPERS);
   }
 
   /** The current message's header words. */
