@@ -84,7 +84,7 @@ export class WorkerTaHost implements TaHost {
         return { status, payload };
       }
       if (state === State.DEAD) {
-        this.kill(new TextDecoder().decode(ch.view()));
+        this.kill(new TextDecoder().decode(ch.data()));
       }
       if (state === State.OUTCALL) {
         const started = performance.now();
