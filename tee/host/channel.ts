@@ -92,6 +92,12 @@ export class Channel {
     if (Atomics.load(this.ctrl, SLEEPERS) !== 0) Atomics.notify(this.ctrl, STATE);
   }
 
+  /** Moves to `state` without waking anyone: for a change the other side does not wait for
+   * (the worker, back from an outcall, returns the channel to CALL). */
+  restore(state: number): void {
+    Atomics.store(this.ctrl, STATE, state);
+  }
+
   /** How many threads sleep in Atomics.wait on this channel now (0 or 1; for tests). */
   get sleepers(): number {
     return Atomics.load(this.ctrl, SLEEPERS);

@@ -33,7 +33,7 @@ function outcall(op: number, a: number, b: number, c: number, data: Uint8Array):
   while ((s = ch.state) === State.OUTCALL) ch.waitWhile(s, 1000);
   const r = { a: ch.a, data: ch.data() };
   // The runtime's call is still in progress: the channel returns to CALL.
-  Atomics.store(ch.ctrl, 0, State.CALL);
+  ch.restore(State.CALL);
   return r;
 }
 
