@@ -388,13 +388,18 @@ export class TeeRuntime {
 
   /** The client API's invoke: never a session a TA opened (issue 17 §9). */
   invoke(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Result {
-    if (!this.clientSession(session)) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
-    return this.invokeAny(session, command, payload, responseCapacity);
+    const s = this.clientSession(session);
+    if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    return this.invokeOn(s, session, command, payload, responseCapacity);
   }
 
   private invokeAny(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Result {
     const s = this.sessions.get(session);
     if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    return this.invokeOn(s, session, command, payload, responseCapacity);
+  }
+
+  private invokeOn(s: Session, session: number, command: number, payload: Uint8Array, responseCapacity: number): Result {
     if (s.dead) return fail(Status.ERROR_TARGET_DEAD, Origin.TEE, `TA ${s.ta.image.name} died; open a new session`);
     if (s.ta.entry?.session === session) return fail(Status.ERROR_BUSY, Origin.TEE, `session ${session} has a command pending`);
     const r = this.enter(s.ta, (host) => host.invoke(session, command >>> 0, payload));
@@ -418,15 +423,23 @@ export class TeeRuntime {
     if (responseCapacity > 0 && reply.payload.length > responseCapacity) {
       return fail(Status.ERROR_SHORT_BUFFER, Origin.TRUSTED_APP, `response of ${reply.payload.length} bytes exceeds the ${responseCapacity}-byte buffer`, { sizeNeeded: reply.payload.length });
     }
-    return ok({ payload: reply.payload });
+    return { status: Status.SUCCESS, origin: Origin.TRUSTED_APP, message: '', payload: reply.payload };
   }
 
   /** A client's invoke that may wait for a person: when the TA begins a trusted-UI entry
    * (tui_begin, then TUI_PENDING), the answer comes when the TA finishes it. Everything else
    * answers as invoke() does. */
   invokeAsync(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Promise<Result> {
+    return Promise.resolve(this.invokeOrPending(session, command, payload, responseCapacity));
+  }
+
+  /** invokeAsync's work: the answer itself when the command did not start a trusted-UI entry
+   * (every command of a runtime without a UI), a promise of it when it did. The driver hands a
+   * ready answer back without a turn of the microtask queue. */
+  invokeOrPending(session: number, command: number, payload: Uint8Array, responseCapacity = 0): Result | Promise<Result> {
     const s = this.clientSession(session);
-    if (!s || s.dead || s.ta.entry?.session === session || !this.opts.ui) return Promise.resolve(this.invoke(session, command, payload, responseCapacity));
+    if (!s) return fail(Status.ERROR_BAD_PARAMETERS, Origin.API, `no open session ${session}`);
+    if (s.dead || s.ta.entry?.session === session || !this.opts.ui) return this.invokeOn(s, session, command, payload, responseCapacity);
     const rec = s.ta;
     rec.tuiSession = session;
     rec.tuiBegun = null;
@@ -439,7 +452,7 @@ export class TeeRuntime {
     const begun = rec.tuiBegun as TaRecord['tuiBegun'];
     rec.tuiBegun = null;
     if (!begun || !('payload' in r) || r.payload === undefined || (r as TaReply).status !== TUI_PENDING) {
-      return Promise.resolve(this.toResult(rec, r, responseCapacity));
+      return this.toResult(rec, r, responseCapacity);
     }
     return new Promise<Result>((resolve) => {
       const entry = new PendingEntry<Result>(rec.image.name, session, (kind, position) => {

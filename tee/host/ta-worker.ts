@@ -2,7 +2,7 @@
 // its own. It serves CALLs from the channel until the runtime terminates it. TA-to-TA calls go
 // back to the runtime as OUTCALLs, since only the runtime knows the other TAs.
 import { workerData } from 'node:worker_threads';
-import { Channel, Op, State, RECORDING_WORD, encodeRecord } from './channel.ts';
+import { Channel, Op, State, EMPTY, encodeRecord } from './channel.ts';
 import { setBoundaryRecorder } from '../abi/recorder.ts';
 import { TaInstance, TaDeadError } from '../instance.ts';
 import { createServices, type DeviceAttestation } from '../services.ts';
@@ -26,12 +26,14 @@ const init = workerData as WorkerInit;
 const ch = new Channel(init.sab);
 const enc = (n: number) => n | 0;
 
-function outcall(op: number, a: number, b: number, c: number, data: Uint8Array) {
-  ch.post(State.OUTCALL, { op, a, b, c, data });
-  while (ch.state === State.OUTCALL) ch.waitWhile(State.OUTCALL, 1000);
-  const r = ch.read();
+/** A request to the runtime while a CALL runs; the answer's status word and a copy of its bytes. */
+function outcall(op: number, a: number, b: number, c: number, data: Uint8Array): { a: number; data: Uint8Array } {
+  ch.post(State.OUTCALL, op, a, b, c, data);
+  let s: number | null;
+  while ((s = ch.state) === State.OUTCALL) ch.waitWhile(s, 1000);
+  const r = { a: ch.a, data: ch.data() };
   // The runtime's call is still in progress: the channel returns to CALL.
-  Atomics.store(ch.ctrl, 0, State.CALL);
+  ch.restore(State.CALL);
   return r;
 }
 
@@ -48,7 +50,7 @@ const sessions: TaSessions = {
   },
   close(session) {
     opened.delete(session);
-    outcall(Op.OUT_CLOSE, session, 0, 0, new Uint8Array(0));
+    outcall(Op.OUT_CLOSE, session, 0, 0, EMPTY);
   },
   closeAll() {
     for (const s of [...opened]) sessions.close(s);
@@ -74,28 +76,31 @@ let ta: TaInstance | null = null;
 const forwardRecord = (r: Parameters<typeof encodeRecord>[0]) => { outcall(Op.OUT_RECORD, 0, 0, 0, encodeRecord(r)); };
 
 function serve(): void {
-  const m = ch.read();
-  setBoundaryRecorder(Atomics.load(ch.ctrl, RECORDING_WORD) ? forwardRecord : null);
+  const op = ch.op, a = ch.a, b = ch.b, c = ch.c;
+  setBoundaryRecorder(ch.recording ? forwardRecord : null);
   try {
     let status = 0;
-    let data: Uint8Array = new Uint8Array(0);
-    switch (m.op) {
+    let data: Uint8Array = EMPTY;
+    switch (op) {
       case Op.CREATE: {
         const r = TaInstance.create(init.module, services);
         ta = r.instance;
         status = r.status;
         break;
       }
-      case Op.OPEN: status = ta!.openSession(m.a, m.b, m.data); break;
+      // The request's bytes are read in place: the runtime waits until this side posts, and the
+      // instance copies them into the TA's memory before the TA runs (and can make outcalls).
+      case Op.OPEN: status = ta!.openSession(a, b, ch.view()); break;
       case Op.INVOKE: {
-        const r = ta!.invoke(m.a, m.b, m.data);
+        // The reply in place in the TA's memory: posted (copied) before anything calls the TA again.
+        const r = ta!.invokeInPlace(a, b, ch.view());
         status = r.status;
         data = r.payload;
         break;
       }
-      case Op.CLOSE: ta!.closeSession(m.a); break;
+      case Op.CLOSE: ta!.closeSession(a); break;
       case Op.TUI_EVENT: {
-        const r = ta!.tuiEvent(m.a, m.b, m.c);
+        const r = ta!.tuiEvent(a, b, c);
         status = r.status;
         data = r.payload;
         break;
@@ -103,16 +108,16 @@ function serve(): void {
       case Op.DESTROY: ta?.destroy(); ta = null; break;
       default: status = Status.ERROR_BAD_PARAMETERS;
     }
-    ch.post(State.DONE, { op: m.op, a: enc(status), b: 0, c: 0, data });
+    ch.post(State.DONE, op, enc(status), 0, 0, data);
   } catch (e) {
     const reason = e instanceof TaDeadError ? e.message : `trap: ${(e as Error).message}`;
-    ch.post(State.DEAD, { op: m.op, a: enc(Status.ERROR_TARGET_DEAD), b: 0, c: 0, data: new TextEncoder().encode(reason) });
+    ch.post(State.DEAD, op, enc(Status.ERROR_TARGET_DEAD), 0, 0, new TextEncoder().encode(reason));
   }
 }
 
 ch.setState(State.READY);
 for (;;) {
-  // Wait for the next CALL (the runtime sets IDLE after reading DONE, then CALL).
+  // Wait for the next CALL (after an answer the state stays DONE until the runtime posts one).
   // Read the state once per check: waiting on a second read could sleep through a CALL.
   let s: number;
   while ((s = ch.state) !== State.CALL) ch.waitWhile(s, 60_000);

@@ -3,7 +3,7 @@
 // is terminated and reported dead (TARGET_DEAD), and the next open re-creates it. Worker
 // resourceLimits cap the JS heap only; Wasm memory is capped by the TA's declared maximum.
 import { Worker } from 'node:worker_threads';
-import { Channel, Op, State, RECORDING_WORD, decodeRecord } from './channel.ts';
+import { Channel, Op, State, EMPTY, decodeRecord } from './channel.ts';
 import type { OutcallRouter, TaHost } from './ta-host.ts';
 import { TaDeadError, type TaReply } from '../instance.ts';
 import { Status } from '../../proto/status.ts';
@@ -61,69 +61,81 @@ export class WorkerTaHost implements TaHost {
     this.worker.unref();
     if (ch.waitWhile(State.IDLE, BOOT_TIMEOUT_MS) !== State.READY) this.kill('TA worker did not start');
     // Instantiation and TA_CreateEntryPoint get the boot allowance, not the per-command budget.
-    return this.call(Op.CREATE, 0, 0, 0, new Uint8Array(0), BOOT_TIMEOUT_MS).status;
+    return this.call(Op.CREATE, 0, 0, 0, EMPTY, BOOT_TIMEOUT_MS).status;
   }
 
   /** One synchronous call, serving the TA's outcalls while it runs. */
   private call(op: number, a: number, b: number, c: number, data: Uint8Array, budgetMs = this.opts.timeBudgetMs): TaReply {
     const ch = this.ch;
     if (!ch || !this.worker || this.deadReason) throw new TaDeadError(this.deadReason ?? 'TA not created');
-    if (recording()) recordBoundary({ channel: 'worker-call', ta: this.opts.name, what: `op ${op}`, numbers: [a, b, c], bytes: data });
+    const rec = recording();
+    if (rec) recordBoundary({ channel: 'worker-call', ta: this.opts.name, what: `op ${op}`, numbers: [a, b, c], bytes: data });
     // The worker records its host calls (as the in-process runtime does) while a recorder is on.
-    Atomics.store(ch.ctrl, RECORDING_WORD, recording() ? 1 : 0);
-    ch.post(State.CALL, { op, a, b, c, data });
+    ch.recording = rec;
     let deadline = performance.now() + budgetMs;
+    ch.post(State.CALL, op, a, b, c, data);
+    // The state stays DONE after the answer is read: the worker waits for the next CALL either way.
+    let state: number = State.CALL;
     for (;;) {
-      const state = ch.state;
       if (state === State.DONE) {
-        const m = ch.read();
-        ch.setState(State.IDLE);
-        if (recording()) recordBoundary({ channel: 'worker-reply', ta: this.opts.name, what: `op ${op}`, numbers: [m.a], bytes: m.data });
-        return { status: m.a >>> 0, payload: m.data };
+        const status = ch.a >>> 0;
+        const payload = ch.data();
+        if (recording()) recordBoundary({ channel: 'worker-reply', ta: this.opts.name, what: `op ${op}`, numbers: [ch.a], bytes: payload });
+        return { status, payload };
       }
       if (state === State.DEAD) {
-        this.kill(new TextDecoder().decode(ch.read().data));
+        this.kill(new TextDecoder().decode(ch.data()));
       }
       if (state === State.OUTCALL) {
         const started = performance.now();
         this.serveOutcall(ch);
         deadline += performance.now() - started; // the callee's time is its own budget
+        state = ch.state;
+        continue;
+      }
+      // Still running (CALL, or OUTDONE until the worker reads it): spin, then sleep until the
+      // deadline; the watchdog ends a TA that is still running then.
+      const next = ch.spin(state);
+      if (next !== state) {
+        state = next;
         continue;
       }
       const left = deadline - performance.now();
-      if (left <= 0 || ch.waitWhile(state, left) === null) {
-        if (ch.state === state) this.kill(`TA exceeded its time budget of ${budgetMs} ms`);
-      }
+      if ((left <= 0 || ch.sleep(state, left) === null) && ch.state === state) this.kill(`TA exceeded its time budget of ${budgetMs} ms`);
+      state = ch.state;
     }
   }
 
   private serveOutcall(ch: Channel): void {
-    const m = ch.read();
-    if (m.op === Op.OUT_RECORD) {
+    const op = ch.op;
+    if (op === Op.OUT_RECORD) {
       // A host call recorded inside the worker: to this thread's recorder, not a TA's outcall.
-      recordBoundary(decodeRecord(m.data) as BoundaryRecord);
-      ch.post(State.OUTDONE, { op: m.op, a: 0, b: 0, c: 0, data: new Uint8Array(0) });
+      recordBoundary(decodeRecord(ch.view()) as BoundaryRecord);
+      ch.post(State.OUTDONE, op, 0, 0, 0, EMPTY);
       return;
     }
+    const ma = ch.a, mb = ch.b, mc = ch.c;
+    // A copy: the router runs other TAs, and a nested worker call must not see these bytes change.
+    const input = ch.data();
     const { router, uuid } = this.opts;
-    if (recording()) recordBoundary({ channel: 'worker-outcall', ta: this.opts.name, what: `op ${m.op}`, numbers: [m.a, m.b, m.c], bytes: m.data });
+    if (recording()) recordBoundary({ channel: 'worker-outcall', ta: this.opts.name, what: `op ${op}`, numbers: [ma, mb, mc], bytes: input });
     let a = 0;
-    let data: Uint8Array = new Uint8Array(0);
+    let data: Uint8Array = EMPTY;
     try {
-      if (m.op === Op.OUT_OPEN) a = router.open(uuid, m.data);
-      else if (m.op === Op.OUT_INVOKE) {
-        const r = router.invoke(uuid, m.a, m.b >>> 0, m.data, m.c >>> 0);
+      if (op === Op.OUT_OPEN) a = router.open(uuid, input);
+      else if (op === Op.OUT_INVOKE) {
+        const r = router.invoke(uuid, ma, mb >>> 0, input, mc >>> 0);
         a = r.status | 0;
         data = r.payload;
-      } else if (m.op === Op.OUT_CLOSE) router.close(uuid, m.a);
-      else if (m.op === Op.OUT_TUI_BEGIN) a = router.tuiBegin(uuid, m.data, m.a >>> 0) | 0;
-      else if (m.op === Op.OUT_TUI_UPDATE) a = router.tuiUpdate(uuid, m.data) | 0;
+      } else if (op === Op.OUT_CLOSE) router.close(uuid, ma);
+      else if (op === Op.OUT_TUI_BEGIN) a = router.tuiBegin(uuid, input, ma >>> 0) | 0;
+      else if (op === Op.OUT_TUI_UPDATE) a = router.tuiUpdate(uuid, input) | 0;
       else a = Status.ERROR_BAD_PARAMETERS | 0;
     } catch {
       a = Status.ERROR_GENERIC | 0;
     }
-    if (recording()) recordBoundary({ channel: 'worker-outreply', ta: this.opts.name, what: `op ${m.op}`, numbers: [a], bytes: data });
-    ch.post(State.OUTDONE, { op: m.op, a, b: 0, c: 0, data });
+    if (recording()) recordBoundary({ channel: 'worker-outreply', ta: this.opts.name, what: `op ${op}`, numbers: [a], bytes: data });
+    ch.post(State.OUTDONE, op, a, 0, 0, data);
   }
 
   openSession(session: number, login: number, client: Uint8Array): number {
@@ -135,16 +147,16 @@ export class WorkerTaHost implements TaHost {
   }
 
   closeSession(session: number): void {
-    this.call(Op.CLOSE, session, 0, 0, new Uint8Array(0));
+    this.call(Op.CLOSE, session, 0, 0, EMPTY);
   }
 
   tuiEvent(session: number, kind: number, position: number): TaReply {
-    return this.call(Op.TUI_EVENT, session, kind, position, new Uint8Array(0));
+    return this.call(Op.TUI_EVENT, session, kind, position, EMPTY);
   }
 
   destroy(): void {
     if (this.worker && !this.deadReason) {
-      try { this.call(Op.DESTROY, 0, 0, 0, new Uint8Array(0)); } catch { /* dead already */ }
+      try { this.call(Op.DESTROY, 0, 0, 0, EMPTY); } catch { /* dead already */ }
     }
     void this.worker?.terminate();
     this.worker = null;
