@@ -78,18 +78,21 @@ export function decodeRequest(body: Uint8Array, bodyField: string): DecodedReque
   return { signed, req, message: labelled(LABEL.deviceRequest, signed.request) };
 }
 
+/** How a signature is verified: verifyP256, or the same answer found ahead (crypto/verify-ahead.ts). */
+export type Verify = (key: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+
 /** A request without a device id (a first contact: only challenge and enrol take one) is signed
  *  by the P-256 key it encloses; returns that key. 400 / 401 otherwise. */
-export function verifyFirstContact(d: DecodedRequest, firstContactOp: boolean): Uint8Array {
+export function verifyFirstContact(d: DecodedRequest, firstContactOp: boolean, verify: Verify = verifyP256): Uint8Array {
   if (!firstContactOp) throw malformed('device_id is required');
   if (!isP256Point(d.signed.publicKey)) throw malformed('enrolment requests carry the signing public key (65-byte P-256 point)');
-  if (!verifyP256(d.signed.publicKey, d.message, d.signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
+  if (!verify(d.signed.publicKey, d.message, d.signed.signature)) throw badSignature('the request signature does not verify with the enclosed key');
   return d.signed.publicKey;
 }
 
 /** A request with a device id is signed by that device's enrolled key (`deviceKey`, from the
  *  store; none or empty: the device is not enrolled, 404). 401 when the signature does not verify. */
-export function verifyDeviceSignature(d: DecodedRequest, deviceKey: Uint8Array | undefined): void {
+export function verifyDeviceSignature(d: DecodedRequest, deviceKey: Uint8Array | undefined, verify: Verify = verifyP256): void {
   if (!deviceKey || deviceKey.length === 0) throw unknownDevice(`no enrolled device ${d.req.deviceId}`);
-  if (!verifyP256(deviceKey, d.message, d.signed.signature)) throw badSignature('the request signature does not verify with the device key');
+  if (!verify(deviceKey, d.message, d.signed.signature)) throw badSignature('the request signature does not verify with the device key');
 }

@@ -15,7 +15,8 @@ import { DEFAULT_LIMITS } from './authorization/limits.ts';
 import { SqliteRepository, type SqliteOptions } from './store/sqlite.ts';
 import type { Hsm } from './hsm/hsm.ts';
 import { SoftwareHsm, HsmError } from './hsm/software-hsm.ts';
-import { verifyP256, sha256 } from './crypto/p256.ts';
+import { sha256 } from './crypto/p256.ts';
+import { VerifyAhead } from './crypto/verify-ahead.ts';
 import { LABEL } from '../common/signature-labels.ts';
 import { verifyOemChain, CertificateError, type OemRootKey } from './attestation/certs.ts';
 import { openEvidence, EvidenceError } from './attestation/evidence.ts';
@@ -31,7 +32,7 @@ import { offlinePolicyBytes, offlinePolicySigningInput, checkOfflinePolicy } fro
 import { witness, pinpadEpoch, versionNumber } from './attestation/witness.ts';
 import type { AmountLimits } from './authorization/limits.ts';
 import { QrPayments, type QrMerchantProfile } from './qr/qr.ts';
-import { decodeRequest, verifyFirstContact, verifyDeviceSignature, checkTime, boundedCounter } from './request-verify.ts';
+import { decodeRequest, verifyFirstContact, verifyDeviceSignature, checkTime, boundedCounter, type DecodedRequest } from './request-verify.ts';
 
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
@@ -43,6 +44,18 @@ export const TXSIGN_TA_UUID = '7a1c5e00-7e5f-4c0d-9a11-7857a7e5f160';
 /** What the attest TA puts before a record it signs for the txsign TA: label, 0, the TA's UUID. */
 const TXSIGN_LABEL_PREFIX = Buffer.concat([Buffer.from(LABEL.taSign), Buffer.of(0), Buffer.from(TXSIGN_TA_UUID.replace(/-/g, ''), 'hex')]);
 export { MAX_COUNTER_STEP, counterBound } from './request-verify.ts';
+
+/** The txsign record and its signature in an authorization's signed_transaction, for verifyAhead
+ * only (null when it does not decode; the authorization's own checks read it strictly). */
+function signedRecordOf(bytes: Uint8Array | null | undefined): { record: Uint8Array; signature: Uint8Array } | null {
+  if (!bytes?.length) return null;
+  try {
+    const s = trusttap.txsign.v1.SignTransactionResponse.decode(bytes);
+    return s.record.length && s.signature.length === 64 ? { record: s.record, signature: s.signature } : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface BackendOptions {
   dataDir: string;
@@ -98,6 +111,23 @@ export interface DeviceAnswer {
   outcome?: DeviceOutcome;
 }
 
+/** A device request decided, its answer not yet signed (BackendService.decideDevice): the
+ * DeviceResponse bytes to sign, or an ErrorResponse that is not signed. */
+export interface DecidedAnswer extends Omit<DeviceAnswer, 'body'> {
+  /** The DeviceResponse (message 'SignedDeviceResponse') or the ErrorResponse. */
+  body: Uint8Array;
+}
+
+/** What BackendService.verifyAhead started for one request; release() once the request is over. */
+export interface Ahead {
+  /** The request's envelope, decoded (null when it did not decode: handleDevice says why). */
+  decoded: DecodedRequest | null;
+  release(): void;
+}
+
+/** How many device keys verifyAhead remembers (a guess it may use, never a decision). */
+const DEVICE_KEY_HINTS = 50_000;
+
 /** The decision a device request carried: an attestation verdict, an authorization's decision and
  * decline reason (the DeclineReason name without its prefix, lower case: 'none' when approved). */
 export interface DeviceOutcome {
@@ -152,6 +182,12 @@ export class BackendService {
   readonly payments: Authorizer;
   /** QR payments: merchant-presented orders, consumer-presented codes, the wallet routes. */
   readonly qr: QrPayments;
+  /** Issue 13 §4: request and record signatures verified on the thread pool before the request
+   * joins its transaction (verifyAhead), found there by the checks. */
+  private readonly ahead = new VerifyAhead();
+  /** Device id → the public key the device was last authenticated with: verifyAhead's guess of
+   * the key to verify with. The checks compare it with the key read in the transaction. */
+  private readonly deviceKeyHints = new Map<string, Uint8Array>();
 
   private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {
     this.payments = new Authorizer({
@@ -553,7 +589,7 @@ export class BackendService {
     const d = device ?? await this.repo.getDevice(deviceId);
     if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
     const msg = Buffer.concat([TXSIGN_LABEL_PREFIX, record]);
-    if (!verifyP256(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
+    if (!this.ahead.verify(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
     if (!await this.hsm.verifyDukptMac(bdkIdOf(d.acquirerId), macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
     return { ok: true, reason: '' };
   }
@@ -576,12 +612,44 @@ export class BackendService {
 
   // ------------------------------------------------------------------ device API
 
-  async handleDevice(op: DeviceOp, body: Uint8Array): Promise<DeviceAnswer> {
+  /** A device request, decided and answered (decideDevice, then signAnswer). */
+  async handleDevice(op: DeviceOp, body: Uint8Array, ahead?: Ahead): Promise<DeviceAnswer> {
+    return await this.signAnswer(await this.decideDevice(op, body, ahead));
+  }
+
+  /** Issue 13 §4: before the request joins a transaction, its signatures (the envelope's and, for
+   * an authorization, the txsign record's) are verified on libuv's thread pool with the key the
+   * device was last authenticated with, so that the checks in decideDevice find the answers
+   * ready instead of computing them on the event loop. Decides nothing and never throws: a
+   * request that does not decode, or a device not seen yet, is simply checked in decideDevice. */
+  async verifyAhead(op: DeviceOp, body: Uint8Array): Promise<Ahead> {
+    let decoded: DecodedRequest;
+    try { decoded = decodeRequest(body, BODY_FIELD[op]); } catch { return { decoded: null, release: () => undefined }; }
+    const { signed, req } = decoded;
+    const key = req.deviceId ? this.deviceKeyHints.get(req.deviceId) : signed.publicKey;
+    if (!key) return { decoded, release: () => undefined };
+    const started = [this.ahead.start(key, decoded.message, signed.signature)];
+    const record = op === 'authorize' && req.deviceId ? signedRecordOf(req.authorize?.signedTransaction) : null;
+    if (record) started.push(this.ahead.start(key, Buffer.concat([TXSIGN_LABEL_PREFIX, record.record]), record.signature));
+    await Promise.all(started.map((s) => s.done));
+    return { decoded, release: () => { for (const s of started) s.forget(); } };
+  }
+
+  /** Signs a decided answer with the response key, on the thread pool (an ErrorResponse is not signed). */
+  async signAnswer(d: DecidedAnswer): Promise<DeviceAnswer> {
+    if (d.message !== 'SignedDeviceResponse') return d;
+    const signature = await this.hsm.signAsync('response', d.body);
+    return { ...d, body: a.SignedDeviceResponse.encode({ response: d.body, signature }).finish() };
+  }
+
+  /** A device request's checks and effects, and its answer's DeviceResponse (signAnswer signs
+   * it; the HTTP server signs while the group's commit is made durable). */
+  async decideDevice(op: DeviceOp, body: Uint8Array, ahead?: Ahead): Promise<DecidedAnswer> {
     const now = this.now();
     let ctx: Ctx | null = null;
     try {
       await this.refreshPolicy();
-      ctx = await this.authenticate(op, body, now);
+      ctx = await this.authenticate(op, body, now, ahead?.decoded ?? undefined);
       checkTime(ctx.req, now);
       this.checkState(ctx, op);
       const c = ctx;
@@ -622,16 +690,17 @@ export class BackendService {
     }
   }
 
-  private async authenticate(op: DeviceOp, body: Uint8Array, now: number): Promise<Ctx> {
-    const d = decodeRequest(body, BODY_FIELD[op]);
+  private async authenticate(op: DeviceOp, body: Uint8Array, now: number, decoded?: DecodedRequest): Promise<Ctx> {
+    const d = decoded ?? decodeRequest(body, BODY_FIELD[op]);
     const { signed, req } = d;
     const consumed = { nonces: [], rkiSessions: [] };
     if (!req.deviceId) {
-      const key = verifyFirstContact(d, op === 'challenge' || op === 'enrol');
+      const key = verifyFirstContact(d, op === 'challenge' || op === 'enrol', (k, m, s) => this.ahead.verify(k, m, s));
       return { now, request: signed.request, req, device: null, key, consumed, outcome: {} };
     }
     const device = await this.repo.getDevice(req.deviceId);
-    verifyDeviceSignature(d, device?.publicKey); // throws (404) when there is no such device
+    verifyDeviceSignature(d, device?.publicKey, (k, m, s) => this.ahead.verify(k, m, s)); // throws (404) when there is no such device
+    this.hintDeviceKey(device!.deviceId, device!.publicKey);
     await this.knowAcquirer(device!.acquirerId);
     return { now, request: signed.request, req, device: device!, key: device!.publicKey, consumed, outcome: {} };
   }
@@ -668,7 +737,14 @@ export class BackendService {
     }
   }
 
-  private async answer(c: Ctx, http: number, body: Record<string, unknown>, taken?: NoticeRow[]): Promise<DeviceAnswer> {
+  private hintDeviceKey(deviceId: string, key: Uint8Array): void {
+    if (this.deviceKeyHints.get(deviceId) === key) return;
+    if (this.deviceKeyHints.size >= DEVICE_KEY_HINTS) this.deviceKeyHints.delete(this.deviceKeyHints.keys().next().value!);
+    this.deviceKeyHints.set(deviceId, key);
+  }
+
+  /** The answer's DeviceResponse, unsigned (signAnswer). */
+  private async answer(c: Ctx, http: number, body: Record<string, unknown>, taken?: NoticeRow[]): Promise<DecidedAnswer> {
     const deviceId = c.device?.deviceId ?? '';
     const notices = taken ?? (deviceId ? await this.repo.transaction(async () => await this.repo.takeNotices(deviceId)) : []);
     const response = a.DeviceResponse.encode({
@@ -676,8 +752,7 @@ export class BackendService {
       notices: notices.map((n) => ({ id: u64(n.id), type: NOTICE[n.type], reason: n.reason, createdMs: u64(n.createdMs), policyVersion: n.policyVersion })),
       ...body,
     }).finish();
-    const signed = a.SignedDeviceResponse.encode({ response, signature: this.hsm.sign('response', response) }).finish();
-    return { http, message: 'SignedDeviceResponse', body: signed };
+    return { http, message: 'SignedDeviceResponse', body: response };
   }
 
   private async challenge(c: Ctx) {

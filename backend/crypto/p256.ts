@@ -52,16 +52,48 @@ export function signP256(priv: Uint8Array | KeyObject, msg: Uint8Array): Uint8Ar
   return toLowS(new Uint8Array(sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' })));
 }
 
-/** false for any malformed key or signature, never throws; false for a high-S signature (the
- * twin (r, n − s) of a valid one: issue 17 §2, common/verdict-token.ts). */
-export function verifyP256(pub: Uint8Array | KeyObject, msg: Uint8Array, sig: Uint8Array): boolean {
+/** signP256 on libuv's thread pool (node:crypto's callback form): the OpenSSL work leaves the
+ * event loop, which only hands the job over (issue 13 §4). */
+export function signP256Async(key: KeyObject, msg: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, (e, sig) => (e ? reject(e) : resolve(toLowS(new Uint8Array(sig)))));
+  });
+}
+
+/** The key to verify with, or null when the signature or the key is malformed (any of which makes
+ * the signature false): a high-S signature too (the twin (r, n − s) of a valid one: issue 17 §2,
+ * common/verdict-token.ts). */
+function verifier(pub: Uint8Array | KeyObject, sig: Uint8Array): KeyObject | null {
   try {
-    if (sig.length !== 64 || !isLowS(sig)) return false;
-    const key = pub instanceof Uint8Array ? p256PublicKey(pub) : pub;
+    if (sig.length !== 64 || !isLowS(sig)) return null;
+    return pub instanceof Uint8Array ? p256PublicKey(pub) : pub;
+  } catch {
+    return null;
+  }
+}
+
+/** false for any malformed key or signature, never throws; false for a high-S signature. */
+export function verifyP256(pub: Uint8Array | KeyObject, msg: Uint8Array, sig: Uint8Array): boolean {
+  const key = verifier(pub, sig);
+  if (!key) return false;
+  try {
     return verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
     return false;
   }
+}
+
+/** verifyP256 on libuv's thread pool, with the same answers (never rejects). */
+export function verifyP256Async(pub: Uint8Array | KeyObject, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  const key = verifier(pub, sig);
+  if (!key) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig, (e, ok) => resolve(!e && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 export function ecdhP256(priv: Uint8Array, peer: Uint8Array): Uint8Array {

@@ -29,6 +29,8 @@ export interface Hsm {
   publicKey(name: ServiceKeyName): Uint8Array;
   /** ECDSA P-256/SHA-256 r||s with a service key. */
   sign(name: ServiceKeyName, message: Uint8Array): Uint8Array;
+  /** The same signature computed off the event loop (a software HSM: libuv's thread pool). */
+  signAsync(name: ServiceKeyName, message: Uint8Array): Promise<Uint8Array>;
 
   /** An acquirer's own ECDSA P-256 signing key (issue 16 §1, e.g. `acq.<id>.key-agreement`),
    * made on first use if absent; returns its public point (65 bytes). */

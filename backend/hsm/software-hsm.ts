@@ -14,7 +14,7 @@ import type { Repository } from '../store/repository.ts';
 import { SERVICE_KEYS, type Hsm, type KeyAgreement, type ServiceKeyName, type WrappedKey, type PinCheck, type ArqcCheck } from './hsm.ts';
 import { verifyArqc } from '../issuer/issuer-host.ts';
 import { HsmModule, HsmModuleError } from './wasm.ts';
-import { generateP256, signP256, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
+import { generateP256, signP256, signP256Async, p256PrivateKey, publicFromPrivate } from '../crypto/p256.ts';
 import type { KeyObject } from 'node:crypto';
 import { KeyCache } from './key-cache.ts';
 
@@ -124,6 +124,9 @@ export class SoftwareHsm implements Hsm {
 
   publicKey(name: ServiceKeyName): Uint8Array { return this.signer(name).pub; }
   sign(name: ServiceKeyName, message: Uint8Array): Uint8Array { return signP256(this.signer(name).key, message); }
+  signAsync(name: ServiceKeyName, message: Uint8Array): Promise<Uint8Array> {
+    try { return signP256Async(this.signer(name).key, message); } catch (e) { return Promise.reject(e); }
+  }
 
   async generateBdk(bdkId: string): Promise<Uint8Array> {
     if (!/^[A-Za-z0-9._-]{1,48}$/.test(bdkId)) throw new HsmError('bdk id must be 1..48 characters of [A-Za-z0-9._-]');

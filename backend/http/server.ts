@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
-import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer, type DeviceOutcome } from '../service.ts';
+import { BackendService, DEVICE_OPS, type BackendOptions, type DeviceOp, type DeviceAnswer, type DecidedAnswer, type Ahead, type DeviceOutcome } from '../service.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
 import { QrPayloadError } from '../qr/qr.ts';
 import { applyCors, checkOrigin } from './cors.ts';
@@ -190,15 +190,18 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
   // commit. A shared server database (PostgreSQL, several nodes) runs each request in its own
   // transaction instead: they run concurrently on the pool, and a serialization conflict re-runs
   // one request, not a batch.
-  const queue: { op: DeviceOp; body: Uint8Array; resolve: (a: DeviceAnswer) => void; reject: (e: unknown) => void }[] = [];
+  // Issue 13 §4: the OpenSSL work of a request runs on libuv's thread pool, off the one event
+  // loop: its signatures are verified before it joins a transaction (service.verifyAhead), and
+  // its answer is signed after the commit, while the commit is being made durable.
+  const queue: { op: DeviceOp; body: Uint8Array; ahead: Ahead; resolve: (a: DecidedAnswer) => void; reject: (e: unknown) => void }[] = [];
   const flush = async () => {
     const batch = queue.splice(0);
     metrics.commitBatch.observe(batch.length);
-    let answers: DeviceAnswer[];
+    let answers: DecidedAnswer[];
     try {
       answers = await service.repo.transaction(async () => {
-        const out: DeviceAnswer[] = [];
-        for (const b of batch) out.push(await service.handleDevice(b.op, b.body));
+        const out: DecidedAnswer[] = [];
+        for (const b of batch) out.push(await service.decideDevice(b.op, b.body, b.ahead));
         return out;
       });
     } catch (e) {
@@ -207,12 +210,21 @@ export async function startBackend(opts: ServerOptions): Promise<Backend> {
     }
     batch.forEach((b, i) => b.resolve(answers[i]));
   };
-  const device = (op: DeviceOp, body: Uint8Array): Promise<DeviceAnswer> => {
-    if (service.repo.shared) return service.repo.transaction(() => service.handleDevice(op, body));
-    return new Promise<DeviceAnswer>((resolve, reject) => {
-      queue.push({ op, body, resolve, reject });
-      if (queue.length === 1) setImmediate(() => void flush());
-    });
+  const device = async (op: DeviceOp, body: Uint8Array): Promise<DeviceAnswer> => {
+    const ahead = await service.verifyAhead(op, body);
+    try {
+      const decided = service.repo.shared
+        ? await service.repo.transaction(() => service.decideDevice(op, body, ahead))
+        : await new Promise<DecidedAnswer>((resolve, reject) => {
+          queue.push({ op, body, ahead, resolve, reject });
+          if (queue.length === 1) setImmediate(() => void flush());
+        });
+      // Signed while the commit's fdatasync runs; reply() still waits for it before answering.
+      const [answer] = await Promise.all([service.signAnswer(decided), service.repo.sync()]);
+      return answer;
+    } finally {
+      ahead.release();
+    }
   };
 
   const adminTable = adminRoutes(service);
