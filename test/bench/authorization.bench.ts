@@ -130,6 +130,15 @@ async function serverCpu(s: { url: string; metricsToken: string }): Promise<numb
   const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.metricsToken}` } })).text();
   return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
+/** The CPU time of the server's main thread (its one event loop, the ceiling of one process), in
+ * seconds: Linux's /proc/PID/task/PID/schedstat (nanoseconds on the CPU); NaN elsewhere. */
+function mainThreadCpu(child: ChildProcess): number {
+  try {
+    return Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
 /** Requests per device in one chunk of the comparison. */
 const COMPARE_CHUNK = 10;
 const decisionOf = (body: Uint8Array) => a.DeviceResponse.decode(a.SignedDeviceResponse.decode(body).response).authorize?.decision;
@@ -188,19 +197,26 @@ async function compare(otherBin: string, dirs: string[], devs: BenchDevice[], re
     await chunk(0, 0, 2); await chunk(1, 0, 2); // warm-up
     const per = Math.min(...requests[0].map((l) => l.length));
     const cpu: number[][] = [[], []];
+    const main: number[][] = [[], []];
     for (let f = 2, round = 0; f + COMPARE_CHUNK <= per; f += COMPARE_CHUNK, round++) {
       for (const k of round % 2 ? [1, 0] : [0, 1]) {
         const c0 = await serverCpu(servers[k]);
+        const m0 = mainThreadCpu(servers[k].child);
         await chunk(k, f, f + COMPARE_CHUNK);
+        main[k].push((mainThreadCpu(servers[k].child) - m0) * 1e6 / (COMPARE_CHUNK * devs.length));
         cpu[k].push(((await serverCpu(servers[k])) - c0) * 1e6 / (COMPARE_CHUNK * devs.length));
       }
     }
     for (const c of conns.flat()) c.close();
     const ratios = cpu[1].map((x, i) => x / cpu[0][i]);
+    const mainRatios = main[1].map((x, i) => x / main[0][i]);
     return [
       { name: `compare: server CPU per authorization, ${otherBin} (median of ${cpu[0].length} chunks)`, value: Math.round(median(cpu[0])), unit: 'µs' },
       { name: 'compare: server CPU per authorization, this checkout', value: Math.round(median(cpu[1])), unit: 'µs' },
       { name: 'compare: this checkout / the other, median of the per-chunk ratios', value: +median(ratios).toFixed(3), unit: '' },
+      { name: 'compare: server main-thread CPU per authorization, the other', value: Math.round(median(main[0])), unit: 'µs' },
+      { name: 'compare: server main-thread CPU per authorization, this checkout', value: Math.round(median(main[1])), unit: 'µs' },
+      { name: 'compare: main thread, this checkout / the other, median of the per-chunk ratios', value: +median(mainRatios).toFixed(3), unit: '' },
       { name: 'compare: not approved (must be 0)', value: bad, unit: '', ok: bad === 0 },
     ];
   } finally {
@@ -308,6 +324,7 @@ export async function run(): Promise<Section> {
     const scrape = async () => (await fetch(`${child.url}/metrics`, { headers: { authorization: `Bearer ${child.metricsToken}` } })).text();
     const metric = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     const serverCpu0 = metric(await scrape(), 'process_cpu_seconds_total');
+    const serverMain0 = mainThreadCpu(server);
     const hlat: number[] = [];
     const cpu0 = process.cpuUsage();
     const th = performance.now();
@@ -327,6 +344,7 @@ export async function run(): Promise<Section> {
     const clientUs = (cpu.user + cpu.system) / sent;
     for (const c of conns) c.close();
     for (const b of answers) if (decisionOf(b) !== pay.Decision.DECISION_APPROVED) hbad++;
+    const serverMainUs = ((mainThreadCpu(server) - serverMain0) * 1e6) / sent;
     const metrics = await scrape();
     const approvedMetric = metric(metrics, 'trusttap_authorizations_total{outcome="approved",reason="none"}');
     // The server's own CPU time per authorization (its process_cpu_seconds_total), which the load
@@ -349,6 +367,7 @@ export async function run(): Promise<Section> {
         { name: 'HTTP latency p99', value: +pct(hlat, 99).toFixed(2), unit: 'ms', target: '<= 20', ok: pct(hlat, 99) <= 20 },
         { name: 'not approved (must be 0)', value: bad + hbad, unit: '', ok: bad + hbad === 0 },
         { name: 'server CPU per authorization (trusttap serve, from its /metrics)', value: +serverUs.toFixed(0), unit: 'µs' },
+        { name: 'of which its main thread (the one event loop; Linux schedstat)', value: +serverMainUs.toFixed(0), unit: 'µs' },
         { name: 'load generator CPU per request (raw HTTP/1.1 keep-alive, this process)', value: +clientUs.toFixed(0), unit: 'µs' },
         { name: 'CPU-bound estimate on 2 idle cores: 2 s / (server + client CPU)', value: Math.round(2e6 / (serverUs + clientUs)), unit: '/s' },
         { name: 'requests per group commit (mean, from /metrics)', value: +batches.toFixed(1), unit: '' },
