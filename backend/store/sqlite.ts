@@ -9,10 +9,16 @@
 // waits for its own commit — and every commit it read from — to be on disk, exactly as with
 // synchronous=FULL, while the event loop computes the next group of requests instead of
 // blocking in fsync. (A checkpoint still syncs the WAL before copying it into the database
-// file and syncs the database file after, as in NORMAL mode.)
+// file and syncs the database file after, as in NORMAL mode.) Checkpoints then run in a worker
+// thread (./checkpointer.mjs, PASSIVE: never waiting for nor blocking the writer) every
+// CHECKPOINT_EVERY commits, so that copying frames and those two fsyncs leave the event loop too;
+// the main connection's own automatic checkpoint stays as the fallback at FALLBACK_AUTOCHECKPOINT
+// frames (reached only if commits keep arriving during every one of the worker's checkpoints, so
+// that the WAL never restarts), and takes over at SQLite's default if the worker fails.
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync, openSync, closeSync, fstatSync, fdatasync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   Repository, DeviceRow, NonceRow, HistoryRow, NoticeRow, RkiSessionRow, DeviceStateName, PaymentRow, CardAccountRow,
@@ -24,6 +30,11 @@ import { DEVICE_COLUMNS as COLS, toDevice, toQrOrder, toPayment, toCardAccount, 
 
 /** A row of a table with a device_id column that belongs to the scope's acquirer (one parameter). */
 const IN_SCOPE = 'device_id IN (SELECT device_id FROM devices WHERE acquirer_id = ?)';
+
+/** Deferred sync: the worker checkpoints after this many commits (~10 WAL frames each in a group commit of authorizations). */
+export const CHECKPOINT_EVERY = 64;
+/** Deferred sync: the main connection's own automatic checkpoint, in WAL frames (SQLite's default is 1,000). */
+export const FALLBACK_AUTOCHECKPOINT = 10_000;
 
 /** Migrations in order; never edit one that has shipped — append a new one. */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -345,6 +356,8 @@ export class SqliteRepository implements Repository {
     this.deferred = (opts.synchronous ?? 'FULL') === 'FULL' && !!opts.deferredSync && path !== ':memory:';
     this.walPath = `${path}-wal`;
     this.db.pragma(`synchronous = ${this.deferred ? 'NORMAL' : opts.synchronous ?? 'FULL'}`);
+    this.path = path;
+    if (this.deferred) this.db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT}`);
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     const p = (sql: string) => this.db.prepare(sql);
@@ -440,6 +453,7 @@ export class SqliteRepository implements Repository {
   // ---- deferred sync: commits counted, fdatasyncs of the WAL file that cover them
   private readonly deferred: boolean;
   private readonly walPath: string;
+  private readonly path: string;
   private walFd: number | null = null;
   private commits = 0;
   private synced = 0;
@@ -475,6 +489,51 @@ export class SqliteRepository implements Repository {
     });
     this.pending = { covers, done };
     return done;
+  }
+
+  // ---- deferred sync: WAL checkpoints in a worker thread (./checkpointer.mjs)
+  private checkpointer: Worker | null = null;
+  /** The worker failed or the store is closing: the main connection checkpoints (SQLite's way). */
+  private checkpointerOff = false;
+  /** Checkpoints the worker has finished, and why it stopped if it failed (for tests and readiness). */
+  readonly checkpoints = { done: 0, failure: '' };
+
+  private askCheckpoint(): void {
+    if (!this.deferred || this.checkpointerOff) return;
+    if (!this.checkpointer) {
+      const w = new Worker(new URL('./checkpointer.mjs', import.meta.url), { workerData: { path: this.path } });
+      w.unref();
+      w.on('message', (m: { checkpointed?: number; error?: string }) => {
+        if (m.error !== undefined) this.checkpointerFailed(m.error);
+        else if (m.checkpointed !== undefined) this.checkpoints.done++;
+      });
+      w.on('error', (e) => this.checkpointerFailed(e.message));
+      w.on('exit', (code) => { if (this.checkpointer === w) this.checkpointerFailed(`the checkpointer exited (${code})`); });
+      this.checkpointer = w;
+    }
+    this.checkpointer.postMessage('checkpoint');
+  }
+
+  /** The worker cannot checkpoint: the main connection checkpoints again, as SQLite does by default. */
+  private checkpointerFailed(why: string): void {
+    this.checkpoints.failure = why;
+    this.checkpointerOff = true;
+    void this.checkpointer?.terminate();
+    this.checkpointer = null;
+    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+  }
+
+  /** Stops the worker (it closes its connection) before the main connection closes. */
+  private async stopCheckpointer(): Promise<void> {
+    this.checkpointerOff = true;
+    const w = this.checkpointer;
+    this.checkpointer = null;
+    if (!w) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { void w.terminate(); }, 5000);
+      w.once('exit', () => { clearTimeout(timer); resolve(); });
+      w.postMessage('stop');
+    });
   }
 
   /** The WAL file, opened once; reopened if SQLite replaced it (unlinked: no links left). */
@@ -557,7 +616,7 @@ export class SqliteRepository implements Repository {
         const r = await this.tx.run(mine, fn);
         const t = performance.now();
         this.exec('COMMIT');
-        this.commits++;
+        if (++this.commits % CHECKPOINT_EVERY === 0) this.askCheckpoint();
         this.commitObserver?.('commit', (performance.now() - t) / 1000);
         return r;
       } catch (e) {
@@ -999,7 +1058,8 @@ export class SqliteRepository implements Repository {
   }
 
   /** Waits for a running transaction, then closes the connection. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.stopCheckpointer();
     return this.run(() => {
       if (this.db.open) this.db.close();
       if (this.walFd !== null) { closeSync(this.walFd); this.walFd = null; }

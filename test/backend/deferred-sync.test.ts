@@ -1,11 +1,12 @@
 // The HTTP server's durability with deferred sync (backend/store/sqlite.ts): a COMMIT no longer
 // waits for the disk, so every answer must wait for repo.sync() — which fdatasyncs the WAL and
 // covers every commit made before it — and a failed fdatasync stops all acknowledgements.
-import { test, expect, afterAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { test, expect, afterAll, vi } from 'vitest';
+import { mkdtempSync, copyFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteRepository } from '../../backend/store/sqlite.ts';
+import { SqliteRepository, CHECKPOINT_EVERY, FALLBACK_AUTOCHECKPOINT } from '../../backend/store/sqlite.ts';
 import { startTestBackend, type Backend } from './harness.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'tt-sync-'));
@@ -80,5 +81,63 @@ test('the HTTP server answers only after sync() resolves, and /readyz fails once
     expect((await fetch(`${be.url}/v1/keys`)).status).toBe(500); // no answer that is not durable
   } finally {
     repo.sync = real;
+  }
+});
+
+// Issue 13 §4: with deferred sync, WAL checkpoints run in a worker thread (backend/store/
+// checkpointer.mjs) every CHECKPOINT_EVERY commits; the main connection's own checkpoint waits
+// until FALLBACK_AUTOCHECKPOINT frames. Seen from the database file alone: after the worker's
+// checkpoint it holds the rows, although the WAL is far below either automatic threshold.
+test('deferred: the worker thread checkpoints the WAL into the database file; the main connection does not', async () => {
+  const d = dir();
+  const path = join(d, 'db');
+  const rowsInDatabaseFile = () => {
+    // A copy of the database file without its WAL: only what checkpoints have copied into it.
+    const copy = join(d, `copy-${Math.random().toString(36).slice(2)}`);
+    copyFileSync(path, copy);
+    const db = new Database(copy, { readonly: true });
+    try {
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'history'").get()) return 0; // not even the schema yet
+      return (db.prepare("SELECT count(*) AS n FROM history WHERE device_id = 'd'").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  const repo = new SqliteRepository(path, { deferredSync: true });
+  try {
+    expect(repo.db.pragma('wal_autocheckpoint', { simple: true })).toBe(FALLBACK_AUTOCHECKPOINT);
+    for (let i = 0; i < CHECKPOINT_EVERY - 1; i++) await history(repo, i);
+    await repo.sync();
+    expect(repo.checkpoints.done).toBe(0);
+    expect(rowsInDatabaseFile()).toBe(0); // still only in the WAL
+    await history(repo, CHECKPOINT_EVERY);
+    await vi.waitFor(() => expect(repo.checkpoints.done).toBe(1), { timeout: 30_000, interval: 20 });
+    expect(repo.checkpoints.failure).toBe('');
+    expect(rowsInDatabaseFile()).toBe(CHECKPOINT_EVERY);
+    // The WAL restarts once a checkpoint has caught up: later commits still read back whole.
+    for (let i = 0; i < CHECKPOINT_EVERY; i++) await history(repo, 1000 + i);
+    await repo.sync();
+    await vi.waitFor(() => expect(repo.checkpoints.done).toBe(2), { timeout: 30_000, interval: 20 });
+    expect((repo.db.prepare("SELECT count(*) AS n FROM history WHERE device_id = 'd'").get() as { n: number }).n).toBe(2 * CHECKPOINT_EVERY);
+  } finally {
+    await repo.close();
+  }
+  // Closed: the worker is gone and the database opens whole.
+  const again = new SqliteRepository(path);
+  try {
+    expect((again.db.prepare("SELECT count(*) AS n FROM history WHERE device_id = 'd'").get() as { n: number }).n).toBe(2 * CHECKPOINT_EVERY);
+  } finally {
+    await again.close();
+  }
+}, 60_000);
+
+test('not deferred: no worker, SQLite\'s own automatic checkpoint', async () => {
+  const repo = new SqliteRepository(join(dir(), 'db'));
+  try {
+    expect(repo.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    for (let i = 0; i < CHECKPOINT_EVERY; i++) await history(repo, i);
+    expect(repo.checkpoints.done).toBe(0);
+  } finally {
+    await repo.close();
   }
 });
