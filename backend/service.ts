@@ -738,8 +738,7 @@ export class BackendService {
   }
 
   private hintDeviceKey(deviceId: string, key: Uint8Array): void {
-    if (this.deviceKeyHints.get(deviceId) === key) return;
-    if (this.deviceKeyHints.size >= DEVICE_KEY_HINTS) this.deviceKeyHints.delete(this.deviceKeyHints.keys().next().value!);
+    if (!this.deviceKeyHints.has(deviceId) && this.deviceKeyHints.size >= DEVICE_KEY_HINTS) this.deviceKeyHints.delete(this.deviceKeyHints.keys().next().value!);
     this.deviceKeyHints.set(deviceId, key);
   }
 

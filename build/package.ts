@@ -7,7 +7,7 @@
 //   dist/backend/hsm/    hsm.wasm: the back end's HSM module, prebuilt (the package has no AS
 //                        sources or compiler; backend/hsm/wasm.ts loads it there)
 //   dist/proto/gen/ts/   the generated protobufjs module (JavaScript already) and its .d.ts
-//   dist/<folder>/...    data files beside the code (sim/**.json, tee/host/ta-worker-boot.mjs,
+//   dist/<folder>/...    data files beside the code (sim/**.json, tee/host/ta-worker-boot.mjs, backend/store/checkpointer.mjs,
 //                        conformance/** data) — any non-TypeScript file the compile's folders hold
 // It ends by checking that every relative import of the compiled code resolves inside dist/.
 // Needs `npm run build` first (the TAs are built and signed there, not here).

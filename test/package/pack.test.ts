@@ -49,7 +49,7 @@ test('the package holds compiled JavaScript, declarations and the signed build â
   expect(all.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(all.filter((f) => /^(test|ta|tee-c|proto\/as)\//.test(f))).toEqual([]);
   expect(all.filter((f) => f.endsWith('dev-signing-key.pem'))).toEqual([]);
-  for (const f of ['dist/build/manifest.json', 'dist/build/manifest.sig', 'dist/build/sbom.cdx.json', 'dist/build/keys/dev-signing-key.pub.pem', 'dist/backend/hsm/hsm.wasm', 'dist/tee/host/ta-worker-boot.mjs', 'dist/ree/index.d.ts', 'bin/trusttap.mjs', 'README.md', 'docs/app-api.md',
+  for (const f of ['dist/build/manifest.json', 'dist/build/manifest.sig', 'dist/build/sbom.cdx.json', 'dist/build/keys/dev-signing-key.pub.pem', 'dist/backend/hsm/hsm.wasm', 'dist/tee/host/ta-worker-boot.mjs', 'dist/backend/store/checkpointer.mjs', 'dist/ree/index.d.ts', 'bin/trusttap.mjs', 'README.md', 'docs/app-api.md',
     'dist/build/console/index.html', 'dist/build/console/app.js', 'dist/build/console/app.css', 'dist/build/console/licenses.txt', 'docs/operations.md']) {
     expect(all, f).toContain(f);
   }
