@@ -120,7 +120,8 @@ export interface DecidedAnswer extends Omit<DeviceAnswer, 'body'> {
 
 /** What BackendService.verifyAhead started for one request; release() once the request is over. */
 export interface Ahead {
-  /** The body it was made for: decideDevice uses `decoded` only for this very body. */
+  /** The operation and body it was made for: decideDevice uses `decoded` only for these. */
+  op: DeviceOp;
   body: Uint8Array;
   /** The request's envelope, decoded (null when it did not decode: decideDevice says why). */
   decoded: DecodedRequest | null;
@@ -626,15 +627,15 @@ export class BackendService {
    * request that does not decode, or a device not seen yet, is simply checked in decideDevice. */
   async verifyAhead(op: DeviceOp, body: Uint8Array): Promise<Ahead> {
     let decoded: DecodedRequest;
-    try { decoded = decodeRequest(body, BODY_FIELD[op]); } catch { return { body, decoded: null, release: () => undefined }; }
+    try { decoded = decodeRequest(body, BODY_FIELD[op]); } catch { return { op, body, decoded: null, release: () => undefined }; }
     const { signed, req } = decoded;
     const key = req.deviceId ? this.deviceKeyHints.get(req.deviceId) : signed.publicKey;
-    if (!key) return { body, decoded, release: () => undefined };
+    if (!key) return { op, body, decoded, release: () => undefined };
     const started = [this.ahead.start(key, decoded.message, signed.signature)];
     const record = op === 'authorize' && req.deviceId ? signedRecordOf(req.authorize?.signedTransaction) : null;
     if (record) started.push(this.ahead.start(key, Buffer.concat([TXSIGN_LABEL_PREFIX, record.record]), record.signature));
     await Promise.all(started.map((s) => s.done));
-    return { body, decoded, release: () => { for (const s of started) s.forget(); } };
+    return { op, body, decoded, release: () => { for (const s of started) s.forget(); } };
   }
 
   /** Signs a decided answer with the response key, on the thread pool (an ErrorResponse is not signed). */
@@ -651,7 +652,7 @@ export class BackendService {
     let ctx: Ctx | null = null;
     try {
       await this.refreshPolicy();
-      ctx = await this.authenticate(op, body, now, ahead?.body === body ? ahead.decoded ?? undefined : undefined);
+      ctx = await this.authenticate(op, body, now, ahead?.body === body && ahead.op === op ? ahead.decoded ?? undefined : undefined);
       checkTime(ctx.req, now);
       this.checkState(ctx, op);
       const c = ctx;
