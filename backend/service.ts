@@ -615,9 +615,11 @@ export class BackendService {
 
   // ------------------------------------------------------------------ device API
 
-  /** A device request, decided and answered (decideDevice, then signAnswer). */
+  /** A device request, decided and answered (decideDevice, its answer signed here on the event
+   * loop: one request at a time, a hand-off to the thread pool would only add its latency). */
   async handleDevice(op: DeviceOp, body: Uint8Array, ahead?: Ahead): Promise<DeviceAnswer> {
-    return await this.signAnswer(await this.decideDevice(op, body, ahead));
+    const d = await this.decideDevice(op, body, ahead);
+    return d.message === 'SignedDeviceResponse' ? this.sealAnswer(d, this.hsm.sign('response', d.body)) : d;
   }
 
   /** Issue 13 §4: before the request joins a transaction, its signatures (the envelope's and, for
@@ -638,10 +640,13 @@ export class BackendService {
     return { op, body, decoded, release: () => { for (const s of started) s.forget(); } };
   }
 
-  /** Signs a decided answer with the response key, on the thread pool (an ErrorResponse is not signed). */
+  /** Signs a decided answer with the response key on the thread pool (what the HTTP server does
+   * while the commit's fdatasync runs); an ErrorResponse is not signed. */
   async signAnswer(d: DecidedAnswer): Promise<DeviceAnswer> {
-    if (d.message !== 'SignedDeviceResponse') return d;
-    const signature = await this.hsm.signAsync('response', d.body);
+    return d.message === 'SignedDeviceResponse' ? this.sealAnswer(d, await this.hsm.signAsync('response', d.body)) : d;
+  }
+
+  private sealAnswer(d: DecidedAnswer, signature: Uint8Array): DeviceAnswer {
     return { ...d, body: a.SignedDeviceResponse.encode({ response: d.body, signature }).finish() };
   }
 
