@@ -495,7 +495,7 @@ export class SqliteRepository implements Repository {
   private checkpointer: Worker | null = null;
   /** The worker failed or the store is closing: the main connection checkpoints (SQLite's way). */
   private checkpointerOff = false;
-  /** Checkpoints the worker has finished, and why it stopped if it failed (for tests and readiness). */
+  /** Checkpoints the worker has finished, and why it stopped if it failed (the fallback then checkpoints). */
   readonly checkpoints = { done: 0, failure: '' };
 
   private askCheckpoint(): void {
@@ -616,8 +616,9 @@ export class SqliteRepository implements Repository {
         const r = await this.tx.run(mine, fn);
         const t = performance.now();
         this.exec('COMMIT');
-        if (++this.commits % CHECKPOINT_EVERY === 0) this.askCheckpoint();
+        this.commits++;
         this.commitObserver?.('commit', (performance.now() - t) / 1000);
+        if (this.commits % CHECKPOINT_EVERY === 0) this.askCheckpoint();
         return r;
       } catch (e) {
         if (this.db.inTransaction) this.exec('ROLLBACK');
