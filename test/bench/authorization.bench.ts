@@ -368,6 +368,10 @@ export async function run(): Promise<Section> {
         { name: `authorizations/s over loopback HTTP to trusttap serve (${DEVICES} devices in parallel)`, value: Math.round(httpRate), unit: '/s', target: '>= 1000', ok: httpRate >= 1000 },
         { name: 'HTTP latency p50', value: +median(hlat).toFixed(2), unit: 'ms' },
         { name: 'HTTP latency p99', value: +pct(hlat, 99).toFixed(2), unit: 'ms', target: '<= 20', ok: pct(hlat, 99) <= 20 },
+        // The tail's shape: a smooth rise (the group commits' queueing) or a few stalls (GC, disk, other processes).
+        { name: 'HTTP latency p90', value: +pct(hlat, 90).toFixed(2), unit: 'ms' },
+        { name: 'HTTP latency p99.9', value: +pct(hlat, 99.9).toFixed(2), unit: 'ms' },
+        { name: 'HTTP latency max', value: +Math.max(...hlat).toFixed(2), unit: 'ms' },
         { name: 'not approved (must be 0)', value: bad + hbad, unit: '', ok: bad + hbad === 0 },
         { name: 'server CPU per authorization (trusttap serve, from its /metrics)', value: +serverUs.toFixed(0), unit: 'µs' },
         { name: 'of which its main thread (the one event loop; Linux schedstat)', value: +serverMainUs.toFixed(0), unit: 'µs' },
