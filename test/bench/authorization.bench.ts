@@ -50,7 +50,7 @@ import { median, timeAsync, type Section, type Figure } from './measure.ts';
 const a = trusttap.attest.v1;
 const pay = trusttap.payment.v1;
 const tx = trusttap.txsign.v1;
-const DEVICES = 12;
+const DEVICES = Number(process.env.TRUSTTAP_BENCH_AUTH_DEVICES) || 12;
 /** The in-process run uses the first IN_PROCESS_DEVICES devices. */
 const IN_PROCESS_DEVICES = 4;
 const PER_DEVICE_IN_PROCESS = 50;
