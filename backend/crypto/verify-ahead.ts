@@ -13,7 +13,7 @@ interface Entry { key: Uint8Array; msg: Uint8Array; sig: Uint8Array; ok: boolean
 /** At most this many verifications kept at once (each lives for its request only). */
 const MAX_ENTRIES = 10_000;
 
-const same = (a: Uint8Array, b: Uint8Array) => a === b || Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 export class VerifyAhead {
   /** By the signature's bytes (base64): signatures do not repeat between honest requests; a
@@ -27,10 +27,11 @@ export class VerifyAhead {
   start(key: Uint8Array, msg: Uint8Array, sig: Uint8Array): { done: Promise<void>; forget: () => void } {
     const id = Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64');
     if (this.entries.has(id) || this.entries.size >= MAX_ENTRIES) return { done: Promise.resolve(), forget: () => undefined };
-    const e: Entry = { key, msg, sig, ok: undefined };
+    // Copies: the answer is for these bytes, whatever later happens to the caller's arrays.
+    const e: Entry = { key: key.slice(), msg: msg.slice(), sig: sig.slice(), ok: undefined };
     this.entries.set(id, e);
     return {
-      done: verifyP256Async(key, msg, sig).then((ok) => { e.ok = ok; }),
+      done: verifyP256Async(e.key, e.msg, e.sig).then((ok) => { e.ok = ok; }),
       forget: () => { if (this.entries.get(id) === e) this.entries.delete(id); },
     };
   }

@@ -95,6 +95,17 @@ describe('VerifyAhead', () => {
     expect(ahead.size).toBe(0);
   });
 
+  test('arrays changed by their caller after start(): the check compares the bytes it is given, not the arrays', async () => {
+    const ahead = new VerifyAhead();
+    const m = Uint8Array.from(msg);
+    const s = ahead.start(b.publicKey, m, sigB);
+    await s.done;
+    m[0]! ^= 1; // the same array now holds another message: its signature does not verify
+    expect(ahead.verify(b.publicKey, m, sigB)).toBe(false);
+    expect(ahead.verify(b.publicKey, msg, sigB)).toBe(true);
+    s.forget();
+  });
+
   test('still running, nothing started, or forgotten: verified then and there', async () => {
     const ahead = new VerifyAhead();
     expect(ahead.verify(b.publicKey, msg, sigB)).toBe(true);
