@@ -1,8 +1,10 @@
 // A primary, a synchronous standby and the pg_auto_failover monitor that switches them (Debian
 // postgresql-15-auto-failover, `pg_autoctl`), on loopback ports and temporary directories, for the
 // failover test and the operators' set-up in docs/operations.md. The monitor's health checks are
-// made quicker than their defaults (1 s period instead of 5 s, a node unhealthy after 2 s instead
-// of 20 s) so that a test sees the switch in seconds; the rest is pg_auto_failover's own default:
+// made quicker than their defaults (1 s period instead of 5 s, a node unhealthy after 5 s instead
+// of 20 s) so that a test sees the switch in seconds — not quicker still: on loaded cores a standby
+// that misses a check is taken out of synchronous replication, and a primary that dies then has no
+// standby known to hold every acknowledged commit, so (rightly) none is promoted; the rest is pg_auto_failover's own default:
 // the standby is synchronous (synchronous_standby_names = ANY 1 (...), synchronous_commit = on),
 // so a commit the back end acknowledged is on both. Runs as `postgres` when we are root.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -80,8 +82,8 @@ export async function startAutoFailover(): Promise<AutoFailover> {
   const monDir = join(root, 'monitor');
   run(['create', 'monitor', '--pgdata', monDir, '--pgport', String(monPort), '--hostname', '127.0.0.1', '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl']);
   appendFileSync(join(monDir, 'postgresql.conf'), ['', '# trusttap test: quicker health checks than the defaults',
-    'pgautofailover.health_check_period = 1000', 'pgautofailover.health_check_timeout = 1000', 'pgautofailover.health_check_max_retries = 1',
-    'pgautofailover.health_check_retry_delay = 500', 'pgautofailover.node_considered_unhealthy_timeout = 2000',
+    'pgautofailover.health_check_period = 1000', 'pgautofailover.health_check_timeout = 2000', 'pgautofailover.health_check_max_retries = 2',
+    'pgautofailover.health_check_retry_delay = 500', 'pgautofailover.node_considered_unhealthy_timeout = 5000',
     'pgautofailover.primary_demote_timeout = 3000', ''].join('\n'));
   keep(monDir);
   const monitorUrl = `postgres://autoctl_node@127.0.0.1:${monPort}/pg_auto_failover?sslmode=disable`;
