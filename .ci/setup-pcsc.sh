@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PIDFILE=.data/pcscd.pid
+# "Virtual PCD 00 00" (sim/vpcd/virtual-card.ts VPCD_PORT)
+VPCD_PORT=35963
 mkdir -p .data
 
 install() {
@@ -29,13 +31,29 @@ start() {
   install
   if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then echo "pcscd already running (pid $(cat "$PIDFILE"))"; return; fi
   if pgrep -x pcscd >/dev/null; then echo "pcscd already running (not ours)"; return; fi
-  # Foreground mode, in the background: no systemd in CI containers (no --auto-exit: stay up).
-  pcscd --foreground >.data/pcscd.log 2>&1 &
-  echo $! >"$PIDFILE"
-  for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
-  [ -S /run/pcscd/pcscd.comm ] || { echo "pcscd did not start; see .data/pcscd.log" >&2; exit 1; }
-  echo "pcscd started (pid $(cat "$PIDFILE"))"
+  # vpcd's reader listens on a fixed TCP port inside Linux's ephemeral range: keep the kernel from
+  # giving it to an outgoing connection (where /proc/sys is writable), and if it is still taken
+  # (a connection in TIME_WAIT on it), wait for it to be free and start pcscd again.
+  sysctl -qw net.ipv4.ip_local_reserved_ports="$VPCD_PORT" 2>/dev/null || true
+  for attempt in 1 2 3; do
+    # Foreground mode, in the background: no systemd in CI containers (no --auto-exit: stay up).
+    pcscd --foreground >.data/pcscd.log 2>&1 &
+    echo $! >"$PIDFILE"
+    for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
+    [ -S /run/pcscd/pcscd.comm ] || { echo "pcscd did not start; see .data/pcscd.log" >&2; exit 1; }
+    listening || { for _ in $(seq 50); do sleep 0.1; listening && break; done; }
+    if listening; then echo "pcscd started (pid $(cat "$PIDFILE"))"; return; fi
+    echo "vpcd is not listening on port $VPCD_PORT (attempt $attempt); waiting for the port to be free" >&2
+    stop
+    for _ in $(seq 70); do port_free && break; sleep 1; done
+  done
+  echo "pcscd runs but vpcd could not listen on port $VPCD_PORT; see .data/pcscd.log" >&2
+  exit 1
 }
+
+# Whether pcscd (its vpcd reader) listens on the port / nothing holds its port (without ss: assume so).
+listening() { ! command -v ss >/dev/null || ss -ltnp "sport = :$VPCD_PORT" | grep -q '"pcscd"'; }
+port_free() { ! command -v ss >/dev/null || [ -z "$(ss -tanH "sport = :$VPCD_PORT")" ]; }
 
 stop() {
   if [ -f "$PIDFILE" ]; then kill "$(cat "$PIDFILE")" 2>/dev/null || true; rm -f "$PIDFILE"; fi
