@@ -166,7 +166,7 @@ export class TeeRuntime {
   }
 
   /** Loads TAs into the booted runtime, all or none: each image's imports and exports against
-   * the ABI, the anti-rollback floors (raised in RPMB when a TA is newer), then compiles. The
+   * the ABI and its compile, then the anti-rollback floors (raised in RPMB when a TA is newer). The
    * runtime keeps its own copy of each image, so what was checked, measured and compiled is what
    * runs, whatever the caller does with its bytes afterwards. */
   async install(images: TaImage[]): Promise<void> {
@@ -182,13 +182,13 @@ export class TeeRuntime {
       const wasm = Uint8Array.from(image.wasm);
       const sha256 = new Uint8Array(createHash('sha256').update(wasm).digest());
       checkTaModule(wasm, { release: !this.opts.allowDebugImports });
-      return { image: { ...image, wasm }, sha256 };
-    });
-    raiseVersionFloors(this.coreSlots, this.floors, images);
-    for (const { image, sha256 } of checked) {
       // Synchronous compile: with V8's lazy compilation it only decodes and validates, and the
       // asynchronous path's hand-off to the compile threads costs more than that for a TA.
-      const module = new WebAssembly.Module(image.wasm);
+      return { image: { ...image, wasm }, sha256, module: new WebAssembly.Module(wasm) };
+    });
+    // Last, the one step that writes (RPMB): nothing before it changed anything.
+    raiseVersionFloors(this.coreSlots, this.floors, images);
+    for (const { image, sha256, module } of checked) {
       const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), sha256, module, host: null, busy: false, sessions: new Set(), tuiSession: null, tuiBegun: null, entry: null };
       this.byUuid.set(image.uuid.toLowerCase(), rec);
       this.byName.set(image.name, rec);

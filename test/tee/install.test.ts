@@ -86,3 +86,37 @@ test('an install is all or nothing: a TA loaded twice or below its floor leaves 
     rt2.shutdown();
   }
 });
+
+/** The keystore's bytes with the first instruction of its first function made invalid (0xff): the
+ * sections the ABI checks read are untouched, so only the compile refuses it. */
+function uncompilable(wasm: Uint8Array): Uint8Array {
+  const w = Uint8Array.from(wasm);
+  let p = 8;
+  const leb = () => { let r = 0, shift = 0, b; do { b = w[p++]!; r |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80); return r; };
+  for (;;) {
+    const id = w[p++]!;
+    const size = leb();
+    if (id !== 10) { p += size; continue; }
+    leb(); // function count
+    leb(); // first body's size
+    for (let n = leb(); n > 0; n--) { leb(); p++; } // local declarations
+    w[p] = 0xff;
+    return w;
+  }
+}
+
+test('a TA that passes the checks but does not compile installs nothing and raises no floor', async () => {
+  const dataDir = dir();
+  const { images } = loadTaImages({ only: ['keystore', 'txsign'] });
+  const [keystore, txsign] = ['keystore', 'txsign'].map((n) => images.find((i) => i.name === n)!);
+  const rt = await TeeRuntime.start({ tas: [], dataDir });
+  try {
+    const e = await rt.install([txsign!, { ...keystore!, version: '9.9.9', wasm: uncompilable(keystore!.wasm) }]).catch((x) => x);
+    expect(e).toBeInstanceOf(WebAssembly.CompileError);
+    expect(rt.taNames).toEqual([]);
+    await rt.install([{ ...keystore!, version: '0.0.1' }]); // 9.9.9 was never recorded as a floor
+    expect(rt.taNames).toEqual(['keystore']);
+  } finally {
+    rt.shutdown();
+  }
+});
