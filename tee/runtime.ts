@@ -95,8 +95,6 @@ export class RuntimeError extends Error {
 interface TaRecord {
   image: TaImage;
   uuid: Uint8Array;
-  /** SHA-256 of the image, measured when it was installed. */
-  sha256: Uint8Array;
   module: WebAssembly.Module;
   host: TaHost | null;
   busy: boolean;
@@ -180,16 +178,15 @@ export class TeeRuntime {
     }
     const checked = images.map((image) => {
       const wasm = Uint8Array.from(image.wasm);
-      const sha256 = new Uint8Array(createHash('sha256').update(wasm).digest());
       checkTaModule(wasm, { release: !this.opts.allowDebugImports });
       // Synchronous compile: with V8's lazy compilation it only decodes and validates, and the
       // asynchronous path's hand-off to the compile threads costs more than that for a TA.
-      return { image: { ...image, wasm }, sha256, module: new WebAssembly.Module(wasm) };
+      return { image: { ...image, wasm }, module: new WebAssembly.Module(wasm) };
     });
     // Last, the one step that writes (RPMB): nothing before it changed anything.
     raiseVersionFloors(this.coreSlots, this.floors, images);
-    for (const { image, sha256, module } of checked) {
-      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), sha256, module, host: null, busy: false, sessions: new Set(), tuiSession: null, tuiBegun: null, entry: null };
+    for (const { image, module } of checked) {
+      const rec: TaRecord = { image, uuid: uuidToBytes(image.uuid), module, host: null, busy: false, sessions: new Set(), tuiSession: null, tuiBegun: null, entry: null };
       this.byUuid.set(image.uuid.toLowerCase(), rec);
       this.byName.set(image.name, rec);
     }
@@ -204,7 +201,9 @@ export class TeeRuntime {
 
   private measure(): DeviceAttestation {
     const taSha256 = new Map<string, Uint8Array>();
-    const tas = [...this.byName.values()].map(({ image, uuid, sha256 }) => {
+    const tas = [...this.byName.values()].map(({ image, uuid }) => {
+      // The runtime's own copy of the image, the bytes it checked and compiled.
+      const sha256 = new Uint8Array(createHash('sha256').update(image.wasm).digest());
       taSha256.set(image.uuid.toLowerCase(), sha256);
       return { name: image.name, uuid, version: image.version, sha256 };
     });

@@ -45,8 +45,3 @@ export function raiseVersionFloors(slots: RpmbSlots, floors: Floors, tas: { name
   slots.writeCore(new TextEncoder().encode(JSON.stringify({ floors: raised })));
   Object.assign(floors, raised);
 }
-
-/** readVersionFloors then raiseVersionFloors: one load's check on a fresh read. */
-export function enforceVersionFloors(slots: RpmbSlots, tas: { name: string; uuid: string; version: string }[]): void {
-  raiseVersionFloors(slots, readVersionFloors(slots), tas);
-}
