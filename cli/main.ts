@@ -39,7 +39,7 @@ const SHIPPED: Record<string, Loader> = {
 const CHECKOUT_ONLY: Record<string, string> = {
   bench: 'the benchmark suites under test/bench',
   build: 'the TA sources under ta/ and the AssemblyScript compiler; the package ships the built, signed TAs',
-  gen: 'the .proto sources and protobufjs-cli',
+  gen: 'the .proto sources, common/aes/as and their compilers (protobufjs-cli, asc)',
   'proto-docs': 'the .proto sources',
   sbom: 'the TA sources under ta/ and the AssemblyScript compiler (it recompiles each TA); the package ships the build\'s SBOM, dist/build/sbom.cdx.json',
   vectors: 'the vector runner under test/',

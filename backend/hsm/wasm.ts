@@ -1,12 +1,14 @@
 // Loads backend/hsm/as/hsm.ts — ta/lib's TR-31, AES DUKPT, KCV and RKI key agreement (kek.ts)
 // compiled for the host — and gives it the few host primitives it imports (random, block
-// ciphers, digest, HMAC) on node:crypto. In a checkout the module is compiled with the project's
+// ciphers, digest, HMAC): AES on common/aes's constant-time WebAssembly module (as the reference
+// TEE's host does: each DUKPT step keys a new cipher), the rest on node:crypto. In a checkout the module is compiled with the project's
 // asc on first use and cached under build/out/hsm/ by the SHA-256 of its sources; the npm package
 // has no AS sources and no compiler, so build/package.ts puts the compiled module beside this
 // file's compiled JavaScript (hsm.wasm) and that is what loads there.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync, type Cipher, type Decipher } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { aesCrypt, AesCipher, type AesMode } from '../../common/aes/aes.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const ENTRY = 'backend/hsm/as/hsm.ts';
@@ -62,9 +64,9 @@ export async function hsmWasm(): Promise<Uint8Array> {
   return w;
 }
 
-const ALG: Record<number, { name: (keyLen: number) => string; block: number }> = {
-  0x10000010: { name: (l) => `aes-${l * 8}-ecb`, block: 16 },
-  0x10000110: { name: (l) => `aes-${l * 8}-cbc`, block: 16 },
+const ALG: Record<number, { name: (keyLen: number) => string; block: number; aes?: AesMode }> = {
+  0x10000010: { name: (l) => `aes-${l * 8}-ecb`, block: 16, aes: 'ecb' },
+  0x10000110: { name: (l) => `aes-${l * 8}-cbc`, block: 16, aes: 'cbc' },
   0x10000013: { name: (l) => (l === 16 ? 'des-ede-ecb' : 'des-ede3-ecb'), block: 8 },
   0x10000113: { name: (l) => (l === 16 ? 'des-ede-cbc' : 'des-ede3-cbc'), block: 8 },
   // SM4 for the issuer side's national-algorithm (SM) card cryptograms (backend/hsm/as/emv.ts).
@@ -89,7 +91,7 @@ export class HsmModule {
     const module = await compiled;
     let memory: WebAssembly.Memory | null = null;
     const mem = () => new Uint8Array(memory!.buffer);
-    const ops = new Map<number, { c: Cipher | Decipher; block: number }>();
+    const ops = new Map<number, { c: Cipher | Decipher | AesCipher; block: number }>();
     let nextOp = 1;
     const view = (p: number, n: number) => {
       const m = mem();
@@ -104,9 +106,13 @@ export class HsmModule {
         const key = view(kp, kl).slice();
         try {
           const iv = ivl ? view(ivp, ivl).slice() : null;
-          const name = a.name(kl);
-          const c = mode === 0 ? createCipheriv(name, key, iv) : createDecipheriv(name, key, iv);
-          c.setAutoPadding(false);
+          let c: Cipher | Decipher | AesCipher;
+          if (a.aes) c = new AesCipher(a.aes, mode !== 0, key, iv);
+          else {
+            const name = a.name(kl);
+            c = mode === 0 ? createCipheriv(name, key, iv) : createDecipheriv(name, key, iv);
+            c.setAutoPadding(false);
+          }
           const h = nextOp++;
           ops.set(h, { c, block: a.block });
           return h;
@@ -124,17 +130,24 @@ export class HsmModule {
         out.fill(0);
         return 0;
       },
-      op_free: (h: number) => { ops.delete(h); },
+      op_free: (h: number) => {
+        const o = ops.get(h);
+        if (o?.c instanceof AesCipher) o.c.destroy();
+        ops.delete(h);
+      },
       // host ABI 1.3: the whole operation in one call (ta/lib/cipher.ts makes every block-cipher call through it)
       cipher_once: (alg: number, mode: number, kp: number, kl: number, ivp: number, ivl: number, ip: number, len: number, op: number) => {
         const a = ALG[alg >>> 0];
         const out = view(op, len), input = view(ip, len), key = view(kp, kl), iv = ivl ? view(ivp, ivl) : null;
         if (!a) return NOT_SUPPORTED;
         if (len % a.block || (mode !== 0 && mode !== 1)) return BAD_PARAMETERS;
-        let r: Buffer;
+        let r: Uint8Array;
         try {
-          const name = a.name(kl);
-          r = mode === 0 ? createCipheriv(name, key, iv).update(input) : createDecipheriv(name, key, iv).setAutoPadding(false).update(input);
+          if (a.aes) aesCrypt(a.aes, mode !== 0, key, iv, input, (r = new Uint8Array(len))); // a fresh output: in and out may overlap
+          else {
+            const name = a.name(kl);
+            r = mode === 0 ? createCipheriv(name, key, iv).update(input) : createDecipheriv(name, key, iv).setAutoPadding(false).update(input);
+          }
         } catch {
           return BAD_PARAMETERS;
         }

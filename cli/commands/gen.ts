@@ -1,15 +1,17 @@
-// `trusttap gen [--check]`: regenerates the protobuf code from the .proto files.
+// `trusttap gen [--check]`: regenerates the committed generated code.
 //   proto/*.proto                → proto/gen/as/<name>.ts + proto/gen/ts/trusttap.{js,d.ts}
 //   test/proto/fixtures/*.proto  → test/proto/gen/as/<name>.ts + test/proto/gen/ts/codec_test.{js,d.ts}
+//   common/aes/as/aes.ts         → common/aes/aes-wasm.gen.ts (the host AES module's bytes)
 // With --check nothing is written; it exits 1 if any generated file differs or is stale.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAll, type GenOptions } from '../../proto/gen-as.ts';
+import { aesWasmModule } from '../../build/aes-wasm.ts';
 import { defineCommand, type CommandSpec } from '../args.ts';
 
 export const spec: CommandSpec = {
-  name: 'gen', summary: 'regenerate protobuf code (AS codec + TS static module) from proto/*.proto: gen [--check]',
+  name: 'gen', summary: 'regenerate protobuf code (AS codec + TS static module) from proto/*.proto and the host AES module from common/aes/as: gen [--check]',
   options: [{ name: 'check', help: 'write nothing; exit 1 if any generated file differs or is stale' }],
   exitCodes: [[0, 'generated (or, with --check, up to date)'], [1, 'out of date (--check) or a .proto does not compile'], [2, 'usage error']],
 };
@@ -38,6 +40,8 @@ export function protoFiles(dir: string): string[] {
 export async function expected(rootDir = ROOT): Promise<Map<string, string>> {
   const all = new Map<string, string>();
   for (const j of jobs(rootDir)) for (const [p, c] of await generateAll(protoFiles(j.protoDir), j)) all.set(p, c);
+  const aes = await aesWasmModule(rootDir);
+  all.set(aes.path, aes.content);
   return all;
 }
 

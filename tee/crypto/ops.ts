@@ -1,7 +1,11 @@
 // Host crypto primitives behind the "tee" imports, in GlobalPlatform's operation-handle model
 // (TEE_AllocateOperation / TEE_SetOperationKey / TEE_CipherUpdate / TEE_FreeOperation, and all
-// of them in one call for a one-block payment-key step: cipher_once), on node:crypto. Composite payment algorithms (CMAC, DUKPT, TR-31, PIN blocks) stay in the TA.
+// of them in one call for a one-block payment-key step: cipher_once): AES on the constant-time
+// WebAssembly module of common/aes (a new key per block is what payment-key derivation does,
+// and node:crypto's per-cipher set-up costs several times the cipher), everything else on
+// node:crypto. Composite payment algorithms (CMAC, DUKPT, TR-31, PIN blocks) stay in the TA.
 import * as nc from 'node:crypto';
+import { aesCrypt, AesCipher } from '../../common/aes/aes.ts';
 import { Alg, Curve, Mode } from '../abi/algorithms.ts';
 import { Status } from '../../proto/status.ts';
 import { sm2Sign, sm2Verify, sm2PublicFromPrivate } from '../../common/sm2.ts';
@@ -13,18 +17,14 @@ export class CryptoError extends Error {
   }
 }
 
-interface Spec { name: string; block: number; keyLens: number[]; iv: boolean; openssl: (keyLen: number) => string }
+/** Either `aes` (the mode on common/aes) or `openssl` (the node:crypto cipher by key length). */
+type Spec = { name: string; block: number; keyLens: number[]; iv: boolean } & ({ aes: 'ecb' | 'cbc'; openssl?: never } | { aes?: never; openssl: (keyLen: number) => string });
 
 // OpenSSL names by key length. A 16-byte TDES key is keying option 2 of ANSI X9.52 (K1|K2|K1),
 // which OpenSSL's two-key EDE ciphers are, so the key is used as given (no expanded copy).
-// Names built once: a derivation step keys a new cipher per block, so per-call string building shows.
-const aes = (mode: string) => {
-  const names: Record<number, string> = { 16: `aes-128-${mode}`, 24: `aes-192-${mode}`, 32: `aes-256-${mode}` };
-  return (kl: number) => names[kl]!;
-};
 const ciphers = new Map<number, Spec>([
-  [Alg.AES_ECB_NOPAD, { name: 'AES-ECB', block: 16, keyLens: [16, 24, 32], iv: false, openssl: aes('ecb') }],
-  [Alg.AES_CBC_NOPAD, { name: 'AES-CBC', block: 16, keyLens: [16, 24, 32], iv: true, openssl: aes('cbc') }],
+  [Alg.AES_ECB_NOPAD, { name: 'AES-ECB', block: 16, keyLens: [16, 24, 32], iv: false, aes: 'ecb' }],
+  [Alg.AES_CBC_NOPAD, { name: 'AES-CBC', block: 16, keyLens: [16, 24, 32], iv: true, aes: 'cbc' }],
   [Alg.DES3_ECB_NOPAD, { name: 'TDES-ECB', block: 8, keyLens: [16, 24], iv: false, openssl: (kl) => (kl === 16 ? 'des-ede-ecb' : 'des-ede3-ecb') }],
   [Alg.DES3_CBC_NOPAD, { name: 'TDES-CBC', block: 8, keyLens: [16, 24], iv: true, openssl: (kl) => (kl === 16 ? 'des-ede-cbc' : 'des-ede3-cbc') }],
   [Alg.SM4_ECB_NOPAD, { name: 'SM4-ECB', block: 16, keyLens: [16], iv: false, openssl: () => 'sm4-ecb' }],
@@ -45,16 +45,18 @@ function checkCipher(alg: number, mode: number, key: Uint8Array, iv: Uint8Array)
   return spec;
 }
 
-/** A node:crypto cipher object, keyed (node:crypto copies the key in). Only update() is ever
- * called, never final(): padding matters only to a decipher, which would otherwise hold back
- * the last block of each update for its padding check. */
-function keyed(spec: Spec, mode: number, key: Uint8Array, iv: Uint8Array): nc.Cipher | nc.Decipher {
+/** A keyed cipher (both kinds copy the key in). For node:crypto only update() is ever called,
+ * never final(): padding matters only to a decipher, which would otherwise hold back the last
+ * block of each update for its padding check. */
+function keyed(spec: Spec, mode: number, key: Uint8Array, iv: Uint8Array): Keyed {
+  if (spec.aes) return new AesCipher(spec.aes, mode === Mode.DECRYPT, key, spec.iv ? iv : null);
   const name = spec.openssl(key.length);
   if (mode === Mode.ENCRYPT) return nc.createCipheriv(name, key, spec.iv ? iv : null);
   return nc.createDecipheriv(name, key, spec.iv ? iv : null).setAutoPadding(false);
 }
 
-interface CipherOp { cipher: nc.Cipher | nc.Decipher; block: number }
+type Keyed = { update(input: Uint8Array): Uint8Array; destroy?(): void };
+interface CipherOp { cipher: Keyed; block: number }
 
 export class CryptoOps {
   private ops = new Map<number, CipherOp>();
@@ -83,14 +85,21 @@ export class CryptoOps {
   cipherOnce(alg: number, mode: number, key: Uint8Array, iv: Uint8Array, input: Uint8Array): Uint8Array {
     const spec = checkCipher(alg, mode, key, iv);
     if (input.length % spec.block !== 0) throw bad(`data length ${input.length} is not a multiple of the ${spec.block}-byte block`);
+    if (spec.aes) {
+      const out = new Uint8Array(input.length);
+      aesCrypt(spec.aes, mode === Mode.DECRYPT, key, spec.iv ? iv : null, input, out);
+      return out;
+    }
     return keyed(spec, mode, key, iv).update(input);
   }
 
   free(handle: number): void {
+    this.ops.get(handle)?.cipher.destroy?.();
     this.ops.delete(handle);
   }
 
   freeAll(): void {
+    for (const op of this.ops.values()) op.cipher.destroy?.();
     this.ops.clear();
   }
 

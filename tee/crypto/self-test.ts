@@ -3,12 +3,13 @@
 // §7.10) before first use: one known-answer test per algorithm the core itself relies on — the
 // TA manifest signature (Ed25519), image hashes (SHA-256), the RPMB frames' MAC (HMAC-SHA256),
 // HUK derivations (HKDF-SHA256), sealed storage (AES-256-GCM) and the block cipher under the
-// host ABI (AES). A provider that answers wrongly stops the boot instead of quietly
+// host ABI (AES on common/aes's WebAssembly module, both directions). A provider that answers wrongly stops the boot instead of quietly
 // mis-verifying a TA. (The TA-facing algorithms are checked by the conformance kit.)
 // Vectors: FIPS 180-4 example "abc"; RFC 4231 test case 2; RFC 5869 test case 1; RFC 8032 §7.1
 // TEST 1; FIPS 197 Appendix C.1; the GCM specification's (McGrew–Viega) test case 14.
 import { createCipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import { nativeEd25519Verify } from '../loader/manifest.ts';
+import { aesCrypt } from '../../common/aes/aes.ts';
 
 export class SelfTestError extends Error {
   constructor(readonly algorithm: string) {
@@ -17,22 +18,24 @@ export class SelfTestError extends Error {
   }
 }
 
-/** The primitives under test (node:crypto by default; a test passes a broken one). */
+/** The primitives under test (the ones the core uses by default; a test passes a broken one). */
 export interface SelfTestPrimitives {
   sha256(data: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
   ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   aesEcbEncrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
+  aesEcbDecrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
   aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): { ciphertext: Uint8Array; tag: Uint8Array };
 }
 
-export const nodePrimitives: SelfTestPrimitives = {
+export const corePrimitives: SelfTestPrimitives = {
   sha256: (d) => createHash('sha256').update(d).digest(),
   hmacSha256: (k, d) => createHmac('sha256', k).update(d).digest(),
   hkdfSha256: (ikm, salt, info, n) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, n)),
   ed25519Verify: nativeEd25519Verify,
-  aesEcbEncrypt: (k, b) => createCipheriv(`aes-${k.length * 8}-ecb`, k, null).setAutoPadding(false).update(b),
+  aesEcbEncrypt: (k, b) => { const o = new Uint8Array(b.length); aesCrypt('ecb', false, k, null, b, o); return o; },
+  aesEcbDecrypt: (k, b) => { const o = new Uint8Array(b.length); aesCrypt('ecb', true, k, null, b, o); return o; },
   aesGcmEncrypt: (k, iv, p) => {
     const c = createCipheriv(`aes-${k.length * 8}-gcm` as 'aes-256-gcm', k, iv);
     const ciphertext = Buffer.concat([c.update(p), c.final()]);
@@ -45,7 +48,7 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.f
 const range = (from: number, to: number) => Uint8Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Runs every known-answer test; throws SelfTestError naming the first algorithm that fails. */
-export function runSelfTests(p: SelfTestPrimitives = nodePrimitives): void {
+export function runSelfTests(p: SelfTestPrimitives = corePrimitives): void {
   const check = (algorithm: string, ok: () => boolean) => {
     let passed = false;
     try { passed = ok(); } catch { passed = false; }
@@ -64,6 +67,8 @@ export function runSelfTests(p: SelfTestPrimitives = nodePrimitives): void {
     && !p.ed25519Verify(ed25519Sig, Uint8Array.of(0), ed25519Key));
   check('AES-128', () => same(p.aesEcbEncrypt(range(0x00, 0x0f), hex('00112233445566778899aabbccddeeff')),
     hex('69c4e0d86a7b0430d8cdb78070b4c55a')));
+  check('AES-128 decryption', () => same(p.aesEcbDecrypt(range(0x00, 0x0f), hex('69c4e0d86a7b0430d8cdb78070b4c55a')),
+    hex('00112233445566778899aabbccddeeff')));
   check('AES-256-GCM', () => {
     const r = p.aesGcmEncrypt(new Uint8Array(32), new Uint8Array(12), new Uint8Array(16));
     return same(r.ciphertext, hex('cea7403d4d606b6e074ec5d3baf39d18')) && same(r.tag, hex('d0d1c8a799996bf0265b98b5d48ab919'));
