@@ -176,8 +176,9 @@ export const hostAbi: readonly HostFunction[] = [
     doc: 'cipher_once(alg, mode, keyPtr, keyLen, ivPtr, ivLen, inPtr, len, outPtr): cipher_init + cipher_update + op_free in one call, for the one- or two-block steps of key derivation (DUKPT, TR-31, PIN blocks) where each step has a new key; the same algorithms, checks and statuses as cipher_init, then len a multiple of the block (BAD_PARAMETERS). Returns 0; the host keeps nothing of the key; in and out may overlap.',
     handler: (ctx, alg, mode, kp, kl, ivp, ivl, ip, len, op) => guarded(() => {
       const out = ctx.view(op, len);
-      // Views, not copies: node:crypto copies the key into its own context synchronously, so no
-      // host-side copy of the key exists to be wiped; the output is a fresh buffer (overlap-safe).
+      // Views, not copies: the cipher (common/aes's module for AES, node:crypto for the rest)
+      // copies the key in synchronously and common/aes wipes its copy before returning, so no
+      // host-side copy of the key outlives the call; the output is a fresh buffer (overlap-safe).
       ctx.put(out, ctx.services.crypto.cipherOnce(alg, mode, ctx.view(kp, kl), ctx.view(ivp, ivl), ctx.view(ip, len)));
       return 0;
     }),
