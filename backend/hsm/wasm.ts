@@ -1,10 +1,11 @@
 // Loads backend/hsm/as/hsm.ts — ta/lib's TR-31, AES DUKPT, KCV and RKI key agreement (kek.ts)
 // compiled for the host — and gives it the few host primitives it imports (random, block
 // ciphers, digest, HMAC): AES on common/aes's constant-time WebAssembly module (as the reference
-// TEE's host does: each DUKPT step keys a new cipher), the rest on node:crypto. In a checkout the module is compiled with the project's
-// asc on first use and cached under build/out/hsm/ by the SHA-256 of its sources; the npm package
-// has no AS sources and no compiler, so build/package.ts puts the compiled module beside this
-// file's compiled JavaScript (hsm.wasm) and that is what loads there.
+// TEE's host does: each DUKPT step keys a new cipher), the rest on node:crypto. In a checkout
+// the module is compiled with the project's asc on first use and cached under build/out/hsm/ by
+// the SHA-256 of its sources; the npm package has no AS sources and no compiler, so
+// build/package.ts puts the compiled module beside this file's compiled JavaScript (hsm.wasm)
+// and that is what loads there.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync, type Cipher, type Decipher } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,9 +65,10 @@ export async function hsmWasm(): Promise<Uint8Array> {
   return w;
 }
 
-const ALG: Record<number, { name: (keyLen: number) => string; block: number; aes?: AesMode }> = {
-  0x10000010: { name: (l) => `aes-${l * 8}-ecb`, block: 16, aes: 'ecb' },
-  0x10000110: { name: (l) => `aes-${l * 8}-cbc`, block: 16, aes: 'cbc' },
+/** `aes`: the mode on common/aes; `name`: the node:crypto cipher by key length. */
+const ALG: Record<number, { block: number; aes?: AesMode; name?: (keyLen: number) => string }> = {
+  0x10000010: { block: 16, aes: 'ecb' },
+  0x10000110: { block: 16, aes: 'cbc' },
   0x10000013: { name: (l) => (l === 16 ? 'des-ede-ecb' : 'des-ede3-ecb'), block: 8 },
   0x10000113: { name: (l) => (l === 16 ? 'des-ede-cbc' : 'des-ede3-cbc'), block: 8 },
   // SM4 for the issuer side's national-algorithm (SM) card cryptograms (backend/hsm/as/emv.ts).
@@ -109,7 +111,7 @@ export class HsmModule {
           let c: Cipher | Decipher | AesCipher;
           if (a.aes) c = new AesCipher(a.aes, mode !== 0, key, iv);
           else {
-            const name = a.name(kl);
+            const name = a.name!(kl);
             c = mode === 0 ? createCipheriv(name, key, iv) : createDecipheriv(name, key, iv);
             c.setAutoPadding(false);
           }
@@ -145,7 +147,7 @@ export class HsmModule {
         try {
           if (a.aes) aesCrypt(a.aes, mode !== 0, key, iv, input, (r = new Uint8Array(len))); // a fresh output: in and out may overlap
           else {
-            const name = a.name(kl);
+            const name = a.name!(kl);
             r = mode === 0 ? createCipheriv(name, key, iv).update(input) : createDecipheriv(name, key, iv).setAutoPadding(false).update(input);
           }
         } catch {
