@@ -1,0 +1,68 @@
+// An open-loop load generator (constant arrival rate, as wrk2 and k6's constant-arrival-rate
+// executor drive a server): request k is due at start + k / rate whatever the server does, the
+// devices take turns (request k belongs to device k mod D), and a device sends its next request
+// only when its previous one is answered (a phone makes one payment at a time; its counters must
+// arrive in order). Each latency runs from when the request was due, not from when it was sent,
+// so a server that falls behind is charged for the queue it causes (no coordinated omission).
+// The rate achieved is the answers over the time from the first due request to the last answer.
+import type { RawAnswer, RawHttpConnection } from './raw-http.ts';
+
+export interface OpenLoopResult {
+  /** ms from each request's due time to its answer, in the order answered. */
+  latencies: number[];
+  /** answers per second over [first due time, last answer]. */
+  rate: number;
+  /** requests that were sent 1 ms or more after they were due (their device still busy). */
+  queued: number;
+}
+
+/** `queues[i]`: device i's prepared requests, in order, on `conns[i]`. */
+export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], ratePerS: number, onAnswer: (a: RawAnswer) => void): Promise<OpenLoopResult> {
+  const devices = queues.length;
+  const total = queues.reduce((n, q) => n + q.length, 0);
+  // The order of due times: device k mod D, skipping devices whose list has ended.
+  const order: number[] = [];
+  const next = new Array<number>(devices).fill(0);
+  for (let k = 0; order.length < total; k++) {
+    const i = k % devices;
+    if (next[i]! < queues[i]!.length) { order.push(i); next[i]!++; }
+  }
+  const pending: number[][] = Array.from({ length: devices }, () => []); // due times waiting per device
+  const busy = new Array<boolean>(devices).fill(false);
+  const sent = new Array<number>(devices).fill(0);
+  const latencies: number[] = [];
+  let queued = 0;
+  let lastAnswer = 0;
+  const start = performance.now() + 5;
+  let released = 0;
+
+  return new Promise<OpenLoopResult>((resolve, reject) => {
+    const send = (i: number) => {
+      const due = pending[i]!.shift()!;
+      busy[i] = true;
+      if (performance.now() - due >= 1) queued++;
+      conns[i]!.send(queues[i]![sent[i]!++]!).then((a) => {
+        const now = performance.now();
+        latencies.push(now - due);
+        lastAnswer = now;
+        onAnswer(a);
+        busy[i] = false;
+        if (pending[i]!.length) send(i);
+        if (latencies.length === total) resolve({ latencies, rate: total / ((lastAnswer - start) / 1000), queued });
+      }, reject);
+    };
+    // Release every request that is due, then sleep until the next one is (timers are ~1 ms
+    // coarse, so at 1,000/s a tick releases one or two: the schedule, not the tick, sets the time).
+    const tick = () => {
+      const now = performance.now();
+      while (released < total && start + (released * 1000) / ratePerS <= now) {
+        const i = order[released]!;
+        pending[i]!.push(start + (released * 1000) / ratePerS);
+        released++;
+        if (!busy[i]) send(i);
+      }
+      if (released < total) setTimeout(tick, Math.max(0, start + (released * 1000) / ratePerS - performance.now()));
+    };
+    setTimeout(tick, 5);
+  });
+}
