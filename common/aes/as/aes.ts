@@ -11,7 +11,8 @@
 // at buf_ptr() (buf_cap() bytes at most), calls expand() then ecb()/cbc() (in place), reads the
 // data back, and calls wipe(), which zeroes key, chaining value, round keys and the data.
 
-// FIPS 197 Figure 7, the S-box; the inverse (Figure 14) is derived from it at start.
+// The S-box of FIPS 197 (Figure 7 of the 2001 text, Table 4 of the 2023 update); the inverse
+// (Figure 14 / Table 6) is derived from it at start.
 const SBOX = memory.data<u8>([
   0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,
   0xca, 0x82, 0xc9, 0x7d, 0xfa, 0x59, 0x47, 0xf0, 0xad, 0xd4, 0xa2, 0xaf, 0x9c, 0xa4, 0x72, 0xc0,
