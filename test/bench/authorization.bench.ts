@@ -64,6 +64,9 @@ const PER_DEVICE_HTTP = Number(process.env.TRUSTTAP_BENCH_AUTH_PER_DEVICE) || 20
 /** TRUSTTAP_BENCH_AUTH_RATE: the open-loop run's offered rate (a little above the 1,000/s target,
  * since the rate achieved also counts the last answer's latency). */
 const OPEN_LOOP_RATE = Number(process.env.TRUSTTAP_BENCH_AUTH_RATE) || 1050;
+/** The open loop's first requests, on the same schedule but not counted (the server idled while
+ * the bench built the run's requests: its start-up transient is not its steady state). */
+const OPEN_LOOP_WARMUP = Number(process.env.TRUSTTAP_BENCH_AUTH_WARMUP) || 400;
 const TRUSTTAP = fileURLToPath(new URL('../../bin/trusttap.mjs', import.meta.url));
 const config = loadSignedConfig(signedTestTerminalConfig(), testConfigSigningKey().publicKey);
 
@@ -364,7 +367,7 @@ export async function run(): Promise<Section> {
       .map((list) => list.map((body) => buildPost('/v1/device/authorize', body)));
     let obad = 0;
     const openMain0 = mainThreadCpu(server);
-    const open = await openLoop(openQueues, conns, OPEN_LOOP_RATE, (r) => { if (r.status !== 200 || decisionOf(r.body) !== pay.Decision.DECISION_APPROVED) obad++; });
+    const open = await openLoop(openQueues, conns, OPEN_LOOP_RATE, (r) => { if (r.status !== 200 || decisionOf(r.body) !== pay.Decision.DECISION_APPROVED) obad++; }, OPEN_LOOP_WARMUP);
     const openMainUs = ((mainThreadCpu(server) - openMain0) * 1e6) / open.latencies.length;
     for (const c of conns) c.close();
     const approvedMetric = metric(metrics, 'trusttap_authorizations_total{outcome="approved",reason="none"}');
@@ -383,7 +386,7 @@ export async function run(): Promise<Section> {
         { name: `authorizations/s in-process (service path, one at a time, ${IN_PROCESS_DEVICES} devices)`, value: Math.round(inRate), unit: '/s' },
         { name: 'in-process latency p50', value: +median(lat).toFixed(2), unit: 'ms' },
         { name: 'in-process latency p99', value: +pct(lat, 99).toFixed(2), unit: 'ms' },
-        { name: `authorizations/s over loopback HTTP to trusttap serve at a constant offered ${OPEN_LOOP_RATE}/s (open loop, ${DEVICES} devices)`, value: Math.round(open.rate), unit: '/s', target: '>= 1000', ok: open.rate >= 1000 },
+        { name: `authorizations/s over loopback HTTP to trusttap serve at a constant offered ${OPEN_LOOP_RATE}/s (open loop, ${DEVICES} devices; ${open.latencies.length} counted after ${OPEN_LOOP_WARMUP} of warm-up)`, value: Math.round(open.rate), unit: '/s', target: '>= 1000', ok: open.rate >= 1000 },
         { name: '  latency from each request\'s due time, p50', value: +median(open.latencies).toFixed(2), unit: 'ms' },
         { name: '  p90', value: +pct(open.latencies, 90).toFixed(2), unit: 'ms' },
         { name: '  p99', value: +pct(open.latencies, 99).toFixed(2), unit: 'ms', target: '<= 20', ok: pct(open.latencies, 99) <= 20 },
@@ -391,7 +394,7 @@ export async function run(): Promise<Section> {
         { name: '  max', value: +Math.max(...open.latencies).toFixed(2), unit: 'ms' },
         { name: '  requests that waited for their device\'s previous answer', value: open.queued, unit: '' },
         { name: '  server main-thread CPU per authorization in this run', value: +openMainUs.toFixed(0), unit: 'µs' },
-        { name: '  not approved (must be 0)', value: obad, unit: '', ok: obad === 0 && open.latencies.length === openQueues.flat().length },
+        { name: '  not approved (must be 0)', value: obad, unit: '', ok: obad === 0 && open.latencies.length === openQueues.flat().length - OPEN_LOOP_WARMUP },
         { name: `saturation: authorizations/s over loopback HTTP, ${DEVICES} devices each sending on its previous answer (closed loop)`, value: Math.round(httpRate), unit: '/s' },
         { name: 'HTTP latency p50', value: +median(hlat).toFixed(2), unit: 'ms' },
         { name: 'HTTP latency p99', value: +pct(hlat, 99).toFixed(2), unit: 'ms' },

@@ -46,3 +46,13 @@ test('a device that is still busy makes its next request wait, and that wait is 
   // The last was due 2 ms after the first but answered after five 10 ms timers (each ≥ 9 ms on libuv's clock).
   expect(r.latencies[4]).toBeGreaterThanOrEqual(35);
 });
+
+test('the warm-up requests are sent on the schedule but not counted', async () => {
+  const log: string[] = [];
+  const queues = [0, 1].map((d) => Array.from({ length: 4 }, (_, j) => Buffer.from(`d${d}-${j}`)));
+  let answers = 0;
+  const r = await openLoop(queues, [0, 1].map((d) => fakeConnection(log, `d${d}`, 2)), 1000, () => answers++, 3);
+  expect(log).toHaveLength(8);
+  expect(answers).toBe(8);
+  expect(r.latencies).toHaveLength(5);
+});

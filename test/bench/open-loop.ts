@@ -5,19 +5,22 @@
 // arrive in order). Each latency runs from when the request was due, not from when it was sent,
 // so a server that falls behind is charged for the queue it causes (no coordinated omission).
 // The rate achieved is the answers over the time from the first due request to the last answer.
+// The first `warmup` requests (in due order) run on the same schedule but are not counted: a
+// server that has been idle meets the first ones with cold caches and an empty pipeline, a
+// start-up transient, not its steady state.
 import type { RawAnswer, RawHttpConnection } from './raw-http.ts';
 
 export interface OpenLoopResult {
-  /** ms from each request's due time to its answer, in the order answered. */
+  /** ms from each counted request's due time to its answer, in the order answered. */
   latencies: number[];
-  /** answers per second over [first due time, last answer]. */
+  /** counted answers per second over [the first counted request's due time, the last answer]. */
   rate: number;
-  /** requests that were sent 1 ms or more after they were due (their device still busy). */
+  /** counted requests that were sent 1 ms or more after they were due (their device still busy). */
   queued: number;
 }
 
 /** `queues[i]`: device i's prepared requests, in order, on `conns[i]`. */
-export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], ratePerS: number, onAnswer: (a: RawAnswer) => void): Promise<OpenLoopResult> {
+export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], ratePerS: number, onAnswer: (a: RawAnswer) => void, warmup = 0): Promise<OpenLoopResult> {
   const devices = queues.length;
   const total = queues.reduce((n, q) => n + q.length, 0);
   // The order of due times: device k mod D, skipping devices whose list has ended.
@@ -27,41 +30,43 @@ export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], r
     const i = k % devices;
     if (next[i]! < queues[i]!.length) { order.push(i); next[i]!++; }
   }
-  const pending: number[][] = Array.from({ length: devices }, () => []); // due times waiting per device
+  const pending: { due: number; k: number }[][] = Array.from({ length: devices }, () => []); // waiting per device
   const busy = new Array<boolean>(devices).fill(false);
   const sent = new Array<number>(devices).fill(0);
   const latencies: number[] = [];
   let queued = 0;
+  let answered = 0;
   let lastAnswer = 0;
   const start = performance.now() + 5;
+  const dueAt = (k: number) => start + (k * 1000) / ratePerS;
   let released = 0;
 
   return new Promise<OpenLoopResult>((resolve, reject) => {
     const send = (i: number) => {
-      const due = pending[i]!.shift()!;
+      const { due, k } = pending[i]!.shift()!;
       busy[i] = true;
-      if (performance.now() - due >= 1) queued++;
+      if (k >= warmup && performance.now() - due >= 1) queued++;
       conns[i]!.send(queues[i]![sent[i]!++]!).then((a) => {
         const now = performance.now();
-        latencies.push(now - due);
+        if (k >= warmup) latencies.push(now - due);
         lastAnswer = now;
         onAnswer(a);
         busy[i] = false;
         if (pending[i]!.length) send(i);
-        if (latencies.length === total) resolve({ latencies, rate: total / ((lastAnswer - start) / 1000), queued });
+        if (++answered === total) resolve({ latencies, rate: latencies.length / ((lastAnswer - dueAt(Math.min(warmup, total - 1))) / 1000), queued });
       }, reject);
     };
     // Release every request that is due, then sleep until the next one is (timers are ~1 ms
     // coarse, so at 1,000/s a tick releases one or two: the schedule, not the tick, sets the time).
     const tick = () => {
       const now = performance.now();
-      while (released < total && start + (released * 1000) / ratePerS <= now) {
+      while (released < total && dueAt(released) <= now) {
         const i = order[released]!;
-        pending[i]!.push(start + (released * 1000) / ratePerS);
+        pending[i]!.push({ due: dueAt(released), k: released });
         released++;
         if (!busy[i]) send(i);
       }
-      if (released < total) setTimeout(tick, Math.max(0, start + (released * 1000) / ratePerS - performance.now()));
+      if (released < total) setTimeout(tick, Math.max(0, dueAt(released) - performance.now()));
     };
     setTimeout(tick, 5);
   });
