@@ -77,7 +77,6 @@ export async function authorizeCard(issuer: IssuerSim, hsm: Hsm, t: CardAuthoriz
   const imkId = issuerKeyId(t.keysOf, acct.imkId);
   const v = await hsm.verifyArqc(imkId, arqc);
   if (!v.valid) return decline(R.DECLINE_REASON_CRYPTOGRAM_FAILED, 'the ARQC does not verify');
-  await issuer.updateAtc(acct.panHash, atcN);
   const method2 = v.arpc!.length === 4;
   out.arpc = v.arpc!;
   out.iad = Buffer.concat([v.arpc!, method2 ? arqc.csu : arqc.arc]);
@@ -89,7 +88,8 @@ export async function authorizeCard(issuer: IssuerSim, hsm: Hsm, t: CardAuthoriz
 
   // 8. The issuer's decision.
   const date = t.icc.get('9A') ? bcdDigits(t.icc.get('9A')!) : '';
-  const d = await issuer.decide(acct, { type: t.type, amountMinor: t.amountMinor, currency: t.currency, date, chipExpiry: t.chipExpiry, reference: t.reference, nowMs: t.nowMs });
+  // The ATC is accepted (written with the decision's balance, one statement) whatever the decision.
+  const d = await issuer.decide(acct, { type: t.type, amountMinor: t.amountMinor, currency: t.currency, date, chipExpiry: t.chipExpiry, reference: t.reference, nowMs: t.nowMs, lastAtc: atcN });
   if (!d.ok) {
     if (d.why === 'blocked') return await final(R.DECLINE_REASON_BLOCKED_CARD, 'the card is blocked');
     if (d.why === 'expired') return await final(R.DECLINE_REASON_EXPIRED_CARD, 'the card has expired');

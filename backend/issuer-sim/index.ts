@@ -138,11 +138,6 @@ export class IssuerSim {
     return (await this.account(pan))?.balanceMinor ?? null;
   }
 
-  /** The card's last accepted application transaction counter (an ARQC verified). */
-  async updateAtc(panHashHex: string, atc: number): Promise<void> {
-    await this.repo.updateCardAccount(panHashHex, { lastAtc: atc });
-  }
-
   /** Records a PIN check on the account; returns the decision the issuer takes on it. */
   async pinResult(acct: CardAccountRow, match: boolean): Promise<'ok' | 'wrong' | 'exhausted'> {
     if (match) {
@@ -158,17 +153,17 @@ export class IssuerSim {
   /** The issuer's decision on an authenticated card (ARQC verified): card status, expiry (its
    * records' and the chip's, YYMM) at the transaction date (9A, YYMMDD), funds. On approval the
    * balance moves and the ledger records it. */
-  async decide(acct: CardAccountRow, t: { type: 'purchase' | 'refund'; amountMinor: number; currency: string; date: string; chipExpiry?: string; reference: string; nowMs: number }):
+  async decide(acct: CardAccountRow, t: { type: 'purchase' | 'refund'; amountMinor: number; currency: string; date: string; chipExpiry?: string; reference: string; nowMs: number; lastAtc?: number }):
     Promise<{ ok: true; delta: number } | { ok: false; why: 'blocked' | 'expired' | 'funds' | 'currency' }> {
-    if (acct.status === 'blocked') return { ok: false, why: 'blocked' };
-    const month = t.date.slice(0, 4);
-    if (!/^\d{4}$/.test(month) || month > acct.expiry || (t.chipExpiry && month > t.chipExpiry)) return { ok: false, why: 'expired' };
-    const amount = convert(t.amountMinor, t.currency, acct.currency);
-    if (amount === null) return { ok: false, why: 'currency' };
-    const delta = t.type === 'refund' ? amount : -amount;
-    if (acct.balanceMinor + delta < 0) return { ok: false, why: 'funds' };
-    await this.move(acct.panHash, acct.balanceMinor + delta, delta, t.reference, t.type, t.nowMs);
-    return { ok: true, delta };
+    const d = judge(acct, t);
+    // t.lastAtc (the ARQC just verified) is written with the balance, or alone on a decline: one
+    // statement either way, in the caller's transaction.
+    if (!d.ok) {
+      if (t.lastAtc !== undefined) await this.repo.updateCardAccount(acct.panHash, { lastAtc: t.lastAtc });
+      return d;
+    }
+    await this.move(acct.panHash, acct.balanceMinor + d.delta, d.delta, t.reference, t.type, t.nowMs, t.lastAtc);
+    return d;
   }
 
   /** Undoes an approved movement (a reversal). */
@@ -178,8 +173,21 @@ export class IssuerSim {
     await this.move(panHashHex, acct.balanceMinor - delta, -delta, reference, 'reversal', nowMs);
   }
 
-  private async move(panHashHex: string, balance: number, delta: number, reference: string, kind: string, nowMs: number): Promise<void> {
-    await this.repo.updateCardAccount(panHashHex, { balanceMinor: balance });
+  private async move(panHashHex: string, balance: number, delta: number, reference: string, kind: string, nowMs: number, lastAtc?: number): Promise<void> {
+    await this.repo.updateCardAccount(panHashHex, lastAtc === undefined ? { balanceMinor: balance } : { balanceMinor: balance, lastAtc });
     await this.repo.addAccountMovement({ panHash: panHashHex, reference, deltaMinor: delta, kind, timeMs: nowMs });
   }
+}
+
+/** The issuer's decision alone (no effect): card status, expiry at the transaction date, funds. */
+function judge(acct: CardAccountRow, t: { type: 'purchase' | 'refund'; amountMinor: number; currency: string; date: string; chipExpiry?: string }):
+  { ok: true; delta: number } | { ok: false; why: 'blocked' | 'expired' | 'funds' | 'currency' } {
+  if (acct.status === 'blocked') return { ok: false, why: 'blocked' };
+  const month = t.date.slice(0, 4);
+  if (!/^\d{4}$/.test(month) || month > acct.expiry || (t.chipExpiry && month > t.chipExpiry)) return { ok: false, why: 'expired' };
+  const amount = convert(t.amountMinor, t.currency, acct.currency);
+  if (amount === null) return { ok: false, why: 'currency' };
+  const delta = t.type === 'refund' ? amount : -amount;
+  if (acct.balanceMinor + delta < 0) return { ok: false, why: 'funds' };
+  return { ok: true, delta };
 }
