@@ -195,7 +195,13 @@ export class BackendService {
   private constructor(readonly repo: Repository, readonly hsm: Hsm, private readonly opts: BackendOptions, readonly now: () => number) {
     this.payments = new Authorizer({
       repo, hsm, bdkId: (d) => bdkIdOf(d.acquirerId), policyVersion: (id) => this.policyVersionOf(id),
-      limits: async (d) => limitsOf(await this.repo.getAcquirer(d.acquirerId), opts.paymentLimits ?? DEFAULT_LIMITS),
+      terms: async (d) => {
+        const acq = await this.repo.getAcquirer(d.acquirerId);
+        return {
+          limits: limitsOf(acq, opts.paymentLimits ?? DEFAULT_LIMITS),
+          upstream: acq?.route === 'upstream' ? { url: acq.upstreamUrl, zpkId: zpkIdOf(d.acquirerId), timeoutMs: opts.upstreamTimeoutMs } : null,
+        };
+      },
       merchantAcquirer: (m) => this.repo.merchantAcquirer(m),
       paymentGate: (d) => this.paymentGate(d.deviceId, d),
       checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
@@ -204,10 +210,6 @@ export class BackendService {
       offlineDeclined: (d, detail, now) => this.offlineDeclined(d, detail, now),
       declineRelayed: (d) => this.policyOf(d.acquirerId).relayDecline,
       relaySuspected: (d, reason, now) => this.relaySuspected(d, reason, now),
-      upstream: async (d) => {
-        const acq = await this.repo.getAcquirer(d.acquirerId);
-        return acq?.route === 'upstream' ? { url: acq.upstreamUrl, zpkId: zpkIdOf(d.acquirerId), timeoutMs: opts.upstreamTimeoutMs } : null;
-      },
     });
     this.qr = new QrPayments({
       repo, hsm, issuer: this.payments.issuer, policyVersion: (id) => this.policyVersionOf(id),
@@ -724,9 +726,15 @@ export class BackendService {
   private async dispatch(op: DeviceOp, c: Ctx): Promise<Record<string, unknown>> {
     const d = c.device;
     const counter = boundedCounter(c.req.counter, d?.lastCounter ?? 0, c.now);
+    let lastRecordCounter: number | undefined;
     if (d) {
-      // One statement: the counter's compare-and-set and the time of contact.
-      if (!await this.repo.advanceCounter(d.deviceId, counter, c.now)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
+      // One statement: the counter's compare-and-set and the time of contact (and, for an
+      // authorization, the device's last accepted record counter as that update left it).
+      if (op === 'authorize') {
+        const r = await this.repo.advanceCounterReadingRecord(d.deviceId, counter, c.now);
+        if (!r) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
+        lastRecordCounter = r.lastRecordCounter;
+      } else if (!await this.repo.advanceCounter(d.deviceId, counter, c.now)) throw replay(`counter ${counter} is not above the last accepted ${d.lastCounter}`);
       if (!d.attestationRequired && this.heartbeatMissed(d, c.now)) await this.missedHeartbeats(d, c.now);
     }
     switch (op) {
@@ -736,7 +744,7 @@ export class BackendService {
       case 'heartbeat': return { heartbeat: await this.heartbeat(c) };
       case 'key_exchange': return { keyExchange: await this.keyExchange(c) };
       case 'key_download': return { keyDownload: await this.keyDownload(c) };
-      case 'authorize': return { authorize: await this.payments.authorize(d!, c.req.authorize!, c.now) };
+      case 'authorize': return { authorize: await this.payments.authorize(d!, c.req.authorize!, c.now, lastRecordCounter) };
       case 'transaction_status': return { transactionStatus: await this.payments.status(d!, this.ctid(c.req.transactionStatus?.clientTransactionId)) };
       case 'reverse': return { reverse: await this.payments.reverse(d!, this.ctid(c.req.reverse?.clientTransactionId), c.now) };
       case 'qr_order': return { qrOrder: await this.qr.order(d!, c.req.qrOrder!, c.now) };

@@ -71,8 +71,10 @@ export interface AuthorizationHost {
   bdkId(device: DeviceRow): string;
   /** The policy version of the device's acquirer, for its history rows. */
   policyVersion(deviceId: string): Promise<number>;
-  /** The contactless limits of the device's acquirer (issue 16 §1); default DEFAULT_LIMITS. */
-  limits?(device: DeviceRow): Promise<readonly AmountLimits[]>;
+  /** The device's acquirer's terms, read once per authorization (one row): its contactless
+   * limits (issue 16 §1; default DEFAULT_LIMITS) and its upstream issuer (its URL, zone PIN key
+   * and timeout) when its route is 'upstream', else null = the simulated issuer here. */
+  terms?(device: DeviceRow): Promise<{ limits: readonly AmountLimits[]; upstream: Upstream | null }>;
   /** The acquirer a merchant id belongs to (a device cannot pay for another acquirer's merchant). */
   merchantAcquirer?(merchantId: string): Promise<string | null>;
   paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
@@ -86,12 +88,12 @@ export interface AuthorizationHost {
   offlineDeclined(device: DeviceRow, detail: string, now: number): Promise<void>;
   /** Issue 14: whether a payment flagged as relayed is declined (its acquirer's policy relay_decline). */
   declineRelayed(device: DeviceRow): boolean;
-  /** Issue 16 §1: the device's acquirer's upstream issuer (its URL, zone PIN key and timeout)
-   * when its route is 'upstream'; null (or absent) = the simulated issuer here. */
-  upstream?(device: DeviceRow): Promise<{ url: string; zpkId: string; timeoutMs?: number } | null>;
   /** Issue 14: a payment flagged as relayed — a monitoring event; the device must attest again. */
   relaySuspected(device: DeviceRow, reason: string, now: number): Promise<void>;
 }
+
+/** Issue 16 §1: an acquirer's upstream issuer. */
+export interface Upstream { url: string; zpkId: string; timeoutMs?: number }
 
 class Decline {
   constructor(readonly reason: Reason, readonly text: string) {}
@@ -127,8 +129,10 @@ export class Authorizer {
     this.issuer = new IssuerSim(host.repo, host.hsm);
   }
 
-  /** Runs inside the request's SQLite transaction (BackendService.handleDevice). */
-  async authorize(device: DeviceRow, req: trusttap.payment.v1.IAuthorizeRequest, now: number): Promise<AuthorizeResponse> {
+  /** Runs inside the request's SQLite transaction (BackendService.handleDevice). lastRecordCounter:
+   * the device's last accepted record counter already read in this transaction (the request
+   * counter's update answers it: Repository.advanceCounterReadingRecord); read here if absent. */
+  async authorize(device: DeviceRow, req: trusttap.payment.v1.IAuthorizeRequest, now: number, lastRecordCounter?: number): Promise<AuthorizeResponse> {
     const { repo } = this.host;
     let signed: trusttap.txsign.v1.SignTransactionResponse;
     let record: trusttap.txsign.v1.TransactionRecord;
@@ -172,7 +176,7 @@ export class Authorizer {
     if (!type) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is neither a purchase nor a refund');
     // The txsign TA numbers records one by one; a counter far ahead is refused before it is
     // accepted (issue 17 §2), since one accepted 2^64−1 would leave no later record acceptable.
-    const last = await repo.lastRecordCounter(device.deviceId);
+    const last = lastRecordCounter ?? await repo.lastRecordCounter(device.deviceId);
     const counter = exactCounter(record.counter);
     if (counter === null || counterJumps(counter, last)) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, `record counter ${String(record.counter)} jumps more than ${MAX_RECORD_COUNTER_STEP} past the last accepted ${last} (counter jump)`);
@@ -250,8 +254,8 @@ export class Authorizer {
     const cvm = req.cvm ?? pay.Cvm.CVM_UNSPECIFIED;
     const pinGiven = cvm === pay.Cvm.CVM_ONLINE_PIN;
     if (pinGiven && (!req.encryptedPinBlock?.length || !r.pinKsn.length)) throw bad('online PIN needs encrypted_pin_block and the record\'s pin_ksn');
-    const limits = this.host.limits ? await this.host.limits(c.device) : DEFAULT_LIMITS;
-    const overLimits = limitsDecline(limits, c.type, c.currency, c.amount, cvm);
+    const terms = this.host.terms ? await this.host.terms(c.device) : { limits: DEFAULT_LIMITS, upstream: null };
+    const overLimits = limitsDecline(terms.limits, c.type, c.currency, c.amount, cvm);
     if (overLimits) throw new Decline(overLimits.reason, overLimits.text);
     // Approved offline by the terminal (issue 14 §2): never with a PIN, within the offline limit.
     if (r.approvedOffline) {
@@ -286,7 +290,7 @@ export class Authorizer {
 
     // Issue 16 §1: an acquirer on the 'upstream' route asks its issuer over HTTP (./upstream.ts),
     // with the PIN block translated to its zone PIN key in the HSM; else the simulated issuer here.
-    const upstream = this.host.upstream ? await this.host.upstream(c.device) : null;
+    const upstream = terms.upstream;
     if (upstream) {
       c.panHash = panHash(pan);
       let pin: UpstreamRequest['pin'];

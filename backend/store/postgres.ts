@@ -632,6 +632,13 @@ export class PostgresRepository implements Repository {
     return (await this.q('UPDATE devices SET last_counter = $1 WHERE device_id = $2 AND last_counter < $1', [counter, deviceId])).rowCount === 1;
   }
 
+  async advanceCounterReadingRecord(deviceId: string, counter: number, contactMs: number): Promise<{ lastRecordCounter: number } | null> {
+    // The same compare-and-set as advanceCounter; the row it updated stays locked to the end of
+    // the transaction, so the record counter it returns is the one a later update will compare.
+    const r = (await this.q('UPDATE devices SET last_counter = $1, last_contact_ms = $3 WHERE device_id = $2 AND last_counter < $1 RETURNING last_record_counter AS c', [counter, deviceId, contactMs])).rows[0];
+    return r ? { lastRecordCounter: r.c } : null;
+  }
+
   async putNonce(n: NonceRow): Promise<void> {
     await this.q('INSERT INTO nonces (nonce, device_id, activation_hash, key_hash, expires_ms) VALUES ($1, $2, $3, $4, $5)', [n.nonce, n.deviceId, n.activationHash, n.keyHash, n.expiresMs]);
   }

@@ -293,6 +293,10 @@ export interface Repository {
   /** Accepts the counter only if it is above the last one (compare-and-set); false = replay.
    * With contactMs, an accepted counter also sets lastContactMs, in the same statement. */
   advanceCounter(deviceId: string, counter: number, contactMs?: number): Promise<boolean>;
+  /** advanceCounter with contactMs that also answers the device's last accepted txsign record
+   * counter as the accepting update left the row (locked by it, on PostgreSQL, to the end of the
+   * transaction): one statement where an authorization needed two. null = refused (replay). */
+  advanceCounterReadingRecord(deviceId: string, counter: number, contactMs: number): Promise<{ lastRecordCounter: number } | null>;
 
   putNonce(n: NonceRow): Promise<void>;
   /** Removes and returns the nonce (single use); null if unknown or already used. */

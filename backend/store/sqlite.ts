@@ -370,6 +370,7 @@ export class SqliteRepository implements Repository {
       byActivation: p("SELECT * FROM devices WHERE activation_hash = ? AND activation_hash <> ''"),
       advance: p('UPDATE devices SET last_counter = ? WHERE device_id = ? AND last_counter < ?'),
       advanceContact: p('UPDATE devices SET last_counter = ?, last_contact_ms = ? WHERE device_id = ? AND last_counter < ?'),
+      advanceContactReading: p('UPDATE devices SET last_counter = ?, last_contact_ms = ? WHERE device_id = ? AND last_counter < ? RETURNING last_record_counter AS c'),
       putNonce: p('INSERT INTO nonces (nonce, device_id, activation_hash, key_hash, expires_ms) VALUES (?, ?, ?, ?, ?)'),
       getNonce: p('SELECT * FROM nonces WHERE nonce = ?'),
       delNonce: p('DELETE FROM nonces WHERE nonce = ?'),
@@ -699,6 +700,13 @@ export class SqliteRepository implements Repository {
     return this.run(() => {
       if (contactMs !== undefined) return this.st.advanceContact.run(counter, contactMs, deviceId, counter).changes === 1;
       return this.st.advance.run(counter, deviceId, counter).changes === 1;
+    });
+  }
+
+  advanceCounterReadingRecord(deviceId: string, counter: number, contactMs: number): Promise<{ lastRecordCounter: number } | null> {
+    return this.run(() => {
+      const r = this.st.advanceContactReading.get(counter, contactMs, deviceId, counter) as { c: number } | undefined;
+      return r ? { lastRecordCounter: r.c } : null;
     });
   }
 

@@ -70,6 +70,23 @@ describe(`Repository on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect((await r.getDevice('dev-a0000003'))!).toMatchObject({ lastCounter: 11, lastContactMs: 777 });
   });
 
+  test('the request counter read with the record counter (an authorization\'s one statement): the same compare-and-set, and the row as it stands', async () => {
+    await r.createDevice(device('dev-a0000004'));
+    expect(await r.advanceCounterReadingRecord('dev-a0000004', 3, 50)).toEqual({ lastRecordCounter: 0 });
+    expect(await r.advanceRecordCounter('dev-a0000004', 7)).toBe(true);
+    expect(await r.advanceCounterReadingRecord('dev-a0000004', 3, 60)).toBeNull(); // equal is a replay
+    expect(await r.advanceCounterReadingRecord('dev-a0000004', 2, 60)).toBeNull();
+    expect((await r.getDevice('dev-a0000004'))!).toMatchObject({ lastCounter: 3, lastContactMs: 50 }); // nothing moved
+    expect(await r.advanceCounterReadingRecord('dev-a0000004', 4, 70)).toEqual({ lastRecordCounter: 7 });
+    expect((await r.getDevice('dev-a0000004'))!).toMatchObject({ lastCounter: 4, lastContactMs: 70 });
+    // Inside a transaction it sees the transaction's own record-counter update.
+    expect(await r.transaction(async () => {
+      await r.advanceRecordCounter('dev-a0000004', 9);
+      return r.advanceCounterReadingRecord('dev-a0000004', 5, 80);
+    })).toEqual({ lastRecordCounter: 9 });
+    expect(await r.advanceCounterReadingRecord('nobody', 1, 1)).toBeNull();
+  });
+
   test('a transaction is all or nothing; a failing nested unit rolls back alone', async () => {
     await r.createDevice(device('dev-b0000001'));
     await expect(r.transaction(async () => {
@@ -310,6 +327,15 @@ describe(`concurrent clients (${onPostgres ? 'PostgreSQL, two connections' : 'SQ
       expect(wins).toBe(1);
     }
     expect((await r.getDevice('dev-e0000001'))!.lastCounter).toBe(50);
+  });
+
+  test('… and read with the record counter, likewise', async () => {
+    await r.createDevice(device('dev-e0000002'));
+    for (let step = 1; step <= 5; step++) {
+      const wins = (await both((repo) => repo.transaction(() => repo.advanceCounterReadingRecord('dev-e0000002', step * 10, step)))).filter(Boolean);
+      expect(wins).toEqual([{ lastRecordCounter: 0 }]);
+    }
+    expect((await r.getDevice('dev-e0000002'))!).toMatchObject({ lastCounter: 50, lastContactMs: 5 });
   });
 
   test('a nonce is taken by exactly one of the racers', async () => {
