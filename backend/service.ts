@@ -204,7 +204,7 @@ export class BackendService {
       },
       merchantAcquirer: (m) => this.repo.merchantAcquirer(m),
       paymentGate: (d) => this.paymentGate(d.deviceId, d),
-      checkTransactionRecord: (d, r, s, m, k) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d),
+      checkTransactionRecord: (d, r, s, m, k, e) => this.checkTransactionRecord(d.deviceId, r, s, m, k, d, e),
       rollbackDetected: (d, reason, now) => this.rollbackDetected(d, reason, now),
       currentPolicy: (d) => this.policyOf(d.acquirerId),
       offlineDeclined: (d, detail, now) => this.offlineDeclined(d, detail, now),
@@ -589,13 +589,20 @@ export class BackendService {
   /** Checks a txsign record (proto/txsign.proto) for issue 7's authorization: the device is
    * known, the signature is the attest TA's SIGN for the txsign TA over exactly these bytes by the
    * enrolled device key, and the DUKPT MAC (AES-CMAC, MAC generation key of macKsn) verifies
-   * under the BDK. Counters and journaling are the authorization's. */
-  async checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow): Promise<{ ok: boolean; reason: string }> {
+   * under the BDK. Counters and journaling are the authorization's. With encryptedData (the
+   * record's card data) the MAC's HSM operation also decrypts it (Hsm.openDukptRecord): cardData,
+   * null if it does not decrypt; the caller wipes it. */
+  async checkTransactionRecord(deviceId: string, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, device?: DeviceRow, encryptedData?: Uint8Array): Promise<{ ok: boolean; reason: string; cardData?: Uint8Array | null }> {
     const d = device ?? await this.repo.getDevice(deviceId);
     if (!d || !d.publicKey.length) return { ok: false, reason: 'unknown device' };
     const msg = Buffer.concat([TXSIGN_LABEL_PREFIX, record]);
     if (!this.ahead.verify(d.publicKey, msg, signature)) return { ok: false, reason: 'the record signature does not verify with the device key' };
-    if (!await this.hsm.verifyDukptMac(bdkIdOf(d.acquirerId), macKsn, record, mac)) return { ok: false, reason: 'the record MAC does not verify' };
+    const badMac = { ok: false, reason: 'the record MAC does not verify' };
+    if (encryptedData) {
+      const opened = await this.hsm.openDukptRecord(bdkIdOf(d.acquirerId), macKsn, record, mac, encryptedData);
+      return opened.macValid ? { ok: true, reason: '', cardData: opened.data } : badMac;
+    }
+    if (!await this.hsm.verifyDukptMac(bdkIdOf(d.acquirerId), macKsn, record, mac)) return badMac;
     return { ok: true, reason: '' };
   }
 

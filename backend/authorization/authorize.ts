@@ -78,7 +78,10 @@ export interface AuthorizationHost {
   /** The acquirer a merchant id belongs to (a device cannot pay for another acquirer's merchant). */
   merchantAcquirer?(merchantId: string): Promise<string | null>;
   paymentGate(device: DeviceRow): Promise<{ allowed: boolean; reason: string }>;
-  checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array): Promise<{ ok: boolean; reason: string }>;
+  /** The record's signature and DUKPT MAC; given encryptedData (the record's card data), also
+   * its decryption under the same KSN in the same HSM operation (Hsm.openDukptRecord): cardData,
+   * null when it does not decrypt, which the caller wipes. */
+  checkTransactionRecord(device: DeviceRow, record: Uint8Array, signature: Uint8Array, mac: Uint8Array, macKsn: Uint8Array, encryptedData?: Uint8Array): Promise<{ ok: boolean; reason: string; cardData?: Uint8Array | null }>;
   /** A TEE counter went back (issue 17 §1): a monitoring event that suspends the device. */
   rollbackDetected(device: DeviceRow, reason: string, now: number): Promise<void>;
   /** The versioned policy in force (its offline limits, issue 14 §2). */
@@ -160,9 +163,21 @@ export class Authorizer {
     const gate = await this.host.paymentGate(device);
     if (!gate.allowed) return await this.refuse(device, now, ctid, R.DECLINE_REASON_DEVICE_NOT_ALLOWED, gate.reason);
 
-    // 2. The record.
-    const check = await this.host.checkTransactionRecord(device, signed.record, signed.signature, signed.mac, signed.macKsn);
-    if (!check.ok) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, check.reason);
+    // 2. The record (its card data decrypted with the MAC's check, for step 5: one DUKPT
+    // derivation for both, the clear data wiped whatever happens next).
+    const check = await this.host.checkTransactionRecord(device, signed.record, signed.signature, signed.mac, signed.macKsn, record.encryptedCardData.length ? record.encryptedCardData : undefined);
+    try {
+      if (!check.ok) return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, check.reason);
+      return await this.checkedRecord(device, req, now, signed, record, ctid, recordSha, check.cardData, lastRecordCounter);
+    } finally {
+      check.cardData?.fill(0);
+    }
+  }
+
+  /** Steps 2 (from the merchant on) to 9, the record's signature and MAC verified. */
+  private async checkedRecord(device: DeviceRow, req: trusttap.payment.v1.IAuthorizeRequest, now: number, signed: trusttap.txsign.v1.SignTransactionResponse,
+    record: trusttap.txsign.v1.TransactionRecord, ctid: string, recordSha: string, cardData: Uint8Array | null | undefined, lastRecordCounter?: number): Promise<AuthorizeResponse> {
+    const { repo } = this.host;
     if (record.merchantId !== device.merchantId || record.terminalId !== device.terminalId) {
       return await this.refuse(device, now, ctid, R.DECLINE_REASON_INVALID_TRANSACTION, 'the record is for another merchant or terminal');
     }
@@ -218,7 +233,7 @@ export class Authorizer {
     };
     let outcome: Decline | null;
     try {
-      outcome = await this.decide(c, signed, req);
+      outcome = await this.decide(c, signed, req, cardData);
     } catch (e) {
       if (!(e instanceof Decline)) throw e;
       outcome = e;
@@ -226,7 +241,9 @@ export class Authorizer {
     return await this.journal(c, outcome);
   }
 
-  private async decide(c: Ctx, signed: trusttap.txsign.v1.SignTransactionResponse, req: trusttap.payment.v1.IAuthorizeRequest): Promise<Decline | null> {
+  /** cardData: the record's card data already decrypted with its MAC's check (null: it did not
+   * decrypt; undefined: not tried, decrypted here). */
+  private async decide(c: Ctx, signed: trusttap.txsign.v1.SignTransactionResponse, req: trusttap.payment.v1.IAuthorizeRequest, cardData: Uint8Array | null | undefined): Promise<Decline | null> {
     const { hsm } = this.host;
     const r = c.record;
     const bad = (why: string) => new Decline(R.DECLINE_REASON_INVALID_TRANSACTION, why);
@@ -265,7 +282,7 @@ export class Authorizer {
 
     // 5. Card data, decrypted in the HSM.
     if (!r.encryptedCardData.length) throw bad('the record carries no encrypted card data');
-    const clear = await hsm.decryptDukptData(this.host.bdkId(c.device), signed.macKsn, r.encryptedCardData);
+    const clear = cardData === undefined ? await hsm.decryptDukptData(this.host.bdkId(c.device), signed.macKsn, r.encryptedCardData) : cardData;
     if (!clear) throw bad('the card data does not decrypt under the record\'s DUKPT data key');
     let card: Map<string, Uint8Array>;
     try {

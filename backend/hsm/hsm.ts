@@ -59,6 +59,11 @@ export interface Hsm {
   /** Decrypts data the device encrypted under the AES DUKPT data-encryption request key of ksn
    * (AES-CBC, zero IV, ISO 9797-1 padding 2 removed); null if it does not decrypt (bad padding). */
   decryptDukptData(bdkId: string, ksn: Uint8Array, data: Uint8Array): Promise<Uint8Array | null>;
+  /** verifyDukptMac over a txsign record and decryptDukptData of its card data in one operation,
+   * the KSN's derivation key derived once (X9.24-3 derives both working keys from it). The MAC
+   * first: when it does not verify nothing is decrypted (macValid false, data null); data null
+   * also when the ciphertext does not decrypt. The caller wipes the data after use. */
+  openDukptRecord(bdkId: string, ksn: Uint8Array, record: Uint8Array, mac: Uint8Array, encryptedData: Uint8Array): Promise<{ macValid: boolean; data: Uint8Array | null }>;
   /** Creates the PIN verification key (AES-128) under an id if absent. */
   ensurePinVerificationKey(pvkId: string): Promise<void>;
   /** Issuance: the PIN verification value of a PAN's PIN (8 bytes) — what an issuer stores

@@ -231,6 +231,22 @@ export class SoftwareHsm implements Hsm {
     }
   }
 
+  async openDukptRecord(bdkId: string, ksn: Uint8Array, record: Uint8Array, mac: Uint8Array, encryptedData: Uint8Array): Promise<{ macValid: boolean; data: Uint8Array | null }> {
+    const bdk = await this.secret(`bdk/${bdkId}`, `BDK ${bdkId}`);
+    let out: Uint8Array;
+    try {
+      out = this.mod.call('dukpt_aes_open_record', [bdk, ksn, mac, record, encryptedData]);
+    } catch (e) {
+      if (e instanceof HsmModuleError) return { macValid: false, data: null };
+      throw e;
+    } finally {
+      bdk.fill(0);
+    }
+    const data = out[0] === 0 ? out.slice(1) : null;
+    out.fill(0);
+    return { macValid: true, data };
+  }
+
   async ensurePinVerificationKey(pvkId: string): Promise<void> {
     const id = `pvk/${pvkId}`;
     if (await this.keys.has(id)) return;

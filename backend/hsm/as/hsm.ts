@@ -126,6 +126,38 @@ export function dukpt_aes_decrypt_data(bdkLen: i32, ksnLen: i32, dataLen: i32): 
   return n;
 }
 
+/** in: BDK || KSN (12) || MAC (4..16) || record || ciphertext (a multiple of 16)  out: 0 then the
+ * clear data (as dukpt_aes_decrypt_data), or the single byte 1 when the MAC verifies but the
+ * data does not decrypt; ERROR_MAC_INVALID when the MAC does not verify (nothing decrypted).
+ * dukpt_aes_verify_mac and dukpt_aes_decrypt_data of one txsign record with the KSN's
+ * derivation key derived once: X9.24-3 derives both working keys from it, and the derivation
+ * (initial key, then one AES step per counter bit) is most of either call's cost. */
+export function dukpt_aes_open_record(bdkLen: i32, ksnLen: i32, macLen: i32, recordLen: i32, dataLen: i32): i32 {
+  const bdk = input(0, bdkLen);
+  const ksn = input(bdkLen, ksnLen);
+  const mac = input(bdkLen + ksnLen, macLen);
+  const record = input(bdkLen + ksnLen + macLen, recordLen);
+  const data = input(bdkLen + ksnLen + macLen + recordLen, dataLen);
+  if (ksnLen != 12) { wipe(bdk); setReason("DUKPT record: the AES DUKPT KSN is 12 bytes"); return <i32>0xffff0006; }
+  const dk = receiverDerivationKey(bdk, ksn);
+  if (!dk) return derivationStatus;
+  const keyType = aesKeyTypeOf(dk.length);
+  if (!verifyMac(dk, ksn, keyType, record, mac, false)) { wipe(dk); return failed("DUKPT MAC"); }
+  const clear = dataCipher(dk, ksn, keyType, data, new Uint8Array(16), false, true);
+  wipe(dk);
+  const end = clear ? unpadMethod2Length(clear!, 16) : -1;
+  if (end < 0) {
+    if (clear) wipe(clear!);
+    const n = new Uint8Array(1);
+    n[0] = 1;
+    return output([n]);
+  }
+  const status = new Uint8Array(1);
+  const n = output([status, clear!.subarray(0, end)]);
+  wipe(clear!);
+  return n;
+}
+
 /** The canonical PIN verification input: format 4 PAN field || format 4 PIN field with its
  * random half zeroed. null if the PIN or PAN digits are invalid. */
 function pvvInput(pan: Uint8Array, pin: Uint8Array): Uint8Array | null {
