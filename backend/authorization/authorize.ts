@@ -126,7 +126,7 @@ export class Authorizer {
    * verified, decoded: a device sends the same token with every payment of its two-minute life,
    * so it is decoded and verified once; binding, verdict and expiry are still checked on every
    * payment. */
-  private readonly verifiedTokens = new Map<string, trusttap.attest.v1.VerdictToken>();
+  private readonly verifiedTokens = new Map<string, { token: trusttap.attest.v1.VerdictToken; boundKey?: Uint8Array }>();
 
   constructor(private readonly host: AuthorizationHost) {
     this.issuer = new IssuerSim(host.repo, host.hsm);
@@ -377,8 +377,9 @@ export class Authorizer {
   /** The verdict token as common/verdict-token.ts checks it, bound to this device; '' if good. */
   private checkToken(device: DeviceRow, signedToken: Uint8Array, now: number): string {
     const key = Buffer.from(signedToken.buffer, signedToken.byteOffset, signedToken.length).toString('base64');
-    let t = this.verifiedTokens.get(key);
-    if (!t) {
+    let entry = this.verifiedTokens.get(key);
+    if (!entry) {
+      let t: trusttap.attest.v1.VerdictToken;
       let st: trusttap.attest.v1.SignedToken;
       try {
         st = decodeCanonical(at.SignedToken, signedToken, 'signed_token');
@@ -393,9 +394,17 @@ export class Authorizer {
         return (e as Error).message;
       }
       if (this.verifiedTokens.size > 10_000) this.verifiedTokens.clear();
-      this.verifiedTokens.set(key, t);
+      entry = { token: t };
+      this.verifiedTokens.set(key, entry);
     }
-    if (t.deviceId !== device.deviceId || hex(t.deviceKeySha256) !== hex(sha256(device.publicKey))) return 'the verdict token is for another device';
+    const t = entry.token;
+    if (t.deviceId !== device.deviceId) return 'the verdict token is for another device';
+    // The token names the device key by its SHA-256: hashed once per token, then the key that
+    // matched is compared byte for byte (a device sends the same token and key all along).
+    if (!entry.boundKey || !Buffer.from(entry.boundKey).equals(device.publicKey)) {
+      if (!Buffer.from(t.deviceKeySha256).equals(sha256(device.publicKey))) return 'the verdict token is for another device';
+      entry.boundKey = Uint8Array.from(device.publicKey);
+    }
     if (t.verdict !== at.Verdict.VERDICT_ALLOW) return `the verdict token says ${at.Verdict[t.verdict] ?? t.verdict}`;
     if (num(t.expiresMs) <= now) return 'the verdict token has expired: attest again';
     return '';

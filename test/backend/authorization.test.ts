@@ -444,6 +444,22 @@ describe('authorization through the HTTP service', () => {
       const r = await phone.link.authorize({ ...p.req, signedToken: token });
       expect([R[r.reason], r.responseCode], what).toEqual(['DECLINE_REASON_DEVICE_NOT_ALLOWED', '57']);
     }
+    // Tokens the back end really signed (TEST ONLY: its token key) but bound to another device
+    // key or another device id: refused, each time (also once the real token was accepted, the
+    // key it matched being remembered per token).
+    const body = a.VerdictToken.decode(tok.token);
+    const signedFor = (t: trusttap.attest.v1.IVerdictToken) => {
+      const bytes = a.VerdictToken.encode(t).finish();
+      return a.SignedToken.encode({ token: bytes, signature: be.service.hsm.sign('token', bytes) }).finish();
+    };
+    const otherKey = signedFor({ ...body, deviceKeySha256: flip(body.deviceKeySha256, 0) });
+    const otherDevice = signedFor({ ...body, deviceId: `${body.deviceId}x` });
+    for (let round = 0; round < 2; round++) {
+      for (const [what, token] of [['another key', otherKey], ['another device', otherDevice]] as const) {
+        const r = await phone.link.authorize({ ...p.req, signedToken: token });
+        expect([R[r.reason], r.reasonText], what).toEqual(['DECLINE_REASON_DEVICE_NOT_ALLOWED', 'the verdict token is for another device']);
+      }
+    }
     const realNow = be.service.now;
     (be.service as { now: () => number }).now = () => Date.now() + 121_000;
     try {
