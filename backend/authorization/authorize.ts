@@ -48,7 +48,7 @@ import { sendUpstream, UPSTREAM_VERSION, type UpstreamRequest } from './upstream
 import { DEFAULT_LIMITS, type AmountLimits } from './limits.ts';
 import { counterJumps, cryptogramDataProblem, journaledAs, limitsDecline, relayDecline, MAX_RECORD_COUNTER_STEP } from './checks.ts';
 import { parseTlv, bcdDigits, TlvError } from './tlv.ts';
-import { hex, num, u64, sha256Hex, exactCounter } from '../util.ts';
+import { hex, num, u64, sha256Hex, exactCounter, pooledRandomBytes } from '../util.ts';
 import { currentAnswer } from './current.ts';
 import { ksnCounter, witness } from '../attestation/witness.ts';
 import { offlineRecordProblem } from './offline.ts';
@@ -224,8 +224,8 @@ export class Authorizer {
     }
 
     // 3.–8. Journaled from here on. One draw of randomness for the reference (8 bytes) and the
-    // authorization code (6): each node:crypto call costs more than the bytes.
-    const random = randomBytes(14);
+    // authorization code (6), from the pooled block (each node:crypto call costs more than the bytes).
+    const random = pooledRandomBytes(14);
     const c: Ctx = {
       device, now, record, recordSha, reference: `TT${random.toString('hex', 0, 8).toUpperCase()}`, codeRandom: random.subarray(8), type,
       amount: num(record.amountMinor), currency: record.currency, maskedPan: record.maskedPan, panHash: '', delta: 0,

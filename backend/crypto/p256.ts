@@ -2,7 +2,7 @@
 // signatures as in IEEE P1363), ECDH P-256 (SP 800-56A), on node:crypto. Pure helpers: the back
 // end, the REE and the tools may all use them.
 import { isLowS, toLowS } from '../../common/verdict-token.ts';
-import { createECDH, createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
 
 export interface P256KeyPair { privateKey: Uint8Array; publicKey: Uint8Array }
 
@@ -103,6 +103,8 @@ export function ecdhP256(priv: Uint8Array, peer: Uint8Array): Uint8Array {
 }
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  // One part (what a request's answer hashes): node:crypto's one-shot hash, no Hash object for the GC.
+  if (parts.length === 1) return new Uint8Array(hash('sha256', parts[0], 'buffer'));
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());

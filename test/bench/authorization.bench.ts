@@ -22,7 +22,7 @@
 //   - with TRUSTTAP_BENCH_COMPARE=OTHER/bin/trusttap.mjs, the server CPU per authorization of
 //     another checkout's `trusttap serve` against this one's, in alternating chunks (compare()).
 // TRUSTTAP_BENCH_AUTH_PER_DEVICE=N: N requests per device over HTTP instead of 200.
-import { mkdtempSync, readFileSync, openSync, closeSync, statSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, openSync, closeSync, statSync, cpSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -163,13 +163,20 @@ async function serveChild(dataDir: string, port: number, logFile: string, bin = 
   const log = openSync(logFile, 'w');
   // TRUSTTAP_BENCH_SERVER_PROFILE=DIR: the server writes a CPU profile there (node --cpu-prof).
   const prof = process.env.TRUSTTAP_BENCH_SERVER_PROFILE;
-  const child = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), bin, 'serve', '--data', dataDir, '--port', String(port), '--metrics-token', metricsToken], {
+  // TRUSTTAP_BENCH_SERVER_NODE_ARGS='--flag …': Node/V8 flags for the server (an experiment, e.g.
+  // --trace-gc-nvp, whose lines land in serve.out beside the log).
+  const nodeArgs = (process.env.TRUSTTAP_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), bin, 'serve', '--data', dataDir, '--port', String(port), '--metrics-token', metricsToken], {
     stdio: ['ignore', 'pipe', log], env: { ...process.env, TRUSTTAP_ADMIN_TOKEN: 'bench-admin-token' },
   });
   closeSync(log);
+  const outFile = openSync(join(dataDir, 'serve.out'), 'w');
+  child.once('close', () => closeSync(outFile));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
+      writeSync(outFile, c);
+      if (out.length > 65536) return;
       out += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]);

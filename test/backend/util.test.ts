@@ -1,7 +1,9 @@
-// backend/util.ts exactCounter: a protobufjs uint64 (Long, number or decimal) as an exact JS
-// number, or null where it would round or is negative — read from the Long's two halves.
+// backend/util.ts: exactCounter — a protobufjs uint64 (Long, number or decimal) as an exact JS
+// number, or null where it would round or is negative, read from the Long's two halves; the
+// one-shot sha256Hex; the pooled random bytes.
 import { describe, expect, it } from 'vitest';
-import { exactCounter } from '../../backend/util.ts';
+import { createHash } from 'node:crypto';
+import { exactCounter, sha256Hex, pooledRandomBytes } from '../../backend/util.ts';
 import { trusttap } from '../../proto/gen/ts/trusttap.js';
 
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 − 1: high half 0x1FFFFF, low half 0xFFFFFFFF
@@ -39,5 +41,30 @@ describe('exactCounter', () => {
       const decoded = pay.AuthorizeResponse.decode(bytes).amountMinor;
       expect(exactCounter(decoded), `${v}`).toBe(want);
     }
+  });
+});
+
+describe('sha256Hex and pooledRandomBytes (backend/util.ts)', () => {
+  it('sha256Hex is SHA-256 of the parts end to end, strings as UTF-8', () => {
+    const ref = (...parts: (Uint8Array | string)[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest('hex'); };
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'); // FIPS 180-2 example
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    const cases: (Uint8Array | string)[][] = [['trusttap/pan/v1\0', '6228480000000000017'], [Uint8Array.of(1, 2, 3)], [Uint8Array.of(0xff), 'é€𝄞', new Uint8Array(0)], ['a', 'b', 'c']];
+    for (const parts of cases) expect(sha256Hex(...parts)).toBe(ref(...parts));
+    expect(sha256Hex('a', 'bc')).toBe(sha256Hex('abc'));
+  });
+
+  it('pooledRandomBytes: the length asked, a copy of its own each time, across the block boundary', () => {
+    expect(pooledRandomBytes(0).length).toBe(0);
+    const a = pooledRandomBytes(14);
+    const keep = Buffer.from(a);
+    a.fill(0xaa);
+    expect(pooledRandomBytes(14)).not.toBe(a);
+    expect(keep.length).toBe(14);
+    // Past the 4 KiB block: a fresh block is drawn, and the whole length is served.
+    expect(pooledRandomBytes(4000).length).toBe(4000);
+    expect(pooledRandomBytes(200).length).toBe(200);
+    expect(pooledRandomBytes(4096).length).toBe(4096);
+    for (const bad of [-1, 1.5, 4097, NaN]) expect(() => pooledRandomBytes(bad)).toThrow(RangeError);
   });
 });
