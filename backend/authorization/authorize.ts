@@ -14,7 +14,9 @@
 //      the policy's relay_decline, a TVR saying "relay resistance time limits exceeded" is
 //      declined RELAY_SUSPECTED, a threat alert, and the device must attest again (issue 14);
 //   4. amount limits per currency (OVER_LIMIT, PIN_REQUIRED without online PIN or CDCVM);
-//   5. card data decrypted in the HSM (DUKPT data key of the record's KSN): PAN, PSN, expiry;
+//   5. card data decrypted in the HSM (DUKPT data key of the record's KSN; the same HSM operation
+//      as step 2's MAC check, one DUKPT derivation for both, the clear data wiped once read or
+//      when the record is refused before): PAN, PSN, expiry;
 //      the record's masked PAN must match; the issuer must know the card (UNKNOWN_CARD);
 //   6. online PIN: the ISO 9564 format 4 block decrypted and compared in the HSM against the
 //      issuer's PIN verification value (the device's acquirer's PVK and PVV, issue 16 §1); the
