@@ -22,6 +22,8 @@
 //   - with TRUSTTAP_BENCH_COMPARE=OTHER/bin/trusttap.mjs, the server CPU per authorization of
 //     another checkout's `trusttap serve` against this one's, in alternating chunks (compare()).
 // TRUSTTAP_BENCH_AUTH_PER_DEVICE=N: N requests per device over HTTP instead of 200.
+// TRUSTTAP_BENCH_SERVER_PROFILE=DIR: the server's CPU profile there; TRUSTTAP_BENCH_SERVER_NODE_ARGS:
+// Node/V8 flags for the server (e.g. --trace-gc-nvp; its stdout is kept in serve.out).
 import { mkdtempSync, readFileSync, openSync, closeSync, statSync, cpSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
