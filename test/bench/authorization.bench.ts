@@ -15,7 +15,7 @@
 //     machine's two cores; the client's own CPU time per request is printed (what the load
 //     generator costs). Two runs: at saturation (each device sends its next request when its
 //     answer arrives: the most the server does, and the latency of a full queue) and at a
-//     constant offered rate (./open-loop.ts: TRUSTTAP_BENCH_AUTH_RATE per second, default 1,050,
+//     constant offered rate (./open-loop.ts: TRUSTTAP_BENCH_AUTH_RATE per second, default 1,010,
 //     from TRUSTTAP_BENCH_AUTH_OPEN_DEVICES devices, default 48, the first 400 requests a
 //     warm-up, latency counted from each request's due time) — the issue's target, ≥ 1,000/s with
 //     p99 ≤ 20 ms, is the second: the rate sustained and the latency at that rate;
@@ -64,9 +64,10 @@ const IN_PROCESS_DEVICES = 4;
 const PER_DEVICE_IN_PROCESS = 50;
 /** TRUSTTAP_BENCH_AUTH_PER_DEVICE: fewer requests per device for a quicker profiling run. */
 const PER_DEVICE_HTTP = Number(process.env.TRUSTTAP_BENCH_AUTH_PER_DEVICE) || 200;
-/** TRUSTTAP_BENCH_AUTH_RATE: the open-loop run's offered rate (a little above the 1,000/s target,
- * since the rate achieved also counts the last answer's latency). */
-const OPEN_LOOP_RATE = Number(process.env.TRUSTTAP_BENCH_AUTH_RATE) || 1050;
+/** TRUSTTAP_BENCH_AUTH_RATE: the open-loop run's offered rate: 1 % above the 1,000/s target, since
+ * the rate achieved counts the time to the last answer too (2,432 requests at 1,010/s take 2.41 s,
+ * and ≥ 1,000/s then leaves ~20 ms for the last answers). */
+const OPEN_LOOP_RATE = Number(process.env.TRUSTTAP_BENCH_AUTH_RATE) || 1010;
 /** The open loop's first requests, on the same schedule but not counted (the server idled while
  * the bench built the run's requests: its start-up transient is not its steady state). */
 const OPEN_LOOP_WARMUP = Number(process.env.TRUSTTAP_BENCH_AUTH_WARMUP) || 400;
@@ -418,7 +419,8 @@ export async function run(): Promise<Section> {
         { name: '  p99', value: +pct(open.latencies, 99).toFixed(2), unit: 'ms', target: '<= 20', ok: pct(open.latencies, 99) <= 20 },
         { name: '  p99.9', value: +pct(open.latencies, 99.9).toFixed(2), unit: 'ms' },
         { name: '  max', value: +Math.max(...open.latencies).toFixed(2), unit: 'ms' },
-        { name: '  requests that waited for their device\'s previous answer', value: open.queued, unit: '' },
+        { name: '  requests sent ≥ 1 ms after their due time (device busy, or the generator late)', value: open.queued, unit: '' },
+        { name: '  the load generator\'s own lateness (due → sent, device free), p99', value: +pct(open.lateness, 99).toFixed(2), unit: 'ms' },
         { name: '  server main-thread CPU per authorization in this run', value: +openMainUs.toFixed(0), unit: 'µs' },
         { name: '  requests per group commit in this run (mean)', value: +openBatches.toFixed(1), unit: '' },
         { name: '  not approved (must be 0)', value: obad, unit: '', ok: obad === 0 && open.latencies.length === openQueues.flat().length - OPEN_LOOP_WARMUP },

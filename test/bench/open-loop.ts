@@ -15,8 +15,12 @@ export interface OpenLoopResult {
   latencies: number[];
   /** counted answers per second over [the first counted request's due time, the last answer]. */
   rate: number;
-  /** counted requests that were sent 1 ms or more after they were due (their device still busy). */
+  /** counted requests that were sent 1 ms or more after they were due (their device still busy,
+   * or this process late: it shares the machine with the server). */
   queued: number;
+  /** ms from each counted request's due time to its sending whose device was free when it fell
+   * due: the load generator's own lateness (its timers, its turn on a core). */
+  lateness: number[];
 }
 
 /** `queues[i]`: device i's prepared requests, in order, on `conns[i]`. */
@@ -34,6 +38,7 @@ export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], r
   const busy = new Array<boolean>(devices).fill(false);
   const sent = new Array<number>(devices).fill(0);
   const latencies: number[] = [];
+  const lateness: number[] = [];
   let queued = 0;
   let answered = 0;
   let lastAnswer = 0;
@@ -42,18 +47,20 @@ export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], r
   let released = 0;
 
   return new Promise<OpenLoopResult>((resolve, reject) => {
-    const send = (i: number) => {
+    const send = (i: number, free: boolean) => {
       const { due, k } = pending[i]!.shift()!;
       busy[i] = true;
-      if (k >= warmup && performance.now() - due >= 1) queued++;
+      const late = performance.now() - due;
+      if (k >= warmup && late >= 1) queued++;
+      if (k >= warmup && free) lateness.push(late);
       conns[i]!.send(queues[i]![sent[i]!++]!).then((a) => {
         const now = performance.now();
         if (k >= warmup) latencies.push(now - due);
         lastAnswer = now;
         onAnswer(a);
         busy[i] = false;
-        if (pending[i]!.length) send(i);
-        if (++answered === total) resolve({ latencies, rate: latencies.length / ((lastAnswer - dueAt(Math.min(warmup, total - 1))) / 1000), queued });
+        if (pending[i]!.length) send(i, false);
+        if (++answered === total) resolve({ latencies, rate: latencies.length / ((lastAnswer - dueAt(Math.min(warmup, total - 1))) / 1000), queued, lateness });
       }, reject);
     };
     // Release every request that is due, then sleep until the next one is (timers are ~1 ms
@@ -64,7 +71,7 @@ export async function openLoop(queues: Buffer[][], conns: RawHttpConnection[], r
         const i = order[released]!;
         pending[i]!.push({ due: dueAt(released), k: released });
         released++;
-        if (!busy[i]) send(i);
+        if (!busy[i]) send(i, true);
       }
       if (released < total) setTimeout(tick, Math.max(0, dueAt(released) - performance.now()));
     };
