@@ -5,6 +5,7 @@
 // here that costs a key expansion (~0.2 µs), where node:crypto's createCipheriv costs ~1.7 µs
 // before any block. The module is compiled on first use, once per JavaScript realm (each TA
 // worker thread has its own), and wiped after every call: no key, round key or data stays in it.
+import { fromBase64 } from '../base64.ts';
 import { AES_WASM_BASE64 } from './aes-wasm.gen.ts';
 
 export class AesError extends Error {
@@ -32,12 +33,17 @@ interface Engine { ex: Exports; mem: Uint8Array; key: number; iv: number; buf: n
 let engine: Engine | undefined;
 
 function load(): Engine {
-  // The platform's atob (every JavaScript engine the runtimes run in has it) decodes our own
-  // constant natively: common/base64.ts's strict decoder runs in the interpreter on first use,
-  // ~1 ms for these 9 KB at boot.
-  const text = atob(AES_WASM_BASE64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  // The platform's atob decodes our own constant natively where there is one (Node, browsers):
+  // common/base64.ts's strict decoder runs in the interpreter on first use, ~1 ms for these 9 KB
+  // at boot; it stays the fallback for an engine without atob (older Hermes).
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (typeof globalThis.atob === 'function') {
+    const text = globalThis.atob(AES_WASM_BASE64);
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  } else {
+    bytes = fromBase64(AES_WASM_BASE64) as Uint8Array<ArrayBuffer>;
+  }
   // The module imports nothing and its memory is fixed (two pages), so one view serves for ever.
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
   return { ex, mem: new Uint8Array(ex.memory.buffer), key: ex.key_ptr(), iv: ex.iv_ptr(), buf: ex.buf_ptr(), cap: ex.buf_cap() & ~15 };

@@ -140,3 +140,21 @@ describe('nothing stays in the module', () => {
     expect(() => mem.grow(1)).toThrow(RangeError);
   });
 });
+
+describe('an engine without atob (older Hermes)', () => {
+  it('decodes the module with common/base64.ts instead and computes the same', async () => {
+    const saved = globalThis.atob;
+    // A fresh copy of the module, so that it loads its engine again without atob.
+    const { vi } = await import('vitest');
+    vi.resetModules();
+    (globalThis as { atob?: unknown }).atob = undefined;
+    try {
+      const fresh = await import('../../common/aes/aes.ts');
+      const out = new Uint8Array(16);
+      fresh.aesCrypt('ecb', false, hex('000102030405060708090a0b0c0d0e0f'), null, hex('00112233445566778899aabbccddeeff'), out);
+      expect(toHex(out)).toBe('69c4e0d86a7b0430d8cdb78070b4c55a');
+    } finally {
+      globalThis.atob = saved;
+    }
+  });
+});
