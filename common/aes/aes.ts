@@ -63,7 +63,7 @@ export function aesCrypt(mode: AesMode, decrypt: boolean, key: Uint8Array, iv: U
   const e = (engine ??= load());
   const { ex, mem } = e;
   const d = decrypt ? 1 : 0;
-  let used = 0;
+  const used = Math.min(e.cap, input.length); // the buffer bytes the chunks below write
   try {
     mem.set(key, e.key);
     ex.expand(key.length);
@@ -71,7 +71,6 @@ export function aesCrypt(mode: AesMode, decrypt: boolean, key: Uint8Array, iv: U
     // The module continues the CBC chain from one chunk to the next (iv_ptr holds the last block).
     for (let at = 0; at < input.length; at += e.cap) {
       const n = Math.min(e.cap, input.length - at);
-      used = Math.max(used, n);
       mem.set(input.subarray(at, at + n), e.buf);
       if (mode === 'ecb') ex.ecb(n, d);
       else ex.cbc(n, d);
